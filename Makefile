@@ -1,0 +1,92 @@
+# Headwater — `make run` serves the demo, `make test` runs the whole suite. Both set everything up first.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export PYTHONDONTWRITEBYTECODE := 1
+UV := scripts/uv
+PY := $(UV) run --locked python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench check-deploy chromium clean
+
+help:
+	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:8000"
+	@echo "make test       set up and run the whole suite (SQLite + browser tests)"
+	@echo "make test-pg    the whole suite on PostgreSQL ($(PG_URL))"
+	@echo "make lint       ruff + mypy"
+	@echo "make bench      statistics benchmark (see docs/performance.md)"
+
+.venv/.synced: pyproject.toml uv.lock
+	$(UV) sync --locked
+	@touch $@
+
+setup: .venv/.synced
+	@mkdir -p var
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_data
+	@echo
+	@echo "  Headwater is running at http://127.0.0.1:8000/"
+	@echo "  Log in as admin@demo.test / demo-password-2026 (admin of 'demo' and 'acme'),"
+	@echo "            member@demo.test / demo-password-2026 (member), viewer@demo.test / demo-password-2026 (viewer)"
+	@echo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+demo: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_data
+
+# Debian's Chromium drives the browser tests; install it when missing and we can (root + apt).
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	      { echo "Could not install chromium with apt-get; install it (apt-get install chromium) and re-run."; exit 1; }; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM): install Debian's 'chromium' package (as root: apt-get install chromium)"; \
+	    echo "or set CHROMIUM=/path/to/chromium (HEADWATER_CHROMIUM for pytest)."; exit 1; \
+	  fi; \
+	fi
+
+test: setup chromium
+	HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(UV) run --locked pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+test-browser: setup chromium
+	HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest -m browser $(PYTEST_ARGS)
+
+test-pg: setup chromium
+	@bash scripts/ensure-postgres.sh "$(PG_URL)"
+	DATABASE_URL=$(PG_URL) HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest $(PYTEST_ARGS)
+
+test-long: setup chromium
+	HEADWATER_LONG=1 HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy .
+
+format: setup
+	$(UV) run --locked ruff format .
+	$(UV) run --locked ruff check --fix .
+
+check-deploy: setup
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+	DJANGO_SECRET_KEY=ci-check-deploy-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ \
+	DJANGO_ALLOWED_HOSTS=crm.example.com \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+messages: setup
+	$(PY) manage.py makemessages -l pl --no-obsolete --ignore=.venv --ignore=var --ignore=bench
+	$(PY) manage.py compilemessages -l pl --ignore=.venv
+
+bench: setup
+	$(PY) -m bench.run_stats $(BENCH_ARGS)
+
+clean:
+	rm -rf .venv var .mypy_cache .ruff_cache

@@ -1,0 +1,8 @@
+"""Development on a laptop: `make run` uses this module."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]

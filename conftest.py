@@ -1,0 +1,132 @@
+"""Fixtures everyone needs: two accounts (isolation is always tested against a second tenant), users per role."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from headwater.core.models import Account
+from headwater.testing.factories import AccountFactory, MembershipFactory, UserFactory
+from headwater.users.models import Role, User
+
+# pytest-django's live_server runs in a thread while Playwright's sync API holds an event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+SCREENSHOT_DIR = Path(__file__).resolve().parent / "var" / "screenshots"
+CHROMIUM = os.environ.get("HEADWATER_CHROMIUM", "/usr/bin/chromium")
+
+
+@dataclass
+class Tenant:
+    account: Account
+    admin: User
+    member: User
+    viewer: User
+
+    def client_for(self, role: str) -> Client:
+        client = Client()
+        client.force_login(getattr(self, role))
+        return client
+
+    def url(self, path: str) -> str:
+        return f"/a/{self.account.slug}/{path.lstrip('/')}"
+
+
+def _tenant(slug: str, language: str = "en") -> Tenant:
+    account = AccountFactory(slug=slug, name=slug.title(), language=language)
+    users = {}
+    for role in (Role.ADMIN, Role.MEMBER, Role.VIEWER):
+        user = UserFactory(email=f"{role}@{slug}.test", full_name=f"{role.title()} of {slug.title()}")
+        MembershipFactory(account=account, user=user, role=role)
+        users[str(role)] = user
+    return Tenant(account=account, **users)
+
+
+@pytest.fixture
+def tenant(db: Any) -> Tenant:
+    return _tenant("alpha")
+
+
+@pytest.fixture
+def other_tenant(db: Any) -> Tenant:
+    return _tenant("bravo")
+
+
+@pytest.fixture
+def account(tenant: Tenant) -> Account:
+    return tenant.account
+
+
+@pytest.fixture
+def admin_client(tenant: Tenant) -> Client:
+    return tenant.client_for("admin")
+
+
+@pytest.fixture
+def member_client(tenant: Tenant) -> Client:
+    return tenant.client_for("member")
+
+
+@pytest.fixture
+def viewer_client(tenant: Tenant) -> Client:
+    return tenant.client_for("viewer")
+
+
+# --- Browser tests -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail(
+            f"Browser tests need Chromium at {CHROMIUM}: run `make test` (it installs it with apt) or "
+            "`apt-get install chromium`, or set HEADWATER_CHROMIUM to its path."
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot(page: Any) -> Any:
+    """Call screenshot("name") to save var/screenshots/name.png; look at them after a run."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOT_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def browser_login(page: Any, live_server: Any) -> Any:
+    """Log `user` in through the real login form and return the page."""
+
+    def login(user: User, password: str = "correct horse battery") -> Any:
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("E-mail").fill(user.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        return page
+
+    return login

@@ -1,0 +1,89 @@
+"""Resolving the account from the URL and checking the caller's role in it."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
+
+from headwater.core.models import Account
+from headwater.users.models import Membership, Role
+
+if TYPE_CHECKING:
+    from headwater.users.models import User
+
+P = ParamSpec("P")
+
+_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2}
+
+
+class AccountRequest(HttpRequest):
+    """An HttpRequest after `account_view` resolved the tenant from the URL."""
+
+    account: Account
+    membership: Membership
+    user: User
+
+
+def membership_for(user: Any, slug: str) -> Membership:
+    """The user's membership in the account `slug`; 404 whether the account is missing or not theirs."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    membership = (
+        Membership.unscoped.select_related("account")
+        .filter(account__slug=slug, user=user, user__is_active=True)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def has_role(membership: Membership, role: Role) -> bool:
+    return _RANK[Role(membership.role)] >= _RANK[role]
+
+
+def account_view(
+    role: Role = Role.VIEWER,
+) -> Callable[
+    [Callable[Concatenate[AccountRequest, P], HttpResponse]], Callable[Concatenate[HttpRequest, P], HttpResponse]
+]:
+    """Decorate a view under /a/<account_slug>/: 404 for non-members, 403 below `role` (checked for writes).
+
+    `role` applies to unsafe methods only; every member may read. Views that need a role to read
+    (admin settings) check `request.membership` themselves.
+    """
+
+    def decorator(
+        view: Callable[Concatenate[AccountRequest, P], HttpResponse],
+    ) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            slug = str(kwargs.pop("account_slug"))
+            membership = membership_for(request.user, slug)
+            areq: AccountRequest = request  # type: ignore[assignment]
+            areq.membership = membership
+            areq.account = membership.account
+            if not request.COOKIES.get("django_language"):
+                translation.activate(membership.account.language)
+                request.LANGUAGE_CODE = membership.account.language
+            if request.method not in ("GET", "HEAD", "OPTIONS") and not has_role(membership, role):
+                raise PermissionDenied
+            return view(areq, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature we declare
+
+    return decorator
+
+
+def require_role(request: AccountRequest, role: Role) -> None:
+    """For views whose reads are restricted too (e.g. admin-only settings pages)."""
+    if not has_role(request.membership, role):
+        raise PermissionDenied

@@ -1,0 +1,24 @@
+"""Writes about the account (tenant) itself."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from headwater.core.errors import Conflict
+from headwater.core.models import Account
+
+
+@transaction.atomic
+def account_update_settings(
+    *, account: Account, version: int, name: str, currency: str, language: str, time_zone: str
+) -> Account:
+    """Change the account's general settings; refused when someone else saved them since `version` was read."""
+    updated = Account.objects.filter(pk=account.pk, settings_version=version).update(
+        name=name, currency=currency, language=language, time_zone=time_zone, settings_version=F("settings_version") + 1
+    )
+    if not updated:
+        raise Conflict(_("Someone else changed these settings in the meantime. Reload the page and try again."))
+    account.refresh_from_db()
+    return account

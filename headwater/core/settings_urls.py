@@ -1,0 +1,13 @@
+"""Account settings: general (here), members (users app); sources have their own module."""
+
+from django.urls import path
+
+from headwater.core import views
+from headwater.users import views as user_views
+
+app_name = "account_settings"
+
+urlpatterns = [
+    path("", views.account_settings, name="general"),
+    path("members/", user_views.member_list, name="members"),
+]

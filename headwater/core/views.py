@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from headwater.core import services
+from headwater.core.access import AccountRequest, account_view, require_role
+from headwater.core.errors import DomainError
+from headwater.core.forms import AccountSettingsForm
+from headwater.core.selectors import dashboard_counts
+from headwater.users.models import Membership, Role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    assert request.user.pk is not None  # noqa: S101 — login_required guarantees a user
+    memberships = list(
+        Membership.unscoped.filter(user_id=request.user.pk).select_related("account").order_by("account__name")
+    )
+    if len(memberships) == 1:
+        return redirect(reverse("account:dashboard", kwargs={"account_slug": memberships[0].account.slug}))
+    return render(request, "core/home.html", {"memberships": memberships})
+
+
+@account_view()
+def dashboard(request: AccountRequest) -> HttpResponse:
+    return render(request, "core/dashboard.html", {"counts": dashboard_counts(account=request.account)})
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})
+
+
+@account_view(role=Role.ADMIN)
+def account_settings(request: AccountRequest) -> HttpResponse:
+    require_role(request, Role.ADMIN)
+    form = AccountSettingsForm(request.POST or None, instance=request.account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update_settings(
+                account=request.account,
+                version=form.cleaned_data["version"],
+                name=form.cleaned_data["name"],
+                currency=form.cleaned_data["currency"],
+                language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Account settings saved."))
+            return redirect("account_settings:general", account_slug=request.account.slug)
+    return render(request, "core/account_settings.html", {"form": form, "settings_tab": "general"})

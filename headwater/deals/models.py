@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from headwater.core.records import CrmRecord
+
+
+class DealStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class Deal(CrmRecord):
+    name = models.CharField(_("name"), max_length=200)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=4, choices=DealStatus.choices, default=DealStatus.OPEN)
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    # The day (in the account's time zone) the deal was won or lost; empty while open.
+    closed_at = models.DateField(_("closed on"), null=True, blank=True)
+    lost_reason = models.CharField(_("lost reason"), max_length=300, blank=True)
+    company = models.ForeignKey(
+        "companies.Company",
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+        db_index=False,
+    )
+    person = models.ForeignKey(
+        "persons.Person",
+        verbose_name=_("person"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+        db_index=False,
+    )
+
+    class Meta(CrmRecord.Meta):
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        indexes = [
+            models.Index(fields=["account", "name", "id"], name="deal_account_name_idx"),
+            models.Index(fields=["account", "created_at", "id"], name="deal_account_created_idx"),
+            models.Index(fields=["account", "status", "created_at", "id"], name="deal_account_status_idx"),
+            models.Index(fields=["account", "company"], name="deal_account_company_idx"),
+            models.Index(fields=["account", "person"], name="deal_account_person_idx"),
+            models.Index(fields=["account", "owner", "created_at", "id"], name="deal_account_owner_idx"),
+            models.Index(fields=["account", "source", "created_at", "id"], name="deal_account_source_idx"),
+            models.Index(fields=["account", "closed_at"], name="deal_account_closed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="deal_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

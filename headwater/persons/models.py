@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from headwater.core.records import CrmRecord
+
+
+class Person(CrmRecord):
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    position = models.CharField(_("position"), max_length=150, blank=True)
+    company = models.ForeignKey(
+        "companies.Company",
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="persons",
+        db_index=False,
+    )
+
+    class Meta(CrmRecord.Meta):
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        indexes = [
+            models.Index(fields=["account", "last_name", "first_name", "id"], name="person_account_name_idx"),
+            models.Index(fields=["account", "created_at", "id"], name="person_account_created_idx"),
+            models.Index(fields=["account", "company"], name="person_account_company_idx"),
+            models.Index(fields=["account", "owner", "last_name", "id"], name="person_account_owner_idx"),
+            models.Index(fields=["account", "source", "last_name", "id"], name="person_account_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

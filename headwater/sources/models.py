@@ -1,0 +1,100 @@
+"""Acquisition sources: the account's catalogue and the append-only history of source changes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from headwater.core.models import TenantModel
+
+SOURCE_NAME_MAX_LENGTH = 100
+
+
+class Source(TenantModel):
+    """One place customers come from, e.g. "Website" or "Trade fair"."""
+
+    name = models.CharField(_("name"), max_length=SOURCE_NAME_MAX_LENGTH)
+    # NFKC + casefold + strip of `name`: the uniqueness key, so " google " and "Google" collide.
+    name_key = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH * 3, editable=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    archived = models.BooleanField(_("archived"), default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["account", "name_key"], name="source_account_name_key_uniq")]
+        indexes = [models.Index(fields=["account", "position"], name="source_account_position_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HowChanged(models.TextChoices):
+    TYPED = "typed", _("chosen by a user")
+    DEFAULT = "default", _("pre-filled from the contact")
+    API = "api", _("set through the API")
+    MERGE = "merge", _("moved by a merge of sources")
+    CLEARED = "cleared", _("cleared when the source was deleted")
+    IMPORT = "import", _("imported")
+
+
+class RecordType(models.TextChoices):
+    COMPANY = "company", _("company")
+    PERSON = "person", _("person")
+    DEAL = "deal", _("deal")
+
+
+class SourceChange(TenantModel):
+    """One change of one record's source. Names are copied so history survives renames and deletes."""
+
+    record_type = models.CharField(max_length=10, choices=RecordType.choices)
+    record_id = models.BigIntegerField()
+    old_source_id = models.BigIntegerField(null=True, blank=True)
+    old_name = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH, blank=True)
+    new_source_id = models.BigIntegerField(null=True, blank=True)
+    new_name = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH, blank=True)
+    how = models.CharField(max_length=10, choices=HowChanged.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "record_type", "record_id", "-at"], name="sourcechange_record_idx"),
+        ]
+
+
+class CatalogAction(models.TextChoices):
+    ADDED = "added", _("added")
+    RENAMED = "renamed", _("renamed")
+    REORDERED = "reordered", _("reordered")
+    ARCHIVED = "archived", _("archived")
+    UNARCHIVED = "unarchived", _("restored from the archive")
+    MERGED = "merged", _("merged")
+    DELETED = "deleted", _("deleted")
+    SWITCHED = "switched", _("settings changed")
+
+
+class SourceEvent(TenantModel):
+    """One change to the catalogue or the source switches (append-only)."""
+
+    action = models.CharField(max_length=12, choices=CatalogAction.choices)
+    source_id_ref = models.BigIntegerField(null=True, blank=True)
+    source_name = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["account", "-at"], name="sourceevent_account_at_idx")]

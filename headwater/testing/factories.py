@@ -1,0 +1,95 @@
+"""factory_boy factories. Children take their account from their parent, so a graph never straddles tenants."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import factory
+
+from headwater.companies.models import Company
+from headwater.core.models import Account
+from headwater.core.text import name_key
+from headwater.deals.models import Deal, DealStatus
+from headwater.persons.models import Person
+from headwater.sources.models import Source
+from headwater.users.models import Membership, Role, User
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Account {n}")
+    slug = factory.Sequence(lambda n: f"account-{n}")
+    currency = "PLN"
+    language = "en"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    full_name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @classmethod
+    def _after_postgeneration(cls, instance: User, create: bool, results: Any = None) -> None:
+        if create:
+            instance.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    account = factory.SubFactory(AccountFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.MEMBER
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Source {n}")
+    name_key = factory.LazyAttribute(lambda o: name_key(o.name))
+    position = factory.Sequence(lambda n: n + 100)
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Company {n}")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    account = factory.LazyAttribute(lambda o: o.company.account if o.company else AccountFactory())
+    company = None
+    first_name = factory.Faker("first_name")
+    last_name = factory.Sequence(lambda n: f"Person{n}")
+
+
+class DealFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deal
+
+    account = factory.LazyAttribute(
+        lambda o: o.company.account if o.company else (o.person.account if o.person else AccountFactory())
+    )
+    company = None
+    person = None
+    name = factory.Sequence(lambda n: f"Deal {n}")
+    value = Decimal("1000.00")
+    currency = factory.LazyAttribute(lambda o: o.account.currency)
+    status = DealStatus.OPEN
