@@ -80,3 +80,25 @@ class Membership(TenantModel):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class ApiToken(TenantModel):
+    """A personal API token: acts as its membership's user and role in that one account.
+
+    Only a SHA-256 hash of the secret is stored; the secret is shown once, at creation. `prefix` (the first
+    characters of the secret) lets the user recognise a token in the list.
+    """
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "membership"], name="apitoken_account_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
