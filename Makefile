@@ -7,7 +7,7 @@ PY := $(UV) run --locked python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench check-deploy chromium clean
+.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench check-deploy chromium clean
 
 help:
 	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:8000"
@@ -84,6 +84,13 @@ check-deploy: setup
 messages: setup
 	$(PY) manage.py makemessages -l pl --no-obsolete --ignore=.venv --ignore=var --ignore=bench
 	$(PY) manage.py compilemessages -l pl --ignore=.venv
+
+backup: setup
+	$(PY) manage.py backup_db $(BACKUP)
+
+restore: setup
+	@test -n "$(BACKUP)" || { echo "Say which backup: make restore BACKUP=var/backups/<file>"; exit 1; }
+	$(PY) manage.py restore_db $(BACKUP)
 
 bench: setup
 	$(PY) -m bench.run_stats $(BENCH_ARGS)
