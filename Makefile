@@ -7,7 +7,7 @@ PY := $(UV) run --locked python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench check-deploy chromium clean
+.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench check-deploy system-deps clean
 
 help:
 	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:8000"
@@ -37,33 +37,35 @@ demo: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_data
 
-# Debian's Chromium drives the browser tests; install it when missing and we can (root + apt).
-chromium:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
+# Debian's Chromium drives the browser tests and GNU gettext checks the translation; install them when missing
+# and we can (root + apt).
+system-deps:
+	@if [ ! -x "$(CHROMIUM)" ] || ! command -v xgettext >/dev/null 2>&1; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's chromium for the browser tests..."; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
-	      { echo "Could not install chromium with apt-get; install it (apt-get install chromium) and re-run."; exit 1; }; \
+	    echo "Installing Debian's chromium and gettext for the browser and translation tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null) || \
+	      { echo "Could not install chromium/gettext with apt-get; install them (apt-get install chromium gettext) and re-run."; exit 1; }; \
 	  else \
-	    echo "The browser tests need Chromium at $(CHROMIUM): install Debian's 'chromium' package (as root: apt-get install chromium)"; \
+	    echo "The browser tests need Chromium at $(CHROMIUM) and the translation test GNU gettext: install Debian's"; \
+	    echo "'chromium' and 'gettext' packages (as root: apt-get install chromium gettext)"; \
 	    echo "or set CHROMIUM=/path/to/chromium (HEADWATER_CHROMIUM for pytest)."; exit 1; \
 	  fi; \
 	fi
 
-test: setup chromium
+test: setup system-deps
 	HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest $(PYTEST_ARGS)
 
 test-fast: setup
 	$(UV) run --locked pytest -m "not browser and not slow" $(PYTEST_ARGS)
 
-test-browser: setup chromium
+test-browser: setup system-deps
 	HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest -m browser $(PYTEST_ARGS)
 
-test-pg: setup chromium
+test-pg: setup system-deps
 	@bash scripts/ensure-postgres.sh "$(PG_URL)"
 	DATABASE_URL=$(PG_URL) HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest $(PYTEST_ARGS)
 
-test-long: setup chromium
+test-long: setup system-deps
 	HEADWATER_LONG=1 HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest $(PYTEST_ARGS)
 
 lint: setup
