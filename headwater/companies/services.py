@@ -1,0 +1,109 @@
+"""Writes about companies. The UI and the API call exactly these functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from headwater.companies.models import Company
+from headwater.core.errors import NotFound
+from headwater.core.models import Account
+from headwater.core.record_services import (
+    apply_source_change,
+    check_change_keys,
+    clean_line,
+    clean_notes,
+    clean_required_name,
+    lock_for_update,
+    owner_in_account,
+    save_new_record,
+    save_updated_record,
+    source_for_new_record,
+    unlink_and_bump,
+)
+from headwater.core.types import UNSET, Unset
+from headwater.deals.models import Deal
+from headwater.persons.models import Person
+from headwater.sources.models import HowChanged, Source
+from headwater.users.models import User
+
+COMPANY_TEXT_FIELDS = ("tax_id", "website", "email", "phone", "street", "postal_code", "city", "country")
+COMPANY_EDITABLE = ("name", *COMPANY_TEXT_FIELDS, "owner", "notes", "source")
+
+
+def _name(value: Any) -> str:
+    return clean_required_name(value, "name", _("Enter the company name."))
+
+
+@transaction.atomic
+def company_create(
+    *,
+    account: Account,
+    user: User | None,
+    name: str,
+    tax_id: str = "",
+    website: str = "",
+    email: str = "",
+    phone: str = "",
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
+    country: str = "",
+    owner: User | int | None = None,
+    notes: str = "",
+    source: Source | int | Unset | None = UNSET,
+    source_how: HowChanged = HowChanged.TYPED,
+) -> Company:
+    """A new company. `source=UNSET` applies the account's default rule (a company has no contact: none)."""
+    texts = {"tax_id": tax_id, "website": website, "email": email, "phone": phone, "street": street}
+    texts |= {"postal_code": postal_code, "city": city, "country": country}
+    company = Company(
+        account=account,
+        name=_name(name),
+        **{field: clean_line(value, field) for field, value in texts.items()},
+        owner=owner_in_account(account=account, owner=owner),
+        notes=clean_notes(notes),
+        created_by=user,
+    )
+    picked, how = source_for_new_record(account=account, source=source, how=source_how, company=None, person=None)
+    return save_new_record(company, account=account, user=user, source=picked, how=how)
+
+
+@transaction.atomic
+def company_update(
+    *,
+    account: Account,
+    user: User | None,
+    company: Company,
+    version: int,
+    source_how: HowChanged = HowChanged.TYPED,
+    **changes: Any,
+) -> Company:
+    """Change the fields named in `changes`; a stale `version` raises Conflict and changes nothing."""
+    check_change_keys(changes, COMPANY_EDITABLE, "company")
+    locked = lock_for_update(Company, account=account, record=company, version=version)
+    if "name" in changes:
+        locked.name = _name(changes["name"])
+    for field in COMPANY_TEXT_FIELDS:
+        if field in changes:
+            setattr(locked, field, clean_line(changes[field], field))
+    if "notes" in changes:
+        locked.notes = clean_notes(changes["notes"])
+    if "owner" in changes:
+        locked.owner = owner_in_account(account=account, owner=changes["owner"])
+    if "source" in changes:
+        apply_source_change(locked, account=account, user=user, source=changes["source"], how=source_how)
+    return save_updated_record(locked)
+
+
+@transaction.atomic
+def company_delete(*, account: Account, user: User | None, company: Company) -> None:
+    """Delete the company; its persons and deals stay, without a company (their version is bumped)."""
+    target = Company.objects.for_account(account).select_for_update().filter(pk=company.pk).first()
+    if target is None or company.account_id != account.pk:
+        raise NotFound(_("Not found."))
+    unlink_and_bump(Person, account=account, field="company", target=target)
+    unlink_and_bump(Deal, account=account, field="company", target=target)
+    Company.objects.for_account(account).filter(pk=target.pk).delete()

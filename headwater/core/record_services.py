@@ -1,0 +1,234 @@
+"""Rules the company, person and deal services share: linked objects, owners, sources, locking.
+
+Every check resolves a linked object *inside the account* in one query, so "another account's" and "does not
+exist" give the same error, and a value read earlier (a contact's source, an archived flag) is always fresh.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from headwater.core.errors import Conflict, FeatureDisabled, NotFound, ValidationFailed
+from headwater.core.models import Account, TenantModel
+from headwater.core.records import CrmRecord
+from headwater.core.types import UNSET, Unset
+from headwater.sources.models import HowChanged, Source
+from headwater.sources.selectors import source_default_for
+from headwater.sources.services import record_set_source
+from headwater.users.models import Membership, User
+
+if TYPE_CHECKING:
+    from headwater.companies.models import Company
+    from headwater.persons.models import Person
+
+_T = TypeVar("_T", bound=TenantModel)
+_R = TypeVar("_R", bound=CrmRecord)
+
+# Fields no caller may change through `changes`, whatever it passes.
+PROTECTED_FIELDS = frozenset({"account", "account_id", "id", "pk", "version", "created_by", "created_at", "updated_at"})
+
+# Linked objects are checked by the services themselves; full_clean would only repeat the lookups unscoped.
+LINK_FIELDS = ("owner", "source", "company", "person", "created_by")
+
+
+def account_today(account: Account) -> date:
+    """Today in the account's time zone: the day a deal closes on, the day statistics count it in."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(account.time_zone))
+
+
+def account_date_of(account: Account, moment: Any) -> date:
+    return timezone.localdate(moment, timezone=zoneinfo.ZoneInfo(account.time_zone))
+
+
+def clean_line(value: Any, field: str) -> str:
+    """A single-line text value: must be a string; surrounding spaces trimmed (as every HTML form does)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationFailed.on(field, _("Enter text."))
+    return value.strip()
+
+
+def clean_required_name(value: Any, field: str, message: str) -> str:
+    text = clean_line(value, field)
+    if not text:
+        raise ValidationFailed.on(field, message)
+    return text
+
+
+def clean_notes(value: Any) -> str:
+    """Notes are kept as typed (line breaks and indentation matter); only None becomes empty."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationFailed.on("notes", _("Enter text."))
+    return value
+
+
+def linked_in_account(model: type[_T], *, account: Account, value: Any, field: str, message: str) -> _T | None:
+    """`value` (an instance, an id or None) as a fresh row of `account`; anything else is refused on `field`."""
+    if value is None:
+        return None
+    if isinstance(value, model):
+        pk = value.pk
+    elif isinstance(value, int) and not isinstance(value, bool):
+        pk = value
+    else:
+        raise ValidationFailed.on(field, message)
+    if pk is None:
+        raise ValidationFailed.on(field, message)
+    manager: Any = model.objects  # the TenantManager every tenant model carries
+    obj: _T | None = manager.for_account(account).filter(pk=pk).first()
+    if obj is None:
+        raise ValidationFailed.on(field, message)
+    return obj
+
+
+def owner_in_account(*, account: Account, owner: Any) -> User | None:
+    """The owner must be a member of the account (any role); an id or a User is accepted."""
+    if owner is None:
+        return None
+    message = _("Choose a member of this account as the owner.")
+    if isinstance(owner, User):
+        user_id = owner.pk
+    elif isinstance(owner, int) and not isinstance(owner, bool):
+        user_id = owner
+    else:
+        raise ValidationFailed.on("owner", message)
+    membership = Membership.objects.for_account(account).filter(user_id=user_id).select_related("user").first()
+    if membership is None:
+        raise ValidationFailed.on("owner", message)
+    return membership.user
+
+
+def company_in_account(*, account: Account, company: Any) -> Company | None:
+    from headwater.companies.models import Company  # noqa: PLC0415 — the apps import this module
+
+    return linked_in_account(
+        Company, account=account, value=company, field="company", message=_("Choose a company of this account.")
+    )
+
+
+def person_in_account(*, account: Account, person: Any) -> Person | None:
+    from headwater.persons.models import Person  # noqa: PLC0415 — the apps import this module
+
+    return linked_in_account(
+        Person, account=account, value=person, field="person", message=_("Choose a person of this account.")
+    )
+
+
+def _require_sources_enabled(account: Account) -> None:
+    if not account.sources_enabled:
+        raise FeatureDisabled(
+            _("Acquisition sources are switched off for this account; an admin can switch them on in the settings."),
+            fields={"source": [_("Acquisition sources are switched off for this account.")]},
+        )
+
+
+def chosen_source(*, account: Account, source: Any, current_id: int | None = None) -> Source | None:
+    """A source the caller picked: the account's own, and active unless it is the record's current one."""
+    _require_sources_enabled(account)
+    picked = linked_in_account(
+        Source, account=account, value=source, field="source", message=_("Choose a source of this account.")
+    )
+    if picked is not None and picked.archived and picked.pk != current_id:
+        raise ValidationFailed.on(
+            "source", _("The source “%(name)s” is archived; choose an active one.") % {"name": picked.name}
+        )
+    return picked
+
+
+def source_for_new_record(
+    *,
+    account: Account,
+    source: Source | int | Unset | None,
+    how: HowChanged,
+    company: Company | None,
+    person: Person | None,
+) -> tuple[Source | None, HowChanged]:
+    """What a new record's source is and how it came to be: the default rule for UNSET, else the caller's pick."""
+    if source is UNSET:
+        return source_default_for(account=account, company=company, person=person), HowChanged.DEFAULT
+    return chosen_source(account=account, source=source), how
+
+
+def save_new_record(
+    record: _R,
+    *,
+    account: Account,
+    user: User | None,
+    source: Source | None,
+    how: HowChanged,
+) -> _R:
+    """Validate, insert, then set the source with its history row (the row needs the record's id)."""
+    validate_instance_fields(record)
+    record.save(force_insert=True)
+    if record_set_source(account=account, record=record, source=source, how=how, user=user):
+        record.save(update_fields=["source"])
+    return record
+
+
+def validate_instance_fields(record: models.Model) -> None:
+    from headwater.core.validation import validate_instance  # noqa: PLC0415 — keeps this module's imports light
+
+    validate_instance(record, exclude=LINK_FIELDS)
+
+
+def check_change_keys(changes: Mapping[str, Any], editable: Iterable[str], entity: str) -> None:
+    """Refuse unknown or protected keys loudly: a typo must never be silently ignored, a version never forged."""
+    allowed = set(editable)
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise TypeError(f"{entity}_update() cannot change: {', '.join(unknown)}")
+
+
+def lock_for_update(model: type[_R], *, account: Account, record: _R, version: int) -> _R:
+    """The record's row, locked until the transaction ends; Conflict when it changed since `version` was read.
+
+    Callers run inside `transaction.atomic`. On SQLite the IMMEDIATE transaction already serialises writers.
+    """
+    if record.account_id != account.pk:
+        raise NotFound(_("Not found."))
+    manager: Any = model.objects
+    locked: _R | None = manager.for_account(account).select_for_update().filter(pk=record.pk).first()
+    if locked is None:
+        raise NotFound(_("Not found."))
+    if not isinstance(version, int) or isinstance(version, bool) or locked.version != version:
+        raise Conflict(_("Someone else changed this record in the meantime. Reload the page to see their changes."))
+    return locked
+
+
+def apply_source_change(
+    record: CrmRecord, *, account: Account, user: User | None, source: Any, how: HowChanged
+) -> None:
+    picked = chosen_source(account=account, source=source, current_id=record.source_id)
+    record_set_source(account=account, record=record, source=picked, how=how, user=user)
+
+
+def save_updated_record(record: _R) -> _R:
+    record.version += 1
+    record.updated_at = timezone.now()
+    validate_instance_fields(record)
+    record.save()
+    return record
+
+
+def unlink_and_bump(model: type[CrmRecord], *, account: Account, field: str, target: models.Model) -> int:
+    """Set `field` to empty on the account's records pointing at `target`; bump their version.
+
+    The bump makes an edit form opened before the delete report a conflict instead of re-linking a deleted row.
+    """
+    manager: Any = model.objects
+    updated: int = (
+        manager.for_account(account)
+        .filter(**{field: target})
+        .update(**{field: None, "version": models.F("version") + 1, "updated_at": timezone.now()})
+    )
+    return updated

@@ -1,0 +1,113 @@
+"""Writes about persons. The UI and the API call exactly these functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from headwater.companies.models import Company
+from headwater.core.errors import NotFound
+from headwater.core.models import Account
+from headwater.core.record_services import (
+    apply_source_change,
+    check_change_keys,
+    clean_line,
+    clean_notes,
+    clean_required_name,
+    company_in_account,
+    lock_for_update,
+    owner_in_account,
+    save_new_record,
+    save_updated_record,
+    source_for_new_record,
+    unlink_and_bump,
+)
+from headwater.core.types import UNSET, Unset
+from headwater.deals.models import Deal
+from headwater.persons.models import Person
+from headwater.sources.models import HowChanged, Source
+from headwater.users.models import User
+
+PERSON_TEXT_FIELDS = ("first_name", "email", "phone", "position")
+PERSON_EDITABLE = ("last_name", *PERSON_TEXT_FIELDS, "company", "owner", "notes", "source")
+
+
+def _last_name(value: Any) -> str:
+    return clean_required_name(value, "last_name", _("Enter the last name."))
+
+
+@transaction.atomic
+def person_create(
+    *,
+    account: Account,
+    user: User | None,
+    first_name: str = "",
+    last_name: str,
+    email: str = "",
+    phone: str = "",
+    position: str = "",
+    company: Company | int | None = None,
+    owner: User | int | None = None,
+    notes: str = "",
+    source: Source | int | Unset | None = UNSET,
+    source_how: HowChanged = HowChanged.TYPED,
+) -> Person:
+    """A new person. `source=UNSET` applies the default rule: the company's source when the option is on."""
+    linked_company = company_in_account(account=account, company=company)
+    person = Person(
+        account=account,
+        first_name=clean_line(first_name, "first_name"),
+        last_name=_last_name(last_name),
+        email=clean_line(email, "email"),
+        phone=clean_line(phone, "phone"),
+        position=clean_line(position, "position"),
+        company=linked_company,
+        owner=owner_in_account(account=account, owner=owner),
+        notes=clean_notes(notes),
+        created_by=user,
+    )
+    picked, how = source_for_new_record(
+        account=account, source=source, how=source_how, company=linked_company, person=None
+    )
+    return save_new_record(person, account=account, user=user, source=picked, how=how)
+
+
+@transaction.atomic
+def person_update(
+    *,
+    account: Account,
+    user: User | None,
+    person: Person,
+    version: int,
+    source_how: HowChanged = HowChanged.TYPED,
+    **changes: Any,
+) -> Person:
+    """Change the fields named in `changes`. Changing the company never re-applies the default (not retroactive)."""
+    check_change_keys(changes, PERSON_EDITABLE, "person")
+    locked = lock_for_update(Person, account=account, record=person, version=version)
+    if "last_name" in changes:
+        locked.last_name = _last_name(changes["last_name"])
+    for field in PERSON_TEXT_FIELDS:
+        if field in changes:
+            setattr(locked, field, clean_line(changes[field], field))
+    if "notes" in changes:
+        locked.notes = clean_notes(changes["notes"])
+    if "company" in changes:
+        locked.company = company_in_account(account=account, company=changes["company"])
+    if "owner" in changes:
+        locked.owner = owner_in_account(account=account, owner=changes["owner"])
+    if "source" in changes:
+        apply_source_change(locked, account=account, user=user, source=changes["source"], how=source_how)
+    return save_updated_record(locked)
+
+
+@transaction.atomic
+def person_delete(*, account: Account, user: User | None, person: Person) -> None:
+    """Delete the person; their deals stay, without a person (their version is bumped)."""
+    target = Person.objects.for_account(account).select_for_update().filter(pk=person.pk).first()
+    if target is None or person.account_id != account.pk:
+        raise NotFound(_("Not found."))
+    unlink_and_bump(Deal, account=account, field="person", target=target)
+    Person.objects.for_account(account).filter(pk=target.pk).delete()
