@@ -1,5 +1,76 @@
-"""The REST API (django-ninja): one router per app is added here."""
+"""The REST API v1 (django-ninja): one router per app, token auth, one error shape, a per-token rate limit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
 
-api = NinjaAPI(title="Headwater API", version="1", urls_namespace="api")
+from headwater.core.api_auth import TokenAuth, TokenRateThrottle
+from headwater.core.api_errors import ErrorOut, install_error_handlers
+from headwater.users.api import me_router, members_router
+
+if TYPE_CHECKING:
+    from ninja.openapi.schema import OpenAPISchema
+    from ninja.operation import Operation
+
+DESCRIPTION = """
+Headwater's REST API. Every request carries a personal API token (create one on your profile page):
+`Authorization: Bearer <token>`. The token decides the account and acts with its member's current role.
+
+Every 4xx answer has one shape: `{"error": {"code": "...", "message": "...", "fields": {"field": ["..."]}}}`.
+Lists return `{"items": [...], "next": "<cursor>"}`; pass `cursor=<next>` for the following page.
+See docs/api.md for examples.
+"""
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+
+
+class HeadwaterAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        return operation.view_func.__name__
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """Document the shared error shape on every operation (any 4xx), and the rate limit's Retry-After."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "ErrorOut" not in components:
+            json_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(json_schema.pop("$defs", {}))
+            components["ErrorOut"] = json_schema
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault(
+                    "4XX",
+                    {
+                        "description": "Error (see `error.code`)",
+                        "content": {"application/json": {"schema": _ERROR_REF}},
+                    },
+                )
+                responses.setdefault(
+                    "429",
+                    {
+                        "description": "Rate limit exceeded for this token",
+                        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+                        "content": {"application/json": {"schema": _ERROR_REF}},
+                    },
+                )
+        return schema
+
+
+api = HeadwaterAPI(
+    title="Headwater API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=TokenAuth(),
+    throttle=TokenRateThrottle(),
+    docs=Swagger(settings={"persistAuthorization": False, "tryItOutEnabled": False}),
+)
+install_error_handlers(api)
+api.add_router("/me", me_router, tags=["me"])
+api.add_router("/members", members_router, tags=["members"])

@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its static files and templates: the API docs page serves Swagger UI from our own origin (CSP).
+    "ninja",
     "headwater.core",
     "headwater.users",
     "headwater.sources",
@@ -45,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "headwater.core.api_errors.ApiErrorShapeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -150,3 +153,6 @@ LOGGING = {
 # Paginated lists: page size and the point past which we stop counting exactly.
 LIST_PAGE_SIZE = 25
 LIST_COUNT_LIMIT = 10_000
+
+# REST API: requests per minute per token (429 with Retry-After beyond it; 0 switches the limit off).
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
