@@ -1,18 +1,44 @@
-"""Writes about acquisition sources: the catalogue, the switches, and a record's source with its history."""
+"""Writes about acquisition sources: the catalogue, the switches, and a record's source with its history.
+
+Locking (PostgreSQL; SQLite's IMMEDIATE transactions already serialise every writer):
+- a source that is about to disappear (delete, the merged-away side of a merge) is locked ``FOR UPDATE``;
+- a source that only changes in place (rename, archive, reorder, the merge target) is locked
+  ``FOR NO KEY UPDATE``, so it does not block records being pointed at it meanwhile;
+- assigning a source to a record (`record_set_source`, `source_lock_for_assignment`) takes ``FOR KEY SHARE``,
+  which waits only for a delete or merge of that very source. Either the assignment commits first and the
+  merge/delete then sees (and moves or clears) the record, or it runs after and finds the source gone and
+  refuses cleanly. There is never a record pointing at a source that no longer exists.
+Locks are always taken sources first (in id order), records second, so two of these never deadlock.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from django.utils import translation
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from headwater.core.text import name_key
-from headwater.sources.models import HowChanged, RecordType, Source, SourceChange
+from headwater.core.errors import Conflict, NotFound, ValidationFailed
+from headwater.core.models import Account
+from headwater.core.text import name_key, text_problem
+from headwater.core.types import UNSET, Unset
+from headwater.sources.models import (
+    SOURCE_NAME_MAX_LENGTH,
+    CatalogAction,
+    HowChanged,
+    RecordType,
+    Source,
+    SourceChange,
+    SourceEvent,
+)
 
 if TYPE_CHECKING:
-    from headwater.core.models import Account
+    from headwater.core.records import CrmRecord
     from headwater.users.models import User
 
 # Marked with gettext_noop so makemessages picks them up; translated in the account's language when seeded.
@@ -28,6 +54,180 @@ STARTER_SOURCES = [
     gettext_noop("Other"),
 ]
 
+# The uniqueness key column is this long; NFKC can expand a character up to 18 times, so a short name can
+# in theory produce a longer key, which we refuse with a message rather than a database error.
+NAME_KEY_MAX_LENGTH = SOURCE_NAME_MAX_LENGTH * 3
+
+HISTORY_BATCH = 1000
+
+
+def _record_models() -> list[tuple[RecordType, str, type[CrmRecord]]]:
+    """Each record kind with its key in usage counts ("companies", "persons", "deals")."""
+    # Imported late: the record apps import this module for `record_set_source`.
+    from headwater.companies.models import Company  # noqa: PLC0415
+    from headwater.deals.models import Deal  # noqa: PLC0415
+    from headwater.persons.models import Person  # noqa: PLC0415
+
+    return [
+        (RecordType.COMPANY, "companies", Company),
+        (RecordType.PERSON, "persons", Person),
+        (RecordType.DEAL, "deals", Deal),
+    ]
+
+
+# --- Names ----------------------------------------------------------------------------------------------
+
+
+def _is_blank(text: str) -> bool:
+    """Nothing visible: only spaces and invisible format characters (zero-width space, BOM...)."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def source_clean_name(name: object) -> str:
+    """The name as it will be stored (trimmed), or ValidationFailed on `name` saying what is wrong."""
+    if not isinstance(name, str):
+        raise ValidationFailed.on("name", _("Enter a name for the source."))
+    problem = text_problem(name)
+    if problem:
+        raise ValidationFailed.on("name", problem)
+    name = name.strip()
+    if _is_blank(name):
+        raise ValidationFailed.on("name", _("Enter a name for the source."))
+    if len(name) > SOURCE_NAME_MAX_LENGTH:
+        raise ValidationFailed.on(
+            "name",
+            _("The name can have at most %(max)d characters (it has %(length)d).")
+            % {"max": SOURCE_NAME_MAX_LENGTH, "length": len(name)},
+        )
+    if len(name_key(name)) > NAME_KEY_MAX_LENGTH:
+        raise ValidationFailed.on("name", _("This name is too long once its characters are normalised; shorten it."))
+    return name
+
+
+def _duplicate_error(existing_name: str) -> ValidationFailed:
+    return ValidationFailed.on("name", _("A source named “%(name)s” already exists.") % {"name": existing_name})
+
+
+def _existing_with_key(*, account: Account, key: str, exclude_pk: int | None = None) -> Source | None:
+    qs = Source.objects.for_account(account).filter(name_key=key)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.first()
+
+
+# --- Locks ----------------------------------------------------------------------------------------------
+
+
+def _lock_sources(*, account: Account, ids: Iterable[int], disappearing: Iterable[int] = ()) -> dict[int, Source]:
+    """Lock the given sources of `account` in id order; missing ones are simply absent from the result."""
+    gone = set(disappearing)
+    found: dict[int, Source] = {}
+    for pk in sorted(set(ids)):
+        qs = Source.objects.for_account(account).filter(pk=pk)
+        qs = qs.select_for_update() if pk in gone else qs.select_for_update(no_key=True)
+        source = qs.first()
+        if source is not None:
+            found[pk] = source
+    return found
+
+
+def _lock_one(*, account: Account, source: Source, disappearing: bool = False) -> Source:
+    if not isinstance(source, Source) or source.account_id != account.pk or source.pk is None:
+        raise NotFound(_("This source does not exist."))
+    locked = _lock_sources(account=account, ids=[source.pk], disappearing=[source.pk] if disappearing else [])
+    if source.pk not in locked:
+        raise NotFound(_("This source does not exist (it may have been deleted or merged in the meantime)."))
+    return locked[source.pk]
+
+
+def _check_version(source: Source, version: int | None) -> None:
+    if version is None:
+        return
+    if not isinstance(version, int) or isinstance(version, bool) or source.version != version:
+        raise Conflict(
+            _("The source “%(name)s” was changed by someone else in the meantime. Reload the page and try again.")
+            % {"name": source.name}
+        )
+
+
+def source_lock_for_assignment(*, account: Account, source_id: int) -> Source:
+    """Re-read a source that is about to be put on a record, locked until the record's transaction ends.
+
+    Call inside the record's `transaction.atomic`. A concurrent merge or delete of this source either finished
+    before (then this raises ValidationFailed on "source") or waits until the record is saved (and then moves
+    or clears it). Use the returned row: its name and archived flag are fresh.
+    """
+    if not isinstance(source_id, int) or isinstance(source_id, bool):
+        raise ValidationFailed.on("source", _("Choose a source of this account."))
+    if connection.vendor == "postgresql":
+        table = Source._meta.db_table
+        rows = list(
+            Source.unscoped.raw(
+                f"SELECT * FROM {table} WHERE id = %s AND account_id = %s FOR KEY SHARE",  # noqa: S608 — our own table name
+                [source_id, account.pk],
+            )
+        )
+        source = rows[0] if rows else None
+    else:
+        source = Source.objects.for_account(account).filter(pk=source_id).first()
+    if source is None:
+        raise ValidationFailed.on(
+            "source", _("This source no longer exists (it was deleted or merged in the meantime); choose another.")
+        )
+    return source
+
+
+# --- Settings -------------------------------------------------------------------------------------------
+
+
+def _event(
+    *,
+    account: Account,
+    user: User | None,
+    action: CatalogAction,
+    source: Source | None = None,
+    details: dict[str, Any] | None = None,
+) -> SourceEvent:
+    return SourceEvent.unscoped.create(
+        account=account,
+        user=user,
+        action=action,
+        source_id_ref=source.pk if source is not None else None,
+        source_name=source.name if source is not None else "",
+        details=details or {},
+    )
+
+
+@transaction.atomic
+def source_settings_update(
+    *,
+    account: Account,
+    user: User | None,
+    enabled: bool | Unset = UNSET,
+    default_from_contact: bool | Unset = UNSET,
+) -> Account:
+    """Switch the feature and the default-from-contact rule. Nothing is deleted when switching off."""
+    for field, value in (("enabled", enabled), ("default_from_contact", default_from_contact)):
+        if value is not UNSET and not isinstance(value, bool):
+            raise ValidationFailed.on(field, _("Choose on or off."))
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    changes: dict[str, bool] = {}
+    if enabled is not UNSET and locked.sources_enabled != enabled:
+        locked.sources_enabled = enabled
+        changes["enabled"] = enabled
+    if default_from_contact is not UNSET and locked.source_default_from_contact != default_from_contact:
+        locked.source_default_from_contact = default_from_contact
+        changes["default_from_contact"] = default_from_contact
+    if changes:
+        locked.save(update_fields=["sources_enabled", "source_default_from_contact"])
+        _event(account=account, user=user, action=CatalogAction.SWITCHED, details=dict(changes))
+    account.sources_enabled = locked.sources_enabled
+    account.source_default_from_contact = locked.source_default_from_contact
+    return account
+
+
+# --- Catalogue ------------------------------------------------------------------------------------------
+
 
 def sources_seed_starter(*, account: Account) -> list[Source]:
     """A new account's starter list, named in the account's language."""
@@ -36,6 +236,295 @@ def sources_seed_starter(*, account: Account) -> list[Source]:
     return Source.unscoped.bulk_create(
         [Source(account=account, name=n, name_key=name_key(n), position=i) for i, n in enumerate(names, start=1)]
     )
+
+
+@transaction.atomic
+def source_create(*, account: Account, user: User | None, name: str) -> Source:
+    """A new active source at the end of the admin's order."""
+    name = source_clean_name(name)
+    key = name_key(name)
+    existing = _existing_with_key(account=account, key=key)
+    if existing is not None:
+        raise _duplicate_error(existing.name)
+    last = Source.objects.for_account(account).aggregate(last=Max("position"))["last"] or 0
+    try:
+        # A savepoint, so a concurrent create of the same name (the unique constraint) leaves the outer
+        # transaction usable for the lookup that names the winner.
+        with transaction.atomic():
+            source = Source.unscoped.create(account=account, name=name, name_key=key, position=last + 1)
+    except IntegrityError as exc:
+        winner = _existing_with_key(account=account, key=key)
+        raise _duplicate_error(winner.name if winner is not None else name) from exc
+    _event(account=account, user=user, action=CatalogAction.ADDED, source=source)
+    return source
+
+
+@transaction.atomic
+def source_rename(*, account: Account, user: User | None, source: Source, name: str, version: int) -> Source:
+    """Rename; refused with Conflict when the source changed since `version` was read."""
+    name = source_clean_name(name)
+    locked = _lock_one(account=account, source=source)
+    _check_version(locked, version)
+    if locked.name == name:
+        return locked
+    key = name_key(name)
+    existing = _existing_with_key(account=account, key=key, exclude_pk=locked.pk)
+    if existing is not None:
+        raise _duplicate_error(existing.name)
+    old_name = locked.name
+    locked.name = name
+    locked.name_key = key
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["name", "name_key", "version", "updated_at"])
+    except IntegrityError as exc:
+        winner = _existing_with_key(account=account, key=key, exclude_pk=locked.pk)
+        raise _duplicate_error(winner.name if winner is not None else name) from exc
+    _event(
+        account=account, user=user, action=CatalogAction.RENAMED, source=locked, details={"old": old_name, "new": name}
+    )
+    return locked
+
+
+def _apply_order(*, account: Account, user: User | None, ordered: Sequence[Source]) -> None:
+    """Store `ordered` as positions 1..n; logs one event when anything moved."""
+    changed = []
+    for position, source in enumerate(ordered, start=1):
+        if source.position != position:
+            source.position = position
+            changed.append(source)
+    if not changed:
+        return
+    Source.unscoped.bulk_update(changed, ["position"])
+    _event(
+        account=account,
+        user=user,
+        action=CatalogAction.REORDERED,
+        details={"order": [s.name for s in ordered], "ids": [s.pk for s in ordered]},
+    )
+
+
+def _lock_all(account: Account) -> list[Source]:
+    """Every source of the account in the current order, locked (a reorder rewrites them all)."""
+    return list(Source.objects.for_account(account).select_for_update(no_key=True).order_by("position", "id"))
+
+
+@transaction.atomic
+def source_reorder(*, account: Account, user: User | None, ordered_ids: list[int]) -> None:
+    """Put the sources in the given order; `ordered_ids` must list every source of the account exactly once."""
+    current = _lock_all(account)
+    by_id = {s.pk: s for s in current}
+    valid = (
+        isinstance(ordered_ids, list | tuple)
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in ordered_ids)
+        and len(ordered_ids) == len(by_id)
+        and set(ordered_ids) == set(by_id)
+    )
+    if not valid:
+        raise ValidationFailed.on(
+            "ordered_ids",
+            _(
+                "The new order must list every source of this account exactly once; the list may have changed "
+                "meanwhile. Reload the page and try again."
+            ),
+        )
+    _apply_order(account=account, user=user, ordered=[by_id[i] for i in ordered_ids])
+
+
+@transaction.atomic
+def source_move(*, account: Account, user: User | None, source: Source, direction: Literal["up", "down"]) -> None:
+    """Move a source one place up or down; at either end nothing changes."""
+    if direction not in ("up", "down"):
+        raise ValidationFailed.on("direction", _("Choose up or down."))
+    if not isinstance(source, Source) or source.account_id != account.pk:
+        raise NotFound(_("This source does not exist."))
+    current = _lock_all(account)
+    index = next((i for i, s in enumerate(current) if s.pk == source.pk), None)
+    if index is None:
+        raise NotFound(_("This source does not exist (it may have been deleted or merged in the meantime)."))
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(current):
+        return
+    current[index], current[other] = current[other], current[index]
+    _apply_order(account=account, user=user, ordered=current)
+
+
+def _set_archived(
+    *, account: Account, user: User | None, source: Source, version: int | None, archived: bool
+) -> Source:
+    locked = _lock_one(account=account, source=source)
+    _check_version(locked, version)
+    if locked.archived == archived:
+        return locked
+    locked.archived = archived
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["archived", "version", "updated_at"])
+    _event(
+        account=account,
+        user=user,
+        action=CatalogAction.ARCHIVED if archived else CatalogAction.UNARCHIVED,
+        source=locked,
+    )
+    return locked
+
+
+@transaction.atomic
+def source_archive(*, account: Account, user: User | None, source: Source, version: int | None = None) -> Source:
+    """No longer offered for new choices; stays on its records, in filters and statistics."""
+    return _set_archived(account=account, user=user, source=source, version=version, archived=True)
+
+
+@transaction.atomic
+def source_unarchive(*, account: Account, user: User | None, source: Source, version: int | None = None) -> Source:
+    return _set_archived(account=account, user=user, source=source, version=version, archived=False)
+
+
+# --- Delete and merge -----------------------------------------------------------------------------------
+
+
+def _usage_counts(*, account: Account, source: Source) -> dict[str, int]:
+    return {
+        key: model.objects.for_account(account).filter(source=source).count() for _t, key, model in _record_models()
+    }
+
+
+def usage_text(counts: dict[str, int]) -> str:
+    return _("companies: %(companies)d, persons: %(persons)d, deals: %(deals)d") % counts
+
+
+def _repoint_records(
+    *, account: Account, user: User | None, source: Source, target: Source | None, how: HowChanged
+) -> dict[str, int]:
+    """Move every record of `source` to `target` (None clears it), bumping versions, with one history row each.
+
+    The record rows are locked first, so the ids we log are exactly the rows we update; the history insert
+    comes last, after every update, so a failure there rolls back the whole move.
+    """
+    now = timezone.now()
+    moved: list[tuple[RecordType, list[int]]] = []
+    counts: dict[str, int] = {}
+    for record_type, key, model in _record_models():
+        scoped = model.objects.for_account(account).filter(source=source)
+        ids = list(scoped.select_for_update().order_by("pk").values_list("pk", flat=True))
+        if ids:
+            scoped.update(source=target, version=F("version") + 1, updated_at=now)
+        moved.append((record_type, ids))
+        counts[key] = len(ids)
+    changes = [
+        SourceChange(
+            account=account,
+            record_type=record_type,
+            record_id=pk,
+            old_source_id=source.pk,
+            old_name=source.name,
+            new_source_id=target.pk if target is not None else None,
+            new_name=target.name if target is not None else "",
+            how=how,
+            user=user,
+            at=now,
+        )
+        for record_type, ids in moved
+        for pk in ids
+    ]
+    if changes:
+        SourceChange.unscoped.bulk_create(changes, batch_size=HISTORY_BATCH)
+    return counts
+
+
+def _delete_row(*, account: Account, source: Source) -> None:
+    Source.objects.for_account(account).filter(pk=source.pk).delete()
+
+
+@transaction.atomic
+def source_delete(
+    *,
+    account: Account,
+    user: User | None,
+    source: Source,
+    mode: Literal["only_if_unused", "clear"],
+    expected_count: int | None = None,
+) -> None:
+    """Delete a source. A source in use is never removed silently.
+
+    `only_if_unused`: refused (ValidationFailed with the counts) when any record uses it.
+    `clear`: the source is cleared on every record using it; `expected_count` must be the total the admin
+    confirmed, else Conflict (a race must not clear more than they saw). Each cleared record gets a history row.
+    """
+    if mode not in ("only_if_unused", "clear"):
+        raise ValidationFailed.on("mode", _("Choose how to delete the source."))
+    locked = _lock_one(account=account, source=source, disappearing=True)
+    counts = _usage_counts(account=account, source=locked)
+    total = sum(counts.values())
+    if mode == "only_if_unused" and total:
+        raise ValidationFailed.on(
+            "mode",
+            _(
+                "The source “%(name)s” is still used (%(usage)s). Merge it into another source, clear it from "
+                "those records, or archive it instead."
+            )
+            % {"name": locked.name, "usage": usage_text(counts)},
+        )
+    if mode == "clear":
+        if expected_count is None:
+            if total:
+                raise ValidationFailed.on(
+                    "expected_count",
+                    _("Confirm that %(count)d records will lose their source.") % {"count": total},
+                )
+        elif not isinstance(expected_count, int) or isinstance(expected_count, bool) or expected_count != total:
+            raise Conflict(
+                _(
+                    "The number of records using “%(name)s” changed in the meantime (now %(count)d). "
+                    "Review and confirm again."
+                )
+                % {"name": locked.name, "count": total}
+            )
+        if total:
+            counts = _repoint_records(account=account, user=user, source=locked, target=None, how=HowChanged.CLEARED)
+    _delete_row(account=account, source=locked)
+    _event(account=account, user=user, action=CatalogAction.DELETED, source=locked, details={"mode": mode, **counts})
+
+
+@transaction.atomic
+def source_merge(
+    *, account: Account, user: User | None, source: Source, into: Source, version: int | None = None
+) -> int:
+    """Move every company, person and deal of `source` to `into`, then delete `source`; returns records moved.
+
+    All-or-nothing (one transaction). `into` may be archived: the records keep a source they can be filtered
+    and counted by, which is how an admin retires several sources into one archived bucket.
+    """
+    if not isinstance(source, Source) or source.account_id != account.pk:
+        raise NotFound(_("This source does not exist."))
+    if not isinstance(into, Source) or into.account_id != account.pk or into.pk is None:
+        raise ValidationFailed.on("into", _("Choose a source of this account to merge into."))
+    if into.pk == source.pk:
+        raise ValidationFailed.on("into", _("Choose another source: a source cannot be merged into itself."))
+    locked = _lock_sources(account=account, ids=[source.pk, into.pk], disappearing=[source.pk])
+    if source.pk not in locked:
+        raise NotFound(_("This source does not exist (it may have been deleted or merged in the meantime)."))
+    if into.pk not in locked:
+        raise ValidationFailed.on(
+            "into", _("The chosen source no longer exists (it was deleted or merged in the meantime); choose another.")
+        )
+    merged, target = locked[source.pk], locked[into.pk]
+    _check_version(merged, version)
+    counts = _repoint_records(account=account, user=user, source=merged, target=target, how=HowChanged.MERGE)
+    _delete_row(account=account, source=merged)
+    _event(
+        account=account,
+        user=user,
+        action=CatalogAction.MERGED,
+        source=merged,
+        details={"into_id": target.pk, "into_name": target.name, **counts},
+    )
+    return sum(counts.values())
+
+
+# --- A record's source ----------------------------------------------------------------------------------
 
 
 def record_type_of(record: Any) -> RecordType:
@@ -52,23 +541,29 @@ def record_set_source(
 ) -> bool:
     """Set `record.source` (the caller saves the record) and log the change; False when nothing changed.
 
-    The record must already have a primary key so the history row can point at it; callers creating a
-    record save it first, then call this and save again, inside one transaction.
+    Runs inside the caller's transaction. A new source is re-read and locked (`source_lock_for_assignment`), so
+    a concurrent merge or delete of it either moves this record afterwards or makes this raise
+    ValidationFailed on "source". The record must already have a primary key so the history row can point at
+    it; callers creating a record save it first, then call this and save again, inside one transaction.
     """
     if source is not None and source.account_id != account.pk:
-        raise ValueError("source belongs to another account")
-    old = record.source if record.source_id else None
-    if (old.pk if old else None) == (source.pk if source else None):
+        raise ValidationFailed.on("source", _("Choose a source of this account."))
+    old_id: int | None = record.source_id
+    new_id = source.pk if source is not None else None
+    if old_id == new_id:
         return False
+    if source is not None:
+        source = source_lock_for_assignment(account=account, source_id=source.pk)
+    old = Source.objects.for_account(account).filter(pk=old_id).first() if old_id is not None else None
     record.source = source
     SourceChange.unscoped.create(
         account=account,
         record_type=record_type_of(record),
         record_id=record.pk,
-        old_source_id=old.pk if old else None,
-        old_name=old.name if old else "",
-        new_source_id=source.pk if source else None,
-        new_name=source.name if source else "",
+        old_source_id=old_id,
+        old_name=old.name if old is not None else "",
+        new_source_id=new_id,
+        new_name=source.name if source is not None else "",
         how=how,
         user=user,
     )
