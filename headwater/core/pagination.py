@@ -1,0 +1,220 @@
+"""Keyset pagination: pages of a sorted queryset without OFFSET and without an exact COUNT of deep results.
+
+The sort is a tuple of non-null columns plus the primary key as the tie-breaker, all in one direction, so the
+position "after row R" is exact even when many rows share a sort value. A cursor carries the sort it was made
+for, the key of the row it points past, the direction to read in, and the 1-based number of the page's first
+row (for the "26-50 of 1,234" label only; it never decides which rows are read).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """Sort by `fields` (non-null columns of the model), then by primary key, all ascending or all descending."""
+
+    fields: tuple[str, ...]
+    descending: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.fields, "pk")
+
+    def order_by(self, *, reverse: bool = False) -> list[str]:
+        desc = self.descending != reverse
+        return [f"-{c}" if desc else c for c in self.columns]
+
+    @property
+    def signature(self) -> str:
+        return ("-" if self.descending else "") + ",".join(self.fields)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    key: tuple[Any, ...]
+    backward: bool
+    start: int
+
+
+@dataclass
+class Page(Generic[_M]):
+    rows: list[_M]
+    ordering: Ordering
+    start: int
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int | None
+    count_limit: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows) - 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.prev_cursor is not None
+
+    @property
+    def total_is_exact(self) -> bool:
+        return self.total is not None
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    # Decimal, date, datetime, UUID: their string forms round-trip through the field's to_python().
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def encode_cursor(ordering: Ordering, row: models.Model, *, backward: bool, start: int) -> str:
+    key = [_jsonable(getattr(row, _attname(row, c))) for c in ordering.columns]
+    payload = {"s": ordering.signature, "k": key, "b": backward, "o": start}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _attname(row: models.Model, column: str) -> str:
+    return row._meta.pk.attname if column == "pk" else row._meta.get_field(column).attname  # type: ignore[union-attr]
+
+
+def decode_cursor(model: type[models.Model], ordering: Ordering, token: str | None) -> Cursor | None:
+    """The cursor in `token`, or None when it is absent, malformed, or made for another sort."""
+    if not token:
+        return None
+    try:
+        return _parse_cursor(model, ordering, token)
+    except (ValueError, TypeError, KeyError, binascii.Error, ValidationError, FieldDoesNotExist):
+        return None
+
+
+def _parse_cursor(model: type[models.Model], ordering: Ordering, token: str) -> Cursor:
+    payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    if not isinstance(payload, dict) or payload.get("s") != ordering.signature:
+        raise ValueError("cursor made for another sort")
+    values = payload["k"]
+    if not isinstance(values, list) or len(values) != len(ordering.columns) or None in values:
+        raise ValueError("cursor key does not match the sort")
+    key = []
+    for column, value in zip(ordering.columns, values, strict=True):
+        field = model._meta.pk if column == "pk" else model._meta.get_field(column)
+        key.append(field.to_python(value))  # type: ignore[union-attr]
+    start = payload.get("o", 1)
+    backward = payload.get("b", False)
+    if not isinstance(start, int) or isinstance(start, bool) or not isinstance(backward, bool):
+        raise TypeError("cursor position is malformed")
+    return Cursor(key=tuple(key), backward=backward, start=max(start, 1))
+
+
+def _after(ordering: Ordering, key: tuple[Any, ...], *, backward: bool) -> models.Q:
+    """Rows strictly after `key` in reading order: (a, b, pk) > (x, y, z) spelled out column by column.
+
+    The leading `a >= x` (or `<=`) is redundant but lets the database use the (account, a, pk) index as a range.
+    """
+    greater = ordering.descending == backward
+    op = "gt" if greater else "lt"
+    columns = ordering.columns
+    condition = models.Q()
+    for i, column in enumerate(columns):
+        step = models.Q(**{f"{column}__{op}": key[i]})
+        for prev_column, prev_value in zip(columns[:i], key[:i], strict=True):
+            step &= models.Q(**{prev_column: prev_value})
+        condition |= step
+    lead = models.Q(**{f"{columns[0]}__{op}e": key[0]})
+    return lead & condition
+
+
+def bounded_count(qs: models.QuerySet[Any], limit: int) -> int | None:
+    """The exact count when it is at most `limit`, else None: the database stops after limit + 1 rows."""
+    found = qs.order_by().values("pk")[: limit + 1].count()
+    return found if found <= limit else None
+
+
+def keyset_page(
+    qs: models.QuerySet[_M],
+    *,
+    ordering: Ordering,
+    cursor: str | None,
+    page_size: int,
+    count_limit: int,
+) -> Page[_M]:
+    """One page of `qs` in `ordering`, read after (or before) the row `cursor` names; two queries in all."""
+    position = decode_cursor(qs.model, ordering, cursor)
+    total = bounded_count(qs, count_limit)
+    if position is None:
+        return _forward(qs, ordering, key=None, start=1, page_size=page_size, total=total, count_limit=count_limit)
+    if not position.backward:
+        return _forward(
+            qs,
+            ordering,
+            key=position.key,
+            start=position.start,
+            page_size=page_size,
+            total=total,
+            count_limit=count_limit,
+        )
+    rows = list(
+        qs.filter(_after(ordering, position.key, backward=True)).order_by(*ordering.order_by(reverse=True))[
+            : page_size + 1
+        ]
+    )
+    if len(rows) <= page_size:
+        # Nothing before this page: show the first page, full, rather than a short page at the start.
+        return _forward(qs, ordering, key=None, start=1, page_size=page_size, total=total, count_limit=count_limit)
+    rows = rows[:page_size]
+    rows.reverse()
+    start = max(position.start, 2)
+    return Page(
+        rows=rows,
+        ordering=ordering,
+        start=start,
+        next_cursor=encode_cursor(ordering, rows[-1], backward=False, start=start + len(rows)),
+        prev_cursor=encode_cursor(ordering, rows[0], backward=True, start=max(start - page_size, 1)),
+        total=total,
+        count_limit=count_limit,
+    )
+
+
+def _forward(
+    qs: models.QuerySet[_M],
+    ordering: Ordering,
+    *,
+    key: tuple[Any, ...] | None,
+    start: int,
+    page_size: int,
+    total: int | None,
+    count_limit: int,
+) -> Page[_M]:
+    if key is not None:
+        qs = qs.filter(_after(ordering, key, backward=False))
+    rows = list(qs.order_by(*ordering.order_by())[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    first_page = key is None
+    return Page(
+        rows=rows,
+        ordering=ordering,
+        start=start,
+        next_cursor=encode_cursor(ordering, rows[-1], backward=False, start=start + len(rows)) if more else None,
+        prev_cursor=(
+            encode_cursor(ordering, rows[0], backward=True, start=max(start - page_size, 1))
+            if rows and not first_page
+            else None
+        ),
+        total=total,
+        count_limit=count_limit,
+    )
