@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from headwater.core.errors import NotFound
-from headwater.sources.models import Source, SourceEvent
+from headwater.sources.models import Source, SourceChange, SourceEvent
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -123,3 +123,15 @@ def source_default_for(*, account: Account, company: Company | None, person: Per
             if source is not None and not source.archived:
                 return source
     return None
+
+
+def source_history_for_record(*, account: Account, record: Any, limit: int = 100) -> QuerySet[SourceChange]:
+    """Who changed a company's, person's or deal's source, when, from what to what and how; newest first."""
+    if record.account_id != account.pk:
+        raise NotFound(_("Not found."))
+    return (
+        SourceChange.objects.for_account(account)
+        .filter(record_type=record._meta.model_name, record_id=record.pk)
+        .select_related("user")
+        .order_by("-at", "-id")[: max(limit, 0)]
+    )
