@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
@@ -472,7 +472,12 @@ def source_delete(
             if total:
                 raise ValidationFailed.on(
                     "expected_count",
-                    _("Confirm that %(count)d records will lose their source.") % {"count": total},
+                    ngettext(
+                        "Confirm that %(count)d record will lose its source.",
+                        "Confirm that %(count)d records will lose their source.",
+                        total,
+                    )
+                    % {"count": total},
                 )
         elif not isinstance(expected_count, int) or isinstance(expected_count, bool) or expected_count != total:
             raise Conflict(

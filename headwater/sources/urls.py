@@ -6,4 +6,14 @@ app_name = "sources"
 
 urlpatterns = [
     path("", views.source_settings, name="settings"),
+    path("switches/", views.source_switches, name="switches"),
+    path("add/", views.source_add, name="add"),
+    path("reorder/", views.source_reorder, name="reorder"),
+    path("history/", views.source_history, name="history"),
+    path("<int:source_id>/rename/", views.source_rename, name="rename"),
+    path("<int:source_id>/move/", views.source_move, name="move"),
+    path("<int:source_id>/archive/", views.source_archive, name="archive"),
+    path("<int:source_id>/unarchive/", views.source_unarchive, name="unarchive"),
+    path("<int:source_id>/delete/", views.source_delete, name="delete"),
+    path("<int:source_id>/merge/", views.source_merge, name="merge"),
 ]

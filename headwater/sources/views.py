@@ -1,16 +1,397 @@
+"""Account settings > Acquisition sources (admins only, reads included).
+
+Every action works as a plain POST followed by a redirect; with htmx the same view answers with the catalogue
+fragment (and the history panel out of band), so the list refreshes without a full page load.
+"""
+
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from headwater.core.access import AccountRequest, account_view, require_role
-from headwater.sources.selectors import source_list
+from headwater.core.errors import DomainError, NotFound
+from headwater.core.types import UNSET
+from headwater.sources import selectors, services
+from headwater.sources.forms import (
+    AddSourceForm,
+    ClearForm,
+    MergeForm,
+    RenameForm,
+    SwitchesForm,
+    add_domain_error,
+)
+from headwater.sources.models import Source
 from headwater.users.models import Role
+
+HISTORY_PAGE = 20
+
+
+def _is_htmx(request: AccountRequest) -> bool:
+    # django-htmx's middleware sets `request.htmx` (falsy for ordinary requests).
+    return bool(getattr(request, "htmx", False))
+
+
+def _admin(request: AccountRequest) -> None:
+    require_role(request, Role.ADMIN)
+
+
+def _source(request: AccountRequest, source_id: int) -> Source:
+    try:
+        return selectors.source_get(account=request.account, source_id=source_id)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+def _settings_url(request: AccountRequest) -> str:
+    return reverse("sources:settings", kwargs={"account_slug": request.account.slug})
+
+
+def _catalogue_context(
+    request: AccountRequest,
+    *,
+    add_form: AddSourceForm | None = None,
+    rename_form: RenameForm | None = None,
+    editing: Source | None = None,
+    notice: str = "",
+    error: str = "",
+) -> dict[str, Any]:
+    rows = selectors.source_list_with_usage(account=request.account)
+    return {
+        "rows": rows,
+        "add_form": add_form or AddSourceForm(),
+        "rename_form": rename_form,
+        "editing_id": editing.pk if editing else None,
+        "notice": notice,
+        "error": error,
+        "last_index": len(rows) - 1,
+    }
+
+
+def _history_context(request: AccountRequest, *, limit: int = HISTORY_PAGE) -> dict[str, Any]:
+    events = list(selectors.source_events(account=request.account, limit=limit + 1))
+    return {"events": events[:limit], "history_next": limit if len(events) > limit else None}
+
+
+def _page(
+    request: AccountRequest, *, status: int = 200, switches: SwitchesForm | None = None, **kwargs: Any
+) -> HttpResponse:
+    try:
+        history_limit = max(HISTORY_PAGE, min(int(request.GET.get("events", HISTORY_PAGE)), 1000))
+    except ValueError:
+        history_limit = HISTORY_PAGE
+    context = {
+        "settings_tab": "sources",
+        "switches": switches or SwitchesForm(account=request.account),
+        **_catalogue_context(request, **kwargs),
+        **_history_context(request, limit=history_limit),
+    }
+    return render(request, "sources/settings.html", context, status=status)
+
+
+def _catalogue(request: AccountRequest, **kwargs: Any) -> HttpResponse:
+    """The catalogue fragment for htmx, the full page otherwise (form errors are shown in place)."""
+    if not _is_htmx(request):
+        return _page(request, **kwargs)
+    context = {**_catalogue_context(request, **kwargs), **_history_context(request), "oob_history": True}
+    return render(request, "sources/_catalogue.html", context)
+
+
+def _done(request: AccountRequest, notice: str) -> HttpResponse:
+    """After a successful write: the fresh fragment (htmx) or a redirect with a message (plain POST)."""
+    if _is_htmx(request):
+        return _catalogue(request, notice=notice)
+    messages.success(request, notice)
+    return redirect(_settings_url(request))
+
+
+def _failed(request: AccountRequest, error: DomainError) -> HttpResponse:
+    if _is_htmx(request):
+        return _catalogue(request, error=error.message)
+    messages.error(request, error.message)
+    return redirect(_settings_url(request))
+
+
+# --- The page and its fragments -------------------------------------------------------------------------
 
 
 @account_view(role=Role.ADMIN)
+@require_GET
 def source_settings(request: AccountRequest) -> HttpResponse:
-    require_role(request, Role.ADMIN)
-    return render(
-        request, "sources/settings.html", {"sources": source_list(account=request.account), "settings_tab": "sources"}
+    _admin(request)
+    if _is_htmx(request):
+        return _catalogue(request)
+    return _page(request)
+
+
+@account_view(role=Role.ADMIN)
+@require_GET
+def source_history(request: AccountRequest) -> HttpResponse:
+    """More history rows for "Show more" (htmx appends them in place of the button)."""
+    _admin(request)
+    try:
+        offset = max(int(request.GET.get("offset", HISTORY_PAGE)), 0)
+    except ValueError:
+        offset = HISTORY_PAGE
+    events = list(selectors.source_events(account=request.account, limit=HISTORY_PAGE + 1, offset=offset))
+    context = {
+        "events": events[:HISTORY_PAGE],
+        "history_next": offset + HISTORY_PAGE if len(events) > HISTORY_PAGE else None,
+    }
+    return render(request, "sources/_history_items.html", context)
+
+
+# --- Switches and the catalogue -------------------------------------------------------------------------
+
+
+@account_view(role=Role.ADMIN)
+@require_POST
+def source_switches(request: AccountRequest) -> HttpResponse:
+    _admin(request)
+    form = SwitchesForm(request.POST, account=request.account)
+    if not form.is_valid():
+        return _page(request, switches=form)
+    enabled = form.cleaned_data["enabled"]
+    # While the feature is off the second switch is disabled (not submitted): keep its stored value.
+    default = form.cleaned_data["default_from_contact"] if enabled else UNSET
+    try:
+        services.source_settings_update(
+            account=request.account, user=request.user, enabled=enabled, default_from_contact=default
+        )
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return _page(request, switches=form)
+    messages.success(request, _("Source settings saved."))
+    return redirect(_settings_url(request))
+
+
+@account_view(role=Role.ADMIN)
+@require_POST
+def source_add(request: AccountRequest) -> HttpResponse:
+    _admin(request)
+    form = AddSourceForm(request.POST)
+    if form.is_valid():
+        try:
+            source = services.source_create(account=request.account, user=request.user, name=form.cleaned_data["name"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return _done(request, _("Source “%(name)s” added.") % {"name": source.name})
+    return _catalogue(request, add_form=form)
+
+
+@account_view(role=Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def source_rename(request: AccountRequest, source_id: int) -> HttpResponse:
+    _admin(request)
+    source = _source(request, source_id)
+    if request.method == "GET":
+        return _catalogue(request, editing=source, rename_form=RenameForm(source=source))
+    form = RenameForm(request.POST, source=source)
+    if form.is_valid():
+        try:
+            renamed = services.source_rename(
+                account=request.account,
+                user=request.user,
+                source=source,
+                name=form.cleaned_data["name"],
+                version=form.cleaned_data["version"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return _done(request, _("Source renamed to “%(name)s”.") % {"name": renamed.name})
+    return _catalogue(request, editing=source, rename_form=form)
+
+
+@account_view(role=Role.ADMIN)
+@require_POST
+def source_move(request: AccountRequest, source_id: int) -> HttpResponse:
+    _admin(request)
+    source = _source(request, source_id)
+    direction = request.POST.get("direction", "")
+    try:
+        services.source_move(
+            account=request.account,
+            user=request.user,
+            source=source,
+            direction=direction,  # type: ignore[arg-type]  # the service refuses anything but up/down
+        )
+    except DomainError as exc:
+        return _failed(request, exc)
+    return _done(request, _("Order saved."))
+
+
+@account_view(role=Role.ADMIN)
+@require_POST
+def source_reorder(request: AccountRequest) -> HttpResponse:
+    _admin(request)
+    try:
+        ordered = [int(v) for v in request.POST.getlist("ordered_ids")]
+    except ValueError:
+        ordered = []
+    try:
+        services.source_reorder(account=request.account, user=request.user, ordered_ids=ordered)
+    except DomainError as exc:
+        return _failed(request, exc)
+    return _done(request, _("Order saved."))
+
+
+def _version(request: AccountRequest) -> int | None:
+    try:
+        return int(request.POST["version"])
+    except (KeyError, ValueError):
+        return None
+
+
+@account_view(role=Role.ADMIN)
+@require_POST
+def source_archive(request: AccountRequest, source_id: int) -> HttpResponse:
+    _admin(request)
+    source = _source(request, source_id)
+    try:
+        done = services.source_archive(
+            account=request.account, user=request.user, source=source, version=_version(request)
+        )
+    except DomainError as exc:
+        return _failed(request, exc)
+    return _done(request, _("Source “%(name)s” archived.") % {"name": done.name})
+
+
+@account_view(role=Role.ADMIN)
+@require_POST
+def source_unarchive(request: AccountRequest, source_id: int) -> HttpResponse:
+    _admin(request)
+    source = _source(request, source_id)
+    try:
+        done = services.source_unarchive(
+            account=request.account, user=request.user, source=source, version=_version(request)
+        )
+    except DomainError as exc:
+        return _failed(request, exc)
+    return _done(request, _("Source “%(name)s” restored.") % {"name": done.name})
+
+
+# --- Delete and merge (full pages: the admin must see the counts and choose) ----------------------------
+
+
+@account_view(role=Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def source_delete(request: AccountRequest, source_id: int) -> HttpResponse:
+    """Unused: confirm. Used: the counts and three explicit choices (merge, clear from N records, archive)."""
+    _admin(request)
+    source = _source(request, source_id)
+    usage = selectors.source_usage(account=request.account, source=source)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    merge_form = MergeForm(
+        request.POST if action == "merge" else None, account=request.account, source=source, prefix="merge"
     )
+    clear_form = ClearForm(request.POST if action == "clear" else None, count=usage.total, prefix="clear")
+    error = ""
+    if action == "merge":
+        response = _merge(request, source, merge_form) if merge_form.is_valid() else None
+    elif action == "clear":
+        response = _clear(request, source, clear_form) if clear_form.is_valid() else None
+    elif action in ("delete", "archive"):
+        response, error = _delete_or_archive(request, source, action)
+    else:
+        response = None
+    if response is not None:
+        return response
+    if request.method == "POST":
+        # The counts may have changed while the admin decided: show the fresh ones with the error.
+        usage = selectors.source_usage(account=request.account, source=source)
+        if action != "clear":
+            clear_form = ClearForm(count=usage.total, prefix="clear")
+    context = {
+        "settings_tab": "sources",
+        "source": source,
+        "usage": usage,
+        "merge_form": merge_form,
+        "clear_form": clear_form,
+        "error": error,
+    }
+    return render(request, "sources/delete.html", context)
+
+
+def _delete_or_archive(request: AccountRequest, source: Source, action: str) -> tuple[HttpResponse | None, str]:
+    try:
+        if action == "delete":
+            services.source_delete(account=request.account, user=request.user, source=source, mode="only_if_unused")
+            notice = _("Source “%(name)s” deleted.")
+        else:
+            services.source_archive(account=request.account, user=request.user, source=source)
+            notice = _("Source “%(name)s” archived instead of deleted.")
+    except DomainError as exc:
+        return None, exc.message
+    messages.success(request, notice % {"name": source.name})
+    return redirect(_settings_url(request)), ""
+
+
+def _clear(request: AccountRequest, source: Source, form: ClearForm) -> HttpResponse | None:
+    count = form.cleaned_data["expected_count"]
+    try:
+        services.source_delete(
+            account=request.account, user=request.user, source=source, mode="clear", expected_count=count
+        )
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return None
+    messages.success(
+        request,
+        ngettext(
+            "Source “%(name)s” deleted; %(count)d record no longer has a source.",
+            "Source “%(name)s” deleted; %(count)d records no longer have a source.",
+            count,
+        )
+        % {"name": source.name, "count": count},
+    )
+    return redirect(_settings_url(request))
+
+
+def _merge(request: AccountRequest, source: Source, form: MergeForm) -> HttpResponse | None:
+    """Run the merge; a redirect when done, None when the form now carries the error."""
+    into = form.cleaned_data["into"]
+    try:
+        moved = services.source_merge(
+            account=request.account,
+            user=request.user,
+            source=source,
+            into=into,
+            version=form.cleaned_data.get("version"),
+        )
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return None
+    messages.success(
+        request,
+        ngettext(
+            "“%(name)s” merged into “%(into)s”: %(count)d record moved.",
+            "“%(name)s” merged into “%(into)s”: %(count)d records moved.",
+            moved,
+        )
+        % {"name": source.name, "into": into.name, "count": moved},
+    )
+    return redirect(_settings_url(request))
+
+
+@account_view(role=Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def source_merge(request: AccountRequest, source_id: int) -> HttpResponse:
+    _admin(request)
+    source = _source(request, source_id)
+    form = MergeForm(request.POST or None, account=request.account, source=source, prefix="merge")
+    if request.method == "POST" and form.is_valid():
+        response = _merge(request, source, form)
+        if response is not None:
+            return response
+    usage = selectors.source_usage(account=request.account, source=source)
+    context = {"settings_tab": "sources", "source": source, "usage": usage, "merge_form": form}
+    return render(request, "sources/merge.html", context)

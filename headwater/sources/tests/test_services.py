@@ -11,24 +11,12 @@ from headwater.deals.models import Deal
 from headwater.sources import services
 from headwater.sources.models import CatalogAction, HowChanged, Source, SourceChange, SourceEvent
 from headwater.sources.selectors import source_list
+from headwater.sources.tests.helpers import snapshot
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 
 
 def names(account):
     return list(source_list(account=account).values_list("name", flat=True))
-
-
-def snapshot(account):
-    """Everything a refused call must leave untouched."""
-    return (
-        list(
-            Source.objects.for_account(account)
-            .order_by("pk")
-            .values_list("pk", "name", "position", "archived", "version")
-        ),
-        SourceEvent.objects.for_account(account).count(),
-        SourceChange.objects.for_account(account).count(),
-    )
 
 
 def attempt_create(**kwargs):
@@ -53,11 +41,6 @@ def account(tenant):
 @pytest.fixture
 def admin(tenant):
     return tenant.admin
-
-
-@pytest.fixture
-def trio(account):
-    return [SourceFactory(account=account, name=n, position=i) for i, n in enumerate(["Google", "Fair", "Partner"], 1)]
 
 
 @pytest.mark.django_db
@@ -344,20 +327,6 @@ class TestArchive:
             services.source_archive(account=account, user=admin, source=theirs)
         theirs.refresh_from_db()
         assert not theirs.archived
-
-
-@pytest.fixture
-def used(account, trio):
-    """Google is used by 2 companies, 1 person, 3 deals; Fair by one deal; another account's records too."""
-    google, fair, _ = trio
-    c1 = CompanyFactory(account=account, source=google)
-    CompanyFactory(account=account, source=google)
-    PersonFactory(company=c1, source=google)
-    DealFactory(company=c1, source=google)
-    DealFactory(company=c1, source=google)
-    DealFactory(company=c1, source=google)
-    DealFactory(company=c1, source=fair)
-    return google
 
 
 @pytest.mark.django_db

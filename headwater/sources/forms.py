@@ -1,0 +1,114 @@
+"""Forms of the source settings page. They parse input only; the services decide what is valid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from headwater.core.errors import DomainError
+from headwater.core.models import Account
+from headwater.sources.models import Source
+from headwater.sources.selectors import source_list
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Put a service's error next to the fields it names; anything else on the form itself."""
+    placed = False
+    for field, messages in error.fields.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+class SwitchesForm(forms.Form):
+    enabled = forms.BooleanField(label=_("Acquisition sources on"), required=False)
+    default_from_contact = forms.BooleanField(
+        label=_("Set the source by default from the person or company"),
+        required=False,
+        help_text=_(
+            "New persons and deals linked to a contact get its source pre-filled; users can change it. "
+            "Existing records are not changed."
+        ),
+    )
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"enabled": account.sources_enabled, "default_from_contact": account.source_default_from_contact},
+        )
+        super().__init__(*args, **kwargs)
+        if not account.sources_enabled:
+            # Explained rather than hidden; sources.js enables it as soon as the first switch is ticked.
+            field = self.fields["default_from_contact"]
+            field.widget.attrs["disabled"] = True
+            field.help_text = _("Available when acquisition sources are on.")
+
+
+class SourceNameForm(forms.Form):
+    # No maxlength attribute: a browser would silently cut a longer paste; the service explains the limit.
+    name = forms.CharField(label=_("Name"), required=False, strip=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The service checks the text (NUL and other control characters) with the same words as the API.
+        self.fields["name"].validators = []
+
+
+class AddSourceForm(SourceNameForm):
+    name = forms.CharField(label=_("New source"), required=False, strip=False)
+
+
+class RenameForm(SourceNameForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, source: Source, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"name": source.name, "version": source.version})
+        kwargs.setdefault("prefix", f"rename-{source.pk}")
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("New name for “%(name)s”") % {"name": source.name}
+
+
+class TargetChoiceField(forms.ModelChoiceField[Source]):
+    def label_from_instance(self, obj: Source) -> str:
+        if obj.archived:
+            return str(_("%(name)s (archived)") % {"name": obj.name})
+        return obj.name
+
+
+class MergeForm(forms.Form):
+    into = TargetChoiceField(
+        label=_("Move its records to"),
+        queryset=Source.unscoped.none(),
+        empty_label=_("Choose a source"),
+        error_messages={"required": _("Choose the source to merge into."), "invalid_choice": _("Choose a source.")},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, account: Account, source: Source, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"version": source.version})
+        super().__init__(*args, **kwargs)
+        field = self.fields["into"]
+        assert isinstance(field, TargetChoiceField)  # noqa: S101 — declared just above
+        field.queryset = source_list(account=account).exclude(pk=source.pk)
+
+
+class ClearForm(forms.Form):
+    confirm = forms.BooleanField(
+        required=True, error_messages={"required": _("Tick the box to confirm that the records lose their source.")}
+    )
+    expected_count = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, count: int, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"expected_count": count})
+        super().__init__(*args, **kwargs)
+        self.fields["confirm"].label = ngettext(
+            "I understand that %(count)d record loses its source",
+            "I understand that %(count)d records lose their source",
+            count,
+        ) % {"count": count}
