@@ -158,3 +158,13 @@ LIST_COUNT_LIMIT = 10_000
 
 # REST API: requests per minute per token (429 with Retry-After beyond it; 0 switches the limit off).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+
+# Cache: login throttling and the API rate limit count here. The default (locmem) is per process, fine for one
+# process; with several workers set CACHE_URL to a shared cache (e.g. redis://host:6379/0) so they count together.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Log-in throttling: after this many failed log-ins for one e-mail from one IP, refuse (429) for the window.
+LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=10)
+LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=15 * 60)
+# How long an invitation link works.
+INVITATION_MAX_AGE_SECONDS = env.int("INVITATION_MAX_AGE_SECONDS", default=7 * 24 * 3600)

@@ -10,4 +10,7 @@ app_name = "account_settings"
 urlpatterns = [
     path("", views.account_settings, name="general"),
     path("members/", user_views.member_list, name="members"),
+    path("members/<int:membership_id>/role/", user_views.member_role, name="member_role"),
+    path("members/<int:membership_id>/remove/", user_views.member_remove, name="member_remove"),
+    path("members/<int:membership_id>/invitation/", user_views.member_invitation, name="member_invitation"),
 ]

@@ -13,16 +13,16 @@ from headwater.core import services
 from headwater.core.access import AccountRequest, account_view, require_role
 from headwater.core.errors import DomainError
 from headwater.core.forms import AccountSettingsForm
-from headwater.core.selectors import dashboard_counts
-from headwater.users.models import Membership, Role
+from headwater.core.selectors import dashboard_get
+from headwater.users.models import Role, User
+from headwater.users.selectors import user_memberships
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    assert request.user.pk is not None  # noqa: S101 — login_required guarantees a user
-    memberships = list(
-        Membership.unscoped.filter(user_id=request.user.pk).select_related("account").order_by("account__name")
-    )
+    """The user's accounts; straight to the dashboard when there is only one."""
+    user: User = request.user  # type: ignore[assignment]  # login_required guarantees a real user
+    memberships = list(user_memberships(user=user))
     if len(memberships) == 1:
         return redirect(reverse("account:dashboard", kwargs={"account_slug": memberships[0].account.slug}))
     return render(request, "core/home.html", {"memberships": memberships})
@@ -30,7 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @account_view()
 def dashboard(request: AccountRequest) -> HttpResponse:
-    return render(request, "core/dashboard.html", {"counts": dashboard_counts(account=request.account)})
+    dashboard = dashboard_get(account=request.account, user=request.user)
+    return render(request, "core/dashboard.html", {"dashboard": dashboard})
 
 
 @require_GET
@@ -43,7 +44,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @account_view(role=Role.ADMIN)
 def account_settings(request: AccountRequest) -> HttpResponse:
     require_role(request, Role.ADMIN)
-    form = AccountSettingsForm(request.POST or None, instance=request.account)
+    form = AccountSettingsForm(request.POST if request.method == "POST" else None, instance=request.account)
     if request.method == "POST" and form.is_valid():
         try:
             services.account_update_settings(

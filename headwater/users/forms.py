@@ -6,9 +6,11 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from headwater.core.text import text_problem
+from headwater.users.models import Role, User
 
 CURRENCIES = ["PLN", "EUR", "USD", "GBP", "CHF", "CZK", "SEK", "NOK", "DKK", "UAH"]
 
@@ -50,3 +52,57 @@ class SignupForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         return data
+
+
+class AccountCreateForm(forms.Form):
+    """A further account for a user who is already logged in; they become its admin."""
+
+    account_name = forms.CharField(label=_("Company or team name"), max_length=200)
+    slug = forms.SlugField(
+        label=_("Account address"), max_length=50, help_text=_("Letters, digits and hyphens; used in your links.")
+    )
+    currency = forms.ChoiceField(label=_("Base currency"), choices=[(c, c) for c in CURRENCIES])
+    language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
+
+    def clean_account_name(self) -> str:
+        value = str(self.cleaned_data["account_name"])
+        problem = text_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    full_name = forms.CharField(
+        label=_("Name"), max_length=150, required=False, help_text=_("Used only when the person is new to Headwater.")
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for field in ("email", "full_name"):
+            value = data.get(field)
+            problem = text_problem(value) if value else None
+            if problem:
+                self.add_error(field, problem)
+        return data
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class MemberRemoveForm(forms.Form):
+    reassign_to = forms.ModelChoiceField(
+        label=_("Give their records to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody: leave the records without an owner"),
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the account's own admins and members are offered (and accepted).
+        self.fields["reassign_to"].queryset = candidates  # type: ignore[attr-defined]
+        self.fields["reassign_to"].label_from_instance = lambda u: f"{u.display_name} <{u.email}>"  # type: ignore[attr-defined]

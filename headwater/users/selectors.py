@@ -54,3 +54,11 @@ def user_memberships(*, user: User) -> QuerySet[Membership]:
         .select_related("account")
         .order_by("account__name", "account__slug")
     )
+
+
+def users_with_other_accounts(*, account: Account) -> set[int]:
+    """Ids of this account's members who also belong to another account (their invitations are not ours to renew)."""
+    members = Membership.objects.for_account(account).values("user_id")
+    return set(
+        Membership.unscoped.filter(user_id__in=members).exclude(account=account).values_list("user_id", flat=True)
+    )

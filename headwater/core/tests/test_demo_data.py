@@ -105,9 +105,12 @@ def _check_dates_and_statuses(demo):
         > 0.7 * deals.filter(status=DealStatus.LOST).count()
     )
     for created_at, closed_at in closed.values_list("created_at", "closed_at"):
+        assert closed_at is not None
         assert closed_at >= created_at.date()
     oldest = deals.order_by("created_at").values_list("created_at", flat=True).first()
     newest = deals.order_by("-created_at").values_list("created_at", flat=True).first()
+    assert oldest is not None
+    assert newest is not None
     assert (newest - oldest).days > 600
     # A deal never predates the company or person it is linked to.
     assert not deals.filter(created_at__lt=F("company__created_at")).exists()
@@ -153,7 +156,9 @@ def _check_owners_spread_over_members(demo):
 def _check_sources_skewed_with_archived_in_use_and_history(demo):
     account = demo["demo"]
     deals = Deal.objects.for_account(account)
-    per_source = dict(deals.values_list("source").annotate(n=Count("*")).values_list("source", "n"))
+    per_source: dict[int | None, int] = dict(
+        deals.values_list("source").annotate(n=Count("*")).values_list("source", "n")
+    )
     without = per_source.pop(None, 0)
     assert 0.05 * deals.count() < without < 0.3 * deals.count()
     counts = sorted(per_source.values(), reverse=True)

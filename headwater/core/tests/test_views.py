@@ -37,3 +37,42 @@ class TestAccountFromUrl:
         assert "Someone else changed" in stale.text or "Ktoś" in stale.text
         tenant.account.refresh_from_db()
         assert tenant.account.name == "Renamed"
+
+
+SETTINGS_DATA = {"name": "Renamed", "currency": "EUR", "language": "pl", "time_zone": "Europe/Berlin", "version": 1}
+
+
+@pytest.mark.django_db
+class TestAccountSettingsInput:
+    @pytest.mark.parametrize("name", ["", "   ", "Bad\x00Name", "Bell\x07"])
+    def test_bad_names_are_refused_next_to_the_field(self, tenant, admin_client, name):
+        response = admin_client.post(tenant.url("settings/"), {**SETTINGS_DATA, "name": name})
+        assert response.status_code == 200
+        assert "name" in response.context["form"].errors
+        tenant.account.refresh_from_db()
+        assert (tenant.account.name, tenant.account.settings_version) == ("Alpha", 1)
+
+    @pytest.mark.parametrize(("field", "value"), [("currency", "XXX"), ("language", "de"), ("time_zone", "Mars/Base")])
+    def test_unknown_choices_are_refused(self, tenant, admin_client, field, value):
+        response = admin_client.post(tenant.url("settings/"), {**SETTINGS_DATA, field: value})
+        assert field in response.context["form"].errors
+        tenant.account.refresh_from_db()
+        assert tenant.account.settings_version == 1
+
+    @pytest.mark.parametrize("role", ["member", "viewer"])
+    def test_members_and_viewers_get_403_and_nothing_changes(self, tenant, role):
+        client = tenant.client_for(role)
+        assert client.get(tenant.url("settings/")).status_code == 403
+        assert client.post(tenant.url("settings/"), SETTINGS_DATA).status_code == 403
+        tenant.account.refresh_from_db()
+        assert (tenant.account.name, tenant.account.settings_version) == ("Alpha", 1)
+
+    def test_other_account_settings_are_404(self, tenant, other_tenant, admin_client):
+        assert admin_client.get(other_tenant.url("settings/")).status_code == 404
+        assert admin_client.post(other_tenant.url("settings/"), SETTINGS_DATA).status_code == 404
+        other_tenant.account.refresh_from_db()
+        assert other_tenant.account.name == "Bravo"
+
+    def test_settings_link_only_for_admins(self, tenant, admin_client, member_client):
+        assert tenant.url("settings/") in admin_client.get(tenant.url("")).text
+        assert tenant.url("settings/") not in member_client.get(tenant.url("")).text

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from headwater.core.selectors import dashboard_get
+from headwater.deals.models import DealStatus
+from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
+
+
+@pytest.fixture
+def records(tenant, other_tenant):
+    today = timezone.localdate()
+    company = CompanyFactory(account=tenant.account, name="Mine Ltd")
+    PersonFactory(company=company)
+    DealFactory(company=company, name="Open one", owner=tenant.member)
+    DealFactory(company=company, name="Open two", owner=tenant.admin)
+    DealFactory(company=company, name="Won lately", status=DealStatus.WON, value=Decimal("1500.50"), closed_at=today)
+    DealFactory(
+        company=company,
+        name="Won in euro",
+        status=DealStatus.WON,
+        value=Decimal("200"),
+        currency="EUR",
+        closed_at=today - timedelta(days=3),
+    )
+    DealFactory(
+        company=company,
+        name="Won long ago",
+        status=DealStatus.WON,
+        value=Decimal("99999"),
+        closed_at=today - timedelta(days=90),
+    )
+    theirs = CompanyFactory(account=other_tenant.account, name="SECRET-MARKER Co")
+    DealFactory(company=theirs, name="SECRET-MARKER deal", status=DealStatus.WON, closed_at=today)
+    return company
+
+
+@pytest.mark.django_db
+class TestDashboardSelector:
+    def test_counts_and_won_totals_per_currency(self, tenant, records):
+        dash = dashboard_get(account=tenant.account, user=tenant.member)
+        assert (dash.companies.value, dash.persons.value, dash.open_deals.value) == (1, 1, 2)
+        assert dash.my_open_deals.value == 1
+        assert not dash.companies.more
+        won = {w.currency: (w.count, w.total) for w in dash.won_recently}
+        assert won == {"PLN": (1, Decimal("1500.50")), "EUR": (1, Decimal("200.00"))}
+        assert [d.name for d in dash.recent_deals][:1] == ["Won long ago"]
+        assert len(dash.recent_deals) == 5
+
+    def test_counts_stop_at_the_limit(self, tenant, settings):
+        settings.LIST_COUNT_LIMIT = 3
+        for _ in range(5):
+            CompanyFactory(account=tenant.account)
+        dash = dashboard_get(account=tenant.account, user=tenant.member)
+        assert (dash.companies.value, dash.companies.more) == (3, True)
+
+    def test_recent_deals_are_bounded(self, tenant):
+        company = CompanyFactory(account=tenant.account)
+        for _ in range(12):
+            DealFactory(company=company)
+        assert len(dashboard_get(account=tenant.account, user=tenant.member).recent_deals) == 8
+
+
+@pytest.mark.django_db
+class TestDashboardPage:
+    def test_shows_counts_recent_deals_and_nothing_of_other_accounts(self, tenant, records, member_client):
+        response = member_client.get(tenant.url(""))
+        assert response.status_code == 200
+        assert "Open one" in response.text
+        assert "Recent deals" in response.text
+        assert "SECRET-MARKER" not in response.text
+
+    def test_fixed_number_of_queries(self, tenant, records, member_client, django_assert_max_num_queries):
+        member_client.get(tenant.url(""))
+        company = records
+        for _ in range(20):
+            DealFactory(company=company, owner=tenant.member, person=PersonFactory(company=company))
+        with django_assert_max_num_queries(14):
+            member_client.get(tenant.url(""))
+
+    def test_viewer_sees_no_create_links(self, tenant, records, viewer_client, member_client):
+        viewer_html = viewer_client.get(tenant.url("")).text
+        assert "quicklinks" not in viewer_html
+        assert "quicklinks" in member_client.get(tenant.url("")).text
+
+    def test_money_is_localized(self, tenant, records, member_client):
+        member_client.cookies["django_language"] = "pl"
+        html = member_client.get(tenant.url("")).text
+        assert "1\xa0500,50 PLN" in html
+        member_client.cookies["django_language"] = "en"
+        html = member_client.get(tenant.url("")).text
+        assert "1,500.50 PLN" in html
