@@ -7,8 +7,13 @@ from typing import TYPE_CHECKING, Any
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
+from headwater.companies.api import router as companies_router
 from headwater.core.api_auth import TokenAuth, TokenRateThrottle
 from headwater.core.api_errors import ErrorOut, install_error_handlers
+from headwater.deals.api import router as deals_router
+from headwater.persons.api import router as persons_router
+from headwater.sources.api import router as sources_router
+from headwater.sources.api import settings_router as source_settings_router
 from headwater.users.api import me_router, members_router
 
 if TYPE_CHECKING:
@@ -73,4 +78,9 @@ api = HeadwaterAPI(
 )
 install_error_handlers(api)
 api.add_router("/me", me_router, tags=["me"])
+api.add_router("/companies", companies_router, tags=["companies"])
+api.add_router("/persons", persons_router, tags=["persons"])
+api.add_router("/deals", deals_router, tags=["deals"])
+api.add_router("/sources", sources_router, tags=["sources"])
+api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/members", members_router, tags=["members"])

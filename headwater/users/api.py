@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from headwater.core.api_auth import account_of, membership_of, require_role, user_of
 from headwater.core.api_pagination import CREATED_KEY, ID_KEY, Page, PageParams, SortKey, keyset_page
@@ -48,7 +48,7 @@ def member_get(request: HttpRequest, member_id: int) -> Membership:
 
 
 @members_router.post("", response={201: MemberAddedOut}, summary="Add a member (admin)")
-def member_add(request: HttpRequest, payload: MemberIn) -> tuple[int, dict[str, Any]]:
+def member_add(request: HttpRequest, payload: MemberIn) -> Status[Membership]:
     require_role(request, Role.ADMIN)
     added = services.membership_add(
         account=account_of(request),
@@ -57,9 +57,9 @@ def member_add(request: HttpRequest, payload: MemberIn) -> tuple[int, dict[str, 
         role=payload.role,
         full_name=payload.full_name,
     )
-    data = MemberOut.from_orm(added.membership).model_dump()
-    data["invitation_url"] = _invitation_url(request, added.invitation_token)
-    return 201, data
+    membership = added.membership
+    membership.invitation_url = _invitation_url(request, added.invitation_token)  # type: ignore[attr-defined]
+    return Status(201, membership)
 
 
 @members_router.patch("/{member_id}", response=MemberOut, summary="Change a member's role (admin)")

@@ -1,0 +1,75 @@
+"""API schemas for companies."""
+
+from __future__ import annotations
+
+from ninja import Field, Schema
+
+from headwater.core.api_pagination import CREATED_KEY, ID_KEY, SortKey, ordering_pattern
+from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, text
+
+COMPANY_ORDERING: dict[str, SortKey] = {"id": ID_KEY, "name": SortKey("name", "str"), "created_at": CREATED_KEY}
+
+
+class CompanyOut(RecordOut):
+    name: str
+    tax_id: str
+    website: str
+    email: str
+    phone: str
+    street: str
+    postal_code: str
+    city: str
+    country: str
+
+
+class CompanyPage(Schema):
+    items: list[CompanyOut]
+    next: str | None
+
+
+class CompanyIn(InSchema):
+    name: str = text(200)
+    tax_id: str = text(32, "")
+    website: str = text(300, "")
+    email: str = text(254, "")
+    phone: str = text(50, "")
+    street: str = text(200, "")
+    postal_code: str = text(20, "")
+    city: str = text(100, "")
+    country: str = text(100, "")
+    owner_id: Id | None = None
+    notes: str = ""
+    source_id: Id | None = Field(None, description="Omit to apply the account's default rule; null for no source.")
+
+
+class CompanyPatch(InSchema):
+    version: Id = Field(description="The version you read; a stale one answers 409.")
+    name: str | None = None
+    tax_id: str | None = None
+    website: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+    owner_id: Id | None = None
+    notes: str | None = None
+    source_id: Id | None = None
+
+
+class CompanyBulkIn(InSchema):
+    items: list[CompanyIn] = Field(json_schema_extra={"maxItems": 1000})
+
+
+class CompanyBulkOut(Schema):
+    items: list[CompanyOut]
+
+
+class CompanyFilters(Schema):
+    q: str | None = Field(None, max_length=200, description="Search name, e-mail, tax ID, phone, city.")
+    owner_id: IdQuery | None = None
+    source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")
+    ordering: str = Field(
+        "id", pattern=ordering_pattern(COMPANY_ORDERING), description="id, name, created_at; - for descending."
+    )

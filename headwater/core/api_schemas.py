@@ -1,0 +1,44 @@
+"""Building blocks the resource schemas share: ids, texts, the fields every record carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from ninja import Path, Schema
+from pydantic import ConfigDict, Field, StrictInt
+
+# Ids are 64-bit in both databases; a larger number can only be a mistake, so it is refused before any query.
+MAX_ID = 2**63 - 1
+
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int, Field(ge=1, le=MAX_ID)]
+SOURCE_FILTER_PATTERN = r"^(none|[1-9][0-9]{0,17})$"
+
+
+def text(max_length: int, default: Any = ..., description: str | None = None) -> Any:
+    """A text field whose length the service checks (with a translated message); documented in the schema."""
+    extra: dict[str, Any] = {"maxLength": max_length}
+    return Field(default, description=description, json_schema_extra=extra)
+
+
+class InSchema(Schema):
+    """Request bodies: an unknown field is an error (no mass assignment of account, id, version, created_by...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecordOut(Schema):
+    id: int
+    version: int = Field(description="Send it back with PATCH; a stale one answers 409.")
+    created_at: datetime
+    updated_at: datetime
+    owner_id: int | None
+    source_id: int | None
+    source_name: str | None = Field(description="Read-only: the source's current name.")
+    notes: str
+
+    @staticmethod
+    def resolve_source_name(obj: Any) -> str | None:
+        return obj.source.name if obj.source_id else None

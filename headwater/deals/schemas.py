@@ -1,0 +1,98 @@
+"""API schemas for deals. Money travels as a decimal string ("1234.50"), never a float."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from headwater.core.api_pagination import CREATED_KEY, ID_KEY, SortKey, ordering_pattern
+from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, text
+
+DEAL_ORDERING: dict[str, SortKey] = {
+    "id": ID_KEY,
+    "name": SortKey("name", "str"),
+    "created_at": CREATED_KEY,
+    "value": SortKey("value", "decimal"),
+}
+StatusName = Literal["open", "won", "lost"]
+_CENT = Decimal("0.01")
+VALUE_DESCRIPTION = 'A decimal string with at most 2 decimal places, e.g. "1234.50"; at least 0.'
+
+
+class DealOut(RecordOut):
+    name: str
+    value: str = Field(description=VALUE_DESCRIPTION)
+    currency: str
+    status: StatusName
+    company_id: int | None
+    person_id: int | None
+    expected_close_date: date | None
+    closed_at: date | None = Field(description="The day (in the account's time zone) the deal was won or lost.")
+    lost_reason: str
+
+    @staticmethod
+    def resolve_value(obj: Any) -> str:
+        return str(Decimal(obj.value).quantize(_CENT))
+
+
+class DealPage(Schema):
+    items: list[DealOut]
+    next: str | None
+
+
+class DealIn(InSchema):
+    name: str = text(200)
+    value: str = Field("0.00", description=VALUE_DESCRIPTION, json_schema_extra={"maxLength": 40})
+    currency: str | None = Field(None, description="Three letters; omitted or null: the account's currency.")
+    status: StatusName = "open"
+    expected_close_date: date | None = None
+    closed_at: date | None = Field(None, description="For won/lost deals; defaults to today when omitted.")
+    lost_reason: str = text(300, "", "Only for lost deals.")
+    company_id: Id | None = None
+    person_id: Id | None = None
+    owner_id: Id | None = None
+    notes: str = ""
+    source_id: Id | None = Field(
+        None,
+        description="Omit to apply the account's default rule (the person's source, else the company's, when that "
+        "option is on); null for no source.",
+    )
+
+
+class DealPatch(InSchema):
+    version: Id = Field(description="The version you read; a stale one answers 409.")
+    name: str | None = None
+    value: str | None = Field(None, description=VALUE_DESCRIPTION)
+    currency: str | None = None
+    status: StatusName | None = None
+    expected_close_date: date | None = None
+    closed_at: date | None = None
+    lost_reason: str | None = None
+    company_id: Id | None = None
+    person_id: Id | None = None
+    owner_id: Id | None = None
+    notes: str | None = None
+    source_id: Id | None = None
+
+
+class DealBulkIn(InSchema):
+    items: list[DealIn] = Field(json_schema_extra={"maxItems": 1000})
+
+
+class DealBulkOut(Schema):
+    items: list[DealOut]
+
+
+class DealFilters(Schema):
+    q: str | None = Field(None, max_length=200, description="Search the deal name.")
+    status: StatusName | None = None
+    company_id: IdQuery | None = None
+    person_id: IdQuery | None = None
+    owner_id: IdQuery | None = None
+    source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")
+    ordering: str = Field(
+        "id", pattern=ordering_pattern(DEAL_ORDERING), description="id, name, created_at, value; - for descending."
+    )

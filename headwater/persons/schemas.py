@@ -1,0 +1,75 @@
+"""API schemas for persons."""
+
+from __future__ import annotations
+
+from ninja import Field, Schema
+
+from headwater.core.api_pagination import CREATED_KEY, ID_KEY, SortKey, ordering_pattern
+from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, text
+
+PERSON_ORDERING: dict[str, SortKey] = {
+    "id": ID_KEY,
+    "last_name": SortKey("last_name", "str"),
+    "created_at": CREATED_KEY,
+}
+
+
+class PersonOut(RecordOut):
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    position: str
+    company_id: int | None
+
+
+class PersonPage(Schema):
+    items: list[PersonOut]
+    next: str | None
+
+
+class PersonIn(InSchema):
+    first_name: str = text(100, "")
+    last_name: str = text(100)
+    email: str = text(254, "")
+    phone: str = text(50, "")
+    position: str = text(150, "")
+    company_id: Id | None = None
+    owner_id: Id | None = None
+    notes: str = ""
+    source_id: Id | None = Field(
+        None,
+        description="Omit to apply the account's default rule (the company's source, when that option is on); "
+        "null for no source.",
+    )
+
+
+class PersonPatch(InSchema):
+    version: Id = Field(description="The version you read; a stale one answers 409.")
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    position: str | None = None
+    company_id: Id | None = None
+    owner_id: Id | None = None
+    notes: str | None = None
+    source_id: Id | None = None
+
+
+class PersonBulkIn(InSchema):
+    items: list[PersonIn] = Field(json_schema_extra={"maxItems": 1000})
+
+
+class PersonBulkOut(Schema):
+    items: list[PersonOut]
+
+
+class PersonFilters(Schema):
+    q: str | None = Field(None, max_length=200, description="Search first and last name, e-mail, phone.")
+    company_id: IdQuery | None = None
+    owner_id: IdQuery | None = None
+    source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")
+    ordering: str = Field(
+        "id", pattern=ordering_pattern(PERSON_ORDERING), description="id, last_name, created_at; - for descending."
+    )

@@ -1,0 +1,166 @@
+"""API: the acquisition-source catalogue and its switches. Every member reads; only admins change them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from headwater.core.api_auth import account_of, require_role, user_of
+from headwater.core.api_schemas import IdPath
+from headwater.core.errors import ValidationFailed
+from headwater.core.types import UNSET
+from headwater.sources import selectors, services
+from headwater.sources.models import Source
+from headwater.sources.schemas import (
+    SourceDeleteParams,
+    SourceFilters,
+    SourceIn,
+    SourceMergeIn,
+    SourceMergeOut,
+    SourceOut,
+    SourcePage,
+    SourcePatch,
+    SourceReorderIn,
+    SourceSettingsOut,
+    SourceSettingsPatch,
+    SourceVersionIn,
+)
+from headwater.users.models import Role
+
+router = Router()
+settings_router = Router()
+
+
+def _out(request: HttpRequest, source: Source) -> dict[str, Any]:
+    return SourceOut.from_usage(selectors.source_usage(account=account_of(request), source=source))
+
+
+def _list(request: HttpRequest, archived: bool | None = None) -> dict[str, Any]:
+    usages = selectors.source_list_with_usage(account=account_of(request))
+    items = [SourceOut.from_usage(u) for u in usages if archived is None or u.source.archived == archived]
+    return {"items": items, "next": None}
+
+
+@router.get("", response=SourcePage, summary="List the sources in the admin's order, with usage counts")
+def source_list(request: HttpRequest, filters: Query[SourceFilters]) -> dict[str, Any]:
+    return _list(request, filters.archived)
+
+
+@router.post("", response={201: SourceOut}, summary="Add a source at the end of the order (admin)")
+def source_create(request: HttpRequest, payload: SourceIn) -> Status[dict[str, Any]]:
+    require_role(request, Role.ADMIN)
+    source = services.source_create(account=account_of(request), user=user_of(request), name=payload.name)
+    return Status(201, _out(request, source))
+
+
+@router.post("/reorder", response=SourcePage, summary="Put every source in a new order (admin)")
+def source_reorder(request: HttpRequest, payload: SourceReorderIn) -> dict[str, Any]:
+    require_role(request, Role.ADMIN)
+    services.source_reorder(account=account_of(request), user=user_of(request), ordered_ids=list(payload.ordered_ids))
+    return _list(request)
+
+
+@router.get("/{source_id}", response=SourceOut, summary="One source with its usage counts")
+def source_get(request: HttpRequest, source_id: IdPath) -> dict[str, Any]:
+    return _out(request, selectors.source_get(account=account_of(request), source_id=source_id))
+
+
+@router.patch("/{source_id}", response=SourceOut, summary="Rename and/or archive a source (admin)")
+def source_update(request: HttpRequest, source_id: IdPath, payload: SourcePatch) -> dict[str, Any]:
+    require_role(request, Role.ADMIN)
+    account, user = account_of(request), user_of(request)
+    source = selectors.source_get(account=account, source_id=source_id)
+    sent = payload.model_fields_set
+    if "archived" in sent and payload.archived is None:
+        raise ValidationFailed.on("archived", _("Send true or false."))
+    with transaction.atomic():
+        version = payload.version
+        if "name" in sent:
+            source = services.source_rename(
+                account=account, user=user, source=source, name=payload.name or "", version=version
+            )
+            version = source.version
+        if payload.archived is not None:
+            change = services.source_archive if payload.archived else services.source_unarchive
+            source = change(account=account, user=user, source=source, version=version)
+        elif "name" not in sent:
+            # Nothing to change: still honour the optimistic lock, so a stale client learns about it.
+            services.source_rename(account=account, user=user, source=source, name=source.name, version=version)
+    return _out(request, source)
+
+
+@router.delete("/{source_id}", response={204: None}, summary="Delete a source (admin)")
+def source_delete(request: HttpRequest, source_id: IdPath, params: Query[SourceDeleteParams]) -> Status[None]:
+    """A source in use is never removed silently: `mode=only_if_unused` refuses it (the error gives the counts);
+    `mode=clear&expected_count=N` clears it from exactly the N records you confirmed; or merge or archive it."""
+    require_role(request, Role.ADMIN)
+    account = account_of(request)
+    source = selectors.source_get(account=account, source_id=source_id)
+    services.source_delete(
+        account=account, user=user_of(request), source=source, mode=params.mode, expected_count=params.expected_count
+    )
+    return Status(204, None)
+
+
+@router.post("/{source_id}/archive", response=SourceOut, summary="Archive a source (admin)")
+def source_archive(request: HttpRequest, source_id: IdPath, payload: SourceVersionIn | None = None) -> dict[str, Any]:
+    require_role(request, Role.ADMIN)
+    account = account_of(request)
+    source = selectors.source_get(account=account, source_id=source_id)
+    version = payload.version if payload else None
+    source = services.source_archive(account=account, user=user_of(request), source=source, version=version)
+    return _out(request, source)
+
+
+@router.post("/{source_id}/unarchive", response=SourceOut, summary="Restore an archived source (admin)")
+def source_unarchive(request: HttpRequest, source_id: IdPath, payload: SourceVersionIn | None = None) -> dict[str, Any]:
+    require_role(request, Role.ADMIN)
+    account = account_of(request)
+    source = selectors.source_get(account=account, source_id=source_id)
+    version = payload.version if payload else None
+    source = services.source_unarchive(account=account, user=user_of(request), source=source, version=version)
+    return _out(request, source)
+
+
+@router.post("/{source_id}/merge", response=SourceMergeOut, summary="Merge a source into another (admin)")
+def source_merge(request: HttpRequest, source_id: IdPath, payload: SourceMergeIn) -> dict[str, Any]:
+    require_role(request, Role.ADMIN)
+    account = account_of(request)
+    source = selectors.source_get(account=account, source_id=source_id)
+    into = Source.objects.for_account(account).filter(pk=payload.into_id).first()
+    if into is None:
+        raise ValidationFailed.on("into_id", _("Choose a source of this account to merge into."))
+    moved = services.source_merge(
+        account=account, user=user_of(request), source=source, into=into, version=payload.version
+    )
+    return {"moved": moved, "into": _out(request, into)}
+
+
+def _settings(request: HttpRequest) -> dict[str, bool]:
+    account = account_of(request)
+    return {"enabled": account.sources_enabled, "default_from_contact": account.source_default_from_contact}
+
+
+@settings_router.get("", response=SourceSettingsOut, summary="The two source switches")
+def source_settings_get(request: HttpRequest) -> dict[str, bool]:
+    return _settings(request)
+
+
+@settings_router.patch("", response=SourceSettingsOut, summary="Switch sources / the default rule on or off (admin)")
+def source_settings_update(request: HttpRequest, payload: SourceSettingsPatch) -> dict[str, bool]:
+    require_role(request, Role.ADMIN)
+    sent = payload.model_fields_set
+    for field in ("enabled", "default_from_contact"):
+        if field in sent and getattr(payload, field) is None:
+            raise ValidationFailed.on(field, _("Send true or false."))
+    services.source_settings_update(
+        account=account_of(request),
+        user=user_of(request),
+        enabled=payload.enabled if payload.enabled is not None else UNSET,
+        default_from_contact=payload.default_from_contact if payload.default_from_contact is not None else UNSET,
+    )
+    return _settings(request)
