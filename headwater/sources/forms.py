@@ -72,6 +72,8 @@ class RenameForm(SourceNameForm):
         kwargs.setdefault("prefix", f"rename-{source.pk}")
         super().__init__(*args, **kwargs)
         self.fields["name"].label = _("New name for “%(name)s”") % {"name": source.name}
+        # The inline editor replaces the row: keyboard users land in the field (htmx honours autofocus).
+        self.fields["name"].widget.attrs["autofocus"] = True
 
 
 class TargetChoiceField(forms.ModelChoiceField[Source]):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from headwater.core.access import AccountRequest, account_view, require_role
-from headwater.core.errors import DomainError, NotFound
+from headwater.core.errors import Conflict, DomainError, NotFound
 from headwater.core.types import UNSET
 from headwater.sources import selectors, services
 from headwater.sources.forms import (
@@ -48,6 +49,14 @@ def _source(request: AccountRequest, source_id: int) -> Source:
         return selectors.source_get(account=request.account, source_id=source_id)
     except NotFound as exc:
         raise Http404 from exc
+
+
+def _take_fresh_version(form: forms.Form, exc: DomainError, version: int) -> None:
+    """After a Conflict the admin has seen the message: a second save (of what they typed, kept) may go through."""
+    if isinstance(exc, Conflict):
+        data = form.data.copy()
+        data[form.add_prefix("version")] = str(version)
+        form.data = data
 
 
 def _settings_url(request: AccountRequest) -> str:
@@ -206,6 +215,7 @@ def source_rename(request: AccountRequest, source_id: int) -> HttpResponse:
             )
         except DomainError as exc:
             add_domain_error(form, exc)
+            _take_fresh_version(form, exc, source.version)
         else:
             return _done(request, _("Source renamed to “%(name)s”.") % {"name": renamed.name})
     return _catalogue(request, editing=source, rename_form=form)
@@ -369,6 +379,7 @@ def _merge(request: AccountRequest, source: Source, form: MergeForm) -> HttpResp
         )
     except DomainError as exc:
         add_domain_error(form, exc)
+        _take_fresh_version(form, exc, source.version)
         return None
     messages.success(
         request,

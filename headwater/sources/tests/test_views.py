@@ -247,6 +247,8 @@ class TestRename:
             assert response.status_code == 200
             assert "changed by someone else" in response.text
             assert 'value="My new name"' in response.text
+            # The re-rendered form carries the current version, so a deliberate second save goes through.
+            assert f'name="rename-{pk}-version" value="2"' in response.text
         assert snapshot(tenant.account) == before
 
     def test_duplicate_error_next_to_the_field(self, tenant, admin_client, trio):
@@ -409,6 +411,7 @@ class TestMergePage:
             tenant.url(f"settings/sources/{used.pk}/merge/"), {"merge-into": trio[1].pk, "merge-version": 1}
         )
         assert "changed by someone else" in response.text
+        assert 'name="merge-version" value="2"' in response.text
         assert snapshot(tenant.account) == before
 
 
@@ -435,7 +438,7 @@ class TestHistory:
         for text in (
             "Turned acquisition sources on.",
             "Turned on the default source from the person or company.",
-            "Changed the order.",
+            "Changed the order: Google, Partner, Fair.",
             "Archived “Partner”.",
             "Restored “Partner” from the archive.",
             "Merged “Fair” into “Partner” (moved: companies 0, persons 0, deals 1).",
