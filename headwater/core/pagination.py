@@ -218,3 +218,13 @@ def _forward(
         total=total,
         count_limit=count_limit,
     )
+
+
+def ordering_from_param(value: str | None, sorts: dict[str, tuple[str, ...]], default: str) -> tuple[str, Ordering]:
+    """The whitelisted sort named by a `?sort=key` / `?sort=-key` parameter; anything else gives `default`."""
+    raw = (value or "").strip()
+    key = raw.removeprefix("-")
+    if key not in sorts:
+        raw, key = default, default.removeprefix("-")
+    descending = raw.startswith("-")
+    return ("-" if descending else "") + key, Ordering(sorts[key], descending=descending)

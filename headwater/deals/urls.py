@@ -5,5 +5,9 @@ from headwater.deals import views
 app_name = "deals"
 
 urlpatterns = [
-    path("", views.deals_list, name="list"),
+    path("", views.deal_list, name="list"),
+    path("new/", views.deal_create, name="create"),
+    path("<int:pk>/", views.deal_detail, name="detail"),
+    path("<int:pk>/edit/", views.deal_edit, name="edit"),
+    path("<int:pk>/delete/", views.deal_delete, name="delete"),
 ]

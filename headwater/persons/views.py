@@ -1,13 +1,160 @@
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from functools import partial
+from typing import Any
 
-from headwater.core.access import AccountRequest, account_view
-from headwater.persons.models import Person
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from headwater.companies.selectors import company_get
+from headwater.core.access import AccountRequest, account_view, require_role
+from headwater.core.errors import DomainError, NotFound
+from headwater.core.listing import Column, links_stay_sentence, or_404, render_list
+from headwater.core.record_forms import id_or_404, parse_id, picker_options
+from headwater.persons import selectors, services
+from headwater.persons.forms import PersonFilterForm, PersonForm
+from headwater.sources.selectors import source_default_for, source_history_for_record
+from headwater.users.models import Role
+
+
+def person_columns(*, sources: bool) -> list[Column]:
+    columns = [
+        Column(gettext_lazy("Name"), "name"),
+        Column(gettext_lazy("Company")),
+        Column(gettext_lazy("E-mail"), "email"),
+        Column(gettext_lazy("Phone")),
+        Column(gettext_lazy("Owner")),
+    ]
+    if sources:
+        columns.append(Column(gettext_lazy("Acquisition source")))
+    columns.append(Column(gettext_lazy("Created"), "created"))
+    return columns
 
 
 @account_view()
-def persons_list(request: AccountRequest) -> HttpResponse:
-    rows = Person.objects.for_account(request.account).order_by("-created_at")[:25]
-    return render(request, "persons/list.html", {"rows": rows})
+def person_list(request: AccountRequest) -> HttpResponse:
+    account = request.account
+    return render_list(
+        request,
+        form=(form := PersonFilterForm(request.GET, account=account)),
+        filters=form.filters,
+        page_of=partial(selectors.person_page, account=account),
+        sorts=selectors.PERSON_SORTS,
+        default_sort=selectors.PERSON_DEFAULT_SORT,
+        columns=person_columns(sources=account.sources_enabled),
+        template="persons/list.html",
+        fragment="persons/_table.html",
+    )
+
+
+@account_view()
+def person_detail(request: AccountRequest, pk: int) -> HttpResponse:
+    account = request.account
+    person = or_404(selectors.person_get, account=account, pk=pk)
+    history = source_history_for_record(account=account, record=person) if account.sources_enabled else []
+    return render(
+        request,
+        "persons/detail.html",
+        {"person": person, "links": selectors.person_links(account=account, person=person), "history": history},
+    )
+
+
+def _create_initial(request: AccountRequest) -> dict[str, Any]:
+    """`?company=<id>` opens the form linked to that company, its source pre-filled by the default rule."""
+    if "company" not in request.GET:
+        return {}
+    company = or_404(company_get, account=request.account, pk=id_or_404(request.GET["company"]))
+    initial: dict[str, Any] = {"company": company.pk}
+    default = source_default_for(account=request.account, company=company, person=None)
+    if default is not None:
+        initial["source"] = default.pk
+    return initial
+
+
+@account_view(role=Role.MEMBER)
+def person_create(request: AccountRequest) -> HttpResponse:
+    require_role(request, Role.MEMBER)
+    form = PersonForm(
+        request.POST if request.method == "POST" else None,
+        account=request.account,
+        user=request.user,
+        initial=_create_initial(request),
+        prefill_source=True,
+    )
+    if request.method == "POST" and form.is_valid():
+        source, how = form.source_for_service()
+        try:
+            person = services.person_create(
+                account=request.account, user=request.user, **form.service_fields(), source=source, source_how=how
+            )
+        except DomainError as exc:
+            form.apply_domain_error(exc)
+        else:
+            messages.success(request, _("Person “%(name)s” added.") % {"name": person.full_name})
+            return redirect("persons:detail", account_slug=request.account.slug, pk=person.pk)
+    return render(request, "persons/form.html", {"form": form, "person": None})
+
+
+@account_view(role=Role.MEMBER)
+def person_edit(request: AccountRequest, pk: int) -> HttpResponse:
+    require_role(request, Role.MEMBER)
+    person = or_404(selectors.person_get, account=request.account, pk=pk)
+    form = PersonForm(
+        request.POST if request.method == "POST" else None, account=request.account, user=request.user, instance=person
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = form.service_fields()
+        source, how = form.source_for_service()
+        if "source" in form.fields:
+            changes["source"] = source
+        try:
+            person = services.person_update(
+                account=request.account,
+                user=request.user,
+                person=person,
+                version=form.cleaned_data["version"],
+                source_how=how,
+                **changes,
+            )
+        except DomainError as exc:
+            form.apply_domain_error(exc)
+        else:
+            messages.success(request, _("Person “%(name)s” saved.") % {"name": person.full_name})
+            return redirect("persons:detail", account_slug=request.account.slug, pk=person.pk)
+    return render(request, "persons/form.html", {"form": form, "person": person})
+
+
+@account_view(role=Role.MEMBER)
+def person_delete(request: AccountRequest, pk: int) -> HttpResponse:
+    require_role(request, Role.MEMBER)
+    person = or_404(selectors.person_get, account=request.account, pk=pk)
+    if request.method == "POST":
+        try:
+            services.person_delete(account=request.account, user=request.user, person=person)
+        except NotFound as exc:
+            raise Http404 from exc
+        messages.success(request, _("Person “%(name)s” deleted.") % {"name": person.full_name})
+        return redirect("persons:list", account_slug=request.account.slug)
+    impact = selectors.person_delete_impact(account=request.account, person=person)
+    consequence = links_stay_sentence(persons=0, deals=impact["deals"], unlinked_from="person")
+    return render(request, "persons/delete.html", {"person": person, "consequence": consequence})
+
+
+@account_view()
+def person_lookup(request: AccountRequest) -> HttpResponse:
+    """Options for a person picker: a search, bounded, scoped to the account, the current choice kept."""
+    selected = parse_id(request.GET.get("person"))
+    rows = selectors.person_lookup(
+        account=request.account, q=request.GET.get("person_search", "")[:200], selected=selected
+    )
+    return render(
+        request,
+        "includes/_picker_options.html",
+        {
+            "options": picker_options(request.account, rows, label=selectors.person_label),
+            "selected": str(selected or ""),
+        },
+    )

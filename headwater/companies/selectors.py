@@ -1,0 +1,88 @@
+"""Reads about companies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from headwater.companies.models import Company
+from headwater.core.errors import NotFound
+from headwater.core.listing import RecordFilters, filter_records
+from headwater.core.models import Account
+from headwater.core.pagination import Ordering, Page, keyset_page
+from headwater.deals.models import Deal
+from headwater.persons.models import Person
+
+# Sort keys are non-null columns, so (key, id) orders every row exactly.
+COMPANY_SORTS: dict[str, tuple[str, ...]] = {"name": ("name",), "city": ("city",), "created": ("created_at",)}
+COMPANY_DEFAULT_SORT = "name"
+COMPANY_SEARCH_FIELDS = ("name", "email", "tax_id", "phone", "city")
+
+
+def company_list(*, account: Account, filters: RecordFilters | None = None) -> QuerySet[Company]:
+    qs: QuerySet[Company] = Company.objects.for_account(account)
+    if filters is not None:
+        qs = filter_records(qs, filters, search_fields=COMPANY_SEARCH_FIELDS)
+    return qs
+
+
+def company_page(
+    *,
+    account: Account,
+    filters: RecordFilters,
+    ordering: Ordering,
+    cursor: str | None,
+    page_size: int,
+    count_limit: int,
+) -> Page[Company]:
+    qs = company_list(account=account, filters=filters).select_related("owner", "source")
+    return keyset_page(qs, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit)
+
+
+def company_get(*, account: Account, pk: int) -> Company:
+    company = Company.objects.for_account(account).select_related("owner", "source", "created_by").filter(pk=pk).first()
+    if company is None:
+        raise NotFound("company")
+    return company
+
+
+def company_lookup(*, account: Account, q: str = "", selected: int | None = None, limit: int = 50) -> list[Company]:
+    """Picker options: the selected company first (so a search never changes the choice), then up to `limit`."""
+    qs = Company.objects.for_account(account).select_related("source")
+    for word in q.split():
+        qs = qs.filter(Q(name__icontains=word) | Q(city__icontains=word) | Q(tax_id__icontains=word))
+    rows = list(qs.order_by("name", "id")[:limit])
+    if selected is not None and all(r.pk != selected for r in rows):
+        current = Company.objects.for_account(account).select_related("source").filter(pk=selected).first()
+        if current is not None:
+            rows.insert(0, current)
+    return rows
+
+
+@dataclass(frozen=True)
+class CompanyLinks:
+    """What a company's detail page and delete confirmation show about its persons and deals."""
+
+    persons: list[Person]
+    person_count: int
+    deals: list[Deal]
+    deal_count: int
+
+
+def company_links(*, account: Account, company: Company, limit: int = 50) -> CompanyLinks:
+    persons = Person.objects.for_account(account).filter(company=company)
+    deals = Deal.objects.for_account(account).filter(company=company)
+    return CompanyLinks(
+        persons=list(persons.select_related("owner").order_by("last_name", "first_name", "id")[:limit]),
+        person_count=persons.count(),
+        deals=list(deals.select_related("person").order_by("-created_at", "-id")[:limit]),
+        deal_count=deals.count(),
+    )
+
+
+def company_delete_impact(*, account: Account, company: Company) -> dict[str, int]:
+    return {
+        "persons": Person.objects.for_account(account).filter(company=company).count(),
+        "deals": Deal.objects.for_account(account).filter(company=company).count(),
+    }

@@ -1,0 +1,168 @@
+"""What the company, person and deal list pages share: sortable headers and full-page-or-fragment rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from headwater.core.errors import NotFound
+from headwater.core.pagination import Ordering, Page, ordering_from_param
+
+_M = TypeVar("_M", bound=Model)
+
+if TYPE_CHECKING:
+    from django import forms
+    from django.http import HttpRequest, HttpResponse
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    """The list filters every record type has; each app adds its own (status, company) on top."""
+
+    q: str = ""
+    owner: int | None = None
+    unowned: bool = False
+    source: int | None = None
+    no_source: bool = False
+
+
+def filter_records(qs: QuerySet[_M], filters: RecordFilters, *, search_fields: Sequence[str]) -> QuerySet[_M]:
+    """Search (every word must match one of `search_fields`, case-insensitively), owner and source filters."""
+    for word in filters.q.split():
+        match = Q()
+        for field in search_fields:
+            match |= Q(**{f"{field}__icontains": word})
+        qs = qs.filter(match)
+    if filters.unowned:
+        qs = qs.filter(owner__isnull=True)
+    elif filters.owner is not None:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.no_source:
+        qs = qs.filter(source__isnull=True)
+    elif filters.source is not None:
+        qs = qs.filter(source_id=filters.source)
+    return qs
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str | Promise
+    sort: str | None = None
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Header:
+    label: str | Promise
+    sort_param: str | None
+    aria_sort: str | None
+    numeric: bool
+
+
+def sort_headers(columns: Sequence[Column], current: str) -> list[Header]:
+    """Each header's link sorts by its column, or reverses the order when it is the current sort already."""
+    headers = []
+    for column in columns:
+        if column.sort is None:
+            headers.append(Header(column.label, None, None, column.numeric))
+            continue
+        if current == column.sort:
+            aria, param = "ascending", f"-{column.sort}"
+        elif current == f"-{column.sort}":
+            aria, param = "descending", column.sort
+        else:
+            aria, param = None, column.sort
+        headers.append(Header(column.label, param, aria, column.numeric))
+    return headers
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    """htmx asked for the table only; a history restore (back button after a cache miss) needs the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+
+
+def render_list(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    filters: Callable[[], Any],
+    page_of: Callable[..., Page[Any]],
+    sorts: dict[str, tuple[str, ...]],
+    default_sort: str,
+    columns: Sequence[Column],
+    template: str,
+    fragment: str,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """Parse the sort and cursor, read one page when the filters are valid, render the page or the table."""
+    sort, ordering = ordering_from_param(request.GET.get("sort"), sorts, default_sort)
+    page = None
+    if form.is_valid():
+        page = page_of(
+            filters=filters(),
+            ordering=ordering,
+            cursor=request.GET.get("cursor"),
+            page_size=settings.LIST_PAGE_SIZE,
+            count_limit=settings.LIST_COUNT_LIMIT,
+        )
+    ctx = {
+        "filter_form": form,
+        "page": page,
+        "sort": sort,
+        "headers": sort_headers(columns, sort),
+        "column_count": len(columns),
+        "fragment": wants_fragment(request),
+        **(context or {}),
+    }
+    return render(request, fragment if wants_fragment(request) else template, ctx)
+
+
+__all__ = [
+    "Column",
+    "Header",
+    "Ordering",
+    "RecordFilters",
+    "filter_records",
+    "links_stay_sentence",
+    "or_404",
+    "render_list",
+    "sort_headers",
+    "wants_fragment",
+]
+
+
+def or_404(read: Callable[..., _M], **kwargs: Any) -> _M:
+    """Call a `<entity>_get` selector; its NotFound (missing or another account's) becomes a 404."""
+    try:
+        return read(**kwargs)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+def links_stay_sentence(*, persons: int, deals: int, unlinked_from: str) -> str:
+    """ "3 persons and 5 deals stay, without a company.": what deleting a contact does to its linked records."""
+    parts = []
+    if persons:
+        parts.append(ngettext("%(n)s person", "%(n)s persons", persons) % {"n": intcomma(persons)})
+    if deals:
+        parts.append(ngettext("%(n)s deal", "%(n)s deals", deals) % {"n": intcomma(deals)})
+    if not parts:
+        return ""
+    linked = parts[0] if len(parts) == 1 else _("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]}
+    count = persons + deals
+    if unlinked_from == "company":
+        sentence = ngettext("%(linked)s stays, without a company.", "%(linked)s stay, without a company.", count)
+    else:
+        sentence = ngettext("%(linked)s stays, without a person.", "%(linked)s stay, without a person.", count)
+    return sentence % {"linked": linked}

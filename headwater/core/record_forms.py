@@ -1,0 +1,258 @@
+"""Form pieces the company, person and deal forms share: account-scoped pickers, owner, source, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.db import models
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from headwater.core.errors import DomainError
+from headwater.core.models import Account
+from headwater.core.types import UNSET, Unset
+from headwater.sources.models import HowChanged, Source
+from headwater.sources.selectors import source_choices, source_default_for, source_list
+from headwater.users.models import User
+from headwater.users.selectors import account_users
+
+# How many options a company/person picker renders before the user searches (the search is bounded too).
+PICKER_LIMIT = 50
+NO_SOURCE = "none"
+UNASSIGNED = "none"
+
+
+class PickerSelect(forms.Select):
+    """A <select> whose options may carry `data-source`: the source the live pre-fill copies from that contact."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.option_sources: dict[str, str] = {}
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option: dict[str, Any] = super().create_option(name, value, *args, **kwargs)
+        source_id = self.option_sources.get(str(value))
+        if source_id:
+            option["attrs"]["data-source"] = source_id
+        return option
+
+
+class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """One of the account's records, by id. An id outside the account answers 404, like everywhere else.
+
+    Only a bounded set of options is rendered (see `limit_options`); any id of the account is accepted.
+    """
+
+    is_picker = True
+    lookup_url = ""
+
+    widget = PickerSelect
+
+    def to_python(self, value: Any) -> models.Model | None:
+        if value in self.empty_values:
+            return None
+        try:
+            pk = int(str(value))
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from exc
+        obj: models.Model | None = self.queryset.filter(pk=pk).first()  # type: ignore[union-attr]
+        if obj is None:
+            raise Http404
+        return obj
+
+    def limit_options(
+        self, rows: Iterable[models.Model], *, label: Any = None, sources: dict[str, str] | None = None
+    ) -> None:
+        to_label = label or self.label_from_instance
+        widget: PickerSelect = self.widget  # type: ignore[assignment]
+        widget.choices = [("", self.empty_label or "—"), *((str(r.pk), str(to_label(r))) for r in rows)]
+        widget.option_sources = sources or {}
+
+
+def default_sources(account: Account, rows: Iterable[Any]) -> dict[str, str]:
+    """{contact id: source id} for the live pre-fill; empty when the default option is off."""
+    if not (account.sources_enabled and account.source_default_from_contact):
+        return {}
+    return {str(r.pk): str(r.source_id) for r in rows if r.source_id and r.source and not r.source.archived}
+
+
+def source_label(source: Source) -> str:
+    return str(_("%(name)s (archived)") % {"name": source.name}) if source.archived else source.name
+
+
+class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return source_label(obj)
+
+
+class OwnerField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name)
+
+
+class RecordForm(forms.Form):
+    """Base of the create/edit forms: owner, notes, the source picker (when sources are on), the version."""
+
+    owner = OwnerField(queryset=User.objects.none(), required=False, label=_("Owner"), empty_label="—")
+    notes = forms.CharField(label=_("Notes"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        account: Account,
+        user: User,
+        instance: Any = None,
+        prefill_source: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.instance = instance
+        self.owner_field.queryset = account_users(account=account)
+        if instance is None:
+            self.initial.setdefault("owner", user.pk)
+        else:
+            self.initial["version"] = instance.version
+            self.fields["version"].required = True
+        if account.sources_enabled:
+            current = instance.source if instance is not None and instance.source_id else None
+            self.fields["source"] = SourceField(
+                queryset=source_choices(account=account, current=current),
+                required=False,
+                label=_("Acquisition source"),
+                empty_label=_("— no source —"),
+            )
+            if current is not None:
+                self.initial["source"] = current.pk
+            # Set to 1 by records.js when the user picks a source by hand: the live pre-fill then stops.
+            self.fields["source_touched"] = forms.BooleanField(required=False, widget=forms.HiddenInput)
+        self.prefill_source = prefill_source and account.sources_enabled and account.source_default_from_contact
+
+    @property
+    def owner_field(self) -> OwnerField:
+        field: OwnerField = self.fields["owner"]  # type: ignore[assignment]
+        return field
+
+    @property
+    def creating(self) -> bool:
+        return self.instance is None
+
+    def contacts(self) -> tuple[Any, Any]:
+        """(company, person) this record links to, for the default rule; overridden by persons and deals."""
+        return None, None
+
+    def source_for_service(self) -> tuple[Source | Unset | None, HowChanged]:
+        """The value and `how` for the service: UNSET when the picker is hidden (feature off)."""
+        if "source" not in self.fields:
+            return UNSET, HowChanged.TYPED
+        source: Source | None = self.cleaned_data.get("source")
+        if self.creating and source is not None and not self.cleaned_data.get("source_touched"):
+            company, person = self.contacts()
+            if source_default_for(account=self.account, company=company, person=person) == source:
+                return source, HowChanged.DEFAULT
+        return source, HowChanged.TYPED
+
+    def apply_domain_error(self, exc: DomainError) -> None:
+        """Show a service's error next to the fields it names; anything else at the top of the form."""
+        placed = False
+        for field, messages in exc.fields.items():
+            target = field if field in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+                placed = True
+        if not placed:
+            self.add_error(None, exc.message)
+
+
+def owner_filter_choices(account: Account) -> list[tuple[str, str]]:
+    users = [(str(u.pk), str(u.display_name)) for u in account_users(account=account)]
+    return [("", str(_("Anyone"))), (UNASSIGNED, str(_("Unassigned"))), *users]
+
+
+def source_filter_choices(account: Account) -> list[tuple[str, str]]:
+    sources = [(str(s.pk), source_label(s)) for s in source_list(account=account)]
+    return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
+
+
+class RecordFilterForm(forms.Form):
+    """The list toolbar: search, owner, source (when sources are on) and the current sort."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        owner: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]
+        owner.choices = owner_filter_choices(account)
+        if account.sources_enabled:
+            self.fields["source"] = forms.ChoiceField(
+                label=_("Acquisition source"), required=False, choices=source_filter_choices(account)
+            )
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Select):
+                # app.js submits the toolbar when a choice changes; htmx then swaps only the table.
+                field.widget.attrs["class"] = "js-autosubmit"
+
+    def clean_q(self) -> str:
+        return str(self.cleaned_data.get("q") or "").strip()
+
+    def common_filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        owner = data.get("owner") or ""
+        source = data.get("source") or ""
+        return {
+            "q": data.get("q") or "",
+            "owner": None if owner in ("", UNASSIGNED) else int(owner),
+            "unowned": owner == UNASSIGNED,
+            "source": None if source in ("", NO_SOURCE) else int(source),
+            "no_source": source == NO_SOURCE,
+        }
+
+
+def parse_id(value: Any) -> int | None:
+    """A positive database id from a query parameter, or None for anything else."""
+    text = str(value or "").strip()
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+def picker_options(account: Account, rows: Iterable[Any], label: Any = str) -> list[dict[str, str]]:
+    """`<option>` data for a picker: value, label and the source the live pre-fill would copy from it."""
+    rows = list(rows)
+    sources = default_sources(account, rows)
+    return [{"value": str(r.pk), "label": str(label(r)), "source": sources.get(str(r.pk), "")} for r in rows]
+
+
+def setup_picker(
+    form: forms.Form,
+    name: str,
+    *,
+    queryset: Any,
+    lookup: Any,
+    lookup_url: str,
+    label: Any = str,
+) -> None:
+    """Scope the picker `name` to the account, render a bounded set of options (the current value kept)."""
+    field: AccountRecordField = form.fields[name]  # type: ignore[assignment]
+    field.queryset = queryset
+    field.lookup_url = lookup_url
+    raw: Any = form.data.get(form.add_prefix(name)) if form.is_bound else form.initial.get(name)
+    selected = parse_id(getattr(raw, "pk", raw))
+    account: Account = form.account  # type: ignore[attr-defined]  # RecordForm and RecordFilterForm carry it
+    rows = lookup(account=account, selected=selected)
+    prefill = getattr(form, "prefill_source", False)
+    field.limit_options(rows, label=label, sources=default_sources(account, rows) if prefill else {})
+
+
+def id_or_404(value: Any) -> int:
+    """An id from `?company=` / `?person=`: anything that is not one answers 404 like a missing record."""
+    pk = parse_id(value)
+    if pk is None:
+        raise Http404
+    return pk

@@ -1,0 +1,62 @@
+"""Reads about deals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from headwater.core.errors import NotFound
+from headwater.core.listing import RecordFilters, filter_records
+from headwater.core.models import Account
+from headwater.core.pagination import Ordering, Page, keyset_page
+from headwater.deals.models import Deal
+
+# Sort keys are non-null columns, so (key, id) orders every row exactly.
+DEAL_SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "value": ("value",),
+    "status": ("status",),
+    "created": ("created_at",),
+}
+DEAL_DEFAULT_SORT = "-created"
+DEAL_SEARCH_FIELDS = ("name", "company__name", "person__first_name", "person__last_name")
+
+
+@dataclass(frozen=True)
+class DealFilters(RecordFilters):
+    status: str = ""
+    company: int | None = None
+    person: int | None = None
+
+
+def deal_list(*, account: Account, filters: DealFilters | None = None) -> QuerySet[Deal]:
+    qs: QuerySet[Deal] = Deal.objects.for_account(account)
+    if filters is not None:
+        qs = filter_records(qs, filters, search_fields=DEAL_SEARCH_FIELDS)
+        if filters.status:
+            qs = qs.filter(status=filters.status)
+        if filters.company is not None:
+            qs = qs.filter(company_id=filters.company)
+        if filters.person is not None:
+            qs = qs.filter(person_id=filters.person)
+    return qs
+
+
+def deal_page(
+    *, account: Account, filters: DealFilters, ordering: Ordering, cursor: str | None, page_size: int, count_limit: int
+) -> Page[Deal]:
+    qs = deal_list(account=account, filters=filters).select_related("owner", "source", "company", "person")
+    return keyset_page(qs, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit)
+
+
+def deal_get(*, account: Account, pk: int) -> Deal:
+    deal = (
+        Deal.objects.for_account(account)
+        .select_related("owner", "source", "company", "person", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if deal is None:
+        raise NotFound("deal")
+    return deal

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from headwater.core.record_services import account_today
+from headwater.deals.models import Deal
+from headwater.sources.models import HowChanged, SourceChange
+from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def sources_on(account, default=True):
+    account.sources_enabled = True
+    account.source_default_from_contact = default
+    account.save()
+
+
+def form_data(**overrides):
+    data = {"name": "Licence", "value": "1000", "currency": "PLN", "status": "open", "expected_close_date": ""}
+    data |= {"closed_at": "", "lost_reason": "", "company": "", "person": "", "owner": "", "notes": ""}
+    return data | overrides
+
+
+class TestList:
+    @pytest.mark.parametrize("role", ["admin", "member", "viewer"])
+    def test_every_role_reads_with_money_formatting(self, tenant, role):
+        DealFactory(account=tenant.account, name="Big licence", value=Decimal("1234567.50"), currency="EUR")
+        response = tenant.client_for(role).get(tenant.url("deals/"))
+        assert response.status_code == 200
+        assert "Big licence" in response.text
+        assert "1,234,567.50 EUR" in response.text
+
+    def test_polish_formatting(self, tenant, member_client):
+        DealFactory(account=tenant.account, value=Decimal("1234567.50"), currency="PLN")
+        member_client.cookies["django_language"] = "pl"
+        text = member_client.get(tenant.url("deals/")).text
+        assert "1\xa0234\xa0567,50 PLN" in text
+
+    def test_filters_status_company_person_and_search(self, tenant, member_client):
+        acme = CompanyFactory(account=tenant.account, name="Acme")
+        anna = PersonFactory(account=tenant.account, first_name="Anna", last_name="Nowak")
+        DealFactory(company=acme, name="Open at Acme")
+        DealFactory(account=tenant.account, person=anna, name="Won with Anna", status="won")
+        DealFactory(account=tenant.account, name="Lost elsewhere", status="lost")
+
+        def names(**params):
+            return {d.name for d in member_client.get(tenant.url("deals/"), params).context["page"].rows}
+
+        assert names(status="won") == {"Won with Anna"}
+        assert names(company=acme.pk) == {"Open at Acme"}
+        assert names(person=anna.pk) == {"Won with Anna"}
+        assert names(q="nowak") == {"Won with Anna"}
+        assert names(q="acme") == {"Open at Acme"}
+        bad = member_client.get(tenant.url("deals/"), {"status": "maybe"})
+        assert bad.context["page"] is None
+        assert "field__error" in bad.text
+
+    def test_sort_by_value(self, tenant, member_client):
+        for value in ("10", "9000", "500"):
+            DealFactory(account=tenant.account, name=f"Deal {value}", value=Decimal(value))
+        rows = member_client.get(tenant.url("deals/"), {"sort": "-value"}).context["page"].rows
+        assert [d.name for d in rows] == ["Deal 9000", "Deal 500", "Deal 10"]
+
+    def test_query_count_does_not_grow_with_rows(self, tenant, member_client):
+        sources_on(tenant.account)
+        web = SourceFactory(account=tenant.account)
+        acme = CompanyFactory(account=tenant.account)
+        DealFactory.create_batch(2, company=acme, source=web, owner=tenant.member)
+        with CaptureQueriesContext(connection) as few:
+            member_client.get(tenant.url("deals/"))
+        for _ in range(25):
+            DealFactory(
+                company=CompanyFactory(account=tenant.account), person=PersonFactory(account=tenant.account), source=web
+            )
+        with CaptureQueriesContext(connection) as many:
+            member_client.get(tenant.url("deals/"))
+        assert len(many.captured_queries) == len(few.captured_queries)
+
+
+class TestCreate:
+    def test_create_with_defaults(self, tenant, member_client):
+        response = member_client.post(tenant.url("deals/new/"), form_data(value="1 250,50"))
+        assert response.status_code == 302
+        deal = Deal.objects.for_account(tenant.account).get()
+        assert (deal.value, deal.currency, deal.status, deal.owner) == (Decimal("1250.50"), "PLN", "open", None)
+
+    def test_imprecise_value_is_an_error_on_the_field(self, tenant, member_client):
+        response = member_client.post(tenant.url("deals/new/"), form_data(value="10.555"))
+        assert response.status_code == 200
+        assert "at most 2 decimal places" in response.text
+        assert not Deal.objects.for_account(tenant.account).exists()
+
+    def test_won_sets_closed_today_and_lost_reason_rules(self, tenant, member_client):
+        member_client.post(tenant.url("deals/new/"), form_data(status="won"))
+        assert Deal.objects.for_account(tenant.account).get().closed_at == account_today(tenant.account)
+        response = member_client.post(tenant.url("deals/new/"), form_data(status="open", lost_reason="Price"))
+        assert "Only a lost deal has a lost reason" in response.text
+        assert Deal.objects.for_account(tenant.account).count() == 1
+
+    def test_from_person_prefills_person_company_and_person_source(self, tenant, member_client):
+        sources_on(tenant.account)
+        web, fair = SourceFactory(account=tenant.account), SourceFactory(account=tenant.account)
+        acme = CompanyFactory(account=tenant.account, source=web)
+        anna = PersonFactory(company=acme, source=fair)
+        initial = member_client.get(tenant.url("deals/new/"), {"person": anna.pk}).context["form"].initial
+        assert (initial["person"], initial["company"], initial["source"]) == (anna.pk, acme.pk, fair.pk)
+
+    def test_from_company_prefills_company_source(self, tenant, member_client):
+        sources_on(tenant.account)
+        web = SourceFactory(account=tenant.account)
+        acme = CompanyFactory(account=tenant.account, source=web)
+        initial = member_client.get(tenant.url("deals/new/"), {"company": acme.pk}).context["form"].initial
+        assert (initial["company"], initial["source"]) == (acme.pk, web.pk)
+
+    @pytest.mark.parametrize("param", ["company", "person"])
+    def test_foreign_contact_param_or_form_value_is_404(self, tenant, other_tenant, member_client, param):
+        foreign = (CompanyFactory if param == "company" else PersonFactory)(account=other_tenant.account)
+        assert member_client.get(tenant.url("deals/new/"), {param: foreign.pk}).status_code == 404
+        assert member_client.post(tenant.url("deals/new/"), form_data(**{param: foreign.pk})).status_code == 404
+        assert not Deal.objects.for_account(tenant.account).exists()
+
+    def test_kept_default_recorded_as_default(self, tenant, member_client):
+        sources_on(tenant.account)
+        web = SourceFactory(account=tenant.account)
+        acme = CompanyFactory(account=tenant.account)
+        anna = PersonFactory(company=acme, source=web)
+        member_client.post(
+            tenant.url("deals/new/"), form_data(company=acme.pk, person=anna.pk, source=web.pk, source_touched="False")
+        )
+        deal = Deal.objects.for_account(tenant.account).get()
+        assert deal.source == web
+        hows = SourceChange.objects.for_account(tenant.account).filter(record_type="deal").values_list("how", flat=True)
+        assert list(hows) == [HowChanged.DEFAULT]
+
+    def test_viewer_is_refused(self, tenant, viewer_client):
+        assert viewer_client.get(tenant.url("deals/new/")).status_code == 403
+        assert viewer_client.post(tenant.url("deals/new/"), form_data()).status_code == 403
+        assert not Deal.objects.for_account(tenant.account).exists()
+
+
+class TestEditDelete:
+    def test_reopen_clears_closing(self, tenant, member_client):
+        deal = DealFactory(
+            account=tenant.account, status="lost", closed_at=account_today(tenant.account), lost_reason="x"
+        )
+        form = member_client.get(tenant.url(f"deals/{deal.pk}/edit/")).context["form"]
+        assert form.initial["value"] == "1000.00"
+        response = member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), form_data(status="open", version=1))
+        assert response.status_code == 302
+        deal.refresh_from_db()
+        assert (deal.status, deal.closed_at, deal.lost_reason) == ("open", None, "")
+
+    def test_closing_date_before_creation_is_refused(self, tenant, member_client):
+        deal = DealFactory(account=tenant.account)
+        day_before = (account_today(tenant.account) - dt.timedelta(days=1)).isoformat()
+        response = member_client.post(
+            tenant.url(f"deals/{deal.pk}/edit/"), form_data(status="won", closed_at=day_before, version=1)
+        )
+        assert response.status_code == 200
+        assert "cannot be before the day the deal was created" in response.text
+        deal.refresh_from_db()
+        assert deal.status == "open"
+
+    def test_conflict(self, tenant, member_client):
+        deal = DealFactory(account=tenant.account, name="Old")
+        member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), form_data(name="First", version=1))
+        stale = member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), form_data(name="Second", version=1))
+        assert "Someone else changed this record" in stale.text
+        deal.refresh_from_db()
+        assert deal.name == "First"
+
+    def test_detail_and_delete(self, tenant, member_client, viewer_client):
+        deal = DealFactory(account=tenant.account, name="Renewal")
+        assert "Renewal" in viewer_client.get(tenant.url(f"deals/{deal.pk}/")).text
+        assert viewer_client.post(tenant.url(f"deals/{deal.pk}/delete/")).status_code == 403
+        assert member_client.get(tenant.url(f"deals/{deal.pk}/delete/")).status_code == 200
+        assert member_client.post(tenant.url(f"deals/{deal.pk}/delete/")).status_code == 302
+        assert not Deal.objects.for_account(tenant.account).exists()
+
+    def test_other_accounts_deal_is_404(self, tenant, other_tenant, member_client):
+        foreign = DealFactory(account=other_tenant.account)
+        for path in (f"{foreign.pk}/", f"{foreign.pk}/edit/", f"{foreign.pk}/delete/"):
+            assert member_client.get(tenant.url(f"deals/{path}")).status_code == 404
+        assert member_client.post(tenant.url(f"deals/{foreign.pk}/edit/"), form_data(version=1)).status_code == 404

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from headwater.companies.models import Company
+from headwater.companies.selectors import company_lookup
+from headwater.core.record_forms import AccountRecordField, RecordFilterForm, RecordForm, setup_picker
+from headwater.persons.models import Person
+from headwater.persons.selectors import PersonFilters
+
+PERSON_FORM_FIELDS = ("first_name", "last_name", "email", "phone", "position", "company", "owner", "source", "notes")
+
+
+class PersonForm(RecordForm):
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+    position = forms.CharField(label=_("Position"), max_length=150, required=False)
+    company = AccountRecordField(queryset=Company.unscoped.none(), label=_("Company"), required=False, empty_label="—")
+
+    def __init__(self, *args: Any, instance: Person | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, instance=instance, **kwargs)
+        if instance is not None and not self.is_bound:
+            for name in ("first_name", "last_name", "email", "phone", "position", "notes"):
+                self.initial[name] = getattr(instance, name)
+            self.initial["owner"] = instance.owner_id
+            self.initial["company"] = instance.company_id
+        setup_picker(
+            self,
+            "company",
+            queryset=Company.objects.for_account(self.account),
+            lookup=company_lookup,
+            lookup_url=reverse("companies:lookup", kwargs={"account_slug": self.account.slug}),
+        )
+        self.order_fields(PERSON_FORM_FIELDS)
+
+    def contacts(self) -> tuple[Any, Any]:
+        return self.cleaned_data.get("company"), None
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in PERSON_FORM_FIELDS if name != "source"}
+
+
+class PersonFilterForm(RecordFilterForm):
+    company = AccountRecordField(queryset=Company.unscoped.none(), label=_("Company"), required=False, empty_label="—")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        setup_picker(
+            self,
+            "company",
+            queryset=Company.objects.for_account(self.account),
+            lookup=company_lookup,
+            lookup_url=reverse("companies:lookup", kwargs={"account_slug": self.account.slug}),
+        )
+        self.order_fields(["q", "company", "owner", "source"])
+
+    def filters(self) -> PersonFilters:
+        company = self.cleaned_data.get("company")
+        return PersonFilters(**self.common_filters(), company=company.pk if company else None)

@@ -1,0 +1,102 @@
+"""Reads about persons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from headwater.core.errors import NotFound
+from headwater.core.listing import RecordFilters, filter_records
+from headwater.core.models import Account
+from headwater.core.pagination import Ordering, Page, keyset_page
+from headwater.deals.models import Deal
+from headwater.persons.models import Person
+
+# Sort keys are non-null columns, so (key, id) orders every row exactly.
+PERSON_SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("last_name", "first_name"),
+    "email": ("email",),
+    "created": ("created_at",),
+}
+PERSON_DEFAULT_SORT = "name"
+PERSON_SEARCH_FIELDS = ("first_name", "last_name", "email", "phone", "company__name")
+
+
+@dataclass(frozen=True)
+class PersonFilters(RecordFilters):
+    company: int | None = None
+
+
+def person_list(*, account: Account, filters: PersonFilters | None = None) -> QuerySet[Person]:
+    qs: QuerySet[Person] = Person.objects.for_account(account)
+    if filters is not None:
+        qs = filter_records(qs, filters, search_fields=PERSON_SEARCH_FIELDS)
+        if filters.company is not None:
+            qs = qs.filter(company_id=filters.company)
+    return qs
+
+
+def person_page(
+    *,
+    account: Account,
+    filters: PersonFilters,
+    ordering: Ordering,
+    cursor: str | None,
+    page_size: int,
+    count_limit: int,
+) -> Page[Person]:
+    qs = person_list(account=account, filters=filters).select_related("owner", "source", "company")
+    return keyset_page(qs, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit)
+
+
+def person_get(*, account: Account, pk: int) -> Person:
+    person = (
+        Person.objects.for_account(account)
+        .select_related("owner", "source", "company", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if person is None:
+        raise NotFound("person")
+    return person
+
+
+def person_lookup(*, account: Account, q: str = "", selected: int | None = None, limit: int = 50) -> list[Person]:
+    """Picker options: the selected person first (so a search never changes the choice), then up to `limit`."""
+    qs = Person.objects.for_account(account).select_related("source", "company")
+    for word in q.split():
+        qs = qs.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(company__name__icontains=word)
+        )
+    rows = list(qs.order_by("last_name", "first_name", "id")[:limit])
+    if selected is not None and all(r.pk != selected for r in rows):
+        current = Person.objects.for_account(account).select_related("source", "company").filter(pk=selected).first()
+        if current is not None:
+            rows.insert(0, current)
+    return rows
+
+
+def person_label(person: Person) -> str:
+    """How a picker names a person: with the company, as two people often share a name."""
+    return f"{person.full_name} · {person.company.name}" if person.company_id and person.company else person.full_name
+
+
+@dataclass(frozen=True)
+class PersonLinks:
+    deals: list[Deal]
+    deal_count: int
+
+
+def person_links(*, account: Account, person: Person, limit: int = 50) -> PersonLinks:
+    deals = Deal.objects.for_account(account).filter(person=person)
+    return PersonLinks(
+        deals=list(deals.select_related("company").order_by("-created_at", "-id")[:limit]), deal_count=deals.count()
+    )
+
+
+def person_delete_impact(*, account: Account, person: Person) -> dict[str, int]:
+    return {"deals": Deal.objects.for_account(account).filter(person=person).count()}
