@@ -54,9 +54,8 @@ def _source(request: AccountRequest, source_id: int) -> Source:
 def _take_fresh_version(form: forms.Form, exc: DomainError, version: int) -> None:
     """After a Conflict the admin has seen the message: a second save (of what they typed, kept) may go through."""
     if isinstance(exc, Conflict):
-        data = form.data.copy()
-        data[form.add_prefix("version")] = str(version)
-        form.data = data
+        # Single-valued forms: the last value of each key is all there is.
+        form.data = {**{key: form.data[key] for key in form.data}, form.add_prefix("version"): str(version)}
 
 
 def _settings_url(request: AccountRequest) -> str:
