@@ -1,0 +1,571 @@
+"""Acquisition-source statistics. One selector, `source_stats`, feeds the page, the CSV export and the API.
+
+The database groups rows by source (and by status and currency for deals) with one query per table; the rest is
+exact `Decimal` arithmetic in Python over those few groups, so the number of queries does not depend on the number
+of sources and no value ever passes through a float.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Aggregate, BigIntegerField, Count, F, Func, IntegerField, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from headwater.companies.models import Company
+from headwater.core.models import Account
+from headwater.deals.models import Deal, DealStatus
+from headwater.persons.models import Person
+from headwater.sources.models import Source
+from headwater.stats.filters import DateRange, StatsFilters
+from headwater.stats.models import ExchangeRate
+
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+_HUNDRED = Decimal(100)
+# Enough digits that rounding a quotient of our sums once is always the correctly rounded result.
+_PRECISION = 60
+
+
+# --- SQL building blocks ------------------------------------------------------------------------------
+
+
+class _CentsSum(Aggregate):
+    """SUM of a money column in integer cents: SQLite stores decimals as floats, so summing them there is inexact."""
+
+    function = "SUM"
+    template = "SUM(CAST(ROUND(%(expressions)s * 100) AS INTEGER))"
+    output_field = BigIntegerField()
+
+
+class DaysBetween(Func):
+    """Whole days from the second date to the first, as an integer on every backend."""
+
+    arity = 2
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+def _sums_in_cents() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def _money_sum(column: str) -> Aggregate:
+    return _CentsSum(column) if _sums_in_cents() else Sum(column)
+
+
+def _money(value: Any) -> Decimal:
+    if value is None:
+        return Decimal("0.00")
+    if _sums_in_cents():
+        return Decimal(int(value)).scaleb(-2)
+    return Decimal(value).quantize(CENT)
+
+
+# --- Results ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A row's source. `id` None is the "No source" row; `known` False marks an id missing from the catalogue."""
+
+    id: int | None
+    name: str = ""
+    archived: bool = False
+    position: int = 0
+    known: bool = True
+
+    @property
+    def key(self) -> str:
+        """The value the record lists take as `?source=`."""
+        return "none" if self.id is None else str(self.id)
+
+
+TOTAL = SourceInfo(id=None, name="")
+
+
+@dataclass(frozen=True)
+class Unconverted:
+    """Deals in a currency with no exchange rate: counted, their value kept apart in that currency."""
+
+    currency: str
+    count: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Change:
+    """Current minus previous period. `percent` is relative to the previous value (None when that was zero)."""
+
+    delta: Decimal
+    percent: Decimal | None
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.delta > 0 else ("down" if self.delta < 0 else "same")
+
+
+@dataclass
+class ContactRow:
+    source: SourceInfo
+    companies: int = 0
+    persons: int = 0
+    companies_share: Decimal | None = None
+    persons_share: Decimal | None = None
+    changes: dict[str, Change] = field(default_factory=dict)
+
+
+@dataclass
+class OpenRow:
+    source: SourceInfo
+    count: int = 0
+    value: Decimal = Decimal("0.00")
+    unconverted: list[Unconverted] = field(default_factory=list)
+    count_share: Decimal | None = None
+    value_share: Decimal | None = None
+    average: Decimal | None = None
+    changes: dict[str, Change] = field(default_factory=dict)
+
+
+@dataclass
+class ClosedRow:
+    source: SourceInfo
+    won_count: int = 0
+    won_value: Decimal = Decimal("0.00")
+    won_unconverted: list[Unconverted] = field(default_factory=list)
+    lost_count: int = 0
+    lost_value: Decimal = Decimal("0.00")
+    lost_unconverted: list[Unconverted] = field(default_factory=list)
+    win_rate: Decimal | None = None
+    average_won: Decimal | None = None
+    average_days: Decimal | None = None
+    changes: dict[str, Change] = field(default_factory=dict)
+
+
+R = TypeVar("R", ContactRow, OpenRow, ClosedRow)
+
+
+@dataclass
+class Section(Generic[R]):
+    rows: list[R]
+    total: R
+
+
+@dataclass
+class SourceStats:
+    base_currency: str
+    filters: StatsFilters
+    period: DateRange | None
+    previous_period: DateRange | None
+    contacts: Section[ContactRow]
+    open_deals: Section[OpenRow]
+    closed_deals: Section[ClosedRow]
+    # Every deal of the period whose currency has no rate, summed per currency over all sections.
+    missing_rates: list[Unconverted]
+    top_won_value: ClosedRow | None
+    best_win_rate: ClosedRow | None
+
+    @property
+    def compared(self) -> bool:
+        return self.previous_period is not None
+
+
+# --- Arithmetic ---------------------------------------------------------------------------------------
+
+
+def _quotient(numerator: Decimal | int, denominator: Decimal | int, unit: Decimal, scale: int = 1) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return (Decimal(numerator) * scale / Decimal(denominator)).quantize(unit, rounding=ROUND_HALF_UP)
+
+
+def _percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    return _quotient(part, whole, TENTH, 100) if whole else None
+
+
+def _average(total: Decimal | int, count: int, unit: Decimal) -> Decimal | None:
+    return _quotient(total, count, unit) if count else None
+
+
+def _change(current: Decimal | int, previous: Decimal | int) -> Change:
+    delta = Decimal(current) - Decimal(previous)
+    return Change(delta=delta, percent=_quotient(delta, previous, TENTH, 100) if previous else None)
+
+
+@dataclass
+class _Money:
+    """Deals of one group: their count, the converted value and the currencies without a rate."""
+
+    count: int = 0
+    converted_count: int = 0
+    value: Decimal = Decimal("0.00")
+    unconverted: dict[str, list[Any]] = field(default_factory=dict)
+
+    def add(self, *, currency: str, count: int, total: Decimal, rates: Mapping[str, Decimal]) -> None:
+        self.count += count
+        rate = rates.get(currency)
+        if rate is None:
+            slot = self.unconverted.setdefault(currency, [0, Decimal("0.00")])
+            slot[0] += count
+            slot[1] += total
+        else:
+            self.converted_count += count
+            # Each (source, status, currency) group is converted and rounded to the cent once.
+            with localcontext() as ctx:
+                ctx.prec = _PRECISION
+                self.value += (total * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    def merge(self, other: _Money) -> None:
+        self.count += other.count
+        self.converted_count += other.converted_count
+        self.value += other.value
+        for currency, (count, value) in other.unconverted.items():
+            slot = self.unconverted.setdefault(currency, [0, Decimal("0.00")])
+            slot[0] += count
+            slot[1] += value
+
+    def unconverted_list(self) -> list[Unconverted]:
+        return [Unconverted(c, n, v) for c, (n, v) in sorted(self.unconverted.items())]
+
+
+@dataclass
+class _Figures:
+    """One period's groups, keyed by source id (None = no source)."""
+
+    companies: dict[int | None, int]
+    persons: dict[int | None, int]
+    open: dict[int | None, _Money]
+    won: dict[int | None, _Money]
+    lost: dict[int | None, _Money]
+    days: dict[int | None, list[int]]
+
+    def source_ids(self) -> set[int | None]:
+        ids: set[int | None] = set()
+        for part in (self.companies, self.persons, self.open, self.won, self.lost):
+            ids.update(key for key, value in part.items() if value)
+        return ids
+
+
+# --- Queries ------------------------------------------------------------------------------------------
+
+
+def _scoped(qs: QuerySet[Any], *, filters_owner: int | None) -> QuerySet[Any]:
+    return qs if filters_owner is None else qs.filter(owner_id=filters_owner)
+
+
+def _created_in(qs: QuerySet[Any], period: DateRange | None, time_zone: str) -> QuerySet[Any]:
+    if period is None:
+        return qs
+    start, end = period.bounds(time_zone)
+    qs = qs.filter(created_at__gte=start)
+    return qs if end is None else qs.filter(created_at__lt=end)
+
+
+def _contact_counts(
+    model: type[Company] | type[Person], *, account: Account, period: DateRange | None, owner_id: int | None
+) -> dict[int | None, int]:
+    qs = _created_in(_scoped(model.objects.for_account(account), filters_owner=owner_id), period, account.time_zone)
+    return {row["source_id"]: row["n"] for row in qs.order_by().values("source_id").annotate(n=Count("*"))}
+
+
+def _figures(
+    *, account: Account, period: DateRange | None, owner_id: int | None, rates: Mapping[str, Decimal]
+) -> _Figures:
+    figures = _Figures(
+        companies=_contact_counts(Company, account=account, period=period, owner_id=owner_id),
+        persons=_contact_counts(Person, account=account, period=period, owner_id=owner_id),
+        open=defaultdict(_Money),
+        won=defaultdict(_Money),
+        lost=defaultdict(_Money),
+        days=defaultdict(lambda: [0, 0]),
+    )
+    deals = _scoped(Deal.objects.for_account(account), filters_owner=owner_id)
+
+    open_deals = _created_in(deals.filter(status=DealStatus.OPEN), period, account.time_zone)
+    for row in open_deals.order_by().values("source_id", "currency").annotate(n=Count("*"), total=_money_sum("value")):
+        figures.open[row["source_id"]].add(
+            currency=row["currency"], count=row["n"], total=_money(row["total"]), rates=rates
+        )
+
+    closed = deals.filter(status__in=[DealStatus.WON, DealStatus.LOST])
+    if period is not None:
+        closed = closed.filter(closed_at__gte=period.start, closed_at__lte=period.end)
+    created_day = TruncDate("created_at", tzinfo=ZoneInfo(account.time_zone))
+    grouped = (
+        closed.order_by()
+        .values("source_id", "status", "currency")
+        .annotate(
+            n=Count("*"),
+            total=_money_sum("value"),
+            days=Sum(DaysBetween(F("closed_at"), created_day)),
+            dated=Count("closed_at"),
+        )
+    )
+    for row in grouped:
+        target = figures.won if row["status"] == DealStatus.WON else figures.lost
+        target[row["source_id"]].add(currency=row["currency"], count=row["n"], total=_money(row["total"]), rates=rates)
+        days = figures.days[row["source_id"]]
+        days[0] += row["days"] or 0
+        days[1] += row["dated"]
+    return figures
+
+
+def exchange_rates_for(*, account: Account) -> dict[str, Decimal]:
+    """Rates that convert into the account's current base currency (the base itself converts at 1)."""
+    rates = dict(
+        ExchangeRate.objects.for_account(account).filter(base_currency=account.currency).values_list("currency", "rate")
+    )
+    rates[account.currency] = Decimal(1)
+    return rates
+
+
+def exchange_rate_list(*, account: Account) -> QuerySet[ExchangeRate]:
+    return ExchangeRate.objects.for_account(account).order_by("currency")
+
+
+# --- Rows ---------------------------------------------------------------------------------------------
+
+
+def _row_sources(catalogue: Iterable[SourceInfo], used: set[int | None]) -> list[SourceInfo]:
+    """Every active source, archived ones only when they have figures, unknown ids never dropped, "No source" last."""
+    rows: list[SourceInfo] = []
+    seen: set[int] = set()
+    for source in catalogue:
+        assert source.id is not None  # noqa: S101 — catalogue rows always have ids
+        seen.add(source.id)
+        if not source.archived or source.id in used:
+            rows.append(source)
+    # A source created or deleted between the aggregate queries and the catalogue read: still shown, never dropped.
+    rows.extend(SourceInfo(id=sid, known=False) for sid in sorted(i for i in used if i is not None and i not in seen))
+    rows.append(SourceInfo(id=None))
+    return rows
+
+
+def _contacts(figures: _Figures, sources: list[SourceInfo]) -> Section[ContactRow]:
+    rows = [
+        ContactRow(source=s, companies=figures.companies.get(s.id, 0), persons=figures.persons.get(s.id, 0))
+        for s in sources
+    ]
+    total = ContactRow(source=TOTAL, companies=sum(r.companies for r in rows), persons=sum(r.persons for r in rows))
+    for row in [*rows, total]:
+        row.companies_share = _percent(row.companies, total.companies)
+        row.persons_share = _percent(row.persons, total.persons)
+    return Section(rows=rows, total=total)
+
+
+def _open(figures: _Figures, sources: list[SourceInfo]) -> Section[OpenRow]:
+    groups = [(s, figures.open.get(s.id) or _Money()) for s in sources]
+    total_money = _Money()
+    for _, money in groups:
+        total_money.merge(money)
+    rows = []
+    for source, money in [*groups, (TOTAL, total_money)]:
+        rows.append(
+            OpenRow(
+                source=source,
+                count=money.count,
+                value=money.value,
+                unconverted=money.unconverted_list(),
+                count_share=_percent(money.count, total_money.count),
+                value_share=_percent(money.value, total_money.value),
+                average=_average(money.value, money.converted_count, CENT),
+            )
+        )
+    return Section(rows=rows[:-1], total=rows[-1])
+
+
+def _closed(figures: _Figures, sources: list[SourceInfo]) -> Section[ClosedRow]:
+    groups = [
+        (s, figures.won.get(s.id) or _Money(), figures.lost.get(s.id) or _Money(), figures.days.get(s.id) or [0, 0])
+        for s in sources
+    ]
+    total_won, total_lost, total_days = _Money(), _Money(), [0, 0]
+    for _, won, lost, days in groups:
+        total_won.merge(won)
+        total_lost.merge(lost)
+        total_days[0] += days[0]
+        total_days[1] += days[1]
+    rows = []
+    for source, won, lost, days in [*groups, (TOTAL, total_won, total_lost, total_days)]:
+        rows.append(
+            ClosedRow(
+                source=source,
+                won_count=won.count,
+                won_value=won.value,
+                won_unconverted=won.unconverted_list(),
+                lost_count=lost.count,
+                lost_value=lost.value,
+                lost_unconverted=lost.unconverted_list(),
+                win_rate=_percent(won.count, won.count + lost.count),
+                average_won=_average(won.value, won.converted_count, CENT),
+                average_days=_average(days[0], days[1], TENTH),
+            )
+        )
+    return Section(rows=rows[:-1], total=rows[-1])
+
+
+_CHANGED_FIELDS: dict[type, tuple[str, ...]] = {
+    ContactRow: ("companies", "persons"),
+    OpenRow: ("count", "value"),
+    ClosedRow: ("won_count", "won_value", "lost_count", "lost_value"),
+}
+
+
+def _compare(current: Section[R], previous: Section[R]) -> None:
+    """Fill each current row's `changes` from the row of the same source in the previous period."""
+    before = {row.source.id: row for row in previous.rows}
+    pairs = [(row, before.get(row.source.id)) for row in current.rows] + [(current.total, previous.total)]
+    for row, old in pairs:
+        if old is None:
+            continue
+        for name in _CHANGED_FIELDS[type(row)]:
+            row.changes[name] = _change(getattr(row, name), getattr(old, name))
+        # Win rates change in percentage points, so no relative percent.
+        if (
+            isinstance(row, ClosedRow)
+            and isinstance(old, ClosedRow)
+            and row.win_rate is not None
+            and old.win_rate is not None
+        ):
+            row.changes["win_rate"] = Change(delta=row.win_rate - old.win_rate, percent=None)
+
+
+def _highlights(closed: Section[ClosedRow]) -> tuple[ClosedRow | None, ClosedRow | None]:
+    """The real source with the highest won value and the one with the best win rate (ties: more deals, then order)."""
+    real = [(index, row) for index, row in enumerate(closed.rows) if row.source.id is not None]
+    top = max(
+        (item for item in real if item[1].won_value > 0),
+        key=lambda item: (item[1].won_value, -item[0]),
+        default=None,
+    )
+
+    def exact_rate(row: ClosedRow) -> Decimal:
+        with localcontext() as ctx:
+            ctx.prec = _PRECISION
+            return Decimal(row.won_count) / Decimal(row.won_count + row.lost_count)
+
+    best = max(
+        (item for item in real if item[1].won_count + item[1].lost_count > 0),
+        key=lambda item: (exact_rate(item[1]), item[1].won_count + item[1].lost_count, -item[0]),
+        default=None,
+    )
+    return (top[1] if top else None), (best[1] if best else None)
+
+
+def _missing_rates(*sections: Iterable[list[Unconverted]]) -> list[Unconverted]:
+    per_currency: dict[str, list[Any]] = {}
+    for lists in sections:
+        for items in lists:
+            for item in items:
+                slot = per_currency.setdefault(item.currency, [0, Decimal("0.00")])
+                slot[0] += item.count
+                slot[1] += item.value
+    return [Unconverted(c, n, v) for c, (n, v) in sorted(per_currency.items())]
+
+
+def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
+    """Contacts, open deals and closed deals per acquisition source for one period (and the one before it).
+
+    Queries: exchange rates, then companies, persons, open deals and closed deals per period, then the catalogue
+    (read last, so every source the aggregates saw is in it unless deleted meanwhile; such ids still get a row).
+    """
+    rates = exchange_rates_for(account=account)
+    current = _figures(account=account, period=filters.period, owner_id=filters.owner_id, rates=rates)
+    previous_period = filters.previous_period
+    previous = (
+        _figures(account=account, period=previous_period, owner_id=filters.owner_id, rates=rates)
+        if previous_period is not None
+        else None
+    )
+    catalogue = [
+        SourceInfo(id=pk, name=name, archived=archived, position=position)
+        for pk, name, archived, position in Source.objects.for_account(account)
+        .order_by("position", "id")
+        .values_list("id", "name", "archived", "position")
+    ]
+    used = current.source_ids() | (previous.source_ids() if previous else set())
+    sources = _row_sources(catalogue, used)
+
+    contacts, open_deals, closed_deals = (
+        _contacts(current, sources),
+        _open(current, sources),
+        _closed(current, sources),
+    )
+    if previous is not None:
+        _compare(contacts, _contacts(previous, sources))
+        _compare(open_deals, _open(previous, sources))
+        _compare(closed_deals, _closed(previous, sources))
+    top, best = _highlights(closed_deals)
+    return SourceStats(
+        base_currency=account.currency,
+        filters=filters,
+        period=filters.period,
+        previous_period=previous_period,
+        contacts=contacts,
+        open_deals=open_deals,
+        closed_deals=closed_deals,
+        missing_rates=_missing_rates(
+            [open_deals.total.unconverted],
+            [closed_deals.total.won_unconverted],
+            [closed_deals.total.lost_unconverted],
+        ),
+        top_won_value=top,
+        best_win_rate=best,
+    )
+
+
+# --- Sorting (the page and the CSV show rows in the order the user chose) -------------------------------
+
+SORT_KEYS: dict[str, tuple[str, ...]] = {
+    "contacts": ("source", "companies", "persons"),
+    "open": ("source", "count", "value", "average"),
+    "closed": (
+        "source",
+        "won_count",
+        "won_value",
+        "lost_count",
+        "lost_value",
+        "win_rate",
+        "average_won",
+        "average_days",
+    ),
+}
+
+
+def parse_sort(section: str, value: str | None) -> tuple[str, bool] | None:
+    """`"-won_value"` → ("won_value", True); None for the default order or anything not sortable."""
+    if not value:
+        return None
+    descending = value.startswith("-")
+    key = value.removeprefix("-")
+    return (key, descending) if key in SORT_KEYS[section] else None
+
+
+def sort_rows(rows: list[R], sort: tuple[str, bool] | None) -> list[R]:
+    """Rows in the chosen order; empty values (no rate, no closed deals) always last. Default: the catalogue order."""
+    if sort is None:
+        return list(rows)
+    key, descending = sort
+    if key == "source":
+        named = sorted((r for r in rows if r.source.id is not None), key=lambda r: r.source.name.casefold())
+        return (named[::-1] if descending else named) + [r for r in rows if r.source.id is None]
+    getter: Callable[[R], Any] = lambda row: getattr(row, key)  # noqa: E731 — a one-line key
+    present = [row for row in rows if getter(row) is not None]
+    empty = [row for row in rows if getter(row) is None]
+    return sorted(present, key=getter, reverse=descending) + empty
