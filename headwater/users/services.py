@@ -29,6 +29,9 @@ _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 def _clean_email(value: str) -> str:
     email = value.strip().lower()
     check_text("email", email)
+    if len(email) > User._meta.get_field("email").max_length:  # type: ignore[operator]
+        # Django's validator allows 320 characters; the column holds 254 (PostgreSQL would refuse the row).
+        raise ValidationFailed.on("email", _("The e-mail address is too long (at most 254 characters)."))
     try:
         validate_email(email)
     except DjangoValidationError as exc:

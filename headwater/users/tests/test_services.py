@@ -4,8 +4,11 @@ import time
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from headwater.companies.models import Company
 from headwater.core.errors import PermissionDenied, ValidationFailed
@@ -79,6 +82,7 @@ class TestSignup:
             ({"full_name": "Nul\x00"}, "full_name"),
             ({"email": "not-an-email"}, "email"),
             ({"email": "a\x00@example.test"}, "email"),
+            ({"email": "x" * 64 + "@" + ("d" * 60 + ".") * 4 + "test"}, "email"),
             ({"slug": "-bad-"}, "slug"),
             ({"slug": "ab\x00"}, "slug"),
             ({"currency": "zł"}, "currency"),
@@ -141,6 +145,7 @@ class TestMembershipAdd:
             ("x\x00@example.test", "member", "", "email"),
             ("x@example.test", "member", "Bad\x00", "full_name"),
             ("x@example.test", "member", "x" * 151, "full_name"),
+            ("x" * 64 + "@" + ("d" * 60 + ".") * 4 + "test", "member", "", "email"),
         ],
     )
     def test_bad_input_changes_nothing(self, tenant, email, role, full_name, field):
@@ -434,3 +439,29 @@ def test_factories_build_a_second_user_unrelated(tenant):
     # Guard for the fixtures the tests above rely on: the tenant has exactly one admin.
     assert Membership.objects.for_account(tenant.account).filter(role=Role.ADMIN).count() == 1
     assert UserFactory().memberships.count() == 0
+
+
+@pytest.mark.django_db
+@hypothesis_settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(
+    email=st.one_of(st.emails(), st.text(max_size=80)),
+    full_name=st.text(max_size=200),
+    role=st.sampled_from(["admin", "member", "viewer", "x", ""]),
+)
+def test_membership_add_never_fails_unexpectedly(tenant, email, full_name, role):
+    """Whatever is typed: either a membership or a ValidationFailed naming a field; never another error."""
+    before = Membership.objects.for_account(tenant.account).count()
+    error = None
+    try:
+        with transaction.atomic():
+            result = services.membership_add(
+                account=tenant.account, user=tenant.admin, email=email, role=role, full_name=full_name
+            )
+            assert result.membership.user.email == email.strip().lower()
+            transaction.set_rollback(True)
+    except ValidationFailed as exc:
+        error = exc
+    if error is not None:
+        assert error.fields
+        assert set(error.fields) <= {"email", "role", "full_name"}
+    assert Membership.objects.for_account(tenant.account).count() == before
