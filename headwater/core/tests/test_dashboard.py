@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from headwater.core.selectors import dashboard_get
-from headwater.deals.models import DealStatus
+from headwater.deals.models import Deal, DealStatus
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
 
 
@@ -94,3 +94,19 @@ class TestDashboardPage:
         member_client.cookies["django_language"] = "en"
         html = member_client.get(tenant.url("")).text
         assert "1,500.50 PLN" in html
+
+
+@pytest.mark.django_db
+def test_dashboard_links_lead_to_filtered_lists(tenant, records, member_client):
+    html = member_client.get(tenant.url("")).text
+    mine = f"{tenant.url('deals/')}?status=open&amp;owner={tenant.member.pk}"
+    assert mine in html
+    response = member_client.get(mine.replace("&amp;", "&"))
+    assert response.status_code == 200
+    assert "Open one" in response.text
+    assert "Open two" not in response.text
+    for url in (tenant.url("companies/new/"), tenant.url("persons/new/"), tenant.url("deals/new/")):
+        assert f'href="{url}"' in html
+    assert f'href="{tenant.url("deals/")}' in html
+    open_one = Deal.objects.for_account(tenant.account).get(name="Open one")
+    assert f'href="{tenant.url(f"deals/{open_one.pk}/")}"' in html
