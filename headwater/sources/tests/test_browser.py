@@ -120,7 +120,9 @@ def test_settings_page_in_english(open_settings, shot, tenant):
 
     # Drag and drop: Partner to the top.
     rows = page.locator("#sources-catalogue tbody tr")
-    rows.filter(has_text="Partner").drag_to(rows.filter(has_text="Google"), target_position={"x": 20, "y": 2})
+    with page.expect_response(lambda r: r.url.endswith("/settings/sources/reorder/")) as reorder:
+        rows.filter(has_text="Partner").drag_to(rows.filter(has_text="Google"), target_position={"x": 20, "y": 2})
+    assert reorder.value.status == 200
     expect(page.locator("#sources-catalogue tbody .source-name").first).to_have_text("Partner")
     expect(page.get_by_text("Order saved.")).to_be_visible()
     assert names(tenant.account) == ["Partner", "Google", "Fair", "E-mail newsletter"]
