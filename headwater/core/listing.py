@@ -108,7 +108,9 @@ def render_list(
     """Parse the sort and cursor, read one page when the filters are valid, render the page or the table."""
     sort, ordering = ordering_from_param(request.GET.get("sort"), sorts, default_sort)
     page = None
+    filtered = False
     if form.is_valid():
+        filtered = any(value for name, value in form.cleaned_data.items() if name != "sort")
         page = page_of(
             filters=filters(),
             ordering=ordering,
@@ -119,6 +121,7 @@ def render_list(
     ctx = {
         "filter_form": form,
         "page": page,
+        "filtered": filtered,
         "sort": sort,
         "headers": sort_headers(columns, sort),
         "column_count": len(columns),
