@@ -101,7 +101,10 @@ def test_settings_page_in_english(open_settings, shot, tenant):
     expect(page.get_by_label("New source")).to_have_value("GOOGLE")
     shot("sources-settings-add-error-en")
 
-    # Inline rename.
+    # Inline rename; Escape cancels it.
+    page.get_by_role("link", name="Rename “Newsletter”").click()
+    page.get_by_label("New name for “Newsletter”").press("Escape")
+    expect(page.get_by_label("New name for “Newsletter”")).to_have_count(0)
     page.get_by_role("link", name="Rename “Newsletter”").click()
     field = page.get_by_label("New name for “Newsletter”")
     expect(field).to_be_focused()

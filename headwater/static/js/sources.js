@@ -12,6 +12,17 @@
     if (dependent) dependent.disabled = !el.checked;
   });
 
+  // Escape in the inline rename cancels it, like the Cancel button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !(event.target instanceof Element)) return;
+    var form = event.target.closest("form.source-rename");
+    var cancel = form ? form.querySelector("a[hx-get]") : null;
+    if (cancel) {
+      event.preventDefault();
+      cancel.click();
+    }
+  });
+
   var dragged = null;
   var startOrder = "";
 
