@@ -159,6 +159,7 @@ def membership_add(*, account: Account, user: User, email: str, role: str, full_
 
     `user` is the admin doing it. An existing user keeps their password: they simply see the account next time.
     """
+    _lock_account(account)
     _require_admin(account=account, user=user)
     email = _clean_email(email)
     role = _clean_role(role)
@@ -166,12 +167,19 @@ def membership_add(*, account: Account, user: User, email: str, role: str, full_
     check_text("full_name", full_name)
     if len(full_name) > User._meta.get_field("full_name").max_length:  # type: ignore[operator]
         raise ValidationFailed.on("full_name", _("The name is too long (at most 150 characters)."))
-    _lock_account(account)
     invitee = User.objects.filter(email__iexact=email).first()
     created = invitee is None
     if invitee is None:
-        invitee = User.objects.create_user(email=email, password=None, full_name=full_name)
-    elif not invitee.is_active:
+        try:
+            with transaction.atomic():
+                invitee = User.objects.create_user(email=email, password=None, full_name=full_name)
+        except IntegrityError:
+            # Another account's admin added the same new address at the same moment: theirs won, use it.
+            invitee = User.objects.filter(email__iexact=email).first()
+            if invitee is None:
+                raise
+            created = False
+    if not invitee.is_active:
         raise ValidationFailed.on("email", _("This user has been deactivated and cannot be added."))
     if Membership.objects.for_account(account).filter(user=invitee).exists():
         raise ValidationFailed.on("email", _("%(email)s is already a member of this account.") % {"email": email})
@@ -187,6 +195,7 @@ def membership_invitation_renew(*, account: Account, user: User, membership: Mem
     Only for users who belong to this account alone: otherwise an admin here could take over the user's access
     to another account by setting their password.
     """
+    _lock_account(account)
     _require_admin(account=account, user=user)
     if membership.account_id != account.pk:
         raise ValidationFailed.on("membership", _("This person is not a member of this account."))
@@ -203,11 +212,12 @@ def membership_invitation_renew(*, account: Account, user: User, membership: Mem
 @transaction.atomic
 def membership_change_role(*, account: Account, user: User, membership: Membership, role: str) -> Membership:
     """Change a member's role; the last admin cannot be demoted."""
+    # Lock first: the actor's own role is checked after any concurrent change to it has committed.
+    _lock_account(account)
     _require_admin(account=account, user=user)
     if membership.account_id != account.pk:
         raise ValidationFailed.on("membership", _("This person is not a member of this account."))
     new_role = _clean_role(role)
-    _lock_account(account)
     membership.refresh_from_db()
     if membership.role == new_role:
         return membership
@@ -236,10 +246,10 @@ def membership_remove(
     `user` is the admin doing it. One UPDATE per record model, all in this transaction. The removed user's
     access ends at once: every request looks the membership up again.
     """
+    _lock_account(account)
     _require_admin(account=account, user=user)
     if membership.account_id != account.pk:
         raise ValidationFailed.on("membership", _("This person is not a member of this account."))
-    _lock_account(account)
     current = Membership.objects.for_account(account).filter(pk=membership.pk).select_related("user").first()
     if current is None:
         raise ValidationFailed.on("membership", _("This person is no longer a member of this account."))
