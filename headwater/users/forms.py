@@ -106,3 +106,7 @@ class MemberRemoveForm(forms.Form):
         # Only the account's own admins and members are offered (and accepted).
         self.fields["reassign_to"].queryset = candidates  # type: ignore[attr-defined]
         self.fields["reassign_to"].label_from_instance = lambda u: f"{u.display_name} <{u.email}>"  # type: ignore[attr-defined]
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=150, required=False)

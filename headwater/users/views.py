@@ -26,6 +26,7 @@ from headwater.users.forms import (
     MemberAddForm,
     MemberRemoveForm,
     MemberRoleForm,
+    ProfileForm,
     SignupForm,
 )
 from headwater.users.invitations import InvitationInvalid, invitation_user
@@ -314,10 +315,24 @@ def member_invitation(request: AccountRequest, membership_id: int) -> HttpRespon
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        update_session_auth_hash(request, user)
+    """Your name and password (two forms; the submit button says which one was sent)."""
+    user: User = request.user  # type: ignore[assignment]  # login_required guarantees a real user
+    posted = request.POST if request.method == "POST" else None
+    which = request.POST.get("action") if posted is not None else None
+    name_form = ProfileForm(posted if which == "name" else None, initial={"full_name": user.full_name})
+    form = PasswordChangeForm(user, posted if which != "name" else None)
+    if which == "name" and name_form.is_valid():
+        try:
+            services.user_update_profile(user=user, full_name=name_form.cleaned_data["full_name"])
+        except DomainError as exc:
+            _apply_errors(name_form, exc)
+        else:
+            messages.success(request, _("Your name has been saved."))
+            return redirect("users:profile")
+    elif posted is not None and which != "name" and form.is_valid():
+        saved = form.save()
+        update_session_auth_hash(request, saved)
         messages.success(request, _("Your password has been changed."))
         return redirect("users:profile")
-    return render(request, "users/profile.html", {"form": form}, status=400 if form.errors else 200)
+    status = 400 if (form.errors or name_form.errors) else 200
+    return render(request, "users/profile.html", {"form": form, "name_form": name_form}, status=status)

@@ -188,6 +188,22 @@ class TestProfile:
     def test_anonymous_is_sent_to_login(self, client):
         assert client.get("/me/")["Location"].startswith("/login/")
 
+    def test_change_name(self, member_client, tenant):
+        response = member_client.post("/me/", {"action": "name", "full_name": "  Grace Hopper "})
+        assert response.status_code == 302
+        tenant.member.refresh_from_db()
+        assert tenant.member.full_name == "Grace Hopper"
+        assert tenant.member.check_password(PASSWORD)
+
+    @pytest.mark.parametrize("name", ["Bad\x00", "x" * 151, "Bell\x07"])
+    def test_bad_name_changes_nothing(self, member_client, tenant, name):
+        before = tenant.member.full_name
+        response = member_client.post("/me/", {"action": "name", "full_name": name})
+        assert response.status_code == 400
+        assert "full_name" in response.context["name_form"].errors
+        tenant.member.refresh_from_db()
+        assert tenant.member.full_name == before
+
 
 @pytest.mark.django_db
 class TestAccounts:
