@@ -126,7 +126,13 @@ def user_signup(
     full_name = full_name.strip()
     check_text("full_name", full_name)
     _check_password(password, User(email=email, full_name=full_name))
-    if User.objects.filter(email__iexact=email).exists():
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None and not existing.has_usable_password():
+        raise ValidationFailed.on(
+            "email",
+            _("This address has been invited: open the invitation link you were given, or ask an admin for a new one."),
+        )
+    if existing is not None:
         raise ValidationFailed.on("email", _("An account with this e-mail address already exists; log in instead."))
     try:
         with transaction.atomic():

@@ -64,6 +64,12 @@ class TestSignup:
         assert "email" in exc.value.fields
         assert User.objects.count() == 1
 
+    def test_invited_address_is_pointed_to_its_invitation(self, tenant):
+        services.membership_add(account=tenant.account, user=tenant.admin, email="founder@example.test", role="viewer")
+        with pytest.raises(ValidationFailed, match="invitation link"):
+            _signup()
+        assert not Account.objects.filter(slug="founders").exists()
+
     def test_taken_slug_is_refused_and_nothing_is_created(self):
         _signup()
         with pytest.raises(ValidationFailed) as exc:
