@@ -10,10 +10,12 @@ from ninja.openapi.docs import Swagger
 from headwater.companies.api import router as companies_router
 from headwater.core.api_auth import TokenAuth, TokenRateThrottle
 from headwater.core.api_errors import ErrorOut, install_error_handlers
+from headwater.core.api_strict import reject_unknown_query
 from headwater.deals.api import router as deals_router
 from headwater.persons.api import router as persons_router
 from headwater.sources.api import router as sources_router
 from headwater.sources.api import settings_router as source_settings_router
+from headwater.stats.api import router as stats_router
 from headwater.users.api import me_router, members_router
 
 if TYPE_CHECKING:
@@ -77,6 +79,7 @@ api = HeadwaterAPI(
     docs=Swagger(settings={"persistAuthorization": False, "tryItOutEnabled": False}),
 )
 install_error_handlers(api)
+api.add_decorator(reject_unknown_query, mode="view")
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/companies", companies_router, tags=["companies"])
 api.add_router("/persons", persons_router, tags=["persons"])
@@ -84,3 +87,4 @@ api.add_router("/deals", deals_router, tags=["deals"])
 api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/members", members_router, tags=["members"])
+api.add_router("/stats", stats_router, tags=["statistics"])

@@ -101,9 +101,9 @@ def test_the_account_comes_from_the_token_only(tenant, other_tenant):
     api = api_for(tenant, "admin")
     names = [c["name"] for c in api.get("/companies").json()["items"]]
     assert names == ["Ours"]
-    # Naming the other account anywhere in the request changes nothing.
+    # Naming the other account in the query string is refused, not obeyed and not silently ignored.
     response = api.get("/companies", {"account": other_tenant.account.pk, "account_id": other_tenant.account.pk})
-    assert [c["name"] for c in response.json()["items"]] == ["Ours"]
+    assert set(assert_error_shape(response, 422)["fields"]) == {"account", "account_id"}
     assert api.get("/me").json()["account"]["slug"] == "alpha"
     other = api_for(other_tenant, "viewer")
     assert [c["name"] for c in other.get("/companies").json()["items"]] == ["Theirs"]
@@ -227,6 +227,14 @@ def test_huge_ids_are_refused_before_any_query(tenant):
     assert_error_shape(api.get(f"/companies/{2**70}"), 422)
     assert_error_shape(api.post("/companies", {"name": "X", "owner_id": 2**70}), 422)
     assert_error_shape(api.get("/companies", {"owner_id": 2**70}), 422)
+
+
+def test_unknown_query_parameters_are_refused(tenant):
+    api = api_for(tenant, "viewer")
+    error = assert_error_shape(api.get("/companies", {"onwer_id": tenant.admin.pk}), 422, "invalid_request")
+    assert list(error["fields"]) == ["onwer_id"]
+    assert_error_shape(api.get("/me", {"verbose": 1}), 422)
+    assert api.get("/companies", {"owner_id": tenant.admin.pk, "limit": 5, "cursor": ""}).status_code == 200
 
 
 def test_nul_in_a_query_string_is_a_400_not_a_500(tenant):
