@@ -46,6 +46,7 @@ class Deal(CrmRecord):
         indexes = [
             models.Index(fields=["account", "name", "id"], name="deal_account_name_idx"),
             models.Index(fields=["account", "created_at", "id"], name="deal_account_created_idx"),
+            models.Index(fields=["account", "value", "id"], name="deal_account_value_idx"),
             models.Index(fields=["account", "status", "created_at", "id"], name="deal_account_status_idx"),
             models.Index(fields=["account", "company"], name="deal_account_company_idx"),
             models.Index(fields=["account", "person"], name="deal_account_person_idx"),

@@ -16,7 +16,8 @@ from headwater.deals.models import Deal
 DEAL_SORTS: dict[str, tuple[str, ...]] = {
     "name": ("name",),
     "value": ("value",),
-    "status": ("status",),
+    # Status then age: served by the (account, status, created_at, id) index.
+    "status": ("status", "created_at"),
     "created": ("created_at",),
 }
 DEAL_DEFAULT_SORT = "-created"

@@ -28,6 +28,7 @@ class Person(CrmRecord):
         indexes = [
             models.Index(fields=["account", "last_name", "first_name", "id"], name="person_account_name_idx"),
             models.Index(fields=["account", "created_at", "id"], name="person_account_created_idx"),
+            models.Index(fields=["account", "email", "id"], name="person_account_email_idx"),
             models.Index(fields=["account", "company"], name="person_account_company_idx"),
             models.Index(fields=["account", "owner", "last_name", "id"], name="person_account_owner_idx"),
             models.Index(fields=["account", "source", "last_name", "id"], name="person_account_source_idx"),
