@@ -307,8 +307,12 @@ def _apply_order(*, account: Account, user: User | None, ordered: Sequence[Sourc
 
 
 def _lock_all(account: Account) -> list[Source]:
-    """Every source of the account in the current order, locked (a reorder rewrites them all)."""
-    return list(Source.objects.for_account(account).select_for_update(no_key=True).order_by("position", "id"))
+    """Every source of the account in the current order, locked (a reorder rewrites them all).
+
+    Locked in id order like every other source lock (a position order could deadlock against a merge).
+    """
+    locked = list(Source.objects.for_account(account).select_for_update(no_key=True).order_by("id"))
+    return sorted(locked, key=lambda s: (s.position, s.pk))
 
 
 @transaction.atomic

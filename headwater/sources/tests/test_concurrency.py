@@ -158,3 +158,21 @@ def test_delete_clear_against_assignment(tenant):
             assert deal.source_id is None
             assert not Source.unscoped.filter(pk=a.pk).exists()
         assert not Deal.unscoped.filter(source_id=a.pk).exclude(account=tenant.account).exists()
+
+
+def test_reorder_against_merge_never_deadlocks(tenant):
+    for round_ in range(ROUNDS):
+        Deal.objects.for_account(tenant.account).delete()
+        Source.objects.for_account(tenant.account).delete()
+        sources = [SourceFactory(account=tenant.account, name=f"R{round_}-{i}", position=10 - i) for i in range(4)]
+        DealFactory(account=tenant.account, source=sources[0])
+        ids = [s.pk for s in sources]
+        results = race(
+            lambda ids=ids: services.source_reorder(account=tenant.account, user=tenant.admin, ordered_ids=ids),
+            lambda s=sources: services.source_merge(account=tenant.account, user=tenant.admin, source=s[3], into=s[0]),
+        )
+        reordered, merged = results
+        assert merged == 0, merged
+        # The reorder either ran first (and succeeded) or saw one source fewer and was refused cleanly.
+        assert reordered is None or isinstance(reordered, ValidationFailed), reordered
+        assert Source.objects.for_account(tenant.account).count() == 3
