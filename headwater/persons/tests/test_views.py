@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, SourceChange
@@ -173,3 +175,16 @@ class TestEditDelete:
             assert member_client.get(tenant.url(f"persons/{path}")).status_code == 404
         assert member_client.post(tenant.url(f"persons/{foreign.pk}/delete/")).status_code == 404
         assert Person.objects.for_account(other_tenant.account).exists()
+
+
+def test_list_query_count_does_not_grow_with_rows(tenant, member_client):
+    sources_on(tenant.account)
+    web = SourceFactory(account=tenant.account)
+    PersonFactory.create_batch(2, company=CompanyFactory(account=tenant.account), source=web, owner=tenant.member)
+    with CaptureQueriesContext(connection) as few:
+        member_client.get(tenant.url("persons/"))
+    for _ in range(20):
+        PersonFactory(company=CompanyFactory(account=tenant.account), source=web, owner=tenant.admin)
+    with CaptureQueriesContext(connection) as many:
+        member_client.get(tenant.url("persons/"))
+    assert len(many.captured_queries) == len(few.captured_queries)
