@@ -473,3 +473,12 @@ def test_source_model_untouched_by_page_views(tenant, admin_client, trio):
         admin_client.get(tenant.url(path.format(g=trio[0].pk)))
     assert snapshot(tenant.account) == before
     assert Source.objects.for_account(tenant.account).count() == 3
+
+
+@pytest.mark.django_db
+def test_empty_catalogue_invites_the_first_source(tenant, admin_client):
+    html = admin_client.get(tenant.url("settings/sources/")).text
+    assert "No sources yet. Add the first one below." in html
+    assert "data-source-order" not in html
+    admin_client.post(tenant.url("settings/sources/add/"), {"name": "First"})
+    assert names(tenant.account) == ["First"]
