@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
+from django_htmx.middleware import HtmxDetails
 
 from headwater.core.models import Account
 from headwater.users.models import Membership, Role
@@ -28,6 +29,7 @@ class AccountRequest(HttpRequest):
     account: Account
     membership: Membership
     user: User
+    htmx: HtmxDetails  # set by django-htmx's middleware on every request
 
 
 def membership_for(user: Any, slug: str) -> Membership:
