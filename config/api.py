@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ImproperlyConfigured
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
+from ninja.openapi.schema import OpenAPISchema
 
 from headwater.companies.api import router as companies_router
 from headwater.core.api_auth import TokenAuth, TokenRateThrottle
@@ -15,11 +17,9 @@ from headwater.deals.api import router as deals_router
 from headwater.persons.api import router as persons_router
 from headwater.sources.api import router as sources_router
 from headwater.sources.api import settings_router as source_settings_router
-from headwater.stats.api import router as stats_router
 from headwater.users.api import me_router, members_router
 
 if TYPE_CHECKING:
-    from ninja.openapi.schema import OpenAPISchema
     from ninja.operation import Operation
 
 DESCRIPTION = """
@@ -34,6 +34,20 @@ See docs/api.md for examples.
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 
 
+class StrictOpenAPISchema(OpenAPISchema):
+    """ninja names components by class name and lets a later class silently replace an earlier one of the same
+    name (two `SourceOut`s, say), leaving operations described with the wrong fields. Refuse that loudly."""
+
+    def add_schema_definitions(self, definitions: dict[str, Any]) -> None:
+        for name, definition in definitions.items():
+            known = self.schemas.get(name)
+            if known is not None and set(known.get("properties", {})) != set(definition.get("properties", {})):
+                raise ImproperlyConfigured(
+                    f"Two API schemas are both named {name!r} with different fields; rename one of them."
+                )
+        super().add_schema_definitions(definitions)
+
+
 class HeadwaterAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         return operation.view_func.__name__
@@ -42,7 +56,9 @@ class HeadwaterAPI(NinjaAPI):
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
         """Document the shared error shape on every operation (any 4xx), and the rate limit's Retry-After."""
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        schema = StrictOpenAPISchema(self, path_prefix)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         if "ErrorOut" not in components:
             json_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -87,4 +103,3 @@ api.add_router("/deals", deals_router, tags=["deals"])
 api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/members", members_router, tags=["members"])
-api.add_router("/stats", stats_router, tags=["statistics"])

@@ -21,13 +21,13 @@ from headwater.sources.schemas import (
     SourceIn,
     SourceMergeIn,
     SourceMergeOut,
-    SourceOut,
     SourcePage,
     SourcePatch,
     SourceReorderIn,
     SourceSettingsOut,
     SourceSettingsPatch,
     SourceVersionIn,
+    SourceWithUsageOut,
 )
 from headwater.users.models import Role
 
@@ -36,12 +36,12 @@ settings_router = Router()
 
 
 def _out(request: HttpRequest, source: Source) -> dict[str, Any]:
-    return SourceOut.from_usage(selectors.source_usage(account=account_of(request), source=source))
+    return SourceWithUsageOut.from_usage(selectors.source_usage(account=account_of(request), source=source))
 
 
 def _list(request: HttpRequest, archived: bool | None = None) -> dict[str, Any]:
     usages = selectors.source_list_with_usage(account=account_of(request))
-    items = [SourceOut.from_usage(u) for u in usages if archived is None or u.source.archived == archived]
+    items = [SourceWithUsageOut.from_usage(u) for u in usages if archived is None or u.source.archived == archived]
     return {"items": items, "next": None}
 
 
@@ -50,7 +50,7 @@ def source_list(request: HttpRequest, filters: Query[SourceFilters]) -> dict[str
     return _list(request, filters.archived)
 
 
-@router.post("", response={201: SourceOut}, summary="Add a source at the end of the order (admin)")
+@router.post("", response={201: SourceWithUsageOut}, summary="Add a source at the end of the order (admin)")
 def source_create(request: HttpRequest, payload: SourceIn) -> Status[dict[str, Any]]:
     require_role(request, Role.ADMIN)
     source = services.source_create(account=account_of(request), user=user_of(request), name=payload.name)
@@ -64,12 +64,12 @@ def source_reorder(request: HttpRequest, payload: SourceReorderIn) -> dict[str, 
     return _list(request)
 
 
-@router.get("/{source_id}", response=SourceOut, summary="One source with its usage counts")
+@router.get("/{source_id}", response=SourceWithUsageOut, summary="One source with its usage counts")
 def source_get(request: HttpRequest, source_id: IdPath) -> dict[str, Any]:
     return _out(request, selectors.source_get(account=account_of(request), source_id=source_id))
 
 
-@router.patch("/{source_id}", response=SourceOut, summary="Rename and/or archive a source (admin)")
+@router.patch("/{source_id}", response=SourceWithUsageOut, summary="Rename and/or archive a source (admin)")
 def source_update(request: HttpRequest, source_id: IdPath, payload: SourcePatch) -> dict[str, Any]:
     require_role(request, Role.ADMIN)
     account, user = account_of(request), user_of(request)
@@ -106,7 +106,7 @@ def source_delete(request: HttpRequest, source_id: IdPath, params: Query[SourceD
     return Status(204, None)
 
 
-@router.post("/{source_id}/archive", response=SourceOut, summary="Archive a source (admin)")
+@router.post("/{source_id}/archive", response=SourceWithUsageOut, summary="Archive a source (admin)")
 def source_archive(request: HttpRequest, source_id: IdPath, payload: SourceVersionIn | None = None) -> dict[str, Any]:
     require_role(request, Role.ADMIN)
     account = account_of(request)
@@ -116,7 +116,7 @@ def source_archive(request: HttpRequest, source_id: IdPath, payload: SourceVersi
     return _out(request, source)
 
 
-@router.post("/{source_id}/unarchive", response=SourceOut, summary="Restore an archived source (admin)")
+@router.post("/{source_id}/unarchive", response=SourceWithUsageOut, summary="Restore an archived source (admin)")
 def source_unarchive(request: HttpRequest, source_id: IdPath, payload: SourceVersionIn | None = None) -> dict[str, Any]:
     require_role(request, Role.ADMIN)
     account = account_of(request)

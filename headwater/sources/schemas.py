@@ -17,7 +17,7 @@ class SourceUsageOut(Schema):
     deals: int
 
 
-class SourceOut(Schema):
+class SourceWithUsageOut(Schema):
     id: int
     name: str
     position: int
@@ -43,7 +43,7 @@ class SourceOut(Schema):
 
 
 class SourcePage(Schema):
-    items: list[SourceOut]
+    items: list[SourceWithUsageOut]
     next: str | None = Field(None, description="Always null: the catalogue comes in one page.")
 
 
@@ -72,7 +72,7 @@ class SourceMergeIn(InSchema):
 
 class SourceMergeOut(Schema):
     moved: int = Field(description="Records (companies, persons, deals) moved to the target source.")
-    into: SourceOut
+    into: SourceWithUsageOut
 
 
 class SourceFilters(Schema):

@@ -7,10 +7,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
+from ninja import Router, Schema
 
+from config.api import HeadwaterAPI
 from headwater.companies.models import Company
 from headwater.testing.api import ApiClient, api_for
 from headwater.testing.factories import CompanyFactory
@@ -341,3 +344,17 @@ def test_docs_page_uses_only_our_own_static_files(tenant):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn." not in html
     assert "unsafe-inline" not in response["Content-Security-Policy"]
+
+
+def test_two_schemas_with_one_name_are_refused():
+    def make(fields):
+        return type("ThingOut", (Schema,), {"__annotations__": dict.fromkeys(fields, int)})
+
+    first, second = make(["a"]), make(["b"])
+    api = HeadwaterAPI(title="t", urls_namespace="t-api")
+    router = Router()
+    router.add_api_operation("/a", ["GET"], lambda request: {"a": 1}, response=first)
+    router.add_api_operation("/b", ["GET"], lambda request: {"b": 1}, response=second)
+    api.add_router("/", router)
+    with pytest.raises(ImproperlyConfigured, match="ThingOut"):
+        api.get_openapi_schema(path_prefix="/")
