@@ -17,6 +17,7 @@ from headwater.deals.api import router as deals_router
 from headwater.persons.api import router as persons_router
 from headwater.sources.api import router as sources_router
 from headwater.sources.api import settings_router as source_settings_router
+from headwater.stats.api import router as stats_router
 from headwater.users.api import me_router, members_router
 
 if TYPE_CHECKING:
@@ -103,3 +104,4 @@ api.add_router("/deals", deals_router, tags=["deals"])
 api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/members", members_router, tags=["members"])
+api.add_router("/stats", stats_router, tags=["statistics"])

@@ -8,6 +8,7 @@ account_patterns = [
     path("persons/", include("headwater.persons.urls")),
     path("deals/", include("headwater.deals.urls")),
     path("settings/sources/", include("headwater.sources.urls")),
+    path("settings/rates/", include("headwater.stats.rates_urls")),
     path("settings/", include("headwater.core.settings_urls")),
     path("stats/", include("headwater.stats.urls")),
 ]

@@ -60,6 +60,7 @@ class StatsFilters:
 
     period: DateRange | None = None
     owner_id: int | None = None
+    unowned: bool = False  # only records without an owner
     compare: bool = False
     preset: str = Period.ALL
 

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.core.models import TenantModel
 
-RATE_MAX_DIGITS = 18
+# 15 significant digits: SQLite keeps decimals as doubles, which hold 15 digits exactly.
+RATE_MAX_DIGITS = 15
 RATE_DECIMAL_PLACES = 8
 
 

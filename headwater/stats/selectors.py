@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import Aggregate, BigIntegerField, Count, F, Func, IntegerField, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
@@ -83,13 +84,15 @@ def _money(value: Any) -> Decimal:
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """A row's source. `id` None is the "No source" row; `known` False marks an id missing from the catalogue."""
+    """A row's source. `id` None is the "No source" row (or the total row, `is_total`); `known` False marks an id
+    missing from the catalogue."""
 
     id: int | None
     name: str = ""
     archived: bool = False
     position: int = 0
     known: bool = True
+    is_total: bool = False
 
     @property
     def key(self) -> str:
@@ -97,7 +100,18 @@ class SourceInfo:
         return "none" if self.id is None else str(self.id)
 
 
-TOTAL = SourceInfo(id=None, name="")
+TOTAL = SourceInfo(id=None, is_total=True)
+
+
+def source_label(source: SourceInfo) -> str:
+    """What a row is called on the page, in the CSV and in charts."""
+    if source.is_total:
+        return gettext("Total")
+    if source.id is None:
+        return gettext("No source")
+    if not source.known:
+        return gettext("Unknown source (#%(id)s)") % {"id": source.id}
+    return source.name
 
 
 @dataclass(frozen=True)
@@ -265,8 +279,10 @@ class _Figures:
 # --- Queries ------------------------------------------------------------------------------------------
 
 
-def _scoped(qs: QuerySet[Any], *, filters_owner: int | None) -> QuerySet[Any]:
-    return qs if filters_owner is None else qs.filter(owner_id=filters_owner)
+def _owned(qs: QuerySet[Any], filters: StatsFilters) -> QuerySet[Any]:
+    if filters.unowned:
+        return qs.filter(owner__isnull=True)
+    return qs if filters.owner_id is None else qs.filter(owner_id=filters.owner_id)
 
 
 def _created_in(qs: QuerySet[Any], period: DateRange | None, time_zone: str) -> QuerySet[Any]:
@@ -278,24 +294,24 @@ def _created_in(qs: QuerySet[Any], period: DateRange | None, time_zone: str) -> 
 
 
 def _contact_counts(
-    model: type[Company] | type[Person], *, account: Account, period: DateRange | None, owner_id: int | None
+    model: type[Company] | type[Person], *, account: Account, period: DateRange | None, filters: StatsFilters
 ) -> dict[int | None, int]:
-    qs = _created_in(_scoped(model.objects.for_account(account), filters_owner=owner_id), period, account.time_zone)
+    qs = _created_in(_owned(model.objects.for_account(account), filters), period, account.time_zone)
     return {row["source_id"]: row["n"] for row in qs.order_by().values("source_id").annotate(n=Count("*"))}
 
 
 def _figures(
-    *, account: Account, period: DateRange | None, owner_id: int | None, rates: Mapping[str, Decimal]
+    *, account: Account, period: DateRange | None, filters: StatsFilters, rates: Mapping[str, Decimal]
 ) -> _Figures:
     figures = _Figures(
-        companies=_contact_counts(Company, account=account, period=period, owner_id=owner_id),
-        persons=_contact_counts(Person, account=account, period=period, owner_id=owner_id),
+        companies=_contact_counts(Company, account=account, period=period, filters=filters),
+        persons=_contact_counts(Person, account=account, period=period, filters=filters),
         open=defaultdict(_Money),
         won=defaultdict(_Money),
         lost=defaultdict(_Money),
         days=defaultdict(lambda: [0, 0]),
     )
-    deals = _scoped(Deal.objects.for_account(account), filters_owner=owner_id)
+    deals = _owned(Deal.objects.for_account(account), filters)
 
     open_deals = _created_in(deals.filter(status=DealStatus.OPEN), period, account.time_zone)
     for row in open_deals.order_by().values("source_id", "currency").annotate(n=Count("*"), total=_money_sum("value")):
@@ -486,10 +502,10 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     (read last, so every source the aggregates saw is in it unless deleted meanwhile; such ids still get a row).
     """
     rates = exchange_rates_for(account=account)
-    current = _figures(account=account, period=filters.period, owner_id=filters.owner_id, rates=rates)
+    current = _figures(account=account, period=filters.period, filters=filters, rates=rates)
     previous_period = filters.previous_period
     previous = (
-        _figures(account=account, period=previous_period, owner_id=filters.owner_id, rates=rates)
+        _figures(account=account, period=previous_period, filters=filters, rates=rates)
         if previous_period is not None
         else None
     )

@@ -5,5 +5,6 @@ from headwater.stats import views
 app_name = "stats"
 
 urlpatterns = [
-    path("sources/", views.source_stats, name="sources"),
+    path("sources/", views.source_stats_page, name="sources"),
+    path("sources/export.csv", views.source_stats_csv_export, name="sources_csv"),
 ]

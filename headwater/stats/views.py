@@ -1,11 +1,245 @@
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from typing import Any
 
-from headwater.core.access import AccountRequest, account_view
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from headwater.core.access import AccountRequest, account_view, require_role
+from headwater.core.errors import DomainError
+from headwater.core.listing import Column, Header, sort_headers
+from headwater.stats import services
+from headwater.stats.exports import source_stats_csv
+from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
+from headwater.stats.models import ExchangeRate
+from headwater.stats.selectors import (
+    SourceStats,
+    exchange_rate_list,
+    parse_sort,
+    sort_rows,
+    source_label,
+    source_stats,
+)
+from headwater.users.models import Role
+
+SECTION_COLUMNS: dict[str, list[Column]] = {
+    "contacts": [
+        Column(gettext_lazy("Source"), "source"),
+        Column(gettext_lazy("Companies"), "companies", numeric=True),
+        Column(gettext_lazy("Share"), None, numeric=True),
+        Column(gettext_lazy("Persons"), "persons", numeric=True),
+        Column(gettext_lazy("Share"), None, numeric=True),
+    ],
+    "open": [
+        Column(gettext_lazy("Source"), "source"),
+        Column(gettext_lazy("Deals"), "count", numeric=True),
+        Column(gettext_lazy("Share"), None, numeric=True),
+        Column(gettext_lazy("Value"), "value", numeric=True),
+        Column(gettext_lazy("Share of value"), None, numeric=True),
+        Column(gettext_lazy("Average value"), "average", numeric=True),
+    ],
+    "closed": [
+        Column(gettext_lazy("Source"), "source"),
+        Column(gettext_lazy("Won"), "won_count", numeric=True),
+        Column(gettext_lazy("Won value"), "won_value", numeric=True),
+        Column(gettext_lazy("Lost"), "lost_count", numeric=True),
+        Column(gettext_lazy("Lost value"), "lost_value", numeric=True),
+        Column(gettext_lazy("Win rate"), "win_rate", numeric=True),
+        Column(gettext_lazy("Average won value"), "average_won", numeric=True),
+        Column(gettext_lazy("Average days to close"), "average_days", numeric=True),
+    ],
+}
+
+
+def _sorts(request: AccountRequest) -> dict[str, tuple[str, bool] | None]:
+    """Each table's order from `?sort_<section>=`; an unknown key falls back to the catalogue order."""
+    return {section: parse_sort(section, request.GET.get(f"sort_{section}")) for section in SECTION_COLUMNS}
+
+
+def _header_link(request: AccountRequest, param: str, header: Header) -> dict[str, Any]:
+    """A sortable header's link: the current URL with only this table's sort changed."""
+    url = None
+    if header.sort_param is not None:
+        query = request.GET.copy()
+        query[param] = header.sort_param
+        url = f"?{query.urlencode()}"
+    return {"label": header.label, "url": url, "aria_sort": header.aria_sort, "numeric": header.numeric}
+
+
+def _owner_label(form: StatsFilterForm) -> str:
+    value = form.cleaned_data.get("owner") or ""
+    return str(dict(form.fields["owner"].choices).get(value, ""))  # type: ignore[attr-defined]
+
+
+def _chart_data(stats: SourceStats) -> dict[str, Any]:
+    """What stats.js draws. Figures go as strings so no value is rounded on the way; only the chart uses floats."""
+    contacts = [r for r in stats.contacts.rows if r.companies or r.persons]
+    closed = [r for r in stats.closed_deals.rows if r.won_count or r.lost_count]
+    return {
+        "currency": stats.base_currency,
+        "contacts": {
+            "labels": [source_label(r.source) for r in contacts],
+            "companies": [str(r.companies_share or 0) for r in contacts],
+            "persons": [str(r.persons_share or 0) for r in contacts],
+            "companies_label": _("Companies (%)"),
+            "persons_label": _("Persons (%)"),
+        },
+        "won_value": {
+            "labels": [source_label(r.source) for r in closed],
+            "values": [str(r.won_value) for r in closed],
+            "label": _("Won value (%(currency)s)") % {"currency": stats.base_currency},
+        },
+        "win_rate": {
+            "labels": [source_label(r.source) for r in closed if r.win_rate is not None],
+            "values": [str(r.win_rate) for r in closed if r.win_rate is not None],
+            "label": _("Win rate (%)"),
+        },
+    }
 
 
 @account_view()
-def source_stats(request: AccountRequest) -> HttpResponse:
-    return render(request, "stats/sources.html", {})
+def source_stats_page(request: AccountRequest) -> HttpResponse:
+    """Statistics > Acquisition sources. The filters live in the URL; the CSV link repeats them."""
+    account = request.account
+    if not account.sources_enabled:
+        return render(request, "stats/sources_off.html", {})
+    form = StatsFilterForm(request.GET, account=account)
+    if not form.is_valid():
+        invalid = {
+            "form": form,
+            "stats": None,
+            "selected_period": request.GET.get("period", ""),
+            "presets": form.preset_ranges(),
+        }
+        return render(request, "stats/sources.html", invalid, status=400)
+    stats = source_stats(account=account, filters=form.filters())
+    sorts = _sorts(request)
+    sections: dict[str, dict[str, Any]] = {}
+    for name, rows in (
+        ("contacts", stats.contacts.rows),
+        ("open", stats.open_deals.rows),
+        ("closed", stats.closed_deals.rows),
+    ):
+        current = request.GET.get(f"sort_{name}", "") if sorts[name] else ""
+        sections[name] = {
+            "rows": sort_rows(rows, sorts[name]),
+            "headers": [_header_link(request, f"sort_{name}", h) for h in sort_headers(SECTION_COLUMNS[name], current)],
+        }
+    context: dict[str, Any] = {
+        "form": form,
+        "selected_period": form.cleaned_data["period"],
+        "presets": form.preset_ranges(),
+        "sort_params": {k: v for k, v in request.GET.items() if k.startswith("sort_") and k[5:] in SECTION_COLUMNS},
+        "stats": stats,
+        "sections": sections,
+        "owner_label": _owner_label(form),
+        "chart_data": _chart_data(stats),
+    }
+    return render(request, "stats/sources.html", context)
+
+
+@account_view()
+def source_stats_csv_export(request: AccountRequest) -> HttpResponse:
+    """The page's figures as CSV, in the page's row order."""
+    account = request.account
+    if not account.sources_enabled:
+        return render(request, "stats/sources_off.html", {}, status=404)
+    form = StatsFilterForm(request.GET, account=account)
+    if not form.is_valid():
+        return HttpResponse(
+            "\n".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    stats = source_stats(account=account, filters=form.filters())
+    body = source_stats_csv(stats, account_name=account.name, owner_label=_owner_label(form), sorts=_sorts(request))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    stamp = stats.period.end.isoformat() if stats.period else "all-time"
+    response["Content-Disposition"] = f'attachment; filename="source-statistics-{account.slug}-{stamp}.csv"'
+    return response
+
+
+# --- Exchange rates (account settings, admins only) ------------------------------------------------------
+
+
+@account_view(role=Role.ADMIN)
+def rate_settings(request: AccountRequest) -> HttpResponse:
+    require_role(request, Role.ADMIN)
+    account = request.account
+    action = request.POST.get("action") if request.method == "POST" else None
+    target_id = request.POST.get("rate_id", "")
+
+    add_form = ExchangeRateForm(
+        request.POST if action == "add" else None,
+        base_currency=account.currency,
+        initial={"currency": request.GET.get("currency", "")[:3].upper()},
+        prefix="new",
+    )
+    if action == "add" and add_form.is_valid():
+        try:
+            rate = services.exchange_rate_create(
+                account=account,
+                user=request.user,
+                currency=add_form.cleaned_data["currency"],
+                rate=add_form.cleaned_data["rate"],
+            )
+        except DomainError as exc:
+            _form_errors(add_form, exc)
+        else:
+            messages.success(request, _("Rate for %(code)s saved.") % {"code": rate.currency})
+            return redirect("rates:settings", account_slug=account.slug)
+
+    if action in ("update", "delete"):
+        if not target_id.isdigit():
+            return HttpResponse(status=400)
+        target = get_object_or_404(ExchangeRate.objects.for_account(account), pk=int(target_id))
+        if action == "delete":
+            services.exchange_rate_delete(account=account, user=request.user, exchange_rate=target)
+            messages.success(request, _("Rate for %(code)s deleted.") % {"code": target.currency})
+            return redirect("rates:settings", account_slug=account.slug)
+
+    rows: list[dict[str, Any]] = []
+    for rate in exchange_rate_list(account=account):
+        bound = action == "update" and str(rate.pk) == target_id
+        form = ExchangeRateEditForm(
+            request.POST if bound else None,
+            currency=rate.currency,
+            base_currency=account.currency,
+            initial={"rate": format(rate.rate.normalize(), "f"), "version": rate.version},
+            prefix=f"rate-{rate.pk}",
+        )
+        if bound and form.is_valid():
+            try:
+                services.exchange_rate_update(
+                    account=account,
+                    user=request.user,
+                    exchange_rate=rate,
+                    version=form.cleaned_data["version"],
+                    rate=form.cleaned_data["rate"],
+                )
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Rate for %(code)s saved.") % {"code": rate.currency})
+                return redirect("rates:settings", account_slug=account.slug)
+        rows.append({"rate": rate, "form": form, "stale": rate.base_currency != account.currency})
+    status = 400 if (add_form.is_bound and add_form.errors) or any(r["form"].errors for r in rows) else 200
+    return render(
+        request,
+        "stats/rates.html",
+        {"add_form": add_form, "rows": rows, "settings_tab": "rates"},
+        status=status,
+    )
+
+
+def _form_errors(form: Any, exc: DomainError) -> None:
+    placed = False
+    for field, errors in exc.fields.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)

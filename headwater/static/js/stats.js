@@ -1,0 +1,134 @@
+// Statistics page: the period picker and the charts. A static file, because the CSP forbids inline scripts.
+(function () {
+  "use strict";
+
+  var lang = document.documentElement.lang || "en";
+
+  // --- Period picker: a preset fills in (and locks) its dates; typing dates switches to "Custom range". ----
+  function setupPeriod() {
+    var select = document.querySelector(".js-stats-period");
+    if (!select || !select.form) return;
+    var start = select.form.elements.namedItem("start");
+    var end = select.form.elements.namedItem("end");
+    if (!start || !end) return;
+
+    function sync() {
+      var option = select.options[select.selectedIndex];
+      var custom = select.value === "custom";
+      start.disabled = !custom;
+      end.disabled = !custom;
+      if (!custom) {
+        // Disabled inputs are not submitted, so a bookmarked preset stays a rolling period.
+        start.value = (option && option.dataset.start) || "";
+        end.value = (option && option.dataset.end) || "";
+      }
+    }
+    select.addEventListener("change", sync);
+    [start, end].forEach(function (input) {
+      input.addEventListener("change", function () {
+        if (select.value !== "custom") select.value = "custom";
+      });
+    });
+    sync();
+  }
+
+  // --- Printing ------------------------------------------------------------------------------------------
+  function setupPrint() {
+    document.querySelectorAll(".js-print").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  // --- Charts --------------------------------------------------------------------------------------------
+  var PALETTE = ["#0b6bcb", "#1a7f37", "#9a6700", "#c62828", "#6f42c1", "#0a7a87", "#b35900", "#5d6878"];
+
+  function numbers(values) {
+    // The figures arrive as exact decimal strings; a chart only needs them approximately.
+    return values.map(function (v) { return Number(v); });
+  }
+
+  function formatter(digits) {
+    var format = new Intl.NumberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    return function (value) { return format.format(value); };
+  }
+
+  function sizeFor(canvas, rows, perRow) {
+    // Horizontal bars need height per source; CSSOM style changes are allowed by the CSP (attributes are not).
+    var box = canvas.parentElement;
+    if (box) box.style.height = Math.max(180, 70 + rows * perRow) + "px";
+  }
+
+  function barChart(id, labels, datasets, options) {
+    var canvas = document.getElementById(id);
+    if (!canvas || !window.Chart) return null;
+    sizeFor(canvas, labels.length, datasets.length > 1 ? 34 : 26);
+    var fmt = formatter(options.digits);
+    var chart = new window.Chart(canvas, {
+      type: "bar",
+      data: { labels: labels, datasets: datasets },
+      options: {
+        indexAxis: "y",
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: {
+          legend: { display: datasets.length > 1, position: "bottom" },
+          tooltip: {
+            callbacks: {
+              label: function (ctx) { return ctx.dataset.label + ": " + fmt(ctx.parsed.x) + (options.suffix || ""); },
+            },
+          },
+        },
+        scales: {
+          x: {
+            beginAtZero: true,
+            max: options.max,
+            ticks: { callback: function (value) { return fmt(value) + (options.suffix || ""); } },
+          },
+        },
+      },
+    });
+    canvas.dataset.ready = "true";
+    return chart;
+  }
+
+  function setupCharts() {
+    var script = document.getElementById("stats-chart-data");
+    if (!script) return;
+    var data = JSON.parse(script.textContent);
+    var contacts = data.contacts;
+    barChart(
+      "chart-contacts",
+      contacts.labels,
+      [
+        { label: contacts.companies_label, data: numbers(contacts.companies), backgroundColor: PALETTE[0] },
+        { label: contacts.persons_label, data: numbers(contacts.persons), backgroundColor: PALETTE[1] },
+      ],
+      { digits: 1, suffix: "%", max: 100 }
+    );
+    barChart(
+      "chart-won-value",
+      data.won_value.labels,
+      [{ label: data.won_value.label, data: numbers(data.won_value.values), backgroundColor: PALETTE[1] }],
+      { digits: 0, suffix: " " + data.currency }
+    );
+    barChart(
+      "chart-win-rate",
+      data.win_rate.labels,
+      [{ label: data.win_rate.label, data: numbers(data.win_rate.values), backgroundColor: PALETTE[0] }],
+      { digits: 1, suffix: "%", max: 100 }
+    );
+  }
+
+  function init() {
+    setupPeriod();
+    setupPrint();
+    setupCharts();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,214 @@
+"""API shapes of the statistics: the same figures as the page and the CSV, money and ratios as decimal strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal, get_args
+
+from ninja import Schema
+from pydantic import Field
+
+from headwater.core.api_schemas import SOURCE_FILTER_PATTERN
+from headwater.stats.filters import DateRange, Period
+from headwater.stats.selectors import (
+    Change,
+    ClosedRow,
+    ContactRow,
+    OpenRow,
+    SourceInfo,
+    SourceStats,
+    Unconverted,
+    source_label,
+)
+
+PeriodName = Literal["all", "this_month", "last_30", "last_90", "this_quarter", "this_year", "custom"]
+if set(get_args(PeriodName)) != set(Period.values):
+    raise RuntimeError("The API must offer exactly the page's period presets.")
+
+
+class StatsParams(Schema):
+    period: PeriodName | None = Field(
+        None,
+        description="A preset ending today in the account's time zone, or `custom` with `start` and `end`. "
+        "Omitted: `custom` when dates are given, else `all`.",
+    )
+    start: dt.date | None = Field(None, description="First day (custom range), in the account's time zone.")
+    end: dt.date | None = Field(None, description="Last day (custom range), included.")
+    owner_id: str | None = Field(
+        None, pattern=SOURCE_FILTER_PATTERN, description="A member's user id, or `none` for records without an owner."
+    )
+    compare: bool = Field(False, description="Also compute the previous period of the same length and the changes.")
+
+    def form_data(self) -> dict[str, str]:
+        """The same parameters as the page's query string, for the shared filter form."""
+        data = {
+            "period": self.period or "",
+            "start": self.start.isoformat() if self.start else "",
+            "end": self.end.isoformat() if self.end else "",
+            "owner": self.owner_id or "",
+        }
+        if self.compare:
+            data["compare"] = "on"
+        return data
+
+
+class SourceOut(Schema):
+    id: int | None = Field(description="The source id; null for the “No source” row and the total.")
+    kind: Literal["source", "none", "total"]
+    name: str = Field(description="The source's name, or the row's label for “No source” and the total.")
+    archived: bool
+
+
+class ApartOut(Schema):
+    currency: str
+    count: int
+    value: Decimal = Field(description="In that currency: there is no exchange rate to the base currency.")
+
+
+class ChangeOut(Schema):
+    delta: Decimal = Field(description="Current minus previous period (percentage points for win rates).")
+    percent: Decimal | None = Field(description="Relative to the previous value; null when that was zero.")
+
+
+class ContactRowOut(Schema):
+    source: SourceOut
+    companies: int
+    companies_share: Decimal | None
+    persons: int
+    persons_share: Decimal | None
+    changes: dict[str, ChangeOut]
+
+
+class OpenRowOut(Schema):
+    source: SourceOut
+    count: int
+    count_share: Decimal | None
+    value: Decimal
+    value_share: Decimal | None
+    average: Decimal | None
+    unconverted: list[ApartOut]
+    changes: dict[str, ChangeOut]
+
+
+class ClosedRowOut(Schema):
+    source: SourceOut
+    won_count: int
+    won_value: Decimal
+    won_unconverted: list[ApartOut]
+    lost_count: int
+    lost_value: Decimal
+    lost_unconverted: list[ApartOut]
+    win_rate: Decimal | None
+    average_won: Decimal | None
+    average_days: Decimal | None
+    changes: dict[str, ChangeOut]
+
+
+class ContactsOut(Schema):
+    rows: list[ContactRowOut]
+    total: ContactRowOut
+
+
+class OpenDealsOut(Schema):
+    rows: list[OpenRowOut]
+    total: OpenRowOut
+
+
+class ClosedDealsOut(Schema):
+    rows: list[ClosedRowOut]
+    total: ClosedRowOut
+
+
+class PeriodOut(Schema):
+    start: dt.date
+    end: dt.date
+
+
+class SourceStatsOut(Schema):
+    currency: str = Field(description="The account's base currency; every value is in it.")
+    period: PeriodOut | None = Field(description="Null for all time.")
+    previous_period: PeriodOut | None
+    contacts: ContactsOut
+    open_deals: OpenDealsOut
+    closed_deals: ClosedDealsOut
+    missing_rates: list[ApartOut] = Field(description="Deals whose currency has no rate: counted, value kept apart.")
+    top_won_value: SourceOut | None
+    best_win_rate: SourceOut | None
+
+
+# --- From the selector's dataclasses ----------------------------------------------------------------------
+
+
+def _source(source: SourceInfo) -> dict[str, Any]:
+    kind = "total" if source.is_total else ("none" if source.id is None else "source")
+    return {"id": source.id, "kind": kind, "name": source_label(source), "archived": source.archived}
+
+
+def _apart(items: list[Unconverted]) -> list[dict[str, Any]]:
+    return [{"currency": u.currency, "count": u.count, "value": u.value} for u in items]
+
+
+def _changes(changes: dict[str, Change]) -> dict[str, dict[str, Any]]:
+    return {name: {"delta": c.delta, "percent": c.percent} for name, c in changes.items()}
+
+
+def _contact(row: ContactRow) -> dict[str, Any]:
+    return {
+        "source": _source(row.source),
+        "companies": row.companies,
+        "companies_share": row.companies_share,
+        "persons": row.persons,
+        "persons_share": row.persons_share,
+        "changes": _changes(row.changes),
+    }
+
+
+def _open(row: OpenRow) -> dict[str, Any]:
+    return {
+        "source": _source(row.source),
+        "count": row.count,
+        "count_share": row.count_share,
+        "value": row.value,
+        "value_share": row.value_share,
+        "average": row.average,
+        "unconverted": _apart(row.unconverted),
+        "changes": _changes(row.changes),
+    }
+
+
+def _closed(row: ClosedRow) -> dict[str, Any]:
+    return {
+        "source": _source(row.source),
+        "won_count": row.won_count,
+        "won_value": row.won_value,
+        "won_unconverted": _apart(row.won_unconverted),
+        "lost_count": row.lost_count,
+        "lost_value": row.lost_value,
+        "lost_unconverted": _apart(row.lost_unconverted),
+        "win_rate": row.win_rate,
+        "average_won": row.average_won,
+        "average_days": row.average_days,
+        "changes": _changes(row.changes),
+    }
+
+
+def _period(period: DateRange | None) -> dict[str, Any] | None:
+    return None if period is None else {"start": period.start, "end": period.end}
+
+
+def stats_out(stats: SourceStats) -> dict[str, Any]:
+    return {
+        "currency": stats.base_currency,
+        "period": _period(stats.period),
+        "previous_period": _period(stats.previous_period),
+        "contacts": {"rows": [_contact(r) for r in stats.contacts.rows], "total": _contact(stats.contacts.total)},
+        "open_deals": {"rows": [_open(r) for r in stats.open_deals.rows], "total": _open(stats.open_deals.total)},
+        "closed_deals": {
+            "rows": [_closed(r) for r in stats.closed_deals.rows],
+            "total": _closed(stats.closed_deals.total),
+        },
+        "missing_rates": _apart(stats.missing_rates),
+        "top_won_value": _source(stats.top_won_value.source) if stats.top_won_value else None,
+        "best_win_rate": _source(stats.best_win_rate.source) if stats.best_win_rate else None,
+    }
