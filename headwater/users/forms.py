@@ -25,6 +25,10 @@ class LoginForm(AuthenticationForm):
         "inactive": _("The e-mail or password is incorrect."),
     }
 
+    def clean_username(self) -> str:
+        # Addresses are stored in lower case; "Ada@Example.test" must log in like "ada@example.test".
+        return str(self.cleaned_data["username"]).strip().lower()
+
 
 class SignupForm(forms.Form):
     full_name = forms.CharField(label=_("Your name"), max_length=150)
