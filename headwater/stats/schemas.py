@@ -53,88 +53,90 @@ class StatsParams(Schema):
         return data
 
 
-class SourceOut(Schema):
+class StatsSourceOut(Schema):
     id: int | None = Field(description="The source id; null for the “No source” row and the total.")
     kind: Literal["source", "none", "total"]
     name: str = Field(description="The source's name, or the row's label for “No source” and the total.")
     archived: bool
 
 
-class ApartOut(Schema):
+class StatsApartOut(Schema):
     currency: str
     count: int
     value: Decimal = Field(description="In that currency: there is no exchange rate to the base currency.")
 
 
-class ChangeOut(Schema):
+class StatsChangeOut(Schema):
     delta: Decimal = Field(description="Current minus previous period (percentage points for win rates).")
     percent: Decimal | None = Field(description="Relative to the previous value; null when that was zero.")
 
 
-class ContactRowOut(Schema):
-    source: SourceOut
+class StatsContactRowOut(Schema):
+    source: StatsSourceOut
     companies: int
     companies_share: Decimal | None
     persons: int
     persons_share: Decimal | None
-    changes: dict[str, ChangeOut]
+    changes: dict[str, StatsChangeOut]
 
 
-class OpenRowOut(Schema):
-    source: SourceOut
+class StatsOpenRowOut(Schema):
+    source: StatsSourceOut
     count: int
     count_share: Decimal | None
     value: Decimal
     value_share: Decimal | None
     average: Decimal | None
-    unconverted: list[ApartOut]
-    changes: dict[str, ChangeOut]
+    unconverted: list[StatsApartOut]
+    changes: dict[str, StatsChangeOut]
 
 
-class ClosedRowOut(Schema):
-    source: SourceOut
+class StatsClosedRowOut(Schema):
+    source: StatsSourceOut
     won_count: int
     won_value: Decimal
-    won_unconverted: list[ApartOut]
+    won_unconverted: list[StatsApartOut]
     lost_count: int
     lost_value: Decimal
-    lost_unconverted: list[ApartOut]
+    lost_unconverted: list[StatsApartOut]
     win_rate: Decimal | None
     average_won: Decimal | None
     average_days: Decimal | None
-    changes: dict[str, ChangeOut]
+    changes: dict[str, StatsChangeOut]
 
 
-class ContactsOut(Schema):
-    rows: list[ContactRowOut]
-    total: ContactRowOut
+class StatsContactsOut(Schema):
+    rows: list[StatsContactRowOut]
+    total: StatsContactRowOut
 
 
-class OpenDealsOut(Schema):
-    rows: list[OpenRowOut]
-    total: OpenRowOut
+class StatsOpenDealsOut(Schema):
+    rows: list[StatsOpenRowOut]
+    total: StatsOpenRowOut
 
 
-class ClosedDealsOut(Schema):
-    rows: list[ClosedRowOut]
-    total: ClosedRowOut
+class StatsClosedDealsOut(Schema):
+    rows: list[StatsClosedRowOut]
+    total: StatsClosedRowOut
 
 
-class PeriodOut(Schema):
+class StatsPeriodOut(Schema):
     start: dt.date
     end: dt.date
 
 
 class SourceStatsOut(Schema):
     currency: str = Field(description="The account's base currency; every value is in it.")
-    period: PeriodOut | None = Field(description="Null for all time.")
-    previous_period: PeriodOut | None
-    contacts: ContactsOut
-    open_deals: OpenDealsOut
-    closed_deals: ClosedDealsOut
-    missing_rates: list[ApartOut] = Field(description="Deals whose currency has no rate: counted, value kept apart.")
-    top_won_value: SourceOut | None
-    best_win_rate: SourceOut | None
+    period: StatsPeriodOut | None = Field(description="Null for all time.")
+    previous_period: StatsPeriodOut | None
+    contacts: StatsContactsOut
+    open_deals: StatsOpenDealsOut
+    closed_deals: StatsClosedDealsOut
+    missing_rates: list[StatsApartOut] = Field(
+        description="Deals whose currency has no rate: counted, value kept apart."
+    )
+    top_won_value: StatsSourceOut | None
+    best_win_rate: StatsSourceOut | None
 
 
 # --- From the selector's dataclasses ----------------------------------------------------------------------
