@@ -1,0 +1,452 @@
+"""Every HTML route and every API operation, with what each takes and who may use it.
+
+The isolation walker, the role matrix, mass assignment, the hostile corpus and the fuzzers all read these tables;
+`test_guard.py` fails when a route or operation exists that is not described here.
+
+Kinds name an object of a `Side` (see world.py): the walker puts the other account's object of that kind wherever
+the kind appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+
+from headwater.sources.models import Source
+from tests.trust.world import Side
+
+RANK = {"viewer": 0, "member": 1, "admin": 2}
+ROLES = ("viewer", "member", "admin")
+
+
+def allowed(role: str, needed: str) -> bool:
+    return RANK[role] >= RANK[needed]
+
+
+Body = Callable[[Side], dict[str, Any]]
+
+
+def _empty(side: Side) -> dict[str, Any]:
+    return {}
+
+
+def _v(side: Side, kind: str) -> int:
+    side.objects[kind].refresh_from_db()
+    return int(side.objects[kind].version)
+
+
+@dataclass(frozen=True)
+class Route:
+    """An HTML route. `read`/`write`: the lowest role for GET/POST (None: the method is refused with 405, or the
+    route has no write). `scope`: "account" (under /a/<slug>/), "user" (logged in, any account) or "public"."""
+
+    name: str
+    scope: str = "account"
+    path: dict[str, str] = field(default_factory=dict)
+    read: str | None = "viewer"
+    write: str | None = None
+    query: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict)
+    body: Body = _empty
+    # Text fields a user types (the hostile corpus and hypothesis go through these).
+    texts: tuple[str, ...] = ()
+    changes: bool = True
+
+    def url(self, side: Side, *, slug_side: Side | None = None, path_side: Side | None = None, role: str = "") -> str:
+        kwargs: dict[str, Any] = {}
+        if self.scope == "account":
+            kwargs["account_slug"] = (slug_side or side).account.slug
+        for name, kind in self.path.items():
+            kwargs[name] = (path_side or side).id(kind.replace("{role}", role or "admin"))
+        return reverse(self.name, kwargs=kwargs)
+
+
+def _company(side: Side) -> dict[str, Any]:
+    return {"name": "Trust company", "city": "Gdańsk", "owner": side.id("user")}
+
+
+def _company_edit(side: Side) -> dict[str, Any]:
+    return {**_company(side), "name": "Trust company renamed", "version": _v(side, "company")}
+
+
+def _person(side: Side) -> dict[str, Any]:
+    return {"first_name": "Ala", "last_name": "Trust", "company": side.id("company")}
+
+
+def _person_edit(side: Side) -> dict[str, Any]:
+    return {**_person(side), "last_name": "Trust renamed", "version": _v(side, "person")}
+
+
+def _deal(side: Side) -> dict[str, Any]:
+    return {"name": "Trust deal", "value": "10.50", "currency": "PLN", "status": "open", "company": side.id("company")}
+
+
+def _deal_edit(side: Side) -> dict[str, Any]:
+    return {**_deal(side), "name": "Trust deal renamed", "version": _v(side, "deal")}
+
+
+def _reorder(side: Side) -> dict[str, Any]:
+    ids = list(Source.objects.for_account(side.account).order_by("position", "id").values_list("id", flat=True))
+    return {"ordered_ids": [str(i) for i in reversed(ids)]}
+
+
+def _rename(side: Side) -> dict[str, Any]:
+    pk = side.id("source")
+    return {f"rename-{pk}-name": "Trust renamed source", f"rename-{pk}-version": _v(side, "source")}
+
+
+def _merge(side: Side) -> dict[str, Any]:
+    return {"merge-into": side.id("source"), "merge-version": _v(side, "spare_source")}
+
+
+def _delete_source(side: Side) -> dict[str, Any]:
+    # The merge choice of the delete page: the one that takes an id (delete/archive take none).
+    return {"action": "merge", "merge-into": side.id("source"), "merge-version": _v(side, "spare_source")}
+
+
+def _account_settings(side: Side) -> dict[str, Any]:
+    side.account.refresh_from_db()
+    return {
+        "name": "Trust account renamed",
+        "currency": "EUR",
+        "language": "en",
+        "time_zone": "Europe/Warsaw",
+        "version": side.account.settings_version,
+    }
+
+
+ROUTES: list[Route] = [
+    # --- public and per-user pages --------------------------------------------------------------------------
+    Route("core:healthz", scope="public"),
+    Route("users:login", scope="public", write="viewer", changes=False),
+    Route("users:signup", scope="public", write="viewer", texts=("full_name", "account_name")),
+    Route("users:invitation", scope="public", write="viewer"),  # a signed secret link: see test_isolation
+    Route(
+        "users:set_language",
+        scope="public",
+        read=None,
+        write="viewer",
+        body=lambda s: {"language": "pl"},
+        changes=False,
+    ),
+    Route("core:home", scope="user"),
+    Route("users:logout", scope="user", read=None, write="viewer", changes=False),
+    Route(
+        "users:profile",
+        scope="user",
+        write="viewer",
+        body=lambda s: {"action": "name", "full_name": "Trust name"},
+        texts=("full_name",),
+    ),
+    Route(
+        "users:api_tokens",
+        scope="user",
+        write="viewer",
+        form={"token-account": "account"},
+        body=lambda s: {"token-name": "Trust token", "token-account": s.id("account")},
+        texts=("token-name",),
+    ),
+    Route("users:api_token_revoke", scope="user", path={"pk": "{role}_token"}, read=None, write="viewer"),
+    Route(
+        "users:account_new",
+        scope="user",
+        write="viewer",
+        body=lambda s: {"account_name": "Trust new", "slug": "trust-new", "currency": "PLN", "language": "en"},
+        texts=("account_name",),
+    ),
+    # --- one account's pages ---------------------------------------------------------------------------------
+    Route("account:dashboard"),
+    Route("companies:list", query={"owner": "user", "source": "source"}),
+    Route(
+        "companies:create",
+        read="member",
+        write="member",
+        form={"owner": "user", "source": "source"},
+        body=_company,
+        texts=("name", "tax_id", "website", "phone", "street", "postal_code", "city", "country", "notes"),
+    ),
+    Route("companies:lookup", query={"company": "company"}),
+    Route("companies:detail", path={"pk": "company"}),
+    Route(
+        "companies:edit",
+        path={"pk": "company"},
+        read="member",
+        write="member",
+        form={"owner": "user", "source": "source"},
+        body=_company_edit,
+        texts=("name", "city", "notes"),
+    ),
+    Route("companies:delete", path={"pk": "company"}, read="member", write="member"),
+    Route("persons:list", query={"owner": "user", "source": "source", "company": "company"}),
+    Route(
+        "persons:create",
+        read="member",
+        write="member",
+        query={"company": "company"},
+        form={"company": "company", "owner": "user", "source": "source"},
+        body=_person,
+        texts=("first_name", "last_name", "phone", "position", "notes"),
+    ),
+    Route("persons:lookup", query={"person": "person"}),
+    Route("persons:detail", path={"pk": "person"}),
+    Route(
+        "persons:edit",
+        path={"pk": "person"},
+        read="member",
+        write="member",
+        form={"company": "company", "owner": "user", "source": "source"},
+        body=_person_edit,
+        texts=("first_name", "last_name", "notes"),
+    ),
+    Route("persons:delete", path={"pk": "person"}, read="member", write="member"),
+    Route("deals:list", query={"owner": "user", "source": "source", "company": "company", "person": "person"}),
+    Route(
+        "deals:create",
+        read="member",
+        write="member",
+        query={"company": "company", "person": "person"},
+        form={"company": "company", "person": "person", "owner": "user", "source": "source"},
+        body=_deal,
+        texts=("name", "value", "lost_reason", "notes"),
+    ),
+    Route("deals:detail", path={"pk": "deal"}),
+    Route(
+        "deals:edit",
+        path={"pk": "deal"},
+        read="member",
+        write="member",
+        form={"company": "company", "person": "person", "owner": "user", "source": "source"},
+        body=_deal_edit,
+        texts=("name", "value", "notes"),
+    ),
+    Route("deals:delete", path={"pk": "deal"}, read="member", write="member"),
+    Route("sources:settings", read="admin"),
+    Route("sources:switches", read=None, write="admin", body=lambda s: {"enabled": "on"}),
+    Route("sources:add", read=None, write="admin", body=lambda s: {"name": "Trust new source"}, texts=("name",)),
+    Route("sources:reorder", read=None, write="admin", form={"ordered_ids": "source"}, body=_reorder),
+    Route("sources:history", read="admin"),
+    Route("sources:rename", path={"source_id": "source"}, read="admin", write="admin", body=_rename),
+    Route("sources:move", path={"source_id": "source"}, read=None, write="admin", body=lambda s: {"direction": "down"}),
+    Route(
+        "sources:archive",
+        path={"source_id": "source"},
+        read=None,
+        write="admin",
+        body=lambda s: {"version": _v(s, "source")},
+    ),
+    Route(
+        "sources:unarchive",
+        path={"source_id": "archived_source"},
+        read=None,
+        write="admin",
+        body=lambda s: {"version": _v(s, "archived_source")},
+    ),
+    Route(
+        "sources:delete",
+        path={"source_id": "spare_source"},
+        read="admin",
+        write="admin",
+        form={"merge-into": "source"},
+        body=_delete_source,
+    ),
+    Route(
+        "sources:merge",
+        path={"source_id": "spare_source"},
+        read="admin",
+        write="admin",
+        form={"merge-into": "source"},
+        body=_merge,
+    ),
+    Route(
+        "rates:settings",
+        read="admin",
+        write="admin",
+        form={"rate_id": "rate"},
+        body=lambda s: {"action": "delete", "rate_id": s.id("rate")},
+    ),
+    Route("account_settings:general", read="admin", write="admin", body=_account_settings, texts=("name",)),
+    Route(
+        "account_settings:members",
+        read="admin",
+        write="admin",
+        body=lambda s: {"email": "trust-new@alpha.example", "role": "member", "full_name": "Trust New"},
+        texts=("full_name",),
+    ),
+    Route(
+        "account_settings:member_role",
+        path={"membership_id": "membership"},
+        read=None,
+        write="admin",
+        body=lambda s: {f"m{s.id('membership')}-role": "viewer"},
+    ),
+    Route(
+        "account_settings:member_remove",
+        path={"membership_id": "membership"},
+        read="admin",
+        write="admin",
+        form={"reassign_to": "user"},
+        body=lambda s: {"reassign_to": s.user("admin").pk},
+    ),
+    Route(
+        "account_settings:member_invitation",
+        path={"membership_id": "pending_membership"},
+        read=None,
+        write="admin",
+        changes=False,  # a fresh signed link: nothing is stored
+    ),
+    Route("stats:sources", query={"owner": "user"}),
+    Route("stats:sources_csv", query={"owner": "user"}),
+]
+
+# The API's own pages: the operations are walked from the OpenAPI document (API_OPERATIONS below).
+API_DOCUMENT_ROUTES = {"api:openapi-json", "api:openapi-view", "api:api-root"}
+
+ROUTE_BY_NAME = {r.name: r for r in ROUTES}
+
+
+# --- The REST API ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An API operation (by OpenAPI operationId). `role`: the lowest role that may call it. `body_ids`: where ids go
+    in the JSON body (a dotted path; a list field takes a list with the other account's id in it)."""
+
+    op_id: str
+    role: str = "viewer"
+    path: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    body_ids: dict[str, str] = field(default_factory=dict)
+    body: Body | None = None
+    params: Body = _empty
+    texts: tuple[str, ...] = ()
+    changes: bool = True
+
+
+def _company_in(side: Side) -> dict[str, Any]:
+    return {"name": "API company", "owner_id": side.id("user"), "source_id": side.id("source")}
+
+
+def _person_in(side: Side) -> dict[str, Any]:
+    return {"last_name": "API person", "company_id": side.id("company"), "owner_id": side.id("user")}
+
+
+def _deal_in(side: Side) -> dict[str, Any]:
+    return {"name": "API deal", "value": "12.30", "company_id": side.id("company"), "person_id": side.id("person")}
+
+
+def _bulk(one: Body) -> Body:
+    return lambda side: {"items": [one(side)]}
+
+
+def _patch(kind: str, **changes: Any) -> Body:
+    return lambda side: {"version": _v(side, kind), **changes}
+
+
+RECORD_IDS = {
+    "company": {"owner_id": "user", "source_id": "source"},
+    "person": {"company_id": "company", "owner_id": "user", "source_id": "source"},
+    "deal": {"company_id": "company", "person_id": "person", "owner_id": "user", "source_id": "source"},
+}
+RECORD_TEXTS = {
+    "company": ("name", "tax_id", "website", "phone", "street", "postal_code", "city", "country", "notes"),
+    "person": ("first_name", "last_name", "phone", "position", "notes"),
+    "deal": ("name", "value", "currency", "lost_reason", "notes"),
+}
+RECORD_BODIES = {"company": _company_in, "person": _person_in, "deal": _deal_in}
+
+
+def _record_operations(kind: str) -> list[Operation]:
+    ids = RECORD_IDS[kind]
+    texts = RECORD_TEXTS[kind]
+    path = {f"{kind}_id": kind}
+    body = RECORD_BODIES[kind]
+    label = "name" if kind != "person" else "last_name"
+    return [
+        Operation(f"{kind}_list", query=ids),
+        Operation(f"{kind}_create", role="member", body_ids=ids, body=body, texts=texts),
+        Operation(
+            f"{kind}_bulk_create",
+            role="member",
+            body_ids={f"items.0.{k}": v for k, v in ids.items()},
+            body=_bulk(body),
+            texts=tuple(f"items.0.{t}" for t in texts),
+        ),
+        Operation(f"{kind}_get", path=path),
+        Operation(
+            f"{kind}_update",
+            role="member",
+            path=path,
+            body_ids=ids,
+            body=_patch(kind, **{label: "API renamed"}),
+            texts=texts,
+        ),
+        Operation(f"{kind}_delete", role="member", path=path),
+    ]
+
+
+API_OPERATIONS: list[Operation] = [
+    Operation("me_get", changes=False),
+    *_record_operations("company"),
+    *_record_operations("person"),
+    *_record_operations("deal"),
+    Operation("source_list"),
+    Operation("source_create", role="admin", body=lambda s: {"name": "API source"}, texts=("name",)),
+    Operation(
+        "source_reorder",
+        role="admin",
+        body_ids={"ordered_ids": "source"},
+        body=lambda s: {"ordered_ids": [int(i) for i in _reorder(s)["ordered_ids"]]},
+    ),
+    Operation("source_get", path={"source_id": "source"}),
+    Operation(
+        "source_update",
+        role="admin",
+        path={"source_id": "source"},
+        body=_patch("source", name="API renamed source"),
+        texts=("name",),
+    ),
+    Operation(
+        "source_delete", role="admin", path={"source_id": "spare_source"}, params=lambda s: {"mode": "only_if_unused"}
+    ),
+    Operation(
+        "source_archive", role="admin", path={"source_id": "source"}, body=lambda s: {"version": _v(s, "source")}
+    ),
+    Operation(
+        "source_unarchive",
+        role="admin",
+        path={"source_id": "archived_source"},
+        body=lambda s: {"version": _v(s, "archived_source")},
+    ),
+    Operation(
+        "source_merge",
+        role="admin",
+        path={"source_id": "spare_source"},
+        body_ids={"into_id": "source"},
+        body=lambda s: {"into_id": s.id("source"), "version": _v(s, "spare_source")},
+    ),
+    Operation("source_settings_get"),
+    Operation("source_settings_update", role="admin", body=lambda s: {"default_from_contact": False}),
+    Operation("member_list"),
+    Operation(
+        "member_add",
+        role="admin",
+        body=lambda s: {"email": "api-new@alpha.example", "role": "viewer", "full_name": "API New"},
+        texts=("full_name",),
+    ),
+    Operation("member_get", path={"member_id": "membership"}),
+    Operation("member_change_role", role="admin", path={"member_id": "membership"}, body=lambda s: {"role": "viewer"}),
+    Operation(
+        "member_remove",
+        role="admin",
+        path={"member_id": "membership"},
+        query={"reassign_to_id": "user"},
+        params=lambda s: {"reassign_to_id": s.user("admin").pk},
+    ),
+    Operation("source_statistics", query={"owner_id": "user"}),
+]
+
+OPERATION_BY_ID = {o.op_id: o for o in API_OPERATIONS}

@@ -1,0 +1,87 @@
+"""Small request helpers shared by the trust tests; every request they send is counted for the figures."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode
+
+from django.test import Client
+
+from tests.trust import figures
+from tests.trust.world import Side
+
+
+def send(client: Client, method: str, url: str, data: dict[str, Any] | None = None, **extra: Any) -> Any:
+    """GET with `data` as the query string, POST with `data` as a form."""
+    figures.count("requests")
+    if method == "get":
+        return client.get(url, data or {}, **extra)
+    return client.post(url, data or {}, **extra)
+
+
+@cache
+def openapi_operations() -> dict[str, tuple[str, str]]:
+    """{operationId: (method, path template)} from the live OpenAPI document."""
+    document = Client().get("/api/v1/openapi.json").json()
+    found = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            found[operation["operationId"]] = (method, path)
+    return found
+
+
+def api_url(op_id: str, path_ids: dict[str, int]) -> tuple[str, str]:
+    method, template = openapi_operations()[op_id]
+    return method, template.format(**path_ids)
+
+
+def api_call(
+    token: str,
+    method: str,
+    url: str,
+    *,
+    params: dict[str, Any] | None = None,
+    body: Any = None,
+    raw: bytes | None = None,
+) -> Any:
+    figures.count("requests")
+    client = Client()
+    if params:
+        url = f"{url}?{urlencode(params, doseq=True)}"
+    headers = {"Authorization": f"Bearer {token}"}
+    sender = getattr(client, method)
+    if method in ("get", "delete") and body is None and raw is None:
+        return sender(url, headers=headers)
+    data = raw if raw is not None else json.dumps(body if body is not None else {})
+    return sender(url, data=data, content_type="application/json", headers=headers)
+
+
+def operation_call(
+    side: Side,
+    role: str,
+    op: Any,
+    *,
+    path_side: Side | None = None,
+    params: dict[str, Any] | None = None,
+    body: Any = None,
+) -> Any:
+    """Call an operation as `side`'s `role`; path ids from `path_side` (default: the same side)."""
+    path_ids = {name: (path_side or side).id(kind) for name, kind in op.path.items()}
+    method, url = api_url(op.op_id, path_ids)
+    if body is None and op.body is not None:
+        body = op.body(side)
+    return api_call(side.tokens[role], method, url, params=params if params is not None else op.params(side), body=body)
+
+
+def set_path(body: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """A copy of `body` with `a.0.b` set to `value`."""
+    body = json.loads(json.dumps(body))
+    target: Any = body
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    last = parts[-1]
+    target[last] = value
+    return body

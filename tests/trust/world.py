@@ -1,0 +1,163 @@
+"""Two fully populated accounts: ours ("alpha") and theirs ("bravo"), theirs with a marker in every text it holds.
+
+Every object kind a URL or an API operation can name exists on both sides, so a walker can put the other account's
+id of the right kind wherever an id goes (path, query string, form field, JSON body).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from headwater.companies.services import company_create
+from headwater.core.models import Account
+from headwater.deals.models import DealStatus
+from headwater.deals.services import deal_create
+from headwater.persons.services import person_create
+from headwater.sources.services import source_archive, source_create, source_rename, source_settings_update
+from headwater.stats.services import exchange_rate_create
+from headwater.users.models import ApiToken, Membership, Role, User
+from headwater.users.services import membership_add
+from headwater.users.token_services import api_token_create
+
+MARKER = "zqxleak"  # lower case: responses are searched case-insensitively
+
+
+# Every planted text continues after the marker ("zqxleak company", "zqxleak-co@..."); a search box echoing the
+# bare marker back ends it with a quote, "&" or "<". With `echoed=True` only the planted kind counts.
+_PLANTED = re.compile(re.escape(MARKER) + r"[\s\-!@._a-z0-9]")
+
+
+def leaked(text: str | bytes, *, echoed: bool = False) -> bool:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = text.lower()
+    return bool(_PLANTED.search(text)) if echoed else MARKER in text
+
+
+@dataclass
+class Side:
+    """One account and one object of every kind in it, with the API token of each role."""
+
+    tenant: Any
+    objects: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def account(self) -> Account:
+        account: Account = self.tenant.account
+        return account
+
+    def id(self, kind: str) -> int:
+        obj = self.objects[kind]
+        return int(obj.pk)
+
+    def user(self, role: str) -> User:
+        user: User = getattr(self.tenant, role)
+        return user
+
+
+@dataclass
+class World:
+    ours: Side
+    theirs: Side
+
+
+def _populate(tenant: Any, label: str) -> Side:
+    """`label` goes into every text; for the other account it carries the marker."""
+    account, admin = tenant.account, tenant.admin
+    source_settings_update(account=account, user=admin, enabled=True, default_from_contact=True)
+    side = Side(tenant=tenant)
+    source = source_create(account=account, user=admin, name=f"{label} source")
+    spare = source_create(account=account, user=admin, name=f"{label} spare source")
+    archived = source_create(account=account, user=admin, name=f"{label} archived source")
+    source_archive(account=account, user=admin, source=archived)
+    # A rename leaves the old name in the history: history pages must not show it to others either.
+    source = source_rename(account=account, user=admin, source=source, name=f"{label} source!", version=source.version)
+    company = company_create(
+        account=account,
+        user=admin,
+        name=f"{label} company",
+        notes=f"{label} notes",
+        city=f"{label} city",
+        email=f"{label}-co@{label}.example",
+        owner=tenant.member,
+        source=source,
+    )
+    person = person_create(
+        account=account,
+        user=admin,
+        first_name=f"{label} first",
+        last_name=f"{label} person",
+        email=f"{label}-p@{label}.example",
+        company=company,
+        owner=tenant.member,
+        source=source,
+    )
+    deal = deal_create(
+        account=account,
+        user=admin,
+        name=f"{label} deal",
+        value=Decimal("123.45"),
+        currency="EUR",
+        company=company,
+        person=person,
+        owner=tenant.member,
+        notes=f"{label} deal notes",
+        source=source,
+    )
+    won = deal_create(
+        account=account,
+        user=admin,
+        name=f"{label} won deal",
+        value=Decimal("999.00"),
+        status=DealStatus.WON,
+        person=person,
+        owner=tenant.member,
+        source=source,
+    )
+    pending = membership_add(
+        account=account,
+        user=admin,
+        email=f"{label}-invited@{label}.example",
+        role=Role.MEMBER,
+        full_name=f"{label} inv",
+    ).membership
+    rate = exchange_rate_create(account=account, user=admin, currency="EUR", rate=Decimal("4.25"))
+    side.objects = {
+        "account": account,
+        "company": company,
+        "person": person,
+        "deal": deal,
+        "won_deal": won,
+        "source": source,
+        "spare_source": spare,
+        "archived_source": archived,
+        "membership": Membership.objects.for_account(account).get(user=tenant.member),
+        "viewer_membership": Membership.objects.for_account(account).get(user=tenant.viewer),
+        "pending_membership": pending,
+        "user": tenant.member,
+        "rate": rate,
+    }
+    for role in ("admin", "member", "viewer"):
+        token, secret = api_token_create(account=account, user=getattr(tenant, role), name=f"{label} {role} token")
+        side.tokens[role] = secret
+        side.objects[f"{role}_token"] = token
+    side.objects["token"] = side.objects["member_token"]
+    return side
+
+
+def build_world(tenant: Any, other_tenant: Any) -> World:
+    theirs_account = other_tenant.account
+    theirs_account.name = f"{MARKER.title()} Account"
+    theirs_account.save()
+    for role in ("admin", "member", "viewer"):
+        user = getattr(other_tenant, role)
+        user.full_name = f"{MARKER} {role}"
+        user.save()
+    ours = _populate(tenant, "Ours")
+    theirs = _populate(other_tenant, MARKER)
+    assert ApiToken.objects.for_account(theirs.account).count() == 3
+    return World(ours=ours, theirs=theirs)
