@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from headwater.companies.selectors import company_get
 from headwater.core.access import AccountRequest, account_view, require_role
@@ -22,7 +22,7 @@ from headwater.users.models import Role
 
 def person_columns(*, sources: bool) -> list[Column]:
     columns = [
-        Column(gettext_lazy("Name"), "name"),
+        Column(pgettext_lazy("person", "Name"), "name"),
         Column(gettext_lazy("Company")),
         Column(gettext_lazy("E-mail"), "email"),
         Column(gettext_lazy("Phone")),

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from headwater.stats.filters import Period
 from headwater.stats.selectors import (
@@ -170,9 +171,9 @@ def source_stats_csv(
         writer,
         title=_("Closed deals"),
         columns=[
-            _("Won"),
+            pgettext("number of deals", "Won"),
             _("Won value (%(currency)s)") % {"currency": cur},
-            _("Lost"),
+            pgettext("number of deals", "Lost"),
             _("Lost value (%(currency)s)") % {"currency": cur},
             _("Win rate (%)"),
             _("Average won value (%(currency)s)") % {"currency": cur},
@@ -184,9 +185,9 @@ def source_stats_csv(
         total=stats.closed_deals.total,
         cells=closed_cells,
         changes=[
-            ("won_count", _("Won")),
+            ("won_count", pgettext("number of deals", "Won")),
             ("won_value", _("Won value")),
-            ("lost_count", _("Lost")),
+            ("lost_count", pgettext("number of deals", "Lost")),
             ("lost_value", _("Lost value")),
             ("win_rate", _("Win rate")),
         ],

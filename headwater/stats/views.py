@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from headwater.core.access import AccountRequest, account_view, require_role
 from headwater.core.errors import DomainError
@@ -43,9 +43,9 @@ SECTION_COLUMNS: dict[str, list[Column]] = {
     ],
     "closed": [
         Column(gettext_lazy("Source"), "source"),
-        Column(gettext_lazy("Won"), "won_count", numeric=True),
+        Column(pgettext_lazy("number of deals", "Won"), "won_count", numeric=True),
         Column(gettext_lazy("Won value"), "won_value", numeric=True),
-        Column(gettext_lazy("Lost"), "lost_count", numeric=True),
+        Column(pgettext_lazy("number of deals", "Lost"), "lost_count", numeric=True),
         Column(gettext_lazy("Lost value"), "lost_value", numeric=True),
         Column(gettext_lazy("Win rate"), "win_rate", numeric=True),
         Column(gettext_lazy("Average won value"), "average_won", numeric=True),

@@ -8,6 +8,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from headwater.core.text import text_problem
 from headwater.users.models import Role, User
@@ -79,7 +80,10 @@ class AccountCreateForm(forms.Form):
 class MemberAddForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     full_name = forms.CharField(
-        label=_("Name"), max_length=150, required=False, help_text=_("Used only when the person is new to Headwater.")
+        label=pgettext_lazy("person", "Name"),
+        max_length=150,
+        required=False,
+        help_text=_("Used only when the person is new to Headwater."),
     )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
