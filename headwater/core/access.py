@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import zoneinfo
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django_htmx.middleware import HtmxDetails
 
 from headwater.core.models import Account
@@ -73,6 +74,8 @@ def account_view(
             areq: AccountRequest = request  # type: ignore[assignment]
             areq.membership = membership
             areq.account = membership.account
+            # Times on the account's pages read in the account's zone, the zone its statistics count days in.
+            timezone.activate(zoneinfo.ZoneInfo(membership.account.time_zone))
             if not request.COOKIES.get("django_language"):
                 translation.activate(membership.account.language)
                 request.LANGUAGE_CODE = membership.account.language

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 
 
@@ -15,6 +15,8 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Each request starts in UTC; account pages switch to the account's zone (core.access.account_view).
+        timezone.deactivate()
         language = translation.get_language_from_request(request, check_path=False)
         translation.activate(language)
         request.LANGUAGE_CODE = language

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+
+from headwater.testing.factories import CompanyFactory
 
 
 @pytest.mark.django_db
@@ -76,3 +80,15 @@ class TestAccountSettingsInput:
     def test_settings_link_only_for_admins(self, tenant, admin_client, member_client):
         assert tenant.url("settings/") in admin_client.get(tenant.url("")).text
         assert tenant.url("settings/") not in member_client.get(tenant.url("")).text
+
+
+@pytest.mark.django_db
+def test_account_pages_show_times_in_the_account_time_zone(tenant, member_client):
+    tenant.account.time_zone = "Asia/Tokyo"
+    tenant.account.save()
+    company = CompanyFactory(account=tenant.account, created_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
+    response = member_client.get(tenant.url(f"companies/{company.pk}/"))
+    assert response.status_code == 200
+    # 23:30 UTC on 1 March is 08:30 on 2 March in Tokyo (SHORT_DATETIME_FORMAT in English: m/d/Y P).
+    assert "03/02/2026 8:30 a.m." in response.text
+    assert "03/01/2026" not in response.text
