@@ -44,15 +44,15 @@ class CompanyIn(InSchema):
 
 class CompanyPatch(InSchema):
     version: Id = Field(description="The version you read; a stale one answers 409.")
-    name: str | None = None
-    tax_id: str | None = None
-    website: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    street: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
-    country: str | None = None
+    name: str | None = text(200, None)
+    tax_id: str | None = text(32, None)
+    website: str | None = text(300, None)
+    email: str | None = text(254, None)
+    phone: str | None = text(50, None)
+    street: str | None = text(200, None)
+    postal_code: str | None = text(20, None)
+    city: str | None = text(100, None)
+    country: str | None = text(100, None)
     owner_id: Id | None = None
     notes: str | None = None
     source_id: Id | None = None

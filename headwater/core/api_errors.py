@@ -6,6 +6,7 @@ resolver and ninja's method dispatch answer 404/405 before any handler runs. All
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -19,8 +20,6 @@ from pydantic import Field
 from headwater.core.errors import DomainError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ninja import NinjaAPI
 
 API_PREFIX = "/api/v1/"
@@ -78,13 +77,42 @@ def _location_to_field(loc: list[Any]) -> list[str]:
     return parts or ["__all__"]
 
 
+def _pydantic_message(err: dict[str, Any]) -> str:
+    """pydantic's messages are English only: say the common ones in the request's language."""
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    messages: dict[str, Callable[[], str]] = {
+        "missing": lambda: _("This field is required."),
+        "extra_forbidden": lambda: _("Unknown field; it is not part of this request."),
+        "string_type": lambda: _("Enter text (a JSON string)."),
+        "string_too_long": lambda: _("At most %(max)d characters.") % {"max": ctx.get("max_length", 0)},
+        "string_pattern_mismatch": lambda: _("This value has the wrong format."),
+        "int_type": lambda: _("Enter a whole number."),
+        "int_parsing": lambda: _("Enter a whole number."),
+        "bool_type": lambda: _("Send true or false."),
+        "bool_parsing": lambda: _("Send true or false."),
+        "literal_error": lambda: _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")},
+        "enum": lambda: _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")},
+        "date_type": lambda: _("Enter a date as YYYY-MM-DD."),
+        "date_parsing": lambda: _("Enter a date as YYYY-MM-DD."),
+        "date_from_datetime_parsing": lambda: _("Enter a date as YYYY-MM-DD."),
+        "less_than_equal": lambda: _("At most %(max)s.") % {"max": ctx.get("le", "")},
+        "greater_than_equal": lambda: _("At least %(min)s.") % {"min": ctx.get("ge", "")},
+        "list_type": lambda: _("Send a list."),
+        "model_type": lambda: _("Send an object."),
+        "dict_type": lambda: _("Send an object."),
+    }
+    make = messages.get(kind)
+    return make() if make else str(err.get("msg", _("Invalid value.")))
+
+
 def validation_fields(errors: list[dict[str, Any]]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for err in errors:
         path = _location_to_field(list(err.get("loc", [])))
         if err.get("type") == "json_invalid":
             path = ["body"]
-        message = str(err.get("msg", _("Invalid value.")))
+        message = _pydantic_message(err)
         if len(path) >= 2 and path[0] == "items" and path[1].isdigit():
             row = fields.setdefault("rows", {}).setdefault(path[1], {})
             row.setdefault(".".join(path[2:]) or "__all__", []).append(message)

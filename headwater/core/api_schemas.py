@@ -18,9 +18,8 @@ SOURCE_FILTER_PATTERN = r"^(none|[1-9][0-9]{0,17})$"
 
 
 def text(max_length: int, default: Any = ..., description: str | None = None) -> Any:
-    """A text field whose length the service checks (with a translated message); documented in the schema."""
-    extra: dict[str, Any] = {"maxLength": max_length}
-    return Field(default, description=description, json_schema_extra=extra)
+    """A text field of at most `max_length` characters as sent (the service then trims and checks the rest)."""
+    return Field(default, max_length=max_length, description=description)
 
 
 class InSchema(Schema):

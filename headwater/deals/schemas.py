@@ -45,8 +45,10 @@ class DealPage(Schema):
 
 class DealIn(InSchema):
     name: str = text(200)
-    value: str = Field("0.00", description=VALUE_DESCRIPTION, json_schema_extra={"maxLength": 40})
-    currency: str | None = Field(None, description="Three letters; omitted or null: the account's currency.")
+    value: str = Field("0.00", max_length=40, description=VALUE_DESCRIPTION)
+    currency: str | None = Field(
+        None, max_length=3, description="Three letters; omitted or null: the account's currency."
+    )
     status: StatusName = "open"
     expected_close_date: date | None = None
     closed_at: date | None = Field(None, description="For won/lost deals; defaults to today when omitted.")
@@ -64,13 +66,13 @@ class DealIn(InSchema):
 
 class DealPatch(InSchema):
     version: Id = Field(description="The version you read; a stale one answers 409.")
-    name: str | None = None
-    value: str | None = Field(None, description=VALUE_DESCRIPTION)
-    currency: str | None = None
+    name: str | None = text(200, None)
+    value: str | None = Field(None, max_length=40, description=VALUE_DESCRIPTION)
+    currency: str | None = text(3, None)
     status: StatusName | None = None
     expected_close_date: date | None = None
     closed_at: date | None = None
-    lost_reason: str | None = None
+    lost_reason: str | None = text(300, None)
     company_id: Id | None = None
     person_id: Id | None = None
     owner_id: Id | None = None

@@ -46,11 +46,11 @@ class PersonIn(InSchema):
 
 class PersonPatch(InSchema):
     version: Id = Field(description="The version you read; a stale one answers 409.")
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    position: str | None = None
+    first_name: str | None = text(100, None)
+    last_name: str | None = text(100, None)
+    email: str | None = text(254, None)
+    phone: str | None = text(50, None)
+    position: str | None = text(150, None)
     company_id: Id | None = None
     owner_id: Id | None = None
     notes: str | None = None

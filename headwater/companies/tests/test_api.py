@@ -64,9 +64,16 @@ def test_invalid_email_and_nul_are_field_errors(tenant):
     assert not Company.unscoped.exists()
 
 
-def test_too_long_name_is_a_400_on_the_field(tenant):
-    error = error_of(api_for(tenant, "member").post("companies", {"name": "x" * 201}), 400)
-    assert "name" in error["fields"]
+def test_too_long_name_is_refused_on_the_field(tenant):
+    api = api_for(tenant, "member")
+    error = error_of(api.post("companies", {"name": "x" * 201}), 422)
+    assert error["fields"] == {"name": ["At most 200 characters."]}
+    # The limit counts what was sent; surrounding spaces do not sneak a longer value past it.
+    error_of(api.post("companies", {"name": "\x1e" + "x" * 200}), 422)
+    company = CompanyFactory(account=tenant.account)
+    error = error_of(api.patch(f"companies/{company.pk}", {"version": 1, "city": "y" * 101}), 422)
+    assert list(error["fields"]) == ["city"]
+    assert not Company.objects.for_account(tenant.account).exclude(pk=company.pk).exists()
 
 
 def test_search_and_owner_filter(tenant):
