@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from headwater.companies.models import Company
@@ -88,7 +89,7 @@ class DealForm(RecordForm):
             for name in DEAL_FORM_FIELDS:
                 if name not in ("company", "person", "owner", "source"):
                     self.initial[name] = getattr(instance, name)
-            self.initial["value"] = f"{instance.value:.2f}"
+            self.initial["value"] = number_format(instance.value, 2)  # "1250,50" in Polish: the form reads it back
             self.initial.update(owner=instance.owner_id, company=instance.company_id, person=instance.person_id)
         _setup_contact_pickers(self, self.account.slug)
         self.order_fields(DEAL_FORM_FIELDS)

@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.utils import translation
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[3]
 PO = ROOT / "locale" / "pl" / "LC_MESSAGES" / "django.po"
@@ -132,3 +134,118 @@ def test_every_marked_string_is_in_the_catalogue(tmp_path):
     ours = {(e.get("msgctxt"), e["msgid"]) for e in _catalogue()}
     new = sorted(str(m) for _, m in fresh - ours)
     assert not new, f"{len(new)} marked strings are missing from the Polish catalogue (run `make messages`): {new[:10]}"
+
+
+# --- The Polish UI in the browser ------------------------------------------------------------------------------
+
+
+def _english_leftovers() -> list[str]:
+    """English texts that Polish translates: seeing one on a Polish page means a string escaped the translation."""
+    texts = []
+    for entry in _catalogue():
+        msgid, msgstr = str(entry["msgid"]), str(entry.get("msgstr", ""))
+        if "msgid_plural" in entry or msgstr == msgid or any(c in msgid for c in "%{<"):
+            continue
+        if " " in msgid.strip() and len(msgid) >= 8:
+            texts.append(msgid)
+    return texts
+
+
+def _pl(text: str) -> str:
+    with translation.override("pl"):
+        return translation.gettext(text)
+
+
+_VISIBLE_TEXT_JS = """() => {
+  const bits = [document.title, document.body.innerText];
+  for (const el of document.querySelectorAll("[aria-label], [placeholder], [title], [data-confirm], [hx-confirm]")) {
+    for (const name of ["aria-label", "placeholder", "title", "data-confirm", "hx-confirm"]) {
+      if (el.hasAttribute(name)) bits.push(el.getAttribute(name));
+    }
+  }
+  return bits.join("\\n");
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_polish_pages_show_no_english(page, live_server, screenshot):
+    """Walk the demo account (Polish by default) as its admin: every page is Polish, with no translated English left.
+
+    The screenshots (var/screenshots/polish-*-pl.png) are for a human to check wording and fit.
+    """
+    from django.core.management import call_command  # noqa: PLC0415 — only this test loads the demo
+
+    from headwater.companies.models import Company  # noqa: PLC0415
+    from headwater.core.models import Account  # noqa: PLC0415
+    from headwater.deals.models import Deal  # noqa: PLC0415
+    from headwater.persons.models import Person  # noqa: PLC0415
+    from headwater.sources.models import Source  # noqa: PLC0415
+    from headwater.users.models import Membership, Role  # noqa: PLC0415
+
+    call_command("demo_data", stdout=None)
+    demo = Account.objects.get(slug="demo")
+    company = Company.objects.for_account(demo).order_by("pk").first()
+    person = Person.objects.for_account(demo).order_by("pk").first()
+    deal = Deal.objects.for_account(demo).order_by("pk").first()
+    source = Source.objects.for_account(demo).order_by("position").first()
+    member = Membership.objects.for_account(demo).exclude(role=Role.ADMIN).order_by("pk").first()
+    assert all(row is not None for row in (company, person, deal, source, member))
+    leftovers = _english_leftovers()
+    found: dict[str, list[str]] = {}
+
+    def visit(name: str, path: str) -> None:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "pl", path
+        text = page.evaluate(_VISIBLE_TEXT_JS)
+        english = [msgid for msgid in leftovers if msgid in text]
+        if english:
+            found[path] = english
+        page.evaluate("window.scrollTo(0, 0)")
+        screenshot(f"polish-{name}-pl")
+
+    # Outside an account the browser's language decides (in the demo account Polish is the default anyway).
+    page.set_extra_http_headers({"Accept-Language": "pl,en;q=0.5"})
+    visit("signup", "/signup/")
+    visit("login", "/login/")
+    page.get_by_label("E-mail").fill("admin@demo.test")
+    page.get_by_label(_pl("Password")).fill("demo-password-2026")
+    page.get_by_role("button", name=_pl("Log in")).click()
+    page.wait_for_load_state()
+
+    a = "/a/demo"
+    visit("home", "/")
+    visit("dashboard", f"{a}/")
+    visit("companies", f"{a}/companies/")
+    visit("company", f"{a}/companies/{company.pk}/")
+    visit("company-form", f"{a}/companies/{company.pk}/edit/")
+    visit("company-delete", f"{a}/companies/{company.pk}/delete/")
+    visit("persons", f"{a}/persons/")
+    visit("person", f"{a}/persons/{person.pk}/")
+    visit("person-new", f"{a}/persons/new/?company={company.pk}")
+    visit("person-delete", f"{a}/persons/{person.pk}/delete/")
+    visit("deals", f"{a}/deals/")
+    visit("deal", f"{a}/deals/{deal.pk}/")
+    visit("deal-form", f"{a}/deals/{deal.pk}/edit/")
+    expect(page.get_by_label(_pl("Value"))).to_have_value(re.compile(r"^\d+,\d\d$"))  # a decimal comma
+    visit("deal-delete", f"{a}/deals/{deal.pk}/delete/")
+    visit("stats", f"{a}/stats/sources/?period=this_year&compare=on")
+    visit("settings", f"{a}/settings/")
+    visit("members", f"{a}/settings/members/")
+    visit("member-remove", f"{a}/settings/members/{member.pk}/remove/")
+    visit("sources", f"{a}/settings/sources/")
+    visit("source-merge", f"{a}/settings/sources/{source.pk}/merge/")
+    visit("source-delete", f"{a}/settings/sources/{source.pk}/delete/")
+    visit("rates", f"{a}/settings/rates/")
+    visit("profile", "/me/")
+    visit("api-tokens", "/me/api-tokens/")
+    visit("account-new", "/accounts/new/")
+
+    # Errors are Polish too: a company without a name.
+    visit("company-new", f"{a}/companies/new/")
+    page.get_by_role("button", name=_pl("Add company")).click()
+    expect(page.get_by_role("alert").get_by_text(_pl("This field is required."))).to_be_visible()
+    screenshot("polish-company-errors-pl")
+
+    assert not found, f"English text on Polish pages: {found}"
