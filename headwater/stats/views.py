@@ -23,6 +23,7 @@ from headwater.stats.selectors import (
     source_label,
     source_stats,
 )
+from headwater.stats.tables import Cells, Links
 from headwater.users.models import Role
 
 SECTION_COLUMNS: dict[str, list[Column]] = {
@@ -117,15 +118,17 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         return render(request, "stats/sources.html", invalid, status=400)
     stats = source_stats(account=account, filters=form.filters())
     sorts = _sorts(request)
+    cells = Cells(Links(account_slug=account.slug, filters=stats.filters))
     sections: dict[str, dict[str, Any]] = {}
-    for name, rows in (
-        ("contacts", stats.contacts.rows),
-        ("open", stats.open_deals.rows),
-        ("closed", stats.closed_deals.rows),
+    for name, section, row_cells in (
+        ("contacts", stats.contacts, cells.contacts),
+        ("open", stats.open_deals, cells.open),
+        ("closed", stats.closed_deals, cells.closed),
     ):
         current = request.GET.get(f"sort_{name}", "") if sorts[name] else ""
         sections[name] = {
-            "rows": sort_rows(rows, sorts[name]),
+            "rows": cells.rows(sort_rows(section.rows, sorts[name]), row_cells),
+            "total": cells.rows([section.total], row_cells)[0],
             "headers": [_header_link(request, f"sort_{name}", h) for h in sort_headers(SECTION_COLUMNS[name], current)],
         }
     context: dict[str, Any] = {

@@ -29,10 +29,12 @@ from headwater.stats.selectors import (
     ClosedRow,
     SourceInfo,
     SourceStats,
+    offset_segments,
     parse_sort,
     sort_rows,
     source_stats,
 )
+from headwater.stats.selectors import local_day as local_day_sql
 from headwater.testing.factories import (
     AccountFactory,
     CompanyFactory,
@@ -559,7 +561,7 @@ def test_owner_filter(tenant):
 def test_query_count_does_not_depend_on_the_number_of_sources(tenant, django_assert_num_queries, compare):
     account = tenant.account
     filters = StatsFilters(period=DateRange(dt.date(2020, 1, 1), dt.date(2030, 12, 31)), compare=compare)
-    expected = 2 + 4 * (2 if compare else 1)  # rates + catalogue, and four aggregates per period
+    expected = 3 + 4 * (2 if compare else 1)  # rates, deal span, catalogue, and four aggregates per period
     counts = []
     for n in (1, 12):
         for _ in range(n):
@@ -603,3 +605,54 @@ def test_sorting_keeps_empty_values_and_no_source_last():
     assert [r.source.id for r in by_name_desc] == [3, 1, 2, None]
     assert parse_sort("closed", "-password") is None
     assert sort_rows(rows, None) == rows
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", ["Europe/Warsaw", "Australia/Lord_Howe", "Asia/Kathmandu", "America/Santiago"])
+def test_local_days_are_exact_across_clock_changes(zone):
+    """Days to close use fixed offsets between the zone's clock changes; every instant must land on its local day."""
+    account = AccountFactory(time_zone=zone, sources_enabled=True)
+    closed = dt.date(2026, 6, 1)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    # Every 5 h 11 min for two years: passes every clock change at a different time of day.
+    moments = [start + dt.timedelta(minutes=311 * i) for i in range(3400)]
+    Deal.unscoped.bulk_create(
+        Deal(
+            account=account,
+            name=f"D{i}",
+            status="won",
+            currency="PLN",
+            value=Decimal(1),
+            created_at=m,
+            closed_at=closed,
+        )
+        for i, m in enumerate(moments)
+    )
+    # Row by row: the SQL expression gives every instant's local day.
+    bounds = (start - dt.timedelta(days=1), moments[-1] + dt.timedelta(days=1))
+    rows = (
+        Deal.objects.for_account(account)
+        .annotate(day=local_day_sql("created_at", zone, *bounds))
+        .values_list("created_at", "day")
+    )
+    wrong = [
+        (m, day)
+        for m, day in rows
+        if local_day(m, zone) != (day if isinstance(day, dt.date) else dt.date.fromisoformat(day))
+    ]
+    assert wrong == []
+    expected_days = sum((closed - local_day(m, zone)).days for m in moments)
+    stats = source_stats(account=account, filters=StatsFilters())
+    expected = Decimal(signed_round_half_up(expected_days * 10, len(moments))) / 10
+    assert stats.closed_deals.total.average_days == expected
+    # The segments agree with zoneinfo at every instant, and each boundary is the exact second of a change.
+    segments = offset_segments(zone, start - dt.timedelta(days=1), moments[-1] + dt.timedelta(days=1))
+    assert len(segments) >= 2 or zone == "Asia/Kathmandu"
+    for moment in moments:
+        offset = next(off for until, off in segments if until is None or moment < until)
+        assert offset == moment.astimezone(ZoneInfo(zone)).utcoffset().total_seconds()
+    for until, offset in segments[:-1]:
+        assert until is not None
+        before = (until - dt.timedelta(seconds=1)).astimezone(ZoneInfo(zone)).utcoffset().total_seconds()
+        assert before == offset
+        assert until.astimezone(ZoneInfo(zone)).utcoffset().total_seconds() != offset

@@ -116,15 +116,15 @@ def test_unassigned_owner_filter(tenant, sample):
 def test_sorting_by_a_column_and_back(tenant, sample):
     client = tenant.client_for("viewer")
     response = page(client, tenant, "?sort_closed=-won_value")
-    names = [r.source.name for r in response.context["sections"]["closed"]["rows"]]
+    names = [r.row.source.name for r in response.context["sections"]["closed"]["rows"]]
     assert names[:3] == ["Website", "Referral", "Trade fair"]
     html = response.content.decode()
     assert 'aria-sort="descending"' in html
     assert "sort_closed=won_value" in html  # the header now reverses the order
-    ascending = page(client, tenant, "?sort_open=value").context["sections"]["open"]["rows"]
+    ascending = [r.row for r in page(client, tenant, "?sort_open=value").context["sections"]["open"]["rows"]]
     assert [r.value for r in ascending] == sorted(r.value for r in ascending)
     default = page(client, tenant, "?sort_open=nonsense").context["sections"]["open"]["rows"]
-    assert [r.source.name for r in default][:2] == ["Website", "Referral"]
+    assert [r.row.source.name for r in default][:2] == ["Website", "Referral"]
 
 
 @pytest.mark.parametrize(
