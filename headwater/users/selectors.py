@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
 from headwater.core.errors import NotFound
@@ -27,7 +28,7 @@ def membership_get(*, account: Account, membership_id: int) -> Membership:
     """One membership of `account`; NotFound whether it is missing or belongs to another account."""
     membership = Membership.objects.for_account(account).select_related("user").filter(pk=membership_id).first()
     if membership is None:
-        raise NotFound("membership not found")
+        raise NotFound(_("Not found."))  # the API says this to the caller
     return membership
 
 
