@@ -1,0 +1,554 @@
+"""The statistics benchmark's data set: fixed seed, one big account and 99 smaller ones sharing the tables.
+
+At scale 1: the big account has 1,000,000 deals, 1,000,000 persons, 200,000 companies, 15 sources with skewed
+shares (one archived) and 20 owners over 3 years; 99 smaller accounts add 4,000,000 deals (one of them the
+"typical" account with 25,000), with persons and companies in proportion. Every count scales with `scale`.
+
+Rows are generated as tuples (ids assigned here, so the loaders can use COPY without RETURNING) and loaded with
+COPY on PostgreSQL, or executemany on SQLite. The small tables (accounts, users, memberships, sources, rates) go
+through the ORM.
+"""
+
+# Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
+# ruff: noqa: PLC0415
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import math
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+SEED = 20261127
+ZONE_NAME = "Europe/Warsaw"
+ZONE = ZoneInfo(ZONE_NAME)
+END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+START = END - dt.timedelta(days=3 * 365 + 1)
+SPAN_SECONDS = int((END - START).total_seconds())
+BIG_SOURCES = [
+    "Website",
+    "Referral",
+    "Google Ads",
+    "Trade fair",
+    "Cold call",
+    "LinkedIn",
+    "Partner",
+    "E-mail campaign",
+    "Webinar",
+    "Facebook",
+    "Conference",
+    "Print ad",
+    "Radio",
+    "Marketplace",
+    "Other",
+]
+SMALL_SOURCES = BIG_SOURCES[:9]
+RATES = {"EUR": Decimal("4.2712"), "USD": Decimal("3.9421")}
+# GBP deliberately has no rate: those deals are counted and shown apart.
+CURRENCIES = (("PLN", 0.85), ("EUR", 0.09), ("USD", 0.05), ("GBP", 0.01))
+FIRST_NAMES = ["Anna", "Piotr", "Maria", "Jan", "Katarzyna", "Tomasz", "Agnieszka", "Paweł", "Ewa", "Marek"]
+LAST_NAMES = [
+    f"{stem}{suffix}"
+    for stem in ("Nowak", "Kowal", "Wiśniew", "Wójci", "Kamiń", "Lewandow")
+    for suffix in ("ski", "ska", "czyk", "ek")
+]
+
+
+@dataclass(frozen=True)
+class AccountPlan:
+    slug: str
+    deals: int
+    persons: int
+    companies: int
+    sources: list[str]
+    archived_source: str | None
+    owners: int
+    role: str  # "big", "typical" or "small"
+
+
+@dataclass
+class Dataset:
+    """What was created: ids the benchmark needs afterwards."""
+
+    scale: float
+    accounts: dict[str, int] = field(default_factory=dict)  # slug -> id
+    owners: dict[str, list[int]] = field(default_factory=dict)  # slug -> user ids
+    sources: dict[str, list[int]] = field(default_factory=dict)  # slug -> source ids (catalogue order)
+    counts: dict[str, int] = field(default_factory=dict)
+    load_seconds: float = 0.0
+
+
+def plan(scale: float) -> list[AccountPlan]:
+    def n(value: float) -> int:
+        return max(1, round(value * scale))
+
+    big = AccountPlan("big", n(1_000_000), n(1_000_000), n(200_000), BIG_SOURCES, "Print ad", 20, "big")
+    typical_deals = n(25_000)
+    accounts = [big, _small("typical", typical_deals, "typical")]
+    # 98 more accounts share the rest with a skewed size distribution (a few large, many small).
+    rest = max(98, n(4_000_000) - typical_deals)
+    weights = [1 / (i + 4) ** 0.9 for i in range(98)]
+    total = sum(weights)
+    sizes = [max(1, math.floor(rest * w / total)) for w in weights]
+    sizes[0] += rest - sum(sizes)
+    accounts += [_small(f"small-{i:02d}", size, "small") for i, size in enumerate(sizes, start=1)]
+    return accounts
+
+
+def _small(slug: str, deals: int, role: str) -> AccountPlan:
+    return AccountPlan(slug, deals, max(1, deals * 3 // 10), max(1, deals * 6 // 100), SMALL_SOURCES, None, 3, role)
+
+
+class Progress:
+    """A one-line progress bar on stderr (no dependency)."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done = label, max(total, 1), 0
+        self.started = self.last = time.perf_counter()
+
+    def add(self, count: int) -> None:
+        self.done += count
+        now = time.perf_counter()
+        if now - self.last > 0.25 or self.done >= self.total:
+            self.last = now
+            width = 30
+            filled = int(width * self.done / self.total)
+            rate = self.done / max(now - self.started, 1e-9)
+            sys.stderr.write(
+                f"\r  {self.label:<10} [{'#' * filled}{'.' * (width - filled)}] {self.done:>10,}/{self.total:,} "
+                f"{rate:>9,.0f} rows/s"
+            )
+            if self.done >= self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+# --- Row generators -----------------------------------------------------------------------------------------
+
+# Column order of the COPY / INSERT statements below.
+COMPANY_COLUMNS = (
+    "id",
+    "account_id",
+    "name",
+    "tax_id",
+    "website",
+    "email",
+    "phone",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "notes",
+    "version",
+    "created_at",
+    "updated_at",
+    "owner_id",
+    "source_id",
+    "created_by_id",
+)
+PERSON_COLUMNS = (
+    "id",
+    "account_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "position",
+    "company_id",
+    "notes",
+    "version",
+    "created_at",
+    "updated_at",
+    "owner_id",
+    "source_id",
+    "created_by_id",
+)
+DEAL_COLUMNS = (
+    "id",
+    "account_id",
+    "name",
+    "value",
+    "currency",
+    "status",
+    "expected_close_date",
+    "closed_at",
+    "lost_reason",
+    "company_id",
+    "person_id",
+    "notes",
+    "version",
+    "created_at",
+    "updated_at",
+    "owner_id",
+    "source_id",
+    "created_by_id",
+)
+
+
+class Picker:
+    """Weighted choice by bisecting a cumulative table: much faster than random.choices per row."""
+
+    def __init__(self, items: list[Any], weights: list[float]) -> None:
+        total = sum(weights)
+        self.items = items
+        self.cumulative = []
+        acc = 0.0
+        for w in weights:
+            acc += w / total
+            self.cumulative.append(acc)
+        self.cumulative[-1] = 1.0
+
+    def pick(self, r: float) -> Any:
+        lo, hi = 0, len(self.cumulative) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if r < self.cumulative[mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        return self.items[lo]
+
+
+def _source_picker(source_ids: list[int]) -> Picker:
+    """Skewed shares (Zipf-like), plus about 8 % of records without a source."""
+    weights = [1 / (k + 1) ** 1.1 for k in range(len(source_ids))]
+    scale = 0.92 / sum(weights)
+    return Picker([*source_ids, None], [w * scale for w in weights] + [0.08])
+
+
+def _owner_picker(owner_ids: list[int]) -> Picker:
+    weights = [1 / (k + 1) ** 0.5 for k in range(len(owner_ids))]
+    scale = 0.98 / sum(weights)
+    return Picker([*owner_ids, None], [w * scale for w in weights] + [0.02])
+
+
+def _utc_text(seconds: int) -> str:
+    return (START + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _moments(rng: random.Random, count: int) -> list[int]:
+    """Creation times (seconds after START) in order: rows are inserted as they would have been, over time."""
+    return sorted(int(rng.random() * SPAN_SECONDS) for _ in range(count))
+
+
+def contact_rows(
+    kind: str, *, account_id: int, count: int, owners: list[int], sources: list[int], rng: random.Random
+) -> Iterator[tuple[int, list[Any]]]:
+    """(creation offset, row with the id still 0) in creation order."""
+    source_pick, owner_pick = _source_picker(sources), _owner_picker(owners)
+    for n, offset in enumerate(_moments(rng, count)):
+        created = _utc_text(offset)
+        owner, source = owner_pick.pick(rng.random()), source_pick.pick(rng.random())
+        if kind == "company":
+            row = [0, account_id, f"Company {account_id}-{n}", "", "", "", "", "", "", "Warszawa", "Polska", "", 1]
+        else:
+            first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n // 7) % len(LAST_NAMES)]
+            row = [0, account_id, first, last, "", "", "", None, "", 1]
+        yield offset, [*row, created, created, owner, source, None]
+
+
+def deal_rows(
+    *, account_id: int, count: int, owners: list[int], sources: list[int], companies: list[int], rng: random.Random
+) -> Iterator[tuple[int, list[Any]]]:
+    source_pick, owner_pick = _source_picker(sources), _owner_picker(owners)
+    currency_pick = Picker([c for c, _ in CURRENCIES], [w for _, w in CURRENCIES])
+    day = 86_400
+    for n, offset in enumerate(_moments(rng, count)):
+        age_days = (SPAN_SECONDS - offset) // day
+        r = rng.random()
+        # Recent deals are mostly open; older ones mostly closed, more often lost than won.
+        if age_days < 90:
+            status = "open" if r < 0.75 else ("won" if r < 0.85 else "lost")
+        else:
+            status = "open" if r < 0.08 else ("won" if r < 0.45 else "lost")
+        created_at = START + dt.timedelta(seconds=offset)
+        closed = None
+        if status != "open":
+            local_day = created_at.astimezone(ZONE).date()
+            after = min(int(rng.expovariate(1 / 30)), age_days)
+            closed = (local_day + dt.timedelta(days=after)).isoformat()
+        value = min(round(rng.lognormvariate(8.3, 1.0), 2), 99_999_999.99)
+        created = created_at.strftime("%Y-%m-%d %H:%M:%S")
+        company = companies[int(rng.random() * len(companies))] if companies and rng.random() < 0.7 else None
+        yield (
+            offset,
+            [
+                0,
+                account_id,
+                f"Deal {account_id}-{n}",
+                f"{value:.2f}",
+                currency_pick.pick(rng.random()),
+                status,
+                None,
+                closed,
+                "",
+                company,
+                None,
+                "",
+                1,
+                created,
+                created,
+                owner_pick.pick(rng.random()),
+                source_pick.pick(rng.random()),
+                None,
+            ],
+        )
+
+
+def _merged(
+    streams: list[Iterator[tuple[int, list[Any]]]], first_id: int, ids: dict[int, list[int]] | None
+) -> Iterator[tuple[Any, ...]]:
+    """All accounts' rows in creation order (accounts interleave in the table, as they do in real use), numbered."""
+    keyed = (((offset, i, seq, row) for seq, (offset, row) in enumerate(stream)) for i, stream in enumerate(streams))
+    pk = first_id
+    for _offset, _i, _seq, row in heapq.merge(*keyed):
+        row[0] = pk
+        if ids is not None:
+            ids.setdefault(row[1], []).append(pk)
+        pk += 1
+        yield tuple(row)
+
+
+# --- Building the data set ----------------------------------------------------------------------------------
+
+
+def create_small_tables(plans: list[AccountPlan], scale: float) -> Dataset:
+    """Accounts, users (owners), memberships, sources and rates through the ORM; returns their ids."""
+    from django.utils import timezone
+
+    from headwater.core.models import Account
+    from headwater.core.text import name_key
+    from headwater.sources.models import Source
+    from headwater.stats.models import ExchangeRate
+    from headwater.users.models import Membership, Role, User
+
+    data = Dataset(scale=scale)
+    accounts = Account.objects.bulk_create(
+        [
+            Account(
+                name=p.slug.title(),
+                slug=p.slug,
+                currency="PLN",
+                language="en",
+                time_zone=ZONE_NAME,
+                sources_enabled=True,
+            )
+            for p in plans
+        ]
+    )
+    users: list[User] = []
+    for p in plans:
+        users += [User(email=f"owner{i}@{p.slug}.bench", full_name=f"Owner {i} of {p.slug}") for i in range(p.owners)]
+    for user in users:
+        user.set_unusable_password()
+    users = User.objects.bulk_create(users)
+    memberships, sources, rates = [], [], []
+    cursor = 0
+    now = timezone.now()
+    for p, account in zip(plans, accounts, strict=True):
+        owners = users[cursor : cursor + p.owners]
+        cursor += p.owners
+        data.accounts[p.slug] = account.pk
+        data.owners[p.slug] = [u.pk for u in owners]
+        memberships += [Membership(account=account, user=u, role=Role.MEMBER) for u in owners]
+        sources += [
+            Source(account=account, name=name, name_key=name_key(name), position=i, archived=name == p.archived_source)
+            for i, name in enumerate(p.sources, start=1)
+        ]
+        rates += [
+            ExchangeRate(account=account, currency=c, base_currency="PLN", rate=r, updated_at=now)
+            for c, r in RATES.items()
+        ]
+    Membership.objects.bulk_create(memberships)
+    for source in Source.objects.bulk_create(sources):
+        slug = next(s for s, pk in data.accounts.items() if pk == source.account_id)
+        data.sources.setdefault(slug, []).append(source.pk)
+    ExchangeRate.objects.bulk_create(rates)
+    return data
+
+
+def generate(
+    plans: list[AccountPlan],
+    data: Dataset,
+    write: Callable[[str, tuple[str, ...], Iterator[tuple[Any, ...]], Progress], None],
+) -> None:
+    """Stream all companies, then persons, then deals (each in creation order) to `write(table, columns, rows, bar)`."""
+    totals = {kind: sum(getattr(p, kind) for p in plans) for kind in ("companies", "persons", "deals")}
+    bar = Progress("rows", sum(totals.values()))
+
+    def rng(index: int, kind: int) -> random.Random:
+        return random.Random(SEED * 10_000 + index * 10 + kind)
+
+    def ids_of(p: AccountPlan) -> tuple[int, list[int], list[int]]:
+        return data.accounts[p.slug], data.owners[p.slug], data.sources[p.slug]
+
+    company_ids: dict[int, list[int]] = {}
+    streams = []
+    for i, p in enumerate(plans):
+        account_id, owners, sources = ids_of(p)
+        streams.append(
+            contact_rows(
+                "company", account_id=account_id, count=p.companies, owners=owners, sources=sources, rng=rng(i, 1)
+            )
+        )
+    write("companies_company", COMPANY_COLUMNS, _merged(streams, 1, company_ids), bar)
+
+    streams = []
+    for i, p in enumerate(plans):
+        account_id, owners, sources = ids_of(p)
+        streams.append(
+            contact_rows(
+                "person", account_id=account_id, count=p.persons, owners=owners, sources=sources, rng=rng(i, 2)
+            )
+        )
+    write("persons_person", PERSON_COLUMNS, _merged(streams, 1, None), bar)
+
+    streams = []
+    for i, p in enumerate(plans):
+        account_id, owners, sources = ids_of(p)
+        streams.append(
+            deal_rows(
+                account_id=account_id,
+                count=p.deals,
+                owners=owners,
+                sources=sources,
+                companies=company_ids.get(account_id, []),
+                rng=rng(i, 3),
+            )
+        )
+    write("deals_deal", DEAL_COLUMNS, _merged(streams, 1, None), bar)
+    data.counts = totals
+
+
+# --- Loaders ------------------------------------------------------------------------------------------------
+
+_EMPTY_BY_TYPE = {"text": "", "character varying": "", "integer": 0, "bigint": 0, "smallint": 0, "boolean": False}
+
+
+def _required_extras(cursor: Any, vendor: str, table: str, columns: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """Columns other apps added that the generator does not know, NOT NULL without a database default: filled
+    with an empty value of their type, so the benchmark keeps loading when records gain a field."""
+    if vendor == "postgresql":
+        cursor.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s "
+            "AND is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO'",
+            [table],
+        )
+        found = cursor.fetchall()
+    else:
+        cursor.execute(f"PRAGMA table_info({table})")
+        found = [
+            (name, {"varchar": "text", "bool": "boolean"}.get(kind.lower().split("(")[0], kind.lower().split("(")[0]))
+            for _cid, name, kind, notnull, default, _pk in cursor.fetchall()
+            if notnull and default is None
+        ]
+    extras = []
+    for name, kind in found:
+        if name in columns or name == "id":
+            continue
+        if kind not in _EMPTY_BY_TYPE:
+            raise SystemExit(f"{table}.{name} ({kind}) is required and the benchmark does not know how to fill it")
+        extras.append((name, _EMPTY_BY_TYPE[kind]))
+    return extras
+
+
+def _copy_text(rows: Iterator[tuple[Any, ...]], progress: Progress, chunk: int = 20_000) -> Iterator[str]:
+    """COPY's text format; generated values never contain tabs, newlines or backslashes."""
+    lines: list[str] = []
+    for row in rows:
+        lines.append("\t".join("\\N" if v is None else str(v) for v in row))
+        if len(lines) >= chunk:
+            progress.add(len(lines))
+            yield "\n".join(lines) + "\n"
+            lines = []
+    if lines:
+        progress.add(len(lines))
+        yield "\n".join(lines) + "\n"
+
+
+def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> None:
+    """COPY into the indexed tables, foreign-key triggers off for the load (the generator keeps every reference)."""
+    import psycopg
+
+    started = time.perf_counter()
+    tables = ("companies_company", "persons_person", "deals_deal")
+    with psycopg.connect(conninfo, autocommit=False) as conn:
+        with conn.cursor() as cur:
+            # The fast way: COPY into tables without their secondary indexes, then build each index once.
+            cur.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) AND indexname NOT IN "
+                "(SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
+                [list(tables)],
+            )
+            indexes = cur.fetchall()
+            for name, _definition in indexes:
+                cur.execute(f'DROP INDEX "{name}"')
+            cur.execute("SET session_replication_role = replica")
+            cur.execute("SET TIME ZONE 'UTC'")
+
+            def write(
+                table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]], progress: Progress
+            ) -> None:
+                extras = _required_extras(cur, "postgresql", table, columns)
+                names = ", ".join([*columns, *(name for name, _ in extras)])
+                values = tuple(value for _, value in extras)
+                with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for block in _copy_text((row + values for row in rows), progress):
+                        copy.write(block)
+
+            generate(plans, data, write)
+            for table in tables:
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+            cur.execute("SET session_replication_role = DEFAULT")
+            cur.execute("SET maintenance_work_mem = '512MB'")
+            index_bar = Progress("indexes", len(indexes))
+            for _name, definition in indexes:
+                cur.execute(definition)
+                index_bar.add(1)
+        conn.commit()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        # Fresh statistics and visibility maps, so the planner can use index-only scans as in a settled database.
+        conn.execute("VACUUM (ANALYZE) companies_company, persons_person, deals_deal")
+    data.load_seconds = time.perf_counter() - started
+
+
+def load_django(plans: list[AccountPlan], data: Dataset) -> None:
+    """Plain INSERTs through Django's connection (any backend): the SQLite benchmark and the smoke test."""
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+
+    def write(table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]], progress: Progress) -> None:
+        batch: list[tuple[Any, ...]] = []
+        with connection.cursor() as cursor:
+            extras = _required_extras(cursor, connection.vendor, table, columns)
+            names = [*columns, *(name for name, _ in extras)]
+            values = tuple(value for _, value in extras)
+            sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})"
+            for row in rows:
+                batch.append(row + values)
+                if len(batch) >= 5_000:
+                    cursor.executemany(sql, batch)
+                    progress.add(len(batch))
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+                progress.add(len(batch))
+
+    with transaction.atomic():
+        generate(plans, data, write)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in ("companies_company", "persons_person", "deals_deal"):
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    data.load_seconds = time.perf_counter() - started

@@ -1,0 +1,169 @@
+"""The floor: hand-written SQL computing the statistics' groups, run without Django.
+
+The same six reads the selector needs (rates, companies, persons, open deals, closed deals, the catalogue), written
+by hand and fetched in full. What the app adds on top of this (ORM, Decimal arithmetic, rendering, HTTP) is what the
+benchmark's ratios measure.
+"""
+
+# Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
+# ruff: noqa: PLC0415
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    account: str  # dataset slug
+    start: dt.date | None = None
+    end: dt.date | None = None
+    owner: bool = False  # filter on the account's first owner
+
+    def query(self, owner_id: int | None, *, api: bool) -> str:
+        params = []
+        if self.start and self.end:
+            params += ["period=custom", f"start={self.start.isoformat()}", f"end={self.end.isoformat()}"]
+        if self.owner and owner_id is not None:
+            params.append(f"{'owner_id' if api else 'owner'}={owner_id}")
+        return ("?" + "&".join(params)) if params else ""
+
+
+def _bounds(case: Case, zone: str) -> tuple[dt.datetime, dt.datetime] | None:
+    from zoneinfo import ZoneInfo
+
+    if case.start is None or case.end is None:
+        return None
+    tz = ZoneInfo(zone)
+    return (
+        dt.datetime.combine(case.start, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(case.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    )
+
+
+def local_day_sql(vendor: str, zone: str, span: tuple[dt.datetime | None, dt.datetime | None]) -> str:
+    """The created day in the account's zone, as the selector computes it: fixed offsets between clock changes.
+
+    Written out as literal SQL (a binary tree of CASE branches); the instants come from the same helper.
+    """
+    from headwater.stats.selectors import _day_bounds, offset_segments
+
+    segments = offset_segments(zone, *_day_bounds(*span))
+
+    def leaf(seconds: int) -> str:
+        if vendor == "postgresql":
+            return f"(created_at AT TIME ZONE INTERVAL '{seconds} seconds')::date"
+        return f"date(created_at, '{seconds:+d} seconds')"
+
+    def instant(moment: dt.datetime) -> str:
+        if vendor == "postgresql":
+            return f"'{moment.isoformat()}'::timestamptz"
+        return f"'{moment.astimezone(dt.UTC).strftime('%Y-%m-%d %H:%M:%S')}'"
+
+    def build(low: int, high: int) -> str:
+        if high - low == 1:
+            return leaf(segments[low][1])
+        middle = (low + high) // 2
+        boundary = segments[middle - 1][0]
+        assert boundary is not None  # noqa: S101 — only the last segment is open-ended
+        return f"CASE WHEN created_at < {instant(boundary)} THEN {build(low, middle)} ELSE {build(middle, high)} END"
+
+    return build(0, len(segments))
+
+
+def span_query(vendor: str, account_id: int) -> tuple[str, list[Any]]:
+    mark = "%s" if vendor == "postgresql" else "?"
+    return f"SELECT MIN(created_at), MAX(created_at) FROM deals_deal WHERE account_id = {mark}", [account_id]
+
+
+def floor_queries(
+    vendor: str,
+    *,
+    account_id: int,
+    currency: str,
+    zone: str,
+    case: Case,
+    owner_id: int | None,
+    span: tuple[dt.datetime | None, dt.datetime | None],
+) -> list[tuple[str, list[Any]]]:
+    """(sql, params) of each read after the span query, with %s placeholders (psycopg) or ? (sqlite3)."""
+    mark = "%s" if vendor == "postgresql" else "?"
+    created: list[str] = []
+    created_params: list[Any] = []
+    bounds = _bounds(case, zone)
+    if bounds is not None:
+        created = [f"created_at >= {mark}", f"created_at < {mark}"]
+        created_params = (
+            list(bounds)
+            if vendor == "postgresql"
+            else [b.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") for b in bounds]
+        )
+    owner: list[str] = [f"owner_id = {mark}"] if case.owner else []
+    owner_params: list[Any] = [owner_id] if case.owner else []
+
+    def where(*parts: str) -> str:
+        return " AND ".join([f"account_id = {mark}", *parts])
+
+    created_day = local_day_sql(vendor, zone, span)
+    if vendor == "postgresql":
+        money = "SUM(value)"
+        days = f"SUM(closed_at - {created_day})"
+    else:
+        money = "SUM(CAST(ROUND(value * 100) AS INTEGER))"
+        days = f"SUM(CAST(ROUND(julianday(closed_at) - julianday({created_day})) AS INTEGER))"
+    closed_range = [f"closed_at >= {mark}", f"closed_at <= {mark}"] if case.start else []
+    closed_params = [case.start, case.end] if case.start else []
+    if vendor != "postgresql":
+        closed_params = [d.isoformat() for d in closed_params if d is not None]
+    contact = "SELECT source_id, COUNT(*) FROM {table} WHERE {where} GROUP BY source_id"
+    return [
+        (
+            f"SELECT currency, rate FROM stats_exchangerate WHERE account_id = {mark} AND base_currency = {mark}",
+            [account_id, currency],
+        ),
+        (
+            contact.format(table="companies_company", where=where(*owner, *created)),
+            [account_id, *owner_params, *created_params],
+        ),
+        (
+            contact.format(table="persons_person", where=where(*owner, *created)),
+            [account_id, *owner_params, *created_params],
+        ),
+        (
+            (
+                f"SELECT source_id, currency, COUNT(*), {money} FROM deals_deal "
+                f"WHERE {where(f'status = {mark}', *owner, *created)} GROUP BY source_id, currency"
+            ),
+            [account_id, "open", *owner_params, *created_params],
+        ),
+        (
+            (
+                f"SELECT source_id, status, currency, COUNT(*), {money}, {days}, COUNT(closed_at) FROM deals_deal "
+                f"WHERE {where(f'status IN ({mark}, {mark})', *owner, *closed_range)} "
+                "GROUP BY source_id, status, currency"
+            ),
+            [account_id, "won", "lost", *owner_params, *closed_params],
+        ),
+        (
+            f"SELECT id, name, archived, position FROM sources_source WHERE account_id = {mark} ORDER BY position, id",
+            [account_id],
+        ),
+    ]
+
+
+def run_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[Any, ...]]]:
+    """Execute every read on a DB-API connection and fetch all rows (the span first: the days query needs it)."""
+    cur = conn.cursor()
+    cur.execute(*span_query(vendor, kwargs["account_id"]))
+    span = cur.fetchone()
+    if vendor != "postgresql":
+        span = tuple(None if v is None else dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in span)
+    results = []
+    for sql, params in floor_queries(vendor, span=span, **kwargs):
+        cur.execute(sql, params)
+        results.append(cur.fetchall())
+    cur.close()
+    return results
