@@ -109,8 +109,8 @@ def _small(slug: str, deals: int, role: str) -> AccountPlan:
 class Progress:
     """A one-line progress bar on stderr (no dependency)."""
 
-    def __init__(self, label: str, total: int) -> None:
-        self.label, self.total, self.done = label, max(total, 1), 0
+    def __init__(self, label: str, total: int, unit: str = "rows") -> None:
+        self.label, self.total, self.done, self.unit = label, max(total, 1), 0, unit
         self.started = self.last = time.perf_counter()
 
     def add(self, count: int) -> None:
@@ -123,7 +123,7 @@ class Progress:
             rate = self.done / max(now - self.started, 1e-9)
             sys.stderr.write(
                 f"\r  {self.label:<10} [{'#' * filled}{'.' * (width - filled)}] {self.done:>10,}/{self.total:,} "
-                f"{rate:>9,.0f} rows/s"
+                f"{rate:>9,.1f} {self.unit}/s"
             )
             if self.done >= self.total:
                 sys.stderr.write("\n")
@@ -152,6 +152,7 @@ COMPANY_COLUMNS = (
     "owner_id",
     "source_id",
     "created_by_id",
+    "search_key",
 )
 PERSON_COLUMNS = (
     "id",
@@ -169,6 +170,7 @@ PERSON_COLUMNS = (
     "owner_id",
     "source_id",
     "created_by_id",
+    "search_key",
 )
 DEAL_COLUMNS = (
     "id",
@@ -189,6 +191,7 @@ DEAL_COLUMNS = (
     "owner_id",
     "source_id",
     "created_by_id",
+    "search_key",
 )
 
 
@@ -242,21 +245,28 @@ def contact_rows(
     kind: str, *, account_id: int, count: int, owners: list[int], sources: list[int], rng: random.Random
 ) -> Iterator[tuple[int, list[Any]]]:
     """(creation offset, row with the id still 0) in creation order."""
+    from headwater.core.search import company_search_key, person_search_key
+
     source_pick, owner_pick = _source_picker(sources), _owner_picker(owners)
     for n, offset in enumerate(_moments(rng, count)):
         created = _utc_text(offset)
         owner, source = owner_pick.pick(rng.random()), source_pick.pick(rng.random())
         if kind == "company":
             row = [0, account_id, f"Company {account_id}-{n}", "", "", "", "", "", "", "Warszawa", "Polska", "", 1]
+            key = company_search_key(name=row[2], tax_id="", email="", phone="", city="Warszawa", website="")
         else:
             first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n // 7) % len(LAST_NAMES)]
             row = [0, account_id, first, last, "", "", "", None, "", 1]
-        yield offset, [*row, created, created, owner, source, None]
+            key = person_search_key(first_name=first, last_name=last, email="", phone="", position="", company_name="")
+        # The list search matches search_key (headwater/core/search.py); COPY bypasses the services that set it.
+        yield offset, [*row, created, created, owner, source, None, key]
 
 
 def deal_rows(
     *, account_id: int, count: int, owners: list[int], sources: list[int], companies: list[int], rng: random.Random
 ) -> Iterator[tuple[int, list[Any]]]:
+    from headwater.core.search import deal_search_key
+
     source_pick, owner_pick = _source_picker(sources), _owner_picker(owners)
     currency_pick = Picker([c for c, _ in CURRENCIES], [w for _, w in CURRENCIES])
     day = 86_400
@@ -276,13 +286,17 @@ def deal_rows(
             closed = (local_day + dt.timedelta(days=after)).isoformat()
         value = min(round(rng.lognormvariate(8.3, 1.0), 2), 99_999_999.99)
         created = created_at.strftime("%Y-%m-%d %H:%M:%S")
-        company = companies[int(rng.random() * len(companies))] if companies and rng.random() < 0.7 else None
+        company_n = int(rng.random() * len(companies)) if companies and rng.random() < 0.7 else None
+        # The n-th company of an account is "Company <account>-<n>" (contact_rows numbers them the same way).
+        company = companies[company_n] if company_n is not None else None
+        company_name = f"Company {account_id}-{company_n}" if company_n is not None else ""
+        name = f"Deal {account_id}-{n}"
         yield (
             offset,
             [
                 0,
                 account_id,
-                f"Deal {account_id}-{n}",
+                name,
                 f"{value:.2f}",
                 currency_pick.pick(rng.random()),
                 status,
@@ -298,6 +312,7 @@ def deal_rows(
                 owner_pick.pick(rng.random()),
                 source_pick.pick(rng.random()),
                 None,
+                deal_search_key(name=name, company_name=company_name, person_name=""),
             ],
         )
 
@@ -508,7 +523,7 @@ def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> Non
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
             cur.execute("SET session_replication_role = DEFAULT")
             cur.execute("SET maintenance_work_mem = '512MB'")
-            index_bar = Progress("indexes", len(indexes))
+            index_bar = Progress("indexes", len(indexes), unit="indexes")
             for _name, definition in indexes:
                 cur.execute(definition)
                 index_bar.add(1)
