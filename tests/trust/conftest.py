@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 
+from conftest import _tenant
 from tests.trust import figures
 from tests.trust.world import World, build_world
 
@@ -19,9 +22,27 @@ def _fresh_counters(settings: Any) -> None:
     cache.clear()
 
 
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
+    """Built once per module inside an outer transaction; each test's own transaction is a savepoint in it (as
+    Django's TestCase.setUpTestData does), so every test starts from the same world and the module leaves nothing."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world(_tenant("alpha"), _tenant("bravo"))
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def world(tenant: Any, other_tenant: Any) -> World:
-    return build_world(tenant, other_tenant)
+def world(_module_world: World, db: Any) -> World:
+    for side in (_module_world.ours, _module_world.theirs):
+        for obj in side.objects.values():
+            # A test may have refreshed an object from rows its transaction changed; start from the saved ones.
+            obj.refresh_from_db()
+    return _module_world
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

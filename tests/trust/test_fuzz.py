@@ -128,3 +128,16 @@ def test_api_never_fails_on_generated_input(op, world):
             assert set(response.json()) == {"error"}
 
     run()
+
+
+@pytest.mark.parametrize("value", ["9" * 25, "-" + "9" * 25, str(2**63), "1e9"])
+def test_regression_huge_numbers_in_query_strings(value, world):
+    """Found by the fuzzer: a 20-digit history offset overflowed SQLite's integer (a 500)."""
+    client = world.ours.tenant.client_for("admin")
+    slug = world.ours.account.slug
+    for url, param in (
+        (f"/a/{slug}/settings/sources/history/", "offset"),
+        (f"/a/{slug}/settings/sources/", "events"),
+        (f"/a/{slug}/settings/sources/history/", "events"),
+    ):
+        assert send(client, "get", url, {param: value}).status_code == 200
