@@ -13,6 +13,7 @@ help:
 	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:8000"
 	@echo "make test       set up and run the whole suite (SQLite + browser tests)"
 	@echo "make test-pg    the whole suite on PostgreSQL ($(PG_URL))"
+	@echo "make test-long  both suites with the long trust runs (soak 60 s, 20 kills, 120 race rounds)"
 	@echo "make lint       ruff + mypy"
 	@echo "make bench      statistics benchmark (see docs/performance.md)"
 
@@ -65,8 +66,12 @@ test-pg: setup system-deps
 	@bash scripts/ensure-postgres.sh "$(PG_URL)"
 	DATABASE_URL=$(PG_URL) HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest $(PYTEST_ARGS)
 
+# The full trust runs (60 s soak, 20 kills, 120 race rounds, hundreds of fuzz examples) on SQLite, then PostgreSQL
+# (the race tests need PostgreSQL's row locks). See docs/security.md.
 test-long: setup system-deps
 	HEADWATER_LONG=1 HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest $(PYTEST_ARGS)
+	@bash scripts/ensure-postgres.sh "$(PG_URL)"
+	HEADWATER_LONG=1 DATABASE_URL=$(PG_URL) HEADWATER_CHROMIUM=$(CHROMIUM) $(UV) run --locked pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(UV) run --locked ruff check .
