@@ -26,14 +26,12 @@ from headwater.users.models import Role
 
 router = Router()
 
-SEARCH_FIELDS = ("name", "email", "tax_id", "phone", "city")
-
 
 @router.get("", response=CompanyPage, summary="List companies")
 def company_list(request: HttpRequest, filters: Query[CompanyFilters], page: Query[PageParams]) -> Page[Company]:
     qs: QuerySet[Company] = Company.objects.for_account(account_of(request)).select_related("source")
     qs = filter_links(qs, owner_id=filters.owner_id, source_id=filters.source_id)
-    qs = search(qs, filters.q, SEARCH_FIELDS)
+    qs = search(qs, filters.q)
     return keyset_page(qs, ordering=filters.ordering, allowed=COMPANY_ORDERING, cursor=page.cursor, limit=page.limit)
 
 

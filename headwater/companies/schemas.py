@@ -67,7 +67,11 @@ class CompanyBulkOut(Schema):
 
 
 class CompanyFilters(Schema):
-    q: str | None = Field(None, max_length=200, description="Search name, e-mail, tax ID, phone, city.")
+    q: str | None = Field(
+        None,
+        max_length=200,
+        description="Words that must all occur in the name, tax ID, e-mail, phone, city or website.",
+    )
     owner_id: IdQuery | None = None
     source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")
     ordering: str = Field(

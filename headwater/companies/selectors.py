@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from headwater.companies.models import Company
 from headwater.core.errors import NotFound
 from headwater.core.listing import RecordFilters, filter_records
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, keyset_page
+from headwater.core.search import SEARCH_PIN_LIMIT, search_filter
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
 
 # Sort keys are non-null columns, so (key, id) orders every row exactly.
 COMPANY_SORTS: dict[str, tuple[str, ...]] = {"name": ("name",), "city": ("city",), "created": ("created_at",)}
 COMPANY_DEFAULT_SORT = "name"
-COMPANY_SEARCH_FIELDS = ("name", "email", "tax_id", "phone", "city")
 
 
 def company_list(*, account: Account, filters: RecordFilters | None = None) -> QuerySet[Company]:
     qs: QuerySet[Company] = Company.objects.for_account(account)
     if filters is not None:
-        qs = filter_records(qs, filters, search_fields=COMPANY_SEARCH_FIELDS)
+        qs = filter_records(qs, filters)
     return qs
 
 
@@ -37,7 +37,14 @@ def company_page(
     count_limit: int,
 ) -> Page[Company]:
     qs = company_list(account=account, filters=filters).select_related("owner", "source")
-    return keyset_page(qs, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit)
+    return keyset_page(
+        qs,
+        ordering=ordering,
+        cursor=cursor,
+        page_size=page_size,
+        count_limit=count_limit,
+        pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
+    )
 
 
 def company_get(*, account: Account, pk: int) -> Company:
@@ -49,9 +56,7 @@ def company_get(*, account: Account, pk: int) -> Company:
 
 def company_lookup(*, account: Account, q: str = "", selected: int | None = None, limit: int = 50) -> list[Company]:
     """Picker options: the selected company first (so a search never changes the choice), then up to `limit`."""
-    qs = Company.objects.for_account(account).select_related("source")
-    for word in q.split():
-        qs = qs.filter(Q(name__icontains=word) | Q(city__icontains=word) | Q(tax_id__icontains=word))
+    qs = search_filter(Company.objects.for_account(account).select_related("source"), q)
     rows = list(qs.order_by("name", "id")[:limit])
     if selected is not None and all(r.pk != selected for r in rows):
         current = Company.objects.for_account(account).select_related("source").filter(pk=selected).first()

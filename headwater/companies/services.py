@@ -18,6 +18,7 @@ from headwater.core.record_services import (
     clean_required_name,
     lock_for_update,
     owner_in_account,
+    refresh_dependent_keys,
     save_new_record,
     save_updated_record,
     source_for_new_record,
@@ -84,6 +85,7 @@ def company_update(
     """Change the fields named in `changes`; a stale `version` raises Conflict and changes nothing."""
     check_change_keys(changes, COMPANY_EDITABLE, "company")
     locked = lock_for_update(Company, account=account, record=company, version=version)
+    old_name = locked.name
     if "name" in changes:
         locked.name = _name(changes["name"])
     for field in COMPANY_TEXT_FIELDS:
@@ -95,7 +97,12 @@ def company_update(
         locked.owner = owner_in_account(account=account, owner=changes["owner"])
     if "source" in changes:
         apply_source_change(locked, account=account, user=user, source=changes["source"], how=source_how)
-    return save_updated_record(locked)
+    save_updated_record(locked)
+    if locked.name != old_name:
+        # Persons and deals show the company's name in their search keys.
+        refresh_dependent_keys(Person, account=account, field="company", target=locked)
+        refresh_dependent_keys(Deal, account=account, field="company", target=locked)
+    return locked
 
 
 @transaction.atomic

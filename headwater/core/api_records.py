@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from pydantic import BaseModel
@@ -19,6 +19,7 @@ from headwater.core.api_errors import api_field_names
 from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.records import CrmRecord
+from headwater.core.search import search_filter
 from headwater.core.text import text_problem
 from headwater.core.types import UNSET
 from headwater.sources.models import HowChanged
@@ -80,14 +81,12 @@ def filter_links(qs: QuerySet[_R], **links: int | str | None) -> QuerySet[_R]:
     return qs
 
 
-def search(qs: QuerySet[_R], q: str | None, fields: Sequence[str]) -> QuerySet[_R]:
+def search(qs: QuerySet[_R], q: str | None) -> QuerySet[_R]:
+    """The same search as the list pages: every word of `q` must occur in the record's search key."""
     q = check_query_text("q", q)
     if not q:
         return qs
-    condition = Q()
-    for field in fields:
-        condition |= Q(**{f"{field}__icontains": q})
-    return qs.filter(condition)
+    return search_filter(qs, q)
 
 
 def bulk_create(rows: Sequence[BaseModel], create: Callable[[dict[str, Any]], _R]) -> list[_R]:

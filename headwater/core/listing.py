@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.functional import Promise
@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from headwater.core.errors import NotFound
 from headwater.core.pagination import Ordering, Page, ordering_from_param
+from headwater.core.search import search_filter
 
 _M = TypeVar("_M", bound=Model)
 
@@ -36,13 +37,9 @@ class RecordFilters:
     no_source: bool = False
 
 
-def filter_records(qs: QuerySet[_M], filters: RecordFilters, *, search_fields: Sequence[str]) -> QuerySet[_M]:
-    """Search (every word must match one of `search_fields`, case-insensitively), owner and source filters."""
-    for word in filters.q.split():
-        match = Q()
-        for field in search_fields:
-            match |= Q(**{f"{field}__icontains": word})
-        qs = qs.filter(match)
+def filter_records(qs: QuerySet[_M], filters: RecordFilters) -> QuerySet[_M]:
+    """Search (every word must occur in the record's search key, see core/search.py), owner and source filters."""
+    qs = search_filter(qs, filters.q)
     if filters.unowned:
         qs = qs.filter(owner__isnull=True)
     elif filters.owner is not None:

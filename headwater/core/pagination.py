@@ -151,10 +151,23 @@ def keyset_page(
     cursor: str | None,
     page_size: int,
     count_limit: int,
+    pin_limit: int = 0,
 ) -> Page[_M]:
-    """One page of `qs` in `ordering`, read after (or before) the row `cursor` names; two queries in all."""
+    """One page of `qs` in `ordering`, read after (or before) the row `cursor` names; two queries in all.
+
+    `pin_limit` (for searches): the first query reads the matching ids instead of counting them, and when there
+    are at most `pin_limit`, the page is read among exactly those ids. For `ORDER BY ... LIMIT` PostgreSQL likes
+    to walk the sort index and filter, hoping to meet matches early; when a rare search's estimate is too high
+    that walk reads every row of the account. A known, small id set is fetched and sorted instead.
+    """
     position = decode_cursor(qs.model, ordering, cursor)
-    total = bounded_count(qs, count_limit)
+    if pin_limit:
+        ids = list(qs.order_by().values_list("pk", flat=True)[: count_limit + 1])
+        total = len(ids) if len(ids) <= count_limit else None
+        if len(ids) <= pin_limit:
+            qs = qs.filter(pk__in=ids)
+    else:
+        total = bounded_count(qs, count_limit)
     if position is None:
         return _forward(qs, ordering, key=None, start=1, page_size=page_size, total=total, count_limit=count_limit)
     if not position.backward:

@@ -25,17 +25,15 @@ UNASSIGNED = "none"
 
 
 class PickerSelect(forms.Select):
-    """A <select> whose options may carry `data-source`: the source the live pre-fill copies from that contact."""
+    """A <select> whose options may carry data attributes (see `option_data`) for records.js."""
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
-        self.option_sources: dict[str, str] = {}
+        self.option_data: dict[str, dict[str, str]] = {}
 
     def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option: dict[str, Any] = super().create_option(name, value, *args, **kwargs)
-        source_id = self.option_sources.get(str(value))
-        if source_id:
-            option["attrs"]["data-source"] = source_id
+        option["attrs"].update(self.option_data.get(str(value), {}))
         return option
 
 
@@ -63,12 +61,12 @@ class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return obj
 
     def limit_options(
-        self, rows: Iterable[models.Model], *, label: Any = None, sources: dict[str, str] | None = None
+        self, rows: Iterable[models.Model], *, label: Any = None, data: dict[str, dict[str, str]] | None = None
     ) -> None:
         to_label = label or self.label_from_instance
         widget: PickerSelect = self.widget  # type: ignore[assignment]
         widget.choices = [("", self.empty_label or "—"), *((str(r.pk), str(to_label(r))) for r in rows)]
-        widget.option_sources = sources or {}
+        widget.option_data = data or {}
 
 
 def default_sources(account: Account, rows: Iterable[Any]) -> dict[str, str]:
@@ -76,6 +74,30 @@ def default_sources(account: Account, rows: Iterable[Any]) -> dict[str, str]:
     if not (account.sources_enabled and account.source_default_from_contact):
         return {}
     return {str(r.pk): str(r.source_id) for r in rows if r.source_id and r.source and not r.source.archived}
+
+
+def option_data(account: Account, rows: Iterable[Any], *, prefill: bool) -> dict[str, dict[str, str]]:
+    """{contact id: data attributes} of picker options, read by records.js.
+
+    `data-source`: the source the live pre-fill copies from this contact (only when `prefill`). A person also
+    names their company (`data-company`, `data-company-label`, and `data-company-source` for the pre-fill),
+    so the deal form can fill in the company when a person is picked, even if it is not among its options.
+    """
+    rows = list(rows)
+    sources = default_sources(account, rows) if prefill else {}
+    companies = [r.company for r in rows if getattr(r, "company_id", None) and r.company]
+    company_sources = default_sources(account, companies) if prefill else {}
+    data: dict[str, dict[str, str]] = {}
+    for row in rows:
+        attrs = {"data-source": sources[str(row.pk)]} if str(row.pk) in sources else {}
+        if getattr(row, "company_id", None) and row.company:
+            attrs["data-company"] = str(row.company_id)
+            attrs["data-company-label"] = str(row.company)
+            if str(row.company_id) in company_sources:
+                attrs["data-company-source"] = company_sources[str(row.company_id)]
+        if attrs:
+            data[str(row.pk)] = attrs
+    return data
 
 
 def source_label(source: Source) -> str:
@@ -222,11 +244,11 @@ def parse_id(value: Any) -> int | None:
     return int(text)
 
 
-def picker_options(account: Account, rows: Iterable[Any], label: Any = str) -> list[dict[str, str]]:
-    """`<option>` data for a picker: value, label and the source the live pre-fill would copy from it."""
+def picker_options(account: Account, rows: Iterable[Any], label: Any = str) -> list[dict[str, Any]]:
+    """`<option>` data for a picker: value, label and the data attributes records.js reads (see option_data)."""
     rows = list(rows)
-    sources = default_sources(account, rows)
-    return [{"value": str(r.pk), "label": str(label(r)), "source": sources.get(str(r.pk), "")} for r in rows]
+    data = option_data(account, rows, prefill=True)
+    return [{"value": str(r.pk), "label": str(label(r)), "data": sorted(data.get(str(r.pk), {}).items())} for r in rows]
 
 
 def setup_picker(
@@ -247,7 +269,7 @@ def setup_picker(
     account: Account = form.account  # type: ignore[attr-defined]  # RecordForm and RecordFilterForm carry it
     rows = lookup(account=account, selected=selected)
     prefill = getattr(form, "prefill_source", False)
-    field.limit_options(rows, label=label, sources=default_sources(account, rows) if prefill else {})
+    field.limit_options(rows, label=label, data=option_data(account, rows, prefill=prefill))
 
 
 def id_or_404(value: Any) -> int:

@@ -11,13 +11,21 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from headwater.core.errors import Conflict, FeatureDisabled, NotFound, ValidationFailed
 from headwater.core.models import Account, TenantModel
 from headwater.core.records import CrmRecord
+from headwater.core.search import (
+    company_search_key,
+    deal_search_key,
+    full_name,
+    person_search_key,
+    rows_with_keys,
+    write_search_keys,
+)
 from headwater.core.types import UNSET, Unset
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_default_for
@@ -72,8 +80,17 @@ def clean_notes(value: Any) -> str:
     return value
 
 
-def linked_in_account(model: type[_T], *, account: Account, value: Any, field: str, message: str) -> _T | None:
-    """`value` (an instance, an id or None) as a fresh row of `account`; anything else is refused on `field`."""
+def linked_in_account(
+    model: type[_T], *, account: Account, value: Any, field: str, message: str, share_lock: bool = False
+) -> _T | None:
+    """`value` (an instance, an id or None) as a fresh row of `account`; anything else is refused on `field`.
+
+    `share_lock`: hold a KEY SHARE lock on the row until the transaction ends, taken before it is read. A record
+    newly linked to a company or person copies its name into the search key; a rename (which locks the row FOR
+    UPDATE and rewrites the keys of the records linked so far) either finishes first, and we read the new name,
+    or waits for us and then rewrites our key too. KEY SHARE, not FOR UPDATE: creating two deals for one company
+    must not queue, and it cannot deadlock against a record that locks itself first and then its new company.
+    """
     if value is None:
         return None
     if isinstance(value, model):
@@ -84,6 +101,14 @@ def linked_in_account(model: type[_T], *, account: Account, value: Any, field: s
         raise ValidationFailed.on(field, message)
     if pk is None:
         raise ValidationFailed.on(field, message)
+    if share_lock and connection.features.has_select_for_update:
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            # Django's ORM offers only FOR UPDATE / FOR NO KEY UPDATE.
+            cursor.execute(
+                f"SELECT 1 FROM {table} WHERE id = %s AND account_id = %s FOR KEY SHARE",  # noqa: S608 — table name
+                [pk, account.pk],
+            )
     manager: Any = model.objects  # the TenantManager every tenant model carries
     obj: _T | None = manager.for_account(account).filter(pk=pk).first()
     if obj is None:
@@ -108,19 +133,35 @@ def owner_in_account(*, account: Account, owner: Any) -> User | None:
     return membership.user
 
 
-def company_in_account(*, account: Account, company: Any) -> Company | None:
+def _newly_linked(value: Any, current_id: int | None) -> bool:
+    pk = value.pk if isinstance(value, models.Model) else value
+    return value is not None and pk != current_id
+
+
+def company_in_account(*, account: Account, company: Any, current_id: int | None = None) -> Company | None:
+    """The company to link to; share-locked when it is not the record's `current_id` (see linked_in_account)."""
     from headwater.companies.models import Company  # noqa: PLC0415 — the apps import this module
 
     return linked_in_account(
-        Company, account=account, value=company, field="company", message=_("Choose a company of this account.")
+        Company,
+        account=account,
+        value=company,
+        field="company",
+        message=_("Choose a company of this account."),
+        share_lock=_newly_linked(company, current_id),
     )
 
 
-def person_in_account(*, account: Account, person: Any) -> Person | None:
+def person_in_account(*, account: Account, person: Any, current_id: int | None = None) -> Person | None:
     from headwater.persons.models import Person  # noqa: PLC0415 — the apps import this module
 
     return linked_in_account(
-        Person, account=account, value=person, field="person", message=_("Choose a person of this account.")
+        Person,
+        account=account,
+        value=person,
+        field="person",
+        message=_("Choose a person of this account."),
+        share_lock=_newly_linked(person, current_id),
     )
 
 
@@ -169,6 +210,8 @@ def save_new_record(
 ) -> _R:
     """Validate, insert, then set the source with its history row (the row needs the record's id)."""
     validate_instance_fields(record)
+    # After validation: a refused value (NUL...) is reported on its own field, not again on the derived key.
+    record.search_key = search_key_of(record)
     record.save(force_insert=True)
     if record_set_source(account=account, record=record, source=source, how=how, user=user):
         record.save(update_fields=["source"])
@@ -216,6 +259,7 @@ def save_updated_record(record: _R) -> _R:
     record.version += 1
     record.updated_at = timezone.now()
     validate_instance_fields(record)
+    record.search_key = search_key_of(record)
     record.save()
     return record
 
@@ -224,7 +268,9 @@ def unlink_and_bump(model: type[CrmRecord], *, account: Account, field: str, tar
     """Set `field` to empty on the account's records pointing at `target`; bump their version.
 
     The bump makes an edit form opened before the delete report a conflict instead of re-linking a deleted row.
+    The records' search keys lose the target's name first (which also locks them, in id order).
     """
+    refresh_dependent_keys(model, account=account, field=field, target=target, unlinking=True)
     manager: Any = model.objects
     updated: int = (
         manager.for_account(account)
@@ -232,3 +278,59 @@ def unlink_and_bump(model: type[CrmRecord], *, account: Account, field: str, tar
         .update(**{field: None, "version": models.F("version") + 1, "updated_at": timezone.now()})
     )
     return updated
+
+
+def search_key_of(record: CrmRecord) -> str:
+    """The record's search key from its current fields and linked names (see core/search.py)."""
+    from headwater.companies.models import Company  # noqa: PLC0415 — the apps import this module
+    from headwater.deals.models import Deal  # noqa: PLC0415
+    from headwater.persons.models import Person  # noqa: PLC0415
+
+    if isinstance(record, Company):
+        return company_search_key(
+            name=record.name,
+            tax_id=record.tax_id,
+            email=record.email,
+            phone=record.phone,
+            city=record.city,
+            website=record.website,
+        )
+    if isinstance(record, Person):
+        return person_search_key(
+            first_name=record.first_name,
+            last_name=record.last_name,
+            email=record.email,
+            phone=record.phone,
+            position=record.position,
+            company_name=record.company.name if record.company_id and record.company else "",
+        )
+    if isinstance(record, Deal):
+        person = record.person if record.person_id else None
+        return deal_search_key(
+            name=record.name,
+            company_name=record.company.name if record.company_id and record.company else "",
+            person_name=full_name(person.first_name, person.last_name) if person else "",
+        )
+    raise TypeError(f"no search key for {type(record).__name__}")
+
+
+def refresh_dependent_keys(
+    model: type[CrmRecord], *, account: Account, field: str, target: models.Model, unlinking: bool = False
+) -> int:
+    """Rewrite the search keys of the account's `model` records linked to `target` through `field` (after a
+    rename of `target`, or before unlinking it); returns how many keys changed.
+
+    The rows are locked in id order, batch by batch, before they are read, and the names they show are read
+    after that, in a query of their own: a concurrent edit of one of them either commits first (and we read its
+    new text) or waits and then computes its key with the new name; a concurrent rename of its other contact
+    has either committed (we read it) or will rewrite this row after us.
+    """
+    kind = model._meta.model_name or ""
+    manager: Any = model.objects
+    queryset = manager.for_account(account).filter(**{field: target}).select_for_update()
+    overrides = {f"{field}_id": None} if unlinking else None
+    changed = 0
+    for batch in rows_with_keys(kind, queryset, batch_size=1000, overrides=overrides):
+        write_search_keys(model, batch)
+        changed += len(batch)
+    return changed

@@ -26,8 +26,6 @@ from headwater.users.models import Role
 
 router = Router()
 
-SEARCH_FIELDS = ("name",)
-
 
 @router.get("", response=DealPage, summary="List deals")
 def deal_list(request: HttpRequest, filters: Query[DealFilters], page: Query[PageParams]) -> Page[Deal]:
@@ -41,7 +39,7 @@ def deal_list(request: HttpRequest, filters: Query[DealFilters], page: Query[Pag
     )
     if filters.status:
         qs = qs.filter(status=filters.status)
-    qs = search(qs, filters.q, SEARCH_FIELDS)
+    qs = search(qs, filters.q)
     return keyset_page(qs, ordering=filters.ordering, allowed=DEAL_ORDERING, cursor=page.cursor, limit=page.limit)
 
 

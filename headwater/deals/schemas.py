@@ -89,7 +89,9 @@ class DealBulkOut(Schema):
 
 
 class DealFilters(Schema):
-    q: str | None = Field(None, max_length=200, description="Search the deal name.")
+    q: str | None = Field(
+        None, max_length=200, description="Words that must all occur in the deal name or its company or person name."
+    )
     status: StatusName | None = None
     company_id: IdQuery | None = None
     person_id: IdQuery | None = None

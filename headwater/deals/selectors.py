@@ -10,6 +10,7 @@ from headwater.core.errors import NotFound
 from headwater.core.listing import RecordFilters, filter_records
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, keyset_page
+from headwater.core.search import SEARCH_PIN_LIMIT
 from headwater.deals.models import Deal
 
 # Sort keys are non-null columns, so (key, id) orders every row exactly.
@@ -21,7 +22,6 @@ DEAL_SORTS: dict[str, tuple[str, ...]] = {
     "created": ("created_at",),
 }
 DEAL_DEFAULT_SORT = "-created"
-DEAL_SEARCH_FIELDS = ("name", "company__name", "person__first_name", "person__last_name")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class DealFilters(RecordFilters):
 def deal_list(*, account: Account, filters: DealFilters | None = None) -> QuerySet[Deal]:
     qs: QuerySet[Deal] = Deal.objects.for_account(account)
     if filters is not None:
-        qs = filter_records(qs, filters, search_fields=DEAL_SEARCH_FIELDS)
+        qs = filter_records(qs, filters)
         if filters.status:
             qs = qs.filter(status=filters.status)
         if filters.company is not None:
@@ -48,7 +48,14 @@ def deal_page(
     *, account: Account, filters: DealFilters, ordering: Ordering, cursor: str | None, page_size: int, count_limit: int
 ) -> Page[Deal]:
     qs = deal_list(account=account, filters=filters).select_related("owner", "source", "company", "person")
-    return keyset_page(qs, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit)
+    return keyset_page(
+        qs,
+        ordering=ordering,
+        cursor=cursor,
+        page_size=page_size,
+        count_limit=count_limit,
+        pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
+    )
 
 
 def deal_get(*, account: Account, pk: int) -> Deal:

@@ -241,9 +241,9 @@ def deal_update(
     if "notes" in changes:
         locked.notes = clean_notes(changes["notes"])
     if "company" in changes:
-        locked.company = company_in_account(account=account, company=changes["company"])
+        locked.company = company_in_account(account=account, company=changes["company"], current_id=locked.company_id)
     if "person" in changes:
-        locked.person = person_in_account(account=account, person=changes["person"])
+        locked.person = person_in_account(account=account, person=changes["person"], current_id=locked.person_id)
     if "owner" in changes:
         locked.owner = owner_in_account(account=account, owner=changes["owner"])
     _settle_status(

@@ -26,14 +26,12 @@ from headwater.users.models import Role
 
 router = Router()
 
-SEARCH_FIELDS = ("first_name", "last_name", "email", "phone")
-
 
 @router.get("", response=PersonPage, summary="List persons")
 def person_list(request: HttpRequest, filters: Query[PersonFilters], page: Query[PageParams]) -> Page[Person]:
     qs: QuerySet[Person] = Person.objects.for_account(account_of(request)).select_related("source")
     qs = filter_links(qs, company_id=filters.company_id, owner_id=filters.owner_id, source_id=filters.source_id)
-    qs = search(qs, filters.q, SEARCH_FIELDS)
+    qs = search(qs, filters.q)
     return keyset_page(qs, ordering=filters.ordering, allowed=PERSON_ORDERING, cursor=page.cursor, limit=page.limit)
 
 

@@ -66,7 +66,11 @@ class PersonBulkOut(Schema):
 
 
 class PersonFilters(Schema):
-    q: str | None = Field(None, max_length=200, description="Search first and last name, e-mail, phone.")
+    q: str | None = Field(
+        None,
+        max_length=200,
+        description="Words that must all occur in the name, e-mail, phone, position or company name.",
+    )
     company_id: IdQuery | None = None
     owner_id: IdQuery | None = None
     source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")

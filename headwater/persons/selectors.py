@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from headwater.core.errors import NotFound
 from headwater.core.listing import RecordFilters, filter_records
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, keyset_page
+from headwater.core.search import SEARCH_PIN_LIMIT, search_filter
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
 
@@ -20,7 +21,6 @@ PERSON_SORTS: dict[str, tuple[str, ...]] = {
     "created": ("created_at",),
 }
 PERSON_DEFAULT_SORT = "name"
-PERSON_SEARCH_FIELDS = ("first_name", "last_name", "email", "phone", "company__name")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class PersonFilters(RecordFilters):
 def person_list(*, account: Account, filters: PersonFilters | None = None) -> QuerySet[Person]:
     qs: QuerySet[Person] = Person.objects.for_account(account)
     if filters is not None:
-        qs = filter_records(qs, filters, search_fields=PERSON_SEARCH_FIELDS)
+        qs = filter_records(qs, filters)
         if filters.company is not None:
             qs = qs.filter(company_id=filters.company)
     return qs
@@ -47,7 +47,14 @@ def person_page(
     count_limit: int,
 ) -> Page[Person]:
     qs = person_list(account=account, filters=filters).select_related("owner", "source", "company")
-    return keyset_page(qs, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit)
+    return keyset_page(
+        qs,
+        ordering=ordering,
+        cursor=cursor,
+        page_size=page_size,
+        count_limit=count_limit,
+        pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
+    )
 
 
 def person_get(*, account: Account, pk: int) -> Person:
@@ -64,17 +71,12 @@ def person_get(*, account: Account, pk: int) -> Person:
 
 def person_lookup(*, account: Account, q: str = "", selected: int | None = None, limit: int = 50) -> list[Person]:
     """Picker options: the selected person first (so a search never changes the choice), then up to `limit`."""
-    qs = Person.objects.for_account(account).select_related("source", "company")
-    for word in q.split():
-        qs = qs.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(email__icontains=word)
-            | Q(company__name__icontains=word)
-        )
+    qs = search_filter(Person.objects.for_account(account).select_related("source", "company__source"), q)
     rows = list(qs.order_by("last_name", "first_name", "id")[:limit])
     if selected is not None and all(r.pk != selected for r in rows):
-        current = Person.objects.for_account(account).select_related("source", "company").filter(pk=selected).first()
+        current = (
+            Person.objects.for_account(account).select_related("source", "company__source").filter(pk=selected).first()
+        )
         if current is not None:
             rows.insert(0, current)
     return rows

@@ -19,6 +19,7 @@ from headwater.core.record_services import (
     company_in_account,
     lock_for_update,
     owner_in_account,
+    refresh_dependent_keys,
     save_new_record,
     save_updated_record,
     source_for_new_record,
@@ -87,6 +88,7 @@ def person_update(
     """Change the fields named in `changes`. Changing the company never re-applies the default (not retroactive)."""
     check_change_keys(changes, PERSON_EDITABLE, "person")
     locked = lock_for_update(Person, account=account, record=person, version=version)
+    old_name = locked.full_name
     if "last_name" in changes:
         locked.last_name = _last_name(changes["last_name"])
     for field in PERSON_TEXT_FIELDS:
@@ -95,12 +97,16 @@ def person_update(
     if "notes" in changes:
         locked.notes = clean_notes(changes["notes"])
     if "company" in changes:
-        locked.company = company_in_account(account=account, company=changes["company"])
+        locked.company = company_in_account(account=account, company=changes["company"], current_id=locked.company_id)
     if "owner" in changes:
         locked.owner = owner_in_account(account=account, owner=changes["owner"])
     if "source" in changes:
         apply_source_change(locked, account=account, user=user, source=changes["source"], how=source_how)
-    return save_updated_record(locked)
+    save_updated_record(locked)
+    if locked.full_name != old_name:
+        # Deals show the person's name in their search keys.
+        refresh_dependent_keys(Deal, account=account, field="person", target=locked)
+    return locked
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ import factory
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
+from headwater.core.record_services import search_key_of
 from headwater.core.text import name_key
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
@@ -62,7 +63,21 @@ class SourceFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 100)
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class RecordFactory(factory.django.DjangoModelFactory):
+    """Records written around the services still get their search key, so list searches find them."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: type[Any], *args: Any, **kwargs: Any) -> Any:
+        record = model_class(*args, **kwargs)
+        record.search_key = search_key_of(record)
+        record.save(force_insert=True)
+        return record
+
+
+class CompanyFactory(RecordFactory):
     class Meta:
         model = Company
 
@@ -70,7 +85,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Company {n}")
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(RecordFactory):
     class Meta:
         model = Person
 
@@ -80,7 +95,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Person{n}")
 
 
-class DealFactory(factory.django.DjangoModelFactory):
+class DealFactory(RecordFactory):
     class Meta:
         model = Deal
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
+from headwater.core.record_services import search_key_of
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, RecordType, Source, SourceChange
@@ -210,6 +211,13 @@ class _Ctx:
             )
 
 
+def _with_keys(records: list[Any]) -> list[Any]:
+    """bulk_create bypasses the services: give each record its search key, or the list search misses it."""
+    for record in records:
+        record.search_key = search_key_of(record)
+    return records
+
+
 def _user(email: str, full_name: str, *, password: str | None) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
@@ -270,7 +278,7 @@ def _companies(ctx: _Ctx, count: int) -> list[Company]:
         )
     for company in companies:
         company.created_by = company.owner
-    return Company.unscoped.bulk_create(companies, batch_size=500)
+    return Company.unscoped.bulk_create(_with_keys(companies), batch_size=500)
 
 
 def _persons(ctx: _Ctx, count: int, companies: list[Company]) -> list[Person]:
@@ -314,7 +322,7 @@ def _persons(ctx: _Ctx, count: int, companies: list[Company]) -> list[Person]:
                 updated_at=created,
             )
         )
-    return Person.unscoped.bulk_create(persons, batch_size=500)
+    return Person.unscoped.bulk_create(_with_keys(persons), batch_size=500)
 
 
 def _deal_value(rng: random.Random, factor: float) -> Decimal:
@@ -398,7 +406,7 @@ def _deals(ctx: _Ctx, count: int, companies: list[Company], persons: list[Person
                 updated_at=min(updated, ctx.now),
             )
         )
-    return Deal.unscoped.bulk_create(deals, batch_size=500)
+    return Deal.unscoped.bulk_create(_with_keys(deals), batch_size=500)
 
 
 def _populate_demo(now: datetime) -> dict[str, int]:
@@ -491,7 +499,7 @@ def _populate_acme(now: datetime) -> dict[str, int]:
                 updated_at=created,
             )
         )
-    companies = Company.unscoped.bulk_create(companies)
+    companies = Company.unscoped.bulk_create(_with_keys(companies))
     persons = []
     for index, (first, last) in enumerate(ACME_PEOPLE):
         company = companies[index % len(companies)]
@@ -510,7 +518,7 @@ def _populate_acme(now: datetime) -> dict[str, int]:
                 updated_at=created,
             )
         )
-    persons = Person.unscoped.bulk_create(persons)
+    persons = Person.unscoped.bulk_create(_with_keys(persons))
     deals = []
     today = timezone.localdate(now)
     for index in range(40):
@@ -542,7 +550,7 @@ def _populate_acme(now: datetime) -> dict[str, int]:
                 updated_at=created,
             )
         )
-    Deal.unscoped.bulk_create(deals)
+    Deal.unscoped.bulk_create(_with_keys(deals))
     return {"acme companies": len(companies), "acme persons": len(persons), "acme deals": len(deals)}
 
 

@@ -1,0 +1,337 @@
+"""The search key: folding, the keys, the search filter on both databases, the fill the migrations run, loaders."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headwater.companies.models import Company
+from headwater.companies.selectors import company_list
+from headwater.companies.services import company_create, company_delete, company_update
+from headwater.core.errors import ValidationFailed
+from headwater.core.listing import RecordFilters
+from headwater.core.management.demo import demo_data_load
+from headwater.core.models import Account
+from headwater.core.pagination import Ordering, keyset_page
+from headwater.core.record_services import search_key_of
+from headwater.core.search import (
+    company_search_key,
+    deal_search_key,
+    fill_search_keys,
+    fold,
+    person_search_key,
+    search_filter,
+    search_terms,
+    uses_trigrams,
+)
+from headwater.deals.models import Deal
+from headwater.deals.selectors import DealFilters, deal_list
+from headwater.deals.services import deal_create, deal_update
+from headwater.persons.models import Person
+from headwater.persons.selectors import PersonFilters, person_list
+from headwater.persons.services import person_create, person_delete, person_update
+from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
+
+
+class TestFold:
+    @pytest.mark.parametrize(
+        ("typed", "stored"),
+        [
+            ("WIŚNIEWSKA", "Wiśniewska"),
+            ("ŁÓDŹ", "łódź"),
+            ("ｋｒａｋóｗ", "Kraków"),  # full-width letters (NFKC)
+            ("Kraków", "Krako\u0301w"),  # combining accent vs precomposed
+            ("STRASSE", "Straße"),  # case folding, not lower()
+            ("ﬁrma", "FIRMA"),  # the "fi" ligature
+            ("１２３", "123"),  # noqa: RUF001 — full-width digits on purpose
+        ],
+    )
+    def test_variants_fold_to_the_same_text(self, typed, stored):
+        assert fold(typed) == fold(stored)
+
+    @given(st.text(max_size=30))
+    def test_folding_is_idempotent(self, text):
+        assert fold(fold(text)) == fold(text)
+
+    def test_terms_are_split_after_folding_and_deduplicated(self):
+        # NFKC turns U+00A8 (a spacing diaeresis) into a space and a combining mark: split after folding.
+        assert search_terms("  Acme\u00a0KRAKÓW acme ") == ["acme", "kraków"]
+        assert search_terms("") == []
+
+    @pytest.mark.parametrize(
+        ("term", "indexed"),
+        [
+            ("abc", True),
+            ("żuł", True),
+            ("a.bcd", True),
+            ("zx", False),
+            ("sp.", False),
+            ("---", False),
+            ("a-b-c", False),
+        ],
+    )
+    def test_which_terms_the_trigram_index_can_answer(self, term, indexed):
+        assert uses_trigrams(term) is indexed
+
+
+class TestKeys:
+    def test_company_key_has_every_searchable_field_and_bare_digits(self):
+        key = company_search_key(
+            name="Acme Sp. z o.o.",
+            tax_id="PL 526-000-12-46",
+            email="Biuro@Acme.PL",
+            phone="+48 12 345 67 89",
+            city="Kraków",
+            website="https://acme.pl",
+        )
+        for part in ("acme sp. z o.o.", "pl 526-000-12-46", "biuro@acme.pl", "+48 12 345 67 89", "kraków"):
+            assert part in key
+        assert "48123456789" in key
+        assert "5260001246" in key
+
+    def test_empty_parts_leave_no_gaps(self):
+        key = person_search_key(first_name="", last_name="Nowak", email="", phone="", position="", company_name="")
+        assert key == "nowak"
+
+    def test_deal_key_names_its_company_and_person(self):
+        assert (
+            deal_search_key(name="Licencje", company_name="ACME", person_name="Anna Nowak")
+            == "licencje acme anna nowak"
+        )
+
+
+def names(qs, attr="name"):
+    return sorted(getattr(row, attr) for row in qs)
+
+
+@pytest.mark.django_db
+class TestSearch:
+    @pytest.mark.parametrize(
+        ("q", "expected"),
+        [
+            ("WIŚNIEWSKA", ["Ogrody Wiśniewska"]),
+            ("wiśniewska", ["Ogrody Wiśniewska"]),
+            ("ｏｇｒｏｄｙ", ["Ogrody Wiśniewska"]),  # noqa: RUF001 — full-width on purpose
+            ("ogrody gdańsk", []),  # every word must match
+            ("ogrody kraków", ["Ogrody Wiśniewska"]),
+            ("KRAKÓW", ["Acme", "Ogrody Wiśniewska"]),
+            ("600100200", ["Acme"]),  # bare digits find a formatted phone number
+            ("600 100", ["Acme"]),
+            ("kr", ["Acme", "Ogrody Wiśniewska"]),  # short words are searched too (without the index)
+            ("100%", []),  # LIKE wildcards are literal
+            ("a_me", []),
+        ],
+    )
+    def test_company_search(self, account, q, expected):
+        CompanyFactory(account=account, name="Acme", city="Kraków", phone="+48 600 100 200")
+        CompanyFactory(account=account, name="Ogrody Wiśniewska", city="KRAKÓW")
+        CompanyFactory(account=account, name="Beta", city="Gdańsk")
+        assert names(company_list(account=account, filters=RecordFilters(q=q))) == expected
+
+    def test_persons_by_company_name_and_unicode_case(self, account):
+        acme = CompanyFactory(account=account, name="Żuławski i Córki")
+        PersonFactory(company=acme, first_name="Anna", last_name="Wiśniewska")
+        PersonFactory(account=account, first_name="Jan", last_name="WIŚNIEWSKI")
+        assert names(person_list(account=account, filters=PersonFilters(q="żuławski")), "last_name") == ["Wiśniewska"]
+        found = person_list(account=account, filters=PersonFilters(q="wiśniewsk"))
+        assert names(found, "last_name") == ["WIŚNIEWSKI", "Wiśniewska"]
+        assert names(person_list(account=account, filters=PersonFilters(q="ANNA ŻUŁAWSKI")), "last_name") == [
+            "Wiśniewska"
+        ]
+
+    def test_deals_by_company_and_person_name(self, account):
+        acme = CompanyFactory(account=account, name="Acme")
+        anna = PersonFactory(account=account, first_name="Anna", last_name="Kowalska")
+        DealFactory(company=acme, person=anna, name="Licencje")
+        DealFactory(account=account, name="Serwis")
+        assert names(deal_list(account=account, filters=DealFilters(q="acme"))) == ["Licencje"]
+        assert names(deal_list(account=account, filters=DealFilters(q="KOWALSKA licencje"))) == ["Licencje"]
+        assert names(deal_list(account=account, filters=DealFilters(q="kowalska serwis"))) == []
+
+    def test_other_accounts_never_match(self, account, other_tenant):
+        CompanyFactory(account=other_tenant.account, name="Acme")
+        assert list(company_list(account=account, filters=RecordFilters(q="acme"))) == []
+
+    @given(
+        text=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), min_size=1, max_size=60),
+        start=st.integers(0, 30),
+        length=st.integers(1, 30),
+        upper=st.booleans(),
+    )
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    def test_the_database_matches_exactly_what_folding_says(self, account, text, start, length, upper):
+        """Found if and only if every folded word occurs in the folded name: LIKE and strpos/INSTR add nothing
+        (no case games, no wildcards) and miss nothing, on SQLite as on PostgreSQL."""
+        Company.objects.for_account(account).delete()
+        company = CompanyFactory(account=account, name=text)
+        piece = text[start : start + length] or text
+        if upper:
+            piece = piece.upper()
+        terms = search_terms(piece)
+        found = search_filter(Company.objects.for_account(account), piece)
+        assert (company in found) == all(t in fold(text) for t in terms)
+
+    def test_short_only_search_reads_two_queries(self, account, django_assert_num_queries):
+        CompanyFactory.create_batch(3, account=account, name="Acme")
+        qs = search_filter(Company.objects.for_account(account), "ac")
+        with django_assert_num_queries(2):
+            page = keyset_page(
+                qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=100, pin_limit=10
+            )
+        assert (len(page.rows), page.total) == (2, 3)
+
+
+@pytest.mark.django_db
+class TestPinnedPages:
+    @given(
+        names=st.lists(st.sampled_from(["a", "b", "B", "c"]), max_size=12),
+        pin_limit=st.sampled_from([0, 3, 100]),
+        page_size=st.integers(1, 4),
+    )
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    def test_pinning_changes_no_page(self, account, names, pin_limit, page_size):
+        Company.objects.for_account(account).delete()
+        Company.unscoped.bulk_create([Company(account=account, name=n) for n in names])
+        qs = Company.objects.for_account(account)
+        ordering = Ordering(("name",))
+        expected = list(qs.order_by(*ordering.order_by()).values_list("pk", flat=True))
+        seen, cursor = [], None
+        while True:
+            page = keyset_page(
+                qs, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=50, pin_limit=pin_limit
+            )
+            seen += [r.pk for r in page.rows]
+            assert page.total == len(names)
+            if not page.has_next:
+                break
+            cursor = page.next_cursor
+        assert seen == expected
+
+
+@pytest.mark.django_db
+class TestFill:
+    def test_fills_every_account_in_batches_and_is_safe_to_rerun(self, account, other_tenant):
+        acme = CompanyFactory(account=account, name="Acme")
+        anna = PersonFactory(company=acme, first_name="Anna", last_name="Nowak")
+        DealFactory(company=acme, person=anna, name="Licencje")
+        CompanyFactory.create_batch(4, account=other_tenant.account)
+        PersonFactory(account=account, last_name="Solo")
+        expected = {m: {r.pk: search_key_of(r) for r in m.unscoped.all()} for m in (Company, Person, Deal)}
+        for model in (Company, Person, Deal):
+            model.unscoped.update(search_key="")
+
+        assert fill_search_keys(Company, "company", batch_size=2) == 5
+        assert fill_search_keys(Person, "person", batch_size=2) == 2
+        assert fill_search_keys(Deal, "deal", batch_size=2) == 1
+        for model in (Company, Person, Deal):
+            assert dict(model.unscoped.values_list("pk", "search_key")) == expected[model]
+        assert fill_search_keys(Deal, "deal") == 0
+
+    def test_demo_data_is_searchable(self):
+        demo_data_load()
+        for model, kind in ((Company, "company"), (Person, "person"), (Deal, "deal")):
+            assert model.unscoped.exists()
+            assert fill_search_keys(model, kind) == 0, f"demo {kind} keys differ from the services' keys"
+        demo = Account.objects.get(slug="demo")
+        someone = Person.objects.for_account(demo).exclude(company=None).select_related("company").earliest("pk")
+        found = person_list(
+            account=demo, filters=PersonFilters(q=f"{someone.last_name.upper()} {someone.company.name}")
+        )
+        assert someone in found
+
+    def test_the_statistics_benchmark_writes_the_same_keys(self):
+        from bench import dataset  # noqa: PLC0415 — the benchmark package configures nothing on import
+
+        plans = dataset.plan(0.0002)
+        dataset.load_django(plans, dataset.create_small_tables(plans, 0.0002))
+        for model, kind in ((Company, "company"), (Person, "person"), (Deal, "deal")):
+            assert model.unscoped.exclude(search_key="").exists()
+            assert fill_search_keys(model, kind) == 0, f"benchmark {kind} keys differ from the services' keys"
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index exists on PostgreSQL only")
+def test_the_migrations_built_trigram_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexdef LIKE '%%gin_trgm_ops%%'")
+        found = dict(cursor.fetchall())
+    assert sorted(found) == ["company_search_trgm", "deal_search_trgm", "person_search_trgm"]
+    assert all("USING gin (search_key gin_trgm_ops)" in definition for definition in found.values())
+
+
+def stored_keys_are_current(account):
+    """Every record's stored key is what its current fields and links give."""
+    for model in (Company, Person, Deal):
+        for record in model.objects.for_account(account):
+            assert record.search_key == search_key_of(record), record
+
+
+@pytest.mark.django_db
+class TestServicesKeepKeysCurrent:
+    @pytest.fixture
+    def graph(self, tenant):
+        account, user = tenant.account, tenant.member
+        acme = company_create(account=account, user=user, name="Acme", city="Kraków")
+        anna = person_create(account=account, user=user, first_name="Anna", last_name="Nowak", company=acme)
+        deal = deal_create(account=account, user=user, name="Licencje", company=acme, person=anna)
+        return acme, anna, deal
+
+    def deals(self, account, q):
+        return names(deal_list(account=account, filters=DealFilters(q=q)))
+
+    def test_created_records_are_found_by_linked_names(self, tenant, graph):
+        assert self.deals(tenant.account, "acme nowak licencje") == ["Licencje"]
+        assert names(person_list(account=tenant.account, filters=PersonFilters(q="ACME")), "last_name") == ["Nowak"]
+        stored_keys_are_current(tenant.account)
+
+    def test_renaming_a_company_refreshes_its_persons_and_deals(self, tenant, graph):
+        acme, _, _ = graph
+        company_update(account=tenant.account, user=tenant.member, company=acme, version=acme.version, name="Zenit")
+        assert self.deals(tenant.account, "zenit") == ["Licencje"]
+        assert self.deals(tenant.account, "acme") == []
+        assert names(person_list(account=tenant.account, filters=PersonFilters(q="zenit")), "last_name") == ["Nowak"]
+        stored_keys_are_current(tenant.account)
+
+    def test_other_company_changes_leave_dependants_alone(self, tenant, graph, django_assert_max_num_queries):
+        acme, anna, _ = graph
+        with django_assert_max_num_queries(12):
+            company_update(account=tenant.account, user=tenant.member, company=acme, version=acme.version, city="Łódź")
+        anna.refresh_from_db()
+        assert anna.version == 1
+        assert names(company_list(account=tenant.account, filters=RecordFilters(q="ŁÓDŹ"))) == ["Acme"]
+
+    def test_renaming_a_person_refreshes_their_deals(self, tenant, graph):
+        _, anna, _ = graph
+        person_update(account=tenant.account, user=tenant.member, person=anna, version=1, last_name="Wiśniewska")
+        assert self.deals(tenant.account, "WIŚNIEWSKA") == ["Licencje"]
+        assert self.deals(tenant.account, "nowak") == []
+        stored_keys_are_current(tenant.account)
+
+    def test_moving_records_to_other_contacts(self, tenant, graph):
+        _, anna, deal = graph
+        beta = company_create(account=tenant.account, user=tenant.member, name="Beta")
+        jan = person_create(account=tenant.account, user=tenant.member, first_name="Jan", last_name="Lis")
+        person_update(account=tenant.account, user=tenant.member, person=anna, version=1, company=beta)
+        deal_update(account=tenant.account, user=tenant.member, deal=deal, version=1, person=jan, company=None)
+        assert self.deals(tenant.account, "lis") == ["Licencje"]
+        assert self.deals(tenant.account, "acme") == []
+        assert names(person_list(account=tenant.account, filters=PersonFilters(q="beta")), "last_name") == ["Nowak"]
+        stored_keys_are_current(tenant.account)
+
+    def test_deleting_a_contact_takes_its_name_out_of_the_keys(self, tenant, graph):
+        acme, anna, _ = graph
+        person_delete(account=tenant.account, user=tenant.member, person=anna)
+        assert self.deals(tenant.account, "nowak") == []
+        company_delete(account=tenant.account, user=tenant.member, company=acme)
+        assert self.deals(tenant.account, "acme") == []
+        assert self.deals(tenant.account, "licencje") == ["Licencje"]
+        stored_keys_are_current(tenant.account)
+
+    def test_a_refused_update_changes_no_key(self, tenant, graph):
+        acme, _, _ = graph
+        with pytest.raises(ValidationFailed):
+            company_update(account=tenant.account, user=tenant.member, company=acme, version=1, name="Zenit", email="x")
+        assert self.deals(tenant.account, "acme") == ["Licencje"]
+        stored_keys_are_current(tenant.account)
