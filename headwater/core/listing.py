@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,11 +36,19 @@ class RecordFilters:
     unowned: bool = False
     source: int | None = None
     no_source: bool = False
+    # Created between these instants (the account-local midnights of `?created_from=` and the day after
+    # `?created_to=`): the statistics' drill-down links use them.
+    created_from: dt.datetime | None = None
+    created_before: dt.datetime | None = None
 
 
 def filter_records(qs: QuerySet[_M], filters: RecordFilters) -> QuerySet[_M]:
-    """Search (every word must occur in the record's search key, see core/search.py), owner and source filters."""
+    """Search (every word must occur in the record's search key, see core/search.py), owner, source, created day."""
     qs = search_filter(qs, filters.q)
+    if filters.created_from is not None:
+        qs = qs.filter(created_at__gte=filters.created_from)
+    if filters.created_before is not None:
+        qs = qs.filter(created_at__lt=filters.created_before)
     if filters.unowned:
         qs = qs.filter(owner__isnull=True)
     elif filters.owner is not None:

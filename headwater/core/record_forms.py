@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db import models
@@ -199,11 +201,20 @@ def source_filter_choices(account: Account) -> list[tuple[str, str]]:
     return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
 
 
+class DayInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class RecordFilterForm(forms.Form):
     """The list toolbar: search, owner, source (when sources are on) and the current sort."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
+    created_from = forms.DateField(label=_("Created from"), required=False, widget=DayInput)
+    created_to = forms.DateField(label=_("Created to"), required=False, widget=DayInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
@@ -223,6 +234,14 @@ class RecordFilterForm(forms.Form):
     def clean_q(self) -> str:
         return str(self.cleaned_data.get("q") or "").strip()
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for first, last in (("created_from", "created_to"), ("closed_from", "closed_to")):
+            start, end = data.get(first), data.get(last)
+            if start is not None and end is not None and start > end:
+                self.add_error(last, _("The last day cannot be before the first day."))
+        return data
+
     def common_filters(self) -> dict[str, Any]:
         data = self.cleaned_data
         owner = data.get("owner") or ""
@@ -233,7 +252,20 @@ class RecordFilterForm(forms.Form):
             "unowned": owner == UNASSIGNED,
             "source": None if source in ("", NO_SOURCE) else int(source),
             "no_source": source == NO_SOURCE,
+            "created_from": local_midnight(self.account, data.get("created_from")),
+            "created_before": local_midnight(self.account, data.get("created_to"), next_day=True),
         }
+
+
+def local_midnight(account: Account, day: dt.date | None, *, next_day: bool = False) -> dt.datetime | None:
+    """The instant a day (or the day after it) begins in the account's time zone, which decides what day it is."""
+    if day is None:
+        return None
+    if next_day:
+        if day == dt.date.max:
+            return None
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(account.time_zone))
 
 
 def parse_id(value: Any) -> int | None:

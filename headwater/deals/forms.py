@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
-from headwater.core.record_forms import AccountRecordField, RecordFilterForm, RecordForm, setup_picker
+from headwater.core.record_forms import AccountRecordField, DayInput, RecordFilterForm, RecordForm, setup_picker
 from headwater.deals.models import Deal, DealStatus
 from headwater.deals.selectors import DealFilters
 from headwater.persons.models import Person
@@ -109,6 +109,8 @@ class DealFilterForm(RecordFilterForm):
     status = forms.ChoiceField(label=_("Status"), required=False)
     company = AccountRecordField(queryset=Company.unscoped.none(), label=_("Company"), required=False, empty_label="—")
     person = AccountRecordField(queryset=Person.unscoped.none(), label=_("Person"), required=False, empty_label="—")
+    closed_from = forms.DateField(label=_("Closed from"), required=False, widget=DayInput)
+    closed_to = forms.DateField(label=_("Closed to"), required=False, widget=DayInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -125,4 +127,6 @@ class DealFilterForm(RecordFilterForm):
             status=data.get("status") or "",
             company=company.pk if company else None,
             person=person.pk if person else None,
+            closed_from=data.get("closed_from"),
+            closed_to=data.get("closed_to"),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -29,6 +30,9 @@ class DealFilters(RecordFilters):
     status: str = ""
     company: int | None = None
     person: int | None = None
+    # The day a deal was won or lost (`closed_at`, a day in the account's time zone), both ends included.
+    closed_from: dt.date | None = None
+    closed_to: dt.date | None = None
 
 
 def deal_list(*, account: Account, filters: DealFilters | None = None) -> QuerySet[Deal]:
@@ -41,6 +45,10 @@ def deal_list(*, account: Account, filters: DealFilters | None = None) -> QueryS
             qs = qs.filter(company_id=filters.company)
         if filters.person is not None:
             qs = qs.filter(person_id=filters.person)
+        if filters.closed_from is not None:
+            qs = qs.filter(closed_at__gte=filters.closed_from)
+        if filters.closed_to is not None:
+            qs = qs.filter(closed_at__lte=filters.closed_to)
     return qs
 
 

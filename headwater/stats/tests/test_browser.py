@@ -115,8 +115,7 @@ def test_sorting_and_drilldown_to_the_deals(open_stats, sample, page, console_er
     assert console_errors == []
 
 
-@pytest.mark.xfail(reason="the record lists do not filter by created/closed dates yet", strict=False)
-def test_drilldown_keeps_the_period(open_stats, sample, page):
+def test_drilldown_keeps_the_period(open_stats, sample, page, screenshot):
     # May 2025: Website won 1 deal (closed 20 May); the other was closed on 1 April.
     open_stats("?period=custom&start=2025-05-01&end=2025-05-31")
     won = page.locator("#stats-closed tbody tr").first.get_by_role("cell").first
@@ -124,6 +123,8 @@ def test_drilldown_keeps_the_period(open_stats, sample, page):
     won.get_by_role("link").click()
     page.wait_for_url(re.compile("closed_from=2025-05-01&closed_to=2025-05-31"))
     expect(page.locator("#records tbody tr")).to_have_count(1)
+    expect(page.get_by_label("Closed from")).to_have_value("2025-05-01")
+    screenshot("stats-drilldown-deals-en")
 
 
 def test_polish_page_uses_polish_number_formats(open_stats, sample, screenshot, console_errors):

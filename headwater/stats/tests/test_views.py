@@ -390,3 +390,32 @@ def test_drilldown_url_parameters(tenant, sample):
         "closed_from": ["2025-05-01"],
         "closed_to": ["2025-05-31"],
     }
+
+
+def test_drilldown_links_open_lists_with_exactly_the_counted_records(tenant, sample):
+    """Follow every count link of a custom period: each list holds as many records as the cell says."""
+    client = tenant.client_for("viewer")
+    response = page(client, tenant, "?period=custom&start=2025-04-01&end=2025-05-31")
+    stats = response.context["stats"]
+    checked = 0
+    for section, figures in (
+        ("contacts", lambda r: [("companies", r.companies), ("persons", r.persons)]),
+        ("open", lambda r: [("open", r.count)]),
+        ("closed", lambda r: [("won", r.won_count), ("lost", r.lost_count)]),
+    ):
+        shown = response.context["sections"][section]
+        for view in [*shown["rows"], shown["total"]]:
+            for cell, (what, expected) in zip([c for c in view.cells if 'href="' in c], figures(view.row), strict=True):
+                url = cell.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+                listed = client.get(url)
+                assert listed.status_code == 200, url
+                assert len(listed.context["page"].rows) == expected, (what, url)
+                checked += 1
+    assert checked >= 10
+    assert stats.period is not None
+
+
+def test_record_lists_refuse_a_reversed_date_range(tenant, sample):
+    response = tenant.client_for("viewer").get(tenant.url("deals/?closed_from=2025-05-02&closed_to=2025-05-01"))
+    assert "The last day cannot be before the first day." in response.content.decode()
+    assert response.context["page"] is None
