@@ -139,13 +139,21 @@ def _linked_names(queryset: models.QuerySet[Any], rows: list[dict[str, Any]]) ->
 
 
 def write_search_keys(model: type[models.Model], keys: Sequence[tuple[str, int]], *, using: str = "default") -> None:
-    """Store (key, id) pairs. One prepared UPDATE per row, sent in a batch: `bulk_update` builds a CASE with a
-    branch per row, which PostgreSQL evaluates row by row (quadratic in the batch size)."""
+    """Store (key, id) pairs: on PostgreSQL one UPDATE joined to the arrays of ids and keys, elsewhere one
+    prepared UPDATE per row. (`bulk_update` builds a CASE with a branch per row, evaluated row by row.)"""
     if not keys:
         return
-    table = connections[using].ops.quote_name(model._meta.db_table)
-    with connections[using].cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET search_key = %s WHERE id = %s", keys)  # noqa: S608 — table name
+    connection = connections[using]
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS t SET search_key = v.key "  # noqa: S608 — the table name is ours
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, key) WHERE t.id = v.id",
+                [[pk for _, pk in keys], [key for key, _ in keys]],
+            )
+        else:
+            cursor.executemany(f"UPDATE {table} SET search_key = %s WHERE id = %s", keys)  # noqa: S608 — ours
 
 
 def rows_with_keys(

@@ -223,3 +223,51 @@ def test_live_prefill_in_polish(open_as_member, shot, tenant, sources, contacts)
     shot("records-person-list-pl")
     page.goto(page.url.split("/persons/")[0] + "/deals/")
     shot("records-deal-list-pl")
+
+
+def test_picking_a_person_fills_in_their_company(open_as_member, shot, tenant, sources, contacts):
+    """The company follows the picked person until the user picks a company by hand; the source follows too."""
+    alpha, zeta, plain = contacts["alpha"], contacts["zeta"], contacts["plain"]
+    ola = PersonFactory(company=zeta, first_name="Ola", last_name="Żuławska")
+    jan = PersonFactory(company=alpha, first_name="Jan", last_name="Łoś", source=sources["Referral"])
+    page = open_as_member("deals/new/")
+    company, person = page.locator("#id_company"), page.locator("#id_person")
+
+    # Zeta is not among the company options the form rendered: picking Ola adds it and selects it.
+    expect(company.locator(f'option[value="{zeta.pk}"]')).to_have_count(0)
+    person.select_option(str(ola.pk))
+    expect(company).to_have_value(str(zeta.pk))
+    expect(company.locator("option:checked")).to_have_text("Zeta Works")
+    assert source_value(page) == str(sources["Trade fair"].pk)  # Ola has none: her company's
+    shot("records-deal-person-fills-company-en")
+
+    # A company filled in this way follows the next person.
+    person.select_option(str(jan.pk))
+    expect(company).to_have_value(str(alpha.pk))
+    assert source_value(page) == str(sources["Referral"].pk)  # Jan's own
+
+    # One chosen by hand stays, whoever is picked next; the source still follows the person.
+    page.locator("#id_company_search").fill("plain")
+    expect(company.locator(f'option[value="{plain.pk}"]')).to_have_count(1)
+    company.select_option(str(plain.pk))
+    person.select_option(str(ola.pk))
+    expect(company).to_have_value(str(plain.pk))
+    assert source_value(page) == ""  # neither Ola nor Plain Co has a source
+
+    # Emptied by hand, the field is empty again: the next person fills it.
+    company.select_option("")
+    person.select_option(str(jan.pk))
+    expect(company).to_have_value(str(alpha.pk))
+    page.locator("#id_name").fill("Przegląd roczny")
+    page.get_by_role("button", name="Add deal").click()
+    expect(page.get_by_text("Deal “Przegląd roczny” added.")).to_be_visible()
+    deal = Deal.objects.for_account(tenant.account).get()
+    assert (deal.company, deal.person, deal.source) == (alpha, jan, sources["Referral"])
+    assert SourceChange.objects.for_account(tenant.account).get(record_id=deal.pk).how == HowChanged.DEFAULT
+
+    # The list finds it by the person's name in capitals (Unicode case folding, on SQLite too).
+    page.get_by_role("link", name="Deals", exact=True).click()
+    page.get_by_label("Search", exact=True).fill("ŁOŚ przegląd")
+    expect(page.locator("#records tbody tr")).to_have_count(1)
+    expect(page.locator("#records")).to_contain_text("Przegląd roczny")
+    shot("records-deal-list-unicode-search-en")

@@ -188,3 +188,46 @@ class TestEditDelete:
         for path in (f"{foreign.pk}/", f"{foreign.pk}/edit/", f"{foreign.pk}/delete/"):
             assert member_client.get(tenant.url(f"deals/{path}")).status_code == 404
         assert member_client.post(tenant.url(f"deals/{foreign.pk}/edit/"), form_data(version=1)).status_code == 404
+
+
+class TestSearchAndPickers:
+    def test_searched_list_query_count_does_not_grow_with_rows(self, tenant, member_client):
+        acme = CompanyFactory(account=tenant.account, name="Acme")
+        DealFactory(company=acme, name="Licencja")
+
+        def queries(q):
+            with CaptureQueriesContext(connection) as ctx:
+                response = member_client.get(tenant.url("deals/"), {"q": q})
+            assert response.status_code == 200
+            return len(ctx.captured_queries)
+
+        # A rare search (the page is read among the matching ids), a short one, and one matching nothing.
+        few = [queries(q) for q in ("ACME licencja", "ac", "zzzz")]
+        for _ in range(30):
+            DealFactory(company=acme, person=PersonFactory(account=tenant.account), name="Licencja")
+        assert [queries(q) for q in ("ACME licencja", "ac", "zzzz")] == few
+
+    def test_unicode_search_in_the_list(self, tenant, member_client):
+        anna = PersonFactory(account=tenant.account, first_name="Anna", last_name="Wiśniewska")
+        DealFactory(person=anna, name="Serwis")
+        rows = member_client.get(tenant.url("deals/"), {"q": "WIŚNIEWSKA"}).context["page"].rows
+        assert [d.name for d in rows] == ["Serwis"]
+
+    def test_person_options_name_their_company(self, tenant, member_client):
+        sources_on(tenant.account)
+        web = SourceFactory(account=tenant.account, name="Web")
+        acme = CompanyFactory(account=tenant.account, name="Acme", source=web)
+        anna = PersonFactory(company=acme, first_name="Anna", last_name="Nowak")
+        form = member_client.get(tenant.url("deals/new/")).text
+        assert "data-person-fills-company" in form
+        option = f'<option value="{anna.pk}" data-company="{acme.pk}" data-company-label="Acme" '
+        option += f'data-company-source="{web.pk}"'
+        assert option in form
+        looked_up = member_client.get(tenant.url("persons/lookup/"), {"person_search": "nowak"}).text
+        assert f'data-company="{acme.pk}"' in looked_up
+        assert 'data-company-label="Acme"' in looked_up
+
+    def test_help_text_is_what_aria_describedby_names(self, tenant, member_client):
+        form = member_client.get(tenant.url("deals/new/")).text
+        assert 'aria-describedby="id_closed_at_helptext"' in form
+        assert 'id="id_closed_at_helptext"' in form
