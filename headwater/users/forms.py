@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import QuerySet
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from headwater.core.text import text_problem
 from headwater.users.models import Role, User
@@ -40,7 +40,8 @@ class SignupForm(forms.Form):
         label=_("Account address"), max_length=50, help_text=_("Letters, digits and hyphens; used in your links.")
     )
     currency = forms.ChoiceField(label=_("Base currency"), choices=[(c, c) for c in CURRENCIES])
-    language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
+    # The language the person is reading the form in is the likeliest default for their team.
+    language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES, initial=get_language)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -67,7 +68,8 @@ class AccountCreateForm(forms.Form):
         label=_("Account address"), max_length=50, help_text=_("Letters, digits and hyphens; used in your links.")
     )
     currency = forms.ChoiceField(label=_("Base currency"), choices=[(c, c) for c in CURRENCIES])
-    language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
+    # The language the person is reading the form in is the likeliest default for their team.
+    language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES, initial=get_language)
 
     def clean_account_name(self) -> str:
         value = str(self.cleaned_data["account_name"])

@@ -462,3 +462,13 @@ class TestLanguage:
     def test_setlang_refuses_foreign_redirects(self, member_client):
         response = member_client.post("/i18n/setlang/", {"language": "pl", "next": "https://evil.example/"})
         assert response["Location"] == "/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_signup_suggests_the_interface_language_as_the_account_default(client, language):
+    client.cookies["django_language"] = language
+    response = client.get("/signup/")
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form["language"].value() == language
