@@ -82,17 +82,23 @@ def test_kill_nine_during_a_large_merge_is_all_or_nothing(tmp_path):
             duration = time.monotonic() - started
         assert status == 200, answer
         assert _check_all_or_nothing(url, seeded) == "all"
-        kills = 0
+        kills = finished_first = 0
         while kills < KILLS:
             version = task(url, "merge_reset", a=seeded["a"], b=seeded["b"])["version"]
             server = Gunicorn(url, workers=1, threads=1)
             pending = _merge_in_background(server, seeded, version)
-            time.sleep(rng.uniform(0.05, 0.9) * duration)
+            time.sleep(rng.uniform(0.02, 0.6) * duration)
             answered = "answer" in pending
             server.kill9()
             pending["thread"].join(timeout=60)
-            outcomes.append(_check_all_or_nothing(url, seeded))
-            if not answered:
-                kills += 1  # killed while the merge was still running (acknowledged merges do not count)
+            outcome = _check_all_or_nothing(url, seeded)
+            if answered:
+                finished_first += 1  # the merge was acknowledged before the kill: not a mid-merge kill
+            else:
+                kills += 1
+                outcomes.append(outcome)
     figures.count("kills", kills)
-    print(f"merge of {RECORDS} records took {duration:.2f} s; outcomes after kill -9: {outcomes}")  # noqa: T201
+    print(  # noqa: T201 — the CI log shows what the kills found
+        f"merge of {RECORDS} records took {duration:.2f} s; after each mid-merge kill -9: {outcomes}; "
+        f"{finished_first} merges finished before their kill"
+    )
