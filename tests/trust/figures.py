@@ -13,8 +13,8 @@ from pathlib import Path
 _counts: Counter[str] = Counter()
 
 LABELS = {
-    "requests": "requests sent by the isolation, role, mass-assignment and hostile-input tests",
-    "fuzz_requests": "hypothesis-generated requests (forms and API schemas)",
+    "requests": "requests sent in all (walker, leak walk, roles, mass assignment, sessions, hostile corpus, fuzzers)",
+    "fuzz_requests": "of which hypothesis-generated (forms, query strings, API operations)",
     "race_rounds": "race rounds (threads released by a barrier)",
     "soak_acknowledged": "soak: writes acknowledged by the server",
     "soak_found": "soak: acknowledged writes found afterwards",

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -95,10 +94,10 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn serving the project on 127.0.0.1 in its own process group (so kill -9 takes every worker)."""
 
-    def __init__(self, url: str, *, workers: int = 2, threads: int = 4, **env: str) -> None:
+    def __init__(self, url: str, *, log_dir: Path, workers: int = 2, threads: int = 4, **env: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = Path(tempfile.gettempdir()) / f"trust-gunicorn-{self.port}.log"
+        self.log = log_dir / f"gunicorn-{self.port}.log"
         command = [
             str(BIN / "gunicorn"),
             "config.wsgi",

@@ -70,7 +70,7 @@ def test_kill_nine_during_a_large_merge_is_all_or_nothing(tmp_path):
         seeded = task(url, "seed_merge", records=RECORDS)
         # One merge to completion first: how long a merge takes here decides when to kill.
         version = task(url, "merge_reset", a=seeded["a"], b=seeded["b"])["version"]
-        with Gunicorn(url, workers=1, threads=1) as server:
+        with Gunicorn(url, log_dir=tmp_path, workers=1, threads=1) as server:
             started = time.monotonic()
             status, answer = request(
                 "post",
@@ -85,7 +85,7 @@ def test_kill_nine_during_a_large_merge_is_all_or_nothing(tmp_path):
         kills = finished_first = 0
         while kills < KILLS:
             version = task(url, "merge_reset", a=seeded["a"], b=seeded["b"])["version"]
-            server = Gunicorn(url, workers=1, threads=1)
+            server = Gunicorn(url, log_dir=tmp_path, workers=1, threads=1)
             pending = _merge_in_background(server, seeded, version)
             time.sleep(rng.uniform(0.02, 0.6) * duration)
             answered = "answer" in pending

@@ -162,7 +162,7 @@ def test_soak_eight_writers_every_acknowledged_write_is_found(tmp_path):
         seeded = task(url, "seed", writers=WRITERS, admins=ADMINS, sources=4)
         log = Log()
         log.sources.update(seeded["sources"])
-        with Gunicorn(url, workers=2, threads=4) as server:
+        with Gunicorn(url, log_dir=tmp_path, workers=2, threads=4) as server:
             deadline = time.monotonic() + SECONDS
             threads = [
                 threading.Thread(target=member_writer, args=(server.base, t, log, i, deadline))
@@ -209,7 +209,7 @@ def test_sqlite_four_writer_processes_never_show_database_is_locked(tmp_path):
     with server_database(tmp_path) as url:
         seeded = task(url, "seed", writers=4, admins=0, sources=1)
         # Four processes with one thread each: four connections contending for SQLite's single write lock.
-        with Gunicorn(url, workers=4, threads=1) as server:
+        with Gunicorn(url, log_dir=tmp_path, workers=4, threads=1) as server:
             deadline = time.monotonic() + min(SECONDS, 30) // 2
             results: list[tuple[int, Any]] = []
             lock = threading.Lock()
