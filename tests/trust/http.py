@@ -94,3 +94,20 @@ def set_path(body: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
     last = parts[-1]
     target[last] = value
     return body
+
+
+def security_header_problems(response: Any) -> list[str]:
+    """What a page lacks of the headers every response must carry (CSP without inline script, nosniff, ...)."""
+    problems = []
+    csp = response.get("Content-Security-Policy", "")
+    directives = {d.strip().split(" ")[0]: d for d in csp.split(";") if d.strip()}
+    for name in ("script-src", "style-src"):
+        if name not in directives or "'unsafe-inline'" in directives[name] or "'unsafe-eval'" in directives[name]:
+            problems.append(f"{name}: {directives.get(name)!r}")
+    if "frame-ancestors 'none'" not in csp and response.get("X-Frame-Options") != "DENY":
+        problems.append("no frame protection")
+    if response.get("X-Content-Type-Options") != "nosniff":
+        problems.append("no nosniff")
+    if not response.get("Referrer-Policy"):
+        problems.append("no Referrer-Policy")
+    return problems

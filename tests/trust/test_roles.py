@@ -11,7 +11,7 @@ import pytest
 
 from tests.trust.catalogue import API_OPERATIONS, ROLES, ROUTES, allowed
 from tests.trust.fingerprint import changed_tables, db_fingerprint
-from tests.trust.http import operation_call, send
+from tests.trust.http import operation_call, security_header_problems, send
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,7 @@ def test_html_route_for_each_role(route, role, world):
         response = send(client, "get", url)
         expected = 200 if allowed(role, route.read) else 403
         assert response.status_code == expected, f"GET {url} as {role}: {response.status_code}"
+        assert security_header_problems(response) == [], url
         assert changed_tables(before, db_fingerprint()) == [], f"GET {url} wrote"
     else:
         assert send(client, "get", url).status_code == 405
@@ -36,6 +37,7 @@ def test_html_route_for_each_role(route, role, world):
         return
     response = send(client, "post", url, route.body(ours))
     after = db_fingerprint()
+    assert security_header_problems(response) == [], f"POST {url}"
     if not allowed(role, route.write):
         assert response.status_code == 403, f"POST {url} as {role}: {response.status_code}"
         assert changed_tables(before, after) == [], f"POST {url} as {role} was refused but wrote"
@@ -52,6 +54,7 @@ def test_api_operation_for_each_role(op, role, world):
     before = db_fingerprint()
     response = operation_call(ours, role, op)
     after = db_fingerprint()
+    assert response.get("X-Content-Type-Options") == "nosniff"
     is_read = op.body is None and not op.op_id.endswith(("_delete", "_remove"))
     if not allowed(role, op.role):
         assert response.status_code == 403, f"{op.op_id} as {role}: {response.status_code}"
