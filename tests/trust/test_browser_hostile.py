@@ -56,8 +56,7 @@ def _dismiss(dialog: Any, into: list[str]) -> None:
 
 def _console(message: Any, on: str) -> str:
     source = message.location.get("url", "")
-    # The browser asks for /favicon.ico by itself; the app has none (reported), and it is no script.
-    if message.type not in ("error", "warning") or source.endswith("/favicon.ico"):
+    if message.type not in ("error", "warning"):
         return ""
     return f"console {message.type}: {message.text} at {source} on {on}"
 
