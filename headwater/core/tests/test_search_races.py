@@ -4,13 +4,7 @@ can race. A few rounds in the normal suite, 100 with HEADWATER_LONG=1."""
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable
 from typing import Any
-
-import pytest
-from django.db import close_old_connections, connection
 
 from headwater.companies.models import Company
 from headwater.companies.services import company_create, company_update
@@ -19,41 +13,11 @@ from headwater.deals.models import Deal
 from headwater.deals.services import deal_create, deal_update
 from headwater.persons.models import Person
 from headwater.persons.services import person_create, person_update
+from headwater.testing.races import POSTGRES_RACE, race, rounds
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL row locks; SQLite serialises writers (set DATABASE_URL=postgres://...)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = POSTGRES_RACE
 
-ROUNDS = 100 if os.environ.get("HEADWATER_LONG") else 5
-
-
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls at the same moment in separate threads; each result is a value or the exception raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # the test inspects whatever each side raised
-            results[index] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
-    return results
+ROUNDS = rounds(100)
 
 
 def assert_keys_current(account: Any) -> None:

@@ -6,55 +6,17 @@ runs a few rounds in the normal suite and 120 with HEADWATER_LONG=1.
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable
-from typing import Any
-
-import pytest
-from django.db import close_old_connections, connection
-
 from headwater.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from headwater.deals.models import Deal
 from headwater.deals.services import deal_update
 from headwater.sources import services
 from headwater.sources.models import HowChanged, Source, SourceChange
 from headwater.testing.factories import DealFactory, SourceFactory
+from headwater.testing.races import POSTGRES_RACE, race, rounds
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL row locks; SQLite serialises writers (set DATABASE_URL=postgres://...)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = POSTGRES_RACE
 
-ROUNDS = 120 if os.environ.get("HEADWATER_LONG") else 5
-
-
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls at the same moment in separate threads; each result is a value or the exception raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # the test inspects whatever each side raised
-            results[index] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung (deadlock?)"
-    return results
+ROUNDS = rounds(120)
 
 
 def test_two_renames_with_the_same_version_one_wins(tenant):

@@ -5,52 +5,15 @@ SQLite serialises every writer (IMMEDIATE transactions), so these only mean some
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable
-from typing import Any
-
-import pytest
-from django.db import close_old_connections, connection
-
 from headwater.core.errors import PermissionDenied, ValidationFailed
 from headwater.testing.factories import AccountFactory, MembershipFactory
+from headwater.testing.races import POSTGRES_RACE, race, rounds
 from headwater.users import services
 from headwater.users.models import Membership, Role, User
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL row locks; SQLite serialises writers (set DATABASE_URL=postgres://...)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = POSTGRES_RACE
 
-ROUNDS = 100 if os.environ.get("HEADWATER_LONG") else 5
-
-
-def race(*calls: Callable[[], Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # the test inspects whatever each side raised
-            results[index] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung (deadlock?)"
-    return results
+ROUNDS = rounds(100)
 
 
 def test_two_admins_demoting_each_other_leave_one_admin():
