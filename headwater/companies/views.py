@@ -2,18 +2,18 @@ from __future__ import annotations
 
 from functools import partial
 
-from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
 from headwater.companies import selectors, services
 from headwater.companies.forms import CompanyFilterForm, CompanyForm
-from headwater.core.access import AccountRequest, account_view, require_role
-from headwater.core.errors import DomainError, NotFound
+from headwater.companies.models import Company
+from headwater.core.access import AccountRequest, account_view
 from headwater.core.listing import Column, links_stay_sentence, or_404, render_list
+from headwater.core.models import Account
 from headwater.core.record_forms import parse_id, picker_options
+from headwater.core.record_views import RecordPages, create_page, delete_page, edit_page
 from headwater.sources.selectors import source_history_for_record
 from headwater.users.models import Role
 
@@ -59,67 +59,40 @@ def company_detail(request: AccountRequest, pk: int) -> HttpResponse:
     )
 
 
+def _delete_consequence(account: Account, company: Company) -> str:
+    impact = selectors.company_delete_impact(account=account, company=company)
+    return links_stay_sentence(persons=impact["persons"], deals=impact["deals"], unlinked_from="company")
+
+
+PAGES = RecordPages[Company](
+    app="companies",
+    noun="company",
+    form=CompanyForm,
+    get=selectors.company_get,
+    create=services.company_create,
+    update=services.company_update,
+    delete=services.company_delete,
+    label=lambda company: company.name,
+    added=gettext_lazy("Company “%(name)s” added."),
+    saved=gettext_lazy("Company “%(name)s” saved."),
+    deleted=gettext_lazy("Company “%(name)s” deleted."),
+    delete_consequence=_delete_consequence,
+)
+
+
 @account_view(role=Role.MEMBER)
 def company_create(request: AccountRequest) -> HttpResponse:
-    require_role(request, Role.MEMBER)
-    form = CompanyForm(request.POST if request.method == "POST" else None, account=request.account, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        source, how = form.source_for_service()
-        try:
-            company = services.company_create(
-                account=request.account, user=request.user, **form.service_fields(), source=source, source_how=how
-            )
-        except DomainError as exc:
-            form.apply_domain_error(exc)
-        else:
-            messages.success(request, _("Company “%(name)s” added.") % {"name": company.name})
-            return redirect("companies:detail", account_slug=request.account.slug, pk=company.pk)
-    return render(request, "companies/form.html", {"form": form, "company": None})
+    return create_page(request, PAGES)
 
 
 @account_view(role=Role.MEMBER)
 def company_edit(request: AccountRequest, pk: int) -> HttpResponse:
-    require_role(request, Role.MEMBER)
-    company = or_404(selectors.company_get, account=request.account, pk=pk)
-    form = CompanyForm(
-        request.POST if request.method == "POST" else None, account=request.account, user=request.user, instance=company
-    )
-    if request.method == "POST" and form.is_valid():
-        changes = form.service_fields()
-        source, how = form.source_for_service()
-        if "source" in form.fields:
-            changes["source"] = source
-        try:
-            company = services.company_update(
-                account=request.account,
-                user=request.user,
-                company=company,
-                version=form.cleaned_data["version"],
-                source_how=how,
-                **changes,
-            )
-        except DomainError as exc:
-            form.apply_domain_error(exc)
-        else:
-            messages.success(request, _("Company “%(name)s” saved.") % {"name": company.name})
-            return redirect("companies:detail", account_slug=request.account.slug, pk=company.pk)
-    return render(request, "companies/form.html", {"form": form, "company": company})
+    return edit_page(request, PAGES, pk)
 
 
 @account_view(role=Role.MEMBER)
 def company_delete(request: AccountRequest, pk: int) -> HttpResponse:
-    require_role(request, Role.MEMBER)
-    company = or_404(selectors.company_get, account=request.account, pk=pk)
-    if request.method == "POST":
-        try:
-            services.company_delete(account=request.account, user=request.user, company=company)
-        except NotFound as exc:
-            raise Http404 from exc
-        messages.success(request, _("Company “%(name)s” deleted.") % {"name": company.name})
-        return redirect("companies:list", account_slug=request.account.slug)
-    impact = selectors.company_delete_impact(account=request.account, company=company)
-    consequence = links_stay_sentence(persons=impact["persons"], deals=impact["deals"], unlinked_from="company")
-    return render(request, "companies/delete.html", {"company": company, "consequence": consequence})
+    return delete_page(request, PAGES, pk)
 
 
 @account_view()

@@ -164,6 +164,10 @@ class RecordForm(forms.Form):
     def creating(self) -> bool:
         return self.instance is None
 
+    def service_fields(self) -> dict[str, Any]:
+        """The cleaned values as the create/update service's keywords, the source apart (see source_for_service)."""
+        raise NotImplementedError
+
     def contacts(self) -> tuple[Any, Any]:
         """(company, person) this record links to, for the default rule; overridden by persons and deals."""
         return None, None

@@ -3,19 +3,18 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
 from headwater.companies.selectors import company_get
-from headwater.core.access import AccountRequest, account_view, require_role
-from headwater.core.errors import DomainError, NotFound
+from headwater.core.access import AccountRequest, account_view
 from headwater.core.listing import Column, or_404, render_list
 from headwater.core.record_forms import id_or_404
+from headwater.core.record_views import RecordPages, create_page, delete_page, edit_page
 from headwater.deals import selectors, services
 from headwater.deals.forms import DealFilterForm, DealForm
+from headwater.deals.models import Deal
 from headwater.persons.selectors import person_get
 from headwater.sources.selectors import source_default_for, source_history_for_record
 from headwater.users.models import Role
@@ -79,68 +78,31 @@ def _create_initial(request: AccountRequest) -> dict[str, Any]:
     return initial
 
 
+PAGES = RecordPages[Deal](
+    app="deals",
+    noun="deal",
+    form=DealForm,
+    get=selectors.deal_get,
+    create=services.deal_create,
+    update=services.deal_update,
+    delete=services.deal_delete,
+    label=lambda deal: deal.name,
+    added=gettext_lazy("Deal “%(name)s” added."),
+    saved=gettext_lazy("Deal “%(name)s” saved."),
+    deleted=gettext_lazy("Deal “%(name)s” deleted."),
+)
+
+
 @account_view(role=Role.MEMBER)
 def deal_create(request: AccountRequest) -> HttpResponse:
-    require_role(request, Role.MEMBER)
-    form = DealForm(
-        request.POST if request.method == "POST" else None,
-        account=request.account,
-        user=request.user,
-        initial=_create_initial(request),
-        prefill_source=True,
-    )
-    if request.method == "POST" and form.is_valid():
-        source, how = form.source_for_service()
-        try:
-            deal = services.deal_create(
-                account=request.account, user=request.user, **form.service_fields(), source=source, source_how=how
-            )
-        except DomainError as exc:
-            form.apply_domain_error(exc)
-        else:
-            messages.success(request, _("Deal “%(name)s” added.") % {"name": deal.name})
-            return redirect("deals:detail", account_slug=request.account.slug, pk=deal.pk)
-    return render(request, "deals/form.html", {"form": form, "deal": None})
+    return create_page(request, PAGES, contact_initial=_create_initial)
 
 
 @account_view(role=Role.MEMBER)
 def deal_edit(request: AccountRequest, pk: int) -> HttpResponse:
-    require_role(request, Role.MEMBER)
-    deal = or_404(selectors.deal_get, account=request.account, pk=pk)
-    form = DealForm(
-        request.POST if request.method == "POST" else None, account=request.account, user=request.user, instance=deal
-    )
-    if request.method == "POST" and form.is_valid():
-        changes = form.service_fields()
-        source, how = form.source_for_service()
-        if "source" in form.fields:
-            changes["source"] = source
-        try:
-            deal = services.deal_update(
-                account=request.account,
-                user=request.user,
-                deal=deal,
-                version=form.cleaned_data["version"],
-                source_how=how,
-                **changes,
-            )
-        except DomainError as exc:
-            form.apply_domain_error(exc)
-        else:
-            messages.success(request, _("Deal “%(name)s” saved.") % {"name": deal.name})
-            return redirect("deals:detail", account_slug=request.account.slug, pk=deal.pk)
-    return render(request, "deals/form.html", {"form": form, "deal": deal})
+    return edit_page(request, PAGES, pk)
 
 
 @account_view(role=Role.MEMBER)
 def deal_delete(request: AccountRequest, pk: int) -> HttpResponse:
-    require_role(request, Role.MEMBER)
-    deal = or_404(selectors.deal_get, account=request.account, pk=pk)
-    if request.method == "POST":
-        try:
-            services.deal_delete(account=request.account, user=request.user, deal=deal)
-        except NotFound as exc:
-            raise Http404 from exc
-        messages.success(request, _("Deal “%(name)s” deleted.") % {"name": deal.name})
-        return redirect("deals:list", account_slug=request.account.slug)
-    return render(request, "deals/delete.html", {"deal": deal})
+    return delete_page(request, PAGES, pk)

@@ -3,19 +3,19 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from headwater.companies.selectors import company_get
-from headwater.core.access import AccountRequest, account_view, require_role
-from headwater.core.errors import DomainError, NotFound
+from headwater.core.access import AccountRequest, account_view
 from headwater.core.listing import Column, links_stay_sentence, or_404, render_list
+from headwater.core.models import Account
 from headwater.core.record_forms import id_or_404, parse_id, picker_options
+from headwater.core.record_views import RecordPages, create_page, delete_page, edit_page
 from headwater.persons import selectors, services
 from headwater.persons.forms import PersonFilterForm, PersonForm
+from headwater.persons.models import Person
 from headwater.sources.selectors import source_default_for, source_history_for_record
 from headwater.users.models import Role
 
@@ -74,73 +74,40 @@ def _create_initial(request: AccountRequest) -> dict[str, Any]:
     return initial
 
 
+def _delete_consequence(account: Account, person: Person) -> str:
+    impact = selectors.person_delete_impact(account=account, person=person)
+    return links_stay_sentence(persons=0, deals=impact["deals"], unlinked_from="person")
+
+
+PAGES = RecordPages[Person](
+    app="persons",
+    noun="person",
+    form=PersonForm,
+    get=selectors.person_get,
+    create=services.person_create,
+    update=services.person_update,
+    delete=services.person_delete,
+    label=lambda person: person.full_name,
+    added=gettext_lazy("Person “%(name)s” added."),
+    saved=gettext_lazy("Person “%(name)s” saved."),
+    deleted=gettext_lazy("Person “%(name)s” deleted."),
+    delete_consequence=_delete_consequence,
+)
+
+
 @account_view(role=Role.MEMBER)
 def person_create(request: AccountRequest) -> HttpResponse:
-    require_role(request, Role.MEMBER)
-    form = PersonForm(
-        request.POST if request.method == "POST" else None,
-        account=request.account,
-        user=request.user,
-        initial=_create_initial(request),
-        prefill_source=True,
-    )
-    if request.method == "POST" and form.is_valid():
-        source, how = form.source_for_service()
-        try:
-            person = services.person_create(
-                account=request.account, user=request.user, **form.service_fields(), source=source, source_how=how
-            )
-        except DomainError as exc:
-            form.apply_domain_error(exc)
-        else:
-            messages.success(request, _("Person “%(name)s” added.") % {"name": person.full_name})
-            return redirect("persons:detail", account_slug=request.account.slug, pk=person.pk)
-    return render(request, "persons/form.html", {"form": form, "person": None})
+    return create_page(request, PAGES, contact_initial=_create_initial)
 
 
 @account_view(role=Role.MEMBER)
 def person_edit(request: AccountRequest, pk: int) -> HttpResponse:
-    require_role(request, Role.MEMBER)
-    person = or_404(selectors.person_get, account=request.account, pk=pk)
-    form = PersonForm(
-        request.POST if request.method == "POST" else None, account=request.account, user=request.user, instance=person
-    )
-    if request.method == "POST" and form.is_valid():
-        changes = form.service_fields()
-        source, how = form.source_for_service()
-        if "source" in form.fields:
-            changes["source"] = source
-        try:
-            person = services.person_update(
-                account=request.account,
-                user=request.user,
-                person=person,
-                version=form.cleaned_data["version"],
-                source_how=how,
-                **changes,
-            )
-        except DomainError as exc:
-            form.apply_domain_error(exc)
-        else:
-            messages.success(request, _("Person “%(name)s” saved.") % {"name": person.full_name})
-            return redirect("persons:detail", account_slug=request.account.slug, pk=person.pk)
-    return render(request, "persons/form.html", {"form": form, "person": person})
+    return edit_page(request, PAGES, pk)
 
 
 @account_view(role=Role.MEMBER)
 def person_delete(request: AccountRequest, pk: int) -> HttpResponse:
-    require_role(request, Role.MEMBER)
-    person = or_404(selectors.person_get, account=request.account, pk=pk)
-    if request.method == "POST":
-        try:
-            services.person_delete(account=request.account, user=request.user, person=person)
-        except NotFound as exc:
-            raise Http404 from exc
-        messages.success(request, _("Person “%(name)s” deleted.") % {"name": person.full_name})
-        return redirect("persons:list", account_slug=request.account.slug)
-    impact = selectors.person_delete_impact(account=request.account, person=person)
-    consequence = links_stay_sentence(persons=0, deals=impact["deals"], unlinked_from="person")
-    return render(request, "persons/delete.html", {"person": person, "consequence": consequence})
+    return delete_page(request, PAGES, pk)
 
 
 @account_view()
