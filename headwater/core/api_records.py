@@ -1,4 +1,5 @@
-"""What the company, person and deal endpoints share: id fields → service arguments, lookups, filters, bulk.
+"""What the company, person and deal endpoints share: their six operations (`record_router`), id fields → service
+arguments, lookups, filters, bulk.
 
 The handlers stay thin: they resolve the account from the token, turn the body into the service's keyword
 arguments (the same services the UI calls), and render. Reads scope every query by the token's account.
@@ -6,16 +7,23 @@ arguments (the same services the UI calls), and render. Reads scope every query 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from ninja import Query, Router, Status
 from pydantic import BaseModel
 
+from headwater.core.api_auth import account_of, require_role, user_of
 from headwater.core.api_errors import api_field_names
+from headwater.core.api_pagination import Page, PageParams, SortKey, keyset_page
+from headwater.core.api_schemas import IdPath
 from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.records import CrmRecord
@@ -23,8 +31,13 @@ from headwater.core.search import search_filter
 from headwater.core.text import text_problem
 from headwater.core.types import UNSET
 from headwater.sources.models import HowChanged
+from headwater.users.models import Role
 
 _R = TypeVar("_R", bound=CrmRecord)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# ninja's `Query[...]` as a value (mypy knows it only as an annotation): a query-string parameter of that schema.
+_QUERY: Any = Query
 
 BULK_MAX_ROWS = 1000
 
@@ -125,3 +138,105 @@ class _BulkFailed(ValidationFailed):
         )
         if len(codes) == 1:
             self.code = codes.pop()
+
+
+@dataclass(frozen=True)
+class RecordEndpoints(Generic[_R]):
+    """One record type's list, create, bulk create, read, change and delete operations (see record_router)."""
+
+    model: type[_R]
+    noun: str  # "company": operation names ("company_list"), the id path parameter, the services' keyword
+    plural: str  # "companies": the summaries
+    create: Callable[..., _R]
+    update: Callable[..., _R]
+    delete: Callable[..., object]
+    out: type[BaseModel]
+    page: type[BaseModel]
+    create_in: type[BaseModel]
+    patch_in: type[BaseModel]
+    bulk_in: type[BaseModel]
+    bulk_out: type[BaseModel]
+    filters: type[BaseModel]
+    ordering: dict[str, SortKey]
+    link_filters: tuple[str, ...]  # the filters' `*_id` fields, applied in this order
+    delete_summary: str
+    # Filters beyond the links and the search (a deal's status).
+    narrow: Callable[[QuerySet[_R], Any], QuerySet[_R]] | None = None
+
+
+def record_router(spec: RecordEndpoints[_R]) -> Router:
+    """The six operations of a record type. The handlers are generic; each is published under the name, the
+    parameters and the types a hand-written `def company_get(request, company_id: IdPath)` would have, which is what
+    ninja reads to build the operation ids, URL names, validation and the OpenAPI document."""
+    router = Router()
+    noun, plural, id_name = spec.noun, spec.plural, f"{spec.noun}_id"
+
+    def list_(request: HttpRequest, *, filters: Any, page: PageParams) -> Page[_R]:
+        manager: Any = spec.model.objects
+        qs: QuerySet[_R] = manager.for_account(account_of(request)).select_related("source")
+        qs = filter_links(qs, **{name: getattr(filters, name) for name in spec.link_filters})
+        if spec.narrow is not None:
+            qs = spec.narrow(qs, filters)
+        qs = search(qs, filters.q)
+        return keyset_page(qs, ordering=filters.ordering, allowed=spec.ordering, cursor=page.cursor, limit=page.limit)
+
+    def create(request: HttpRequest, *, payload: BaseModel) -> Status[_R]:
+        require_role(request, Role.MEMBER)
+        record = spec.create(
+            account=account_of(request), user=user_of(request), **service_kwargs(payload, creating=True)
+        )
+        return Status(201, record)
+
+    def bulk_create_(request: HttpRequest, *, payload: Any) -> Status[dict[str, list[_R]]]:
+        require_role(request, Role.MEMBER)
+        account, user = account_of(request), user_of(request)
+        items = bulk_create(payload.items, lambda kwargs: spec.create(account=account, user=user, **kwargs))
+        return Status(201, {"items": items})
+
+    def get(request: HttpRequest, **path: int) -> _R:
+        return record_get(spec.model, account=account_of(request), pk=path[id_name])
+
+    def update(request: HttpRequest, *, payload: BaseModel, **path: int) -> _R:
+        require_role(request, Role.MEMBER)
+        account = account_of(request)
+        record = record_get(spec.model, account=account, pk=path[id_name])
+        version, changes = patch_kwargs(payload)
+        return spec.update(account=account, user=user_of(request), version=version, **{noun: record}, **changes)
+
+    def delete(request: HttpRequest, **path: int) -> Status[None]:
+        require_role(request, Role.MEMBER)
+        account = account_of(request)
+        record = record_get(spec.model, account=account, pk=path[id_name])
+        spec.delete(account=account, user=user_of(request), **{noun: record})
+        return Status(204, None)
+
+    pk = {id_name: IdPath}
+    router.get("", response=spec.page, summary=f"List {plural}")(
+        _published(list_, f"{noun}_list", filters=_QUERY[spec.filters], page=_QUERY[PageParams])
+    )
+    router.post("", response={201: spec.out}, summary=f"Create a {noun}")(
+        _published(create, f"{noun}_create", payload=spec.create_in)
+    )
+    router.post(
+        "/bulk", response={201: spec.bulk_out}, summary=f"Create up to {BULK_MAX_ROWS:,} {plural}, all or nothing"
+    )(_published(bulk_create_, f"{noun}_bulk_create", payload=spec.bulk_in))
+    router.get(f"/{{{id_name}}}", response=spec.out, summary=f"One {noun}")(_published(get, f"{noun}_get", **pk))
+    router.patch(f"/{{{id_name}}}", response=spec.out, summary=f"Change a {noun} (send the version you read)")(
+        _published(update, f"{noun}_update", **pk, payload=spec.patch_in)
+    )
+    router.delete(f"/{{{id_name}}}", response={204: None}, summary=spec.delete_summary)(
+        _published(delete, f"{noun}_delete", **pk)
+    )
+    return router
+
+
+def _published(handler: _F, name: str, **params: Any) -> _F:
+    """`handler` named `name`, its signature `(request, **params)` (parameter name: annotation, in order)."""
+    handler.__name__ = handler.__qualname__ = name
+    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # read by inspect.signature
+        [
+            inspect.Parameter(param, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation)
+            for param, annotation in {"request": HttpRequest, **params}.items()
+        ]
+    )
+    return handler
