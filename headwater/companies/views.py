@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from functools import partial
-
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
@@ -10,11 +8,10 @@ from headwater.companies import selectors, services
 from headwater.companies.forms import CompanyFilterForm, CompanyForm
 from headwater.companies.models import Company
 from headwater.core.access import AccountRequest, account_view
-from headwater.core.listing import Column, links_stay_sentence, or_404, render_list
+from headwater.core.listing import Column, links_stay_sentence
 from headwater.core.models import Account
 from headwater.core.record_forms import parse_id, picker_options
-from headwater.core.record_views import RecordPages, create_page, delete_page, edit_page
-from headwater.sources.selectors import source_history_for_record
+from headwater.core.record_views import RecordPages, create_page, delete_page, detail_page, edit_page, list_page
 from headwater.users.models import Role
 
 
@@ -31,34 +28,6 @@ def company_columns(*, sources: bool) -> list[Column]:
     return columns
 
 
-@account_view()
-def company_list(request: AccountRequest) -> HttpResponse:
-    account = request.account
-    return render_list(
-        request,
-        form=(form := CompanyFilterForm(request.GET, account=account)),
-        filters=form.filters,
-        page_of=partial(selectors.company_page, account=account),
-        sorts=selectors.COMPANY_SORTS,
-        default_sort=selectors.COMPANY_DEFAULT_SORT,
-        columns=company_columns(sources=account.sources_enabled),
-        template="companies/list.html",
-        fragment="companies/_table.html",
-    )
-
-
-@account_view()
-def company_detail(request: AccountRequest, pk: int) -> HttpResponse:
-    account = request.account
-    company = or_404(selectors.company_get, account=account, pk=pk)
-    history = source_history_for_record(account=account, record=company) if account.sources_enabled else []
-    return render(
-        request,
-        "companies/detail.html",
-        {"company": company, "links": selectors.company_links(account=account, company=company), "history": history},
-    )
-
-
 def _delete_consequence(account: Account, company: Company) -> str:
     impact = selectors.company_delete_impact(account=account, company=company)
     return links_stay_sentence(persons=impact["persons"], deals=impact["deals"], unlinked_from="company")
@@ -67,8 +36,13 @@ def _delete_consequence(account: Account, company: Company) -> str:
 PAGES = RecordPages[Company](
     app="companies",
     noun="company",
-    form=CompanyForm,
+    filter_form=CompanyFilterForm,
+    page=selectors.company_page,
+    sorts=selectors.COMPANY_SORTS,
+    default_sort=selectors.COMPANY_DEFAULT_SORT,
+    columns=company_columns,
     get=selectors.company_get,
+    form=CompanyForm,
     create=services.company_create,
     update=services.company_update,
     delete=services.company_delete,
@@ -76,8 +50,19 @@ PAGES = RecordPages[Company](
     added=gettext_lazy("Company “%(name)s” added."),
     saved=gettext_lazy("Company “%(name)s” saved."),
     deleted=gettext_lazy("Company “%(name)s” deleted."),
+    links=selectors.company_links,
     delete_consequence=_delete_consequence,
 )
+
+
+@account_view()
+def company_list(request: AccountRequest) -> HttpResponse:
+    return list_page(request, PAGES)
+
+
+@account_view()
+def company_detail(request: AccountRequest, pk: int) -> HttpResponse:
+    return detail_page(request, PAGES, pk)
 
 
 @account_view(role=Role.MEMBER)

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from headwater.core.errors import DomainError
+from headwater.core.listing import RecordFilters
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
 from headwater.sources.models import HowChanged, Source
@@ -234,6 +235,10 @@ class RecordFilterForm(forms.Form):
             if isinstance(field.widget, forms.Select):
                 # app.js submits the toolbar when a choice changes; htmx then swaps only the table.
                 field.widget.attrs["class"] = "js-autosubmit"
+
+    def filters(self) -> RecordFilters:
+        """The validated filters for the app's page selector; call only after is_valid()."""
+        raise NotImplementedError
 
     def clean_q(self) -> str:
         return str(self.cleaned_data.get("q") or "").strip()

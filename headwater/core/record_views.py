@@ -1,14 +1,14 @@
-"""The create, edit and delete pages every CRM record (company, person, deal) shares.
+"""The pages every CRM record (company, person, deal) has: list, detail, create, edit, delete.
 
-An app describes its record once (`RecordPages`: the form, the selector, the services, the messages) and each of
-its views is one call: resolve the record, parse the form, call the one service, redirect or render the form
-again with the service's errors.
+An app describes its record once (`RecordPages`: the forms, the selectors, the services, the messages) and each of
+its views is one call: resolve the record, parse the form, call the one selector or service, render or redirect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from django.contrib import messages
@@ -18,10 +18,12 @@ from django.utils.functional import Promise
 
 from headwater.core.access import AccountRequest, require_role
 from headwater.core.errors import DomainError, NotFound
-from headwater.core.listing import or_404
+from headwater.core.listing import Column, or_404, render_list
 from headwater.core.models import Account
-from headwater.core.record_forms import RecordForm
+from headwater.core.pagination import Page
+from headwater.core.record_forms import RecordFilterForm, RecordForm
 from headwater.core.records import CrmRecord
+from headwater.sources.selectors import source_history_for_record
 from headwater.users.models import Role
 
 _R = TypeVar("_R", bound=CrmRecord)
@@ -30,9 +32,14 @@ _R = TypeVar("_R", bound=CrmRecord)
 @dataclass(frozen=True)
 class RecordPages(Generic[_R]):
     app: str  # URL namespace and template folder: "companies"
-    noun: str  # the record's name in the templates and in the update/delete services' keywords: "company"
-    form: type[RecordForm]
+    noun: str  # the record's name in the templates and in the selectors' and services' keywords: "company"
+    filter_form: type[RecordFilterForm]
+    page: Callable[..., Page[Any]]  # selector(account=, filters=, ordering=, cursor=, ...)
+    sorts: dict[str, tuple[str, ...]]
+    default_sort: str
+    columns: Callable[..., list[Column]]  # (sources=): the list's columns
     get: Callable[..., _R]  # selector(account=, pk=)
+    form: type[RecordForm]
     create: Callable[..., _R]
     update: Callable[..., _R]
     delete: Callable[..., object]
@@ -40,11 +47,39 @@ class RecordPages(Generic[_R]):
     added: str | Promise  # messages with a %(name)s placeholder
     saved: str | Promise
     deleted: str | Promise
+    # The detail page's linked records, for the records that have any: selector(account=, <noun>=).
+    links: Callable[..., object] | None = None
     # The sentence the delete page shows about linked records, for the records that have any.
     delete_consequence: Callable[[Account, _R], str] | None = None
 
     def message(self, text: str | Promise, record: _R) -> str:
         return str(text) % {"name": self.label(record)}
+
+
+def list_page(request: AccountRequest, pages: RecordPages[_R]) -> HttpResponse:
+    account = request.account
+    form = pages.filter_form(request.GET, account=account)
+    return render_list(
+        request,
+        form=form,
+        filters=form.filters,
+        page_of=partial(pages.page, account=account),
+        sorts=pages.sorts,
+        default_sort=pages.default_sort,
+        columns=pages.columns(sources=account.sources_enabled),
+        template=f"{pages.app}/list.html",
+        fragment=f"{pages.app}/_table.html",
+    )
+
+
+def detail_page(request: AccountRequest, pages: RecordPages[_R], pk: int) -> HttpResponse:
+    account = request.account
+    record = or_404(pages.get, account=account, pk=pk)
+    context: dict[str, Any] = {pages.noun: record}
+    context["history"] = source_history_for_record(account=account, record=record) if account.sources_enabled else []
+    if pages.links is not None:
+        context["links"] = pages.links(account=account, **{pages.noun: record})
+    return render(request, f"{pages.app}/detail.html", context)
 
 
 def create_page(

@@ -1,22 +1,20 @@
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
 from headwater.companies.selectors import company_get
 from headwater.core.access import AccountRequest, account_view
-from headwater.core.listing import Column, or_404, render_list
+from headwater.core.listing import Column, or_404
 from headwater.core.record_forms import id_or_404
-from headwater.core.record_views import RecordPages, create_page, delete_page, edit_page
+from headwater.core.record_views import RecordPages, create_page, delete_page, detail_page, edit_page, list_page
 from headwater.deals import selectors, services
 from headwater.deals.forms import DealFilterForm, DealForm
 from headwater.deals.models import Deal
 from headwater.persons.selectors import person_get
-from headwater.sources.selectors import source_default_for, source_history_for_record
+from headwater.sources.selectors import source_default_for
 from headwater.users.models import Role
 
 
@@ -32,30 +30,6 @@ def deal_columns(*, sources: bool) -> list[Column]:
         columns.append(Column(gettext_lazy("Acquisition source")))
     columns += [Column(gettext_lazy("Expected close")), Column(gettext_lazy("Created"), "created")]
     return columns
-
-
-@account_view()
-def deal_list(request: AccountRequest) -> HttpResponse:
-    account = request.account
-    return render_list(
-        request,
-        form=(form := DealFilterForm(request.GET, account=account)),
-        filters=form.filters,
-        page_of=partial(selectors.deal_page, account=account),
-        sorts=selectors.DEAL_SORTS,
-        default_sort=selectors.DEAL_DEFAULT_SORT,
-        columns=deal_columns(sources=account.sources_enabled),
-        template="deals/list.html",
-        fragment="deals/_table.html",
-    )
-
-
-@account_view()
-def deal_detail(request: AccountRequest, pk: int) -> HttpResponse:
-    account = request.account
-    deal = or_404(selectors.deal_get, account=account, pk=pk)
-    history = source_history_for_record(account=account, record=deal) if account.sources_enabled else []
-    return render(request, "deals/detail.html", {"deal": deal, "history": history})
 
 
 def _create_initial(request: AccountRequest) -> dict[str, Any]:
@@ -81,8 +55,13 @@ def _create_initial(request: AccountRequest) -> dict[str, Any]:
 PAGES = RecordPages[Deal](
     app="deals",
     noun="deal",
-    form=DealForm,
+    filter_form=DealFilterForm,
+    page=selectors.deal_page,
+    sorts=selectors.DEAL_SORTS,
+    default_sort=selectors.DEAL_DEFAULT_SORT,
+    columns=deal_columns,
     get=selectors.deal_get,
+    form=DealForm,
     create=services.deal_create,
     update=services.deal_update,
     delete=services.deal_delete,
@@ -91,6 +70,16 @@ PAGES = RecordPages[Deal](
     saved=gettext_lazy("Deal “%(name)s” saved."),
     deleted=gettext_lazy("Deal “%(name)s” deleted."),
 )
+
+
+@account_view()
+def deal_list(request: AccountRequest) -> HttpResponse:
+    return list_page(request, PAGES)
+
+
+@account_view()
+def deal_detail(request: AccountRequest, pk: int) -> HttpResponse:
+    return detail_page(request, PAGES, pk)
 
 
 @account_view(role=Role.MEMBER)

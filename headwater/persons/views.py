@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django.http import HttpResponse
@@ -9,14 +8,14 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from headwater.companies.selectors import company_get
 from headwater.core.access import AccountRequest, account_view
-from headwater.core.listing import Column, links_stay_sentence, or_404, render_list
+from headwater.core.listing import Column, links_stay_sentence, or_404
 from headwater.core.models import Account
 from headwater.core.record_forms import id_or_404, parse_id, picker_options
-from headwater.core.record_views import RecordPages, create_page, delete_page, edit_page
+from headwater.core.record_views import RecordPages, create_page, delete_page, detail_page, edit_page, list_page
 from headwater.persons import selectors, services
 from headwater.persons.forms import PersonFilterForm, PersonForm
 from headwater.persons.models import Person
-from headwater.sources.selectors import source_default_for, source_history_for_record
+from headwater.sources.selectors import source_default_for
 from headwater.users.models import Role
 
 
@@ -32,34 +31,6 @@ def person_columns(*, sources: bool) -> list[Column]:
         columns.append(Column(gettext_lazy("Acquisition source")))
     columns.append(Column(gettext_lazy("Created"), "created"))
     return columns
-
-
-@account_view()
-def person_list(request: AccountRequest) -> HttpResponse:
-    account = request.account
-    return render_list(
-        request,
-        form=(form := PersonFilterForm(request.GET, account=account)),
-        filters=form.filters,
-        page_of=partial(selectors.person_page, account=account),
-        sorts=selectors.PERSON_SORTS,
-        default_sort=selectors.PERSON_DEFAULT_SORT,
-        columns=person_columns(sources=account.sources_enabled),
-        template="persons/list.html",
-        fragment="persons/_table.html",
-    )
-
-
-@account_view()
-def person_detail(request: AccountRequest, pk: int) -> HttpResponse:
-    account = request.account
-    person = or_404(selectors.person_get, account=account, pk=pk)
-    history = source_history_for_record(account=account, record=person) if account.sources_enabled else []
-    return render(
-        request,
-        "persons/detail.html",
-        {"person": person, "links": selectors.person_links(account=account, person=person), "history": history},
-    )
 
 
 def _create_initial(request: AccountRequest) -> dict[str, Any]:
@@ -82,8 +53,13 @@ def _delete_consequence(account: Account, person: Person) -> str:
 PAGES = RecordPages[Person](
     app="persons",
     noun="person",
-    form=PersonForm,
+    filter_form=PersonFilterForm,
+    page=selectors.person_page,
+    sorts=selectors.PERSON_SORTS,
+    default_sort=selectors.PERSON_DEFAULT_SORT,
+    columns=person_columns,
     get=selectors.person_get,
+    form=PersonForm,
     create=services.person_create,
     update=services.person_update,
     delete=services.person_delete,
@@ -91,8 +67,19 @@ PAGES = RecordPages[Person](
     added=gettext_lazy("Person “%(name)s” added."),
     saved=gettext_lazy("Person “%(name)s” saved."),
     deleted=gettext_lazy("Person “%(name)s” deleted."),
+    links=selectors.person_links,
     delete_consequence=_delete_consequence,
 )
+
+
+@account_view()
+def person_list(request: AccountRequest) -> HttpResponse:
+    return list_page(request, PAGES)
+
+
+@account_view()
+def person_detail(request: AccountRequest, pk: int) -> HttpResponse:
+    return detail_page(request, PAGES, pk)
 
 
 @account_view(role=Role.MEMBER)
