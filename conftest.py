@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from headwater.core.models import Account
+from headwater.stats.selectors import tally_drift
 from headwater.testing.factories import AccountFactory, MembershipFactory, UserFactory
 from headwater.users.models import Role, User
 
@@ -20,6 +22,23 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SCREENSHOT_DIR = Path(__file__).resolve().parent / "var" / "screenshots"
 CHROMIUM = os.environ.get("HEADWATER_CHROMIUM", "/usr/bin/chromium")
+
+
+_DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """After every test that used the database, while its data is still there: the statistics tallies the triggers
+    kept must equal tallies computed afresh from the records, whatever the test wrote and however it wrote it."""
+    result = yield
+    fixtures = set(getattr(item, "fixturenames", ()))
+    # A test that ended inside a failed transaction (it provoked an IntegrityError on purpose) cannot query.
+    if (fixtures & _DB_FIXTURES or item.get_closest_marker("django_db")) and not connection.needs_rollback:
+        accounts = Account.objects.values_list("pk", flat=True)
+        drift = tally_drift(account_ids=list(accounts))
+        assert not drift, f"statistics tallies differ from the records (key: (stored, fresh)): {drift}"
+    return result
 
 
 @dataclass

@@ -41,3 +41,56 @@ class ExchangeRate(TenantModel):
 
     def __str__(self) -> str:
         return f"1 {self.currency} = {self.rate} {self.base_currency}"
+
+
+class TallyKind(models.IntegerChoices):
+    """What a tally counts. Undated closed deals (closed before `closed_at` existed) count in all time only."""
+
+    COMPANY = 1
+    PERSON = 2
+    OPEN = 3
+    WON = 4
+    LOST = 5
+    WON_UNDATED = 6
+    LOST_UNDATED = 7
+
+
+ALL_OWNERS = -1
+NO_OWNER = 0
+NO_SOURCE = 0
+
+
+class SourceTally(TenantModel):
+    """Records of one kind, source, owner, currency and local month: count, value in cents, days to close.
+
+    Written only by database triggers (`stats/tally_sql.py`), never by Python, so it cannot drift from the records
+    whatever writes them. `owner_key` is the owner's id, 0 for no owner, -1 for all owners together (so the
+    unfiltered statistics read one row per source and month instead of one per owner). Rows whose count fell
+    to zero stay (the keys an account ever used); readers skip them.
+    """
+
+    # No database constraint: the triggers write tallies while Django's collector deletes an account's rows in
+    # whatever order it chooses, and a tally is derived data, not something to protect.
+    account = models.ForeignKey(
+        "core.Account", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    owner_key = models.BigIntegerField()
+    kind = models.SmallIntegerField(choices=TallyKind.choices)
+    month = models.DateField()
+    source_key = models.BigIntegerField()
+    currency = models.CharField(max_length=3, blank=True)
+    n = models.BigIntegerField(default=0)
+    # Whole cents: exact on SQLite too, where a decimal column holds a double.
+    cents = models.DecimalField(max_digits=32, decimal_places=0, default=0)
+    days = models.BigIntegerField(default=0)
+    dated = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "owner_key", "kind", "month", "source_key", "currency"], name="sourcetally_key_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.month:%Y-%m} source {self.source_key}: {self.n}"

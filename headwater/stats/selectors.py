@@ -29,6 +29,7 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
+    Q,
     QuerySet,
     Sum,
     When,
@@ -41,8 +42,9 @@ from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
 from headwater.sources.models import Source
+from headwater.stats import tally_sql
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.models import ExchangeRate
+from headwater.stats.models import ALL_OWNERS, NO_OWNER, ExchangeRate, SourceTally, TallyKind
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -389,19 +391,138 @@ def _owned(qs: QuerySet[Any], filters: StatsFilters) -> QuerySet[Any]:
     return qs if filters.owner_id is None else qs.filter(owner_id=filters.owner_id)
 
 
-def _created_in(qs: QuerySet[Any], period: DateRange | None, time_zone: str) -> QuerySet[Any]:
-    if period is None:
-        return qs
-    start, end = period.bounds(time_zone)
-    qs = qs.filter(created_at__gte=start)
-    return qs if end is None else qs.filter(created_at__lt=end)
+def _owner_key(filters: StatsFilters) -> int:
+    if filters.unowned:
+        return NO_OWNER
+    return ALL_OWNERS if filters.owner_id is None else filters.owner_id
 
 
-def _contact_counts(
-    model: type[Company] | type[Person], *, account: Account, period: DateRange | None, filters: StatsFilters
-) -> dict[int | None, int]:
-    qs = _created_in(_owned(model.objects.for_account(account), filters), period, account.time_zone)
-    return {row["source_id"]: row["n"] for row in qs.order_by().values("source_id").annotate(n=Count("*"))}
+def _month_after(day: dt.date) -> dt.date | None:
+    """The first day of the month after `day`'s (None past year 9999)."""
+    if day.month == 12:
+        return None if day.year == dt.MAXYEAR else dt.date(day.year + 1, 1, 1)
+    return dt.date(day.year, day.month + 1, 1)
+
+
+@dataclass(frozen=True)
+class PeriodSplit:
+    """A period as the whole local months inside it (read from the tallies) and the days around them (read
+    from the records). `months` is (first, last) month start, both included, or None."""
+
+    months: tuple[dt.date, dt.date] | None
+    edges: tuple[DateRange, ...]
+
+
+def _month_end(month: dt.date) -> dt.date:
+    following = _month_after(month)
+    return dt.date.max if following is None else following - dt.timedelta(days=1)
+
+
+def split_period(period: DateRange) -> PeriodSplit:
+    first = period.start if period.start.day == 1 else _month_after(period.start)
+    last: dt.date | None = period.end.replace(day=1)
+    if _month_end(period.end.replace(day=1)) != period.end:
+        # The end's month is not whole: the last whole one is the month before (none before year 1).
+        last = (
+            None
+            if period.end.year == 1 and period.end.month == 1
+            else (period.end.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        )
+    if first is None or last is None or first > last:
+        return PeriodSplit(months=None, edges=(period,))
+    edges = []
+    if period.start < first:
+        edges.append(DateRange(period.start, first - dt.timedelta(days=1)))
+    if _month_end(last) < period.end:
+        edges.append(DateRange(_month_end(last) + dt.timedelta(days=1), period.end))
+    return PeriodSplit(months=(first, last), edges=tuple(edges))
+
+
+_Group = list[Any]  # [count, value, days, dated]: one (kind, source, currency) group before conversion
+
+
+def _add(groups: dict[tuple[int, int | None, str], _Group], key: tuple[int, int | None, str], *values: Any) -> None:
+    slot = groups.setdefault(key, [0, Decimal("0.00"), 0, 0])
+    for index, value in enumerate(values):
+        slot[index] += value
+
+
+def _tally_groups(
+    groups: dict[tuple[int, int | None, str], _Group],
+    *,
+    account: Account,
+    split: PeriodSplit | None,
+    filters: StatsFilters,
+) -> None:
+    """Add the tallies of the whole months (all of them for all time) to `groups`."""
+    tallies = SourceTally.objects.for_account(account).filter(owner_key=_owner_key(filters))
+    if split is None:
+        kinds = [TallyKind.COMPANY, TallyKind.PERSON, TallyKind.OPEN, TallyKind.WON, TallyKind.LOST]
+        tallies = tallies.filter(kind__in=[*kinds, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED])
+    elif split.months is None:
+        return
+    else:
+        tallies = tallies.filter(kind__lte=TallyKind.LOST, month__gte=split.months[0], month__lte=split.months[1])
+    rows = (
+        tallies.order_by()
+        .values_list("kind", "source_key", "currency")
+        .annotate(Sum("n"), Sum("cents"), Sum("days"), Sum("dated"))
+    )
+    undated = {TallyKind.WON_UNDATED: TallyKind.WON, TallyKind.LOST_UNDATED: TallyKind.LOST}
+    for kind, source_key, currency, n, cents, days, dated in rows:
+        if n:
+            _add(
+                groups,
+                (undated.get(kind, kind), source_key or None, currency),
+                int(n),
+                Decimal(int(cents)).scaleb(-2),
+                int(days),
+                int(dated),
+            )
+
+
+def _edge_groups(
+    groups: dict[tuple[int, int | None, str], _Group],
+    *,
+    account: Account,
+    edges: tuple[DateRange, ...],
+    filters: StatsFilters,
+    created_day: Callable[[], Expression],
+) -> None:
+    """Add the records of the days outside whole months (the whole period when it has none) to `groups`."""
+    created = Q()
+    for edge in edges:
+        start, end = edge.bounds(account.time_zone)
+        created |= Q(created_at__gte=start) & (Q() if end is None else Q(created_at__lt=end))
+    closed = Q()
+    for edge in edges:
+        closed |= Q(closed_at__gte=edge.start, closed_at__lte=edge.end)
+
+    for kind, model in ((TallyKind.COMPANY, Company), (TallyKind.PERSON, Person)):
+        contacts = _owned(model.objects.for_account(account), filters).filter(created)
+        for row in contacts.order_by().values("source_id").annotate(n=Count("*")):
+            _add(groups, (kind, row["source_id"], ""), row["n"])
+
+    deals = _owned(Deal.objects.for_account(account), filters)
+    open_deals = deals.filter(created, status=DealStatus.OPEN)
+    for row in open_deals.order_by().values("source_id", "currency").annotate(n=Count("*"), total=_money_sum("value")):
+        _add(groups, (TallyKind.OPEN, row["source_id"], row["currency"]), row["n"], _money(row["total"]))
+
+    grouped = (
+        deals.filter(closed, status__in=[DealStatus.WON, DealStatus.LOST])
+        .order_by()
+        .values("source_id", "status", "currency")
+        .annotate(
+            n=Count("*"),
+            total=_money_sum("value"),
+            days=Sum(DaysBetween(F("closed_at"), created_day())),
+            dated=Count("closed_at"),
+        )
+    )
+    for row in grouped:
+        kind = TallyKind.WON if row["status"] == DealStatus.WON else TallyKind.LOST
+        key = (kind, row["source_id"], row["currency"])
+        _add(groups, key, row["n"], _money(row["total"]), row["days"] or 0, row["dated"])
 
 
 def _figures(
@@ -410,43 +531,40 @@ def _figures(
     period: DateRange | None,
     filters: StatsFilters,
     rates: Mapping[str, Decimal],
-    created_day: Expression,
+    created_day: Callable[[], Expression],
 ) -> _Figures:
+    """One period's figures: whole months from the tallies, the days around them from the records.
+
+    Each (source, status, currency) group is summed from both before it is converted, so a value is rounded to
+    the cent once, exactly as if every record had been read.
+    """
+    groups: dict[tuple[int, int | None, str], _Group] = {}
+    split = None if period is None else split_period(period)
+    _tally_groups(groups, account=account, split=split, filters=filters)
+    if split is not None and split.edges:
+        _edge_groups(groups, account=account, edges=split.edges, filters=filters, created_day=created_day)
+
     figures = _Figures(
-        companies=_contact_counts(Company, account=account, period=period, filters=filters),
-        persons=_contact_counts(Person, account=account, period=period, filters=filters),
+        companies={},
+        persons={},
         open=defaultdict(_Money),
         won=defaultdict(_Money),
         lost=defaultdict(_Money),
         days=defaultdict(lambda: [0, 0]),
     )
-    deals = _owned(Deal.objects.for_account(account), filters)
-
-    open_deals = _created_in(deals.filter(status=DealStatus.OPEN), period, account.time_zone)
-    for row in open_deals.order_by().values("source_id", "currency").annotate(n=Count("*"), total=_money_sum("value")):
-        figures.open[row["source_id"]].add(
-            currency=row["currency"], count=row["n"], total=_money(row["total"]), rates=rates
-        )
-
-    closed = deals.filter(status__in=[DealStatus.WON, DealStatus.LOST])
-    if period is not None:
-        closed = closed.filter(closed_at__gte=period.start, closed_at__lte=period.end)
-    grouped = (
-        closed.order_by()
-        .values("source_id", "status", "currency")
-        .annotate(
-            n=Count("*"),
-            total=_money_sum("value"),
-            days=Sum(DaysBetween(F("closed_at"), created_day)),
-            dated=Count("closed_at"),
-        )
-    )
-    for row in grouped:
-        target = figures.won if row["status"] == DealStatus.WON else figures.lost
-        target[row["source_id"]].add(currency=row["currency"], count=row["n"], total=_money(row["total"]), rates=rates)
-        days = figures.days[row["source_id"]]
-        days[0] += row["days"] or 0
-        days[1] += row["dated"]
+    money = {TallyKind.OPEN: figures.open, TallyKind.WON: figures.won, TallyKind.LOST: figures.lost}
+    for (kind, source_id, currency), (n, total, days, dated) in groups.items():
+        if not n:
+            continue
+        if kind == TallyKind.COMPANY:
+            figures.companies[source_id] = n
+        elif kind == TallyKind.PERSON:
+            figures.persons[source_id] = n
+        else:
+            money[TallyKind(kind)][source_id].add(currency=currency, count=n, total=total, rates=rates)
+            if kind != TallyKind.OPEN:
+                figures.days[source_id][0] += days
+                figures.days[source_id][1] += dated
     return figures
 
 
@@ -606,13 +724,19 @@ def _missing_rates(*sections: Iterable[list[Unconverted]]) -> list[Unconverted]:
 def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     """Contacts, open deals and closed deals per acquisition source for one period (and the one before it).
 
-    Queries: exchange rates, the span of the deals' creation times (to know the time zone's clock changes), then
-    companies, persons, open deals and closed deals per period, then the catalogue (read last, so every source the
-    aggregates saw is in it unless deleted meanwhile; such ids still get a row).
+    Queries: exchange rates; per period the tallies of its whole local months (all of them for all time), and when
+    the period has days outside whole months, companies, persons, open deals and closed deals of those days (after
+    the span of the deals' creation times, once, to know the time zone's clock changes); then the catalogue (read
+    last, so every source the aggregates saw is in it unless deleted meanwhile; such ids still get a row).
     """
     rates = exchange_rates_for(account=account)
-    span = Deal.objects.for_account(account).aggregate(first=Min("created_at"), last=Max("created_at"))
-    created_day = local_day("created_at", account.time_zone, *_day_bounds(span["first"], span["last"]))
+
+    @lru_cache(maxsize=1)
+    def created_day() -> Expression:
+        # Only a period with days outside whole months reads records, and only then needs the deals' span.
+        span = Deal.objects.for_account(account).aggregate(first=Min("created_at"), last=Max("created_at"))
+        return local_day("created_at", account.time_zone, *_day_bounds(span["first"], span["last"]))
+
     current = _figures(account=account, period=filters.period, filters=filters, rates=rates, created_day=created_day)
     previous_period = filters.previous_period
     previous = (
@@ -696,3 +820,37 @@ def sort_rows(rows: list[R], sort: tuple[str, bool] | None) -> list[R]:
     present = [row for row in rows if getter(row) is not None]
     empty = [row for row in rows if getter(row) is None]
     return sorted(present, key=getter, reverse=descending) + empty
+
+
+# --- Tallies ------------------------------------------------------------------------------------------
+
+
+def _tally_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # The month arrives as a date from the table and as text from SQLite's computed rows.
+    return (int(row[0]), int(row[1]), int(row[2]), str(row[3]), int(row[4]), row[5])
+
+
+def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, ...], tuple[Any, Any]]:
+    """Keys where the stored tallies differ from tallies computed afresh from the records: {key: (stored, fresh)}.
+
+    Empty when the triggers kept everything exact; the test suite checks it after every test that writes.
+    """
+    ids = None if account_ids is None else sorted({int(i) for i in account_ids})
+    if ids == []:
+        return {}
+    select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
+    where = "" if ids is None else " AND account_id IN (" + ", ".join("%s" for _ in ids) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(select, params)
+        fresh = {_tally_key(row): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT {tally_sql.COLUMNS} FROM {tally_sql.TABLE} "  # noqa: S608 — constant names
+            f"WHERE (n <> 0 OR cents <> 0 OR days <> 0 OR dated <> 0){where}",
+            ids or [],
+        )
+        stored = {_tally_key(row): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()}
+    return {
+        key: (stored.get(key), fresh.get(key))
+        for key in stored.keys() | fresh.keys()
+        if stored.get(key) != fresh.get(key)
+    }

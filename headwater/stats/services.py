@@ -1,17 +1,19 @@
-"""Writes of the statistics area: the exchange rates an admin keeps for converting deal values."""
+"""Writes of the statistics area: the exchange rates an admin keeps, and rebuilding the tallies."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from headwater.core.errors import Conflict, ValidationFailed
 from headwater.core.models import Account
+from headwater.stats import tally_sql
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, ExchangeRate
 from headwater.users.models import User
 
@@ -97,3 +99,44 @@ def exchange_rate_update(
 def exchange_rate_delete(*, account: Account, user: User | None, exchange_rate: ExchangeRate) -> None:
     """Remove a rate: deals in that currency are then shown apart in statistics, with a warning."""
     ExchangeRate.objects.for_account(account).filter(pk=exchange_rate.pk).delete()
+
+
+# --- Tallies (see stats/tally_sql.py) ------------------------------------------------------------------
+
+
+def tallies_lock_account(*, account_id: int) -> None:
+    """Wait for the account's writers in flight, and hold new ones until this transaction ends (PostgreSQL).
+
+    Taken before changing what the triggers read (the account's time zone) and by a rebuild, so no record is
+    tallied under the old zone after the rebuild has read the records. SQLite writers are serialised anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, (%s %% 2147483647)::int)", [tally_sql.LOCK_CLASS, account_id]
+            )
+
+
+@transaction.atomic
+def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
+    """Recompute the tallies of the given accounts (or all) from their records; returns the rows written.
+
+    Needed after the account's time zone changes (it decides each record's month and days to close) and after
+    loading records with the triggers off (the benchmark's COPY); otherwise the triggers keep them exact.
+    """
+    ids = None if account_ids is None else sorted({int(i) for i in account_ids})
+    with connection.cursor() as cursor:
+        if ids is None:
+            if connection.vendor == "postgresql":
+                cursor.execute("LOCK TABLE companies_company, persons_person, deals_deal IN SHARE MODE")
+            cursor.execute(f"DELETE FROM {tally_sql.TABLE}")  # noqa: S608 — constant table name
+        else:
+            for account_id in ids:
+                tallies_lock_account(account_id=account_id)
+            if not ids:
+                return 0
+            marks = ", ".join("%s" for _ in ids)
+            cursor.execute(f"DELETE FROM {tally_sql.TABLE} WHERE account_id IN ({marks})", ids)  # noqa: S608
+        select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
+        cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {select}", params)
+        return int(cursor.rowcount)

@@ -1,0 +1,235 @@
+"""The SQL that keeps `SourceTally` equal to the records: database triggers, and the same sums computed afresh.
+
+Why triggers and not the services: every way a record changes (a service, a source merge's bulk UPDATE, an
+import, a member's removal, a factory in a test, a raw statement) changes the tallies in the same transaction,
+so the statistics can read a few thousand tally rows instead of a million records and still be exact.
+
+PostgreSQL runs one statement-level trigger per write (transition tables), so a bulk UPDATE of 300,000 deals
+costs one grouped upsert, not 300,000. SQLite only has row triggers; its local dates come from Django's own
+`django_datetime_cast_date`, registered on every connection Django opens.
+
+A record counts in the local month (the account's time zone) it was created in; a closed deal in the month of
+its `closed_at`, a day already local. A changed time zone therefore needs `rebuild` (the account settings service
+calls it); on PostgreSQL writers hold a shared advisory lock on their account, so a rebuild (exclusive) never
+misses a record written under the old zone.
+
+Changing anything here needs a new migration that calls `install` again.
+"""
+
+# SQL built from this module's constants only; no value from outside is ever formatted into it.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+TABLE = "stats_sourcetally"
+KEY = "account_id, owner_key, kind, month, source_key, currency"
+COLUMNS = f"{KEY}, n, cents, days, dated"
+# pg_advisory_xact_lock's first key: "HW" and 1, so our locks never meet another application's.
+LOCK_CLASS = 0x48570001
+
+# Kind codes: keep in step with stats.models.TallyKind.
+COMPANY, PERSON, OPEN, WON, LOST, WON_UNDATED, LOST_UNDATED = 1, 2, 3, 4, 5, 6, 7
+UNDATED_MONTH = "0001-01-01"
+
+_RECORDS = {"companies_company": COMPANY, "persons_person": PERSON, "deals_deal": None}
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------
+
+
+def _pg_facts(table: str, rows: str, sign: int) -> str:
+    """One row per record of `rows` (a table or a transition table): its tally key and its contribution."""
+    local = f"({rows}.created_at AT TIME ZONE a.time_zone)::date"
+    if _RECORDS[table] is not None:
+        return (
+            f"SELECT {rows}.account_id, coalesce({rows}.owner_id, 0) AS owner_key, {_RECORDS[table]} AS kind, "
+            f"l.day - (extract(day FROM l.day)::int - 1) AS month, coalesce({rows}.source_id, 0) AS source_key, "
+            f"''::varchar AS currency, {sign} AS n, 0::numeric AS cents, 0 AS days, 0 AS dated "
+            f"FROM {rows} JOIN core_account a ON a.id = {rows}.account_id "
+            f"CROSS JOIN LATERAL (SELECT {local} AS day) l"
+        )
+    closed = f"{rows}.status <> 'open' AND {rows}.closed_at IS NOT NULL"
+    return (
+        f"SELECT {rows}.account_id, coalesce({rows}.owner_id, 0) AS owner_key, "
+        f"CASE WHEN {rows}.status = 'open' THEN {OPEN} "
+        f"WHEN {rows}.status = 'won' THEN CASE WHEN {rows}.closed_at IS NULL THEN {WON_UNDATED} ELSE {WON} END "
+        f"WHEN {rows}.status = 'lost' THEN CASE WHEN {rows}.closed_at IS NULL THEN {LOST_UNDATED} ELSE {LOST} END "
+        f"END AS kind, "
+        f"CASE WHEN {rows}.status = 'open' THEN l.day - (extract(day FROM l.day)::int - 1) "
+        f"WHEN {rows}.closed_at IS NULL THEN DATE '{UNDATED_MONTH}' "
+        f"ELSE {rows}.closed_at - (extract(day FROM {rows}.closed_at)::int - 1) END AS month, "
+        f"coalesce({rows}.source_id, 0) AS source_key, {rows}.currency::varchar AS currency, {sign} AS n, "
+        f"{sign} * {rows}.value * 100 AS cents, "
+        f"CASE WHEN {closed} THEN {sign} * ({rows}.closed_at - l.day) ELSE 0 END AS days, "
+        f"CASE WHEN {closed} THEN {sign} ELSE 0 END AS dated "
+        f"FROM {rows} JOIN core_account a ON a.id = {rows}.account_id "
+        f"CROSS JOIN LATERAL (SELECT {local} AS day) l"
+    )
+
+
+def _pg_grouped(facts: str) -> str:
+    """The facts summed per key, for the record's owner and for all owners (-1), keys in one order: two
+    transactions upserting several keys then lock them in the same order and cannot deadlock on each other."""
+    return (
+        "SELECT f.account_id, o.owner_key, f.kind, f.month, f.source_key, f.currency, "
+        "sum(f.n), sum(f.cents), sum(f.days), sum(f.dated) "
+        f"FROM ({facts}) f CROSS JOIN LATERAL (VALUES (f.owner_key), (-1)) o(owner_key) "
+        "GROUP BY 1, 2, 3, 4, 5, 6 "
+        "HAVING sum(f.n) <> 0 OR sum(f.cents) <> 0 OR sum(f.days) <> 0 OR sum(f.dated) <> 0 "
+        "ORDER BY 1, 2, 3, 4, 5, 6"
+    )
+
+
+def _pg_upsert(facts: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} AS t ({COLUMNS}) {_pg_grouped(facts)} "
+        f"ON CONFLICT ({KEY}) DO UPDATE SET n = t.n + EXCLUDED.n, cents = t.cents + EXCLUDED.cents, "
+        "days = t.days + EXCLUDED.days, dated = t.dated + EXCLUDED.dated"
+    )
+
+
+def _pg_trigger_sql(table: str) -> list[str]:
+    statements = []
+    for op, referencing, parts in (
+        ("insert", "NEW TABLE AS new_rows", [("new_rows", 1)]),
+        ("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows", [("new_rows", 1), ("old_rows", -1)]),
+        ("delete", "OLD TABLE AS old_rows", [("old_rows", -1)]),
+    ):
+        name = f"stats_tally_{table}_{op}"
+        facts = " UNION ALL ".join(_pg_facts(table, rows, sign) for rows, sign in parts)
+        lock_rows = parts[0][0]
+        statements.append(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
+            f"PERFORM pg_advisory_xact_lock_shared({LOCK_CLASS}, (x.account_id % 2147483647)::int) "
+            f"FROM (SELECT DISTINCT account_id FROM {lock_rows} ORDER BY 1) x; "
+            f"{_pg_upsert(facts)}; "
+            f"RETURN NULL; END $body$"
+        )
+        statements.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        statements.append(
+            f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} REFERENCING {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+        )
+    return statements
+
+
+# --- SQLite -------------------------------------------------------------------------------------------
+
+
+def _sqlite_facts(table: str, row: str, sign: int) -> str:
+    """The tally key and contribution of one row (`NEW`/`OLD` in a trigger, or an alias in a rebuild)."""
+    local = f"django_datetime_cast_date({row}.created_at, a.time_zone, 'UTC')"
+    created_month = f"substr({local}, 1, 8) || '01'"
+    if _RECORDS[table] is not None:
+        return (
+            f"SELECT {row}.account_id AS account_id, coalesce({row}.owner_id, 0) AS owner_key, "
+            f"{_RECORDS[table]} AS kind, {created_month} AS month, coalesce({row}.source_id, 0) AS source_key, "
+            f"'' AS currency, {sign} AS n, 0 AS cents, 0 AS days, 0 AS dated "
+            f"FROM core_account a WHERE a.id = {row}.account_id"
+        )
+    closed = f"{row}.status <> 'open' AND {row}.closed_at IS NOT NULL"
+    return (
+        f"SELECT {row}.account_id AS account_id, coalesce({row}.owner_id, 0) AS owner_key, "
+        f"CASE WHEN {row}.status = 'open' THEN {OPEN} "
+        f"WHEN {row}.status = 'won' THEN CASE WHEN {row}.closed_at IS NULL THEN {WON_UNDATED} ELSE {WON} END "
+        f"WHEN {row}.status = 'lost' THEN CASE WHEN {row}.closed_at IS NULL THEN {LOST_UNDATED} ELSE {LOST} END "
+        f"END AS kind, "
+        f"CASE WHEN {row}.status = 'open' THEN {created_month} "
+        f"WHEN {row}.closed_at IS NULL THEN '{UNDATED_MONTH}' "
+        f"ELSE substr({row}.closed_at, 1, 8) || '01' END AS month, "
+        f"coalesce({row}.source_id, 0) AS source_key, {row}.currency AS currency, {sign} AS n, "
+        f"{sign} * CAST(ROUND({row}.value * 100) AS INTEGER) AS cents, "
+        f"CASE WHEN {closed} THEN {sign} * CAST(round(julianday({row}.closed_at) - julianday({local})) AS INTEGER) "
+        f"ELSE 0 END AS days, "
+        f"CASE WHEN {closed} THEN {sign} ELSE 0 END AS dated "
+        f"FROM core_account a WHERE a.id = {row}.account_id"
+    )
+
+
+def _sqlite_grouped(facts: str) -> str:
+    # `WHERE true`: without it SQLite's parser takes a following ON CONFLICT for a join constraint.
+    return (
+        "SELECT f.account_id, CASE w.level WHEN 0 THEN f.owner_key ELSE -1 END, f.kind, f.month, f.source_key, "
+        "f.currency, sum(f.n), sum(f.cents), sum(f.days), sum(f.dated) "
+        f"FROM ({facts}) f JOIN (SELECT 0 AS level UNION ALL SELECT 1) w "
+        "WHERE true GROUP BY 1, 2, 3, 4, 5, 6 "
+        "HAVING sum(f.n) <> 0 OR sum(f.cents) <> 0 OR sum(f.days) <> 0 OR sum(f.dated) <> 0"
+    )
+
+
+def _sqlite_upsert(facts: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} ({COLUMNS}) {_sqlite_grouped(facts)} "
+        f"ON CONFLICT ({KEY}) DO UPDATE SET n = n + excluded.n, cents = cents + excluded.cents, "
+        "days = days + excluded.days, dated = dated + excluded.dated"
+    )
+
+
+_DEAL_COLUMNS = ("account_id", "owner_id", "source_id", "created_at", "status", "closed_at", "currency", "value")
+_CONTACT_COLUMNS = ("account_id", "owner_id", "source_id", "created_at")
+
+
+def _sqlite_trigger_sql(table: str) -> list[str]:
+    columns = _CONTACT_COLUMNS if _RECORDS[table] is not None else _DEAL_COLUMNS
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+    add = _sqlite_upsert(_sqlite_facts(table, "NEW", 1))
+    remove = _sqlite_upsert(_sqlite_facts(table, "OLD", -1))
+    statements = []
+    for op, when, body in (
+        ("insert", "", [add]),
+        ("update", f" WHEN {changed}", [remove, add]),
+        ("delete", "", [remove]),
+    ):
+        name = f"stats_tally_{table}_{op}"
+        statements.append(f"DROP TRIGGER IF EXISTS {name}")
+        statements.append(
+            f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} FOR EACH ROW{when} BEGIN "
+            + " ".join(f"{statement};" for statement in body)
+            + " END"
+        )
+    return statements
+
+
+# --- What the migrations, the rebuild and the tests use ------------------------------------------------
+
+
+def trigger_sql(vendor: str) -> list[str]:
+    make = _pg_trigger_sql if vendor == "postgresql" else _sqlite_trigger_sql
+    return [statement for table in _RECORDS for statement in make(table)]
+
+
+def drop_sql(vendor: str) -> list[str]:
+    statements = []
+    for table in _RECORDS:
+        for op in ("insert", "update", "delete"):
+            name = f"stats_tally_{table}_{op}"
+            if vendor == "postgresql":
+                statements.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+                statements.append(f"DROP FUNCTION IF EXISTS {name}()")
+            else:
+                statements.append(f"DROP TRIGGER IF EXISTS {name}")
+    return statements
+
+
+def fresh_tallies_sql(vendor: str, account_ids: Iterable[int] | None) -> tuple[str, list[Any]]:
+    """SELECT the tallies computed afresh from the records (of the given accounts, or all), in the table's columns."""
+    ids = None if account_ids is None else [int(i) for i in account_ids]
+    if vendor == "postgresql":
+        where = "" if ids is None else " WHERE r.account_id = ANY(%s)"
+        facts = " UNION ALL ".join(
+            _pg_facts(table, "r", 1).replace(" FROM r ", f" FROM {table} r ", 1) + where for table in _RECORDS
+        )
+        params: list[Any] = [] if ids is None else [ids] * len(_RECORDS)
+        return _pg_grouped(facts), params
+    marks = "" if ids is None else " AND r.account_id IN (" + ", ".join("%s" for _ in ids) + ")"
+    facts = " UNION ALL ".join(
+        _sqlite_facts(table, "r", 1)
+        .replace(" FROM core_account a ", f" FROM {table} r JOIN core_account a ", 1)
+        .replace("WHERE a.id = r.account_id", f"ON a.id = r.account_id WHERE true{marks}")
+        for table in _RECORDS
+    )
+    params = [] if ids is None else ids * len(_RECORDS)
+    return _sqlite_grouped(facts), params
