@@ -79,6 +79,10 @@ def span_query(vendor: str, account_id: int) -> tuple[str, list[Any]]:
     return f"SELECT MIN(created_at), MAX(created_at) FROM deals_deal WHERE account_id = {mark}", [account_id]
 
 
+def _ranges(case: Case) -> list[tuple[dt.date, dt.date]] | None:
+    return [(case.start, case.end)] if case.start and case.end else None
+
+
 def floor_queries(
     vendor: str,
     *,
@@ -88,19 +92,31 @@ def floor_queries(
     case: Case,
     owner_id: int | None,
     span: tuple[dt.datetime | None, dt.datetime | None],
+    ranges: list[tuple[dt.date, dt.date]] | None = None,
 ) -> list[tuple[str, list[Any]]]:
-    """(sql, params) of each read after the span query, with %s placeholders (psycopg) or ? (sqlite3)."""
+    """(sql, params) of each read after the span query, with %s placeholders (psycopg) or ? (sqlite3).
+
+    `ranges`: the days to read (both ends included), by default the case's period; None reads all time.
+    """
     mark = "%s" if vendor == "postgresql" else "?"
+    if ranges is None:
+        ranges = _ranges(case)
     created: list[str] = []
     created_params: list[Any] = []
-    bounds = _bounds(case, zone)
-    if bounds is not None:
-        created = [f"created_at >= {mark}", f"created_at < {mark}"]
-        created_params = (
-            list(bounds)
-            if vendor == "postgresql"
-            else [b.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") for b in bounds]
-        )
+    closed_range: list[str] = []
+    closed_params: list[Any] = []
+    if ranges:
+        created = ["(" + " OR ".join(f"(created_at >= {mark} AND created_at < {mark})" for _ in ranges) + ")"]
+        closed_range = ["(" + " OR ".join(f"(closed_at >= {mark} AND closed_at <= {mark})" for _ in ranges) + ")"]
+        for start, end in ranges:
+            bounds = _bounds(Case("", "", start, end), zone)
+            assert bounds is not None  # noqa: S101 — both ends given
+            created_params += (
+                list(bounds)
+                if vendor == "postgresql"
+                else [b.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") for b in bounds]
+            )
+            closed_params += [start, end] if vendor == "postgresql" else [start.isoformat(), end.isoformat()]
     owner: list[str] = [f"owner_id = {mark}"] if case.owner else []
     owner_params: list[Any] = [owner_id] if case.owner else []
 
@@ -114,10 +130,6 @@ def floor_queries(
     else:
         money = "SUM(CAST(ROUND(value * 100) AS INTEGER))"
         days = f"SUM(CAST(ROUND(julianday(closed_at) - julianday({created_day})) AS INTEGER))"
-    closed_range = [f"closed_at >= {mark}", f"closed_at <= {mark}"] if case.start else []
-    closed_params = [case.start, case.end] if case.start else []
-    if vendor != "postgresql":
-        closed_params = [d.isoformat() for d in closed_params if d is not None]
     contact = "SELECT source_id, COUNT(*) FROM {table} WHERE {where} GROUP BY source_id"
     return [
         (
@@ -165,5 +177,57 @@ def run_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[Any, ...
     for sql, params in floor_queries(vendor, span=span, **kwargs):
         cur.execute(sql, params)
         results.append(cur.fetchall())
+    cur.close()
+    return results
+
+
+def run_tally_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[Any, ...]]]:
+    """The same figures the way the selector reads them, by hand: the tallies of the period's whole months (all of
+    them for all time), and only for days outside whole months the records, as `run_floor` reads them.
+
+    Returns [rates, tallies, companies, persons, open, closed, catalogue] (the record reads empty without edges).
+    """
+    from headwater.stats.filters import DateRange
+    from headwater.stats.selectors import split_period
+
+    case: Case = kwargs["case"]
+    mark = "%s" if vendor == "postgresql" else "?"
+    owner_key = kwargs["owner_id"] if case.owner else -1
+    tally = (
+        "SELECT kind, source_key, currency, SUM(n), SUM(cents), SUM(days), SUM(dated) FROM stats_sourcetally "
+        f"WHERE account_id = {mark} AND owner_key = {mark}"
+    )
+    params: list[Any] = [kwargs["account_id"], owner_key]
+    edges: list[tuple[dt.date, dt.date]] = []
+    months = None
+    if case.start and case.end:
+        split = split_period(DateRange(case.start, case.end))
+        edges = [(edge.start, edge.end) for edge in split.edges]
+        months = split.months
+        if months is not None:
+            tally += f" AND kind <= 5 AND month >= {mark} AND month <= {mark}"
+            params += list(months) if vendor == "postgresql" else [m.isoformat() for m in months]
+    cur = conn.cursor()
+    queries = floor_queries(vendor, span=(None, None), **kwargs)
+    results: list[list[tuple[Any, ...]]] = []
+    cur.execute(*queries[0])
+    results.append(cur.fetchall())
+    if months is not None or not edges:
+        cur.execute(tally + " GROUP BY kind, source_key, currency", params)
+        results.append(cur.fetchall())
+    else:
+        results.append([])
+    if edges:
+        cur.execute(*span_query(vendor, kwargs["account_id"]))
+        span = cur.fetchone()
+        if vendor != "postgresql":
+            span = tuple(None if v is None else dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in span)
+        for sql, query_params in floor_queries(vendor, span=span, ranges=edges, **kwargs)[1:5]:
+            cur.execute(sql, query_params)
+            results.append(cur.fetchall())
+    else:
+        results += [[], [], [], []]
+    cur.execute(*queries[-1])
+    results.append(cur.fetchall())
     cur.close()
     return results

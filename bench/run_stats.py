@@ -3,7 +3,10 @@
 Builds the fixed-seed data set (bench/dataset.py) in a database of its own, then measures, interleaved over
 `--rounds` rounds (after warm-up rounds that are not counted), for each case:
 
-- floor:    the hand-written SQL of bench/floor.py, on a raw driver connection (psycopg, prepare_threshold=None);
+- floor:    the hand-written SQL of bench/floor.py over the records, on a raw driver connection (psycopg,
+            prepare_threshold=None): what computing the figures from the records costs;
+- tallies:  hand-written SQL reading what the selector reads (the tallies of whole months, the records of the days
+            around them), on the same connection: the floor of the app's own method;
 - selector: `stats.selectors.source_stats` called in this process;
 - page:     GET of the Statistics page from a gunicorn worker on 127.0.0.1 (one worker, persistent connection);
 - endpoint: GET of /api/v1/stats/sources from the same worker.
@@ -35,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/hw_bench"
-METHODS = ("floor", "selector", "page", "endpoint")
+METHODS = ("floor", "tallies", "selector", "page", "endpoint")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -172,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     call_command("migrate", interactive=False, verbosity=0)
 
     from bench import dataset
-    from bench.floor import Case, run_floor
+    from bench.floor import Case, run_floor, run_tally_floor
 
     if meta is None:
         plans = dataset.plan(args.scale)
@@ -221,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         Case("all time", "big"),
         Case("6 months", "big", dt.date(2026, 5, 1), dt.date(2026, 10, 31)),
         Case("owner + 1 year", "big", dt.date(2025, 11, 1), dt.date(2026, 10, 31), owner=True),
+        # Days outside whole months are read from the records: a range that starts and ends mid-month.
+        Case("90 days, mid-month", "big", dt.date(2026, 7, 17), dt.date(2026, 10, 14)),
         Case("typical account", "typical"),
     ]
 
@@ -246,6 +251,18 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
             zone=account.time_zone,
             case=case,
             owner_id=owner_id,
+        )
+
+    def tallies(case: Case) -> Any:
+        account = accounts[case.account]
+        return run_tally_floor(
+            raw,
+            vendor,
+            account_id=account.pk,
+            currency=account.currency,
+            zone=account.time_zone,
+            case=case,
+            owner_id=meta["owners"][case.account][0],
         )
 
     def selector(case: Case) -> Any:
@@ -288,6 +305,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         if dated:
             average = (Decimal(days) / dated).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
             assert average == stats.closed_deals.total.average_days, case  # noqa: S101
+        # The hand-written read of the tallies finds the same counts.
+        counted = tallies(case)
+        tally_open = sum(r[3] for r in counted[1] if r[0] == 3) + sum(r[2] for r in counted[4])
+        tally_closed = sum(r[3] for r in counted[1] if r[0] in (4, 5, 6, 7)) + sum(r[3] for r in counted[5])
+        assert (tally_open, tally_closed) == (open_count, closed_count), case  # noqa: S101
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_DATABASE_URL": url}
     server = start_server(args.port, env)
@@ -302,10 +324,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
             sys.stderr.flush()
             for case in cases:
                 # Rotate the order every round so no method always runs right after another.
-                order = METHODS[round_index % 4 :] + METHODS[: round_index % 4]
+                shift = round_index % len(METHODS)
+                order = METHODS[shift:] + METHODS[:shift]
                 for method in order:
                     if method == "floor":
                         ms = timed(floor, case)
+                    elif method == "tallies":
+                        ms = timed(tallies, case)
                     elif method == "selector":
                         ms = timed(selector, case)
                     elif method == "page":
@@ -326,12 +351,17 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         ratios = {
             m: statistics.median(x / f for x, f in zip(s[m], s["floor"], strict=True)) for m in METHODS if m != "floor"
         }
+        to_tallies = {
+            m: statistics.median(x / f for x, f in zip(s[m], s["tallies"], strict=True))
+            for m in ("selector", "page", "endpoint")
+        }
         results[case.name] = {
             "account": case.account,
             "period": [case.start.isoformat(), case.end.isoformat()] if case.start and case.end else None,
             "owner": case.owner,
             "median_ms": {m: round(statistics.median(s[m]), 2) for m in METHODS},
             "ratio_to_floor": {m: round(r, 3) for m, r in ratios.items()},
+            "ratio_to_tallies": {m: round(r, 3) for m, r in to_tallies.items()},
             "samples_ms": {m: [round(x, 2) for x in s[m]] for m in METHODS},
         }
 
@@ -340,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         if vendor == "postgresql":
             cursor.execute("SHOW server_version")
             server_version = f"PostgreSQL {cursor.fetchone()[0]}"
-            for name in ("deals_deal", "persons_person", "companies_company"):
+            for name in ("deals_deal", "persons_person", "companies_company", "stats_sourcetally"):
                 cursor.execute("SELECT pg_relation_size(%s), pg_indexes_size(%s)", [name, name])
                 table_bytes, index_bytes = cursor.fetchone()
                 sizes[name] = {
@@ -380,14 +410,14 @@ def summary_table(report: dict[str, Any]) -> str:
     lines = [
         f"{report['database']}, scale {report['scale']:g}, {report['rounds']} rounds, {report['date']}",
         "",
-        "| case | floor ms | selector ms | page ms | endpoint ms | selector/floor | page/floor | endpoint/floor |",
+        "| case | floor ms | tallies ms | selector ms | page ms | endpoint ms | endpoint/floor | endpoint/tallies |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, case in report["cases"].items():
         m, r = case["median_ms"], case["ratio_to_floor"]
         lines.append(
-            f"| {name} | {m['floor']:.1f} | {m['selector']:.1f} | {m['page']:.1f} | {m['endpoint']:.1f} "
-            f"| {r['selector']:.2f} | {r['page']:.2f} | {r['endpoint']:.2f} |"
+            f"| {name} | {m['floor']:.1f} | {m['tallies']:.1f} | {m['selector']:.1f} | {m['page']:.1f} "
+            f"| {m['endpoint']:.1f} | {r['endpoint']:.2f} | {case['ratio_to_tallies']['endpoint']:.2f} |"
         )
     return "\n".join(lines)
 
