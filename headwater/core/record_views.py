@@ -91,51 +91,46 @@ def create_page(
     """`contact_initial`: for records that link to a contact (persons, deals), the form's initial values read from
     `?company=` / `?person=`; the form then also pre-fills the source from the contact the user picks."""
     require_role(request, Role.MEMBER)  # before reading the query string: a viewer learns nothing from it
-    extra: dict[str, Any] = {}
-    if contact_initial is not None:
-        extra = {"initial": contact_initial(request), "prefill_source": True}
-    form = pages.form(
-        request.POST if request.method == "POST" else None, account=request.account, user=request.user, **extra
-    )
-    if request.method == "POST" and form.is_valid():
-        source, how = form.source_for_service()
-        try:
-            record = pages.create(
-                account=request.account, user=request.user, **form.service_fields(), source=source, source_how=how
-            )
-        except DomainError as exc:
-            form.apply_domain_error(exc)
-        else:
-            messages.success(request, pages.message(pages.added, record))
-            return redirect(f"{pages.app}:detail", account_slug=request.account.slug, pk=record.pk)
-    return render(request, f"{pages.app}/form.html", {"form": form, pages.noun: None})
+    if contact_initial is None:
+        return _form_page(request, pages, None)
+    return _form_page(request, pages, None, initial=contact_initial(request), prefill_source=True)
 
 
 def edit_page(request: AccountRequest, pages: RecordPages[_R], pk: int) -> HttpResponse:
     require_role(request, Role.MEMBER)
     record = or_404(pages.get, account=request.account, pk=pk)
+    return _form_page(request, pages, record, instance=record)
+
+
+def _form_page(request: AccountRequest, pages: RecordPages[_R], record: _R | None, **form_kwargs: Any) -> HttpResponse:
+    """The create (`record` None) or edit form: valid input goes to the service, whose errors land on the form."""
     form = pages.form(
-        request.POST if request.method == "POST" else None, account=request.account, user=request.user, instance=record
+        request.POST if request.method == "POST" else None, account=request.account, user=request.user, **form_kwargs
     )
     if request.method == "POST" and form.is_valid():
         changes = form.service_fields()
         source, how = form.source_for_service()
-        if "source" in form.fields:
-            changes["source"] = source
         try:
-            record = pages.update(
-                account=request.account,
-                user=request.user,
-                version=form.cleaned_data["version"],
-                source_how=how,
-                **{pages.noun: record},
-                **changes,
-            )
+            if record is None:
+                saved = pages.create(
+                    account=request.account, user=request.user, **changes, source=source, source_how=how
+                )
+            else:
+                if "source" in form.fields:
+                    changes["source"] = source
+                saved = pages.update(
+                    account=request.account,
+                    user=request.user,
+                    version=form.cleaned_data["version"],
+                    source_how=how,
+                    **{pages.noun: record},
+                    **changes,
+                )
         except DomainError as exc:
             form.apply_domain_error(exc)
         else:
-            messages.success(request, pages.message(pages.saved, record))
-            return redirect(f"{pages.app}:detail", account_slug=request.account.slug, pk=record.pk)
+            messages.success(request, pages.message(pages.added if record is None else pages.saved, saved))
+            return redirect(f"{pages.app}:detail", account_slug=request.account.slug, pk=saved.pk)
     return render(request, f"{pages.app}/form.html", {"form": form, pages.noun: record})
 
 

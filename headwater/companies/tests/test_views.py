@@ -242,6 +242,24 @@ class TestWrite:
         company.refresh_from_db()
         assert (company.name, company.source) == ("New", web)
 
+    def test_edit_changes_then_clears_the_source(self, tenant, member_client):
+        sources_on(tenant.account)
+        web = SourceFactory(account=tenant.account, name="Web")
+        fair = SourceFactory(account=tenant.account, name="Fair")
+        company = CompanyFactory(account=tenant.account, source=web)
+        url = tenant.url(f"companies/{company.pk}/edit/")
+        assert member_client.post(url, form_data(version=1, source=fair.pk)).status_code == 302
+        company.refresh_from_db()
+        assert (company.source, company.version) == (fair, 2)
+        assert member_client.post(url, form_data(version=2, source="")).status_code == 302
+        company.refresh_from_db()
+        assert (company.source, company.version) == (None, 3)
+        changes = SourceChange.objects.for_account(tenant.account).filter(record_type="company", record_id=company.pk)
+        assert list(changes.order_by("id").values_list("new_source_id", "how"))[-2:] == [
+            (fair.pk, HowChanged.TYPED),
+            (None, HowChanged.TYPED),
+        ]
+
     def test_edit_keeps_archived_source_and_offers_it(self, tenant, member_client):
         sources_on(tenant.account)
         old = SourceFactory(account=tenant.account, name="Old fair", archived=True)
