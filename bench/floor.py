@@ -96,27 +96,12 @@ def floor_queries(
 ) -> list[tuple[str, list[Any]]]:
     """(sql, params) of each read after the span query, with %s placeholders (psycopg) or ? (sqlite3).
 
-    `ranges`: the days to read (both ends included), by default the case's period; None reads all time.
+    `ranges`: the days to read (both ends included), by default the case's period; None reads all time. Several
+    ranges are read as a UNION ALL of one aggregate per range (each one index range).
     """
     mark = "%s" if vendor == "postgresql" else "?"
     if ranges is None:
         ranges = _ranges(case)
-    created: list[str] = []
-    created_params: list[Any] = []
-    closed_range: list[str] = []
-    closed_params: list[Any] = []
-    if ranges:
-        created = ["(" + " OR ".join(f"(created_at >= {mark} AND created_at < {mark})" for _ in ranges) + ")"]
-        closed_range = ["(" + " OR ".join(f"(closed_at >= {mark} AND closed_at <= {mark})" for _ in ranges) + ")"]
-        for start, end in ranges:
-            bounds = _bounds(Case("", "", start, end), zone)
-            assert bounds is not None  # noqa: S101 — both ends given
-            created_params += (
-                list(bounds)
-                if vendor == "postgresql"
-                else [b.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") for b in bounds]
-            )
-            closed_params += [start, end] if vendor == "postgresql" else [start.isoformat(), end.isoformat()]
     owner: list[str] = [f"owner_id = {mark}"] if case.owner else []
     owner_params: list[Any] = [owner_id] if case.owner else []
 
@@ -130,34 +115,62 @@ def floor_queries(
     else:
         money = "SUM(CAST(ROUND(value * 100) AS INTEGER))"
         days = f"SUM(CAST(ROUND(julianday(closed_at) - julianday({created_day})) AS INTEGER))"
+
+    def per_range(sql: str, params: list[Any], *, closed: bool) -> tuple[str, list[Any]]:
+        """`sql` has a {range} slot in its WHERE clause and `params` a None where the range's two values go."""
+        if not ranges:
+            return sql.replace(" AND {range}", ""), [p for p in params if p is not None]
+        parts, values = [], []
+        for start, end in ranges:
+            if closed:
+                condition = f"closed_at >= {mark} AND closed_at <= {mark}"
+                bounds: list[Any] = [start, end] if vendor == "postgresql" else [start.isoformat(), end.isoformat()]
+            else:
+                condition = f"created_at >= {mark} AND created_at < {mark}"
+                aware = _bounds(Case("", "", start, end), zone)
+                assert aware is not None  # noqa: S101 — both ends given
+                bounds = (
+                    list(aware)
+                    if vendor == "postgresql"
+                    else [b.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") for b in aware]
+                )
+            parts.append(sql.replace("{range}", condition))
+            index = params.index(None)
+            values += [*params[:index], *bounds, *params[index + 1 :]]
+        return " UNION ALL ".join(parts), values
+
     contact = "SELECT source_id, COUNT(*) FROM {table} WHERE {where} GROUP BY source_id"
     return [
         (
             f"SELECT currency, rate FROM stats_exchangerate WHERE account_id = {mark} AND base_currency = {mark}",
             [account_id, currency],
         ),
-        (
-            contact.format(table="companies_company", where=where(*owner, *created)),
-            [account_id, *owner_params, *created_params],
+        per_range(
+            contact.format(table="companies_company", where=where(*owner, "{range}")),
+            [account_id, *owner_params, None],
+            closed=False,
         ),
-        (
-            contact.format(table="persons_person", where=where(*owner, *created)),
-            [account_id, *owner_params, *created_params],
+        per_range(
+            contact.format(table="persons_person", where=where(*owner, "{range}")),
+            [account_id, *owner_params, None],
+            closed=False,
         ),
-        (
+        per_range(
             (
                 f"SELECT source_id, currency, COUNT(*), {money} FROM deals_deal "
-                f"WHERE {where(f'status = {mark}', *owner, *created)} GROUP BY source_id, currency"
+                f"WHERE {where(f'status = {mark}', *owner, '{range}')} GROUP BY source_id, currency"
             ),
-            [account_id, "open", *owner_params, *created_params],
+            [account_id, "open", *owner_params, None],
+            closed=False,
         ),
-        (
+        per_range(
             (
                 f"SELECT source_id, status, currency, COUNT(*), {money}, {days}, COUNT(closed_at) FROM deals_deal "
-                f"WHERE {where(f'status IN ({mark}, {mark})', *owner, *closed_range)} "
+                f"WHERE {where(f'status IN ({mark}, {mark})', *owner, '{range}')} "
                 "GROUP BY source_id, status, currency"
             ),
-            [account_id, "won", "lost", *owner_params, *closed_params],
+            [account_id, "won", "lost", *owner_params, None],
+            closed=True,
         ),
         (
             f"SELECT id, name, archived, position FROM sources_source WHERE account_id = {mark} ORDER BY position, id",
@@ -183,9 +196,10 @@ def run_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[Any, ...
 
 def run_tally_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[Any, ...]]]:
     """The same figures the way the selector reads them, by hand: the tallies of the period's whole months (all of
-    them for all time), and only for days outside whole months the records, as `run_floor` reads them.
+    them for all time) and of the days around them; with an owner filter, whose days are not tallied, the records of
+    those days, as `run_floor` reads them.
 
-    Returns [rates, tallies, companies, persons, open, closed, catalogue] (the record reads empty without edges).
+    Returns [rates, tallies, companies, persons, open, closed, catalogue] (the record reads empty without them).
     """
     from headwater.stats.filters import DateRange
     from headwater.stats.selectors import split_period
@@ -199,24 +213,32 @@ def run_tally_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[An
     )
     params: list[Any] = [kwargs["account_id"], owner_key]
     edges: list[tuple[dt.date, dt.date]] = []
-    months = None
+    wanted: list[str] = []
+
+    def day(value: dt.date) -> Any:
+        return value if vendor == "postgresql" else value.isoformat()
+
     if case.start and case.end:
         split = split_period(DateRange(case.start, case.end))
         edges = [(edge.start, edge.end) for edge in split.edges]
-        months = split.months
-        if months is not None:
-            tally += f" AND kind <= 5 AND month >= {mark} AND month <= {mark}"
-            params += list(months) if vendor == "postgresql" else [m.isoformat() for m in months]
+        if split.months is not None:
+            wanted.append(f"(kind <= 5 AND bucket >= {mark} AND bucket <= {mark})")
+            params += [day(split.months[0]), day(split.months[1])]
+        if not case.owner:
+            for start, end in edges:
+                wanted.append(f"(kind >= 11 AND bucket >= {mark} AND bucket <= {mark})")
+                params += [day(start), day(end)]
+            edges = []
+        tally += " AND (" + " OR ".join(wanted) + ")" if wanted else " AND false"
+    else:
+        tally += " AND kind <= 7"
     cur = conn.cursor()
     queries = floor_queries(vendor, span=(None, None), **kwargs)
     results: list[list[tuple[Any, ...]]] = []
     cur.execute(*queries[0])
     results.append(cur.fetchall())
-    if months is not None or not edges:
-        cur.execute(tally + " GROUP BY kind, source_key, currency", params)
-        results.append(cur.fetchall())
-    else:
-        results.append([])
+    cur.execute(tally + " GROUP BY kind, source_key, currency", params)
+    results.append(cur.fetchall())
     if edges:
         cur.execute(*span_query(vendor, kwargs["account_id"]))
         span = cur.fetchone()

@@ -22,10 +22,7 @@ class Company(CrmRecord):
         verbose_name_plural = _("companies")
         indexes = [
             models.Index(fields=["account", "name", "id"], name="company_account_name_idx"),
-            # Covering source and owner: the statistics count contacts of a period with an index-only scan.
-            models.Index(
-                fields=["account", "created_at", "id"], name="company_account_created_idx", include=["source", "owner"]
-            ),
+            models.Index(fields=["account", "created_at", "id"], name="company_account_created_idx"),
             models.Index(fields=["account", "city", "id"], name="company_account_city_idx"),
             models.Index(fields=["account", "owner", "name", "id"], name="company_account_owner_idx"),
             models.Index(fields=["account", "source", "name", "id"], name="company_account_source_idx"),

@@ -53,12 +53,6 @@ class Deal(CrmRecord):
             models.Index(fields=["account", "owner", "created_at", "id"], name="deal_account_owner_idx"),
             models.Index(fields=["account", "source", "created_at", "id"], name="deal_account_source_idx"),
             models.Index(fields=["account", "closed_at"], name="deal_account_closed_idx"),
-            # Statistics (stats/selectors.py): every deal figure of a period is an index-only scan of this one.
-            models.Index(
-                fields=["account", "status", "closed_at", "created_at"],
-                name="deal_stats_idx",
-                include=["source", "currency", "value", "owner"],
-            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(value__gte=0), name="deal_value_not_negative"),

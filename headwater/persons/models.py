@@ -27,10 +27,7 @@ class Person(CrmRecord):
         verbose_name_plural = _("persons")
         indexes = [
             models.Index(fields=["account", "last_name", "first_name", "id"], name="person_account_name_idx"),
-            # Covering source and owner: the statistics count contacts of a period with an index-only scan.
-            models.Index(
-                fields=["account", "created_at", "id"], name="person_account_created_idx", include=["source", "owner"]
-            ),
+            models.Index(fields=["account", "created_at", "id"], name="person_account_created_idx"),
             models.Index(fields=["account", "email", "id"], name="person_account_email_idx"),
             models.Index(fields=["account", "company"], name="person_account_company_idx"),
             models.Index(fields=["account", "owner", "last_name", "id"], name="person_account_owner_idx"),

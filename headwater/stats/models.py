@@ -44,7 +44,8 @@ class ExchangeRate(TenantModel):
 
 
 class TallyKind(models.IntegerChoices):
-    """What a tally counts. Undated closed deals (closed before `closed_at` existed) count in all time only."""
+    """What a tally counts, in a month (1-7) or, for all owners, in a day (11-15). Closed deals without a close
+    date count in all time only."""
 
     COMPANY = 1
     PERSON = 2
@@ -53,6 +54,14 @@ class TallyKind(models.IntegerChoices):
     LOST = 5
     WON_UNDATED = 6
     LOST_UNDATED = 7
+    COMPANY_DAY = 11
+    PERSON_DAY = 12
+    OPEN_DAY = 13
+    WON_DAY = 14
+    LOST_DAY = 15
+
+
+DAILY = 10  # TallyKind.X + DAILY is X's daily tally
 
 
 ALL_OWNERS = -1
@@ -61,11 +70,12 @@ NO_SOURCE = 0
 
 
 class SourceTally(TenantModel):
-    """Records of one kind, source, owner, currency and local month: count, value in cents, days to close.
+    """Records of one kind, source, owner, currency and local month or day: count, value in cents, days to close.
 
     Written only by database triggers (`stats/tally_sql.py`), never by Python, so it cannot drift from the records
     whatever writes them. `owner_key` is the owner's id, 0 for no owner, -1 for all owners together (so the
-    unfiltered statistics read one row per source and month instead of one per owner). Rows whose count fell
+    unfiltered statistics read one row per source and month instead of one per owner); days are kept for all
+    owners only (`bucket` is then the day, else the month's first day). Rows whose count fell
     to zero stay (the keys an account ever used); readers skip them.
     """
 
@@ -76,7 +86,7 @@ class SourceTally(TenantModel):
     )
     owner_key = models.BigIntegerField()
     kind = models.SmallIntegerField(choices=TallyKind.choices)
-    month = models.DateField()
+    bucket = models.DateField()
     source_key = models.BigIntegerField()
     currency = models.CharField(max_length=3, blank=True)
     n = models.BigIntegerField(default=0)
@@ -88,9 +98,9 @@ class SourceTally(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "owner_key", "kind", "month", "source_key", "currency"], name="sourcetally_key_uniq"
+                fields=["account", "owner_key", "kind", "bucket", "source_key", "currency"], name="sourcetally_key_uniq"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.month:%Y-%m} source {self.source_key}: {self.n}"
+        return f"{self.get_kind_display()} {self.bucket} source {self.source_key}: {self.n}"

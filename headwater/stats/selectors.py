@@ -44,7 +44,7 @@ from headwater.persons.models import Person
 from headwater.sources.models import Source
 from headwater.stats import tally_sql
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.models import ALL_OWNERS, NO_OWNER, ExchangeRate, SourceTally, TallyKind
+from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, ExchangeRate, SourceTally, TallyKind
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -406,8 +406,8 @@ def _month_after(day: dt.date) -> dt.date | None:
 
 @dataclass(frozen=True)
 class PeriodSplit:
-    """A period as the whole local months inside it (read from the tallies) and the days around them (read
-    from the records). `months` is (first, last) month start, both included, or None."""
+    """A period as the whole local months inside it and the days around them (at most a month less a day at each
+    end). `months` is (first, last) month start, both included, or None."""
 
     months: tuple[dt.date, dt.date] | None
     edges: tuple[DateRange, ...]
@@ -447,6 +447,11 @@ def _add(groups: dict[tuple[int, int | None, str], _Group], key: tuple[int, int 
         slot[index] += value
 
 
+def _daily_edges(split: PeriodSplit | None, filters: StatsFilters) -> bool:
+    """Days outside whole months come from the daily tallies, which are kept for all owners only."""
+    return split is not None and bool(split.edges) and _owner_key(filters) == ALL_OWNERS
+
+
 def _tally_groups(
     groups: dict[tuple[int, int | None, str], _Group],
     *,
@@ -454,15 +459,21 @@ def _tally_groups(
     split: PeriodSplit | None,
     filters: StatsFilters,
 ) -> None:
-    """Add the tallies of the whole months (all of them for all time) to `groups`."""
+    """Add the tallies of the whole months (all of them for all time), and without an owner filter those of the days
+    around them, to `groups`. One query."""
     tallies = SourceTally.objects.for_account(account).filter(owner_key=_owner_key(filters))
     if split is None:
-        kinds = [TallyKind.COMPANY, TallyKind.PERSON, TallyKind.OPEN, TallyKind.WON, TallyKind.LOST]
-        tallies = tallies.filter(kind__in=[*kinds, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED])
-    elif split.months is None:
-        return
+        tallies = tallies.filter(kind__lte=TallyKind.LOST_UNDATED)
     else:
-        tallies = tallies.filter(kind__lte=TallyKind.LOST, month__gte=split.months[0], month__lte=split.months[1])
+        wanted = Q()
+        if split.months is not None:
+            wanted |= Q(kind__lte=TallyKind.LOST, bucket__gte=split.months[0], bucket__lte=split.months[1])
+        if _daily_edges(split, filters):
+            for edge in split.edges:
+                wanted |= Q(kind__gte=TallyKind.COMPANY_DAY, bucket__gte=edge.start, bucket__lte=edge.end)
+        if not wanted:
+            return
+        tallies = tallies.filter(wanted)
     rows = (
         tallies.order_by()
         .values_list("kind", "source_key", "currency")
@@ -473,12 +484,19 @@ def _tally_groups(
         if n:
             _add(
                 groups,
-                (undated.get(kind, kind), source_key or None, currency),
+                (undated.get(kind, kind % DAILY if kind > DAILY else kind), source_key or None, currency),
                 int(n),
                 Decimal(int(cents)).scaleb(-2),
                 int(days),
                 int(dated),
             )
+
+
+def _each_edge(edges: tuple[DateRange, ...], make: Callable[[DateRange], QuerySet[Any]]) -> QuerySet[Any]:
+    """One aggregate per edge, as one UNION ALL query: each part reads one index range, where an OR of the ranges
+    would make PostgreSQL combine bitmaps and visit the table."""
+    first, *rest = [make(edge) for edge in edges]
+    return first.union(*rest, all=True) if rest else first
 
 
 def _edge_groups(
@@ -490,36 +508,50 @@ def _edge_groups(
     created_day: Callable[[], Expression],
 ) -> None:
     """Add the records of the days outside whole months (the whole period when it has none) to `groups`."""
-    created = Q()
-    for edge in edges:
+
+    def created(qs: QuerySet[Any], edge: DateRange) -> QuerySet[Any]:
         start, end = edge.bounds(account.time_zone)
-        created |= Q(created_at__gte=start) & (Q() if end is None else Q(created_at__lt=end))
-    closed = Q()
-    for edge in edges:
-        closed |= Q(closed_at__gte=edge.start, closed_at__lte=edge.end)
+        qs = qs.filter(created_at__gte=start)
+        return qs if end is None else qs.filter(created_at__lt=end)
+
+    def contact_counts(contacts: QuerySet[Any]) -> Callable[[DateRange], QuerySet[Any]]:
+        return lambda edge: created(contacts, edge).order_by().values("source_id").annotate(n=Count("*"))
 
     for kind, model in ((TallyKind.COMPANY, Company), (TallyKind.PERSON, Person)):
-        contacts = _owned(model.objects.for_account(account), filters).filter(created)
-        for row in contacts.order_by().values("source_id").annotate(n=Count("*")):
+        contacts = _owned(model.objects.for_account(account), filters)
+        for row in _each_edge(edges, contact_counts(contacts)):
             _add(groups, (kind, row["source_id"], ""), row["n"])
 
     deals = _owned(Deal.objects.for_account(account), filters)
-    open_deals = deals.filter(created, status=DealStatus.OPEN)
-    for row in open_deals.order_by().values("source_id", "currency").annotate(n=Count("*"), total=_money_sum("value")):
+    open_deals = deals.filter(status=DealStatus.OPEN)
+    rows = _each_edge(
+        edges,
+        lambda edge: (
+            created(open_deals, edge)
+            .order_by()
+            .values("source_id", "currency")
+            .annotate(n=Count("*"), total=_money_sum("value"))
+        ),
+    )
+    for row in rows:
         _add(groups, (TallyKind.OPEN, row["source_id"], row["currency"]), row["n"], _money(row["total"]))
 
-    grouped = (
-        deals.filter(closed, status__in=[DealStatus.WON, DealStatus.LOST])
-        .order_by()
-        .values("source_id", "status", "currency")
-        .annotate(
-            n=Count("*"),
-            total=_money_sum("value"),
-            days=Sum(DaysBetween(F("closed_at"), created_day())),
-            dated=Count("closed_at"),
-        )
+    closed = deals.filter(status__in=[DealStatus.WON, DealStatus.LOST])
+    rows = _each_edge(
+        edges,
+        lambda edge: (
+            closed.filter(closed_at__gte=edge.start, closed_at__lte=edge.end)
+            .order_by()
+            .values("source_id", "status", "currency")
+            .annotate(
+                n=Count("*"),
+                total=_money_sum("value"),
+                days=Sum(DaysBetween(F("closed_at"), created_day())),
+                dated=Count("closed_at"),
+            )
+        ),
     )
-    for row in grouped:
+    for row in rows:
         kind = TallyKind.WON if row["status"] == DealStatus.WON else TallyKind.LOST
         key = (kind, row["source_id"], row["currency"])
         _add(groups, key, row["n"], _money(row["total"]), row["days"] or 0, row["dated"])
@@ -533,7 +565,8 @@ def _figures(
     rates: Mapping[str, Decimal],
     created_day: Callable[[], Expression],
 ) -> _Figures:
-    """One period's figures: whole months from the tallies, the days around them from the records.
+    """One period's figures: whole months from the tallies; the days around them from the daily tallies, or with
+    an owner filter (days are tallied for all owners only) from the records.
 
     Each (source, status, currency) group is summed from both before it is converted, so a value is rounded to
     the cent once, exactly as if every record had been read.
@@ -541,7 +574,7 @@ def _figures(
     groups: dict[tuple[int, int | None, str], _Group] = {}
     split = None if period is None else split_period(period)
     _tally_groups(groups, account=account, split=split, filters=filters)
-    if split is not None and split.edges:
+    if split is not None and split.edges and not _daily_edges(split, filters):
         _edge_groups(groups, account=account, edges=split.edges, filters=filters, created_day=created_day)
 
     figures = _Figures(
@@ -724,10 +757,11 @@ def _missing_rates(*sections: Iterable[list[Unconverted]]) -> list[Unconverted]:
 def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     """Contacts, open deals and closed deals per acquisition source for one period (and the one before it).
 
-    Queries: exchange rates; per period the tallies of its whole local months (all of them for all time), and when
-    the period has days outside whole months, companies, persons, open deals and closed deals of those days (after
-    the span of the deals' creation times, once, to know the time zone's clock changes); then the catalogue (read
-    last, so every source the aggregates saw is in it unless deleted meanwhile; such ids still get a row).
+    Queries: exchange rates; per period one read of the tallies (its whole local months, all of them for all time,
+    and the days around them); with an owner filter and days outside whole months, companies, persons, open deals
+    and closed deals of those days instead (after the span of the deals' creation times, once, to know the time
+    zone's clock changes); then the catalogue (read last, so every source the aggregates saw is in it unless deleted
+    meanwhile; such ids still get a row).
     """
     rates = exchange_rates_for(account=account)
 

@@ -8,12 +8,13 @@ PostgreSQL runs one statement-level trigger per write (transition tables), so a 
 costs one grouped upsert, not 300,000. SQLite only has row triggers; its local dates come from Django's own
 `django_datetime_cast_date`, registered on every connection Django opens.
 
-A record counts in the local month (the account's time zone) it was created in; a closed deal in the month of
-its `closed_at`, a day already local. A changed time zone therefore needs `rebuild` (the account settings service
-calls it); on PostgreSQL writers hold a shared advisory lock on their account, so a rebuild (exclusive) never
-misses a record written under the old zone.
+A record counts in the local month (the account's time zone) it was created in, for its owner and for all owners
+(-1); for all owners also in its local day (kind + 10), so a period's days outside whole months need no records
+either. A closed deal counts by its `closed_at`, a day already local. A changed time zone therefore needs a
+rebuild (the account settings service does it); on PostgreSQL writers hold a shared advisory lock on their
+account, so a rebuild (exclusive) never misses a record written under the old zone.
 
-Changing anything here needs a new migration that calls `install` again.
+Changing anything here needs a new migration that runs `trigger_sql` again.
 """
 
 # SQL built from this module's constants only; no value from outside is ever formatted into it.
@@ -25,13 +26,14 @@ from collections.abc import Iterable
 from typing import Any
 
 TABLE = "stats_sourcetally"
-KEY = "account_id, owner_key, kind, month, source_key, currency"
+KEY = "account_id, owner_key, kind, bucket, source_key, currency"
 COLUMNS = f"{KEY}, n, cents, days, dated"
 # pg_advisory_xact_lock's first key: "HW" and 1, so our locks never meet another application's.
 LOCK_CLASS = 0x48570001
 
 # Kind codes: keep in step with stats.models.TallyKind.
 COMPANY, PERSON, OPEN, WON, LOST, WON_UNDATED, LOST_UNDATED = 1, 2, 3, 4, 5, 6, 7
+DAILY = 10  # added to a kind: the tally of one local day, for all owners
 UNDATED_MONTH = "0001-01-01"
 
 _RECORDS = {"companies_company": COMPANY, "persons_person": PERSON, "deals_deal": None}
@@ -46,8 +48,9 @@ def _pg_facts(table: str, rows: str, sign: int) -> str:
     if _RECORDS[table] is not None:
         return (
             f"SELECT {rows}.account_id, coalesce({rows}.owner_id, 0) AS owner_key, {_RECORDS[table]} AS kind, "
-            f"l.day - (extract(day FROM l.day)::int - 1) AS month, coalesce({rows}.source_id, 0) AS source_key, "
-            f"''::varchar AS currency, {sign} AS n, 0::numeric AS cents, 0 AS days, 0 AS dated "
+            f"l.day - (extract(day FROM l.day)::int - 1) AS month, l.day AS day, "
+            f"coalesce({rows}.source_id, 0) AS source_key, ''::varchar AS currency, {sign} AS n, "
+            "0::numeric AS cents, 0 AS days, 0 AS dated "
             f"FROM {rows} JOIN core_account a ON a.id = {rows}.account_id "
             f"CROSS JOIN LATERAL (SELECT {local} AS day) l"
         )
@@ -61,6 +64,7 @@ def _pg_facts(table: str, rows: str, sign: int) -> str:
         f"CASE WHEN {rows}.status = 'open' THEN l.day - (extract(day FROM l.day)::int - 1) "
         f"WHEN {rows}.closed_at IS NULL THEN DATE '{UNDATED_MONTH}' "
         f"ELSE {rows}.closed_at - (extract(day FROM {rows}.closed_at)::int - 1) END AS month, "
+        f"CASE WHEN {rows}.status = 'open' THEN l.day ELSE {rows}.closed_at END AS day, "
         f"coalesce({rows}.source_id, 0) AS source_key, {rows}.currency::varchar AS currency, {sign} AS n, "
         f"{sign} * {rows}.value * 100 AS cents, "
         f"CASE WHEN {closed} THEN {sign} * ({rows}.closed_at - l.day) ELSE 0 END AS days, "
@@ -71,12 +75,15 @@ def _pg_facts(table: str, rows: str, sign: int) -> str:
 
 
 def _pg_grouped(facts: str) -> str:
-    """The facts summed per key, for the record's owner and for all owners (-1), keys in one order: two
-    transactions upserting several keys then lock them in the same order and cannot deadlock on each other."""
+    """The facts summed per key: each record in its month for its owner and for all owners (-1), and in its day
+    for all owners (none for undated closed deals). Keys come in one order: two transactions upserting several keys
+    lock them in the same order and cannot deadlock on each other."""
     return (
-        "SELECT f.account_id, o.owner_key, f.kind, f.month, f.source_key, f.currency, "
+        "SELECT f.account_id, o.owner_key, o.kind, o.bucket, f.source_key, f.currency, "
         "sum(f.n), sum(f.cents), sum(f.days), sum(f.dated) "
-        f"FROM ({facts}) f CROSS JOIN LATERAL (VALUES (f.owner_key), (-1)) o(owner_key) "
+        f"FROM ({facts}) f CROSS JOIN LATERAL (VALUES (f.owner_key, f.kind, f.month), (-1, f.kind, f.month), "
+        f"(-1, f.kind + {DAILY}, f.day)) o(owner_key, kind, bucket) "
+        "WHERE o.bucket IS NOT NULL "
         "GROUP BY 1, 2, 3, 4, 5, 6 "
         "HAVING sum(f.n) <> 0 OR sum(f.cents) <> 0 OR sum(f.days) <> 0 OR sum(f.dated) <> 0 "
         "ORDER BY 1, 2, 3, 4, 5, 6"
@@ -123,10 +130,12 @@ def _sqlite_facts(table: str, row: str, sign: int) -> str:
     """The tally key and contribution of one row (`NEW`/`OLD` in a trigger, or an alias in a rebuild)."""
     local = f"django_datetime_cast_date({row}.created_at, a.time_zone, 'UTC')"
     created_month = f"substr({local}, 1, 8) || '01'"
+    created_day = f"substr({local}, 1, 10)"
     if _RECORDS[table] is not None:
         return (
             f"SELECT {row}.account_id AS account_id, coalesce({row}.owner_id, 0) AS owner_key, "
-            f"{_RECORDS[table]} AS kind, {created_month} AS month, coalesce({row}.source_id, 0) AS source_key, "
+            f"{_RECORDS[table]} AS kind, {created_month} AS month, {created_day} AS day, "
+            f"coalesce({row}.source_id, 0) AS source_key, "
             f"'' AS currency, {sign} AS n, 0 AS cents, 0 AS days, 0 AS dated "
             f"FROM core_account a WHERE a.id = {row}.account_id"
         )
@@ -140,6 +149,7 @@ def _sqlite_facts(table: str, row: str, sign: int) -> str:
         f"CASE WHEN {row}.status = 'open' THEN {created_month} "
         f"WHEN {row}.closed_at IS NULL THEN '{UNDATED_MONTH}' "
         f"ELSE substr({row}.closed_at, 1, 8) || '01' END AS month, "
+        f"CASE WHEN {row}.status = 'open' THEN {created_day} ELSE {row}.closed_at END AS day, "
         f"coalesce({row}.source_id, 0) AS source_key, {row}.currency AS currency, {sign} AS n, "
         f"{sign} * CAST(ROUND({row}.value * 100) AS INTEGER) AS cents, "
         f"CASE WHEN {closed} THEN {sign} * CAST(round(julianday({row}.closed_at) - julianday({local})) AS INTEGER) "
@@ -150,12 +160,16 @@ def _sqlite_facts(table: str, row: str, sign: int) -> str:
 
 
 def _sqlite_grouped(facts: str) -> str:
-    # `WHERE true`: without it SQLite's parser takes a following ON CONFLICT for a join constraint.
+    # Levels: 0 the month for the owner, 1 the month for all owners, 2 the day for all owners.
+    # `WHERE`: besides dropping undated days, it tells SQLite's parser that a following ON CONFLICT belongs to the
+    # INSERT, not to a join constraint.
     return (
-        "SELECT f.account_id, CASE w.level WHEN 0 THEN f.owner_key ELSE -1 END, f.kind, f.month, f.source_key, "
+        "SELECT f.account_id, CASE w.level WHEN 0 THEN f.owner_key ELSE -1 END, "
+        f"CASE w.level WHEN 2 THEN f.kind + {DAILY} ELSE f.kind END, "
+        "CASE w.level WHEN 2 THEN f.day ELSE f.month END, f.source_key, "
         "f.currency, sum(f.n), sum(f.cents), sum(f.days), sum(f.dated) "
-        f"FROM ({facts}) f JOIN (SELECT 0 AS level UNION ALL SELECT 1) w "
-        "WHERE true GROUP BY 1, 2, 3, 4, 5, 6 "
+        f"FROM ({facts}) f JOIN (SELECT 0 AS level UNION ALL SELECT 1 UNION ALL SELECT 2) w "
+        "WHERE w.level < 2 OR f.day IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 "
         "HAVING sum(f.n) <> 0 OR sum(f.cents) <> 0 OR sum(f.days) <> 0 OR sum(f.dated) <> 0"
     )
 

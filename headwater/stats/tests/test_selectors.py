@@ -575,32 +575,40 @@ def test_owner_filter(tenant):
     assert stats.contacts.total.companies == 1
 
 
-# Queries: exchange rates and the catalogue; per period the tallies of its whole months; and when some period has
-# days outside whole months, the deals' span (once) and four aggregates of the records per such period.
+# Queries: exchange rates and the catalogue; per period one read of the tallies; and with an owner filter, when some
+# period has days outside whole months, the deals' span (once) and four aggregates of the records per such period.
+MID_MONTHS = DateRange(dt.date(2024, 3, 15), dt.date(2025, 6, 20))
+WHOLE_MONTHS = DateRange(dt.date(2020, 1, 1), dt.date(2030, 12, 31))
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("period", "compare", "expected"),
+    ("period", "compare", "owner", "expected"),
     [
-        (None, False, 3),
-        (DateRange(dt.date(2020, 1, 1), dt.date(2030, 12, 31)), False, 3),
-        # The previous period (2009-01-02 to 2019-12-31) starts mid-month.
-        (DateRange(dt.date(2020, 1, 1), dt.date(2030, 12, 31)), True, 9),
-        (DateRange(dt.date(2024, 3, 15), dt.date(2025, 6, 20)), False, 8),
-        (DateRange(dt.date(2024, 3, 15), dt.date(2025, 6, 20)), True, 13),
+        (None, False, False, 3),
+        (None, False, True, 3),
+        (WHOLE_MONTHS, False, False, 3),
+        (WHOLE_MONTHS, False, True, 3),
+        (MID_MONTHS, False, False, 3),
+        (MID_MONTHS, True, False, 4),
+        # The previous period of WHOLE_MONTHS (2009-01-02 to 2019-12-31) starts mid-month.
+        (WHOLE_MONTHS, True, True, 9),
+        (MID_MONTHS, False, True, 8),
+        (MID_MONTHS, True, True, 13),
     ],
 )
-def test_query_count_does_not_depend_on_the_number_of_sources(
-    tenant, django_assert_num_queries, period, compare, expected
+def test_query_count_does_not_depend_on_the_number_of_sources(  # noqa: PLR0917 — parametrised
+    tenant, django_assert_num_queries, period, compare, owner, expected
 ):
     account = tenant.account
-    filters = StatsFilters(period=period, compare=compare)
+    filters = StatsFilters(period=period, compare=compare, owner_id=tenant.member.pk if owner else None)
     counts = []
     for n in (1, 12):
         for _ in range(n):
             source = SourceFactory(account=account)
             CompanyFactory(account=account, source=source)
             PersonFactory(account=account, source=source)
-            DealFactory(account=account, source=source)
+            DealFactory(account=account, source=source, owner=tenant.member)
             DealFactory(account=account, source=source, status="won", closed_at=dt.date(2025, 1, 1))
             DealFactory(account=account, source=source, status="lost", closed_at=dt.date(2025, 1, 1), currency="EUR")
         with django_assert_num_queries(expected):
