@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -13,6 +15,7 @@ from headwater.core.errors import DomainError
 from headwater.core.listing import Column, Header, sort_headers
 from headwater.stats import services
 from headwater.stats.exports import source_stats_csv
+from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
 from headwater.stats.selectors import (
@@ -60,14 +63,38 @@ def _sorts(request: AccountRequest) -> dict[str, tuple[str, bool] | None]:
     return {section: parse_sort(section, request.GET.get(f"sort_{section}")) for section in SECTION_COLUMNS}
 
 
-def _header_link(request: AccountRequest, param: str, header: Header) -> dict[str, Any]:
-    """A sortable header's link: the current URL with only this table's sort changed."""
-    url = None
-    if header.sort_param is not None:
-        query = request.GET.copy()
-        query[param] = header.sort_param
-        url = f"?{query.urlencode()}"
-    return {"label": header.label, "url": url, "aria_sort": header.aria_sort, "numeric": header.numeric}
+def _head(request: AccountRequest, param: str, headers: list[Header]) -> SafeString:
+    """A table's header row; a sortable header links to the current URL with only this table's sort changed."""
+    query = request.GET.copy()  # one copy per table: each link sets the same key
+    cells = []
+    for header in headers:
+        attributes = ' class="num"' if header.numeric else ""
+        if header.aria_sort:
+            attributes += f' aria-sort="{header.aria_sort}"'
+        label: str = escape(str(header.label))
+        if header.sort_param is not None:
+            query[param] = header.sort_param
+            label = f'<a href="{escape(f"?{query.urlencode()}")}">{label}</a>'
+        cells.append(f'<th scope="col"{attributes}>{label}</th>')
+    return SafeString(f"<tr>{''.join(cells)}</tr>")  # every inserted text escaped above
+
+
+def _period_options(form: StatsFilterForm, selected: str) -> list[dict[str, Any]]:
+    """The period select's options; each preset carries its days, which stats.js puts in the date inputs."""
+    presets = form.preset_ranges()
+    options = []
+    for value, label in Period.choices:
+        days = presets.get(value)
+        options.append(
+            {
+                "value": value,
+                "label": label,
+                "selected": value == selected,
+                "start": days.start.isoformat() if days else "",
+                "end": days.end.isoformat() if days else "",
+            }
+        )
+    return options
 
 
 def _owner_label(form: StatsFilterForm) -> str:
@@ -112,8 +139,7 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         invalid = {
             "form": form,
             "stats": None,
-            "selected_period": request.GET.get("period", ""),
-            "presets": form.preset_ranges(),
+            "period_options": _period_options(form, request.GET.get("period", "")),
         }
         return render(request, "stats/sources.html", invalid, status=400)
     stats = source_stats(account=account, filters=form.filters())
@@ -126,15 +152,17 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         ("closed", stats.closed_deals, cells.closed),
     ):
         current = request.GET.get(f"sort_{name}", "") if sorts[name] else ""
+        table = cells.table(sort_rows(section.rows, sorts[name]), section.total, row_cells)
         sections[name] = {
-            "rows": cells.rows(sort_rows(section.rows, sorts[name]), row_cells),
-            "total": cells.rows([section.total], row_cells)[0],
-            "headers": [_header_link(request, f"sort_{name}", h) for h in sort_headers(SECTION_COLUMNS[name], current)],
+            "rows": table.rows,
+            "total": table.total,
+            "body": table.body,
+            "foot": table.foot,
+            "head": _head(request, f"sort_{name}", sort_headers(SECTION_COLUMNS[name], current)),
         }
     context: dict[str, Any] = {
         "form": form,
-        "selected_period": form.cleaned_data["period"],
-        "presets": form.preset_ranges(),
+        "period_options": _period_options(form, form.cleaned_data["period"]),
         "sort_params": {k: v for k, v in request.GET.items() if k.startswith("sort_") and k[5:] in SECTION_COLUMNS},
         "stats": stats,
         "sections": sections,

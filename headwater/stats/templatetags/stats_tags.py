@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django import template
 
@@ -26,8 +25,3 @@ def money(value: Decimal | None) -> str:
 @register.filter
 def percent(value: Decimal | None) -> str:
     return "" if value is None else number(value, 1)
-
-
-@register.filter
-def get(mapping: dict[str, Any], key: str) -> Any:
-    return mapping.get(key)
