@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -13,11 +13,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django_htmx.middleware import HtmxDetails
 
+from headwater.core.compiled import CompiledQuery
 from headwater.core.models import Account
-from headwater.users.models import Membership, Role
-
-if TYPE_CHECKING:
-    from headwater.users.models import User
+from headwater.users.models import Membership, Role, User
+from headwater.users.selectors import user_memberships
 
 P = ParamSpec("P")
 
@@ -29,22 +28,35 @@ class AccountRequest(HttpRequest):
 
     account: Account
     membership: Membership
+    memberships: list[Membership]  # all of the user's, by account name: the header's account switcher
     user: User
     htmx: HtmxDetails  # set by django-htmx's middleware on every request
 
 
-def membership_for(user: Any, slug: str) -> Membership:
-    """The user's membership in the account `slug`; 404 whether the account is missing or not theirs."""
+# Every page of an account runs it: compiled once (see core.compiled), the selector stays its one definition.
+_USER_MEMBERSHIPS: CompiledQuery[Membership] = CompiledQuery(
+    lambda user_id: user_memberships(user=User(pk=user_id)), user_id=int
+)
+
+
+def user_membership_list(user: User) -> list[Membership]:
+    """`users.selectors.user_memberships` as a list: the active user's memberships with their accounts, by name."""
+    return _USER_MEMBERSHIPS(user_id=user.pk)
+
+
+def membership_for(user: Any, slug: str) -> tuple[Membership, list[Membership]]:
+    """The user's membership in the account `slug`, and all their memberships; 404 whether the account is missing
+    or not theirs.
+
+    One query answers both: a page needs the account switcher's list anyway, and the current membership is in it.
+    """
     if not getattr(user, "is_authenticated", False):
         raise Http404
-    membership = (
-        Membership.unscoped.select_related("account")
-        .filter(account__slug=slug, user=user, user__is_active=True)
-        .first()
-    )
-    if membership is None:
-        raise Http404
-    return membership
+    memberships = user_membership_list(user)
+    for membership in memberships:
+        if membership.account.slug == slug:
+            return membership, memberships
+    raise Http404
 
 
 def has_role(membership: Membership, role: Role) -> bool:
@@ -70,9 +82,10 @@ def account_view(
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             slug = str(kwargs.pop("account_slug"))
-            membership = membership_for(request.user, slug)
+            membership, memberships = membership_for(request.user, slug)
             areq: AccountRequest = request  # type: ignore[assignment]
             areq.membership = membership
+            areq.memberships = memberships
             areq.account = membership.account
             # Times on the account's pages read in the account's zone, the zone its statistics count days in.
             timezone.activate(zoneinfo.ZoneInfo(membership.account.time_zone))

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from headwater.core.access import user_membership_list
 from headwater.users.models import Membership
 
 
@@ -13,8 +14,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
 
     def memberships() -> list[Membership]:
+        # Account pages loaded the list with the current membership (core.access.account_view).
+        loaded: list[Membership] | None = getattr(request, "memberships", None)
+        if loaded is not None:
+            return loaded
         if not request.user.is_authenticated:
             return []
-        return list(Membership.unscoped.filter(user=request.user).select_related("account").order_by("account__name"))
+        return user_membership_list(request.user)
 
     return {"current_account": account, "current_membership": membership, "my_memberships": memberships}

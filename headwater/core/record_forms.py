@@ -19,7 +19,7 @@ from headwater.core.types import UNSET, Unset
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_choices, source_default_for, source_list
 from headwater.users.models import User
-from headwater.users.selectors import account_users
+from headwater.users.selectors import account_user_list, account_users
 
 # How many options a company/person picker renders before the user searches (the search is bounded too).
 PICKER_LIMIT = 50
@@ -197,7 +197,7 @@ class RecordForm(forms.Form):
 
 
 def owner_filter_choices(account: Account) -> list[tuple[str, str]]:
-    users = [(str(u.pk), str(u.display_name)) for u in account_users(account=account)]
+    users = [(str(u.pk), str(u.display_name)) for u in account_user_list(account=account)]
     return [("", str(_("Anyone"))), (UNASSIGNED, str(_("Unassigned"))), *users]
 
 

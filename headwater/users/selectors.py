@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
+from headwater.core.compiled import CompiledQuery
 from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.deals.models import Deal
@@ -35,6 +36,17 @@ def membership_get(*, account: Account, membership_id: int) -> Membership:
 def account_users(*, account: Account) -> QuerySet[User]:
     """Users who may own records in `account`: its current members."""
     return User.objects.filter(memberships__account=account, is_active=True).order_by("full_name", "email")
+
+
+# The owner filter of every record list and of the statistics runs it: compiled once (see core.compiled).
+_ACCOUNT_USERS: CompiledQuery[User] = CompiledQuery(
+    lambda account_id: account_users(account=Account(pk=account_id)), account_id=int
+)
+
+
+def account_user_list(*, account: Account) -> list[User]:
+    """`account_users` as a list."""
+    return _ACCOUNT_USERS(account_id=account.pk)
 
 
 def reassign_candidates(*, account: Account, leaving: User) -> QuerySet[User]:

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from headwater.core.compiled import CompiledQuery
 from headwater.core.errors import NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.text import check_text
@@ -80,18 +81,24 @@ def api_token_for_user(*, user: User, token_id: int) -> ApiToken:
     return token
 
 
+# The account is not known yet: the token is what names it, so this lookup is by its unique hash alone. Every API
+# request runs it: compiled once (see core.compiled).
+_ACTIVE_TOKEN: CompiledQuery[ApiToken] = CompiledQuery(
+    lambda key_hash: ApiToken.unscoped.filter(key_hash=key_hash, revoked_at__isnull=True).select_related(
+        "membership__user", "membership__account"
+    ),
+    key_hash=str,
+)
+
+
 def api_token_authenticate(secret: str) -> tuple[ApiToken, Membership] | None:
     """The token and its member's current membership, or None (unknown, revoked, member removed, user inactive)."""
     if not secret.startswith(TOKEN_MARK) or len(secret) > 200:
         return None
-    # The account is not known yet: the token is what names it, so this lookup is by its unique hash alone.
-    token = (
-        ApiToken.unscoped.filter(key_hash=token_hash(secret), revoked_at__isnull=True)
-        .select_related("membership__user", "membership__account")
-        .first()
-    )
-    if token is None:
+    found = _ACTIVE_TOKEN(key_hash=token_hash(secret))
+    if not found:
         return None
+    token = found[0]
     membership = token.membership
     if not membership.user.is_active or membership.account_id != token.account_id:
         return None

@@ -5,9 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from headwater.stats.filters import DateRange, StatsFilters
+from headwater.stats.forms import stats_filters_from
 from headwater.stats.schemas import stats_out
 from headwater.stats.selectors import source_stats
 from headwater.stats.tests.sample import build_sample
@@ -126,3 +129,18 @@ def test_the_endpoint_is_documented(tenant):
     operation = schema["paths"]["/api/v1/stats/sources"]["get"]
     names = {p["name"] for p in operation["parameters"]}
     assert names == {"period", "start", "end", "owner_id", "compare"}
+
+
+def test_the_endpoint_makes_one_query_besides_the_statistics(tenant, sample):
+    """The token with its membership, user and account in one query: the fixed cost of an API request. Every other
+    query is the selector's."""
+    api = api_for(tenant, "viewer")
+    params = {"period": "last_90", "compare": "true"}
+    api.get("/stats/sources", params)  # writes the token's last use, at most once a minute: not this request's cost
+    filters = stats_filters_from({"period": "last_90", "compare": "on"}, account=tenant.account)
+    with CaptureQueriesContext(connection) as selector:
+        source_stats(account=tenant.account, filters=filters)
+    with CaptureQueriesContext(connection) as request:
+        response = api.get("/stats/sources", params)
+    assert response.status_code == 200
+    assert len(request) == len(selector) + 1, [q["sql"] for q in request.captured_queries]

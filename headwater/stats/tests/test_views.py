@@ -15,7 +15,7 @@ from headwater.stats.models import ExchangeRate
 from headwater.stats.selectors import source_stats
 from headwater.stats.tests.sample import build_sample
 from headwater.testing.api import api_for
-from headwater.testing.factories import CompanyFactory, DealFactory, SourceFactory
+from headwater.testing.factories import CompanyFactory, DealFactory, MembershipFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -172,6 +172,22 @@ def test_query_count_does_not_grow_with_sources(tenant, django_assert_num_querie
             assert page(client, tenant, "?period=last_90&compare=on").status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_the_page_makes_four_queries_besides_the_statistics(tenant, other_tenant, sample):
+    """Session, user, the user's memberships (the tenancy check and the account switcher from one query) and the
+    owner filter's members: the fixed cost of the page. Every other query is the selector's."""
+    MembershipFactory(account=other_tenant.account, user=tenant.viewer, role="viewer")
+    client = tenant.client_for("viewer")
+    query = "?period=last_90&compare=on"
+    filters = page(client, tenant, query).context["stats"].filters
+    with CaptureQueriesContext(connection) as selector:
+        source_stats(account=tenant.account, filters=filters)
+    with CaptureQueriesContext(connection) as request:
+        response = page(client, tenant, query)
+    assert response.status_code == 200
+    assert f'href="{other_tenant.url("")}"' in response.content.decode()  # the switcher lists both accounts
+    assert len(request) == len(selector) + 4, [q["sql"] for q in request.captured_queries]
 
 
 # --- CSV -----------------------------------------------------------------------------------------------
