@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
@@ -22,10 +22,13 @@ router = Router()
     response=SourceStatsOut,
     summary="Contacts, open and closed deals per acquisition source, for a period and an owner",
 )
-def source_statistics(request: HttpRequest, params: Query[StatsParams]) -> dict[str, Any]:
+def source_statistics(request: HttpRequest, params: Query[StatsParams]) -> HttpResponse:
     """Every member may read. Days are in the account's time zone; values in its base currency."""
     account = account_of(request)
     if not account.sources_enabled:
         raise FeatureDisabled(_("Acquisition sources are switched off for this account."))
     filters = stats_filters_from(params.form_data(), account=account)
-    return stats_out(source_stats(account=account, filters=filters))
+    # Validated against the documented model as ninja would, then dumped with decimals and dates already as text:
+    # the same bytes as ninja's renderer, without its encoder calling back into Python for each of ~150 values.
+    body = SourceStatsOut.model_validate(stats_out(source_stats(account=account, filters=filters)))
+    return HttpResponse(json.dumps(body.model_dump(mode="json")), content_type="application/json; charset=utf-8")
