@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.record_forms import UNASSIGNED, owner_filter_choices
+from headwater.core.widgets import CheckboxInput, DateInput, Select
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from headwater.users.selectors import account_users
@@ -25,21 +26,17 @@ def account_today(account: Account) -> dt.date:
     return timezone.localdate(timezone=ZoneInfo(account.time_zone))
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
 class StatsFilterForm(forms.Form):
-    """Period (a preset or own dates, as days in the account's time zone), owner, and the comparison switch."""
+    """Period (a preset or own dates, as days in the account's time zone), owner, and the comparison switch.
+
+    Its widgets render without templates (core.widgets): the page draws them on every request.
+    """
 
     period = forms.ChoiceField(label=_("Period"), required=False, choices=Period.choices)
     start = forms.DateField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
     end = forms.DateField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
-    owner = forms.ChoiceField(label=_("Owner"), required=False)
-    compare = forms.BooleanField(label=_("Compare with the previous period"), required=False)
+    owner = forms.ChoiceField(label=_("Owner"), required=False, widget=Select)
+    compare = forms.BooleanField(label=_("Compare with the previous period"), required=False, widget=CheckboxInput)
 
     def __init__(
         self,
