@@ -1,6 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class StatsConfig(AppConfig):
     name = "headwater.stats"
     label = "stats"
+
+    def ready(self) -> None:
+        connection_created.connect(register_sqlite_functions, dispatch_uid="headwater.stats.sqlite_functions")
+
+
+def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """The local date the SQLite tally triggers need (stats/tally_sql.py), on every connection Django opens."""
+    if connection.vendor == "sqlite":
+        from headwater.stats.tally_sql import sqlite_local_date  # noqa: PLC0415 — models must not load in apps.py
+
+        connection.connection.create_function("hw_local_date", 2, sqlite_local_date, deterministic=True)
