@@ -222,16 +222,16 @@ def run_tally_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[An
         split = split_period(DateRange(case.start, case.end))
         edges = [(edge.start, edge.end) for edge in split.edges]
         if split.months is not None:
-            wanted.append(f"(kind <= 5 AND bucket >= {mark} AND bucket <= {mark})")
+            wanted.append(f"(kind IN (1, 2, 3, 4, 5) AND bucket >= {mark} AND bucket <= {mark})")
             params += [day(split.months[0]), day(split.months[1])]
         if not case.owner:
             for start, end in edges:
-                wanted.append(f"(kind >= 11 AND bucket >= {mark} AND bucket <= {mark})")
+                wanted.append(f"(kind IN (11, 12, 13, 14, 15) AND bucket >= {mark} AND bucket <= {mark})")
                 params += [day(start), day(end)]
             edges = []
         tally += " AND (" + " OR ".join(wanted) + ")" if wanted else " AND false"
     else:
-        tally += " AND kind <= 7"
+        tally += " AND kind IN (1, 2, 3, 4, 5, 6, 7)"
     cur = conn.cursor()
     queries = floor_queries(vendor, span=(None, None), **kwargs)
     results: list[list[tuple[Any, ...]]] = []

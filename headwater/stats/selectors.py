@@ -461,16 +461,20 @@ def _tally_groups(
 ) -> None:
     """Add the tallies of the whole months (all of them for all time), and without an owner filter those of the days
     around them, to `groups`. One query."""
+    # Kinds as lists, not ranges: the index leads with (account, owner, kind, bucket), and a list lets PostgreSQL
+    # read one bucket range per kind instead of every bucket of a range of kinds.
+    monthly = [TallyKind.COMPANY, TallyKind.PERSON, TallyKind.OPEN, TallyKind.WON, TallyKind.LOST]
     tallies = SourceTally.objects.for_account(account).filter(owner_key=_owner_key(filters))
     if split is None:
-        tallies = tallies.filter(kind__lte=TallyKind.LOST_UNDATED)
+        tallies = tallies.filter(kind__in=[*monthly, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED])
     else:
         wanted = Q()
         if split.months is not None:
-            wanted |= Q(kind__lte=TallyKind.LOST, bucket__gte=split.months[0], bucket__lte=split.months[1])
+            wanted |= Q(kind__in=monthly, bucket__gte=split.months[0], bucket__lte=split.months[1])
         if _daily_edges(split, filters):
+            daily = [kind + DAILY for kind in monthly]
             for edge in split.edges:
-                wanted |= Q(kind__gte=TallyKind.COMPANY_DAY, bucket__gte=edge.start, bucket__lte=edge.end)
+                wanted |= Q(kind__in=daily, bucket__gte=edge.start, bucket__lte=edge.end)
         if not wanted:
             return
         tallies = tallies.filter(wanted)
