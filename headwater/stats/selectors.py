@@ -29,7 +29,6 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
-    Q,
     QuerySet,
     Sum,
     When,
@@ -44,7 +43,7 @@ from headwater.persons.models import Person
 from headwater.sources.models import Source
 from headwater.stats import tally_sql
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, ExchangeRate, SourceTally, TallyKind
+from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, ExchangeRate, TallyKind
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -452,6 +451,32 @@ def _daily_edges(split: PeriodSplit | None, filters: StatsFilters) -> bool:
     return split is not None and bool(split.edges) and _owner_key(filters) == ALL_OWNERS
 
 
+def _read_tallies(
+    *, account: Account, owner_key: int, wanted: list[tuple[list[int], dt.date | None, dt.date | None]]
+) -> list[tuple[Any, ...]]:
+    """(kind, source_key, currency, count, cents, days, dated) summed over the wanted (kinds, first, last buckets).
+
+    Hand-written SQL on purpose: it is the statistics' one read, and building and compiling the same queryset on
+    every request cost more than the database took to answer it. Scoped by `account_id` like every tenant query.
+    """
+    conditions: list[str] = []
+    params: list[Any] = [account.pk, owner_key]
+    for kinds, first, last in wanted:
+        condition = "kind IN (" + ", ".join(str(int(kind)) for kind in kinds) + ")"
+        if first is not None and last is not None:
+            condition += " AND bucket >= %s AND bucket <= %s"
+            params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
+        conditions.append(f"({condition})")
+    sql = (
+        "SELECT kind, source_key, currency, SUM(n), SUM(cents), SUM(days), SUM(dated) "  # noqa: S608 — constants and placeholders only
+        f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND ({' OR '.join(conditions)}) "
+        "GROUP BY kind, source_key, currency"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
 def _tally_groups(
     groups: dict[tuple[int, int | None, str], _Group],
     *,
@@ -464,25 +489,17 @@ def _tally_groups(
     # Kinds as lists, not ranges: the index leads with (account, owner, kind, bucket), and a list lets PostgreSQL
     # read one bucket range per kind instead of every bucket of a range of kinds.
     monthly = [TallyKind.COMPANY, TallyKind.PERSON, TallyKind.OPEN, TallyKind.WON, TallyKind.LOST]
-    tallies = SourceTally.objects.for_account(account).filter(owner_key=_owner_key(filters))
+    wanted: list[tuple[list[int], dt.date | None, dt.date | None]] = []
     if split is None:
-        tallies = tallies.filter(kind__in=[*monthly, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED])
+        wanted.append(([*monthly, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED], None, None))
     else:
-        wanted = Q()
         if split.months is not None:
-            wanted |= Q(kind__in=monthly, bucket__gte=split.months[0], bucket__lte=split.months[1])
+            wanted.append((list(monthly), *split.months))
         if _daily_edges(split, filters):
-            daily = [kind + DAILY for kind in monthly]
-            for edge in split.edges:
-                wanted |= Q(kind__in=daily, bucket__gte=edge.start, bucket__lte=edge.end)
-        if not wanted:
-            return
-        tallies = tallies.filter(wanted)
-    rows = (
-        tallies.order_by()
-        .values_list("kind", "source_key", "currency")
-        .annotate(Sum("n"), Sum("cents"), Sum("days"), Sum("dated"))
-    )
+            wanted += [([kind + DAILY for kind in monthly], edge.start, edge.end) for edge in split.edges]
+    if not wanted:
+        return
+    rows = _read_tallies(account=account, owner_key=_owner_key(filters), wanted=wanted)
     undated = {TallyKind.WON_UNDATED: TallyKind.WON, TallyKind.LOST_UNDATED: TallyKind.LOST}
     for kind, source_key, currency, n, cents, days, dated in rows:
         if n:
