@@ -45,8 +45,10 @@ _RECORDS = {"companies_company": COMPANY, "persons_person": PERSON, "deals_deal"
 # --- PostgreSQL ---------------------------------------------------------------------------------------
 
 
-def _pg_facts(table: str, rows: str, sign: int) -> str:
-    """One row per record of `rows` (a table or a transition table): its tally key and its contribution."""
+def _pg_facts(table: str, rows: str, sign: int, *, source: str | None = None, where: str = "") -> str:
+    """One row per record of `rows` (a transition table, or the alias of `source`, the table itself, with an
+    optional `where` condition): its tally key and its contribution."""
+    source = source or rows
     local = f"({rows}.created_at AT TIME ZONE a.time_zone)::date"
     if _RECORDS[table] is not None:
         return (
@@ -54,8 +56,8 @@ def _pg_facts(table: str, rows: str, sign: int) -> str:
             f"l.day - (extract(day FROM l.day)::int - 1) AS month, l.day AS day, "
             f"coalesce({rows}.source_id, 0) AS source_key, ''::varchar AS currency, {sign} AS n, "
             "0::numeric AS cents, 0 AS days, 0 AS dated "
-            f"FROM {rows} JOIN core_account a ON a.id = {rows}.account_id "
-            f"CROSS JOIN LATERAL (SELECT {local} AS day) l"
+            f"FROM {source} JOIN core_account a ON a.id = {rows}.account_id "
+            f"CROSS JOIN LATERAL (SELECT {local} AS day) l{where}"
         )
     closed = f"{rows}.status <> 'open' AND {rows}.closed_at IS NOT NULL"
     return (
@@ -72,8 +74,8 @@ def _pg_facts(table: str, rows: str, sign: int) -> str:
         f"{sign} * {rows}.value * 100 AS cents, "
         f"CASE WHEN {closed} THEN {sign} * ({rows}.closed_at - l.day) ELSE 0 END AS days, "
         f"CASE WHEN {closed} THEN {sign} ELSE 0 END AS dated "
-        f"FROM {rows} JOIN core_account a ON a.id = {rows}.account_id "
-        f"CROSS JOIN LATERAL (SELECT {local} AS day) l"
+        f"FROM {source} JOIN core_account a ON a.id = {rows}.account_id "
+        f"CROSS JOIN LATERAL (SELECT {local} AS day) l{where}"
     )
 
 
@@ -145,8 +147,9 @@ def sqlite_local_date(stored: str | None, zone: str) -> str | None:
     return moment.astimezone(_zone(zone)).date().isoformat()
 
 
-def _sqlite_facts(table: str, row: str, sign: int) -> str:
-    """The tally key and contribution of one row (`NEW`/`OLD` in a trigger, or an alias in a rebuild).
+def _sqlite_facts(table: str, row: str, sign: int, *, rebuild_where: str | None = None) -> str:
+    """The tally key and contribution of one row: `NEW`/`OLD` in a trigger, or with `rebuild_where` (a condition)
+    every row of the table under the alias `row`.
 
     The local date is computed once per row in the inner query: its `LIMIT -1` (no limit) and the outer one keep
     SQLite from flattening it into the queries around it, which would call the Python date function for every
@@ -163,7 +166,11 @@ def _sqlite_facts(table: str, row: str, sign: int) -> str:
         f"SELECT {row}.account_id AS account_id, coalesce({row}.owner_id, 0) AS owner_key, "
         f"coalesce({row}.source_id, 0) AS source_key{deal_columns}, "
         f"hw_local_date({row}.created_at, a.time_zone) AS ld "
-        f"FROM core_account a WHERE a.id = {row}.account_id LIMIT -1"
+        + (
+            f"FROM core_account a WHERE a.id = {row}.account_id LIMIT -1"
+            if rebuild_where is None
+            else f"FROM {table} {row} JOIN core_account a ON a.id = {row}.account_id WHERE {rebuild_where} LIMIT -1"
+        )
     )
     if not deal:
         return (
@@ -270,20 +277,13 @@ def fresh_tallies_sql(vendor: str, account_ids: Iterable[int] | None) -> tuple[s
     ids = None if account_ids is None else [int(i) for i in account_ids]
     if vendor == "postgresql":
         where = "" if ids is None else " WHERE r.account_id = ANY(%s)"
-        facts = " UNION ALL ".join(
-            _pg_facts(table, "r", 1).replace(" FROM r ", f" FROM {table} r ", 1) + where for table in _RECORDS
-        )
+        facts = " UNION ALL ".join(_pg_facts(table, "r", 1, source=f"{table} r", where=where) for table in _RECORDS)
         params: list[Any] = [] if ids is None else [ids] * len(_RECORDS)
         return _pg_grouped(facts), params
-    marks = "" if ids is None else " AND r.account_id IN (" + ", ".join("%s" for _ in ids) + ")"
+    condition = "true" if ids is None else "r.account_id IN (" + ", ".join("%s" for _ in ids) + ")"
+    # Each part in its own SELECT: SQLite takes a LIMIT before UNION ALL for the whole compound.
     facts = " UNION ALL ".join(
-        # Each part in its own SELECT: SQLite takes a LIMIT before UNION ALL for the whole compound.
-        "SELECT * FROM ("
-        + _sqlite_facts(table, "r", 1)
-        .replace(" FROM core_account a ", f" FROM {table} r JOIN core_account a ", 1)
-        .replace("WHERE a.id = r.account_id LIMIT -1", f"ON a.id = r.account_id WHERE true{marks} LIMIT -1")
-        + ")"
-        for table in _RECORDS
+        f"SELECT * FROM ({_sqlite_facts(table, 'r', 1, rebuild_where=condition)})" for table in _RECORDS
     )
     params = [] if ids is None else ids * len(_RECORDS)
     return _sqlite_levels(facts, grouped=True), params
