@@ -83,6 +83,15 @@ def _ranges(case: Case) -> list[tuple[dt.date, dt.date]] | None:
     return [(case.start, case.end)] if case.start and case.end else None
 
 
+def read_span(cur: Any, vendor: str, account_id: int) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and last creation time of the account's deals (SQLite returns them as text)."""
+    cur.execute(*span_query(vendor, account_id))
+    first, last = cur.fetchone()
+    if vendor == "postgresql":
+        return first, last
+    return tuple(None if v is None else dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in (first, last))  # type: ignore[return-value]
+
+
 def floor_queries(
     vendor: str,
     *,
@@ -182,10 +191,7 @@ def floor_queries(
 def run_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[Any, ...]]]:
     """Execute every read on a DB-API connection and fetch all rows (the span first: the days query needs it)."""
     cur = conn.cursor()
-    cur.execute(*span_query(vendor, kwargs["account_id"]))
-    span = cur.fetchone()
-    if vendor != "postgresql":
-        span = tuple(None if v is None else dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in span)
+    span = read_span(cur, vendor, kwargs["account_id"])
     results = []
     for sql, params in floor_queries(vendor, span=span, **kwargs):
         cur.execute(sql, params)
@@ -240,10 +246,7 @@ def run_tally_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[An
     cur.execute(tally + " GROUP BY kind, source_key, currency", params)
     results.append(cur.fetchall())
     if edges:
-        cur.execute(*span_query(vendor, kwargs["account_id"]))
-        span = cur.fetchone()
-        if vendor != "postgresql":
-            span = tuple(None if v is None else dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in span)
+        span = read_span(cur, vendor, kwargs["account_id"])
         for sql, query_params in floor_queries(vendor, span=span, ranges=edges, **kwargs)[1:5]:
             cur.execute(sql, query_params)
             results.append(cur.fetchall())

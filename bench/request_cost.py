@@ -35,6 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.run_stats import recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/bench_request_cost"
 PAGE = "/a/typical/stats/sources/"
@@ -52,23 +54,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the fixed page")
     parser.add_argument("--port", type=int, default=8766)
     return parser.parse_args(argv)
-
-
-def recreate_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    if not name.startswith("bench"):
-        raise SystemExit(f"Refusing to drop {name!r}: the benchmark database name must start with bench.")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def memoise_selector() -> None:

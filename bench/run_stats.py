@@ -246,22 +246,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
         raw = sqlite3.connect(url.removeprefix("sqlite:///"))
 
-    def floor(case: Case) -> Any:
+    def hand_written(run: Any, case: Case) -> Any:
         account = accounts[case.account]
-        owner_id = meta["owners"][case.account][0]
-        return run_floor(
-            raw,
-            vendor,
-            account_id=account.pk,
-            currency=account.currency,
-            zone=account.time_zone,
-            case=case,
-            owner_id=owner_id,
-        )
-
-    def tallies(case: Case) -> Any:
-        account = accounts[case.account]
-        return run_tally_floor(
+        return run(
             raw,
             vendor,
             account_id=account.pk,
@@ -270,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
             case=case,
             owner_id=meta["owners"][case.account][0],
         )
+
+    def floor(case: Case) -> Any:
+        return hand_written(run_floor, case)
+
+    def tallies(case: Case) -> Any:
+        return hand_written(run_tally_floor, case)
 
     def selector(case: Case) -> Any:
         account = accounts[case.account]
@@ -408,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     out = args.out / f"stats-{vendor}-scale{args.scale:g}-{stamp}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(summary_table(report))
-    print(f"\nWritten to {out.relative_to(ROOT)}")
+    print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     return 0
 
 

@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
         ("delete", f"delete {args.rows:,} deals (one DELETE)", "ms"),
     ):
         print(f"| {label} | {n[key]:.2f} {unit} | {t[key]:.2f} {unit} | {t[key] / n[key]:.2f} |")
-    print(f"\nWritten to {out.relative_to(ROOT)}")
+    print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     return 0
 
 
