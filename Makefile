@@ -7,7 +7,7 @@ PY := $(UV) run --locked python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes check-deploy system-deps clean
+.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists check-deploy system-deps clean
 
 help:
 	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:8000"
@@ -105,6 +105,10 @@ bench: setup
 # What the statistics triggers cost writers (see docs/performance.md).
 bench-writes: setup
 	$(PY) -m bench.tally_writes $(BENCH_ARGS)
+
+# What the record lists' indexes buy and weigh, on the data `make bench` loaded (see docs/performance.md).
+bench-lists: setup
+	$(PY) -m bench.list_pages $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv var .mypy_cache .ruff_cache

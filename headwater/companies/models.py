@@ -20,9 +20,10 @@ class Company(CrmRecord):
     class Meta(CrmRecord.Meta):
         verbose_name = _("company")
         verbose_name_plural = _("companies")
+        # created_at hardly ever ties: its index ends there (PostgreSQL sorts a rare tie by id).
         indexes = [
             models.Index(fields=["account", "name", "id"], name="company_account_name_idx"),
-            models.Index(fields=["account", "created_at", "id"], name="company_account_created_idx"),
+            models.Index(fields=["account", "created_at"], name="company_account_created_idx"),
             models.Index(fields=["account", "city", "id"], name="company_account_city_idx"),
             models.Index(fields=["account", "owner", "name", "id"], name="company_account_owner_idx"),
             models.Index(fields=["account", "source", "name", "id"], name="company_account_source_idx"),

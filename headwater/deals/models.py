@@ -43,16 +43,24 @@ class Deal(CrmRecord):
     class Meta(CrmRecord.Meta):
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
+        # Indexes whose sort starts with created_at end there: creation instants hardly ever tie, so PostgreSQL
+        # breaks the rare tie on the key with an incremental sort, and 8 bytes fewer per entry keep the indexes
+        # under twice the table (SQLite appends the rowid to every index entry anyway).
         indexes = [
             models.Index(fields=["account", "name", "id"], name="deal_account_name_idx"),
-            models.Index(fields=["account", "created_at", "id"], name="deal_account_created_idx"),
+            models.Index(fields=["account", "created_at"], name="deal_account_created_idx"),
             models.Index(fields=["account", "value", "id"], name="deal_account_value_idx"),
-            models.Index(fields=["account", "status", "created_at", "id"], name="deal_account_status_idx"),
+            models.Index(fields=["account", "status", "created_at"], name="deal_account_status_idx"),
             models.Index(fields=["account", "company"], name="deal_account_company_idx"),
             models.Index(fields=["account", "person"], name="deal_account_person_idx"),
-            models.Index(fields=["account", "owner", "created_at", "id"], name="deal_account_owner_idx"),
-            models.Index(fields=["account", "source", "created_at", "id"], name="deal_account_source_idx"),
-            models.Index(fields=["account", "closed_at"], name="deal_account_closed_idx"),
+            models.Index(fields=["account", "owner", "created_at"], name="deal_account_owner_idx"),
+            models.Index(fields=["account", "source", "created_at"], name="deal_account_source_idx"),
+            # Only closed deals have a close day, and only close days are searched.
+            models.Index(
+                fields=["account", "closed_at"],
+                name="deal_account_closed_idx",
+                condition=models.Q(closed_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(value__gte=0), name="deal_value_not_negative"),

@@ -1,0 +1,296 @@
+"""Record lists on the statistics benchmark's data: what the list indexes buy, and what they weigh.
+
+    make bench-lists                      # after `make bench` has loaded hw_bench (PostgreSQL, scale 1)
+    make bench-lists BENCH_ARGS="--rounds 11 --explain"
+
+The list pages read one page with keyset pagination and a bounded count (core/pagination.py): two queries. For
+each case below, on the big account (1,000,000 deals, 1,000,000 persons, 200,000 companies) and the typical one
+(25,000 deals), it measures, interleaved over `--rounds` rounds after warm-up:
+
+- floor:    the two statements the selector sends, replayed as text on a raw psycopg connection
+            (prepare_threshold=None): the database's share;
+- selector: `deal_page` / `person_page` / `company_page` as the list views call them.
+
+"page 40" cases read the 40th page through the cursor of the 39th (found once, untimed): a deep keyset read.
+It also reports each table's size and the size of each of its indexes, so that what an index costs and what it
+buys sit side by side (docs/performance.md, "Record lists and the index budget").
+"""
+
+# Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
+# ruff: noqa: PLC0415
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.run_stats import PG_DEFAULT, RESULTS, ROOT, machine, meta_path
+
+TABLES = ("deals_deal", "persons_person", "companies_company")
+
+
+@dataclass(frozen=True)
+class ListCase:
+    name: str
+    account: str  # "big" or "typical"
+    kind: str  # "deals", "persons" or "companies"
+    sort: str
+    filters: dict[str, Any] = field(default_factory=dict)
+    page: int = 1
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=11, help="measured rounds")
+    parser.add_argument("--warmup", type=int, default=2, help="rounds run first and not counted")
+    parser.add_argument("--database-url", default=None, help=f"default: $BENCH_DATABASE_URL or {PG_DEFAULT}")
+    parser.add_argument("--explain", action="store_true", help="print each case's page query plan")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+def cases(owner: dict[str, int], source: dict[str, int]) -> list[ListCase]:
+    """What the list pages are asked most: the default sorts, the filters of the statistics' drill-down links."""
+    out: list[ListCase] = []
+    for slug in ("big", "typical"):
+        big = slug == "big"
+        tag = "" if big else " (typical)"
+        quarter = {
+            "created_from": dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
+            "created_before": dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
+        }
+        out += [
+            ListCase(f"deals, newest{tag}", slug, "deals", "-created"),
+            ListCase(f"deals, owner, newest{tag}", slug, "deals", "-created", {"owner": owner[slug]}),
+            ListCase(f"deals, source + quarter{tag}", slug, "deals", "-created", {"source": source[slug], **quarter}),
+            ListCase(f"deals, open, newest{tag}", slug, "deals", "-created", {"status": "open"}),
+            ListCase(
+                f"deals, closed in a month{tag}",
+                slug,
+                "deals",
+                "-created",
+                {"closed_from": dt.date(2026, 9, 1), "closed_to": dt.date(2026, 9, 30)},
+            ),
+            ListCase(f"persons, by name{tag}", slug, "persons", "name"),
+            ListCase(f"persons, owner, by name{tag}", slug, "persons", "name", {"owner": owner[slug]}),
+            ListCase(f"companies, owner, by name{tag}", slug, "companies", "name", {"owner": owner[slug]}),
+        ]
+        if big:
+            out += [
+                ListCase("deals, newest, page 40", slug, "deals", "-created", page=40),
+                ListCase("deals, source, newest, page 40", slug, "deals", "-created", {"source": source[slug]}, 40),
+                ListCase("deals, by status", slug, "deals", "status"),
+                ListCase("deals, by value", slug, "deals", "-value"),
+                ListCase("persons, source, by name, page 40", slug, "persons", "name", {"source": source[slug]}, 40),
+                ListCase("persons, newest", slug, "persons", "-created"),
+                ListCase("persons, by e-mail", slug, "persons", "email"),
+                ListCase("companies, newest", slug, "companies", "-created"),
+            ]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — one linear script
+    args = parse_args(argv)
+    url = args.database_url or os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)
+    if url.startswith("sqlite"):
+        raise SystemExit("bench.list_pages measures PostgreSQL's plans and sizes: give a postgres:// URL")
+    meta_file = meta_path(url)
+    if not meta_file.exists():
+        raise SystemExit(f"No benchmark data for {url}: run `make bench` first (it loads and keeps it).")
+    meta = json.loads(meta_file.read_text())
+    os.environ["BENCH_DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    import psycopg
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from headwater.companies.selectors import COMPANY_DEFAULT_SORT, COMPANY_SORTS, company_page
+    from headwater.core.listing import RecordFilters
+    from headwater.core.models import Account
+    from headwater.core.pagination import ordering_from_param
+    from headwater.deals.selectors import DEAL_DEFAULT_SORT, DEAL_SORTS, DealFilters, deal_page
+    from headwater.persons.selectors import PERSON_DEFAULT_SORT, PERSON_SORTS, PersonFilters, person_page
+    from headwater.sources.models import Source
+
+    call_command("migrate", interactive=False, verbosity=0)
+    accounts = {slug: Account.objects.get(pk=pk) for slug, pk in meta["accounts"].items() if slug in ("big", "typical")}
+    owner = {slug: meta["owners"][slug][0] for slug in accounts}
+    source = {
+        slug: Source.objects.for_account(account).order_by("position", "id").values_list("id", flat=True)[0]
+        for slug, account in accounts.items()
+    }
+    readers: dict[str, tuple[Callable[..., Any], type, dict[str, tuple[str, ...]], str]] = {
+        "deals": (deal_page, DealFilters, DEAL_SORTS, DEAL_DEFAULT_SORT),
+        "persons": (person_page, PersonFilters, PERSON_SORTS, PERSON_DEFAULT_SORT),
+        "companies": (company_page, RecordFilters, COMPANY_SORTS, COMPANY_DEFAULT_SORT),
+    }
+
+    def reader(case: ListCase) -> Callable[[str | None], Any]:
+        read, filters_type, sorts, default = readers[case.kind]
+        _, ordering = ordering_from_param(case.sort, sorts, default)
+        filters = filters_type(**case.filters)
+
+        def run(cursor: str | None) -> Any:
+            return read(
+                account=accounts[case.account],
+                filters=filters,
+                ordering=ordering,
+                cursor=cursor,
+                page_size=settings.LIST_PAGE_SIZE,
+                count_limit=settings.LIST_COUNT_LIMIT,
+            )
+
+        return run
+
+    all_cases = cases(owner, source)
+    prepared: dict[str, tuple[Callable[[], Any], list[str]]] = {}
+    plans: dict[str, list[str]] = {}
+    for case in all_cases:
+        run = reader(case)
+        cursor = None
+        for _ in range(case.page - 1):
+            cursor = run(cursor).next_cursor
+            if cursor is None:
+                raise SystemExit(f"{case.name}: fewer than {case.page} pages")
+        with CaptureQueriesContext(connection) as captured:
+            page = run(cursor)
+        if not page.rows:
+            raise SystemExit(f"{case.name}: an empty page")
+        statements = [q["sql"] for q in captured.captured_queries]
+        prepared[case.name] = ((lambda run=run, cursor=cursor: run(cursor)), statements)
+        with connection.cursor() as db:
+            db.execute("EXPLAIN (FORMAT JSON) " + statements[-1])
+            plan = db.fetchone()[0]
+        plans[case.name] = sorted(set(_index_names(plan)))
+        if args.explain:
+            with connection.cursor() as db:
+                db.execute("EXPLAIN (ANALYZE, BUFFERS) " + statements[-1])
+                print(f"\n== {case.name}\n" + "\n".join(row[0] for row in db.fetchall()))
+
+    raw = psycopg.connect(url, autocommit=True, prepare_threshold=None)
+    samples: dict[str, dict[str, list[float]]] = {c.name: {"floor": [], "selector": []} for c in all_cases}
+    try:
+        total = args.warmup + args.rounds
+        for round_index in range(total):
+            sys.stderr.write(f"\r  round {round_index + 1}/{total}")
+            sys.stderr.flush()
+            for case in all_cases:
+                read_page, statements = prepared[case.name]
+                order = ("floor", "selector") if round_index % 2 == 0 else ("selector", "floor")
+                for method in order:
+                    started = time.perf_counter()
+                    if method == "floor":
+                        for sql in statements:
+                            raw.execute(sql).fetchall()
+                    else:
+                        read_page()
+                    if round_index >= args.warmup:
+                        samples[case.name][method].append((time.perf_counter() - started) * 1000)
+        sys.stderr.write("\n")
+    finally:
+        raw.close()
+
+    results = {
+        case.name: {
+            "median_ms": {m: round(statistics.median(s), 2) for m, s in samples[case.name].items()},
+            "selector_to_floor": round(
+                statistics.median(
+                    x / f for x, f in zip(samples[case.name]["selector"], samples[case.name]["floor"], strict=True)
+                ),
+                3,
+            ),
+            "indexes": plans[case.name],
+        }
+        for case in all_cases
+    }
+    report = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "database": _server_version(connection),
+        "machine": machine(),
+        "rounds": args.rounds,
+        "counts": meta["counts"],
+        "sizes": _sizes(connection),
+        "cases": results,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    out = args.out / f"lists-postgresql-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(summary_table(report))
+    print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    return 0
+
+
+def _index_names(plan: Any) -> list[str]:
+    """Every index a plan (EXPLAIN's JSON) reads."""
+    if isinstance(plan, list):
+        return [name for item in plan for name in _index_names(item)]
+    if isinstance(plan, dict):
+        own = [plan["Index Name"]] if "Index Name" in plan else []
+        return own + [name for value in plan.values() for name in _index_names(value)]
+    return []
+
+
+def _server_version(connection: Any) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return f"PostgreSQL {cursor.fetchone()[0]}"
+
+
+def _sizes(connection: Any) -> dict[str, Any]:
+    sizes: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute("SELECT pg_relation_size(%s), pg_indexes_size(%s)", [table, table])
+            table_bytes, index_bytes = cursor.fetchone()
+            cursor.execute(
+                "SELECT indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes "
+                "WHERE relname = %s ORDER BY 2 DESC",
+                [table],
+            )
+            sizes[table] = {
+                "table_mb": round(table_bytes / 2**20, 1),
+                "indexes_mb": round(index_bytes / 2**20, 1),
+                "index_to_table": round(index_bytes / table_bytes, 3),
+                "index_mb": {name: round(size / 2**20, 1) for name, size in cursor.fetchall()},
+            }
+    return sizes
+
+
+def summary_table(report: dict[str, Any]) -> str:
+    lines = [
+        f"{report['database']}, {report['rounds']} rounds, {report['date']}",
+        "",
+        "| case | floor ms | selector ms | selector/floor | indexes read |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, case in report["cases"].items():
+        m = case["median_ms"]
+        indexes = ", ".join(case["indexes"]) or "none (sequential scan)"
+        lines.append(
+            f"| {name} | {m['floor']:.2f} | {m['selector']:.2f} | {case['selector_to_floor']:.2f} | {indexes} |"
+        )
+    lines += ["", "| table | table MB | indexes MB | indexes / table |", "|---|---:|---:|---:|"]
+    for table, size in report["sizes"].items():
+        lines.append(f"| {table} | {size['table_mb']} | {size['indexes_mb']} | {size['index_to_table']:.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""The record tables' indexes and planner statistics, as the migrations leave them (docs/performance.md)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from headwater.companies.models import Company
+from headwater.deals.models import Deal
+from headwater.persons.models import Person
+
+pytestmark = pytest.mark.django_db
+
+RECORDS = (Company, Person, Deal)
+
+
+@pytest.mark.parametrize("model", RECORDS, ids=lambda m: m.__name__)
+def test_every_secondary_index_leads_with_the_account(model):
+    """A shared table's index that does not lead with account_id makes a big account's neighbours pay for it."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    indexes = {
+        name: info["columns"]
+        for name, info in constraints.items()
+        if info["index"] and not info["primary_key"] and info["columns"] != ["search_key"]
+    }
+    assert indexes
+    assert {name: cols for name, cols in indexes.items() if cols[0] != "account_id"} == {}
+
+
+@pytest.mark.parametrize(
+    ("model", "columns"),
+    [
+        (Deal, ["account_id", "created_at"]),
+        (Deal, ["account_id", "owner_id", "created_at"]),
+        (Deal, ["account_id", "source_id", "created_at"]),
+        (Deal, ["account_id", "status", "created_at"]),
+        (Person, ["account_id", "created_at"]),
+        (Person, ["account_id", "owner_id", "last_name"]),
+        (Person, ["account_id", "source_id", "last_name"]),
+        (Company, ["account_id", "created_at"]),
+    ],
+    ids=lambda v: v.__name__ if isinstance(v, type) else "-".join(v[1:]),
+)
+def test_list_indexes_end_where_the_sort_needs_no_more(model, columns):
+    """No trailing id where it cannot serve the sort: 8 bytes an entry kept the indexes under twice the table."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    assert columns in [info["columns"] for info in constraints.values() if info["index"]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="extended statistics are PostgreSQL's")
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("deals_deal", "owner_id"),
+        ("deals_deal", "source_id"),
+        ("deals_deal", "company_id"),
+        ("deals_deal", "person_id"),
+        ("persons_person", "owner_id"),
+        ("persons_person", "source_id"),
+        ("persons_person", "company_id"),
+        ("companies_company", "owner_id"),
+        ("companies_company", "source_id"),
+    ],
+)
+def test_the_planner_knows_a_foreign_key_determines_the_account(table, column):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.stxkind, array_agg(a.attname::text ORDER BY a.attname)
+            FROM pg_statistic_ext s
+            JOIN pg_class c ON c.oid = s.stxrelid
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(s.stxkeys)
+            WHERE c.relname = %s
+            GROUP BY s.oid, s.stxkind
+            """,
+            [table],
+        )
+        found = [(list(kind), sorted(columns)) for kind, columns in cursor.fetchall()]
+    assert (["f"], sorted(["account_id", column])) in found
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a partial index is checked on PostgreSQL's catalogue")
+def test_the_close_day_index_holds_closed_deals_only():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'deal_account_closed_idx'")
+        (definition,) = cursor.fetchone()
+    assert "WHERE (closed_at IS NOT NULL)" in definition
