@@ -12,7 +12,8 @@ Builds the fixed-seed data set (bench/dataset.py) in a database of its own, then
 - endpoint: GET of /api/v1/stats/sources from the same worker.
 
 It reports medians and the median of the per-round ratios to the floor, writes JSON under bench/results/ and prints
-a short table. Times are wall-clock milliseconds seen by the client (loopback), an upper bound of server time.
+a short table. Times are wall-clock milliseconds seen by the client (loopback, a new connection per request); for
+the page and the endpoint also the server's own time, from the Server-Timing header bench/wsgi.py adds.
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -108,7 +109,8 @@ def machine() -> dict[str, Any]:
 # --- HTTP ---------------------------------------------------------------------------------------------------
 
 
-def http_get(port: int, path: str, headers: dict[str, str]) -> tuple[float, int, bytes]:
+def http_get(port: int, path: str, headers: dict[str, str]) -> tuple[float, int, bytes, str | None]:
+    """(client ms, status, body, the Server-Timing header) of one request on a new connection."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", path, headers={"Host": "127.0.0.1", **headers})
@@ -116,7 +118,14 @@ def http_get(port: int, path: str, headers: dict[str, str]) -> tuple[float, int,
     body = response.read()
     elapsed = (time.perf_counter() - started) * 1000
     conn.close()
-    return elapsed, response.status, body
+    return elapsed, response.status, body, response.getheader("Server-Timing")
+
+
+def server_ms(header: str | None) -> float:
+    """The duration in the Server-Timing header that bench/wsgi.py adds."""
+    if not header or "dur=" not in header:
+        raise SystemExit(f"no Server-Timing duration in {header!r}: is gunicorn serving bench.wsgi?")
+    return float(header.split("dur=", 1)[1].split(";", 1)[0].split(",", 1)[0])
 
 
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -124,7 +133,7 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         sys.executable,
         "-m",
         "gunicorn",
-        "config.wsgi:application",
+        "bench.wsgi:application",
         "--workers",
         "1",
         "--bind",
@@ -136,7 +145,7 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            _, status, _ = http_get(port, "/healthz", {})
+            _, status, _, _ = http_get(port, "/healthz", {})
             if status == 200:
                 return server
         except OSError:
@@ -270,20 +279,24 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         owner_id = meta["owners"][case.account][0] if case.owner else None
         return source_stats(account=account, filters=StatsFilters(period=period, owner_id=owner_id))
 
+    last_server_ms: dict[str, float] = {}
+
     def page(case: Case) -> float:
         owner_id = meta["owners"][case.account][0]
         path = f"/a/{case.account}/stats/sources/{case.query(owner_id, api=False)}"
-        elapsed, status, _ = http_get(args.port, path, {"Cookie": f"sessionid={session}"})
+        elapsed, status, _, timing = http_get(args.port, path, {"Cookie": f"sessionid={session}"})
         if status != 200:
             raise SystemExit(f"page answered {status}: {path}")
+        last_server_ms["page"] = server_ms(timing)
         return elapsed
 
     def endpoint(case: Case) -> float:
         owner_id = meta["owners"][case.account][0]
         path = f"/api/v1/stats/sources{case.query(owner_id, api=True)}"
-        elapsed, status, body = http_get(args.port, path, {"Authorization": f"Bearer {tokens[case.account]}"})
+        elapsed, status, body, timing = http_get(args.port, path, {"Authorization": f"Bearer {tokens[case.account]}"})
         if status != 200:
             raise SystemExit(f"endpoint answered {status}: {path}: {body[:300]!r}")
+        last_server_ms["endpoint"] = server_ms(timing)
         return elapsed
 
     def timed(function: Any, case: Case) -> float:
@@ -313,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_DATABASE_URL": url}
     server = start_server(args.port, env)
     samples: dict[str, dict[str, list[float]]] = {c.name: {m: [] for m in METHODS} for c in cases}
+    # The server's own time of each page and endpoint request (bench/wsgi.py), beside the client's.
+    server_samples: dict[str, dict[str, list[float]]] = {c.name: {"page": [], "endpoint": []} for c in cases}
     try:
         total_rounds = args.warmup + args.rounds
         for round_index in range(total_rounds):
@@ -338,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                         ms = endpoint(case)
                     if counted:
                         samples[case.name][method].append(ms)
+                        if method in ("page", "endpoint"):
+                            server_samples[case.name][method].append(last_server_ms[method])
         sys.stderr.write("\n")
     finally:
         server.terminate()
@@ -359,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
             "period": [case.start.isoformat(), case.end.isoformat()] if case.start and case.end else None,
             "owner": case.owner,
             "median_ms": {m: round(statistics.median(s[m]), 2) for m in METHODS},
+            "server_median_ms": {m: round(statistics.median(v), 2) for m, v in server_samples[case.name].items()},
             "ratio_to_floor": {m: round(r, 3) for m, r in ratios.items()},
             "ratio_to_tallies": {m: round(r, 3) for m, r in to_tallies.items()},
             "samples_ms": {m: [round(x, 2) for x in s[m]] for m in METHODS},
@@ -409,14 +427,19 @@ def summary_table(report: dict[str, Any]) -> str:
     lines = [
         f"{report['database']}, scale {report['scale']:g}, {report['rounds']} rounds, {report['date']}",
         "",
-        "| case | floor ms | tallies ms | selector ms | page ms | endpoint ms | endpoint/floor | endpoint/tallies |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        (
+            "| case | floor ms | tallies ms | selector ms | page ms | page server ms | endpoint ms "
+            "| endpoint server ms | endpoint/floor | endpoint/tallies |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, case in report["cases"].items():
-        m, r = case["median_ms"], case["ratio_to_floor"]
+        m, r, server = case["median_ms"], case["ratio_to_floor"], case.get("server_median_ms", {})
         lines.append(
             f"| {name} | {m['floor']:.1f} | {m['tallies']:.1f} | {m['selector']:.1f} | {m['page']:.1f} "
-            f"| {m['endpoint']:.1f} | {r['endpoint']:.2f} | {case['ratio_to_tallies']['endpoint']:.2f} |"
+            f"| {server.get('page', float('nan')):.1f} | {m['endpoint']:.1f} "
+            f"| {server.get('endpoint', float('nan')):.1f} | {r['endpoint']:.2f} "
+            f"| {case['ratio_to_tallies']['endpoint']:.2f} |"
         )
     return "\n".join(lines)
 

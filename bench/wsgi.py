@@ -1,0 +1,23 @@
+"""The app as the benchmarks serve it with gunicorn, adding a `Server-Timing: app;dur=<ms>` header.
+
+The duration runs from the moment the WSGI server hands over the request to the moment Django starts the
+response, whose body it has rendered by then: the server's own time, without the network and the client.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from config.wsgi import application as django_application
+
+
+def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    started = time.perf_counter()
+
+    def timed(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        elapsed = (time.perf_counter() - started) * 1000
+        return start_response(status, [*headers, ("Server-Timing", f"app;dur={elapsed:.3f}")], exc_info)
+
+    return django_application(environ, timed)
