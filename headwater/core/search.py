@@ -1,8 +1,9 @@
 """The search key of companies, persons and deals: what the list search matches, exactly, on every database.
 
-Each record stores `search_key`, the casefolded, NFKC-normalised text of its searchable fields.
+Each record stores `search_key`, the casefolded, NFKC-normalised text of its searchable fields, without accents.
 A search folds the user's words the same way and requires every word to occur in the key (`LIKE '%word%'`).
-So "WIŚNIEWSKA" finds "Wiśniewska" on SQLite too (its LIKE folds ASCII only), "ｋｒａｋóｗ" finds "Kraków",
+So "WIŚNIEWSKA" finds "Wiśniewska" on SQLite too (its LIKE folds ASCII only), so does "wisniewska", "lodz" finds
+"Łódź", "ｋｒａｋóｗ" finds "Kraków",
 and on PostgreSQL a trigram GIN index on the one column answers the search instead of a scan over several
 columns and joins.
 
@@ -35,12 +36,20 @@ TRIGRAM_LENGTH = 3
 SEARCH_PIN_LIMIT = 2000
 
 
-def fold(text: str) -> str:
-    """The form both the key and the searched words are compared in: NFKC, case folded, NFKC again.
+# Letters that are not a base letter plus a combining mark, so removing marks leaves them: folded by hand.
+_BARE_LETTERS = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ħ": "h", "ŀ": "l", "\u0131": "i", "ŧ": "t"})
 
-    Case folding can decompose ("ΐ"); the second NFKC recomposes, so folding is idempotent.
+
+def fold(text: str) -> str:
+    """The form both the key and the searched words are compared in: NFKC, case folded, without accents.
+
+    People type "wisniewska" for "Wiśniewska" and "lodz" for "Łódź" (a phone keyboard, a hurried search), so the
+    marks go: the canonical decomposition drops every combining mark, and letters with a stroke, which do not
+    decompose, are mapped by hand. NFKC again at the end recomposes what stays (Hangul), so folding is idempotent.
     """
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFKC", bare.translate(_BARE_LETTERS))
 
 
 def search_terms(query: str) -> list[str]:
