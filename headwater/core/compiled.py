@@ -8,7 +8,8 @@ values for its parameters, keeps the SQL, and from then on runs that SQL with th
 instances (and their `select_related` objects) the way Django's own queryset iteration does.
 
 Only for querysets of model instances whose parameters are plain `int` or `str` values, each appearing in the SQL
-as itself (equality lookups); anything else is refused when the query is first compiled.
+as itself (equality lookups); anything else is refused when the query is first compiled. `CompiledRows` does the
+same for `values_list()` querysets (tuples, with the fields' converters applied as Django applies them).
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]  # not in the stubs
+from django.db.models.query import (  # type: ignore[attr-defined]  # get_related_populators is not in the stubs
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -111,3 +116,56 @@ class CompiledQuery(Generic[M]):
                 populator.populate(row, obj)
             objects.append(obj)
         return objects  # type: ignore[return-value]  # instances of the queryset's model
+
+
+_CompiledRows = tuple[str, tuple[tuple[str | None, Any], ...], Any]  # SQL, parameter slots, compiler
+
+
+class CompiledRows:
+    """A `values_list()` queryset compiled once per connection, as `CompiledQuery` compiles querysets of instances.
+
+    Calling it with the parameters' values returns the rows as tuples, exactly as `list(queryset)` would.
+    """
+
+    def __init__(
+        self, build: Callable[..., models.QuerySet[Any, Any]], using: str = DEFAULT_DB_ALIAS, **parameters: type
+    ):
+        if any(kind not in (int, str) for kind in parameters.values()):
+            raise ImproperlyConfigured("CompiledRows parameters are int or str.")
+        self._build = build
+        self._using = using
+        self._parameters = parameters
+        self._compiled: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _CompiledRows] = weakref.WeakKeyDictionary()
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledRows:
+        marks: dict[str, Any] = {
+            name: _INT_MARK + index if kind is int else f"{_STR_MARK}{name}"
+            for index, (name, kind) in enumerate(self._parameters.items())
+        }
+        queryset = self._build(**marks)
+        # Named or flat rows, and values() dicts, are built differently.
+        if queryset._iterable_class is not ValuesListIterable:
+            raise ImproperlyConfigured("CompiledRows takes values_list() querysets.")
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        names = {(type(value), value): name for name, value in marks.items()}
+        slots = tuple((names.get((type(p), p)) if type(p) in (int, str) else None, p) for p in params)
+        if {name for name, _ in slots if name is not None} != set(marks):
+            raise ImproperlyConfigured("Every CompiledRows parameter must reach the SQL as itself.")
+        return sql, slots, compiler
+
+    def __call__(self, **values: Any) -> list[tuple[Any, ...]]:
+        if values.keys() != self._parameters.keys() or any(
+            type(values[name]) is not kind for name, kind in self._parameters.items()
+        ):
+            raise TypeError(f"CompiledRows expects exactly {self._parameters}, got {values!r}")
+        connection = connections[self._using]
+        compiled = self._compiled.get(connection)
+        if compiled is None:
+            compiled = self._compiled[connection] = self._compile(connection)
+        sql, slots, compiler = compiled
+        params = [constant if name is None else values[name] for name, constant in slots]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return list(compiler.results_iter([rows], tuple_expected=True))

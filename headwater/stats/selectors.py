@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from headwater.companies.models import Company
+from headwater.core.compiled import CompiledRows
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
@@ -50,6 +51,9 @@ TENTH = Decimal("0.1")
 _HUNDRED = Decimal(100)
 # Enough digits that rounding a quotient of our sums once is always the correctly rounded result.
 _PRECISION = 60
+# Passed to each operation instead of entering `localcontext()` per figure (a few hundred per request). Only its
+# precision differs from the default context; the flags it collects are never read.
+_EXACT = Context(prec=_PRECISION)
 
 
 # --- SQL building blocks ------------------------------------------------------------------------------
@@ -309,9 +313,8 @@ class SourceStats:
 
 
 def _quotient(numerator: Decimal | int, denominator: Decimal | int, unit: Decimal, scale: int = 1) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        return (Decimal(numerator) * scale / Decimal(denominator)).quantize(unit, rounding=ROUND_HALF_UP)
+    scaled = _EXACT.multiply(Decimal(numerator), scale)
+    return _EXACT.divide(scaled, Decimal(denominator)).quantize(unit, rounding=ROUND_HALF_UP, context=_EXACT)
 
 
 def _percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
@@ -346,9 +349,7 @@ class _Money:
         else:
             self.converted_count += count
             # Each (source, status, currency) group is converted and rounded to the cent once.
-            with localcontext() as ctx:
-                ctx.prec = _PRECISION
-                self.value += (total * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+            self.value += _EXACT.multiply(total, rate).quantize(CENT, rounding=ROUND_HALF_UP, context=_EXACT)
 
     def merge(self, other: _Money) -> None:
         self.count += other.count
@@ -438,10 +439,11 @@ def split_period(period: DateRange) -> PeriodSplit:
 
 
 _Group = list[Any]  # [count, value, days, dated]: one (kind, source, currency) group before conversion
+_NO_MONEY = Decimal("0.00")
 
 
 def _add(groups: dict[tuple[int, int | None, str], _Group], key: tuple[int, int | None, str], *values: Any) -> None:
-    slot = groups.setdefault(key, [0, Decimal("0.00"), 0, 0])
+    slot = groups.setdefault(key, [0, _NO_MONEY, 0, 0])
     for index, value in enumerate(values):
         slot[index] += value
 
@@ -503,14 +505,16 @@ def _tally_groups(
     undated = {TallyKind.WON_UNDATED: TallyKind.WON, TallyKind.LOST_UNDATED: TallyKind.LOST}
     for kind, source_key, currency, n, cents, days, dated in rows:
         if n:
-            _add(
-                groups,
-                (undated.get(kind, kind % DAILY if kind > DAILY else kind), source_key or None, currency),
-                int(n),
-                Decimal(int(cents)).scaleb(-2),
-                int(days),
-                int(dated),
-            )
+            key = (undated.get(kind, kind % DAILY if kind > DAILY else kind), source_key or None, currency)
+            value = Decimal(int(cents)).scaleb(-2)
+            slot = groups.get(key)
+            if slot is None:  # `_add`, inlined: one call per tally group
+                groups[key] = [int(n), _NO_MONEY + value, int(days), int(dated)]
+            else:
+                slot[0] += int(n)
+                slot[1] += value
+                slot[2] += int(days)
+                slot[3] += int(dated)
 
 
 def _each_edge(edges: tuple[DateRange, ...], make: Callable[[DateRange], QuerySet[Any]]) -> QuerySet[Any]:
@@ -606,7 +610,11 @@ def _figures(
         lost=defaultdict(_Money),
         days=defaultdict(lambda: [0, 0]),
     )
-    money = {TallyKind.OPEN: figures.open, TallyKind.WON: figures.won, TallyKind.LOST: figures.lost}
+    money: dict[int, dict[int | None, _Money]] = {
+        TallyKind.OPEN: figures.open,
+        TallyKind.WON: figures.won,
+        TallyKind.LOST: figures.lost,
+    }
     for (kind, source_id, currency), (n, total, days, dated) in groups.items():
         if not n:
             continue
@@ -615,18 +623,36 @@ def _figures(
         elif kind == TallyKind.PERSON:
             figures.persons[source_id] = n
         else:
-            money[TallyKind(kind)][source_id].add(currency=currency, count=n, total=total, rates=rates)
+            money[kind][source_id].add(currency=currency, count=n, total=total, rates=rates)
             if kind != TallyKind.OPEN:
                 figures.days[source_id][0] += days
                 figures.days[source_id][1] += dated
     return figures
 
 
+# Every statistics request reads the rates and the catalogue: compiled once (core.compiled), not per request.
+_RATES = CompiledRows(
+    lambda account_id, base_currency: (
+        ExchangeRate.objects.for_account(Account(pk=account_id))
+        .filter(base_currency=base_currency)
+        .values_list("currency", "rate")
+    ),
+    account_id=int,
+    base_currency=str,
+)
+_CATALOGUE = CompiledRows(
+    lambda account_id: (
+        Source.objects.for_account(Account(pk=account_id))
+        .order_by("position", "id")
+        .values_list("id", "name", "archived", "position")
+    ),
+    account_id=int,
+)
+
+
 def exchange_rates_for(*, account: Account) -> dict[str, Decimal]:
     """Rates that convert into the account's current base currency (the base itself converts at 1)."""
-    rates = dict(
-        ExchangeRate.objects.for_account(account).filter(base_currency=account.currency).values_list("currency", "rate")
-    )
+    rates: dict[str, Decimal] = dict(_RATES(account_id=account.pk, base_currency=account.currency))
     rates[account.currency] = Decimal(1)
     return rates
 
@@ -752,9 +778,7 @@ def _highlights(closed: Section[ClosedRow]) -> tuple[ClosedRow | None, ClosedRow
     )
 
     def exact_rate(row: ClosedRow) -> Decimal:
-        with localcontext() as ctx:
-            ctx.prec = _PRECISION
-            return Decimal(row.won_count) / Decimal(row.won_count + row.lost_count)
+        return _EXACT.divide(Decimal(row.won_count), Decimal(row.won_count + row.lost_count))
 
     best = max(
         (item for item in real if item[1].won_count + item[1].lost_count > 0),
@@ -801,9 +825,7 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     )
     catalogue = [
         SourceInfo(id=pk, name=name, archived=archived, position=position)
-        for pk, name, archived, position in Source.objects.for_account(account)
-        .order_by("position", "id")
-        .values_list("id", "name", "archived", "position")
+        for pk, name, archived, position in _CATALOGUE(account_id=account.pk)
     ]
     used = current.source_ids() | (previous.source_ids() if previous else set())
     sources = _row_sources(catalogue, used)

@@ -5,8 +5,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from headwater.core.compiled import CompiledQuery
-from headwater.testing.factories import AccountFactory, MembershipFactory
+from headwater.core.compiled import CompiledQuery, CompiledRows
+from headwater.core.models import Account
+from headwater.sources.models import Source
+from headwater.testing.factories import AccountFactory, MembershipFactory, SourceFactory
 from headwater.users.models import ApiToken, Membership, User
 from headwater.users.selectors import user_memberships
 from headwater.users.token_services import api_token_create, token_hash
@@ -78,3 +80,43 @@ def test_querysets_it_cannot_reproduce_are_refused_when_compiled(tenant):
         rows(user_id=tenant.admin.pk)
     with pytest.raises(ImproperlyConfigured, match="int or str"):
         CompiledQuery(lambda ids: Membership.unscoped.filter(pk__in=ids), ids=list)
+
+
+def test_rows_are_what_values_list_returns_with_converters_applied(tenant, other_tenant):
+    SourceFactory(account=tenant.account, name="Fair")
+    SourceFactory(account=tenant.account, name="Web", archived=True)
+    SourceFactory(account=other_tenant.account, name="Theirs")
+    query = CompiledRows(
+        lambda account_id: (
+            Source.objects.for_account(Account(pk=account_id))
+            .order_by("position", "id")
+            .values_list("id", "name", "archived", "created_at")
+        ),
+        account_id=int,
+    )
+    expected = list(
+        Source.objects.for_account(tenant.account)
+        .order_by("position", "id")
+        .values_list("id", "name", "archived", "created_at")
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert query(account_id=tenant.account.pk) == expected
+    assert len(queries) == 1
+    assert all(type(row) is tuple for row in expected)
+    assert query(account_id=-1) == []
+
+
+def test_rows_refuse_what_they_cannot_reproduce(tenant):
+    for build in (
+        lambda user_id: Membership.unscoped.filter(user_id=user_id),
+        lambda user_id: Membership.unscoped.filter(user_id=user_id).values_list("pk", flat=True),
+        lambda user_id: Membership.unscoped.filter(user_id=user_id).values("pk"),
+    ):
+        with pytest.raises(ImproperlyConfigured, match="values_list"):
+            CompiledRows(build, user_id=int)(user_id=tenant.admin.pk)
+    with pytest.raises(ImproperlyConfigured, match="reach the SQL"):
+        CompiledRows(lambda user_id: Membership.unscoped.values_list("pk"), user_id=int)(user_id=1)
+    with pytest.raises(TypeError):
+        CompiledRows(lambda user_id: Membership.unscoped.filter(user_id=user_id).values_list("pk"), user_id=int)(
+            user_id="1"
+        )
