@@ -15,7 +15,7 @@ from headwater.core.errors import DomainError
 from headwater.core.listing import Column, Header, sort_headers
 from headwater.stats import services
 from headwater.stats.exports import source_stats_csv
-from headwater.stats.filters import Period
+from headwater.stats.filter_html import other_fields_html, period_options_html
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
 from headwater.stats.selectors import (
@@ -79,24 +79,6 @@ def _head(request: AccountRequest, param: str, headers: list[Header]) -> SafeStr
     return SafeString(f"<tr>{''.join(cells)}</tr>")  # every inserted text escaped above
 
 
-def _period_options(form: StatsFilterForm, selected: str) -> list[dict[str, Any]]:
-    """The period select's options; each preset carries its days, which stats.js puts in the date inputs."""
-    presets = form.preset_ranges()
-    options = []
-    for value, label in Period.choices:
-        days = presets.get(value)
-        options.append(
-            {
-                "value": value,
-                "label": label,
-                "selected": value == selected,
-                "start": days.start.isoformat() if days else "",
-                "end": days.end.isoformat() if days else "",
-            }
-        )
-    return options
-
-
 def _owner_label(form: StatsFilterForm) -> str:
     value = form.cleaned_data.get("owner") or ""
     return str(dict(form.fields["owner"].choices).get(value, ""))  # type: ignore[attr-defined]
@@ -139,7 +121,8 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         invalid = {
             "form": form,
             "stats": None,
-            "period_options": _period_options(form, request.GET.get("period", "")),
+            "period_options": period_options_html(form, request.GET.get("period", "")),
+            "other_fields": other_fields_html(form),
         }
         return render(request, "stats/sources.html", invalid, status=400)
     stats = source_stats(account=account, filters=form.filters())
@@ -162,7 +145,8 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         }
     context: dict[str, Any] = {
         "form": form,
-        "period_options": _period_options(form, form.cleaned_data["period"]),
+        "period_options": period_options_html(form, form.cleaned_data["period"]),
+        "other_fields": other_fields_html(form),
         "sort_params": {k: v for k, v in request.GET.items() if k.startswith("sort_") and k[5:] in SECTION_COLUMNS},
         "stats": stats,
         "sections": sections,
