@@ -26,11 +26,17 @@ def _declared_query_names(operation: Any) -> frozenset[str]:
 
 def reject_unknown_query(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A ninja "view" decorator: `run` is the operation's bound `run` method, so its operation is `run.__self__`."""
-    declared = _declared_query_names(getattr(run, "__self__", None))
+    operation = getattr(run, "__self__", None)
+    declared = _declared_query_names(operation)
 
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         unknown = sorted(name for name in request.GET if name not in declared)
         if unknown:
+            # Authentication and rate limits first, as for any other invalid request: a caller without a valid
+            # token learns nothing about an operation's parameters, only that it must authenticate.
+            refused: HttpResponse | None = operation._run_checks(request) if operation is not None else None
+            if refused is not None:
+                return refused
             message = _("Unknown query parameter; see the API documentation for this operation's parameters.")
             return error_response(
                 422, "invalid_request", _("The request is not valid."), {n: [message] for n in unknown}

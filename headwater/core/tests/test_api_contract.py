@@ -240,6 +240,14 @@ def test_unknown_query_parameters_are_refused(tenant):
     assert api.get("/companies", {"owner_id": tenant.admin.pk, "limit": 5, "cursor": ""}).status_code == 200
 
 
+def test_an_unknown_query_parameter_without_a_token_is_401_not_422(tenant):
+    """Authentication comes first: a caller without a valid token learns nothing about the parameters."""
+    anonymous = Client()
+    for path in ("/api/v1/companies?onwer_id=1", "/api/v1/me?verbose=1"):
+        assert_error_shape(anonymous.get(path), 401)
+        assert_error_shape(anonymous.get(path, HTTP_AUTHORIZATION="Bearer hw_not-a-token"), 401)
+
+
 def test_nul_in_a_query_string_is_a_400_not_a_500(tenant):
     api = api_for(tenant, "admin")
     error = assert_error_shape(api.get("/companies", {"q": "a\x00b"}), 400)
