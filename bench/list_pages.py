@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.run_stats import PG_DEFAULT, RESULTS, ROOT, machine, meta_path
+from bench.run_stats import PG_DEFAULT, RESULTS, ROOT, machine, meta_path, write_report
 
 TABLES = ("deals_deal", "persons_person", "companies_company")
 
@@ -228,12 +228,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         "sizes": _sizes(connection),
         "cases": results,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    out = args.out / f"lists-postgresql-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(summary_table(report))
-    print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    write_report(report, args.out, "lists-postgresql", summary_table(report))
     return 0
 
 

@@ -414,13 +414,18 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         "cases": results,
         "wall_seconds": round(time.perf_counter() - wall_started, 1),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    out = args.out / f"stats-{vendor}-scale{args.scale:g}-{stamp}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(summary_table(report))
-    print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    write_report(report, args.out, f"stats-{vendor}-scale{args.scale:g}", summary_table(report))
     return 0
+
+
+def write_report(report: dict[str, Any], folder: Path, prefix: str, table: str) -> None:
+    """The report as `<folder>/<prefix>-<UTC stamp>.json`, and its short table on the terminal."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    out = folder / f"{prefix}-{stamp}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table)
+    print(f"\nWritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
 def summary_table(report: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from django.db.models.query import (  # type: ignore[attr-defined]  # get_relate
 )
 
 M = TypeVar("M", bound=models.Model)
+_C = TypeVar("_C")
 
 _INT_MARK = -(2**62)  # far from any id, and still a 64-bit integer the databases accept
 _STR_MARK = "\x00compiled-query-parameter:"
@@ -47,30 +48,77 @@ class _Compiled:
     related_populators: tuple[Any, ...]
 
 
-class CompiledQuery(Generic[M]):
-    """`build(**parameters)` returns the queryset; `parameters` names each parameter's type (int or str).
+_Slots = tuple[tuple[str | None, Any], ...]  # per SQL parameter: the caller's parameter that goes there, or a constant
 
-    Calling the object with the parameters' values returns the list the queryset would have returned.
-    """
 
-    def __init__(
-        self, build: Callable[..., models.QuerySet[M]], using: str = DEFAULT_DB_ALIAS, **parameters: type
-    ) -> None:
+class _Precompiled(Generic[_C]):
+    """What both compiled kinds share: the parameters, their marker values, one compilation per connection."""
+
+    kind = "Compiled"
+
+    def __init__(self, build: Callable[..., Any], using: str = DEFAULT_DB_ALIAS, **parameters: type) -> None:
         if any(kind not in (int, str) for kind in parameters.values()):
-            raise ImproperlyConfigured("CompiledQuery parameters are int or str.")
+            raise ImproperlyConfigured(f"{self.kind} parameters are int or str.")
         self._build = build
         self._using = using
         self._parameters = parameters
         # One compilation per connection object: connections are per thread, and the SQL and the row converters
         # belong to the connection's backend. An entry goes with its connection.
-        self._compiled: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _Compiled] = weakref.WeakKeyDictionary()
+        self._compiled: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _C] = weakref.WeakKeyDictionary()
 
-    def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
+    def _built(self) -> tuple[Any, dict[str, Any]]:
+        """The queryset built with a marker for each parameter, and the markers."""
         marks: dict[str, Any] = {
             name: _INT_MARK + index if kind is int else f"{_STR_MARK}{name}"
             for index, (name, kind) in enumerate(self._parameters.items())
         }
-        queryset = self._build(**marks)
+        return self._build(**marks), marks
+
+    def _slots(self, params: Any, marks: dict[str, Any]) -> _Slots:
+        names = {(type(value), value): name for name, value in marks.items()}
+        slots = tuple((names.get((type(p), p)) if type(p) in (int, str) else None, p) for p in params)
+        if {name for name, _ in slots if name is not None} != set(marks):
+            raise ImproperlyConfigured(f"Every {self.kind} parameter must reach the SQL as itself.")
+        return slots
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _C:
+        raise NotImplementedError
+
+    def _run(self, values: dict[str, Any]) -> tuple[_C, list[Any]]:
+        """The connection's compilation and the rows its SQL returns for `values`."""
+        if values.keys() != self._parameters.keys() or any(
+            type(values[name]) is not kind for name, kind in self._parameters.items()
+        ):
+            raise TypeError(f"{self.kind} expects exactly {self._parameters}, got {values!r}")
+        connection = connections[self._using]
+        compiled = self._compiled.get(connection)
+        if compiled is None:
+            compiled = self._compiled[connection] = self._compile(connection)
+        sql, slots = self._sql(compiled)
+        params = [constant if name is None else values[name] for name, constant in slots]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return compiled, cursor.fetchall()
+
+    def _sql(self, compiled: _C) -> tuple[str, _Slots]:
+        raise NotImplementedError
+
+
+class CompiledQuery(_Precompiled[_Compiled], Generic[M]):
+    """`build(**parameters)` returns the queryset; `parameters` names each parameter's type (int or str).
+
+    Calling the object with the parameters' values returns the list the queryset would have returned.
+    """
+
+    kind = "CompiledQuery"
+
+    def __init__(
+        self, build: Callable[..., models.QuerySet[M]], using: str = DEFAULT_DB_ALIAS, **parameters: type
+    ) -> None:
+        super().__init__(build, using, **parameters)
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
+        queryset, marks = self._built()
         # values() and the like load rows differently.
         if queryset._iterable_class is not ModelIterable:
             raise ImproperlyConfigured("CompiledQuery takes querysets of model instances.")
@@ -78,10 +126,7 @@ class CompiledQuery(Generic[M]):
         sql, params = compiler.as_sql()
         if compiler.annotation_col_map:
             raise ImproperlyConfigured("CompiledQuery does not load annotations.")
-        names = {(type(value), value): name for name, value in marks.items()}
-        slots = tuple((names.get((type(p), p)) if type(p) in (int, str) else None, p) for p in params)
-        if {name for name, _ in slots if name is not None} != set(marks):
-            raise ImproperlyConfigured("Every CompiledQuery parameter must reach the SQL as itself.")
+        slots = self._slots(params, marks)
         klass_info, select = compiler.klass_info, compiler.select
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return _Compiled(
@@ -95,19 +140,11 @@ class CompiledQuery(Generic[M]):
             related_populators=tuple(get_related_populators(klass_info, select, self._using)),
         )
 
+    def _sql(self, compiled: _Compiled) -> tuple[str, _Slots]:
+        return compiled.sql, compiled.slots
+
     def __call__(self, **values: Any) -> list[M]:
-        if values.keys() != self._parameters.keys() or any(
-            type(values[name]) is not kind for name, kind in self._parameters.items()
-        ):
-            raise TypeError(f"CompiledQuery expects exactly {self._parameters}, got {values!r}")
-        connection = connections[self._using]
-        compiled = self._compiled.get(connection)
-        if compiled is None:
-            compiled = self._compiled[connection] = self._compile(connection)
-        params = [constant if name is None else values[name] for name, constant in compiled.slots]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+        compiled, rows = self._run(values)
         objects = []
         init_list = list(compiled.init_list)
         for row in compiled.compiler.results_iter([rows]):
@@ -118,54 +155,29 @@ class CompiledQuery(Generic[M]):
         return objects  # type: ignore[return-value]  # instances of the queryset's model
 
 
-_CompiledRows = tuple[str, tuple[tuple[str | None, Any], ...], Any]  # SQL, parameter slots, compiler
+_CompiledRows = tuple[str, _Slots, Any]  # SQL, parameter slots, compiler
 
 
-class CompiledRows:
+class CompiledRows(_Precompiled[_CompiledRows]):
     """A `values_list()` queryset compiled once per connection, as `CompiledQuery` compiles querysets of instances.
 
     Calling it with the parameters' values returns the rows as tuples, exactly as `list(queryset)` would.
     """
 
-    def __init__(
-        self, build: Callable[..., models.QuerySet[Any, Any]], using: str = DEFAULT_DB_ALIAS, **parameters: type
-    ):
-        if any(kind not in (int, str) for kind in parameters.values()):
-            raise ImproperlyConfigured("CompiledRows parameters are int or str.")
-        self._build = build
-        self._using = using
-        self._parameters = parameters
-        self._compiled: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _CompiledRows] = weakref.WeakKeyDictionary()
+    kind = "CompiledRows"
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledRows:
-        marks: dict[str, Any] = {
-            name: _INT_MARK + index if kind is int else f"{_STR_MARK}{name}"
-            for index, (name, kind) in enumerate(self._parameters.items())
-        }
-        queryset = self._build(**marks)
+        queryset, marks = self._built()
         # Named or flat rows, and values() dicts, are built differently.
         if queryset._iterable_class is not ValuesListIterable:
             raise ImproperlyConfigured("CompiledRows takes values_list() querysets.")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        names = {(type(value), value): name for name, value in marks.items()}
-        slots = tuple((names.get((type(p), p)) if type(p) in (int, str) else None, p) for p in params)
-        if {name for name, _ in slots if name is not None} != set(marks):
-            raise ImproperlyConfigured("Every CompiledRows parameter must reach the SQL as itself.")
-        return sql, slots, compiler
+        return sql, self._slots(params, marks), compiler
+
+    def _sql(self, compiled: _CompiledRows) -> tuple[str, _Slots]:
+        return compiled[0], compiled[1]
 
     def __call__(self, **values: Any) -> list[tuple[Any, ...]]:
-        if values.keys() != self._parameters.keys() or any(
-            type(values[name]) is not kind for name, kind in self._parameters.items()
-        ):
-            raise TypeError(f"CompiledRows expects exactly {self._parameters}, got {values!r}")
-        connection = connections[self._using]
-        compiled = self._compiled.get(connection)
-        if compiled is None:
-            compiled = self._compiled[connection] = self._compile(connection)
-        sql, slots, compiler = compiled
-        params = [constant if name is None else values[name] for name, constant in slots]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        return list(compiler.results_iter([rows], tuple_expected=True))
+        compiled, rows = self._run(values)
+        return list(compiled[2].results_iter([rows], tuple_expected=True))
