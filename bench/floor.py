@@ -201,9 +201,9 @@ def run_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[Any, ...
 
 
 def run_tally_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[Any, ...]]]:
-    """The same figures the way the selector reads them, by hand: the tallies of the period's whole months (all of
-    them for all time) and of the days around them; with an owner filter, whose days are not tallied, the records of
-    those days, as `run_floor` reads them.
+    """The same figures the way the selector reads them, by hand: the tallies of the period's whole months and of
+    the days around them (for all time every year's, or with an owner filter every month's); with an owner filter,
+    whose days are not tallied, the records of those days, as `run_floor` reads them.
 
     Returns [rates, tallies, companies, persons, open, closed, catalogue] (the record reads empty without them).
     """
@@ -236,8 +236,10 @@ def run_tally_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[An
                 params += [day(start), day(end)]
             edges = []
         tally += " AND (" + " OR ".join(wanted) + ")" if wanted else " AND false"
-    else:
+    elif case.owner:
         tally += " AND kind IN (1, 2, 3, 4, 5, 6, 7)"
+    else:
+        tally += " AND kind IN (21, 22, 23, 24, 25, 26, 27)"
     cur = conn.cursor()
     queries = floor_queries(vendor, span=(None, None), **kwargs)
     results: list[list[tuple[Any, ...]]] = []

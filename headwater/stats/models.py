@@ -44,8 +44,8 @@ class ExchangeRate(TenantModel):
 
 
 class TallyKind(models.IntegerChoices):
-    """What a tally counts, in a month (1-7) or, for all owners, in a day (11-15). Closed deals without a close
-    date count in all time only."""
+    """What a tally counts, in a month (1-7) or, for all owners, in a day (11-15) or a year (21-27). Closed deals
+    without a close date count in all time only (their month and year are those of 1 January of year 1)."""
 
     COMPANY = 1
     PERSON = 2
@@ -59,9 +59,17 @@ class TallyKind(models.IntegerChoices):
     OPEN_DAY = 13
     WON_DAY = 14
     LOST_DAY = 15
+    COMPANY_YEAR = 21
+    PERSON_YEAR = 22
+    OPEN_YEAR = 23
+    WON_YEAR = 24
+    LOST_YEAR = 25
+    WON_UNDATED_YEAR = 26
+    LOST_UNDATED_YEAR = 27
 
 
 DAILY = 10  # TallyKind.X + DAILY is X's daily tally
+YEARLY = 20  # TallyKind.X + YEARLY is X's yearly tally (all owners); X is always kind % DAILY
 
 
 ALL_OWNERS = -1

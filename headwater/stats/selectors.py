@@ -44,7 +44,7 @@ from headwater.persons.models import Person
 from headwater.sources.models import Source
 from headwater.stats import tally_sql
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, ExchangeRate, TallyKind
+from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, YEARLY, ExchangeRate, TallyKind
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -486,14 +486,17 @@ def _tally_groups(
     split: PeriodSplit | None,
     filters: StatsFilters,
 ) -> None:
-    """Add the tallies of the whole months (all of them for all time), and without an owner filter those of the days
-    around them, to `groups`. One query."""
+    """Add the tallies of the whole months, and without an owner filter those of the days around them, to `groups`;
+    for all time every year's (for all owners) or every month's (for one owner). One query."""
     # Kinds as lists, not ranges: the index leads with (account, owner, kind, bucket), and a list lets PostgreSQL
     # read one bucket range per kind instead of every bucket of a range of kinds.
     monthly = [TallyKind.COMPANY, TallyKind.PERSON, TallyKind.OPEN, TallyKind.WON, TallyKind.LOST]
     wanted: list[tuple[list[int], dt.date | None, dt.date | None]] = []
     if split is None:
-        wanted.append(([*monthly, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED], None, None))
+        every: list[int] = [*monthly, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED]
+        # Years are tallied for all owners only: a few rows a year instead of a few hundred.
+        yearly = _owner_key(filters) == ALL_OWNERS
+        wanted.append(([kind + YEARLY for kind in every] if yearly else every, None, None))
     else:
         if split.months is not None:
             wanted.append((list(monthly), *split.months))
@@ -505,7 +508,8 @@ def _tally_groups(
     undated = {TallyKind.WON_UNDATED: TallyKind.WON, TallyKind.LOST_UNDATED: TallyKind.LOST}
     for kind, source_key, currency, n, cents, days, dated in rows:
         if n:
-            key = (undated.get(kind, kind % DAILY if kind > DAILY else kind), source_key or None, currency)
+            base = kind % DAILY  # a daily or yearly kind is the kind plus a multiple of ten
+            key = (undated.get(base, base), source_key or None, currency)
             value = Decimal(int(cents)).scaleb(-2)
             slot = groups.get(key)
             if slot is None:  # `_add`, inlined: one call per tally group

@@ -7,19 +7,22 @@ records (conftest.py); these tests aim at the cases that check would meet only b
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from headwater.core.models import Account
 from headwater.core.services import account_update_settings
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.models import ALL_OWNERS, SourceTally, TallyKind
+from headwater.stats.models import ALL_OWNERS, YEARLY, SourceTally, TallyKind
 from headwater.stats.selectors import PeriodSplit, source_stats, split_period, tally_drift
 from headwater.stats.services import tallies_rebuild
 from headwater.testing.factories import AccountFactory, DealFactory, PersonFactory, SourceFactory, UserFactory
@@ -95,7 +98,12 @@ def test_closed_deals_without_a_close_date_count_in_all_time_only(tenant):
     DealFactory(account=account, status="won", closed_at=None, value=Decimal("10.00"), currency=account.currency)
     DealFactory(account=account, status="lost", closed_at=None, value=Decimal("5.00"), currency=account.currency)
     kinds = set(SourceTally.objects.for_account(account).filter(n__gt=0).values_list("kind", flat=True))
-    assert kinds == {TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED}
+    assert kinds == {
+        TallyKind.WON_UNDATED,
+        TallyKind.LOST_UNDATED,
+        TallyKind.WON_UNDATED_YEAR,
+        TallyKind.LOST_UNDATED_YEAR,
+    }
     everything = source_stats(account=account, filters=StatsFilters())
     assert (everything.closed_deals.total.won_count, everything.closed_deals.total.lost_count) == (1, 1)
     assert everything.closed_deals.total.won_value == Decimal("10.00")
@@ -247,3 +255,49 @@ class TestConcurrentWriters:
 def test_unknown_option_is_refused():
     with pytest.raises(CommandError):
         call_command("stats_tallies")
+
+
+@pytest.mark.django_db
+def test_all_time_reads_the_years_and_they_equal_the_months(tenant):
+    account, source = tenant.account, SourceFactory(account=tenant.account)
+    for year in (2023, 2024, 2025):
+        moment = dt.datetime(year, 12, 31, 23, 30, tzinfo=dt.UTC)  # already the next year in Warsaw
+        PersonFactory(account=account, created_at=moment, source=source)
+        DealFactory(
+            account=account,
+            owner=tenant.admin,
+            created_at=moment,
+            status="won",
+            closed_at=D(year, 6, 1),
+            value=Decimal("7.00"),
+        )
+    DealFactory(account=account, owner=None, status="lost", closed_at=None, value=Decimal("3.00"))
+    years = SourceTally.objects.for_account(account).filter(owner_key=ALL_OWNERS, kind=TallyKind.PERSON_YEAR)
+    assert sorted((t.bucket, t.n) for t in years) == [(D(2024, 1, 1), 1), (D(2025, 1, 1), 1), (D(2026, 1, 1), 1)]
+    with CaptureQueriesContext(connection) as captured:
+        everything = source_stats(account=account, filters=StatsFilters())
+    tally_reads = [q["sql"] for q in captured.captured_queries if "stats_sourcetally" in q["sql"]]
+    assert len(tally_reads) == 1
+    assert "21, 22, 23, 24, 25, 26, 27" in tally_reads[0]
+    assert everything.contacts.total.persons == 3
+    assert (everything.closed_deals.total.won_count, everything.closed_deals.total.lost_count) == (3, 1)
+    assert everything.closed_deals.total.won_value == Decimal("21.00")
+    # One owner's all time has no years: it reads that owner's months, and agrees.
+    owned = source_stats(account=account, filters=StatsFilters(owner_id=tenant.admin.pk))
+    assert (owned.closed_deals.total.won_count, owned.closed_deals.total.lost_count) == (3, 0)
+
+
+@pytest.mark.django_db
+def test_the_year_migration_sums_existing_months_into_years(tenant):
+    account = tenant.account
+    for year in (2024, 2025):
+        DealFactory(account=account, created_at=dt.datetime(year, 3, 1, tzinfo=dt.UTC), value=Decimal("2.50"))
+        DealFactory(account=account, status="won", closed_at=D(year, 5, 5), value=Decimal("4.00"))
+    DealFactory(account=account, status="won", closed_at=None)
+    PersonFactory(account=account)
+    # As before the migration: no years (deleting tallies fires no trigger).
+    SourceTally.unscoped.filter(kind__gt=YEARLY).delete()
+    assert tally_drift(account_ids=[account.pk])
+    migration = importlib.import_module("headwater.stats.migrations.0003_yearly_tallies")
+    migration.install(None, SimpleNamespace(connection=connection))
+    assert tally_drift(account_ids=[account.pk]) == {}
