@@ -121,6 +121,11 @@ def test_company_then_person_then_deal_with_the_source_carried_over(open_as_memb
     expect(page.locator("#records")).to_contain_text("Acme Browser Sp. z o.o.")
     expect(page).to_have_url(re.compile(r"q=acme(\+|%20)browser"))
     shot("records-company-list-en")
+    # Typed without accents, found all the same ("Kraków").
+    page.get_by_label("Search", exact=True).fill("acme krakow")
+    expect(page).to_have_url(re.compile(r"q=acme(\+|%20)krakow"))
+    expect(page.locator("#records tbody tr")).to_have_count(1)
+    expect(page.locator("#records")).to_contain_text("Acme Browser Sp. z o.o.")
     page.get_by_role("link", name="Persons", exact=True).click()
     page.get_by_label("Search", exact=True).fill("nowak")
     expect(page.locator("#records tbody tr")).to_have_count(1)
