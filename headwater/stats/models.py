@@ -78,13 +78,14 @@ NO_SOURCE = 0
 
 
 class SourceTally(TenantModel):
-    """Records of one kind, source, owner, currency and local month or day: count, value in cents, days to close.
+    """Records of one kind, source, owner, currency and local month, day or year: count, value in cents, days to
+    close.
 
     Written only by database triggers (`stats/tally_sql.py`), never by Python, so it cannot drift from the records
     whatever writes them. `owner_key` is the owner's id, 0 for no owner, -1 for all owners together (so the
-    unfiltered statistics read one row per source and month instead of one per owner); days are kept for all
-    owners only (`bucket` is then the day, else the month's first day). Rows whose count fell
-    to zero stay (the keys an account ever used); readers skip them.
+    unfiltered statistics read one row per source and month instead of one per owner); days and years are kept for
+    all owners only (`bucket` is then the day or the year's 1 January, else the month's first day). Rows whose
+    count fell to zero stay (the keys an account ever used); readers skip them.
     """
 
     # No database constraint: the triggers write tallies while Django's collector deletes an account's rows in
