@@ -278,9 +278,12 @@ def local_midnight(account: Account, day: dt.date | None, *, next_day: bool = Fa
 
 
 def parse_id(value: Any) -> int | None:
-    """A positive database id from a query parameter, or None for anything else."""
+    """A positive database id from a query parameter, or None for anything else.
+
+    ASCII digits only: `str.isdigit()` also accepts "¹" or "²", which `int()` refuses.
+    """
     text = str(value or "").strip()
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
     return int(text)
 

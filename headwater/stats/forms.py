@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
-from headwater.core.record_forms import UNASSIGNED, owner_filter_choices
+from headwater.core.record_forms import UNASSIGNED, owner_filter_choices, parse_id
 from headwater.core.widgets import CheckboxInput, DateInput, Select
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
@@ -60,7 +60,8 @@ class StatsFilterForm(forms.Form):
         value = str(self.cleaned_data.get("owner") or "")
         if isinstance(self.fields["owner"], forms.ChoiceField) or value in ("", UNASSIGNED):
             return value
-        if not value.isdigit() or not account_users(account=self.account).filter(pk=int(value)).exists():
+        owner_id = parse_id(value)
+        if owner_id is None or not account_users(account=self.account).filter(pk=owner_id).exists():
             raise forms.ValidationError(
                 _("Select a valid choice. %(value)s is not one of the available choices."), params={"value": value}
             )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from headwater.core.access import AccountRequest, account_view, require_role
 from headwater.core.errors import DomainError
 from headwater.core.listing import Column, Header, sort_headers
+from headwater.core.record_forms import parse_id
 from headwater.stats import services
 from headwater.stats.exports import source_stats_csv
 from headwater.stats.filter_html import other_fields_html, period_options_html
@@ -208,9 +209,10 @@ def rate_settings(request: AccountRequest) -> HttpResponse:
             return redirect("rates:settings", account_slug=account.slug)
 
     if action in ("update", "delete"):
-        if not target_id.isdigit():
+        rate_id = parse_id(target_id)
+        if rate_id is None:
             return HttpResponse(status=400)
-        target = get_object_or_404(ExchangeRate.objects.for_account(account), pk=int(target_id))
+        target = get_object_or_404(ExchangeRate.objects.for_account(account), pk=rate_id)
         if action == "delete":
             services.exchange_rate_delete(account=account, user=request.user, exchange_rate=target)
             messages.success(request, _("Rate for %(code)s deleted.") % {"code": target.currency})

@@ -135,6 +135,7 @@ def test_sorting_by_a_column_and_back(tenant, sample):
         ("?period=this_year&start=2025-01-01", "period", "Custom range"),
         ("?start=2025-13-01&end=2025-01-01", "start", "Enter a valid date"),
         ("?owner=999999", "owner", "Select a valid choice"),
+        ("?owner=%C2%B9", "owner", "Select a valid choice"),  # "¹": a digit to str.isdigit(), not to int()
         ("?period=yesterday", "period", "Select a valid choice"),
     ],
 )
@@ -345,6 +346,15 @@ def test_bad_rates_are_refused_next_to_the_field(tenant, currency, rate, field, 
     form = response.context["add_form"]
     assert message in " ".join(form.errors[field])
     assert not ExchangeRate.objects.for_account(tenant.account).exists()
+
+
+@pytest.mark.parametrize("rate_id", ["¹", "٣", "9" * 30, "", "-1"])
+def test_a_rate_id_that_is_no_id_is_a_400(tenant, rate_id):
+    client = tenant.client_for("admin")
+    client.post(rates_url(tenant), {"action": "add", "new-currency": "EUR", "new-rate": "4"})
+    for action in ("update", "delete"):
+        assert client.post(rates_url(tenant), {"action": action, "rate_id": rate_id}).status_code == 400
+    assert ExchangeRate.objects.for_account(tenant.account).count() == 1
 
 
 def test_a_second_rate_for_the_same_currency_is_refused(tenant):
