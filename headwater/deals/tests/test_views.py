@@ -167,6 +167,15 @@ class TestEditDelete:
         deal.refresh_from_db()
         assert deal.status == "open"
 
+    @pytest.mark.parametrize("field", ["person", "company", "owner"])
+    def test_a_link_that_is_no_id_is_refused_not_a_500(self, tenant, member_client, field):
+        # "¹" is a digit to str.isdigit() but not to int(): the trust fuzzer found it crashing the person picker.
+        deal = DealFactory(account=tenant.account, name="Old")
+        response = member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), form_data(**{field: "¹"}, version=1))
+        assert response.status_code == 200
+        deal.refresh_from_db()
+        assert (deal.name, deal.version) == ("Old", 1)
+
     def test_conflict(self, tenant, member_client):
         deal = DealFactory(account=tenant.account, name="Old")
         member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), form_data(name="First", version=1))
