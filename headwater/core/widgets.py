@@ -25,30 +25,31 @@ _SELECT_TEMPLATE = "django/forms/widgets/select.html"
 _OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
 
 
-def _text(value: Any) -> str:
-    """`{{ value|stringformat:'s' }}` under autoescaping."""
+def html_text(value: Any) -> str:
+    """`{{ value }}` under autoescaping: safe HTML as it is, anything else as escaped text."""
     return str(conditional_escape(value if hasattr(value, "__html__") else str(value)))
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
     """django/forms/widgets/attrs.html."""
     return "".join(
-        f" {_text(name)}" if value is True else f' {_text(name)}="{_text(value)}"'
+        f" {html_text(name)}" if value is True else f' {html_text(name)}="{html_text(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
 
 
 def _input(widget: dict[str, Any]) -> str:
-    value = "" if widget["value"] is None else f' value="{_text(widget["value"])}"'
-    return f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+    value = "" if widget["value"] is None else f' value="{html_text(widget["value"])}"'
+    kind, name = html_text(widget["type"]), html_text(widget["name"])
+    return f'<input type="{kind}" name="{name}"{value}{_attrs(widget["attrs"])}>'
 
 
 def _select(widget: dict[str, Any]) -> str | None:
-    parts = [f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{html_text(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{_text(group_name)}">')
+            parts.append(f'\n  <optgroup label="{html_text(group_name)}">')
         for option in options:
             if option["template_name"] != _OPTION_TEMPLATE:
                 return None
@@ -56,8 +57,8 @@ def _select(widget: dict[str, Any]) -> str | None:
             label = option["label"]
             if not isinstance(label, str | Promise):
                 return None  # the template would localize a number or a date
-            parts.append(f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>')
-            parts.append(f"{_text(label)}</option>\n")
+            parts.append(f'\n  <option value="{html_text(option["value"])}"{_attrs(option["attrs"])}>')
+            parts.append(f"{html_text(label)}</option>\n")
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
