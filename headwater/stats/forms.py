@@ -5,25 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.record_forms import UNASSIGNED, owner_filter_choices, parse_id
+from headwater.core.record_services import account_today
 from headwater.core.widgets import CheckboxInput, DateInput, Select
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from headwater.users.selectors import account_users
 
 FILTER_FIELDS = ("period", "start", "end", "owner", "compare")
-
-
-def account_today(account: Account) -> dt.date:
-    return timezone.localdate(timezone=ZoneInfo(account.time_zone))
 
 
 class StatsFilterForm(forms.Form):
