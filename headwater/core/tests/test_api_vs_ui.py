@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
 from headwater.companies.models import Company
+from headwater.core.record_services import account_today
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.sources.models import SourceChange
@@ -56,7 +56,7 @@ def ui_post(client: Any, url: str, data: dict[str, Any]) -> Any:
 def test_companies_persons_and_deals_come_out_the_same_both_ways(tenant, setup, member_client):
     fair, web = setup["fair"], setup["web"]
     api = api_for(tenant, "member")
-    today = timezone.localdate().isoformat()
+    today = account_today(tenant.account).isoformat()  # the day a deal closes on is the account's
 
     company_fields = {"name": "Kowalski i Syn", "tax_id": "5260250274", "email": "biuro@kowalski.pl", "city": "Łódź"}
     ui_post(
