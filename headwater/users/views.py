@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -351,7 +351,16 @@ def member_list(request: AccountRequest) -> HttpResponse:
             _apply_errors(form, exc)
             status = exc.status
         else:
-            messages.success(request, _("Invitation sent to %(email)s. It works for 7 days.") % {"email": sent.email})
+            days = max(1, links.invitation_max_age().days)
+            messages.success(
+                request,
+                ngettext(
+                    "Invitation sent to %(email)s. The link works for %(days)d day.",
+                    "Invitation sent to %(email)s. The link works for %(days)d days.",
+                    days,
+                )
+                % {"email": sent.email, "days": days},
+            )
             return redirect("account_settings:members", account_slug=request.account.slug)
     return _members_page(request, form, status=status)
 

@@ -188,14 +188,11 @@ def test_invite_someone_new_and_someone_existing(  # noqa: PLR0917 — pytest in
     page.get_by_label(t(language, "E-mail")).fill("newbie@example.test")
     page.get_by_label(re.compile("^" + re.escape(t(language, "Role")) + r"\W*$")).select_option("viewer")
     page.get_by_role("button", name=t(language, "Send invitation")).click()
-    expect(
-        page.get_by_text(t(language, "Invitation sent to %(email)s. It works for 7 days.", email="newbie@example.test"))
-    ).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("newbie@example.test")
     # Someone who already has a login: the very same answer.
     page.get_by_label(t(language, "E-mail")).fill(other_tenant.member.email)
     page.get_by_role("button", name=t(language, "Send invitation")).click()
-    message = t(language, "Invitation sent to %(email)s. It works for 7 days.", email=other_tenant.member.email)
-    expect(page.get_by_text(message)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(other_tenant.member.email)
     invitations = page.get_by_role("table").filter(has_text="newbie@example.test")
     expect(invitations.get_by_role("row")).to_have_count(3)
     expect(page.get_by_text(other_tenant.member.full_name)).to_have_count(0)
