@@ -104,7 +104,15 @@ class AccountCreateForm(forms.Form):
     )
     currency = forms.ChoiceField(label=_("Base currency"), choices=[(c, c) for c in CURRENCIES])
     # The language the person is reading the form in is the likeliest default for their team.
-    language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES, initial=get_language)
+    language = forms.ChoiceField(
+        label=_("Default language"),
+        choices=settings.LANGUAGES,
+        initial=get_language,
+        help_text=_(
+            "Names the starter acquisition sources and is the language of the invitations this account sends. "
+            "Everyone's pages follow their own choice."
+        ),
+    )
 
     def clean_account_name(self) -> str:
         value = str(self.cleaned_data["account_name"])

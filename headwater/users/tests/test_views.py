@@ -481,6 +481,20 @@ class TestMembersPage:
         assert invitation.status == InvitationStatus.PENDING
         assert not Membership.objects.for_account(other_tenant.account).filter(user=tenant.member).exists()
 
+    def test_another_account_cannot_block_or_take_over_our_invitation(self, tenant, other_tenant, admin_client):
+        _invite(admin_client, tenant)
+        ours = last_link("newbie@example.test")
+        # The other account invites the same new address, renews and withdraws its own invitation.
+        theirs_client = other_tenant.client_for("admin")
+        assert _invite(theirs_client, other_tenant).status_code == 302
+        theirs = Invitation.objects.for_account(other_tenant.account).get()
+        theirs_client.post(_invitation_url(other_tenant, theirs, "renew"))
+        theirs_client.post(_invitation_url(other_tenant, theirs, "revoke"))
+        # Ours still works, and joining through it binds the person to our account only.
+        assert _choose_password(Client(), ours, action="signup").status_code == 302
+        user = User.objects.get(email="newbie@example.test")
+        assert [m.account for m in Membership.unscoped.filter(user=user)] == [tenant.account]
+
     def test_a_new_link_kills_the_earlier_one(self, tenant, admin_client):
         _invite(admin_client, tenant)
         old = last_link("newbie@example.test")
