@@ -13,6 +13,8 @@ from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 
+_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
+
 # The session key holding when the user was last seen (Unix seconds); set at log-in, refreshed while active.
 LAST_SEEN_KEY = "headwater.last_seen"
 
@@ -22,11 +24,12 @@ def idle_timeout_seconds() -> int:
 
 
 class LanguageMiddleware:
-    """One language for every page: the logged-in user's choice; before they make one (and when logged out), the
-    language cookie (a choice made before logging in), else the browser's (`Accept-Language`).
+    """One language for every page, whatever the account: the choice made with the header switcher (the
+    `django_language` cookie), else the logged-in user's stored choice, else the browser's (`Accept-Language`).
 
-    The user's choice is stored with their login (`User.language`, first taken from the browser at their first
-    log-in) and copied into the cookie, so the log-in page after they log out speaks it too.
+    The switcher stores the choice with the user's login too (`User.language`, first taken at their first log-in
+    from what they were reading), so a browser without the cookie, or the log-in page after they log out, follows
+    it: the cookie is set from it.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -35,19 +38,21 @@ class LanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # Each request starts in UTC; account pages switch to the account's zone (core.access.account_view).
         timezone.deactivate()
-        chosen = self._users_choice(request)
-        language = chosen or translation.get_language_from_request(request, check_path=False)
+        chosen_here = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in _LANGUAGES
+        language = ("" if chosen_here else self._users_choice(request)) or translation.get_language_from_request(
+            request, check_path=False
+        )
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", translation.get_language() or settings.LANGUAGE_CODE)
-        # After the view: a log-in in this request counts, a log-out leaves the cookie as it was.
-        chosen = self._users_choice(request)
-        if chosen and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != chosen:
+        # After the view, so a log-in in this request counts.
+        stored = self._users_choice(request)
+        if stored and not chosen_here:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
-                chosen,
+                stored,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
                 path=settings.LANGUAGE_COOKIE_PATH,
                 domain=settings.LANGUAGE_COOKIE_DOMAIN,
@@ -63,7 +68,7 @@ class LanguageMiddleware:
         if user is None or not user.is_authenticated:
             return ""
         language = str(getattr(user, "language", ""))
-        return language if language in dict(settings.LANGUAGES) else ""
+        return language if language in _LANGUAGES else ""
 
 
 class SessionIdleMiddleware:

@@ -183,9 +183,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         return _link_invalid(request, exc)
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "decline":
-        services.invitation_decline(invitation=found)
-        messages.info(request, _("You declined the invitation to %(account)s.") % {"account": found.account.name})
-        return redirect("core:home" if request.user.is_authenticated else "users:login")
+        return _decline_by_link(request, found)
     if request.user.is_authenticated:
         user = request.user
         mine = user.email.lower() == found.email
@@ -196,6 +194,16 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         login_url = f"{reverse('users:login')}?{urlencode({'next': request.path})}"
         return render(request, "users/invitation.html", {"invitation": found, "login_url": login_url})
     return _invitation_new_login(request, token, found, submitted=action == "signup")
+
+
+def _decline_by_link(request: HttpRequest, found: Invitation) -> HttpResponse:
+    try:
+        services.invitation_decline(invitation=found)
+    except NotFound:
+        # Accepted or withdrawn between opening the page and pressing the button.
+        return _link_invalid(request, links.LinkInvalid(_("This invitation no longer exists.")))
+    messages.info(request, _("You declined the invitation to %(account)s.") % {"account": found.account.name})
+    return redirect("core:home" if request.user.is_authenticated else "users:login")
 
 
 def _invitation_new_login(request: HttpRequest, token: str, found: Invitation, *, submitted: bool) -> HttpResponse:

@@ -690,6 +690,12 @@ class TestLanguage:
         for url in (tenant.url(""), "/accounts/new/", "/me/"):
             assert '<html lang="pl">' in other_browser.get(url, HTTP_ACCEPT_LANGUAGE="en").text, url
 
+    def test_a_choice_made_before_logging_in_counts(self, client, tenant):
+        User.objects.filter(pk=tenant.member.pk).update(language="en")
+        client.post("/i18n/setlang/", {"language": "pl", "next": "/login/"})
+        _login(client, tenant.member.email, HTTP_ACCEPT_LANGUAGE="en")
+        assert '<html lang="pl">' in client.get(tenant.url(""), HTTP_ACCEPT_LANGUAGE="en").text
+
     def test_setlang_refuses_foreign_redirects_and_unknown_languages(self, member_client, tenant):
         response = member_client.post("/i18n/setlang/", {"language": "pl", "next": "https://evil.example/"})
         assert response["Location"] == "/"
