@@ -66,6 +66,18 @@ class TestSignup:
         assert again.status_code == 400
         assert "already has a login" in again.text
 
+    def test_signing_up_with_someone_elses_address_gains_nothing(self, client, tenant, admin_client):
+        # Whoever typed the address never sees the link, and an account inviting it later binds nobody.
+        assert _signup(client, email="victim@example.test").status_code == 200
+        assert (
+            admin_client.post(_members_url(tenant), {"email": "victim@example.test", "role": "admin"}).status_code
+            == 302
+        )
+        assert not User.objects.filter(email="victim@example.test").exists()
+        assert not Membership.objects.for_account(tenant.account).filter(user__email="victim@example.test").exists()
+        assert _login(client, "victim@example.test", GOOD_NEW_PASSWORD).status_code == 200
+        assert "_auth_user_id" not in client.session
+
     def test_signup_page_has_labelled_fields(self, client):
         html = client.get("/signup/").text
         for label in ("Your name", "E-mail"):
