@@ -31,6 +31,7 @@ run: setup
 	@echo "  Headwater is running at http://127.0.0.1:8000/"
 	@echo "  Log in as admin@demo.test / demo-password-2026 (admin of 'demo' and 'acme'),"
 	@echo "            member@demo.test / demo-password-2026 (member), viewer@demo.test / demo-password-2026 (viewer)"
+	@echo "  E-mails (sign-up links, invitations) are printed here, in this terminal."
 	@echo
 	$(PY) manage.py runserver 127.0.0.1:8000
 

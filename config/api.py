@@ -18,7 +18,7 @@ from headwater.persons.api import router as persons_router
 from headwater.sources.api import router as sources_router
 from headwater.sources.api import settings_router as source_settings_router
 from headwater.stats.api import router as stats_router
-from headwater.users.api import me_router, members_router
+from headwater.users.api import invitations_router, me_router, members_router
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
@@ -104,4 +104,5 @@ api.add_router("/deals", deals_router, tags=["deals"])
 api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/members", members_router, tags=["members"])
+api.add_router("/invitations", invitations_router, tags=["members"])
 api.add_router("/stats", stats_router, tags=["statistics"])

@@ -38,13 +38,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "headwater.core.middleware.PrivateResponseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "headwater.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the user is known (and messages can be left): the idle timeout, then the user's language.
+    "headwater.core.middleware.SessionIdleMiddleware",
+    "headwater.core.middleware.LanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "headwater.core.api_errors.ApiErrorShapeMiddleware",
@@ -167,5 +170,22 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Log-in throttling: after this many failed log-ins for one e-mail from one IP, refuse (429) for the window.
 LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=10)
 LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=15 * 60)
-# How long an invitation link works.
+# How long an invitation link works, and how many invitation e-mails one account may send per hour.
 INVITATION_MAX_AGE_SECONDS = env.int("INVITATION_MAX_AGE_SECONDS", default=7 * 24 * 3600)
+INVITATION_THROTTLE_PER_HOUR = env.int("INVITATION_THROTTLE_PER_HOUR", default=50)
+# Sign-up: how long the e-mailed link works, and how many sign-ups per IP and per address in the window.
+SIGNUP_LINK_MAX_AGE_SECONDS = env.int("SIGNUP_LINK_MAX_AGE_SECONDS", default=2 * 24 * 3600)
+SIGNUP_THROTTLE_PER_IP = env.int("SIGNUP_THROTTLE_PER_IP", default=20)
+SIGNUP_THROTTLE_PER_EMAIL = env.int("SIGNUP_THROTTLE_PER_EMAIL", default=3)
+SIGNUP_THROTTLE_WINDOW_SECONDS = env.int("SIGNUP_THROTTLE_WINDOW_SECONDS", default=3600)
+# A login from before address confirmation gets at most one confirmation e-mail in this many seconds.
+EMAIL_CONFIRM_RESEND_SECONDS = env.int("EMAIL_CONFIRM_RESEND_SECONDS", default=300)
+# A session unused for this long is logged out (the absolute limit stays SESSION_COOKIE_AGE, two weeks).
+SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=2 * 3600)
+
+# E-mail (sign-up and confirmation links, invitations): SMTP from EMAIL_URL, e.g. smtp+tls://user:pass@host:587;
+# development prints e-mails on the console (config/settings/local.py), tests keep them in memory.
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Headwater <no-reply@localhost>")
+# Where e-mailed links point (e.g. https://crm.example.com); empty: the host the request came to.
+SITE_URL = env("SITE_URL", default="")

@@ -10,7 +10,7 @@ from typing import Any, Concatenate, ParamSpec
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
 from headwater.core.compiled import CompiledQuery
@@ -89,9 +89,6 @@ def account_view(
             areq.account = membership.account
             # Times on the account's pages read in the account's zone, the zone its statistics count days in.
             timezone.activate(zoneinfo.ZoneInfo(membership.account.time_zone))
-            if not request.COOKIES.get("django_language"):
-                translation.activate(membership.account.language)
-                request.LANGUAGE_CODE = membership.account.language
             if request.method not in ("GET", "HEAD", "OPTIONS") and not has_role(membership, role):
                 raise PermissionDenied
             return view(areq, *args, **kwargs)

@@ -30,6 +30,14 @@ RATE_WINDOW_SECONDS = 60
 
 
 class TokenAuth(HttpBearer):
+    def __call__(self, request: HttpRequest) -> Membership | None:
+        # ninja's HttpBearer logs the whole Authorization header when DEBUG is on and the scheme is not "Bearer":
+        # a Basic password or a token pasted with the wrong scheme would land in the logs. Parse it here, quietly.
+        scheme, _sep, token = str(request.headers.get(self.header, "")).partition(" ")
+        if scheme.lower() != self.openapi_scheme:
+            return None
+        return self.authenticate(request, token)
+
     def authenticate(self, request: HttpRequest, token: str) -> Membership | None:
         found = api_token_authenticate(token.strip())
         if found is None:

@@ -46,3 +46,10 @@ class Conflict(DomainError):
 class FeatureDisabled(DomainError):
     code = "feature_disabled"
     status = 400
+
+
+class RateLimited(DomainError):
+    """Too many attempts of one kind in a window (sign-ups, invitation e-mails): wait and retry."""
+
+    code = "rate_limited"
+    status = 429

@@ -14,7 +14,11 @@ from headwater.users.forms import CURRENCIES
 
 class AccountSettingsForm(forms.ModelForm[Account]):
     currency = forms.ChoiceField(label=_("Base currency"), choices=[(c, c) for c in CURRENCIES])
-    language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(
+        label=_("Default language"),
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the invitations this account sends. Everyone's pages follow their own choice."),
+    )
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=[(z, z) for z in sorted(zoneinfo.available_timezones()) if "/" in z and not z.startswith("Etc/")],

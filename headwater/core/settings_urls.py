@@ -1,4 +1,4 @@
-"""Account settings: general (here), members (users app); sources have their own module."""
+"""Account settings: general (here), members and invitations (users app); sources have their own module."""
 
 from django.urls import path
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path("members/", user_views.member_list, name="members"),
     path("members/<int:membership_id>/role/", user_views.member_role, name="member_role"),
     path("members/<int:membership_id>/remove/", user_views.member_remove, name="member_remove"),
-    path("members/<int:membership_id>/invitation/", user_views.member_invitation, name="member_invitation"),
+    path("invitations/<int:invitation_id>/renew/", user_views.invitation_renew, name="invitation_renew"),
+    path("invitations/<int:invitation_id>/revoke/", user_views.invitation_revoke, name="invitation_revoke"),
 ]

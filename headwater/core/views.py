@@ -15,17 +15,19 @@ from headwater.core.errors import DomainError
 from headwater.core.forms import AccountSettingsForm
 from headwater.core.selectors import dashboard_get
 from headwater.users.models import Role, User
-from headwater.users.selectors import user_memberships
+from headwater.users.selectors import invitations_for_user, user_memberships
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The user's accounts; straight to the dashboard when there is only one."""
+    """The user's accounts and the invitations waiting for their answer; straight to the dashboard when there is
+    only one account and nothing to answer."""
     user: User = request.user  # type: ignore[assignment]  # login_required guarantees a real user
     memberships = list(user_memberships(user=user))
-    if len(memberships) == 1:
+    invitations = invitations_for_user(user=user)
+    if len(memberships) == 1 and not invitations:
         return redirect(reverse("account:dashboard", kwargs={"account_slug": memberships[0].account.slug}))
-    return render(request, "core/home.html", {"memberships": memberships})
+    return render(request, "core/home.html", {"memberships": memberships, "invitations": invitations})
 
 
 @account_view()

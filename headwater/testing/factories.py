@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import factory
+from django.utils import timezone
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
@@ -14,7 +15,8 @@ from headwater.core.text import name_key
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
 from headwater.sources.models import Source
-from headwater.users.models import Membership, Role, User
+from headwater.users.links import invitation_max_age, secret_make
+from headwater.users.models import Invitation, Membership, Role, User
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
@@ -36,6 +38,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.test")
     full_name = factory.Faker("name")
+    # Every user the application creates has proven their address (sign-up or invitation link).
+    email_confirmed_at = factory.LazyFunction(timezone.now)
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @classmethod
@@ -51,6 +55,19 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     account = factory.SubFactory(AccountFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.MEMBER
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation whose link nobody knows (tests that need the link call the service)."""
+
+    class Meta:
+        model = Invitation
+
+    account = factory.SubFactory(AccountFactory)
+    email = factory.Sequence(lambda n: f"invited{n}@example.test")
+    role = Role.MEMBER
+    token_hash = factory.LazyFunction(lambda: secret_make()[1])
+    expires_at = factory.LazyFunction(lambda: timezone.now() + invitation_max_age())
 
 
 class SourceFactory(factory.django.DjangoModelFactory):

@@ -1,11 +1,15 @@
-"""API: the current user (`/me`) and the account's members (read for all; write for admins)."""
+"""API: the current user (`/me`), the account's members (read for all; write for admins) and its invitations (admins).
+
+Adding a member is an invitation: `POST /members` e-mails a link to the address and answers the invitation, the
+same whether the address has a login or not. The person becomes a member when they accept.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -13,10 +17,12 @@ from headwater.core.api_auth import account_of, membership_of, require_role, use
 from headwater.core.api_pagination import CREATED_KEY, ID_KEY, Page, PageParams, SortKey, keyset_page
 from headwater.core.errors import ValidationFailed
 from headwater.users import selectors, services
-from headwater.users.models import Membership, Role, User
+from headwater.users.models import Invitation, Membership, Role, User
 from headwater.users.schemas import (
-    MemberAddedOut,
-    MemberIn,
+    InvitationOut,
+    InvitationPage,
+    InvitationRenewIn,
+    MemberInviteIn,
     MemberOut,
     MemberPage,
     MemberPatch,
@@ -26,6 +32,7 @@ from headwater.users.schemas import (
 
 me_router = Router()
 members_router = Router()
+invitations_router = Router()
 
 MEMBER_ORDERING: dict[str, SortKey] = {"id": ID_KEY, "created_at": CREATED_KEY}
 
@@ -47,19 +54,19 @@ def member_get(request: HttpRequest, member_id: int) -> Membership:
     return selectors.membership_get(account=account_of(request), membership_id=member_id)
 
 
-@members_router.post("", response={201: MemberAddedOut}, summary="Add a member (admin)")
-def member_add(request: HttpRequest, payload: MemberIn) -> Status[Membership]:
+@members_router.post("", response={201: InvitationOut}, summary="Invite a member (admin)")
+def member_add(request: HttpRequest, payload: MemberInviteIn) -> Status[Invitation]:
+    """E-mails the address a link to join; the answer is the invitation, the same whether or not the address has a
+    login. The person becomes a member when they accept (`GET /invitations` shows the ones still open)."""
     require_role(request, Role.ADMIN)
-    added = services.membership_add(
+    invitation = services.invitation_create(
         account=account_of(request),
         user=user_of(request),
         email=payload.email,
         role=payload.role,
-        full_name=payload.full_name,
+        site_url=_site_url(request),
     )
-    membership = added.membership
-    membership.invitation_url = _invitation_url(request, added.invitation_token)  # type: ignore[attr-defined]
-    return Status(201, membership)
+    return Status(201, invitation)
 
 
 @members_router.patch("/{member_id}", response=MemberOut, summary="Change a member's role (admin)")
@@ -92,10 +99,45 @@ def member_remove(request: HttpRequest, member_id: int, reassign_to_id: int | No
     }
 
 
-def _invitation_url(request: HttpRequest, token: str | None) -> str | None:
-    if not token:
-        return None
-    try:
-        return request.build_absolute_uri(reverse("users:invitation", kwargs={"token": token}))
-    except NoReverseMatch:
-        return None
+def _site_url(request: HttpRequest) -> str:
+    return str(getattr(settings, "SITE_URL", "") or request.build_absolute_uri("/"))
+
+
+@invitations_router.get("", response=InvitationPage, summary="List the account's invitations (admin)")
+def invitation_list(request: HttpRequest, page: Query[PageParams]) -> Page[Invitation]:
+    require_role(request, Role.ADMIN)
+    qs = selectors.invitation_list(account=account_of(request))
+    return keyset_page(qs, ordering="id", allowed=MEMBER_ORDERING, cursor=page.cursor, limit=page.limit)
+
+
+@invitations_router.get("/{invitation_id}", response=InvitationOut, summary="One invitation (admin)")
+def invitation_get(request: HttpRequest, invitation_id: int) -> Invitation:
+    require_role(request, Role.ADMIN)
+    return selectors.invitation_get(account=account_of(request), invitation_id=invitation_id)
+
+
+@invitations_router.post("/{invitation_id}/renew", response=InvitationOut, summary="Send a new link (admin)")
+def invitation_renew(request: HttpRequest, invitation_id: int, payload: InvitationRenewIn) -> Invitation:
+    """A fresh link by e-mail (pending again, a new expiry; optionally a new role). Earlier links stop working."""
+    require_role(request, Role.ADMIN)
+    account = account_of(request)
+    return services.invitation_renew(
+        account=account,
+        user=user_of(request),
+        invitation=selectors.invitation_get(account=account, invitation_id=invitation_id),
+        site_url=_site_url(request),
+        role=payload.role,
+    )
+
+
+@invitations_router.delete("/{invitation_id}", response={204: None}, summary="Withdraw an invitation (admin)")
+def invitation_delete(request: HttpRequest, invitation_id: int) -> Status[None]:
+    """The invitation goes, and its link stops working."""
+    require_role(request, Role.ADMIN)
+    account = account_of(request)
+    services.invitation_revoke(
+        account=account,
+        user=user_of(request),
+        invitation=selectors.invitation_get(account=account, invitation_id=invitation_id),
+    )
+    return Status(204, None)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import QuerySet
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from headwater.core.text import text_problem
@@ -24,7 +24,16 @@ class LoginForm(AuthenticationForm):
         # One message for an unknown e-mail and a wrong password: the form does not reveal who has an account.
         "invalid_login": _("The e-mail or password is incorrect."),
         "inactive": _("The e-mail or password is incorrect."),
+        # Only ever shown to someone who typed the right password.
+        "unconfirmed": _(
+            "Confirm your e-mail address first: we have sent a link to it. Open the link, then log in here."
+        ),
     }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not user.email_confirmed:
+            raise forms.ValidationError(self.error_messages["unconfirmed"], code="unconfirmed")
 
     def clean_username(self) -> str:
         # Addresses are stored in lower case; "Ada@Example.test" must log in like "ada@example.test".
@@ -32,31 +41,57 @@ class LoginForm(AuthenticationForm):
 
 
 class SignupForm(forms.Form):
+    """Sign-up asks only who you are: the password is chosen on the page the e-mailed link opens."""
+
     full_name = forms.CharField(label=_("Your name"), max_length=150)
-    email = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    account_name = forms.CharField(label=_("Company or team name"), max_length=200)
-    slug = forms.SlugField(
-        label=_("Account address"), max_length=50, help_text=_("Letters, digits and hyphens; used in your links.")
+    email = forms.EmailField(
+        label=_("E-mail"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We send a link to this address; open it to choose your password."),
     )
-    currency = forms.ChoiceField(label=_("Base currency"), choices=[(c, c) for c in CURRENCIES])
-    # The language the person is reading the form in is the likeliest default for their team.
-    language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES, initial=get_language)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for field in ("full_name", "account_name"):
+        for field in ("full_name", "email"):
             value = data.get(field)
-            if value:
-                problem = text_problem(value)
-                if problem:
-                    self.add_error(field, problem)
-        password = data.get("password")
-        if password:
+            problem = text_problem(value) if value else None
+            if problem:
+                self.add_error(field, problem)
+        return data
+
+
+class ChoosePasswordForm(forms.Form):
+    """The page an e-mailed link opens for someone new (sign-up or invitation): their name and a password."""
+
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters, not a common password and not only digits."),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        full_name = data.get("full_name")
+        problem = text_problem(full_name) if full_name else None
+        if problem:
+            self.add_error("full_name", problem)
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1:
             try:
-                password_validation.validate_password(password)
+                password_validation.validate_password(password1, User(email=self.email, full_name=full_name or ""))
             except forms.ValidationError as exc:
-                self.add_error("password", exc)
+                self.add_error("password1", exc)
         return data
 
 
@@ -69,7 +104,15 @@ class AccountCreateForm(forms.Form):
     )
     currency = forms.ChoiceField(label=_("Base currency"), choices=[(c, c) for c in CURRENCIES])
     # The language the person is reading the form in is the likeliest default for their team.
-    language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES, initial=get_language)
+    language = forms.ChoiceField(
+        label=_("Default language"),
+        choices=settings.LANGUAGES,
+        initial=get_language,
+        help_text=_(
+            "Names the starter acquisition sources and is the language of the invitations this account sends. "
+            "Everyone's pages follow their own choice."
+        ),
+    )
 
     def clean_account_name(self) -> str:
         value = str(self.cleaned_data["account_name"])
@@ -79,24 +122,16 @@ class AccountCreateForm(forms.Form):
         return value
 
 
-class MemberAddForm(forms.Form):
+class MemberInviteForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "off"}))
-    full_name = forms.CharField(
-        label=pgettext_lazy("person", "Name"),
-        max_length=150,
-        required=False,
-        help_text=_("Used only when the person is new to Headwater."),
-    )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for field in ("email", "full_name"):
-            value = data.get(field)
-            problem = text_problem(value) if value else None
-            if problem:
-                self.add_error(field, problem)
-        return data
+    def clean_email(self) -> str:
+        value = str(self.cleaned_data["email"])
+        problem = text_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
 
 
 class MemberRoleForm(forms.Form):

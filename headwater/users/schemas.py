@@ -1,4 +1,4 @@
-"""API schemas for the current user, the account and its members."""
+"""API schemas for the current user, the account, its members and invitations."""
 
 from __future__ import annotations
 
@@ -61,18 +61,41 @@ class MemberPage(Schema):
     next: str | None
 
 
-class MemberIn(Schema):
+class MemberInviteIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(max_length=254)
     role: RoleName
-    full_name: str = Field("", max_length=150)
 
 
-class MemberAddedOut(MemberOut):
-    invitation_url: str | None = Field(
-        None, description="For a new user: a one-time link to set their password (we send no e-mail)."
+class InvitationOut(Schema):
+    """An invitation as the inviting account sees it: the address it typed, never whether that has a login."""
+
+    id: int = Field(description="The invitation id (use it in /invitations/{id}).")
+    email: str
+    role: RoleName
+    status: Literal["pending", "expired", "declined"] = Field(
+        description="`pending` until accepted (then it becomes a member and the invitation goes), declined or expired."
     )
+    created_at: datetime
+    sent_at: datetime = Field(description="When the current link was sent.")
+    expires_at: datetime
+    invited_by_id: int | None = Field(description="The admin who sent the current link (a user id).")
+
+    @staticmethod
+    def resolve_status(obj: object) -> str:
+        return str(obj.state)  # type: ignore[attr-defined]
+
+
+class InvitationPage(Schema):
+    items: list[InvitationOut]
+    next: str | None
+
+
+class InvitationRenewIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    role: RoleName | None = Field(None, description="A new role for the invitation; unchanged when left out.")
 
 
 class MemberPatch(Schema):

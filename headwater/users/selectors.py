@@ -1,8 +1,9 @@
-"""Reads about users, memberships and the accounts a user belongs to."""
+"""Reads about users, memberships, invitations and the accounts a user belongs to."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
@@ -11,7 +12,8 @@ from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
-from headwater.users.models import Membership, Role, User
+from headwater.users import links
+from headwater.users.models import Invitation, InvitationStatus, Membership, Role, User
 
 # Records a member can own; removing the member reassigns or clears them, one UPDATE per model.
 OWNED_MODELS: tuple[tuple[str, type[Company] | type[Person] | type[Deal]], ...] = (
@@ -69,9 +71,67 @@ def user_memberships(*, user: User) -> QuerySet[Membership]:
     )
 
 
-def users_with_other_accounts(*, account: Account) -> set[int]:
-    """Ids of this account's members who also belong to another account (their invitations are not ours to renew)."""
-    members = Membership.objects.for_account(account).values("user_id")
-    return set(
-        Membership.unscoped.filter(user_id__in=members).exclude(account=account).values_list("user_id", flat=True)
+def invitation_list(*, account: Account) -> QuerySet[Invitation]:
+    """The account's invitations (pending, expired, declined), the latest sent first."""
+    return Invitation.objects.for_account(account).order_by("-sent_at", "email")
+
+
+def invitation_get(*, account: Account, invitation_id: int) -> Invitation:
+    """One invitation of `account`; NotFound whether it is missing or belongs to another account."""
+    invitation = Invitation.objects.for_account(account).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound(_("Not found."))
+    return invitation
+
+
+def _for_address(user: User) -> QuerySet[Invitation]:
+    # Invitations to one address come from any account: deliberately unscoped, filtered by the proven address.
+    if not user.email_confirmed:
+        return Invitation.unscoped.none()
+    return Invitation.unscoped.filter(
+        email=user.email.lower(), status=InvitationStatus.PENDING, expires_at__gt=timezone.now()
     )
+
+
+def invitations_for_user(*, user: User) -> list[Invitation]:
+    """The pending invitations to `user`'s proven address, with the inviting account and admin."""
+    return list(_for_address(user).select_related("account", "invited_by").order_by("-sent_at"))
+
+
+def invitation_for_user_get(*, user: User, invitation_id: int) -> Invitation:
+    """One pending invitation to `user`'s address; NotFound for any other (someone else's looks missing)."""
+    invitation = _for_address(user).select_related("account").filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound(_("Not found."))
+    return invitation
+
+
+def invitation_by_token(*, token: str) -> Invitation:
+    """The invitation a link names; LinkInvalid when the link was renewed, revoked, used, declined or has expired."""
+    invitation = (
+        Invitation.unscoped.select_related("account", "invited_by").filter(token_hash=links.secret_hash(token)).first()
+    )
+    if invitation is None or invitation.state == InvitationStatus.DECLINED:
+        raise links.LinkInvalid(
+            _(
+                "This invitation link no longer works: it was used, replaced by a newer link or withdrawn. "
+                "Ask an admin of the account for a new one."
+            )
+        )
+    if invitation.state == InvitationStatus.EXPIRED:
+        raise links.LinkInvalid(_("This invitation has expired. Ask an admin of the account for a new one."))
+    return invitation
+
+
+def signup_claim(*, token: str) -> links.SignupClaim:
+    """What a sign-up link confirms; LinkInvalid when it is tampered with, expired, or the address has a user."""
+    claim = links.signup_token_read(token)
+    if User.objects.filter(email__iexact=claim.email).exists():
+        raise links.LinkInvalid(_("This address already has a login: log in with it."))
+    return claim
+
+
+def address_has_user(*, email: str) -> bool:
+    """Only for the owner of the address (who opened a link sent to it): whether to offer logging in or choosing a
+    password. Never shown to an inviting account."""
+    return User.objects.filter(email__iexact=email).exists()

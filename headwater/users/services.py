@@ -1,4 +1,4 @@
-"""Writes about users, accounts and memberships."""
+"""Writes about users, accounts, memberships and invitations."""
 
 from __future__ import annotations
 
@@ -11,16 +11,19 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from headwater.core.errors import PermissionDenied, ValidationFailed
+from headwater.core.errors import NotFound, PermissionDenied, RateLimited, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.text import check_text
 from headwater.sources.services import sources_seed_starter
-from headwater.users.invitations import invitation_token_make, invitation_user
-from headwater.users.models import Membership, Role, User
-from headwater.users.selectors import OWNED_MODELS
+from headwater.users import links, throttle
+from headwater.users.emails import email_send
+from headwater.users.models import Invitation, InvitationStatus, Membership, Role, User
+from headwater.users.selectors import OWNED_MODELS, invitation_by_token, signup_claim
 
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -117,102 +120,239 @@ def account_create(
     return account
 
 
-@transaction.atomic
-def user_signup(
-    *, email: str, password: str, full_name: str, account_name: str, slug: str, currency: str, language: str
-) -> tuple[User, Account]:
-    """A new user and their first account, of which they are the admin."""
-    email = _clean_email(email)
-    full_name = full_name.strip()
+def _clean_full_name(value: str, *, required: bool) -> str:
+    full_name = value.strip()
     check_text("full_name", full_name)
-    _check_password(password, User(email=email, full_name=full_name))
-    existing = User.objects.filter(email__iexact=email).first()
-    if existing is not None and not existing.has_usable_password():
-        raise ValidationFailed.on(
-            "email",
-            _("This address has been invited: open the invitation link you were given, or ask an admin for a new one."),
-        )
-    if existing is not None:
-        raise ValidationFailed.on("email", _("An account with this e-mail address already exists; log in instead."))
+    if required and not full_name:
+        raise ValidationFailed.on("full_name", _("Enter your name."))
+    if len(full_name) > User._meta.get_field("full_name").max_length:  # type: ignore[operator]
+        raise ValidationFailed.on("full_name", _("The name is too long (at most 150 characters)."))
+    return full_name
+
+
+def _clean_language(value: str) -> str:
+    return value if value in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _link(site_url: str, name: str, **kwargs: str) -> str:
+    return site_url.rstrip("/") + reverse(name, kwargs=kwargs)
+
+
+def user_signup_request(*, email: str, full_name: str, language: str, site_url: str) -> str:
+    """Sign-up, first step: e-mail the address a link. Returns the address as stored (trimmed, lower case).
+
+    The same for a free, an invited and a registered address, in what is read, written and sent: one look-up and
+    one e-mail. A free or invited address gets a signed link to choose a password (nothing is stored until it is
+    opened, so nobody can hold an address they do not own); a registered one gets a note that it already has a
+    login. Whoever typed the address learns nothing either way.
+    """
+    email = _clean_email(email)
+    full_name = _clean_full_name(full_name, required=True)
+    language = _clean_language(language)
+    registered = User.objects.filter(email__iexact=email).values_list("language", flat=True).first()
+    if registered is None:
+        token = links.signup_token_make(email=email, full_name=full_name, language=language)
+        context = {
+            "full_name": full_name,
+            "url": _link(site_url, "users:signup_confirm", token=token),
+            "hours": int(links.signup_link_max_age().total_seconds() // 3600),
+        }
+        email_send(to=email, template="signup_confirm", context=context, language=language)
+    else:
+        context = {"full_name": full_name, "url": _link(site_url, "users:login")}
+        email_send(to=email, template="signup_registered", context=context, language=registered or language)
+    return email
+
+
+@transaction.atomic
+def user_signup_confirm(*, token: str, full_name: str, password: str) -> User:
+    """Sign-up, second step: the signed link was opened, so the address is proven; create the user with the
+    password chosen now. The link stops working once the address has a user."""
+    claim = signup_claim(token=token)
+    full_name = _clean_full_name(full_name, required=True)
+    _check_password(password, User(email=claim.email, full_name=full_name))
+    return _user_create(email=claim.email, full_name=full_name, password=password, language=claim.language)
+
+
+def _user_create(*, email: str, full_name: str, password: str, language: str) -> User:
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, full_name=full_name)
+            return User.objects.create_user(
+                email=email,
+                password=password,
+                full_name=full_name,
+                language=_clean_language(language),
+                email_confirmed_at=timezone.now(),
+            )
     except IntegrityError as exc:
-        raise ValidationFailed.on(
-            "email", _("An account with this e-mail address already exists; log in instead.")
-        ) from exc
-    try:
-        account = account_create(name=account_name, slug=slug, currency=currency, language=language, owner=user)
-    except ValidationFailed as exc:
-        # The form calls the account's name field `account_name`; keep the error next to it.
-        if "name" in exc.fields:
-            exc.fields["account_name"] = exc.fields.pop("name")
-        raise
-    return user, account
+        raise links.LinkInvalid(_("This address already has a login: log in with it.")) from exc
 
 
-@dataclass(frozen=True)
-class MembershipAdded:
-    membership: Membership
-    user_created: bool
-    # A one-time token for the invitation link, when the user was created now and must set a password.
-    invitation_token: str | None = None
+def user_email_confirmation_send(*, user: User, site_url: str) -> None:
+    """Send a user from before address confirmation a link to confirm theirs (at most one per few minutes)."""
+    if user.email_confirmed or not throttle.confirmation_mail_allowed(user_id=user.pk):
+        return
+    token = links.confirm_token_make(user_id=user.pk, email=user.email)
+    context = {"full_name": user.full_name, "url": _link(site_url, "users:email_confirm", token=token)}
+    email_send(to=user.email, template="email_confirm", context=context, language=user.language or get_language())
 
 
 @transaction.atomic
-def membership_add(*, account: Account, user: User, email: str, role: str, full_name: str = "") -> MembershipAdded:
-    """Give the person with `email` a role in `account`; create them (with an invitation) when they are new.
+def user_email_confirm(*, token: str) -> User:
+    """The address-confirmation link was opened: the user's address is proven from now on."""
+    user_id, email = links.confirm_token_read(token)
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or user.email != email:
+        raise links.LinkInvalid(_("This link is not valid. Check that you copied all of it."))
+    if not user.email_confirmed:
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+    return user
 
-    `user` is the admin doing it. An existing user keeps their password: they simply see the account next time.
+
+# --- Invitations ------------------------------------------------------------------------------------------------
+
+
+def _invitation_send(*, invitation: Invitation, inviter: User, secret: str, site_url: str) -> None:
+    """E-mail the invitation link, in the account's language (we know nothing about the reader)."""
+    account = invitation.account
+    if not throttle.invitation_mail_allowed(account_id=account.pk):
+        raise RateLimited(_("This account has sent too many invitations in the last hour. Try again later."))
+    context = {
+        "account": account,
+        "inviter": inviter,
+        # A lazy label: it is rendered in the e-mail's language.
+        "role": Role(invitation.role).label,
+        "url": _link(site_url, "users:invitation", token=secret),
+        "expires_at": invitation.expires_at,
+    }
+    email_send(to=invitation.email, template="invitation", context=context, language=account.language)
+
+
+def _invitation_fresh_link(invitation: Invitation, *, inviter: User) -> str:
+    """A new secret for the invitation (earlier links die with the old hash), pending again, a new expiry."""
+    secret, digest = links.secret_make()
+    now = timezone.now()
+    invitation.token_hash = digest
+    invitation.status = InvitationStatus.PENDING
+    invitation.invited_by = inviter
+    invitation.sent_at = now
+    invitation.expires_at = now + links.invitation_max_age()
+    invitation.declined_at = None
+    return secret
+
+
+@transaction.atomic
+def invitation_create(*, account: Account, user: User, email: str, role: str, site_url: str) -> Invitation:
+    """Invite `email` into `account` with `role`: an invitation row and an e-mail with its link. `user` is the admin.
+
+    Nothing is looked up about the address beyond this account: the answer is the same whether it belongs to a
+    user or not, and nobody is bound to anything until the address's owner accepts. A declined or expired
+    invitation to the same address is sent afresh.
     """
     _lock_account(account)
     _require_admin(account=account, user=user)
     email = _clean_email(email)
     role = _clean_role(role)
-    full_name = full_name.strip()
-    check_text("full_name", full_name)
-    if len(full_name) > User._meta.get_field("full_name").max_length:  # type: ignore[operator]
-        raise ValidationFailed.on("full_name", _("The name is too long (at most 150 characters)."))
-    invitee = User.objects.filter(email__iexact=email).first()
-    created = invitee is None
-    if invitee is None:
-        try:
-            with transaction.atomic():
-                invitee = User.objects.create_user(email=email, password=None, full_name=full_name)
-        except IntegrityError:
-            # Another account's admin added the same new address at the same moment: theirs won, use it.
-            invitee = User.objects.filter(email__iexact=email).first()
-            if invitee is None:
-                raise
-            created = False
-    if not invitee.is_active:
-        raise ValidationFailed.on("email", _("This user has been deactivated and cannot be added."))
-    if Membership.objects.for_account(account).filter(user=invitee).exists():
+    if Membership.objects.for_account(account).filter(user__email__iexact=email).exists():
         raise ValidationFailed.on("email", _("%(email)s is already a member of this account.") % {"email": email})
-    membership = Membership.unscoped.create(account=account, user=invitee, role=role)
-    token = invitation_token_make(user=invitee) if created else None
-    return MembershipAdded(membership=membership, user_created=created, invitation_token=token)
+    invitation = Invitation.objects.for_account(account).filter(email=email).first()
+    if invitation is not None and invitation.state == InvitationStatus.PENDING:
+        raise ValidationFailed.on(
+            "email", _("%(email)s already has a pending invitation; send a new link instead.") % {"email": email}
+        )
+    if invitation is None:
+        invitation = Invitation(account=account, email=email, created_at=timezone.now())
+    invitation.role = role
+    secret = _invitation_fresh_link(invitation, inviter=user)
+    invitation.save()
+    _invitation_send(invitation=invitation, inviter=user, secret=secret, site_url=site_url)
+    return invitation
 
 
 @transaction.atomic
-def membership_invitation_renew(*, account: Account, user: User, membership: Membership) -> str:
-    """A fresh invitation token for a member who has not set a password yet.
-
-    Only for users who belong to this account alone: otherwise an admin here could take over the user's access
-    to another account by setting their password.
-    """
+def invitation_renew(
+    *, account: Account, user: User, invitation: Invitation, site_url: str, role: str | None = None
+) -> Invitation:
+    """Send a new link (and optionally change the role): the earlier links stop working at once."""
     _lock_account(account)
     _require_admin(account=account, user=user)
-    if membership.account_id != account.pk:
-        raise ValidationFailed.on("membership", _("This person is not a member of this account."))
-    invitee = membership.user
-    if invitee.has_usable_password():
-        raise ValidationFailed.on("membership", _("This member has already set a password."))
-    if Membership.unscoped.filter(user=invitee).exclude(account=account).exists():
-        raise ValidationFailed.on(
-            "membership", _("This person also belongs to another account; an admin there can send them a new link.")
-        )
-    return invitation_token_make(user=invitee)
+    current = _invitation_of(account, invitation)
+    if role is not None:
+        current.role = _clean_role(role)
+    secret = _invitation_fresh_link(current, inviter=user)
+    current.save()
+    _invitation_send(invitation=current, inviter=user, secret=secret, site_url=site_url)
+    return current
+
+
+@transaction.atomic
+def invitation_revoke(*, account: Account, user: User, invitation: Invitation) -> None:
+    """Withdraw an invitation: the row goes, and with it every link to it."""
+    _lock_account(account)
+    _require_admin(account=account, user=user)
+    _invitation_of(account, invitation).delete()
+
+
+def _invitation_of(account: Account, invitation: Invitation) -> Invitation:
+    current = Invitation.objects.for_account(account).filter(pk=invitation.pk).select_related("account").first()
+    if current is None:
+        raise NotFound(_("This invitation no longer exists."))
+    return current
+
+
+def _invitation_for(invitation: Invitation, user: User) -> Invitation:
+    """The invitation, fresh and locked, if it is pending and addressed to `user`'s proven address."""
+    current = Invitation.unscoped.select_for_update().select_related("account").filter(pk=invitation.pk).first()
+    if current is None or not user.is_active or not user.email_confirmed or current.email != user.email.lower():
+        raise NotFound(_("This invitation no longer exists."))
+    if current.state == InvitationStatus.EXPIRED:
+        raise ValidationFailed(_("This invitation has expired. Ask an admin of the account for a new one."))
+    if current.state != InvitationStatus.PENDING:
+        raise NotFound(_("This invitation no longer exists."))
+    return current
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """`user` (whose proven address the invitation names) joins the account with the invitation's role."""
+    _lock_account(invitation.account)
+    current = _invitation_for(invitation, user)
+    membership = Membership.objects.for_account(current.account).filter(user=user).first()
+    if membership is None:
+        membership = Membership.unscoped.create(account=current.account, user=user, role=current.role)
+    current.delete()
+    membership.account = current.account
+    return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user: User | None = None) -> None:
+    """Say no: the inviting account sees "declined", and the link stops working. `user` is None when the owner of
+    the address declines through the e-mailed link (which proves the address) without logging in."""
+    current = (
+        _invitation_for(invitation, user)
+        if user is not None
+        else Invitation.unscoped.select_for_update().filter(pk=invitation.pk).first()
+    )
+    if current is None:
+        raise NotFound(_("This invitation no longer exists."))
+    current.status = InvitationStatus.DECLINED
+    current.declined_at = timezone.now()
+    current.token_hash = links.secret_make()[1]
+    current.save(update_fields=["status", "declined_at", "token_hash"])
+
+
+@transaction.atomic
+def user_create_from_invitation(*, token: str, full_name: str, password: str, language: str) -> tuple[User, Membership]:
+    """Someone new opened an invitation link (which proves the address): their user, and the membership."""
+    invitation = invitation_by_token(token=token)
+    full_name = _clean_full_name(full_name, required=True)
+    _check_password(password, User(email=invitation.email, full_name=full_name))
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise links.LinkInvalid(_("This address already has a login: log in to accept the invitation."))
+    user = _user_create(email=invitation.email, full_name=full_name, password=password, language=language)
+    return user, invitation_accept(invitation=invitation, user=user)
 
 
 @transaction.atomic
@@ -287,21 +427,16 @@ def membership_remove(
     return MembershipRemoved(reassigned_to=reassign_to, records=counts)
 
 
-@transaction.atomic
-def user_accept_invitation(*, token: str, password: str) -> User:
-    """Set the invited user's first password; the token stops working once it is used."""
-    invitee = invitation_user(token=token)
-    _check_password(password, invitee)
-    invitee.set_password(password)
-    invitee.save(update_fields=["password"])
-    return invitee
-
-
 def user_update_profile(*, user: User, full_name: str) -> User:
-    full_name = full_name.strip()
-    check_text("full_name", full_name)
-    if len(full_name) > User._meta.get_field("full_name").max_length:  # type: ignore[operator]
-        raise ValidationFailed.on("full_name", _("The name is too long (at most 150 characters)."))
+    full_name = _clean_full_name(full_name, required=False)
     User.objects.filter(pk=user.pk).update(full_name=full_name)
     user.full_name = full_name
     return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """The interface language the user chose; every page follows it from now on, in every browser."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed.on("language", _("Choose one of the available languages."))
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language

@@ -122,8 +122,11 @@ ROUTES: list[Route] = [
     # --- public and per-user pages --------------------------------------------------------------------------
     Route("core:healthz", scope="public"),
     Route("users:login", scope="public", write="viewer", changes=False),
-    Route("users:signup", scope="public", write="viewer", texts=("full_name", "account_name")),
-    Route("users:invitation", scope="public", write="viewer"),  # a signed secret link: see test_isolation
+    Route("users:signup", scope="public", write="viewer", texts=("full_name", "email")),
+    # Links with a secret or signed token, not an object id: walked with made-up tokens in test_isolation.
+    Route("users:signup_confirm", scope="public", write="viewer"),
+    Route("users:email_confirm", scope="public", write="viewer"),
+    Route("users:invitation", scope="public", write="viewer"),
     Route(
         "users:set_language",
         scope="public",
@@ -150,6 +153,12 @@ ROUTES: list[Route] = [
         texts=("token-name",),
     ),
     Route("users:api_token_revoke", scope="user", path={"pk": "{role}_token"}, read=None, write="viewer"),
+    Route(
+        "users:invitation_accept", scope="user", path={"invitation_id": "{role}_invitation"}, read=None, write="viewer"
+    ),
+    Route(
+        "users:invitation_decline", scope="user", path={"invitation_id": "{role}_invitation"}, read=None, write="viewer"
+    ),
     Route(
         "users:account_new",
         scope="user",
@@ -272,8 +281,8 @@ ROUTES: list[Route] = [
         "account_settings:members",
         read="admin",
         write="admin",
-        body=lambda s: {"email": "trust-new@alpha.example", "role": "member", "full_name": "Trust New"},
-        texts=("full_name",),
+        body=lambda s: {"email": "trust-new@alpha.example", "role": "member"},
+        texts=("email",),
     ),
     Route(
         "account_settings:member_role",
@@ -290,16 +299,14 @@ ROUTES: list[Route] = [
         form={"reassign_to": "user"},
         body=lambda s: {"reassign_to": s.user("admin").pk},
     ),
-    Route(
-        "account_settings:member_invitation",
-        path={"membership_id": "pending_membership"},
-        read=None,
-        write="admin",
-        changes=False,  # a fresh signed link: nothing is stored
-    ),
+    Route("account_settings:invitation_renew", path={"invitation_id": "invitation"}, read=None, write="admin"),
+    Route("account_settings:invitation_revoke", path={"invitation_id": "invitation"}, read=None, write="admin"),
     Route("stats:sources", query={"owner": "user"}),
     Route("stats:sources_csv", query={"owner": "user"}),
 ]
+
+# Routes whose path holds a secret or signed token instead of an object id.
+TOKEN_ROUTES = {"users:signup_confirm", "users:email_confirm", "users:invitation"}
 
 # The API's own pages: the operations are walked from the OpenAPI document (API_OPERATIONS below).
 API_DOCUMENT_ROUTES = {"api:openapi-json", "api:openapi-view", "api:api-root"}
@@ -431,12 +438,7 @@ API_OPERATIONS: list[Operation] = [
     Operation("source_settings_get"),
     Operation("source_settings_update", role="admin", body=lambda s: {"default_from_contact": False}),
     Operation("member_list"),
-    Operation(
-        "member_add",
-        role="admin",
-        body=lambda s: {"email": "api-new@alpha.example", "role": "viewer", "full_name": "API New"},
-        texts=("full_name",),
-    ),
+    Operation("member_add", role="admin", body=lambda s: {"email": "api-new@alpha.example", "role": "viewer"}),
     Operation("member_get", path={"member_id": "membership"}),
     Operation("member_change_role", role="admin", path={"member_id": "membership"}, body=lambda s: {"role": "viewer"}),
     Operation(
@@ -446,6 +448,12 @@ API_OPERATIONS: list[Operation] = [
         query={"reassign_to_id": "user"},
         params=lambda s: {"reassign_to_id": s.user("admin").pk},
     ),
+    Operation("invitation_list", role="admin"),
+    Operation("invitation_get", role="admin", path={"invitation_id": "invitation"}),
+    Operation(
+        "invitation_renew", role="admin", path={"invitation_id": "invitation"}, body=lambda s: {"role": "viewer"}
+    ),
+    Operation("invitation_delete", role="admin", path={"invitation_id": "invitation"}),
     Operation("source_statistics", query={"owner_id": "user"}),
 ]
 

@@ -30,7 +30,7 @@ def _module_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Worl
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield build_world(_tenant("alpha"), _tenant("bravo"))
+            yield build_world(_tenant("alpha"), _tenant("bravo"), _tenant("charlie"))
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)

@@ -110,4 +110,15 @@ def security_header_problems(response: Any) -> list[str]:
         problems.append("no nosniff")
     if not response.get("Referrer-Policy"):
         problems.append("no Referrer-Policy")
+    problems += cache_header_problems(response)
+    return problems
+
+
+def cache_header_problems(response: Any) -> list[str]:
+    """Our answers may be kept by no cache, and a URL that can answer an htmx fragment says so."""
+    problems = []
+    if "no-store" not in response.get("Cache-Control", ""):
+        problems.append(f"Cache-Control without no-store: {response.get('Cache-Control')!r}")
+    if "hx-request" not in response.get("Vary", "").lower():
+        problems.append(f"Vary without HX-Request: {response.get('Vary')!r}")
     return problems

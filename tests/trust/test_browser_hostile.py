@@ -17,7 +17,9 @@ from headwater.deals.models import DealStatus
 from headwater.deals.services import deal_create
 from headwater.persons.services import person_create
 from headwater.sources.services import source_create, source_settings_update
-from headwater.users.services import membership_add
+from headwater.testing.factories import AccountFactory, MembershipFactory, UserFactory
+from headwater.users.models import Role
+from headwater.users.services import invitation_create
 from tests.trust import figures
 from tests.trust.hostile import HOSTILE
 
@@ -98,7 +100,18 @@ def hostile_account(tenant: Any) -> dict[str, Any]:
             ids[key].append(obj.pk)
     tenant.member.full_name = HOSTILE["attr_double"]
     tenant.member.save()
-    membership_add(account=account, user=admin, email="pending@alpha.test", role="viewer", full_name=HOSTILE["script"])
+    invitation_create(
+        account=account, user=admin, email="pending@alpha.test", role="viewer", site_url="http://testserver"
+    )
+    # An invitation from an account with hostile names: the start page shows its name and its admin's.
+    stranger = MembershipFactory(
+        account=AccountFactory(slug="stranger", name=HOSTILE["script"]),
+        user=UserFactory(full_name=HOSTILE["attr_single"]),
+        role=Role.ADMIN,
+    )
+    invitation_create(
+        account=stranger.account, user=stranger.user, email=admin.email, role="viewer", site_url="http://testserver"
+    )
     account.name = HOSTILE["img"]
     account.save()
     return ids

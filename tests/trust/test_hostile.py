@@ -94,8 +94,6 @@ def test_hostile_text_in_every_api_field(op, field, world):
         path_ids = {p: ours.id(kind) for p, kind in op.path.items()}
         method, url = api_url(op.op_id, path_ids)
         body = op.body(ours)
-        if op.op_id == "member_add":
-            body["email"] = f"api-{next(_unique)}@alpha.example"
         # json.dumps escapes a lone surrogate as \ud800: valid JSON text that decodes to an invalid string.
         raw = json.dumps(set_path(body, field, value)).encode()
         before = db_fingerprint()

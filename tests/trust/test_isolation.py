@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
-from tests.trust.catalogue import API_OPERATIONS, ROUTES, Route
+from tests.trust.catalogue import API_OPERATIONS, ROUTES, TOKEN_ROUTES, Route
 from tests.trust.fingerprint import changed_tables, db_fingerprint
 from tests.trust.http import api_call, api_url, operation_call, send, set_path
 from tests.trust.world import MARKER, World, leaked
@@ -107,12 +108,15 @@ def test_user_and_public_routes_never_show_the_other_account(route, world):
     ours, theirs = world.ours, world.theirs
     client = ours.tenant.client_for("admin")
     before = db_fingerprint()
-    if route.name == "users:invitation":
-        # The link is a signed secret: a made-up or tampered one is refused without saying whose it would be.
-        for token in ("1", str(theirs.id("pending_membership")), "eyJ1Ijo5OTl9:forged:sig"):
-            response = send(client, "get", f"/invitation/{token}/")
-            assert response.status_code == 400
-            assert_clean(response, token)
+    if route.name in TOKEN_ROUTES:
+        # The link holds a secret or a signed token: a made-up or tampered one is refused without saying whose it
+        # would be, and writes nothing.
+        for token in ("1", str(theirs.id("invitation")), "eyJ1Ijo5OTl9:forged:sig", "a" * 43):
+            url = reverse(route.name, kwargs={"token": token})
+            for method in ("get", "post"):
+                response = send(client, method, url, {"action": "accept"} if method == "post" else None)
+                assert response.status_code == 400, f"{method.upper()} {url}: {response.status_code}"
+                assert_clean(response, url)
     elif route.read is not None:
         url = route.url(ours, role="admin")
         for param, kind in BLANKET_QUERY.items():

@@ -1,5 +1,6 @@
 """Lists, search, filters, ordering, pagination, autocomplete, statistics and exports, checked apart from detail
-pages: the other account holds rows with a unique marker in every text, and no answer may ever contain it.
+pages: the other account holds rows with a unique marker in every text, and no answer may ever contain it. And the
+answers about an e-mail address (inviting it, signing up with it) never tell whether it has a login.
 
 Pages are walked to the end (small page sizes), in every sort order, so a leak on a deep page or in one ordering
 cannot hide; our own rows are all found, so the walk is not vacuous.
@@ -9,10 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core import mail
+from django.db import transaction
+from django.test import Client
 
 from headwater.companies.selectors import COMPANY_SORTS
 from headwater.companies.services import company_create
@@ -21,6 +26,8 @@ from headwater.deals.services import deal_create
 from headwater.persons.selectors import PERSON_SORTS
 from headwater.persons.services import person_create
 from headwater.stats.filters import Period
+from headwater.testing.factories import InvitationFactory, UserFactory
+from headwater.testing.leaks import run_measured, timing_ratio
 from tests.trust.http import api_call, send
 from tests.trust.world import MARKER, Side, World, leaked
 
@@ -224,3 +231,127 @@ def test_api_lists_in_every_order_filter_and_page(crowded):
         ("/api/v1/stats/sources", {"owner_id": "none"}),
     ):
         _walk_api(token, url, params)
+
+
+# --- Addresses: inviting and signing up answer alike for registered, invited and free addresses ----------------
+
+# A registered address (a user of the other account), one with a pending invitation elsewhere, and a free one.
+ADDRESS_KINDS = ("registered", "invited", "free")
+TIMING_ROUNDS = 7
+# Same statements and same work: the medians may differ by noise, never by a class (a hash, a user lookup, a mail).
+TIMING_RATIO_LIMIT = 3.0
+
+
+def _address(world: World, kind: str, n: int) -> str:
+    if kind == "registered":
+        return str(world.theirs.user("member").email if n == 0 else UserFactory(email=f"known-{n}@bravo.test").email)
+    if kind == "invited":
+        email = f"invited-elsewhere-{n}@example.test"
+        InvitationFactory(account=world.theirs.account, email=email)
+        return email
+    return f"free-{n}@example.test"
+
+
+def _normalise(text: str, email: str) -> str:
+    text = re.sub(r'(name="csrfmiddlewaretoken" value=")[^"]+', r"\1", text)
+    text = re.sub(r'("X-CSRFToken": ")[^"]+', r"\1", text)
+    text = re.sub(r"/invitations/\d+/", "/invitations/N/", text)
+    text = re.sub(r"https?://\S+", "<link>", text)
+    return text.replace(email, "<email>")
+
+
+def _answers(call: Any, world: World) -> dict[str, Any]:
+    """For each kind of address: what `call(email)` answered (one round, rolled back), and its wall times."""
+    answers: dict[str, Any] = {}
+    times: dict[str, list[float]] = {kind: [] for kind in ADDRESS_KINDS}
+    for n in range(TIMING_ROUNDS):
+        for kind in ADDRESS_KINDS:
+            with transaction.atomic():
+                email = _address(world, kind, n)
+                mail.outbox.clear()
+                answer, shapes, elapsed = run_measured(lambda e=email: call(e))
+                times[kind].append(elapsed)
+                if n == 0:
+                    answers[kind] = {
+                        "answer": answer,
+                        "statements": shapes,
+                        "mails": [(m.to == [email], _normalise(m.subject, email)) for m in mail.outbox],
+                        "email": email,
+                    }
+                transaction.set_rollback(True)
+    for kind in ADDRESS_KINDS:
+        answers[kind]["times"] = times[kind]
+    return answers
+
+
+def _assert_alike(answers: dict[str, Any], *, same_mail_subject: bool = True) -> None:
+    first = answers["registered"]
+    for kind in ("invited", "free"):
+        other = answers[kind]
+        assert other["answer"] == first["answer"], f"{kind} answers differently from registered"
+        assert other["statements"] == first["statements"], f"{kind} runs other statements than registered"
+        # Each gets exactly one e-mail, to the address typed (what it says is for the address's owner only).
+        assert [to for to, _ in other["mails"]] == [to for to, _ in first["mails"]] == [True]
+        if same_mail_subject:
+            assert other["mails"] == first["mails"]
+        ratio = timing_ratio(first["times"], other["times"])
+        assert ratio < TIMING_RATIO_LIMIT, f"{kind} vs registered: medians differ {ratio:.1f}x"
+
+
+def test_inviting_answers_the_same_for_registered_invited_and_free_addresses(world):
+    ours = world.ours
+    client = ours.tenant.client_for("admin")
+    url = f"/a/{ours.account.slug}/settings/members/"
+
+    def invite(email: str) -> tuple[int, str, int, str]:
+        posted = send(client, "post", url, {"email": email.upper(), "role": "member"})
+        shown = send(client, "get", posted["Location"]) if posted.status_code == 302 else posted
+        assert not leaked(shown.content), "the members page shows something of the other account's user"
+        return (posted.status_code, posted.get("Location", ""), shown.status_code, _normalise(shown.text, email))
+
+    answers = _answers(invite, world)
+    assert answers["free"]["answer"][0] == 302
+    _assert_alike(answers)
+
+
+def test_the_members_api_answers_the_same_for_registered_invited_and_free_addresses(world):
+    token = world.ours.tokens["admin"]
+
+    def invite(email: str) -> tuple[int, dict[str, Any]]:
+        response = api_call(token, "post", "/api/v1/members", body={"email": email, "role": "viewer"})
+        body = response.json()
+        assert body.pop("email") == email
+        for key in ("id", "created_at", "sent_at", "expires_at"):
+            body.pop(key)
+        return response.status_code, body
+
+    answers = _answers(invite, world)
+    assert answers["free"]["answer"][0] == 201
+    _assert_alike(answers)
+
+
+def test_sign_up_answers_the_same_for_registered_invited_and_free_addresses(world, settings):
+    settings.SIGNUP_THROTTLE_PER_IP = settings.SIGNUP_THROTTLE_PER_EMAIL = 10_000
+
+    def sign_up(email: str) -> tuple[int, str]:
+        response = send(Client(), "post", "/signup/", {"full_name": "Someone", "email": email})
+        return response.status_code, _normalise(response.text, email)
+
+    answers = _answers(sign_up, world)
+    assert answers["free"]["answer"][0] == 200
+    # The e-mail itself differs (a registered address is told it has a login): only its owner reads it.
+    _assert_alike(answers, same_mail_subject=False)
+
+
+def test_the_address_checks_would_see_a_difference():
+    """Not vacuous: two answers that differ in a word, a statement or a class of time are told apart."""
+    base = {"answer": (200, "a"), "statements": ["SELECT ?"], "mails": [(True, "s")], "times": [0.01] * 3}
+    changes: list[dict[str, Any]] = [
+        {"answer": (200, "b")},
+        {"statements": ["SELECT ?", "INSERT ?"]},
+        {"mails": []},
+        {"times": [0.05] * 3},
+    ]
+    for change in changes:
+        with pytest.raises(AssertionError):
+            _assert_alike({"registered": base, "invited": base, "free": {**base, **change}})

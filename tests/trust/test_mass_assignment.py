@@ -11,6 +11,7 @@ from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
+from headwater.testing.mail import last_link
 from headwater.users.models import Membership, Role, User
 from tests.trust.catalogue import API_OPERATIONS, ROUTES
 from tests.trust.fingerprint import account_fingerprint, changed_tables, db_fingerprint
@@ -136,20 +137,22 @@ def test_a_wrong_version_is_a_conflict_not_a_write(world):
 
 def test_sign_up_ignores_staff_flags_and_foreign_accounts(world, client):
     before_theirs = account_fingerprint(world.theirs.account.pk)
+    forged = {k: v for k, v in extras(world).items() if k != "slug"}
+    response = send(
+        client, "post", "/signup/", {"full_name": "New Person", "email": "new-person@example.test", **forged}
+    )
+    assert response.status_code == 200
+    path = last_link("new-person@example.test")
     body = {
         "full_name": "New Person",
-        "email": "new-person@example.test",
-        "password": "a long enough pass phrase",
-        "account_name": "Newco",
-        "slug": "newco",
-        "currency": "PLN",
-        "language": "en",
-        **{k: v for k, v in extras(world).items() if k != "slug"},
+        "password1": "a long enough pass phrase",
+        "password2": "a long enough pass phrase",
     }
-    response = send(client, "post", "/signup/", body)
+    response = send(client, "post", path, {**body, **forged, "email": "someone-else@example.test"})
     assert response.status_code == 302
     user = User.objects.get(email="new-person@example.test")
     assert not user.is_staff
     assert not user.is_superuser
-    assert [m.account.slug for m in Membership.unscoped.filter(user=user)] == ["newco"]
+    assert not Membership.unscoped.filter(user=user).exists()
+    assert not User.objects.filter(email="someone-else@example.test").exists()
     assert account_fingerprint(world.theirs.account.pk) == before_theirs

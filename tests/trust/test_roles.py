@@ -1,5 +1,7 @@
 """The role matrix: viewer, member and admin against every write, as forms and through the API.
 
+Every answer also carries the security headers, and may be kept by no cache (`Cache-Control: no-store`).
+
 A role below the route's gets 403 (also for GET of forms it may not use) and the database stays byte-for-byte
 unchanged (fingerprint of every table before and after): no "403 after the write was already saved". A role at or
 above it succeeds, and a write that should change something does, which also proves the bodies used here are valid.
@@ -11,7 +13,7 @@ import pytest
 
 from tests.trust.catalogue import API_OPERATIONS, ROLES, ROUTES, allowed
 from tests.trust.fingerprint import changed_tables, db_fingerprint
-from tests.trust.http import operation_call, security_header_problems, send
+from tests.trust.http import cache_header_problems, operation_call, security_header_problems, send
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +57,7 @@ def test_api_operation_for_each_role(op, role, world):
     response = operation_call(ours, role, op)
     after = db_fingerprint()
     assert response.get("X-Content-Type-Options") == "nosniff"
+    assert cache_header_problems(response) == [], op.op_id
     is_read = op.body is None and not op.op_id.endswith(("_delete", "_remove"))
     if not allowed(role, op.role):
         assert response.status_code == 403, f"{op.op_id} as {role}: {response.status_code}"

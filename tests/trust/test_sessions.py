@@ -1,14 +1,17 @@
 """Sessions and log-in, beyond headwater/users/tests (which prove rotation on log-in, log-out, a removed member's
 next request and the 10-failure throttle): the throttle does not reveal who has an account, a password change ends
-the other sessions, and a deactivated user or a demoted admin loses access on their next request."""
+the other sessions, a deactivated user or a demoted admin loses access on their next request, and so does an idle
+session."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.test import Client
 
+from headwater.core.middleware import LAST_SEEN_KEY
 from headwater.users.models import Membership, Role, User
 from tests.trust.http import send
 
@@ -84,3 +87,23 @@ def test_a_demoted_admin_cannot_write_settings_on_the_next_request(world):
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["viewer", "member", "admin"])
+def test_an_idle_session_is_out_on_the_next_request(world, settings, role):
+    settings.SESSION_IDLE_TIMEOUT_SECONDS = 60
+    ours = world.ours
+    client = Client()
+    assert _login(client, ours.user(role).email).status_code == 302
+    dashboard = f"/a/{ours.account.slug}/"
+    assert send(client, "get", dashboard).status_code == 200
+    session = client.session
+    session[LAST_SEEN_KEY] = int(time.time()) - 61
+    session.save()
+    for url in (dashboard, "/me/", "/"):
+        response = send(client, "get", url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/login/"), url
+    # API tokens are not sessions: they keep working.
+    token = ours.tokens[role]
+    assert Client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200

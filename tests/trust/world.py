@@ -18,8 +18,8 @@ from headwater.deals.services import deal_create
 from headwater.persons.services import person_create
 from headwater.sources.services import source_archive, source_create, source_rename, source_settings_update
 from headwater.stats.services import exchange_rate_create
-from headwater.users.models import ApiToken, Membership, Role, User
-from headwater.users.services import membership_add
+from headwater.users.models import ApiToken, Invitation, Membership, Role, User
+from headwater.users.services import invitation_create
 from headwater.users.token_services import api_token_create
 
 MARKER = "zqxleak"  # lower case: responses are searched case-insensitively
@@ -118,13 +118,13 @@ def _populate(tenant: Any, label: str) -> Side:
         owner=tenant.member,
         source=source,
     )
-    pending = membership_add(
+    invitation = invitation_create(
         account=account,
         user=admin,
         email=f"{label}-invited@{label}.example",
         role=Role.MEMBER,
-        full_name=f"{label} inv",
-    ).membership
+        site_url="http://testserver",
+    )
     rate = exchange_rate_create(account=account, user=admin, currency="EUR", rate=Decimal("4.25"))
     side.objects = {
         "account": account,
@@ -137,7 +137,7 @@ def _populate(tenant: Any, label: str) -> Side:
         "archived_source": archived,
         "membership": Membership.objects.for_account(account).get(user=tenant.member),
         "viewer_membership": Membership.objects.for_account(account).get(user=tenant.viewer),
-        "pending_membership": pending,
+        "invitation": invitation,
         "user": tenant.member,
         "rate": rate,
     }
@@ -149,7 +149,21 @@ def _populate(tenant: Any, label: str) -> Side:
     return side
 
 
-def build_world(tenant: Any, other_tenant: Any) -> World:
+def _invite_each_user(inviting: Any, side: Side) -> None:
+    """An invitation from a third account to each of the side's users: what their personal pages may accept or
+    decline (`{role}_invitation`). A third account, because an invitation shows its account's name to the invitee,
+    and the other side's name carries the marker."""
+    for role in ("admin", "member", "viewer"):
+        side.objects[f"{role}_invitation"] = invitation_create(
+            account=inviting.account,
+            user=inviting.admin,
+            email=side.user(role).email,
+            role=Role.VIEWER,
+            site_url="http://testserver",
+        )
+
+
+def build_world(tenant: Any, other_tenant: Any, third_tenant: Any) -> World:
     theirs_account = other_tenant.account
     theirs_account.name = f"{MARKER.title()} Account"
     theirs_account.save()
@@ -159,5 +173,8 @@ def build_world(tenant: Any, other_tenant: Any) -> World:
         user.save()
     ours = _populate(tenant, "Ours")
     theirs = _populate(other_tenant, MARKER)
+    _invite_each_user(third_tenant, ours)
+    _invite_each_user(third_tenant, theirs)
     assert ApiToken.objects.for_account(theirs.account).count() == 3
+    assert Invitation.objects.for_account(theirs.account).count() == 1
     return World(ours=ours, theirs=theirs)

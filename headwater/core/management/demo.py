@@ -27,10 +27,12 @@ from headwater.core.record_services import search_key_of
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, RecordType, Source, SourceChange
-from headwater.users.models import Membership, Role, User
+from headwater.users.links import invitation_max_age, secret_make
+from headwater.users.models import Invitation, Membership, Role, User
 from headwater.users.services import account_create
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 — the published demo login, printed by `make run`
+DEMO_LOGINS = ("admin@demo.test", "member@demo.test", "viewer@demo.test", "katarzyna@demo.test", "sales@acme.test")
 SEED = 2026
 DASH = "\N{EN DASH}"
 
@@ -218,10 +220,13 @@ def _with_keys(records: list[Any]) -> list[Any]:
     return records
 
 
-def _user(email: str, full_name: str, *, password: str | None) -> User:
+def _user(email: str, full_name: str, *, password: str) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email=email, password=password, full_name=full_name)
+        # The demo's own addresses: confirmed, so the printed logins work at once.
+        user = User.objects.create_user(
+            email=email, password=password, full_name=full_name, email_confirmed_at=timezone.now()
+        )
     return user
 
 
@@ -415,8 +420,6 @@ def _populate_demo(now: datetime) -> dict[str, int]:
     member = _user("member@demo.test", "Magdalena Wrona", password=DEMO_PASSWORD)
     viewer = _user("viewer@demo.test", "Wiktor Lis", password=DEMO_PASSWORD)
     colleague = _user("katarzyna@demo.test", "Katarzyna Wiśniewska", password=DEMO_PASSWORD)
-    # An invited colleague who has not set a password yet (shows a pending invitation on the members page).
-    invited = _user("piotr@demo.test", "Piotr Zieliński", password=None)
     account = account_create(
         name="Demo Sp. z o.o.", slug="demo", currency="PLN", language="pl", owner=admin, time_zone="Europe/Warsaw"
     )
@@ -425,7 +428,18 @@ def _populate_demo(now: datetime) -> dict[str, int]:
     _member(account, member, Role.MEMBER)
     _member(account, viewer, Role.VIEWER)
     _member(account, colleague, Role.MEMBER)
-    _member(account, invited, Role.MEMBER)
+    # An invited colleague who has not answered yet (the members page shows the pending invitation; "Send a new
+    # link" prints the e-mail in the terminal of `make run`).
+    Invitation.unscoped.create(
+        account=account,
+        email="piotr@demo.test",
+        role=Role.MEMBER,
+        invited_by=admin,
+        token_hash=secret_make()[1],
+        created_at=now,
+        sent_at=now,
+        expires_at=now + invitation_max_age(),
+    )
     sources = {s.position: s for s in Source.objects.for_account(account)}
     # Trade fairs stopped after the pandemic: archived, but old records still carry it.
     Source.objects.for_account(account).filter(pk=sources[4].pk).update(archived=True)
@@ -434,7 +448,7 @@ def _populate_demo(now: datetime) -> dict[str, int]:
         rng=rng,
         account=account,
         now=now,
-        owners=[(admin, 20), (member, 35), (colleague, 30), (invited, 8), (None, 7)],
+        owners=[(admin, 20), (member, 35), (colleague, 38), (None, 7)],
         sources=sources,
     )
     companies = _companies(ctx, 320)
@@ -557,6 +571,8 @@ def _populate_acme(now: datetime) -> dict[str, int]:
 def demo_data_load(*, now: datetime | None = None) -> DemoResult:
     """Create the demo accounts unless they exist; a second run changes nothing."""
     if Account.objects.filter(slug__in=["demo", "acme"]).exists():
+        # A database from before addresses were confirmed: the printed logins must still work.
+        User.objects.filter(email__in=DEMO_LOGINS, email_confirmed_at=None).update(email_confirmed_at=timezone.now())
         return DemoResult(created=False)
     now = now or timezone.now()
     with transaction.atomic():

@@ -1,14 +1,17 @@
-"""API: /me and the members resource (read for everyone, write for admins)."""
+"""API: /me, the members resource (read for everyone, write for admins) and invitations (admins)."""
 
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.core.cache import cache
+from django.test import Client
 
 from headwater.core.tests.api_contract import error_of
 from headwater.testing.api import api_for
-from headwater.testing.factories import CompanyFactory, UserFactory
-from headwater.users.models import Membership, Role, User
+from headwater.testing.factories import CompanyFactory, InvitationFactory
+from headwater.testing.mail import last_link
+from headwater.users.models import Invitation, Membership, Role, User
 
 pytestmark = pytest.mark.django_db
 
@@ -47,20 +50,54 @@ def test_member_get_other_account_is_404(tenant, other_tenant):
     assert api_for(tenant, "viewer").get(f"members/{ours.pk}").json()["role"] == "viewer"
 
 
-def test_admin_adds_an_existing_user_and_a_new_one(tenant, other_tenant):
+def test_adding_a_member_is_an_invitation_whatever_the_address(tenant, other_tenant):
     api = api_for(tenant, "admin")
     existing = api.post("members", {"email": "MEMBER@bravo.test", "role": "viewer"})
-    assert existing.status_code == 201, existing.content
-    assert existing.json()["user_id"] == other_tenant.member.pk
-    assert existing.json()["invitation_url"] is None
-    new = api.post("members", {"email": "new.person@example.test", "role": "member", "full_name": "New Person"})
-    assert new.status_code == 201
-    assert new.json()["full_name"] == "New Person"
-    assert new.json()["invitation_url"].startswith("http://testserver/invitation/")
-    assert User.objects.get(email="new.person@example.test").has_usable_password() is False
+    new = api.post("members", {"email": "new.person@example.test", "role": "viewer"})
+    assert existing.status_code == new.status_code == 201, existing.content
+    # The same answer: the address as typed (lower case), the role, pending; no user id, no name.
+    shape = {"email", "role", "status", "id", "created_at", "sent_at", "expires_at", "invited_by_id"}
+    assert set(existing.json()) == set(new.json()) == shape
+    assert existing.json()["email"] == "member@bravo.test"
+    assert (existing.json()["status"], existing.json()["invited_by_id"]) == ("pending", tenant.admin.pk)
+    assert not Membership.objects.for_account(tenant.account).filter(user=other_tenant.member).exists()
+    assert not User.objects.filter(email="new.person@example.test").exists()
+    assert [m.to for m in mail.outbox] == [["member@bravo.test"], ["new.person@example.test"]]
     duplicate = error_of(api.post("members", {"email": "new.person@example.test", "role": "viewer"}), 400)
     assert "email" in duplicate["fields"]
+    error = error_of(api.post("members", {"email": "x@example.test", "role": "viewer", "full_name": "X"}), 422)
+    assert "full_name" in error["fields"]
     assert error_of(api.post("members", {"email": "x@example.test", "role": "owner"}), 422)
+
+
+def test_invitations_are_listed_renewed_and_withdrawn(tenant):
+    api = api_for(tenant, "admin")
+    created = api.post("members", {"email": "inv@example.test", "role": "viewer"}).json()
+    first_link = last_link("inv@example.test")
+    listed = api.get("invitations").json()
+    assert [i["email"] for i in listed["items"]] == ["inv@example.test"]
+    assert api.get(f"invitations/{created['id']}").json()["role"] == "viewer"
+    renewed = api.post(f"invitations/{created['id']}/renew", {"role": "member"})
+    assert renewed.status_code == 200
+    assert renewed.json()["role"] == "member"
+    assert Client().get(first_link).status_code == 400
+    second_link = last_link("inv@example.test")
+    assert Client().get(second_link).status_code == 200
+    assert api.delete(f"invitations/{created['id']}").status_code == 204
+    assert Client().get(second_link).status_code == 400
+    error_of(api.get(f"invitations/{created['id']}"), 404)
+    error_of(api.post(f"invitations/{created['id']}/renew", {}), 404)
+
+
+def test_invitations_of_another_account_are_404(tenant, other_tenant):
+    theirs = InvitationFactory(account=other_tenant.account)
+    api = api_for(tenant, "admin")
+    error_of(api.get(f"invitations/{theirs.pk}"), 404)
+    error_of(api.post(f"invitations/{theirs.pk}/renew", {}), 404)
+    error_of(api.delete(f"invitations/{theirs.pk}"), 404)
+    assert api.get("invitations").json()["items"] == []
+    assert Invitation.objects.for_account(other_tenant.account).get().token_hash == theirs.token_hash
+    assert not mail.outbox
 
 
 def test_admin_changes_a_role_but_not_the_last_admin(tenant):
@@ -98,14 +135,20 @@ def test_only_admins_manage_members(tenant, role):
     api = api_for(tenant, role)
     before = _roles(tenant.account)
     viewer = Membership.objects.for_account(tenant.account).get(user=tenant.viewer)
+    invitation = InvitationFactory(account=tenant.account)
     for response in (
         api.post("members", {"email": "someone@example.test", "role": "admin"}),
         api.patch(f"members/{viewer.pk}", {"role": "admin"}),
         api.delete(f"members/{viewer.pk}"),
+        api.get("invitations"),
+        api.get(f"invitations/{invitation.pk}"),
+        api.post(f"invitations/{invitation.pk}/renew", {}),
+        api.delete(f"invitations/{invitation.pk}"),
     ):
         assert error_of(response, 403)["code"] == "permission_denied"
     assert _roles(tenant.account) == before
-    assert not User.objects.filter(email="someone@example.test").exists()
+    assert list(Invitation.objects.for_account(tenant.account)) == [invitation]
+    assert not mail.outbox
 
 
 def test_admin_cannot_touch_other_account_members(tenant, other_tenant):
@@ -121,4 +164,4 @@ def test_role_cannot_be_mass_assigned_on_add(tenant):
         api_for(tenant, "admin").post("members", {"email": "a@example.test", "role": "viewer", "account_id": 2}), 422
     )
     assert "account_id" in error["fields"]
-    assert not UserFactory._meta.model.objects.filter(email="a@example.test").exists()
+    assert not Invitation.objects.for_account(tenant.account).exists()

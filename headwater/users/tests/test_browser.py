@@ -1,4 +1,4 @@
-"""Accounts in Chromium: sign up, log in and out, language switching, account switching, members and invitations."""
+"""Accounts in Chromium: sign up, log in and out, language, account switching, members and invitations."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
+from conftest import SCREENSHOT_DIR
 from headwater.core.models import Account
 from headwater.testing.factories import CompanyFactory, DealFactory, MembershipFactory, PersonFactory
+from headwater.testing.mail import last_link
 from headwater.users.models import Membership, Role, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,35 +32,68 @@ def _fail_fast(page):
     page.set_default_timeout(8000)
 
 
+def screenshot_dir():
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR
+
+
 def html_lang(page):
     return page.locator("html").get_attribute("lang")
 
 
-def test_sign_up(page, live_server, screenshot):
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_sign_up_confirm_and_log_in(page, live_server, screenshot, language):
+    page.set_extra_http_headers({"Accept-Language": language})
+    email = f"ada-{language}@example.test"
     page.goto(f"{live_server.url}/signup/")
-    expect(page.get_by_role("heading", name="Create your Headwater account")).to_be_visible()
-    page.get_by_label("Your name").fill("Ada Founder")
-    page.get_by_label("E-mail").fill("ada@example.test")
-    page.get_by_label("Password").fill("short")
-    page.get_by_label("Company or team name").fill("Ada Analytics")
-    page.get_by_label("Account address").fill("ada")
-    page.get_by_label("Base currency").select_option("EUR")
-    page.get_by_label(re.compile(r"^Default language")).select_option("en")
-    page.get_by_role("button", name="Create account").click()
-    # A weak password is explained next to the field, and what was typed stays.
-    expect(page.locator("#field-password .field__error")).to_contain_text("too short")
-    expect(page.get_by_label("Company or team name")).to_have_value("Ada Analytics")
-    screenshot("accounts-signup-errors-en")
-    assert not User.objects.filter(email="ada@example.test").exists()
+    expect(page.get_by_role("heading", name=t(language, "Create your Headwater login"))).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    page.get_by_label(t(language, "Your name")).fill("Ada Founder")
+    page.get_by_label(t(language, "E-mail")).fill("not an address")
+    page.get_by_role("button", name=t(language, "Send me the link")).click()
+    expect(page.locator("#field-email .field__error")).to_be_visible()
+    page.get_by_label(t(language, "E-mail")).fill(email)
+    page.get_by_role("button", name=t(language, "Send me the link")).click()
+    expect(page.get_by_role("heading", name=t(language, "Check your inbox"))).to_be_visible()
+    expect(page.get_by_text(email)).to_be_visible()
+    screenshot(f"accounts-signup-sent-{language}")
+    assert not User.objects.filter(email=email).exists()
 
-    page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(re.compile(r"/a/ada/$"))
+    # The link from the e-mail: choose a password (a weak one is explained first).
+    page.goto(f"{live_server.url}{last_link(email)}")
+    expect(page.get_by_role("heading", name=t(language, "Choose your password"))).to_be_visible()
+    expect(page.get_by_label(t(language, "Your name"))).to_have_value("Ada Founder")
+    page.get_by_label(re.compile("^" + re.escape(t(language, "Password")) + r"\W*$")).fill("short")
+    page.get_by_label(t(language, "Password again")).fill("short")
+    page.get_by_role("button", name=t(language, "Create my login")).click()
+    expect(page.locator("#field-password1 .field__error")).to_be_visible()
+    screenshot(f"accounts-signup-password-{language}")
+    page.get_by_label(re.compile("^" + re.escape(t(language, "Password")) + r"\W*$")).fill(NEW_PASSWORD)
+    page.get_by_label(t(language, "Password again")).fill(NEW_PASSWORD)
+    page.get_by_role("button", name=t(language, "Create my login")).click()
+    expect(page.get_by_role("heading", name=t(language, "Your accounts"))).to_be_visible()
+    expect(
+        page.get_by_text(t(language, "Your address is confirmed and your login is ready. Welcome to Headwater!"))
+    ).to_be_visible()
+    screenshot(f"accounts-signup-home-{language}")
+    user = User.objects.get(email=email)
+    assert user.email_confirmed
+    assert user.language == language
+
+    # Their first account, then out and in again with the password chosen.
+    page.get_by_role("link", name=t(language, "Create a new account")).click()
+    page.get_by_label(t(language, "Company or team name")).fill("Ada Analytics")
+    page.get_by_label(t(language, "Account address")).fill(f"ada-{language}")
+    page.get_by_role("button", name=t(language, "Create account")).click()
     expect(page.get_by_role("heading", name="Ada Analytics", level=1)).to_be_visible()
-    expect(page.get_by_text("Welcome to Headwater! Your account is ready.")).to_be_visible()
-    screenshot("accounts-dashboard-empty-en")
-    account = Account.objects.get(slug="ada")
-    assert Membership.objects.for_account(account).get(user__email="ada@example.test").role == Role.ADMIN
+    page.get_by_text("Ada Founder", exact=True).click()
+    page.get_by_role("button", name=t(language, "Log out")).click()
+    expect(page).to_have_url(re.compile(r"/login/$"))
+    page.get_by_label(t(language, "E-mail")).fill(email)
+    page.get_by_label(t(language, "Password")).fill(NEW_PASSWORD)
+    page.get_by_role("button", name=t(language, "Log in")).click()
+    expect(page).to_have_url(re.compile(rf"/a/ada-{language}/$"))
+    assert Membership.objects.for_account(Account.objects.get(slug=f"ada-{language}")).get(user=user).role == Role.ADMIN
 
 
 def test_log_in_and_out(page, live_server, screenshot, tenant):
@@ -84,7 +119,6 @@ def test_log_in_and_out(page, live_server, screenshot, tenant):
 
 
 def test_switch_language_to_polish_and_back(page, live_server, browser_login, screenshot, tenant):
-    Account.objects.filter(pk=tenant.account.pk).update(language="en")
     browser_login(tenant.admin)
     page.goto(f"{live_server.url}{tenant.url('')}")
     assert html_lang(page) == "en"
@@ -103,15 +137,23 @@ def test_switch_language_to_polish_and_back(page, live_server, browser_login, sc
     expect(page.get_by_role("heading", name="Members", exact=False).first).to_be_visible()
 
 
-def test_account_default_language_applies_until_the_user_chooses(page, live_server, browser_login, tenant):
+def test_one_language_on_every_page(page, live_server, browser_login, tenant):
+    """The account's default is Polish, the browser English: every page is English until the user picks Polish,
+    then every page is Polish, in this browser and the next."""
     Account.objects.filter(pk=tenant.account.pk).update(language="pl")
+    page.set_extra_http_headers({"Accept-Language": "en"})
     browser_login(tenant.member)
-    page.goto(f"{live_server.url}{tenant.url('')}")
+    for path in (tenant.url(""), tenant.url("companies/"), "/me/", "/accounts/new/"):
+        page.goto(f"{live_server.url}{path}")
+        assert html_lang(page) == "en", path
+    page.get_by_label("Language", exact=True).select_option("pl")
+    expect(page.locator("html")).to_have_attribute("lang", "pl")
+    for path in (tenant.url(""), tenant.url("deals/"), "/me/", "/accounts/new/"):
+        page.goto(f"{live_server.url}{path}")
+        assert html_lang(page) == "pl", path
+    page.context.clear_cookies()
+    browser_login(tenant.member)
     assert html_lang(page) == "pl"
-    page.get_by_label(t("pl", "Language"), exact=True).select_option("en")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.goto(f"{live_server.url}{tenant.url('')}")
-    assert html_lang(page) == "en"
 
 
 def test_switch_account(page, live_server, browser_login, screenshot, tenant, other_tenant):  # noqa: PLR0917 — pytest injects fixtures by name
@@ -133,38 +175,78 @@ def test_switch_account(page, live_server, browser_login, screenshot, tenant, ot
     expect(page.get_by_role("link", name="Account settings")).to_have_count(0)
 
 
-def test_members_add_invite_and_remove(page, live_server, browser_login, screenshot, tenant, browser):  # noqa: PLR0917 — pytest injects fixtures by name
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_invite_someone_new_and_someone_existing(  # noqa: PLR0917 — pytest injects fixtures by name
+    page, live_server, browser_login, screenshot, tenant, other_tenant, browser, language
+):
+    User.objects.filter(pk=tenant.admin.pk).update(language=language)  # the admin chose it earlier
+    browser_login(tenant.admin)
+    page.goto(f"{live_server.url}{tenant.url('settings/members/')}")
+    expect(page.get_by_role("heading", name=t(language, "Invite a member"))).to_be_visible()
+
+    # Someone new: the answer says the invitation went out, nothing more; the link goes to their inbox.
+    page.get_by_label(t(language, "E-mail")).fill("newbie@example.test")
+    page.get_by_label(re.compile("^" + re.escape(t(language, "Role")) + r"\W*$")).select_option("viewer")
+    page.get_by_role("button", name=t(language, "Send invitation")).click()
+    expect(page.get_by_role("status")).to_contain_text("newbie@example.test")
+    # Someone who already has a login: the very same answer.
+    page.get_by_label(t(language, "E-mail")).fill(other_tenant.member.email)
+    page.get_by_role("button", name=t(language, "Send invitation")).click()
+    expect(page.get_by_role("status")).to_contain_text(other_tenant.member.email)
+    invitations = page.get_by_role("table").filter(has_text="newbie@example.test")
+    expect(invitations.get_by_role("row")).to_have_count(3)
+    expect(page.get_by_text(other_tenant.member.full_name)).to_have_count(0)
+    screenshot(f"accounts-members-invited-{language}")
+
+    # The newcomer opens the link in their own browser, chooses a name and password, and is in.
+    newcomer = browser.new_context(extra_http_headers={"Accept-Language": language})
+    invitee = newcomer.new_page()
+    invitee.goto(f"{live_server.url}{last_link('newbie@example.test')}")
+    expect(
+        invitee.get_by_role("heading", name=t(language, "Join %(account)s", account=tenant.account.name))
+    ).to_be_visible()
+    invitee.get_by_label(t(language, "Your name")).fill("Nina Newbie")
+    invitee.get_by_label(re.compile("^" + re.escape(t(language, "Password")) + r"\W*$")).fill(NEW_PASSWORD)
+    invitee.get_by_label(t(language, "Password again")).fill(NEW_PASSWORD)
+    invitee.screenshot(path=str(screenshot_dir() / f"accounts-invitation-new-{language}.png"), full_page=True)
+    invitee.get_by_role("button", name=t(language, "Accept and create my login")).click()
+    expect(invitee).to_have_url(re.compile(rf"/a/{tenant.account.slug}/$"))
+    newcomer.close()
+
+    # The existing user logs in as usual and finds the invitation on their start page.
+    existing = browser.new_context(extra_http_headers={"Accept-Language": language})
+    other = existing.new_page()
+    other.goto(f"{live_server.url}/login/")
+    other.get_by_label(t(language, "E-mail")).fill(other_tenant.member.email)
+    other.get_by_label(t(language, "Password")).fill("correct horse battery")
+    other.get_by_role("button", name=t(language, "Log in")).click()
+    expect(other.get_by_role("heading", name=t(language, "Invitations"))).to_be_visible()
+    expect(other.get_by_text(tenant.admin.email)).to_be_visible()
+    other.screenshot(path=str(screenshot_dir() / f"accounts-invitation-existing-{language}.png"), full_page=True)
+    other.get_by_role(
+        "button", name=t(language, "Accept the invitation to %(account)s", account=tenant.account.name)
+    ).click()
+    expect(other).to_have_url(re.compile(rf"/a/{tenant.account.slug}/$"))
+    expect(other.get_by_role("heading", name=tenant.account.name, level=1)).to_be_visible()
+    existing.close()
+
+    page.reload()
+    expect(page.get_by_role("cell", name=other_tenant.member.email)).to_be_visible()
+    expect(page.get_by_text(t(language, "No open invitations."))).to_be_visible()
+    screenshot(f"accounts-members-joined-{language}")
+    assert Membership.objects.for_account(tenant.account).get(user=other_tenant.member).role == Role.MEMBER
+    assert Membership.objects.for_account(tenant.account).get(user__email="newbie@example.test").role == Role.VIEWER
+
+
+def test_members_change_role_and_remove(page, live_server, browser_login, screenshot, tenant):
     company = CompanyFactory(account=tenant.account, owner=tenant.member, name="Owned Co")
     PersonFactory(company=company, owner=tenant.member)
     DealFactory(company=company, owner=tenant.member)
     browser_login(tenant.admin)
     page.goto(f"{live_server.url}{tenant.url('settings/members/')}")
-    expect(page.get_by_role("heading", name="Add a member")).to_be_visible()
-
-    page.get_by_label("E-mail").fill("newbie@example.test")
-    page.get_by_label(re.compile(r"^Name\b")).fill("Nina Newbie")
-    page.get_by_label(re.compile(r"^Role\W*$")).select_option("viewer")
-    page.get_by_role("button", name="Add member").click()
-    link_field = page.get_by_role("textbox", name="Invitation link")
-    expect(link_field).to_be_visible()
-    invitation_url = link_field.input_value()
-    assert "/invitation/" in invitation_url
-    expect(page.get_by_role("cell", name="newbie@example.test")).to_be_visible()
     screenshot("accounts-members-en")
 
-    # The invitee opens the link in their own browser, chooses a password and is in.
-    context = browser.new_context()
-    invitee = context.new_page()
-    invitee.goto(invitation_url)
-    expect(invitee.get_by_text("newbie@example.test")).to_be_visible()
-    invitee.get_by_label(re.compile(r"^New password\W*$")).fill(NEW_PASSWORD)
-    invitee.get_by_label("New password confirmation").fill(NEW_PASSWORD)
-    invitee.get_by_role("button", name="Set password and log in").click()
-    expect(invitee).to_have_url(re.compile(rf"/a/{tenant.account.slug}/$"))
-    context.close()
-
     # Change a role from the table.
-    page.goto(f"{live_server.url}{tenant.url('settings/members/')}")
     page.get_by_label(f"Role of {tenant.viewer.display_name}").select_option("member")
     page.get_by_role("row", name=re.compile(tenant.viewer.email)).get_by_role("button", name="Change role").click()
     expect(page.get_by_text(f"{tenant.viewer.display_name} is now: Member.")).to_be_visible()
@@ -188,11 +270,12 @@ def test_demo_login_and_dashboard(page, live_server, screenshot):
     from django.core.management import call_command  # noqa: PLC0415 — only this test loads the demo
 
     call_command("demo_data", stdout=None)
+    page.set_extra_http_headers({"Accept-Language": "pl,en;q=0.5"})
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("E-mail").fill("admin@demo.test")
-    page.get_by_label("Password").fill("demo-password-2026")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Your accounts")).to_be_visible()
+    page.get_by_label(t("pl", "Password")).fill("demo-password-2026")
+    page.get_by_role("button", name=t("pl", "Log in")).click()
+    expect(page.get_by_role("heading", name=t("pl", "Your accounts"))).to_be_visible()
     page.get_by_role("link", name="Demo Sp. z o.o.").click()
     expect(page.locator("html")).to_have_attribute("lang", "pl")
     expect(page.get_by_role("heading", name="Demo Sp. z o.o.", level=1)).to_be_visible()

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from headwater.core.errors import NotFound
-from headwater.testing.factories import CompanyFactory, DealFactory, MembershipFactory, PersonFactory
+from headwater.testing.factories import (
+    AccountFactory,
+    CompanyFactory,
+    DealFactory,
+    InvitationFactory,
+    MembershipFactory,
+    PersonFactory,
+)
 from headwater.users import selectors
-from headwater.users.models import Membership, Role, User
+from headwater.users.models import InvitationStatus, Membership, Role, User
 
 
 @pytest.mark.django_db
@@ -48,6 +56,20 @@ class TestMemberships:
         accounts = [m.account for m in selectors.user_memberships(user=tenant.member)]
         assert accounts == sorted([tenant.account, other_tenant.account], key=lambda a: a.name)
 
-    def test_users_with_other_accounts(self, tenant, other_tenant):
-        MembershipFactory(account=other_tenant.account, user=tenant.viewer, role=Role.VIEWER)
-        assert selectors.users_with_other_accounts(account=tenant.account) == {tenant.viewer.pk}
+    def test_invitations_are_this_accounts_only(self, tenant, other_tenant):
+        ours = InvitationFactory(account=tenant.account)
+        theirs = InvitationFactory(account=other_tenant.account)
+        assert list(selectors.invitation_list(account=tenant.account)) == [ours]
+        with pytest.raises(NotFound):
+            selectors.invitation_get(account=tenant.account, invitation_id=theirs.pk)
+        assert selectors.invitation_get(account=tenant.account, invitation_id=ours.pk) == ours
+
+    def test_a_user_sees_only_pending_invitations_to_their_proven_address(self, tenant, other_tenant):
+        pending = InvitationFactory(account=other_tenant.account, email=tenant.member.email)
+        InvitationFactory(account=AccountFactory(), email=tenant.member.email, status=InvitationStatus.DECLINED)
+        InvitationFactory(account=AccountFactory(), email=tenant.member.email, expires_at=timezone.now())
+        InvitationFactory(account=AccountFactory(), email=tenant.viewer.email)
+        assert selectors.invitations_for_user(user=tenant.member) == [pending]
+        assert selectors.invitation_for_user_get(user=tenant.member, invitation_id=pending.pk) == pending
+        with pytest.raises(NotFound):
+            selectors.invitation_for_user_get(user=tenant.viewer, invitation_id=pending.pk)
