@@ -769,15 +769,29 @@ def _compare(current: Section[R], previous: Section[R]) -> None:
             and row.win_rate is not None
             and old.win_rate is not None
         ):
-            row.changes["win_rate"] = Change(delta=row.win_rate - old.win_rate, percent=None)
+            row.changes["win_rate"] = Change(delta=_rate_change(row, old), percent=None)
+
+
+def _rate_change(current: ClosedRow, previous: ClosedRow) -> Decimal:
+    """The change of the win rate in percentage points, from the exact rates (not the rounded ones shown), rounded
+    like every figure: 1 of 3 after 2 of 3 is -33.3 (33.3 - 66.7 would say -33.4).
+
+    won/closed - won'/closed' = (won * closed' - won' * closed) / (closed * closed'), all integers.
+    """
+    closed, closed_before = current.won_count + current.lost_count, previous.won_count + previous.lost_count
+    numerator = current.won_count * closed_before - previous.won_count * closed
+    return _quotient(numerator, closed * closed_before, TENTH, 100)
 
 
 def _highlights(closed: Section[ClosedRow]) -> tuple[ClosedRow | None, ClosedRow | None]:
-    """The real source with the highest won value and the one with the best win rate (ties: more deals, then order)."""
+    """The real source with the highest won value and the one with the best win rate.
+
+    Ties, for both: more closed deals (won and lost) first, then the admin's order of the sources.
+    """
     real = [(index, row) for index, row in enumerate(closed.rows) if row.source.id is not None]
     top = max(
         (item for item in real if item[1].won_value > 0),
-        key=lambda item: (item[1].won_value, -item[0]),
+        key=lambda item: (item[1].won_value, item[1].won_count + item[1].lost_count, -item[0]),
         default=None,
     )
 

@@ -34,6 +34,15 @@ from headwater.stats.selectors import (
 )
 
 _CLOSED = ("won", "lost")
+# A change's tone (its colour) from its direction and whether a rise is bad news (lost deals and lost value).
+_TONES = {
+    ("up", False): "good",
+    ("down", False): "bad",
+    ("up", True): "bad",
+    ("down", True): "good",
+    ("same", False): "neutral",
+    ("same", True): "neutral",
+}
 _ZERO = Decimal(0)
 
 
@@ -161,7 +170,8 @@ class Cells:
             return f'{escape(source_label(source))} <span class="badge badge--archived">{self.archived}</span>'
         return escape(source_label(source))
 
-    def change(self, change: Change | None, places: int, *, points: bool = False) -> str:
+    def change(self, change: Change | None, places: int, *, points: bool = False, worse_when_up: bool = False) -> str:
+        """The change under a figure; its colour says whether it is good news (more won is, more lost is not)."""
         if change is None:
             return ""
         text = self.number(change.delta, places)
@@ -172,18 +182,28 @@ class Cells:
         if change.percent is not None:
             percent = self.number(change.percent, 1)
             text = f"{text} ({'+' if change.percent > 0 else ''}{percent}%)"
+        direction = change.direction
+        tone = _TONES[direction, worse_when_up]
         return (
-            f'<span class="stats-change stats-change--{change.direction}">'
+            f'<span class="stats-change stats-change--{direction} stats-change--{tone}">'
             f'<span class="visually-hidden">{self.changed} </span>{text}</span>'
         )
 
-    def count(self, value: int, url: str, change: Change | None) -> str:
-        return f'<a href="{escape(url)}">{self.number(value, 0)}</a>{self.change(change, 0)}'
+    def count(self, value: int, url: str, change: Change | None, *, worse_when_up: bool = False) -> str:
+        counted = self.change(change, 0, worse_when_up=worse_when_up)
+        return f'<a href="{escape(url)}">{self.number(value, 0)}</a>{counted}'
 
     def share(self, value: Decimal | None) -> str:
         return self.empty if value is None else f"{self.number(value, 1)}%"
 
-    def money(self, value: Decimal | None, apart: Sequence[Unconverted] = (), change: Change | None = None) -> str:
+    def money(
+        self,
+        value: Decimal | None,
+        apart: Sequence[Unconverted] = (),
+        change: Change | None = None,
+        *,
+        worse_when_up: bool = False,
+    ) -> str:
         if value is None:
             return self.empty
         missing = "".join(
@@ -191,7 +211,7 @@ class Cells:
             f"+ {self.number(u.value, 2)} {escape(u.currency)}</span>"
             for u in apart
         )
-        return f"{self.number(value, 2)}{missing}{self.change(change, 2)}"
+        return f"{self.number(value, 2)}{missing}{self.change(change, 2, worse_when_up=worse_when_up)}"
 
     def rate(self, value: Decimal | None, change: Change | None) -> str:
         if value is None:
@@ -226,8 +246,11 @@ class Cells:
         return [
             self.count(row.won_count, url("deals", row.source, "won"), row.changes.get("won_count")),
             self.money(row.won_value, row.won_unconverted, row.changes.get("won_value")),
-            self.count(row.lost_count, url("deals", row.source, "lost"), row.changes.get("lost_count")),
-            self.money(row.lost_value, row.lost_unconverted, row.changes.get("lost_value")),
+            # More lost deals, or more value lost, is bad news.
+            self.count(
+                row.lost_count, url("deals", row.source, "lost"), row.changes.get("lost_count"), worse_when_up=True
+            ),
+            self.money(row.lost_value, row.lost_unconverted, row.changes.get("lost_value"), worse_when_up=True),
             self.rate(row.win_rate, row.changes.get("win_rate")),
             self.money(row.average_won),
             self.days(row.average_days),
