@@ -150,6 +150,26 @@ class TableView:
     foot: SafeString  # the <tfoot>'s total row
 
 
+def scrolling_table_html(*, table_id: str, caption: str, head: str, body: str, foot: str) -> SafeString:
+    """A statistics table in its scroll box: a region named by the caption, reachable with the keyboard, and a hint
+    that stats.js shows when the table is wider than the box. `head`, `body` and `foot` are HTML already; the
+    caption is escaped here."""
+    hint = escape(_("Scroll sideways for every column; the source stays in view."))
+    ids = escape(table_id)
+    return SafeString(
+        f'<p class="stats-scroll-hint" id="{ids}-hint" hidden>{hint}</p>\n'
+        '<div class="stats-scroll-frame js-stats-scroll">\n'
+        f'<div class="table-wrap stats-scroll" tabindex="0" role="region" aria-labelledby="{ids}-caption" '
+        f'aria-describedby="{ids}-hint">\n'
+        f'<table class="table stats-table" id="{ids}">\n'
+        f'  <caption class="visually-hidden" id="{ids}-caption">{escape(caption)}</caption>\n'
+        f"  <thead>{head}</thead>\n"
+        f"  <tbody>\n    {body}\n  </tbody>\n"
+        f"  <tfoot>{foot}</tfoot>\n"
+        "</table>\n</div>\n</div>"
+    )  # every inserted text escaped above or built escaped (Cells, the view's header row)
+
+
 class Cells:
     """Formats one request's cells as HTML; translated labels and the number format are looked up once.
 
@@ -179,9 +199,11 @@ class Cells:
             text = f"+{text}"
         if points:
             text = f"{text} {self.points}"
+        # The change and its percent each stay on one line but may go on two, so a narrow column stays narrow.
+        text = f'<span class="stats-change__part">{text}</span>'
         if change.percent is not None:
-            percent = self.number(change.percent, 1)
-            text = f"{text} ({'+' if change.percent > 0 else ''}{percent}%)"
+            sign = "+" if change.percent > 0 else ""
+            text += f' <span class="stats-change__part">({sign}{self.number(change.percent, 1)}%)</span>'
         direction = change.direction
         tone = _TONES[direction, worse_when_up]
         return (
