@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -34,11 +35,6 @@ CALENDAR_STEP_MONTHS: dict[str, int] = {
 }
 
 
-def _last_day_of_month(year: int, month: int) -> int:
-    following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
-    return (following - dt.timedelta(days=1)).day
-
-
 def months_earlier(day: dt.date, months: int) -> dt.date:
     """The same day `months` earlier; the month's last day when that month is shorter, or when `day` is the last
     day of its month (31 May -> 30 April, 30 April -> 31 March, 29 February 2028 -> 28 February 2027).
@@ -49,8 +45,8 @@ def months_earlier(day: dt.date, months: int) -> dt.date:
     year, month = divmod(index, 12)
     if year < dt.MINYEAR:
         raise OverflowError("before year 1")
-    last = _last_day_of_month(year, month + 1)
-    at_month_end = day.day == _last_day_of_month(day.year, day.month)
+    last = calendar.monthrange(year, month + 1)[1]
+    at_month_end = day.day == calendar.monthrange(day.year, day.month)[1]
     return dt.date(year, month + 1, last if at_month_end else min(day.day, last))
 
 

@@ -98,6 +98,7 @@ def test_custom_ranges_compare_with_the_same_number_of_days_before():
         (D(2025, 2, 28), 12, D(2024, 2, 29)),
         (D(2025, 1, 15), 3, D(2024, 10, 15)),
         (D(1, 3, 31), 2, D(1, 1, 31)),
+        (D(9999, 12, 31), 1, D(9999, 11, 30)),
     ],
 )
 def test_months_earlier(day, months, expected):
