@@ -190,6 +190,13 @@ def test_averages_round_half_up_to_the_cent_and_the_tenth(total_cents, count):
     assert _average(total, 0, Decimal("0.01")) is None
 
 
+def test_halves_go_away_from_zero():
+    assert _quotient(1, 8, Decimal("0.01")) == Decimal("0.13")  # 0.125
+    assert _quotient(-1, 8, Decimal("0.01")) == Decimal("-0.13")
+    assert _percent(1, 2000) == Decimal("0.1")  # 0.05 %
+    assert _percent(-1, 2000) == Decimal("-0.1")
+
+
 @given(current=integers, previous=integers)
 def test_changes_are_exact_and_their_percent_rounds_half_away_from_zero(current, previous):
     change = _change(current, previous)
@@ -203,7 +210,6 @@ def test_money_changes_keep_every_cent(cents_now, cents_before):
     change = _change(now, before)
     assert change.delta == Decimal(cents_now - cents_before).scaleb(-2)
     assert change.percent == (reference_tenths(cents_now - cents_before, cents_before) if cents_before else None)
-    assert _quotient(1, 8, Decimal("0.01")) == Decimal("0.13")  # 0.125: the half goes up
 
 
 # --- Colours -----------------------------------------------------------------------------------------------
