@@ -7,9 +7,9 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from headwater.core.currencies import CURRENCIES
 from headwater.core.models import Account
 from headwater.core.text import text_problem
-from headwater.users.forms import CURRENCIES
 
 
 class AccountSettingsForm(forms.ModelForm[Account]):

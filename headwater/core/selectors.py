@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
+from headwater.core.record_services import account_today
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
+from headwater.stats.filters import Period, preset_range
+from headwater.stats.selectors import WonSummary, won_summary
 from headwater.users.models import User
 
 RECENT_DEALS = 8
-WON_WINDOW_DAYS = 30
+# The Statistics page's "last 30 days": today and the 29 days before, in the account's time zone.
+WON_PERIOD = Period.LAST_30
 
 
 @dataclass(frozen=True)
@@ -30,20 +30,13 @@ class BoundedCount:
 
 
 @dataclass(frozen=True)
-class CurrencyTotal:
-    currency: str
-    count: int
-    total: Decimal
-
-
-@dataclass(frozen=True)
 class Dashboard:
     companies: BoundedCount
     persons: BoundedCount
     open_deals: BoundedCount
     my_open_deals: BoundedCount
-    won_recently: list[CurrencyTotal]
-    won_window_days: int
+    won: WonSummary
+    won_period: str  # the Statistics preset the won figure is for, for the link to it
     recent_deals: list[Deal]
 
 
@@ -57,13 +50,8 @@ def _bounded(qs: QuerySet[Company] | QuerySet[Person] | QuerySet[Deal]) -> Bound
 def dashboard_get(*, account: Account, user: User) -> Dashboard:
     """Everything the dashboard shows, in a fixed, small number of index-backed queries."""
     deals = Deal.objects.for_account(account)
-    since = timezone.localdate(timezone=zoneinfo.ZoneInfo(account.time_zone)) - timedelta(days=WON_WINDOW_DAYS)
-    won = (
-        deals.filter(status=DealStatus.WON, closed_at__gte=since)
-        .values("currency")
-        .annotate(n=Count("*"), total=Sum("value"))
-        .order_by("-total", "currency")
-    )
+    won_period = preset_range(WON_PERIOD, account_today(account))
+    assert won_period is not None  # noqa: S101 — a rolling preset always has days
     recent = list(
         deals.select_related("company", "person", "owner", "source").order_by("-created_at", "-id")[:RECENT_DEALS]
     )
@@ -72,7 +60,8 @@ def dashboard_get(*, account: Account, user: User) -> Dashboard:
         persons=_bounded(Person.objects.for_account(account)),
         open_deals=_bounded(deals.filter(status=DealStatus.OPEN)),
         my_open_deals=_bounded(deals.filter(status=DealStatus.OPEN, owner=user)),
-        won_recently=[CurrencyTotal(currency=w["currency"], count=w["n"], total=w["total"]) for w in won],
-        won_window_days=WON_WINDOW_DAYS,
+        # Converted at the account's exchange rates exactly as Statistics does, so the two never disagree.
+        won=won_summary(account=account, period=won_period),
+        won_period=WON_PERIOD,
         recent_deals=recent,
     )

@@ -58,7 +58,13 @@ def account_settings(request: AccountRequest) -> HttpResponse:
                 time_zone=form.cleaned_data["time_zone"],
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            placed = False
+            for field, errors in exc.fields.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+                    placed = True
+            if not placed:
+                form.add_error(None, exc.message)
         else:
             messages.success(request, _("Account settings saved."))
             return redirect("account_settings:general", account_slug=request.account.slug)

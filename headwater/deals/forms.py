@@ -9,12 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
+from headwater.core.currencies import CURRENCIES
 from headwater.core.record_forms import AccountRecordField, DayInput, RecordFilterForm, RecordForm, setup_picker
 from headwater.deals.models import Deal, DealStatus
 from headwater.deals.selectors import DealFilters
 from headwater.persons.models import Person
 from headwater.persons.selectors import person_label, person_lookup
-from headwater.users.forms import CURRENCIES
 
 DEAL_FORM_FIELDS = (
     "name",

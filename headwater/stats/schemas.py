@@ -26,7 +26,18 @@ from headwater.stats.selectors import (
     source_label,
 )
 
-PeriodName = Literal["all", "this_month", "last_30", "last_90", "this_quarter", "this_year", "custom"]
+PeriodName = Literal[
+    "all",
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "last_quarter",
+    "this_year",
+    "last_year",
+    "last_30",
+    "last_90",
+    "custom",
+]
 if set(get_args(PeriodName)) != set(Period.values):
     raise RuntimeError("The API must offer exactly the page's period presets.")
 
@@ -34,15 +45,20 @@ if set(get_args(PeriodName)) != set(Period.values):
 class StatsParams(Schema):
     period: PeriodName | None = Field(
         None,
-        description="A preset ending today in the account's time zone, or `custom` with `start` and `end`. "
-        "Omitted: `custom` when dates are given, else `all`.",
+        description="A preset in the account's time zone (`this_*` from the period's first day to today, `last_month`, "
+        "`last_quarter` and `last_year` the whole calendar period before, `last_30` and `last_90` today and the days "
+        "before), or `custom` with `start` and `end`. Omitted: `custom` when dates are given, else `all`.",
     )
     start: dt.date | None = Field(None, description="First day (custom range), in the account's time zone.")
     end: dt.date | None = Field(None, description="Last day (custom range), included.")
     owner_id: str | None = Field(
         None, pattern=SOURCE_FILTER_PATTERN, description="A member's user id, or `none` for records without an owner."
     )
-    compare: bool = Field(False, description="Also compute the previous period of the same length and the changes.")
+    compare: bool = Field(
+        False,
+        description="Also compute the period before and the changes: for a calendar preset the same days a month, "
+        "quarter or year earlier, otherwise the same number of days immediately before (docs/statistics.md).",
+    )
 
     def form_data(self) -> dict[str, str]:
         """The same parameters as the page's query string, for the shared filter form."""
@@ -71,8 +87,13 @@ class StatsApartOut(BaseModel):
 
 
 class StatsChangeOut(BaseModel):
-    delta: Decimal = Field(description="Current minus previous period (percentage points for win rates).")
-    percent: Decimal | None = Field(description="Relative to the previous value; null when that was zero.")
+    delta: Decimal = Field(
+        description="Current minus previous period; for win rates in percentage points between the exact rates, "
+        "rounded half up to 0.1."
+    )
+    percent: Decimal | None = Field(
+        description="Relative to the previous value, in percent rounded half up to 0.1; null when that was zero."
+    )
 
 
 class StatsContactRowOut(BaseModel):

@@ -769,15 +769,29 @@ def _compare(current: Section[R], previous: Section[R]) -> None:
             and row.win_rate is not None
             and old.win_rate is not None
         ):
-            row.changes["win_rate"] = Change(delta=row.win_rate - old.win_rate, percent=None)
+            row.changes["win_rate"] = Change(delta=_rate_change(row, old), percent=None)
+
+
+def _rate_change(current: ClosedRow, previous: ClosedRow) -> Decimal:
+    """The change of the win rate in percentage points, from the exact rates (not the rounded ones shown), rounded
+    like every figure: 1 of 3 after 2 of 3 is -33.3 (33.3 - 66.7 would say -33.4).
+
+    won/closed - won'/closed' = (won * closed' - won' * closed) / (closed * closed'), all integers.
+    """
+    closed, closed_before = current.won_count + current.lost_count, previous.won_count + previous.lost_count
+    numerator = current.won_count * closed_before - previous.won_count * closed
+    return _quotient(numerator, closed * closed_before, TENTH, 100)
 
 
 def _highlights(closed: Section[ClosedRow]) -> tuple[ClosedRow | None, ClosedRow | None]:
-    """The real source with the highest won value and the one with the best win rate (ties: more deals, then order)."""
+    """The real source with the highest won value and the one with the best win rate.
+
+    Ties, for both: more closed deals (won and lost) first, then the admin's order of the sources.
+    """
     real = [(index, row) for index, row in enumerate(closed.rows) if row.source.id is not None]
     top = max(
         (item for item in real if item[1].won_value > 0),
-        key=lambda item: (item[1].won_value, -item[0]),
+        key=lambda item: (item[1].won_value, item[1].won_count + item[1].lost_count, -item[0]),
         default=None,
     )
 
@@ -859,6 +873,40 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         ),
         top_won_value=top,
         best_win_rate=best,
+    )
+
+
+@dataclass(frozen=True)
+class WonSummary:
+    """Deals won in a period, all sources and owners: the Statistics page's "Won" total for the same period."""
+
+    period: DateRange
+    base_currency: str
+    count: int  # every won deal, those in a currency without a rate included
+    value: Decimal  # in the base currency, deals without a rate left out
+    unconverted: list[Unconverted]  # per currency without a rate: its deals and their value in that currency
+
+
+def _no_records() -> Expression:
+    raise AssertionError("a period for all owners is read from the tallies only")
+
+
+def won_summary(*, account: Account, period: DateRange) -> WonSummary:
+    """What the account won in `period` (the dashboard's "won in the last 30 days"), the same figure to the cent as
+    the Statistics page's total for that period: the same tallies, exchange rates and rounding. Two queries."""
+    rates = exchange_rates_for(account=account)
+    figures = _figures(
+        account=account, period=period, filters=StatsFilters(period=period), rates=rates, created_day=_no_records
+    )
+    total = _Money()
+    for money in figures.won.values():
+        total.merge(money)
+    return WonSummary(
+        period=period,
+        base_currency=account.currency,
+        count=total.count,
+        value=total.value,
+        unconverted=total.unconverted_list(),
     )
 
 

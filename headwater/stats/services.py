@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from headwater.core.currencies import is_currency
 from headwater.core.errors import Conflict, ValidationFailed
 from headwater.core.models import Account
 from headwater.stats import tally_sql
@@ -24,6 +25,10 @@ def _clean_currency(*, account: Account, currency: str) -> str:
     code = currency.strip().upper()
     if not _CURRENCY.fullmatch(code):
         raise ValidationFailed.on("currency", _("Enter a three-letter currency code, such as EUR."))
+    if not is_currency(code):
+        raise ValidationFailed.on(
+            "currency", _("%(code)s is not an ISO 4217 currency code, such as EUR or USD.") % {"code": code}
+        )
     if code == account.currency:
         raise ValidationFailed.on(
             "currency", _("%(code)s is the account's base currency; it always converts at 1.") % {"code": code}

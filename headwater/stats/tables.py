@@ -34,6 +34,15 @@ from headwater.stats.selectors import (
 )
 
 _CLOSED = ("won", "lost")
+# A change's tone (its colour) from its direction and whether a rise is bad news (lost deals and lost value).
+_TONES = {
+    ("up", False): "good",
+    ("down", False): "bad",
+    ("up", True): "bad",
+    ("down", True): "good",
+    ("same", False): "neutral",
+    ("same", True): "neutral",
+}
 _ZERO = Decimal(0)
 
 
@@ -141,6 +150,26 @@ class TableView:
     foot: SafeString  # the <tfoot>'s total row
 
 
+def scrolling_table_html(*, table_id: str, caption: str, head: str, body: str, foot: str) -> SafeString:
+    """A statistics table in its scroll box: a region named by the caption, reachable with the keyboard, and a hint
+    that stats.js shows when the table is wider than the box. `head`, `body` and `foot` are HTML already; the
+    caption is escaped here."""
+    hint = escape(_("Scroll sideways for every column; the source stays in view."))
+    ids = escape(table_id)
+    return SafeString(
+        f'<p class="stats-scroll-hint" id="{ids}-hint" hidden>{hint}</p>\n'
+        '<div class="stats-scroll-frame js-stats-scroll">\n'
+        f'<div class="table-wrap stats-scroll" tabindex="0" role="region" aria-labelledby="{ids}-caption" '
+        f'aria-describedby="{ids}-hint">\n'
+        f'<table class="table stats-table" id="{ids}">\n'
+        f'  <caption class="visually-hidden" id="{ids}-caption">{escape(caption)}</caption>\n'
+        f"  <thead>{head}</thead>\n"
+        f"  <tbody>\n    {body}\n  </tbody>\n"
+        f"  <tfoot>{foot}</tfoot>\n"
+        "</table>\n</div>\n</div>"
+    )  # every inserted text escaped above or built escaped (Cells, the view's header row)
+
+
 class Cells:
     """Formats one request's cells as HTML; translated labels and the number format are looked up once.
 
@@ -161,7 +190,8 @@ class Cells:
             return f'{escape(source_label(source))} <span class="badge badge--archived">{self.archived}</span>'
         return escape(source_label(source))
 
-    def change(self, change: Change | None, places: int, *, points: bool = False) -> str:
+    def change(self, change: Change | None, places: int, *, points: bool = False, worse_when_up: bool = False) -> str:
+        """The change under a figure; its colour says whether it is good news (more won is, more lost is not)."""
         if change is None:
             return ""
         text = self.number(change.delta, places)
@@ -169,21 +199,33 @@ class Cells:
             text = f"+{text}"
         if points:
             text = f"{text} {self.points}"
+        # The change and its percent each stay on one line but may go on two, so a narrow column stays narrow.
+        text = f'<span class="stats-change__part">{text}</span>'
         if change.percent is not None:
-            percent = self.number(change.percent, 1)
-            text = f"{text} ({'+' if change.percent > 0 else ''}{percent}%)"
+            sign = "+" if change.percent > 0 else ""
+            text += f' <span class="stats-change__part">({sign}{self.number(change.percent, 1)}%)</span>'
+        direction = change.direction
+        tone = _TONES[direction, worse_when_up]
         return (
-            f'<span class="stats-change stats-change--{change.direction}">'
+            f'<span class="stats-change stats-change--{direction} stats-change--{tone}">'
             f'<span class="visually-hidden">{self.changed} </span>{text}</span>'
         )
 
-    def count(self, value: int, url: str, change: Change | None) -> str:
-        return f'<a href="{escape(url)}">{self.number(value, 0)}</a>{self.change(change, 0)}'
+    def count(self, value: int, url: str, change: Change | None, *, worse_when_up: bool = False) -> str:
+        counted = self.change(change, 0, worse_when_up=worse_when_up)
+        return f'<a href="{escape(url)}">{self.number(value, 0)}</a>{counted}'
 
     def share(self, value: Decimal | None) -> str:
         return self.empty if value is None else f"{self.number(value, 1)}%"
 
-    def money(self, value: Decimal | None, apart: Sequence[Unconverted] = (), change: Change | None = None) -> str:
+    def money(
+        self,
+        value: Decimal | None,
+        apart: Sequence[Unconverted] = (),
+        change: Change | None = None,
+        *,
+        worse_when_up: bool = False,
+    ) -> str:
         if value is None:
             return self.empty
         missing = "".join(
@@ -191,7 +233,7 @@ class Cells:
             f"+ {self.number(u.value, 2)} {escape(u.currency)}</span>"
             for u in apart
         )
-        return f"{self.number(value, 2)}{missing}{self.change(change, 2)}"
+        return f"{self.number(value, 2)}{missing}{self.change(change, 2, worse_when_up=worse_when_up)}"
 
     def rate(self, value: Decimal | None, change: Change | None) -> str:
         if value is None:
@@ -226,8 +268,11 @@ class Cells:
         return [
             self.count(row.won_count, url("deals", row.source, "won"), row.changes.get("won_count")),
             self.money(row.won_value, row.won_unconverted, row.changes.get("won_value")),
-            self.count(row.lost_count, url("deals", row.source, "lost"), row.changes.get("lost_count")),
-            self.money(row.lost_value, row.lost_unconverted, row.changes.get("lost_value")),
+            # More lost deals, or more value lost, is bad news.
+            self.count(
+                row.lost_count, url("deals", row.source, "lost"), row.changes.get("lost_count"), worse_when_up=True
+            ),
+            self.money(row.lost_value, row.lost_unconverted, row.changes.get("lost_value"), worse_when_up=True),
             self.rate(row.win_rate, row.changes.get("win_rate")),
             self.money(row.average_won),
             self.days(row.average_days),

@@ -27,7 +27,7 @@ from headwater.stats.selectors import (
     source_label,
     source_stats,
 )
-from headwater.stats.tables import Cells, Links
+from headwater.stats.tables import Cells, Links, scrolling_table_html
 from headwater.users.models import Role
 
 SECTION_COLUMNS: dict[str, list[Column]] = {
@@ -56,6 +56,14 @@ SECTION_COLUMNS: dict[str, list[Column]] = {
         Column(gettext_lazy("Average won value"), "average_won", numeric=True),
         Column(gettext_lazy("Average days to close"), "average_days", numeric=True),
     ],
+}
+
+
+# Each table's caption: read by screen readers and naming its scroll box.
+SECTION_CAPTIONS = {
+    "contacts": gettext_lazy("Companies and persons per source"),
+    "open": gettext_lazy("Open deals per source"),
+    "closed": gettext_lazy("Won and lost deals per source"),
 }
 
 
@@ -137,12 +145,17 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
     ):
         current = request.GET.get(f"sort_{name}", "") if sorts[name] else ""
         table = cells.table(sort_rows(section.rows, sorts[name]), section.total, row_cells)
+        head = _head(request, f"sort_{name}", sort_headers(SECTION_COLUMNS[name], current))
         sections[name] = {
             "rows": table.rows,
             "total": table.total,
-            "body": table.body,
-            "foot": table.foot,
-            "head": _head(request, f"sort_{name}", sort_headers(SECTION_COLUMNS[name], current)),
+            "html": scrolling_table_html(
+                table_id=f"stats-{name}",
+                caption=str(SECTION_CAPTIONS[name]),
+                head=head,
+                body=table.body,
+                foot=table.foot,
+            ),
         }
     context: dict[str, Any] = {
         "form": form,

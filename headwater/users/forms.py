@@ -10,10 +10,9 @@ from django.db.models import QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from headwater.core.currencies import CURRENCIES
 from headwater.core.text import text_problem
 from headwater.users.models import Role, User
-
-CURRENCIES = ["PLN", "EUR", "USD", "GBP", "CHF", "CZK", "SEK", "NOK", "DKK", "UAH"]
 
 
 class LoginForm(AuthenticationForm):

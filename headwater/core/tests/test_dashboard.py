@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from headwater.core.record_services import account_today
 from headwater.core.selectors import dashboard_get
 from headwater.deals.models import Deal, DealStatus
+from headwater.stats.models import ExchangeRate
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
 
 
@@ -46,8 +48,9 @@ class TestDashboardSelector:
         assert (dash.companies.value, dash.persons.value, dash.open_deals.value) == (1, 1, 2)
         assert dash.my_open_deals.value == 1
         assert not dash.companies.more
-        won = {w.currency: (w.count, w.total) for w in dash.won_recently}
-        assert won == {"PLN": (1, Decimal("1500.50")), "EUR": (1, Decimal("200.00"))}
+        # EUR has no rate: counted, its value kept apart.
+        assert (dash.won.count, dash.won.value) == (2, Decimal("1500.50"))
+        assert [(u.currency, u.count, u.value) for u in dash.won.unconverted] == [("EUR", 1, Decimal("200.00"))]
         assert [d.name for d in dash.recent_deals][:1] == ["Won long ago"]
         assert len(dash.recent_deals) == 5
 
@@ -79,9 +82,9 @@ class TestDashboardPage:
         company = records
         for _ in range(20):
             DealFactory(company=company, owner=tenant.member, person=PersonFactory(company=company))
-        # Session, user, memberships (this account's and the header's account list), four bounded counts, won
-        # totals, recent deals.
-        with django_assert_max_num_queries(9):
+        # Session, user, memberships (this account's and the header's account list), four bounded counts, the
+        # exchange rates and the won tallies, recent deals.
+        with django_assert_max_num_queries(10):
             member_client.get(tenant.url(""))
 
     def test_viewer_sees_no_create_links(self, tenant, records, viewer_client, member_client):
@@ -112,3 +115,67 @@ def test_dashboard_links_lead_to_filtered_lists(tenant, records, member_client):
     assert f'href="{tenant.url("deals/")}' in html
     open_one = Deal.objects.for_account(tenant.account).get(name="Open one")
     assert f'href="{tenant.url(f"deals/{open_one.pk}/")}"' in html
+
+
+# --- Won in the last 30 days: the Statistics page's figure, exchange rates included -------------------------
+
+
+@pytest.fixture
+def won_deals(tenant):
+    """Won today, 29 days ago (the first day of the last 30) and 30 days ago (outside), in PLN, EUR and USD."""
+    account = tenant.account
+    today = account_today(account)
+    for value, currency, days_ago in [
+        ("1000.00", "PLN", 0),
+        ("100.00", "EUR", 3),
+        ("0.01", "EUR", 29),
+        ("333.33", "USD", 10),
+        ("5000.00", "PLN", 30),
+    ]:
+        DealFactory(
+            account=account,
+            status=DealStatus.WON,
+            value=Decimal(value),
+            currency=currency,
+            closed_at=today - timedelta(days=days_ago),
+        )
+    return today
+
+
+def won_panel(html: str) -> str:
+    return html.split('id="won-title"', 1)[1].split("</section>", 1)[0]
+
+
+def test_won_in_the_last_30_days_converts_at_the_exchange_rates(tenant, won_deals, admin_client):
+    account = tenant.account
+    account.sources_enabled = True
+    account.save()
+    ExchangeRate.objects.create(account=account, currency="EUR", base_currency="PLN", rate=Decimal("4.2712"))
+    ExchangeRate.objects.create(account=account, currency="USD", base_currency="PLN", rate=Decimal("3.98765432"))
+
+    panel = won_panel(admin_client.get(tenant.url("")).text)
+    # 1,000.00 + (100.01 EUR x 4.2712 = 427.162712 -> 427.16) + (333.33 USD x 3.98765432 = 1,329.2048... -> 1,329.20).
+    assert "<strong>2,756.36 PLN</strong>" in panel
+    assert "4 deals" in panel
+    assert "no exchange rate" not in panel
+    # The same figure as the Statistics page's total for "Last 30 days".
+    stats = admin_client.get(tenant.url("stats/sources/"), {"period": "last_30"}).context["stats"]
+    assert stats.closed_deals.total.won_value == Decimal("2756.36")
+    assert stats.closed_deals.total.won_count == 4
+    assert f'href="{tenant.url("stats/sources/")}?period=last_30"' in panel
+
+
+def test_a_currency_without_a_rate_is_counted_and_shown_apart(tenant, won_deals, admin_client, member_client):
+    ExchangeRate.objects.create(account=tenant.account, currency="EUR", base_currency="PLN", rate=Decimal("4.2712"))
+    panel = won_panel(admin_client.get(tenant.url("")).text)
+    # USD has no rate: 1,000.00 + 427.16 PLN, and the USD deal apart, in USD, with a way to add the rate.
+    assert "<strong>1,427.16 PLN</strong>" in panel
+    assert "4 deals" in panel
+    assert "+ 333.33 USD (1 deal): no exchange rate to PLN, not included above" in panel
+    assert f'href="{tenant.url("settings/rates/")}?currency=USD"' in panel
+    assert "settings/rates/" not in won_panel(member_client.get(tenant.url("")).text)
+
+    member_client.cookies["django_language"] = "pl"
+    panel = won_panel(member_client.get(tenant.url("")).text)
+    assert "<strong>1\xa0427,16 PLN</strong>" in panel
+    assert "+ 333,33 USD (1 szansa sprzedaży): brak kursu waluty wobec PLN, nie wliczono powyżej" in panel

@@ -39,6 +39,29 @@
     });
   }
 
+  // --- Wide tables: say when a table scrolls sideways, and shade the edge that has more columns behind it. -----
+  function setupScrollingTables() {
+    var frames = Array.prototype.slice.call(document.querySelectorAll(".js-stats-scroll"));
+    if (!frames.length) return;
+
+    function update(frame) {
+      var box = frame.querySelector(".stats-scroll");
+      if (!box) return;
+      var scrollable = box.scrollWidth > box.clientWidth + 1;
+      frame.classList.toggle("is-scrollable", scrollable);
+      frame.classList.toggle("is-at-end", box.scrollLeft + box.clientWidth >= box.scrollWidth - 1);
+      var hint = document.getElementById(box.getAttribute("aria-describedby") || "");
+      if (hint) hint.hidden = !scrollable;
+    }
+
+    frames.forEach(function (frame) {
+      var box = frame.querySelector(".stats-scroll");
+      if (box) box.addEventListener("scroll", function () { update(frame); }, { passive: true });
+      update(frame);
+    });
+    window.addEventListener("resize", function () { frames.forEach(update); });
+  }
+
   // --- Charts --------------------------------------------------------------------------------------------
   var PALETTE = ["#0b6bcb", "#1a7f37", "#9a6700", "#c62828", "#6f42c1", "#0a7a87", "#b35900", "#5d6878"];
 
@@ -123,6 +146,7 @@
   function init() {
     setupPeriod();
     setupPrint();
+    setupScrollingTables();
     setupCharts();
   }
 

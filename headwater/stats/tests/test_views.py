@@ -332,6 +332,10 @@ def test_admin_adds_changes_and_deletes_a_rate(tenant):
         ("EU", "4", "currency", "three-letter"),
         ("E1R", "4", "currency", "three-letter"),
         ("PLN", "1", "currency", "base currency"),
+        # Three letters, but no currency (XXX is ISO's own "no currency", not a price anyone pays).
+        ("XYZ", "4", "currency", "not an ISO 4217 currency code"),
+        ("xyz", "4", "currency", "not an ISO 4217 currency code"),
+        ("XXX", "4", "currency", "not an ISO 4217 currency code"),
         ("EUR", "0", "rate", "greater than zero"),
         ("EUR", "-1", "rate", "greater than zero"),
         ("EUR", "1.123456789", "rate", "8 decimal places"),
@@ -346,6 +350,15 @@ def test_bad_rates_are_refused_next_to_the_field(tenant, currency, rate, field, 
     form = response.context["add_form"]
     assert message in " ".join(form.errors[field])
     assert not ExchangeRate.objects.for_account(tenant.account).exists()
+
+
+def test_any_iso_currency_gets_a_rate_not_only_the_common_ones(tenant):
+    response = tenant.client_for("admin").post(
+        rates_url(tenant), {"action": "add", "new-currency": "jpy", "new-rate": "0.02712"}
+    )
+    assert response.status_code == 302
+    rate = ExchangeRate.objects.for_account(tenant.account).get()
+    assert (rate.currency, rate.rate) == ("JPY", Decimal("0.02712"))
 
 
 @pytest.mark.parametrize("rate_id", ["¹", "٣", "9" * 30, "", "-1"])
