@@ -6,6 +6,7 @@ import gettext
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,9 +112,9 @@ def test_every_marked_string_is_in_the_catalogue(tmp_path):
             ".venv", "var", ".git", "node_modules", "*.pyc", "__pycache__", ".mypy_cache", ".ruff_cache", ".hypothesis"
         ),
     )
-    result = subprocess.run(  # noqa: S603 — fixed argv
+    result = subprocess.run(
         [
-            shutil.which("python") or "python",
+            sys.executable,
             "manage.py",
             "makemessages",
             "-l",
