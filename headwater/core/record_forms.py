@@ -16,6 +16,7 @@ from headwater.core.errors import DomainError
 from headwater.core.listing import RecordFilters
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
+from headwater.core.widgets import DateInput
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_choices, source_default_for, source_list
 from headwater.users.models import User
@@ -25,6 +26,7 @@ from headwater.users.selectors import account_user_list, account_users
 PICKER_LIMIT = 50
 NO_SOURCE = "none"
 UNASSIGNED = "none"
+TOO_LONG = _("At most %(limit_value)d characters; you typed %(show_value)d.")
 
 
 class PickerSelect(forms.Select):
@@ -117,6 +119,18 @@ class OwnerField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return str(obj.display_name)
 
 
+def refuse_long_text(field: forms.Field) -> None:
+    """Say that a text is too long instead of letting the browser cut it.
+
+    Django renders `maxlength`, and a browser then silently drops whatever is typed or pasted past the limit (a
+    500-character name arrived as its first 200). Without the attribute the full text reaches the server, whose
+    length check stays (it is one of the field's validators) and names both numbers.
+    """
+    if isinstance(field, forms.CharField) and field.max_length is not None:
+        field.widget.attrs.pop("maxlength", None)  # put there by Field.__init__; the validator keeps the limit
+        field.error_messages["max_length"] = TOO_LONG
+
+
 class RecordForm(forms.Form):
     """Base of the create/edit forms: owner, notes, the source picker (when sources are on), the version."""
 
@@ -155,6 +169,8 @@ class RecordForm(forms.Form):
             # Set to 1 by records.js when the user picks a source by hand: the live pre-fill then stops.
             self.fields["source_touched"] = forms.BooleanField(required=False, widget=forms.HiddenInput)
         self.prefill_source = prefill_source and account.sources_enabled and account.source_default_from_contact
+        for field in self.fields.values():
+            refuse_long_text(field)
 
     @property
     def owner_field(self) -> OwnerField:
@@ -206,20 +222,13 @@ def source_filter_choices(account: Account) -> list[tuple[str, str]]:
     return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
 
 
-class DayInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
 class RecordFilterForm(forms.Form):
     """The list toolbar: search, owner, source (when sources are on) and the current sort."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
-    created_from = forms.DateField(label=_("Created from"), required=False, widget=DayInput)
-    created_to = forms.DateField(label=_("Created to"), required=False, widget=DayInput)
+    created_from = forms.DateField(label=_("Created from"), required=False, widget=DateInput)
+    created_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:

@@ -57,9 +57,11 @@ def _bounded(qs: QuerySet[Company] | QuerySet[Person] | QuerySet[Deal]) -> Bound
 def dashboard_get(*, account: Account, user: User) -> Dashboard:
     """Everything the dashboard shows, in a fixed, small number of index-backed queries."""
     deals = Deal.objects.for_account(account)
-    since = timezone.localdate(timezone=zoneinfo.ZoneInfo(account.time_zone)) - timedelta(days=WON_WINDOW_DAYS)
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(account.time_zone))
+    since = today - timedelta(days=WON_WINDOW_DAYS)
     won = (
-        deals.filter(status=DealStatus.WON, closed_at__gte=since)
+        # Bounded above too: a close day in the future (refused since, but possibly stored earlier) is not "lately".
+        deals.filter(status=DealStatus.WON, closed_at__gte=since, closed_at__lte=today)
         .values("currency")
         .annotate(n=Count("*"), total=Sum("value"))
         .order_by("-total", "currency")

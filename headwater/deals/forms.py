@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
-from headwater.core.record_forms import AccountRecordField, DayInput, RecordFilterForm, RecordForm, setup_picker
+from headwater.core.record_forms import AccountRecordField, RecordFilterForm, RecordForm, setup_picker
+from headwater.core.widgets import DateInput
 from headwater.deals.models import Deal, DealStatus
 from headwater.deals.selectors import DealFilters
 from headwater.persons.models import Person
@@ -30,13 +31,6 @@ DEAL_FORM_FIELDS = (
     "source",
     "notes",
 )
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
 
 
 def _setup_contact_pickers(form: forms.Form, account_slug: str) -> None:
@@ -66,11 +60,11 @@ class DealForm(RecordForm):
     )
     currency = forms.ChoiceField(label=_("Currency"))
     status = forms.ChoiceField(label=_("Status"), choices=DealStatus.choices, initial=DealStatus.OPEN)
-    expected_close_date = forms.DateField(label=_("Expected close date"), required=False, widget=DateInput())
+    expected_close_date = forms.DateField(label=_("Expected close date"), required=False, widget=DateInput)
     closed_at = forms.DateField(
         label=_("Closed on"),
         required=False,
-        widget=DateInput(),
+        widget=DateInput,
         help_text=_("Filled with today when the deal is marked won or lost and left empty."),
     )
     lost_reason = forms.CharField(label=_("Lost reason"), max_length=300, required=False)
@@ -109,8 +103,8 @@ class DealFilterForm(RecordFilterForm):
     status = forms.ChoiceField(label=_("Status"), required=False)
     company = AccountRecordField(queryset=Company.unscoped.none(), label=_("Company"), required=False, empty_label="—")
     person = AccountRecordField(queryset=Person.unscoped.none(), label=_("Person"), required=False, empty_label="—")
-    closed_from = forms.DateField(label=_("Closed from"), required=False, widget=DayInput)
-    closed_to = forms.DateField(label=_("Closed to"), required=False, widget=DayInput)
+    closed_from = forms.DateField(label=_("Closed from"), required=False, widget=DateInput)
+    closed_to = forms.DateField(label=_("Closed to"), required=False, widget=DateInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from headwater.core.record_services import account_today
 from headwater.deals.models import Deal
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
+from headwater.testing.forms import form_values
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +241,71 @@ class TestSearchAndPickers:
         form = member_client.get(tenant.url("deals/new/")).text
         assert 'aria-describedby="id_closed_at_helptext"' in form
         assert 'id="id_closed_at_helptext"' in form
+
+
+class TestDealDates:
+    """A close day is never in the future (the account's today); expected close dates stay within 1900-2100."""
+
+    def test_a_deal_won_in_the_future_is_refused_and_not_won_lately(self, tenant, member_client):
+        tomorrow = account_today(tenant.account) + dt.timedelta(days=1)
+        for closed_at in ("2030-01-01", tomorrow.isoformat()):
+            response = member_client.post(tenant.url("deals/new/"), form_data(status="won", closed_at=closed_at))
+            assert response.status_code == 200
+            assert "The closing date cannot be in the future" in response.text
+        assert not Deal.objects.for_account(tenant.account).exists()
+        today = account_today(tenant.account)
+        response = member_client.post(tenant.url("deals/new/"), form_data(status="won", closed_at=today.isoformat()))
+        assert response.status_code == 302
+        assert Deal.objects.for_account(tenant.account).get().closed_at == today
+
+    def test_the_account_time_zone_decides_what_today_is(self, tenant, member_client):
+        tenant.account.time_zone = "Pacific/Kiritimati"  # UTC+14: its today is a day ahead of UTC's most hours
+        tenant.account.save()
+        today = account_today(tenant.account)
+        response = member_client.post(tenant.url("deals/new/"), form_data(status="won", closed_at=today.isoformat()))
+        assert response.status_code == 302
+        assert Deal.objects.for_account(tenant.account).get().closed_at == today
+
+    def test_a_future_close_day_stored_earlier_is_not_won_lately(self, tenant, member_client):
+        DealFactory(
+            account=tenant.account, name="Dated 2030", status="won", closed_at=dt.date(2030, 1, 1), value=Decimal("777")
+        )
+        dashboard = member_client.get(tenant.url(""))
+        assert dashboard.context["dashboard"].won_recently == []
+
+    @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31", "2101-01-01"])
+    def test_an_expected_close_date_outside_the_window_is_refused(self, tenant, member_client, day):
+        response = member_client.post(tenant.url("deals/new/"), form_data(expected_close_date=day))
+        assert response.status_code == 200
+        assert "Enter an expected close date between 1 Jan 1900 and 31 Dec 2100." in response.text
+        assert not Deal.objects.for_account(tenant.account).exists()
+
+    @pytest.mark.parametrize("day", ["1900-01-01", "2100-12-31"])
+    def test_the_window_includes_its_ends(self, tenant, member_client, day):
+        response = member_client.post(tenant.url("deals/new/"), form_data(expected_close_date=day))
+        assert response.status_code == 302
+        assert Deal.objects.for_account(tenant.account).get().expected_close_date == dt.date.fromisoformat(day)
+
+    def test_the_error_names_the_window_in_polish(self, tenant, member_client):
+        member_client.cookies["django_language"] = "pl"
+        response = member_client.post(tenant.url("deals/new/"), form_data(expected_close_date="9999-12-31"))
+        assert "01.01.1900" in response.text
+        assert "31.12.2100" in response.text
+
+    def test_a_deal_stored_before_the_rules_stays_editable(self, tenant, member_client):
+        deal = DealFactory(
+            account=tenant.account, status="won", closed_at=dt.date(2030, 1, 1), expected_close_date=dt.date(1, 1, 1)
+        )
+        page = member_client.get(tenant.url(f"deals/{deal.pk}/edit/"))
+        data = form_values(page.content.decode()) | {"name": "Renamed only"}
+        assert member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), data).status_code == 302
+        deal.refresh_from_db()
+        assert (deal.name, deal.closed_at, deal.expected_close_date) == (
+            "Renamed only",
+            dt.date(2030, 1, 1),
+            dt.date(1, 1, 1),
+        )
+        # Changing such a date is checked like any new one.
+        data |= {"version": "2", "closed_at": "2031-01-01"}
+        response = member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), data)
+        assert "The closing date cannot be in the future" in response.text
