@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from ninja import NinjaAPI
+from ninja.errors import ValidationError, ValidationErrorContext
 from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 
@@ -52,6 +53,22 @@ class StrictOpenAPISchema(OpenAPISchema):
 class HeadwaterAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         return operation.view_func.__name__
+
+    def validation_error_from_error_contexts(
+        self, error_contexts: list[ValidationErrorContext[Any]]
+    ) -> ValidationError:
+        """ninja drops every error's input (it may be a secret); keep a too-long text's length, which the message
+        names ("At most 200 characters; you sent 500."), never its content."""
+        lengths = [
+            len(err["input"]) if err["type"] == "string_too_long" and isinstance(err.get("input"), str) else None
+            for context in error_contexts
+            for err in context.pydantic_validation_error.errors(include_url=False)
+        ]
+        error = super().validation_error_from_error_contexts(error_contexts)
+        for err, length in zip(error.errors, lengths, strict=True):
+            if length is not None:
+                err["ctx"] = {**(err.get("ctx") or {}), "input_length": length}
+        return error
 
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.companies.models import Company
 from headwater.core.listing import RecordFilters
-from headwater.core.record_forms import RecordFilterForm, RecordForm
+from headwater.core.record_forms import RecordFilterForm, RecordForm, refuse_long_text
 
 COMPANY_FORM_FIELDS = (
     "name",
@@ -55,3 +55,13 @@ class CompanyForm(RecordForm):
 class CompanyFilterForm(RecordFilterForm):
     def filters(self) -> RecordFilters:
         return RecordFilters(**self.common_filters())
+
+
+class CompanyQuickForm(forms.Form):
+    """The typeahead's "Create company “X”": only the name; the rest can be filled in on the company's page."""
+
+    name = forms.CharField(label=_("Company name"), max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        refuse_long_text(self.fields["name"])

@@ -1,17 +1,27 @@
 from __future__ import annotations
 
+from functools import partial
+
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from headwater.companies import selectors, services
-from headwater.companies.forms import CompanyFilterForm, CompanyForm
+from headwater.companies.forms import CompanyFilterForm, CompanyForm, CompanyQuickForm
 from headwater.companies.models import Company
 from headwater.core.access import AccountRequest, account_view
 from headwater.core.listing import Column, links_stay_sentence
 from headwater.core.models import Account
-from headwater.core.record_forms import parse_id, picker_options
-from headwater.core.record_views import RecordPages, create_page, delete_page, detail_page, edit_page, list_page
+from headwater.core.record_views import (
+    RecordPages,
+    create_page,
+    delete_page,
+    detail_page,
+    edit_page,
+    list_page,
+    picker_create,
+    picker_lookup,
+)
 from headwater.users.models import Role
 
 
@@ -82,13 +92,15 @@ def company_delete(request: AccountRequest, pk: int) -> HttpResponse:
 
 @account_view()
 def company_lookup(request: AccountRequest) -> HttpResponse:
-    """Options for a company picker: a search, bounded, scoped to the account, the current choice kept."""
-    selected = parse_id(request.GET.get("company"))
-    rows = selectors.company_lookup(
-        account=request.account, q=request.GET.get("company_search", "")[:200], selected=selected
-    )
-    return render(
+    return picker_lookup(request, name="company", lookup=selectors.company_lookup)
+
+
+@account_view(role=Role.MEMBER)
+@require_POST
+def company_quick_create(request: AccountRequest) -> HttpResponse:
+    """A company by its name from a typeahead, owned by the user who creates it (as the full form's default)."""
+    return picker_create(
         request,
-        "includes/_picker_options.html",
-        {"options": picker_options(request.account, rows), "selected": str(selected or "")},
+        CompanyQuickForm(request.POST),
+        create=partial(services.company_create, account=request.account, user=request.user, owner=request.user),
     )

@@ -85,7 +85,7 @@ def _pydantic_message(err: dict[str, Any]) -> str:
         "missing": lambda: _("This field is required."),
         "extra_forbidden": lambda: _("Unknown field; it is not part of this request."),
         "string_type": lambda: _("Enter text (a JSON string)."),
-        "string_too_long": lambda: _("At most %(max)d characters.") % {"max": ctx.get("max_length", 0)},
+        "string_too_long": lambda: _too_long(ctx),
         "string_pattern_mismatch": lambda: _("This value has the wrong format."),
         "int_type": lambda: _("Enter a whole number."),
         "int_parsing": lambda: _("Enter a whole number."),
@@ -104,6 +104,14 @@ def _pydantic_message(err: dict[str, Any]) -> str:
     }
     make = messages.get(kind)
     return make() if make else str(err.get("msg", _("Invalid value.")))
+
+
+def _too_long(ctx: dict[str, Any]) -> str:
+    """The limit and how long the text was (config/api.py keeps the length): refused, never cut."""
+    limit = int(ctx.get("max_length", 0))
+    if isinstance(ctx.get("input_length"), int):
+        return _("At most %(max)d characters; you sent %(count)d.") % {"max": limit, "count": ctx["input_length"]}
+    return _("At most %(max)d characters.") % {"max": limit}
 
 
 def validation_fields(errors: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.db import models
+from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -16,8 +17,15 @@ from headwater.core.errors import DomainError
 from headwater.core.listing import RecordFilters
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
+from headwater.core.widgets import DateInput
 from headwater.sources.models import HowChanged, Source
-from headwater.sources.selectors import source_choices, source_default_for, source_list
+from headwater.sources.selectors import (
+    SourceDefault,
+    source_choices,
+    source_default_explained,
+    source_default_for,
+    source_list,
+)
 from headwater.users.models import User
 from headwater.users.selectors import account_user_list, account_users
 
@@ -25,6 +33,12 @@ from headwater.users.selectors import account_user_list, account_users
 PICKER_LIMIT = 50
 NO_SOURCE = "none"
 UNASSIGNED = "none"
+# The combobox's last option when nothing matches exactly; %(name)s is what the user typed.
+CREATE_COMPANY = _("Create company “%(name)s”")
+CREATE_PERSON = _("Create person “%(name)s”")
+SOURCE_NOTE_ID = "source-prefill-note"
+LOOKUP_BUTTON = "_lookup"
+TOO_LONG = _("At most %(limit_value)d characters; you typed %(show_value)d.")
 
 
 class PickerSelect(forms.Select):
@@ -48,6 +62,11 @@ class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
     is_picker = True
     lookup_url = ""
+    # Set on record forms (members and admins only): the combobox then offers "Create company “X”".
+    create_url = ""
+    create_label: Any = ""
+    # What the search-then-select fallback (no JavaScript) searched for; the options are its matches.
+    search = ""
 
     widget = PickerSelect
 
@@ -72,35 +91,60 @@ class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]
         widget.option_data = data or {}
 
 
-def default_sources(account: Account, rows: Iterable[Any]) -> dict[str, str]:
-    """{contact id: source id} for the live pre-fill; empty when the default option is off."""
-    if not (account.sources_enabled and account.source_default_from_contact):
+def default_source_data(account: Account, contact: Any, prefix: str = "data-") -> dict[str, str]:
+    """What the live pre-fill reads about one contact: `data-source`, the id of the source it copies, or
+    `data-source-archived`, the name of an archived one it will not copy (the form says why nothing was filled in);
+    nothing when the default option is off or the contact has no source."""
+    if not (account.sources_enabled and account.source_default_from_contact) or not contact.source_id:
         return {}
-    return {str(r.pk): str(r.source_id) for r in rows if r.source_id and r.source and not r.source.archived}
+    source = contact.source
+    if source is None:
+        return {}
+    if source.archived:
+        return {f"{prefix}source-archived": source.name}
+    return {f"{prefix}source": str(source.pk)}
 
 
 def option_data(account: Account, rows: Iterable[Any], *, prefill: bool) -> dict[str, dict[str, str]]:
     """{contact id: data attributes} of picker options, read by records.js.
 
-    `data-source`: the source the live pre-fill copies from this contact (only when `prefill`). A person also
-    names their company (`data-company`, `data-company-label`, and `data-company-source` for the pre-fill),
-    so the deal form can fill in the company when a person is picked, even if it is not among its options.
+    `data-name`: the contact's own name (a person's label also names their company). With `prefill`, what the
+    live pre-fill copies or why not (see default_source_data). A person also names their company
+    (`data-company`, `data-company-label`, and with `prefill` `data-company-source...`), so the deal form can fill
+    in the company when a person is picked, even if it is not among its options.
     """
-    rows = list(rows)
-    sources = default_sources(account, rows) if prefill else {}
-    companies = [r.company for r in rows if getattr(r, "company_id", None) and r.company]
-    company_sources = default_sources(account, companies) if prefill else {}
     data: dict[str, dict[str, str]] = {}
     for row in rows:
-        attrs = {"data-source": sources[str(row.pk)]} if str(row.pk) in sources else {}
+        attrs = {"data-name": str(row)}
+        if prefill:
+            attrs.update(default_source_data(account, row))
         if getattr(row, "company_id", None) and row.company:
             attrs["data-company"] = str(row.company_id)
             attrs["data-company-label"] = str(row.company)
-            if str(row.company_id) in company_sources:
-                attrs["data-company-source"] = company_sources[str(row.company_id)]
-        if attrs:
-            data[str(row.pk)] = attrs
+            if prefill:
+                attrs.update(default_source_data(account, row.company, prefix="data-company-"))
+        data[str(row.pk)] = attrs
     return data
+
+
+# What the form says under the source about the pre-fill (records.js says the same when the contact changes).
+SOURCE_NOTES = {
+    "from_company": _("Source filled in from company %(name)s."),
+    "from_person": _("Source filled in from person %(name)s."),
+    "archived_company": _("The source “%(source)s” of company %(name)s is archived, so nothing was filled in."),
+    "archived_person": _("The source “%(source)s” of person %(name)s is archived, so nothing was filled in."),
+}
+
+
+def source_note(default: SourceDefault) -> str:
+    """The sentence for what the default rule did (SOURCE_NOTES), or "" when it found nothing to say."""
+    if default.contact is None:
+        return ""
+    kind = default.contact._meta.model_name  # "company" or "person"
+    if default.source is not None:
+        return str(SOURCE_NOTES[f"from_{kind}"]) % {"name": str(default.contact)}
+    assert default.archived is not None  # noqa: S101 — a contact without a source filled in names an archived one
+    return str(SOURCE_NOTES[f"archived_{kind}"]) % {"name": str(default.contact), "source": default.archived.name}
 
 
 def source_label(source: Source) -> str:
@@ -115,6 +159,18 @@ class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 class OwnerField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.display_name)
+
+
+def refuse_long_text(field: forms.Field) -> None:
+    """Say that a text is too long instead of letting the browser cut it.
+
+    Django renders `maxlength`, and a browser then silently drops whatever is typed or pasted past the limit (a
+    500-character name arrived as its first 200). Without the attribute the full text reaches the server, whose
+    length check stays (it is one of the field's validators) and names both numbers.
+    """
+    if isinstance(field, forms.CharField) and field.max_length is not None:
+        field.widget.attrs.pop("maxlength", None)  # put there by Field.__init__; the validator keeps the limit
+        field.error_messages["max_length"] = TOO_LONG
 
 
 class RecordForm(forms.Form):
@@ -155,6 +211,33 @@ class RecordForm(forms.Form):
             # Set to 1 by records.js when the user picks a source by hand: the live pre-fill then stops.
             self.fields["source_touched"] = forms.BooleanField(required=False, widget=forms.HiddenInput)
         self.prefill_source = prefill_source and account.sources_enabled and account.source_default_from_contact
+        if self.prefill_source:
+            self.fields["source"].widget.attrs["aria-describedby"] = SOURCE_NOTE_ID
+        for field in self.fields.values():
+            refuse_long_text(field)
+
+    @property
+    def lookup_only(self) -> bool:
+        """Posted to search a picker without JavaScript (its Search button, or Enter in its search box after
+        typing a new search): the form comes back with the matches as options, nothing is saved."""
+        return self.is_bound and (LOOKUP_BUTTON in self.data or bool(self.new_searches()))
+
+    def new_searches(self) -> list[str]:
+        """The pickers whose search box holds another text than the one their options were found with."""
+        return [
+            name
+            for name, field in self.fields.items()
+            if getattr(field, "is_picker", False)
+            and str(self.data.get(f"{name}_search", "")).strip() != str(self.data.get(f"{name}_searched", "")).strip()
+        ]
+
+    def full_clean(self) -> None:
+        if self.lookup_only:
+            # Nothing is saved, so nothing is judged yet: the form comes back as typed, without errors.
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
 
     @property
     def owner_field(self) -> OwnerField:
@@ -172,6 +255,34 @@ class RecordForm(forms.Form):
     def contacts(self) -> tuple[Any, Any]:
         """(company, person) this record links to, for the default rule; overridden by persons and deals."""
         return None, None
+
+    def _initial_contacts(self) -> tuple[Any, Any]:
+        found: list[Any] = []
+        for name in ("company", "person"):
+            field = self.fields.get(name)
+            pk = parse_id(self.initial.get(name))
+            queryset = field.queryset if isinstance(field, AccountRecordField) and pk else None
+            found.append(queryset.filter(pk=pk).first() if queryset is not None else None)
+        return found[0], found[1]
+
+    @property
+    def source_note_templates(self) -> dict[str, str]:
+        """SOURCE_NOTES in the current language, for records.js to say the same when the contact changes."""
+        return {key: str(text) for key, text in SOURCE_NOTES.items()}
+
+    @property
+    def source_note(self) -> str:
+        """Where the pre-filled source came from, or why nothing was filled in (see SOURCE_NOTES)."""
+        if not self.prefill_source:
+            return ""
+        if self.is_bound:
+            touched = self.fields["source_touched"].clean(self.data.get(self.add_prefix("source_touched")))
+            if touched or not hasattr(self, "cleaned_data"):
+                return ""
+            company, person = self.contacts()
+        else:
+            company, person = self._initial_contacts()
+        return source_note(source_default_explained(account=self.account, company=company, person=person))
 
     def source_for_service(self) -> tuple[Source | Unset | None, HowChanged]:
         """The value and `how` for the service: UNSET when the picker is hidden (feature off)."""
@@ -206,20 +317,13 @@ def source_filter_choices(account: Account) -> list[tuple[str, str]]:
     return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
 
 
-class DayInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
 class RecordFilterForm(forms.Form):
     """The list toolbar: search, owner, source (when sources are on) and the current sort."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
-    created_from = forms.DateField(label=_("Created from"), required=False, widget=DayInput)
-    created_to = forms.DateField(label=_("Created to"), required=False, widget=DayInput)
+    created_from = forms.DateField(label=_("Created from"), required=False, widget=DateInput)
+    created_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
@@ -303,15 +407,25 @@ def setup_picker(
     lookup: Any,
     lookup_url: str,
     label: Any = str,
+    create_url: str = "",
+    create_label: Any = "",
 ) -> None:
-    """Scope the picker `name` to the account, render a bounded set of options (the current value kept)."""
+    """Scope the picker `name` to the account, render a bounded set of options (the current value kept).
+
+    The page shows it as one typeahead field (static/js/combobox.js) fed by `lookup_url`; without JavaScript it is
+    this <select> with a search box beside it (`<name>_search`, whose matches the options then are).
+    """
     field: AccountRecordField = form.fields[name]  # type: ignore[assignment]
     field.queryset = queryset
     field.lookup_url = lookup_url
+    field.create_url, field.create_label = create_url, create_label
     raw: Any = form.data.get(form.add_prefix(name)) if form.is_bound else form.initial.get(name)
     selected = parse_id(getattr(raw, "pk", raw))
+    field.search = str(form.data.get(f"{form.add_prefix(name)}_search", "") if form.is_bound else "")[:200].strip()
+    if form.is_bound and (form.data.get(LOOKUP_BUTTON) == name or name in getattr(form, "new_searches", list)()):
+        field.widget.attrs["autofocus"] = True  # after a Search without JavaScript: choose among the matches
     account: Account = form.account  # type: ignore[attr-defined]  # RecordForm and RecordFilterForm carry it
-    rows = lookup(account=account, selected=selected)
+    rows = lookup(account=account, q=field.search, selected=selected)
     prefill = getattr(form, "prefill_source", False)
     field.limit_options(rows, label=label, data=option_data(account, rows, prefill=prefill))
 

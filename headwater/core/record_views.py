@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +22,7 @@ from headwater.core.errors import DomainError, NotFound
 from headwater.core.listing import Column, or_404, render_list
 from headwater.core.models import Account
 from headwater.core.pagination import Page
-from headwater.core.record_forms import RecordFilterForm, RecordForm
+from headwater.core.record_forms import RecordFilterForm, RecordForm, parse_id, picker_options
 from headwater.core.records import CrmRecord
 from headwater.sources.selectors import source_history_for_record
 from headwater.users.models import Role
@@ -72,10 +73,19 @@ def list_page(request: AccountRequest, pages: RecordPages[_R]) -> HttpResponse:
     )
 
 
-def detail_page(request: AccountRequest, pages: RecordPages[_R], pk: int) -> HttpResponse:
+def detail_page(
+    request: AccountRequest,
+    pages: RecordPages[_R],
+    pk: int,
+    *,
+    record: _R | None = None,
+    extra: Callable[[_R], dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """The record's page; `extra(record)` adds what one kind shows besides (the deal's status buttons)."""
     account = request.account
-    record = or_404(pages.get, account=account, pk=pk)
-    context: dict[str, Any] = {pages.noun: record}
+    if record is None:
+        record = or_404(pages.get, account=account, pk=pk)
+    context: dict[str, Any] = {pages.noun: record, **(extra(record) if extra else {})}
     context["history"] = source_history_for_record(account=account, record=record) if account.sources_enabled else []
     if pages.links is not None:
         context["links"] = pages.links(account=account, **{pages.noun: record})
@@ -107,7 +117,7 @@ def _form_page(request: AccountRequest, pages: RecordPages[_R], record: _R | Non
     form = pages.form(
         request.POST if request.method == "POST" else None, account=request.account, user=request.user, **form_kwargs
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.lookup_only and form.is_valid():
         changes = form.service_fields()
         source, how = form.source_for_service()
         try:
@@ -148,3 +158,30 @@ def delete_page(request: AccountRequest, pages: RecordPages[_R], pk: int) -> Htt
     if pages.delete_consequence is not None:
         context["consequence"] = pages.delete_consequence(request.account, record)
     return render(request, f"{pages.app}/delete.html", context)
+
+
+def picker_lookup(request: AccountRequest, *, name: str, lookup: Callable[..., Any], label: Any = str) -> HttpResponse:
+    """The typeahead's options (static/js/combobox.js): `<name>_search` matched, bounded, scoped to the account,
+    the current choice (`<name>`) first so a search never loses it."""
+    selected = parse_id(request.GET.get(name))
+    rows = lookup(account=request.account, q=request.GET.get(f"{name}_search", "")[:200], selected=selected)
+    return render(request, "includes/_picker_options.html", {"options": picker_options(request.account, rows, label)})
+
+
+def picker_create(
+    request: AccountRequest, form: forms.Form, *, create: Callable[..., Any], label: Any = str
+) -> HttpResponse:
+    """The typeahead's "Create company “X”": a valid `form` goes to `create(**cleaned_data)` (the record's own create
+    service, so the same checks and source default apply); the answer is the new record's option, or 400 with what
+    was wrong (an alert the typeahead shows under the field)."""
+    if form.is_valid():
+        try:
+            record = create(**form.cleaned_data)
+        except DomainError as exc:
+            problems = [m for messages in exc.fields.values() for m in messages] or [exc.message]
+        else:
+            context = {"options": picker_options(request.account, [record], label)}
+            return render(request, "includes/_picker_options.html", context)
+    else:
+        problems = [str(m) for messages in form.errors.values() for m in messages]
+    return render(request, "includes/_picker_error.html", {"problems": problems}, status=400)

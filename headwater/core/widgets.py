@@ -86,6 +86,8 @@ class InlineRendered(forms.Widget):
 
 
 class DateInput(InlineRendered, forms.DateInput):
+    """Every form's date field: the browser's date picker, its value always ISO (YYYY-MM-DD) in any language."""
+
     input_type = "date"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:

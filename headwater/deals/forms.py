@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
 from headwater.core.currencies import CURRENCIES
-from headwater.core.record_forms import AccountRecordField, DayInput, RecordFilterForm, RecordForm, setup_picker
+from headwater.core.record_forms import (
+    CREATE_COMPANY,
+    CREATE_PERSON,
+    AccountRecordField,
+    RecordFilterForm,
+    RecordForm,
+    refuse_long_text,
+    setup_picker,
+)
+from headwater.core.widgets import DateInput
 from headwater.deals.models import Deal, DealStatus
 from headwater.deals.selectors import DealFilters
 from headwater.persons.models import Person
@@ -32,30 +41,33 @@ DEAL_FORM_FIELDS = (
 )
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
-
-
-def _setup_contact_pickers(form: forms.Form, account_slug: str) -> None:
+def _setup_contact_pickers(form: forms.Form, account_slug: str, *, can_create: bool = False) -> None:
+    """The company and person pickers; `can_create` (the deal form) lets them create a missing one."""
     account = form.account  # type: ignore[attr-defined]
+    slug = {"account_slug": account_slug}
     setup_picker(
         form,
         "company",
         queryset=Company.objects.for_account(account),
         lookup=company_lookup,
-        lookup_url=reverse("companies:lookup", kwargs={"account_slug": account_slug}),
+        lookup_url=reverse("companies:lookup", kwargs=slug),
+        create_url=reverse("companies:quick_create", kwargs=slug) if can_create else "",
+        create_label=CREATE_COMPANY,
     )
     setup_picker(
         form,
         "person",
         queryset=Person.objects.for_account(account),
         lookup=person_lookup,
-        lookup_url=reverse("persons:lookup", kwargs={"account_slug": account_slug}),
+        lookup_url=reverse("persons:lookup", kwargs=slug),
         label=person_label,
+        create_url=reverse("persons:quick_create", kwargs=slug) if can_create else "",
+        create_label=CREATE_PERSON,
     )
+
+
+# The fields that mean something only once a deal is closed, and for which statuses.
+SHOWN_FOR = {"closed_at": (DealStatus.WON, DealStatus.LOST), "lost_reason": (DealStatus.LOST,)}
 
 
 class DealForm(RecordForm):
@@ -66,11 +78,11 @@ class DealForm(RecordForm):
     )
     currency = forms.ChoiceField(label=_("Currency"))
     status = forms.ChoiceField(label=_("Status"), choices=DealStatus.choices, initial=DealStatus.OPEN)
-    expected_close_date = forms.DateField(label=_("Expected close date"), required=False, widget=DateInput())
+    expected_close_date = forms.DateField(label=_("Expected close date"), required=False, widget=DateInput)
     closed_at = forms.DateField(
         label=_("Closed on"),
         required=False,
-        widget=DateInput(),
+        widget=DateInput,
         help_text=_("Filled with today when the deal is marked won or lost and left empty."),
     )
     lost_reason = forms.CharField(label=_("Lost reason"), max_length=300, required=False)
@@ -91,8 +103,13 @@ class DealForm(RecordForm):
                     self.initial[name] = getattr(instance, name)
             self.initial["value"] = number_format(instance.value, 2)  # "1250,50" in Polish: the form reads it back
             self.initial.update(owner=instance.owner_id, company=instance.company_id, person=instance.person_id)
-        _setup_contact_pickers(self, self.account.slug)
+        _setup_contact_pickers(self, self.account.slug, can_create=True)
         self.order_fields(DEAL_FORM_FIELDS)
+        status = self.data.get(self.add_prefix("status")) if self.is_bound else self.initial.get("status")
+        # Shown only for the statuses they belong to; records.js shows and hides them when the status changes.
+        self.concealed = {name for name, statuses in SHOWN_FOR.items() if status not in statuses}
+        for name, statuses in SHOWN_FOR.items():
+            self.fields[name].shown_for = " ".join(statuses)  # type: ignore[attr-defined]  # read by the template
 
     def clean_value(self) -> str:
         # Accept a decimal comma as typed in Polish; the service refuses anything that is not an exact amount.
@@ -109,8 +126,8 @@ class DealFilterForm(RecordFilterForm):
     status = forms.ChoiceField(label=_("Status"), required=False)
     company = AccountRecordField(queryset=Company.unscoped.none(), label=_("Company"), required=False, empty_label="—")
     person = AccountRecordField(queryset=Person.unscoped.none(), label=_("Person"), required=False, empty_label="—")
-    closed_from = forms.DateField(label=_("Closed from"), required=False, widget=DayInput)
-    closed_to = forms.DateField(label=_("Closed to"), required=False, widget=DayInput)
+    closed_from = forms.DateField(label=_("Closed from"), required=False, widget=DateInput)
+    closed_to = forms.DateField(label=_("Closed to"), required=False, widget=DateInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -130,3 +147,26 @@ class DealFilterForm(RecordFilterForm):
             closed_from=data.get("closed_from"),
             closed_to=data.get("closed_to"),
         )
+
+
+class DealStatusForm(forms.Form):
+    """The deal page's Won / Lost / Reopen buttons: a status change through the edit form's service."""
+
+    status = forms.ChoiceField(choices=DealStatus.choices, widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    lost_reason = forms.CharField(label=_("Lost reason"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deal = deal
+        self.initial.setdefault("version", deal.version)
+        self.initial.setdefault("lost_reason", deal.lost_reason)
+        refuse_long_text(self.fields["lost_reason"])
+
+    def service_fields(self) -> dict[str, Any]:
+        """The changes for deal_update: a reason only when the deal becomes lost (any other status clears it)."""
+        status = self.cleaned_data["status"]
+        changes: dict[str, Any] = {"status": status}
+        if status == DealStatus.LOST:
+            changes["lost_reason"] = self.cleaned_data["lost_reason"]
+        return changes

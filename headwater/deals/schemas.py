@@ -20,6 +20,12 @@ DEAL_ORDERING: dict[str, SortKey] = {
 StatusName = Literal["open", "won", "lost"]
 _CENT = Decimal("0.01")
 VALUE_DESCRIPTION = 'A decimal string with at most 2 decimal places, e.g. "1234.50"; at least 0.'
+# The rules themselves live in deals/services.py (one validator for the form and the API).
+EXPECTED_CLOSE_DESCRIPTION = "Between 1900-01-01 and 2100-12-31."
+CLOSED_AT_DESCRIPTION = (
+    "For won/lost deals: not before the day the deal was created, not after today in the account's time zone; "
+    "defaults to today when the deal closes and it is omitted."
+)
 
 
 class DealOut(RecordOut):
@@ -50,8 +56,8 @@ class DealIn(InSchema):
         None, max_length=3, description="Three letters; omitted or null: the account's currency."
     )
     status: StatusName = "open"
-    expected_close_date: date | None = None
-    closed_at: date | None = Field(None, description="For won/lost deals; defaults to today when omitted.")
+    expected_close_date: date | None = Field(None, description=EXPECTED_CLOSE_DESCRIPTION)
+    closed_at: date | None = Field(None, description=CLOSED_AT_DESCRIPTION)
     lost_reason: str = text(300, "", "Only for lost deals.")
     company_id: Id | None = None
     person_id: Id | None = None
@@ -70,8 +76,8 @@ class DealPatch(InSchema):
     value: str | None = Field(None, max_length=40, description=VALUE_DESCRIPTION)
     currency: str | None = text(3, None)
     status: StatusName | None = None
-    expected_close_date: date | None = None
-    closed_at: date | None = None
+    expected_close_date: date | None = Field(None, description=EXPECTED_CLOSE_DESCRIPTION)
+    closed_at: date | None = Field(None, description=CLOSED_AT_DESCRIPTION)
     lost_reason: str | None = text(300, None)
     company_id: Id | None = None
     person_id: Id | None = None

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
@@ -55,6 +56,9 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _CENT = Decimal("0.01")
 # Deal.value is NUMERIC(14, 2): twelve digits before the decimal point.
 _VALUE_LIMIT = Decimal(10) ** 12
+# Expected close dates outside these years are typing mistakes (0001-01-01, 9999-12-31), not plans.
+EXPECTED_CLOSE_FIRST = date(1900, 1, 1)
+EXPECTED_CLOSE_LAST = date(2100, 12, 31)
 
 
 def _name(value: Any) -> str:
@@ -103,6 +107,30 @@ def _clean_date(value: Any, field: str) -> date | None:
     return day
 
 
+def _day(value: date) -> str:
+    """A day as the pages show it in the current language (see docs/architecture.md, "Dates")."""
+    return date_format(value, "SHORT_DATE_FORMAT")
+
+
+def expected_close_date_problem(day: date | None) -> str | None:
+    """Why an expected close date cannot be stored, or None. A fixed window, not one relative to today: a date
+    that was accepted must still pass when the deal is edited years later for another reason."""
+    if day is not None and not EXPECTED_CLOSE_FIRST <= day <= EXPECTED_CLOSE_LAST:
+        return _("Enter an expected close date between %(first)s and %(last)s.") % {
+            "first": _day(EXPECTED_CLOSE_FIRST),
+            "last": _day(EXPECTED_CLOSE_LAST),
+        }
+    return None
+
+
+def _clean_expected_close_date(value: Any, *, stored: date | None = None) -> date | None:
+    day = _clean_date(value, "expected_close_date")
+    problem = expected_close_date_problem(day) if day != stored else None
+    if problem:
+        raise ValidationFailed.on("expected_close_date", problem)
+    return day
+
+
 def _settle_lost_reason(deal: Deal, *, lost_reason: str | Unset, errors: dict[str, list[str]]) -> None:
     if lost_reason is not UNSET:
         if lost_reason and deal.status != DealStatus.LOST:
@@ -128,19 +156,28 @@ def _settle_closed_at(
             errors["closed_at"] = [_("An open deal has no closing date; clear it or mark the deal as won or lost.")]
         deal.closed_at = None
         return
+    stored = deal.closed_at
+    today = account_today(account)
     if closed_at is not UNSET and closed_at is not None:
         deal.closed_at = closed_at
     elif closes_now or (closed_at is UNSET and deal.closed_at is None):
-        deal.closed_at = account_today(account)
+        deal.closed_at = today
     elif closed_at is None:
         errors["closed_at"] = [_("Enter the date the deal was closed.")]
         return
     assert deal.closed_at is not None  # noqa: S101 — every branch above set it or returned
+    if deal.closed_at == stored and not closes_now:
+        # Unchanged: a deal saved before these rules existed stays editable for its other fields.
+        return
     created_on = account_date_of(account, deal.created_at)
     if deal.closed_at < created_on:
         errors["closed_at"] = [
-            _("The closing date cannot be before the day the deal was created (%(day)s).")
-            % {"day": created_on.isoformat()}
+            _("The closing date cannot be before the day the deal was created (%(day)s).") % {"day": _day(created_on)}
+        ]
+    elif deal.closed_at > today:
+        # A deal is won or lost once it happened; a future day would count in periods that have not come yet.
+        errors["closed_at"] = [
+            _("The closing date cannot be in the future (today is %(today)s).") % {"today": _day(today)}
         ]
 
 
@@ -192,7 +229,7 @@ def deal_create(
         value=clean_deal_value(value),
         currency=account.currency if currency is None else clean_currency(currency),
         status=_clean_status(status),
-        expected_close_date=_clean_date(expected_close_date, "expected_close_date"),
+        expected_close_date=_clean_expected_close_date(expected_close_date),
         company=linked_company,
         person=linked_person,
         owner=owner_in_account(account=account, owner=owner),
@@ -237,7 +274,9 @@ def deal_update(
     if "status" in changes:
         locked.status = _clean_status(changes["status"])
     if "expected_close_date" in changes:
-        locked.expected_close_date = _clean_date(changes["expected_close_date"], "expected_close_date")
+        locked.expected_close_date = _clean_expected_close_date(
+            changes["expected_close_date"], stored=locked.expected_close_date
+        )
     if "notes" in changes:
         locked.notes = clean_notes(changes["notes"])
     if "company" in changes:

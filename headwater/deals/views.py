@@ -2,17 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from headwater.companies.selectors import company_get
 from headwater.core.access import AccountRequest, account_view
+from headwater.core.errors import DomainError
 from headwater.core.listing import Column, or_404
 from headwater.core.record_forms import id_or_404
 from headwater.core.record_views import RecordPages, create_page, delete_page, detail_page, edit_page, list_page
 from headwater.deals import selectors, services
-from headwater.deals.forms import DealFilterForm, DealForm
-from headwater.deals.models import Deal
+from headwater.deals.forms import DealFilterForm, DealForm, DealStatusForm
+from headwater.deals.models import Deal, DealStatus
 from headwater.persons.selectors import person_get
 from headwater.sources.selectors import source_default_for
 from headwater.users.models import Role
@@ -52,6 +56,12 @@ def _create_initial(request: AccountRequest) -> dict[str, Any]:
     return initial
 
 
+STATUS_SAVED = {
+    DealStatus.WON: gettext_lazy("Deal “%(name)s” marked as won."),
+    DealStatus.LOST: gettext_lazy("Deal “%(name)s” marked as lost."),
+    DealStatus.OPEN: gettext_lazy("Deal “%(name)s” reopened."),
+}
+
 PAGES = RecordPages[Deal](
     app="deals",
     noun="deal",
@@ -77,9 +87,50 @@ def deal_list(request: AccountRequest) -> HttpResponse:
     return list_page(request, PAGES)
 
 
+def _status_forms(request: AccountRequest, bound: DealStatusForm | None = None) -> Any:
+    """The detail page's Won / Lost / Reopen forms, for members and admins; `bound` is one that was refused."""
+
+    def extra(deal: Deal) -> dict[str, Any]:
+        if not request.membership.can_write:
+            return {}
+        forms = {s: DealStatusForm(deal=deal, initial={"status": s}) for s in DealStatus.values if s != deal.status}
+        if bound is not None:
+            forms[bound.data.get("status", "")] = bound
+        return {"status_forms": forms}
+
+    return extra
+
+
 @account_view()
 def deal_detail(request: AccountRequest, pk: int) -> HttpResponse:
-    return detail_page(request, PAGES, pk)
+    return detail_page(request, PAGES, pk, extra=_status_forms(request))
+
+
+@account_view(role=Role.MEMBER)
+@require_POST
+def deal_status(request: AccountRequest, pk: int) -> HttpResponse:
+    """Won, Lost (with its reason) or Reopen from the deal page, through the edit form's service."""
+    deal = or_404(selectors.deal_get, account=request.account, pk=pk)
+    form = DealStatusForm(request.POST, deal=deal)
+    if form.is_valid():
+        try:
+            saved = services.deal_update(
+                account=request.account,
+                user=request.user,
+                deal=deal,
+                version=form.cleaned_data["version"],
+                **form.service_fields(),
+            )
+        except DomainError as exc:
+            for field, errors in exc.fields.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, STATUS_SAVED[DealStatus(saved.status)] % {"name": saved.name})
+            return redirect("deals:detail", account_slug=request.account.slug, pk=saved.pk)
+    return detail_page(request, PAGES, pk, record=deal, extra=_status_forms(request, form))
 
 
 @account_view(role=Role.MEMBER)

@@ -8,7 +8,16 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
-from headwater.core.record_forms import AccountRecordField, RecordFilterForm, RecordForm, setup_picker
+from headwater.core.record_forms import (
+    CREATE_COMPANY,
+    TOO_LONG,
+    AccountRecordField,
+    RecordFilterForm,
+    RecordForm,
+    parse_id,
+    refuse_long_text,
+    setup_picker,
+)
 from headwater.persons.models import Person
 from headwater.persons.selectors import PersonFilters
 
@@ -30,12 +39,15 @@ class PersonForm(RecordForm):
                 self.initial[name] = getattr(instance, name)
             self.initial["owner"] = instance.owner_id
             self.initial["company"] = instance.company_id
+        slug = {"account_slug": self.account.slug}
         setup_picker(
             self,
             "company",
             queryset=Company.objects.for_account(self.account),
             lookup=company_lookup,
-            lookup_url=reverse("companies:lookup", kwargs={"account_slug": self.account.slug}),
+            lookup_url=reverse("companies:lookup", kwargs=slug),
+            create_url=reverse("companies:quick_create", kwargs=slug),
+            create_label=CREATE_COMPANY,
         )
         self.order_fields(PERSON_FORM_FIELDS)
 
@@ -63,3 +75,34 @@ class PersonFilterForm(RecordFilterForm):
     def filters(self) -> PersonFilters:
         company = self.cleaned_data.get("company")
         return PersonFilters(**self.common_filters(), company=company.pk if company else None)
+
+
+class PersonQuickForm(forms.Form):
+    """The typeahead's "Create person “X”": what follows the last space is the last name, the rest the first name;
+    `company` (the deal form's company, when one is picked) links the person, whose source then follows it."""
+
+    name = forms.CharField(label=_("Name"), max_length=201)
+    company = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        refuse_long_text(self.fields["name"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Split at the last space only; everything else stays as typed, as in the full form.
+        first, _space, last = str(data.pop("name", "")).strip().rpartition(" ")
+        if not last:
+            if "name" not in self.errors:
+                self.add_error("name", _("Enter the last name."))
+            return data
+        data["first_name"], data["last_name"] = first.strip(), last
+        for field in ("first_name", "last_name"):
+            limit = int(getattr(PersonForm.base_fields[field], "max_length", 0) or 0)
+            if len(data[field]) > limit:
+                self.add_error("name", TOO_LONG % {"limit_value": limit, "show_value": len(data[field])})
+        raw = data.get("company") or ""
+        data["company"] = parse_id(raw) if raw else None
+        if raw and data["company"] is None:
+            self.add_error("company", _("Choose a company of this account."))
+        return data

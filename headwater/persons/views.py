@@ -1,19 +1,29 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.http import require_POST
 
 from headwater.companies.selectors import company_get
 from headwater.core.access import AccountRequest, account_view
 from headwater.core.listing import Column, links_stay_sentence, or_404
 from headwater.core.models import Account
-from headwater.core.record_forms import id_or_404, parse_id, picker_options
-from headwater.core.record_views import RecordPages, create_page, delete_page, detail_page, edit_page, list_page
+from headwater.core.record_forms import id_or_404
+from headwater.core.record_views import (
+    RecordPages,
+    create_page,
+    delete_page,
+    detail_page,
+    edit_page,
+    list_page,
+    picker_create,
+    picker_lookup,
+)
 from headwater.persons import selectors, services
-from headwater.persons.forms import PersonFilterForm, PersonForm
+from headwater.persons.forms import PersonFilterForm, PersonForm, PersonQuickForm
 from headwater.persons.models import Person
 from headwater.sources.selectors import source_default_for
 from headwater.users.models import Role
@@ -99,16 +109,16 @@ def person_delete(request: AccountRequest, pk: int) -> HttpResponse:
 
 @account_view()
 def person_lookup(request: AccountRequest) -> HttpResponse:
-    """Options for a person picker: a search, bounded, scoped to the account, the current choice kept."""
-    selected = parse_id(request.GET.get("person"))
-    rows = selectors.person_lookup(
-        account=request.account, q=request.GET.get("person_search", "")[:200], selected=selected
-    )
-    return render(
+    return picker_lookup(request, name="person", lookup=selectors.person_lookup, label=selectors.person_label)
+
+
+@account_view(role=Role.MEMBER)
+@require_POST
+def person_quick_create(request: AccountRequest) -> HttpResponse:
+    """A person by their name from a typeahead, owned by the user who creates them (as the full form's default)."""
+    return picker_create(
         request,
-        "includes/_picker_options.html",
-        {
-            "options": picker_options(request.account, rows, label=selectors.person_label),
-            "selected": str(selected or ""),
-        },
+        PersonQuickForm(request.POST),
+        create=partial(services.person_create, account=request.account, user=request.user, owner=request.user),
+        label=selectors.person_label,
     )

@@ -109,20 +109,42 @@ def source_choices(*, account: Account, current: Source | None = None) -> QueryS
     return qs.filter(archived=False).order_by("position", "id")
 
 
-def source_default_for(*, account: Account, company: Company | None, person: Person | None) -> Source | None:
-    """The seed's automatic transfer: the person's source, else the company's; None when the option is off.
+@dataclass(frozen=True)
+class SourceDefault:
+    """What the default rule gives a new record and why (the form says it: "Source filled in from company X").
+
+    `source` and `contact`: the source filled in and whose it is. When nothing was filled in because a contact's
+    source is archived, `archived` is that source and `contact` its owner.
+    """
+
+    source: Source | None = None
+    contact: Company | Person | None = None
+    archived: Source | None = None
+
+
+def source_default_explained(*, account: Account, company: Company | None, person: Person | None) -> SourceDefault:
+    """The seed's automatic transfer: the person's source, else the company's; nothing when the option is off.
 
     An archived source is not offered for new choices, so it is not carried over either (documented in
-    docs/sources.md): the rule falls through to the company, and otherwise the field stays empty.
+    docs/sources.md): the rule falls through to the company, and otherwise the field stays empty, and the first
+    archived source met says why.
     """
     if not (account.sources_enabled and account.source_default_from_contact):
-        return None
+        return SourceDefault()
+    skipped = SourceDefault()
     for contact in (person, company):
         if contact is not None and contact.account_id == account.pk and contact.source_id:
             source = Source.objects.for_account(account).filter(pk=contact.source_id).first()
             if source is not None and not source.archived:
-                return source
-    return None
+                return SourceDefault(source=source, contact=contact)
+            if source is not None and skipped.archived is None:
+                skipped = SourceDefault(contact=contact, archived=source)
+    return skipped
+
+
+def source_default_for(*, account: Account, company: Company | None, person: Person | None) -> Source | None:
+    """The source the default rule fills in (see source_default_explained)."""
+    return source_default_explained(account=account, company=company, person=person).source
 
 
 def source_history_for_record(*, account: Account, record: Any, limit: int = 100) -> QuerySet[SourceChange]:

@@ -178,6 +178,13 @@ ROUTES: list[Route] = [
         texts=("name", "tax_id", "website", "phone", "street", "postal_code", "city", "country", "notes"),
     ),
     Route("companies:lookup", query={"company": "company"}),
+    Route(
+        "companies:quick_create",
+        read=None,
+        write="member",
+        body=lambda s: {"name": "Trust typeahead company"},
+        texts=("name",),
+    ),
     Route("companies:detail", path={"pk": "company"}),
     Route(
         "companies:edit",
@@ -200,6 +207,14 @@ ROUTES: list[Route] = [
         texts=("first_name", "last_name", "phone", "position", "notes"),
     ),
     Route("persons:lookup", query={"person": "person"}),
+    Route(
+        "persons:quick_create",
+        read=None,
+        write="member",
+        form={"company": "company"},
+        body=lambda s: {"name": "Ala Typeahead", "company": s.id("company")},
+        texts=("name",),
+    ),
     Route("persons:detail", path={"pk": "person"}),
     Route(
         "persons:edit",
@@ -232,6 +247,14 @@ ROUTES: list[Route] = [
         texts=("name", "value", "notes"),
     ),
     Route("deals:delete", path={"pk": "deal"}, read="member", write="member"),
+    Route(
+        "deals:status",
+        path={"pk": "deal"},
+        read=None,
+        write="member",
+        body=lambda s: {"status": "lost", "lost_reason": "Trust reason", "version": _v(s, "deal")},
+        texts=("lost_reason",),
+    ),
     Route("sources:settings", read="admin"),
     Route("sources:switches", read=None, write="admin", body=lambda s: {"enabled": "on"}),
     Route("sources:add", read=None, write="admin", body=lambda s: {"name": "Trust new source"}, texts=("name",)),

@@ -67,7 +67,7 @@ def test_invalid_email_and_nul_are_field_errors(tenant):
 def test_too_long_name_is_refused_on_the_field(tenant):
     api = api_for(tenant, "member")
     error = error_of(api.post("companies", {"name": "x" * 201}), 422)
-    assert error["fields"] == {"name": ["At most 200 characters."]}
+    assert error["fields"] == {"name": ["At most 200 characters; you sent 201."]}
     # The limit counts what was sent; surrounding spaces do not sneak a longer value past it.
     error_of(api.post("companies", {"name": "\x1e" + "x" * 200}), 422)
     company = CompanyFactory(account=tenant.account)

@@ -20,8 +20,10 @@ pytestmark = pytest.mark.django_db
 
 MARKER = "Alpha-secret-7f3a"
 APPS = ("companies", "persons", "deals")
-WITH_PK = {f"{app}:{name}" for app in APPS for name in ("detail", "edit", "delete")}
+WITH_PK = {f"{app}:{name}" for app in APPS for name in ("detail", "edit", "delete")} | {"deals:status"}
 WITHOUT_PK = {f"{app}:{name}" for app in APPS for name in ("list", "create")} | {"companies:lookup", "persons:lookup"}
+QUICK_CREATE = {"companies:quick_create", "persons:quick_create"}
+POST_ONLY = {"deals:status"}
 
 
 def leaked(text):
@@ -42,7 +44,7 @@ def test_every_record_url_is_covered():
     for app in APPS:
         module = importlib.import_module(f"headwater.{app}.urls")
         names |= {f"{module.app_name}:{p.name}" for p in module.urlpatterns}
-    assert names == WITH_PK | WITHOUT_PK
+    assert names == WITH_PK | WITHOUT_PK | QUICK_CREATE
 
 
 @pytest.mark.parametrize("name", sorted(WITH_PK))
@@ -51,8 +53,10 @@ def test_records_of_another_account_are_404_on_both_addresses(name, tenant, othe
     outsider = other_tenant.client_for("admin")
     for slug in (other_tenant.account.slug, tenant.account.slug):
         url = reverse(name, kwargs={"account_slug": slug, "pk": record.pk})
-        assert outsider.get(url).status_code == 404
-        assert outsider.post(url, {"name": "x", "last_name": "x", "version": 1}).status_code == 404
+        # A route that takes POST only refuses GET before anything is looked up (404 on an account not theirs).
+        assert outsider.get(url).status_code in ((404, 405) if name in POST_ONLY else (404,))
+        data = {"name": "x", "last_name": "x", "version": 1, "status": "won"}
+        assert outsider.post(url, data).status_code == 404
     assert Company.objects.for_account(tenant.account).filter(name=f"{MARKER} company").exists()
     assert Person.objects.for_account(tenant.account).filter(last_name=f"{MARKER} person").exists()
     assert Deal.objects.for_account(tenant.account).filter(name=f"{MARKER} deal", version=1).exists()
@@ -72,3 +76,18 @@ def test_account_wide_pages_never_show_another_accounts_records(name, tenant, ot
     assert response.status_code == 404 or not leaked(response.text)
     theirs = reverse(name, kwargs={"account_slug": tenant.account.slug})
     assert outsider.get(theirs).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(QUICK_CREATE))
+def test_the_typeahead_creates_only_in_its_own_account(name, tenant, other_tenant, alpha_records):
+    outsider = other_tenant.client_for("admin")
+    theirs = reverse(name, kwargs={"account_slug": tenant.account.slug})
+    assert outsider.post(theirs, {"name": "Intruder Ltd"}).status_code == 404
+    assert not Company.objects.for_account(tenant.account).filter(name="Intruder Ltd").exists()
+    if name == "persons:quick_create":
+        # Linking the new person to the other account's company is refused like any unknown company.
+        own = reverse(name, kwargs={"account_slug": other_tenant.account.slug})
+        answer = outsider.post(own, {"name": "Jan Intruder", "company": alpha_records["companies"].pk})
+        assert answer.status_code == 400
+        assert not leaked(answer.text)
+        assert not Person.unscoped.filter(last_name="Intruder").exists()

@@ -27,6 +27,7 @@ from headwater.core.record_services import search_key_of
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, RecordType, Source, SourceChange
+from headwater.stats.services import exchange_rate_create
 from headwater.users.links import invitation_max_age, secret_make
 from headwater.users.models import Invitation, Membership, Role, User
 from headwater.users.services import account_create
@@ -122,6 +123,9 @@ SOURCE_PROFILE = {
     9: (2, 0.35, 1.0),  # Other
 }
 NO_SOURCE_SHARE = 0.12
+# A rate for every foreign currency each demo account's deals use, so the first Statistics view converts every
+# deal instead of warning about them (values of late 2026; `make run` is a demo, not a price feed).
+DEMO_RATES = {"demo": {"EUR": Decimal("4.2500"), "USD": Decimal("3.6500")}, "acme": {"GBP": Decimal("1.1600")}}
 
 
 def _ascii(text: str) -> str:
@@ -307,7 +311,9 @@ def _persons(ctx: _Ctx, count: int, companies: list[Company]) -> list[Person]:
             created = ctx.now - timedelta(days=rng.uniform(1, 760))
         local = f"{_domain_slug(first)}.{_domain_slug(last)}"
         email = f"{local}@{domain}" if domain and rng.random() < 0.85 else ""
-        if email in used_emails:
+        # Only a real address needs a twin told apart; an empty one stays empty (a number before an empty
+        # domain made "name96@", which the person's edit form then refused).
+        while email and email in used_emails:
             email = f"{local}{rng.randint(2, 99)}@{domain}"
         used_emails.add(email)
         owner = company.owner if company is not None and rng.random() < 0.8 else ctx.owner()
@@ -371,7 +377,7 @@ def _deals(ctx: _Ctx, count: int, companies: list[Company], persons: list[Person
         currency = _weighted(rng, [("PLN", 90), ("EUR", 7), ("USD", 3)])
         value = _deal_value(rng, factor)
         if currency != "PLN":
-            value = (value / Decimal("4.3")).quantize(Decimal("1")).quantize(Decimal("0.01"))
+            value = (value / DEMO_RATES["demo"][currency]).quantize(Decimal("1")).quantize(Decimal("0.01"))
         created_day = timezone.localdate(created)
         cycle = timedelta(days=int(rng.triangular(5, 150, 35)))
         closes = created_day + cycle
@@ -412,6 +418,11 @@ def _deals(ctx: _Ctx, count: int, companies: list[Company], persons: list[Person
             )
         )
     return Deal.unscoped.bulk_create(_with_keys(deals), batch_size=500)
+
+
+def _rates(account: Account, admin: User) -> None:
+    for currency, rate in DEMO_RATES[account.slug].items():
+        exchange_rate_create(account=account, user=admin, currency=currency, rate=rate)
 
 
 def _populate_demo(now: datetime) -> dict[str, int]:
@@ -458,6 +469,7 @@ def _populate_demo(now: datetime) -> dict[str, int]:
     ctx.log_sources(RecordType.PERSON, persons)
     ctx.log_sources(RecordType.DEAL, deals)
     SourceChange.unscoped.bulk_create(ctx.changes, batch_size=1000)
+    _rates(account, admin)
     return {"companies": len(companies), "persons": len(persons), "deals": len(deals), "history": len(ctx.changes)}
 
 
@@ -565,6 +577,7 @@ def _populate_acme(now: datetime) -> dict[str, int]:
             )
         )
     Deal.unscoped.bulk_create(_with_keys(deals))
+    _rates(account, admin)
     return {"acme companies": len(companies), "acme persons": len(persons), "acme deals": len(deals)}
 
 

@@ -112,3 +112,25 @@ def test_dates_are_iso_and_checked(tenant):
     assert body["expected_close_date"] == "2027-03-31"
     error = error_of(api.post("deals", {"name": "X", "expected_close_date": "31.03.2027"}), 422)
     assert "expected_close_date" in error["fields"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"status": "won", "closed_at": "2030-01-01"}, "closed_at", "The closing date cannot be in the future"),
+        ({"status": "lost", "closed_at": "2999-06-01"}, "closed_at", "The closing date cannot be in the future"),
+        ({"expected_close_date": "0001-01-01"}, "expected_close_date", "between 1 Jan 1900 and 31 Dec 2100"),
+        ({"expected_close_date": "9999-12-31"}, "expected_close_date", "between 1 Jan 1900 and 31 Dec 2100"),
+    ],
+)
+def test_deal_dates_follow_the_same_rules_as_the_form(tenant, body, field, message):
+    api = api_for(tenant, "member")
+    error = error_of(api.post("deals", {"name": "Dated"} | body), 400)
+    assert message in error["fields"][field][0]
+    existing = api.post("deals", {"name": "Open"}).json()
+    error = error_of(api.patch(f"deals/{existing['id']}", {"version": 1} | body), 400)
+    assert message in error["fields"][field][0]
+    assert Deal.unscoped.get(pk=existing["id"]).version == 1
+    bulk = api.post("deals/bulk", {"items": [{"name": "Fine"}, {"name": "Dated"} | body]})
+    assert bulk.status_code == 400
+    assert Deal.unscoped.count() == 1

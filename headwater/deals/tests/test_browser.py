@@ -13,7 +13,7 @@ from headwater.companies.models import Company
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, SourceChange
-from headwater.testing.factories import CompanyFactory, PersonFactory, SourceFactory
+from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,6 +62,35 @@ def source_value(page):
     return page.locator("#id_source").input_value()
 
 
+def combobox(page, label):
+    return page.get_by_role("combobox", name=label, exact=True)
+
+
+def chosen(page, name):
+    """The value the typeahead `name` will submit (its hidden select)."""
+    return page.locator(f'select[name="{name}"]')
+
+
+def pick(page, label, typed, option):
+    """Keyboard only: type into the typeahead `label`, move to `option` with the arrow keys, press Enter."""
+    box = combobox(page, label)
+    box.focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(typed)
+    target = page.get_by_role("option", name=option, exact=True)
+    expect(target).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    for _ in range(60):
+        if target.get_attribute("aria-selected") == "true":
+            break
+        page.keyboard.press("ArrowDown")
+    expect(target).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", target.get_attribute("id") or "")
+    page.keyboard.press("Enter")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    return box
+
+
 def test_company_then_person_then_deal_with_the_source_carried_over(open_as_member, shot, tenant, sources):
     fair = sources["Trade fair"]
     page = open_as_member("companies/")
@@ -79,7 +108,8 @@ def test_company_then_person_then_deal_with_the_source_carried_over(open_as_memb
 
     # "Add person" on the company page opens the form linked to it, the company's source pre-filled.
     page.get_by_role("link", name="Add person").click()
-    expect(page.get_by_label("Company", exact=True)).to_have_value(str(company.pk))
+    expect(combobox(page, "Company")).to_have_value("Acme Browser Sp. z o.o.")
+    expect(chosen(page, "company")).to_have_value(str(company.pk))
     assert source_value(page) == str(fair.pk)
     page.get_by_label("First name").fill("Anna")
     page.get_by_label("Last name").fill("Nowak")
@@ -93,8 +123,9 @@ def test_company_then_person_then_deal_with_the_source_carried_over(open_as_memb
     assert how == HowChanged.DEFAULT
 
     page.get_by_role("link", name="Add deal").click()
-    expect(page.get_by_label("Person", exact=True)).to_have_value(str(person.pk))
-    expect(page.get_by_label("Company", exact=True)).to_have_value(str(company.pk))
+    expect(chosen(page, "person")).to_have_value(str(person.pk))
+    expect(combobox(page, "Person")).to_have_value("Anna Nowak · Acme Browser Sp. z o.o.")
+    expect(chosen(page, "company")).to_have_value(str(company.pk))
     assert source_value(page) == str(fair.pk)
     page.get_by_label("Deal name").fill("Framework agreement 2027")
     page.get_by_label("Value").fill("125000.50")
@@ -149,32 +180,27 @@ def contacts(tenant, sources):
     }
 
 
-def live_prefill_flow(page, sources, contacts):
+def live_prefill_flow(page, sources, contacts, label="Company"):
     """Pick a company → the source fills; pick a source by hand → changing the company keeps it."""
     web, fair, referral = sources["Website"], sources["Trade fair"], sources["Referral"]
-    alpha, zeta, plain = contacts["alpha"], contacts["zeta"], contacts["plain"]
+    alpha, zeta = contacts["alpha"], contacts["zeta"]
 
-    company = page.locator("#id_company")
-    company.select_option(str(alpha.pk))
+    pick(page, label, "alpha", "Alpha Widgets")
+    expect(chosen(page, "company")).to_have_value(str(alpha.pk))
     assert source_value(page) == str(web.pk)
 
-    # Zeta is not among the first 50 options: the search-as-you-type brings it in, the choice stays meanwhile.
-    expect(company.locator(f'option[value="{zeta.pk}"]')).to_have_count(0)
-    page.locator("#id_company_search").fill("zeta")
-    expect(company.locator(f'option[value="{zeta.pk}"]')).to_have_count(1)
-    expect(company).to_have_value(str(alpha.pk))
-    company.select_option(str(zeta.pk))
+    # Zeta is not among the first 50 options the page came with: the typeahead asks the server.
+    expect(chosen(page, "company").locator(f'option[value="{zeta.pk}"]')).to_have_count(0)
+    pick(page, label, "zeta", "Zeta Works")
+    expect(chosen(page, "company")).to_have_value(str(zeta.pk))
     assert source_value(page) == str(fair.pk)
-    page.locator("#id_company_search").fill("plain")
-    expect(company.locator(f'option[value="{plain.pk}"]')).to_have_count(1)
-    company.select_option(str(plain.pk))
+    pick(page, label, "plain", "Plain Co")
     assert source_value(page) == ""
 
     # A hand-made choice is never overwritten by a later change of the company.
     page.locator("#id_source").select_option(str(referral.pk))
-    page.locator("#id_company_search").fill("alpha")
-    expect(company.locator(f'option[value="{alpha.pk}"]')).to_have_count(1)
-    company.select_option(str(alpha.pk))
+    pick(page, label, "alpha", "Alpha Widgets")
+    expect(chosen(page, "company")).to_have_value(str(alpha.pk))
     assert source_value(page) == str(referral.pk)
     return alpha, referral
 
@@ -197,11 +223,10 @@ def test_live_prefill_on_the_deal_form(open_as_member, shot, tenant, sources, co
 
     # On a fresh form the person's source wins over the company's while the user has not chosen by hand.
     page.goto(page.url.replace(f"/deals/{deal.pk}/", "/deals/new/"))
-    page.locator("#id_company").select_option(str(alpha.pk))
+    pick(page, "Company", "alpha", "Alpha Widgets")
     assert source_value(page) == str(sources["Website"].pk)
-    page.locator("#id_person_search").fill("person-source")
-    expect(page.locator(f'#id_person option[value="{anna.pk}"]')).to_have_count(1)
-    page.locator("#id_person").select_option(str(anna.pk))
+    pick(page, "Person", "person-source", "Anna Person-source")
+    expect(chosen(page, "person")).to_have_value(str(anna.pk))
     assert source_value(page) == str(sources["Referral"].pk)
 
 
@@ -211,10 +236,10 @@ def test_live_prefill_in_polish(open_as_member, shot, tenant, sources, contacts)
     page.wait_for_load_state()
     expect(page.locator("html")).to_have_attribute("lang", "pl")
     expect(page).to_have_url(re.compile(r"/persons/new/$"))
-    alpha, referral = live_prefill_flow(page, sources, contacts)
+    alpha, referral = live_prefill_flow(page, sources, contacts, label="Firma")
     page.locator("#id_last_name").fill("Wiśniewska")
     shot("records-person-form-live-prefill-pl")
-    page.locator("form.record-form button[type=submit]").click()
+    page.locator("form.record-form button.button--primary").click()
     expect(page.locator(".message--success")).to_be_visible()
     page.reload()
     person = Person.objects.for_account(tenant.account).get()
@@ -233,35 +258,38 @@ def test_live_prefill_in_polish(open_as_member, shot, tenant, sources, contacts)
 def test_picking_a_person_fills_in_their_company(open_as_member, shot, tenant, sources, contacts):
     """The company follows the picked person until the user picks a company by hand; the source follows too."""
     alpha, zeta, plain = contacts["alpha"], contacts["zeta"], contacts["plain"]
-    ola = PersonFactory(company=zeta, first_name="Ola", last_name="Żuławska")
+    PersonFactory(company=zeta, first_name="Ola", last_name="Żuławska")
     jan = PersonFactory(company=alpha, first_name="Jan", last_name="Łoś", source=sources["Referral"])
     page = open_as_member("deals/new/")
-    company, person = page.locator("#id_company"), page.locator("#id_person")
+    company = chosen(page, "company")
 
     # Zeta is not among the company options the form rendered: picking Ola adds it and selects it.
     expect(company.locator(f'option[value="{zeta.pk}"]')).to_have_count(0)
-    person.select_option(str(ola.pk))
+    pick(page, "Person", "żuławska", "Ola Żuławska · Zeta Works")
     expect(company).to_have_value(str(zeta.pk))
-    expect(company.locator("option:checked")).to_have_text("Zeta Works")
+    expect(combobox(page, "Company")).to_have_value("Zeta Works")
     assert source_value(page) == str(sources["Trade fair"].pk)  # Ola has none: her company's
     shot("records-deal-person-fills-company-en")
 
     # A company filled in this way follows the next person.
-    person.select_option(str(jan.pk))
+    pick(page, "Person", "łoś", "Jan Łoś · Alpha Widgets")
     expect(company).to_have_value(str(alpha.pk))
+    expect(combobox(page, "Company")).to_have_value("Alpha Widgets")
     assert source_value(page) == str(sources["Referral"].pk)  # Jan's own
 
     # One chosen by hand stays, whoever is picked next; the source still follows the person.
-    page.locator("#id_company_search").fill("plain")
-    expect(company.locator(f'option[value="{plain.pk}"]')).to_have_count(1)
-    company.select_option(str(plain.pk))
-    person.select_option(str(ola.pk))
+    pick(page, "Company", "plain", "Plain Co")
+    pick(page, "Person", "żuławska", "Ola Żuławska · Zeta Works")
     expect(company).to_have_value(str(plain.pk))
     assert source_value(page) == ""  # neither Ola nor Plain Co has a source
 
-    # Emptied by hand, the field is empty again: the next person fills it.
-    company.select_option("")
-    person.select_option(str(jan.pk))
+    # Emptied by hand (the text deleted, the field left), the field is empty again: the next person fills it.
+    combobox(page, "Company").focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.press("Delete")
+    page.keyboard.press("Tab")
+    expect(company).to_have_value("")
+    pick(page, "Person", "łoś", "Jan Łoś · Alpha Widgets")
     expect(company).to_have_value(str(alpha.pk))
     page.locator("#id_name").fill("Przegląd roczny")
     page.get_by_role("button", name="Add deal").click()
@@ -276,3 +304,215 @@ def test_picking_a_person_fills_in_their_company(open_as_member, shot, tenant, s
     expect(page.locator("#records tbody tr")).to_have_count(1)
     expect(page.locator("#records")).to_contain_text("Przegląd roczny")
     shot("records-deal-list-unicode-search-en")
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_typeahead_creates_a_company_and_a_person_by_keyboard(open_as_member, shot, tenant, sources, language):
+    """One typeahead field per contact: type, arrow down to "Create …", Enter; the record exists and is chosen."""
+    web = sources["Website"]
+    CompanyFactory(account=tenant.account, name="Nowak Consulting", source=web)
+    page = open_as_member("deals/new/", language)
+    company_label, person_label = t(language, "Company"), t(language, "Person")
+    page.get_by_role("textbox", name=t(language, "Deal name")).focus()
+    page.keyboard.type("Wdrożenie 2027")
+
+    # A name that matches others only in part: the matches first, "Create company “Nowak”" last.
+    box = combobox(page, company_label)
+    box.focus()
+    page.keyboard.type("Nowak")
+    create_company = page.get_by_role("option", name=t(language, "Create company “%(name)s”", name="Nowak"))
+    expect(create_company).to_be_visible()
+    expect(page.get_by_role("option", name="Nowak Consulting")).to_be_visible()
+    expect(box).to_have_attribute("aria-controls", "id_company_listbox")
+    expect(page.locator("#id_company_listbox")).to_have_attribute("role", "listbox")
+    page.keyboard.press("ArrowDown")
+    expect(create_company).to_have_attribute("aria-selected", "true")
+    shot(f"typeahead-create-company-{language}")
+    # Escape closes the list and keeps the text; Down opens it again.
+    page.keyboard.press("Escape")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(create_company).to_be_hidden()
+    pick(page, company_label, "Nowak", t(language, "Create company “%(name)s”", name="Nowak"))
+    expect(chosen(page, "company")).not_to_have_value("")  # created by the server, then chosen
+    company = Company.objects.for_account(tenant.account).get(name="Nowak")
+    expect(chosen(page, "company")).to_have_value(str(company.pk))
+    expect(box).to_have_value("Nowak")
+    assert (company.owner, company.source) == (tenant.member, None)
+
+    # The person created from here joins the company picked here.
+    pick(page, person_label, "Jan Kowalski", t(language, "Create person “%(name)s”", name="Jan Kowalski"))
+    expect(combobox(page, person_label)).to_have_value("Jan Kowalski · Nowak")
+    person = Person.objects.for_account(tenant.account).get(last_name="Kowalski")
+    assert (person.first_name, person.company, person.owner) == ("Jan", company, tenant.member)
+    expect(chosen(page, "person")).to_have_value(str(person.pk))
+    shot(f"typeahead-created-person-{language}")
+
+    # A refused name is said under the field, nothing is created and the choice stays.
+    pick(page, company_label, "X" * 201, t(language, "Create company “%(name)s”", name="X" * 201))
+    error = page.locator("#id_company_error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("201")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(chosen(page, "company")).to_have_value(str(company.pk))
+    assert Company.objects.for_account(tenant.account).count() == 2
+    shot(f"typeahead-refused-{language}")
+    box.focus()
+    page.keyboard.press("Escape")  # back to the chosen company's name
+    expect(box).to_have_value("Nowak")
+
+    page.get_by_role("button", name=t(language, "Add deal")).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".message--success")).to_be_visible()
+    deal = Deal.objects.for_account(tenant.account).get()
+    assert (deal.name, deal.company, deal.person) == ("Wdrożenie 2027", company, person)
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_won_and_lost_from_the_deal_page_by_keyboard(open_as_member, shot, tenant, language):
+    deal = DealFactory(account=tenant.account, name="Pilot 2027")
+    page = open_as_member(f"deals/{deal.pk}/", language)
+    details = page.locator("dl.details")
+    expect(details).not_to_contain_text(t(language, "Closed on"))
+    expect(details).not_to_contain_text(t(language, "Lost reason"))
+    # The lost form is folded behind its button until asked for.
+    lost_button = page.get_by_role("button", name=t(language, "Mark as lost"), exact=True)
+    expect(lost_button).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_label(t(language, "Why was it lost?"))).to_be_hidden()
+    shot(f"deal-status-buttons-{language}")
+
+    page.get_by_role("button", name=t(language, "Mark as won")).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".message--success")).to_have_text(
+        t(language, "Deal “%(name)s” marked as won.", name="Pilot 2027")
+    )
+    expect(page.locator(".page-header .badge")).to_have_text(t(language, "Won"))
+    deal.refresh_from_db()
+    assert deal.status == "won"
+    expect(page.locator("dl.details")).to_contain_text(t(language, "Closed on"))
+
+    lost_button.focus()
+    page.keyboard.press("Enter")
+    expect(lost_button).to_have_attribute("aria-expanded", "true")
+    reason = page.get_by_label(t(language, "Why was it lost?"))
+    expect(reason).to_be_focused()
+    page.keyboard.type("Za wysoka cena")
+    shot(f"deal-lost-reason-{language}")
+    page.keyboard.press("Enter")
+    expect(page.locator(".message--success")).to_have_text(
+        t(language, "Deal “%(name)s” marked as lost.", name="Pilot 2027")
+    )
+    expect(page.locator("dl.details")).to_contain_text("Za wysoka cena")
+    deal.refresh_from_db()
+    assert (deal.status, deal.lost_reason) == ("lost", "Za wysoka cena")
+    shot(f"deal-lost-{language}")
+
+    page.get_by_role("button", name=t(language, "Reopen")).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".message--success")).to_have_text(t(language, "Deal “%(name)s” reopened.", name="Pilot 2027"))
+    deal.refresh_from_db()
+    assert (deal.status, deal.closed_at, deal.lost_reason) == ("open", None, "")
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_form_shows_closing_fields_for_closed_statuses_only(open_as_member, shot, tenant, language):
+    page = open_as_member("deals/new/", language)
+    closed_on = page.get_by_label(t(language, "Closed on"), exact=True)
+    lost_reason = page.get_by_label(t(language, "Lost reason"), exact=True)
+    expect(closed_on).to_be_hidden()
+    expect(lost_reason).to_be_hidden()
+    shot(f"deal-form-open-{language}")
+    status = page.get_by_role("combobox", name=t(language, "Status"))
+    status.select_option("won")
+    expect(closed_on).to_be_visible()
+    expect(lost_reason).to_be_hidden()
+    status.select_option("lost")
+    expect(closed_on).to_be_visible()
+    expect(lost_reason).to_be_visible()
+    shot(f"deal-form-lost-{language}")
+    status.select_option("open")
+    expect(closed_on).to_be_hidden()
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_form_says_where_the_source_came_from(open_as_member, shot, tenant, sources, language):
+    fair = sources["Trade fair"]
+    fair.archived = True
+    fair.save()
+    CompanyFactory(account=tenant.account, name="Alpha Widgets", source=sources["Website"])
+    CompanyFactory(account=tenant.account, name="Fair Co", source=fair)
+    page = open_as_member("persons/new/", language)
+    note = page.locator("#source-prefill-note")
+    company_label = t(language, "Company")
+    expect(note).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#id_source")).to_have_attribute("aria-describedby", "source-prefill-note")
+
+    pick(page, company_label, "alpha", "Alpha Widgets")
+    expect(note).to_have_text(t(language, "Source filled in from company %(name)s.", name="Alpha Widgets"))
+    assert source_value(page) == str(sources["Website"].pk)
+    shot(f"prefill-from-company-{language}")
+
+    pick(page, company_label, "fair", "Fair Co")
+    expect(note).to_have_text(
+        t(
+            language,
+            "The source “%(source)s” of company %(name)s is archived, so nothing was filled in.",
+            source="Trade fair",
+            name="Fair Co",
+        )
+    )
+    assert source_value(page) == ""
+    shot(f"prefill-archived-{language}")
+
+    # Chosen by hand: the sentence no longer applies.
+    page.locator("#id_source").select_option(str(sources["Referral"].pk))
+    expect(note).to_have_text("")
+
+    # On a deal, the person's own source is named.
+    anna = PersonFactory(account=tenant.account, first_name="Anna", last_name="Nowak", source=sources["Referral"])
+    page.goto(page.url.replace("/persons/new/", "/deals/new/"))
+    pick(page, t(language, "Person"), "nowak", "Anna Nowak")
+    expect(page.locator("#source-prefill-note")).to_have_text(
+        t(language, "Source filled in from person %(name)s.", name="Anna Nowak")
+    )
+    assert source_value(page) == str(anna.source.pk)
+
+
+@pytest.mark.browser_context_args(java_script_enabled=False)
+def test_without_javascript_the_picker_is_a_search_then_select(open_as_member, shot, tenant, contacts):
+    zeta = contacts["zeta"]
+    page = open_as_member("deals/new/")
+    page.get_by_role("textbox", name="Deal name").fill("Bez skryptów")
+    select = page.locator('select[name="company"]')
+    expect(select.locator(f'option[value="{zeta.pk}"]')).to_have_count(0)
+    # Enter in the search box searches (a new search never saves), like its Search button.
+    page.get_by_label("Search: Company").fill("zeta")
+    page.get_by_label("Search: Company").press("Enter")
+    expect(select.locator(f'option[value="{zeta.pk}"]')).to_have_count(1)
+    assert not Deal.objects.for_account(tenant.account).exists()
+    expect(select).to_be_focused()
+    page.get_by_label("Search: Company").fill("plain")
+    page.locator('button[name="_lookup"][value="company"]').click()
+    expect(select.locator(f'option[value="{contacts["plain"].pk}"]')).to_have_count(1)
+    expect(select.locator(f'option[value="{zeta.pk}"]')).to_have_count(0)
+    page.get_by_label("Search: Company").fill("zeta")
+    page.get_by_label("Search: Company").press("Enter")
+    expect(page.get_by_role("textbox", name="Deal name")).to_have_value("Bez skryptów")
+    select.select_option(str(zeta.pk))
+    shot("typeahead-no-js-en")
+    page.get_by_role("button", name="Add deal").click()
+    expect(page.locator(".message--success")).to_be_visible()
+    assert Deal.objects.for_account(tenant.account).get().company == zeta
+
+
+def test_the_filter_bar_picks_a_company_by_keyboard(open_as_member, shot, tenant, contacts):
+    zeta = contacts["zeta"]
+    DealFactory(company=zeta, name="Zeta renewal")
+    DealFactory(company=contacts["alpha"], name="Alpha pilot")
+    page = open_as_member("deals/")
+    expect(page.locator("#records tbody tr")).to_have_count(2)
+    pick(page, "Company", "zeta", "Zeta Works")
+    expect(page.locator("#records tbody tr")).to_have_count(1)
+    expect(page.locator("#records")).to_contain_text("Zeta renewal")
+    expect(page).to_have_url(re.compile(rf"company={zeta.pk}"))
+    expect(page.get_by_role("option", name="Create company “zeta”")).to_have_count(0)
+    shot("typeahead-filter-en")

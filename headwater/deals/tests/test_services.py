@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from headwater.core.record_services import account_today
 from headwater.deals.models import Deal, DealStatus
 from headwater.deals.services import clean_deal_value, deal_create, deal_delete, deal_update
 from headwater.sources.models import HowChanged, SourceChange
-from headwater.testing.factories import CompanyFactory, PersonFactory, SourceFactory
+from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -197,8 +198,14 @@ class TestStatusChanges:
         assert (deal.status, deal.lost_reason) == ("lost", "Budget")
 
     def test_closed_deal_keeps_its_date_when_other_fields_change(self, tenant):
-        deal = make(tenant, status="won")
-        later = account_today(tenant.account) + dt.timedelta(days=3)
+        today = account_today(tenant.account)
+        deal = DealFactory(
+            account=tenant.account,
+            status="won",
+            closed_at=today - dt.timedelta(days=5),
+            created_at=timezone.now() - dt.timedelta(days=10),
+        )
+        later = today - dt.timedelta(days=3)
         moved = deal_update(account=tenant.account, user=tenant.member, deal=deal, version=1, closed_at=later)
         renamed = deal_update(account=tenant.account, user=tenant.member, deal=deal, version=2, name="Renamed")
         assert moved.closed_at == renamed.closed_at == later

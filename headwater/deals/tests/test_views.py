@@ -11,6 +11,7 @@ from headwater.core.record_services import account_today
 from headwater.deals.models import Deal
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
+from headwater.testing.forms import form_values
 
 pytestmark = pytest.mark.django_db
 
@@ -229,7 +230,7 @@ class TestSearchAndPickers:
         anna = PersonFactory(company=acme, first_name="Anna", last_name="Nowak")
         form = member_client.get(tenant.url("deals/new/")).text
         assert "data-person-fills-company" in form
-        option = f'<option value="{anna.pk}" data-company="{acme.pk}" data-company-label="Acme" '
+        option = f'<option value="{anna.pk}" data-name="Anna Nowak" data-company="{acme.pk}" data-company-label="Acme" '
         option += f'data-company-source="{web.pk}"'
         assert option in form
         looked_up = member_client.get(tenant.url("persons/lookup/"), {"person_search": "nowak"}).text
@@ -240,3 +241,184 @@ class TestSearchAndPickers:
         form = member_client.get(tenant.url("deals/new/")).text
         assert 'aria-describedby="id_closed_at_helptext"' in form
         assert 'id="id_closed_at_helptext"' in form
+
+
+class TestDealDates:
+    """A close day is never in the future (the account's today); expected close dates stay within 1900-2100."""
+
+    def test_a_deal_won_in_the_future_is_refused_and_not_won_lately(self, tenant, member_client):
+        tomorrow = account_today(tenant.account) + dt.timedelta(days=1)
+        for closed_at in ("2030-01-01", tomorrow.isoformat()):
+            response = member_client.post(tenant.url("deals/new/"), form_data(status="won", closed_at=closed_at))
+            assert response.status_code == 200
+            assert "The closing date cannot be in the future" in response.text
+        assert not Deal.objects.for_account(tenant.account).exists()
+        today = account_today(tenant.account)
+        response = member_client.post(tenant.url("deals/new/"), form_data(status="won", closed_at=today.isoformat()))
+        assert response.status_code == 302
+        assert Deal.objects.for_account(tenant.account).get().closed_at == today
+
+    def test_the_account_time_zone_decides_what_today_is(self, tenant, member_client):
+        tenant.account.time_zone = "Pacific/Kiritimati"  # UTC+14: its today is a day ahead of UTC's most hours
+        tenant.account.save()
+        today = account_today(tenant.account)
+        response = member_client.post(tenant.url("deals/new/"), form_data(status="won", closed_at=today.isoformat()))
+        assert response.status_code == 302
+        assert Deal.objects.for_account(tenant.account).get().closed_at == today
+
+    def test_a_future_close_day_stored_earlier_is_not_won_lately(self, tenant, member_client):
+        DealFactory(
+            account=tenant.account, name="Dated 2030", status="won", closed_at=dt.date(2030, 1, 1), value=Decimal("777")
+        )
+        dashboard = member_client.get(tenant.url(""))
+        assert dashboard.context["dashboard"].won.count == 0
+
+    @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31", "2101-01-01"])
+    def test_an_expected_close_date_outside_the_window_is_refused(self, tenant, member_client, day):
+        response = member_client.post(tenant.url("deals/new/"), form_data(expected_close_date=day))
+        assert response.status_code == 200
+        assert "Enter an expected close date between 1 Jan 1900 and 31 Dec 2100." in response.text
+        assert not Deal.objects.for_account(tenant.account).exists()
+
+    @pytest.mark.parametrize("day", ["1900-01-01", "2100-12-31"])
+    def test_the_window_includes_its_ends(self, tenant, member_client, day):
+        response = member_client.post(tenant.url("deals/new/"), form_data(expected_close_date=day))
+        assert response.status_code == 302
+        assert Deal.objects.for_account(tenant.account).get().expected_close_date == dt.date.fromisoformat(day)
+
+    def test_the_error_names_the_window_in_polish(self, tenant, member_client):
+        member_client.cookies["django_language"] = "pl"
+        response = member_client.post(tenant.url("deals/new/"), form_data(expected_close_date="9999-12-31"))
+        assert "01.01.1900" in response.text
+        assert "31.12.2100" in response.text
+
+    def test_a_deal_stored_before_the_rules_stays_editable(self, tenant, member_client):
+        deal = DealFactory(
+            account=tenant.account, status="won", closed_at=dt.date(2030, 1, 1), expected_close_date=dt.date(1, 1, 1)
+        )
+        page = member_client.get(tenant.url(f"deals/{deal.pk}/edit/"))
+        data = form_values(page.content.decode()) | {"name": "Renamed only"}
+        assert member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), data).status_code == 302
+        deal.refresh_from_db()
+        assert (deal.name, deal.closed_at, deal.expected_close_date) == (
+            "Renamed only",
+            dt.date(2030, 1, 1),
+            dt.date(1, 1, 1),
+        )
+        # Changing such a date is checked like any new one.
+        data |= {"version": "2", "closed_at": "2031-01-01"}
+        response = member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), data)
+        assert "The closing date cannot be in the future" in response.text
+
+
+def _field_wrapper(html, name):
+    start = html.index(f'id="field-{name}"')
+    return html[start : html.index(">", start)]
+
+
+class TestStatusButtons:
+    """The deal page's Mark as won / Mark as lost (with its reason) / Reopen, through the edit form's service."""
+
+    def test_an_open_deal_offers_won_and_lost_to_members_only(self, tenant):
+        deal = DealFactory(account=tenant.account)
+        for role in ("admin", "member"):
+            page = tenant.client_for(role).get(tenant.url(f"deals/{deal.pk}/")).content.decode()
+            assert "Mark as won" in page
+            assert "Mark as lost" in page
+            assert "Why was it lost?" in page
+            assert "Reopen" not in page
+            assert "Closed on" not in page
+            assert "Lost reason" not in page
+        viewer = tenant.client_for("viewer").get(tenant.url(f"deals/{deal.pk}/")).content.decode()
+        assert "Mark as won" not in viewer
+        assert "Why was it lost?" not in viewer
+
+    def test_won_then_lost_with_a_reason_then_reopened(self, tenant, member_client):
+        deal = DealFactory(account=tenant.account, name="Pilot")
+        url = tenant.url(f"deals/{deal.pk}/status/")
+        response = member_client.post(url, {"status": "won", "version": "1"}, follow=True)
+        assert "Deal “Pilot” marked as won." in response.content.decode()
+        deal.refresh_from_db()
+        assert (deal.status, deal.closed_at, deal.version) == ("won", account_today(tenant.account), 2)
+        page = response.content.decode()
+        assert "Mark as won" not in page
+        assert "Reopen" in page
+        response = member_client.post(url, {"status": "lost", "version": "2", "lost_reason": " Too expensive "})
+        assert response.status_code == 302
+        deal.refresh_from_db()
+        assert (deal.status, deal.lost_reason, deal.closed_at) == (
+            "lost",
+            "Too expensive",
+            account_today(tenant.account),
+        )
+        detail = member_client.get(tenant.url(f"deals/{deal.pk}/")).content.decode()
+        assert "Too expensive" in detail
+        response = member_client.post(url, {"status": "open", "version": "3"})
+        assert response.status_code == 302
+        deal.refresh_from_db()
+        assert (deal.status, deal.lost_reason, deal.closed_at) == ("open", "", None)
+        history = SourceChange.objects.for_account(tenant.account).filter(record_id=deal.pk)
+        assert not history.exists()
+
+    def test_a_stale_page_is_refused_and_changes_nothing(self, tenant, member_client):
+        deal = DealFactory(account=tenant.account, name="Pilot")
+        member_client.post(tenant.url(f"deals/{deal.pk}/edit/"), form_data(name="Renamed", version=1))
+        response = member_client.post(tenant.url(f"deals/{deal.pk}/status/"), {"status": "lost", "version": "1"})
+        assert response.status_code == 200
+        assert "Someone else changed this record in the meantime" in response.content.decode()
+        deal.refresh_from_db()
+        assert (deal.status, deal.version) == ("open", 2)
+
+    def test_a_long_reason_is_refused_on_the_lost_form(self, tenant, member_client):
+        deal = DealFactory(account=tenant.account)
+        response = member_client.post(
+            tenant.url(f"deals/{deal.pk}/status/"), {"status": "lost", "version": "1", "lost_reason": "x" * 301}
+        )
+        text = response.content.decode()
+        assert "At most 300 characters; you typed 301." in text
+        assert "data-open" in text  # the lost panel stays open on its error
+        deal.refresh_from_db()
+        assert deal.status == "open"
+
+    def test_viewers_other_accounts_and_gets_are_refused(self, tenant, other_tenant, viewer_client, member_client):
+        deal = DealFactory(account=tenant.account)
+        assert (
+            viewer_client.post(tenant.url(f"deals/{deal.pk}/status/"), {"status": "won", "version": "1"}).status_code
+            == 403
+        )
+        theirs = DealFactory(account=other_tenant.account)
+        assert (
+            member_client.post(tenant.url(f"deals/{theirs.pk}/status/"), {"status": "won", "version": "1"}).status_code
+            == 404
+        )
+        assert member_client.get(tenant.url(f"deals/{deal.pk}/status/")).status_code == 405
+        for bad in ({"status": "maybe", "version": "1"}, {"status": "won", "version": "x"}, {}):
+            assert member_client.post(tenant.url(f"deals/{deal.pk}/status/"), bad).status_code == 200
+        deal.refresh_from_db()
+        theirs.refresh_from_db()
+        assert deal.status == theirs.status == "open"
+
+
+class TestClosingFieldsFollowTheStatus:
+    def test_a_new_deal_hides_closed_on_and_lost_reason(self, tenant, member_client):
+        html = member_client.get(tenant.url("deals/new/")).content.decode()
+        assert " hidden" in _field_wrapper(html, "closed_at")
+        assert " hidden" in _field_wrapper(html, "lost_reason")
+        assert 'data-shown-for="won lost"' in _field_wrapper(html, "closed_at")
+        assert 'data-shown-for="lost"' in _field_wrapper(html, "lost_reason")
+
+    def test_a_won_deal_shows_closed_on_and_a_lost_one_its_reason_too(self, tenant, member_client):
+        won = DealFactory(account=tenant.account, status="won", closed_at=account_today(tenant.account))
+        html = member_client.get(tenant.url(f"deals/{won.pk}/edit/")).content.decode()
+        assert " hidden" not in _field_wrapper(html, "closed_at")
+        assert " hidden" in _field_wrapper(html, "lost_reason")
+        lost = DealFactory(account=tenant.account, status="lost", closed_at=account_today(tenant.account))
+        html = member_client.get(tenant.url(f"deals/{lost.pk}/edit/")).content.decode()
+        assert " hidden" not in _field_wrapper(html, "closed_at")
+        assert " hidden" not in _field_wrapper(html, "lost_reason")
+
+    def test_a_field_with_an_error_is_shown_whatever_the_status(self, tenant, member_client):
+        response = member_client.post(tenant.url("deals/new/"), form_data(status="open", closed_at="2026-01-01"))
+        html = response.content.decode()
+        assert "An open deal has no closing date" in html
+        assert " hidden" not in _field_wrapper(html, "closed_at")
