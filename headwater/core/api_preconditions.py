@@ -93,7 +93,7 @@ def precondition_openapi(*, etag_statuses: tuple[int, ...] = (), if_match: bool 
     """
     extra: dict[str, Any] = {}
     if etag_statuses:
-        extra["responses"] = {str(status): {"headers": {"ETag": ETAG_HEADER_DOC}} for status in etag_statuses}
+        extra["responses"] = {status: {"headers": {"ETag": ETAG_HEADER_DOC}} for status in etag_statuses}
     if if_match:
         extra["parameters"] = [IF_MATCH_PARAMETER]
     return copy.deepcopy(extra)

@@ -76,3 +76,8 @@ def dashboard_get(*, account: Account, user: User) -> Dashboard:
         won_window_days=WON_WINDOW_DAYS,
         recent_deals=recent,
     )
+
+
+def account_settings_get(*, account: Account) -> Account:
+    """The account as stored now (its settings and their version), not as it was read at the start of a request."""
+    return Account.objects.get(pk=account.pk)
