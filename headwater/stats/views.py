@@ -116,7 +116,9 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
             # The tables' orders travel in hidden inputs: their errors go above the fields, and a wrong one is not
             # carried on, so "Show" clears it.
             "hidden_errors": [error for field in form.hidden_fields() for error in field.errors],
-            "sort_params": {name: form.cleaned_data[name] for name in form.cleaned_data if name.startswith("sort_")},
+            "sort_params": {
+                name: value for name, value in form.cleaned_data.items() if name.startswith("sort_") and value
+            },
         }
         return render(request, "stats/sources.html", invalid, status=400)
     stats = source_stats(account=account, filters=form.filters())

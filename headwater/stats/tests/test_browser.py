@@ -96,6 +96,31 @@ def test_filters_comparison_and_charts(open_stats, sample, screenshot, console_e
     assert console_errors == []
 
 
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_an_old_bookmark_works_and_the_form_sends_the_new_names(open_stats, sample, tenant, language, screenshot):
+    """`owner` and `compare=on` (the page's old names) still choose the owner and the comparison; the next "Show"
+    sends `owner_id` and `compare=true`. A wrong value is said above the fields and dropped by the next "Show"."""
+    page = open_stats(
+        f"?period=custom&start=2025-04-01&end=2025-05-31&owner={tenant.member.pk}&compare=on", language=language
+    )
+    owner = page.get_by_label(t(language, "Owner"), exact=True)
+    expect(owner).to_have_value(str(tenant.member.pk))
+    expect(page.get_by_label(t(language, "Compare with the previous period"))).to_be_checked()
+    owner.select_option(t(language, "Unassigned"))
+    page.get_by_role("button", name=t(language, "Show")).click()
+    page.wait_for_url(re.compile(r"&owner_id=none&compare=true$"))
+
+    page.goto(page.url.replace("compare=true", "compare=maybe") + "&sort_open=nonsense")
+    alerts = page.get_by_role("alert")
+    expect(alerts.filter(has_text="compare=true")).to_be_visible()
+    expect(alerts.filter(has_text="nonsense")).to_be_visible()
+    screenshot(f"stats-bad-parameters-{language}")
+    page.get_by_label(t(language, "Compare with the previous period")).check()
+    page.get_by_role("button", name=t(language, "Show")).click()
+    page.wait_for_url(re.compile(r"&owner_id=none&compare=true$"))
+    expect_charts_drawn(page)
+
+
 def test_sorting_and_drilldown_to_the_deals(open_stats, sample, page, console_errors):
     open_stats()
     closed = page.locator("#stats-closed")

@@ -137,6 +137,7 @@ def test_an_unknown_order_is_explained_and_not_carried_on(tenant, sample):
     # The valid order stays in a hidden input; the wrong one is dropped, so "Show" gets a page again.
     assert '<input type="hidden" name="sort_closed" value="-won_value">' in html
     assert 'name="sort_open"' not in html
+    assert 'name="sort_contacts"' not in html  # no empty order either
 
 
 @pytest.mark.parametrize(
@@ -280,6 +281,24 @@ def test_csv_with_bad_filters_is_a_400(tenant, sample):
     response = tenant.client_for("viewer").get(tenant.url("stats/sources/export.csv?period=custom"))
     assert response.status_code == 400
     assert "start" in response.content.decode()
+
+
+def test_csv_takes_the_same_names_and_the_old_ones(tenant, sample):
+    client = tenant.client_for("viewer")
+    url = tenant.url("stats/sources/export.csv")
+    dates = "period=custom&start=2025-04-01&end=2025-05-31"
+    new = client.get(f"{url}?{dates}&owner_id={tenant.member.pk}&compare=true&sort_open=-value")
+    old = client.get(f"{url}?{dates}&owner={tenant.member.pk}&compare=on&sort_open=-value")
+    assert new.status_code == old.status_code == 200
+    assert new.content == old.content
+    rows = read_csv(new)
+    assert ["Owner", tenant.member.display_name] in rows
+    assert rows[2][0] == "Compared with"
+    assert "no-store" in new["Cache-Control"]
+    for query, field in (("compare=maybe", "compare"), ("sort_open=nonsense", "sort_open")):
+        refused = client.get(f"{url}?{query}")
+        assert refused.status_code == 400
+        assert refused.content.decode().startswith(f"{field}:")
 
 
 # --- Page, CSV and API agree ------------------------------------------------------------------------------
