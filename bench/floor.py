@@ -23,12 +23,13 @@ class Case:
     end: dt.date | None = None
     owner: bool = False  # filter on the account's first owner
 
-    def query(self, owner_id: int | None, *, api: bool) -> str:
+    def query(self, owner_id: int | None) -> str:
+        """The query string, the same for the page and the endpoint (they take one set of names)."""
         params = []
         if self.start and self.end:
             params += ["period=custom", f"start={self.start.isoformat()}", f"end={self.end.isoformat()}"]
         if self.owner and owner_id is not None:
-            params.append(f"{'owner_id' if api else 'owner'}={owner_id}")
+            params.append(f"owner_id={owner_id}")
         return ("?" + "&".join(params)) if params else ""
 
 

@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
     def page(case: Case) -> float:
         owner_id = meta["owners"][case.account][0]
-        path = f"/a/{case.account}/stats/sources/{case.query(owner_id, api=False)}"
+        path = f"/a/{case.account}/stats/sources/{case.query(owner_id)}"
         elapsed, status, _, timing = http_get(args.port, path, {"Cookie": f"sessionid={session}"})
         if status != 200:
             raise SystemExit(f"page answered {status}: {path}")
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
     def endpoint(case: Case) -> float:
         owner_id = meta["owners"][case.account][0]
-        path = f"/api/v1/stats/sources{case.query(owner_id, api=True)}"
+        path = f"/api/v1/stats/sources{case.query(owner_id)}"
         elapsed, status, body, timing = http_get(args.port, path, {"Authorization": f"Bearer {tokens[case.account]}"})
         if status != 200:
             raise SystemExit(f"endpoint answered {status}: {path}: {body[:300]!r}")

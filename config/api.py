@@ -11,6 +11,7 @@ from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 
 from headwater.companies.api import router as companies_router
+from headwater.core.api_account import router as account_router
 from headwater.core.api_auth import TokenAuth, TokenRateThrottle
 from headwater.core.api_errors import ErrorOut, install_error_handlers
 from headwater.core.api_strict import reject_unknown_query
@@ -18,6 +19,7 @@ from headwater.deals.api import router as deals_router
 from headwater.persons.api import router as persons_router
 from headwater.sources.api import router as sources_router
 from headwater.sources.api import settings_router as source_settings_router
+from headwater.stats.api import rates_router
 from headwater.stats.api import router as stats_router
 from headwater.users.api import invitations_router, me_router, members_router
 
@@ -123,3 +125,5 @@ api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/members", members_router, tags=["members"])
 api.add_router("/invitations", invitations_router, tags=["members"])
 api.add_router("/stats", stats_router, tags=["statistics"])
+api.add_router("/account", account_router, tags=["account"])
+api.add_router("/rates", rates_router, tags=["exchange rates"])

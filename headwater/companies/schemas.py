@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Field, Schema
 
 from headwater.core.api_pagination import CREATED_KEY, ID_KEY, SortKey, ordering_pattern
-from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, text
+from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, optional_version, text
 
 COMPANY_ORDERING: dict[str, SortKey] = {"id": ID_KEY, "name": SortKey("name", "str"), "created_at": CREATED_KEY}
 
@@ -43,7 +43,7 @@ class CompanyIn(InSchema):
 
 
 class CompanyPatch(InSchema):
-    version: Id = Field(description="The version you read; a stale one answers 409.")
+    version: Id | None = optional_version()
     name: str | None = text(200, None)
     tax_id: str | None = text(32, None)
     website: str | None = text(300, None)

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
-from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.core.record_services import (
     apply_source_change,
@@ -78,11 +77,11 @@ def company_update(
     account: Account,
     user: User | None,
     company: Company,
-    version: int,
+    version: int | None,
     source_how: HowChanged = HowChanged.TYPED,
     **changes: Any,
 ) -> Company:
-    """Change the fields named in `changes`; a stale `version` raises Conflict and changes nothing."""
+    """Change the fields named in `changes`; a stale `version` raises Conflict and changes nothing (None: no check)."""
     check_change_keys(changes, COMPANY_EDITABLE, "company")
     locked = lock_for_update(Company, account=account, record=company, version=version)
     old_name = locked.name
@@ -106,11 +105,12 @@ def company_update(
 
 
 @transaction.atomic
-def company_delete(*, account: Account, user: User | None, company: Company) -> None:
-    """Delete the company; its persons and deals stay, without a company (their version is bumped)."""
-    target = Company.objects.for_account(account).select_for_update().filter(pk=company.pk).first()
-    if target is None or company.account_id != account.pk:
-        raise NotFound(_("Not found."))
+def company_delete(*, account: Account, user: User | None, company: Company, version: int | None = None) -> None:
+    """Delete the company; its persons and deals stay, without a company (their version is bumped).
+
+    A `version` that is stale raises Conflict and deletes nothing (an API DELETE with If-Match).
+    """
+    target = lock_for_update(Company, account=account, record=company, version=version)
     unlink_and_bump(Person, account=account, field="company", target=target)
     unlink_and_bump(Deal, account=account, field="company", target=target)
     Company.objects.for_account(account).filter(pk=target.pk).delete()

@@ -17,7 +17,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
-from headwater.core.errors import DomainError
+from headwater.core.errors import DomainError, ValidationFailed
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -57,6 +57,12 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
 
 def api_field_names(fields: dict[str, Any]) -> dict[str, Any]:
     return {_FIELD_NAMES.get(name, name): messages for name, messages in fields.items()}
+
+
+def form_failure(errors: Any) -> ValidationFailed:
+    """A page's form refused the values (`form.errors`): the same messages, per field, as the API's 400."""
+    fields = {name: [str(message) for message in messages] for name, messages in errors.items()}
+    return ValidationFailed(_("Please correct the highlighted fields."), fields=fields)
 
 
 def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> JsonResponse:

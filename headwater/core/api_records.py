@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import Query, Router, Status
@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from headwater.core.api_auth import account_of, require_role, user_of
 from headwater.core.api_errors import api_field_names
 from headwater.core.api_pagination import Page, PageParams, SortKey, keyset_page
+from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
 from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
@@ -58,10 +59,11 @@ def service_kwargs(payload: BaseModel, *, creating: bool) -> dict[str, Any]:
     return kwargs
 
 
-def patch_kwargs(payload: BaseModel) -> tuple[int, dict[str, Any]]:
+def patch_kwargs(request: HttpRequest, payload: BaseModel) -> tuple[int | None, dict[str, Any]]:
+    """The version the change must find (body or If-Match; None: no check) and the fields sent, for the service."""
     kwargs = service_kwargs(payload, creating=False)
-    version = kwargs.pop("version")
-    return int(version), kwargs
+    body_version = kwargs.pop("version", None)
+    return expected_version(request, None if body_version is None else int(body_version)), kwargs
 
 
 def record_get(model: type[_R], *, account: Account, pk: int) -> _R:
@@ -180,11 +182,12 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
         qs = search(qs, filters.q)
         return keyset_page(qs, ordering=filters.ordering, allowed=spec.ordering, cursor=page.cursor, limit=page.limit)
 
-    def create(request: HttpRequest, *, payload: BaseModel) -> Status[_R]:
+    def create(request: HttpRequest, *, payload: BaseModel, response: HttpResponse) -> Status[_R]:
         require_role(request, Role.MEMBER)
         record = spec.create(
             account=account_of(request), user=user_of(request), **service_kwargs(payload, creating=True)
         )
+        set_etag(response, record.version)
         return Status(201, record)
 
     def bulk_create_(request: HttpRequest, *, payload: Any) -> Status[dict[str, list[_R]]]:
@@ -193,40 +196,61 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
         items = bulk_create(payload.items, lambda kwargs: spec.create(account=account, user=user, **kwargs))
         return Status(201, {"items": items})
 
-    def get(request: HttpRequest, **path: int) -> _R:
-        return record_get(spec.model, account=account_of(request), pk=path[id_name])
+    def get(request: HttpRequest, *, response: HttpResponse, **path: int) -> _R:
+        record = record_get(spec.model, account=account_of(request), pk=path[id_name])
+        set_etag(response, record.version)
+        return record
 
-    def update(request: HttpRequest, *, payload: BaseModel, **path: int) -> _R:
+    def update(request: HttpRequest, *, payload: BaseModel, response: HttpResponse, **path: int) -> _R:
         require_role(request, Role.MEMBER)
+        version, changes = patch_kwargs(request, payload)
         account = account_of(request)
         record = record_get(spec.model, account=account, pk=path[id_name])
-        version, changes = patch_kwargs(payload)
-        return spec.update(account=account, user=user_of(request), version=version, **{noun: record}, **changes)
+        updated = spec.update(account=account, user=user_of(request), version=version, **{noun: record}, **changes)
+        set_etag(response, updated.version)
+        return updated
 
     def delete(request: HttpRequest, **path: int) -> Status[None]:
         require_role(request, Role.MEMBER)
+        version = if_match_version(request)
         account = account_of(request)
         record = record_get(spec.model, account=account, pk=path[id_name])
-        spec.delete(account=account, user=user_of(request), **{noun: record})
+        spec.delete(account=account, user=user_of(request), version=version, **{noun: record})
         return Status(204, None)
 
     pk = {id_name: IdPath}
+    # The temporal response ninja passes to a parameter annotated HttpResponse: the handlers set ETag on it.
+    out = {"response": HttpResponse}
     router.get("", response=spec.page, summary=f"List {plural}")(
         _published(list_, f"{noun}_list", filters=_QUERY[spec.filters], page=_QUERY[PageParams])
     )
-    router.post("", response={201: spec.out}, summary=f"Create a {noun}")(
-        _published(create, f"{noun}_create", payload=spec.create_in)
-    )
+    router.post(
+        "",
+        response={201: spec.out},
+        summary=f"Create a {noun}",
+        openapi_extra=precondition_openapi(etag_statuses=(201,)),
+    )(_published(create, f"{noun}_create", payload=spec.create_in, **out))
     router.post(
         "/bulk", response={201: spec.bulk_out}, summary=f"Create up to {BULK_MAX_ROWS:,} {plural}, all or nothing"
     )(_published(bulk_create_, f"{noun}_bulk_create", payload=spec.bulk_in))
-    router.get(f"/{{{id_name}}}", response=spec.out, summary=f"One {noun}")(_published(get, f"{noun}_get", **pk))
-    router.patch(f"/{{{id_name}}}", response=spec.out, summary=f"Change a {noun} (send the version you read)")(
-        _published(update, f"{noun}_update", **pk, payload=spec.patch_in)
-    )
-    router.delete(f"/{{{id_name}}}", response={204: None}, summary=spec.delete_summary)(
-        _published(delete, f"{noun}_delete", **pk)
-    )
+    router.get(
+        f"/{{{id_name}}}",
+        response=spec.out,
+        summary=f"One {noun}",
+        openapi_extra=precondition_openapi(etag_statuses=(200,)),
+    )(_published(get, f"{noun}_get", **pk, **out))
+    router.patch(
+        f"/{{{id_name}}}",
+        response=spec.out,
+        summary=f"Change a {noun}: only the fields sent (a stale version or If-Match is a 409)",
+        openapi_extra=precondition_openapi(etag_statuses=(200,), if_match=True),
+    )(_published(update, f"{noun}_update", **pk, payload=spec.patch_in, **out))
+    router.delete(
+        f"/{{{id_name}}}",
+        response={204: None},
+        summary=spec.delete_summary,
+        openapi_extra=precondition_openapi(if_match=True),
+    )(_published(delete, f"{noun}_delete", **pk))
     return router
 
 

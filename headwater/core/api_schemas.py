@@ -17,6 +17,15 @@ IdQuery = Annotated[int, Field(ge=1, le=MAX_ID)]
 SOURCE_FILTER_PATTERN = r"^(none|[1-9][0-9]{0,17})$"
 
 
+def optional_version() -> Any:
+    """A write's optional `version` (see core/api_preconditions.py)."""
+    return Field(
+        None,
+        description="Optional: the version you read (or send its ETag as If-Match); a stale one answers 409 and "
+        "changes nothing. Omitted: no check, the fields sent overwrite the current ones.",
+    )
+
+
 def text(max_length: int, default: Any = ..., description: str | None = None) -> Any:
     """A text field of at most `max_length` characters as sent (the service then trims and checks the rest)."""
     return Field(default, max_length=max_length, description=description)
@@ -30,7 +39,10 @@ class InSchema(Schema):
 
 class RecordOut(Schema):
     id: int
-    version: int = Field(description="Send it back with PATCH; a stale one answers 409.")
+    version: int = Field(
+        description="Changes with every change of the record; also its ETag. Send it back with PATCH or DELETE "
+        "(body or If-Match) to refuse a change of a record someone else changed (409)."
+    )
     created_at: datetime
     updated_at: datetime
     owner_id: int | None

@@ -232,9 +232,11 @@ def check_change_keys(changes: Mapping[str, Any], editable: Iterable[str], entit
         raise TypeError(f"{entity}_update() cannot change: {', '.join(unknown)}")
 
 
-def lock_for_update(model: type[_R], *, account: Account, record: _R, version: int) -> _R:
+def lock_for_update(model: type[_R], *, account: Account, record: _R, version: int | None) -> _R:
     """The record's row, locked until the transaction ends; Conflict when it changed since `version` was read.
 
+    `version=None` checks nothing: the caller changes the row as it is now (an API write without a precondition,
+    "last write wins" for the fields it changes; the others are read here, locked, so none is overwritten).
     Callers run inside `transaction.atomic`. On SQLite the IMMEDIATE transaction already serialises writers.
     """
     if record.account_id != account.pk:
@@ -243,6 +245,8 @@ def lock_for_update(model: type[_R], *, account: Account, record: _R, version: i
     locked: _R | None = manager.for_account(account).select_for_update().filter(pk=record.pk).first()
     if locked is None:
         raise NotFound(_("Not found."))
+    if version is None:
+        return locked
     if not isinstance(version, int) or isinstance(version, bool) or locked.version != version:
         raise Conflict(_("Someone else changed this record in the meantime. Reload the page to see their changes."))
     return locked

@@ -65,3 +65,8 @@ def dashboard_get(*, account: Account, user: User) -> Dashboard:
         won_period=WON_PERIOD,
         recent_deals=recent,
     )
+
+
+def account_settings_get(*, account: Account) -> Account:
+    """The account as stored now (its settings and their version), not as it was read at the start of a request."""
+    return Account.objects.get(pk=account.pk)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from headwater.core.api_pagination import CREATED_KEY, ID_KEY, SortKey, ordering_pattern
-from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, text
+from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, optional_version, text
 
 DEAL_ORDERING: dict[str, SortKey] = {
     "id": ID_KEY,
@@ -71,7 +71,7 @@ class DealIn(InSchema):
 
 
 class DealPatch(InSchema):
-    version: Id = Field(description="The version you read; a stale one answers 409.")
+    version: Id | None = optional_version()
     name: str | None = text(200, None)
     value: str | None = Field(None, max_length=40, description=VALUE_DESCRIPTION)
     currency: str | None = text(3, None)

@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
-from headwater.core.errors import NotFound, ValidationFailed
+from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.record_services import (
     account_date_of,
@@ -257,11 +257,12 @@ def deal_update(
     account: Account,
     user: User | None,
     deal: Deal,
-    version: int,
+    version: int | None,
     source_how: HowChanged = HowChanged.TYPED,
     **changes: Any,
 ) -> Deal:
-    """Change the fields named in `changes`; status changes apply the closing rules; stale `version` → Conflict."""
+    """Change the fields named in `changes`; status changes apply the closing rules; stale `version` → Conflict
+    (None: no check)."""
     check_change_keys(changes, DEAL_EDITABLE, "deal")
     locked = lock_for_update(Deal, account=account, record=deal, version=version)
     previous_status = locked.status
@@ -298,8 +299,7 @@ def deal_update(
 
 
 @transaction.atomic
-def deal_delete(*, account: Account, user: User | None, deal: Deal) -> None:
-    target = Deal.objects.for_account(account).select_for_update().filter(pk=deal.pk).first()
-    if target is None or deal.account_id != account.pk:
-        raise NotFound(_("Not found."))
+def deal_delete(*, account: Account, user: User | None, deal: Deal, version: int | None = None) -> None:
+    """Delete the deal; a stale `version` raises Conflict and deletes nothing."""
+    target = lock_for_update(Deal, account=account, record=deal, version=version)
     Deal.objects.for_account(account).filter(pk=target.pk).delete()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Field, Schema
 
 from headwater.core.api_pagination import CREATED_KEY, ID_KEY, SortKey, ordering_pattern
-from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, text
+from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, optional_version, text
 
 PERSON_ORDERING: dict[str, SortKey] = {
     "id": ID_KEY,
@@ -45,7 +45,7 @@ class PersonIn(InSchema):
 
 
 class PersonPatch(InSchema):
-    version: Id = Field(description="The version you read; a stale one answers 409.")
+    version: Id | None = optional_version()
     first_name: str | None = text(100, None)
     last_name: str | None = text(100, None)
     email: str | None = text(254, None)

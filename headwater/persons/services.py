@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
-from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.core.record_services import (
     apply_source_change,
@@ -81,7 +80,7 @@ def person_update(
     account: Account,
     user: User | None,
     person: Person,
-    version: int,
+    version: int | None,
     source_how: HowChanged = HowChanged.TYPED,
     **changes: Any,
 ) -> Person:
@@ -110,10 +109,8 @@ def person_update(
 
 
 @transaction.atomic
-def person_delete(*, account: Account, user: User | None, person: Person) -> None:
-    """Delete the person; their deals stay, without a person (their version is bumped)."""
-    target = Person.objects.for_account(account).select_for_update().filter(pk=person.pk).first()
-    if target is None or person.account_id != account.pk:
-        raise NotFound(_("Not found."))
+def person_delete(*, account: Account, user: User | None, person: Person, version: int | None = None) -> None:
+    """Delete the person; their deals stay, without a person (their version is bumped); a stale `version`: Conflict."""
+    target = lock_for_update(Person, account=account, record=person, version=version)
     unlink_and_bump(Deal, account=account, field="person", target=target)
     Person.objects.for_account(account).filter(pk=target.pk).delete()

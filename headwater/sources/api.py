@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from headwater.core.api_auth import account_of, require_role, user_of
+from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
 from headwater.core.errors import ValidationFailed
 from headwater.core.types import UNSET
@@ -35,7 +36,10 @@ router = Router()
 settings_router = Router()
 
 
-def _out(request: HttpRequest, source: Source) -> dict[str, Any]:
+def _out(request: HttpRequest, source: Source, response: HttpResponse | None = None) -> dict[str, Any]:
+    """The source with its usage; with `response`, also its ETag on that response."""
+    if response is not None:
+        set_etag(response, source.version)
     return SourceWithUsageOut.from_usage(selectors.source_usage(account=account_of(request), source=source))
 
 
@@ -50,11 +54,16 @@ def source_list(request: HttpRequest, filters: Query[SourceFilters]) -> dict[str
     return _list(request, filters.archived)
 
 
-@router.post("", response={201: SourceWithUsageOut}, summary="Add a source at the end of the order (admin)")
-def source_create(request: HttpRequest, payload: SourceIn) -> Status[dict[str, Any]]:
+@router.post(
+    "",
+    response={201: SourceWithUsageOut},
+    summary="Add a source at the end of the order (admin)",
+    openapi_extra=precondition_openapi(etag_statuses=(201,)),
+)
+def source_create(request: HttpRequest, payload: SourceIn, response: HttpResponse) -> Status[dict[str, Any]]:
     require_role(request, Role.ADMIN)
     source = services.source_create(account=account_of(request), user=user_of(request), name=payload.name)
-    return Status(201, _out(request, source))
+    return Status(201, _out(request, source, response))
 
 
 @router.post("/reorder", response=SourcePage, summary="Put every source in a new order (admin)")
@@ -64,21 +73,33 @@ def source_reorder(request: HttpRequest, payload: SourceReorderIn) -> dict[str, 
     return _list(request)
 
 
-@router.get("/{source_id}", response=SourceWithUsageOut, summary="One source with its usage counts")
-def source_get(request: HttpRequest, source_id: IdPath) -> dict[str, Any]:
-    return _out(request, selectors.source_get(account=account_of(request), source_id=source_id))
+@router.get(
+    "/{source_id}",
+    response=SourceWithUsageOut,
+    summary="One source with its usage counts",
+    openapi_extra=precondition_openapi(etag_statuses=(200,)),
+)
+def source_get(request: HttpRequest, source_id: IdPath, response: HttpResponse) -> dict[str, Any]:
+    return _out(request, selectors.source_get(account=account_of(request), source_id=source_id), response)
 
 
-@router.patch("/{source_id}", response=SourceWithUsageOut, summary="Rename and/or archive a source (admin)")
-def source_update(request: HttpRequest, source_id: IdPath, payload: SourcePatch) -> dict[str, Any]:
+@router.patch(
+    "/{source_id}",
+    response=SourceWithUsageOut,
+    summary="Rename and/or archive a source (admin)",
+    openapi_extra=precondition_openapi(etag_statuses=(200,), if_match=True),
+)
+def source_update(
+    request: HttpRequest, source_id: IdPath, payload: SourcePatch, response: HttpResponse
+) -> dict[str, Any]:
     require_role(request, Role.ADMIN)
+    version = expected_version(request, payload.version)
     account, user = account_of(request), user_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
     sent = payload.model_fields_set
     if "archived" in sent and payload.archived is None:
         raise ValidationFailed.on("archived", _("Send true or false."))
     with transaction.atomic():
-        version = payload.version
         if "name" in sent:
             source = services.source_rename(
                 account=account, user=user, source=source, name=payload.name or "", version=version
@@ -89,54 +110,85 @@ def source_update(request: HttpRequest, source_id: IdPath, payload: SourcePatch)
             source = change(account=account, user=user, source=source, version=version)
         elif "name" not in sent:
             # Nothing to change: still honour the optimistic lock, so a stale client learns about it.
-            services.source_rename(account=account, user=user, source=source, name=source.name, version=version)
-    return _out(request, source)
+            source = services.source_rename(
+                account=account, user=user, source=source, name=source.name, version=version
+            )
+    return _out(request, source, response)
 
 
-@router.delete("/{source_id}", response={204: None}, summary="Delete a source (admin)")
+@router.delete(
+    "/{source_id}",
+    response={204: None},
+    summary="Delete a source (admin)",
+    openapi_extra=precondition_openapi(if_match=True),
+)
 def source_delete(request: HttpRequest, source_id: IdPath, params: Query[SourceDeleteParams]) -> Status[None]:
     """A source in use is never removed silently: `mode=only_if_unused` refuses it (the error gives the counts);
     `mode=clear&expected_count=N` clears it from exactly the N records you confirmed; or merge or archive it."""
     require_role(request, Role.ADMIN)
+    version = if_match_version(request)
     account = account_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
     services.source_delete(
-        account=account, user=user_of(request), source=source, mode=params.mode, expected_count=params.expected_count
+        account=account,
+        user=user_of(request),
+        source=source,
+        mode=params.mode,
+        expected_count=params.expected_count,
+        version=version,
     )
     return Status(204, None)
 
 
-@router.post("/{source_id}/archive", response=SourceWithUsageOut, summary="Archive a source (admin)")
-def source_archive(request: HttpRequest, source_id: IdPath, payload: SourceVersionIn | None = None) -> dict[str, Any]:
+@router.post(
+    "/{source_id}/archive",
+    response=SourceWithUsageOut,
+    summary="Archive a source (admin)",
+    openapi_extra=precondition_openapi(etag_statuses=(200,), if_match=True),
+)
+def source_archive(
+    request: HttpRequest, source_id: IdPath, response: HttpResponse, payload: SourceVersionIn | None = None
+) -> dict[str, Any]:
     require_role(request, Role.ADMIN)
+    version = expected_version(request, payload.version if payload else None)
     account = account_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
-    version = payload.version if payload else None
     source = services.source_archive(account=account, user=user_of(request), source=source, version=version)
-    return _out(request, source)
+    return _out(request, source, response)
 
 
-@router.post("/{source_id}/unarchive", response=SourceWithUsageOut, summary="Restore an archived source (admin)")
-def source_unarchive(request: HttpRequest, source_id: IdPath, payload: SourceVersionIn | None = None) -> dict[str, Any]:
+@router.post(
+    "/{source_id}/unarchive",
+    response=SourceWithUsageOut,
+    summary="Restore an archived source (admin)",
+    openapi_extra=precondition_openapi(etag_statuses=(200,), if_match=True),
+)
+def source_unarchive(
+    request: HttpRequest, source_id: IdPath, response: HttpResponse, payload: SourceVersionIn | None = None
+) -> dict[str, Any]:
     require_role(request, Role.ADMIN)
+    version = expected_version(request, payload.version if payload else None)
     account = account_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
-    version = payload.version if payload else None
     source = services.source_unarchive(account=account, user=user_of(request), source=source, version=version)
-    return _out(request, source)
+    return _out(request, source, response)
 
 
-@router.post("/{source_id}/merge", response=SourceMergeOut, summary="Merge a source into another (admin)")
+@router.post(
+    "/{source_id}/merge",
+    response=SourceMergeOut,
+    summary="Merge a source into another (admin)",
+    openapi_extra=precondition_openapi(if_match=True),
+)
 def source_merge(request: HttpRequest, source_id: IdPath, payload: SourceMergeIn) -> dict[str, Any]:
     require_role(request, Role.ADMIN)
+    version = expected_version(request, payload.version)
     account = account_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
     into = Source.objects.for_account(account).filter(pk=payload.into_id).first()
     if into is None:
         raise ValidationFailed.on("into_id", _("Choose a source of this account to merge into."))
-    moved = services.source_merge(
-        account=account, user=user_of(request), source=source, into=into, version=payload.version
-    )
+    moved = services.source_merge(account=account, user=user_of(request), source=source, into=into, version=version)
     return {"moved": moved, "into": _out(request, into)}
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import StrictBool
 
-from headwater.core.api_schemas import Id, InSchema, text
+from headwater.core.api_schemas import Id, InSchema, optional_version, text
 
 
 class SourceUsageOut(Schema):
@@ -52,7 +52,7 @@ class SourceIn(InSchema):
 
 
 class SourcePatch(InSchema):
-    version: Id = Field(description="The version you read; a stale one answers 409.")
+    version: Id | None = optional_version()
     name: str | None = text(100, None)
     archived: StrictBool | None = None
 

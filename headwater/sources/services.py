@@ -260,8 +260,8 @@ def source_create(*, account: Account, user: User | None, name: str) -> Source:
 
 
 @transaction.atomic
-def source_rename(*, account: Account, user: User | None, source: Source, name: str, version: int) -> Source:
-    """Rename; refused with Conflict when the source changed since `version` was read."""
+def source_rename(*, account: Account, user: User | None, source: Source, name: str, version: int | None) -> Source:
+    """Rename; refused with Conflict when the source changed since `version` was read (None: no check)."""
     name = source_clean_name(name)
     locked = _lock_one(account=account, source=source)
     _check_version(locked, version)
@@ -450,8 +450,9 @@ def source_delete(
     source: Source,
     mode: Literal["only_if_unused", "clear"],
     expected_count: int | None = None,
+    version: int | None = None,
 ) -> None:
-    """Delete a source. A source in use is never removed silently.
+    """Delete a source. A source in use is never removed silently; a stale `version` raises Conflict.
 
     `only_if_unused`: refused (ValidationFailed with the counts) when any record uses it.
     `clear`: the source is cleared on every record using it; `expected_count` must be the total the admin
@@ -460,6 +461,7 @@ def source_delete(
     if mode not in ("only_if_unused", "clear"):
         raise ValidationFailed.on("mode", _("Choose how to delete the source."))
     locked = _lock_one(account=account, source=source, disappearing=True)
+    _check_version(locked, version)
     counts = _usage_counts(account=account, source=locked)
     total = sum(counts.values())
     if mode == "only_if_unused" and total:

@@ -1,18 +1,36 @@
-"""API: acquisition-source statistics, the same figures as the Statistics page and its CSV export."""
+"""API: acquisition-source statistics (the same figures as the Statistics page and its CSV export) and the exchange
+rates they convert with (the same form and services as Account settings > Exchange rates)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
-from headwater.core.api_auth import account_of
+from headwater.core.api_auth import account_of, require_role, user_of
+from headwater.core.api_errors import form_failure
+from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
+from headwater.core.api_schemas import IdPath
 from headwater.core.errors import FeatureDisabled
-from headwater.stats.forms import stats_filters_from
-from headwater.stats.schemas import SourceStatsOut, StatsParams, stats_out
-from headwater.stats.selectors import source_stats
+from headwater.stats import services
+from headwater.stats.exports import source_stats_csv_response
+from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, stats_filter_form
+from headwater.stats.models import ExchangeRate
+from headwater.stats.schemas import (
+    ExchangeRateIn,
+    ExchangeRateOut,
+    ExchangeRatePage,
+    ExchangeRatePatch,
+    SourceStatsOut,
+    StatsParams,
+    exchange_rate_out,
+    stats_out,
+)
+from headwater.stats.selectors import exchange_rate_get, exchange_rate_list, source_stats
+from headwater.users.models import Role
 
 router = Router()
 
@@ -27,8 +45,118 @@ def source_statistics(request: HttpRequest, params: Query[StatsParams]) -> HttpR
     account = account_of(request)
     if not account.sources_enabled:
         raise FeatureDisabled(_("Acquisition sources are switched off for this account."))
-    filters = stats_filters_from(params.form_data(), account=account)
+    form = stats_filter_form(params.form_data(), account=account)
+    stats = source_stats(account=account, filters=form.filters())
     # Validated against the documented model as ninja would, then dumped with decimals and dates already as text:
     # the same bytes as ninja's renderer, without its encoder calling back into Python for each of ~150 values.
-    body = SourceStatsOut.model_validate(stats_out(source_stats(account=account, filters=filters)))
+    body = SourceStatsOut.model_validate(stats_out(stats, sorts=form.sorts()))
     return HttpResponse(json.dumps(body.model_dump(mode="json")), content_type="application/json; charset=utf-8")
+
+
+@router.get(
+    "/sources.csv",
+    summary="The Statistics page's CSV export, with the same parameters",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file the page exports (attachment; never cached).",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def source_statistics_csv(request: HttpRequest, params: Query[StatsParams]) -> HttpResponse:
+    """The same file as the page's "Export CSV", for scripts: a token instead of a browser session."""
+    account = account_of(request)
+    if not account.sources_enabled:
+        raise FeatureDisabled(_("Acquisition sources are switched off for this account."))
+    # With the owner select's choices, as on the page: the file names the owner filter by the member's name.
+    form = stats_filter_form(params.form_data(), account=account, owner_choices=True)
+    return source_stats_csv_response(account=account, form=form)
+
+
+# --- Exchange rates (Account settings > Exchange rates): everyone reads, admins change ------------------------
+
+rates_router = Router()
+
+
+def _rate(request: HttpRequest, rate: ExchangeRate, response: HttpResponse) -> dict[str, Any]:
+    set_etag(response, rate.version)
+    return exchange_rate_out(rate, base_currency=account_of(request).currency)
+
+
+@rates_router.get("", response=ExchangeRatePage, summary="The account's exchange rates, by currency")
+def rate_list(request: HttpRequest) -> dict[str, Any]:
+    account = account_of(request)
+    items = [exchange_rate_out(r, base_currency=account.currency) for r in exchange_rate_list(account=account)]
+    return {"items": items, "next": None}
+
+
+@rates_router.post(
+    "",
+    response={201: ExchangeRateOut},
+    summary="Add a rate for a currency that has none (admin)",
+    openapi_extra=precondition_openapi(etag_statuses=(201,)),
+)
+def rate_create(request: HttpRequest, payload: ExchangeRateIn, response: HttpResponse) -> Status[dict[str, Any]]:
+    require_role(request, Role.ADMIN)
+    account = account_of(request)
+    form = ExchangeRateForm(payload.model_dump(), base_currency=account.currency)
+    if not form.is_valid():
+        raise form_failure(form.errors)
+    rate = services.exchange_rate_create(
+        account=account, user=user_of(request), currency=form.cleaned_data["currency"], rate=form.cleaned_data["rate"]
+    )
+    return Status(201, _rate(request, rate, response))
+
+
+@rates_router.get(
+    "/{rate_id}",
+    response=ExchangeRateOut,
+    summary="One exchange rate",
+    openapi_extra=precondition_openapi(etag_statuses=(200,)),
+)
+def rate_get(request: HttpRequest, rate_id: IdPath, response: HttpResponse) -> dict[str, Any]:
+    return _rate(request, exchange_rate_get(account=account_of(request), rate_id=rate_id), response)
+
+
+@rates_router.patch(
+    "/{rate_id}",
+    response=ExchangeRateOut,
+    summary="Change a rate; it then applies to the current base currency (admin)",
+    openapi_extra=precondition_openapi(etag_statuses=(200,), if_match=True),
+)
+def rate_update(
+    request: HttpRequest, rate_id: IdPath, payload: ExchangeRatePatch, response: HttpResponse
+) -> dict[str, Any]:
+    require_role(request, Role.ADMIN)
+    version = expected_version(request, payload.version)
+    account = account_of(request)
+    rate = exchange_rate_get(account=account, rate_id=rate_id)
+    # The page's form for one rate: its hidden version only has to be a number here; the service checks `version`.
+    form = ExchangeRateEditForm(
+        {"rate": payload.rate, "version": rate.version},
+        currency=rate.currency,
+        base_currency=account.currency,
+    )
+    if not form.is_valid():
+        raise form_failure(form.errors)
+    rate = services.exchange_rate_update(
+        account=account, user=user_of(request), exchange_rate=rate, version=version, rate=form.cleaned_data["rate"]
+    )
+    return _rate(request, rate, response)
+
+
+@rates_router.delete(
+    "/{rate_id}",
+    response={204: None},
+    summary="Delete a rate: deals in that currency are then shown apart in statistics (admin)",
+    openapi_extra=precondition_openapi(if_match=True),
+)
+def rate_delete(request: HttpRequest, rate_id: IdPath) -> Status[None]:
+    require_role(request, Role.ADMIN)
+    version = if_match_version(request)
+    account = account_of(request)
+    rate = exchange_rate_get(account=account, rate_id=rate_id)
+    services.exchange_rate_delete(account=account, user=user_of(request), exchange_rate=rate, version=version)
+    return Status(204, None)

@@ -8,10 +8,14 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from headwater.core.models import Account
 from headwater.stats.filters import Period
+from headwater.stats.forms import StatsFilterForm
 from headwater.stats.selectors import (
     ClosedRow,
     ContactRow,
@@ -20,6 +24,7 @@ from headwater.stats.selectors import (
     Unconverted,
     sort_rows,
     source_label,
+    source_stats,
 )
 
 # A spreadsheet runs a cell starting with one of these as a formula (or shifts it into one).
@@ -194,3 +199,17 @@ def source_stats_csv(
         compared=stats.compared,
     )
     return out.getvalue()
+
+
+def source_stats_csv_response(*, account: Account, form: StatsFilterForm) -> HttpResponse:
+    """The CSV file for a validated filter form: the same for the page's link and for the API (by token).
+
+    Never stored by a cache on the way: it is one account's figures, fetched with a session or a token.
+    """
+    stats = source_stats(account=account, filters=form.filters())
+    body = source_stats_csv(stats, account_name=account.name, owner_label=form.owner_label(), sorts=form.sorts())
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    stamp = stats.period.end.isoformat() if stats.period else "all-time"
+    response["Content-Disposition"] = f'attachment; filename="source-statistics-{account.slug}-{stamp}.csv"'
+    add_never_cache_headers(response)
+    return response

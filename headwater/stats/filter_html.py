@@ -30,10 +30,10 @@ def period_options_html(form: StatsFilterForm, selected: str) -> SafeString:
 
 
 def other_fields_html(form: StatsFilterForm) -> SafeString:
-    """Every field but the period and the switch: label, widget and errors."""
+    """Every field but the period, the switch and the hidden tables' orders: label, widget and errors."""
     parts = []
     for field in form:
-        if field.name in _OWN_MARKUP:
+        if field.name in _OWN_MARKUP or field.is_hidden:
             continue
         errors = field.errors
         state = " field--error" if errors else ""

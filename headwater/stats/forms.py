@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import pydantic
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from pydantic import TypeAdapter
 
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
@@ -16,13 +18,64 @@ from headwater.core.record_services import account_today
 from headwater.core.widgets import CheckboxInput, DateInput, Select
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
+from headwater.stats.selectors import SORT_KEYS, parse_sort
 from headwater.users.selectors import account_users
 
-FILTER_FIELDS = ("period", "start", "end", "owner", "compare")
+# The parameter names the page, its CSV and the API (JSON and CSV) all take; `owner` is the page's old name for
+# `owner_id`, still accepted everywhere (docs/statistics.md).
+FILTER_FIELDS = ("period", "start", "end", "owner_id", "compare", "sort_contacts", "sort_open", "sort_closed")
+OWNER_ALIAS = "owner"
+
+# The words a boolean query parameter of the API accepts (pydantic's): true/false, on/off, yes/no, 1/0, t/f, y/n,
+# in any case. The page's switch sends `true`; `on`, what it sent before, still means true.
+_BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
+
+
+def _boolean(value: Any) -> bool | None:
+    """The switch's value; None when it is not one of the accepted words."""
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    try:
+        return _BOOLEAN.validate_python(str(value))
+    except pydantic.ValidationError:
+        return None
+
+
+class CompareInput(CheckboxInput):
+    """The comparison switch: it sends `compare=true`, and hands the raw value to CompareField, which checks it."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, check_test=lambda value: _boolean(value) is True)
+
+    def format_value(self, value: Any) -> str:
+        return "true"
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+
+class CompareField(forms.Field):
+    widget = CompareInput
+    default_error_messages = {
+        "invalid": _("Use compare=true or compare=false (on, the old value, also means true)."),
+    }
+
+    def to_python(self, value: Any) -> bool:
+        parsed = _boolean(value)
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+def _sort_field(label: Any) -> forms.CharField:
+    return forms.CharField(label=label, required=False, max_length=40, widget=forms.HiddenInput)
 
 
 class StatsFilterForm(forms.Form):
-    """Period (a preset or own dates, as days in the account's time zone), owner, and the comparison switch.
+    """Period (a preset or own dates, as days in the account's time zone), owner, the comparison switch, and each
+    table's order (hidden: set by the tables' header links).
 
     Its widgets render without templates (core.widgets): the page draws them on every request.
     """
@@ -30,8 +83,11 @@ class StatsFilterForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), required=False, choices=Period.choices)
     start = forms.DateField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
     end = forms.DateField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
-    owner = forms.ChoiceField(label=_("Owner"), required=False, widget=Select)
-    compare = forms.BooleanField(label=_("Compare with the previous period"), required=False, widget=CheckboxInput)
+    owner_id = forms.ChoiceField(label=_("Owner"), required=False, widget=Select)
+    compare = CompareField(label=_("Compare with the previous period"), required=False)
+    sort_contacts = _sort_field(_("Order of the contacts table"))
+    sort_open = _sort_field(_("Order of the open deals table"))
+    sort_closed = _sort_field(_("Order of the closed deals table"))
 
     def __init__(
         self,
@@ -41,19 +97,38 @@ class StatsFilterForm(forms.Form):
         today: dt.date | None = None,
         owner_choices: bool = True,
     ) -> None:
+        self.owner_alias_conflict = False
+        if data is not None and OWNER_ALIAS in data:
+            data = self._with_owner_alias(data)
         super().__init__(data)
         self.account = account
         self.today = today or account_today(account)
+        self.owner_choices: list[tuple[str, str]] = []
         if owner_choices:
-            owner: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]
-            owner.choices = owner_filter_choices(account)
+            self.owner_choices = owner_filter_choices(account)
+            owner: forms.ChoiceField = self.fields["owner_id"]  # type: ignore[assignment]
+            owner.choices = self.owner_choices
         else:
             # The API renders no select: check only the id it was given (one query, and none without an owner).
-            self.fields["owner"] = forms.CharField(label=_("Owner"), required=False)
+            self.fields["owner_id"] = forms.CharField(label=_("Owner"), required=False)
 
-    def clean_owner(self) -> str:
-        value = str(self.cleaned_data.get("owner") or "")
-        if isinstance(self.fields["owner"], forms.ChoiceField) or value in ("", UNASSIGNED):
+    def _with_owner_alias(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """`owner=5` (the old name) as `owner_id=5`; both given, they must agree."""
+        plain = {key: data.get(key) for key in data}
+        alias = plain.pop(OWNER_ALIAS)
+        if "owner_id" not in plain:
+            plain["owner_id"] = alias
+        elif (plain["owner_id"] or "") != (alias or ""):
+            self.owner_alias_conflict = True
+        return plain
+
+    def clean_owner_id(self) -> str:
+        value = str(self.cleaned_data.get("owner_id") or "")
+        if self.owner_alias_conflict:
+            raise forms.ValidationError(
+                _("Give the owner once: owner_id (owner, its old name, names another one here).")
+            )
+        if isinstance(self.fields["owner_id"], forms.ChoiceField) or value in ("", UNASSIGNED):
             return value
         owner_id = parse_id(value)
         if owner_id is None or not account_users(account=self.account).filter(pk=owner_id).exists():
@@ -89,6 +164,14 @@ class StatsFilterForm(forms.Form):
         elif typed_dates:
             # Dates next to a preset would otherwise be ignored without a word.
             self.add_error("period", _("Choose “Custom range” to use your own dates, or clear the dates."))
+        for section, keys in SORT_KEYS.items():
+            value = data.get(f"sort_{section}") or ""
+            if value and parse_sort(section, value) is None:
+                self.add_error(
+                    f"sort_{section}",
+                    _("Unknown order “%(value)s”: use one of %(keys)s, with - before it for descending.")
+                    % {"value": value, "keys": ", ".join(keys)},
+                )
         return data
 
     def filters(self) -> StatsFilters:
@@ -98,7 +181,7 @@ class StatsFilterForm(forms.Form):
         date_range = DateRange(data["start"], data["end"]) if period == Period.CUSTOM else None
         if period not in (Period.CUSTOM, Period.ALL):
             date_range = preset_range(period, self.today)
-        owner = data.get("owner") or ""
+        owner = data.get("owner_id") or ""
         return StatsFilters(
             period=date_range,
             owner_id=None if owner in ("", UNASSIGNED) else int(owner),
@@ -107,16 +190,38 @@ class StatsFilterForm(forms.Form):
             preset=period,
         )
 
+    def sorts(self) -> dict[str, tuple[str, bool] | None]:
+        """Each table's order (None: the catalogue's); call only after is_valid()."""
+        return {section: parse_sort(section, self.cleaned_data.get(f"sort_{section}") or None) for section in SORT_KEYS}
 
-def stats_filters_from(data: Mapping[str, Any], *, account: Account) -> StatsFilters:
-    """Validate filter parameters for the API exactly like the page does; errors name the parameter."""
+    def sort_params(self) -> dict[str, str]:
+        """The orders chosen, as query parameters (for the hidden inputs that keep them when the filters change)."""
+        return {
+            f"sort_{section}": self.cleaned_data[f"sort_{section}"]
+            for section in SORT_KEYS
+            if self.cleaned_data.get(f"sort_{section}")
+        }
+
+    def owner_label(self) -> str:
+        """The chosen owner's name as the select shows it ("Anyone" when none); "" without the select's choices."""
+        return dict(self.owner_choices).get(self.cleaned_data.get("owner_id") or "", "")
+
+
+def stats_filter_form(data: Mapping[str, Any], *, account: Account, owner_choices: bool = False) -> StatsFilterForm:
+    """The filter form over API parameters, validated exactly like the page's; errors name the parameter."""
+    names = (*FILTER_FIELDS, OWNER_ALIAS)
     form = StatsFilterForm(
-        {k: v for k, v in data.items() if k in FILTER_FIELDS and v is not None}, account=account, owner_choices=False
+        {k: v for k, v in data.items() if k in names and v is not None}, account=account, owner_choices=owner_choices
     )
     if not form.is_valid():
         fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
         raise ValidationFailed(_("Please correct the filters."), fields=fields)
-    return form.filters()
+    return form
+
+
+def stats_filters_from(data: Mapping[str, Any], *, account: Account) -> StatsFilters:
+    """Validate filter parameters for the API exactly like the page does; errors name the parameter."""
+    return stats_filter_form(data, account=account).filters()
 
 
 class RateField(forms.DecimalField):

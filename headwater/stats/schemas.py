@@ -7,13 +7,14 @@ response of the big account): `stats_out` builds plain dicts from the selector's
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
 from ninja import Schema
 from pydantic import BaseModel, Field
 
-from headwater.core.api_schemas import SOURCE_FILTER_PATTERN
+from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, InSchema, optional_version
 from headwater.stats.filters import DateRange, Period
 from headwater.stats.selectors import (
     Change,
@@ -23,6 +24,7 @@ from headwater.stats.selectors import (
     SourceInfo,
     SourceStats,
     Unconverted,
+    sort_rows,
     source_label,
 )
 
@@ -42,7 +44,16 @@ if set(get_args(PeriodName)) != set(Period.values):
     raise RuntimeError("The API must offer exactly the page's period presets.")
 
 
+_SORT = Field(
+    None,
+    max_length=40,
+    description="The table's order: a column key, `-` before it for descending (the page's header links set it).",
+)
+
+
 class StatsParams(Schema):
+    """The parameters of the Statistics page, its CSV and both API doors: one set of names (docs/statistics.md)."""
+
     period: PeriodName | None = Field(
         None,
         description="A preset in the account's time zone (`this_*` from the period's first day to today, `last_month`, "
@@ -54,22 +65,33 @@ class StatsParams(Schema):
     owner_id: str | None = Field(
         None, pattern=SOURCE_FILTER_PATTERN, description="A member's user id, or `none` for records without an owner."
     )
+    owner: str | None = Field(
+        None,
+        pattern=SOURCE_FILTER_PATTERN,
+        deprecated=True,
+        description="The old name of `owner_id`, still accepted; when both are given they must agree.",
+    )
     compare: bool = Field(
         False,
         description="Also compute the period before and the changes: for a calendar preset the same days a month, "
-        "quarter or year earlier, otherwise the same number of days immediately before (docs/statistics.md).",
+        "quarter or year earlier, otherwise the same number of days immediately before (docs/statistics.md). `on` "
+        "(the page's old value) also means true.",
     )
+    sort_contacts: str | None = _SORT
+    sort_open: str | None = _SORT
+    sort_closed: str | None = _SORT
 
     def form_data(self) -> dict[str, str]:
-        """The same parameters as the page's query string, for the shared filter form."""
+        """The same parameters as the page's query string, for the shared filter form (which checks them)."""
         data = {
             "period": self.period or "",
             "start": self.start.isoformat() if self.start else "",
             "end": self.end.isoformat() if self.end else "",
-            "owner": self.owner_id or "",
+            "compare": "true" if self.compare else "",
         }
-        if self.compare:
-            data["compare"] = "on"
+        # Read through model_dump: reading the deprecated `owner` as an attribute warns on every request.
+        given = self.model_dump(include={"owner_id", "owner", "sort_contacts", "sort_open", "sort_closed"})
+        data.update({name: value for name, value in given.items() if value is not None})
         return data
 
 
@@ -224,18 +246,68 @@ def _period(period: DateRange | None) -> dict[str, Any] | None:
     return None if period is None else {"start": period.start, "end": period.end}
 
 
-def stats_out(stats: SourceStats) -> dict[str, Any]:
+def stats_out(stats: SourceStats, *, sorts: Mapping[str, tuple[str, bool] | None] | None = None) -> dict[str, Any]:
+    """The response body; each table's rows in the order `sorts` names (default: the catalogue's, as on the page)."""
+    order = sorts or {}
+    contacts = sort_rows(stats.contacts.rows, order.get("contacts"))
+    open_deals = sort_rows(stats.open_deals.rows, order.get("open"))
+    closed_deals = sort_rows(stats.closed_deals.rows, order.get("closed"))
     return {
         "currency": stats.base_currency,
         "period": _period(stats.period),
         "previous_period": _period(stats.previous_period),
-        "contacts": {"rows": [_contact(r) for r in stats.contacts.rows], "total": _contact(stats.contacts.total)},
-        "open_deals": {"rows": [_open(r) for r in stats.open_deals.rows], "total": _open(stats.open_deals.total)},
-        "closed_deals": {
-            "rows": [_closed(r) for r in stats.closed_deals.rows],
-            "total": _closed(stats.closed_deals.total),
-        },
+        "contacts": {"rows": [_contact(r) for r in contacts], "total": _contact(stats.contacts.total)},
+        "open_deals": {"rows": [_open(r) for r in open_deals], "total": _open(stats.open_deals.total)},
+        "closed_deals": {"rows": [_closed(r) for r in closed_deals], "total": _closed(stats.closed_deals.total)},
         "missing_rates": _apart(stats.missing_rates),
         "top_won_value": _source(stats.top_won_value.source) if stats.top_won_value else None,
         "best_win_rate": _source(stats.best_win_rate.source) if stats.best_win_rate else None,
+    }
+
+
+# --- Exchange rates ---------------------------------------------------------------------------------------
+
+RATE_DESCRIPTION = (
+    "How much one unit of the currency is worth in the base currency, as a decimal string with at most 8 decimal "
+    'places (e.g. "4.2712"); more precision is refused, never rounded.'
+)
+
+
+class ExchangeRateOut(Schema):
+    id: int
+    currency: str
+    rate: str = Field(description=RATE_DESCRIPTION)
+    base_currency: str = Field(description="The base currency the rate was saved against.")
+    applies: bool = Field(
+        description="false when the account's base currency changed since: statistics do not use the rate until it "
+        "is saved again."
+    )
+    version: int = Field(description="Changes with every change of the rate; also its ETag.")
+    updated_at: dt.datetime
+
+
+class ExchangeRatePage(Schema):
+    items: list[ExchangeRateOut]
+    next: str | None = Field(None, description="Always null: the rates come in one page.")
+
+
+class ExchangeRateIn(InSchema):
+    currency: str = Field(max_length=40, description="A three-letter code, e.g. EUR; not the base currency.")
+    rate: str = Field(max_length=40, description=RATE_DESCRIPTION)
+
+
+class ExchangeRatePatch(InSchema):
+    version: Id | None = optional_version()
+    rate: str = Field(max_length=40, description=RATE_DESCRIPTION + " Saving ties it to the current base currency.")
+
+
+def exchange_rate_out(rate: Any, *, base_currency: str) -> dict[str, Any]:
+    return {
+        "id": rate.pk,
+        "currency": rate.currency,
+        "rate": format(rate.rate.normalize(), "f"),
+        "base_currency": rate.base_currency,
+        "applies": rate.base_currency == base_currency,
+        "version": rate.version,
+        "updated_at": rate.updated_at,
     }

@@ -38,6 +38,7 @@ from django.utils.translation import gettext
 
 from headwater.companies.models import Company
 from headwater.core.compiled import CompiledRows
+from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
@@ -663,6 +664,14 @@ def exchange_rates_for(*, account: Account) -> dict[str, Decimal]:
 
 def exchange_rate_list(*, account: Account) -> QuerySet[ExchangeRate]:
     return ExchangeRate.objects.for_account(account).order_by("currency")
+
+
+def exchange_rate_get(*, account: Account, rate_id: int) -> ExchangeRate:
+    """One rate of the account; NotFound whether it is missing or another account's."""
+    rate = ExchangeRate.objects.for_account(account).filter(pk=rate_id).first()
+    if rate is None:
+        raise NotFound(gettext("Not found."))
+    return rate
 
 
 # --- Rows ---------------------------------------------------------------------------------------------

@@ -80,20 +80,20 @@ def exchange_rate_create(*, account: Account, user: User | None, currency: str, 
 
 @transaction.atomic
 def exchange_rate_update(
-    *, account: Account, user: User | None, exchange_rate: ExchangeRate, version: int, rate: Decimal
+    *, account: Account, user: User | None, exchange_rate: ExchangeRate, version: int | None, rate: Decimal
 ) -> ExchangeRate:
-    """Change a rate (and tie it to the current base currency); refused when someone changed it since `version`."""
+    """Change a rate (and tie it to the current base currency); refused when someone changed it since `version`
+    (None: no check, the rate is changed as it is now; Conflict only when it was deleted in the meantime)."""
     value = _clean_rate(rate)
-    updated = (
-        ExchangeRate.objects.for_account(account)
-        .filter(pk=exchange_rate.pk, version=version)
-        .update(
-            rate=value,
-            base_currency=account.currency,
-            version=F("version") + 1,
-            updated_at=timezone.now(),
-            updated_by=user,
-        )
+    target = ExchangeRate.objects.for_account(account).filter(pk=exchange_rate.pk)
+    if version is not None:
+        target = target.filter(version=version)
+    updated = target.update(
+        rate=value,
+        base_currency=account.currency,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+        updated_by=user,
     )
     if not updated:
         raise Conflict(_("Someone else changed or deleted this rate in the meantime. Reload the page and try again."))
@@ -101,9 +101,20 @@ def exchange_rate_update(
 
 
 @transaction.atomic
-def exchange_rate_delete(*, account: Account, user: User | None, exchange_rate: ExchangeRate) -> None:
-    """Remove a rate: deals in that currency are then shown apart in statistics, with a warning."""
-    ExchangeRate.objects.for_account(account).filter(pk=exchange_rate.pk).delete()
+def exchange_rate_delete(
+    *, account: Account, user: User | None, exchange_rate: ExchangeRate, version: int | None = None
+) -> None:
+    """Remove a rate: deals in that currency are then shown apart in statistics, with a warning.
+
+    With `version`, only if nobody changed it since (else Conflict, and nothing is deleted).
+    """
+    target = ExchangeRate.objects.for_account(account).filter(pk=exchange_rate.pk)
+    if version is None:
+        target.delete()
+        return
+    deleted, _rows = target.filter(version=version).delete()
+    if not deleted and target.exists():
+        raise Conflict(_("Someone else changed or deleted this rate in the meantime. Reload the page and try again."))
 
 
 # --- Tallies (see stats/tally_sql.py) ------------------------------------------------------------------

@@ -15,14 +15,13 @@ from headwater.core.errors import DomainError
 from headwater.core.listing import Column, Header, sort_headers
 from headwater.core.record_forms import parse_id
 from headwater.stats import services
-from headwater.stats.exports import source_stats_csv
+from headwater.stats.exports import source_stats_csv_response
 from headwater.stats.filter_html import other_fields_html, period_options_html
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
 from headwater.stats.selectors import (
     SourceStats,
     exchange_rate_list,
-    parse_sort,
     sort_rows,
     source_label,
     source_stats,
@@ -67,11 +66,6 @@ SECTION_CAPTIONS = {
 }
 
 
-def _sorts(request: AccountRequest) -> dict[str, tuple[str, bool] | None]:
-    """Each table's order from `?sort_<section>=`; an unknown key falls back to the catalogue order."""
-    return {section: parse_sort(section, request.GET.get(f"sort_{section}")) for section in SECTION_COLUMNS}
-
-
 def _head(request: AccountRequest, param: str, headers: list[Header]) -> SafeString:
     """A table's header row; a sortable header links to the current URL with only this table's sort changed."""
     query = request.GET.copy()  # one copy per table: each link sets the same key
@@ -86,11 +80,6 @@ def _head(request: AccountRequest, param: str, headers: list[Header]) -> SafeStr
             label = f'<a href="{escape(f"?{query.urlencode()}")}">{label}</a>'
         cells.append(f'<th scope="col"{attributes}>{label}</th>')
     return SafeString(f"<tr>{''.join(cells)}</tr>")  # every inserted text escaped above
-
-
-def _owner_label(form: StatsFilterForm) -> str:
-    value = form.cleaned_data.get("owner") or ""
-    return str(dict(form.fields["owner"].choices).get(value, ""))  # type: ignore[attr-defined]
 
 
 def _chart_data(stats: SourceStats) -> dict[str, Any]:
@@ -132,10 +121,16 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
             "stats": None,
             "period_options": period_options_html(form, request.GET.get("period", "")),
             "other_fields": other_fields_html(form),
+            # The tables' orders travel in hidden inputs: their errors go above the fields, and a wrong one is not
+            # carried on, so "Show" clears it.
+            "hidden_errors": [error for field in form.hidden_fields() for error in field.errors],
+            "sort_params": {
+                name: value for name, value in form.cleaned_data.items() if name.startswith("sort_") and value
+            },
         }
         return render(request, "stats/sources.html", invalid, status=400)
     stats = source_stats(account=account, filters=form.filters())
-    sorts = _sorts(request)
+    sorts = form.sorts()
     cells = Cells(Links(account_slug=account.slug, filters=stats.filters))
     sections: dict[str, dict[str, Any]] = {}
     for name, section, row_cells in (
@@ -143,7 +138,7 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         ("open", stats.open_deals, cells.open),
         ("closed", stats.closed_deals, cells.closed),
     ):
-        current = request.GET.get(f"sort_{name}", "") if sorts[name] else ""
+        current = form.cleaned_data[f"sort_{name}"] if sorts[name] else ""
         table = cells.table(sort_rows(section.rows, sorts[name]), section.total, row_cells)
         head = _head(request, f"sort_{name}", sort_headers(SECTION_COLUMNS[name], current))
         sections[name] = {
@@ -161,10 +156,10 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         "form": form,
         "period_options": period_options_html(form, form.cleaned_data["period"]),
         "other_fields": other_fields_html(form),
-        "sort_params": {k: v for k, v in request.GET.items() if k.startswith("sort_") and k[5:] in SECTION_COLUMNS},
+        "sort_params": form.sort_params(),
         "stats": stats,
         "sections": sections,
-        "owner_label": _owner_label(form),
+        "owner_label": form.owner_label(),
         "chart_data": _chart_data(stats),
     }
     return render(request, "stats/sources.html", context)
@@ -183,12 +178,7 @@ def source_stats_csv_export(request: AccountRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    stats = source_stats(account=account, filters=form.filters())
-    body = source_stats_csv(stats, account_name=account.name, owner_label=_owner_label(form), sorts=_sorts(request))
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    stamp = stats.period.end.isoformat() if stats.period else "all-time"
-    response["Content-Disposition"] = f'attachment; filename="source-statistics-{account.slug}-{stamp}.csv"'
-    return response
+    return source_stats_csv_response(account=account, form=form)
 
 
 # --- Exchange rates (account settings, admins only) ------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from headwater.core.models import Account
 from headwater.sources.models import Source
 from tests.trust.world import Side
 
@@ -324,8 +325,9 @@ ROUTES: list[Route] = [
     ),
     Route("account_settings:invitation_renew", path={"invitation_id": "invitation"}, read=None, write="admin"),
     Route("account_settings:invitation_revoke", path={"invitation_id": "invitation"}, read=None, write="admin"),
-    Route("stats:sources", query={"owner": "user"}),
-    Route("stats:sources_csv", query={"owner": "user"}),
+    # `owner` is the old name of `owner_id`, still accepted: both are walked.
+    Route("stats:sources", query={"owner_id": "user", "owner": "user"}),
+    Route("stats:sources_csv", query={"owner_id": "user", "owner": "user"}),
 ]
 
 # Routes whose path holds a secret or signed token instead of an object id.
@@ -366,6 +368,10 @@ def _person_in(side: Side) -> dict[str, Any]:
 
 def _deal_in(side: Side) -> dict[str, Any]:
     return {"name": "API deal", "value": "12.30", "company_id": side.id("company"), "person_id": side.id("person")}
+
+
+def _settings_version(side: Side) -> int:
+    return int(Account.objects.get(pk=side.account.pk).settings_version)
 
 
 def _bulk(one: Body) -> Body:
@@ -477,7 +483,24 @@ API_OPERATIONS: list[Operation] = [
         "invitation_renew", role="admin", path={"invitation_id": "invitation"}, body=lambda s: {"role": "viewer"}
     ),
     Operation("invitation_delete", role="admin", path={"invitation_id": "invitation"}),
-    Operation("source_statistics", query={"owner_id": "user"}),
+    Operation("source_statistics", query={"owner_id": "user", "owner": "user"}),
+    Operation("source_statistics_csv", query={"owner_id": "user", "owner": "user"}),
+    Operation("account_get"),
+    Operation(
+        "account_update",
+        role="admin",
+        body=lambda s: {"name": "Ours renamed", "version": _settings_version(s)},
+        texts=("name",),
+    ),
+    Operation("rate_list"),
+    Operation(
+        "rate_create", role="admin", body=lambda s: {"currency": "USD", "rate": "3.95"}, texts=("currency", "rate")
+    ),
+    Operation("rate_get", path={"rate_id": "rate"}),
+    Operation(
+        "rate_update", role="admin", path={"rate_id": "rate"}, body=_patch("rate", rate="4.3012"), texts=("rate",)
+    ),
+    Operation("rate_delete", role="admin", path={"rate_id": "rate"}),
 ]
 
 OPERATION_BY_ID = {o.op_id: o for o in API_OPERATIONS}

@@ -150,11 +150,100 @@ class RecordApiContract:
         assert ours.version == 2
         assert getattr(ours, field) != value
 
-    def test_patch_requires_the_version(self, tenant):
-        ours = self.make(tenant.account)
+    # --- PATCH without a version, ETag and If-Match (core/api_preconditions.py) ----------------------------
+
+    def test_patch_without_a_version_changes_only_the_fields_sent(self, tenant):
+        ours = self.make(tenant.account, notes="kept")
+        api = api_for(tenant, "member")
         field, value = self.change
-        error = error_of(api_for(tenant, "member").patch(f"{self.resource}/{ours.pk}", {field: value}), 422)
-        assert "version" in error["fields"]
+        response = api.patch(f"{self.resource}/{ours.pk}", {field: value})
+        assert response.status_code == 200, response.content
+        assert response.json()[field] == value
+        assert response.json()["version"] == 2
+        assert response["ETag"] == '"2"'
+        ours.refresh_from_db()
+        assert (getattr(ours, field), ours.notes, ours.version) == (value, "kept", 2)
+
+    def test_without_a_version_the_last_write_wins_only_for_the_fields_it_sends(self, tenant):
+        """Two scripts read version 1; the second sends no version: its field wins, the first one's stays."""
+        ours = self.make(tenant.account)
+        first, second = api_for(tenant, "member"), api_for(tenant, "admin")
+        field, value = self.change
+        assert first.patch(f"{self.resource}/{ours.pk}", {"version": 1, "notes": "from the first"}).status_code == 200
+        assert second.patch(f"{self.resource}/{ours.pk}", {field: value}).status_code == 200
+        ours.refresh_from_db()
+        assert (getattr(ours, field), ours.notes, ours.version) == (value, "from the first", 3)
+
+    def test_get_and_create_answer_the_etag(self, tenant):
+        api = api_for(tenant, "member")
+        created = api.post(self.resource, self.minimal)
+        assert created.status_code == 201
+        assert created["ETag"] == '"1"'
+        read = api.get(f"{self.resource}/{created.json()['id']}")
+        assert read["ETag"] == '"1"'
+        assert "ETag" not in api.get(self.resource)  # a list has no single version
+
+    def test_if_match_with_the_etag_read_is_honoured_and_a_stale_one_is_409(self, tenant):
+        ours = self.make(tenant.account)
+        api = api_for(tenant, "member")
+        field, value = self.change
+        etag = api.get(f"{self.resource}/{ours.pk}")["ETag"]
+        changed = api.patch(f"{self.resource}/{ours.pk}", {"notes": "first"}, headers={"If-Match": etag})
+        assert changed.status_code == 200, changed.content
+        assert changed["ETag"] == '"2"'
+        stale = api.patch(f"{self.resource}/{ours.pk}", {field: value}, headers={"If-Match": etag})
+        assert error_of(stale, 409)["code"] == "conflict"
+        ours.refresh_from_db()
+        assert ours.version == 2
+        assert getattr(ours, field) != value
+
+    def test_if_match_star_checks_nothing(self, tenant):
+        ours = self.make(tenant.account)
+        response = api_for(tenant, "member").patch(
+            f"{self.resource}/{ours.pk}", {"notes": "x"}, headers={"If-Match": "*"}
+        )
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize(
+        "header", ["1", 'W/"1"', '"1", "2"', '"abc"', '"0"', '"-1"', '"99999999999999999999"', "", '"1" junk']
+    )
+    def test_a_malformed_if_match_is_400_and_changes_nothing(self, tenant, header):
+        ours = self.make(tenant.account)
+        api = api_for(tenant, "member")
+        error = error_of(api.patch(f"{self.resource}/{ours.pk}", {"notes": "x"}, headers={"If-Match": header}), 400)
+        assert error["code"] == "validation_error"
+        assert list(error["fields"]) == ["If-Match"]
+        error_of(api.delete(f"{self.resource}/{ours.pk}", headers={"If-Match": header}), 400)
+        ours.refresh_from_db()
+        assert (ours.version, ours.notes) == (1, "")
+        assert self.count(tenant.account) == 1
+
+    def test_a_body_version_and_an_if_match_that_disagree_are_400(self, tenant):
+        ours = self.make(tenant.account)
+        api = api_for(tenant, "member")
+        url = f"{self.resource}/{ours.pk}"
+        error = error_of(api.patch(url, {"version": 1, "notes": "x"}, headers={"If-Match": '"2"'}), 400)
+        assert set(error["fields"]) == {"version", "If-Match"}
+        ours.refresh_from_db()
+        assert ours.version == 1
+        agreeing = api.patch(url, {"version": 1, "notes": "x"}, headers={"If-Match": '"1"'})
+        assert agreeing.status_code == 200
+
+    def test_delete_honours_if_match(self, tenant):
+        ours = self.make(tenant.account)
+        api = api_for(tenant, "member")
+        assert api.patch(f"{self.resource}/{ours.pk}", {"notes": "changed"}).status_code == 200
+        error = error_of(api.delete(f"{self.resource}/{ours.pk}", headers={"If-Match": '"1"'}), 409)
+        assert error["code"] == "conflict"
+        assert self.count(tenant.account) == 1
+        assert api.delete(f"{self.resource}/{ours.pk}", headers={"If-Match": '"2"'}).status_code == 204
+        assert self.count(tenant.account) == 0
+
+    def test_a_viewer_with_a_valid_if_match_is_still_403(self, tenant):
+        ours = self.make(tenant.account)
+        api = api_for(tenant, "viewer")
+        error_of(api.patch(f"{self.resource}/{ours.pk}", {"notes": "x"}, headers={"If-Match": '"1"'}), 403)
+        error_of(api.delete(f"{self.resource}/{ours.pk}", headers={"If-Match": '"1"'}), 403)
 
     # --- sources -------------------------------------------------------------------------------------
 

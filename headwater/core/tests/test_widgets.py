@@ -48,11 +48,13 @@ def test_widgets_write_what_the_templates_write(widget, value, attrs):
         {},
         {"period": "custom", "start": "2026-02-01", "end": "2026-01-01", "owner": "none", "compare": "on"},
         {"period": "custom", "start": HOSTILE, "owner": "99999"},
+        {"owner_id": "none", "compare": "true"},
+        {"owner_id": HOSTILE, "compare": HOSTILE},
     ],
 )
 def test_the_statistics_filter_renders_as_with_templates(tenant, data):
     inline = StatsFilterForm(data, account=tenant.account)
     templated = StatsFilterForm(data, account=tenant.account)
     templated.renderer = TemplateRenderer()
-    for name in ("start", "end", "owner", "compare"):
+    for name in ("start", "end", "owner_id", "compare"):
         assert str(inline[name]) == str(templated[name])

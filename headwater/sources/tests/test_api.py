@@ -184,3 +184,56 @@ def test_settings_switches(tenant):
 def test_settings_are_per_account(tenant, other_tenant):
     enable_sources(other_tenant.account, default_from_contact=True)
     assert api_for(tenant, "viewer").get("settings/sources").json() == {"enabled": False, "default_from_contact": False}
+
+
+# --- PATCH without a version, ETag and If-Match (core/api_preconditions.py) --------------------------------
+
+
+def test_get_answers_the_etag_and_patch_needs_no_version(tenant):
+    source = SourceFactory(account=tenant.account, name="Web")
+    api = api_for(tenant, "admin")
+    assert api.get(f"sources/{source.pk}")["ETag"] == '"1"'
+    renamed = api.patch(f"sources/{source.pk}", {"name": "Website"})
+    assert renamed.status_code == 200, renamed.content
+    assert (renamed.json()["name"], renamed.json()["version"], renamed["ETag"]) == ("Website", 2, '"2"')
+    created = api.post("sources", {"name": "Fair"})
+    assert created["ETag"] == '"1"'
+
+
+def test_if_match_is_honoured_on_every_write_of_one_source(tenant):
+    web = SourceFactory(account=tenant.account, name="Web")
+    fair = SourceFactory(account=tenant.account, name="Fair")
+    api = api_for(tenant, "admin")
+    stale = {"If-Match": '"1"'}
+    assert api.patch(f"sources/{web.pk}", {"name": "Website"}, headers=stale).status_code == 200
+    refused = [
+        api.patch(f"sources/{web.pk}", {"name": "Web again"}, headers=stale),
+        api.post(f"sources/{web.pk}/archive", headers=stale),
+        api.post(f"sources/{web.pk}/merge", {"into_id": fair.pk}, headers=stale),
+        api.delete(f"sources/{web.pk}", headers=stale),
+    ]
+    for response in refused:
+        assert error_of(response, 409)["code"] == "conflict"
+    web.refresh_from_db()
+    assert (web.name, web.version, web.archived) == ("Website", 2, False)
+    fresh = {"If-Match": '"2"'}
+    archived = api.post(f"sources/{web.pk}/archive", headers=fresh)
+    assert (archived.status_code, archived["ETag"]) == (200, '"3"')
+    assert api.post(f"sources/{web.pk}/unarchive", headers={"If-Match": '"3"'})["ETag"] == '"4"'
+    assert api.delete(f"sources/{web.pk}", headers={"If-Match": '"4"'}).status_code == 204
+    assert not Source.objects.for_account(tenant.account).filter(pk=web.pk).exists()
+
+
+def test_if_match_disagreeing_with_the_body_or_malformed_is_400(tenant):
+    web = SourceFactory(account=tenant.account, name="Web")
+    api = api_for(tenant, "admin")
+    error = error_of(api.patch(f"sources/{web.pk}", {"version": 1, "name": "X"}, headers={"If-Match": '"2"'}), 400)
+    assert set(error["fields"]) == {"version", "If-Match"}
+    error = error_of(api.post(f"sources/{web.pk}/archive", {"version": 2}, headers={"If-Match": '"1"'}), 400)
+    assert set(error["fields"]) == {"version", "If-Match"}
+    for header in ('W/"1"', "1", '"1","1"'):
+        assert list(error_of(api.delete(f"sources/{web.pk}", headers={"If-Match": header}), 400)["fields"]) == [
+            "If-Match"
+        ]
+    web.refresh_from_db()
+    assert (web.name, web.version, web.archived) == ("Web", 1, False)

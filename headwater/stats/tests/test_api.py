@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.forms import stats_filters_from
+from headwater.stats.forms import FILTER_FIELDS, StatsFilterForm, stats_filters_from
 from headwater.stats.schemas import stats_out
 from headwater.stats.selectors import source_stats
 from headwater.stats.tests.sample import build_sample
@@ -96,6 +96,10 @@ def test_feature_off_is_a_clear_error(tenant):
         ({"start": "2025-02-30"}, 422, "start"),
         ({"owner_id": "999999"}, 400, "owner_id"),
         ({"owner_id": "someone"}, 422, "owner_id"),
+        ({"owner": "999999"}, 400, "owner_id"),
+        ({"owner": "none", "owner_id": "1"}, 400, "owner_id"),
+        ({"compare": "maybe"}, 422, "compare"),
+        ({"sort_open": "nonsense"}, 400, "sort_open"),
         ({"onwer": "1"}, 422, "onwer"),
     ],
 )
@@ -124,11 +128,15 @@ def test_no_token_is_401(tenant, sample):
     assert response.status_code == 401
 
 
-def test_the_endpoint_is_documented(tenant):
+@pytest.mark.parametrize("path", ["/api/v1/stats/sources", "/api/v1/stats/sources.csv"])
+def test_the_endpoints_are_documented_with_the_pages_parameters(tenant, path):
+    """One set of names for the page, its CSV and the API: the form's fields, plus `owner` (deprecated alias)."""
     schema = Client().get("/api/v1/openapi.json").json()
-    operation = schema["paths"]["/api/v1/stats/sources"]["get"]
-    names = {p["name"] for p in operation["parameters"]}
-    assert names == {"period", "start", "end", "owner_id", "compare"}
+    parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+    assert set(parameters) == {*FILTER_FIELDS, "owner"}
+    assert set(FILTER_FIELDS) == set(StatsFilterForm(None, account=tenant.account).fields)
+    assert parameters["owner"].get("deprecated") is True
+    assert not any(p.get("deprecated") for name, p in parameters.items() if name != "owner")
 
 
 def test_the_endpoint_makes_one_query_besides_the_statistics(tenant, sample):
@@ -144,3 +152,82 @@ def test_the_endpoint_makes_one_query_besides_the_statistics(tenant, sample):
         response = api.get("/stats/sources", params)
     assert response.status_code == 200
     assert len(request) == len(selector) + 1, [q["sql"] for q in request.captured_queries]
+
+
+# --- One set of parameter names (page, page CSV, API JSON, API CSV) -------------------------------------------
+
+
+def test_the_old_page_names_mean_the_same_in_the_api(tenant, sample):
+    api = api_for(tenant, "viewer")
+    base = {"period": "custom", "start": "2025-04-01", "end": "2025-05-31"}
+    new = api.get("/stats/sources", {**base, "owner_id": tenant.member.pk, "compare": "true"})
+    old = api.get("/stats/sources", {**base, "owner": tenant.member.pk, "compare": "on"})
+    assert new.status_code == old.status_code == 200
+    assert new.json() == old.json()
+    assert new.json()["previous_period"] is not None
+    unfiltered = api.get("/stats/sources", {**base, "compare": "true"}).json()
+    assert new.json()["contacts"]["total"] != unfiltered["contacts"]["total"]  # the owner filter applied
+
+
+def test_the_json_rows_follow_the_pages_sort_parameters(tenant, sample):
+    api = api_for(tenant, "viewer")
+    body = api.get("/stats/sources", {"sort_closed": "-won_value", "sort_contacts": "source"}).json()
+    assert [r["source"]["name"] for r in body["closed_deals"]["rows"]][:3] == ["Website", "Referral", "Trade fair"]
+    contacts = [r["source"]["name"] for r in body["contacts"]["rows"]]
+    assert contacts == [*sorted(contacts[:-1], key=str.casefold), "No source"]
+    catalogue = api.get("/stats/sources").json()
+    assert [r["source"]["name"] for r in catalogue["closed_deals"]["rows"]][:2] == ["Website", "Referral"]
+
+
+def test_the_csv_by_token_is_the_pages_csv(tenant, sample):
+    query = (
+        f"period=custom&start=2025-03-01&end=2025-06-30&owner_id={tenant.member.pk}&compare=true&sort_closed=-won_value"
+    )
+    page_csv = tenant.client_for("viewer").get(tenant.url(f"stats/sources/export.csv?{query}"))
+    api_csv = api_for(tenant, "viewer").get(f"/stats/sources.csv?{query}")
+    assert api_csv.status_code == 200
+    assert api_csv["Content-Type"] == "text/csv; charset=utf-8"
+    assert api_csv["Content-Disposition"] == page_csv["Content-Disposition"]
+    assert api_csv["Content-Disposition"] == 'attachment; filename="source-statistics-alpha-2025-06-30.csv"'
+    assert api_csv.content == page_csv.content
+    assert f"Owner,{tenant.member.display_name}" in api_csv.content.decode()
+    for response in (api_csv, page_csv):
+        assert "no-store" in response["Cache-Control"]
+    old = query.replace("owner_id=", "owner=").replace("compare=true", "compare=on")
+    old_names = api_for(tenant, "viewer").get(f"/stats/sources.csv?{old}")
+    assert old_names.content == api_csv.content
+
+
+@pytest.mark.parametrize("role", ["admin", "member", "viewer"])
+def test_every_role_gets_the_csv_and_nobody_without_a_token(tenant, sample, role):
+    assert api_for(tenant, role).get("/stats/sources.csv").status_code == 200
+    response = Client().get("/api/v1/stats/sources.csv")
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_the_csv_by_token_refuses_bad_filters_in_the_api_shape(tenant, sample, other_tenant):
+    api = api_for(tenant, "viewer")
+    for params, field in (
+        ({"period": "custom"}, "start"),
+        ({"owner_id": str(other_tenant.admin.pk)}, "owner_id"),
+        ({"sort_open": "nonsense"}, "sort_open"),
+        ({"compare": "maybe"}, "compare"),
+        ({"onwer": "1"}, "onwer"),
+    ):
+        response = api.get("/stats/sources.csv", params)
+        assert response.status_code in (400, 422), params
+        assert field in error_of(response, response.status_code)["fields"]
+
+
+def test_the_csv_by_token_needs_the_sources_switched_on(tenant):
+    assert error_of(api_for(tenant, "viewer").get("/stats/sources.csv"), 400)["code"] == "feature_disabled"
+
+
+def test_the_csv_of_one_account_by_its_token_only(tenant, other_tenant, sample):
+    other_tenant.account.sources_enabled = True
+    other_tenant.account.save()
+    SourceFactory(account=other_tenant.account, name="MARKER-theirs")
+    ours = api_for(tenant, "viewer").get("/stats/sources.csv")
+    assert b"MARKER" not in ours.content
+    assert b"MARKER-theirs" in api_for(other_tenant, "viewer").get("/stats/sources.csv").content

@@ -78,7 +78,7 @@ def test_filters_comparison_and_charts(open_stats, sample, screenshot, console_e
     page.get_by_label("To", exact=True).fill("2025-05-31")
     page.get_by_label("Compare with the previous period").check()
     page.get_by_role("button", name="Show").click()
-    page.wait_for_url(re.compile(r"period=custom&start=2025-04-01&end=2025-05-31.*compare=on"))
+    page.wait_for_url(re.compile(r"period=custom&start=2025-04-01&end=2025-05-31&owner_id=&compare=true"))
 
     expect(page.get_by_text(re.compile("compared with"))).to_be_visible()
     contacts = page.locator("#stats-contacts")
@@ -94,6 +94,31 @@ def test_filters_comparison_and_charts(open_stats, sample, screenshot, console_e
     expect(page.get_by_label("From", exact=True)).to_have_value("2025-04-01")
     expect(page.get_by_label("Compare with the previous period")).to_be_checked()
     assert console_errors == []
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_an_old_bookmark_works_and_the_form_sends_the_new_names(open_stats, sample, tenant, language, screenshot):
+    """`owner` and `compare=on` (the page's old names) still choose the owner and the comparison; the next "Show"
+    sends `owner_id` and `compare=true`. A wrong value is said above the fields and dropped by the next "Show"."""
+    page = open_stats(
+        f"?period=custom&start=2025-04-01&end=2025-05-31&owner={tenant.member.pk}&compare=on", language=language
+    )
+    owner = page.get_by_label(t(language, "Owner"), exact=True)
+    expect(owner).to_have_value(str(tenant.member.pk))
+    expect(page.get_by_label(t(language, "Compare with the previous period"))).to_be_checked()
+    owner.select_option(t(language, "Unassigned"))
+    page.get_by_role("button", name=t(language, "Show")).click()
+    page.wait_for_url(re.compile(r"&owner_id=none&compare=true$"))
+
+    page.goto(page.url.replace("compare=true", "compare=maybe") + "&sort_open=nonsense")
+    alerts = page.get_by_role("alert")
+    expect(alerts.filter(has_text="compare=true")).to_be_visible()
+    expect(alerts.filter(has_text="nonsense")).to_be_visible()
+    screenshot(f"stats-bad-parameters-{language}")
+    page.get_by_label(t(language, "Compare with the previous period")).check()
+    page.get_by_role("button", name=t(language, "Show")).click()
+    page.wait_for_url(re.compile(r"&owner_id=none&compare=true$"))
+    expect_charts_drawn(page)
 
 
 def test_sorting_and_drilldown_to_the_deals(open_stats, sample, page, console_errors):
@@ -139,7 +164,7 @@ def test_polish_page_uses_polish_number_formats(open_stats, sample, screenshot, 
     page.get_by_label(t("pl", "To"), exact=True).fill("2025-05-31")
     page.get_by_label(t("pl", "Compare with the previous period")).check()
     page.get_by_role("button", name=t("pl", "Show")).click()
-    page.wait_for_url(re.compile("compare=on"))
+    page.wait_for_url(re.compile("compare=true"))
     expect_charts_drawn(page)
     page.evaluate("window.scrollTo(0, 0)")
     screenshot("stats-page-compare-pl")

@@ -12,17 +12,17 @@ from headwater.stats.forms import StatsFilterForm
 
 pytestmark = pytest.mark.django_db
 
-# The template loops as they were in stats/sources.html.
+# The template loops as they were in stats/sources.html (the fields loop now also skips the hidden tables' orders).
 PERIOD_LOOP = """{% for o in period_options %}
       <option value="{{ o.value }}"{% if o.selected %} selected{% endif %}{% if o.start %} data-start="{{ o.start }}" data-end="{{ o.end }}"{% endif %}>{{ o.label }}</option>
       {% endfor %}"""  # noqa: E501 — the template line as it was
-FIELDS_LOOP = """{% for field in form %}{% if field.name != "period" and field.name != "compare" %}
+FIELDS_LOOP = """{% for field in form %}{% if field.name != "period" and field.name != "compare" and not field.is_hidden %}
   <div class="field{% if field.errors %} field--error{% endif %}">
     <label for="{{ field.id_for_label }}">{{ field.label }}</label>
     {{ field }}
     {% for e in field.errors %}<p class="field__error" role="alert">{{ e }}</p>{% endfor %}
   </div>
-  {% endif %}{% endfor %}"""
+  {% endif %}{% endfor %}"""  # noqa: E501 — the template line
 
 
 def period_options(form: StatsFilterForm, selected: str) -> list[dict[str, object]]:
@@ -43,8 +43,9 @@ QUERIES = [
     {},
     {"period": "this_month", "compare": "on"},
     {"period": "custom", "start": "2025-02-10", "end": "2025-01-20"},
-    {"period": "bogus", "start": "2025-13-01", "owner": "<b>"},
+    {"period": "bogus", "start": "2025-13-01", "owner_id": "<b>"},
     {"period": "last_30", "start": "2025-01-01", "owner": "none"},
+    {"owner_id": "none", "owner": "<b>", "compare": "maybe", "sort_open": "<b>"},
 ]
 
 

@@ -123,8 +123,21 @@ def test_sorting_by_a_column_and_back(tenant, sample):
     assert "sort_closed=won_value" in html  # the header now reverses the order
     ascending = [r.row for r in page(client, tenant, "?sort_open=value").context["sections"]["open"]["rows"]]
     assert [r.value for r in ascending] == sorted(r.value for r in ascending)
-    default = page(client, tenant, "?sort_open=nonsense").context["sections"]["open"]["rows"]
+    default = page(client, tenant, "?sort_open=").context["sections"]["open"]["rows"]
     assert [r.row.source.name for r in default][:2] == ["Website", "Referral"]
+
+
+def test_an_unknown_order_is_explained_and_not_carried_on(tenant, sample):
+    """Before, `?sort_open=nonsense` silently fell back to the catalogue order."""
+    response = page(tenant.client_for("viewer"), tenant, "?sort_open=nonsense&sort_closed=-won_value")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Unknown order “nonsense”" in html
+    assert "source, count, value, average" in html
+    # The valid order stays in a hidden input; the wrong one is dropped, so "Show" gets a page again.
+    assert '<input type="hidden" name="sort_closed" value="-won_value">' in html
+    assert 'name="sort_open"' not in html
+    assert 'name="sort_contacts"' not in html  # no empty order either
 
 
 @pytest.mark.parametrize(
@@ -134,8 +147,12 @@ def test_sorting_by_a_column_and_back(tenant, sample):
         ("?period=custom&start=2025-05-02&end=2025-05-01", "end", "cannot be before"),
         ("?period=this_year&start=2025-01-01", "period", "Custom range"),
         ("?start=2025-13-01&end=2025-01-01", "start", "Enter a valid date"),
-        ("?owner=999999", "owner", "Select a valid choice"),
-        ("?owner=%C2%B9", "owner", "Select a valid choice"),  # "¹": a digit to str.isdigit(), not to int()
+        ("?owner_id=999999", "owner_id", "Select a valid choice"),
+        ("?owner=999999", "owner_id", "Select a valid choice"),  # the old name, checked as owner_id
+        ("?owner_id=%C2%B9", "owner_id", "Select a valid choice"),  # "¹": a digit to str.isdigit(), not to int()
+        ("?owner=none&owner_id=", "owner_id", "Give the owner once"),
+        ("?compare=maybe", "compare", "compare=true or compare=false"),
+        ("?compare=2", "compare", "compare=true or compare=false"),
         ("?period=yesterday", "period", "Select a valid choice"),
     ],
 )
@@ -148,8 +165,32 @@ def test_bad_filters_are_explained_next_to_the_field(tenant, sample, query, fiel
 
 
 def test_owner_of_another_account_is_refused(tenant, other_tenant, sample):
-    response = page(tenant.client_for("viewer"), tenant, f"?owner={other_tenant.admin.pk}")
-    assert response.status_code == 400
+    for name in ("owner_id", "owner"):
+        response = page(tenant.client_for("viewer"), tenant, f"?{name}={other_tenant.admin.pk}")
+        assert response.status_code == 400
+
+
+def test_the_form_sends_owner_id_and_compare_true_and_the_old_names_still_work(tenant, sample):
+    client = tenant.client_for("viewer")
+    owner = tenant.member.pk
+    new = page(client, tenant, f"?period=custom&start=2025-05-01&end=2025-05-31&owner_id={owner}&compare=true")
+    old = page(client, tenant, f"?period=custom&start=2025-05-01&end=2025-05-31&owner={owner}&compare=on")
+    assert new.status_code == old.status_code == 200
+    assert new.context["stats"] == old.context["stats"]
+    assert new.context["stats"].filters.owner_id == owner
+    assert new.context["stats"].previous_period is not None
+    for response in (new, old):
+        html = response.content.decode()
+        # What the form submits next time: the one set of names.
+        assert '<select name="owner_id" id="id_owner_id">' in html
+        assert f'<option value="{owner}" selected>' in html
+        assert '<input type="checkbox" name="compare" value="true" id="id_compare" checked>' in html
+    agreeing = page(client, tenant, f"?owner={owner}&owner_id={owner}")
+    assert agreeing.status_code == 200
+    for value in ("false", "off", "0", "no"):
+        unchecked = page(client, tenant, f"?period=last_90&compare={value}")
+        assert unchecked.context["stats"].previous_period is None
+        assert 'name="compare" value="true" id="id_compare">' in unchecked.content.decode()
 
 
 def test_compare_without_a_period_says_why_nothing_is_compared(tenant, sample):
@@ -240,6 +281,24 @@ def test_csv_with_bad_filters_is_a_400(tenant, sample):
     response = tenant.client_for("viewer").get(tenant.url("stats/sources/export.csv?period=custom"))
     assert response.status_code == 400
     assert "start" in response.content.decode()
+
+
+def test_csv_takes_the_same_names_and_the_old_ones(tenant, sample):
+    client = tenant.client_for("viewer")
+    url = tenant.url("stats/sources/export.csv")
+    dates = "period=custom&start=2025-04-01&end=2025-05-31"
+    new = client.get(f"{url}?{dates}&owner_id={tenant.member.pk}&compare=true&sort_open=-value")
+    old = client.get(f"{url}?{dates}&owner={tenant.member.pk}&compare=on&sort_open=-value")
+    assert new.status_code == old.status_code == 200
+    assert new.content == old.content
+    rows = read_csv(new)
+    assert ["Owner", tenant.member.display_name] in rows
+    assert rows[2][0] == "Compared with"
+    assert "no-store" in new["Cache-Control"]
+    for query, field in (("compare=maybe", "compare"), ("sort_open=nonsense", "sort_open")):
+        refused = client.get(f"{url}?{query}")
+        assert refused.status_code == 400
+        assert refused.content.decode().startswith(f"{field}:")
 
 
 # --- Page, CSV and API agree ------------------------------------------------------------------------------
