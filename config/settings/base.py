@@ -149,9 +149,20 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_errors_without_traceback": {"()": "headwater.core.log_filters.ClientErrorsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        # Django's own console handler (DEBUG only) printed every record a second time beside ours: drop it and
+        # let django's records reach the root handler once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A refused request (403, 404...) is one line, not a traceback: it is an answer, not a failure.
+        "django.request": {"filters": ["client_errors_without_traceback"]},
+    },
 }
+CSRF_FAILURE_VIEW = "headwater.core.error_views.csrf_failure"
+# The largest request body (form or API) read, in bytes; beyond it pages answer 413 and the API `too_large`.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 # Paginated lists: page size and the point past which we stop counting exactly.
 LIST_PAGE_SIZE = 25
