@@ -7,7 +7,7 @@ PY := $(UV) run --locked python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists check-deploy system-deps clean
+.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists check-deploy check-production system-deps clean
 
 help:
 	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:8000"
@@ -87,6 +87,11 @@ check-deploy: setup
 	DJANGO_SECRET_KEY=ci-check-deploy-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ \
 	DJANGO_ALLOWED_HOSTS=crm.example.com \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# collectstatic with the manifest storage, then gunicorn with the production settings on a free port against a
+# throwaway database with the demo data, and every kind of page fetched (scripts/check_production.py).
+check-production: setup
+	$(PY) scripts/check_production.py $(CHECK_ARGS)
 
 messages: setup
 	$(PY) manage.py makemessages -l pl --no-obsolete --ignore=.venv --ignore=var --ignore=bench

@@ -112,7 +112,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Where `collectstatic` writes (production serves from here through WhiteNoise); a checker builds into its own.
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # The shared stylesheet, htmx and our scripts live outside any app: tell the finders (and collectstatic).
 STATICFILES_DIRS = [BASE_DIR / "headwater" / "static"]
