@@ -12,6 +12,7 @@ from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from headwater.core.dates import FilterDayField
 from headwater.core.errors import DomainError
 from headwater.core.listing import RecordFilters
 from headwater.core.models import Account
@@ -218,8 +219,8 @@ class RecordFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
-    created_from = forms.DateField(label=_("Created from"), required=False, widget=DayInput)
-    created_to = forms.DateField(label=_("Created to"), required=False, widget=DayInput)
+    created_from = FilterDayField(label=_("Created from"), required=False, widget=DayInput)
+    created_to = FilterDayField(label=_("Created to"), required=False, widget=DayInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from headwater.core.dates import FilterDayField
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.record_forms import UNASSIGNED, owner_filter_choices, parse_id
@@ -28,8 +29,8 @@ class StatsFilterForm(forms.Form):
     """
 
     period = forms.ChoiceField(label=_("Period"), required=False, choices=Period.choices)
-    start = forms.DateField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
-    end = forms.DateField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
+    start = FilterDayField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
+    end = FilterDayField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
     owner = forms.ChoiceField(label=_("Owner"), required=False, widget=Select)
     compare = forms.BooleanField(label=_("Compare with the previous period"), required=False, widget=CheckboxInput)
 

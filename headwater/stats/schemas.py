@@ -14,6 +14,7 @@ from ninja import Schema
 from pydantic import BaseModel, Field
 
 from headwater.core.api_schemas import SOURCE_FILTER_PATTERN
+from headwater.core.dates import FilterDay
 from headwater.stats.filters import DateRange, Period
 from headwater.stats.selectors import (
     Change,
@@ -37,8 +38,10 @@ class StatsParams(Schema):
         description="A preset ending today in the account's time zone, or `custom` with `start` and `end`. "
         "Omitted: `custom` when dates are given, else `all`.",
     )
-    start: dt.date | None = Field(None, description="First day (custom range), in the account's time zone.")
-    end: dt.date | None = Field(None, description="Last day (custom range), included.")
+    start: FilterDay | None = Field(
+        None, description="First day (custom range), in the account's time zone; years 1900 to 2999."
+    )
+    end: FilterDay | None = Field(None, description="Last day (custom range), included; years 1900 to 2999.")
     owner_id: str | None = Field(
         None, pattern=SOURCE_FILTER_PATTERN, description="A member's user id, or `none` for records without an owner."
     )
