@@ -6,11 +6,12 @@ UV := scripts/uv
 PY := $(UV) run --locked python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
 CHROMIUM ?= /usr/bin/chromium
+PORT ?= 8000
 
-.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists check-deploy system-deps clean
+.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists check-deploy check-production system-deps clean
 
 help:
-	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:8000"
+	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:$(PORT) (PORT=8001 for another)"
 	@echo "make test       set up and run the whole suite (SQLite + browser tests)"
 	@echo "make test-pg    the whole suite on PostgreSQL ($(PG_URL))"
 	@echo "make test-long  both suites with the long trust runs (soak 60 s, 20 kills, 120 race rounds)"
@@ -28,12 +29,12 @@ run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_data
 	@echo
-	@echo "  Headwater is running at http://127.0.0.1:8000/"
+	@echo "  Headwater is running at http://127.0.0.1:$(PORT)/"
 	@echo "  Log in as admin@demo.test / demo-password-2026 (admin of 'demo' and 'acme'),"
 	@echo "            member@demo.test / demo-password-2026 (member), viewer@demo.test / demo-password-2026 (viewer)"
 	@echo "  E-mails (sign-up links, invitations) are printed here, in this terminal."
 	@echo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 demo: setup
 	$(PY) manage.py migrate --noinput
@@ -88,6 +89,11 @@ check-deploy: setup
 	DJANGO_SECRET_KEY=ci-check-deploy-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ \
 	DJANGO_ALLOWED_HOSTS=crm.example.com \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# collectstatic with the manifest storage, then gunicorn with the production settings on a free port against a
+# throwaway database with the demo data, and every kind of page fetched (scripts/check_production.py).
+check-production: setup
+	$(PY) scripts/check_production.py $(CHECK_ARGS)
 
 messages: setup
 	$(PY) manage.py makemessages -l pl --no-obsolete --ignore=.venv --ignore=var --ignore=bench

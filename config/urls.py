@@ -19,3 +19,9 @@ urlpatterns = [
     path("a/<slug:account_slug>/", include(account_patterns)),
     path("api/v1/", api.urls),
 ]
+
+# Pages in the site's layout and language, JSON under /api/ (core/error_views.py).
+handler400 = "headwater.core.error_views.bad_request"
+handler403 = "headwater.core.error_views.permission_denied"
+handler404 = "headwater.core.error_views.page_not_found"
+handler500 = "headwater.core.error_views.server_error"

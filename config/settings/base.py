@@ -117,7 +117,8 @@ TIME_ZONE = "UTC"
 FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# Where `collectstatic` writes (production serves from here through WhiteNoise); a checker builds into its own.
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # The shared stylesheet, htmx and our scripts live outside any app: tell the finders (and collectstatic).
 STATICFILES_DIRS = [BASE_DIR / "headwater" / "static"]
@@ -154,9 +155,20 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_errors_without_traceback": {"()": "headwater.core.log_filters.ClientErrorsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        # Django's own console handler (DEBUG only) printed every record a second time beside ours: drop it and
+        # let django's records reach the root handler once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A refused request (403, 404...) is one line, not a traceback: it is an answer, not a failure.
+        "django.request": {"filters": ["client_errors_without_traceback"]},
+    },
 }
+CSRF_FAILURE_VIEW = "headwater.core.error_views.csrf_failure"
+# The largest request body (form or API) read, in bytes; beyond it pages answer 413 and the API `too_large`.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 # Paginated lists: page size and the point past which we stop counting exactly.
 LIST_PAGE_SIZE = 25

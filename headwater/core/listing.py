@@ -16,6 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from headwater.core.cursors import InvalidCursor
 from headwater.core.errors import NotFound
 from headwater.core.pagination import Ordering, Page, ordering_from_param
 from headwater.core.search import search_filter
@@ -111,19 +112,33 @@ def render_list(
     fragment: str,
     context: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """Parse the sort and cursor, read one page when the filters are valid, render the page or the table."""
+    """Parse the sort and cursor, read one page when the filters are valid, render the page or the table.
+
+    A position the list cannot use (an edited cursor, one made for another sort, a `?page=` number) answers 400
+    with the reason and a link to the first page, never a quietly different page.
+    """
     sort, ordering = ordering_from_param(request.GET.get("sort"), sorts, default_sort)
     page = None
     filtered = False
-    if form.is_valid():
+    list_error = ""
+    if "page" in request.GET:
+        list_error = _(
+            "This list has no page numbers: it moves with Previous and Next, so “page=%(page)s” cannot be shown."
+        ) % {"page": request.GET["page"][:20]}
+    elif form.is_valid():
         filtered = any(value for name, value in form.cleaned_data.items() if name != "sort")
-        page = page_of(
-            filters=filters(),
-            ordering=ordering,
-            cursor=request.GET.get("cursor"),
-            page_size=settings.LIST_PAGE_SIZE,
-            count_limit=settings.LIST_COUNT_LIMIT,
-        )
+        try:
+            page = page_of(
+                filters=filters(),
+                ordering=ordering,
+                cursor=request.GET.get("cursor"),
+                page_size=settings.LIST_PAGE_SIZE,
+                count_limit=settings.LIST_COUNT_LIMIT,
+            )
+        except InvalidCursor:
+            list_error = _(
+                "This link to a page of the list is not valid: it was changed, or made for another sort order."
+            )
     ctx = {
         "filter_form": form,
         "page": page,
@@ -132,9 +147,20 @@ def render_list(
         "headers": sort_headers(columns, sort),
         "column_count": len(columns),
         "fragment": wants_fragment(request),
+        "list_error": list_error,
+        # Where "Show the first page" leads: the same filters and sort, without the position.
+        "first_page_query": _without(request, "cursor", "page"),
         **(context or {}),
     }
-    return render(request, fragment if wants_fragment(request) else template, ctx)
+    status = 400 if list_error else 200
+    return render(request, fragment if wants_fragment(request) else template, ctx, status=status)
+
+
+def _without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return f"?{query.urlencode()}" if query else ""
 
 
 __all__ = [

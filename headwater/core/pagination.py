@@ -3,21 +3,24 @@
 The sort is a tuple of non-null columns plus the primary key as the tie-breaker, all in one direction, so the
 position "after row R" is exact even when many rows share a sort value. A cursor carries the sort it was made
 for, the key of the row it points past, the direction to read in, and the 1-based number of the page's first
-row (for the "26-50 of 1,234" label only; it never decides which rows are read).
+row (for the "26-50 of 1,234" label only; it never decides which rows are read). Cursors are signed and their
+values checked against their columns (core/cursors.py).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 
+from headwater.core.cursors import InvalidCursor, column_value, read_cursor, sign_cursor
+from headwater.core.cursors import column as column_of
+
 _M = TypeVar("_M", bound=models.Model)
+
+# The "26-50" label's first row number a cursor may carry; far beyond any list (the exact count stops at 10,000).
+MAX_START = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -77,15 +80,14 @@ class Page(Generic[_M]):
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
-    # Decimal, date, datetime, UUID: their string forms round-trip through the field's to_python().
+    # Decimal, date, datetime: their ISO / string forms, read back by cursors.column_value.
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def encode_cursor(ordering: Ordering, row: models.Model, *, backward: bool, start: int) -> str:
     key = [_jsonable(getattr(row, _attname(row, c))) for c in ordering.columns]
     payload = {"s": ordering.signature, "k": key, "b": backward, "o": start}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return sign_cursor(payload, model=type(row))
 
 
 def _attname(row: models.Model, column: str) -> str:
@@ -93,31 +95,29 @@ def _attname(row: models.Model, column: str) -> str:
 
 
 def decode_cursor(model: type[models.Model], ordering: Ordering, token: str | None) -> Cursor | None:
-    """The cursor in `token`, or None when it is absent, malformed, or made for another sort."""
+    """The cursor in `token`, or None when there is none.
+
+    InvalidCursor when it is not one this list signed for this sort, or holds a value its column cannot have:
+    the page says so (a 400) rather than quietly showing the first page.
+    """
     if not token:
         return None
-    try:
-        return _parse_cursor(model, ordering, token)
-    except (ValueError, TypeError, KeyError, binascii.Error, ValidationError, FieldDoesNotExist):
-        return None
-
-
-def _parse_cursor(model: type[models.Model], ordering: Ordering, token: str) -> Cursor:
-    payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    if not isinstance(payload, dict) or payload.get("s") != ordering.signature:
-        raise ValueError("cursor made for another sort")
-    values = payload["k"]
-    if not isinstance(values, list) or len(values) != len(ordering.columns) or None in values:
-        raise ValueError("cursor key does not match the sort")
+    payload = read_cursor(token, model=model)
+    if payload.get("s") != ordering.signature:
+        raise InvalidCursor("made for another sort")
+    values = payload.get("k")
+    if not isinstance(values, list) or len(values) != len(ordering.columns):
+        raise InvalidCursor("the key does not match the sort")
     key = []
-    for column, value in zip(ordering.columns, values, strict=True):
-        field = model._meta.pk if column == "pk" else model._meta.get_field(column)
-        key.append(field.to_python(value))  # type: ignore[union-attr]
-    start = payload.get("o", 1)
-    backward = payload.get("b", False)
-    if not isinstance(start, int) or isinstance(start, bool) or not isinstance(backward, bool):
-        raise TypeError("cursor position is malformed")
-    return Cursor(key=tuple(key), backward=backward, start=max(start, 1))
+    for name, value in zip(ordering.columns, values, strict=True):
+        key.append(column_value(column_of(model, name), value))
+    start = payload.get("o")
+    backward = payload.get("b")
+    if not isinstance(start, int) or isinstance(start, bool) or not 1 <= start <= MAX_START:
+        raise InvalidCursor("the position is malformed")
+    if not isinstance(backward, bool):
+        raise InvalidCursor("the direction is malformed")
+    return Cursor(key=tuple(key), backward=backward, start=start)
 
 
 def _after(ordering: Ordering, key: tuple[Any, ...], *, backward: bool) -> models.Q:

@@ -13,6 +13,7 @@ from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from headwater.core.dates import FilterDayField
 from headwater.core.errors import DomainError
 from headwater.core.listing import RecordFilters
 from headwater.core.models import Account
@@ -322,8 +323,8 @@ class RecordFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
-    created_from = forms.DateField(label=_("Created from"), required=False, widget=DateInput)
-    created_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput)
+    created_from = FilterDayField(label=_("Created from"), required=False, widget=DateInput)
+    created_to = FilterDayField(label=_("Created to"), required=False, widget=DateInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:

@@ -29,6 +29,8 @@ from django.db.models import Value
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
 
+from headwater.core.text import text_problem
+
 # Shorter words cannot use the trigram index (a trigram needs three characters): they are still searched, and
 # PostgreSQL reads the account's rows in the list's order until a page is full (see docs/performance.md).
 TRIGRAM_LENGTH = 3
@@ -276,6 +278,10 @@ def search_filter(queryset: models.QuerySet[Any], query: str) -> models.QuerySet
     one is `strpos(key, word) > 0` (INSTR on SQLite): the same match, in a form the planner cannot send to the
     index, so it filters what the other words or the list's own order already read.
     """
+    if text_problem(query):
+        # NUL or a lone surrogate (PostgreSQL cannot compare them) or another control character: no stored text
+        # holds one (core/text.py refuses them), so nothing matches; callers without a form reach here raw.
+        return queryset.none()
     for term in search_terms(query):
         if uses_trigrams(term):
             queryset = queryset.filter(search_key__contains=term)

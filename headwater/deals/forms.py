@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
 from headwater.core.currencies import CURRENCIES
+from headwater.core.dates import FilterDayField
 from headwater.core.record_forms import (
     CREATE_COMPANY,
     CREATE_PERSON,
@@ -126,8 +127,8 @@ class DealFilterForm(RecordFilterForm):
     status = forms.ChoiceField(label=_("Status"), required=False)
     company = AccountRecordField(queryset=Company.unscoped.none(), label=_("Company"), required=False, empty_label="—")
     person = AccountRecordField(queryset=Person.unscoped.none(), label=_("Person"), required=False, empty_label="—")
-    closed_from = forms.DateField(label=_("Closed from"), required=False, widget=DateInput)
-    closed_to = forms.DateField(label=_("Closed to"), required=False, widget=DateInput)
+    closed_from = FilterDayField(label=_("Closed from"), required=False, widget=DateInput)
+    closed_to = FilterDayField(label=_("Closed to"), required=False, widget=DateInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

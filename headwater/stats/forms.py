@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from pydantic import TypeAdapter
 
+from headwater.core.dates import FilterDayField
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.record_forms import UNASSIGNED, owner_filter_choices, parse_id
@@ -81,8 +82,8 @@ class StatsFilterForm(forms.Form):
     """
 
     period = forms.ChoiceField(label=_("Period"), required=False, choices=Period.choices)
-    start = forms.DateField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
-    end = forms.DateField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
+    start = FilterDayField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
+    end = FilterDayField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
     owner_id = forms.ChoiceField(label=_("Owner"), required=False, widget=Select)
     compare = CompareField(label=_("Compare with the previous period"), required=False)
     sort_contacts = _sort_field(_("Order of the contacts table"))

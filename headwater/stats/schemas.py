@@ -15,6 +15,7 @@ from ninja import Schema
 from pydantic import BaseModel, Field
 
 from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, InSchema, optional_version
+from headwater.core.dates import FilterDay
 from headwater.stats.filters import DateRange, Period
 from headwater.stats.selectors import (
     Change,
@@ -60,8 +61,10 @@ class StatsParams(Schema):
         "`last_quarter` and `last_year` the whole calendar period before, `last_30` and `last_90` today and the days "
         "before), or `custom` with `start` and `end`. Omitted: `custom` when dates are given, else `all`.",
     )
-    start: dt.date | None = Field(None, description="First day (custom range), in the account's time zone.")
-    end: dt.date | None = Field(None, description="Last day (custom range), included.")
+    start: FilterDay | None = Field(
+        None, description="First day (custom range), in the account's time zone; years 1900 to 2999."
+    )
+    end: FilterDay | None = Field(None, description="Last day (custom range), included; years 1900 to 2999.")
     owner_id: str | None = Field(
         None, pattern=SOURCE_FILTER_PATTERN, description="A member's user id, or `none` for records without an owner."
     )

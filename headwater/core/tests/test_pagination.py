@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headwater.companies.models import Company
+from headwater.core.cursors import InvalidCursor, sign_cursor
 from headwater.core.pagination import Ordering, bounded_count, decode_cursor, keyset_page
 from headwater.persons.models import Person
 from headwater.testing.factories import AccountFactory, CompanyFactory
@@ -106,24 +107,43 @@ def test_count_is_bounded(account):
     assert not page.total_is_exact
 
 
+def test_no_cursor_means_first_page(account):
+    assert decode_cursor(Company, Ordering(("name",)), "") is None
+    assert decode_cursor(Company, Ordering(("name",)), None) is None
+
+
 @pytest.mark.parametrize(
     "token",
-    ["", "garbage", "!!!", base64.urlsafe_b64encode(b"[1,2]").decode(), base64.urlsafe_b64encode(b"\xff\xfe").decode()],
+    ["garbage", "!!!", base64.urlsafe_b64encode(b"[1,2]").decode(), base64.urlsafe_b64encode(b"\xff\xfe").decode()],
 )
-def test_malformed_cursor_means_first_page(account, token):
-    assert decode_cursor(Company, Ordering(("name",)), token) is None
+def test_malformed_cursor_is_refused(account, token):
+    with pytest.raises(InvalidCursor):
+        decode_cursor(Company, Ordering(("name",)), token)
 
 
-def test_cursor_of_another_sort_is_ignored(account):
+def test_cursor_of_another_sort_or_list_is_refused(account):
     CompanyFactory.create_batch(4, account=account)
     qs = Company.objects.for_account(account)
     by_name = keyset_page(qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=10)
-    assert decode_cursor(Company, Ordering(("created_at",)), by_name.next_cursor) is None
-    assert decode_cursor(Company, Ordering(("name",), True), by_name.next_cursor) is None
+    others = [
+        (Company, Ordering(("created_at",))),
+        (Company, Ordering(("name",), True)),
+        (Person, Ordering(("email",))),
+    ]
+    for model, ordering in others:
+        with pytest.raises(InvalidCursor):
+            decode_cursor(model, ordering, by_name.next_cursor)
     assert decode_cursor(Company, Ordering(("name",)), by_name.next_cursor) is not None
 
 
-def test_tampered_key_types_are_ignored(account):
-    payload = {"s": "created_at", "k": ["not a date", 1], "b": False, "o": 1}
+def test_an_unsigned_cursor_of_the_old_kind_is_refused(account):
+    payload = {"s": "created_at", "k": ["2026-01-01T00:00:00+00:00", 1], "b": False, "o": 1}
     token = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
-    assert decode_cursor(Company, Ordering(("created_at",)), token) is None
+    with pytest.raises(InvalidCursor):
+        decode_cursor(Company, Ordering(("created_at",)), token)
+
+
+def test_tampered_key_types_are_refused_even_when_signed(account):
+    payload = {"s": "created_at", "k": ["not a date", 1], "b": False, "o": 1}
+    with pytest.raises(InvalidCursor):
+        decode_cursor(Company, Ordering(("created_at",)), sign_cursor(payload, model=Company))
