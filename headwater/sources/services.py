@@ -18,14 +18,14 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
-from headwater.core.text import name_key, text_problem
+from headwater.core.text import clean_name, name_key, name_look_key
 from headwater.core.types import UNSET, Unset
 from headwater.sources.models import (
     SOURCE_NAME_MAX_LENGTH,
@@ -78,38 +78,47 @@ def _record_models() -> list[tuple[RecordType, str, type[CrmRecord]]]:
 # --- Names ----------------------------------------------------------------------------------------------
 
 
-def _is_blank(text: str) -> bool:
-    """Nothing visible: only spaces and invisible format characters (zero-width space, BOM...)."""
-    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
-
-
 def source_clean_name(name: object) -> str:
-    """The name as it will be stored (trimmed), or ValidationFailed on `name` saying what is wrong."""
-    if not isinstance(name, str):
-        raise ValidationFailed.on("name", _("Enter a name for the source."))
-    problem = text_problem(name)
-    if problem:
-        raise ValidationFailed.on("name", problem)
-    name = name.strip()
-    if _is_blank(name):
-        raise ValidationFailed.on("name", _("Enter a name for the source."))
+    """The name as it will be stored (whitespace normalised), or ValidationFailed on `name` saying what is wrong."""
+    name = clean_name(name, field="name", required=_("Enter a name for the source."))
     if len(name) > SOURCE_NAME_MAX_LENGTH:
         raise ValidationFailed.on(
             "name",
             _("The name can have at most %(max)d characters (it has %(length)d).")
             % {"max": SOURCE_NAME_MAX_LENGTH, "length": len(name)},
         )
-    if len(name_key(name)) > NAME_KEY_MAX_LENGTH:
+    if max(len(key) for key in source_name_keys(name)) > NAME_KEY_MAX_LENGTH:
         raise ValidationFailed.on("name", _("This name is too long once its characters are normalised; shorten it."))
     return name
 
 
-def _duplicate_error(existing_name: str) -> ValidationFailed:
-    return ValidationFailed.on("name", _("A source named “%(name)s” already exists.") % {"name": existing_name})
+def _plain(name: str) -> str:
+    """Case and character width ignored: a name this close to another is the same name, not a look-alike."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
-def _existing_with_key(*, account: Account, key: str, exclude_pk: int | None = None) -> Source | None:
-    qs = Source.objects.for_account(account).filter(name_key=key)
+def _duplicate_error(existing_name: str, name: str) -> ValidationFailed:
+    """The refusal of a name whose key another source has; it names that source, the one the admin may mean."""
+    if _plain(existing_name) == _plain(name):
+        return ValidationFailed.on("name", _("A source named “%(name)s” already exists.") % {"name": existing_name})
+    return ValidationFailed.on(
+        "name",
+        _(
+            "“%(name)s” is too similar to the existing source “%(existing)s”: names that differ only in case, "
+            "accents, spacing or look-alike characters count as the same."
+        )
+        % {"name": name, "existing": existing_name},
+    )
+
+
+def source_name_keys(name: str) -> tuple[str, str]:
+    """(name_key, look_key) of a source name: a new name must match neither key of another source."""
+    return name_key(name), name_look_key(name)
+
+
+def _existing_with_key(*, account: Account, keys: tuple[str, str], exclude_pk: int | None = None) -> Source | None:
+    key, look = keys
+    qs = Source.objects.for_account(account).filter(Q(name_key=key) | Q(look_key=look)).order_by("pk")
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     return qs.first()
@@ -233,28 +242,32 @@ def sources_seed_starter(*, account: Account) -> list[Source]:
     """A new account's starter list, named in the account's language."""
     with translation.override(account.language):
         names = [_(n) for n in STARTER_SOURCES]
-    return Source.unscoped.bulk_create(
-        [Source(account=account, name=n, name_key=name_key(n), position=i) for i, n in enumerate(names, start=1)]
-    )
+    rows = []
+    for position, name in enumerate(names, start=1):
+        key, look = source_name_keys(name)
+        rows.append(Source(account=account, name=name, name_key=key, look_key=look, position=position))
+    return Source.unscoped.bulk_create(rows)
 
 
 @transaction.atomic
 def source_create(*, account: Account, user: User | None, name: str) -> Source:
     """A new active source at the end of the admin's order."""
     name = source_clean_name(name)
-    key = name_key(name)
-    existing = _existing_with_key(account=account, key=key)
+    keys = source_name_keys(name)
+    existing = _existing_with_key(account=account, keys=keys)
     if existing is not None:
-        raise _duplicate_error(existing.name)
+        raise _duplicate_error(existing.name, name)
     last = Source.objects.for_account(account).aggregate(last=Max("position"))["last"] or 0
     try:
-        # A savepoint, so a concurrent create of the same name (the unique constraint) leaves the outer
+        # A savepoint, so a concurrent create of the same name (the unique constraints) leaves the outer
         # transaction usable for the lookup that names the winner.
         with transaction.atomic():
-            source = Source.unscoped.create(account=account, name=name, name_key=key, position=last + 1)
+            source = Source.unscoped.create(
+                account=account, name=name, name_key=keys[0], look_key=keys[1], position=last + 1
+            )
     except IntegrityError as exc:
-        winner = _existing_with_key(account=account, key=key)
-        raise _duplicate_error(winner.name if winner is not None else name) from exc
+        winner = _existing_with_key(account=account, keys=keys)
+        raise _duplicate_error(winner.name if winner is not None else name, name) from exc
     _event(account=account, user=user, action=CatalogAction.ADDED, source=source)
     return source
 
@@ -267,21 +280,21 @@ def source_rename(*, account: Account, user: User | None, source: Source, name: 
     _check_version(locked, version)
     if locked.name == name:
         return locked
-    key = name_key(name)
-    existing = _existing_with_key(account=account, key=key, exclude_pk=locked.pk)
+    keys = source_name_keys(name)
+    existing = _existing_with_key(account=account, keys=keys, exclude_pk=locked.pk)
     if existing is not None:
-        raise _duplicate_error(existing.name)
+        raise _duplicate_error(existing.name, name)
     old_name = locked.name
     locked.name = name
-    locked.name_key = key
+    locked.name_key, locked.look_key = keys
     locked.version += 1
     locked.updated_at = timezone.now()
     try:
         with transaction.atomic():
-            locked.save(update_fields=["name", "name_key", "version", "updated_at"])
+            locked.save(update_fields=["name", "name_key", "look_key", "version", "updated_at"])
     except IntegrityError as exc:
-        winner = _existing_with_key(account=account, key=key, exclude_pk=locked.pk)
-        raise _duplicate_error(winner.name if winner is not None else name) from exc
+        winner = _existing_with_key(account=account, keys=keys, exclude_pk=locked.pk)
+        raise _duplicate_error(winner.name if winner is not None else name, name) from exc
     _event(
         account=account, user=user, action=CatalogAction.RENAMED, source=locked, details={"old": old_name, "new": name}
     )

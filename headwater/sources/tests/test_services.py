@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
-from headwater.core.text import name_key
+from headwater.core.text import name_key, name_look_key, normalise_spaces
 from headwater.deals.models import Deal
 from headwater.sources import services
 from headwater.sources.models import CatalogAction, HowChanged, Source, SourceChange, SourceEvent
@@ -105,7 +105,12 @@ class TestCreate:
         [
             ("", "Enter a name"),
             ("   ", "Enter a name"),
-            ("\u200b\u3000 ", "Enter a name"),
+            ("\u3000 \t\n", "Enter a name"),
+            ("\u3164", "Enter a name"),
+            ("\u200b\u3000 ", "invisible formatting character (U+200B ZERO WIDTH SPACE)"),
+            ("Facebook \u202eAds", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+            ("Part\u200dner", "U+200D ZERO WIDTH JOINER"),
+            ("\u2067Ads\u2069", "U+2067 RIGHT-TO-LEFT ISOLATE"),
             ("x" * 101, "at most 100 characters (it has 101)"),
             ("Go\x00ogle", "NUL"),
             ("Bell\x07", "control character"),
@@ -131,6 +136,29 @@ class TestCreate:
         with pytest.raises(ValidationFailed) as exc:
             services.source_create(account=account, user=admin, name=variant)
         assert exc.value.fields["name"] == ["A source named “Google” already exists."]
+        assert snapshot(account) == before
+
+    @pytest.mark.parametrize(
+        ("variant", "existing"),
+        [
+            ("Goog1e", "Google"),
+            ("GoogIe", "Google"),
+            ("G\u043eogle", "Google"),  # a Cyrillic small o
+            ("\u0420\u0430rtner", "Partner"),  # Cyrillic capital er and small a
+            ("PARTNER", "Partner"),
+            ("Fáir", "Fair"),
+            ("F a i r", None),
+        ],
+    )
+    def test_lookalikes_name_the_existing_source(self, account, admin, trio, variant, existing):
+        before = snapshot(account)
+        if existing is None:
+            services.source_create(account=account, user=admin, name=variant)
+            return
+        with pytest.raises(ValidationFailed) as exc:
+            services.source_create(account=account, user=admin, name=variant)
+        (message,) = exc.value.fields["name"]
+        assert f"“{existing}”" in message
         assert snapshot(account) == before
 
     def test_same_name_in_another_account_is_fine(self, account, admin, other_tenant, trio):
@@ -160,7 +188,11 @@ class TestCreate:
 
     def test_constraint_exists(self, account, trio):
         with pytest.raises(IntegrityError):
-            Source.unscoped.create(account=account, name="google", name_key="google")
+            Source.unscoped.create(account=account, name="google", name_key="google", look_key="x")
+
+    def test_look_key_constraint_exists(self, account, trio):
+        with pytest.raises(IntegrityError):
+            Source.unscoped.create(account=account, name="GoogIe", name_key="googie", look_key="google")
 
     @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
     @given(text=st.text(min_size=1, max_size=120))
@@ -171,8 +203,8 @@ class TestCreate:
             assert error.fields["name"]
             assert snapshot(account) == before
         else:
-            assert source.name == text.strip()
-            assert source.name_key == name_key(text)
+            assert source.name == normalise_spaces(text)
+            assert (source.name_key, source.look_key) == (name_key(text), name_look_key(text))
             Source.unscoped.filter(pk=source.pk).delete()
             SourceEvent.unscoped.filter(account=account).delete()
 
