@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from headwater.core.models import Account
-from headwater.core.text import text_problem
+from headwater.core.text import clean_name_field
 from headwater.users.forms import CURRENCIES
 
 
@@ -33,10 +33,4 @@ class AccountSettingsForm(forms.ModelForm[Account]):
             self.initial["version"] = self.instance.settings_version
 
     def clean_name(self) -> str:
-        name = str(self.cleaned_data["name"]).strip()
-        problem = text_problem(name)
-        if problem:
-            raise forms.ValidationError(problem)
-        if not name:
-            raise forms.ValidationError(_("Enter the account name."))
-        return name
+        return clean_name_field(str(self.cleaned_data["name"]), required=_("Enter the account name."))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from headwater.core.errors import Conflict
 from headwater.core.models import Account
+from headwater.core.text import clean_name
 
 
 @transaction.atomic
@@ -20,6 +21,8 @@ def account_update_settings(
         tallies_rebuild,
     )
 
+    # The same rule as every name, also for callers that bypass the settings form.
+    name = clean_name(name, field="name", required=_("Enter the account name."))
     zone_changes = time_zone != account.time_zone
     if zone_changes:
         # Before the new zone is visible, so no record is tallied under the old one after the rebuild.

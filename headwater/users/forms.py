@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from headwater.core.text import text_problem
+from headwater.core.text import clean_name_field, text_problem
 from headwater.users.models import Role, User
 
 CURRENCIES = ["PLN", "EUR", "USD", "GBP", "CHF", "CZK", "SEK", "NOK", "DKK", "UAH"]
@@ -48,9 +48,10 @@ class SignupForm(forms.Form):
         for field in ("full_name", "account_name"):
             value = data.get(field)
             if value:
-                problem = text_problem(value)
-                if problem:
-                    self.add_error(field, problem)
+                try:
+                    data[field] = clean_name_field(value)
+                except forms.ValidationError as exc:
+                    self.add_error(field, exc)
         password = data.get("password")
         if password:
             try:
@@ -72,11 +73,7 @@ class AccountCreateForm(forms.Form):
     language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES, initial=get_language)
 
     def clean_account_name(self) -> str:
-        value = str(self.cleaned_data["account_name"])
-        problem = text_problem(value)
-        if problem:
-            raise forms.ValidationError(problem)
-        return value
+        return clean_name_field(str(self.cleaned_data["account_name"]))
 
 
 class MemberAddForm(forms.Form):
@@ -91,11 +88,15 @@ class MemberAddForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for field in ("email", "full_name"):
-            value = data.get(field)
-            problem = text_problem(value) if value else None
-            if problem:
-                self.add_error(field, problem)
+        email = data.get("email")
+        problem = text_problem(email) if email else None
+        if problem:
+            self.add_error("email", problem)
+        if data.get("full_name"):
+            try:
+                data["full_name"] = clean_name_field(data["full_name"])
+            except forms.ValidationError as exc:
+                self.add_error("full_name", exc)
         return data
 
 

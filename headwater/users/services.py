@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from headwater.core.errors import PermissionDenied, ValidationFailed
 from headwater.core.models import Account
-from headwater.core.text import check_text
+from headwater.core.text import check_text, clean_name
 from headwater.sources.services import sources_seed_starter
 from headwater.users.invitations import invitation_token_make, invitation_user
 from headwater.users.models import Membership, Role, User
@@ -53,15 +53,17 @@ def _check_password(password: str, user: User | None = None) -> None:
         raise ValidationFailed("; ".join(exc.messages), fields={"password": list(exc.messages)}) from exc
 
 
-def _check_account_fields(*, name: str, slug: str, currency: str, language: str) -> None:
+def _check_account_fields(*, name: str, slug: str, currency: str, language: str) -> str:
+    """Every field's problems at once; returns the name as it is stored."""
     fields: dict[str, list[str]] = {}
-    for key, value in (("name", name), ("slug", slug)):
-        try:
-            check_text(key, value)
-        except ValidationFailed as exc:
-            fields.update(exc.fields)
-    if "name" not in fields and not name:
-        fields["name"] = [_("Enter the account name.")]
+    try:
+        name = clean_name(name, field="name", required=_("Enter the account name."))
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
+    try:
+        check_text("slug", slug)
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
     if "name" not in fields and len(name) > Account._meta.get_field("name").max_length:  # type: ignore[operator]
         fields["name"] = [_("The name is too long (at most 200 characters).")]
     if "slug" not in fields and not _SLUG_RE.match(slug):
@@ -74,6 +76,7 @@ def _check_account_fields(*, name: str, slug: str, currency: str, language: str)
         fields["language"] = [_("Choose one of the available languages.")]
     if fields:
         raise ValidationFailed(_("Please correct the highlighted fields."), fields=fields)
+    return name
 
 
 def _require_admin(*, account: Account, user: User) -> None:
@@ -101,8 +104,8 @@ def account_create(
     *, name: str, slug: str, currency: str, language: str, owner: User, time_zone: str = "Europe/Warsaw"
 ) -> Account:
     """A new tenant with `owner` as its admin and the starter list of sources (feature off)."""
-    name, slug, currency = name.strip(), slug.strip().lower(), currency.strip().upper()
-    _check_account_fields(name=name, slug=slug, currency=currency, language=language)
+    slug, currency = slug.strip().lower(), currency.strip().upper()
+    name = _check_account_fields(name=name, slug=slug, currency=currency, language=language)
     if Account.objects.filter(slug=slug).exists():
         raise ValidationFailed.on("slug", _("This address is already taken; choose another."))
     try:
@@ -123,8 +126,7 @@ def user_signup(
 ) -> tuple[User, Account]:
     """A new user and their first account, of which they are the admin."""
     email = _clean_email(email)
-    full_name = full_name.strip()
-    check_text("full_name", full_name)
+    full_name = clean_name(full_name, field="full_name")
     _check_password(password, User(email=email, full_name=full_name))
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None and not existing.has_usable_password():
@@ -169,8 +171,7 @@ def membership_add(*, account: Account, user: User, email: str, role: str, full_
     _require_admin(account=account, user=user)
     email = _clean_email(email)
     role = _clean_role(role)
-    full_name = full_name.strip()
-    check_text("full_name", full_name)
+    full_name = clean_name(full_name, field="full_name")
     if len(full_name) > User._meta.get_field("full_name").max_length:  # type: ignore[operator]
         raise ValidationFailed.on("full_name", _("The name is too long (at most 150 characters)."))
     invitee = User.objects.filter(email__iexact=email).first()
@@ -298,8 +299,7 @@ def user_accept_invitation(*, token: str, password: str) -> User:
 
 
 def user_update_profile(*, user: User, full_name: str) -> User:
-    full_name = full_name.strip()
-    check_text("full_name", full_name)
+    full_name = clean_name(full_name, field="full_name")
     if len(full_name) > User._meta.get_field("full_name").max_length:  # type: ignore[operator]
         raise ValidationFailed.on("full_name", _("The name is too long (at most 150 characters)."))
     User.objects.filter(pk=user.pk).update(full_name=full_name)
