@@ -219,6 +219,65 @@ class TestAdd:
         assert snapshot(tenant.account) == before
 
 
+CYRILLIC_PARTNER = "\u0420\u0430rtner"
+
+
+@pytest.mark.django_db
+class TestNameRules:
+    """Issue 11: duplicates that got in through spacing, accents, other scripts and invisible characters."""
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            ("Strona  WWW", "A source named “Strona WWW” already exists."),
+            ("Polecénie", "“Polecénie” is too similar to the existing source “Polecenie”"),
+            (CYRILLIC_PARTNER, f"“{CYRILLIC_PARTNER}” is too similar to the existing source “Partner”"),
+            ("GoogIe", "“GoogIe” is too similar to the existing source “Google”"),
+            ("Goo\u200bgle", "invisible formatting character (U+200B ZERO WIDTH SPACE)"),
+            ("Facebook \u202eAds", "invisible formatting character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+        ],
+    )
+    @pytest.mark.parametrize("headers", [{}, HTMX])
+    @pytest.mark.usefixtures("trio")
+    def test_add_refuses_lookalikes_and_invisible_characters(self, tenant, admin_client, case, headers):
+        typed, message = case
+        for name in ("Strona WWW", "Polecenie"):
+            services.source_create(account=tenant.account, user=tenant.admin, name=name)
+        before = snapshot(tenant.account)
+        response = admin_client.post(tenant.url("settings/sources/add/"), {"name": typed}, **headers)
+        assert response.status_code == 200
+        assert message in response.text
+        assert snapshot(tenant.account) == before
+
+    def test_add_stores_the_name_with_spaces_collapsed(self, tenant, admin_client):
+        admin_client.post(tenant.url("settings/sources/add/"), {"name": "  Strona \t  WWW  "})
+        assert names(tenant.account) == ["Strona WWW"]
+
+    def test_rename_to_a_lookalike_names_the_existing_source(self, tenant, admin_client, trio):
+        pk = trio[0].pk
+        before = snapshot(tenant.account)
+        response = admin_client.post(
+            tenant.url(f"settings/sources/{pk}/rename/"),
+            {f"rename-{pk}-name": CYRILLIC_PARTNER, f"rename-{pk}-version": 1},
+            **HTMX,
+        )
+        assert "is too similar to the existing source “Partner”" in response.text
+        response = admin_client.post(
+            tenant.url(f"settings/sources/{pk}/rename/"),
+            {f"rename-{pk}-name": "Google\u202e Ads", f"rename-{pk}-version": 1},
+            **HTMX,
+        )
+        assert "U+202E RIGHT-TO-LEFT OVERRIDE" in response.text
+        assert snapshot(tenant.account) == before
+
+    def test_renaming_itself_to_a_lookalike_of_its_own_name_is_fine(self, tenant, admin_client, trio):
+        pk = trio[0].pk
+        admin_client.post(
+            tenant.url(f"settings/sources/{pk}/rename/"), {f"rename-{pk}-name": "GOOGLE", f"rename-{pk}-version": 1}
+        )
+        assert names(tenant.account)[0] == "GOOGLE"
+
+
 @pytest.mark.django_db
 class TestRename:
     def test_get_shows_a_labelled_input(self, tenant, admin_client, trio):
