@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import IntegrityError, connection, transaction
@@ -59,6 +60,8 @@ STARTER_SOURCES = [
 NAME_KEY_MAX_LENGTH = SOURCE_NAME_MAX_LENGTH * 3
 
 HISTORY_BATCH = 1000
+# Steps of one move of a source (the ↑ ↓ buttons) closer together than this make one history entry.
+MOVE_STEPS_WINDOW = timedelta(minutes=10)
 
 
 def _record_models() -> list[tuple[RecordType, str, type[CrmRecord]]]:
@@ -301,16 +304,76 @@ def source_rename(*, account: Account, user: User | None, source: Source, name: 
     return locked
 
 
-def _apply_order(*, account: Account, user: User | None, ordered: Sequence[Source]) -> None:
-    """Store `ordered` as positions 1..n; logs one event when anything moved."""
+def _moved_one(before: Sequence[Source], after: Sequence[Source]) -> tuple[Source, int, int] | None:
+    """The source whose move alone turns `before` into `after`, with its old and new place (from 1); None when
+    the new order needs more than one move."""
+    for start, source in enumerate(before):
+        end = list(after).index(source)
+        if [s for s in before if s is not source] == [s for s in after if s is not source]:
+            return source, start + 1, end + 1
+    return None
+
+
+def _log_move(*, account: Account, user: User | None, source: Source, start: int, end: int, count: int) -> None:
+    """One history entry per move: the steps of one move (the ↑ ↓ buttons, pressed again and again) extend it.
+
+    A step extends the account's latest entry when that entry is a move of the same source by the same user less
+    than `MOVE_STEPS_WINDOW` ago; anything else in between (another source moved, a rename) starts a new entry.
+    """
+    now = timezone.now()
+    latest = SourceEvent.objects.for_account(account).order_by("-at", "-id").first()
+    if (
+        latest is not None
+        and latest.action == CatalogAction.REORDERED
+        and latest.details.get("moved")
+        and latest.source_id_ref == source.pk
+        and latest.user_id == (user.pk if user is not None else None)
+        and now - latest.at < MOVE_STEPS_WINDOW
+    ):
+        latest.details = {**latest.details, "to": end, "count": count}
+        latest.source_name = source.name
+        latest.at = now
+        latest.save(update_fields=["details", "source_name", "at"])
+        return
+    _event(
+        account=account,
+        user=user,
+        action=CatalogAction.REORDERED,
+        source=source,
+        details={"moved": True, "from": start, "to": end, "count": count},
+    )
+
+
+def _apply_order(
+    *,
+    account: Account,
+    user: User | None,
+    before: Sequence[Source],
+    ordered: Sequence[Source],
+    mover: Source | None = None,
+) -> None:
+    """Store `ordered` as positions 1..n and log it: a move of one source as that move, else the whole order.
+
+    `mover`: the source the admin moved, when known (a swap of two neighbours is a move of either).
+    """
     changed = []
     for position, source in enumerate(ordered, start=1):
         if source.position != position:
             source.position = position
             changed.append(source)
-    if not changed:
+    if list(before) == list(ordered):
+        if changed:
+            # Positions normalised (gaps, ties), the order itself unchanged: nothing to tell.
+            Source.unscoped.bulk_update(changed, ["position"])
         return
     Source.unscoped.bulk_update(changed, ["position"])
+    moved = _moved_one(before, ordered)
+    if mover is not None:
+        moved = mover, list(before).index(mover) + 1, list(ordered).index(mover) + 1
+    if moved is not None:
+        source, start, end = moved
+        _log_move(account=account, user=user, source=source, start=start, end=end, count=len(ordered))
+        return
     _event(
         account=account,
         user=user,
@@ -347,7 +410,7 @@ def source_reorder(*, account: Account, user: User | None, ordered_ids: list[int
                 "meanwhile. Reload the page and try again."
             ),
         )
-    _apply_order(account=account, user=user, ordered=[by_id[i] for i in ordered_ids])
+    _apply_order(account=account, user=user, before=current, ordered=[by_id[i] for i in ordered_ids])
 
 
 @transaction.atomic
@@ -364,8 +427,9 @@ def source_move(*, account: Account, user: User | None, source: Source, directio
     other = index - 1 if direction == "up" else index + 1
     if not 0 <= other < len(current):
         return
-    current[index], current[other] = current[other], current[index]
-    _apply_order(account=account, user=user, ordered=current)
+    ordered = list(current)
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    _apply_order(account=account, user=user, before=current, ordered=ordered, mover=current[index])
 
 
 def _set_archived(

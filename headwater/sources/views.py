@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from headwater.core.access import AccountRequest, account_view, require_role
+from headwater.core.bidi import with_names
 from headwater.core.errors import Conflict, DomainError, NotFound
 from headwater.core.types import UNSET
 from headwater.sources import selectors, services
@@ -193,7 +194,7 @@ def source_add(request: AccountRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _done(request, _("Source “%(name)s” added.") % {"name": source.name})
+            return _done(request, with_names(_("Source “%(name)s” added."), name=source.name))
     return _catalogue(request, add_form=form)
 
 
@@ -218,7 +219,7 @@ def source_rename(request: AccountRequest, source_id: int) -> HttpResponse:
             add_domain_error(form, exc)
             _take_fresh_version(form, exc, source.version)
         else:
-            return _done(request, _("Source renamed to “%(name)s”.") % {"name": renamed.name})
+            return _done(request, with_names(_("Source renamed to “%(name)s”."), name=renamed.name))
     return _catalogue(request, editing=source, rename_form=form)
 
 
@@ -273,7 +274,7 @@ def source_archive(request: AccountRequest, source_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _failed(request, exc)
-    return _done(request, _("Source “%(name)s” archived.") % {"name": done.name})
+    return _done(request, with_names(_("Source “%(name)s” archived."), name=done.name))
 
 
 @account_view(role=Role.ADMIN)
@@ -287,7 +288,7 @@ def source_unarchive(request: AccountRequest, source_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _failed(request, exc)
-    return _done(request, _("Source “%(name)s” restored.") % {"name": done.name})
+    return _done(request, with_names(_("Source “%(name)s” restored."), name=done.name))
 
 
 # --- Delete and merge (full pages: the admin must see the counts and choose) ----------------------------
@@ -342,7 +343,7 @@ def _delete_or_archive(request: AccountRequest, source: Source, action: str) -> 
             notice = _("Source “%(name)s” archived instead of deleted.")
     except DomainError as exc:
         return None, exc.message
-    messages.success(request, notice % {"name": source.name})
+    messages.success(request, with_names(notice, name=source.name))
     return redirect(_settings_url(request)), ""
 
 
@@ -357,12 +358,15 @@ def _clear(request: AccountRequest, source: Source, form: ClearForm) -> HttpResp
         return None
     messages.success(
         request,
-        ngettext(
-            "Source “%(name)s” deleted; %(count)d record no longer has a source.",
-            "Source “%(name)s” deleted; %(count)d records no longer have a source.",
-            count,
-        )
-        % {"name": source.name, "count": count},
+        with_names(
+            ngettext(
+                "Source “%(name)s” deleted; %(count)d record no longer has a source.",
+                "Source “%(name)s” deleted; %(count)d records no longer have a source.",
+                count,
+            ),
+            name=source.name,
+            count=count,
+        ),
     )
     return redirect(_settings_url(request))
 
@@ -384,12 +388,16 @@ def _merge(request: AccountRequest, source: Source, form: MergeForm) -> HttpResp
         return None
     messages.success(
         request,
-        ngettext(
-            "“%(name)s” merged into “%(into)s”: %(count)d record moved.",
-            "“%(name)s” merged into “%(into)s”: %(count)d records moved.",
-            moved,
-        )
-        % {"name": source.name, "into": into.name, "count": moved},
+        with_names(
+            ngettext(
+                "“%(name)s” merged into “%(into)s”: %(count)d record moved.",
+                "“%(name)s” merged into “%(into)s”: %(count)d records moved.",
+                moved,
+            ),
+            name=source.name,
+            into=into.name,
+            count=moved,
+        ),
     )
     return redirect(_settings_url(request))
 

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from headwater.core.bidi import isolate
 from headwater.core.text import clean_name_field, text_problem
 from headwater.users.models import Role, User
 
@@ -116,7 +117,7 @@ class MemberRemoveForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only the account's own admins and members are offered (and accepted).
         self.fields["reassign_to"].queryset = candidates  # type: ignore[attr-defined]
-        self.fields["reassign_to"].label_from_instance = lambda u: f"{u.display_name} <{u.email}>"  # type: ignore[attr-defined]
+        self.fields["reassign_to"].label_from_instance = lambda u: f"{isolate(u.display_name)} <{u.email}>"  # type: ignore[attr-defined]
 
 
 class ProfileForm(forms.Form):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -267,7 +268,14 @@ class TestOrder:
         services.source_reorder(account=account, user=admin, ordered_ids=[trio[2].pk, trio[0].pk, trio[1].pk])
         assert names(account) == ["Partner", "Google", "Fair"]
         (event,) = events(account, CatalogAction.REORDERED)
-        assert event.details["order"] == ["Partner", "Google", "Fair"]
+        # One source moved: the entry says which, from where to where, not the whole list.
+        assert (event.source_id_ref, event.source_name) == (trio[2].pk, "Partner")
+        assert event.details == {"moved": True, "from": 3, "to": 1, "count": 3}
+
+    def test_a_new_order_of_several_moves_lists_it(self, account, admin, trio):
+        services.source_reorder(account=account, user=admin, ordered_ids=[trio[2].pk, trio[1].pk, trio[0].pk])
+        (event,) = events(account, CatalogAction.REORDERED)
+        assert event.details["order"] == ["Partner", "Fair", "Google"]
 
     def test_reorder_does_not_bump_versions(self, account, admin, trio):
         # The version guards name and archive state; moving a row must not make an open rename form stale.
@@ -311,6 +319,38 @@ class TestOrder:
         assert names(account) == ["Google", "Partner", "Fair"]
         services.source_move(account=account, user=admin, source=trio[0], direction="down")
         assert names(account) == ["Partner", "Google", "Fair"]
+        assert len(events(account, CatalogAction.REORDERED)) == 2
+
+    def test_the_steps_of_one_move_are_one_entry(self, account, admin, trio):
+        """Issue 11: moving a source from 12th to 1st with the ↑ button wrote 11 entries listing every name."""
+        extra = [SourceFactory(account=account, name=f"Extra {i}", position=10 + i) for i in range(9)]
+        last = extra[-1]
+        for _step in range(11):
+            services.source_move(account=account, user=admin, source=last, direction="up")
+        assert names(account)[0] == "Extra 8"
+        (event,) = events(account, CatalogAction.REORDERED)
+        assert (event.source_id_ref, event.user) == (last.pk, admin)
+        assert event.details == {"moved": True, "from": 12, "to": 1, "count": 12}
+        # Back down two places: still the same move.
+        services.source_move(account=account, user=admin, source=last, direction="down")
+        services.source_move(account=account, user=admin, source=last, direction="down")
+        (event,) = events(account, CatalogAction.REORDERED)
+        assert (event.details["from"], event.details["to"]) == (12, 3)
+
+    def test_another_source_user_or_change_starts_a_new_entry(self, account, admin, trio, tenant):
+        services.source_move(account=account, user=admin, source=trio[2], direction="up")
+        services.source_move(account=account, user=admin, source=trio[0], direction="down")
+        assert len(events(account, CatalogAction.REORDERED)) == 2
+        services.source_move(account=account, user=tenant.member, source=trio[0], direction="down")
+        assert len(events(account, CatalogAction.REORDERED)) == 3
+        services.source_archive(account=account, user=admin, source=trio[1])
+        services.source_move(account=account, user=tenant.member, source=trio[0], direction="up")
+        assert len(events(account, CatalogAction.REORDERED)) == 4
+
+    def test_a_step_long_after_starts_a_new_entry(self, account, admin, trio):
+        services.source_move(account=account, user=admin, source=trio[2], direction="up")
+        SourceEvent.unscoped.filter(account=account).update(at=timezone.now() - services.MOVE_STEPS_WINDOW)
+        services.source_move(account=account, user=admin, source=trio[2], direction="up")
         assert len(events(account, CatalogAction.REORDERED)) == 2
 
     def test_move_past_the_ends_changes_nothing(self, account, admin, trio):

@@ -8,7 +8,7 @@ from headwater.deals.models import Deal
 from headwater.sources import services
 from headwater.sources.models import CatalogAction, HowChanged, Source, SourceChange, SourceEvent
 from headwater.sources.selectors import source_list
-from headwater.sources.tests.helpers import snapshot
+from headwater.sources.tests.helpers import page_text, snapshot
 from headwater.testing.factories import DealFactory, SourceFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -186,7 +186,7 @@ class TestAdd:
     def test_plain_post_redirects_with_message(self, tenant, admin_client, trio):
         response = admin_client.post(tenant.url("settings/sources/add/"), {"name": " Newsletter "}, follow=True)
         assert names(tenant.account)[-1] == "Newsletter"
-        assert "Source “Newsletter” added." in response.text
+        assert "Source “Newsletter” added." in page_text(response.text)
 
     def test_htmx_returns_the_fragment_with_history(self, tenant, admin_client, trio):
         response = admin_client.post(tenant.url("settings/sources/add/"), {"name": "Newsletter"}, **HTMX)
@@ -194,7 +194,7 @@ class TestAdd:
         assert response.text.lstrip().startswith("<section")
         assert 'id="sources-catalogue"' in response.text
         assert 'hx-swap-oob="true"' in response.text
-        assert "Added “Newsletter”." in response.text
+        assert "Added “Newsletter”." in page_text(response.text)
         assert "<html" not in response.text
 
     @pytest.mark.parametrize(
@@ -352,7 +352,7 @@ class TestOrderAndArchive:
         trio[0].refresh_from_db()
         assert trio[0].archived
         response = admin_client.post(tenant.url(f"settings/sources/{trio[0].pk}/unarchive/"), {"version": 2}, **HTMX)
-        assert "Source “Google” restored." in response.text
+        assert "Source “Google” restored." in page_text(response.text)
         trio[0].refresh_from_db()
         assert not trio[0].archived
 
@@ -373,7 +373,7 @@ class TestDeletePage:
         assert names(tenant.account) == ["Google", "Fair", "Partner"]
         response = admin_client.post(url, {"action": "delete"}, follow=True)
         assert names(tenant.account) == ["Google", "Fair"]
-        assert "Source “Partner” deleted." in response.text
+        assert "Source “Partner” deleted." in page_text(response.text)
 
     def test_used_shows_counts_and_three_choices(self, tenant, admin_client, used):
         html = admin_client.get(tenant.url(f"settings/sources/{used.pk}/delete/")).text
@@ -431,7 +431,7 @@ class TestDeletePage:
             {"action": "merge", "merge-into": trio[2].pk},
             follow=True,
         )
-        assert "“Google” merged into “Partner”: 6 records moved." in response.text
+        assert "“Google” merged into “Partner”: 6 records moved." in page_text(response.text)
         assert Deal.objects.for_account(tenant.account).filter(source=trio[2]).count() == 3
 
     def test_merge_needs_a_target(self, tenant, admin_client, used):
@@ -481,7 +481,7 @@ class TestHistory:
         services.source_rename(account=tenant.account, user=tenant.admin, source=trio[0], name="Google Ads", version=1)
         services.source_create(account=other_tenant.account, user=other_tenant.admin, name="Secret of Bravo")
         html = admin_client.get(tenant.url("settings/sources/")).text
-        assert html.index("Renamed “Google” to “Google Ads”.") < html.index("Added “Newsletter”.")
+        assert page_text(html).index("Renamed “Google” to “Google Ads”.") < page_text(html).index("Added “Newsletter”.")
         assert "Secret of Bravo" not in html
         assert "Admin of Alpha" in html
 
@@ -493,11 +493,11 @@ class TestHistory:
         services.source_unarchive(account=account, user=user, source=trio[2])
         services.source_merge(account=account, user=user, source=trio[1], into=trio[2])
         services.source_delete(account=account, user=user, source=used, mode="clear", expected_count=6)
-        html = admin_client.get(tenant.url("settings/sources/")).text
+        html = page_text(admin_client.get(tenant.url("settings/sources/")).text)
         for text in (
             "Turned acquisition sources on.",
             "Turned on the default source from the person or company.",
-            "Changed the order: Google, Partner, Fair.",
+            "Moved “Partner” from place 3 to 2 of 3.",
             "Archived “Partner”.",
             "Restored “Partner” from the archive.",
             "Merged “Fair” into “Partner” (moved: companies 0, persons 0, deals 1).",
@@ -505,19 +505,44 @@ class TestHistory:
         ):
             assert text in html, text
 
+    def test_older_and_system_entries_are_described(self, tenant, admin_client, trio):
+        """A whole new order (from before moves were logged one by one), a move back, a rename by the migration."""
+        account = tenant.account
+        SourceEvent.unscoped.create(account=account, action="reordered", details={"order": ["Fair", "Google"]})
+        SourceEvent.unscoped.create(
+            account=account,
+            action="reordered",
+            source_id_ref=trio[0].pk,
+            source_name="Google",
+            details={"moved": True, "from": 2, "to": 2, "count": 3},
+        )
+        SourceEvent.unscoped.create(
+            account=account,
+            action="renamed",
+            source_name="Partner (2)",
+            details={"old": "Partner", "new": "Partner (2)", "like": "PARTNER"},
+        )
+        html = admin_client.get(tenant.url("settings/sources/")).text
+        assert "Changed the order: <bdi>Fair</bdi>, <bdi>Google</bdi>." in html
+        assert "Moved “<bdi>Google</bdi>” and put it back in place 2." in html
+        assert (
+            "Renamed “<bdi>Partner</bdi>” to “<bdi>Partner (2)</bdi>”: it looked the same as “<bdi>PARTNER</bdi>”."
+            in html
+        )
+
     def test_show_more(self, tenant, admin_client):
         for i in range(25):
             services.source_create(account=tenant.account, user=tenant.admin, name=f"S{i:02d}")
         html = admin_client.get(tenant.url("settings/sources/")).text
-        assert "Added “S24”." in html
-        assert "Added “S04”." not in html
+        assert "Added “S24”." in page_text(html)
+        assert "Added “S04”." not in page_text(html)
         assert "Show more" in html
         more = admin_client.get(tenant.url("settings/sources/history/?offset=20"), **HTMX).text
-        assert "Added “S04”." in more
-        assert "Added “S00”." in more
+        assert "Added “S04”." in page_text(more)
+        assert "Added “S00”." in page_text(more)
         assert "Show more" not in more
         full = admin_client.get(tenant.url("settings/sources/?events=40")).text
-        assert "Added “S00”." in full
+        assert "Added “S00”." in page_text(full)
         assert SourceEvent.objects.for_account(tenant.account).filter(action=CatalogAction.ADDED).count() == 25
 
     def test_bad_paging_parameters_do_not_crash(self, tenant, admin_client):

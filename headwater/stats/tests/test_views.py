@@ -67,8 +67,8 @@ def test_page_shows_the_selector_figures(tenant, sample):
     assert stats.open_deals.total.value == Decimal("2350.50")
     assert "2,350.50" in html
     assert "9,250.00" in html  # Website's won value (5,000 PLN + 1,000 EUR at 4.25)
-    assert "Highest won value: <strong>Website</strong>, 9,250.00 PLN." in html
-    assert "Best win rate: <strong>Referral</strong>, 100.0%" in html
+    assert "Highest won value: <strong><bdi>Website</bdi></strong>, 9,250.00 PLN." in html
+    assert "Best win rate: <strong><bdi>Referral</bdi></strong>, 100.0%" in html
     assert "Trade fair" in html
     assert "archived" in html
     assert "No source" in html
