@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from headwater.companies.services import company_create
+from headwater.core.spreadsheet import cell, neutralise
 from headwater.core.text import normalise_spaces
 from headwater.sources.services import source_create
-from headwater.stats.exports import csv_safe
 from tests.trust.catalogue import API_OPERATIONS, ROUTES, Route
 from tests.trust.fingerprint import changed_tables, db_fingerprint
 from tests.trust.hostile import (
@@ -131,7 +131,7 @@ def test_hostile_text_in_every_api_field(op, field, world):
 
 def test_csv_export_neutralises_formulas(world):
     """Cells a spreadsheet would run as a formula start with an apostrophe; the text is otherwise as typed.
-    (Names are trimmed, so a leading tab or newline cannot reach a cell through a name; `csv_safe` covers them.)"""
+    (Names are trimmed, so a leading tab or newline cannot reach a cell through a name; `neutralise` covers them.)"""
     ours = world.ours
     account, admin = ours.account, ours.user("admin")
     starts = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", '=HYPERLINK("http://evil.example")', "=cmd|' /C calc'!A0"]
@@ -145,5 +145,5 @@ def test_csv_export_neutralises_formulas(world):
         assert f"'{text} {i}" in cells, f"{text!r} was not neutralised"
     assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r", "\n")]
     for start in ("\tx", "\rx", "\nx", "-x"):
-        assert csv_safe(start) == f"'{start}"
-    assert csv_safe(Decimal("-5")) == Decimal("-5")
+        assert neutralise(start) == f"'{start}"
+    assert cell(Decimal("-5")) == "-5"
