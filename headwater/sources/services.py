@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from headwater.core.bidi import isolate
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.text import clean_name, name_key, name_look_key
@@ -103,14 +104,16 @@ def _plain(name: str) -> str:
 def _duplicate_error(existing_name: str, name: str) -> ValidationFailed:
     """The refusal of a name whose key another source has; it names that source, the one the admin may mean."""
     if _plain(existing_name) == _plain(name):
-        return ValidationFailed.on("name", _("A source named “%(name)s” already exists.") % {"name": existing_name})
+        return ValidationFailed.on(
+            "name", _("A source named “%(name)s” already exists.") % {"name": isolate(existing_name)}
+        )
     return ValidationFailed.on(
         "name",
         _(
             "“%(name)s” is too similar to the existing source “%(existing)s”: names that differ only in case, "
             "accents, spacing or look-alike characters count as the same."
         )
-        % {"name": name, "existing": existing_name},
+        % {"name": isolate(name), "existing": isolate(existing_name)},
     )
 
 
@@ -158,7 +161,7 @@ def _check_version(source: Source, version: int | None) -> None:
     if not isinstance(version, int) or isinstance(version, bool) or source.version != version:
         raise Conflict(
             _("The source “%(name)s” was changed by someone else in the meantime. Reload the page and try again.")
-            % {"name": source.name}
+            % {"name": isolate(source.name)}
         )
 
 
@@ -546,7 +549,7 @@ def source_delete(
                 "The source “%(name)s” is still used (%(usage)s). Merge it into another source, clear it from "
                 "those records, or archive it instead."
             )
-            % {"name": locked.name, "usage": usage_text(counts)},
+            % {"name": isolate(locked.name), "usage": usage_text(counts)},
         )
     if mode == "clear":
         if expected_count is None:
@@ -566,7 +569,7 @@ def source_delete(
                     "The number of records using “%(name)s” changed in the meantime (now %(count)d). "
                     "Review and confirm again."
                 )
-                % {"name": locked.name, "count": total}
+                % {"name": isolate(locked.name), "count": total}
             )
         if total:
             counts = _repoint_records(account=account, user=user, source=locked, target=None, how=HowChanged.CLEARED)

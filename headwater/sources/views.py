@@ -310,7 +310,7 @@ def source_delete(request: AccountRequest, source_id: int) -> HttpResponse:
     if action == "merge":
         response = _merge(request, source, merge_form) if merge_form.is_valid() else None
     elif action == "clear":
-        response = _clear(request, source, clear_form) if clear_form.is_valid() else None
+        response, error = _clear(request, source, clear_form) if clear_form.is_valid() else (None, "")
     elif action in ("delete", "archive"):
         response, error = _delete_or_archive(request, source, action)
     else:
@@ -318,9 +318,11 @@ def source_delete(request: AccountRequest, source_id: int) -> HttpResponse:
     if response is not None:
         return response
     if request.method == "POST":
-        # The counts may have changed while the admin decided: show the fresh ones with the error.
+        # The counts may have changed while the admin decided: show the fresh ones with the error. After a clear
+        # refused for a changed count, the form starts afresh too (the new count to confirm, the box unticked):
+        # keeping the old count and the ticked box would only repeat the refusal.
         usage = selectors.source_usage(account=request.account, source=source)
-        if action != "clear":
+        if action != "clear" or error:
             clear_form = ClearForm(count=usage.total, prefix="clear")
     context = {
         "settings_tab": "sources",
@@ -347,15 +349,18 @@ def _delete_or_archive(request: AccountRequest, source: Source, action: str) -> 
     return redirect(_settings_url(request)), ""
 
 
-def _clear(request: AccountRequest, source: Source, form: ClearForm) -> HttpResponse | None:
+def _clear(request: AccountRequest, source: Source, form: ClearForm) -> tuple[HttpResponse | None, str]:
+    """A redirect when done; else None with the page's error (a changed count) or the form carrying it."""
     count = form.cleaned_data["expected_count"]
     try:
         services.source_delete(
             account=request.account, user=request.user, source=source, mode="clear", expected_count=count
         )
+    except Conflict as exc:
+        return None, exc.message
     except DomainError as exc:
         add_domain_error(form, exc)
-        return None
+        return None, ""
     messages.success(
         request,
         with_names(
@@ -368,7 +373,7 @@ def _clear(request: AccountRequest, source: Source, form: ClearForm) -> HttpResp
             count=count,
         ),
     )
-    return redirect(_settings_url(request))
+    return redirect(_settings_url(request)), ""
 
 
 def _merge(request: AccountRequest, source: Source, form: MergeForm) -> HttpResponse | None:

@@ -119,6 +119,7 @@ class TestOtherAccountsSourceIds:
 @pytest.mark.django_db
 class TestPage:
     def test_lists_sources_in_order_with_counts_and_links(self, tenant, admin_client, used, trio):
+        services.source_settings_update(account=tenant.account, user=tenant.admin, enabled=True)
         response = admin_client.get(tenant.url("settings/sources/"))
         assert response.status_code == 200
         html = response.text
@@ -128,6 +129,24 @@ class TestPage:
         assert 'aria-label="2 companies from “Google”"' in html
         assert 'aria-label="1 person from “Google”"' in html
         assert 'aria-current="page"' in html
+
+    def test_counts_are_not_links_while_sources_are_off(self, tenant, admin_client, used, trio):
+        """Issue 11: the lists ignore ?source= while sources are off, so the links showed every record."""
+        html = admin_client.get(tenant.url("settings/sources/")).text
+        assert "?source=" not in html
+        row = html[html.index(f'id="source-{used.pk}"') :]
+        assert [cell.split("</td>")[0] for cell in row.split('<td class="num">')[1:4]] == ["2", "1", "3"]
+        assert "once acquisition sources are on" in html
+        for path in (f"settings/sources/{used.pk}/delete/", f"settings/sources/{used.pk}/merge/"):
+            page = admin_client.get(tenant.url(path)).text
+            assert "?source=" not in page
+            assert "2 companies" in page
+            assert "3 deals" in page
+        services.source_settings_update(account=tenant.account, user=tenant.admin, enabled=True)
+        assert (
+            f"/a/alpha/deals/?source={used.pk}"
+            in admin_client.get(tenant.url(f"settings/sources/{used.pk}/delete/")).text
+        )
 
     def test_names_are_escaped(self, tenant, admin_client):
         services.source_create(account=tenant.account, user=tenant.admin, name="<script>alert(1)</script>")
@@ -414,6 +433,19 @@ class TestDeletePage:
         assert "changed in the meantime (now 7)" in response.text
         assert "4 deals" in response.text
         assert snapshot(tenant.account) == before
+        # Issue 11: the form kept the old count (and the ticked box), so every confirm failed until a reload.
+        form = response.context["clear_form"]
+        assert not form.is_bound
+        assert 'name="clear-expected_count" value="7"' in response.text
+        assert "I understand that 7 records lose their source" in response.text
+        assert 'name="clear-confirm" required id="id_clear-confirm">' in response.text  # not checked
+        response = admin_client.post(
+            tenant.url(f"settings/sources/{used.pk}/delete/"),
+            {"action": "clear", "clear-confirm": "on", "clear-expected_count": 7},
+            follow=True,
+        )
+        assert "7 records no longer have a source" in page_text(response.text)
+        assert "Google" not in names(tenant.account)
 
     def test_clear(self, tenant, admin_client, used):
         response = admin_client.post(
