@@ -72,6 +72,7 @@ def _catalogue_context(
     editing: Source | None = None,
     notice: str = "",
     error: str = "",
+    focus: tuple[int, str] | None = None,
 ) -> dict[str, Any]:
     rows = selectors.source_list_with_usage(account=request.account)
     return {
@@ -82,6 +83,10 @@ def _catalogue_context(
         "notice": notice,
         "error": error,
         "last_index": len(rows) - 1,
+        # The ↑/↓ button to focus after a move (htmx honours `autofocus` in swapped content): the row is
+        # replaced, and a keyboard user pressing ↑ again must not have to find the button again.
+        "focus_id": focus[0] if focus else None,
+        "focus_direction": focus[1] if focus else "",
     }
 
 
@@ -114,12 +119,13 @@ def _catalogue(request: AccountRequest, **kwargs: Any) -> HttpResponse:
     return render(request, "sources/_catalogue.html", context)
 
 
-def _done(request: AccountRequest, notice: str) -> HttpResponse:
+def _done(request: AccountRequest, notice: str, *, focus: tuple[int, str] | None = None) -> HttpResponse:
     """After a successful write: the fresh fragment (htmx) or a redirect with a message (plain POST)."""
     if _is_htmx(request):
-        return _catalogue(request, notice=notice)
+        return _catalogue(request, notice=notice, focus=focus)
     messages.success(request, notice)
-    return redirect(_settings_url(request))
+    url = _settings_url(request)
+    return redirect(f"{url}#source-{focus[0]}" if focus else url)
 
 
 def _failed(request: AccountRequest, error: DomainError) -> HttpResponse:
@@ -238,7 +244,12 @@ def source_move(request: AccountRequest, source_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _failed(request, exc)
-    return _done(request, _("Order saved."))
+    order = list(selectors.source_list(account=request.account).values_list("pk", flat=True))
+    place = order.index(source.pk) + 1 if source.pk in order else 0
+    notice = with_names(
+        _("“%(name)s” is now in place %(place)d of %(count)d."), name=source.name, place=place, count=len(order)
+    )
+    return _done(request, notice, focus=(source.pk, direction))
 
 
 @account_view(role=Role.ADMIN)

@@ -345,8 +345,28 @@ class TestOrderAndArchive:
         admin_client.post(tenant.url(f"settings/sources/{trio[2].pk}/move/"), {"direction": "up"})
         assert names(tenant.account) == ["Google", "Partner", "Fair"]
         response = admin_client.post(tenant.url(f"settings/sources/{trio[0].pk}/move/"), {"direction": "down"}, **HTMX)
-        assert "Order saved." in response.text
+        assert "“Google” is now in place 2 of 3." in page_text(response.text)
         assert names(tenant.account) == ["Partner", "Google", "Fair"]
+
+    def test_the_moved_rows_button_keeps_the_focus(self, tenant, admin_client, trio):
+        """The row is swapped after each step: the same button is autofocused (htmx focuses it), or the other
+        one once the row reached an end and that button is disabled."""
+
+        def focused(response):
+            html = response.text
+            tag = html[: html.index(" autofocus>")]
+            tag = tag[tag.rindex("<button") :]
+            row = html[: html.index(" autofocus>")]
+            return row[row.rindex('<tr id="source-') :].split('"')[1], tag.split('value="')[1].split('"')[0]
+
+        partner = tenant.url(f"settings/sources/{trio[2].pk}/move/")
+        # Partner from 3rd to 2nd: ↑ is still there.
+        assert focused(admin_client.post(partner, {"direction": "up"}, **HTMX)) == (f"source-{trio[2].pk}", "up")
+        # ...and to 1st: ↑ is disabled now, so ↓ takes the focus.
+        assert focused(admin_client.post(partner, {"direction": "up"}, **HTMX)) == (f"source-{trio[2].pk}", "down")
+        # Without JavaScript the redirect brings the row back into view.
+        response = admin_client.post(partner, {"direction": "down"})
+        assert response.headers["Location"].endswith(f"#source-{trio[2].pk}")
 
     def test_move_bad_direction(self, tenant, admin_client, trio):
         response = admin_client.post(tenant.url(f"settings/sources/{trio[1].pk}/move/"), {"direction": "x"}, **HTMX)
