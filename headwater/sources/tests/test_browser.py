@@ -184,6 +184,32 @@ def test_settings_page_in_polish(open_settings, shot):
     page.get_by_label(t("pl", "New source")).fill("Targi branżowe 2027")
     page.get_by_role("button", name=t("pl", "Add source")).click()
     expect(page.locator("#sources-catalogue tbody .source-name").last).to_have_text("Targi branżowe 2027")
+    # Polish look-alike of an existing name: refused, naming it.
+    page.get_by_label(t("pl", "New source")).fill("Targi  Branzowe 2027")
+    page.get_by_role("button", name=t("pl", "Add source")).click()
+    expect(page.locator(".field__error")).to_contain_text("„Targi branżowe 2027”")
+    page.get_by_label(t("pl", "New source")).fill("")
+    # A move with the keyboard: the Polish notice, the focus kept, one history entry.
+    up = page.get_by_role("button", name=t("pl", "Move “%(name)s” up", name="Targi branżowe 2027"))
+    up.focus()
+    page.keyboard.press("Enter")
+    expect(
+        page.get_by_text(
+            t("pl", "“%(name)s” is now in place %(place)d of %(count)d.", name="Targi branżowe 2027", place=3, count=4)
+        )
+    ).to_be_visible()
+    expect(up).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#sources-history li.source-event").first).to_contain_text(
+        t(
+            "pl",
+            "Moved “%(name)s” from place %(start)s to %(end)s of %(count)s.",
+            name="Targi branżowe 2027",
+            start=4,
+            end=2,
+            count=4,
+        )
+    )
     shot("sources-settings-pl")
     page.get_by_role("link", name=t("pl", "Delete") + " “Google”").click()
     expect(page.get_by_label(t("pl", "Move its records to"))).to_be_visible()
