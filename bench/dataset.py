@@ -339,7 +339,7 @@ def create_small_tables(plans: list[AccountPlan], scale: float) -> Dataset:
     from django.utils import timezone
 
     from headwater.core.models import Account
-    from headwater.core.text import name_key
+    from headwater.core.text import name_key, name_look_key
     from headwater.sources.models import Source
     from headwater.stats.models import ExchangeRate
     from headwater.users.models import Membership, Role, User
@@ -374,7 +374,14 @@ def create_small_tables(plans: list[AccountPlan], scale: float) -> Dataset:
         data.owners[p.slug] = [u.pk for u in owners]
         memberships += [Membership(account=account, user=u, role=Role.MEMBER) for u in owners]
         sources += [
-            Source(account=account, name=name, name_key=name_key(name), position=i, archived=name == p.archived_source)
+            Source(
+                account=account,
+                name=name,
+                name_key=name_key(name),
+                look_key=name_look_key(name),
+                position=i,
+                archived=name == p.archived_source,
+            )
             for i, name in enumerate(p.sources, start=1)
         ]
         rates += [

@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     call_command("migrate", interactive=False, verbosity=0)
 
     from headwater.core.models import Account
+    from headwater.core.text import name_key, name_look_key
     from headwater.deals.models import Deal
     from headwater.deals.services import deal_create, deal_update
     from headwater.sources.models import Source
@@ -69,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     for owner in owners:
         Membership.unscoped.create(account=account, user=owner, role=Role.MEMBER)
     sources = [
-        Source.unscoped.create(account=account, name=f"Source {i}", name_key=f"source {i}", position=i)
+        Source.unscoped.create(
+            account=account,
+            name=f"Source {i}",
+            name_key=name_key(f"Source {i}"),
+            look_key=name_look_key(f"Source {i}"),
+            position=i,
+        )
         for i in range(15)
     ]
     now = dt.datetime.now(dt.UTC)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.core.currencies import CURRENCIES
 from headwater.core.models import Account
-from headwater.core.text import text_problem
+from headwater.core.text import clean_name_field
 
 
 class AccountSettingsForm(forms.ModelForm[Account]):
@@ -37,10 +37,4 @@ class AccountSettingsForm(forms.ModelForm[Account]):
             self.initial["version"] = self.instance.settings_version
 
     def clean_name(self) -> str:
-        name = str(self.cleaned_data["name"]).strip()
-        problem = text_problem(name)
-        if problem:
-            raise forms.ValidationError(problem)
-        if not name:
-            raise forms.ValidationError(_("Enter the account name."))
-        return name
+        return clean_name_field(str(self.cleaned_data["name"]), required=_("Enter the account name."))

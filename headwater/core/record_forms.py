@@ -13,6 +13,7 @@ from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from headwater.core.bidi import isolate
 from headwater.core.dates import FilterDayField
 from headwater.core.errors import DomainError
 from headwater.core.listing import RecordFilters
@@ -88,7 +89,7 @@ class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]
     ) -> None:
         to_label = label or self.label_from_instance
         widget: PickerSelect = self.widget  # type: ignore[assignment]
-        widget.choices = [("", self.empty_label or "—"), *((str(r.pk), str(to_label(r))) for r in rows)]
+        widget.choices = [("", self.empty_label or "—"), *((str(r.pk), isolate(to_label(r))) for r in rows)]
         widget.option_data = data or {}
 
 
@@ -116,12 +117,12 @@ def option_data(account: Account, rows: Iterable[Any], *, prefill: bool) -> dict
     """
     data: dict[str, dict[str, str]] = {}
     for row in rows:
-        attrs = {"data-name": str(row)}
+        attrs = {"data-name": isolate(str(row))}
         if prefill:
             attrs.update(default_source_data(account, row))
         if getattr(row, "company_id", None) and row.company:
             attrs["data-company"] = str(row.company_id)
-            attrs["data-company-label"] = str(row.company)
+            attrs["data-company-label"] = isolate(row.company)
             if prefill:
                 attrs.update(default_source_data(account, row.company, prefix="data-company-"))
         data[str(row.pk)] = attrs
@@ -149,7 +150,9 @@ def source_note(default: SourceDefault) -> str:
 
 
 def source_label(source: Source) -> str:
-    return str(_("%(name)s (archived)") % {"name": source.name}) if source.archived else source.name
+    """A source in a picker or filter: an option holds text only, so the name is isolated as text (core.bidi)."""
+    name = isolate(source.name)
+    return str(_("%(name)s (archived)") % {"name": name}) if source.archived else name
 
 
 class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -159,7 +162,7 @@ class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class OwnerField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.display_name)
+        return isolate(obj.display_name)
 
 
 def refuse_long_text(field: forms.Field) -> None:
@@ -309,7 +312,7 @@ class RecordForm(forms.Form):
 
 
 def owner_filter_choices(account: Account) -> list[tuple[str, str]]:
-    users = [(str(u.pk), str(u.display_name)) for u in account_user_list(account=account)]
+    users = [(str(u.pk), isolate(u.display_name)) for u in account_user_list(account=account)]
     return [("", str(_("Anyone"))), (UNASSIGNED, str(_("Unassigned"))), *users]
 
 
@@ -397,7 +400,9 @@ def picker_options(account: Account, rows: Iterable[Any], label: Any = str) -> l
     """`<option>` data for a picker: value, label and the data attributes records.js reads (see option_data)."""
     rows = list(rows)
     data = option_data(account, rows, prefill=True)
-    return [{"value": str(r.pk), "label": str(label(r)), "data": sorted(data.get(str(r.pk), {}).items())} for r in rows]
+    return [
+        {"value": str(r.pk), "label": isolate(label(r)), "data": sorted(data.get(str(r.pk), {}).items())} for r in rows
+    ]
 
 
 def setup_picker(

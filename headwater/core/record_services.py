@@ -26,6 +26,7 @@ from headwater.core.search import (
     rows_with_keys,
     write_search_keys,
 )
+from headwater.core.text import clean_name
 from headwater.core.types import UNSET, Unset
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_default_for
@@ -65,10 +66,8 @@ def clean_line(value: Any, field: str) -> str:
 
 
 def clean_required_name(value: Any, field: str, message: str) -> str:
-    text = clean_line(value, field)
-    if not text:
-        raise ValidationFailed.on(field, message)
-    return text
+    """A record's name: the rule every name follows (`core.text.clean_name`), and not empty."""
+    return clean_name(value, field=field, required=message)
 
 
 def clean_notes(value: Any) -> str:

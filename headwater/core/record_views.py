@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 
 from headwater.core.access import AccountRequest, require_role
+from headwater.core.bidi import with_names
 from headwater.core.errors import DomainError, NotFound
 from headwater.core.listing import Column, or_404, render_list
 from headwater.core.models import Account
@@ -54,7 +55,7 @@ class RecordPages(Generic[_R]):
     delete_consequence: Callable[[Account, _R], str] | None = None
 
     def message(self, text: str | Promise, record: _R) -> str:
-        return str(text) % {"name": self.label(record)}
+        return with_names(text, name=self.label(record))
 
 
 def list_page(request: AccountRequest, pages: RecordPages[_R]) -> HttpResponse:

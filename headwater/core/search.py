@@ -17,7 +17,6 @@ This module imports no app models: the data migrations use it with their histori
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -29,29 +28,13 @@ from django.db.models import Value
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
 
-from headwater.core.text import text_problem
+from headwater.core.text import fold, text_problem
 
 # Shorter words cannot use the trigram index (a trigram needs three characters): they are still searched, and
 # PostgreSQL reads the account's rows in the list's order until a page is full (see docs/performance.md).
 TRIGRAM_LENGTH = 3
 # A search matching at most this many rows reads its page among those ids (see pagination.keyset_page).
 SEARCH_PIN_LIMIT = 2000
-
-
-# Letters that are not a base letter plus a combining mark, so removing marks leaves them: folded by hand.
-_BARE_LETTERS = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ħ": "h", "ŀ": "l", "\u0131": "i", "ŧ": "t"})
-
-
-def fold(text: str) -> str:
-    """The form both the key and the searched words are compared in: NFKC, case folded, without accents.
-
-    People type "wisniewska" for "Wiśniewska" and "lodz" for "Łódź" (a phone keyboard, a hurried search), so the
-    marks go: the canonical decomposition drops every combining mark, and letters with a stroke, which do not
-    decompose, are mapped by hand. NFKC again at the end recomposes what stays (Hangul), so folding is idempotent.
-    """
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFKC", bare.translate(_BARE_LETTERS))
 
 
 def search_terms(query: str) -> list[str]:

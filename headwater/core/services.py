@@ -12,19 +12,20 @@ from django.utils.translation import gettext as _
 from headwater.core.currencies import is_currency
 from headwater.core.errors import Conflict, ValidationFailed
 from headwater.core.models import Account
-from headwater.core.text import text_problem
+from headwater.core.text import clean_name
 
 
-def _check_settings(*, name: str, currency: str, language: str, time_zone: str) -> None:
-    """The same rules as the settings form, here too: the service is called by more than that form."""
+def _check_settings(*, name: str, currency: str, language: str, time_zone: str) -> str:
+    """The same rules as the settings form, here too: the service is called by more than that form. Returns the
+    name as it is stored (whitespace normalised, see core.text.clean_name)."""
     fields: dict[str, list[str]] = {}
-    problem = text_problem(name)
-    if problem:
-        fields["name"] = [problem]
-    elif not name.strip():
-        fields["name"] = [_("Enter the account name.")]
-    elif len(name) > Account._meta.get_field("name").max_length:  # type: ignore[operator]
-        fields["name"] = [_("The name is too long (at most 200 characters).")]
+    try:
+        name = clean_name(name, field="name", required=_("Enter the account name."))
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
+    else:
+        if len(name) > Account._meta.get_field("name").max_length:  # type: ignore[operator]
+            fields["name"] = [_("The name is too long (at most 200 characters).")]
     if not is_currency(currency):
         fields["currency"] = [_("Choose a currency by its ISO 4217 code, such as PLN or EUR.")]
     if language not in dict(settings.LANGUAGES):
@@ -33,6 +34,7 @@ def _check_settings(*, name: str, currency: str, language: str, time_zone: str) 
         fields["time_zone"] = [_("Choose a time zone from the list.")]
     if fields:
         raise ValidationFailed(_("Please correct the highlighted fields."), fields=fields)
+    return name
 
 
 @transaction.atomic
@@ -50,7 +52,7 @@ def account_update_settings(
         tallies_rebuild,
     )
 
-    _check_settings(name=name, currency=currency, language=language, time_zone=time_zone)
+    name = _check_settings(name=name, currency=currency, language=language, time_zone=time_zone)
     stored = Account.objects.filter(pk=account.pk).values_list("time_zone", "settings_version").first()
     if stored is None or stored[1] != version:
         raise Conflict(_("Someone else changed these settings in the meantime. Reload the page and try again."))

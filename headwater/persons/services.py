@@ -24,14 +24,15 @@ from headwater.core.record_services import (
     source_for_new_record,
     unlink_and_bump,
 )
+from headwater.core.text import clean_name
 from headwater.core.types import UNSET, Unset
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 
-PERSON_TEXT_FIELDS = ("first_name", "email", "phone", "position")
-PERSON_EDITABLE = ("last_name", *PERSON_TEXT_FIELDS, "company", "owner", "notes", "source")
+PERSON_TEXT_FIELDS = ("email", "phone", "position")
+PERSON_EDITABLE = ("first_name", "last_name", *PERSON_TEXT_FIELDS, "company", "owner", "notes", "source")
 
 
 def _last_name(value: Any) -> str:
@@ -58,7 +59,7 @@ def person_create(
     linked_company = company_in_account(account=account, company=company)
     person = Person(
         account=account,
-        first_name=clean_line(first_name, "first_name"),
+        first_name=clean_name(first_name, field="first_name"),
         last_name=_last_name(last_name),
         email=clean_line(email, "email"),
         phone=clean_line(phone, "phone"),
@@ -88,6 +89,8 @@ def person_update(
     check_change_keys(changes, PERSON_EDITABLE, "person")
     locked = lock_for_update(Person, account=account, record=person, version=version)
     old_name = locked.full_name
+    if "first_name" in changes:
+        locked.first_name = clean_name(changes["first_name"], field="first_name")
     if "last_name" in changes:
         locked.last_name = _last_name(changes["last_name"])
     for field in PERSON_TEXT_FIELDS:

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from headwater.core.bidi import isolate
 from headwater.core.errors import DomainError
 from headwater.core.models import Account
 from headwater.sources.models import Source
@@ -78,9 +79,10 @@ class RenameForm(SourceNameForm):
 
 class TargetChoiceField(forms.ModelChoiceField[Source]):
     def label_from_instance(self, obj: Source) -> str:
+        name = isolate(obj.name)
         if obj.archived:
-            return str(_("%(name)s (archived)") % {"name": obj.name})
-        return obj.name
+            return str(_("%(name)s (archived)") % {"name": name})
+        return name
 
 
 class MergeForm(forms.Form):

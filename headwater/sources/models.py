@@ -16,8 +16,10 @@ class Source(TenantModel):
     """One place customers come from, e.g. "Website" or "Trade fair"."""
 
     name = models.CharField(_("name"), max_length=SOURCE_NAME_MAX_LENGTH)
-    # NFKC + casefold + strip of `name`: the uniqueness key, so " google " and "Google" collide.
+    # The two uniqueness keys (core.text.name_key and name_look_key, computed by the services): names that differ
+    # only in case, accents, spacing or look-alike characters collide, whichever of the two keys they share.
     name_key = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH * 3, editable=False)
+    look_key = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH * 3, editable=False)
     position = models.PositiveIntegerField(_("position"), default=0)
     archived = models.BooleanField(_("archived"), default=False)
     version = models.PositiveIntegerField(default=1)
@@ -28,7 +30,10 @@ class Source(TenantModel):
         verbose_name = _("source")
         verbose_name_plural = _("sources")
         ordering = ["position", "id"]
-        constraints = [models.UniqueConstraint(fields=["account", "name_key"], name="source_account_name_key_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name_key"], name="source_account_name_key_uniq"),
+            models.UniqueConstraint(fields=["account", "look_key"], name="source_account_look_key_uniq"),
+        ]
         indexes = [models.Index(fields=["account", "position"], name="source_account_position_idx")]
 
     def __str__(self) -> str:

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from headwater.core.bidi import isolate
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
-from headwater.core.text import name_key, text_problem
+from headwater.core.text import clean_name, name_key, name_look_key
 from headwater.core.types import UNSET, Unset
 from headwater.sources.models import (
     SOURCE_NAME_MAX_LENGTH,
@@ -59,6 +61,8 @@ STARTER_SOURCES = [
 NAME_KEY_MAX_LENGTH = SOURCE_NAME_MAX_LENGTH * 3
 
 HISTORY_BATCH = 1000
+# Steps of one move of a source (the ↑ ↓ buttons) closer together than this make one history entry.
+MOVE_STEPS_WINDOW = timedelta(minutes=10)
 
 
 def _record_models() -> list[tuple[RecordType, str, type[CrmRecord]]]:
@@ -78,38 +82,49 @@ def _record_models() -> list[tuple[RecordType, str, type[CrmRecord]]]:
 # --- Names ----------------------------------------------------------------------------------------------
 
 
-def _is_blank(text: str) -> bool:
-    """Nothing visible: only spaces and invisible format characters (zero-width space, BOM...)."""
-    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
-
-
 def source_clean_name(name: object) -> str:
-    """The name as it will be stored (trimmed), or ValidationFailed on `name` saying what is wrong."""
-    if not isinstance(name, str):
-        raise ValidationFailed.on("name", _("Enter a name for the source."))
-    problem = text_problem(name)
-    if problem:
-        raise ValidationFailed.on("name", problem)
-    name = name.strip()
-    if _is_blank(name):
-        raise ValidationFailed.on("name", _("Enter a name for the source."))
+    """The name as it will be stored (whitespace normalised), or ValidationFailed on `name` saying what is wrong."""
+    name = clean_name(name, field="name", required=_("Enter a name for the source."))
     if len(name) > SOURCE_NAME_MAX_LENGTH:
         raise ValidationFailed.on(
             "name",
             _("The name can have at most %(max)d characters (it has %(length)d).")
             % {"max": SOURCE_NAME_MAX_LENGTH, "length": len(name)},
         )
-    if len(name_key(name)) > NAME_KEY_MAX_LENGTH:
+    if max(len(key) for key in source_name_keys(name)) > NAME_KEY_MAX_LENGTH:
         raise ValidationFailed.on("name", _("This name is too long once its characters are normalised; shorten it."))
     return name
 
 
-def _duplicate_error(existing_name: str) -> ValidationFailed:
-    return ValidationFailed.on("name", _("A source named “%(name)s” already exists.") % {"name": existing_name})
+def _plain(name: str) -> str:
+    """Case and character width ignored: a name this close to another is the same name, not a look-alike."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
-def _existing_with_key(*, account: Account, key: str, exclude_pk: int | None = None) -> Source | None:
-    qs = Source.objects.for_account(account).filter(name_key=key)
+def _duplicate_error(existing_name: str, name: str) -> ValidationFailed:
+    """The refusal of a name whose key another source has; it names that source, the one the admin may mean."""
+    if _plain(existing_name) == _plain(name):
+        return ValidationFailed.on(
+            "name", _("A source named “%(name)s” already exists.") % {"name": isolate(existing_name)}
+        )
+    return ValidationFailed.on(
+        "name",
+        _(
+            "“%(name)s” is too similar to the existing source “%(existing)s”: names that differ only in case, "
+            "accents, spacing or look-alike characters count as the same."
+        )
+        % {"name": isolate(name), "existing": isolate(existing_name)},
+    )
+
+
+def source_name_keys(name: str) -> tuple[str, str]:
+    """(name_key, look_key) of a source name: a new name must match neither key of another source."""
+    return name_key(name), name_look_key(name)
+
+
+def _existing_with_key(*, account: Account, keys: tuple[str, str], exclude_pk: int | None = None) -> Source | None:
+    key, look = keys
+    qs = Source.objects.for_account(account).filter(Q(name_key=key) | Q(look_key=look)).order_by("pk")
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     return qs.first()
@@ -146,7 +161,7 @@ def _check_version(source: Source, version: int | None) -> None:
     if not isinstance(version, int) or isinstance(version, bool) or source.version != version:
         raise Conflict(
             _("The source “%(name)s” was changed by someone else in the meantime. Reload the page and try again.")
-            % {"name": source.name}
+            % {"name": isolate(source.name)}
         )
 
 
@@ -233,28 +248,32 @@ def sources_seed_starter(*, account: Account) -> list[Source]:
     """A new account's starter list, named in the account's language."""
     with translation.override(account.language):
         names = [_(n) for n in STARTER_SOURCES]
-    return Source.unscoped.bulk_create(
-        [Source(account=account, name=n, name_key=name_key(n), position=i) for i, n in enumerate(names, start=1)]
-    )
+    rows = []
+    for position, name in enumerate(names, start=1):
+        key, look = source_name_keys(name)
+        rows.append(Source(account=account, name=name, name_key=key, look_key=look, position=position))
+    return Source.unscoped.bulk_create(rows)
 
 
 @transaction.atomic
 def source_create(*, account: Account, user: User | None, name: str) -> Source:
     """A new active source at the end of the admin's order."""
     name = source_clean_name(name)
-    key = name_key(name)
-    existing = _existing_with_key(account=account, key=key)
+    keys = source_name_keys(name)
+    existing = _existing_with_key(account=account, keys=keys)
     if existing is not None:
-        raise _duplicate_error(existing.name)
+        raise _duplicate_error(existing.name, name)
     last = Source.objects.for_account(account).aggregate(last=Max("position"))["last"] or 0
     try:
-        # A savepoint, so a concurrent create of the same name (the unique constraint) leaves the outer
+        # A savepoint, so a concurrent create of the same name (the unique constraints) leaves the outer
         # transaction usable for the lookup that names the winner.
         with transaction.atomic():
-            source = Source.unscoped.create(account=account, name=name, name_key=key, position=last + 1)
+            source = Source.unscoped.create(
+                account=account, name=name, name_key=keys[0], look_key=keys[1], position=last + 1
+            )
     except IntegrityError as exc:
-        winner = _existing_with_key(account=account, key=key)
-        raise _duplicate_error(winner.name if winner is not None else name) from exc
+        winner = _existing_with_key(account=account, keys=keys)
+        raise _duplicate_error(winner.name if winner is not None else name, name) from exc
     _event(account=account, user=user, action=CatalogAction.ADDED, source=source)
     return source
 
@@ -267,37 +286,97 @@ def source_rename(*, account: Account, user: User | None, source: Source, name: 
     _check_version(locked, version)
     if locked.name == name:
         return locked
-    key = name_key(name)
-    existing = _existing_with_key(account=account, key=key, exclude_pk=locked.pk)
+    keys = source_name_keys(name)
+    existing = _existing_with_key(account=account, keys=keys, exclude_pk=locked.pk)
     if existing is not None:
-        raise _duplicate_error(existing.name)
+        raise _duplicate_error(existing.name, name)
     old_name = locked.name
     locked.name = name
-    locked.name_key = key
+    locked.name_key, locked.look_key = keys
     locked.version += 1
     locked.updated_at = timezone.now()
     try:
         with transaction.atomic():
-            locked.save(update_fields=["name", "name_key", "version", "updated_at"])
+            locked.save(update_fields=["name", "name_key", "look_key", "version", "updated_at"])
     except IntegrityError as exc:
-        winner = _existing_with_key(account=account, key=key, exclude_pk=locked.pk)
-        raise _duplicate_error(winner.name if winner is not None else name) from exc
+        winner = _existing_with_key(account=account, keys=keys, exclude_pk=locked.pk)
+        raise _duplicate_error(winner.name if winner is not None else name, name) from exc
     _event(
         account=account, user=user, action=CatalogAction.RENAMED, source=locked, details={"old": old_name, "new": name}
     )
     return locked
 
 
-def _apply_order(*, account: Account, user: User | None, ordered: Sequence[Source]) -> None:
-    """Store `ordered` as positions 1..n; logs one event when anything moved."""
+def _moved_one(before: Sequence[Source], after: Sequence[Source]) -> tuple[Source, int, int] | None:
+    """The source whose move alone turns `before` into `after`, with its old and new place (from 1); None when
+    the new order needs more than one move."""
+    for start, source in enumerate(before):
+        end = list(after).index(source)
+        if [s for s in before if s is not source] == [s for s in after if s is not source]:
+            return source, start + 1, end + 1
+    return None
+
+
+def _log_move(*, account: Account, user: User | None, source: Source, start: int, end: int, count: int) -> None:
+    """One history entry per move: the steps of one move (the ↑ ↓ buttons, pressed again and again) extend it.
+
+    A step extends the account's latest entry when that entry is a move of the same source by the same user less
+    than `MOVE_STEPS_WINDOW` ago; anything else in between (another source moved, a rename) starts a new entry.
+    """
+    now = timezone.now()
+    latest = SourceEvent.objects.for_account(account).order_by("-at", "-id").first()
+    if (
+        latest is not None
+        and latest.action == CatalogAction.REORDERED
+        and latest.details.get("moved")
+        and latest.source_id_ref == source.pk
+        and latest.user_id == (user.pk if user is not None else None)
+        and now - latest.at < MOVE_STEPS_WINDOW
+    ):
+        latest.details = {**latest.details, "to": end, "count": count}
+        latest.source_name = source.name
+        latest.at = now
+        latest.save(update_fields=["details", "source_name", "at"])
+        return
+    _event(
+        account=account,
+        user=user,
+        action=CatalogAction.REORDERED,
+        source=source,
+        details={"moved": True, "from": start, "to": end, "count": count},
+    )
+
+
+def _apply_order(
+    *,
+    account: Account,
+    user: User | None,
+    before: Sequence[Source],
+    ordered: Sequence[Source],
+    mover: Source | None = None,
+) -> None:
+    """Store `ordered` as positions 1..n and log it: a move of one source as that move, else the whole order.
+
+    `mover`: the source the admin moved, when known (a swap of two neighbours is a move of either).
+    """
     changed = []
     for position, source in enumerate(ordered, start=1):
         if source.position != position:
             source.position = position
             changed.append(source)
-    if not changed:
+    if list(before) == list(ordered):
+        if changed:
+            # Positions normalised (gaps, ties), the order itself unchanged: nothing to tell.
+            Source.unscoped.bulk_update(changed, ["position"])
         return
     Source.unscoped.bulk_update(changed, ["position"])
+    moved = _moved_one(before, ordered)
+    if mover is not None:
+        moved = mover, list(before).index(mover) + 1, list(ordered).index(mover) + 1
+    if moved is not None:
+        source, start, end = moved
+        _log_move(account=account, user=user, source=source, start=start, end=end, count=len(ordered))
+        return
     _event(
         account=account,
         user=user,
@@ -334,7 +413,7 @@ def source_reorder(*, account: Account, user: User | None, ordered_ids: list[int
                 "meanwhile. Reload the page and try again."
             ),
         )
-    _apply_order(account=account, user=user, ordered=[by_id[i] for i in ordered_ids])
+    _apply_order(account=account, user=user, before=current, ordered=[by_id[i] for i in ordered_ids])
 
 
 @transaction.atomic
@@ -351,8 +430,9 @@ def source_move(*, account: Account, user: User | None, source: Source, directio
     other = index - 1 if direction == "up" else index + 1
     if not 0 <= other < len(current):
         return
-    current[index], current[other] = current[other], current[index]
-    _apply_order(account=account, user=user, ordered=current)
+    ordered = list(current)
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    _apply_order(account=account, user=user, before=current, ordered=ordered, mover=current[index])
 
 
 def _set_archived(
@@ -471,7 +551,7 @@ def source_delete(
                 "The source “%(name)s” is still used (%(usage)s). Merge it into another source, clear it from "
                 "those records, or archive it instead."
             )
-            % {"name": locked.name, "usage": usage_text(counts)},
+            % {"name": isolate(locked.name), "usage": usage_text(counts)},
         )
     if mode == "clear":
         if expected_count is None:
@@ -491,7 +571,7 @@ def source_delete(
                     "The number of records using “%(name)s” changed in the meantime (now %(count)d). "
                     "Review and confirm again."
                 )
-                % {"name": locked.name, "count": total}
+                % {"name": isolate(locked.name), "count": total}
             )
         if total:
             counts = _repoint_records(account=account, user=user, source=locked, target=None, how=HowChanged.CLEARED)

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from headwater.core.access import AccountRequest, account_view, require_role
+from headwater.core.bidi import with_names
 from headwater.core.errors import Conflict, DomainError, NotFound
 from headwater.core.types import UNSET
 from headwater.sources import selectors, services
@@ -71,6 +72,7 @@ def _catalogue_context(
     editing: Source | None = None,
     notice: str = "",
     error: str = "",
+    focus: tuple[int, str] | None = None,
 ) -> dict[str, Any]:
     rows = selectors.source_list_with_usage(account=request.account)
     return {
@@ -81,6 +83,10 @@ def _catalogue_context(
         "notice": notice,
         "error": error,
         "last_index": len(rows) - 1,
+        # The ↑/↓ button to focus after a move (htmx honours `autofocus` in swapped content): the row is
+        # replaced, and a keyboard user pressing ↑ again must not have to find the button again.
+        "focus_id": focus[0] if focus else None,
+        "focus_direction": focus[1] if focus else "",
     }
 
 
@@ -113,12 +119,13 @@ def _catalogue(request: AccountRequest, **kwargs: Any) -> HttpResponse:
     return render(request, "sources/_catalogue.html", context)
 
 
-def _done(request: AccountRequest, notice: str) -> HttpResponse:
+def _done(request: AccountRequest, notice: str, *, focus: tuple[int, str] | None = None) -> HttpResponse:
     """After a successful write: the fresh fragment (htmx) or a redirect with a message (plain POST)."""
     if _is_htmx(request):
-        return _catalogue(request, notice=notice)
+        return _catalogue(request, notice=notice, focus=focus)
     messages.success(request, notice)
-    return redirect(_settings_url(request))
+    url = _settings_url(request)
+    return redirect(f"{url}#source-{focus[0]}" if focus else url)
 
 
 def _failed(request: AccountRequest, error: DomainError) -> HttpResponse:
@@ -193,7 +200,7 @@ def source_add(request: AccountRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _done(request, _("Source “%(name)s” added.") % {"name": source.name})
+            return _done(request, with_names(_("Source “%(name)s” added."), name=source.name))
     return _catalogue(request, add_form=form)
 
 
@@ -218,7 +225,7 @@ def source_rename(request: AccountRequest, source_id: int) -> HttpResponse:
             add_domain_error(form, exc)
             _take_fresh_version(form, exc, source.version)
         else:
-            return _done(request, _("Source renamed to “%(name)s”.") % {"name": renamed.name})
+            return _done(request, with_names(_("Source renamed to “%(name)s”."), name=renamed.name))
     return _catalogue(request, editing=source, rename_form=form)
 
 
@@ -237,7 +244,12 @@ def source_move(request: AccountRequest, source_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _failed(request, exc)
-    return _done(request, _("Order saved."))
+    order = list(selectors.source_list(account=request.account).values_list("pk", flat=True))
+    place = order.index(source.pk) + 1 if source.pk in order else 0
+    notice = with_names(
+        _("“%(name)s” is now in place %(place)d of %(count)d."), name=source.name, place=place, count=len(order)
+    )
+    return _done(request, notice, focus=(source.pk, direction))
 
 
 @account_view(role=Role.ADMIN)
@@ -273,7 +285,7 @@ def source_archive(request: AccountRequest, source_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _failed(request, exc)
-    return _done(request, _("Source “%(name)s” archived.") % {"name": done.name})
+    return _done(request, with_names(_("Source “%(name)s” archived."), name=done.name))
 
 
 @account_view(role=Role.ADMIN)
@@ -287,7 +299,7 @@ def source_unarchive(request: AccountRequest, source_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         return _failed(request, exc)
-    return _done(request, _("Source “%(name)s” restored.") % {"name": done.name})
+    return _done(request, with_names(_("Source “%(name)s” restored."), name=done.name))
 
 
 # --- Delete and merge (full pages: the admin must see the counts and choose) ----------------------------
@@ -309,7 +321,7 @@ def source_delete(request: AccountRequest, source_id: int) -> HttpResponse:
     if action == "merge":
         response = _merge(request, source, merge_form) if merge_form.is_valid() else None
     elif action == "clear":
-        response = _clear(request, source, clear_form) if clear_form.is_valid() else None
+        response, error = _clear(request, source, clear_form) if clear_form.is_valid() else (None, "")
     elif action in ("delete", "archive"):
         response, error = _delete_or_archive(request, source, action)
     else:
@@ -317,9 +329,11 @@ def source_delete(request: AccountRequest, source_id: int) -> HttpResponse:
     if response is not None:
         return response
     if request.method == "POST":
-        # The counts may have changed while the admin decided: show the fresh ones with the error.
+        # The counts may have changed while the admin decided: show the fresh ones with the error. After a clear
+        # refused for a changed count, the form starts afresh too (the new count to confirm, the box unticked):
+        # keeping the old count and the ticked box would only repeat the refusal.
         usage = selectors.source_usage(account=request.account, source=source)
-        if action != "clear":
+        if action != "clear" or error:
             clear_form = ClearForm(count=usage.total, prefix="clear")
     context = {
         "settings_tab": "sources",
@@ -342,29 +356,35 @@ def _delete_or_archive(request: AccountRequest, source: Source, action: str) -> 
             notice = _("Source “%(name)s” archived instead of deleted.")
     except DomainError as exc:
         return None, exc.message
-    messages.success(request, notice % {"name": source.name})
+    messages.success(request, with_names(notice, name=source.name))
     return redirect(_settings_url(request)), ""
 
 
-def _clear(request: AccountRequest, source: Source, form: ClearForm) -> HttpResponse | None:
+def _clear(request: AccountRequest, source: Source, form: ClearForm) -> tuple[HttpResponse | None, str]:
+    """A redirect when done; else None with the page's error (a changed count) or the form carrying it."""
     count = form.cleaned_data["expected_count"]
     try:
         services.source_delete(
             account=request.account, user=request.user, source=source, mode="clear", expected_count=count
         )
+    except Conflict as exc:
+        return None, exc.message
     except DomainError as exc:
         add_domain_error(form, exc)
-        return None
+        return None, ""
     messages.success(
         request,
-        ngettext(
-            "Source “%(name)s” deleted; %(count)d record no longer has a source.",
-            "Source “%(name)s” deleted; %(count)d records no longer have a source.",
-            count,
-        )
-        % {"name": source.name, "count": count},
+        with_names(
+            ngettext(
+                "Source “%(name)s” deleted; %(count)d record no longer has a source.",
+                "Source “%(name)s” deleted; %(count)d records no longer have a source.",
+                count,
+            ),
+            name=source.name,
+            count=count,
+        ),
     )
-    return redirect(_settings_url(request))
+    return redirect(_settings_url(request)), ""
 
 
 def _merge(request: AccountRequest, source: Source, form: MergeForm) -> HttpResponse | None:
@@ -384,12 +404,16 @@ def _merge(request: AccountRequest, source: Source, form: MergeForm) -> HttpResp
         return None
     messages.success(
         request,
-        ngettext(
-            "“%(name)s” merged into “%(into)s”: %(count)d record moved.",
-            "“%(name)s” merged into “%(into)s”: %(count)d records moved.",
-            moved,
-        )
-        % {"name": source.name, "into": into.name, "count": moved},
+        with_names(
+            ngettext(
+                "“%(name)s” merged into “%(into)s”: %(count)d record moved.",
+                "“%(name)s” merged into “%(into)s”: %(count)d records moved.",
+                moved,
+            ),
+            name=source.name,
+            into=into.name,
+            count=moved,
+        ),
     )
     return redirect(_settings_url(request))
 

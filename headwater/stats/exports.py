@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
@@ -14,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from headwater.core.models import Account
+from headwater.core.spreadsheet import Cell, SpreadsheetWriter
 from headwater.stats.filters import Period
 from headwater.stats.forms import StatsFilterForm
 from headwater.stats.selectors import (
@@ -27,20 +26,6 @@ from headwater.stats.selectors import (
     source_stats,
 )
 
-# A spreadsheet runs a cell starting with one of these as a formula (or shifts it into one).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def csv_safe(value: Any) -> Any:
-    """Text cells that a spreadsheet would treat as a formula get a leading apostrophe; numbers are written as is."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return f"'{value}"
-    return value
-
-
-def _number(value: Decimal | int | None) -> str:
-    return "" if value is None else str(value)
-
 
 def _unconverted(items: Iterable[Unconverted]) -> str:
     return "; ".join(f"{item.currency} {item.value} ({item.count})" for item in items)
@@ -53,16 +38,16 @@ def _change_columns(names: Sequence[tuple[str, str]]) -> list[str]:
     return columns
 
 
-def _change_cells(row: Any, names: Sequence[tuple[str, str]]) -> list[str]:
-    cells = []
+def _change_cells(row: Any, names: Sequence[tuple[str, str]]) -> list[Cell]:
+    cells: list[Cell] = []
     for name, _title in names:
         change = row.changes.get(name)
-        cells += ["", ""] if change is None else [_number(change.delta), _number(change.percent)]
+        cells += [None, None] if change is None else [change.delta, change.percent]
     return cells
 
 
 def _section(
-    writer: Any,
+    writer: SpreadsheetWriter,
     *,
     title: str,
     columns: list[str],
@@ -72,12 +57,12 @@ def _section(
     changes: Sequence[tuple[str, str]],
     compared: bool,
 ) -> None:
-    writer.writerow([csv_safe(title)])
+    writer.writerow([title])
     writer.writerow([_("Source"), _("Archived"), *columns, *(_change_columns(changes) if compared else [])])
     for row in [*rows, total]:
         archived = _("yes") if row.source.archived else ""
         extra = _change_cells(row, changes) if compared else []
-        writer.writerow([csv_safe(source_label(row.source)), archived, *cells(row), *extra])
+        writer.writerow([source_label(row.source), archived, *cells(row), *extra])
     writer.writerow([])
 
 
@@ -90,8 +75,8 @@ def source_stats_csv(
 ) -> str:
     cur = stats.base_currency
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Acquisition source statistics"), csv_safe(account_name)])
+    writer = SpreadsheetWriter(out)
+    writer.writerow([_("Acquisition source statistics"), account_name])
     if stats.period is None:
         writer.writerow([_("Period"), str(Period.ALL.label)])
     else:
@@ -104,7 +89,7 @@ def source_stats_csv(
                 stats.previous_period.end.isoformat(),
             ]
         )
-    writer.writerow([_("Owner"), csv_safe(owner_label)])
+    writer.writerow([_("Owner"), owner_label])
     writer.writerow([_("Currency"), cur])
     for item in stats.missing_rates:
         writer.writerow(
@@ -117,8 +102,8 @@ def source_stats_csv(
         )
     writer.writerow([])
 
-    def contact_cells(row: ContactRow) -> list[Any]:
-        return [row.companies, _number(row.companies_share), row.persons, _number(row.persons_share)]
+    def contact_cells(row: ContactRow) -> list[Cell]:
+        return [row.companies, row.companies_share, row.persons, row.persons_share]
 
     _section(
         writer,
@@ -131,13 +116,13 @@ def source_stats_csv(
         compared=stats.compared,
     )
 
-    def open_cells(row: OpenRow) -> list[Any]:
+    def open_cells(row: OpenRow) -> list[Cell]:
         return [
             row.count,
-            _number(row.count_share),
-            _number(row.value),
-            _number(row.value_share),
-            _number(row.average),
+            row.count_share,
+            row.value,
+            row.value_share,
+            row.average,
             _unconverted(row.unconverted),
         ]
 
@@ -159,15 +144,15 @@ def source_stats_csv(
         compared=stats.compared,
     )
 
-    def closed_cells(row: ClosedRow) -> list[Any]:
+    def closed_cells(row: ClosedRow) -> list[Cell]:
         return [
             row.won_count,
-            _number(row.won_value),
+            row.won_value,
             row.lost_count,
-            _number(row.lost_value),
-            _number(row.win_rate),
-            _number(row.average_won),
-            _number(row.average_days),
+            row.lost_value,
+            row.win_rate,
+            row.average_won,
+            row.average_days,
             _unconverted(row.won_unconverted),
             _unconverted(row.lost_unconverted),
         ]

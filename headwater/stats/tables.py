@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from headwater.core.bidi import bdi
 from headwater.stats.filters import StatsFilters
 from headwater.stats.selectors import (
     Change,
@@ -186,9 +187,11 @@ class Cells:
         self.empty = "—"
 
     def header(self, source: SourceInfo) -> str:
+        # A source's name is user text, isolated like everywhere (core.bidi); "Total" and "No source" are ours.
+        label = bdi(source_label(source)) if source.known and source.id is not None else escape(source_label(source))
         if source.archived:
-            return f'{escape(source_label(source))} <span class="badge badge--archived">{self.archived}</span>'
-        return escape(source_label(source))
+            return f'{label} <span class="badge badge--archived">{self.archived}</span>'
+        return label
 
     def change(self, change: Change | None, places: int, *, points: bool = False, worse_when_up: bool = False) -> str:
         """The change under a figure; its colour says whether it is good news (more won is, more lost is not)."""

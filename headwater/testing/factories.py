@@ -11,7 +11,7 @@ from django.utils import timezone
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.core.record_services import search_key_of
-from headwater.core.text import name_key
+from headwater.core.text import name_key, name_look_key
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
 from headwater.sources.models import Source
@@ -77,6 +77,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
     account = factory.SubFactory(AccountFactory)
     name = factory.Sequence(lambda n: f"Source {n}")
     name_key = factory.LazyAttribute(lambda o: name_key(o.name))
+    look_key = factory.LazyAttribute(lambda o: name_look_key(o.name))
     position = factory.Sequence(lambda n: n + 100)
 
 

@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from headwater.core.bidi import isolate
 from headwater.core.currencies import CURRENCIES
-from headwater.core.text import text_problem
+from headwater.core.text import clean_name_field, text_problem
 from headwater.users.models import Role, User
 
 
@@ -53,8 +54,14 @@ class SignupForm(forms.Form):
         data = super().clean() or {}
         for field in ("full_name", "email"):
             value = data.get(field)
-            problem = text_problem(value) if value else None
-            if problem:
+            if not value:
+                continue
+            if field == "full_name":
+                try:
+                    data[field] = clean_name_field(value)
+                except forms.ValidationError as exc:
+                    self.add_error(field, exc)
+            elif problem := text_problem(value):
                 self.add_error(field, problem)
         return data
 
@@ -80,9 +87,11 @@ class ChoosePasswordForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         full_name = data.get("full_name")
-        problem = text_problem(full_name) if full_name else None
-        if problem:
-            self.add_error("full_name", problem)
+        if full_name:
+            try:
+                full_name = data["full_name"] = clean_name_field(full_name)
+            except forms.ValidationError as exc:
+                self.add_error("full_name", exc)
         password1, password2 = data.get("password1"), data.get("password2")
         if password1 and password2 and password1 != password2:
             self.add_error("password2", _("The two passwords differ."))
@@ -114,11 +123,7 @@ class AccountCreateForm(forms.Form):
     )
 
     def clean_account_name(self) -> str:
-        value = str(self.cleaned_data["account_name"])
-        problem = text_problem(value)
-        if problem:
-            raise forms.ValidationError(problem)
-        return value
+        return clean_name_field(str(self.cleaned_data["account_name"]))
 
 
 class MemberInviteForm(forms.Form):
@@ -149,7 +154,7 @@ class MemberRemoveForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only the account's own admins and members are offered (and accepted).
         self.fields["reassign_to"].queryset = candidates  # type: ignore[attr-defined]
-        self.fields["reassign_to"].label_from_instance = lambda u: f"{u.display_name} <{u.email}>"  # type: ignore[attr-defined]
+        self.fields["reassign_to"].label_from_instance = lambda u: f"{isolate(u.display_name)} <{u.email}>"  # type: ignore[attr-defined]
 
 
 class ProfileForm(forms.Form):

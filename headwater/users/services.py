@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from headwater.core.errors import NotFound, PermissionDenied, RateLimited, ValidationFailed
 from headwater.core.models import Account
-from headwater.core.text import check_text
+from headwater.core.text import check_text, clean_name
 from headwater.sources.services import sources_seed_starter
 from headwater.users import links, throttle
 from headwater.users.emails import email_send
@@ -56,15 +56,17 @@ def _check_password(password: str, user: User | None = None) -> None:
         raise ValidationFailed("; ".join(exc.messages), fields={"password": list(exc.messages)}) from exc
 
 
-def _check_account_fields(*, name: str, slug: str, currency: str, language: str) -> None:
+def _check_account_fields(*, name: str, slug: str, currency: str, language: str) -> str:
+    """Every field's problems at once; returns the name as it is stored."""
     fields: dict[str, list[str]] = {}
-    for key, value in (("name", name), ("slug", slug)):
-        try:
-            check_text(key, value)
-        except ValidationFailed as exc:
-            fields.update(exc.fields)
-    if "name" not in fields and not name:
-        fields["name"] = [_("Enter the account name.")]
+    try:
+        name = clean_name(name, field="name", required=_("Enter the account name."))
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
+    try:
+        check_text("slug", slug)
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
     if "name" not in fields and len(name) > Account._meta.get_field("name").max_length:  # type: ignore[operator]
         fields["name"] = [_("The name is too long (at most 200 characters).")]
     if "slug" not in fields and not _SLUG_RE.match(slug):
@@ -77,6 +79,7 @@ def _check_account_fields(*, name: str, slug: str, currency: str, language: str)
         fields["language"] = [_("Choose one of the available languages.")]
     if fields:
         raise ValidationFailed(_("Please correct the highlighted fields."), fields=fields)
+    return name
 
 
 def _require_admin(*, account: Account, user: User) -> None:
@@ -104,8 +107,8 @@ def account_create(
     *, name: str, slug: str, currency: str, language: str, owner: User, time_zone: str = "Europe/Warsaw"
 ) -> Account:
     """A new tenant with `owner` as its admin and the starter list of sources (feature off)."""
-    name, slug, currency = name.strip(), slug.strip().lower(), currency.strip().upper()
-    _check_account_fields(name=name, slug=slug, currency=currency, language=language)
+    slug, currency = slug.strip().lower(), currency.strip().upper()
+    name = _check_account_fields(name=name, slug=slug, currency=currency, language=language)
     if Account.objects.filter(slug=slug).exists():
         raise ValidationFailed.on("slug", _("This address is already taken; choose another."))
     try:
@@ -121,10 +124,8 @@ def account_create(
 
 
 def _clean_full_name(value: str, *, required: bool) -> str:
-    full_name = value.strip()
-    check_text("full_name", full_name)
-    if required and not full_name:
-        raise ValidationFailed.on("full_name", _("Enter your name."))
+    # The one rule for names (core.text.clean_name): whitespace normalised, no control or invisible character.
+    full_name = clean_name(value, field="full_name", required=_("Enter your name.") if required else None)
     if len(full_name) > User._meta.get_field("full_name").max_length:  # type: ignore[operator]
         raise ValidationFailed.on("full_name", _("The name is too long (at most 150 characters)."))
     return full_name

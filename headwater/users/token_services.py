@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from headwater.core.compiled import CompiledQuery
 from headwater.core.errors import NotFound, ValidationFailed
 from headwater.core.models import Account
-from headwater.core.text import check_text
+from headwater.core.text import clean_name
 from headwater.users.models import ApiToken, Membership, User
 
 TOKEN_MARK = "hw_"  # noqa: S105 — a public marker that makes leaked tokens easy to find, not a secret
@@ -36,12 +36,9 @@ def api_token_create(*, account: Account, user: User, name: str) -> tuple[ApiTok
     membership = Membership.objects.for_account(account).filter(user=user, user__is_active=True).first()
     if membership is None:
         raise NotFound(_("You are not a member of this account."))
-    name = name.strip()
-    if not name:
-        raise ValidationFailed.on("name", _("Give the token a name, e.g. the script or tool that uses it."))
+    name = clean_name(name, field="name", required=_("Give the token a name, e.g. the script or tool that uses it."))
     if len(name) > NAME_MAX_LENGTH:
         raise ValidationFailed.on("name", _("The name can have at most %(max)d characters.") % {"max": NAME_MAX_LENGTH})
-    check_text("name", name)
     secret = TOKEN_MARK + secrets.token_urlsafe(32)
     token = ApiToken.unscoped.create(
         account=account, membership=membership, name=name, prefix=secret[:PREFIX_LENGTH], key_hash=token_hash(secret)

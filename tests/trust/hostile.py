@@ -8,6 +8,7 @@ from urllib.parse import quote_plus
 from django.test import Client
 from django.utils.html import escape
 
+from headwater.core.text import normalise_spaces
 from tests.trust import figures
 
 HOSTILE: dict[str, str] = {
@@ -35,6 +36,10 @@ HOSTILE: dict[str, str] = {
 
 # Values the database cannot store, or that nobody types on purpose: these must be refused with an error.
 MUST_REFUSE = {"nul", "control", "lone_surrogate"}
+# Names (core.text.clean_name) also refuse invisible format characters: zero-width ones (the family emoji is
+# joined by zero-width joiners) and text-direction overrides. Their whitespace is normalised, not kept as typed.
+NAME_FIELDS = {"name", "first_name", "last_name", "full_name", "account_name", "token-name"}
+MUST_REFUSE_IN_NAMES = MUST_REFUSE | {"rtl_override", "zero_width", "emoji"}
 DANGEROUS_MARKUP = ("<script", "onmouseover=", "onerror=", "</textarea>")
 
 
@@ -71,4 +76,5 @@ def shown_as_typed(html: str, value: str) -> bool:
     if not value.strip():
         return True  # whitespace alone is trimmed to nothing: there is nothing to show
     candidates = {value, value.strip(), value.replace("\r\n", "\n"), value.strip().replace("\r\n", "\n")}
+    candidates.add(normalise_spaces(value))
     return any(escape(c) in html for c in candidates if c)

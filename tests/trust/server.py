@@ -344,6 +344,7 @@ def task_merge_reset(*, a: int, b: int) -> dict[str, Any]:
     from django.db import transaction  # noqa: PLC0415
 
     from headwater.companies.models import Company  # noqa: PLC0415
+    from headwater.core.text import name_key, name_look_key  # noqa: PLC0415
     from headwater.deals.models import Deal  # noqa: PLC0415
     from headwater.persons.models import Person  # noqa: PLC0415
     from headwater.sources.models import HowChanged, Source, SourceChange, SourceEvent  # noqa: PLC0415
@@ -352,7 +353,12 @@ def task_merge_reset(*, a: int, b: int) -> dict[str, Any]:
         target = Source.unscoped.get(pk=b)
         if not Source.unscoped.filter(pk=a).exists():
             Source.unscoped.create(
-                pk=a, account_id=target.account_id, name="Merge A", name_key="merge a", position=target.position + 1
+                pk=a,
+                account_id=target.account_id,
+                name="Merge A",
+                name_key=name_key("Merge A"),
+                look_key=name_look_key("Merge A"),
+                position=target.position + 1,
             )
         for model in (Company, Person, Deal):
             model.unscoped.filter(source_id=b).update(source_id=a)

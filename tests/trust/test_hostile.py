@@ -17,11 +17,20 @@ from typing import Any
 import pytest
 
 from headwater.companies.services import company_create
+from headwater.core.spreadsheet import cell, neutralise
+from headwater.core.text import normalise_spaces
 from headwater.sources.services import source_create
-from headwater.stats.exports import csv_safe
 from tests.trust.catalogue import API_OPERATIONS, ROUTES, Route
 from tests.trust.fingerprint import changed_tables, db_fingerprint
-from tests.trust.hostile import HOSTILE, MUST_REFUSE, post_form, rendered_safely, shown_as_typed
+from tests.trust.hostile import (
+    HOSTILE,
+    MUST_REFUSE,
+    MUST_REFUSE_IN_NAMES,
+    NAME_FIELDS,
+    post_form,
+    rendered_safely,
+    shown_as_typed,
+)
 from tests.trust.http import api_call, api_url, send, set_path
 from tests.trust.world import Side
 
@@ -70,7 +79,8 @@ def test_hostile_text_in_every_form_field(route, field, world):
         for page in pages:
             assert not rendered_safely(page), f"{where}: {rendered_safely(page)}"
         # A form cannot carry a lone surrogate: its bytes are not UTF-8, and Django decodes them to U+FFFD.
-        if name in MUST_REFUSE - {"lone_surrogate"}:
+        refused = MUST_REFUSE_IN_NAMES if field in NAME_FIELDS else MUST_REFUSE
+        if name in refused - {"lone_surrogate"}:
             assert not wrote, f"{where} was stored"
         if wrote:
             if name != "lone_surrogate":
@@ -107,17 +117,19 @@ def test_hostile_text_in_every_api_field(op, field, world):
             assert error["message"]
             assert error["fields"], f"{where}: the error names no field"
             continue
-        assert name not in MUST_REFUSE, f"{where} was accepted"
-        stored = response.json()
         key = field.split(".")[-1]
+        is_name = key in NAME_FIELDS
+        assert name not in (MUST_REFUSE_IN_NAMES if is_name else MUST_REFUSE), f"{where} was accepted"
+        stored = response.json()
         if "items" in stored:
             stored = stored["items"][0]
-        assert stored[key] in (value, value.strip()), f"{where}: stored {stored[key][:50]!r}"
+        expected = (normalise_spaces(value),) if is_name else (value, value.strip())
+        assert stored[key] in expected, f"{where}: stored {stored[key][:50]!r}"
 
 
 def test_csv_export_neutralises_formulas(world):
     """Cells a spreadsheet would run as a formula start with an apostrophe; the text is otherwise as typed.
-    (Names are trimmed, so a leading tab or newline cannot reach a cell through a name; `csv_safe` covers them.)"""
+    (Names are trimmed, so a leading tab or newline cannot reach a cell through a name; `neutralise` covers them.)"""
     ours = world.ours
     account, admin = ours.account, ours.user("admin")
     starts = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", '=HYPERLINK("http://evil.example")', "=cmd|' /C calc'!A0"]
@@ -131,5 +143,5 @@ def test_csv_export_neutralises_formulas(world):
         assert f"'{text} {i}" in cells, f"{text!r} was not neutralised"
     assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r", "\n")]
     for start in ("\tx", "\rx", "\nx", "-x"):
-        assert csv_safe(start) == f"'{start}"
-    assert csv_safe(Decimal("-5")) == Decimal("-5")
+        assert neutralise(start) == f"'{start}"
+    assert cell(Decimal("-5")) == "-5"

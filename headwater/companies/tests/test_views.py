@@ -189,7 +189,7 @@ class TestWrite:
             tenant.member,
         )
         assert response.redirect_chain[-1][0].endswith(f"/companies/{company.pk}/")
-        assert "Company “Acme” added." in response.text
+        assert "Company “<bdi>Acme</bdi>” added." in response.text
 
     def test_errors_shown_next_to_fields_and_nothing_saved(self, tenant, member_client):
         response = member_client.post(tenant.url("companies/new/"), form_data(name="", email="nope", city="x\x00"))
@@ -282,7 +282,7 @@ class TestWrite:
         page = member_client.get(tenant.url(f"companies/{company.pk}/delete/")).text
         assert "3 persons and 5 deals stay, without a company." in page
         response = member_client.post(tenant.url(f"companies/{company.pk}/delete/"), follow=True)
-        assert "Company “Acme” deleted." in response.text
+        assert "Company “<bdi>Acme</bdi>” deleted." in response.text
         assert not Company.objects.for_account(tenant.account).exists()
 
     def test_lookup_is_scoped_and_bounded(self, tenant, other_tenant, member_client):

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from html import unescape
+
+from django.utils.html import strip_tags
+
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal
@@ -23,3 +27,8 @@ def snapshot(account):
         ],
         tuple(Account.objects.filter(pk=account.pk).values_list("sources_enabled", "source_default_from_contact")),
     )
+
+
+def page_text(html):
+    """What a page says, without its markup (names sit in <bdi> elements) and with entities decoded."""
+    return unescape(strip_tags(html))

@@ -131,6 +131,31 @@ def test_bad_names_are_refused_on_name(tenant, name, status):
     assert not Source.objects.for_account(tenant.account).exists()
 
 
+def test_lookalike_and_invisible_names_are_refused_on_create_and_rename(tenant):
+    """Issue 11: "Partner" in Cyrillic letters, accents, doubled spaces and a right-to-left override all got in."""
+    SourceFactory(account=tenant.account, name="Partner")
+    SourceFactory(account=tenant.account, name="Strona WWW")
+    other = SourceFactory(account=tenant.account, name="Other")
+    api = api_for(tenant, "admin")
+    before = _catalogue(tenant.account)
+    cases = [
+        ("\u0420\u0430rtner", "“Partner”"),
+        ("PARTNER", "A source named “Partner” already exists."),
+        ("Pártner", "“Partner”"),
+        ("Strona  WWW", "A source named “Strona WWW” already exists."),
+        ("Face\u200bbook", "U+200B ZERO WIDTH SPACE"),
+        ("Facebook \u202eAds", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ]
+    for name, message in cases:
+        created = error_of(api.post("sources", {"name": name}), 400)
+        assert message in created["fields"]["name"][0], name
+        renamed = error_of(api.patch(f"sources/{other.pk}", {"version": 1, "name": name}), 400)
+        assert message in renamed["fields"]["name"][0], name
+    assert _catalogue(tenant.account) == before
+    assert api.post("sources", {"name": "  Facebook \t Ads "}).json()["name"] == "Facebook Ads"
+    assert [name for _pk, name, *_ in _catalogue(tenant.account)] == ["Partner", "Strona WWW", "Other", "Facebook Ads"]
+
+
 def test_delete_modes(tenant):
     used = SourceFactory(account=tenant.account)
     unused = SourceFactory(account=tenant.account)

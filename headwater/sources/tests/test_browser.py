@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from headwater.deals.models import Deal
 from headwater.sources.selectors import source_list
+from headwater.sources.services import source_rename
 from headwater.testing.factories import CompanyFactory, DealFactory, SourceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -116,7 +117,7 @@ def test_settings_page_in_english(open_settings, shot, tenant):
 
     # Keyboard-accessible order buttons.
     page.get_by_role("button", name="Move “E-mail newsletter” up").click()
-    expect(page.get_by_text("Order saved.")).to_be_visible()
+    expect(page.get_by_text("“E-mail newsletter” is now in place 3 of 4.")).to_be_visible()
     expect(page.locator("#sources-catalogue tbody .source-name").nth(2)).to_have_text("E-mail newsletter")
     assert names(tenant.account) == ["Google", "Fair", "E-mail newsletter", "Partner"]
     expect(page.get_by_role("button", name="Move “Google” up")).to_be_disabled()
@@ -183,7 +184,92 @@ def test_settings_page_in_polish(open_settings, shot):
     page.get_by_label(t("pl", "New source")).fill("Targi branżowe 2027")
     page.get_by_role("button", name=t("pl", "Add source")).click()
     expect(page.locator("#sources-catalogue tbody .source-name").last).to_have_text("Targi branżowe 2027")
+    # Polish look-alike of an existing name: refused, naming it.
+    page.get_by_label(t("pl", "New source")).fill("Targi  Branzowe 2027")
+    page.get_by_role("button", name=t("pl", "Add source")).click()
+    expect(page.locator(".field__error")).to_contain_text("„Targi branżowe 2027”")
+    page.get_by_label(t("pl", "New source")).fill("")
+    # A move with the keyboard: the Polish notice, the focus kept, one history entry.
+    up = page.get_by_role("button", name=t("pl", "Move “%(name)s” up", name="Targi branżowe 2027"))
+    up.focus()
+    page.keyboard.press("Enter")
+    expect(
+        page.get_by_text(
+            t("pl", "“%(name)s” is now in place %(place)d of %(count)d.", name="Targi branżowe 2027", place=3, count=4)
+        )
+    ).to_be_visible()
+    expect(up).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#sources-history li.source-event").first).to_contain_text(
+        t(
+            "pl",
+            "Moved “%(name)s” from place %(start)s to %(end)s of %(count)s.",
+            name="Targi branżowe 2027",
+            start=4,
+            end=2,
+            count=4,
+        )
+    )
     shot("sources-settings-pl")
     page.get_by_role("link", name=t("pl", "Delete") + " “Google”").click()
     expect(page.get_by_label(t("pl", "Move its records to"))).to_be_visible()
     shot("sources-delete-used-pl")
+
+
+def test_keyboard_reordering_keeps_the_focus_and_writes_one_entry(open_settings, shot, tenant, catalogue):
+    """Issue 11: each ↑ lost the focus (the row is swapped), and every step wrote an entry listing all names."""
+    for i in range(3):
+        SourceFactory(account=tenant.account, name=f"Extra {i}", position=10 + i)
+    page = open_settings()
+    up = page.get_by_role("button", name="Move “Extra 2” up")
+    up.focus()
+    for place in (5, 4, 3, 2):
+        page.keyboard.press("Enter")
+        expect(page.get_by_text(f"“Extra 2” is now in place {place} of 6.")).to_be_visible()
+        # The same button of the same row, in the freshly swapped row, has the focus: Enter again moves it again.
+        expect(page.get_by_role("button", name="Move “Extra 2” up")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("“Extra 2” is now in place 1 of 6.")).to_be_visible()
+    # At the top ↑ is disabled: ↓ has the focus, so the keyboard user is not dropped to the top of the page.
+    expect(page.get_by_role("button", name="Move “Extra 2” up")).to_be_disabled()
+    expect(page.get_by_role("button", name="Move “Extra 2” down")).to_be_focused()
+    assert row_names(page)[0] == "Extra 2"
+    assert names(tenant.account)[0] == "Extra 2"
+    history = page.locator("#sources-history li.source-event")
+    expect(history.first).to_contain_text("Moved “Extra 2” from place 6 to 1 of 6.")
+    assert history.filter(has_text="Moved").count() == 1
+    shot("sources-keyboard-reorder-en")
+
+
+def test_clear_and_delete_recovers_when_the_usage_changed_meanwhile(open_settings, shot, tenant, catalogue):
+    """Issue 11: after "now 2" the form kept the old count and ticked box, so every confirm failed until a reload."""
+    google = catalogue[0]
+    page = open_settings()
+    page.get_by_role("link", name="Delete “Google”").click()
+    page.get_by_label("I understand that 3 records lose their source").check()
+    # Another tab assigns Google to one more deal.
+    DealFactory(account=tenant.account, source=google)
+    page.get_by_role("button", name="Clear and delete").click()
+    expect(page.get_by_text("changed in the meantime (now 4)")).to_be_visible()
+    confirm = page.get_by_label("I understand that 4 records lose their source")
+    expect(confirm).not_to_be_checked()
+    shot("sources-clear-count-changed-en")
+    confirm.check()
+    page.get_by_role("button", name="Clear and delete").click()
+    expect(page.get_by_text("Source “Google” deleted; 4 records no longer have a source.")).to_be_visible()
+    assert "Google" not in names(tenant.account)
+
+
+def test_a_right_to_left_name_stays_inside_its_sentence(open_settings, shot, tenant):
+    """A name saved before overrides were refused (written straight to the database) and a Hebrew name: the
+    page isolates each, so the quotes and words after them stay in place (see the screenshot)."""
+    legacy = SourceFactory(account=tenant.account, name="Facebook \u202eAds", position=1)
+    hebrew = SourceFactory(account=tenant.account, name="\u05e4\u05e8\u05e1\u05d5\u05dd", position=2)
+    source_rename(
+        account=tenant.account, user=tenant.admin, source=hebrew, name="\u05e4\u05e8\u05e1\u05d5\u05dd 2", version=1
+    )
+    page = open_settings()
+    expect(page.locator(f"#source-{legacy.pk} .source-name bdi")).to_have_text("Facebook \u202eAds")
+    sentence = page.locator("#sources-history li.source-event .source-event__what").first
+    expect(sentence.locator("bdi")).to_have_count(2)
+    shot("sources-rtl-names-en")

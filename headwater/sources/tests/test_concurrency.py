@@ -7,6 +7,7 @@ runs a few rounds in the normal suite and 120 with HEADWATER_LONG=1.
 from __future__ import annotations
 
 from headwater.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from headwater.core.text import name_key, name_look_key
 from headwater.deals.models import Deal
 from headwater.deals.services import deal_update
 from headwater.sources import services
@@ -49,7 +50,23 @@ def test_two_creates_of_the_same_name_make_one_row(tenant):
         refused = [r for r in results if isinstance(r, ValidationFailed)]
         assert (len(created), len(refused)) == (1, 1), results
         assert refused[0].fields["name"] == [f"A source named “{created[0].name}” already exists."]
-        assert Source.objects.for_account(tenant.account).filter(name_key=name.casefold()).count() == 1
+        assert Source.objects.for_account(tenant.account).filter(name_key=name_key(name)).count() == 1
+
+
+def test_two_creates_of_lookalike_names_make_one_row(tenant):
+    """Names that share only the look key ("PiIot" has a capital I for the l): its constraint decides the race."""
+    for round_ in range(ROUNDS):
+        plain, lookalike = f"Pilot {round_}", f"PiIot {round_}"
+        assert name_key(plain) != name_key(lookalike)
+        results = race(
+            lambda n=plain: services.source_create(account=tenant.account, user=tenant.admin, name=n),
+            lambda n=lookalike: services.source_create(account=tenant.account, user=tenant.admin, name=n),
+        )
+        created = [r for r in results if isinstance(r, Source)]
+        refused = [r for r in results if isinstance(r, ValidationFailed)]
+        assert (len(created), len(refused)) == (1, 1), results
+        assert f"“{created[0].name}”" in refused[0].fields["name"][0]
+        assert Source.objects.for_account(tenant.account).filter(look_key=name_look_key(plain)).count() == 1
 
 
 def test_merge_against_assigning_the_merged_source_to_a_deal(tenant):

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
-from headwater.core.text import name_key
+from headwater.core.text import name_key, name_look_key, normalise_spaces
 from headwater.deals.models import Deal
 from headwater.sources import services
 from headwater.sources.models import CatalogAction, HowChanged, Source, SourceChange, SourceEvent
@@ -105,7 +106,12 @@ class TestCreate:
         [
             ("", "Enter a name"),
             ("   ", "Enter a name"),
-            ("\u200b\u3000 ", "Enter a name"),
+            ("\u3000 \t\n", "Enter a name"),
+            ("\u3164", "Enter a name"),
+            ("\u200b\u3000 ", "invisible formatting character (U+200B ZERO WIDTH SPACE)"),
+            ("Facebook \u202eAds", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+            ("Part\u200dner", "U+200D ZERO WIDTH JOINER"),
+            ("\u2067Ads\u2069", "U+2067 RIGHT-TO-LEFT ISOLATE"),
             ("x" * 101, "at most 100 characters (it has 101)"),
             ("Go\x00ogle", "NUL"),
             ("Bell\x07", "control character"),
@@ -131,6 +137,29 @@ class TestCreate:
         with pytest.raises(ValidationFailed) as exc:
             services.source_create(account=account, user=admin, name=variant)
         assert exc.value.fields["name"] == ["A source named “Google” already exists."]
+        assert snapshot(account) == before
+
+    @pytest.mark.parametrize(
+        ("variant", "existing"),
+        [
+            ("Goog1e", "Google"),
+            ("GoogIe", "Google"),
+            ("G\u043eogle", "Google"),  # a Cyrillic small o
+            ("\u0420\u0430rtner", "Partner"),  # Cyrillic capital er and small a
+            ("PARTNER", "Partner"),
+            ("Fáir", "Fair"),
+            ("F a i r", None),
+        ],
+    )
+    def test_lookalikes_name_the_existing_source(self, account, admin, trio, variant, existing):
+        before = snapshot(account)
+        if existing is None:
+            services.source_create(account=account, user=admin, name=variant)
+            return
+        with pytest.raises(ValidationFailed) as exc:
+            services.source_create(account=account, user=admin, name=variant)
+        (message,) = exc.value.fields["name"]
+        assert f"“{existing}”" in message
         assert snapshot(account) == before
 
     def test_same_name_in_another_account_is_fine(self, account, admin, other_tenant, trio):
@@ -160,7 +189,11 @@ class TestCreate:
 
     def test_constraint_exists(self, account, trio):
         with pytest.raises(IntegrityError):
-            Source.unscoped.create(account=account, name="google", name_key="google")
+            Source.unscoped.create(account=account, name="google", name_key="google", look_key="x")
+
+    def test_look_key_constraint_exists(self, account, trio):
+        with pytest.raises(IntegrityError):
+            Source.unscoped.create(account=account, name="GoogIe", name_key="googie", look_key="google")
 
     @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
     @given(text=st.text(min_size=1, max_size=120))
@@ -171,8 +204,8 @@ class TestCreate:
             assert error.fields["name"]
             assert snapshot(account) == before
         else:
-            assert source.name == text.strip()
-            assert source.name_key == name_key(text)
+            assert source.name == normalise_spaces(text)
+            assert (source.name_key, source.look_key) == (name_key(text), name_look_key(text))
             Source.unscoped.filter(pk=source.pk).delete()
             SourceEvent.unscoped.filter(account=account).delete()
 
@@ -235,7 +268,14 @@ class TestOrder:
         services.source_reorder(account=account, user=admin, ordered_ids=[trio[2].pk, trio[0].pk, trio[1].pk])
         assert names(account) == ["Partner", "Google", "Fair"]
         (event,) = events(account, CatalogAction.REORDERED)
-        assert event.details["order"] == ["Partner", "Google", "Fair"]
+        # One source moved: the entry says which, from where to where, not the whole list.
+        assert (event.source_id_ref, event.source_name) == (trio[2].pk, "Partner")
+        assert event.details == {"moved": True, "from": 3, "to": 1, "count": 3}
+
+    def test_a_new_order_of_several_moves_lists_it(self, account, admin, trio):
+        services.source_reorder(account=account, user=admin, ordered_ids=[trio[2].pk, trio[1].pk, trio[0].pk])
+        (event,) = events(account, CatalogAction.REORDERED)
+        assert event.details["order"] == ["Partner", "Fair", "Google"]
 
     def test_reorder_does_not_bump_versions(self, account, admin, trio):
         # The version guards name and archive state; moving a row must not make an open rename form stale.
@@ -279,6 +319,38 @@ class TestOrder:
         assert names(account) == ["Google", "Partner", "Fair"]
         services.source_move(account=account, user=admin, source=trio[0], direction="down")
         assert names(account) == ["Partner", "Google", "Fair"]
+        assert len(events(account, CatalogAction.REORDERED)) == 2
+
+    def test_the_steps_of_one_move_are_one_entry(self, account, admin, trio):
+        """Issue 11: moving a source from 12th to 1st with the ↑ button wrote 11 entries listing every name."""
+        extra = [SourceFactory(account=account, name=f"Extra {i}", position=10 + i) for i in range(9)]
+        last = extra[-1]
+        for _step in range(11):
+            services.source_move(account=account, user=admin, source=last, direction="up")
+        assert names(account)[0] == "Extra 8"
+        (event,) = events(account, CatalogAction.REORDERED)
+        assert (event.source_id_ref, event.user) == (last.pk, admin)
+        assert event.details == {"moved": True, "from": 12, "to": 1, "count": 12}
+        # Back down two places: still the same move.
+        services.source_move(account=account, user=admin, source=last, direction="down")
+        services.source_move(account=account, user=admin, source=last, direction="down")
+        (event,) = events(account, CatalogAction.REORDERED)
+        assert (event.details["from"], event.details["to"]) == (12, 3)
+
+    def test_another_source_user_or_change_starts_a_new_entry(self, account, admin, trio, tenant):
+        services.source_move(account=account, user=admin, source=trio[2], direction="up")
+        services.source_move(account=account, user=admin, source=trio[0], direction="down")
+        assert len(events(account, CatalogAction.REORDERED)) == 2
+        services.source_move(account=account, user=tenant.member, source=trio[0], direction="down")
+        assert len(events(account, CatalogAction.REORDERED)) == 3
+        services.source_archive(account=account, user=admin, source=trio[1])
+        services.source_move(account=account, user=tenant.member, source=trio[0], direction="up")
+        assert len(events(account, CatalogAction.REORDERED)) == 4
+
+    def test_a_step_long_after_starts_a_new_entry(self, account, admin, trio):
+        services.source_move(account=account, user=admin, source=trio[2], direction="up")
+        SourceEvent.unscoped.filter(account=account).update(at=timezone.now() - services.MOVE_STEPS_WINDOW)
+        services.source_move(account=account, user=admin, source=trio[2], direction="up")
         assert len(events(account, CatalogAction.REORDERED)) == 2
 
     def test_move_past_the_ends_changes_nothing(self, account, admin, trio):

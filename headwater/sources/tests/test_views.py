@@ -8,7 +8,7 @@ from headwater.deals.models import Deal
 from headwater.sources import services
 from headwater.sources.models import CatalogAction, HowChanged, Source, SourceChange, SourceEvent
 from headwater.sources.selectors import source_list
-from headwater.sources.tests.helpers import snapshot
+from headwater.sources.tests.helpers import page_text, snapshot
 from headwater.testing.factories import DealFactory, SourceFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -119,6 +119,7 @@ class TestOtherAccountsSourceIds:
 @pytest.mark.django_db
 class TestPage:
     def test_lists_sources_in_order_with_counts_and_links(self, tenant, admin_client, used, trio):
+        services.source_settings_update(account=tenant.account, user=tenant.admin, enabled=True)
         response = admin_client.get(tenant.url("settings/sources/"))
         assert response.status_code == 200
         html = response.text
@@ -128,6 +129,24 @@ class TestPage:
         assert 'aria-label="2 companies from “Google”"' in html
         assert 'aria-label="1 person from “Google”"' in html
         assert 'aria-current="page"' in html
+
+    def test_counts_are_not_links_while_sources_are_off(self, tenant, admin_client, used, trio):
+        """Issue 11: the lists ignore ?source= while sources are off, so the links showed every record."""
+        html = admin_client.get(tenant.url("settings/sources/")).text
+        assert "?source=" not in html
+        row = html[html.index(f'id="source-{used.pk}"') :]
+        assert [cell.split("</td>")[0] for cell in row.split('<td class="num">')[1:4]] == ["2", "1", "3"]
+        assert "once acquisition sources are on" in html
+        for path in (f"settings/sources/{used.pk}/delete/", f"settings/sources/{used.pk}/merge/"):
+            page = admin_client.get(tenant.url(path)).text
+            assert "?source=" not in page
+            assert "2 companies" in page
+            assert "3 deals" in page
+        services.source_settings_update(account=tenant.account, user=tenant.admin, enabled=True)
+        assert (
+            f"/a/alpha/deals/?source={used.pk}"
+            in admin_client.get(tenant.url(f"settings/sources/{used.pk}/delete/")).text
+        )
 
     def test_names_are_escaped(self, tenant, admin_client):
         services.source_create(account=tenant.account, user=tenant.admin, name="<script>alert(1)</script>")
@@ -186,7 +205,7 @@ class TestAdd:
     def test_plain_post_redirects_with_message(self, tenant, admin_client, trio):
         response = admin_client.post(tenant.url("settings/sources/add/"), {"name": " Newsletter "}, follow=True)
         assert names(tenant.account)[-1] == "Newsletter"
-        assert "Source “Newsletter” added." in response.text
+        assert "Source “Newsletter” added." in page_text(response.text)
 
     def test_htmx_returns_the_fragment_with_history(self, tenant, admin_client, trio):
         response = admin_client.post(tenant.url("settings/sources/add/"), {"name": "Newsletter"}, **HTMX)
@@ -194,7 +213,7 @@ class TestAdd:
         assert response.text.lstrip().startswith("<section")
         assert 'id="sources-catalogue"' in response.text
         assert 'hx-swap-oob="true"' in response.text
-        assert "Added “Newsletter”." in response.text
+        assert "Added “Newsletter”." in page_text(response.text)
         assert "<html" not in response.text
 
     @pytest.mark.parametrize(
@@ -217,6 +236,65 @@ class TestAdd:
         if typed.strip() and "\x00" not in typed:
             assert f'value="{typed}"' in response.text
         assert snapshot(tenant.account) == before
+
+
+CYRILLIC_PARTNER = "\u0420\u0430rtner"
+
+
+@pytest.mark.django_db
+class TestNameRules:
+    """Issue 11: duplicates that got in through spacing, accents, other scripts and invisible characters."""
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            ("Strona  WWW", "A source named “Strona WWW” already exists."),
+            ("Polecénie", "“Polecénie” is too similar to the existing source “Polecenie”"),
+            (CYRILLIC_PARTNER, f"“{CYRILLIC_PARTNER}” is too similar to the existing source “Partner”"),
+            ("GoogIe", "“GoogIe” is too similar to the existing source “Google”"),
+            ("Goo\u200bgle", "invisible formatting character (U+200B ZERO WIDTH SPACE)"),
+            ("Facebook \u202eAds", "invisible formatting character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+        ],
+    )
+    @pytest.mark.parametrize("headers", [{}, HTMX])
+    @pytest.mark.usefixtures("trio")
+    def test_add_refuses_lookalikes_and_invisible_characters(self, tenant, admin_client, case, headers):
+        typed, message = case
+        for name in ("Strona WWW", "Polecenie"):
+            services.source_create(account=tenant.account, user=tenant.admin, name=name)
+        before = snapshot(tenant.account)
+        response = admin_client.post(tenant.url("settings/sources/add/"), {"name": typed}, **headers)
+        assert response.status_code == 200
+        assert message in response.text
+        assert snapshot(tenant.account) == before
+
+    def test_add_stores_the_name_with_spaces_collapsed(self, tenant, admin_client):
+        admin_client.post(tenant.url("settings/sources/add/"), {"name": "  Strona \t  WWW  "})
+        assert names(tenant.account) == ["Strona WWW"]
+
+    def test_rename_to_a_lookalike_names_the_existing_source(self, tenant, admin_client, trio):
+        pk = trio[0].pk
+        before = snapshot(tenant.account)
+        response = admin_client.post(
+            tenant.url(f"settings/sources/{pk}/rename/"),
+            {f"rename-{pk}-name": CYRILLIC_PARTNER, f"rename-{pk}-version": 1},
+            **HTMX,
+        )
+        assert "is too similar to the existing source “Partner”" in response.text
+        response = admin_client.post(
+            tenant.url(f"settings/sources/{pk}/rename/"),
+            {f"rename-{pk}-name": "Google\u202e Ads", f"rename-{pk}-version": 1},
+            **HTMX,
+        )
+        assert "U+202E RIGHT-TO-LEFT OVERRIDE" in response.text
+        assert snapshot(tenant.account) == before
+
+    def test_renaming_itself_to_a_lookalike_of_its_own_name_is_fine(self, tenant, admin_client, trio):
+        pk = trio[0].pk
+        admin_client.post(
+            tenant.url(f"settings/sources/{pk}/rename/"), {f"rename-{pk}-name": "GOOGLE", f"rename-{pk}-version": 1}
+        )
+        assert names(tenant.account)[0] == "GOOGLE"
 
 
 @pytest.mark.django_db
@@ -267,8 +345,28 @@ class TestOrderAndArchive:
         admin_client.post(tenant.url(f"settings/sources/{trio[2].pk}/move/"), {"direction": "up"})
         assert names(tenant.account) == ["Google", "Partner", "Fair"]
         response = admin_client.post(tenant.url(f"settings/sources/{trio[0].pk}/move/"), {"direction": "down"}, **HTMX)
-        assert "Order saved." in response.text
+        assert "“Google” is now in place 2 of 3." in page_text(response.text)
         assert names(tenant.account) == ["Partner", "Google", "Fair"]
+
+    def test_the_moved_rows_button_keeps_the_focus(self, tenant, admin_client, trio):
+        """The row is swapped after each step: the same button is autofocused (htmx focuses it), or the other
+        one once the row reached an end and that button is disabled."""
+
+        def focused(response):
+            html = response.text
+            tag = html[: html.index(" autofocus>")]
+            tag = tag[tag.rindex("<button") :]
+            row = html[: html.index(" autofocus>")]
+            return row[row.rindex('<tr id="source-') :].split('"')[1], tag.split('value="')[1].split('"')[0]
+
+        partner = tenant.url(f"settings/sources/{trio[2].pk}/move/")
+        # Partner from 3rd to 2nd: ↑ is still there.
+        assert focused(admin_client.post(partner, {"direction": "up"}, **HTMX)) == (f"source-{trio[2].pk}", "up")
+        # ...and to 1st: ↑ is disabled now, so ↓ takes the focus.
+        assert focused(admin_client.post(partner, {"direction": "up"}, **HTMX)) == (f"source-{trio[2].pk}", "down")
+        # Without JavaScript the redirect brings the row back into view.
+        response = admin_client.post(partner, {"direction": "down"})
+        assert response.headers["Location"].endswith(f"#source-{trio[2].pk}")
 
     def test_move_bad_direction(self, tenant, admin_client, trio):
         response = admin_client.post(tenant.url(f"settings/sources/{trio[1].pk}/move/"), {"direction": "x"}, **HTMX)
@@ -293,7 +391,7 @@ class TestOrderAndArchive:
         trio[0].refresh_from_db()
         assert trio[0].archived
         response = admin_client.post(tenant.url(f"settings/sources/{trio[0].pk}/unarchive/"), {"version": 2}, **HTMX)
-        assert "Source “Google” restored." in response.text
+        assert "Source “Google” restored." in page_text(response.text)
         trio[0].refresh_from_db()
         assert not trio[0].archived
 
@@ -314,7 +412,7 @@ class TestDeletePage:
         assert names(tenant.account) == ["Google", "Fair", "Partner"]
         response = admin_client.post(url, {"action": "delete"}, follow=True)
         assert names(tenant.account) == ["Google", "Fair"]
-        assert "Source “Partner” deleted." in response.text
+        assert "Source “Partner” deleted." in page_text(response.text)
 
     def test_used_shows_counts_and_three_choices(self, tenant, admin_client, used):
         html = admin_client.get(tenant.url(f"settings/sources/{used.pk}/delete/")).text
@@ -355,6 +453,19 @@ class TestDeletePage:
         assert "changed in the meantime (now 7)" in response.text
         assert "4 deals" in response.text
         assert snapshot(tenant.account) == before
+        # Issue 11: the form kept the old count (and the ticked box), so every confirm failed until a reload.
+        form = response.context["clear_form"]
+        assert not form.is_bound
+        assert 'name="clear-expected_count" value="7"' in response.text
+        assert "I understand that 7 records lose their source" in response.text
+        assert 'name="clear-confirm" required id="id_clear-confirm">' in response.text  # not checked
+        response = admin_client.post(
+            tenant.url(f"settings/sources/{used.pk}/delete/"),
+            {"action": "clear", "clear-confirm": "on", "clear-expected_count": 7},
+            follow=True,
+        )
+        assert "7 records no longer have a source" in page_text(response.text)
+        assert "Google" not in names(tenant.account)
 
     def test_clear(self, tenant, admin_client, used):
         response = admin_client.post(
@@ -372,7 +483,7 @@ class TestDeletePage:
             {"action": "merge", "merge-into": trio[2].pk},
             follow=True,
         )
-        assert "“Google” merged into “Partner”: 6 records moved." in response.text
+        assert "“Google” merged into “Partner”: 6 records moved." in page_text(response.text)
         assert Deal.objects.for_account(tenant.account).filter(source=trio[2]).count() == 3
 
     def test_merge_needs_a_target(self, tenant, admin_client, used):
@@ -422,7 +533,7 @@ class TestHistory:
         services.source_rename(account=tenant.account, user=tenant.admin, source=trio[0], name="Google Ads", version=1)
         services.source_create(account=other_tenant.account, user=other_tenant.admin, name="Secret of Bravo")
         html = admin_client.get(tenant.url("settings/sources/")).text
-        assert html.index("Renamed “Google” to “Google Ads”.") < html.index("Added “Newsletter”.")
+        assert page_text(html).index("Renamed “Google” to “Google Ads”.") < page_text(html).index("Added “Newsletter”.")
         assert "Secret of Bravo" not in html
         assert "Admin of Alpha" in html
 
@@ -434,11 +545,11 @@ class TestHistory:
         services.source_unarchive(account=account, user=user, source=trio[2])
         services.source_merge(account=account, user=user, source=trio[1], into=trio[2])
         services.source_delete(account=account, user=user, source=used, mode="clear", expected_count=6)
-        html = admin_client.get(tenant.url("settings/sources/")).text
+        html = page_text(admin_client.get(tenant.url("settings/sources/")).text)
         for text in (
             "Turned acquisition sources on.",
             "Turned on the default source from the person or company.",
-            "Changed the order: Google, Partner, Fair.",
+            "Moved “Partner” from place 3 to 2 of 3.",
             "Archived “Partner”.",
             "Restored “Partner” from the archive.",
             "Merged “Fair” into “Partner” (moved: companies 0, persons 0, deals 1).",
@@ -446,19 +557,44 @@ class TestHistory:
         ):
             assert text in html, text
 
+    def test_older_and_system_entries_are_described(self, tenant, admin_client, trio):
+        """A whole new order (from before moves were logged one by one), a move back, a rename by the migration."""
+        account = tenant.account
+        SourceEvent.unscoped.create(account=account, action="reordered", details={"order": ["Fair", "Google"]})
+        SourceEvent.unscoped.create(
+            account=account,
+            action="reordered",
+            source_id_ref=trio[0].pk,
+            source_name="Google",
+            details={"moved": True, "from": 2, "to": 2, "count": 3},
+        )
+        SourceEvent.unscoped.create(
+            account=account,
+            action="renamed",
+            source_name="Partner (2)",
+            details={"old": "Partner", "new": "Partner (2)", "like": "PARTNER"},
+        )
+        html = admin_client.get(tenant.url("settings/sources/")).text
+        assert "Changed the order: <bdi>Fair</bdi>, <bdi>Google</bdi>." in html
+        assert "Moved “<bdi>Google</bdi>” and put it back in place 2." in html
+        assert (
+            "Renamed “<bdi>Partner</bdi>” to “<bdi>Partner (2)</bdi>”: it looked the same as “<bdi>PARTNER</bdi>”."
+            in html
+        )
+
     def test_show_more(self, tenant, admin_client):
         for i in range(25):
             services.source_create(account=tenant.account, user=tenant.admin, name=f"S{i:02d}")
         html = admin_client.get(tenant.url("settings/sources/")).text
-        assert "Added “S24”." in html
-        assert "Added “S04”." not in html
+        assert "Added “S24”." in page_text(html)
+        assert "Added “S04”." not in page_text(html)
         assert "Show more" in html
         more = admin_client.get(tenant.url("settings/sources/history/?offset=20"), **HTMX).text
-        assert "Added “S04”." in more
-        assert "Added “S00”." in more
+        assert "Added “S04”." in page_text(more)
+        assert "Added “S00”." in page_text(more)
         assert "Show more" not in more
         full = admin_client.get(tenant.url("settings/sources/?events=40")).text
-        assert "Added “S00”." in full
+        assert "Added “S00”." in page_text(full)
         assert SourceEvent.objects.for_account(tenant.account).filter(action=CatalogAction.ADDED).count() == 25
 
     def test_bad_paging_parameters_do_not_crash(self, tenant, admin_client):

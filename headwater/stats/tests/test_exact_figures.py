@@ -81,7 +81,7 @@ def test_highest_won_value_tie_goes_to_more_closed_deals_then_the_admins_order(t
 
     _, html = stats_page(tenant, MAY)
     # Partners and Fairs have two closed deals each: Partners comes first in the admin's order.
-    assert "Highest won value: <strong>Partners</strong>, 700.00 PLN." in html
+    assert "Highest won value: <strong><bdi>Partners</bdi></strong>, 700.00 PLN." in html
     assert endpoint(tenant, period="custom", start="2025-05-01", end="2025-05-31")["top_won_value"]["id"] == second.pk
 
     # With the same number of closed deals as well, the admin's order decides.
@@ -89,7 +89,7 @@ def test_highest_won_value_tie_goes_to_more_closed_deals_then_the_admins_order(t
     deal(account, first, "lost", "10.00", may)
     deal(account, first, "lost", "10.00", may)
     _, html = stats_page(tenant, MAY)
-    assert "Highest won value: <strong>Ads</strong>, 700.00 PLN." in html
+    assert "Highest won value: <strong><bdi>Ads</bdi></strong>, 700.00 PLN." in html
 
 
 def test_best_win_rate_tie_goes_to_more_closed_deals(tenant, account):
@@ -101,7 +101,7 @@ def test_best_win_rate_tie_goes_to_more_closed_deals(tenant, account):
     for status in ("won", "won", "lost", "lost"):
         deal(account, large, status, "10.00", may)
     _, html = stats_page(tenant, MAY)
-    assert "Best win rate: <strong>Large</strong>, 50.0%" in html
+    assert "Best win rate: <strong><bdi>Large</bdi></strong>, 50.0%" in html
 
 
 # --- Changes and their rounding ------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def test_cells_escape_what_they_insert():
         row = ClosedRow(source=hostile, won_count=1234, won_value=Decimal("1000.50"))
         table = cells.table([row], ClosedRow(source=TOTAL), cells.closed)
     assert table.rows[0].header == (
-        '&lt;b onclick=&quot;x&quot;&gt;&amp;&#x27; <span class="badge badge--archived">archived</span>'
+        '<bdi>&lt;b onclick=&quot;x&quot;&gt;&amp;&#x27;</bdi> <span class="badge badge--archived">archived</span>'
     )
     assert '<a href="/a/alpha/deals/?source=5&amp;owner=3&amp;status=won">1,234</a>' in table.body
     assert '<td class="num">1,000.50</td>' in table.body

@@ -67,8 +67,8 @@ def test_page_shows_the_selector_figures(tenant, sample):
     assert stats.open_deals.total.value == Decimal("2350.50")
     assert "2,350.50" in html
     assert "9,250.00" in html  # Website's won value (5,000 PLN + 1,000 EUR at 4.25)
-    assert "Highest won value: <strong>Website</strong>, 9,250.00 PLN." in html
-    assert "Best win rate: <strong>Referral</strong>, 100.0%" in html
+    assert "Highest won value: <strong><bdi>Website</bdi></strong>, 9,250.00 PLN." in html
+    assert "Best win rate: <strong><bdi>Referral</bdi></strong>, 100.0%" in html
     assert "Trade fair" in html
     assert "archived" in html
     assert "No source" in html
@@ -275,6 +275,56 @@ def test_csv_cells_cannot_become_formulas(tenant, name):
     cells = [r[0] for r in csv_section(rows, "Open deals")[1:]]
     assert f"'{name}" in cells
     assert name not in cells
+
+
+HOSTILE_NAMES = [
+    "Web;=cmd|' /C calc'!A0",  # issue 11: a spreadsheet that splits on ";" saw a formula
+    "Web,=1+1",
+    'Say "=2+2"',
+    "a;+SUM(1);b",
+    "x;@A1",
+    "y;-3+3",
+]
+
+
+def _formula_cells(text: str, delimiter: str) -> list[str]:
+    """Cells a spreadsheet splitting on `delimiter` would run as formulas (a negative number is a number)."""
+    found = []
+    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+        for cell in row:
+            if not cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+                continue
+            try:
+                Decimal(cell)
+            except ArithmeticError:
+                found.append(cell)
+    return found
+
+
+def test_csv_is_safe_whatever_delimiter_the_spreadsheet_splits_on(tenant):
+    tenant.account.sources_enabled = True
+    tenant.account.name = "Firma;=1+1"
+    tenant.account.save()
+    for i, name in enumerate(HOSTILE_NAMES):
+        source = SourceFactory(account=tenant.account, name=name, position=i)
+        DealFactory(account=tenant.account, source=source, value=Decimal("10.00") * (i + 1))
+    response = tenant.client_for("viewer").get(tenant.url("stats/sources/export.csv?compare=on"))
+    text = response.content.decode()
+    for delimiter in (",", ";", "\t"):
+        assert _formula_cells(text, delimiter) == [], delimiter
+    # Split on commas (the file's own delimiter) every name is one whole cell; an apostrophe marks where a
+    # spreadsheet splitting on ";" would have started a formula.
+    cells = [r[0] for r in csv_section(read_csv(response), "Open deals")[1:]]
+    assert cells[: len(HOSTILE_NAMES)] == [
+        "Web;'=cmd|' /C calc'!A0",
+        "Web,=1+1",
+        'Say "=2+2"',
+        "a;'+SUM(1);b",
+        "x;'@A1",
+        "y;'-3+3",
+    ]
+    assert '"Say ""=2+2"""' in text
+    assert ',"Firma;\'=1+1"' in text
 
 
 def test_csv_with_bad_filters_is_a_400(tenant, sample):
