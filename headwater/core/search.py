@@ -343,7 +343,8 @@ def word_start_match(key: str | None, term: str | None) -> bool | None:
     """SQLite's `hw_word_start(key, term)` (core/apps.py): what `word_start_pattern(term)` matches in `key`.
 
     A function of its own rather than Django's REGEXP: that one looks the pattern up in re's cache by a new
-    400-character string on every row; `str.find` goes straight to the candidates, a few times faster.
+    217-character string on every row; `str.find` goes straight to the candidates (an API scan of 100,000 deals
+    matching a common word: 840 -> 540 ms).
     """
     if key is None or term is None:
         return None
