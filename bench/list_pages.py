@@ -14,6 +14,19 @@ each case below, on the big account (1,000,000 deals, 1,000,000 persons, 200,000
 "page 40" cases read the 40th page through the cursor of the 39th (found once, untimed): a deep keyset read.
 It also reports each table's size and the size of each of its indexes, so that what an index costs and what it
 buys sit side by side (docs/performance.md, "Record lists and the index budget").
+
+Search cases (`q`, one- and two-letter words among them) are also timed as users reach them, in this process
+through Django's test client (session, middleware, template or JSON included):
+
+- page:     `GET /a/<account>/<kind>/?q=...` (the list page, first page of 25 and the bounded count);
+- api:      `GET /api/v1/<kind>?q=...` with a token (first page of 50, no count).
+
+and report how many rows match (the page's bounded count) and how many 8 kB blocks the page's statements touch
+(`EXPLAIN (ANALYZE, BUFFERS)`, shared hit + read): warm, the time is CPU over cached blocks; cold, each block
+the cache does not hold is a read from disk, so the block count is what a cold search pays.
+`--search` runs only the search cases. `--sqlite` runs them on the SQLite data of
+`make bench BENCH_ARGS="--sqlite --scale 0.1"` (var/bench.sqlite3): selector, page and API only, as SQLite has no
+plans or sizes to compare and a raw connection lacks the REGEXP function Django registers.
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -47,6 +60,10 @@ class ListCase:
     filters: dict[str, Any] = field(default_factory=dict)
     page: int = 1
 
+    @property
+    def q(self) -> str:
+        return str(self.filters.get("q", ""))
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -54,6 +71,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="rounds run first and not counted")
     parser.add_argument("--database-url", default=None, help=f"default: $BENCH_DATABASE_URL or {PG_DEFAULT}")
     parser.add_argument("--explain", action="store_true", help="print each case's page query plan")
+    parser.add_argument("--search", action="store_true", help="only the search cases")
+    parser.add_argument("--sqlite", action="store_true", help="the search cases on var/bench.sqlite3")
     parser.add_argument("--out", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
@@ -95,14 +114,43 @@ def cases(owner: dict[str, int], source: dict[str, int]) -> list[ListCase]:
                 ListCase("persons, by e-mail", slug, "persons", "email"),
                 ListCase("companies, newest", slug, "companies", "-created"),
             ]
+    return out + search_cases()
+
+
+def search_cases() -> list[ListCase]:
+    """Searches of the list pages and the API, short words first (docs/performance.md, "Record lists").
+
+    The benchmark's keys are plain: deals "deal <account>-<n> company <account>-<m>", persons "<first> <last>"
+    (10 first names, 24 surnames: 1 in 6 starts with "Kowal"), companies "company <account>-<n> warszawa". So
+    "zx" and "q" find nothing, "99" starts a number in about 1 deal in 80, "ko" finds 1 person in 6, "c" 7 deals
+    in 10 and "de" every deal.
+    """
+    out: list[ListCase] = []
+    for slug in ("big", "typical"):
+        tag = "" if slug == "big" else " (typical)"
+        out += [
+            ListCase(f"search deals 'zx' (none){tag}", slug, "deals", "-created", {"q": "zx"}),
+            ListCase(f"search deals 'q' (none){tag}", slug, "deals", "-created", {"q": "q"}),
+            ListCase(f"search deals '99' (some){tag}", slug, "deals", "-created", {"q": "99"}),
+            ListCase(f"search deals 'c' (most){tag}", slug, "deals", "-created", {"q": "c"}),
+            ListCase(f"search deals 'de' (all){tag}", slug, "deals", "-created", {"q": "de"}),
+            ListCase(f"search deals 'deal zx' (none){tag}", slug, "deals", "-created", {"q": "deal zx"}),
+            ListCase(f"search persons 'ko' (1 in 6){tag}", slug, "persons", "name", {"q": "ko"}),
+            ListCase(f"search persons 'zx' (none){tag}", slug, "persons", "name", {"q": "zx"}),
+            ListCase(f"search companies 'zx' (none){tag}", slug, "companies", "name", {"q": "zx"}),
+        ]
+        if slug == "big":
+            out += [ListCase("search deals 'company' (word, most)", slug, "deals", "-created", {"q": "company"})]
     return out
 
 
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — one linear script
     args = parse_args(argv)
     url = args.database_url or os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)
-    if url.startswith("sqlite"):
-        raise SystemExit("bench.list_pages measures PostgreSQL's plans and sizes: give a postgres:// URL")
+    if args.sqlite:
+        url = f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"
+        args.search = True
+    sqlite = url.startswith("sqlite")
     meta_file = meta_path(url)
     if not meta_file.exists():
         raise SystemExit(f"No benchmark data for {url}: run `make bench` first (it loads and keeps it).")
@@ -118,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
+    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from headwater.companies.selectors import COMPANY_DEFAULT_SORT, COMPANY_SORTS, company_page
@@ -127,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     from headwater.deals.selectors import DEAL_DEFAULT_SORT, DEAL_SORTS, DealFilters, deal_page
     from headwater.persons.selectors import PERSON_DEFAULT_SORT, PERSON_SORTS, PersonFilters, person_page
     from headwater.sources.models import Source
+    from headwater.users.models import Membership, Role, User
+    from headwater.users.token_services import api_token_create
 
     call_command("migrate", interactive=False, verbosity=0)
     accounts = {slug: Account.objects.get(pk=pk) for slug, pk in meta["accounts"].items() if slug in ("big", "typical")}
@@ -158,9 +209,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
         return run
 
-    all_cases = cases(owner, source)
+    all_cases = [c for c in cases(owner, source) if c.q or not args.search]
     prepared: dict[str, tuple[Callable[[], Any], list[str]]] = {}
     plans: dict[str, list[str]] = {}
+    found: dict[str, str] = {}
+    blocks: dict[str, int] = {}
     for case in all_cases:
         run = reader(case)
         cursor = None
@@ -170,21 +223,55 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                 raise SystemExit(f"{case.name}: fewer than {case.page} pages")
         with CaptureQueriesContext(connection) as captured:
             page = run(cursor)
-        if not page.rows:
+        if not page.rows and not case.q:
             raise SystemExit(f"{case.name}: an empty page")
         statements = [q["sql"] for q in captured.captured_queries]
         prepared[case.name] = ((lambda run=run, cursor=cursor: run(cursor)), statements)
+        if case.q:
+            found[case.name] = f"{page.total:,}" if page.total is not None else f">{settings.LIST_COUNT_LIMIT:,}"
+        if sqlite:
+            plans[case.name], blocks[case.name] = [], 0
+            continue
         with connection.cursor() as db:
             db.execute("EXPLAIN (FORMAT JSON) " + statements[-1])
             plan = db.fetchone()[0]
         plans[case.name] = sorted(set(_index_names(plan)))
+        if case.q:
+            blocks[case.name] = sum(_blocks_touched(connection, sql) for sql in statements)
         if args.explain:
             with connection.cursor() as db:
                 db.execute("EXPLAIN (ANALYZE, BUFFERS) " + statements[-1])
                 print(f"\n== {case.name}\n" + "\n".join(row[0] for row in db.fetchall()))
 
-    raw = psycopg.connect(url, autocommit=True, prepare_threshold=None)
-    samples: dict[str, dict[str, list[float]]] = {c.name: {"floor": [], "selector": []} for c in all_cases}
+    # The page and the API as a user reaches them, for the search cases: a session and a token of a member.
+    bench_user, _ = User.objects.get_or_create(email="bench@bench.test", defaults={"full_name": "Benchmark"})
+    tokens = {}
+    for slug, account in accounts.items():
+        Membership.unscoped.get_or_create(account=account, user=bench_user, defaults={"role": Role.ADMIN})
+        _, tokens[slug] = api_token_create(account=account, user=bench_user, name="list benchmark")
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(bench_user)
+
+    def over_http(case: ListCase, method: str) -> Callable[[], Any]:
+        if method == "page":
+            path, headers = f"/a/{case.account}/{case.kind}/", {}
+        else:
+            path, headers = f"/api/v1/{case.kind}", {"Authorization": f"Bearer {tokens[case.account]}"}
+
+        def run() -> None:
+            response = client.get(path, {"q": case.q}, headers=headers)
+            if response.status_code != 200:
+                raise SystemExit(f"{case.name}: {path} answered {response.status_code}")
+
+        return run
+
+    methods = {c.name: ("floor", "selector", "page", "api") if c.q else ("floor", "selector") for c in all_cases}
+    if sqlite:
+        methods = {name: tuple(m for m in ms if m != "floor") for name, ms in methods.items()}
+    readers_http = {(c.name, m): over_http(c, m) for c in all_cases if c.q for m in ("page", "api")}
+
+    raw = None if sqlite else psycopg.connect(url, autocommit=True, prepare_threshold=None)
+    samples: dict[str, dict[str, list[float]]] = {c.name: {m: [] for m in methods[c.name]} for c in all_cases}
     try:
         total = args.warmup + args.rounds
         for round_index in range(total):
@@ -192,43 +279,51 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
             sys.stderr.flush()
             for case in all_cases:
                 read_page, statements = prepared[case.name]
-                order = ("floor", "selector") if round_index % 2 == 0 else ("selector", "floor")
-                for method in order:
+                order = methods[case.name]
+                shift = round_index % len(order)
+                for method in order[shift:] + order[:shift]:
                     started = time.perf_counter()
-                    if method == "floor":
+                    if method == "floor" and raw is not None:
                         for sql in statements:
                             raw.execute(sql).fetchall()
-                    else:
+                    elif method == "selector":
                         read_page()
+                    else:
+                        readers_http[case.name, method]()
                     if round_index >= args.warmup:
                         samples[case.name][method].append((time.perf_counter() - started) * 1000)
         sys.stderr.write("\n")
     finally:
-        raw.close()
+        if raw is not None:
+            raw.close()
 
     results = {
         case.name: {
             "median_ms": {m: round(statistics.median(s), 2) for m, s in samples[case.name].items()},
             "selector_to_floor": round(
                 statistics.median(
-                    x / f for x, f in zip(samples[case.name]["selector"], samples[case.name]["floor"], strict=True)
+                    x / f
+                    for x, f in zip(samples[case.name]["selector"], samples[case.name].get("floor", []), strict=False)
                 ),
                 3,
-            ),
+            )
+            if not sqlite
+            else None,
             "indexes": plans[case.name],
+            **({"q": case.q, "matches": found[case.name], "blocks": blocks[case.name]} if case.q else {}),
         }
         for case in all_cases
     }
     report = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "database": _server_version(connection),
+        "database": _server_version(connection) if not sqlite else _sqlite_version(),
         "machine": machine(),
         "rounds": args.rounds,
         "counts": meta["counts"],
-        "sizes": _sizes(connection),
+        "sizes": {} if sqlite else _sizes(connection),
         "cases": results,
     }
-    write_report(report, args.out, "lists-postgresql", summary_table(report))
+    write_report(report, args.out, "lists-sqlite" if sqlite else "lists-postgresql", summary_table(report))
     return 0
 
 
@@ -240,6 +335,20 @@ def _index_names(plan: Any) -> list[str]:
         own = [plan["Index Name"]] if "Index Name" in plan else []
         return own + [name for value in plan.values() for name in _index_names(value)]
     return []
+
+
+def _blocks_touched(connection: Any, sql: str) -> int:
+    """The 8 kB blocks one statement reads from the cache or the disk (the top plan node counts its children's)."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0][0]["Plan"]
+    return int(plan.get("Shared Hit Blocks", 0)) + int(plan.get("Shared Read Blocks", 0))
+
+
+def _sqlite_version() -> str:
+    import sqlite3
+
+    return f"SQLite {sqlite3.sqlite_version}"
 
 
 def _server_version(connection: Any) -> str:
@@ -275,12 +384,27 @@ def summary_table(report: dict[str, Any]) -> str:
         "| case | floor ms | selector ms | selector/floor | indexes read |",
         "|---|---:|---:|---:|---|",
     ]
+    nan = float("nan")
     for name, case in report["cases"].items():
         m = case["median_ms"]
         indexes = ", ".join(case["indexes"]) or "none (sequential scan)"
         lines.append(
-            f"| {name} | {m['floor']:.2f} | {m['selector']:.2f} | {case['selector_to_floor']:.2f} | {indexes} |"
+            f"| {name} | {m.get('floor', nan):.2f} | {m['selector']:.2f} | {case['selector_to_floor'] or nan:.2f} "
+            f"| {indexes} |"
         )
+    searches = {name: case for name, case in report["cases"].items() if "q" in case}
+    if searches:
+        lines += [
+            "",
+            "| search case | matches | blocks | floor ms | selector ms | page ms | api ms |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, case in searches.items():
+            m = case["median_ms"]
+            lines.append(
+                f"| {name} | {case['matches']} | {case['blocks']:,} | {m.get('floor', nan):.2f} | {m['selector']:.2f} "
+                f"| {m['page']:.2f} | {m['api']:.2f} |"
+            )
     lines += ["", "| table | table MB | indexes MB | indexes / table |", "|---|---:|---:|---:|"]
     for table, size in report["sizes"].items():
         lines.append(f"| {table} | {size['table_mb']} | {size['indexes_mb']} | {size['index_to_table']:.2f} |")

@@ -70,7 +70,8 @@ class CompanyFilters(Schema):
     q: str | None = Field(
         None,
         max_length=200,
-        description="Words that must all occur in the name, tax ID, e-mail, phone, city or website.",
+        description="Words that must all occur in the name, tax ID, e-mail, phone, city or website; "
+        "a word of one or two letters must begin a word there.",
     )
     owner_id: IdQuery | None = None
     source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")

@@ -11,7 +11,7 @@ from headwater.core.errors import NotFound
 from headwater.core.listing import RecordFilters, filter_records
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, keyset_page
-from headwater.core.search import SEARCH_PIN_LIMIT, search_filter
+from headwater.core.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
 
@@ -44,6 +44,7 @@ def company_page(
         page_size=page_size,
         count_limit=count_limit,
         pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
+        pin_order=SEARCH_PIN_ORDER,
     )
 
 

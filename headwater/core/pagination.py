@@ -9,6 +9,7 @@ values checked against their columns (core/cursors.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -152,6 +153,7 @@ def keyset_page(
     page_size: int,
     count_limit: int,
     pin_limit: int = 0,
+    pin_order: Sequence[str] = (),
 ) -> Page[_M]:
     """One page of `qs` in `ordering`, read after (or before) the row `cursor` names; two queries in all.
 
@@ -159,10 +161,11 @@ def keyset_page(
     are at most `pin_limit`, the page is read among exactly those ids. For `ORDER BY ... LIMIT` PostgreSQL likes
     to walk the sort index and filter, hoping to meet matches early; when a rare search's estimate is too high
     that walk reads every row of the account. A known, small id set is fetched and sorted instead.
+    `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER.
     """
     position = decode_cursor(qs.model, ordering, cursor)
     if pin_limit:
-        ids = list(qs.order_by().values_list("pk", flat=True)[: count_limit + 1])
+        ids = list(qs.order_by(*pin_order).values_list("pk", flat=True)[: count_limit + 1])
         total = len(ids) if len(ids) <= count_limit else None
         if len(ids) <= pin_limit:
             qs = qs.filter(pk__in=ids)

@@ -324,7 +324,15 @@ def source_filter_choices(account: Account) -> list[tuple[str, str]]:
 class RecordFilterForm(forms.Form):
     """The list toolbar: search, owner, source (when sources are on) and the current sort."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        # The rule of core/search.py: short words match where a word begins (docs/performance.md, "Record lists").
+        help_text=_(
+            "Every word must match. One or two letters match the start of a word: “ko” finds Kołobrzeg, not Sokołów."
+        ),
+    )
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     created_from = FilterDayField(label=_("Created from"), required=False, widget=DateInput)
     created_to = FilterDayField(label=_("Created to"), required=False, widget=DateInput)

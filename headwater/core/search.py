@@ -1,11 +1,14 @@
 """The search key of companies, persons and deals: what the list search matches, exactly, on every database.
 
 Each record stores `search_key`, the casefolded, NFKC-normalised text of its searchable fields, without accents.
-A search folds the user's words the same way and requires every word to occur in the key (`LIKE '%word%'`).
+A search folds the user's words the same way and requires every word to match the key. A word with three letters
+or digits in a row may occur anywhere in the key (`LIKE '%word%'`); a shorter word ("ko", "k", "sp.") must begin
+a word of the key, i.e. sit at its start or after a space, punctuation mark or symbol (see `word_start_pattern`):
+"ko" finds Kowalski, Nowak-Kowalska and jan.kowalski@..., not Makowski.
 So "WIŚNIEWSKA" finds "Wiśniewska" on SQLite too (its LIKE folds ASCII only), so does "wisniewska", "lodz" finds
 "Łódź", "ｋｒａｋóｗ" finds "Kraków",
-and on PostgreSQL a trigram GIN index on the one column answers the search instead of a scan over several
-columns and joins.
+and on PostgreSQL one trigram GIN index on the one column answers both kinds of words instead of a scan over
+several columns and joins (pg_trgm also indexes the start of every word, see `search_filter`).
 
 Linked names are part of the key (a person's company, a deal's company and person): searching deals by the
 client's name is the common case, and a join could not use the index. The price: renaming a company or a person,
@@ -17,6 +20,8 @@ This module imports no app models: the data migrations use it with their histori
 
 from __future__ import annotations
 
+import string
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -24,17 +29,32 @@ from django.db import connections, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
-from django.db.models import Value
-from django.db.models.functions import StrIndex
-from django.db.models.lookups import GreaterThan
+from django.db.models import F, Func, Value
+from django.db.models.functions import Coalesce, StrIndex
+from django.db.models.lookups import GreaterThan, Regex
 
 from headwater.core.text import fold, text_problem
 
-# Shorter words cannot use the trigram index (a trigram needs three characters): they are still searched, and
-# PostgreSQL reads the account's rows in the list's order until a page is full (see docs/performance.md).
+# A word with this many letters or digits in a row is matched anywhere in the key, through its trigrams; a shorter
+# one at the start of a word of the key, through the word-start trigrams pg_trgm also keeps (docs/performance.md).
 TRIGRAM_LENGTH = 3
 # A search matching at most this many rows reads its page among those ids (see pagination.keyset_page).
 SEARCH_PIN_LIMIT = 2000
+# The order that first query reads the matching ids in: the account's newest first, through its (account,
+# created_at) index. Unordered, PostgreSQL reads a big account's ids with a sequential scan, testing the search on
+# every other account's rows too (5 times the rows for the big benchmark account); the list's own order may put
+# every match last (persons by name, "ko": 166,000 rows of other surnames first), the creation order does not.
+SEARCH_PIN_ORDER = ("-created_at", "-pk")
+
+
+# Where a word of the key begins for a short search word: at the start of the key or after one of these. Spaces,
+# and every punctuation mark and symbol below U+0800 (ASCII, Latin-1, Greek, Cyrillic, Armenian, Hebrew, Arabic;
+# with the typographic dashes and quotes folded to ASCII above). An explicit set rather than "not a letter or
+# digit": SQLite (Python's re) and PostgreSQL must draw the same line, and PostgreSQL's letters depend on its
+# locale. Below U+0800 because pg_trgm cannot derive trigrams from a regex character class that holds a higher
+# character (its colour map keeps those apart): the index would then not answer.
+# (Keys hold no other whitespace than " ": `_key` joins the words of each part with single spaces.)
+WORD_SEPARATORS = frozenset(ch for ch in map(chr, range(0x800)) if ch.isspace() or unicodedata.category(ch)[0] in "PSZ")
 
 
 def search_terms(query: str) -> list[str]:
@@ -49,10 +69,12 @@ def _digits(text: str) -> str:
 def _key(parts: Iterable[str], *, digit_parts: Iterable[str] = ()) -> str:
     """The non-empty parts, separated by a space: a searched word never contains one, so no match spans two
     fields. (Not a line break: bulk loaders write the key with COPY's text format, where that needs escaping.)
+    Any run of whitespace inside a part becomes one space too (a searched word holds none, so no match changes):
+    the only whitespace a key holds is " ", which keeps WORD_SEPARATORS within what pg_trgm can use.
 
     Phone numbers and tax IDs are also kept as bare digits: "600100200" finds "+48 600 100 200".
     """
-    lines = [fold(part).strip() for part in parts]
+    lines = [" ".join(fold(part).split()) for part in parts]
     for part in digit_parts:
         digits = _digits(fold(part))
         if len(digits) >= TRIGRAM_LENGTH and digits != fold(part).strip():
@@ -241,7 +263,7 @@ class TrigramIndex(Operation):
 
 
 def uses_trigrams(term: str) -> bool:
-    """Whether PostgreSQL can find `term` through the trigram index: it needs a run of three word characters.
+    """Whether `term` is matched anywhere in the key (a run of three letters or digits), not at a word start.
 
     pg_trgm takes trigrams from the words of a LIKE pattern; from "zx" or "--" it gets none, and the index
     would then be read whole (seconds at a million rows, worse than reading the table).
@@ -254,20 +276,87 @@ def uses_trigrams(term: str) -> bool:
     return False
 
 
+# ASCII punctuation is taken literally after a backslash by Python's re and PostgreSQL's regular expressions
+# alike, inside a bracket expression too; letters, digits and other characters are written as they are.
+_REGEX_LITERAL = str.maketrans({ch: "\\" + ch for ch in string.punctuation})
+_SEPARATOR_CLASS = "[" + "".join(sorted(WORD_SEPARATORS)).translate(_REGEX_LITERAL) + "]"
+
+
+def word_start_pattern(term: str) -> str:
+    """The regular expression a short word matches: `term` at the start of the key or after a separator.
+
+    A word that itself begins with a separator (".pl", "+48", "-") is matched wherever it occurs: its first
+    character starts a word of its own. The pattern means the same to Python's re (SQLite's REGEXP, as Django
+    registers it) and to PostgreSQL: literals, one alternation, `^` and one bracket expression.
+    """
+    literal = term.translate(_REGEX_LITERAL)
+    if term[:1] in WORD_SEPARATORS:
+        return literal
+    return f"(^|{_SEPARATOR_CLASS}){literal}"
+
+
+def _word_start_uses_index(term: str) -> bool:
+    """Whether pg_trgm can derive a trigram from `word_start_pattern(term)`, so the index answers it.
+
+    It takes "  k" (the start of a word) and " ko" from "ko" after the separator class or `^`. It needs a letter
+    or digit, and no character from U+0800 up before it (pg_trgm cannot expand such a character of a regular
+    expression: "王伟" has no trigram it can use). Without one, the index would be read whole.
+    """
+    for ch in term:
+        if ord(ch) >= 0x800:
+            return False
+        if ch.isalnum():
+            return True
+    return False
+
+
+def word_start_match(key: str | None, term: str | None) -> bool | None:
+    """SQLite's `hw_word_start(key, term)` (core/apps.py): what `word_start_pattern(term)` matches in `key`.
+
+    A function of its own rather than Django's REGEXP: that one looks the pattern up in re's cache by a new
+    217-character string on every row; `str.find` goes straight to the candidates (an API scan of 100,000 deals
+    matching a common word: 840 -> 540 ms).
+    """
+    if key is None or term is None:
+        return None
+    if term[:1] in WORD_SEPARATORS:
+        return term in key
+    at = key.find(term)
+    while at != -1:
+        if at == 0 or key[at - 1] in WORD_SEPARATORS:
+            return True
+        at = key.find(term, at + 1)
+    return False
+
+
 def search_filter(queryset: models.QuerySet[Any], query: str) -> models.QuerySet[Any]:
-    """Rows whose key contains every word of `query` (folded).
+    """Rows whose key matches every word of `query` (folded).
 
     A word with a trigram is `LIKE '%word%'` (Django escapes % and _), which the trigram index answers. A shorter
-    one is `strpos(key, word) > 0` (INSTR on SQLite): the same match, in a form the planner cannot send to the
-    index, so it filters what the other words or the list's own order already read.
+    one must begin a word of the key: `search_key ~ word_start_pattern(word)` on PostgreSQL, answered by the same
+    index from the word-start trigrams ("  k", " ko") pg_trgm keeps for every word; when the pattern yields none
+    (no letter or digit: "--"), the same match on `COALESCE(search_key, '')`, which the planner cannot send to
+    the index, so it filters what the other words or the list's own order read. On SQLite (no index) `instr`
+    discards most rows before `word_start_match` looks at the rest.
     """
     if text_problem(query):
         # NUL or a lone surrogate (PostgreSQL cannot compare them) or another control character: no stored text
         # holds one (core/text.py refuses them), so nothing matches; callers without a form reach here raw.
         return queryset.none()
+    vendor = connections[queryset.db].vendor
     for term in search_terms(query):
         if uses_trigrams(term):
             queryset = queryset.filter(search_key__contains=term)
+            continue
+        pattern = word_start_pattern(term)
+        if vendor == "postgresql" and _word_start_uses_index(term):
+            queryset = queryset.filter(Regex(F("search_key"), pattern))
+        elif vendor == "postgresql":
+            hidden = Coalesce(F("search_key"), Value(""), output_field=models.TextField())
+            queryset = queryset.filter(Regex(hidden, pattern))
         else:
             queryset = queryset.filter(GreaterThan(StrIndex("search_key", Value(term)), 0))
+            queryset = queryset.filter(
+                Func(F("search_key"), Value(term), function="hw_word_start", output_field=models.BooleanField())
+            )
     return queryset

@@ -12,7 +12,23 @@ from headwater.core.confusables import is_default_ignorable, skeleton
 from headwater.core.errors import ValidationFailed
 
 # Letters that are not a base letter plus a combining mark, so removing marks leaves them: folded by hand.
-_BARE_LETTERS = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ħ": "h", "ŀ": "l", "\u0131": "i", "ŧ": "t"})
+# Typographic dashes and quotes (what a word processor makes of - ' ") become the keyboard's: "nowak-kowalska"
+# finds the name written with an en dash, and they separate words like their ASCII forms (see
+# core.search.WORD_SEPARATORS).
+_BARE_LETTERS = str.maketrans(
+    {
+        "ł": "l",
+        "đ": "d",
+        "ø": "o",
+        "ħ": "h",
+        "ŀ": "l",
+        "\u0131": "i",
+        "ŧ": "t",
+        **dict.fromkeys("\u2010\u2012\u2013\u2014\u2015\u2212", "-"),
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2035", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f", '"'),
+    }
+)
 
 
 def fold(text: str) -> str:
@@ -20,7 +36,8 @@ def fold(text: str) -> str:
 
     People type "wisniewska" for "Wiśniewska" and "lodz" for "Łódź" (a phone keyboard, a hurried search), so the
     marks go: the canonical decomposition drops every combining mark, and letters with a stroke, which do not
-    decompose, are mapped by hand. NFKC again at the end recomposes what stays (Hangul), so folding is idempotent.
+    decompose, are mapped by hand, like typographic dashes and quotes (to - ' "). NFKC again at the end
+    recomposes what stays (Hangul), so folding is idempotent.
     """
     folded = unicodedata.normalize("NFKC", text).casefold()
     bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))

@@ -96,7 +96,10 @@ class DealBulkOut(Schema):
 
 class DealFilters(Schema):
     q: str | None = Field(
-        None, max_length=200, description="Words that must all occur in the deal name or its company or person name."
+        None,
+        max_length=200,
+        description="Words that must all occur in the deal name or its company or person name; "
+        "a word of one or two letters must begin a word there.",
     )
     status: StatusName | None = None
     company_id: IdQuery | None = None

@@ -11,7 +11,7 @@ from headwater.core.errors import NotFound
 from headwater.core.listing import RecordFilters, filter_records
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, keyset_page
-from headwater.core.search import SEARCH_PIN_LIMIT
+from headwater.core.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER
 from headwater.deals.models import Deal
 
 # Sort keys are non-null columns, so (key, id) orders every row exactly.
@@ -63,6 +63,7 @@ def deal_page(
         page_size=page_size,
         count_limit=count_limit,
         pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
+        pin_order=SEARCH_PIN_ORDER,
     )
 
 

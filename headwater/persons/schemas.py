@@ -69,7 +69,8 @@ class PersonFilters(Schema):
     q: str | None = Field(
         None,
         max_length=200,
-        description="Words that must all occur in the name, e-mail, phone, position or company name.",
+        description="Words that must all occur in the name, e-mail, phone, position or company name; "
+        "a word of one or two letters must begin a word there.",
     )
     company_id: IdQuery | None = None
     owner_id: IdQuery | None = None

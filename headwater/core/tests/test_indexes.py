@@ -62,6 +62,10 @@ def test_list_indexes_end_where_the_sort_needs_no_more(model, columns):
         ("persons_person", "company_id"),
         ("companies_company", "owner_id"),
         ("companies_company", "source_id"),
+        # And the id: a search's page read among its matching ids (pagination.keyset_page's pin).
+        ("deals_deal", "id"),
+        ("persons_person", "id"),
+        ("companies_company", "id"),
     ],
 )
 def test_the_planner_knows_a_foreign_key_determines_the_account(table, column):

@@ -19,6 +19,8 @@ from headwater.core.models import Account
 from headwater.core.pagination import Ordering, keyset_page
 from headwater.core.record_services import search_key_of
 from headwater.core.search import (
+    SEARCH_PIN_ORDER,
+    WORD_SEPARATORS,
     company_search_key,
     deal_search_key,
     fill_search_keys,
@@ -53,6 +55,9 @@ class TestFold:
             ("zolc", "żółć"),
             ("oresund", "Øresund"),
             ("istanbul", "İstanbul"),
+            ("nowak-kowalska", "Nowak\u2013Kowalska"),  # typographic dashes and quotes: what the keyboard has
+            ('"kowalski"', "\u201eKowalski\u201d"),
+            ("o'neill", "O\u2019Neill"),
         ],
     )
     def test_variants_fold_to_the_same_text(self, typed, stored):
@@ -110,6 +115,20 @@ class TestKeys:
         key = person_search_key(first_name="", last_name="Nowak", email="", phone="", position="", company_name="")
         assert key == "nowak"
 
+    def test_whitespace_inside_a_part_becomes_one_space(self):
+        # Only " " separates words in a key: the separator class PostgreSQL's index can use has no other space.
+        key = company_search_key(
+            name="Acme\t \u2028Sp.\u1680z o.o.", tax_id="", email="", phone="", city="", website=""
+        )
+        assert key == "acme sp. z o.o."
+
+    def test_word_separators_are_what_postgresql_can_index(self):
+        """Spaces, punctuation and symbols, all below U+0800 (pg_trgm cannot use a higher one in a character
+        class), never a letter or digit; the typographic dashes and quotes are folded into ASCII ones."""
+        assert all(ord(ch) < 0x800 and not ch.isalnum() for ch in WORD_SEPARATORS)
+        assert set(" -.,@/&'\"()+_:;!?«»·§") <= WORD_SEPARATORS
+        assert all(fold(ch) in WORD_SEPARATORS for ch in "\u2013\u2014\u2019\u201e\u201d")
+
     def test_deal_key_names_its_company_and_person(self):
         assert (
             deal_search_key(name="Licencje", company_name="ACME", person_name="Anna Nowak")
@@ -119,6 +138,23 @@ class TestKeys:
 
 def names(qs, attr="name"):
     return sorted(getattr(row, attr) for row in qs)
+
+
+def reference_match(term: str, key: str) -> bool:
+    """The search rule in plain Python: a word with three letters or digits in a row occurs anywhere in the key;
+    a shorter one at the start of a word, which begins at the start of the key, after a separator, and at each
+    separator itself (so ".pl" is found in "acme.pl")."""
+    if any(all(ch.isalnum() for ch in term[i : i + 3]) for i in range(len(term) - 2)):
+        return term in key
+    starts = [i for i in range(len(key)) if i == 0 or key[i - 1] in WORD_SEPARATORS or key[i] in WORD_SEPARATORS]
+    return any(key[i : i + len(term)] == term for i in starts)
+
+
+EN_DASHED = "Nowak\u2013Kowalska"
+
+# Letters (Polish and ASCII, upper case too), digits, separators that need escaping in a regular expression, the
+# typographic dashes and quotes folding turns into ASCII, a character pg_trgm cannot use (王), tabs and spaces.
+SHORT_ALPHABET = "koKOłŁz9.-@'\"„”\u2013_\\^$[]()|*+? \t王"
 
 
 @pytest.mark.django_db
@@ -137,9 +173,17 @@ class TestSearch:
             ("KRAKÓW", ["Acme", "Ogrody Wiśniewska"]),
             ("600100200", ["Acme"]),  # bare digits find a formatted phone number
             ("600 100", ["Acme"]),
-            ("kr", ["Acme", "Ogrody Wiśniewska"]),  # short words are searched too (without the index)
+            ("kr", ["Acme", "Ogrody Wiśniewska"]),  # short words begin a word ("Kraków")
+            ("ra", []),  # ... and are not found inside one
+            ("o", ["Ogrody Wiśniewska"]),
+            ("60", ["Acme"]),  # "+48 600 100 200": "600" is a word
+            ("00", []),
+            ("48", ["Acme"]),  # after "+"
+            ("+4", ["Acme"]),  # a word that starts with a separator is found where it occurs
             ("100%", []),  # LIKE wildcards are literal
             ("a_me", []),
+            ("%", []),  # so are regular expression characters
+            (".*", []),
         ],
     )
     def test_company_search(self, account, q, expected):
@@ -147,6 +191,47 @@ class TestSearch:
         CompanyFactory(account=account, name="Ogrody Wiśniewska", city="KRAKÓW")
         CompanyFactory(account=account, name="Beta", city="Gdańsk")
         assert names(company_list(account=account, filters=RecordFilters(q=q))) == expected
+
+    @pytest.mark.parametrize(
+        ("q", "expected"),
+        [
+            # One or two letters find the words they begin, after a space, a hyphen, a dot, an @, a quote...
+            ("ko", ["Jan Kowalski", "Kołobrzeg Port", "Nowak-Kowalska", EN_DASHED, "PHU „Kowal”", "biuro"]),
+            ("KO", ["Jan Kowalski", "Kołobrzeg Port", "Nowak-Kowalska", EN_DASHED, "PHU „Kowal”", "biuro"]),
+            ("k", ["Jan Kowalski", "Kołobrzeg Port", "Nowak-Kowalska", EN_DASHED, "PHU „Kowal”", "biuro"]),
+            ("po", ["Kołobrzeg Port"]),  # not "Sp. z o.o." (no word starts "po"), not "biuro" inside a word
+            ("sp.", ["Sp. z o.o. Ogrody"]),  # no trigram: a word start too
+            ("o.o", ["Sp. z o.o. Ogrody"]),
+            ("z", ["Sp. z o.o. Ogrody"]),
+            ("pl", ["biuro"]),  # "kontakt@kowalski.pl"
+            (".pl", ["biuro"]),
+            ("ak", []),  # Makowski, Nowak: inside words only
+            ("zx", []),
+            ("ko port", ["Kołobrzeg Port"]),  # every word must match
+            ("ko makowski", []),
+            ("kow", ["Jan Kowalski", "Makowski", "Nowak-Kowalska", EN_DASHED, "PHU „Kowal”", "biuro"]),
+        ],
+    )
+    def test_short_words_find_the_words_they_begin(self, account, q, expected):
+        for name in ("Jan Kowalski", "Makowski", "Nowak-Kowalska", EN_DASHED, "Kołobrzeg Port", "PHU „Kowal”"):
+            CompanyFactory(account=account, name=name)
+        CompanyFactory(account=account, name="Sp. z o.o. Ogrody")
+        CompanyFactory(account=account, name="biuro", email="kontakt@kowalski.pl")
+        assert names(company_list(account=account, filters=RecordFilters(q=q))) == expected
+
+    def test_every_separator_starts_a_word_on_this_database(self, account):
+        """Each separator is written into the regular expression (escaped where it must be): the database finds
+        "ko" after every one of them, and a word that is itself a separator and a letter wherever it occurs."""
+        # (Not spaces, which split the typed words, nor what folding turns into something else: an acute accent
+        # into a space.)
+        separators = sorted(sep for sep in WORD_SEPARATORS if not sep.isspace() and fold(sep) == sep)
+        for sep in separators:
+            CompanyFactory(account=account, name=f"x{sep}ko")
+        CompanyFactory(account=account, name="xko")
+        found = {c.name for c in search_filter(Company.objects.for_account(account), "ko")}
+        assert found == {f"x{sep}ko" for sep in separators}
+        for sep in separators:
+            assert {c.name for c in search_filter(Company.objects.for_account(account), f"{sep}k")} == {f"x{sep}ko"}
 
     def test_persons_by_company_name_and_unicode_case(self, account):
         acme = CompanyFactory(account=account, name="Żuławski i Córki")
@@ -180,16 +265,37 @@ class TestSearch:
     )
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     def test_the_database_matches_exactly_what_folding_says(self, account, text, start, length, upper):
-        """Found if and only if every folded word occurs in the folded name: LIKE and strpos/INSTR add nothing
-        (no case games, no wildcards) and miss nothing, on SQLite as on PostgreSQL."""
+        """Found if and only if every folded word matches the folded name as `reference_match` says: LIKE and
+        the regular expressions add nothing (no case games, no wildcards) and miss nothing, on SQLite as on
+        PostgreSQL."""
         Company.objects.for_account(account).delete()
         company = CompanyFactory(account=account, name=text)
+        key = " ".join(fold(text).split())
+        assert company.search_key == key
         piece = text[start : start + length] or text
         if upper:
             piece = piece.upper()
         terms = search_terms(piece)
         found = search_filter(Company.objects.for_account(account), piece)
-        assert (company in found) == all(t in fold(text) for t in terms)
+        assert (company in found) == all(reference_match(t, key) for t in terms)
+
+    @given(
+        names=st.lists(st.text(alphabet=SHORT_ALPHABET, min_size=1, max_size=14), min_size=1, max_size=8),
+        query=st.lists(st.text(alphabet=SHORT_ALPHABET, min_size=1, max_size=3), min_size=1, max_size=2),
+    )
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    def test_short_searches_find_what_plain_python_finds(self, account, names, query):
+        """One- to three-character words over letters, separators, typographic punctuation and a CJK character:
+        the database finds exactly the records a plain-Python reading of the rule finds."""
+        Company.objects.for_account(account).delete()
+        companies = [CompanyFactory(account=account, name=name) for name in names]
+        typed = " ".join(query)
+        expected = {
+            c.pk
+            for c in companies
+            if all(reference_match(t, " ".join(fold(c.name).split())) for t in search_terms(typed))
+        }
+        assert {c.pk for c in search_filter(Company.objects.for_account(account), typed)} == expected
 
     def test_short_only_search_reads_two_queries(self, account, django_assert_num_queries):
         CompanyFactory.create_batch(3, account=account, name="Acme")
@@ -206,10 +312,11 @@ class TestPinnedPages:
     @given(
         names=st.lists(st.sampled_from(["a", "b", "B", "c"]), max_size=12),
         pin_limit=st.sampled_from([0, 3, 100]),
+        pin_order=st.sampled_from([(), SEARCH_PIN_ORDER]),
         page_size=st.integers(1, 4),
     )
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    def test_pinning_changes_no_page(self, account, names, pin_limit, page_size):
+    def test_pinning_changes_no_page(self, account, names, pin_limit, pin_order, page_size):
         Company.objects.for_account(account).delete()
         Company.unscoped.bulk_create([Company(account=account, name=n) for n in names])
         qs = Company.objects.for_account(account)
@@ -218,7 +325,13 @@ class TestPinnedPages:
         seen, cursor = [], None
         while True:
             page = keyset_page(
-                qs, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=50, pin_limit=pin_limit
+                qs,
+                ordering=ordering,
+                cursor=cursor,
+                page_size=page_size,
+                count_limit=50,
+                pin_limit=pin_limit,
+                pin_order=pin_order,
             )
             seen += [r.pk for r in page.rows]
             assert page.total == len(names)
@@ -277,6 +390,32 @@ def test_the_migrations_built_trigram_indexes():
         found = dict(cursor.fetchall())
     assert sorted(found) == ["company_search_trgm", "deal_search_trgm", "person_search_trgm"]
     assert all("USING gin (search_key gin_trgm_ops)" in definition for definition in found.values())
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index exists on PostgreSQL only")
+@pytest.mark.parametrize(
+    ("q", "indexed"),
+    [
+        ("kowalski", True),  # anywhere in the key: its trigrams
+        ("ko", True),  # at a word start: "  k" and " ko", which pg_trgm keeps for every word
+        ("k", True),
+        ("sp.", True),
+        (".pl", True),
+        ("ж", True),  # Cyrillic, below U+0800
+        ("--", False),  # no letter or digit: the index would be read whole, so it is kept out of the plan
+        ("王伟", False),  # pg_trgm cannot expand this character of a regular expression
+    ],
+)
+def test_the_trigram_index_answers_short_words(q, indexed):
+    """With a sequential scan ruled out (and no account condition, whose index a small table would rather read),
+    the plan reads the trigram index exactly when it can narrow the rows."""
+    sql, params = search_filter(Company.unscoped.all(), q).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert ("company_search_trgm" in plan) is indexed, plan
 
 
 def stored_keys_are_current(account):

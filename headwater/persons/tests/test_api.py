@@ -65,6 +65,23 @@ def test_filters_by_company_and_search(tenant):
     assert ordered == ["Zielińska", "Kowalski"]
 
 
+def test_short_search_finds_words_that_begin_with_it(tenant):
+    """The API's `q` follows the list pages: one or two letters match the start of a word, not its inside."""
+    for first, last in (("Jan", "Kowalski"), ("Anna", "Nowak-Kowalska"), ("Piotr", "Makowski"), ("Ewa", "Lis")):
+        PersonFactory(account=tenant.account, first_name=first, last_name=last, email=f"{first.lower()}@x.pl")
+    api = api_for(tenant, "viewer")
+
+    def found(q: str) -> set[str]:
+        return {p["last_name"] for p in api.get("persons", {"q": q}).json()["items"]}
+
+    assert found("ko") == {"Kowalski", "Nowak-Kowalska"}
+    assert found("KO") == {"Kowalski", "Nowak-Kowalska"}
+    assert found("l") == {"Lis"}
+    assert found("ak") == set()
+    assert found("pl") == {"Kowalski", "Nowak-Kowalska", "Makowski", "Lis"}
+    assert found("kow") == {"Kowalski", "Nowak-Kowalska", "Makowski"}
+
+
 def test_last_name_is_required(tenant):
     error = error_of(api_for(tenant, "member").post("persons", {"first_name": "Anna", "last_name": "  "}), 400)
     assert list(error["fields"]) == ["last_name"]

@@ -52,6 +52,24 @@ class TestList:
         assert names(q="FIRM.test") == {"Jan Nowak"}
         assert names(company=acme.pk) == {"Anna Kowalska"}
 
+    def test_short_search_finds_words_that_begin_with_it_and_says_so(self, tenant, member_client):
+        """ "ko" finds a surname, the second half of a double-barrelled one and a company name starting "Ko";
+        not Makowski, where "ko" is inside the word. The search field says so, in both languages."""
+        kolo = CompanyFactory(account=tenant.account, name="Kołobrzeg Port")
+        PersonFactory(account=tenant.account, first_name="Jan", last_name="Kowalski")
+        PersonFactory(account=tenant.account, first_name="Anna", last_name="Nowak-Kowalska")
+        PersonFactory(company=kolo, first_name="Ewa", last_name="Lis")
+        PersonFactory(account=tenant.account, first_name="Piotr", last_name="Makowski")
+        response = member_client.get(tenant.url("persons/"), {"q": "ko"})
+        found = {p.full_name for p in response.context["page"].rows}
+        assert found == {"Jan Kowalski", "Anna Nowak-Kowalska", "Ewa Lis"}
+        assert 'aria-describedby="id_q_helptext"' in response.text
+        assert "One or two letters match the start of a word" in response.text
+        member_client.cookies["django_language"] = "pl"
+        polish = member_client.get(tenant.url("persons/"), {"q": "k"})
+        assert {p.full_name for p in polish.context["page"].rows} == found
+        assert "Słowo z jednej lub dwóch liter musi zaczynać wyraz" in polish.text
+
     def test_company_filter_of_another_account_is_404(self, tenant, other_tenant, member_client):
         foreign = CompanyFactory(account=other_tenant.account)
         assert member_client.get(tenant.url("persons/"), {"company": foreign.pk}).status_code == 404
