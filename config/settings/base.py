@@ -67,7 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "headwater.core.context_processors.navigation",
+                "headwater.users.context_processors.navigation",
             ],
         },
     },

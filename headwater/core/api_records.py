@@ -20,7 +20,6 @@ from django.utils.translation import ngettext
 from ninja import Query, Router, Status
 from pydantic import BaseModel
 
-from headwater.core.api_auth import account_of, require_role, user_of
 from headwater.core.api_errors import api_field_names
 from headwater.core.api_pagination import Page, PageParams, SortKey, keyset_page
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
@@ -32,6 +31,7 @@ from headwater.core.search import search_filter
 from headwater.core.text import text_problem
 from headwater.core.types import UNSET
 from headwater.sources.models import HowChanged
+from headwater.users.api_auth import account_of, require_role, user_of
 from headwater.users.models import Role
 
 _R = TypeVar("_R", bound=CrmRecord)

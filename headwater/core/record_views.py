@@ -17,7 +17,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 
-from headwater.core.access import AccountRequest, require_role
 from headwater.core.bidi import with_names
 from headwater.core.errors import DomainError, NotFound
 from headwater.core.listing import Column, or_404, render_list
@@ -26,6 +25,7 @@ from headwater.core.pagination import Page
 from headwater.core.record_forms import RecordFilterForm, RecordForm, parse_id, picker_options
 from headwater.core.records import CrmRecord
 from headwater.sources.selectors import source_history_for_record
+from headwater.users.access import AccountRequest, require_role
 from headwater.users.models import Role
 
 _R = TypeVar("_R", bound=CrmRecord)

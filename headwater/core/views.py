@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from headwater.core import services
-from headwater.core.access import AccountRequest, account_view, require_role
 from headwater.core.errors import DomainError
 from headwater.core.forms import AccountSettingsForm
 from headwater.core.selectors import dashboard_get
+from headwater.users.access import AccountRequest, account_view, require_role
 from headwater.users.models import Role, User
 from headwater.users.selectors import invitations_for_user, user_memberships
 

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
-from headwater.core.access import has_role
 from headwater.core.errors import PermissionDenied
+from headwater.users.access import has_role
 from headwater.users.models import Membership, Role
 from headwater.users.token_services import api_token_authenticate
 

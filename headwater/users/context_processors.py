@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from headwater.core.access import user_membership_list
+from headwater.users.access import user_membership_list
 from headwater.users.models import Membership
 
 
@@ -14,7 +14,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
 
     def memberships() -> list[Membership]:
-        # Account pages loaded the list with the current membership (core.access.account_view).
+        # Account pages loaded the list with the current membership (users.access.account_view).
         loaded: list[Membership] | None = getattr(request, "memberships", None)
         if loaded is not None:
             return loaded
