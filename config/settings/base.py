@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "headwater.core",
     "headwater.users",
     "headwater.sources",
+    "headwater.records",
     "headwater.companies",
     "headwater.persons",
     "headwater.deals",

@@ -9,9 +9,9 @@ from django.views.decorators.http import require_POST
 from headwater.companies import selectors, services
 from headwater.companies.forms import CompanyFilterForm, CompanyForm, CompanyQuickForm
 from headwater.companies.models import Company
-from headwater.core.listing import Column, links_stay_sentence
 from headwater.core.models import Account
-from headwater.core.record_views import (
+from headwater.records.listing import Column, links_stay_sentence
+from headwater.records.views import (
     RecordPages,
     create_page,
     delete_page,

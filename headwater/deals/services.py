@@ -15,7 +15,10 @@ from django.utils.translation import gettext as _
 from headwater.companies.models import Company
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
-from headwater.core.record_services import (
+from headwater.core.types import UNSET, Unset
+from headwater.deals.models import Deal, DealStatus
+from headwater.persons.models import Person
+from headwater.records.services import (
     account_date_of,
     account_today,
     apply_source_change,
@@ -31,9 +34,6 @@ from headwater.core.record_services import (
     save_updated_record,
     source_for_new_record,
 )
-from headwater.core.types import UNSET, Unset
-from headwater.deals.models import Deal, DealStatus
-from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 

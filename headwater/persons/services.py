@@ -9,7 +9,11 @@ from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
-from headwater.core.record_services import (
+from headwater.core.text import clean_name
+from headwater.core.types import UNSET, Unset
+from headwater.deals.models import Deal
+from headwater.persons.models import Person
+from headwater.records.services import (
     apply_source_change,
     check_change_keys,
     clean_line,
@@ -24,10 +28,6 @@ from headwater.core.record_services import (
     source_for_new_record,
     unlink_and_bump,
 )
-from headwater.core.text import clean_name
-from headwater.core.types import UNSET, Unset
-from headwater.deals.models import Deal
-from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 

@@ -40,7 +40,7 @@ from headwater.sources.models import (
 )
 
 if TYPE_CHECKING:
-    from headwater.core.records import CrmRecord
+    from headwater.records.models import CrmRecord
     from headwater.users.models import User
 
 # Marked with gettext_noop so makemessages picks them up; translated in the account's language when seeded.

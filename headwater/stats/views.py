@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from headwater.core.errors import DomainError
-from headwater.core.listing import Column, Header, sort_headers
-from headwater.core.record_forms import parse_id
+from headwater.records.forms import parse_id
+from headwater.records.listing import Column, Header, sort_headers
 from headwater.stats import services
 from headwater.stats.exports import source_stats_csv_response
 from headwater.stats.filter_html import other_fields_html, period_options_html

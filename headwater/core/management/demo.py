@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
-from headwater.core.record_services import search_key_of
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
+from headwater.records.services import search_key_of
 from headwater.sources.models import HowChanged, RecordType, Source, SourceChange
 from headwater.stats.services import exchange_rate_create
 from headwater.users.links import invitation_max_age, secret_make

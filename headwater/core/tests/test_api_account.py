@@ -11,7 +11,7 @@ from django.core.cache import cache
 from headwater.core import api_account
 from headwater.core.models import Account
 from headwater.core.services import account_update_settings
-from headwater.core.tests.api_contract import error_of
+from headwater.records.tests.api_contract import error_of
 from headwater.stats.selectors import tally_drift
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from headwater.core.record_services import account_today
 from headwater.core.selectors import dashboard_get
 from headwater.deals.models import Deal, DealStatus
+from headwater.records.services import account_today
 from headwater.stats.models import ExchangeRate
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
 

@@ -15,12 +15,12 @@ from headwater.companies.models import Company
 from headwater.core.errors import ValidationFailed
 from headwater.core.management.demo import DEMO_PASSWORD, nip_checksum_ok
 from headwater.core.models import Account
-from headwater.core.record_services import LINK_FIELDS
 from headwater.core.validation import validate_instance
 from headwater.deals.forms import DealForm
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.forms import PersonForm
 from headwater.persons.models import Person
+from headwater.records.services import LINK_FIELDS
 from headwater.sources.models import HowChanged, Source, SourceChange
 from headwater.stats.models import ExchangeRate
 from headwater.testing.forms import form_values

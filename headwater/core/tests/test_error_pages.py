@@ -164,7 +164,7 @@ class TestServerError:
         def boom(**kwargs):
             raise RuntimeError("the list broke")
 
-        monkeypatch.setattr("headwater.core.api_records.search", boom)
+        monkeypatch.setattr("headwater.records.api.search", boom)
         api = api_for(tenant)
         api.client = Client(raise_request_exception=False)
         response = api.get("companies")

@@ -39,8 +39,8 @@ class CrmRecord(TenantModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
-    # What the list search matches: the record's searchable text (and linked names), folded; see core/search.py.
-    # The services keep it current; anything writing records around them must call core.search too.
+    # What the list search matches: the record's searchable text (and linked names), folded; see records/search.py.
+    # The services keep it current; anything writing records around them must call records.search too.
     search_key = models.TextField(default="", blank=True, editable=False)
 
     class Meta:

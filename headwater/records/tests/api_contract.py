@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 from django.core.cache import cache
 
-from headwater.core.records import CrmRecord
+from headwater.records.models import CrmRecord
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.api import api_for
 from headwater.testing.factories import SourceFactory

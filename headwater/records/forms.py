@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from headwater.core.bidi import isolate
 from headwater.core.dates import FilterDayField
 from headwater.core.errors import DomainError
-from headwater.core.listing import RecordFilters
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
 from headwater.core.widgets import DateInput
+from headwater.records.listing import RecordFilters
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import (
     SourceDefault,
@@ -328,7 +328,7 @@ class RecordFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=200,
-        # The rule of core/search.py: short words match where a word begins (docs/performance.md, "Record lists").
+        # The rule of records/search.py: short words match where a word begins (docs/performance.md, "Record lists").
         help_text=_(
             "Every word must match. One or two letters match the start of a word: “ko” finds Kołobrzeg, not Sokołów."
         ),

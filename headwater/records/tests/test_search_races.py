@@ -8,11 +8,11 @@ from typing import Any
 
 from headwater.companies.models import Company
 from headwater.companies.services import company_create, company_update
-from headwater.core.record_services import search_key_of
 from headwater.deals.models import Deal
 from headwater.deals.services import deal_create, deal_update
 from headwater.persons.models import Person
 from headwater.persons.services import person_create, person_update
+from headwater.records.services import search_key_of
 from headwater.testing.races import POSTGRES_RACE, race, rounds
 
 pytestmark = POSTGRES_RACE

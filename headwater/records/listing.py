@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from headwater.core.cursors import InvalidCursor
 from headwater.core.errors import NotFound
 from headwater.core.pagination import Ordering, Page, ordering_from_param
-from headwater.core.search import search_filter
+from headwater.records.search import search_filter
 
 _M = TypeVar("_M", bound=Model)
 
@@ -44,7 +44,7 @@ class RecordFilters:
 
 
 def filter_records(qs: QuerySet[_M], filters: RecordFilters) -> QuerySet[_M]:
-    """Search (every word must occur in the record's search key, see core/search.py), owner, source, created day."""
+    """Search (every word must occur in the record's search key, see records/search.py), owner, source, created day."""
     qs = search_filter(qs, filters.q)
     if filters.created_from is not None:
         qs = qs.filter(created_at__gte=filters.created_from)

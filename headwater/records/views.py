@@ -19,11 +19,11 @@ from django.utils.functional import Promise
 
 from headwater.core.bidi import with_names
 from headwater.core.errors import DomainError, NotFound
-from headwater.core.listing import Column, or_404, render_list
 from headwater.core.models import Account
 from headwater.core.pagination import Page
-from headwater.core.record_forms import RecordFilterForm, RecordForm, parse_id, picker_options
-from headwater.core.records import CrmRecord
+from headwater.records.forms import RecordFilterForm, RecordForm, parse_id, picker_options
+from headwater.records.listing import Column, or_404, render_list
+from headwater.records.models import CrmRecord
 from headwater.sources.selectors import source_history_for_record
 from headwater.users.access import AccountRequest, require_role
 from headwater.users.models import Role

@@ -13,12 +13,17 @@ from headwater.companies.models import Company
 from headwater.companies.selectors import company_list
 from headwater.companies.services import company_create, company_delete, company_update
 from headwater.core.errors import ValidationFailed
-from headwater.core.listing import RecordFilters
 from headwater.core.management.demo import demo_data_load
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, keyset_page
-from headwater.core.record_services import search_key_of
-from headwater.core.search import (
+from headwater.deals.models import Deal
+from headwater.deals.selectors import DealFilters, deal_list
+from headwater.deals.services import deal_create, deal_update
+from headwater.persons.models import Person
+from headwater.persons.selectors import PersonFilters, person_list
+from headwater.persons.services import person_create, person_delete, person_update
+from headwater.records.listing import RecordFilters
+from headwater.records.search import (
     SEARCH_PIN_ORDER,
     WORD_SEPARATORS,
     company_search_key,
@@ -30,12 +35,7 @@ from headwater.core.search import (
     search_terms,
     uses_trigrams,
 )
-from headwater.deals.models import Deal
-from headwater.deals.selectors import DealFilters, deal_list
-from headwater.deals.services import deal_create, deal_update
-from headwater.persons.models import Person
-from headwater.persons.selectors import PersonFilters, person_list
-from headwater.persons.services import person_create, person_delete, person_update
+from headwater.records.services import search_key_of
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
 
 

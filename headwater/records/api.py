@@ -26,10 +26,10 @@ from headwater.core.api_preconditions import expected_version, if_match_version,
 from headwater.core.api_schemas import IdPath
 from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
-from headwater.core.records import CrmRecord
-from headwater.core.search import search_filter
 from headwater.core.text import text_problem
 from headwater.core.types import UNSET
+from headwater.records.models import CrmRecord
+from headwater.records.search import search_filter
 from headwater.sources.models import HowChanged
 from headwater.users.api_auth import account_of, require_role, user_of
 from headwater.users.models import Role

@@ -17,8 +17,11 @@ from django.utils.translation import gettext as _
 
 from headwater.core.errors import Conflict, FeatureDisabled, NotFound, ValidationFailed
 from headwater.core.models import Account, TenantModel
-from headwater.core.records import CrmRecord
-from headwater.core.search import (
+from headwater.core.text import clean_name
+from headwater.core.types import UNSET, Unset
+from headwater.core.validation import validate_instance
+from headwater.records.models import CrmRecord
+from headwater.records.search import (
     company_search_key,
     deal_search_key,
     full_name,
@@ -26,8 +29,6 @@ from headwater.core.search import (
     rows_with_keys,
     write_search_keys,
 )
-from headwater.core.text import clean_name
-from headwater.core.types import UNSET, Unset
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_default_for
 from headwater.sources.services import record_set_source
@@ -218,8 +219,6 @@ def save_new_record(
 
 
 def validate_instance_fields(record: models.Model) -> None:
-    from headwater.core.validation import validate_instance  # noqa: PLC0415 — keeps this module's imports light
-
     validate_instance(record, exclude=LINK_FIELDS)
 
 
@@ -284,7 +283,7 @@ def unlink_and_bump(model: type[CrmRecord], *, account: Account, field: str, tar
 
 
 def search_key_of(record: CrmRecord) -> str:
-    """The record's search key from its current fields and linked names (see core/search.py)."""
+    """The record's search key from its current fields and linked names (see records/search.py)."""
     from headwater.companies.models import Company  # noqa: PLC0415 — the apps import this module
     from headwater.deals.models import Deal  # noqa: PLC0415
     from headwater.persons.models import Person  # noqa: PLC0415

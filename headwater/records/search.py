@@ -13,7 +13,7 @@ several columns and joins (pg_trgm also indexes the start of every word, see `se
 Linked names are part of the key (a person's company, a deal's company and person): searching deals by the
 client's name is the common case, and a join could not use the index. The price: renaming a company or a person,
 or deleting one, rewrites the keys of the records that show its name, in the same transaction
-(see `record_services.refresh_dependent_keys`).
+(see `records.services.refresh_dependent_keys`).
 
 This module imports no app models: the data migrations use it with their historical models.
 """
@@ -311,7 +311,7 @@ def _word_start_uses_index(term: str) -> bool:
 
 
 def word_start_match(key: str | None, term: str | None) -> bool | None:
-    """SQLite's `hw_word_start(key, term)` (core/apps.py): what `word_start_pattern(term)` matches in `key`.
+    """SQLite's `hw_word_start(key, term)` (records/apps.py): what `word_start_pattern(term)` matches in `key`.
 
     A function of its own rather than Django's REGEXP: that one looks the pattern up in re's cache by a new
     217-character string on every row; `str.find` goes straight to the candidates (an API scan of 100,000 deals
