@@ -66,7 +66,7 @@ HAS_KEY = any(f.name == "search_key" for f in Deal._meta.get_fields())
 
 
 def _key(kind: str, **parts: Any) -> str:
-    from headwater.core import search  # noqa: PLC0415 — exists only once the search key does
+    from headwater.records import search  # noqa: PLC0415 — exists only once the search key does
 
     builder: Callable[..., str] = getattr(search, f"{kind}_search_key")
     return builder(**parts)

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "headwater.persons",
     "headwater.deals",
     "headwater.stats",
+    "headwater.workspace",
 ]
 
 MIDDLEWARE = [

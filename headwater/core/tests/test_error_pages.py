@@ -144,7 +144,7 @@ class TestServerError:
         def boom(**kwargs):
             raise RuntimeError("the dashboard broke")
 
-        monkeypatch.setattr("headwater.core.views.dashboard_get", boom)
+        monkeypatch.setattr("headwater.workspace.views.dashboard_get", boom)
 
     @pytest.mark.parametrize(("language", "title"), [("en", "Something went wrong"), ("pl", "Coś poszło nie tak")])
     def test_a_failing_page_answers_the_sites_page_in_the_users_language(

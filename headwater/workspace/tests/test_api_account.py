@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from headwater.core import api_account
 from headwater.core.models import Account
-from headwater.core.services import account_update_settings
 from headwater.records.tests.api_contract import error_of
 from headwater.stats.selectors import tally_drift
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
+from headwater.workspace import api as api_account
+from headwater.workspace.services import account_update_settings
 
 pytestmark = pytest.mark.django_db
 

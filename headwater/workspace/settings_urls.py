@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from headwater.core import views
 from headwater.users import views as user_views
+from headwater.workspace import views
 
 app_name = "account_settings"
 

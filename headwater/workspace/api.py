@@ -13,16 +13,16 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
-from headwater.core import services
 from headwater.core.api_errors import form_failure
 from headwater.core.api_preconditions import expected_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import Id, InSchema, optional_version
 from headwater.core.errors import Conflict
-from headwater.core.forms import AccountSettingsForm
 from headwater.core.models import Account
-from headwater.core.selectors import account_settings_get
 from headwater.users.api_auth import account_of, require_role
 from headwater.users.models import Role
+from headwater.workspace import services
+from headwater.workspace.forms import AccountSettingsForm
+from headwater.workspace.selectors import account_settings_get
 
 router = Router()
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from headwater.core import views
+from headwater.workspace import views
 
 app_name = "account"
 

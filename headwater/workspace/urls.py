@@ -1,7 +1,8 @@
 from django.urls import path
 
-from headwater.core import views
+from headwater.workspace import views
 
+# The namespace these two have always had (core:home is LOGIN_REDIRECT_URL and the header's link): names stay.
 app_name = "core"
 
 urlpatterns = [

@@ -1,3 +1,6 @@
+"""The pages around the records: the home page (the accounts and invitations), an account's dashboard, its general
+settings; and the health check."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -9,13 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from headwater.core import services
 from headwater.core.errors import DomainError
-from headwater.core.forms import AccountSettingsForm
-from headwater.core.selectors import dashboard_get
 from headwater.users.access import AccountRequest, account_view, require_role
 from headwater.users.models import Role, User
 from headwater.users.selectors import invitations_for_user, user_memberships
+from headwater.workspace import services
+from headwater.workspace.forms import AccountSettingsForm
+from headwater.workspace.selectors import dashboard_get
 
 
 @login_required
@@ -27,13 +30,13 @@ def home(request: HttpRequest) -> HttpResponse:
     invitations = invitations_for_user(user=user)
     if len(memberships) == 1 and not invitations:
         return redirect(reverse("account:dashboard", kwargs={"account_slug": memberships[0].account.slug}))
-    return render(request, "core/home.html", {"memberships": memberships, "invitations": invitations})
+    return render(request, "workspace/home.html", {"memberships": memberships, "invitations": invitations})
 
 
 @account_view()
 def dashboard(request: AccountRequest) -> HttpResponse:
     dashboard = dashboard_get(account=request.account, user=request.user)
-    return render(request, "core/dashboard.html", {"dashboard": dashboard})
+    return render(request, "workspace/dashboard.html", {"dashboard": dashboard})
 
 
 @require_GET
@@ -68,4 +71,4 @@ def account_settings(request: AccountRequest) -> HttpResponse:
         else:
             messages.success(request, _("Account settings saved."))
             return redirect("account_settings:general", account_slug=request.account.slug)
-    return render(request, "core/account_settings.html", {"form": form, "settings_tab": "general"})
+    return render(request, "workspace/account_settings.html", {"form": form, "settings_tab": "general"})

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from headwater.core.selectors import dashboard_get
 from headwater.deals.models import Deal, DealStatus
 from headwater.records.services import account_today
 from headwater.stats.models import ExchangeRate
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
+from headwater.workspace.selectors import dashboard_get
 
 
 @pytest.fixture

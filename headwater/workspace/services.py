@@ -1,4 +1,4 @@
-"""Writes about the account (tenant) itself."""
+"""Writes about the account (tenant) itself: its general settings, whose time zone the statistics count days in."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from headwater.core.currencies import is_currency
 from headwater.core.errors import Conflict, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.text import clean_name
+from headwater.stats.services import tallies_lock_account, tallies_rebuild
 
 
 def _check_settings(*, name: str, currency: str, language: str, time_zone: str) -> str:
@@ -47,11 +48,6 @@ def account_update_settings(
     afresh: the instance passed in may already carry the new values (a form bound to it sets them while it
     validates), and comparing with it would skip the recomputation.
     """
-    from headwater.stats.services import (  # noqa: PLC0415 — statistics build on the core, not the other way round
-        tallies_lock_account,
-        tallies_rebuild,
-    )
-
     name = _check_settings(name=name, currency=currency, language=language, time_zone=time_zone)
     stored = Account.objects.filter(pk=account.pk).values_list("time_zone", "settings_version").first()
     if stored is None or stored[1] != version:
