@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "headwater.deals",
     "headwater.stats",
     "headwater.workspace",
+    "headwater.demo",
 ]
 
 MIDDLEWARE = [

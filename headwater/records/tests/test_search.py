@@ -13,12 +13,12 @@ from headwater.companies.models import Company
 from headwater.companies.selectors import company_list
 from headwater.companies.services import company_create, company_delete, company_update
 from headwater.core.errors import ValidationFailed
-from headwater.core.management.demo import demo_data_load
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, keyset_page
 from headwater.deals.models import Deal
 from headwater.deals.selectors import DealFilters, deal_list
 from headwater.deals.services import deal_create, deal_update
+from headwater.demo.loader import demo_data_load
 from headwater.persons.models import Person
 from headwater.persons.selectors import PersonFilters, person_list
 from headwater.persons.services import person_create, person_delete, person_update

@@ -13,11 +13,11 @@ from django.test import Client
 from headwater.companies.forms import CompanyForm
 from headwater.companies.models import Company
 from headwater.core.errors import ValidationFailed
-from headwater.core.management.demo import DEMO_PASSWORD, nip_checksum_ok
 from headwater.core.models import Account
 from headwater.core.validation import validate_instance
 from headwater.deals.forms import DealForm
 from headwater.deals.models import Deal, DealStatus
+from headwater.demo.loader import DEMO_PASSWORD, nip_checksum_ok
 from headwater.persons.forms import PersonForm
 from headwater.persons.models import Person
 from headwater.records.services import LINK_FIELDS

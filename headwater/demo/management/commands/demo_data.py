@@ -1,4 +1,4 @@
-"""`manage.py demo_data`: load the demo accounts once (see headwater/core/management/demo.py)."""
+"""`manage.py demo_data`: load the demo accounts once (see headwater/demo/loader.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from headwater.core.management.demo import DEMO_PASSWORD, demo_data_load
+from headwater.demo.loader import DEMO_PASSWORD, demo_data_load
 
 
 class Command(BaseCommand):
