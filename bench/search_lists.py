@@ -40,11 +40,11 @@ from django.utils import timezone  # noqa: E402
 
 from headwater.companies.models import Company  # noqa: E402
 from headwater.companies.selectors import company_page  # noqa: E402
-from headwater.core.management import demo  # noqa: E402
 from headwater.core.models import Account  # noqa: E402
 from headwater.core.pagination import ordering_from_param  # noqa: E402
 from headwater.deals.models import Deal  # noqa: E402
 from headwater.deals.selectors import DEAL_DEFAULT_SORT, DEAL_SORTS, DealFilters, deal_page  # noqa: E402
+from headwater.demo import loader as demo  # noqa: E402
 from headwater.persons.models import Person  # noqa: E402
 from headwater.persons.selectors import PERSON_DEFAULT_SORT, PERSON_SORTS, PersonFilters, person_page  # noqa: E402
 from headwater.records.listing import RecordFilters  # noqa: E402
