@@ -108,6 +108,17 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# What a linked record shows in the keys of the records linking to it: its name, from these fields.
+LINK_NAMES: dict[str, tuple[str, ...]] = {"company": ("name",), "person": ("first_name", "last_name")}
+
+
+def linked_name(link: str, values: Sequence[str | None]) -> str:
+    """A linked record's name in a key, from its LINK_NAMES values: a company's name, a person's full name."""
+    if link == "person":
+        return full_name(values[0], values[1])
+    return values[0] or ""
+
+
 def key_from_values(kind: str, row: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
     """The key of a row read with `values(*KEY_FIELDS[kind])`; `names` maps linked ids to names by link."""
     companies, persons = names.get("company", {}), names.get("person", {})
@@ -145,12 +156,7 @@ def _linked_names(queryset: models.QuerySet[Any], rows: list[dict[str, Any]]) ->
             continue
         related: Any = queryset.model._meta.get_field(link).related_model
         linked = related._base_manager.using(queryset.db).filter(pk__in=ids, account_id__in=accounts)
-        if link == "company":
-            names[link] = dict(linked.values_list("pk", "name"))
-        else:
-            names[link] = {
-                pk: full_name(first, last) for pk, first, last in linked.values_list("pk", "first_name", "last_name")
-            }
+        names[link] = {pk: linked_name(link, values) for pk, *values in linked.values_list("pk", *LINK_NAMES[link])}
     return names
 
 

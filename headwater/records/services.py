@@ -9,7 +9,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.utils import timezone
@@ -22,10 +22,10 @@ from headwater.core.types import UNSET, Unset
 from headwater.core.validation import validate_instance
 from headwater.records.models import CrmRecord
 from headwater.records.search import (
-    company_search_key,
-    deal_search_key,
-    full_name,
-    person_search_key,
+    KEY_FIELDS,
+    LINK_NAMES,
+    key_from_values,
+    linked_name,
     rows_with_keys,
     write_search_keys,
 )
@@ -33,10 +33,6 @@ from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_default_for
 from headwater.sources.services import record_set_source
 from headwater.users.models import Membership, User
-
-if TYPE_CHECKING:
-    from headwater.companies.models import Company
-    from headwater.persons.models import Person
 
 _T = TypeVar("_T", bound=TenantModel)
 _R = TypeVar("_R", bound=CrmRecord)
@@ -133,36 +129,11 @@ def owner_in_account(*, account: Account, owner: Any) -> User | None:
     return membership.user
 
 
-def _newly_linked(value: Any, current_id: int | None) -> bool:
+def newly_linked(value: Any, current_id: int | None) -> bool:
+    """Whether `value` (an instance, an id or None) links to another row than the record's current one, `current_id`:
+    the link to share-lock (see linked_in_account)."""
     pk = value.pk if isinstance(value, models.Model) else value
     return value is not None and pk != current_id
-
-
-def company_in_account(*, account: Account, company: Any, current_id: int | None = None) -> Company | None:
-    """The company to link to; share-locked when it is not the record's `current_id` (see linked_in_account)."""
-    from headwater.companies.models import Company  # noqa: PLC0415 — the apps import this module
-
-    return linked_in_account(
-        Company,
-        account=account,
-        value=company,
-        field="company",
-        message=_("Choose a company of this account."),
-        share_lock=_newly_linked(company, current_id),
-    )
-
-
-def person_in_account(*, account: Account, person: Any, current_id: int | None = None) -> Person | None:
-    from headwater.persons.models import Person  # noqa: PLC0415 — the apps import this module
-
-    return linked_in_account(
-        Person,
-        account=account,
-        value=person,
-        field="person",
-        message=_("Choose a person of this account."),
-        share_lock=_newly_linked(person, current_id),
-    )
 
 
 def _require_sources_enabled(account: Account) -> None:
@@ -191,8 +162,8 @@ def source_for_new_record(
     account: Account,
     source: Source | int | Unset | None,
     how: HowChanged,
-    company: Company | None,
-    person: Person | None,
+    company: CrmRecord | None,
+    person: CrmRecord | None,
 ) -> tuple[Source | None, HowChanged]:
     """What a new record's source is and how it came to be: the default rule for UNSET, else the caller's pick."""
     if source is UNSET:
@@ -283,37 +254,55 @@ def unlink_and_bump(model: type[CrmRecord], *, account: Account, field: str, tar
 
 
 def search_key_of(record: CrmRecord) -> str:
-    """The record's search key from its current fields and linked names (see records/search.py)."""
-    from headwater.companies.models import Company  # noqa: PLC0415 — the apps import this module
-    from headwater.deals.models import Deal  # noqa: PLC0415
-    from headwater.persons.models import Person  # noqa: PLC0415
+    """The record's search key from its current fields and linked names (see records/search.py).
 
-    if isinstance(record, Company):
-        return company_search_key(
-            name=record.name,
-            tax_id=record.tax_id,
-            email=record.email,
-            phone=record.phone,
-            city=record.city,
-            website=record.website,
-        )
-    if isinstance(record, Person):
-        return person_search_key(
-            first_name=record.first_name,
-            last_name=record.last_name,
-            email=record.email,
-            phone=record.phone,
-            position=record.position,
-            company_name=record.company.name if record.company_id and record.company else "",
-        )
-    if isinstance(record, Deal):
-        person = record.person if record.person_id else None
-        return deal_search_key(
-            name=record.name,
-            company_name=record.company.name if record.company_id and record.company else "",
-            person_name=full_name(person.first_name, person.last_name) if person else "",
-        )
-    raise TypeError(f"no search key for {type(record).__name__}")
+    The linked records are the ones the record holds (a deal's company, read and share-locked by the service), so a
+    new link shows the name as it is now.
+    """
+    kind = record._meta.model_name or ""
+    if kind not in KEY_FIELDS:
+        raise TypeError(f"no search key for {type(record).__name__}")
+    row: dict[str, Any] = {}
+    names: dict[str, dict[int, str]] = {}
+    for field in KEY_FIELDS[kind]:
+        link = field.removesuffix("_id")
+        if link not in LINK_NAMES:
+            row[field] = getattr(record, field)
+            continue
+        linked = getattr(record, link) if getattr(record, field) else None
+        row[field] = linked.pk if linked is not None else None
+        if linked is not None:
+            names.setdefault(link, {})[linked.pk] = linked_name(link, [getattr(linked, f) for f in LINK_NAMES[link]])
+    return key_from_values(kind, row, names)
+
+
+def dependent_links(model: type[CrmRecord]) -> list[tuple[type[CrmRecord], str]]:
+    """The record kinds that link to `model` and the field each links through (a company: persons' and deals'
+    `company`; a person: deals' `person`), in the order the apps are installed.
+
+    From Django's metadata: the kinds that link to a record sit above it (a person's app imports the companies app),
+    so its app never imports them.
+    """
+    return [
+        (relation.field.model, relation.field.name)
+        for relation in model._meta.related_objects
+        if isinstance(relation, models.ManyToOneRel) and issubclass(relation.field.model, CrmRecord)
+    ]
+
+
+def refresh_linked_keys(*, account: Account, target: CrmRecord) -> int:
+    """After `target` was renamed: rewrite the keys of the account's records that show its name (see
+    refresh_dependent_keys), kind by kind; returns how many changed."""
+    return sum(
+        refresh_dependent_keys(model, account=account, field=field, target=target)
+        for model, field in dependent_links(type(target))
+    )
+
+
+def unlink_linked(*, account: Account, target: CrmRecord) -> None:
+    """Before `target` is deleted: the account's records linked to it stay, without it (see unlink_and_bump)."""
+    for model, field in dependent_links(type(target)):
+        unlink_and_bump(model, account=account, field=field, target=target)
 
 
 def refresh_dependent_keys(
