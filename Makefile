@@ -15,7 +15,7 @@ help:
 	@echo "make test       set up and run the whole suite (SQLite + browser tests)"
 	@echo "make test-pg    the whole suite on PostgreSQL ($(PG_URL))"
 	@echo "make test-long  both suites with the long trust runs (soak 60 s, 20 kills, 120 race rounds)"
-	@echo "make lint       ruff + mypy"
+	@echo "make lint       ruff + mypy + the import layers (lint-imports)"
 	@echo "make bench      statistics benchmark (see docs/performance.md)"
 
 .venv/.synced: pyproject.toml uv.lock
@@ -79,6 +79,7 @@ lint: setup
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
 	$(UV) run --locked mypy .
+	$(UV) run --locked lint-imports --no-cache
 
 format: setup
 	$(UV) run --locked ruff format .

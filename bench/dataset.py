@@ -245,7 +245,7 @@ def contact_rows(
     kind: str, *, account_id: int, count: int, owners: list[int], sources: list[int], rng: random.Random
 ) -> Iterator[tuple[int, list[Any]]]:
     """(creation offset, row with the id still 0) in creation order."""
-    from headwater.core.search import company_search_key, person_search_key
+    from headwater.records.search import company_search_key, person_search_key
 
     source_pick, owner_pick = _source_picker(sources), _owner_picker(owners)
     for n, offset in enumerate(_moments(rng, count)):
@@ -258,14 +258,14 @@ def contact_rows(
             first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n // 7) % len(LAST_NAMES)]
             row = [0, account_id, first, last, "", "", "", None, "", 1]
             key = person_search_key(first_name=first, last_name=last, email="", phone="", position="", company_name="")
-        # The list search matches search_key (headwater/core/search.py); COPY bypasses the services that set it.
+        # The list search matches search_key (headwater/records/search.py); COPY bypasses the services that set it.
         yield offset, [*row, created, created, owner, source, None, key]
 
 
 def deal_rows(
     *, account_id: int, count: int, owners: list[int], sources: list[int], companies: list[int], rng: random.Random
 ) -> Iterator[tuple[int, list[Any]]]:
-    from headwater.core.search import deal_search_key
+    from headwater.records.search import deal_search_key
 
     source_pick, owner_pick = _source_picker(sources), _owner_picker(owners)
     currency_pick = Picker([c for c, _ in CURRENCIES], [w for _, w in CURRENCIES])

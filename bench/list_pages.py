@@ -170,11 +170,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     from django.test.utils import CaptureQueriesContext
 
     from headwater.companies.selectors import COMPANY_DEFAULT_SORT, COMPANY_SORTS, company_page
-    from headwater.core.listing import RecordFilters
     from headwater.core.models import Account
     from headwater.core.pagination import ordering_from_param
     from headwater.deals.selectors import DEAL_DEFAULT_SORT, DEAL_SORTS, DealFilters, deal_page
     from headwater.persons.selectors import PERSON_DEFAULT_SORT, PERSON_SORTS, PersonFilters, person_page
+    from headwater.records.listing import RecordFilters
     from headwater.sources.models import Source
     from headwater.users.models import Membership, Role, User
     from headwater.users.token_services import api_token_create

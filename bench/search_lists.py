@@ -40,14 +40,14 @@ from django.utils import timezone  # noqa: E402
 
 from headwater.companies.models import Company  # noqa: E402
 from headwater.companies.selectors import company_page  # noqa: E402
-from headwater.core.listing import RecordFilters  # noqa: E402
-from headwater.core.management import demo  # noqa: E402
 from headwater.core.models import Account  # noqa: E402
 from headwater.core.pagination import ordering_from_param  # noqa: E402
 from headwater.deals.models import Deal  # noqa: E402
 from headwater.deals.selectors import DEAL_DEFAULT_SORT, DEAL_SORTS, DealFilters, deal_page  # noqa: E402
+from headwater.demo import loader as demo  # noqa: E402
 from headwater.persons.models import Person  # noqa: E402
 from headwater.persons.selectors import PERSON_DEFAULT_SORT, PERSON_SORTS, PersonFilters, person_page  # noqa: E402
+from headwater.records.listing import RecordFilters  # noqa: E402
 from headwater.users.models import User  # noqa: E402
 from headwater.users.services import account_create  # noqa: E402
 
@@ -66,7 +66,7 @@ HAS_KEY = any(f.name == "search_key" for f in Deal._meta.get_fields())
 
 
 def _key(kind: str, **parts: Any) -> str:
-    from headwater.core import search  # noqa: PLC0415 — exists only once the search key does
+    from headwater.records import search  # noqa: PLC0415 — exists only once the search key does
 
     builder: Callable[..., str] = getattr(search, f"{kind}_search_key")
     return builder(**parts)

@@ -11,8 +11,6 @@ from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 
 from headwater.companies.api import router as companies_router
-from headwater.core.api_account import router as account_router
-from headwater.core.api_auth import TokenAuth, TokenRateThrottle
 from headwater.core.api_errors import ErrorOut, install_error_handlers
 from headwater.core.api_strict import reject_unknown_query
 from headwater.deals.api import router as deals_router
@@ -22,6 +20,8 @@ from headwater.sources.api import settings_router as source_settings_router
 from headwater.stats.api import rates_router
 from headwater.stats.api import router as stats_router
 from headwater.users.api import invitations_router, me_router, members_router
+from headwater.users.api_auth import TokenAuth, TokenRateThrottle
+from headwater.workspace.api import router as account_router
 
 if TYPE_CHECKING:
     from ninja.operation import Operation

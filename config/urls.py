@@ -3,18 +3,18 @@ from django.urls import include, path
 from config.api import api
 
 account_patterns = [
-    path("", include("headwater.core.account_urls")),
+    path("", include("headwater.workspace.account_urls")),
     path("companies/", include("headwater.companies.urls")),
     path("persons/", include("headwater.persons.urls")),
     path("deals/", include("headwater.deals.urls")),
     path("settings/sources/", include("headwater.sources.urls")),
     path("settings/rates/", include("headwater.stats.rates_urls")),
-    path("settings/", include("headwater.core.settings_urls")),
+    path("settings/", include("headwater.workspace.settings_urls")),
     path("stats/", include("headwater.stats.urls")),
 ]
 
 urlpatterns = [
-    path("", include("headwater.core.urls")),
+    path("", include("headwater.workspace.urls")),
     path("", include("headwater.users.urls")),
     path("a/<slug:account_slug>/", include(account_patterns)),
     path("api/v1/", api.urls),

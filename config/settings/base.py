@@ -29,10 +29,13 @@ INSTALLED_APPS = [
     "headwater.core",
     "headwater.users",
     "headwater.sources",
+    "headwater.records",
     "headwater.companies",
     "headwater.persons",
     "headwater.deals",
     "headwater.stats",
+    "headwater.workspace",
+    "headwater.demo",
 ]
 
 MIDDLEWARE = [
@@ -67,7 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "headwater.core.context_processors.navigation",
+                "headwater.users.context_processors.navigation",
             ],
         },
     },

@@ -14,7 +14,7 @@ from headwater.companies.schemas import (
     CompanyPage,
     CompanyPatch,
 )
-from headwater.core.api_records import RecordEndpoints, record_router
+from headwater.records.api import RecordEndpoints, record_router
 
 router = record_router(
     RecordEndpoints[Company](

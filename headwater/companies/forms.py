@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from headwater.companies.models import Company
-from headwater.core.listing import RecordFilters
-from headwater.core.record_forms import RecordFilterForm, RecordForm, refuse_long_text
+from headwater.records.forms import RecordFilterForm, RecordForm, refuse_long_text
+from headwater.records.listing import RecordFilters
 
 COMPANY_FORM_FIELDS = (
     "name",

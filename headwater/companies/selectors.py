@@ -8,12 +8,12 @@ from django.db.models import QuerySet
 
 from headwater.companies.models import Company
 from headwater.core.errors import NotFound
-from headwater.core.listing import RecordFilters, filter_records
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, keyset_page
-from headwater.core.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
-from headwater.deals.models import Deal
-from headwater.persons.models import Person
+from headwater.records.listing import RecordFilters, filter_records
+from headwater.records.models import CrmRecord
+from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
+from headwater.records.selectors import linked_to
 
 # Sort keys are non-null columns, so (key, id) orders every row exactly.
 COMPANY_SORTS: dict[str, tuple[str, ...]] = {"name": ("name",), "city": ("city",), "created": ("created_at",)}
@@ -70,15 +70,15 @@ def company_lookup(*, account: Account, q: str = "", selected: int | None = None
 class CompanyLinks:
     """What a company's detail page and delete confirmation show about its persons and deals."""
 
-    persons: list[Person]
+    persons: list[CrmRecord]
     person_count: int
-    deals: list[Deal]
+    deals: list[CrmRecord]
     deal_count: int
 
 
 def company_links(*, account: Account, company: Company, limit: int = 50) -> CompanyLinks:
-    persons = Person.objects.for_account(account).filter(company=company)
-    deals = Deal.objects.for_account(account).filter(company=company)
+    persons = linked_to(account=account, record=company, related_name="persons")
+    deals = linked_to(account=account, record=company, related_name="deals")
     return CompanyLinks(
         persons=list(persons.select_related("owner").order_by("last_name", "first_name", "id")[:limit]),
         person_count=persons.count(),
@@ -89,6 +89,6 @@ def company_links(*, account: Account, company: Company, limit: int = 50) -> Com
 
 def company_delete_impact(*, account: Account, company: Company) -> dict[str, int]:
     return {
-        "persons": Person.objects.for_account(account).filter(company=company).count(),
-        "deals": Deal.objects.for_account(account).filter(company=company).count(),
+        "persons": linked_to(account=account, record=company, related_name="persons").count(),
+        "deals": linked_to(account=account, record=company, related_name="deals").count(),
     }

@@ -9,28 +9,41 @@ from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
-from headwater.core.record_services import (
+from headwater.core.types import UNSET, Unset
+from headwater.records.services import (
     apply_source_change,
     check_change_keys,
     clean_line,
     clean_notes,
     clean_required_name,
+    linked_in_account,
     lock_for_update,
+    newly_linked,
     owner_in_account,
-    refresh_dependent_keys,
+    refresh_linked_keys,
     save_new_record,
     save_updated_record,
     source_for_new_record,
-    unlink_and_bump,
+    unlink_linked,
 )
-from headwater.core.types import UNSET, Unset
-from headwater.deals.models import Deal
-from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 
 COMPANY_TEXT_FIELDS = ("tax_id", "website", "email", "phone", "street", "postal_code", "city", "country")
 COMPANY_EDITABLE = ("name", *COMPANY_TEXT_FIELDS, "owner", "notes", "source")
+
+
+def company_in_account(*, account: Account, company: Any, current_id: int | None = None) -> Company | None:
+    """The company a person or deal links to (an instance, an id or None), of this account; share-locked when it is
+    not the record's `current_id` (see records.services.linked_in_account)."""
+    return linked_in_account(
+        Company,
+        account=account,
+        value=company,
+        field="company",
+        message=_("Choose a company of this account."),
+        share_lock=newly_linked(company, current_id),
+    )
 
 
 def _name(value: Any) -> str:
@@ -99,8 +112,7 @@ def company_update(
     save_updated_record(locked)
     if locked.name != old_name:
         # Persons and deals show the company's name in their search keys.
-        refresh_dependent_keys(Person, account=account, field="company", target=locked)
-        refresh_dependent_keys(Deal, account=account, field="company", target=locked)
+        refresh_linked_keys(account=account, target=locked)
     return locked
 
 
@@ -111,6 +123,5 @@ def company_delete(*, account: Account, user: User | None, company: Company, ver
     A `version` that is stale raises Conflict and deletes nothing (an API DELETE with If-Match).
     """
     target = lock_for_update(Company, account=account, record=company, version=version)
-    unlink_and_bump(Person, account=account, field="company", target=target)
-    unlink_and_bump(Deal, account=account, field="company", target=target)
+    unlink_linked(account=account, target=target)
     Company.objects.for_account(account).filter(pk=target.pk).delete()

@@ -9,10 +9,9 @@ from django.views.decorators.http import require_POST
 from headwater.companies import selectors, services
 from headwater.companies.forms import CompanyFilterForm, CompanyForm, CompanyQuickForm
 from headwater.companies.models import Company
-from headwater.core.access import AccountRequest, account_view
-from headwater.core.listing import Column, links_stay_sentence
 from headwater.core.models import Account
-from headwater.core.record_views import (
+from headwater.records.listing import Column, links_stay_sentence
+from headwater.records.views import (
     RecordPages,
     create_page,
     delete_page,
@@ -22,6 +21,7 @@ from headwater.core.record_views import (
     picker_create,
     picker_lookup,
 )
+from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
 

@@ -1,22 +1,6 @@
-from __future__ import annotations
-
-from typing import Any
-
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
-
-from headwater.core.search import word_start_match
 
 
 class CoreConfig(AppConfig):
     name = "headwater.core"
     label = "core"
-
-    def ready(self) -> None:
-        connection_created.connect(register_sqlite_functions, dispatch_uid="headwater.core.sqlite_functions")
-
-
-def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """The word-start match of short search words (core/search.py), on every SQLite connection Django opens."""
-    if connection.vendor == "sqlite":
-        connection.connection.create_function("hw_word_start", 2, word_start_match, deterministic=True)

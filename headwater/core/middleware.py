@@ -36,7 +36,7 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # Each request starts in UTC; account pages switch to the account's zone (core.access.account_view).
+        # Each request starts in UTC; account pages switch to the account's zone (users.access.account_view).
         timezone.deactivate()
         chosen_here = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in _LANGUAGES
         language = ("" if chosen_here else self._users_choice(request)) or translation.get_language_from_request(

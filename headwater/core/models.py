@@ -124,3 +124,17 @@ class TenantModel(models.Model):
         abstract = True
         default_manager_name = "unscoped"
         base_manager_name = "unscoped"
+
+
+def models_pointing_at(target: type[models.Model], *, field: str) -> list[type[models.Model]]:
+    """Every installed model whose foreign key named `field` points at `target`, in the order the apps are installed.
+
+    How a lower layer reaches the models built on top of it without importing them (they import it): the records a
+    member owns (`owner` → User), the records that carry a source (`source` → Source). Django's own metadata, with
+    the hidden relations too (the record kinds declare `related_name="+"`).
+    """
+    return [
+        relation.field.model
+        for relation in target._meta.get_fields(include_hidden=True)
+        if isinstance(relation, models.ManyToOneRel) and relation.field.name == field
+    ]

@@ -14,7 +14,7 @@ from headwater.core.errors import ValidationFailed
 # Letters that are not a base letter plus a combining mark, so removing marks leaves them: folded by hand.
 # Typographic dashes and quotes (what a word processor makes of - ' ") become the keyboard's: "nowak-kowalska"
 # finds the name written with an en dash, and they separate words like their ASCII forms (see
-# core.search.WORD_SEPARATORS).
+# records.search.WORD_SEPARATORS).
 _BARE_LETTERS = str.maketrans(
     {
         "ł": "l",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from headwater.core.api_records import RecordEndpoints, record_router
 from headwater.deals import services
 from headwater.deals.models import Deal
 from headwater.deals.schemas import (
@@ -17,6 +16,7 @@ from headwater.deals.schemas import (
     DealPage,
     DealPatch,
 )
+from headwater.records.api import RecordEndpoints, record_router
 
 
 def _by_status(qs: QuerySet[Deal], filters: DealFilters) -> QuerySet[Deal]:

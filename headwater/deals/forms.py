@@ -11,7 +11,12 @@ from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
 from headwater.core.currencies import CURRENCIES
 from headwater.core.dates import FilterDayField
-from headwater.core.record_forms import (
+from headwater.core.widgets import DateInput
+from headwater.deals.models import Deal, DealStatus
+from headwater.deals.selectors import DealFilters
+from headwater.persons.models import Person
+from headwater.persons.selectors import person_label, person_lookup
+from headwater.records.forms import (
     CREATE_COMPANY,
     CREATE_PERSON,
     AccountRecordField,
@@ -20,11 +25,6 @@ from headwater.core.record_forms import (
     refuse_long_text,
     setup_picker,
 )
-from headwater.core.widgets import DateInput
-from headwater.deals.models import Deal, DealStatus
-from headwater.deals.selectors import DealFilters
-from headwater.persons.models import Person
-from headwater.persons.selectors import person_label, person_lookup
 
 DEAL_FORM_FIELDS = (
     "name",

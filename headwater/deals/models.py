@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from headwater.core.records import CrmRecord
+from headwater.records.models import CrmRecord
 
 
 class DealStatus(models.TextChoices):

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from headwater.core.errors import NotFound
-from headwater.core.listing import RecordFilters, filter_records
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, keyset_page
-from headwater.core.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER
 from headwater.deals.models import Deal
+from headwater.records.listing import RecordFilters, filter_records
+from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER
 
 # Sort keys are non-null columns, so (key, id) orders every row exactly.
 DEAL_SORTS: dict[str, tuple[str, ...]] = {

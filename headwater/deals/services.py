@@ -13,9 +13,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
+from headwater.companies.services import company_in_account
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
-from headwater.core.record_services import (
+from headwater.core.types import UNSET, Unset
+from headwater.deals.models import Deal, DealStatus
+from headwater.persons.models import Person
+from headwater.persons.services import person_in_account
+from headwater.records.services import (
     account_date_of,
     account_today,
     apply_source_change,
@@ -23,17 +28,12 @@ from headwater.core.record_services import (
     clean_line,
     clean_notes,
     clean_required_name,
-    company_in_account,
     lock_for_update,
     owner_in_account,
-    person_in_account,
     save_new_record,
     save_updated_record,
     source_for_new_record,
 )
-from headwater.core.types import UNSET, Unset
-from headwater.deals.models import Deal, DealStatus
-from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 

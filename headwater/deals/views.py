@@ -9,16 +9,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from headwater.companies.selectors import company_get
-from headwater.core.access import AccountRequest, account_view
 from headwater.core.errors import DomainError
-from headwater.core.listing import Column, or_404
-from headwater.core.record_forms import id_or_404
-from headwater.core.record_views import RecordPages, create_page, delete_page, detail_page, edit_page, list_page
 from headwater.deals import selectors, services
 from headwater.deals.forms import DealFilterForm, DealForm, DealStatusForm
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.selectors import person_get
+from headwater.records.forms import id_or_404
+from headwater.records.listing import Column, or_404
+from headwater.records.views import RecordPages, create_page, delete_page, detail_page, edit_page, list_page
 from headwater.sources.selectors import source_default_for
+from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
 

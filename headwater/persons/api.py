@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from headwater.core.api_records import RecordEndpoints, record_router
 from headwater.persons import services
 from headwater.persons.models import Person
 from headwater.persons.schemas import (
@@ -15,6 +14,7 @@ from headwater.persons.schemas import (
     PersonPage,
     PersonPatch,
 )
+from headwater.records.api import RecordEndpoints, record_router
 
 router = record_router(
     RecordEndpoints[Person](

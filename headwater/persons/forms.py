@@ -8,7 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
-from headwater.core.record_forms import (
+from headwater.persons.models import Person
+from headwater.persons.selectors import PersonFilters
+from headwater.records.forms import (
     CREATE_COMPANY,
     TOO_LONG,
     AccountRecordField,
@@ -18,8 +20,6 @@ from headwater.core.record_forms import (
     refuse_long_text,
     setup_picker,
 )
-from headwater.persons.models import Person
-from headwater.persons.selectors import PersonFilters
 
 PERSON_FORM_FIELDS = ("first_name", "last_name", "email", "phone", "position", "company", "owner", "source", "notes")
 

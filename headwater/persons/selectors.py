@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from headwater.core.errors import NotFound
-from headwater.core.listing import RecordFilters, filter_records
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, keyset_page
-from headwater.core.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
-from headwater.deals.models import Deal
 from headwater.persons.models import Person
+from headwater.records.listing import RecordFilters, filter_records
+from headwater.records.models import CrmRecord
+from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
+from headwater.records.selectors import linked_to
 
 # Sort keys are non-null columns, so (key, id) orders every row exactly.
 PERSON_SORTS: dict[str, tuple[str, ...]] = {
@@ -90,16 +91,16 @@ def person_label(person: Person) -> str:
 
 @dataclass(frozen=True)
 class PersonLinks:
-    deals: list[Deal]
+    deals: list[CrmRecord]
     deal_count: int
 
 
 def person_links(*, account: Account, person: Person, limit: int = 50) -> PersonLinks:
-    deals = Deal.objects.for_account(account).filter(person=person)
+    deals = linked_to(account=account, record=person, related_name="deals")
     return PersonLinks(
         deals=list(deals.select_related("company").order_by("-created_at", "-id")[:limit]), deal_count=deals.count()
     )
 
 
 def person_delete_impact(*, account: Account, person: Person) -> dict[str, int]:
-    return {"deals": Deal.objects.for_account(account).filter(person=person).count()}
+    return {"deals": linked_to(account=account, record=person, related_name="deals").count()}

@@ -8,31 +8,45 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
+from headwater.companies.services import company_in_account
 from headwater.core.models import Account
-from headwater.core.record_services import (
+from headwater.core.text import clean_name
+from headwater.core.types import UNSET, Unset
+from headwater.persons.models import Person
+from headwater.records.services import (
     apply_source_change,
     check_change_keys,
     clean_line,
     clean_notes,
     clean_required_name,
-    company_in_account,
+    linked_in_account,
     lock_for_update,
+    newly_linked,
     owner_in_account,
-    refresh_dependent_keys,
+    refresh_linked_keys,
     save_new_record,
     save_updated_record,
     source_for_new_record,
-    unlink_and_bump,
+    unlink_linked,
 )
-from headwater.core.text import clean_name
-from headwater.core.types import UNSET, Unset
-from headwater.deals.models import Deal
-from headwater.persons.models import Person
 from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 
 PERSON_TEXT_FIELDS = ("email", "phone", "position")
 PERSON_EDITABLE = ("first_name", "last_name", *PERSON_TEXT_FIELDS, "company", "owner", "notes", "source")
+
+
+def person_in_account(*, account: Account, person: Any, current_id: int | None = None) -> Person | None:
+    """The person a deal links to (an instance, an id or None), of this account; share-locked when it is not the
+    record's `current_id` (see records.services.linked_in_account)."""
+    return linked_in_account(
+        Person,
+        account=account,
+        value=person,
+        field="person",
+        message=_("Choose a person of this account."),
+        share_lock=newly_linked(person, current_id),
+    )
 
 
 def _last_name(value: Any) -> str:
@@ -107,7 +121,7 @@ def person_update(
     save_updated_record(locked)
     if locked.full_name != old_name:
         # Deals show the person's name in their search keys.
-        refresh_dependent_keys(Deal, account=account, field="person", target=locked)
+        refresh_linked_keys(account=account, target=locked)
     return locked
 
 
@@ -115,5 +129,5 @@ def person_update(
 def person_delete(*, account: Account, user: User | None, person: Person, version: int | None = None) -> None:
     """Delete the person; their deals stay, without a person (their version is bumped); a stale `version`: Conflict."""
     target = lock_for_update(Person, account=account, record=person, version=version)
-    unlink_and_bump(Deal, account=account, field="person", target=target)
+    unlink_linked(account=account, target=target)
     Person.objects.for_account(account).filter(pk=target.pk).delete()

@@ -8,11 +8,13 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from headwater.companies.selectors import company_get
-from headwater.core.access import AccountRequest, account_view
-from headwater.core.listing import Column, links_stay_sentence, or_404
 from headwater.core.models import Account
-from headwater.core.record_forms import id_or_404
-from headwater.core.record_views import (
+from headwater.persons import selectors, services
+from headwater.persons.forms import PersonFilterForm, PersonForm, PersonQuickForm
+from headwater.persons.models import Person
+from headwater.records.forms import id_or_404
+from headwater.records.listing import Column, links_stay_sentence, or_404
+from headwater.records.views import (
     RecordPages,
     create_page,
     delete_page,
@@ -22,10 +24,8 @@ from headwater.core.record_views import (
     picker_create,
     picker_lookup,
 )
-from headwater.persons import selectors, services
-from headwater.persons.forms import PersonFilterForm, PersonForm, PersonQuickForm
-from headwater.persons.models import Person
 from headwater.sources.selectors import source_default_for
+from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
 

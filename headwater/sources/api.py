@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from headwater.core.api_auth import account_of, require_role, user_of
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
 from headwater.core.errors import ValidationFailed
@@ -30,6 +29,7 @@ from headwater.sources.schemas import (
     SourceVersionIn,
     SourceWithUsageOut,
 )
+from headwater.users.api_auth import account_of, require_role, user_of
 from headwater.users.models import Role
 
 router = Router()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from headwater.core.models import TenantModel
+from headwater.core.models import TenantModel, models_pointing_at
 
 SOURCE_NAME_MAX_LENGTH = 100
 
@@ -53,6 +55,37 @@ class RecordType(models.TextChoices):
     COMPANY = "company", _("company")
     PERSON = "person", _("person")
     DEAL = "deal", _("deal")
+
+
+class SourceHolder(Protocol):
+    """A record that carries a source (a company, person or deal), as the default rule reads a contact: the record
+    kinds sit above this app, which knows them only by this shape."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def account_id(self) -> int: ...
+
+    @property
+    def source_id(self) -> int | None: ...
+
+    @property
+    def _meta(self) -> Any: ...
+
+
+def source_holders() -> list[tuple[RecordType, str, Any]]:
+    """The records that carry a source, as (their type in the history, their key in usage counts, their model).
+
+    Every model whose `source` points at Source (companies, persons, deals, in the order the apps are installed),
+    from Django's metadata: the record apps sit above this one and are never imported by it. Each record kind is an
+    app of its own: its model name is its type in the history, its app label ("companies") its key in the usage
+    counts (the API's `usage`, the catalogue history's details).
+    """
+    return [
+        (RecordType(str(model._meta.model_name)), model._meta.app_label, model)
+        for model in models_pointing_at(Source, field="source")
+    ]
 
 
 class SourceChange(TenantModel):

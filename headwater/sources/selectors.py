@@ -9,14 +9,12 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from headwater.core.errors import NotFound
-from headwater.sources.models import Source, SourceChange, SourceEvent
+from headwater.sources.models import Source, SourceChange, SourceEvent, SourceHolder, source_holders
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from headwater.companies.models import Company
     from headwater.core.models import Account
-    from headwater.persons.models import Person
 
 
 @dataclass(frozen=True)
@@ -38,16 +36,8 @@ class SourceUsage:
 
 
 def _record_querysets(account: Account) -> dict[str, QuerySet[Any]]:
-    # Imported late: the record apps import the sources app.
-    from headwater.companies.models import Company  # noqa: PLC0415
-    from headwater.deals.models import Deal  # noqa: PLC0415
-    from headwater.persons.models import Person  # noqa: PLC0415
-
-    return {
-        "companies": Company.objects.for_account(account),
-        "persons": Person.objects.for_account(account),
-        "deals": Deal.objects.for_account(account),
-    }
+    """The account's records of each kind that carries a source, by their key in the usage counts."""
+    return {key: model.objects.for_account(account) for _type, key, model in source_holders()}
 
 
 def source_list(*, account: Account, include_archived: bool = True) -> QuerySet[Source]:
@@ -118,11 +108,13 @@ class SourceDefault:
     """
 
     source: Source | None = None
-    contact: Company | Person | None = None
+    contact: SourceHolder | None = None
     archived: Source | None = None
 
 
-def source_default_explained(*, account: Account, company: Company | None, person: Person | None) -> SourceDefault:
+def source_default_explained(
+    *, account: Account, company: SourceHolder | None, person: SourceHolder | None
+) -> SourceDefault:
     """The seed's automatic transfer: the person's source, else the company's; nothing when the option is off.
 
     An archived source is not offered for new choices, so it is not carried over either (documented in
@@ -142,7 +134,7 @@ def source_default_explained(*, account: Account, company: Company | None, perso
     return skipped
 
 
-def source_default_for(*, account: Account, company: Company | None, person: Person | None) -> Source | None:
+def source_default_for(*, account: Account, company: SourceHolder | None, person: SourceHolder | None) -> Source | None:
     """The source the default rule fills in (see source_default_explained)."""
     return source_default_explained(account=account, company=company, person=person).source
 

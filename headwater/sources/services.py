@@ -37,10 +37,10 @@ from headwater.sources.models import (
     Source,
     SourceChange,
     SourceEvent,
+    source_holders,
 )
 
 if TYPE_CHECKING:
-    from headwater.core.records import CrmRecord
     from headwater.users.models import User
 
 # Marked with gettext_noop so makemessages picks them up; translated in the account's language when seeded.
@@ -63,20 +63,6 @@ NAME_KEY_MAX_LENGTH = SOURCE_NAME_MAX_LENGTH * 3
 HISTORY_BATCH = 1000
 # Steps of one move of a source (the ↑ ↓ buttons) closer together than this make one history entry.
 MOVE_STEPS_WINDOW = timedelta(minutes=10)
-
-
-def _record_models() -> list[tuple[RecordType, str, type[CrmRecord]]]:
-    """Each record kind with its key in usage counts ("companies", "persons", "deals")."""
-    # Imported late: the record apps import this module for `record_set_source`.
-    from headwater.companies.models import Company  # noqa: PLC0415
-    from headwater.deals.models import Deal  # noqa: PLC0415
-    from headwater.persons.models import Person  # noqa: PLC0415
-
-    return [
-        (RecordType.COMPANY, "companies", Company),
-        (RecordType.PERSON, "persons", Person),
-        (RecordType.DEAL, "deals", Deal),
-    ]
 
 
 # --- Names ----------------------------------------------------------------------------------------------
@@ -242,6 +228,11 @@ def source_settings_update(
 
 
 # --- Catalogue ------------------------------------------------------------------------------------------
+
+
+def sources_seed_on_account_created(sender: Any, account: Account, **kwargs: Any) -> None:
+    """`users.signals.account_created`: a new account starts with the starter list of sources (feature off)."""
+    sources_seed_starter(account=account)
 
 
 def sources_seed_starter(*, account: Account) -> list[Source]:
@@ -471,7 +462,7 @@ def source_unarchive(*, account: Account, user: User | None, source: Source, ver
 
 def _usage_counts(*, account: Account, source: Source) -> dict[str, int]:
     return {
-        key: model.objects.for_account(account).filter(source=source).count() for _t, key, model in _record_models()
+        key: model.objects.for_account(account).filter(source=source).count() for _t, key, model in source_holders()
     }
 
 
@@ -490,7 +481,7 @@ def _repoint_records(
     now = timezone.now()
     moved: list[tuple[RecordType, list[int]]] = []
     counts: dict[str, int] = {}
-    for record_type, key, model in _record_models():
+    for record_type, key, model in source_holders():
         scoped = model.objects.for_account(account).filter(source=source)
         ids = list(scoped.select_for_update().order_by("pk").values_list("pk", flat=True))
         if ids:

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from headwater.core.access import AccountRequest, account_view, require_role
 from headwater.core.bidi import with_names
 from headwater.core.errors import Conflict, DomainError, NotFound
 from headwater.core.types import UNSET
@@ -31,6 +30,7 @@ from headwater.sources.forms import (
     add_domain_error,
 )
 from headwater.sources.models import Source
+from headwater.users.access import AccountRequest, account_view, require_role
 from headwater.users.models import Role
 
 HISTORY_PAGE = 20

@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from headwater.core.api_auth import account_of, require_role, user_of
 from headwater.core.api_errors import form_failure
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
@@ -30,6 +29,7 @@ from headwater.stats.schemas import (
     stats_out,
 )
 from headwater.stats.selectors import exchange_rate_get, exchange_rate_list, source_stats
+from headwater.users.api_auth import account_of, require_role, user_of
 from headwater.users.models import Role
 
 router = Router()

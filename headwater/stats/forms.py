@@ -14,9 +14,9 @@ from pydantic import TypeAdapter
 from headwater.core.dates import FilterDayField
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
-from headwater.core.record_forms import UNASSIGNED, owner_filter_choices, parse_id
-from headwater.core.record_services import account_today
 from headwater.core.widgets import CheckboxInput, DateInput, Select
+from headwater.records.forms import UNASSIGNED, owner_filter_choices, parse_id
+from headwater.records.services import account_today
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from headwater.stats.selectors import SORT_KEYS, parse_sort

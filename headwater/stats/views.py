@@ -10,10 +10,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from headwater.core.access import AccountRequest, account_view, require_role
 from headwater.core.errors import DomainError
-from headwater.core.listing import Column, Header, sort_headers
-from headwater.core.record_forms import parse_id
+from headwater.records.forms import parse_id
+from headwater.records.listing import Column, Header, sort_headers
 from headwater.stats import services
 from headwater.stats.exports import source_stats_csv_response
 from headwater.stats.filter_html import other_fields_html, period_options_html
@@ -27,6 +26,7 @@ from headwater.stats.selectors import (
     source_stats,
 )
 from headwater.stats.tables import Cells, Links, scrolling_table_html
+from headwater.users.access import AccountRequest, account_view, require_role
 from headwater.users.models import Role
 
 SECTION_COLUMNS: dict[str, list[Column]] = {

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
-from headwater.core.record_services import search_key_of
 from headwater.core.text import name_key, name_look_key
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
+from headwater.records.services import search_key_of
 from headwater.sources.models import Source
 from headwater.users.links import invitation_max_age, secret_make
 from headwater.users.models import Invitation, Membership, Role, User

@@ -13,10 +13,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from headwater.core.api_auth import account_of, membership_of, require_role, user_of
 from headwater.core.api_pagination import CREATED_KEY, ID_KEY, Page, PageParams, SortKey, keyset_page
 from headwater.core.errors import ValidationFailed
 from headwater.users import selectors, services
+from headwater.users.api_auth import account_of, membership_of, require_role, user_of
 from headwater.users.models import Invitation, Membership, Role, User
 from headwater.users.schemas import (
     InvitationOut,

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from headwater.companies.models import Company
 from headwater.core.compiled import CompiledQuery
 from headwater.core.errors import NotFound
-from headwater.core.models import Account
-from headwater.deals.models import Deal
-from headwater.persons.models import Person
+from headwater.core.models import Account, models_pointing_at
 from headwater.users import links
 from headwater.users.models import Invitation, InvitationStatus, Membership, Role, User
 
-# Records a member can own; removing the member reassigns or clears them, one UPDATE per model.
-OWNED_MODELS: tuple[tuple[str, type[Company] | type[Person] | type[Deal]], ...] = (
-    ("companies", Company),
-    ("persons", Person),
-    ("deals", Deal),
-)
+
+def owned_models() -> list[tuple[str, Any]]:
+    """The records a member can own (companies, persons, deals), keyed by their app's label ("companies"): removing
+    the member reassigns or clears them, one UPDATE per model.
+
+    Every model whose `owner` points at the user, from Django's metadata: the record apps sit above this one. Each
+    record kind is an app of its own, so the app label is the plural the counts have always been keyed by (in the
+    API's answer too).
+    """
+    return [(model._meta.app_label, model) for model in models_pointing_at(User, field="owner")]
 
 
 def membership_list(*, account: Account) -> QuerySet[Membership]:
@@ -59,7 +62,7 @@ def reassign_candidates(*, account: Account, leaving: User) -> QuerySet[User]:
 
 def member_owned_counts(*, account: Account, user: User) -> dict[str, int]:
     """How many records `user` owns in `account`, per model: shown before removing them."""
-    return {key: model.objects.for_account(account).filter(owner=user).count() for key, model in OWNED_MODELS}
+    return {key: model.objects.for_account(account).filter(owner=user).count() for key, model in owned_models()}
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:

@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from headwater.core.errors import NotFound, PermissionDenied, RateLimited, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.text import check_text, clean_name
-from headwater.sources.services import sources_seed_starter
 from headwater.users import links, throttle
 from headwater.users.emails import email_send
 from headwater.users.models import Invitation, InvitationStatus, Membership, Role, User
-from headwater.users.selectors import OWNED_MODELS, invitation_by_token, signup_claim
+from headwater.users.selectors import invitation_by_token, owned_models, signup_claim
+from headwater.users.signals import account_created
 
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -106,7 +106,8 @@ def _other_admins_exist(*, account: Account, membership: Membership) -> bool:
 def account_create(
     *, name: str, slug: str, currency: str, language: str, owner: User, time_zone: str = "Europe/Warsaw"
 ) -> Account:
-    """A new tenant with `owner` as its admin and the starter list of sources (feature off)."""
+    """A new tenant with `owner` as its admin and the starter list of sources (feature off, added by the sources app
+    when it hears `account_created`)."""
     slug, currency = slug.strip().lower(), currency.strip().upper()
     name = _check_account_fields(name=name, slug=slug, currency=currency, language=language)
     if Account.objects.filter(slug=slug).exists():
@@ -119,7 +120,7 @@ def account_create(
     except IntegrityError as exc:
         raise ValidationFailed.on("slug", _("This address is already taken; choose another.")) from exc
     Membership.unscoped.create(account=account, user=owner, role=Role.ADMIN)
-    sources_seed_starter(account=account)
+    account_created.send(sender=Account, account=account)
     return account
 
 
@@ -418,7 +419,7 @@ def membership_remove(
         )
     now = timezone.now()
     counts: dict[str, int] = {}
-    for key, model in OWNED_MODELS:
+    for key, model in owned_models():
         counts[key] = (
             model.objects.for_account(account)
             .filter(owner=removed_user)

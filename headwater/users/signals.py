@@ -1,4 +1,5 @@
-"""What every log-in does, whichever page it happens on (log-in form, sign-up link, invitation link, tests)."""
+"""What every log-in does, whichever page it happens on (log-in form, sign-up link, invitation link, tests); and what
+the users app announces to the layers above it."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.http import HttpRequest
 
 from headwater.core.middleware import session_start
 from headwater.users.models import User
+
+# Sent by `services.account_create` inside its transaction, once the account and its first admin exist, with
+# `account=`: the apps above this one add what a new account starts with (sources: the starter catalogue) without
+# this app importing them. A receiver's error undoes the whole creation.
+account_created = Signal()
 
 
 @receiver(user_logged_in, dispatch_uid="headwater.users.logged_in")

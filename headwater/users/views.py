@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from headwater.core.access import AccountRequest, account_view, require_role
 from headwater.core.errors import DomainError, NotFound
 from headwater.core.errors import PermissionDenied as DomainPermissionDenied
 from headwater.users import links, services, throttle
 from headwater.users import selectors as member_selectors
+from headwater.users.access import AccountRequest, account_view, require_role
 from headwater.users.forms import (
     AccountCreateForm,
     ChoosePasswordForm,

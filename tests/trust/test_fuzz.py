@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from headwater.core.cursors import column, read_cursor
 from headwater.core.dates import FilterDayField
-from headwater.core.record_forms import RecordFilterForm
+from headwater.records.forms import RecordFilterForm
 from headwater.stats.forms import StatsFilterForm
 from headwater.testing.cursors import (
     ACCEPTED_BY_KIND,

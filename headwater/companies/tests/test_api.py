@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from headwater.companies.models import Company
-from headwater.core.tests.api_contract import RecordApiContract, enable_sources, error_of
+from headwater.records.tests.api_contract import RecordApiContract, enable_sources, error_of
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory

@@ -11,8 +11,8 @@ from headwater.companies.selectors import (
     company_page,
 )
 from headwater.core.errors import NotFound
-from headwater.core.listing import RecordFilters
 from headwater.core.pagination import ordering_from_param
+from headwater.records.listing import RecordFilters
 from headwater.sources.selectors import source_history_for_record
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 

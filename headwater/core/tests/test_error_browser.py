@@ -86,7 +86,7 @@ def test_error_pages_wear_the_layout_with_a_way_back(open_as, screenshot, tenant
     def boom(**kwargs):
         raise RuntimeError("the dashboard broke")
 
-    monkeypatch.setattr("headwater.core.views.dashboard_get", boom)
+    monkeypatch.setattr("headwater.workspace.views.dashboard_get", boom)
     response = page.goto(f"{server}{tenant.url('')}")
     assert response.status == 500
     expect(page.get_by_role("heading", name=t(language, "Something went wrong"))).to_be_visible()

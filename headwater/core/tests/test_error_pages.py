@@ -144,7 +144,7 @@ class TestServerError:
         def boom(**kwargs):
             raise RuntimeError("the dashboard broke")
 
-        monkeypatch.setattr("headwater.core.views.dashboard_get", boom)
+        monkeypatch.setattr("headwater.workspace.views.dashboard_get", boom)
 
     @pytest.mark.parametrize(("language", "title"), [("en", "Something went wrong"), ("pl", "Coś poszło nie tak")])
     def test_a_failing_page_answers_the_sites_page_in_the_users_language(
@@ -164,7 +164,7 @@ class TestServerError:
         def boom(**kwargs):
             raise RuntimeError("the list broke")
 
-        monkeypatch.setattr("headwater.core.api_records.search", boom)
+        monkeypatch.setattr("headwater.records.api.search", boom)
         api = api_for(tenant)
         api.client = Client(raise_request_exception=False)
         response = api.get("companies")

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from headwater.core.tests.api_contract import enable_sources
+from headwater.records.tests.api_contract import enable_sources
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 from django.test import Client
 
-from headwater.core.tests.api_contract import enable_sources
+from headwater.records.tests.api_contract import enable_sources
 from headwater.testing.api import api_for
 
 pytestmark = pytest.mark.django_db

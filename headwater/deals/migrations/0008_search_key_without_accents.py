@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from headwater.core.search import fill_operation
+from headwater.records.search import fill_operation
 
 
 class Migration(migrations.Migration):

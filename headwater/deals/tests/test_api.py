@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from headwater.core.tests.api_contract import RecordApiContract, enable_sources, error_of
 from headwater.deals.models import Deal
+from headwater.records.tests.api_contract import RecordApiContract, enable_sources, error_of
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory

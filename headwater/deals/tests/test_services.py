@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headwater.core.errors import Conflict, FeatureDisabled, NotFound, ValidationFailed
-from headwater.core.record_services import account_today
 from headwater.deals.models import Deal, DealStatus
 from headwater.deals.services import clean_deal_value, deal_create, deal_delete, deal_update
+from headwater.records.services import account_today
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from headwater.core.search import TrigramIndex, fill_operation
+from headwater.records.search import TrigramIndex, fill_operation
 
 
 class Migration(migrations.Migration):

@@ -1,11 +1,11 @@
 from django.db import migrations
 
 from headwater.core.migration_ops import account_dependencies
-from headwater.core.search import fill_operation
+from headwater.records.search import fill_operation
 
 
 class Migration(migrations.Migration):
-    """Short search words match the start of a word (core/search.py).
+    """Short search words match the start of a word (records/search.py).
 
     Search keys fold typographic dashes and quotes to ASCII and hold single spaces, so that the words after them
     are words too: every stored key is recomputed, in batches by id. And the planner learns that the id

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from headwater.core.tests.api_contract import RecordApiContract, enable_sources, error_of
 from headwater.persons.models import Person
+from headwater.records.tests.api_contract import RecordApiContract, enable_sources, error_of
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, PersonFactory, SourceFactory

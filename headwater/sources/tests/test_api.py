@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from headwater.core.models import Account
-from headwater.core.tests.api_contract import enable_sources, error_of
+from headwater.records.tests.api_contract import enable_sources, error_of
 from headwater.sources.models import CatalogAction, HowChanged, Source, SourceChange, SourceEvent
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory

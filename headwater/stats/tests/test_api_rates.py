@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from headwater.core.models import Account
-from headwater.core.tests.api_contract import error_of
+from headwater.records.tests.api_contract import error_of
 from headwater.stats.models import ExchangeRate
 from headwater.stats.services import exchange_rate_create
 from headwater.testing.api import api_for

@@ -18,7 +18,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from headwater.core.models import Account
-from headwater.core.services import account_update_settings
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.stats.filters import DateRange, StatsFilters
@@ -27,6 +26,7 @@ from headwater.stats.selectors import PeriodSplit, source_stats, split_period, t
 from headwater.stats.services import tallies_rebuild
 from headwater.testing.factories import AccountFactory, DealFactory, PersonFactory, SourceFactory, UserFactory
 from headwater.testing.races import POSTGRES_RACE, race, rounds
+from headwater.workspace.services import account_update_settings
 
 D = dt.date
 

@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 
-from headwater.core.tests.api_contract import error_of
+from headwater.records.tests.api_contract import error_of
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, InvitationFactory
 from headwater.testing.mail import last_link

@@ -1,0 +1,452 @@
+"""Form pieces the company, person and deal forms share: account-scoped pickers, owner, source, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.db import models
+from django.forms.utils import ErrorDict
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from headwater.core.bidi import isolate
+from headwater.core.dates import FilterDayField
+from headwater.core.errors import DomainError
+from headwater.core.models import Account
+from headwater.core.types import UNSET, Unset
+from headwater.core.widgets import DateInput
+from headwater.records.listing import RecordFilters
+from headwater.sources.models import HowChanged, Source
+from headwater.sources.selectors import (
+    SourceDefault,
+    source_choices,
+    source_default_explained,
+    source_default_for,
+    source_list,
+)
+from headwater.users.models import User
+from headwater.users.selectors import account_user_list, account_users
+
+# How many options a company/person picker renders before the user searches (the search is bounded too).
+PICKER_LIMIT = 50
+NO_SOURCE = "none"
+UNASSIGNED = "none"
+# The combobox's last option when nothing matches exactly; %(name)s is what the user typed.
+CREATE_COMPANY = _("Create company “%(name)s”")
+CREATE_PERSON = _("Create person “%(name)s”")
+SOURCE_NOTE_ID = "source-prefill-note"
+LOOKUP_BUTTON = "_lookup"
+TOO_LONG = _("At most %(limit_value)d characters; you typed %(show_value)d.")
+
+
+class PickerSelect(forms.Select):
+    """A <select> whose options may carry data attributes (see `option_data`) for records.js."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.option_data: dict[str, dict[str, str]] = {}
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option: dict[str, Any] = super().create_option(name, value, *args, **kwargs)
+        option["attrs"].update(self.option_data.get(str(value), {}))
+        return option
+
+
+class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """One of the account's records, by id. An id outside the account answers 404, like everywhere else.
+
+    Only a bounded set of options is rendered (see `limit_options`); any id of the account is accepted.
+    """
+
+    is_picker = True
+    lookup_url = ""
+    # Set on record forms (members and admins only): the combobox then offers "Create company “X”".
+    create_url = ""
+    create_label: Any = ""
+    # What the search-then-select fallback (no JavaScript) searched for; the options are its matches.
+    search = ""
+
+    widget = PickerSelect
+
+    def to_python(self, value: Any) -> models.Model | None:
+        if value in self.empty_values:
+            return None
+        try:
+            pk = int(str(value))
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from exc
+        obj: models.Model | None = self.queryset.filter(pk=pk).first()  # type: ignore[union-attr]
+        if obj is None:
+            raise Http404
+        return obj
+
+    def limit_options(
+        self, rows: Iterable[models.Model], *, label: Any = None, data: dict[str, dict[str, str]] | None = None
+    ) -> None:
+        to_label = label or self.label_from_instance
+        widget: PickerSelect = self.widget  # type: ignore[assignment]
+        widget.choices = [("", self.empty_label or "—"), *((str(r.pk), isolate(to_label(r))) for r in rows)]
+        widget.option_data = data or {}
+
+
+def default_source_data(account: Account, contact: Any, prefix: str = "data-") -> dict[str, str]:
+    """What the live pre-fill reads about one contact: `data-source`, the id of the source it copies, or
+    `data-source-archived`, the name of an archived one it will not copy (the form says why nothing was filled in);
+    nothing when the default option is off or the contact has no source."""
+    if not (account.sources_enabled and account.source_default_from_contact) or not contact.source_id:
+        return {}
+    source = contact.source
+    if source is None:
+        return {}
+    if source.archived:
+        return {f"{prefix}source-archived": source.name}
+    return {f"{prefix}source": str(source.pk)}
+
+
+def option_data(account: Account, rows: Iterable[Any], *, prefill: bool) -> dict[str, dict[str, str]]:
+    """{contact id: data attributes} of picker options, read by records.js.
+
+    `data-name`: the contact's own name (a person's label also names their company). With `prefill`, what the
+    live pre-fill copies or why not (see default_source_data). A person also names their company
+    (`data-company`, `data-company-label`, and with `prefill` `data-company-source...`), so the deal form can fill
+    in the company when a person is picked, even if it is not among its options.
+    """
+    data: dict[str, dict[str, str]] = {}
+    for row in rows:
+        attrs = {"data-name": isolate(str(row))}
+        if prefill:
+            attrs.update(default_source_data(account, row))
+        if getattr(row, "company_id", None) and row.company:
+            attrs["data-company"] = str(row.company_id)
+            attrs["data-company-label"] = isolate(row.company)
+            if prefill:
+                attrs.update(default_source_data(account, row.company, prefix="data-company-"))
+        data[str(row.pk)] = attrs
+    return data
+
+
+# What the form says under the source about the pre-fill (records.js says the same when the contact changes).
+SOURCE_NOTES = {
+    "from_company": _("Source filled in from company %(name)s."),
+    "from_person": _("Source filled in from person %(name)s."),
+    "archived_company": _("The source “%(source)s” of company %(name)s is archived, so nothing was filled in."),
+    "archived_person": _("The source “%(source)s” of person %(name)s is archived, so nothing was filled in."),
+}
+
+
+def source_note(default: SourceDefault) -> str:
+    """The sentence for what the default rule did (SOURCE_NOTES), or "" when it found nothing to say."""
+    if default.contact is None:
+        return ""
+    kind = default.contact._meta.model_name  # "company" or "person"
+    if default.source is not None:
+        return str(SOURCE_NOTES[f"from_{kind}"]) % {"name": str(default.contact)}
+    assert default.archived is not None  # noqa: S101 — a contact without a source filled in names an archived one
+    return str(SOURCE_NOTES[f"archived_{kind}"]) % {"name": str(default.contact), "source": default.archived.name}
+
+
+def source_label(source: Source) -> str:
+    """A source in a picker or filter: an option holds text only, so the name is isolated as text (core.bidi)."""
+    name = isolate(source.name)
+    return str(_("%(name)s (archived)") % {"name": name}) if source.archived else name
+
+
+class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return source_label(obj)
+
+
+class OwnerField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return isolate(obj.display_name)
+
+
+def refuse_long_text(field: forms.Field) -> None:
+    """Say that a text is too long instead of letting the browser cut it.
+
+    Django renders `maxlength`, and a browser then silently drops whatever is typed or pasted past the limit (a
+    500-character name arrived as its first 200). Without the attribute the full text reaches the server, whose
+    length check stays (it is one of the field's validators) and names both numbers.
+    """
+    if isinstance(field, forms.CharField) and field.max_length is not None:
+        field.widget.attrs.pop("maxlength", None)  # put there by Field.__init__; the validator keeps the limit
+        field.error_messages["max_length"] = TOO_LONG
+
+
+class RecordForm(forms.Form):
+    """Base of the create/edit forms: owner, notes, the source picker (when sources are on), the version."""
+
+    owner = OwnerField(queryset=User.objects.none(), required=False, label=_("Owner"), empty_label="—")
+    notes = forms.CharField(label=_("Notes"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        account: Account,
+        user: User,
+        instance: Any = None,
+        prefill_source: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.instance = instance
+        self.owner_field.queryset = account_users(account=account)
+        if instance is None:
+            self.initial.setdefault("owner", user.pk)
+        else:
+            self.initial["version"] = instance.version
+            self.fields["version"].required = True
+        if account.sources_enabled:
+            current = instance.source if instance is not None and instance.source_id else None
+            self.fields["source"] = SourceField(
+                queryset=source_choices(account=account, current=current),
+                required=False,
+                label=_("Acquisition source"),
+                empty_label=_("— no source —"),
+            )
+            if current is not None:
+                self.initial["source"] = current.pk
+            # Set to 1 by records.js when the user picks a source by hand: the live pre-fill then stops.
+            self.fields["source_touched"] = forms.BooleanField(required=False, widget=forms.HiddenInput)
+        self.prefill_source = prefill_source and account.sources_enabled and account.source_default_from_contact
+        if self.prefill_source:
+            self.fields["source"].widget.attrs["aria-describedby"] = SOURCE_NOTE_ID
+        for field in self.fields.values():
+            refuse_long_text(field)
+
+    @property
+    def lookup_only(self) -> bool:
+        """Posted to search a picker without JavaScript (its Search button, or Enter in its search box after
+        typing a new search): the form comes back with the matches as options, nothing is saved."""
+        return self.is_bound and (LOOKUP_BUTTON in self.data or bool(self.new_searches()))
+
+    def new_searches(self) -> list[str]:
+        """The pickers whose search box holds another text than the one their options were found with."""
+        return [
+            name
+            for name, field in self.fields.items()
+            if getattr(field, "is_picker", False)
+            and str(self.data.get(f"{name}_search", "")).strip() != str(self.data.get(f"{name}_searched", "")).strip()
+        ]
+
+    def full_clean(self) -> None:
+        if self.lookup_only:
+            # Nothing is saved, so nothing is judged yet: the form comes back as typed, without errors.
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
+
+    @property
+    def owner_field(self) -> OwnerField:
+        field: OwnerField = self.fields["owner"]  # type: ignore[assignment]
+        return field
+
+    @property
+    def creating(self) -> bool:
+        return self.instance is None
+
+    def service_fields(self) -> dict[str, Any]:
+        """The cleaned values as the create/update service's keywords, the source apart (see source_for_service)."""
+        raise NotImplementedError
+
+    def contacts(self) -> tuple[Any, Any]:
+        """(company, person) this record links to, for the default rule; overridden by persons and deals."""
+        return None, None
+
+    def _initial_contacts(self) -> tuple[Any, Any]:
+        found: list[Any] = []
+        for name in ("company", "person"):
+            field = self.fields.get(name)
+            pk = parse_id(self.initial.get(name))
+            queryset = field.queryset if isinstance(field, AccountRecordField) and pk else None
+            found.append(queryset.filter(pk=pk).first() if queryset is not None else None)
+        return found[0], found[1]
+
+    @property
+    def source_note_templates(self) -> dict[str, str]:
+        """SOURCE_NOTES in the current language, for records.js to say the same when the contact changes."""
+        return {key: str(text) for key, text in SOURCE_NOTES.items()}
+
+    @property
+    def source_note(self) -> str:
+        """Where the pre-filled source came from, or why nothing was filled in (see SOURCE_NOTES)."""
+        if not self.prefill_source:
+            return ""
+        if self.is_bound:
+            touched = self.fields["source_touched"].clean(self.data.get(self.add_prefix("source_touched")))
+            if touched or not hasattr(self, "cleaned_data"):
+                return ""
+            company, person = self.contacts()
+        else:
+            company, person = self._initial_contacts()
+        return source_note(source_default_explained(account=self.account, company=company, person=person))
+
+    def source_for_service(self) -> tuple[Source | Unset | None, HowChanged]:
+        """The value and `how` for the service: UNSET when the picker is hidden (feature off)."""
+        if "source" not in self.fields:
+            return UNSET, HowChanged.TYPED
+        source: Source | None = self.cleaned_data.get("source")
+        if self.creating and source is not None and not self.cleaned_data.get("source_touched"):
+            company, person = self.contacts()
+            if source_default_for(account=self.account, company=company, person=person) == source:
+                return source, HowChanged.DEFAULT
+        return source, HowChanged.TYPED
+
+    def apply_domain_error(self, exc: DomainError) -> None:
+        """Show a service's error next to the fields it names; anything else at the top of the form."""
+        placed = False
+        for field, messages in exc.fields.items():
+            target = field if field in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+                placed = True
+        if not placed:
+            self.add_error(None, exc.message)
+
+
+def owner_filter_choices(account: Account) -> list[tuple[str, str]]:
+    users = [(str(u.pk), isolate(u.display_name)) for u in account_user_list(account=account)]
+    return [("", str(_("Anyone"))), (UNASSIGNED, str(_("Unassigned"))), *users]
+
+
+def source_filter_choices(account: Account) -> list[tuple[str, str]]:
+    sources = [(str(s.pk), source_label(s)) for s in source_list(account=account)]
+    return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
+
+
+class RecordFilterForm(forms.Form):
+    """The list toolbar: search, owner, source (when sources are on) and the current sort."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        # The rule of records/search.py: short words match where a word begins (docs/performance.md, "Record lists").
+        help_text=_(
+            "Every word must match. One or two letters match the start of a word: “ko” finds Kołobrzeg, not Sokołów."
+        ),
+    )
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    created_from = FilterDayField(label=_("Created from"), required=False, widget=DateInput)
+    created_to = FilterDayField(label=_("Created to"), required=False, widget=DateInput)
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        owner: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]
+        owner.choices = owner_filter_choices(account)
+        if account.sources_enabled:
+            self.fields["source"] = forms.ChoiceField(
+                label=_("Acquisition source"), required=False, choices=source_filter_choices(account)
+            )
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Select):
+                # app.js submits the toolbar when a choice changes; htmx then swaps only the table.
+                field.widget.attrs["class"] = "js-autosubmit"
+
+    def filters(self) -> RecordFilters:
+        """The validated filters for the app's page selector; call only after is_valid()."""
+        raise NotImplementedError
+
+    def clean_q(self) -> str:
+        return str(self.cleaned_data.get("q") or "").strip()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for first, last in (("created_from", "created_to"), ("closed_from", "closed_to")):
+            start, end = data.get(first), data.get(last)
+            if start is not None and end is not None and start > end:
+                self.add_error(last, _("The last day cannot be before the first day."))
+        return data
+
+    def common_filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        owner = data.get("owner") or ""
+        source = data.get("source") or ""
+        return {
+            "q": data.get("q") or "",
+            "owner": None if owner in ("", UNASSIGNED) else int(owner),
+            "unowned": owner == UNASSIGNED,
+            "source": None if source in ("", NO_SOURCE) else int(source),
+            "no_source": source == NO_SOURCE,
+            "created_from": local_midnight(self.account, data.get("created_from")),
+            "created_before": local_midnight(self.account, data.get("created_to"), next_day=True),
+        }
+
+
+def local_midnight(account: Account, day: dt.date | None, *, next_day: bool = False) -> dt.datetime | None:
+    """The instant a day (or the day after it) begins in the account's time zone, which decides what day it is."""
+    if day is None:
+        return None
+    if next_day:
+        if day == dt.date.max:
+            return None
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(account.time_zone))
+
+
+def parse_id(value: Any) -> int | None:
+    """A positive database id from a query parameter, or None for anything else.
+
+    ASCII digits only: `str.isdigit()` also accepts "¹" or "²", which `int()` refuses.
+    """
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
+def picker_options(account: Account, rows: Iterable[Any], label: Any = str) -> list[dict[str, Any]]:
+    """`<option>` data for a picker: value, label and the data attributes records.js reads (see option_data)."""
+    rows = list(rows)
+    data = option_data(account, rows, prefill=True)
+    return [
+        {"value": str(r.pk), "label": isolate(label(r)), "data": sorted(data.get(str(r.pk), {}).items())} for r in rows
+    ]
+
+
+def setup_picker(
+    form: forms.Form,
+    name: str,
+    *,
+    queryset: Any,
+    lookup: Any,
+    lookup_url: str,
+    label: Any = str,
+    create_url: str = "",
+    create_label: Any = "",
+) -> None:
+    """Scope the picker `name` to the account, render a bounded set of options (the current value kept).
+
+    The page shows it as one typeahead field (static/js/combobox.js) fed by `lookup_url`; without JavaScript it is
+    this <select> with a search box beside it (`<name>_search`, whose matches the options then are).
+    """
+    field: AccountRecordField = form.fields[name]  # type: ignore[assignment]
+    field.queryset = queryset
+    field.lookup_url = lookup_url
+    field.create_url, field.create_label = create_url, create_label
+    raw: Any = form.data.get(form.add_prefix(name)) if form.is_bound else form.initial.get(name)
+    selected = parse_id(getattr(raw, "pk", raw))
+    field.search = str(form.data.get(f"{form.add_prefix(name)}_search", "") if form.is_bound else "")[:200].strip()
+    if form.is_bound and (form.data.get(LOOKUP_BUTTON) == name or name in getattr(form, "new_searches", list)()):
+        field.widget.attrs["autofocus"] = True  # after a Search without JavaScript: choose among the matches
+    account: Account = form.account  # type: ignore[attr-defined]  # RecordForm and RecordFilterForm carry it
+    rows = lookup(account=account, q=field.search, selected=selected)
+    prefill = getattr(form, "prefill_source", False)
+    field.limit_options(rows, label=label, data=option_data(account, rows, prefill=prefill))
+
+
+def id_or_404(value: Any) -> int:
+    """An id from `?company=` / `?person=`: anything that is not one answers 404 like a missing record."""
+    pk = parse_id(value)
+    if pk is None:
+        raise Http404
+    return pk

@@ -1,0 +1,203 @@
+"""What the company, person and deal list pages share: sortable headers and full-page-or-fragment rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db.models import Model, QuerySet
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from headwater.core.cursors import InvalidCursor
+from headwater.core.errors import NotFound
+from headwater.core.pagination import Ordering, Page, ordering_from_param
+from headwater.records.search import search_filter
+
+_M = TypeVar("_M", bound=Model)
+
+if TYPE_CHECKING:
+    from django import forms
+    from django.http import HttpRequest, HttpResponse
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    """The list filters every record type has; each app adds its own (status, company) on top."""
+
+    q: str = ""
+    owner: int | None = None
+    unowned: bool = False
+    source: int | None = None
+    no_source: bool = False
+    # Created between these instants (the account-local midnights of `?created_from=` and the day after
+    # `?created_to=`): the statistics' drill-down links use them.
+    created_from: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+
+
+def filter_records(qs: QuerySet[_M], filters: RecordFilters) -> QuerySet[_M]:
+    """Search (every word must occur in the record's search key, see records/search.py), owner, source, created day."""
+    qs = search_filter(qs, filters.q)
+    if filters.created_from is not None:
+        qs = qs.filter(created_at__gte=filters.created_from)
+    if filters.created_before is not None:
+        qs = qs.filter(created_at__lt=filters.created_before)
+    if filters.unowned:
+        qs = qs.filter(owner__isnull=True)
+    elif filters.owner is not None:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.no_source:
+        qs = qs.filter(source__isnull=True)
+    elif filters.source is not None:
+        qs = qs.filter(source_id=filters.source)
+    return qs
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str | Promise
+    sort: str | None = None
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Header:
+    label: str | Promise
+    sort_param: str | None
+    aria_sort: str | None
+    numeric: bool
+
+
+def sort_headers(columns: Sequence[Column], current: str) -> list[Header]:
+    """Each header's link sorts by its column, or reverses the order when it is the current sort already."""
+    headers = []
+    for column in columns:
+        if column.sort is None:
+            headers.append(Header(column.label, None, None, column.numeric))
+            continue
+        if current == column.sort:
+            aria, param = "ascending", f"-{column.sort}"
+        elif current == f"-{column.sort}":
+            aria, param = "descending", column.sort
+        else:
+            aria, param = None, column.sort
+        headers.append(Header(column.label, param, aria, column.numeric))
+    return headers
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    """htmx asked for the table only; a history restore (back button after a cache miss) needs the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+
+
+def render_list(
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    filters: Callable[[], Any],
+    page_of: Callable[..., Page[Any]],
+    sorts: dict[str, tuple[str, ...]],
+    default_sort: str,
+    columns: Sequence[Column],
+    template: str,
+    fragment: str,
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """Parse the sort and cursor, read one page when the filters are valid, render the page or the table.
+
+    A position the list cannot use (an edited cursor, one made for another sort, a `?page=` number) answers 400
+    with the reason and a link to the first page, never a quietly different page.
+    """
+    sort, ordering = ordering_from_param(request.GET.get("sort"), sorts, default_sort)
+    page = None
+    filtered = False
+    list_error = ""
+    if "page" in request.GET:
+        list_error = _(
+            "This list has no page numbers: it moves with Previous and Next, so “page=%(page)s” cannot be shown."
+        ) % {"page": request.GET["page"][:20]}
+    elif form.is_valid():
+        filtered = any(value for name, value in form.cleaned_data.items() if name != "sort")
+        try:
+            page = page_of(
+                filters=filters(),
+                ordering=ordering,
+                cursor=request.GET.get("cursor"),
+                page_size=settings.LIST_PAGE_SIZE,
+                count_limit=settings.LIST_COUNT_LIMIT,
+            )
+        except InvalidCursor:
+            list_error = _(
+                "This link to a page of the list is not valid: it was changed, or made for another sort order."
+            )
+    ctx = {
+        "filter_form": form,
+        "page": page,
+        "filtered": filtered,
+        "sort": sort,
+        "headers": sort_headers(columns, sort),
+        "column_count": len(columns),
+        "fragment": wants_fragment(request),
+        "list_error": list_error,
+        # Where "Show the first page" leads: the same filters and sort, without the position.
+        "first_page_query": _without(request, "cursor", "page"),
+        **(context or {}),
+    }
+    status = 400 if list_error else 200
+    return render(request, fragment if wants_fragment(request) else template, ctx, status=status)
+
+
+def _without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return f"?{query.urlencode()}" if query else ""
+
+
+__all__ = [
+    "Column",
+    "Header",
+    "Ordering",
+    "RecordFilters",
+    "filter_records",
+    "links_stay_sentence",
+    "or_404",
+    "render_list",
+    "sort_headers",
+    "wants_fragment",
+]
+
+
+def or_404(read: Callable[..., _M], **kwargs: Any) -> _M:
+    """Call a `<entity>_get` selector; its NotFound (missing or another account's) becomes a 404."""
+    try:
+        return read(**kwargs)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+def links_stay_sentence(*, persons: int, deals: int, unlinked_from: str) -> str:
+    """ "3 persons and 5 deals stay, without a company.": what deleting a contact does to its linked records."""
+    parts = []
+    if persons:
+        parts.append(ngettext("%(n)s person", "%(n)s persons", persons) % {"n": intcomma(persons)})
+    if deals:
+        parts.append(ngettext("%(n)s deal", "%(n)s deals", deals) % {"n": intcomma(deals)})
+    if not parts:
+        return ""
+    linked = parts[0] if len(parts) == 1 else _("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]}
+    count = persons + deals
+    if unlinked_from == "company":
+        sentence = ngettext("%(linked)s stays, without a company.", "%(linked)s stay, without a company.", count)
+    else:
+        sentence = ngettext("%(linked)s stays, without a person.", "%(linked)s stay, without a person.", count)
+    return sentence % {"linked": linked}

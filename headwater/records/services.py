@@ -1,0 +1,327 @@
+"""Rules the company, person and deal services share: linked objects, owners, sources, locking.
+
+Every check resolves a linked object *inside the account* in one query, so "another account's" and "does not
+exist" give the same error, and a value read earlier (a contact's source, an archived flag) is always fresh.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any, TypeVar
+
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from headwater.core.errors import Conflict, FeatureDisabled, NotFound, ValidationFailed
+from headwater.core.models import Account, TenantModel
+from headwater.core.text import clean_name
+from headwater.core.types import UNSET, Unset
+from headwater.core.validation import validate_instance
+from headwater.records.models import CrmRecord
+from headwater.records.search import (
+    KEY_FIELDS,
+    LINK_NAMES,
+    key_from_values,
+    linked_name,
+    rows_with_keys,
+    write_search_keys,
+)
+from headwater.sources.models import HowChanged, Source
+from headwater.sources.selectors import source_default_for
+from headwater.sources.services import record_set_source
+from headwater.users.models import Membership, User
+
+_T = TypeVar("_T", bound=TenantModel)
+_R = TypeVar("_R", bound=CrmRecord)
+
+# Fields no caller may change through `changes`, whatever it passes.
+PROTECTED_FIELDS = frozenset({"account", "account_id", "id", "pk", "version", "created_by", "created_at", "updated_at"})
+
+# Linked objects are checked by the services themselves; full_clean would only repeat the lookups unscoped.
+LINK_FIELDS = ("owner", "source", "company", "person", "created_by")
+
+
+def account_today(account: Account) -> date:
+    """Today in the account's time zone: the day a deal closes on, the day statistics count it in."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(account.time_zone))
+
+
+def account_date_of(account: Account, moment: Any) -> date:
+    return timezone.localdate(moment, timezone=zoneinfo.ZoneInfo(account.time_zone))
+
+
+def clean_line(value: Any, field: str) -> str:
+    """A single-line text value: must be a string; surrounding spaces trimmed (as every HTML form does)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationFailed.on(field, _("Enter text."))
+    return value.strip()
+
+
+def clean_required_name(value: Any, field: str, message: str) -> str:
+    """A record's name: the rule every name follows (`core.text.clean_name`), and not empty."""
+    return clean_name(value, field=field, required=message)
+
+
+def clean_notes(value: Any) -> str:
+    """Notes are kept as typed (line breaks and indentation matter); only None becomes empty."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationFailed.on("notes", _("Enter text."))
+    return value
+
+
+def linked_in_account(
+    model: type[_T], *, account: Account, value: Any, field: str, message: str, share_lock: bool = False
+) -> _T | None:
+    """`value` (an instance, an id or None) as a fresh row of `account`; anything else is refused on `field`.
+
+    `share_lock`: hold a KEY SHARE lock on the row until the transaction ends, taken before it is read. A record
+    newly linked to a company or person copies its name into the search key; a rename (which locks the row FOR
+    UPDATE and rewrites the keys of the records linked so far) either finishes first, and we read the new name,
+    or waits for us and then rewrites our key too. KEY SHARE, not FOR UPDATE: creating two deals for one company
+    must not queue, and it cannot deadlock against a record that locks itself first and then its new company.
+    """
+    if value is None:
+        return None
+    if isinstance(value, model):
+        pk = value.pk
+    elif isinstance(value, int) and not isinstance(value, bool):
+        pk = value
+    else:
+        raise ValidationFailed.on(field, message)
+    if pk is None:
+        raise ValidationFailed.on(field, message)
+    if share_lock and connection.features.has_select_for_update:
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            # Django's ORM offers only FOR UPDATE / FOR NO KEY UPDATE.
+            cursor.execute(
+                f"SELECT 1 FROM {table} WHERE id = %s AND account_id = %s FOR KEY SHARE",  # noqa: S608 — table name
+                [pk, account.pk],
+            )
+    manager: Any = model.objects  # the TenantManager every tenant model carries
+    obj: _T | None = manager.for_account(account).filter(pk=pk).first()
+    if obj is None:
+        raise ValidationFailed.on(field, message)
+    return obj
+
+
+def owner_in_account(*, account: Account, owner: Any) -> User | None:
+    """The owner must be a member of the account (any role); an id or a User is accepted."""
+    if owner is None:
+        return None
+    message = _("Choose a member of this account as the owner.")
+    if isinstance(owner, User):
+        user_id = owner.pk
+    elif isinstance(owner, int) and not isinstance(owner, bool):
+        user_id = owner
+    else:
+        raise ValidationFailed.on("owner", message)
+    membership = Membership.objects.for_account(account).filter(user_id=user_id).select_related("user").first()
+    if membership is None:
+        raise ValidationFailed.on("owner", message)
+    return membership.user
+
+
+def newly_linked(value: Any, current_id: int | None) -> bool:
+    """Whether `value` (an instance, an id or None) links to another row than the record's current one, `current_id`:
+    the link to share-lock (see linked_in_account)."""
+    pk = value.pk if isinstance(value, models.Model) else value
+    return value is not None and pk != current_id
+
+
+def _require_sources_enabled(account: Account) -> None:
+    if not account.sources_enabled:
+        raise FeatureDisabled(
+            _("Acquisition sources are switched off for this account; an admin can switch them on in the settings."),
+            fields={"source": [_("Acquisition sources are switched off for this account.")]},
+        )
+
+
+def chosen_source(*, account: Account, source: Any, current_id: int | None = None) -> Source | None:
+    """A source the caller picked: the account's own, and active unless it is the record's current one."""
+    _require_sources_enabled(account)
+    picked = linked_in_account(
+        Source, account=account, value=source, field="source", message=_("Choose a source of this account.")
+    )
+    if picked is not None and picked.archived and picked.pk != current_id:
+        raise ValidationFailed.on(
+            "source", _("The source “%(name)s” is archived; choose an active one.") % {"name": picked.name}
+        )
+    return picked
+
+
+def source_for_new_record(
+    *,
+    account: Account,
+    source: Source | int | Unset | None,
+    how: HowChanged,
+    company: CrmRecord | None,
+    person: CrmRecord | None,
+) -> tuple[Source | None, HowChanged]:
+    """What a new record's source is and how it came to be: the default rule for UNSET, else the caller's pick."""
+    if source is UNSET:
+        return source_default_for(account=account, company=company, person=person), HowChanged.DEFAULT
+    return chosen_source(account=account, source=source), how
+
+
+def save_new_record(
+    record: _R,
+    *,
+    account: Account,
+    user: User | None,
+    source: Source | None,
+    how: HowChanged,
+) -> _R:
+    """Validate, insert, then set the source with its history row (the row needs the record's id)."""
+    validate_instance_fields(record)
+    # After validation: a refused value (NUL...) is reported on its own field, not again on the derived key.
+    record.search_key = search_key_of(record)
+    record.save(force_insert=True)
+    if record_set_source(account=account, record=record, source=source, how=how, user=user):
+        record.save(update_fields=["source"])
+    return record
+
+
+def validate_instance_fields(record: models.Model) -> None:
+    validate_instance(record, exclude=LINK_FIELDS)
+
+
+def check_change_keys(changes: Mapping[str, Any], editable: Iterable[str], entity: str) -> None:
+    """Refuse unknown or protected keys loudly: a typo must never be silently ignored, a version never forged."""
+    allowed = set(editable)
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise TypeError(f"{entity}_update() cannot change: {', '.join(unknown)}")
+
+
+def lock_for_update(model: type[_R], *, account: Account, record: _R, version: int | None) -> _R:
+    """The record's row, locked until the transaction ends; Conflict when it changed since `version` was read.
+
+    `version=None` checks nothing: the caller changes the row as it is now (an API write without a precondition,
+    "last write wins" for the fields it changes; the others are read here, locked, so none is overwritten).
+    Callers run inside `transaction.atomic`. On SQLite the IMMEDIATE transaction already serialises writers.
+    """
+    if record.account_id != account.pk:
+        raise NotFound(_("Not found."))
+    manager: Any = model.objects
+    locked: _R | None = manager.for_account(account).select_for_update().filter(pk=record.pk).first()
+    if locked is None:
+        raise NotFound(_("Not found."))
+    if version is None:
+        return locked
+    if not isinstance(version, int) or isinstance(version, bool) or locked.version != version:
+        raise Conflict(_("Someone else changed this record in the meantime. Reload the page to see their changes."))
+    return locked
+
+
+def apply_source_change(
+    record: CrmRecord, *, account: Account, user: User | None, source: Any, how: HowChanged
+) -> None:
+    picked = chosen_source(account=account, source=source, current_id=record.source_id)
+    record_set_source(account=account, record=record, source=picked, how=how, user=user)
+
+
+def save_updated_record(record: _R) -> _R:
+    record.version += 1
+    record.updated_at = timezone.now()
+    validate_instance_fields(record)
+    record.search_key = search_key_of(record)
+    record.save()
+    return record
+
+
+def unlink_and_bump(model: type[CrmRecord], *, account: Account, field: str, target: models.Model) -> int:
+    """Set `field` to empty on the account's records pointing at `target`; bump their version.
+
+    The bump makes an edit form opened before the delete report a conflict instead of re-linking a deleted row.
+    The records' search keys lose the target's name first (which also locks them, in id order).
+    """
+    refresh_dependent_keys(model, account=account, field=field, target=target, unlinking=True)
+    manager: Any = model.objects
+    updated: int = (
+        manager.for_account(account)
+        .filter(**{field: target})
+        .update(**{field: None, "version": models.F("version") + 1, "updated_at": timezone.now()})
+    )
+    return updated
+
+
+def search_key_of(record: CrmRecord) -> str:
+    """The record's search key from its current fields and linked names (see records/search.py).
+
+    The linked records are the ones the record holds (a deal's company, read and share-locked by the service), so a
+    new link shows the name as it is now.
+    """
+    kind = record._meta.model_name or ""
+    if kind not in KEY_FIELDS:
+        raise TypeError(f"no search key for {type(record).__name__}")
+    row: dict[str, Any] = {}
+    names: dict[str, dict[int, str]] = {}
+    for field in KEY_FIELDS[kind]:
+        link = field.removesuffix("_id")
+        if link not in LINK_NAMES:
+            row[field] = getattr(record, field)
+            continue
+        linked = getattr(record, link) if getattr(record, field) else None
+        row[field] = linked.pk if linked is not None else None
+        if linked is not None:
+            names.setdefault(link, {})[linked.pk] = linked_name(link, [getattr(linked, f) for f in LINK_NAMES[link]])
+    return key_from_values(kind, row, names)
+
+
+def dependent_links(model: type[CrmRecord]) -> list[tuple[type[CrmRecord], str]]:
+    """The record kinds that link to `model` and the field each links through (a company: persons' and deals'
+    `company`; a person: deals' `person`), in the order the apps are installed.
+
+    From Django's metadata: the kinds that link to a record sit above it (a person's app imports the companies app),
+    so its app never imports them.
+    """
+    return [
+        (relation.field.model, relation.field.name)
+        for relation in model._meta.related_objects
+        if isinstance(relation, models.ManyToOneRel) and issubclass(relation.field.model, CrmRecord)
+    ]
+
+
+def refresh_linked_keys(*, account: Account, target: CrmRecord) -> int:
+    """After `target` was renamed: rewrite the keys of the account's records that show its name (see
+    refresh_dependent_keys), kind by kind; returns how many changed."""
+    return sum(
+        refresh_dependent_keys(model, account=account, field=field, target=target)
+        for model, field in dependent_links(type(target))
+    )
+
+
+def unlink_linked(*, account: Account, target: CrmRecord) -> None:
+    """Before `target` is deleted: the account's records linked to it stay, without it (see unlink_and_bump)."""
+    for model, field in dependent_links(type(target)):
+        unlink_and_bump(model, account=account, field=field, target=target)
+
+
+def refresh_dependent_keys(
+    model: type[CrmRecord], *, account: Account, field: str, target: models.Model, unlinking: bool = False
+) -> int:
+    """Rewrite the search keys of the account's `model` records linked to `target` through `field` (after a
+    rename of `target`, or before unlinking it); returns how many keys changed.
+
+    The rows are locked in id order, batch by batch, before they are read, and the names they show are read
+    after that, in a query of their own: a concurrent edit of one of them either commits first (and we read its
+    new text) or waits and then computes its key with the new name; a concurrent rename of its other contact
+    has either committed (we read it) or will rewrite this row after us.
+    """
+    kind = model._meta.model_name or ""
+    manager: Any = model.objects
+    queryset = manager.for_account(account).filter(**{field: target}).select_for_update()
+    overrides = {f"{field}_id": None} if unlinking else None
+    changed = 0
+    for batch in rows_with_keys(kind, queryset, batch_size=1000, overrides=overrides):
+        write_search_keys(model, batch)
+        changed += len(batch)
+    return changed
