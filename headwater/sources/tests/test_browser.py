@@ -221,11 +221,15 @@ def test_keyboard_reordering_keeps_the_focus_and_writes_one_entry(open_settings,
     for i in range(3):
         SourceFactory(account=tenant.account, name=f"Extra {i}", position=10 + i)
     page = open_settings()
+    # A mark on the window: if Enter posted the form natively (htmx had not bound the swapped-in form yet), the page
+    # reloads, the mark is gone, and so is the focus.
+    page.evaluate("window.sameDocument = true")
     up = page.get_by_role("button", name="Move “Extra 2” up")
     up.focus()
     for place in (5, 4, 3, 2):
         page.keyboard.press("Enter")
         expect(page.get_by_text(f"“Extra 2” is now in place {place} of 6.")).to_be_visible()
+        assert page.evaluate("window.sameDocument === true"), "Enter reloaded the page instead of an htmx swap"
         # The same button of the same row, in the freshly swapped row, has the focus: Enter again moves it again.
         expect(page.get_by_role("button", name="Move “Extra 2” up")).to_be_focused()
     page.keyboard.press("Enter")
