@@ -19,7 +19,7 @@ from headwater.records.forms import UNASSIGNED, owner_filter_choices, parse_id
 from headwater.records.services import account_today
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
-from headwater.stats.selectors import SORT_KEYS, parse_sort
+from headwater.stats.sorting import SORT_KEYS, parse_sort
 from headwater.users.selectors import account_users
 
 # The parameter names the page, its CSV and the API (JSON and CSV) all take; `owner` is the page's old name for

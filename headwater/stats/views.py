@@ -18,13 +18,9 @@ from headwater.stats.exports import source_stats_csv_response
 from headwater.stats.filter_html import other_fields_html, period_options_html
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
-from headwater.stats.selectors import (
-    SourceStats,
-    exchange_rate_list,
-    sort_rows,
-    source_label,
-    source_stats,
-)
+from headwater.stats.results import SourceStats, source_label
+from headwater.stats.selectors import exchange_rate_list, source_stats
+from headwater.stats.sorting import sort_rows
 from headwater.stats.tables import Cells, Links, scrolling_table_html
 from headwater.users.access import AccountRequest, account_view, require_role
 from headwater.users.models import Role
