@@ -16,11 +16,9 @@ Steps 2 and 3 run each request twice: with the real selector, and with the selec
 what the request costs apart from computing the statistics (session, user, membership and account, middleware,
 CSP, the filter form, template or JSON rendering). `--profile` prints the hottest functions of the fixed page.
 
-`--django` then measures what each piece of hand-written machinery buys the fixed page: the page is requested
-with the machinery as it is and with each part swapped for Django's own, interleaved request by request (CPU ms):
-the widgets rendered by Django's widget templates (`core/widgets.py` off), the filter toolbar's loops rendered by
-the template loops they replaced (`stats/filter_html.py` off), and the session read by Django's database store
-(`core/sessions.py` off); then all three off together.
+`--django` then measures what the hand-written widgets buy the fixed page: the page is requested with them and
+with Django's widget templates (`core/widgets.py` off), interleaved request by request (CPU ms). The same
+comparison removed `stats/filter_html.py` and `core/sessions.py` (docs/performance.md has the figures).
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -63,68 +61,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-# The statistics toolbar's loops as the template wrote them before stats/filter_html.py (its test holds the same).
-PERIOD_LOOP = """{% for o in period_options %}
-      <option value="{{ o.value }}"{% if o.selected %} selected{% endif %}{% if o.start %} data-start="{{ o.start }}" data-end="{{ o.end }}"{% endif %}>{{ o.label }}</option>
-      {% endfor %}"""  # noqa: E501 — the template line as it was
-FIELDS_LOOP = """{% for field in form %}{% if field.name != "period" and field.name != "compare" and not field.is_hidden %}
-  <div class="field{% if field.errors %} field--error{% endif %}">
-    <label for="{{ field.id_for_label }}">{{ field.label }}</label>
-    {{ field }}
-    {% for e in field.errors %}<p class="field__error" role="alert">{{ e }}</p>{% endfor %}
-  </div>
-  {% endif %}{% endfor %}"""  # noqa: E501 — the template line
-
-
 def django_switches() -> dict[str, Callable[[bool], None]]:
     """Per hand-written part, a switch: True puts Django's own implementation in its place, False puts it back."""
-    from django.contrib.sessions.backends import db
-    from django.template import engines
-    from django.utils.safestring import SafeString
+    from headwater.core import widgets
 
-    from headwater.core import sessions, widgets
-    from headwater.stats import filter_html, views
-    from headwater.stats.filters import Period
-
-    engine = engines["django"]
-    period_loop, fields_loop = engine.from_string(PERIOD_LOOP), engine.from_string(FIELDS_LOOP)
-
-    def period_options_loop(form: Any, selected: str) -> SafeString:
-        presets = form.preset_ranges()
-        options = [
-            {
-                "value": value,
-                "label": label,
-                "selected": value == selected,
-                "start": presets[value].start.isoformat() if value in presets else "",
-                "end": presets[value].end.isoformat() if value in presets else "",
-            }
-            for value, label in Period.choices
-        ]
-        return SafeString(period_loop.render({"period_options": options}))
-
-    def other_fields_loop(form: Any) -> SafeString:
-        return SafeString(fields_loop.render({"form": form}))
-
-    hand_written: dict[str, Any] = {
-        "widget_html": widgets.widget_html,
-        "session": sessions.SessionStore._get_session_from_db,
-    }
+    hand_written = widgets.widget_html
 
     def widgets_switch(django: bool) -> None:
         # None from widget_html sends InlineRendered.render to Django's widget templates.
-        widgets.widget_html = (lambda *_: None) if django else hand_written["widget_html"]
+        widgets.widget_html = (lambda *_: None) if django else hand_written
 
-    def filter_html_switch(django: bool) -> None:
-        views.period_options_html = period_options_loop if django else filter_html.period_options_html
-        views.other_fields_html = other_fields_loop if django else filter_html.other_fields_html
-
-    def sessions_switch(django: bool) -> None:
-        # The middleware holds the store class: its one override swapped for the method of Django's db store.
-        chosen = db.SessionStore._get_session_from_db if django else hand_written["session"]
-        sessions.SessionStore._get_session_from_db = chosen  # type: ignore[method-assign]  # Django's own method
-
-    return {"widgets": widgets_switch, "filter_html": filter_html_switch, "sessions": sessions_switch}
+    return {"widgets": widgets_switch}
 
 
 def memoise_selector() -> None:
@@ -246,11 +193,11 @@ def http_medians(args: argparse.Namespace, url: str, session: str, token: str) -
 def compare_with_django(args: argparse.Namespace, page: Callable[[], Any], report: dict[str, Any]) -> None:
     """CPU ms of the fixed page with the hand-written parts and with each swapped for Django's, interleaved."""
     switches = django_switches()
-    variants = ["hand-written", *(f"Django's {name}" for name in switches), "Django's all three"]
+    variants = ["hand-written", *(f"Django's {name}" for name in switches)]
 
     def use(variant: str) -> None:
         for name, switch in switches.items():
-            switch(variant in (f"Django's {name}", "Django's all three"))
+            switch(variant == f"Django's {name}")
 
     for variant in variants:  # each variant renders the same page
         use(variant)
