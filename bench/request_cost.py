@@ -16,9 +16,9 @@ Steps 2 and 3 run each request twice: with the real selector, and with the selec
 what the request costs apart from computing the statistics (session, user, membership and account, middleware,
 CSP, the filter form, template or JSON rendering). `--profile` prints the hottest functions of the fixed page.
 
-`--django` then measures what the hand-written widgets buy the fixed page: the page is requested with them and
-with Django's widget templates (`core/widgets.py` off), interleaved request by request (CPU ms). The same
-comparison removed `stats/filter_html.py` and `core/sessions.py` (docs/performance.md has the figures).
+The same request, measured with and without hand-written parts, removed `core/sessions.py`,
+`stats/filter_html.py` and the template-free widgets of `core/widgets.py`: each saved under 1 ms of the page's CPU
+(docs/performance.md; the switches were `--django` in the commit that measured them).
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -56,22 +56,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep the loaded data when it is there")
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn measurement")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the fixed page")
-    parser.add_argument("--django", action="store_true", help="also measure each hand-written part against Django's")
     parser.add_argument("--port", type=int, default=8766)
     return parser.parse_args(argv)
-
-
-def django_switches() -> dict[str, Callable[[bool], None]]:
-    """Per hand-written part, a switch: True puts Django's own implementation in its place, False puts it back."""
-    from headwater.core import widgets
-
-    hand_written = widgets.widget_html
-
-    def widgets_switch(django: bool) -> None:
-        # None from widget_html sends InlineRendered.render to Django's widget templates.
-        widgets.widget_html = (lambda *_: None) if django else hand_written
-
-    return {"widgets": widgets_switch}
 
 
 def memoise_selector() -> None:
@@ -190,36 +176,6 @@ def http_medians(args: argparse.Namespace, url: str, session: str, token: str) -
     return medians
 
 
-def compare_with_django(args: argparse.Namespace, page: Callable[[], Any], report: dict[str, Any]) -> None:
-    """CPU ms of the fixed page with the hand-written parts and with each swapped for Django's, interleaved."""
-    switches = django_switches()
-    variants = ["hand-written", *(f"Django's {name}" for name in switches)]
-
-    def use(variant: str) -> None:
-        for name, switch in switches.items():
-            switch(variant == f"Django's {name}")
-
-    for variant in variants:  # each variant renders the same page
-        use(variant)
-        response = page()
-        report.setdefault("page_bytes", {})[variant] = len(response.content)
-    cpu_by_variant: dict[str, list[float]] = {variant: [] for variant in variants}
-    for i in range(WARMUP + args.requests):
-        for offset in range(len(variants)):
-            variant = variants[(i + offset) % len(variants)]
-            use(variant)
-            cpu_started = time.thread_time()
-            page()
-            if i >= WARMUP:
-                cpu_by_variant[variant].append((time.thread_time() - cpu_started) * 1000)
-    use("hand-written")
-    base = median(cpu_by_variant["hand-written"])
-    report["django_cpu_ms"] = {variant: median(values) for variant, values in cpu_by_variant.items()}
-    print(f"\n{'page (fixed), variant':28} {'CPU ms':>8} {'saved ms':>9} {'bytes':>7}")
-    for variant, value in report["django_cpu_ms"].items():
-        print(f"{variant:28} {value:8.2f} {value - base:9.2f} {report['page_bytes'][variant]:7d}")
-
-
 def median(samples: list[float]) -> float:
     return round(statistics.median(samples), 2)
 
@@ -277,9 +233,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     in_process("selector")
     memoise_selector()
     in_process("fixed")
-
-    if args.django:
-        compare_with_django(args, requests["page"], report)
 
     if args.profile:
         import cProfile
