@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from headwater.core.models import Account
-from headwater.stats.selectors import tally_drift
+from headwater.stats.tally_drift import tally_drift
 from headwater.testing.factories import AccountFactory, MembershipFactory, UserFactory
 from headwater.users.models import Role, User
 

@@ -50,9 +50,9 @@ def local_day_sql(vendor: str, zone: str, span: tuple[dt.datetime | None, dt.dat
 
     Written out as literal SQL (a binary tree of CASE branches); the instants come from the same helper.
     """
-    from headwater.stats.selectors import _day_bounds, offset_segments
+    from headwater.stats.periods import day_bounds, offset_segments
 
-    segments = offset_segments(zone, *_day_bounds(*span))
+    segments = offset_segments(zone, *day_bounds(*span))
 
     def leaf(seconds: int) -> str:
         if vendor == "postgresql":
@@ -209,7 +209,7 @@ def run_tally_floor(conn: Any, vendor: str, **kwargs: Any) -> list[list[tuple[An
     Returns [rates, tallies, companies, persons, open, closed, catalogue] (the record reads empty without them).
     """
     from headwater.stats.filters import DateRange
-    from headwater.stats.selectors import split_period
+    from headwater.stats.periods import split_period
 
     case: Case = kwargs["case"]
     mark = "%s" if vendor == "postgresql" else "?"

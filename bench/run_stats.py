@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
     from django.db import connection
     from django.test import Client
+    from django.utils import timezone
 
     from headwater.core.models import Account
     from headwater.stats.filters import DateRange, StatsFilters
@@ -227,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
     accounts = {slug: Account.objects.get(pk=pk) for slug, pk in meta["accounts"].items() if slug in ("big", "typical")}
     bench_user, _ = User.objects.get_or_create(email="bench@bench.test", defaults={"full_name": "Benchmark"})
+    if not bench_user.email_confirmed:  # an unconfirmed address is logged out on its next request
+        bench_user.email_confirmed_at = timezone.now()
+        bench_user.save(update_fields=["email_confirmed_at"])
     tokens = {}
     for slug, account in accounts.items():
         Membership.unscoped.get_or_create(account=account, user=bench_user, defaults={"role": Role.ADMIN})

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     from headwater.deals.services import deal_create, deal_update
     from headwater.sources.models import Source
     from headwater.stats import tally_sql
-    from headwater.stats.selectors import tally_drift
+    from headwater.stats.tally_drift import tally_drift
     from headwater.users.models import Membership, Role, User
 
     account = Account.objects.create(name="Writes", slug="writes", currency="PLN", time_zone="Europe/Warsaw")

@@ -131,7 +131,7 @@ STORAGES = {
 }
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-SESSION_ENGINE = "headwater.core.sessions"  # Django's database sessions, the lookup compiled once
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # Django's own: a compiled lookup saved < 1 ms a page
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

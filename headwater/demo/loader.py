@@ -1,3 +1,4 @@
+# Long on purpose: one fixed-seed generator; its builders share the seed's random stream and its context.
 """The demo accounts behind `make run`: realistic Polish data in `demo`, a small English account in `acme`.
 
 Everything is generated from a fixed random seed and written with `bulk_create` in one transaction, so a run

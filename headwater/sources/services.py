@@ -1,3 +1,4 @@
+# Long on purpose: the catalogue's writes share one locking order (below); split, the rule would span modules.
 """Writes about acquisition sources: the catalogue, the switches, and a record's source with its history.
 
 Locking (PostgreSQL; SQLite's IMMEDIATE transactions already serialise every writer):

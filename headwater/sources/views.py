@@ -1,3 +1,4 @@
+# Long on purpose: one view per catalogue action, all sharing the htmx fragment and error helpers at the top.
 """Account settings > Acquisition sources (admins only, reads included).
 
 Every action works as a plain POST followed by a redirect; with htmx the same view answers with the catalogue

@@ -15,16 +15,9 @@ from headwater.core.models import Account
 from headwater.core.spreadsheet import Cell, SpreadsheetWriter
 from headwater.stats.filters import Period
 from headwater.stats.forms import StatsFilterForm
-from headwater.stats.selectors import (
-    ClosedRow,
-    ContactRow,
-    OpenRow,
-    SourceStats,
-    Unconverted,
-    sort_rows,
-    source_label,
-    source_stats,
-)
+from headwater.stats.results import ClosedRow, ContactRow, OpenRow, SourceStats, Unconverted, source_label
+from headwater.stats.selectors import source_stats
+from headwater.stats.sorting import sort_rows
 
 
 def _unconverted(items: Iterable[Unconverted]) -> str:

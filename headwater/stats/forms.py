@@ -14,12 +14,12 @@ from pydantic import TypeAdapter
 from headwater.core.dates import FilterDayField
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
-from headwater.core.widgets import CheckboxInput, DateInput, Select
+from headwater.core.widgets import DateInput
 from headwater.records.forms import UNASSIGNED, owner_filter_choices, parse_id
 from headwater.records.services import account_today
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
-from headwater.stats.selectors import SORT_KEYS, parse_sort
+from headwater.stats.sorting import SORT_KEYS, parse_sort
 from headwater.users.selectors import account_users
 
 # The parameter names the page, its CSV and the API (JSON and CSV) all take; `owner` is the page's old name for
@@ -44,7 +44,7 @@ def _boolean(value: Any) -> bool | None:
         return None
 
 
-class CompareInput(CheckboxInput):
+class CompareInput(forms.CheckboxInput):
     """The comparison switch: it sends `compare=true`, and hands the raw value to CompareField, which checks it."""
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
@@ -76,15 +76,12 @@ def _sort_field(label: Any) -> forms.CharField:
 
 class StatsFilterForm(forms.Form):
     """Period (a preset or own dates, as days in the account's time zone), owner, the comparison switch, and each
-    table's order (hidden: set by the tables' header links).
-
-    Its widgets render without templates (core.widgets): the page draws them on every request.
-    """
+    table's order (hidden: set by the tables' header links)."""
 
     period = forms.ChoiceField(label=_("Period"), required=False, choices=Period.choices)
     start = FilterDayField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
     end = FilterDayField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
-    owner_id = forms.ChoiceField(label=_("Owner"), required=False, widget=Select)
+    owner_id = forms.ChoiceField(label=_("Owner"), required=False, widget=forms.Select)
     compare = CompareField(label=_("Compare with the previous period"), required=False)
     sort_contacts = _sort_field(_("Order of the contacts table"))
     sort_open = _sort_field(_("Order of the open deals table"))

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, InSchema, optional_version
 from headwater.core.dates import FilterDay
 from headwater.stats.filters import DateRange, Period
-from headwater.stats.selectors import (
+from headwater.stats.results import (
     Change,
     ClosedRow,
     ContactRow,
@@ -25,9 +25,9 @@ from headwater.stats.selectors import (
     SourceInfo,
     SourceStats,
     Unconverted,
-    sort_rows,
     source_label,
 )
+from headwater.stats.sorting import sort_rows
 
 PeriodName = Literal[
     "all",

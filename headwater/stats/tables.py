@@ -24,15 +24,7 @@ from django.utils.translation import gettext as _
 
 from headwater.core.bidi import bdi
 from headwater.stats.filters import StatsFilters
-from headwater.stats.selectors import (
-    Change,
-    ClosedRow,
-    ContactRow,
-    OpenRow,
-    SourceInfo,
-    Unconverted,
-    source_label,
-)
+from headwater.stats.results import Change, ClosedRow, ContactRow, OpenRow, SourceInfo, Unconverted, source_label
 
 _CLOSED = ("won", "lost")
 # A change's tone (its colour) from its direction and whether a rise is bad news (lost deals and lost value).

@@ -15,16 +15,12 @@ from headwater.records.forms import parse_id
 from headwater.records.listing import Column, Header, sort_headers
 from headwater.stats import services
 from headwater.stats.exports import source_stats_csv_response
-from headwater.stats.filter_html import other_fields_html, period_options_html
+from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
-from headwater.stats.selectors import (
-    SourceStats,
-    exchange_rate_list,
-    sort_rows,
-    source_label,
-    source_stats,
-)
+from headwater.stats.results import SourceStats, source_label
+from headwater.stats.selectors import exchange_rate_list, source_stats
+from headwater.stats.sorting import sort_rows
 from headwater.stats.tables import Cells, Links, scrolling_table_html
 from headwater.users.access import AccountRequest, account_view, require_role
 from headwater.users.models import Role
@@ -108,6 +104,24 @@ def _chart_data(stats: SourceStats) -> dict[str, Any]:
     }
 
 
+def _period_options(form: StatsFilterForm, selected: str) -> list[dict[str, Any]]:
+    """The period select's options; each preset carries its days, which stats.js puts in the date inputs."""
+    presets = form.preset_ranges()
+    options = []
+    for value, label in Period.choices:
+        days = presets.get(value)
+        options.append(
+            {
+                "value": value,
+                "label": label,
+                "selected": value == selected,
+                "start": days.start.isoformat() if days else "",
+                "end": days.end.isoformat() if days else "",
+            }
+        )
+    return options
+
+
 @account_view()
 def source_stats_page(request: AccountRequest) -> HttpResponse:
     """Statistics > Acquisition sources. The filters live in the URL; the CSV link repeats them."""
@@ -119,8 +133,7 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         invalid = {
             "form": form,
             "stats": None,
-            "period_options": period_options_html(form, request.GET.get("period", "")),
-            "other_fields": other_fields_html(form),
+            "period_options": _period_options(form, request.GET.get("period", "")),
             # The tables' orders travel in hidden inputs: their errors go above the fields, and a wrong one is not
             # carried on, so "Show" clears it.
             "hidden_errors": [error for field in form.hidden_fields() for error in field.errors],
@@ -154,8 +167,7 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         }
     context: dict[str, Any] = {
         "form": form,
-        "period_options": period_options_html(form, form.cleaned_data["period"]),
-        "other_fields": other_fields_html(form),
+        "period_options": _period_options(form, form.cleaned_data["period"]),
         "sort_params": form.sort_params(),
         "stats": stats,
         "sections": sections,

@@ -1,3 +1,4 @@
+# Long on purpose: every write of users, accounts, memberships and invitations, sharing their checks and locks.
 """Writes about users, accounts, memberships and invitations."""
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
 from headwater.records.services import account_today
 from headwater.stats.filters import Period, preset_range
-from headwater.stats.selectors import WonSummary, won_summary
+from headwater.stats.results import WonSummary
+from headwater.stats.selectors import won_summary
 from headwater.users.models import User
 
 RECENT_DEALS = 8

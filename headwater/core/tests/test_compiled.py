@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import django
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from headwater.core.compiled import CompiledQuery, CompiledRows
+from headwater.core.compiled import WRITTEN_FOR_DJANGO, CompiledQuery, CompiledRows
 from headwater.core.models import Account
 from headwater.sources.models import Source
 from headwater.testing.factories import AccountFactory, MembershipFactory, SourceFactory
@@ -14,6 +15,16 @@ from headwater.users.selectors import user_memberships
 from headwater.users.token_services import api_token_create, token_hash
 
 pytestmark = pytest.mark.django_db
+
+
+def test_django_is_the_minor_version_the_internals_were_read_for():
+    assert django.VERSION[:2] == WRITTEN_FOR_DJANGO, (
+        f"Django {django.get_version()}: core/compiled.py uses Django internals read for "
+        f"{'.'.join(map(str, WRITTEN_FOR_DJANGO))} (QuerySet._iterable_class, ModelIterable, ValuesListIterable, "
+        "get_related_populators, SQLCompiler.as_sql/klass_info/select/annotation_col_map/results_iter, "
+        "Model.from_db). Re-check them against this version's django/db/models/query.py and sql/compiler.py, "
+        "run test_compiled.py, then update WRITTEN_FOR_DJANGO."
+    )
 
 
 def memberships_of() -> CompiledQuery[Membership]:

@@ -4,18 +4,17 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from headwater.core.sessions import SessionStore
-
 pytestmark = pytest.mark.django_db
 
 
 def test_the_settings_use_it():
-    assert settings.SESSION_ENGINE == "headwater.core.sessions"
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
 
 
 def test_loads_a_saved_session_in_one_query():

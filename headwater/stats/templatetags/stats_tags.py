@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import template
 
-from headwater.stats.selectors import SourceInfo, source_label
+from headwater.stats.results import SourceInfo, source_label
 from headwater.stats.tables import number
 
 register = template.Library()

@@ -14,7 +14,8 @@ from bench import dataset
 from bench.floor import Case, run_floor
 from headwater.core.models import Account
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.selectors import exchange_rates_for, source_stats
+from headwater.stats.money import exchange_rates_for
+from headwater.stats.selectors import source_stats
 
 pytestmark = pytest.mark.django_db
 

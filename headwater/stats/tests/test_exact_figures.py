@@ -18,7 +18,10 @@ from django.core.cache import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headwater.stats.selectors import _average, _change, _percent, _quotient
+from headwater.stats.money import average as _average
+from headwater.stats.money import change as _change
+from headwater.stats.money import percent as _percent
+from headwater.stats.money import quotient as _quotient
 from headwater.testing.api import ApiClient
 from headwater.testing.factories import AccountFactory, DealFactory, MembershipFactory, SourceFactory, UserFactory
 

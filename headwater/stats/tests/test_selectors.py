@@ -25,16 +25,11 @@ from headwater.persons.models import Person
 from headwater.sources.models import Source
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import ExchangeRate
-from headwater.stats.selectors import (
-    ClosedRow,
-    SourceInfo,
-    SourceStats,
-    offset_segments,
-    parse_sort,
-    sort_rows,
-    source_stats,
-)
-from headwater.stats.selectors import local_day as local_day_sql
+from headwater.stats.periods import local_day as local_day_sql
+from headwater.stats.periods import offset_segments
+from headwater.stats.results import ClosedRow, SourceInfo, SourceStats
+from headwater.stats.selectors import source_stats
+from headwater.stats.sorting import parse_sort, sort_rows
 from headwater.testing.factories import (
     AccountFactory,
     CompanyFactory,

@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.selectors import TOTAL, ClosedRow, SourceInfo
+from headwater.stats.results import TOTAL, ClosedRow, SourceInfo
 from headwater.stats.tables import Cells, Links, NumberFormat
 
 quantized = st.builds(

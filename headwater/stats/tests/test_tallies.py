@@ -22,8 +22,10 @@ from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.stats.filters import DateRange, StatsFilters
 from headwater.stats.models import ALL_OWNERS, YEARLY, SourceTally, TallyKind
-from headwater.stats.selectors import PeriodSplit, source_stats, split_period, tally_drift
+from headwater.stats.periods import PeriodSplit, split_period
+from headwater.stats.selectors import source_stats
 from headwater.stats.services import tallies_rebuild
+from headwater.stats.tally_drift import tally_drift
 from headwater.testing.factories import AccountFactory, DealFactory, PersonFactory, SourceFactory, UserFactory
 from headwater.testing.races import POSTGRES_RACE, race, rounds
 from headwater.workspace.services import account_update_settings

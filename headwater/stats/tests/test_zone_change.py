@@ -15,7 +15,7 @@ from django.core.cache import cache
 
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
-from headwater.stats.selectors import tally_drift
+from headwater.stats.tally_drift import tally_drift
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 from headwater.workspace.services import account_update_settings

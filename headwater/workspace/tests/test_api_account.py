@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from headwater.core.models import Account
 from headwater.records.tests.api_contract import error_of
-from headwater.stats.selectors import tally_drift
+from headwater.stats.tally_drift import tally_drift
 from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 from headwater.workspace import api as api_account

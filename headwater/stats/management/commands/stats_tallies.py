@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from headwater.stats.selectors import tally_drift
 from headwater.stats.services import tallies_rebuild
+from headwater.stats.tally_drift import tally_drift
 
 
 class Command(BaseCommand):

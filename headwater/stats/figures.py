@@ -1,0 +1,250 @@
+"""One period's figures, grouped by (section, source, currency): from the tallies, and from the records for the
+days the tallies do not hold for one owner. The statistics' only reads of the data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Expression, F, QuerySet, Sum
+
+from headwater.companies.models import Company
+from headwater.core.models import Account
+from headwater.deals.models import Deal, DealStatus
+from headwater.persons.models import Person
+from headwater.stats import tally_sql
+from headwater.stats.filters import DateRange, StatsFilters
+from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, YEARLY, TallyKind
+from headwater.stats.money import MoneyGroup, money_sum, money_value
+from headwater.stats.periods import DaysBetween, PeriodSplit, split_period
+
+
+@dataclass
+class Figures:
+    """One period's groups, keyed by source id (None = no source)."""
+
+    companies: dict[int | None, int]
+    persons: dict[int | None, int]
+    open: dict[int | None, MoneyGroup]
+    won: dict[int | None, MoneyGroup]
+    lost: dict[int | None, MoneyGroup]
+    days: dict[int | None, list[int]]
+
+    def source_ids(self) -> set[int | None]:
+        ids: set[int | None] = set()
+        for part in (self.companies, self.persons, self.open, self.won, self.lost):
+            ids.update(key for key, value in part.items() if value)
+        return ids
+
+
+def _owned(qs: QuerySet[Any], filters: StatsFilters) -> QuerySet[Any]:
+    if filters.unowned:
+        return qs.filter(owner__isnull=True)
+    return qs if filters.owner_id is None else qs.filter(owner_id=filters.owner_id)
+
+
+def _owner_key(filters: StatsFilters) -> int:
+    if filters.unowned:
+        return NO_OWNER
+    return ALL_OWNERS if filters.owner_id is None else filters.owner_id
+
+
+_Group = list[Any]  # [count, value, days, dated]: one (kind, source, currency) group before conversion
+_NO_MONEY = Decimal("0.00")
+
+
+def _add(groups: dict[tuple[int, int | None, str], _Group], key: tuple[int, int | None, str], *values: Any) -> None:
+    slot = groups.setdefault(key, [0, _NO_MONEY, 0, 0])
+    for index, value in enumerate(values):
+        slot[index] += value
+
+
+def _daily_edges(split: PeriodSplit | None, filters: StatsFilters) -> bool:
+    """Days outside whole months come from the daily tallies, which are kept for all owners only."""
+    return split is not None and bool(split.edges) and _owner_key(filters) == ALL_OWNERS
+
+
+def _read_tallies(
+    *, account: Account, owner_key: int, wanted: list[tuple[list[int], dt.date | None, dt.date | None]]
+) -> list[tuple[Any, ...]]:
+    """(kind, source_key, currency, count, cents, days, dated) summed over the wanted (kinds, first, last buckets).
+
+    Hand-written SQL on purpose: it is the statistics' one read, and building and compiling the same queryset on
+    every request cost more than the database took to answer it. Scoped by `account_id` like every tenant query.
+    """
+    conditions: list[str] = []
+    params: list[Any] = [account.pk, owner_key]
+    for kinds, first, last in wanted:
+        condition = "kind IN (" + ", ".join(str(int(kind)) for kind in kinds) + ")"
+        if first is not None and last is not None:
+            condition += " AND bucket >= %s AND bucket <= %s"
+            params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
+        conditions.append(f"({condition})")
+    sql = (
+        "SELECT kind, source_key, currency, SUM(n), SUM(cents), SUM(days), SUM(dated) "  # noqa: S608 — constants and placeholders only
+        f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND ({' OR '.join(conditions)}) "
+        "GROUP BY kind, source_key, currency"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _tally_groups(
+    groups: dict[tuple[int, int | None, str], _Group],
+    *,
+    account: Account,
+    split: PeriodSplit | None,
+    filters: StatsFilters,
+) -> None:
+    """Add the tallies of the whole months, and without an owner filter those of the days around them, to `groups`;
+    for all time every year's (for all owners) or every month's (for one owner). One query."""
+    # Kinds as lists, not ranges: the index leads with (account, owner, kind, bucket), and a list lets PostgreSQL
+    # read one bucket range per kind instead of every bucket of a range of kinds.
+    monthly = [TallyKind.COMPANY, TallyKind.PERSON, TallyKind.OPEN, TallyKind.WON, TallyKind.LOST]
+    wanted: list[tuple[list[int], dt.date | None, dt.date | None]] = []
+    if split is None:
+        every: list[int] = [*monthly, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED]
+        # Years are tallied for all owners only: a few rows a year instead of a few hundred.
+        yearly = _owner_key(filters) == ALL_OWNERS
+        wanted.append(([kind + YEARLY for kind in every] if yearly else every, None, None))
+    else:
+        if split.months is not None:
+            wanted.append((list(monthly), *split.months))
+        if _daily_edges(split, filters):
+            wanted += [([kind + DAILY for kind in monthly], edge.start, edge.end) for edge in split.edges]
+    if not wanted:
+        return
+    rows = _read_tallies(account=account, owner_key=_owner_key(filters), wanted=wanted)
+    undated = {TallyKind.WON_UNDATED: TallyKind.WON, TallyKind.LOST_UNDATED: TallyKind.LOST}
+    for kind, source_key, currency, n, cents, days, dated in rows:
+        if n:
+            base = kind % DAILY  # a daily or yearly kind is the kind plus a multiple of ten
+            key = (undated.get(base, base), source_key or None, currency)
+            value = Decimal(int(cents)).scaleb(-2)
+            slot = groups.get(key)
+            if slot is None:  # `_add`, inlined: one call per tally group
+                groups[key] = [int(n), _NO_MONEY + value, int(days), int(dated)]
+            else:
+                slot[0] += int(n)
+                slot[1] += value
+                slot[2] += int(days)
+                slot[3] += int(dated)
+
+
+def _each_edge(edges: tuple[DateRange, ...], make: Callable[[DateRange], QuerySet[Any]]) -> QuerySet[Any]:
+    """One aggregate per edge, as one UNION ALL query: each part reads one index range, where an OR of the ranges
+    would make PostgreSQL combine bitmaps and visit the table."""
+    first, *rest = [make(edge) for edge in edges]
+    return first.union(*rest, all=True) if rest else first
+
+
+def _edge_groups(
+    groups: dict[tuple[int, int | None, str], _Group],
+    *,
+    account: Account,
+    edges: tuple[DateRange, ...],
+    filters: StatsFilters,
+    created_day: Callable[[], Expression],
+) -> None:
+    """Add the records of the days outside whole months (the whole period when it has none) to `groups`."""
+
+    def created(qs: QuerySet[Any], edge: DateRange) -> QuerySet[Any]:
+        start, end = edge.bounds(account.time_zone)
+        qs = qs.filter(created_at__gte=start)
+        return qs if end is None else qs.filter(created_at__lt=end)
+
+    def contact_counts(contacts: QuerySet[Any]) -> Callable[[DateRange], QuerySet[Any]]:
+        return lambda edge: created(contacts, edge).order_by().values("source_id").annotate(n=Count("*"))
+
+    for kind, model in ((TallyKind.COMPANY, Company), (TallyKind.PERSON, Person)):
+        contacts = _owned(model.objects.for_account(account), filters)
+        for row in _each_edge(edges, contact_counts(contacts)):
+            _add(groups, (kind, row["source_id"], ""), row["n"])
+
+    deals = _owned(Deal.objects.for_account(account), filters)
+    open_deals = deals.filter(status=DealStatus.OPEN)
+    rows = _each_edge(
+        edges,
+        lambda edge: (
+            created(open_deals, edge)
+            .order_by()
+            .values("source_id", "currency")
+            .annotate(n=Count("*"), total=money_sum("value"))
+        ),
+    )
+    for row in rows:
+        _add(groups, (TallyKind.OPEN, row["source_id"], row["currency"]), row["n"], money_value(row["total"]))
+
+    closed = deals.filter(status__in=[DealStatus.WON, DealStatus.LOST])
+    rows = _each_edge(
+        edges,
+        lambda edge: (
+            closed.filter(closed_at__gte=edge.start, closed_at__lte=edge.end)
+            .order_by()
+            .values("source_id", "status", "currency")
+            .annotate(
+                n=Count("*"),
+                total=money_sum("value"),
+                days=Sum(DaysBetween(F("closed_at"), created_day())),
+                dated=Count("closed_at"),
+            )
+        ),
+    )
+    for row in rows:
+        kind = TallyKind.WON if row["status"] == DealStatus.WON else TallyKind.LOST
+        key = (kind, row["source_id"], row["currency"])
+        _add(groups, key, row["n"], money_value(row["total"]), row["days"] or 0, row["dated"])
+
+
+def figures_for(
+    *,
+    account: Account,
+    period: DateRange | None,
+    filters: StatsFilters,
+    rates: Mapping[str, Decimal],
+    created_day: Callable[[], Expression],
+) -> Figures:
+    """One period's figures: whole months from the tallies; the days around them from the daily tallies, or with
+    an owner filter (days are tallied for all owners only) from the records.
+
+    Each (source, status, currency) group is summed from both before it is converted, so a value is rounded to
+    the cent once, exactly as if every record had been read.
+    """
+    groups: dict[tuple[int, int | None, str], _Group] = {}
+    split = None if period is None else split_period(period)
+    _tally_groups(groups, account=account, split=split, filters=filters)
+    if split is not None and split.edges and not _daily_edges(split, filters):
+        _edge_groups(groups, account=account, edges=split.edges, filters=filters, created_day=created_day)
+
+    figures = Figures(
+        companies={},
+        persons={},
+        open=defaultdict(MoneyGroup),
+        won=defaultdict(MoneyGroup),
+        lost=defaultdict(MoneyGroup),
+        days=defaultdict(lambda: [0, 0]),
+    )
+    money: dict[int, dict[int | None, MoneyGroup]] = {
+        TallyKind.OPEN: figures.open,
+        TallyKind.WON: figures.won,
+        TallyKind.LOST: figures.lost,
+    }
+    for (kind, source_id, currency), (n, total, days, dated) in groups.items():
+        if not n:
+            continue
+        if kind == TallyKind.COMPANY:
+            figures.companies[source_id] = n
+        elif kind == TallyKind.PERSON:
+            figures.persons[source_id] = n
+        else:
+            money[kind][source_id].add(currency=currency, count=n, total=total, rates=rates)
+            if kind != TallyKind.OPEN:
+                figures.days[source_id][0] += days
+                figures.days[source_id][1] += dated
+    return figures

@@ -1,0 +1,140 @@
+"""What the statistics selectors return: one row per source and section, the totals, the period's figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from django.utils.translation import gettext
+
+from headwater.stats.filters import DateRange, StatsFilters
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A row's source. `id` None is the "No source" row (or the total row, `is_total`); `known` False marks an id
+    missing from the catalogue."""
+
+    id: int | None
+    name: str = ""
+    archived: bool = False
+    position: int = 0
+    known: bool = True
+    is_total: bool = False
+
+    @property
+    def key(self) -> str:
+        """The value the record lists take as `?source=`."""
+        return "none" if self.id is None else str(self.id)
+
+
+TOTAL = SourceInfo(id=None, is_total=True)
+
+
+def source_label(source: SourceInfo) -> str:
+    """What a row is called on the page, in the CSV and in charts."""
+    if source.is_total:
+        return gettext("Total")
+    if source.id is None:
+        return gettext("No source")
+    if not source.known:
+        return gettext("Unknown source (#%(id)s)") % {"id": source.id}
+    return source.name
+
+
+@dataclass(frozen=True)
+class Unconverted:
+    """Deals in a currency with no exchange rate: counted, their value kept apart in that currency."""
+
+    currency: str
+    count: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Change:
+    """Current minus previous period. `percent` is relative to the previous value (None when that was zero)."""
+
+    delta: Decimal
+    percent: Decimal | None
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.delta > 0 else ("down" if self.delta < 0 else "same")
+
+
+@dataclass
+class ContactRow:
+    source: SourceInfo
+    companies: int = 0
+    persons: int = 0
+    companies_share: Decimal | None = None
+    persons_share: Decimal | None = None
+    changes: dict[str, Change] = field(default_factory=dict)
+
+
+@dataclass
+class OpenRow:
+    source: SourceInfo
+    count: int = 0
+    value: Decimal = Decimal("0.00")
+    unconverted: list[Unconverted] = field(default_factory=list)
+    count_share: Decimal | None = None
+    value_share: Decimal | None = None
+    average: Decimal | None = None
+    changes: dict[str, Change] = field(default_factory=dict)
+
+
+@dataclass
+class ClosedRow:
+    source: SourceInfo
+    won_count: int = 0
+    won_value: Decimal = Decimal("0.00")
+    won_unconverted: list[Unconverted] = field(default_factory=list)
+    lost_count: int = 0
+    lost_value: Decimal = Decimal("0.00")
+    lost_unconverted: list[Unconverted] = field(default_factory=list)
+    win_rate: Decimal | None = None
+    average_won: Decimal | None = None
+    average_days: Decimal | None = None
+    changes: dict[str, Change] = field(default_factory=dict)
+
+
+R = TypeVar("R", ContactRow, OpenRow, ClosedRow)
+
+
+@dataclass
+class Section(Generic[R]):
+    rows: list[R]
+    total: R
+
+
+@dataclass
+class SourceStats:
+    base_currency: str
+    filters: StatsFilters
+    period: DateRange | None
+    previous_period: DateRange | None
+    contacts: Section[ContactRow]
+    open_deals: Section[OpenRow]
+    closed_deals: Section[ClosedRow]
+    # Every deal of the period whose currency has no rate, summed per currency over all sections.
+    missing_rates: list[Unconverted]
+    top_won_value: ClosedRow | None
+    best_win_rate: ClosedRow | None
+
+    @property
+    def compared(self) -> bool:
+        return self.previous_period is not None
+
+
+@dataclass(frozen=True)
+class WonSummary:
+    """Deals won in a period, all sources and owners: the Statistics page's "Won" total for the same period."""
+
+    period: DateRange
+    base_currency: str
+    count: int  # every won deal, those in a currency without a rate included
+    value: Decimal  # in the base currency, deals without a rate left out
+    unconverted: list[Unconverted]  # per currency without a rate: its deals and their value in that currency

@@ -1,0 +1,41 @@
+"""The check that the stored tallies equal tallies computed afresh from the records (tally_sql.fresh_tallies_sql)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+
+from headwater.stats import tally_sql
+
+
+def _tally_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # The month arrives as a date from the table and as text from SQLite's computed rows.
+    return (int(row[0]), int(row[1]), int(row[2]), str(row[3]), int(row[4]), row[5])
+
+
+def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, ...], tuple[Any, Any]]:
+    """Keys where the stored tallies differ from tallies computed afresh from the records: {key: (stored, fresh)}.
+
+    Empty when the triggers kept everything exact; the test suite checks it after every test that writes.
+    """
+    ids = None if account_ids is None else sorted({int(i) for i in account_ids})
+    if ids == []:
+        return {}
+    select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
+    where = "" if ids is None else " AND account_id IN (" + ", ".join("%s" for _ in ids) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(select, params)
+        fresh = {_tally_key(row): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT {tally_sql.COLUMNS} FROM {tally_sql.TABLE} "  # noqa: S608 — constant names
+            f"WHERE (n <> 0 OR cents <> 0 OR days <> 0 OR dated <> 0){where}",
+            ids or [],
+        )
+        stored = {_tally_key(row): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()}
+    return {
+        key: (stored.get(key), fresh.get(key))
+        for key in stored.keys() | fresh.keys()
+        if stored.get(key) != fresh.get(key)
+    }
