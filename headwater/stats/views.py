@@ -26,7 +26,7 @@ from headwater.stats.selectors import (
     source_stats,
 )
 from headwater.stats.tables import Cells, Links, scrolling_table_html
-from headwater.users.access import AccountRequest, account_view, require_role
+from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
 SECTION_COLUMNS: dict[str, list[Column]] = {
@@ -108,7 +108,7 @@ def _chart_data(stats: SourceStats) -> dict[str, Any]:
     }
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def source_stats_page(request: AccountRequest) -> HttpResponse:
     """Statistics > Acquisition sources. The filters live in the URL; the CSV link repeats them."""
     account = request.account
@@ -165,7 +165,7 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
     return render(request, "stats/sources.html", context)
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def source_stats_csv_export(request: AccountRequest) -> HttpResponse:
     """The page's figures as CSV, in the page's row order."""
     account = request.account
@@ -184,9 +184,8 @@ def source_stats_csv_export(request: AccountRequest) -> HttpResponse:
 # --- Exchange rates (account settings, admins only) ------------------------------------------------------
 
 
-@account_view(role=Role.ADMIN)
+@account_view(read=Role.ADMIN, write=Role.ADMIN)
 def rate_settings(request: AccountRequest) -> HttpResponse:
-    require_role(request, Role.ADMIN)
     account = request.account
     action = request.POST.get("action") if request.method == "POST" else None
     target_id = request.POST.get("rate_id", "")
