@@ -1,10 +1,12 @@
 """Every URL of an account, walked with every role: who may read it, who may write through it.
 
 The patterns come from the URL resolver (everything under /a/<account_slug>/), not from a list kept by hand, and each
-must be in `ACCESS` below: a new page fails `test_every_account_url_states_who_may_use_it` until someone writes down
-who may read and write it. Each pattern is then requested with GET and with POST by an admin, a member and a viewer
-of the account, by an admin of another account (404: the account is not theirs) and by an anonymous visitor (the
-login page), its parameters filled with the tenant's own objects so a refusal can only come from the role.
+must be in the catalogue's `ROUTES` with its `read` and `write` roles: a new page fails
+`test_every_account_url_states_who_may_use_it` until someone writes down who may read and write it. Each pattern is
+then requested with GET and with POST by an admin, a member and a viewer of the account, by an admin of another
+account (404: the account is not theirs) and by an anonymous visitor (the login page), its parameters filled with
+the tenant's own objects so a refusal can only come from the role. Besides `test_roles.py` (the role matrix of every
+write, with valid bodies) this checks the methods a URL does not answer (405), other accounts and anonymous visitors.
 """
 
 from __future__ import annotations
@@ -25,57 +27,16 @@ from headwater.testing.factories import (
     SourceFactory,
 )
 from headwater.users.models import Membership
+from tests.trust.catalogue import RANK, ROUTES
 
 pytestmark = pytest.mark.django_db
 
 ADMIN, MEMBER, VIEWER = "admin", "member", "viewer"
-RANK = {VIEWER: 0, MEMBER: 1, ADMIN: 2}
 
 # URL name: (the role needed to read it (GET), the role needed to write through it (POST)). None: the URL answers no
-# such method (405): a page that only shows, or an action that only takes a form.
-ACCESS: dict[str, tuple[str | None, str | None]] = {
-    "account:dashboard": (VIEWER, None),
-    "companies:list": (VIEWER, None),
-    "companies:detail": (VIEWER, None),
-    "companies:lookup": (VIEWER, None),
-    "companies:create": (MEMBER, MEMBER),
-    "companies:edit": (MEMBER, MEMBER),
-    "companies:delete": (MEMBER, MEMBER),
-    "companies:quick_create": (None, MEMBER),
-    "persons:list": (VIEWER, None),
-    "persons:detail": (VIEWER, None),
-    "persons:lookup": (VIEWER, None),
-    "persons:create": (MEMBER, MEMBER),
-    "persons:edit": (MEMBER, MEMBER),
-    "persons:delete": (MEMBER, MEMBER),
-    "persons:quick_create": (None, MEMBER),
-    "deals:list": (VIEWER, None),
-    "deals:detail": (VIEWER, None),
-    "deals:create": (MEMBER, MEMBER),
-    "deals:edit": (MEMBER, MEMBER),
-    "deals:delete": (MEMBER, MEMBER),
-    "deals:status": (None, MEMBER),
-    "stats:sources": (VIEWER, None),
-    "stats:sources_csv": (VIEWER, None),
-    "rates:settings": (ADMIN, ADMIN),
-    "account_settings:general": (ADMIN, ADMIN),
-    "account_settings:members": (ADMIN, ADMIN),
-    "account_settings:member_role": (None, ADMIN),
-    "account_settings:member_remove": (ADMIN, ADMIN),
-    "account_settings:invitation_renew": (None, ADMIN),
-    "account_settings:invitation_revoke": (None, ADMIN),
-    "sources:settings": (ADMIN, None),
-    "sources:history": (ADMIN, None),
-    "sources:switches": (None, ADMIN),
-    "sources:add": (None, ADMIN),
-    "sources:reorder": (None, ADMIN),
-    "sources:rename": (ADMIN, ADMIN),
-    "sources:move": (None, ADMIN),
-    "sources:archive": (None, ADMIN),
-    "sources:unarchive": (None, ADMIN),
-    "sources:delete": (ADMIN, ADMIN),
-    "sources:merge": (ADMIN, ADMIN),
-}
+# such method (405): a page that only shows, or an action that only takes a form. The catalogue's table, which the
+# rest of the trust suite reads too.
+ACCESS: dict[str, tuple[str | None, str | None]] = {r.name: (r.read, r.write) for r in ROUTES if r.scope == "account"}
 
 ACCOUNT_PREFIX = "a/<slug:account_slug>/"
 
@@ -107,11 +68,11 @@ RECORD_KIND = {"companies": "company", "persons": "person", "deals": "deal"}
 def test_every_account_url_states_who_may_use_it():
     missing = sorted(set(PATTERNS) - set(ACCESS))
     assert not missing, (
-        f"account URLs with no entry in ACCESS ({__name__}): {missing}. Add each with the role needed to read it "
-        "and the role needed to write through it, as its view's account_view(read=..., write=...) says."
+        f"account URLs missing from ROUTES in tests/trust/catalogue.py: {missing}. Add each with the role needed to "
+        "read it and the role needed to write through it (read=..., write=...), as its view's account_view says."
     )
     gone = sorted(set(ACCESS) - set(PATTERNS))
-    assert not gone, f"ACCESS lists URLs that no longer exist: {gone}; remove them."
+    assert not gone, f"ROUTES in tests/trust/catalogue.py lists account URLs that no longer exist: {gone}"
 
 
 @pytest.fixture
@@ -171,7 +132,7 @@ def _request(client: Client, method: str, url: str) -> Any:
 @pytest.mark.parametrize("name", sorted(PATTERNS))
 def test_each_role_gets_what_the_table_says(name, tenant, other_tenant, objects):
     if name not in ACCESS:
-        pytest.fail(f"{name} is not in ACCESS: add the roles that may read and write it (see the test above)")
+        pytest.fail(f"{name} is not in ROUTES (tests/trust/catalogue.py): add the roles that may read and write it")
     read, write = ACCESS[name]
     url = reverse(name, kwargs=_kwargs(name, PATTERNS[name], tenant.account.slug, objects))
     clients = {role: tenant.client_for(role) for role in (ADMIN, MEMBER, VIEWER)}
