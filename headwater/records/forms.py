@@ -18,6 +18,7 @@ from headwater.core.dates import FilterDayField
 from headwater.core.errors import DomainError
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
+from headwater.core.validation import parse_id
 from headwater.core.widgets import DateInput
 from headwater.records.listing import RecordFilters
 from headwater.sources.models import HowChanged, Source
@@ -149,7 +150,7 @@ def source_note(default: SourceDefault) -> str:
     return str(SOURCE_NOTES[f"archived_{kind}"]) % {"name": str(default.contact), "source": default.archived.name}
 
 
-def source_label(source: Source) -> str:
+def source_choice_label(source: Source) -> str:
     """A source in a picker or filter: an option holds text only, so the name is isolated as text (core.bidi)."""
     name = isolate(source.name)
     return str(_("%(name)s (archived)") % {"name": name}) if source.archived else name
@@ -157,7 +158,7 @@ def source_label(source: Source) -> str:
 
 class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
-        return source_label(obj)
+        return source_choice_label(obj)
 
 
 class OwnerField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -317,7 +318,7 @@ def owner_filter_choices(account: Account) -> list[tuple[str, str]]:
 
 
 def source_filter_choices(account: Account) -> list[tuple[str, str]]:
-    sources = [(str(s.pk), source_label(s)) for s in source_list(account=account)]
+    sources = [(str(s.pk), source_choice_label(s)) for s in source_list(account=account)]
     return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
 
 
@@ -391,17 +392,6 @@ def local_midnight(account: Account, day: dt.date | None, *, next_day: bool = Fa
             return None
         day += dt.timedelta(days=1)
     return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(account.time_zone))
-
-
-def parse_id(value: Any) -> int | None:
-    """A positive database id from a query parameter, or None for anything else.
-
-    ASCII digits only: `str.isdigit()` also accepts "¹" or "²", which `int()` refuses.
-    """
-    text = str(value or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        return None
-    return int(text)
 
 
 def picker_options(account: Account, rows: Iterable[Any], label: Any = str) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ from headwater.core.bidi import with_names
 from headwater.core.errors import DomainError, NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Page
-from headwater.records.forms import RecordFilterForm, RecordForm, parse_id, picker_options
+from headwater.core.validation import parse_id
+from headwater.records.forms import RecordFilterForm, RecordForm, picker_options
 from headwater.records.listing import Column, or_404, render_list
 from headwater.records.models import CrmRecord
 from headwater.sources.selectors import source_history_for_record

@@ -11,12 +11,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from pydantic import TypeAdapter
 
-from headwater.core.dates import FilterDayField
+from headwater.core.dates import FilterDayField, account_today
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
+from headwater.core.validation import parse_id
 from headwater.core.widgets import CheckboxInput, DateInput, Select
-from headwater.records.forms import UNASSIGNED, owner_filter_choices, parse_id
-from headwater.records.services import account_today
+from headwater.records.forms import UNASSIGNED, owner_filter_choices
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from headwater.stats.selectors import SORT_KEYS, parse_sort

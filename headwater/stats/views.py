@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from headwater.core.errors import DomainError
-from headwater.records.forms import parse_id
+from headwater.core.validation import parse_id
 from headwater.records.listing import Column, Header, sort_headers
 from headwater.stats import services
 from headwater.stats.exports import source_stats_csv_response
