@@ -107,7 +107,7 @@ class StatsFilterForm(forms.Form):
         self.owner_choices: list[tuple[str, str]] = []
         if owner_choices:
             self.owner_choices = owner_filter_choices(account)
-            owner: forms.ChoiceField = self.fields["owner_id"]  # type: ignore[assignment]
+            owner: forms.ChoiceField = self.fields["owner_id"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
             owner.choices = self.owner_choices
         else:
             # The API renders no select: check only the id it was given (one query, and none without an owner).
