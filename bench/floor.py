@@ -90,7 +90,11 @@ def read_span(cur: Any, vendor: str, account_id: int) -> tuple[dt.datetime | Non
     first, last = cur.fetchone()
     if vendor == "postgresql":
         return first, last
-    return tuple(None if v is None else dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in (first, last))  # type: ignore[return-value]
+
+    def aware(text: str | None) -> dt.datetime | None:
+        return None if text is None else dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+    return aware(first), aware(last)
 
 
 def floor_queries(

@@ -16,6 +16,8 @@ The data is generated from a fixed seed with the demo's Polish vocabulary. A few
 
 from __future__ import annotations
 
+# Django and the models are imported after django.setup() below: the models need the settings first.
+# ruff: noqa: E402
 import os
 import random
 import statistics
@@ -34,22 +36,22 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.db import connection, models, transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
 
-from headwater.companies.models import Company  # noqa: E402
-from headwater.companies.selectors import company_page  # noqa: E402
-from headwater.core.models import Account  # noqa: E402
-from headwater.core.pagination import ordering_from_param  # noqa: E402
-from headwater.deals.models import Deal  # noqa: E402
-from headwater.deals.selectors import DEAL_DEFAULT_SORT, DEAL_SORTS, DealFilters, deal_page  # noqa: E402
-from headwater.demo import loader as demo  # noqa: E402
-from headwater.persons.models import Person  # noqa: E402
-from headwater.persons.selectors import PERSON_DEFAULT_SORT, PERSON_SORTS, PersonFilters, person_page  # noqa: E402
-from headwater.records.listing import RecordFilters  # noqa: E402
-from headwater.users.models import User  # noqa: E402
-from headwater.users.services import account_create  # noqa: E402
+from headwater.companies.models import Company
+from headwater.companies.selectors import company_page
+from headwater.core.models import Account
+from headwater.core.pagination import ordering_from_param
+from headwater.deals.models import Deal
+from headwater.deals.selectors import DEAL_DEFAULT_SORT, DEAL_SORTS, DealFilters, deal_page
+from headwater.demo import loader as demo
+from headwater.persons.models import Person
+from headwater.persons.selectors import PERSON_DEFAULT_SORT, PERSON_SORTS, PersonFilters, person_page
+from headwater.records.listing import RecordFilters
+from headwater.users.models import User
+from headwater.users.services import account_create
 
 SEED = 4242
 # (slug, companies, persons, deals): one big account and three others whose rows the searches must skip.
@@ -305,7 +307,7 @@ def measure() -> None:
 def explain(q: str, slug: str = "bench-big") -> None:
     account = Account.objects.get(slug=slug)
     _, ordering = ordering_from_param(None, DEAL_SORTS, DEAL_DEFAULT_SORT)
-    from headwater.deals.selectors import deal_list  # noqa: PLC0415
+    from headwater.deals.selectors import deal_list  # noqa: PLC0415 — only this diagnostic needs it
 
     qs = deal_list(account=account, filters=DealFilters(q=q)).select_related("owner", "source", "company", "person")
     print(qs.order_by(*ordering.order_by())[:26].explain(analyze=True, buffers=True))

@@ -7,7 +7,7 @@ import os
 
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hw_bench")
 
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *  # noqa: F403 — the settings split: this file is base plus its changes
 from config.settings.base import DATABASES
 
 DEBUG = False

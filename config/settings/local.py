@@ -1,6 +1,6 @@
 """Development on a laptop: `make run` uses this module."""
 
-from .base import *  # noqa: F403
+from .base import *  # noqa: F403 — the settings split: this file is base plus its changes
 from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)

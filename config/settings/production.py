@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
+from .base import *  # noqa: F403 — the settings split: this file is base plus its changes
 from .base import env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")

@@ -1,6 +1,6 @@
 """The test suite: fast hashing, in-memory e-mail, same middleware as production."""
 
-from .base import *  # noqa: F403
+from .base import *  # noqa: F403 — the settings split: this file is base plus its changes
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105 — tests only

@@ -65,37 +65,37 @@ PAGES = RecordPages[Company](
 )
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def company_list(request: AccountRequest) -> HttpResponse:
     return list_page(request, PAGES)
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def company_detail(request: AccountRequest, pk: int) -> HttpResponse:
     return detail_page(request, PAGES, pk)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
 def company_create(request: AccountRequest) -> HttpResponse:
     return create_page(request, PAGES)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
 def company_edit(request: AccountRequest, pk: int) -> HttpResponse:
     return edit_page(request, PAGES, pk)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
 def company_delete(request: AccountRequest, pk: int) -> HttpResponse:
     return delete_page(request, PAGES, pk)
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def company_lookup(request: AccountRequest) -> HttpResponse:
     return picker_lookup(request, name="company", lookup=selectors.company_lookup)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=None, write=Role.MEMBER)
 @require_POST
 def company_quick_create(request: AccountRequest) -> HttpResponse:
     """A company by its name from a typeahead, owned by the user who creates it (as the full form's default)."""

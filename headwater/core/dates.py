@@ -9,13 +9,27 @@ days from 1900 to 2999 and refuses the rest as a field error (a 400 in the API),
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Annotated, Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AfterValidator, ValidationInfo
 
 from headwater.core.errors import ValidationFailed
+from headwater.core.models import Account
+
+
+def account_today(account: Account) -> dt.date:
+    """Today in the account's time zone: the day a deal closes on, the day statistics count it in."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(account.time_zone))
+
+
+def account_date_of(account: Account, moment: dt.datetime) -> dt.date:
+    """The day `moment` falls on in the account's time zone."""
+    return timezone.localdate(moment, timezone=zoneinfo.ZoneInfo(account.time_zone))
+
 
 EARLIEST_DAY = dt.date(1900, 1, 1)
 LATEST_DAY = dt.date(2999, 12, 31)

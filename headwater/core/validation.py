@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -31,3 +32,14 @@ def validate_instance(instance: models.Model, *, exclude: Iterable[str] = ()) ->
             fields.setdefault(key, []).extend(messages)
     if fields:
         raise ValidationFailed(_("Please correct the highlighted fields."), fields=fields)
+
+
+def parse_id(value: Any) -> int | None:
+    """A positive database id from a query parameter, or None for anything else.
+
+    ASCII digits only: `str.isdigit()` also accepts "¹" or "²", which `int()` refuses.
+    """
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)

@@ -44,7 +44,7 @@ DEAL_FORM_FIELDS = (
 
 def _setup_contact_pickers(form: forms.Form, account_slug: str, *, can_create: bool = False) -> None:
     """The company and person pickers; `can_create` (the deal form) lets them create a missing one."""
-    account = form.account  # type: ignore[attr-defined]
+    account = form.account  # type: ignore[attr-defined]  # the deal form and the deal filter form both carry it
     slug = {"account_slug": account_slug}
     setup_picker(
         form,
@@ -95,7 +95,7 @@ class DealForm(RecordForm):
         currencies = list(dict.fromkeys([self.account.currency, *CURRENCIES]))
         if instance is not None and instance.currency not in currencies:
             currencies.append(instance.currency)
-        currency: forms.ChoiceField = self.fields["currency"]  # type: ignore[assignment]
+        currency: forms.ChoiceField = self.fields["currency"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
         currency.choices = [(c, c) for c in currencies]
         self.initial.setdefault("currency", self.account.currency)
         if instance is not None and not self.is_bound:
@@ -132,7 +132,7 @@ class DealFilterForm(RecordFilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        status: forms.ChoiceField = self.fields["status"]  # type: ignore[assignment]
+        status: forms.ChoiceField = self.fields["status"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
         status.choices = [("", _("Any status")), *DealStatus.choices]
         _setup_contact_pickers(self, self.account.slug)
         self.order_fields(["q", "status", "company", "person", "owner", "source"])

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
 from headwater.companies.services import company_in_account
+from headwater.core.dates import account_date_of, account_today
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
@@ -21,8 +22,6 @@ from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
 from headwater.persons.services import person_in_account
 from headwater.records.services import (
-    account_date_of,
-    account_today,
     apply_source_change,
     check_change_keys,
     clean_line,

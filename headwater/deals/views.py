@@ -82,7 +82,7 @@ PAGES = RecordPages[Deal](
 )
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def deal_list(request: AccountRequest) -> HttpResponse:
     return list_page(request, PAGES)
 
@@ -101,12 +101,12 @@ def _status_forms(request: AccountRequest, bound: DealStatusForm | None = None) 
     return extra
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def deal_detail(request: AccountRequest, pk: int) -> HttpResponse:
     return detail_page(request, PAGES, pk, extra=_status_forms(request))
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=None, write=Role.MEMBER)
 @require_POST
 def deal_status(request: AccountRequest, pk: int) -> HttpResponse:
     """Won, Lost (with its reason) or Reopen from the deal page, through the edit form's service."""
@@ -133,16 +133,16 @@ def deal_status(request: AccountRequest, pk: int) -> HttpResponse:
     return detail_page(request, PAGES, pk, record=deal, extra=_status_forms(request, form))
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
 def deal_create(request: AccountRequest) -> HttpResponse:
     return create_page(request, PAGES, contact_initial=_create_initial)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
 def deal_edit(request: AccountRequest, pk: int) -> HttpResponse:
     return edit_page(request, PAGES, pk)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
 def deal_delete(request: AccountRequest, pk: int) -> HttpResponse:
     return delete_page(request, PAGES, pk)

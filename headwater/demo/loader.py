@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -166,7 +166,10 @@ def _street(rng: random.Random) -> str:
     return f"{rng.choice(STREETS)} {rng.randint(1, 180)}{suffix}"
 
 
-def _weighted(rng: random.Random, pairs: list[tuple[Any, int]]) -> Any:
+_T = TypeVar("_T")
+
+
+def _weighted(rng: random.Random, pairs: list[tuple[_T, int]]) -> _T:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
@@ -191,7 +194,7 @@ class _Ctx:
     changes: list[SourceChange] = field(default_factory=list)
 
     def owner(self) -> User | None:
-        return _weighted(self.rng, self.owners)  # type: ignore[no-any-return]
+        return _weighted(self.rng, self.owners)
 
     def source(self) -> Source | None:
         if not self.sources or self.rng.random() < NO_SOURCE_SHARE:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
+from headwater.core.validation import parse_id
 from headwater.persons.models import Person
 from headwater.persons.selectors import PersonFilters
 from headwater.records.forms import (
@@ -16,7 +17,6 @@ from headwater.records.forms import (
     AccountRecordField,
     RecordFilterForm,
     RecordForm,
-    parse_id,
     refuse_long_text,
     setup_picker,
 )

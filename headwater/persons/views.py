@@ -82,37 +82,37 @@ PAGES = RecordPages[Person](
 )
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def person_list(request: AccountRequest) -> HttpResponse:
     return list_page(request, PAGES)
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def person_detail(request: AccountRequest, pk: int) -> HttpResponse:
     return detail_page(request, PAGES, pk)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
 def person_create(request: AccountRequest) -> HttpResponse:
     return create_page(request, PAGES, contact_initial=_create_initial)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
 def person_edit(request: AccountRequest, pk: int) -> HttpResponse:
     return edit_page(request, PAGES, pk)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
 def person_delete(request: AccountRequest, pk: int) -> HttpResponse:
     return delete_page(request, PAGES, pk)
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def person_lookup(request: AccountRequest) -> HttpResponse:
     return picker_lookup(request, name="person", lookup=selectors.person_lookup, label=selectors.person_label)
 
 
-@account_view(role=Role.MEMBER)
+@account_view(read=None, write=Role.MEMBER)
 @require_POST
 def person_quick_create(request: AccountRequest) -> HttpResponse:
     """A person by their name from a typeahead, owned by the user who creates them (as the full form's default)."""

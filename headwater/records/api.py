@@ -31,7 +31,7 @@ from headwater.core.types import UNSET
 from headwater.records.models import CrmRecord
 from headwater.records.search import search_filter
 from headwater.sources.models import HowChanged
-from headwater.users.api_auth import account_of, require_role, user_of
+from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
 
 _R = TypeVar("_R", bound=CrmRecord)
@@ -170,7 +170,7 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
     """The six operations of a record type. The handlers are generic; each is published under the name, the
     parameters and the types a hand-written `def company_get(request, company_id: IdPath)` would have, which is what
     ninja reads to build the operation ids, URL names, validation and the OpenAPI document."""
-    router = Router()
+    router = AccountRouter(read=Role.VIEWER, write=Role.MEMBER)
     noun, plural, id_name = spec.noun, spec.plural, f"{spec.noun}_id"
 
     def list_(request: HttpRequest, *, filters: Any, page: PageParams) -> Page[_R]:
@@ -183,7 +183,6 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
         return keyset_page(qs, ordering=filters.ordering, allowed=spec.ordering, cursor=page.cursor, limit=page.limit)
 
     def create(request: HttpRequest, *, payload: BaseModel, response: HttpResponse) -> Status[_R]:
-        require_role(request, Role.MEMBER)
         record = spec.create(
             account=account_of(request), user=user_of(request), **service_kwargs(payload, creating=True)
         )
@@ -191,7 +190,6 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
         return Status(201, record)
 
     def bulk_create_(request: HttpRequest, *, payload: Any) -> Status[dict[str, list[_R]]]:
-        require_role(request, Role.MEMBER)
         account, user = account_of(request), user_of(request)
         items = bulk_create(payload.items, lambda kwargs: spec.create(account=account, user=user, **kwargs))
         return Status(201, {"items": items})
@@ -202,7 +200,6 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
         return record
 
     def update(request: HttpRequest, *, payload: BaseModel, response: HttpResponse, **path: int) -> _R:
-        require_role(request, Role.MEMBER)
         version, changes = patch_kwargs(request, payload)
         account = account_of(request)
         record = record_get(spec.model, account=account, pk=path[id_name])
@@ -211,7 +208,6 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
         return updated
 
     def delete(request: HttpRequest, **path: int) -> Status[None]:
-        require_role(request, Role.MEMBER)
         version = if_match_version(request)
         account = account_of(request)
         record = record_get(spec.model, account=account, pk=path[id_name])

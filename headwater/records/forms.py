@@ -18,6 +18,7 @@ from headwater.core.dates import FilterDayField
 from headwater.core.errors import DomainError
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
+from headwater.core.validation import parse_id
 from headwater.core.widgets import DateInput
 from headwater.records.listing import RecordFilters
 from headwater.sources.models import HowChanged, Source
@@ -56,7 +57,7 @@ class PickerSelect(forms.Select):
         return option
 
 
-class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]  # one field class for several models
     """One of the account's records, by id. An id outside the account answers 404, like everywhere else.
 
     Only a bounded set of options is rendered (see `limit_options`); any id of the account is accepted.
@@ -79,7 +80,7 @@ class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]
             pk = int(str(value))
         except (TypeError, ValueError) as exc:
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from exc
-        obj: models.Model | None = self.queryset.filter(pk=pk).first()  # type: ignore[union-attr]
+        obj: models.Model | None = self.queryset.filter(pk=pk).first()  # type: ignore[union-attr]  # the stubs allow None; the form always sets it
         if obj is None:
             raise Http404
         return obj
@@ -88,7 +89,7 @@ class AccountRecordField(forms.ModelChoiceField):  # type: ignore[type-arg]
         self, rows: Iterable[models.Model], *, label: Any = None, data: dict[str, dict[str, str]] | None = None
     ) -> None:
         to_label = label or self.label_from_instance
-        widget: PickerSelect = self.widget  # type: ignore[assignment]
+        widget: PickerSelect = self.widget  # type: ignore[assignment]  # the widget every picker field is built with
         widget.choices = [("", self.empty_label or "—"), *((str(r.pk), isolate(to_label(r))) for r in rows)]
         widget.option_data = data or {}
 
@@ -149,18 +150,18 @@ def source_note(default: SourceDefault) -> str:
     return str(SOURCE_NOTES[f"archived_{kind}"]) % {"name": str(default.contact), "source": default.archived.name}
 
 
-def source_label(source: Source) -> str:
+def source_choice_label(source: Source) -> str:
     """A source in a picker or filter: an option holds text only, so the name is isolated as text (core.bidi)."""
     name = isolate(source.name)
     return str(_("%(name)s (archived)") % {"name": name}) if source.archived else name
 
 
-class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the stubs' parameter; not subscriptable at runtime
     def label_from_instance(self, obj: Any) -> str:
-        return source_label(obj)
+        return source_choice_label(obj)
 
 
-class OwnerField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class OwnerField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the stubs' parameter; not subscriptable at runtime
     def label_from_instance(self, obj: Any) -> str:
         return isolate(obj.display_name)
 
@@ -245,7 +246,7 @@ class RecordForm(forms.Form):
 
     @property
     def owner_field(self) -> OwnerField:
-        field: OwnerField = self.fields["owner"]  # type: ignore[assignment]
+        field: OwnerField = self.fields["owner"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
         return field
 
     @property
@@ -317,7 +318,7 @@ def owner_filter_choices(account: Account) -> list[tuple[str, str]]:
 
 
 def source_filter_choices(account: Account) -> list[tuple[str, str]]:
-    sources = [(str(s.pk), source_label(s)) for s in source_list(account=account)]
+    sources = [(str(s.pk), source_choice_label(s)) for s in source_list(account=account)]
     return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
 
 
@@ -341,7 +342,7 @@ class RecordFilterForm(forms.Form):
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
-        owner: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]
+        owner: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
         owner.choices = owner_filter_choices(account)
         if account.sources_enabled:
             self.fields["source"] = forms.ChoiceField(
@@ -393,17 +394,6 @@ def local_midnight(account: Account, day: dt.date | None, *, next_day: bool = Fa
     return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(account.time_zone))
 
 
-def parse_id(value: Any) -> int | None:
-    """A positive database id from a query parameter, or None for anything else.
-
-    ASCII digits only: `str.isdigit()` also accepts "¹" or "²", which `int()` refuses.
-    """
-    text = str(value or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        return None
-    return int(text)
-
-
 def picker_options(account: Account, rows: Iterable[Any], label: Any = str) -> list[dict[str, Any]]:
     """`<option>` data for a picker: value, label and the data attributes records.js reads (see option_data)."""
     rows = list(rows)
@@ -429,7 +419,7 @@ def setup_picker(
     The page shows it as one typeahead field (static/js/combobox.js) fed by `lookup_url`; without JavaScript it is
     this <select> with a search box beside it (`<name>_search`, whose matches the options then are).
     """
-    field: AccountRecordField = form.fields[name]  # type: ignore[assignment]
+    field: AccountRecordField = form.fields[name]  # type: ignore[assignment]  # the caller names a picker field
     field.queryset = queryset
     field.lookup_url = lookup_url
     field.create_url, field.create_label = create_url, create_label

@@ -6,9 +6,7 @@ exist" give the same error, and a value read earlier (a contact's source, an arc
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterable, Mapping
-from datetime import date
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -42,15 +40,6 @@ PROTECTED_FIELDS = frozenset({"account", "account_id", "id", "pk", "version", "c
 
 # Linked objects are checked by the services themselves; full_clean would only repeat the lookups unscoped.
 LINK_FIELDS = ("owner", "source", "company", "person", "created_by")
-
-
-def account_today(account: Account) -> date:
-    """Today in the account's time zone: the day a deal closes on, the day statistics count it in."""
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(account.time_zone))
-
-
-def account_date_of(account: Account, moment: Any) -> date:
-    return timezone.localdate(moment, timezone=zoneinfo.ZoneInfo(account.time_zone))
 
 
 def clean_line(value: Any, field: str) -> str:

@@ -2,6 +2,7 @@
 
 An app describes its record once (`RecordPages`: the forms, the selectors, the services, the messages) and each of
 its views is one call: resolve the record, parse the form, call the one selector or service, render or redirect.
+Who may call them is the app's views' business (`users.access.account_view`), checked before anything here runs.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from headwater.core.bidi import with_names
 from headwater.core.errors import DomainError, NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Page
-from headwater.records.forms import RecordFilterForm, RecordForm, parse_id, picker_options
+from headwater.core.validation import parse_id
+from headwater.records.forms import RecordFilterForm, RecordForm, picker_options
 from headwater.records.listing import Column, or_404, render_list
 from headwater.records.models import CrmRecord
 from headwater.sources.selectors import source_history_for_record
-from headwater.users.access import AccountRequest, require_role
-from headwater.users.models import Role
+from headwater.users.access import AccountRequest
 
 _R = TypeVar("_R", bound=CrmRecord)
 
@@ -101,14 +102,12 @@ def create_page(
 ) -> HttpResponse:
     """`contact_initial`: for records that link to a contact (persons, deals), the form's initial values read from
     `?company=` / `?person=`; the form then also pre-fills the source from the contact the user picks."""
-    require_role(request, Role.MEMBER)  # before reading the query string: a viewer learns nothing from it
     if contact_initial is None:
         return _form_page(request, pages, None)
     return _form_page(request, pages, None, initial=contact_initial(request), prefill_source=True)
 
 
 def edit_page(request: AccountRequest, pages: RecordPages[_R], pk: int) -> HttpResponse:
-    require_role(request, Role.MEMBER)
     record = or_404(pages.get, account=request.account, pk=pk)
     return _form_page(request, pages, record, instance=record)
 
@@ -146,7 +145,6 @@ def _form_page(request: AccountRequest, pages: RecordPages[_R], record: _R | Non
 
 
 def delete_page(request: AccountRequest, pages: RecordPages[_R], pk: int) -> HttpResponse:
-    require_role(request, Role.MEMBER)
     record = or_404(pages.get, account=request.account, pk=pk)
     if request.method == "POST":
         try:

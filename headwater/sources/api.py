@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Query, Status
 
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
@@ -29,11 +29,11 @@ from headwater.sources.schemas import (
     SourceVersionIn,
     SourceWithUsageOut,
 )
-from headwater.users.api_auth import account_of, require_role, user_of
+from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
 
-router = Router()
-settings_router = Router()
+router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
+settings_router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
 
 
 def _out(request: HttpRequest, source: Source, response: HttpResponse | None = None) -> dict[str, Any]:
@@ -61,14 +61,12 @@ def source_list(request: HttpRequest, filters: Query[SourceFilters]) -> dict[str
     openapi_extra=precondition_openapi(etag_statuses=(201,)),
 )
 def source_create(request: HttpRequest, payload: SourceIn, response: HttpResponse) -> Status[dict[str, Any]]:
-    require_role(request, Role.ADMIN)
     source = services.source_create(account=account_of(request), user=user_of(request), name=payload.name)
     return Status(201, _out(request, source, response))
 
 
 @router.post("/reorder", response=SourcePage, summary="Put every source in a new order (admin)")
 def source_reorder(request: HttpRequest, payload: SourceReorderIn) -> dict[str, Any]:
-    require_role(request, Role.ADMIN)
     services.source_reorder(account=account_of(request), user=user_of(request), ordered_ids=list(payload.ordered_ids))
     return _list(request)
 
@@ -92,7 +90,6 @@ def source_get(request: HttpRequest, source_id: IdPath, response: HttpResponse) 
 def source_update(
     request: HttpRequest, source_id: IdPath, payload: SourcePatch, response: HttpResponse
 ) -> dict[str, Any]:
-    require_role(request, Role.ADMIN)
     version = expected_version(request, payload.version)
     account, user = account_of(request), user_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
@@ -125,7 +122,6 @@ def source_update(
 def source_delete(request: HttpRequest, source_id: IdPath, params: Query[SourceDeleteParams]) -> Status[None]:
     """A source in use is never removed silently: `mode=only_if_unused` refuses it (the error gives the counts);
     `mode=clear&expected_count=N` clears it from exactly the N records you confirmed; or merge or archive it."""
-    require_role(request, Role.ADMIN)
     version = if_match_version(request)
     account = account_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
@@ -149,7 +145,6 @@ def source_delete(request: HttpRequest, source_id: IdPath, params: Query[SourceD
 def source_archive(
     request: HttpRequest, source_id: IdPath, response: HttpResponse, payload: SourceVersionIn | None = None
 ) -> dict[str, Any]:
-    require_role(request, Role.ADMIN)
     version = expected_version(request, payload.version if payload else None)
     account = account_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
@@ -166,7 +161,6 @@ def source_archive(
 def source_unarchive(
     request: HttpRequest, source_id: IdPath, response: HttpResponse, payload: SourceVersionIn | None = None
 ) -> dict[str, Any]:
-    require_role(request, Role.ADMIN)
     version = expected_version(request, payload.version if payload else None)
     account = account_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
@@ -181,7 +175,6 @@ def source_unarchive(
     openapi_extra=precondition_openapi(if_match=True),
 )
 def source_merge(request: HttpRequest, source_id: IdPath, payload: SourceMergeIn) -> dict[str, Any]:
-    require_role(request, Role.ADMIN)
     version = expected_version(request, payload.version)
     account = account_of(request)
     source = selectors.source_get(account=account, source_id=source_id)
@@ -204,7 +197,6 @@ def source_settings_get(request: HttpRequest) -> dict[str, bool]:
 
 @settings_router.patch("", response=SourceSettingsOut, summary="Switch sources / the default rule on or off (admin)")
 def source_settings_update(request: HttpRequest, payload: SourceSettingsPatch) -> dict[str, bool]:
-    require_role(request, Role.ADMIN)
     sent = payload.model_fields_set
     for field in ("enabled", "default_from_contact"):
         if field in sent and getattr(payload, field) is None:

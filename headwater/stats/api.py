@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Query, Status
 
 from headwater.core.api_errors import form_failure
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
@@ -29,10 +29,10 @@ from headwater.stats.schemas import (
     stats_out,
 )
 from headwater.stats.selectors import exchange_rate_get, exchange_rate_list, source_stats
-from headwater.users.api_auth import account_of, require_role, user_of
+from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
 
-router = Router()
+router = AccountRouter(read=Role.VIEWER, write=None)
 
 
 @router.get(
@@ -77,7 +77,7 @@ def source_statistics_csv(request: HttpRequest, params: Query[StatsParams]) -> H
 
 # --- Exchange rates (Account settings > Exchange rates): everyone reads, admins change ------------------------
 
-rates_router = Router()
+rates_router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
 
 
 def _rate(request: HttpRequest, rate: ExchangeRate, response: HttpResponse) -> dict[str, Any]:
@@ -99,7 +99,6 @@ def rate_list(request: HttpRequest) -> dict[str, Any]:
     openapi_extra=precondition_openapi(etag_statuses=(201,)),
 )
 def rate_create(request: HttpRequest, payload: ExchangeRateIn, response: HttpResponse) -> Status[dict[str, Any]]:
-    require_role(request, Role.ADMIN)
     account = account_of(request)
     form = ExchangeRateForm(payload.model_dump(), base_currency=account.currency)
     if not form.is_valid():
@@ -129,7 +128,6 @@ def rate_get(request: HttpRequest, rate_id: IdPath, response: HttpResponse) -> d
 def rate_update(
     request: HttpRequest, rate_id: IdPath, payload: ExchangeRatePatch, response: HttpResponse
 ) -> dict[str, Any]:
-    require_role(request, Role.ADMIN)
     version = expected_version(request, payload.version)
     account = account_of(request)
     rate = exchange_rate_get(account=account, rate_id=rate_id)
@@ -154,7 +152,6 @@ def rate_update(
     openapi_extra=precondition_openapi(if_match=True),
 )
 def rate_delete(request: HttpRequest, rate_id: IdPath) -> Status[None]:
-    require_role(request, Role.ADMIN)
     version = if_match_version(request)
     account = account_of(request)
     rate = exchange_rate_get(account=account, rate_id=rate_id)

@@ -11,12 +11,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from pydantic import TypeAdapter
 
-from headwater.core.dates import FilterDayField
+from headwater.core.dates import FilterDayField, account_today
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
+from headwater.core.validation import parse_id
 from headwater.core.widgets import DateInput
-from headwater.records.forms import UNASSIGNED, owner_filter_choices, parse_id
-from headwater.records.services import account_today
+from headwater.records.forms import UNASSIGNED, owner_filter_choices
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from headwater.stats.sorting import SORT_KEYS, parse_sort
@@ -104,7 +104,7 @@ class StatsFilterForm(forms.Form):
         self.owner_choices: list[tuple[str, str]] = []
         if owner_choices:
             self.owner_choices = owner_filter_choices(account)
-            owner: forms.ChoiceField = self.fields["owner_id"]  # type: ignore[assignment]
+            owner: forms.ChoiceField = self.fields["owner_id"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
             owner.choices = self.owner_choices
         else:
             # The API renders no select: check only the id it was given (one query, and none without an owner).

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from headwater.core.errors import DomainError
-from headwater.records.forms import parse_id
+from headwater.core.validation import parse_id
 from headwater.records.listing import Column, Header, sort_headers
 from headwater.stats import services
 from headwater.stats.exports import source_stats_csv_response
@@ -22,7 +22,7 @@ from headwater.stats.results import SourceStats, source_label
 from headwater.stats.selectors import exchange_rate_list, source_stats
 from headwater.stats.sorting import sort_rows
 from headwater.stats.tables import Cells, Links, scrolling_table_html
-from headwater.users.access import AccountRequest, account_view, require_role
+from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
 SECTION_COLUMNS: dict[str, list[Column]] = {
@@ -122,7 +122,7 @@ def _period_options(form: StatsFilterForm, selected: str) -> list[dict[str, Any]
     return options
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def source_stats_page(request: AccountRequest) -> HttpResponse:
     """Statistics > Acquisition sources. The filters live in the URL; the CSV link repeats them."""
     account = request.account
@@ -177,7 +177,7 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
     return render(request, "stats/sources.html", context)
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def source_stats_csv_export(request: AccountRequest) -> HttpResponse:
     """The page's figures as CSV, in the page's row order."""
     account = request.account
@@ -196,9 +196,8 @@ def source_stats_csv_export(request: AccountRequest) -> HttpResponse:
 # --- Exchange rates (account settings, admins only) ------------------------------------------------------
 
 
-@account_view(role=Role.ADMIN)
+@account_view(read=Role.ADMIN, write=Role.ADMIN)
 def rate_settings(request: AccountRequest) -> HttpResponse:
-    require_role(request, Role.ADMIN)
     account = request.account
     action = request.POST.get("action") if request.method == "POST" else None
     target_id = request.POST.get("rate_id", "")

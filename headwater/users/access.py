@@ -9,7 +9,7 @@ from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
@@ -63,16 +63,22 @@ def has_role(membership: Membership, role: Role) -> bool:
     return _RANK[Role(membership.role)] >= _RANK[role]
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def account_view(
-    role: Role = Role.VIEWER,
+    *, read: Role | None, write: Role | None
 ) -> Callable[
     [Callable[Concatenate[AccountRequest, P], HttpResponse]], Callable[Concatenate[HttpRequest, P], HttpResponse]
 ]:
-    """Decorate a view under /a/<account_slug>/: 404 for non-members, 403 below `role` (checked for writes).
+    """Decorate a view under /a/<account_slug>/: 404 for non-members; then the role the method needs, 403 below it.
 
-    `role` applies to unsafe methods only; every member may read. Views that need a role to read
-    (admin settings) check `request.membership` themselves.
+    `read` is the role for GET, HEAD and OPTIONS, `write` for every other method; None means the view answers no
+    such method (405). Both are required, so every view states who may read it and who may write through it, and
+    no view relies on checking a role inside: a forgotten check cannot leave a page open to viewers.
     """
+    if read is None and write is None:
+        raise ValueError("account_view: a view answers reads, writes or both")
 
     def decorator(
         view: Callable[Concatenate[AccountRequest, P], HttpResponse],
@@ -83,22 +89,19 @@ def account_view(
                 return redirect_to_login(request.get_full_path())
             slug = str(kwargs.pop("account_slug"))
             membership, memberships = membership_for(request.user, slug)
-            areq: AccountRequest = request  # type: ignore[assignment]
+            areq: AccountRequest = request  # type: ignore[assignment]  # the same object, given the attributes below
             areq.membership = membership
             areq.memberships = memberships
             areq.account = membership.account
             # Times on the account's pages read in the account's zone, the zone its statistics count days in.
             timezone.activate(zoneinfo.ZoneInfo(membership.account.time_zone))
-            if request.method not in ("GET", "HEAD", "OPTIONS") and not has_role(membership, role):
-                raise PermissionDenied
+            needed = read if request.method in SAFE_METHODS else write
+            if needed is None:
+                return HttpResponseNotAllowed(sorted(SAFE_METHODS) if write is None else ["POST"])
+            if not has_role(membership, needed):
+                raise PermissionDenied  # after the attributes: the 403 page shows the account's header
             return view(areq, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature we declare
 
     return decorator
-
-
-def require_role(request: AccountRequest, role: Role) -> None:
-    """For views whose reads are restricted too (e.g. admin-only settings pages)."""
-    if not has_role(request.membership, role):
-        raise PermissionDenied

@@ -11,12 +11,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Query, Status
 
 from headwater.core.api_pagination import CREATED_KEY, ID_KEY, Page, PageParams, SortKey, keyset_page
 from headwater.core.errors import ValidationFailed
 from headwater.users import selectors, services
-from headwater.users.api_auth import account_of, membership_of, require_role, user_of
+from headwater.users.api_auth import AccountRouter, account_of, membership_of, user_of
 from headwater.users.models import Invitation, Membership, Role, User
 from headwater.users.schemas import (
     InvitationOut,
@@ -30,9 +30,9 @@ from headwater.users.schemas import (
     MeOut,
 )
 
-me_router = Router()
-members_router = Router()
-invitations_router = Router()
+me_router = AccountRouter(read=Role.VIEWER, write=None)
+members_router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
+invitations_router = AccountRouter(read=Role.ADMIN, write=Role.ADMIN)
 
 MEMBER_ORDERING: dict[str, SortKey] = {"id": ID_KEY, "created_at": CREATED_KEY}
 
@@ -58,7 +58,6 @@ def member_get(request: HttpRequest, member_id: int) -> Membership:
 def member_add(request: HttpRequest, payload: MemberInviteIn) -> Status[Invitation]:
     """E-mails the address a link to join; the answer is the invitation, the same whether or not the address has a
     login. The person becomes a member when they accept (`GET /invitations` shows the ones still open)."""
-    require_role(request, Role.ADMIN)
     invitation = services.invitation_create(
         account=account_of(request),
         user=user_of(request),
@@ -71,7 +70,6 @@ def member_add(request: HttpRequest, payload: MemberInviteIn) -> Status[Invitati
 
 @members_router.patch("/{member_id}", response=MemberOut, summary="Change a member's role (admin)")
 def member_change_role(request: HttpRequest, member_id: int, payload: MemberPatch) -> Membership:
-    require_role(request, Role.ADMIN)
     account = account_of(request)
     membership = selectors.membership_get(account=account, membership_id=member_id)
     return services.membership_change_role(
@@ -82,7 +80,6 @@ def member_change_role(request: HttpRequest, member_id: int, payload: MemberPatc
 @members_router.delete("/{member_id}", response=MemberRemovedOut, summary="Remove a member (admin)")
 def member_remove(request: HttpRequest, member_id: int, reassign_to_id: int | None = None) -> dict[str, Any]:
     """Their records stay: owned by `reassign_to_id` (an admin or member) when given, else by nobody."""
-    require_role(request, Role.ADMIN)
     account = account_of(request)
     membership = selectors.membership_get(account=account, membership_id=member_id)
     reassign_to = None
@@ -105,21 +102,18 @@ def _site_url(request: HttpRequest) -> str:
 
 @invitations_router.get("", response=InvitationPage, summary="List the account's invitations (admin)")
 def invitation_list(request: HttpRequest, page: Query[PageParams]) -> Page[Invitation]:
-    require_role(request, Role.ADMIN)
     qs = selectors.invitation_list(account=account_of(request))
     return keyset_page(qs, ordering="id", allowed=MEMBER_ORDERING, cursor=page.cursor, limit=page.limit)
 
 
 @invitations_router.get("/{invitation_id}", response=InvitationOut, summary="One invitation (admin)")
 def invitation_get(request: HttpRequest, invitation_id: int) -> Invitation:
-    require_role(request, Role.ADMIN)
     return selectors.invitation_get(account=account_of(request), invitation_id=invitation_id)
 
 
 @invitations_router.post("/{invitation_id}/renew", response=InvitationOut, summary="Send a new link (admin)")
 def invitation_renew(request: HttpRequest, invitation_id: int, payload: InvitationRenewIn) -> Invitation:
     """A fresh link by e-mail (pending again, a new expiry; optionally a new role). Earlier links stop working."""
-    require_role(request, Role.ADMIN)
     account = account_of(request)
     return services.invitation_renew(
         account=account,
@@ -133,7 +127,6 @@ def invitation_renew(request: HttpRequest, invitation_id: int, payload: Invitati
 @invitations_router.delete("/{invitation_id}", response={204: None}, summary="Withdraw an invitation (admin)")
 def invitation_delete(request: HttpRequest, invitation_id: int) -> Status[None]:
     """The invitation goes, and its link stops working."""
-    require_role(request, Role.ADMIN)
     account = account_of(request)
     services.invitation_revoke(
         account=account,

@@ -1,4 +1,4 @@
-"""API authentication (personal bearer tokens), the per-token rate limit, and role checks for handlers.
+"""API authentication (personal bearer tokens), the per-token rate limit, and the routers' role checks.
 
 `request.auth` is the token's `Membership`, loaded fresh on every request: a role change applies at once and a
 removed member's tokens stop working (the membership, and with it the tokens, are gone).
@@ -6,19 +6,23 @@ removed member's tokens stop working (the membership, and with it the tokens, ar
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from ninja import Router
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
 from headwater.core.errors import PermissionDenied
-from headwater.users.access import has_role
+from headwater.users.access import SAFE_METHODS, has_role
 from headwater.users.models import Membership, Role
 from headwater.users.token_services import api_token_authenticate
 
@@ -94,10 +98,44 @@ def user_of(request: HttpRequest) -> User:
     return membership_of(request).user
 
 
-def require_role(request: HttpRequest, role: Role) -> Membership:
-    membership = membership_of(request)
-    if not has_role(membership, role):
-        if role == Role.ADMIN:
-            raise PermissionDenied(_("Only an admin of this account can do this."))
-        raise PermissionDenied(_("Your role (viewer) can read but not change anything."))
-    return membership
+def _refuse(role: Role) -> PermissionDenied:
+    if role == Role.ADMIN:
+        return PermissionDenied(_("Only an admin of this account can do this."))
+    return PermissionDenied(_("Your role (viewer) can read but not change anything."))
+
+
+class AccountRouter(Router):
+    """The operations of one account, with the role needed to read (GET, HEAD, OPTIONS) and the role needed to write
+    (every other method) stated once for all of them, as `account_view` does for the pages.
+
+    Both are required, and no handler checks a role itself: an operation added here is covered without a word.
+    None means the router has no such operations: adding one fails when the module loads, not in production.
+    The check runs where a check in the handler's first line ran (after the token, the rate limit and the input's
+    validation), so answers stay what they were.
+    """
+
+    def __init__(self, *, read: Role | None, write: Role | None) -> None:
+        super().__init__()
+        self.read, self.write = read, write
+        self.add_decorator(self._require_role, mode="operation")
+
+    def _role_for(self, method: str) -> Role | None:
+        return self.read if method.upper() in SAFE_METHODS else self.write
+
+    def add_api_operation(self, path: str, methods: list[str], view_func: Callable[..., Any], **kwargs: Any) -> None:
+        refused = [method for method in methods if self._role_for(method) is None]
+        if refused:
+            raise ImproperlyConfigured(
+                f"{view_func.__name__}: {'/'.join(refused)} on a router that states no role for it (AccountRouter)"
+            )
+        super().add_api_operation(path, methods, view_func, **kwargs)
+
+    def _require_role(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(handler)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            role = self._role_for(str(request.method))
+            if role is None or not has_role(membership_of(request), role):
+                raise _refuse(role or Role.ADMIN)
+            return handler(request, *args, **kwargs)
+
+        return checked

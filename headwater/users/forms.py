@@ -153,8 +153,8 @@ class MemberRemoveForm(forms.Form):
     def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only the account's own admins and members are offered (and accepted).
-        self.fields["reassign_to"].queryset = candidates  # type: ignore[attr-defined]
-        self.fields["reassign_to"].label_from_instance = lambda u: f"{isolate(u.display_name)} <{u.email}>"  # type: ignore[attr-defined]
+        self.fields["reassign_to"].queryset = candidates  # type: ignore[attr-defined]  # a ModelChoiceField, declared above
+        self.fields["reassign_to"].label_from_instance = lambda u: f"{isolate(u.display_name)} <{u.email}>"  # type: ignore[attr-defined]  # as above
 
 
 class ProfileForm(forms.Form):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
+
+if TYPE_CHECKING:
+    from headwater.users.models import Invitation, Membership
 
 RoleName = Literal["admin", "member", "viewer"]
 
@@ -48,12 +51,12 @@ class MemberOut(Schema):
     created_at: datetime
 
     @staticmethod
-    def resolve_email(obj: object) -> str:
-        return str(obj.user.email)  # type: ignore[attr-defined]
+    def resolve_email(obj: Membership) -> str:
+        return str(obj.user.email)
 
     @staticmethod
-    def resolve_full_name(obj: object) -> str:
-        return str(obj.user.full_name)  # type: ignore[attr-defined]
+    def resolve_full_name(obj: Membership) -> str:
+        return str(obj.user.full_name)
 
 
 class MemberPage(Schema):
@@ -83,8 +86,8 @@ class InvitationOut(Schema):
     invited_by_id: int | None = Field(description="The admin who sent the current link (a user id).")
 
     @staticmethod
-    def resolve_status(obj: object) -> str:
-        return str(obj.state)  # type: ignore[attr-defined]
+    def resolve_status(obj: Invitation) -> str:
+        return str(obj.state)
 
 
 class InvitationPage(Schema):

@@ -33,7 +33,7 @@ _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 def _clean_email(value: str) -> str:
     email = value.strip().lower()
     check_text("email", email)
-    if len(email) > User._meta.get_field("email").max_length:  # type: ignore[operator]
+    if len(email) > User._meta.get_field("email").max_length:  # type: ignore[operator]  # the field declares a max_length, never None
         # Django's validator allows 320 characters; the column holds 254 (PostgreSQL would refuse the row).
         raise ValidationFailed.on("email", _("The e-mail address is too long (at most 254 characters)."))
     try:
@@ -68,7 +68,7 @@ def _check_account_fields(*, name: str, slug: str, currency: str, language: str)
         check_text("slug", slug)
     except ValidationFailed as exc:
         fields.update(exc.fields)
-    if "name" not in fields and len(name) > Account._meta.get_field("name").max_length:  # type: ignore[operator]
+    if "name" not in fields and len(name) > Account._meta.get_field("name").max_length:  # type: ignore[operator]  # the field declares a max_length, never None
         fields["name"] = [_("The name is too long (at most 200 characters).")]
     if "slug" not in fields and not _SLUG_RE.match(slug):
         fields["slug"] = [
@@ -128,7 +128,7 @@ def account_create(
 def _clean_full_name(value: str, *, required: bool) -> str:
     # The one rule for names (core.text.clean_name): whitespace normalised, no control or invisible character.
     full_name = clean_name(value, field="full_name", required=_("Enter your name.") if required else None)
-    if len(full_name) > User._meta.get_field("full_name").max_length:  # type: ignore[operator]
+    if len(full_name) > User._meta.get_field("full_name").max_length:  # type: ignore[operator]  # the field declares a max_length, never None
         raise ValidationFailed.on("full_name", _("The name is too long (at most 150 characters)."))
     return full_name
 

@@ -27,14 +27,14 @@ from headwater.users.token_services import (
 
 def _render(request: HttpRequest, user: User, form: ApiTokenForm, **extra: Any) -> HttpResponse:
     context = {"tokens": api_token_list_for_user(user=user), "token_form": form, **extra}
-    template = "users/_api_tokens_panel.html" if request.htmx else "users/api_tokens.html"  # type: ignore[attr-defined]
+    template = "users/_api_tokens_panel.html" if request.htmx else "users/api_tokens.html"  # type: ignore[attr-defined]  # django-htmx's middleware sets it
     return render(request, template, context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]  # login_required guarantees a real user
+    user: User = request.user  # type: ignore[assignment]  # login_required guarantees a real user  # login_required guarantees a real user
     form = ApiTokenForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -56,13 +56,13 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user  # type: ignore[assignment]  # login_required guarantees a real user
     try:
         token = api_token_for_user(user=user, token_id=pk)
         api_token_revoke(account=token.account, user=user, token=token)
     except NotFound as exc:
         raise Http404 from exc
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:  # type: ignore[attr-defined]  # django-htmx's middleware sets it
         return _render(request, user, ApiTokenForm(user=user), revoked=token)
     messages.success(request, _("The token “%(name)s” has been revoked.") % {"name": token.name})
     return redirect("users:api_tokens")

@@ -23,7 +23,7 @@ from headwater.core.errors import DomainError, NotFound
 from headwater.core.errors import PermissionDenied as DomainPermissionDenied
 from headwater.users import links, services, throttle
 from headwater.users import selectors as member_selectors
-from headwater.users.access import AccountRequest, account_view, require_role
+from headwater.users.access import AccountRequest, account_view
 from headwater.users.forms import (
     AccountCreateForm,
     ChoosePasswordForm,
@@ -337,11 +337,10 @@ def _acting_user(request: AccountRequest) -> User:
     return request.user
 
 
-@account_view(role=Role.ADMIN)
+@account_view(read=Role.ADMIN, write=Role.ADMIN)
 def member_list(request: AccountRequest) -> HttpResponse:
     """The members and the invitations; posting the form invites an address (the answer never says whether the
     address already has a login)."""
-    require_role(request, Role.ADMIN)
     form = MemberInviteForm(request.POST if request.method == "POST" else None)
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
@@ -380,7 +379,7 @@ def _invitation_or_404(request: AccountRequest, invitation_id: int) -> Invitatio
         raise Http404 from exc
 
 
-@account_view(role=Role.ADMIN)
+@account_view(read=None, write=Role.ADMIN)
 @require_POST
 def invitation_renew(request: AccountRequest, invitation_id: int) -> HttpResponse:
     found = _invitation_or_404(request, invitation_id)
@@ -402,7 +401,7 @@ def invitation_renew(request: AccountRequest, invitation_id: int) -> HttpRespons
     return redirect("account_settings:members", account_slug=request.account.slug)
 
 
-@account_view(role=Role.ADMIN)
+@account_view(read=None, write=Role.ADMIN)
 @require_POST
 def invitation_revoke(request: AccountRequest, invitation_id: int) -> HttpResponse:
     found = _invitation_or_404(request, invitation_id)
@@ -418,7 +417,7 @@ def invitation_revoke(request: AccountRequest, invitation_id: int) -> HttpRespon
     return redirect("account_settings:members", account_slug=request.account.slug)
 
 
-@account_view(role=Role.ADMIN)
+@account_view(read=None, write=Role.ADMIN)
 @require_POST
 def member_role(request: AccountRequest, membership_id: int) -> HttpResponse:
     membership = _membership_or_404(request, membership_id)
@@ -449,9 +448,8 @@ def member_role(request: AccountRequest, membership_id: int) -> HttpResponse:
     return redirect("account_settings:members", account_slug=request.account.slug)
 
 
-@account_view(role=Role.ADMIN)
+@account_view(read=Role.ADMIN, write=Role.ADMIN)
 def member_remove(request: AccountRequest, membership_id: int) -> HttpResponse:
-    require_role(request, Role.ADMIN)
     membership = _membership_or_404(request, membership_id)
     candidates = member_selectors.reassign_candidates(account=request.account, leaving=membership.user)
     form = MemberRemoveForm(request.POST if request.method == "POST" else None, candidates=candidates)

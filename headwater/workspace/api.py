@@ -11,20 +11,20 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Schema
 
 from headwater.core.api_errors import form_failure
 from headwater.core.api_preconditions import expected_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import Id, InSchema, optional_version
 from headwater.core.errors import Conflict
 from headwater.core.models import Account
-from headwater.users.api_auth import account_of, require_role
+from headwater.users.api_auth import AccountRouter, account_of
 from headwater.users.models import Role
 from headwater.workspace import services
 from headwater.workspace.forms import AccountSettingsForm
 from headwater.workspace.selectors import account_settings_get
 
-router = Router()
+router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
 
 # A write without a version retries when someone saved in between (see account_update).
 _ATTEMPTS = 3
@@ -81,7 +81,6 @@ def account_get(request: HttpRequest, response: HttpResponse) -> Account:
 )
 def account_update(request: HttpRequest, payload: AccountSettingsPatch, response: HttpResponse) -> Account:
     """A new time zone recomputes the statistics (as on the page). Fields not sent keep their current values."""
-    require_role(request, Role.ADMIN)
     version = expected_version(request, payload.version)
     changes = payload.model_dump(include=payload.model_fields_set - {"version"})
     account = account_of(request)

@@ -8,10 +8,10 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from headwater.companies.models import Company
+from headwater.core.dates import account_today
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
-from headwater.records.services import account_today
 from headwater.stats.filters import Period, preset_range
 from headwater.stats.results import WonSummary
 from headwater.stats.selectors import won_summary

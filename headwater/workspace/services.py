@@ -25,7 +25,7 @@ def _check_settings(*, name: str, currency: str, language: str, time_zone: str) 
     except ValidationFailed as exc:
         fields.update(exc.fields)
     else:
-        if len(name) > Account._meta.get_field("name").max_length:  # type: ignore[operator]
+        if len(name) > Account._meta.get_field("name").max_length:  # type: ignore[operator]  # the field declares a max_length, never None
             fields["name"] = [_("The name is too long (at most 200 characters).")]
     if not is_currency(currency):
         fields["currency"] = [_("Choose a currency by its ISO 4217 code, such as PLN or EUR.")]

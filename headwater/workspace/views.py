@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from headwater.core.errors import DomainError
-from headwater.users.access import AccountRequest, account_view, require_role
+from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role, User
 from headwater.users.selectors import invitations_for_user, user_memberships
 from headwater.workspace import services
@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/home.html", {"memberships": memberships, "invitations": invitations})
 
 
-@account_view()
+@account_view(read=Role.VIEWER, write=None)
 def dashboard(request: AccountRequest) -> HttpResponse:
     dashboard = dashboard_get(account=request.account, user=request.user)
     return render(request, "workspace/dashboard.html", {"dashboard": dashboard})
@@ -46,9 +46,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True})
 
 
-@account_view(role=Role.ADMIN)
+@account_view(read=Role.ADMIN, write=Role.ADMIN)
 def account_settings(request: AccountRequest) -> HttpResponse:
-    require_role(request, Role.ADMIN)
     form = AccountSettingsForm(request.POST if request.method == "POST" else None, instance=request.account)
     if request.method == "POST" and form.is_valid():
         try:

@@ -41,8 +41,10 @@ def _v(side: Side, kind: str) -> int:
 
 @dataclass(frozen=True)
 class Route:
-    """An HTML route. `read`/`write`: the lowest role for GET/POST (None: the method is refused with 405, or the
-    route has no write). `scope`: "account" (under /a/<slug>/), "user" (logged in, any account) or "public"."""
+    """An HTML route. `read`/`write`: the lowest role for GET/POST (None: the method is refused with 405, or a
+    user or public route has no write; an account route's are its `account_view(read=, write=)`, and
+    test_account_roles.py checks they agree). `scope`: "account" (under /a/<slug>/), "user" (logged in, any
+    account) or "public"."""
 
     name: str
     scope: str = "account"

@@ -69,10 +69,10 @@ def account_fingerprint(account_id: int) -> dict[str, str]:
             elif table == "core_account":
                 where = f"{quote('id')} = %s"
             elif table == "users_user":
-                where = f"{quote('id')} IN (SELECT user_id FROM users_membership WHERE account_id = %s)"  # noqa: S608
+                where = f"{quote('id')} IN (SELECT user_id FROM users_membership WHERE account_id = %s)"  # noqa: S608 — names from the schema, the id a parameter
             else:
                 continue
-            sql = f"SELECT {cols} FROM {quote(table)} WHERE {where} ORDER BY {quote(pk)}"  # noqa: S608
+            sql = f"SELECT {cols} FROM {quote(table)} WHERE {where} ORDER BY {quote(pk)}"  # noqa: S608 — names from the schema, quoted
             cursor.execute(sql, [account_id])
             result[table] = _hash_rows(cursor.fetchall())
     return result

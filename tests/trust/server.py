@@ -7,6 +7,9 @@ database; the task prints its result as JSON on the last line.
 
 from __future__ import annotations
 
+# The tasks import Django and the models inside their functions: this module is also the parent process, which
+# imports it without configuring Django (only the child it starts calls django.setup()).
+# ruff: noqa: PLC0415
 import contextlib
 import json
 import os
@@ -46,7 +49,7 @@ def server_database(tmp_path: Path) -> Iterator[str]:
         url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
         name = None
     else:
-        import psycopg  # noqa: PLC0415 — only on PostgreSQL
+        import psycopg
 
         name = f"hw_trust_server_{uuid.uuid4().hex[:10]}"
         base = admin.rsplit("/", 1)[0]
@@ -64,7 +67,7 @@ def server_database(tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         if name is not None:
-            import psycopg  # noqa: PLC0415
+            import psycopg
 
             with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -165,7 +168,7 @@ def request(method: str, url: str, token: str, body: Any = None, timeout: float 
     if data is not None:
         req.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310 — loopback only
             raw = response.read()
             return response.status, json.loads(raw) if raw else None
     except urllib.error.HTTPError as error:
@@ -180,16 +183,16 @@ def request(method: str, url: str, token: str, body: Any = None, timeout: float 
 
 
 def _setup() -> None:
-    import django  # noqa: PLC0415
+    import django
 
     django.setup()
 
 
 def _confirmed_user(email: str) -> Any:
     """A user as the sign-up link leaves them (seeding only: the link itself is tested in headwater/users)."""
-    from django.utils import timezone  # noqa: PLC0415
+    from django.utils import timezone
 
-    from headwater.users.models import User  # noqa: PLC0415
+    from headwater.users.models import User
 
     return User.objects.create_user(
         email=email,
@@ -200,7 +203,7 @@ def _confirmed_user(email: str) -> Any:
 
 
 def _admin_with_account(slug: str) -> tuple[Any, Any]:
-    from headwater.users.services import account_create  # noqa: PLC0415
+    from headwater.users.services import account_create
 
     admin = _confirmed_user(f"{slug}-admin@example.test")
     return admin, account_create(name=slug.title(), slug=slug, currency="PLN", language="en", owner=admin)
@@ -208,9 +211,9 @@ def _admin_with_account(slug: str) -> tuple[Any, Any]:
 
 def task_seed(*, writers: int, admins: int, sources: int) -> dict[str, Any]:
     """One account with sources on, `sources` sources, a member token per writer and an admin token per admin."""
-    from headwater.sources.services import source_create, source_settings_update  # noqa: PLC0415
-    from headwater.users.models import Membership, Role  # noqa: PLC0415
-    from headwater.users.token_services import api_token_create  # noqa: PLC0415
+    from headwater.sources.services import source_create, source_settings_update
+    from headwater.users.models import Membership, Role
+    from headwater.users.token_services import api_token_create
 
     admin, account = _admin_with_account("soak")
     source_settings_update(account=account, user=admin, enabled=True, default_from_contact=False)
@@ -226,9 +229,9 @@ def task_seed(*, writers: int, admins: int, sources: int) -> dict[str, Any]:
 
 def task_state() -> dict[str, Any]:
     """Every record's (version, name, source) and the sources, for the checks after a soak."""
-    from headwater.companies.models import Company  # noqa: PLC0415
-    from headwater.deals.models import Deal  # noqa: PLC0415
-    from headwater.sources.models import Source  # noqa: PLC0415
+    from headwater.companies.models import Company
+    from headwater.deals.models import Deal
+    from headwater.sources.models import Source
 
     return {
         "companies": {str(r[0]): r[1:] for r in Company.unscoped.values_list("id", "version", "name", "source_id")},
@@ -242,7 +245,7 @@ RECORD_TABLES = ("companies_company", "persons_person", "deals_deal")
 
 def task_integrity() -> list[str]:
     """Problems found by the database's own checks and by foreign-key validity queries (empty when clean)."""
-    from django.db import connection  # noqa: PLC0415
+    from django.db import connection
 
     problems: list[str] = []
     with connection.cursor() as cursor:
@@ -256,14 +259,14 @@ def task_integrity() -> list[str]:
         checks = {
             "record with a missing source": [
                 (
-                    f"SELECT COUNT(*) FROM {t} r LEFT JOIN sources_source s ON s.id = r.source_id "  # noqa: S608
+                    f"SELECT COUNT(*) FROM {t} r LEFT JOIN sources_source s ON s.id = r.source_id "  # noqa: S608 — table names from a fixed list
                     "WHERE r.source_id IS NOT NULL AND s.id IS NULL"
                 )
                 for t in RECORD_TABLES
             ],
             "record whose source is another account's": [
                 (
-                    f"SELECT COUNT(*) FROM {t} r JOIN sources_source s ON s.id = r.source_id "  # noqa: S608
+                    f"SELECT COUNT(*) FROM {t} r JOIN sources_source s ON s.id = r.source_id "  # noqa: S608 — table names from a fixed list
                     "WHERE s.account_id <> r.account_id"
                 )
                 for t in RECORD_TABLES
@@ -296,11 +299,11 @@ def task_integrity() -> list[str]:
 
 def task_seed_merge(*, records: int) -> dict[str, Any]:
     """An account with sources A and B, `records` companies/persons/deals (a third each) on A, bulk inserted."""
-    from headwater.companies.models import Company  # noqa: PLC0415
-    from headwater.deals.models import Deal  # noqa: PLC0415
-    from headwater.persons.models import Person  # noqa: PLC0415
-    from headwater.sources.services import source_create, source_settings_update  # noqa: PLC0415
-    from headwater.users.token_services import api_token_create  # noqa: PLC0415
+    from headwater.companies.models import Company
+    from headwater.deals.models import Deal
+    from headwater.persons.models import Person
+    from headwater.sources.services import source_create, source_settings_update
+    from headwater.users.token_services import api_token_create
 
     admin, account = _admin_with_account("merge")
     source_settings_update(account=account, user=admin, enabled=True, default_from_contact=False)
@@ -322,10 +325,10 @@ def task_seed_merge(*, records: int) -> dict[str, Any]:
 
 
 def task_merge_state(*, a: int, b: int) -> dict[str, Any]:
-    from headwater.companies.models import Company  # noqa: PLC0415
-    from headwater.deals.models import Deal  # noqa: PLC0415
-    from headwater.persons.models import Person  # noqa: PLC0415
-    from headwater.sources.models import HowChanged, Source, SourceChange  # noqa: PLC0415
+    from headwater.companies.models import Company
+    from headwater.deals.models import Deal
+    from headwater.persons.models import Person
+    from headwater.sources.models import HowChanged, Source, SourceChange
 
     on = {"a": 0, "b": 0, "none": 0}
     for model in (Company, Person, Deal):
@@ -341,13 +344,13 @@ def task_merge_state(*, a: int, b: int) -> dict[str, Any]:
 
 def task_merge_reset(*, a: int, b: int) -> dict[str, Any]:
     """After a merge went through: bring A back with the same id and move its records back, for the next round."""
-    from django.db import transaction  # noqa: PLC0415
+    from django.db import transaction
 
-    from headwater.companies.models import Company  # noqa: PLC0415
-    from headwater.core.text import name_key, name_look_key  # noqa: PLC0415
-    from headwater.deals.models import Deal  # noqa: PLC0415
-    from headwater.persons.models import Person  # noqa: PLC0415
-    from headwater.sources.models import HowChanged, Source, SourceChange, SourceEvent  # noqa: PLC0415
+    from headwater.companies.models import Company
+    from headwater.core.text import name_key, name_look_key
+    from headwater.deals.models import Deal
+    from headwater.persons.models import Person
+    from headwater.sources.models import HowChanged, Source, SourceChange, SourceEvent
 
     with transaction.atomic():
         target = Source.unscoped.get(pk=b)
@@ -370,7 +373,7 @@ def task_merge_reset(*, a: int, b: int) -> dict[str, Any]:
 
 def task_quiesce(*, timeout: float = 60) -> int:
     """On PostgreSQL, wait until no other session uses the database (a killed client's backend rolls back first)."""
-    from django.db import connection  # noqa: PLC0415
+    from django.db import connection
 
     if connection.vendor != "postgresql":
         return 0

@@ -13,6 +13,13 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import expect
 
+from headwater.companies.models import Company
+from headwater.core.models import Account
+from headwater.deals.models import Deal
+from headwater.persons.models import Person
+from headwater.sources.models import Source
+from headwater.users.models import Membership, Role
+
 ROOT = Path(__file__).resolve().parents[3]
 PO = ROOT / "locale" / "pl" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
@@ -77,7 +84,7 @@ def _catalogue() -> list[dict[str, object]]:
 def test_every_entry_is_translated_and_not_fuzzy():
     missing = []
     for entry in _catalogue():
-        if "fuzzy" in entry.get("flags", []):  # type: ignore[operator]
+        if "fuzzy" in entry.get("flags", []):  # type: ignore[operator]  # an entry maps to text or, for flags, a list
             missing.append(f"fuzzy: {entry['msgid']}")
         strs = [v for k, v in entry.items() if k.startswith("msgstr")]
         if not strs or not all(strs):
@@ -176,13 +183,6 @@ def test_polish_pages_show_no_english(page, live_server, screenshot):
     The screenshots (var/screenshots/polish-*-pl.png) are for a human to check wording and fit.
     """
     from django.core.management import call_command  # noqa: PLC0415 — only this test loads the demo
-
-    from headwater.companies.models import Company  # noqa: PLC0415
-    from headwater.core.models import Account  # noqa: PLC0415
-    from headwater.deals.models import Deal  # noqa: PLC0415
-    from headwater.persons.models import Person  # noqa: PLC0415
-    from headwater.sources.models import Source  # noqa: PLC0415
-    from headwater.users.models import Membership, Role  # noqa: PLC0415
 
     call_command("demo_data", stdout=None)
     demo = Account.objects.get(slug="demo")

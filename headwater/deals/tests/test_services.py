@@ -8,10 +8,10 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from headwater.core.dates import account_today
 from headwater.core.errors import Conflict, FeatureDisabled, NotFound, ValidationFailed
 from headwater.deals.models import Deal, DealStatus
 from headwater.deals.services import clean_deal_value, deal_create, deal_delete, deal_update
-from headwater.records.services import account_today
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from headwater.core.dates import account_today
 from headwater.deals.models import Deal
-from headwater.records.services import account_today
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 from headwater.testing.forms import form_values

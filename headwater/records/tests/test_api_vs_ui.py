@@ -9,9 +9,9 @@ import pytest
 from django.core.cache import cache
 
 from headwater.companies.models import Company
+from headwater.core.dates import account_today
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
-from headwater.records.services import account_today
 from headwater.sources.models import SourceChange
 from headwater.testing.api import api_for
 from headwater.testing.factories import SourceFactory

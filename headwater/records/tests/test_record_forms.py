@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from headwater.companies.models import Company
+from headwater.core.validation import parse_id
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
-from headwater.records.forms import parse_id
 from headwater.testing.api import api_for
 
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from headwater.core.dates import account_today
 from headwater.deals.models import Deal, DealStatus
-from headwater.records.services import account_today
 from headwater.stats.models import ExchangeRate
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
 from headwater.workspace.selectors import dashboard_get
