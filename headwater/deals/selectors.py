@@ -9,13 +9,13 @@ from django.db.models import QuerySet
 
 from headwater.core.errors import NotFound
 from headwater.core.models import Account
-from headwater.core.pagination import Ordering, Page, keyset_page
+from headwater.core.pagination import Ordering, Page, Sorts
 from headwater.deals.models import Deal
-from headwater.records.listing import RecordFilters, filter_records
-from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER
+from headwater.records.listing import RecordFilters, filter_records, record_page
 
-# Sort keys are non-null columns, so (key, id) orders every row exactly.
-DEAL_SORTS: dict[str, tuple[str, ...]] = {
+# The list's sorts, the page's `?sort=` and (renamed: schemas.DEAL_ORDERING) the API's `ordering=`. Sort keys are
+# non-null columns, so (key, id) orders every row exactly.
+DEAL_SORTS: Sorts = {
     "name": ("name",),
     "value": ("value",),
     # Status then age: served by the (account, status, created_at, id) index.
@@ -55,15 +55,10 @@ def deal_list(*, account: Account, filters: DealFilters | None = None) -> QueryS
 def deal_page(
     *, account: Account, filters: DealFilters, ordering: Ordering, cursor: str | None, page_size: int, count_limit: int
 ) -> Page[Deal]:
+    """A page of the list, as its page and the API show it (records.listing.record_page)."""
     qs = deal_list(account=account, filters=filters).select_related("owner", "source", "company", "person")
-    return keyset_page(
-        qs,
-        ordering=ordering,
-        cursor=cursor,
-        page_size=page_size,
-        count_limit=count_limit,
-        pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
-        pin_order=SEARCH_PIN_ORDER,
+    return record_page(
+        qs, filters=filters, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit
     )
 
 

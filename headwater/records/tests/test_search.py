@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,7 @@ from headwater.records.search import (
     uses_trigrams,
 )
 from headwater.records.services import search_key_of
+from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
 
 
@@ -305,6 +307,23 @@ class TestSearch:
                 qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=100, pin_limit=10
             )
         assert (len(page.rows), page.total) == (2, 3)
+
+
+def test_the_api_reads_a_rare_search_among_its_ids_as_the_page_does(tenant):
+    """One read path: the API's list calls the page's selector, so a search with few matches reads its page among
+    exactly those ids on both (the plan that once walked a whole account's sort index)."""
+    CompanyFactory.create_batch(3, account=tenant.account, name="Zebra works")
+    CompanyFactory.create_batch(2, account=tenant.account, name="Other")
+    api = api_for(tenant, "viewer")
+    api.get("/me")  # last_used_at written now, not inside the measured request
+    with CaptureQueriesContext(connection) as ctx:
+        body = api.get("/companies", {"q": "zebra", "ordering": "name", "limit": 2}).json()
+    assert len(body["items"]) == 2
+    assert body["next"]
+    page_reads = [q["sql"] for q in ctx.captured_queries if "companies_company" in q["sql"]]
+    assert len(page_reads) == 2
+    assert " IN (" in page_reads[1]
+    assert "COUNT(" not in " ".join(page_reads).upper()
 
 
 @pytest.mark.django_db
