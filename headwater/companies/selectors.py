@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -19,6 +20,8 @@ from headwater.records.selectors import linked_to
 # non-null columns, so (key, id) orders every row exactly.
 COMPANY_SORTS: Sorts = {"name": ("name",), "city": ("city",), "created": ("created_at",)}
 COMPANY_DEFAULT_SORT = "name"
+# The linked records the list page shows in its columns.
+COMPANY_PAGE_RELATED = ("owner", "source")
 
 
 def company_list(*, account: Account, filters: RecordFilters | None = None) -> QuerySet[Company]:
@@ -36,9 +39,11 @@ def company_page(
     cursor: str | None,
     page_size: int,
     count_limit: int,
+    related: Sequence[str] = COMPANY_PAGE_RELATED,
 ) -> Page[Company]:
-    """A page of the list, as its page and the API show it (records.listing.record_page)."""
-    qs = company_list(account=account, filters=filters).select_related("owner", "source")
+    """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
+    records the caller shows: the page its columns' (the default), the API the source only."""
+    qs = company_list(account=account, filters=filters).select_related(*related)
     return record_page(
         qs, filters=filters, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit
     )

@@ -167,19 +167,21 @@ def keyset_page(
     """One page of `qs` in `ordering`, read after (or before) the row `cursor` names; two queries in all.
 
     `count_limit`: the total is counted up to this many rows (None beyond); 0 counts nothing (the API shows no
-    total), so a list without a search is one query.
-    `pin_limit` (for searches): the first query reads the matching ids instead of counting them, and when there
-    are at most `pin_limit`, the page is read among exactly those ids. For `ORDER BY ... LIMIT` PostgreSQL likes
-    to walk the sort index and filter, hoping to meet matches early; when a rare search's estimate is too high
-    that walk reads every row of the account. A known, small id set is fetched and sorted instead.
+    total): one query.
+    `pin_limit` (for searches, with a count): the count's query reads the matching ids instead of counting them,
+    and when there are at most `pin_limit`, the page is read among exactly those ids. For `ORDER BY ... LIMIT`
+    PostgreSQL likes to walk the sort index and filter, hoping to meet matches early; when a rare search's
+    estimate is too high that walk reads every row of the account. A known, small id set is fetched and sorted
+    instead. Without a count there is no query to read the ids in: one of their own cost the API's common
+    searches 30-100% more and bought nothing on rare ones, which PostgreSQL reads through the trigram index
+    (docs/performance.md, "One read path").
     `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER.
     """
     position = decode_cursor(qs.model, ordering, cursor)
     total: int | None = None
-    if pin_limit:
-        ids = list(qs.order_by(*pin_order).values_list("pk", flat=True)[: max(count_limit, pin_limit) + 1])
-        if len(ids) <= count_limit:
-            total = len(ids)
+    if pin_limit and count_limit:
+        ids = list(qs.order_by(*pin_order).values_list("pk", flat=True)[: count_limit + 1])
+        total = len(ids) if len(ids) <= count_limit else None
         if len(ids) <= pin_limit:
             qs = qs.filter(pk__in=ids)
     elif count_limit:

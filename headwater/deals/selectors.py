@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -23,6 +24,8 @@ DEAL_SORTS: Sorts = {
     "created": ("created_at",),
 }
 DEAL_DEFAULT_SORT = "-created"
+# The linked records the list page shows in its columns.
+DEAL_PAGE_RELATED = ("owner", "source", "company", "person")
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,18 @@ def deal_list(*, account: Account, filters: DealFilters | None = None) -> QueryS
 
 
 def deal_page(
-    *, account: Account, filters: DealFilters, ordering: Ordering, cursor: str | None, page_size: int, count_limit: int
+    *,
+    account: Account,
+    filters: DealFilters,
+    ordering: Ordering,
+    cursor: str | None,
+    page_size: int,
+    count_limit: int,
+    related: Sequence[str] = DEAL_PAGE_RELATED,
 ) -> Page[Deal]:
-    """A page of the list, as its page and the API show it (records.listing.record_page)."""
-    qs = deal_list(account=account, filters=filters).select_related("owner", "source", "company", "person")
+    """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
+    records the caller shows: the page its columns' (the default), the API the source only."""
+    qs = deal_list(account=account, filters=filters).select_related(*related)
     return record_page(
         qs, filters=filters, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit
     )

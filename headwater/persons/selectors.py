@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -23,6 +24,8 @@ PERSON_SORTS: Sorts = {
     "created": ("created_at",),
 }
 PERSON_DEFAULT_SORT = "name"
+# The linked records the list page shows in its columns.
+PERSON_PAGE_RELATED = ("owner", "source", "company")
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,11 @@ def person_page(
     cursor: str | None,
     page_size: int,
     count_limit: int,
+    related: Sequence[str] = PERSON_PAGE_RELATED,
 ) -> Page[Person]:
-    """A page of the list, as its page and the API show it (records.listing.record_page)."""
-    qs = person_list(account=account, filters=filters).select_related("owner", "source", "company")
+    """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
+    records the caller shows: the page its columns' (the default), the API the source only."""
+    qs = person_list(account=account, filters=filters).select_related(*related)
     return record_page(
         qs, filters=filters, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit
     )
