@@ -86,7 +86,7 @@ def page_cursor(
     start: Any = 26,
     backward: Any = False,
 ) -> str:
-    """A list page's cursor: the sort's signature ("name", "-created_at", "status,created_at"), the key values
+    """A list's cursor, its page's or its API's: the sort's signature ("name", "-created_at", "status,created_at"), the key values
     (the sort's columns, then the id), the first row's number and the direction."""
     payload = {"s": signature, "k": key, "b": backward, "o": start}
     return sign_cursor(payload, model=model) if signed else _unsigned(payload)
