@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
     from headwater.companies.selectors import COMPANY_DEFAULT_SORT, COMPANY_SORTS, company_page
     from headwater.core.models import Account
@@ -244,7 +245,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                 print(f"\n== {case.name}\n" + "\n".join(row[0] for row in db.fetchall()))
 
     # The page and the API as a user reaches them, for the search cases: a session and a token of a member.
-    bench_user, _ = User.objects.get_or_create(email="bench@bench.test", defaults={"full_name": "Benchmark"})
+    # Confirmed, or the session middleware logs it out and every page answers a redirect to the log-in.
+    bench_user, _ = User.objects.update_or_create(
+        email="bench@bench.test", defaults={"full_name": "Benchmark", "email_confirmed_at": timezone.now()}
+    )
     tokens = {}
     for slug, account in accounts.items():
         Membership.unscoped.get_or_create(account=account, user=bench_user, defaults={"role": Role.ADMIN})

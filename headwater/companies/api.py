@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from headwater.companies import services
+from headwater.companies import selectors, services
 from headwater.companies.models import Company
 from headwater.companies.schemas import (
     COMPANY_ORDERING,
@@ -15,6 +15,7 @@ from headwater.companies.schemas import (
     CompanyPatch,
 )
 from headwater.records.api import RecordEndpoints, record_router
+from headwater.records.listing import RecordFilters
 
 router = record_router(
     RecordEndpoints[Company](
@@ -31,8 +32,9 @@ router = record_router(
         bulk_in=CompanyBulkIn,
         bulk_out=CompanyBulkOut,
         filters=CompanyFilters,
+        read_page=selectors.company_page,
+        list_filters=RecordFilters,
         ordering=COMPANY_ORDERING,
-        link_filters=("owner_id", "source_id"),
         delete_summary="Delete a company (its persons and deals stay)",
     )
 )

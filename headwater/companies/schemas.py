@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from ninja import Field, Schema
 
-from headwater.core.api_pagination import CREATED_KEY, ID_KEY, SortKey, ordering_pattern
+from headwater.companies.selectors import COMPANY_SORTS
+from headwater.core.api_pagination import api_sorts, ordering_pattern
 from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, optional_version, text
 
-COMPANY_ORDERING: dict[str, SortKey] = {"id": ID_KEY, "name": SortKey("name", "str"), "created_at": CREATED_KEY}
+# The API's documented `ordering` names for the list's sorts (selectors.COMPANY_SORTS).
+COMPANY_ORDERING = api_sorts(COMPANY_SORTS, name="name", created_at="created")
 
 
 class CompanyOut(RecordOut):

@@ -1,22 +1,25 @@
-"""Keyset pagination for API lists: `items` plus an opaque `next` cursor, never an OFFSET or an exact COUNT.
+"""The API's side of the one keyset paginator (core/pagination.py): `limit` and `cursor`, `ordering=` names, and
+the answer `{"items": [...], "next": "<cursor>"}`, never an OFFSET or an exact COUNT.
 
-The cursor carries the ordering it was made for and the last row's (sort value, id); the next page continues
-strictly after that pair, so pages stay fast and stable at a million rows and while rows are added. It is signed,
-and its values are checked against their columns when read (core/cursors.py).
+The rows, the sort and the cursor are the pages' own: an API list reads the same selector as its page, with the
+same sorts and cursors (signed, their values checked against their columns: core/cursors.py). A cursor the list
+cannot use is a 400 on `cursor` in the API's error shape.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import Field
 
-from headwater.core.cursors import InvalidCursor, column, column_value, read_cursor, sign_cursor
+from headwater.core.cursors import InvalidCursor
 from headwater.core.errors import ValidationFailed
+from headwater.core.pagination import Ordering, Page, Sorts, keyset_page
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -24,19 +27,6 @@ MAX_LIMIT = 200
 MAX_CURSOR = 2000
 
 _M = TypeVar("_M", bound=Model)
-_T = TypeVar("_T")
-
-Kind = Literal["str", "datetime", "date", "decimal", "int"]
-
-
-@dataclass(frozen=True)
-class SortKey:
-    field: str
-    kind: Kind
-
-
-ID_KEY = SortKey("id", "int")
-CREATED_KEY = SortKey("created_at", "datetime")
 
 
 class PageParams(Schema):
@@ -44,68 +34,59 @@ class PageParams(Schema):
     cursor: str | None = Field(None, max_length=MAX_CURSOR, description="The `next` value of the previous page.")
 
 
-@dataclass
-class Page(Generic[_T]):
-    items: list[_T]
-    next: str | None
+def api_sorts(sorts: Sorts, **names: str) -> Sorts:
+    """The sorts an API list offers under its documented `ordering` names: `id`, and each of `names` (API name =
+    the list's own sort name, `created_at="created"`) sorting by that sort's columns."""
+    return {"id": (), **{api: sorts[own] for api, own in names.items()}}
 
 
-def ordering_pattern(allowed: dict[str, SortKey]) -> str:
-    names = sorted(allowed)
-    return "^-?(" + "|".join(names) + ")$"
+def ordering_pattern(sorts: Sorts) -> str:
+    """The `ordering` parameter's pattern: one of the names, `-` before it for descending."""
+    return "^-?(" + "|".join(sorted(sorts)) + ")$"
 
 
-def _encode_value(value: Any, kind: Kind) -> Any:
-    if kind in ("datetime", "date"):
-        return value.isoformat()
-    if kind == "decimal":
-        return str(value)
-    return value
+def api_ordering(name: str, sorts: Sorts) -> Ordering:
+    """The sort `ordering=name` (`-name` for descending) asks for; an unknown name is a 400 on `ordering`."""
+    fields = sorts.get(name.removeprefix("-"))
+    if fields is None:
+        raise ValidationFailed.on("ordering", _("Unknown ordering “%(name)s”.") % {"name": name})
+    return Ordering(fields, descending=name.startswith("-"))
 
 
-def _encode_cursor(model: type[Model], ordering: str, value: Any, pk: int) -> str:
-    return sign_cursor({"o": ordering, "v": value, "i": pk}, model=model)
-
-
-def _decode_cursor(model: type[Model], cursor: str, ordering: str, key: SortKey) -> tuple[Any, int]:
-    """(sort value, id) of a cursor this list signed for this ordering, each checked against its column."""
+@contextmanager
+def cursor_errors() -> Iterator[None]:
+    """A cursor that is not one of this list's (edited, forged, of another list or ordering, of an older format)
+    is a 400 on `cursor`."""
     try:
-        data = read_cursor(cursor, model=model)
-        if data.get("o") != ordering:
-            raise InvalidCursor("made for another ordering")
-        pk = column_value(column(model, "pk"), data.get("i"))
-        value = pk if key.field == "id" else column_value(column(model, key.field), data.get("v"))
+        yield
     except InvalidCursor as exc:
         raise ValidationFailed.on(
             "cursor", _("This cursor is not valid for this list and ordering; start again.")
         ) from exc
-    return value, int(pk)
 
 
-def keyset_page(
-    qs: QuerySet[_M], *, ordering: str, allowed: dict[str, SortKey], cursor: str | None, limit: int
-) -> Page[_M]:
-    descending = ordering.startswith("-")
-    name = ordering.lstrip("-")
-    key = allowed.get(name)
-    if key is None:
-        raise ValidationFailed.on("ordering", _("Unknown ordering “%(name)s”.") % {"name": ordering})
-    limit = max(1, min(limit, MAX_LIMIT))
-    field = key.field
-    sign = "-" if descending else ""
-    op = "lt" if descending else "gt"
-    order = [f"{sign}{field}"] if field == "id" else [f"{sign}{field}", f"{sign}id"]
-    qs = qs.order_by(*order)
-    if cursor:
-        value, pk = _decode_cursor(qs.model, cursor, ordering, key)
-        if field == "id":
-            qs = qs.filter(**{f"id__{op}": pk})
-        else:
-            qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))
-    rows = list(qs[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = _encode_cursor(qs.model, ordering, _encode_value(getattr(last, field), key.kind), last.pk)
-    return Page(items=rows, next=next_cursor)
+def listed(page: Page[_M]) -> dict[str, Any]:
+    """A page as the API answers it: the rows and the cursor of the next page (no total, no way back)."""
+    return {"items": page.rows, "next": page.next_cursor}
+
+
+def api_page(
+    read: Callable[..., Page[_M]], *, sorts: Sorts, ordering: str, page: PageParams, **kwargs: Any
+) -> dict[str, Any]:
+    """One page of a list as the API answers it: `read` is the list's selector (or `keyset_page` with a queryset),
+    asked for `page.limit` rows after `page.cursor` in `ordering`, without a count."""
+    with cursor_errors():
+        return listed(
+            read(
+                ordering=api_ordering(ordering, sorts),
+                cursor=page.cursor,
+                page_size=page.limit,
+                count_limit=0,
+                **kwargs,
+            )
+        )
+
+
+def api_keyset_page(qs: QuerySet[_M], *, sorts: Sorts, ordering: str, page: PageParams) -> dict[str, Any]:
+    """`api_page` for a list without a selector of its own (members, invitations): the queryset as it stands."""
+    return api_page(keyset_page, sorts=sorts, ordering=ordering, page=page, qs=qs)

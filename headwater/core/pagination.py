@@ -1,10 +1,14 @@
 """Keyset pagination: pages of a sorted queryset without OFFSET and without an exact COUNT of deep results.
 
-The sort is a tuple of non-null columns plus the primary key as the tie-breaker, all in one direction, so the
-position "after row R" is exact even when many rows share a sort value. A cursor carries the sort it was made
+The one paginator of every list, the pages' and the API's (core/api_pagination.py adapts its parameters and its
+answer). The sort is a tuple of non-null columns plus the primary key as the tie-breaker, all in one direction, so
+the position "after row R" is exact even when many rows share a sort value. A cursor carries the sort it was made
 for, the key of the row it points past, the direction to read in, and the 1-based number of the page's first
 row (for the "26-50 of 1,234" label only; it never decides which rows are read). Cursors are signed and their
 values checked against their columns (core/cursors.py).
+
+A list's sorts are one table, `Sorts`: a name to the columns it sorts by (the primary key follows). The pages
+name a sort in `?sort=`, the API in `ordering=` (under its own documented names, core/api_pagination.api_sorts).
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from headwater.core.cursors import InvalidCursor, column_value, read_cursor, sig
 from headwater.core.cursors import column as column_of
 
 _M = TypeVar("_M", bound=models.Model)
+
+# A list's sorts: the name a request gives, then the non-null columns it sorts by (the primary key follows).
+Sorts = dict[str, tuple[str, ...]]
 
 # The "26-50" label's first row number a cursor may carry; far beyond any list (the exact count stops at 10,000).
 MAX_START = 2**31 - 1
@@ -135,6 +142,8 @@ def _after(ordering: Ordering, key: tuple[Any, ...], *, backward: bool) -> model
         for prev_column, prev_value in zip(columns[:i], key[:i], strict=True):
             step &= models.Q(**{prev_column: prev_value})
         condition |= step
+    if len(columns) == 1:
+        return condition
     lead = models.Q(**{f"{columns[0]}__{op}e": key[0]})
     return lead & condition
 
@@ -157,19 +166,25 @@ def keyset_page(
 ) -> Page[_M]:
     """One page of `qs` in `ordering`, read after (or before) the row `cursor` names; two queries in all.
 
-    `pin_limit` (for searches): the first query reads the matching ids instead of counting them, and when there
-    are at most `pin_limit`, the page is read among exactly those ids. For `ORDER BY ... LIMIT` PostgreSQL likes
-    to walk the sort index and filter, hoping to meet matches early; when a rare search's estimate is too high
-    that walk reads every row of the account. A known, small id set is fetched and sorted instead.
+    `count_limit`: the total is counted up to this many rows (None beyond); 0 counts nothing (the API shows no
+    total): one query.
+    `pin_limit` (for searches, with a count): the count's query reads the matching ids instead of counting them,
+    and when there are at most `pin_limit`, the page is read among exactly those ids. For `ORDER BY ... LIMIT`
+    PostgreSQL likes to walk the sort index and filter, hoping to meet matches early; when a rare search's
+    estimate is too high that walk reads every row of the account. A known, small id set is fetched and sorted
+    instead. Without a count there is no query to read the ids in: one of their own cost the API's common
+    searches 30-100% more and bought nothing on rare ones, which PostgreSQL reads through the trigram index
+    (docs/performance.md, "One read path").
     `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER.
     """
     position = decode_cursor(qs.model, ordering, cursor)
-    if pin_limit:
+    total: int | None = None
+    if pin_limit and count_limit:
         ids = list(qs.order_by(*pin_order).values_list("pk", flat=True)[: count_limit + 1])
         total = len(ids) if len(ids) <= count_limit else None
         if len(ids) <= pin_limit:
             qs = qs.filter(pk__in=ids)
-    else:
+    elif count_limit:
         total = bounded_count(qs, count_limit)
     if position is None:
         return _forward(qs, ordering, key=None, start=1, page_size=page_size, total=total, count_limit=count_limit)
@@ -236,7 +251,7 @@ def _forward(
     )
 
 
-def ordering_from_param(value: str | None, sorts: dict[str, tuple[str, ...]], default: str) -> tuple[str, Ordering]:
+def ordering_from_param(value: str | None, sorts: Sorts, default: str) -> tuple[str, Ordering]:
     """The whitelisted sort named by a `?sort=key` / `?sort=-key` parameter; anything else gives `default`."""
     raw = (value or "").strip()
     key = raw.removeprefix("-")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
-from headwater.deals import services
+from headwater.deals import selectors, services
 from headwater.deals.models import Deal
 from headwater.deals.schemas import (
     DEAL_ORDERING,
@@ -17,11 +15,6 @@ from headwater.deals.schemas import (
     DealPatch,
 )
 from headwater.records.api import RecordEndpoints, record_router
-
-
-def _by_status(qs: QuerySet[Deal], filters: DealFilters) -> QuerySet[Deal]:
-    return qs.filter(status=filters.status) if filters.status else qs
-
 
 router = record_router(
     RecordEndpoints[Deal](
@@ -38,9 +31,9 @@ router = record_router(
         bulk_in=DealBulkIn,
         bulk_out=DealBulkOut,
         filters=DealFilters,
+        read_page=selectors.deal_page,
+        list_filters=selectors.DealFilters,
         ordering=DEAL_ORDERING,
-        link_filters=("company_id", "person_id", "owner_id", "source_id"),
         delete_summary="Delete a deal",
-        narrow=_by_status,
     )
 )

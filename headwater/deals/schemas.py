@@ -8,15 +8,12 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from headwater.core.api_pagination import CREATED_KEY, ID_KEY, SortKey, ordering_pattern
+from headwater.core.api_pagination import api_sorts, ordering_pattern
 from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, optional_version, text
+from headwater.deals.selectors import DEAL_SORTS
 
-DEAL_ORDERING: dict[str, SortKey] = {
-    "id": ID_KEY,
-    "name": SortKey("name", "str"),
-    "created_at": CREATED_KEY,
-    "value": SortKey("value", "decimal"),
-}
+# The API's documented `ordering` names for the list's sorts (selectors.DEAL_SORTS).
+DEAL_ORDERING = api_sorts(DEAL_SORTS, name="name", created_at="created", value="value")
 StatusName = Literal["open", "won", "lost"]
 _CENT = Decimal("0.01")
 VALUE_DESCRIPTION = 'A decimal string with at most 2 decimal places, e.g. "1234.50"; at least 0.'

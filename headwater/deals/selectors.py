@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
 from headwater.core.errors import NotFound
 from headwater.core.models import Account
-from headwater.core.pagination import Ordering, Page, keyset_page
+from headwater.core.pagination import Ordering, Page, Sorts
 from headwater.deals.models import Deal
-from headwater.records.listing import RecordFilters, filter_records
-from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER
+from headwater.records.listing import RecordFilters, filter_records, record_page
 
-# Sort keys are non-null columns, so (key, id) orders every row exactly.
-DEAL_SORTS: dict[str, tuple[str, ...]] = {
+# The list's sorts, the page's `?sort=` and (renamed: schemas.DEAL_ORDERING) the API's `ordering=`. Sort keys are
+# non-null columns, so (key, id) orders every row exactly.
+DEAL_SORTS: Sorts = {
     "name": ("name",),
     "value": ("value",),
     # Status then age: served by the (account, status, created_at, id) index.
@@ -23,6 +24,8 @@ DEAL_SORTS: dict[str, tuple[str, ...]] = {
     "created": ("created_at",),
 }
 DEAL_DEFAULT_SORT = "-created"
+# The linked records the list page shows in its columns.
+DEAL_PAGE_RELATED = ("owner", "source", "company", "person")
 
 
 @dataclass(frozen=True)
@@ -53,17 +56,20 @@ def deal_list(*, account: Account, filters: DealFilters | None = None) -> QueryS
 
 
 def deal_page(
-    *, account: Account, filters: DealFilters, ordering: Ordering, cursor: str | None, page_size: int, count_limit: int
+    *,
+    account: Account,
+    filters: DealFilters,
+    ordering: Ordering,
+    cursor: str | None,
+    page_size: int,
+    count_limit: int,
+    related: Sequence[str] = DEAL_PAGE_RELATED,
 ) -> Page[Deal]:
-    qs = deal_list(account=account, filters=filters).select_related("owner", "source", "company", "person")
-    return keyset_page(
-        qs,
-        ordering=ordering,
-        cursor=cursor,
-        page_size=page_size,
-        count_limit=count_limit,
-        pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
-        pin_order=SEARCH_PIN_ORDER,
+    """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
+    records the caller shows: the page its columns' (the default), the API the source only."""
+    qs = deal_list(account=account, filters=filters).select_related(*related)
+    return record_page(
+        qs, filters=filters, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit
     )
 
 

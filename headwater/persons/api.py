@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from headwater.persons import services
+from headwater.persons import selectors, services
 from headwater.persons.models import Person
 from headwater.persons.schemas import (
     PERSON_ORDERING,
@@ -31,8 +31,9 @@ router = record_router(
         bulk_in=PersonBulkIn,
         bulk_out=PersonBulkOut,
         filters=PersonFilters,
+        read_page=selectors.person_page,
+        list_filters=selectors.PersonFilters,
         ordering=PERSON_ORDERING,
-        link_filters=("company_id", "owner_id", "source_id"),
         delete_summary="Delete a person (their deals stay)",
     )
 )

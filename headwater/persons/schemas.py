@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from ninja import Field, Schema
 
-from headwater.core.api_pagination import CREATED_KEY, ID_KEY, SortKey, ordering_pattern
+from headwater.core.api_pagination import api_sorts, ordering_pattern
 from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, optional_version, text
+from headwater.persons.selectors import PERSON_SORTS
 
-PERSON_ORDERING: dict[str, SortKey] = {
-    "id": ID_KEY,
-    "last_name": SortKey("last_name", "str"),
-    "created_at": CREATED_KEY,
-}
+# The API's documented `ordering` names for the list's sorts (selectors.PERSON_SORTS): `last_name` is the pages'
+# "name", the last name then the first.
+PERSON_ORDERING = api_sorts(PERSON_SORTS, last_name="name", created_at="created")
 
 
 class PersonOut(RecordOut):

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
 from headwater.core.errors import NotFound
 from headwater.core.models import Account
-from headwater.core.pagination import Ordering, Page, keyset_page
+from headwater.core.pagination import Ordering, Page, Sorts
 from headwater.persons.models import Person
-from headwater.records.listing import RecordFilters, filter_records
+from headwater.records.listing import RecordFilters, filter_records, record_page
 from headwater.records.models import CrmRecord
-from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
+from headwater.records.search import search_filter
 from headwater.records.selectors import linked_to
 
-# Sort keys are non-null columns, so (key, id) orders every row exactly.
-PERSON_SORTS: dict[str, tuple[str, ...]] = {
+# The list's sorts, the page's `?sort=` and (renamed: schemas.PERSON_ORDERING) the API's `ordering=`. Sort keys are
+# non-null columns, so (key, id) orders every row exactly.
+PERSON_SORTS: Sorts = {
     "name": ("last_name", "first_name"),
     "email": ("email",),
     "created": ("created_at",),
 }
 PERSON_DEFAULT_SORT = "name"
+# The linked records the list page shows in its columns.
+PERSON_PAGE_RELATED = ("owner", "source", "company")
 
 
 @dataclass(frozen=True)
@@ -46,16 +50,13 @@ def person_page(
     cursor: str | None,
     page_size: int,
     count_limit: int,
+    related: Sequence[str] = PERSON_PAGE_RELATED,
 ) -> Page[Person]:
-    qs = person_list(account=account, filters=filters).select_related("owner", "source", "company")
-    return keyset_page(
-        qs,
-        ordering=ordering,
-        cursor=cursor,
-        page_size=page_size,
-        count_limit=count_limit,
-        pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
-        pin_order=SEARCH_PIN_ORDER,
+    """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
+    records the caller shows: the page its columns' (the default), the API the source only."""
+    qs = person_list(account=account, filters=filters).select_related(*related)
+    return record_page(
+        qs, filters=filters, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit
     )
 
 

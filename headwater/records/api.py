@@ -2,7 +2,9 @@
 arguments, lookups, filters, bulk.
 
 The handlers stay thin: they resolve the account from the token, turn the body into the service's keyword
-arguments (the same services the UI calls), and render. Reads scope every query by the token's account.
+arguments (the same services the UI calls), and render. Reads scope every query by the token's account. A list
+is read by the list page's own selector, with its sorts and cursors: the query parameters become the page's
+filters (`list_filters`), `ordering` one of its sorts (schemas: `api_sorts`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,26 +22,31 @@ from ninja import Query, Router, Status
 from pydantic import BaseModel
 
 from headwater.core.api_errors import api_field_names
-from headwater.core.api_pagination import Page, PageParams, SortKey, keyset_page
+from headwater.core.api_pagination import PageParams, api_page
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
 from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
+from headwater.core.pagination import Page, Sorts
 from headwater.core.text import text_problem
 from headwater.core.types import UNSET
+from headwater.records.listing import RecordFilters
 from headwater.records.models import CrmRecord
-from headwater.records.search import search_filter
 from headwater.sources.models import HowChanged
 from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
 
 _R = TypeVar("_R", bound=CrmRecord)
 _F = TypeVar("_F", bound=Callable[..., Any])
+_Filters = TypeVar("_Filters", bound=RecordFilters)
 
 # ninja's `Query[...]` as a value (mypy knows it only as an annotation): a query-string parameter of that schema.
 _QUERY: Any = Query
 
 BULK_MAX_ROWS = 1000
+# The linked records a list's rows show in the API: the source's name (RecordOut). The pages join more for their
+# columns; joining those too cost a deal list of 50 about half again as much, for names the API does not show.
+API_RELATED = ("source",)
 
 # Body field → service keyword: the API names links by id, the services take an id or an instance.
 _LINKS = {"owner_id": "owner", "source_id": "source", "company_id": "company", "person_id": "person"}
@@ -85,23 +91,19 @@ def check_query_text(field: str, value: str | None) -> str | None:
     return value.strip() or None
 
 
-def filter_links(qs: QuerySet[_R], **links: int | str | None) -> QuerySet[_R]:
-    """`owner_id=5`, `company_id=7`, `source_id="none"`: filters on linked ids (another account's id finds
-    nothing, as the queryset is already scoped)."""
-    for field, value in links.items():
-        if value is None:
-            continue
-        condition: dict[str, object] = {f"{field}__isnull": True} if value == "none" else {field: int(value)}
-        qs = qs.filter(**condition)
-    return qs
-
-
-def search(qs: QuerySet[_R], q: str | None) -> QuerySet[_R]:
-    """The same search as the list pages: every word of `q` must occur in the record's search key."""
-    q = check_query_text("q", q)
-    if not q:
-        return qs
-    return search_filter(qs, q)
+def list_filters(params: BaseModel, kind: type[_Filters]) -> _Filters:
+    """A list's query parameters as its page's filters: `q` checked, `owner_id=5` → owner, `source_id=none` → no
+    source, `company_id=7` → company, `status` as it is; a parameter not sent keeps the filter's default. Another
+    account's id finds nothing, as the selector scopes every query."""
+    sent = params.model_dump(exclude={"ordering"}, exclude_none=True)
+    values: dict[str, Any] = {"q": check_query_text("q", sent.pop("q", None)) or ""}
+    source = sent.pop("source_id", None)
+    if source == "none":
+        values["no_source"] = True
+    elif source is not None:
+        values["source"] = int(source)
+    values.update({name.removesuffix("_id"): value for name, value in sent.items()})
+    return kind(**values)
 
 
 def bulk_create(rows: Sequence[BaseModel], create: Callable[[dict[str, Any]], _R]) -> list[_R]:
@@ -158,12 +160,11 @@ class RecordEndpoints(Generic[_R]):
     patch_in: type[BaseModel]
     bulk_in: type[BaseModel]
     bulk_out: type[BaseModel]
-    filters: type[BaseModel]
-    ordering: dict[str, SortKey]
-    link_filters: tuple[str, ...]  # the filters' `*_id` fields, applied in this order
+    filters: type[BaseModel]  # the list's query parameters
+    ordering: Sorts  # the list's sorts under the API's names (schemas: api_sorts)
+    read_page: Callable[..., Page[_R]]  # the list page's selector: (account=, filters=, ordering=, cursor=, ...)
+    list_filters: type[RecordFilters]  # the filters that selector takes
     delete_summary: str
-    # Filters beyond the links and the search (a deal's status).
-    narrow: Callable[[QuerySet[_R], Any], QuerySet[_R]] | None = None
 
 
 def record_router(spec: RecordEndpoints[_R]) -> Router:
@@ -173,14 +174,16 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
     router = AccountRouter(read=Role.VIEWER, write=Role.MEMBER)
     noun, plural, id_name = spec.noun, spec.plural, f"{spec.noun}_id"
 
-    def list_(request: HttpRequest, *, filters: Any, page: PageParams) -> Page[_R]:
-        manager: Any = spec.model.objects
-        qs: QuerySet[_R] = manager.for_account(account_of(request)).select_related("source")
-        qs = filter_links(qs, **{name: getattr(filters, name) for name in spec.link_filters})
-        if spec.narrow is not None:
-            qs = spec.narrow(qs, filters)
-        qs = search(qs, filters.q)
-        return keyset_page(qs, ordering=filters.ordering, allowed=spec.ordering, cursor=page.cursor, limit=page.limit)
+    def list_(request: HttpRequest, *, filters: Any, page: PageParams) -> dict[str, Any]:
+        return api_page(
+            spec.read_page,
+            sorts=spec.ordering,
+            ordering=filters.ordering,
+            page=page,
+            account=account_of(request),
+            filters=list_filters(filters, spec.list_filters),
+            related=API_RELATED,
+        )
 
     def create(request: HttpRequest, *, payload: BaseModel, response: HttpResponse) -> Status[_R]:
         record = spec.create(

@@ -1,4 +1,6 @@
-"""What the company, person and deal list pages share: sortable headers and full-page-or-fragment rendering."""
+"""What the company, person and deal lists share: their filters, one page of them (`record_page`, which the list
+pages and the API both read through each kind's `<kind>_page` selector), sortable headers and full-page-or-fragment
+rendering."""
 
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ from django.utils.translation import ngettext
 
 from headwater.core.cursors import InvalidCursor
 from headwater.core.errors import NotFound
-from headwater.core.pagination import Ordering, Page, ordering_from_param
-from headwater.records.search import search_filter
+from headwater.core.pagination import Ordering, Page, Sorts, keyset_page, ordering_from_param
+from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
 
 _M = TypeVar("_M", bound=Model)
 
@@ -59,6 +61,28 @@ def filter_records(qs: QuerySet[_M], filters: RecordFilters) -> QuerySet[_M]:
     elif filters.source is not None:
         qs = qs.filter(source_id=filters.source)
     return qs
+
+
+def record_page(
+    qs: QuerySet[_M],
+    *,
+    filters: RecordFilters,
+    ordering: Ordering,
+    cursor: str | None,
+    page_size: int,
+    count_limit: int,
+) -> Page[_M]:
+    """One page of `qs` (the filtered records) after `cursor`; a search reads its page among its matching ids
+    when they are few (pagination.keyset_page's pin), on the pages and in the API alike."""
+    return keyset_page(
+        qs,
+        ordering=ordering,
+        cursor=cursor,
+        page_size=page_size,
+        count_limit=count_limit,
+        pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
+        pin_order=SEARCH_PIN_ORDER,
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +129,7 @@ def render_list(
     form: forms.Form,
     filters: Callable[[], Any],
     page_of: Callable[..., Page[Any]],
-    sorts: dict[str, tuple[str, ...]],
+    sorts: Sorts,
     default_sort: str,
     columns: Sequence[Column],
     template: str,
@@ -171,6 +195,7 @@ __all__ = [
     "filter_records",
     "links_stay_sentence",
     "or_404",
+    "record_page",
     "render_list",
     "sort_headers",
     "wants_fragment",

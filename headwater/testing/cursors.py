@@ -1,8 +1,8 @@
 """Well-formed cursors with hostile values, for tests: what an attacker who edits (or could sign) a cursor sends.
 
-`page_cursor` and `api_cursor` build the payloads the list pages and the API read (core/pagination.py,
-core/api_pagination.py), signed with the project's key like real ones, or unsigned as the cursors before signing
-were (what anyone could forge).
+`page_cursor` builds the payload every list reads, its page's and its API's alike (core/pagination.py), signed
+with the project's key like real ones, or unsigned as the cursors before signing were (what anyone could forge).
+`old_api_cursor` is the API's own cursor before the lists shared one: it is refused now.
 """
 
 from __future__ import annotations
@@ -86,13 +86,14 @@ def page_cursor(
     start: Any = 26,
     backward: Any = False,
 ) -> str:
-    """A list page's cursor: the sort's signature ("name", "-created_at", "status,created_at"), the key values
-    (the sort's columns, then the id), the first row's number and the direction."""
+    """A list's cursor, its page's or its API's.
+
+    It carries the sort's signature ("name", "-created_at", "status,created_at"), the key values (the sort's
+    columns, then the id), the first row's number and the direction."""
     payload = {"s": signature, "k": key, "b": backward, "o": start}
     return sign_cursor(payload, model=model) if signed else _unsigned(payload)
 
 
-def api_cursor(model: type[models.Model], ordering: str, value: Any, pk: Any, *, signed: bool = True) -> str:
-    """An API list's cursor: the ordering ("name", "-value"), the last row's sort value and id."""
-    payload = {"o": ordering, "v": value, "i": pk}
-    return sign_cursor(payload, model=model) if signed else _unsigned(payload)
+def old_api_cursor(model: type[models.Model], ordering: str, value: Any, pk: Any) -> str:
+    """A cursor as the API signed it before its lists read the pages' paginator: ordering, sort value, id."""
+    return sign_cursor({"o": ordering, "v": value, "i": pk}, model=model)

@@ -13,8 +13,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Status
 
-from headwater.core.api_pagination import CREATED_KEY, ID_KEY, Page, PageParams, SortKey, keyset_page
+from headwater.core.api_pagination import PageParams, api_keyset_page
 from headwater.core.errors import ValidationFailed
+from headwater.core.pagination import Sorts
 from headwater.users import selectors, services
 from headwater.users.api_auth import AccountRouter, account_of, membership_of, user_of
 from headwater.users.models import Invitation, Membership, Role, User
@@ -34,7 +35,8 @@ me_router = AccountRouter(read=Role.VIEWER, write=None)
 members_router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
 invitations_router = AccountRouter(read=Role.ADMIN, write=Role.ADMIN)
 
-MEMBER_ORDERING: dict[str, SortKey] = {"id": ID_KEY, "created_at": CREATED_KEY}
+# Members and invitations are listed by id (no `ordering` parameter).
+MEMBER_ORDERING: Sorts = {"id": ()}
 
 
 @me_router.get("", response=MeOut, summary="The token's user, membership and account")
@@ -44,9 +46,9 @@ def me_get(request: HttpRequest) -> dict[str, Any]:
 
 
 @members_router.get("", response=MemberPage, summary="List the account's members")
-def member_list(request: HttpRequest, page: Query[PageParams]) -> Page[Membership]:
+def member_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
     qs = selectors.membership_list(account=account_of(request))
-    return keyset_page(qs, ordering="id", allowed=MEMBER_ORDERING, cursor=page.cursor, limit=page.limit)
+    return api_keyset_page(qs, sorts=MEMBER_ORDERING, ordering="id", page=page)
 
 
 @members_router.get("/{member_id}", response=MemberOut, summary="One member")
@@ -101,9 +103,9 @@ def _site_url(request: HttpRequest) -> str:
 
 
 @invitations_router.get("", response=InvitationPage, summary="List the account's invitations (admin)")
-def invitation_list(request: HttpRequest, page: Query[PageParams]) -> Page[Invitation]:
+def invitation_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
     qs = selectors.invitation_list(account=account_of(request))
-    return keyset_page(qs, ordering="id", allowed=MEMBER_ORDERING, cursor=page.cursor, limit=page.limit)
+    return api_keyset_page(qs, sorts=MEMBER_ORDERING, ordering="id", page=page)
 
 
 @invitations_router.get("/{invitation_id}", response=InvitationOut, summary="One invitation (admin)")

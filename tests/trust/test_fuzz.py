@@ -32,7 +32,6 @@ from headwater.testing.cursors import (
     ACCEPTED_BY_KIND,
     REFUSED_BY_KIND,
     REFUSED_EVERYWHERE,
-    api_cursor,
     column_kind,
     page_cursor,
 )
@@ -261,8 +260,9 @@ CURSOR_OPERATIONS = [o for o in API_OPERATIONS if "cursor" in OP_QUERY_PARAMETER
 LIST_CREATORS = {"invitation_list": "member_add"}
 
 
-def _api_sorts(side: Side, op_id: str) -> list[tuple[str, type[Any], str, Any]]:
-    """(ordering, model, sort field, a real row's sort value) for every ordering a list operation allows.
+def _api_sorts(side: Side, op_id: str) -> list[tuple[str, type[Any], str, list[str], list[Any]]]:
+    """(ordering, model, the cursor's sort signature, its columns, a real row's key) for every ordering a list
+    operation allows.
 
     The model comes from a real `next` cursor (it is salted with its list's model); when the account has a single
     row, the operation's create adds a second one so there is a next page.
@@ -283,8 +283,10 @@ def _api_sorts(side: Side, op_id: str) -> list[tuple[str, type[Any], str, Any]]:
         assert answer["next"], f"{op_id} has no second page to take a cursor from"
         model = cursor_model(answer["next"])
         payload = read_cursor(answer["next"], model=model)
-        field = ordering.lstrip("-") or "id"
-        found.append((ordering, model, field, payload["v"]))
+        # The lists' one cursor format (core/pagination.py): the sort's signature ("-created_at"; "" for the
+        # id), then the key: the sort's columns and the id.
+        columns = [name for name in payload["s"].lstrip("-").split(",") if name] + ["pk"]
+        found.append((ordering, model, payload["s"], columns, payload["k"]))
     return found
 
 
@@ -298,12 +300,18 @@ def test_api_lists_never_fail_on_signed_cursors_with_hostile_values(op, world):
     @settings(FUZZ, max_examples=QUERY_EXAMPLES * 2)
     @given(data=st.data())
     def run(data: Any) -> None:
-        ordering, model, field, good = data.draw(st.sampled_from(sorts), label="ordering")
-        value = data.draw(st.one_of(st.just(good), cursor_values(column_kind(column(model, field)))), label="value")
-        pk = data.draw(st.one_of(st.just(1), cursor_values("int")), label="id")
-        named = data.draw(st.one_of(st.just(ordering), texts), label="cursor's ordering")
+        ordering, model, signature, columns, good = data.draw(st.sampled_from(sorts), label="ordering")
+        key = [
+            data.draw(st.one_of(st.just(value), cursor_values(column_kind(column(model, name)))), label=name)
+            for name, value in zip(columns, good, strict=True)
+        ]
+        if data.draw(st.booleans(), label="reshape key"):
+            key = data.draw(st.one_of(json_values, st.lists(json_values, max_size=5)), label="key")
+        start = data.draw(st.one_of(st.just(26), st.integers(-(2**70), 2**70), json_values), label="start")
+        backward = data.draw(st.one_of(st.booleans(), json_values), label="backward")
+        named = data.draw(st.one_of(st.just(signature), texts), label="cursor's sort")
         signed = data.draw(st.sampled_from([True, True, True, False]), label="signed")
-        params = {"cursor": api_cursor(model, named, value, pk, signed=signed)}
+        params = {"cursor": page_cursor(model, named, key, start=start, backward=backward, signed=signed)}
         if ordering:
             params["ordering"] = ordering
         figures.count("fuzz_requests")

@@ -1,6 +1,7 @@
 """Cursors through the pages and the API: forged, edited or hostile ones are a clear 400, never a 500 or a silent
 first page; real ones keep working (a 200-character name in a three-byte script included). `?page=` on a list
-is refused with the same clarity. PostgreSQL is where NUL bytes and lone surrogates used to fail."""
+is refused with the same clarity. PostgreSQL is where NUL bytes and lone surrogates used to fail. A page and its
+API list share one cursor format: a cursor of one works in the other, and the API's cursors of before are refused."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from headwater.companies.models import Company
 from headwater.companies.schemas import COMPANY_ORDERING
 from headwater.companies.selectors import COMPANY_SORTS
 from headwater.core.cursors import column
+from headwater.core.pagination import Ordering
 from headwater.deals.models import Deal
 from headwater.deals.schemas import DEAL_ORDERING
 from headwater.deals.selectors import DEAL_SORTS
@@ -23,8 +25,8 @@ from headwater.testing.cursors import (
     ACCEPTED_BY_KIND,
     REFUSED_BY_KIND,
     REFUSED_EVERYWHERE,
-    api_cursor,
     column_kind,
+    old_api_cursor,
     page_cursor,
 )
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
@@ -41,12 +43,8 @@ API_LISTS = [
     ("deals", Deal, DEAL_ORDERING),
     ("members", Membership, MEMBER_ORDERING),
 ]
-# The member list is always by id and takes no `ordering`.
 API_ORDERINGS = [
-    (path, model, name, key.field)
-    for path, model, ordering in API_LISTS
-    for name, key in ordering.items()
-    if path != "members" or name == "id"
+    (path, model, name, fields) for path, model, ordering in API_LISTS for name, fields in ordering.items()
 ]
 PAGE_REFUSED = "This link to a page of the list is not valid"
 
@@ -167,26 +165,90 @@ def _api_refused(response: Any) -> None:
 
 @pytest.mark.parametrize("case", API_ORDERINGS, ids=lambda c: f"{c[0]}-{c[2]}")
 def test_the_api_refuses_hostile_cursor_values_signed_or_not(tenant, records, case):
-    path, model, ordering, field = case
+    path, model, ordering, fields = case
     api = api_for(tenant)
-    pk = model.unscoped.order_by("pk").values_list("pk", flat=True).first()
-    kind = column_kind(column(model, field))
-    for direction in ("", "-") if path != "members" else ("",):
-        name = direction + ordering
-        params = {"ordering": name} if path != "members" else {}
-        for value in (*REFUSED_EVERYWHERE, *REFUSED_BY_KIND[kind]):
-            # Unsigned, as anyone could write them before cursors were signed (these were the 500s).
-            for signed in (True, False) if value in REFUSED_BY_KIND[kind] else (True,):
-                sort_value, pk_value = (value, pk) if field != "id" else (0, value)
-                cursor = api_cursor(model, name, sort_value, pk_value, signed=signed)
-                _api_refused(api.get(path, {**params, "cursor": cursor}))
-        if field == "id":
-            continue
-        for value in (*REFUSED_EVERYWHERE, *REFUSED_BY_KIND["int"]):
-            _api_refused(api.get(path, {**params, "cursor": api_cursor(model, name, "x", value)}))
-        for value in ACCEPTED_BY_KIND[kind]:
-            response = api.get(path, {**params, "cursor": api_cursor(model, name, value, pk)})
-            assert response.status_code == 200, (value, response.content[:300])
+    good = _valid_key(model, fields)
+    # The member list is always by id and takes no `ordering`.
+    for descending in (False, True) if path != "members" else (False,):
+        params = {"ordering": ("-" if descending else "") + ordering} if path != "members" else {}
+        signature = Ordering(fields, descending=descending).signature
+        response = api.get(path, {**params, "cursor": page_cursor(model, signature, good)})
+        assert response.status_code == 200, response.content[:300]
+        for index, name in enumerate((*fields, "pk")):
+            kind = column_kind(column(model, name))
+            for value in (*REFUSED_EVERYWHERE, *REFUSED_BY_KIND[kind]):
+                key = [*good[:index], value, *good[index + 1 :]]
+                # Unsigned too, as anyone could write them before cursors were signed (these were the 500s).
+                for signed in (True, False):
+                    _api_refused(api.get(path, {**params, "cursor": page_cursor(model, signature, key, signed=signed)}))
+            for value in ACCEPTED_BY_KIND[kind] if name != "pk" else []:
+                key = [*good[:index], value, *good[index + 1 :]]
+                response = api.get(path, {**params, "cursor": page_cursor(model, signature, key)})
+                assert response.status_code == 200, (value, response.content[:300])
+
+
+@pytest.mark.parametrize("ordering", ["id", "name", "-created_at"])
+def test_the_api_refuses_its_cursors_of_before_the_lists_shared_one_format(tenant, records, ordering):
+    """docs/api.md: a `next` kept from before answers 400 on `cursor`; the list starts again without one."""
+    api = api_for(tenant)
+    row = Company.unscoped.order_by("pk").first()
+    value = {"id": row.pk, "name": row.name, "-created_at": row.created_at.isoformat()}[ordering]
+    _api_refused(
+        api.get("companies", {"ordering": ordering, "cursor": old_api_cursor(Company, ordering, value, row.pk)})
+    )
+    assert api.get("companies", {"ordering": ordering}).status_code == 200
+
+
+# (list, the page's sort, the API's ordering of the same sort)
+SAME_SORTS = [
+    ("companies", "name", "name"),
+    ("companies", "-created", "-created_at"),
+    ("persons", "name", "last_name"),
+    ("persons", "-created", "-created_at"),
+    ("deals", "-value", "-value"),
+    ("deals", "created", "created_at"),
+]
+
+
+@pytest.mark.parametrize("case", SAME_SORTS, ids=lambda c: f"{c[0]}-{c[2]}")
+def test_a_page_and_its_api_list_read_the_same_rows_in_the_same_order_with_one_cursor(
+    tenant, member_client, settings, case
+):
+    path, sort, ordering = case
+    settings.LIST_PAGE_SIZE = 2
+    company = CompanyFactory(account=tenant.account, name="Same")
+    for i in range(5):
+        # Equal sort values, so the id decides: both lists break ties alike.
+        twin = CompanyFactory(account=tenant.account, name="Same")
+        person = PersonFactory(account=tenant.account, company=twin, last_name="Same", first_name=f"{4 - i}")
+        DealFactory(account=tenant.account, company=company, person=person, name=f"Deal {i}", value=10 * (i % 2))
+    api = api_for(tenant)
+    on_the_page: list[int] = []
+    cursor = None
+    while True:
+        page = member_client.get(tenant.url(f"{path}/"), {"sort": sort, **({"cursor": cursor} if cursor else {})})
+        on_the_page += [row.pk for row in page.context["page"].rows]
+        cursor = page.context["page"].next_cursor
+        if not cursor:
+            break
+    in_the_api: list[int] = []
+    cursor = None
+    while True:
+        body = api.get(path, {"ordering": ordering, "limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        in_the_api += [item["id"] for item in body["items"]]
+        cursor = body["next"]
+        if not cursor:
+            break
+    assert on_the_page == in_the_api
+    assert len(on_the_page) == len(set(on_the_page)) >= 5
+    # One format: the page's cursor continues the API's list, and the API's `next` the page.
+    first = member_client.get(tenant.url(f"{path}/"), {"sort": sort}).context["page"]
+    assert [i["id"] for i in api.get(path, {"ordering": ordering, "cursor": first.next_cursor}).json()["items"]] == (
+        in_the_api[2:]
+    )
+    api_next = api.get(path, {"ordering": ordering, "limit": 2}).json()["next"]
+    following = member_client.get(tenant.url(f"{path}/"), {"sort": sort, "cursor": api_next}).context["page"]
+    assert [row.pk for row in following.rows] == on_the_page[2:4]
 
 
 def test_the_api_refuses_a_cursor_of_another_ordering_or_list(tenant, records):

@@ -147,3 +147,33 @@ def test_tampered_key_types_are_refused_even_when_signed(account):
     payload = {"s": "created_at", "k": ["not a date", 1], "b": False, "o": 1}
     with pytest.raises(InvalidCursor):
         decode_cursor(Company, Ordering(("created_at",)), sign_cursor(payload, model=Company))
+
+
+def test_without_a_count_a_page_is_one_query(account):
+    """The API's lists show no total: count_limit=0 reads the page alone, in id order or another."""
+    CompanyFactory.create_batch(5, account=account)
+    qs = Company.objects.for_account(account)
+    for ordering in (Ordering(()), Ordering((), True), Ordering(("name",))):
+        expected = list(qs.order_by(*ordering.order_by()).values_list("pk", flat=True))
+        seen, cursor = [], None
+        while True:
+            with CaptureQueriesContext(connection) as ctx:
+                page = keyset_page(qs, ordering=ordering, cursor=cursor, page_size=2, count_limit=0)
+            assert len(ctx.captured_queries) == 1
+            assert page.total is None
+            seen += [r.pk for r in page.rows]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        assert seen == expected
+
+
+def test_without_a_count_a_search_reads_no_ids_first(account):
+    """The pin rides on the count's query; without a count (the API) the page is read at once."""
+    CompanyFactory.create_batch(3, account=account)
+    qs = Company.objects.for_account(account)
+    with CaptureQueriesContext(connection) as ctx:
+        page = keyset_page(qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=0, pin_limit=4)
+    assert len(ctx.captured_queries) == 1
+    assert " IN (" not in ctx.captured_queries[0]["sql"]
+    assert [r.pk for r in page.rows] == list(qs.order_by("name", "pk").values_list("pk", flat=True)[:2])

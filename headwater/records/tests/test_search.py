@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,7 @@ from headwater.records.search import (
     uses_trigrams,
 )
 from headwater.records.services import search_key_of
+from headwater.testing.api import api_for
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory
 
 
@@ -305,6 +307,27 @@ class TestSearch:
                 qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=100, pin_limit=10
             )
         assert (len(page.rows), page.total) == (2, 3)
+
+
+def test_a_search_through_the_api_reads_its_page_in_one_query_the_page_in_two(tenant, member_client):
+    """One read path, two costs: the page counts its matches (reading their ids, and reading its page among them
+    when they are few); the API shows no count, so it reads the page alone (core/pagination.keyset_page)."""
+    CompanyFactory.create_batch(3, account=tenant.account, name="Zebra works")
+    CompanyFactory.create_batch(2, account=tenant.account, name="Other")
+    api = api_for(tenant, "viewer")
+    api.get("/me")  # last_used_at written now, not inside the measured request
+    with CaptureQueriesContext(connection) as ctx:
+        body = api.get("/companies", {"q": "zebra", "ordering": "name", "limit": 2}).json()
+    assert len(body["items"]) == 2
+    assert body["next"]
+    reads = [q["sql"] for q in ctx.captured_queries if "companies_company" in q["sql"]]
+    assert len(reads) == 1
+    with CaptureQueriesContext(connection) as ctx:
+        page = member_client.get(tenant.url("companies/"), {"q": "zebra", "sort": "name"}).context["page"]
+    assert page.total == 3
+    reads = [q["sql"] for q in ctx.captured_queries if 'FROM "companies_company"' in q["sql"]]
+    assert len(reads) == 2
+    assert " IN (" in reads[1]
 
 
 @pytest.mark.django_db
