@@ -23,24 +23,24 @@ def _by_status(qs: QuerySet[Deal], filters: DealFilters) -> QuerySet[Deal]:
     return qs.filter(status=filters.status) if filters.status else qs
 
 
-router = record_router(
-    RecordEndpoints[Deal](
-        model=Deal,
-        noun="deal",
-        plural="deals",
-        create=services.deal_create,
-        update=services.deal_update,
-        delete=services.deal_delete,
-        out=DealOut,
-        page=DealPage,
-        create_in=DealIn,
-        patch_in=DealPatch,
-        bulk_in=DealBulkIn,
-        bulk_out=DealBulkOut,
-        filters=DealFilters,
-        ordering=DEAL_ORDERING,
-        link_filters=("company_id", "person_id", "owner_id", "source_id"),
-        delete_summary="Delete a deal",
-        narrow=_by_status,
-    )
+ENDPOINTS = RecordEndpoints[Deal](
+    model=Deal,
+    noun="deal",
+    plural="deals",
+    create=services.deal_create,
+    update=services.deal_update,
+    delete=services.deal_delete,
+    out=DealOut,
+    page=DealPage,
+    create_in=DealIn,
+    patch_in=DealPatch,
+    bulk_in=DealBulkIn,
+    bulk_out=DealBulkOut,
+    filters=DealFilters,
+    ordering=DEAL_ORDERING,
+    link_filters=("company_id", "person_id", "owner_id", "source_id"),
+    delete_summary="Delete a deal",
+    narrow=_by_status,
 )
+
+router = record_router(ENDPOINTS)

@@ -21,14 +21,8 @@ from headwater.core.text import clean_name
 from headwater.core.types import UNSET, Unset
 from headwater.core.validation import validate_instance
 from headwater.records.models import CrmRecord
-from headwater.records.search import (
-    KEY_FIELDS,
-    LINK_NAMES,
-    key_from_values,
-    linked_name,
-    rows_with_keys,
-    write_search_keys,
-)
+from headwater.records.registry import kind_of
+from headwater.records.search import key_from_values, rows_with_keys, write_search_keys
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_default_for
 from headwater.sources.services import record_set_source
@@ -259,21 +253,23 @@ def search_key_of(record: CrmRecord) -> str:
     The linked records are the ones the record holds (a deal's company, read and share-locked by the service), so a
     new link shows the name as it is now.
     """
-    kind = record._meta.model_name or ""
-    if kind not in KEY_FIELDS:
-        raise TypeError(f"no search key for {type(record).__name__}")
+    try:
+        kind = kind_of(type(record))
+    except LookupError:
+        raise TypeError(f"no search key for {type(record).__name__}") from None
     row: dict[str, Any] = {}
     names: dict[str, dict[int, str]] = {}
-    for field in KEY_FIELDS[kind]:
-        link = field.removesuffix("_id")
-        if link not in LINK_NAMES:
+    for field in kind.search_fields:
+        target = kind.link_of(field)
+        if target is None:
             row[field] = getattr(record, field)
             continue
+        link = field.removesuffix("_id")
         linked = getattr(record, link) if getattr(record, field) else None
         row[field] = linked.pk if linked is not None else None
         if linked is not None:
-            names.setdefault(link, {})[linked.pk] = linked_name(link, [getattr(linked, f) for f in LINK_NAMES[link]])
-    return key_from_values(kind, row, names)
+            names.setdefault(link, {})[linked.pk] = target.name_from([getattr(linked, f) for f in target.name_fields])
+    return key_from_values(kind.noun, row, names)
 
 
 def dependent_links(model: type[CrmRecord]) -> list[tuple[type[CrmRecord], str]]:
