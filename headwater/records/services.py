@@ -34,8 +34,11 @@ _R = TypeVar("_R", bound=CrmRecord)
 # Fields no caller may change through `changes`, whatever it passes.
 PROTECTED_FIELDS = frozenset({"account", "account_id", "id", "pk", "version", "created_by", "created_at", "updated_at"})
 
-# Linked objects are checked by the services themselves; full_clean would only repeat the lookups unscoped.
-LINK_FIELDS = ("owner", "source", "company", "person", "created_by")
+
+def link_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """The record's links (owner, source, a company...: every foreign key). The services check them inside the
+    account themselves; full_clean would only repeat the lookups unscoped."""
+    return tuple(field.name for field in model._meta.fields if isinstance(field, models.ForeignKey))
 
 
 def account_today(account: Account) -> date:
@@ -184,7 +187,7 @@ def save_new_record(
 
 
 def validate_instance_fields(record: models.Model) -> None:
-    validate_instance(record, exclude=LINK_FIELDS)
+    validate_instance(record, exclude=link_fields(type(record)))
 
 
 def check_change_keys(changes: Mapping[str, Any], editable: Iterable[str], entity: str) -> None:
