@@ -298,6 +298,15 @@ def refresh_linked_keys(*, account: Account, target: CrmRecord) -> int:
     )
 
 
+def record_delete(model: type[_R], *, account: Account, record: _R, version: int | None) -> None:
+    """Delete the account's `record` (locked; a stale `version` raises Conflict and deletes nothing); the records
+    linked to it stay, without it (see unlink_linked). Every kind's delete service."""
+    target = lock_for_update(model, account=account, record=record, version=version)
+    unlink_linked(account=account, target=target)
+    manager: Any = model.objects
+    manager.for_account(account).filter(pk=target.pk).delete()
+
+
 def unlink_linked(*, account: Account, target: CrmRecord) -> None:
     """Before `target` is deleted: the account's records linked to it stay, without it (see unlink_and_bump)."""
     for model, field in dependent_links(type(target)):

@@ -14,6 +14,7 @@ from headwater.records.services import (
     clean_required_name,
     lock_for_update,
     owner_in_account,
+    record_delete,
     save_new_record,
     save_updated_record,
     source_for_new_record,
@@ -68,5 +69,4 @@ def gadget_update(
 
 @transaction.atomic
 def gadget_delete(*, account: Account, user: Any, gadget: Gadget, version: int | None = None) -> None:
-    target = lock_for_update(Gadget, account=account, record=gadget, version=version)
-    Gadget.objects.for_account(account).filter(pk=target.pk).delete()
+    record_delete(Gadget, account=account, record=gadget, version=version)
