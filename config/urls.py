@@ -1,12 +1,16 @@
 from django.urls import include, path
 
 from config.api import api
+from headwater.records.registry import record_kinds
 
 account_patterns = [
     path("", include("headwater.workspace.account_urls")),
-    path("companies/", include("headwater.companies.urls")),
-    path("persons/", include("headwater.persons.urls")),
-    path("deals/", include("headwater.deals.urls")),
+    # Each record kind's pages under its app's label ("companies/"), from its app's urls (records/urls.py).
+    *(
+        path(f"{kind.app}/", include(f"{kind.model._meta.app_config.name}.urls"))
+        for kind in record_kinds()
+        if kind.pages is not None
+    ),
     path("settings/sources/", include("headwater.sources.urls")),
     path("settings/rates/", include("headwater.stats.rates_urls")),
     path("settings/", include("headwater.workspace.settings_urls")),

@@ -17,24 +17,24 @@ from headwater.companies.schemas import (
 from headwater.records.api import RecordEndpoints, record_router
 from headwater.records.listing import RecordFilters
 
-router = record_router(
-    RecordEndpoints[Company](
-        model=Company,
-        noun="company",
-        plural="companies",
-        create=services.company_create,
-        update=services.company_update,
-        delete=services.company_delete,
-        out=CompanyOut,
-        page=CompanyPage,
-        create_in=CompanyIn,
-        patch_in=CompanyPatch,
-        bulk_in=CompanyBulkIn,
-        bulk_out=CompanyBulkOut,
-        filters=CompanyFilters,
-        read_page=selectors.company_page,
-        list_filters=RecordFilters,
-        ordering=COMPANY_ORDERING,
-        delete_summary="Delete a company (its persons and deals stay)",
-    )
+ENDPOINTS = RecordEndpoints[Company](
+    model=Company,
+    noun="company",
+    plural="companies",
+    create=services.company_create,
+    update=services.company_update,
+    delete=services.company_delete,
+    out=CompanyOut,
+    page=CompanyPage,
+    create_in=CompanyIn,
+    patch_in=CompanyPatch,
+    bulk_in=CompanyBulkIn,
+    bulk_out=CompanyBulkOut,
+    filters=CompanyFilters,
+    read_page=selectors.company_page,
+    list_filters=RecordFilters,
+    ordering=COMPANY_ORDERING,
+    delete_summary="Delete a company (its persons and deals stay)",
 )
+
+router = record_router(ENDPOINTS)

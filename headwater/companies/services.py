@@ -20,11 +20,11 @@ from headwater.records.services import (
     lock_for_update,
     newly_linked,
     owner_in_account,
+    record_delete,
     refresh_linked_keys,
     save_new_record,
     save_updated_record,
     source_for_new_record,
-    unlink_linked,
 )
 from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
@@ -122,6 +122,4 @@ def company_delete(*, account: Account, user: User | None, company: Company, ver
 
     A `version` that is stale raises Conflict and deletes nothing (an API DELETE with If-Match).
     """
-    target = lock_for_update(Company, account=account, record=company, version=version)
-    unlink_linked(account=account, target=target)
-    Company.objects.for_account(account).filter(pk=target.pk).delete()
+    record_delete(Company, account=account, record=company, version=version)

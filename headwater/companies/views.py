@@ -1,28 +1,13 @@
 from __future__ import annotations
 
-from functools import partial
-
-from django.http import HttpResponse
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from headwater.companies import selectors, services
 from headwater.companies.forms import CompanyFilterForm, CompanyForm, CompanyQuickForm
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.records.listing import Column, links_stay_sentence
-from headwater.records.views import (
-    RecordPages,
-    create_page,
-    delete_page,
-    detail_page,
-    edit_page,
-    list_page,
-    picker_create,
-    picker_lookup,
-)
-from headwater.users.access import AccountRequest, account_view
-from headwater.users.models import Role
+from headwater.records.views import RecordPages
 
 
 def company_columns(*, sources: bool) -> list[Column]:
@@ -62,45 +47,6 @@ PAGES = RecordPages[Company](
     deleted=gettext_lazy("Company “%(name)s” deleted."),
     links=selectors.company_links,
     delete_consequence=_delete_consequence,
+    lookup=selectors.company_lookup,
+    quick_form=CompanyQuickForm,
 )
-
-
-@account_view(read=Role.VIEWER, write=None)
-def company_list(request: AccountRequest) -> HttpResponse:
-    return list_page(request, PAGES)
-
-
-@account_view(read=Role.VIEWER, write=None)
-def company_detail(request: AccountRequest, pk: int) -> HttpResponse:
-    return detail_page(request, PAGES, pk)
-
-
-@account_view(read=Role.MEMBER, write=Role.MEMBER)
-def company_create(request: AccountRequest) -> HttpResponse:
-    return create_page(request, PAGES)
-
-
-@account_view(read=Role.MEMBER, write=Role.MEMBER)
-def company_edit(request: AccountRequest, pk: int) -> HttpResponse:
-    return edit_page(request, PAGES, pk)
-
-
-@account_view(read=Role.MEMBER, write=Role.MEMBER)
-def company_delete(request: AccountRequest, pk: int) -> HttpResponse:
-    return delete_page(request, PAGES, pk)
-
-
-@account_view(read=Role.VIEWER, write=None)
-def company_lookup(request: AccountRequest) -> HttpResponse:
-    return picker_lookup(request, name="company", lookup=selectors.company_lookup)
-
-
-@account_view(read=None, write=Role.MEMBER)
-@require_POST
-def company_quick_create(request: AccountRequest) -> HttpResponse:
-    """A company by its name from a typeahead, owned by the user who creates it (as the full form's default)."""
-    return picker_create(
-        request,
-        CompanyQuickForm(request.POST),
-        create=partial(services.company_create, account=request.account, user=request.user, owner=request.user),
-    )

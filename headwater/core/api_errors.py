@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 API_PREFIX = "/api/v1/"
 
-# Services name linked objects by their model field; the API names them by the id field the client sent.
-_FIELD_NAMES = {
+# Services name linked objects by their model field; the API names them by the id field the client sent. Both ways
+# (records/api.py turns a body's names into the services' keywords with it).
+API_FIELD_NAMES = {
     "source": "source_id",
     "owner": "owner_id",
     "company": "company_id",
@@ -56,7 +57,7 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
 
 
 def api_field_names(fields: dict[str, Any]) -> dict[str, Any]:
-    return {_FIELD_NAMES.get(name, name): messages for name, messages in fields.items()}
+    return {API_FIELD_NAMES.get(name, name): messages for name, messages in fields.items()}
 
 
 def form_failure(errors: Any) -> ValidationFailed:

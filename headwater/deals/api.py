@@ -16,24 +16,24 @@ from headwater.deals.schemas import (
 )
 from headwater.records.api import RecordEndpoints, record_router
 
-router = record_router(
-    RecordEndpoints[Deal](
-        model=Deal,
-        noun="deal",
-        plural="deals",
-        create=services.deal_create,
-        update=services.deal_update,
-        delete=services.deal_delete,
-        out=DealOut,
-        page=DealPage,
-        create_in=DealIn,
-        patch_in=DealPatch,
-        bulk_in=DealBulkIn,
-        bulk_out=DealBulkOut,
-        filters=DealFilters,
-        read_page=selectors.deal_page,
-        list_filters=selectors.DealFilters,
-        ordering=DEAL_ORDERING,
-        delete_summary="Delete a deal",
-    )
+ENDPOINTS = RecordEndpoints[Deal](
+    model=Deal,
+    noun="deal",
+    plural="deals",
+    create=services.deal_create,
+    update=services.deal_update,
+    delete=services.deal_delete,
+    out=DealOut,
+    page=DealPage,
+    create_in=DealIn,
+    patch_in=DealPatch,
+    bulk_in=DealBulkIn,
+    bulk_out=DealBulkOut,
+    filters=DealFilters,
+    read_page=selectors.deal_page,
+    list_filters=selectors.DealFilters,
+    ordering=DEAL_ORDERING,
+    delete_summary="Delete a deal",
 )
+
+router = record_router(ENDPOINTS)

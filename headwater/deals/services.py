@@ -29,6 +29,7 @@ from headwater.records.services import (
     clean_required_name,
     lock_for_update,
     owner_in_account,
+    record_delete,
     save_new_record,
     save_updated_record,
     source_for_new_record,
@@ -300,5 +301,4 @@ def deal_update(
 @transaction.atomic
 def deal_delete(*, account: Account, user: User | None, deal: Deal, version: int | None = None) -> None:
     """Delete the deal; a stale `version` raises Conflict and deletes nothing."""
-    target = lock_for_update(Deal, account=account, record=deal, version=version)
-    Deal.objects.for_account(account).filter(pk=target.pk).delete()
+    record_delete(Deal, account=account, record=deal, version=version)

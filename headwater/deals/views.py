@@ -16,7 +16,7 @@ from headwater.deals.models import Deal, DealStatus
 from headwater.persons.selectors import person_get
 from headwater.records.forms import id_or_404
 from headwater.records.listing import Column, or_404
-from headwater.records.views import RecordPages, create_page, delete_page, detail_page, edit_page, list_page
+from headwater.records.views import RecordPages, detail_page
 from headwater.sources.selectors import source_default_for
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
@@ -62,6 +62,21 @@ STATUS_SAVED = {
     DealStatus.OPEN: gettext_lazy("Deal “%(name)s” reopened."),
 }
 
+
+def _status_forms(request: AccountRequest, bound: DealStatusForm | None = None) -> Any:
+    """The detail page's Won / Lost / Reopen forms, for members and admins; `bound` is one that was refused."""
+
+    def extra(deal: Deal) -> dict[str, Any]:
+        if not request.membership.can_write:
+            return {}
+        forms = {s: DealStatusForm(deal=deal, initial={"status": s}) for s in DealStatus.values if s != deal.status}
+        if bound is not None:
+            forms[bound.data.get("status", "")] = bound
+        return {"status_forms": forms}
+
+    return extra
+
+
 PAGES = RecordPages[Deal](
     app="deals",
     noun="deal",
@@ -79,31 +94,9 @@ PAGES = RecordPages[Deal](
     added=gettext_lazy("Deal “%(name)s” added."),
     saved=gettext_lazy("Deal “%(name)s” saved."),
     deleted=gettext_lazy("Deal “%(name)s” deleted."),
+    contact_initial=_create_initial,
+    detail_extra=_status_forms,
 )
-
-
-@account_view(read=Role.VIEWER, write=None)
-def deal_list(request: AccountRequest) -> HttpResponse:
-    return list_page(request, PAGES)
-
-
-def _status_forms(request: AccountRequest, bound: DealStatusForm | None = None) -> Any:
-    """The detail page's Won / Lost / Reopen forms, for members and admins; `bound` is one that was refused."""
-
-    def extra(deal: Deal) -> dict[str, Any]:
-        if not request.membership.can_write:
-            return {}
-        forms = {s: DealStatusForm(deal=deal, initial={"status": s}) for s in DealStatus.values if s != deal.status}
-        if bound is not None:
-            forms[bound.data.get("status", "")] = bound
-        return {"status_forms": forms}
-
-    return extra
-
-
-@account_view(read=Role.VIEWER, write=None)
-def deal_detail(request: AccountRequest, pk: int) -> HttpResponse:
-    return detail_page(request, PAGES, pk, extra=_status_forms(request))
 
 
 @account_view(read=None, write=Role.MEMBER)
@@ -131,18 +124,3 @@ def deal_status(request: AccountRequest, pk: int) -> HttpResponse:
             messages.success(request, STATUS_SAVED[DealStatus(saved.status)] % {"name": saved.name})
             return redirect("deals:detail", account_slug=request.account.slug, pk=saved.pk)
     return detail_page(request, PAGES, pk, record=deal, extra=_status_forms(request, form))
-
-
-@account_view(read=Role.MEMBER, write=Role.MEMBER)
-def deal_create(request: AccountRequest) -> HttpResponse:
-    return create_page(request, PAGES, contact_initial=_create_initial)
-
-
-@account_view(read=Role.MEMBER, write=Role.MEMBER)
-def deal_edit(request: AccountRequest, pk: int) -> HttpResponse:
-    return edit_page(request, PAGES, pk)
-
-
-@account_view(read=Role.MEMBER, write=Role.MEMBER)
-def deal_delete(request: AccountRequest, pk: int) -> HttpResponse:
-    return delete_page(request, PAGES, pk)

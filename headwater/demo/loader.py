@@ -466,6 +466,8 @@ def _populate_demo(now: datetime) -> dict[str, int]:
         owners=[(admin, 20), (member, 35), (colleague, 38), (None, 7)],
         sources=sources,
     )
+    # Each kind's demo data is written by hand (Polish names, NIPs, deal stories); their search keys come from the
+    # record registry (search_key_of).
     companies = _companies(ctx, 320)
     persons = _persons(ctx, 1000, companies)
     deals = _deals(ctx, 2000, companies, persons)

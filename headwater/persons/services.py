@@ -23,11 +23,11 @@ from headwater.records.services import (
     lock_for_update,
     newly_linked,
     owner_in_account,
+    record_delete,
     refresh_linked_keys,
     save_new_record,
     save_updated_record,
     source_for_new_record,
-    unlink_linked,
 )
 from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
@@ -128,6 +128,4 @@ def person_update(
 @transaction.atomic
 def person_delete(*, account: Account, user: User | None, person: Person, version: int | None = None) -> None:
     """Delete the person; their deals stay, without a person (their version is bumped); a stale `version`: Conflict."""
-    target = lock_for_update(Person, account=account, record=person, version=version)
-    unlink_linked(account=account, target=target)
-    Person.objects.for_account(account).filter(pk=target.pk).delete()
+    record_delete(Person, account=account, record=person, version=version)

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from django.http import HttpResponse
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from django.views.decorators.http import require_POST
 
 from headwater.companies.selectors import company_get
 from headwater.core.models import Account
@@ -16,17 +13,9 @@ from headwater.records.forms import id_or_404
 from headwater.records.listing import Column, links_stay_sentence, or_404
 from headwater.records.views import (
     RecordPages,
-    create_page,
-    delete_page,
-    detail_page,
-    edit_page,
-    list_page,
-    picker_create,
-    picker_lookup,
 )
 from headwater.sources.selectors import source_default_for
-from headwater.users.access import AccountRequest, account_view
-from headwater.users.models import Role
+from headwater.users.access import AccountRequest
 
 
 def person_columns(*, sources: bool) -> list[Column]:
@@ -79,46 +68,8 @@ PAGES = RecordPages[Person](
     deleted=gettext_lazy("Person “%(name)s” deleted."),
     links=selectors.person_links,
     delete_consequence=_delete_consequence,
+    contact_initial=_create_initial,
+    lookup=selectors.person_lookup,
+    quick_form=PersonQuickForm,
+    picker_label=selectors.person_label,
 )
-
-
-@account_view(read=Role.VIEWER, write=None)
-def person_list(request: AccountRequest) -> HttpResponse:
-    return list_page(request, PAGES)
-
-
-@account_view(read=Role.VIEWER, write=None)
-def person_detail(request: AccountRequest, pk: int) -> HttpResponse:
-    return detail_page(request, PAGES, pk)
-
-
-@account_view(read=Role.MEMBER, write=Role.MEMBER)
-def person_create(request: AccountRequest) -> HttpResponse:
-    return create_page(request, PAGES, contact_initial=_create_initial)
-
-
-@account_view(read=Role.MEMBER, write=Role.MEMBER)
-def person_edit(request: AccountRequest, pk: int) -> HttpResponse:
-    return edit_page(request, PAGES, pk)
-
-
-@account_view(read=Role.MEMBER, write=Role.MEMBER)
-def person_delete(request: AccountRequest, pk: int) -> HttpResponse:
-    return delete_page(request, PAGES, pk)
-
-
-@account_view(read=Role.VIEWER, write=None)
-def person_lookup(request: AccountRequest) -> HttpResponse:
-    return picker_lookup(request, name="person", lookup=selectors.person_lookup, label=selectors.person_label)
-
-
-@account_view(read=None, write=Role.MEMBER)
-@require_POST
-def person_quick_create(request: AccountRequest) -> HttpResponse:
-    """A person by their name from a typeahead, owned by the user who creates them (as the full form's default)."""
-    return picker_create(
-        request,
-        PersonQuickForm(request.POST),
-        create=partial(services.person_create, account=request.account, user=request.user, owner=request.user),
-        label=selectors.person_label,
-    )

@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from ninja import Query, Router, Status
 from pydantic import BaseModel
 
-from headwater.core.api_errors import api_field_names
+from headwater.core.api_errors import API_FIELD_NAMES, api_field_names
 from headwater.core.api_pagination import PageParams, api_page
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
@@ -49,7 +49,7 @@ BULK_MAX_ROWS = 1000
 API_RELATED = ("source",)
 
 # Body field → service keyword: the API names links by id, the services take an id or an instance.
-_LINKS = {"owner_id": "owner", "source_id": "source", "company_id": "company", "person_id": "person"}
+_LINKS = {api: service for service, api in API_FIELD_NAMES.items()}
 
 
 def service_kwargs(payload: BaseModel, *, creating: bool) -> dict[str, Any]:

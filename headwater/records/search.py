@@ -15,7 +15,8 @@ client's name is the common case, and a join could not use the index. The price:
 or deleting one, rewrites the keys of the records that show its name, in the same transaction
 (see `records.services.refresh_dependent_keys`).
 
-This module imports no app models: the data migrations use it with their historical models.
+This module imports no app models: the data migrations use it with their historical models. What each kind's key
+is built from is declared with its kind (records/registry.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from django.db.models.functions import Coalesce, StrIndex
 from django.db.models.lookups import GreaterThan, Regex
 
 from headwater.core.text import fold, text_problem
+from headwater.records.registry import kind_of, linked_kind
 
 # A word with this many letters or digits in a row is matched anywhere in the key, through its trigrams; a shorter
 # one at the start of a word of the key, through the word-start trigrams pg_trgm also keeps (docs/performance.md).
@@ -96,50 +98,18 @@ def deal_search_key(*, name: str, company_name: str, person_name: str) -> str:
     return _key((name, company_name, person_name))
 
 
-def full_name(first_name: str | None, last_name: str | None) -> str:
-    return f"{first_name or ''} {last_name or ''}".strip()
-
-
-# What each key is built from: the row's own fields and the ids of the records whose names it shows.
-KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    "company": ("name", "tax_id", "email", "phone", "city", "website"),
-    "person": ("first_name", "last_name", "email", "phone", "position", "company_id"),
-    "deal": ("name", "company_id", "person_id"),
-}
-
-
-# What a linked record shows in the keys of the records linking to it: its name, from these fields.
-LINK_NAMES: dict[str, tuple[str, ...]] = {"company": ("name",), "person": ("first_name", "last_name")}
-
-
-def linked_name(link: str, values: Sequence[str | None]) -> str:
-    """A linked record's name in a key, from its LINK_NAMES values: a company's name, a person's full name."""
-    if link == "person":
-        return full_name(values[0], values[1])
-    return values[0] or ""
-
-
 def key_from_values(kind: str, row: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
-    """The key of a row read with `values(*KEY_FIELDS[kind])`; `names` maps linked ids to names by link."""
-    companies, persons = names.get("company", {}), names.get("person", {})
-    if kind == "company":
-        return company_search_key(**{field: row[field] for field in KEY_FIELDS["company"]})
-    if kind == "person":
-        return person_search_key(
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            email=row["email"],
-            phone=row["phone"],
-            position=row["position"],
-            company_name=companies.get(row["company_id"], ""),
-        )
-    if kind == "deal":
-        return deal_search_key(
-            name=row["name"],
-            company_name=companies.get(row["company_id"], ""),
-            person_name=persons.get(row["person_id"], ""),
-        )
-    raise ValueError(f"no search key for {kind!r}")
+    """The key of a `kind` row read with `values(*search_fields)`; `names` maps linked ids to names by link
+    ("company": {id: name}). The kind's key builder takes a link "company_id" as "company_name"."""
+    record_kind = kind_of(kind)
+    arguments: dict[str, Any] = {}
+    for field in record_kind.search_fields:
+        if record_kind.link_of(field) is None:
+            arguments[field] = row[field]
+        else:
+            link = field.removesuffix("_id")
+            arguments[f"{link}_name"] = names.get(link, {}).get(row[field], "")
+    return record_kind.search_key(**arguments)
 
 
 def _linked_names(queryset: models.QuerySet[Any], rows: list[dict[str, Any]]) -> dict[str, dict[int, str]]:
@@ -150,13 +120,15 @@ def _linked_names(queryset: models.QuerySet[Any], rows: list[dict[str, Any]]) ->
     """
     names: dict[str, dict[int, str]] = {}
     accounts = {row["account_id"] for row in rows}
-    for link in ("company", "person"):
-        ids = {row[f"{link}_id"] for row in rows if row.get(f"{link}_id")}
-        if not ids:
+    for field in kind_of(queryset.model).search_fields:
+        target = linked_kind(queryset.model, field)
+        ids = {row[field] for row in rows if row.get(field)}
+        if target is None or not ids:
             continue
+        link = field.removesuffix("_id")
         related: Any = queryset.model._meta.get_field(link).related_model
         linked = related._base_manager.using(queryset.db).filter(pk__in=ids, account_id__in=accounts)
-        names[link] = {pk: linked_name(link, values) for pk, *values in linked.values_list("pk", *LINK_NAMES[link])}
+        names[link] = {pk: target.name_from(values) for pk, *values in linked.values_list("pk", *target.name_fields)}
     return names
 
 
@@ -189,7 +161,7 @@ def rows_with_keys(
     cursor), skipping rows whose stored key is already right. `overrides` replaces read values, e.g.
     `{"company_id": None}` for the key a row will have once its company is unlinked."""
     last = 0
-    fields = ("pk", "account_id", "search_key", *KEY_FIELDS[kind])
+    fields = ("pk", "account_id", "search_key", *kind_of(kind).search_fields)
     while True:
         rows = [
             {**row, **(overrides or {})}

@@ -19,14 +19,8 @@ from headwater.core.text import clean_name
 from headwater.core.types import UNSET, Unset
 from headwater.core.validation import validate_instance
 from headwater.records.models import CrmRecord
-from headwater.records.search import (
-    KEY_FIELDS,
-    LINK_NAMES,
-    key_from_values,
-    linked_name,
-    rows_with_keys,
-    write_search_keys,
-)
+from headwater.records.registry import kind_of
+from headwater.records.search import key_from_values, rows_with_keys, write_search_keys
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_default_for
 from headwater.sources.services import record_set_source
@@ -38,8 +32,11 @@ _R = TypeVar("_R", bound=CrmRecord)
 # Fields no caller may change through `changes`, whatever it passes.
 PROTECTED_FIELDS = frozenset({"account", "account_id", "id", "pk", "version", "created_by", "created_at", "updated_at"})
 
-# Linked objects are checked by the services themselves; full_clean would only repeat the lookups unscoped.
-LINK_FIELDS = ("owner", "source", "company", "person", "created_by")
+
+def link_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """The record's links (owner, source, a company...: every foreign key). The services check them inside the
+    account themselves; full_clean would only repeat the lookups unscoped."""
+    return tuple(field.name for field in model._meta.fields if isinstance(field, models.ForeignKey))
 
 
 def clean_line(value: Any, field: str) -> str:
@@ -179,7 +176,7 @@ def save_new_record(
 
 
 def validate_instance_fields(record: models.Model) -> None:
-    validate_instance(record, exclude=LINK_FIELDS)
+    validate_instance(record, exclude=link_fields(type(record)))
 
 
 def check_change_keys(changes: Mapping[str, Any], editable: Iterable[str], entity: str) -> None:
@@ -248,21 +245,23 @@ def search_key_of(record: CrmRecord) -> str:
     The linked records are the ones the record holds (a deal's company, read and share-locked by the service), so a
     new link shows the name as it is now.
     """
-    kind = record._meta.model_name or ""
-    if kind not in KEY_FIELDS:
-        raise TypeError(f"no search key for {type(record).__name__}")
+    try:
+        kind = kind_of(type(record))
+    except LookupError:
+        raise TypeError(f"no search key for {type(record).__name__}") from None
     row: dict[str, Any] = {}
     names: dict[str, dict[int, str]] = {}
-    for field in KEY_FIELDS[kind]:
-        link = field.removesuffix("_id")
-        if link not in LINK_NAMES:
+    for field in kind.search_fields:
+        target = kind.link_of(field)
+        if target is None:
             row[field] = getattr(record, field)
             continue
+        link = field.removesuffix("_id")
         linked = getattr(record, link) if getattr(record, field) else None
         row[field] = linked.pk if linked is not None else None
         if linked is not None:
-            names.setdefault(link, {})[linked.pk] = linked_name(link, [getattr(linked, f) for f in LINK_NAMES[link]])
-    return key_from_values(kind, row, names)
+            names.setdefault(link, {})[linked.pk] = target.name_from([getattr(linked, f) for f in target.name_fields])
+    return key_from_values(kind.noun, row, names)
 
 
 def dependent_links(model: type[CrmRecord]) -> list[tuple[type[CrmRecord], str]]:
@@ -286,6 +285,15 @@ def refresh_linked_keys(*, account: Account, target: CrmRecord) -> int:
         refresh_dependent_keys(model, account=account, field=field, target=target)
         for model, field in dependent_links(type(target))
     )
+
+
+def record_delete(model: type[_R], *, account: Account, record: _R, version: int | None) -> None:
+    """Delete the account's `record` (locked; a stale `version` raises Conflict and deletes nothing); the records
+    linked to it stay, without it (see unlink_linked). Every kind's delete service."""
+    target = lock_for_update(model, account=account, record=record, version=version)
+    unlink_linked(account=account, target=target)
+    manager: Any = model.objects
+    manager.for_account(account).filter(pk=target.pk).delete()
 
 
 def unlink_linked(*, account: Account, target: CrmRecord) -> None:

@@ -1,8 +1,8 @@
 """The pages every CRM record (company, person, deal) has: list, detail, create, edit, delete.
 
-An app describes its record once (`RecordPages`: the forms, the selectors, the services, the messages) and each of
-its views is one call: resolve the record, parse the form, call the one selector or service, render or redirect.
-Who may call them is the app's views' business (`users.access.account_view`), checked before anything here runs.
+An app describes its record once (`RecordPages`: the forms, the selectors, the services, the messages) and each
+page is one call: resolve the record, parse the form, call the one selector or service, render or redirect. The
+views and their URLs are generated from it (records/urls.py).
 """
 
 from __future__ import annotations
@@ -54,6 +54,16 @@ class RecordPages(Generic[_R]):
     links: Callable[..., object] | None = None
     # The sentence the delete page shows about linked records, for the records that have any.
     delete_consequence: Callable[[Account, _R], str] | None = None
+    # For the kinds that link to a contact (persons, deals): the create form's initial values from `?company=` /
+    # `?person=` (see create_page).
+    contact_initial: Callable[[AccountRequest], dict[str, Any]] | None = None
+    # What the detail page shows besides, per request (a deal's status buttons): (request) -> extra(record) -> context.
+    detail_extra: Callable[[AccountRequest], Callable[[_R], dict[str, Any]]] | None = None
+    # The typeahead picker, for the kinds other forms link to: its lookup selector(account=, q=, selected=), the
+    # form that creates one by its name, and the option's label.
+    lookup: Callable[..., Any] | None = None
+    quick_form: type[forms.Form] | None = None
+    picker_label: Callable[[Any], str] = str
 
     def message(self, text: str | Promise, record: _R) -> str:
         return with_names(text, name=self.label(record))

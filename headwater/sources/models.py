@@ -52,6 +52,9 @@ class HowChanged(models.TextChoices):
 
 
 class RecordType(models.TextChoices):
+    """The history's `record_type` is the record's model name (source_holders), whatever its kind; these choices only
+    label the three kinds the migrations know (choices are not validated on save, so a new kind needs no entry)."""
+
     COMPANY = "company", _("company")
     PERSON = "person", _("person")
     DEAL = "deal", _("deal")
@@ -74,7 +77,7 @@ class SourceHolder(Protocol):
     def _meta(self) -> Any: ...
 
 
-def source_holders() -> list[tuple[RecordType, str, Any]]:
+def source_holders() -> list[tuple[str, str, Any]]:
     """The records that carry a source, as (their type in the history, their key in usage counts, their model).
 
     Every model whose `source` points at Source (companies, persons, deals, in the order the apps are installed),
@@ -83,7 +86,7 @@ def source_holders() -> list[tuple[RecordType, str, Any]]:
     counts (the API's `usage`, the catalogue history's details).
     """
     return [
-        (RecordType(str(model._meta.model_name)), model._meta.app_label, model)
+        (str(model._meta.model_name), model._meta.app_label, model)
         for model in models_pointing_at(Source, field="source")
     ]
 

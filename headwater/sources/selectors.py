@@ -19,20 +19,28 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SourceUsage:
-    """A source and how many records of each kind use it."""
+    """A source and how many records of each kind use it, by the kind's key ("companies", see source_holders)."""
 
     source: Source
-    companies: int = 0
-    persons: int = 0
-    deals: int = 0
+    counts: dict[str, int]
 
     @property
     def total(self) -> int:
-        return self.companies + self.persons + self.deals
+        return sum(self.counts.values())
+
+    # The catalogue's pages name each kind in its own translated plural ("3 companies"), so they read the counts by
+    # name; a kind they do not name still counts in `total` (what a delete clears) and in the API's `usage`.
+    @property
+    def companies(self) -> int:
+        return self.counts.get("companies", 0)
 
     @property
-    def counts(self) -> dict[str, int]:
-        return {"companies": self.companies, "persons": self.persons, "deals": self.deals}
+    def persons(self) -> int:
+        return self.counts.get("persons", 0)
+
+    @property
+    def deals(self) -> int:
+        return self.counts.get("deals", 0)
 
 
 def _record_querysets(account: Account) -> dict[str, QuerySet[Any]]:
@@ -64,12 +72,7 @@ def source_list_with_usage(*, account: Account) -> list[SourceUsage]:
         rows = qs.filter(source__isnull=False).values("source").annotate(n=Count("*")).order_by()
         counts[kind] = {row["source"]: row["n"] for row in rows}
     return [
-        SourceUsage(
-            source=source,
-            companies=counts["companies"].get(source.pk, 0),
-            persons=counts["persons"].get(source.pk, 0),
-            deals=counts["deals"].get(source.pk, 0),
-        )
+        SourceUsage(source=source, counts={kind: by_source.get(source.pk, 0) for kind, by_source in counts.items()})
         for source in source_list(account=account)
     ]
 
@@ -78,7 +81,8 @@ def source_usage(*, account: Account, source: Source) -> SourceUsage:
     if source.account_id != account.pk:
         raise NotFound(_("This source does not exist."))
     return SourceUsage(
-        source=source, **{kind: qs.filter(source=source).count() for kind, qs in _record_querysets(account).items()}
+        source=source,
+        counts={kind: qs.filter(source=source).count() for kind, qs in _record_querysets(account).items()},
     )
 
 

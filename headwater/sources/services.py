@@ -34,7 +34,6 @@ from headwater.sources.models import (
     SOURCE_NAME_MAX_LENGTH,
     CatalogAction,
     HowChanged,
-    RecordType,
     Source,
     SourceChange,
     SourceEvent,
@@ -480,7 +479,7 @@ def _repoint_records(
     comes last, after every update, so a failure there rolls back the whole move.
     """
     now = timezone.now()
-    moved: list[tuple[RecordType, list[int]]] = []
+    moved: list[tuple[str, list[int]]] = []
     counts: dict[str, int] = {}
     for record_type, key, model in source_holders():
         scoped = model.objects.for_account(account).filter(source=source)
@@ -610,8 +609,9 @@ def source_merge(
 # --- A record's source ----------------------------------------------------------------------------------
 
 
-def record_type_of(record: Any) -> RecordType:
-    return RecordType(record._meta.model_name)
+def record_type_of(record: Any) -> str:
+    """A record's type in the history: its model's name ("company"), for any kind that carries a source."""
+    return str(record._meta.model_name)
 
 
 def record_set_source(

@@ -20,7 +20,7 @@ from headwater.deals.models import Deal, DealStatus
 from headwater.demo.loader import DEMO_PASSWORD, nip_checksum_ok
 from headwater.persons.forms import PersonForm
 from headwater.persons.models import Person
-from headwater.records.services import LINK_FIELDS
+from headwater.records.services import link_fields
 from headwater.sources.models import HowChanged, Source, SourceChange
 from headwater.stats.models import ExchangeRate
 from headwater.testing.forms import form_values
@@ -234,7 +234,7 @@ def _field_refusals(account, model, form_class, admin):
             except ValidationError as exc:
                 refused.append((model.__name__, record.pk, name, value, exc.messages))
         try:
-            validate_instance(record, exclude=LINK_FIELDS)
+            validate_instance(record, exclude=link_fields(type(record)))
         except ValidationFailed as exc:
             refused.append((model.__name__, record.pk, "model", None, exc.fields))
     return refused
