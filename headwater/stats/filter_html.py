@@ -38,6 +38,9 @@ def other_fields_html(form: StatsFilterForm) -> SafeString:
         errors = field.errors
         state = " field--error" if errors else ""
         messages = "".join(f'<p class="field__error" role="alert">{html_text(e)}</p>' for e in errors)
+        if errors:
+            # Django's aria-describedby on the widget names this id.
+            messages = f'<div id="{html_text(field.auto_id)}_error">{messages}</div>'
         parts.append(
             f'\n  <div class="field{state}">\n'
             f'    <label for="{html_text(field.id_for_label)}">{html_text(field.label)}</label>\n'

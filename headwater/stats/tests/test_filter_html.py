@@ -20,7 +20,7 @@ FIELDS_LOOP = """{% for field in form %}{% if field.name != "period" and field.n
   <div class="field{% if field.errors %} field--error{% endif %}">
     <label for="{{ field.id_for_label }}">{{ field.label }}</label>
     {{ field }}
-    {% for e in field.errors %}<p class="field__error" role="alert">{{ e }}</p>{% endfor %}
+    {% if field.errors %}<div id="{{ field.auto_id }}_error">{% for e in field.errors %}<p class="field__error" role="alert">{{ e }}</p>{% endfor %}</div>{% endif %}
   </div>
   {% endif %}{% endfor %}"""  # noqa: E501 — the template line
 
