@@ -158,6 +158,10 @@ class DealStatusForm(forms.Form):
     lost_reason = forms.CharField(label=_("Lost reason"), max_length=300, required=False)
 
     def __init__(self, *args: Any, deal: Deal, **kwargs: Any) -> None:
+        data = args[0] if args else kwargs.get("data")
+        status = (data or {}).get("status") or (kwargs.get("initial") or {}).get("status")
+        # The deal page shows one of these per status: each its own ids (id_lost_version), never two id_version.
+        kwargs.setdefault("auto_id", f"id_{status}_%s" if status in DealStatus.values else "id_%s")
         super().__init__(*args, **kwargs)
         self.deal = deal
         self.initial.setdefault("version", deal.version)

@@ -93,12 +93,18 @@ def _history_context(request: AccountRequest, *, limit: int = HISTORY_PAGE) -> d
 
 
 def _page(
-    request: AccountRequest, *, status: int = 200, switches: SwitchesForm | None = None, **kwargs: Any
+    request: AccountRequest,
+    *,
+    status: int = 200,
+    switches: SwitchesForm | None = None,
+    events: int | None = None,
+    **kwargs: Any,
 ) -> HttpResponse:
     try:
-        history_limit = max(HISTORY_PAGE, min(int(request.GET.get("events", HISTORY_PAGE)), 1000))
+        wanted = int(request.GET.get("events", HISTORY_PAGE)) if events is None else events
     except ValueError:
-        history_limit = HISTORY_PAGE
+        wanted = HISTORY_PAGE
+    history_limit = max(HISTORY_PAGE, min(wanted, 1000))
     context = {
         "settings_tab": "sources",
         "switches": switches or SwitchesForm(account=request.account),
@@ -146,12 +152,16 @@ def source_settings(request: AccountRequest) -> HttpResponse:
 @account_view(read=Role.ADMIN, write=None)
 @require_GET
 def source_history(request: AccountRequest) -> HttpResponse:
-    """More history rows for "Show more" (htmx appends them in place of the button)."""
+    """More history rows for "Show more" (htmx appends them in place of the button); the whole page otherwise."""
     try:
         # Bounded: a 20-digit offset overflows the database's integer (a 500 found by the trust fuzzer).
         offset = min(max(int(request.GET.get("offset", HISTORY_PAGE)), 0), HISTORY_MAX_OFFSET)
     except ValueError:
         offset = HISTORY_PAGE
+    if not _is_htmx(request):
+        # Opened as a page (a new tab, a bookmark): the settings page with the history down to those rows, not a
+        # bare list fragment without a document around it.
+        return _page(request, events=offset + HISTORY_PAGE)
     events = list(selectors.source_events(account=request.account, limit=HISTORY_PAGE + 1, offset=offset))
     context = {
         "events": events[:HISTORY_PAGE],

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -382,3 +383,31 @@ class TestClosingFieldsFollowTheStatus:
         html = response.content.decode()
         assert "An open deal has no closing date" in html
         assert " hidden" not in _field_wrapper(html, "closed_at")
+
+
+class TestIds:
+    """What a screen reader follows: a label's `for` and a field's aria-describedby name one element each."""
+
+    @staticmethod
+    def assert_ids_sound(html):
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        doubled = sorted({i for i in ids if ids.count(i) > 1})
+        assert not doubled, f"ids used twice: {doubled}"
+        named = re.findall(r'\s(?:for|aria-describedby|aria-labelledby|aria-controls)="([^"]+)"', html)
+        missing = sorted({ref for refs in named for ref in refs.split() if ref not in ids})
+        assert not missing, f"named but not on the page: {missing}"
+
+    def test_the_deal_page_with_its_status_forms(self, tenant, member_client):
+        # Won, Lost and Reopen are a form each: they had one id_status and id_version each.
+        deal = DealFactory(account=tenant.account, status="won", closed_at=dt.date(2026, 1, 5))
+        self.assert_ids_sound(member_client.get(tenant.url(f"deals/{deal.pk}/")).text)
+        lost = member_client.post(tenant.url(f"deals/{deal.pk}/status/"), {"status": "lost", "lost_reason": "x" * 301})
+        assert lost.status_code == 200
+        assert 'id="id_lost_lost_reason_error"' in lost.text
+        self.assert_ids_sound(lost.text)
+
+    def test_a_form_sent_back_with_errors(self, tenant, member_client):
+        # Django names the errors id_name_error in the field's aria-describedby: the page must carry that id.
+        response = member_client.post(tenant.url("deals/new/"), form_data(name=""))
+        assert 'aria-describedby="id_name_error"' in response.text
+        self.assert_ids_sound(response.text)

@@ -597,6 +597,17 @@ class TestHistory:
         assert "Added “S00”." in page_text(full)
         assert SourceEvent.objects.for_account(tenant.account).filter(action=CatalogAction.ADDED).count() == 25
 
+    def test_the_history_url_opened_as_a_page_is_the_whole_page(self, tenant, admin_client):
+        # Without htmx (a new tab, a bookmark) it was a bare list of <li>: no document, no language, no layout.
+        for i in range(25):
+            services.source_create(account=tenant.account, user=tenant.admin, name=f"S{i:02d}")
+        html = admin_client.get(tenant.url("settings/sources/history/?offset=20")).text
+        assert html.lstrip().lower().startswith("<!doctype html>")
+        assert '<html lang="en">' in html
+        assert 'id="sources-history"' in html
+        assert "Added “S00”." in page_text(html)
+        assert "Show more" not in html
+
     def test_bad_paging_parameters_do_not_crash(self, tenant, admin_client):
         assert admin_client.get(tenant.url("settings/sources/?events=abc")).status_code == 200
         assert admin_client.get(tenant.url("settings/sources/history/?offset=-5")).status_code == 200

@@ -87,7 +87,9 @@
     var error = document.createElement("p");
     error.className = "field__error combobox__error";
     error.hidden = true;
-    error.id = id + "_error";
+    // Django names the server's errors of the field id_x_error (in aria-describedby); when the page shows them,
+    // the typeahead's own message takes another id, so no id is doubled.
+    error.id = document.getElementById(id + "_error") ? id + "_lookup_error" : id + "_error";
 
     root.insertBefore(input, select);
     root.insertBefore(listbox, select);

@@ -1,0 +1,370 @@
+"""axe-core over every kind of page, in English and Polish, on a desktop and a phone: no serious or critical
+violation, and no doubled id or reference to a missing one (axe 4.12 no longer checks those by default).
+
+The demo data (`make run`'s accounts) gives every page something real to show: long lists, a history, rates,
+members and invitations. Each page kind is visited once per language and width (one browser page, logged in once
+per pair), with the states a user reaches on it: a form sent back with its errors, the inline rename of a source, a
+typeahead with its options open, a new API token's secret. `test_every_page_kind_is_checked` keeps the list whole:
+a new named URL fails it until it is visited here or skipped with a reason.
+
+axe is injected with `page.evaluate`, which the DevTools protocol runs outside the page's Content-Security-Policy,
+so the pages are checked under the policy they are served with (no `bypass_csp`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
+from django.core.cache import cache
+from playwright.sync_api import Page, expect
+
+from headwater.companies.models import Company
+from headwater.core.models import Account
+from headwater.deals.models import Deal, DealStatus
+from headwater.demo.loader import DEMO_PASSWORD, demo_data_load
+from headwater.persons.models import Person
+from headwater.sources.models import Source
+from headwater.users import links
+from headwater.users.models import Membership, Role, User
+from headwater.users.services import invitation_create
+from tests.trust.test_guard import url_names
+
+LANGUAGES = ("en", "pl")
+WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+BLOCKING = ("serious", "critical")
+# Pages whose look the fixes changed (colours, underlines, ids): saved in var/screenshots to be looked at.
+SHOTS = {"log in", "deal, won", "add deal, errors", "API tokens, new secret", "sources", "statistics"}
+
+# Named URLs no page kind of their own stands for, with the reason.
+SKIPPED = {
+    "core:healthz": "plain text for the load balancer",
+    "users:logout": "POST only; answers with a redirect",
+    "users:set_language": "POST only; answers with a redirect",
+    "users:invitation_accept": "POST only; answers with a redirect",
+    "users:invitation_decline": "POST only; answers with a redirect",
+    "users:api_token_revoke": "POST only; re-renders the API tokens panel, checked on its page",
+    "companies:quick_create": "POST only (the typeahead's “create”); answers with the picked option",
+    "persons:quick_create": "POST only (the typeahead's “create”); answers with the picked option",
+    "deals:status": "POST only (Won, Lost, Reopen); re-renders the status panel of the deal page",
+    "sources:switches": "POST only; re-renders the catalogue, checked on the settings page",
+    "sources:add": "POST only; re-renders the catalogue, checked on the settings page with an error",
+    "sources:reorder": "POST only; re-renders the catalogue, checked on the settings page",
+    "sources:move": "POST only; re-renders the catalogue, checked on the settings page",
+    "sources:archive": "POST only; re-renders the catalogue, checked on the settings page",
+    "sources:unarchive": "POST only; re-renders the catalogue, checked on the settings page",
+    "account_settings:member_role": "POST only; answers with a redirect to the members page",
+    "account_settings:invitation_renew": "POST only; answers with a redirect to the members page",
+    "account_settings:invitation_revoke": "POST only; answers with a redirect to the members page",
+    "stats:sources_csv": "a CSV file, not a page",
+}
+
+
+# What axe 4.12 no longer checks by default (its duplicate-id rules are deprecated), but a label or an ARIA
+# reference pointing at a doubled or missing id silently names the wrong field or nothing.
+ID_CHECK = """() => {
+  const problems = [];
+  const count = {};
+  for (const element of document.querySelectorAll("[id]")) count[element.id] = (count[element.id] || 0) + 1;
+  for (const [id, n] of Object.entries(count)) if (n > 1) problems.push(`duplicate-id (serious, ${n}x): #${id}`);
+  const refs = [["label", "for"], ["[aria-labelledby]", "aria-labelledby"], ["[aria-describedby]", "aria-describedby"],
+                ["[aria-controls]", "aria-controls"], ["[aria-activedescendant]", "aria-activedescendant"]];
+  for (const [selector, attribute] of refs) {
+    for (const element of document.querySelectorAll(selector)) {
+      for (const id of (element.getAttribute(attribute) || "").split(/\\s+/).filter(Boolean)) {
+        if (!document.getElementById(id)) problems.push(`missing-id (serious): ${attribute}="${id}"`);
+      }
+    }
+  }
+  return problems;
+}"""
+
+
+@dataclass(frozen=True)
+class World:
+    """What the visits point at: the demo account and one record or object of each kind."""
+
+    account: str
+    other_account: str
+    company: int
+    person: int
+    open_deal: int
+    won_deal: int
+    source: int
+    membership: int
+    signup_token: str
+    confirm_token: str
+    invitation_token: str
+
+
+Act = Callable[[Page], None]
+_TOKENS = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page kind in one state. `path` is formatted with the World; `act` brings the page into the state."""
+
+    label: str
+    names: tuple[str, ...]
+    path: str
+    who: str = "admin"
+    status: int = 200
+    act: Act | None = field(default=None, compare=False)
+
+
+def _submit_empty(page: Page) -> None:
+    page.locator("form.record-form button[type=submit].button--primary").click()
+    expect(page.locator(".field__error").first).to_be_visible()
+
+
+def _clear_and_submit(page: Page) -> None:
+    page.locator("form.record-form input[name$=name]:visible").first.fill("")
+    _submit_empty(page)
+
+
+def _open_typeahead(page: Page, *, field: str = "company") -> None:
+    page.locator(f"#id_{field}[role=combobox]").fill("a")
+    expect(page.locator("[role=listbox]:visible")).to_have_count(1)
+
+
+def _open_person_typeahead(page: Page) -> None:
+    _open_typeahead(page, field="person")
+
+
+def _inline_rename(page: Page) -> None:
+    page.locator("#sources-catalogue tbody a[hx-get*='/rename/']").first.click()
+    expect(page.locator(".source-rename input[type=text]")).to_be_focused()
+
+
+def _duplicate_source(page: Page) -> None:
+    page.locator(".source-add input[type=text]").fill(page.locator(".source-name").first.inner_text())
+    page.locator(".source-add button[type=submit]").click()
+    expect(page.locator(".source-add .field__error")).to_be_visible()
+
+
+def _new_token(page: Page) -> None:
+    # A name of its own in every context: a second token with the same name is refused.
+    page.locator("#id_token-name").fill(f"Accessibility check {next(_TOKENS)}")
+    page.locator("#api-tokens .button--primary").click()
+    expect(page.locator("#new-api-token")).to_be_visible()
+
+
+def _signup_sent(page: Page) -> None:
+    page.locator("input[name=full_name]").fill("Ada Check")
+    page.locator("input[name=email]").fill("ada@check.test")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+def _login_error(page: Page) -> None:
+    page.locator("input[name=username]").fill("nobody@check.test")
+    page.locator("input[name=password]").fill("wrong password")
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator(".form__errors, [role=alert]").first).to_be_visible()
+
+
+A = "/a/{w.account}"
+VISITS = [
+    # Logged out.
+    Visit("log in", ("users:login",), "/login/", who="anonymous"),
+    Visit("log in, wrong password", ("users:login",), "/login/", who="anonymous", act=_login_error),
+    Visit("sign up", ("users:signup",), "/signup/", who="anonymous"),
+    Visit("sign up, link sent", ("users:signup",), "/signup/", who="anonymous", act=_signup_sent),
+    Visit("sign up, choose a password", ("users:signup_confirm",), "/signup/confirm/{w.signup_token}/", "anonymous"),
+    Visit("confirm an address", ("users:email_confirm",), "/confirm/{w.confirm_token}/", who="anonymous"),
+    Visit("invitation, new login", ("users:invitation",), "/invitation/{w.invitation_token}/", who="anonymous"),
+    Visit("link not valid", ("users:invitation",), "/invitation/not-a-token/", who="anonymous", status=400),
+    # The admin of the demo account.
+    Visit("home", ("core:home",), "/"),
+    Visit("new account", ("users:account_new",), "/accounts/new/"),
+    Visit("profile", ("users:profile",), "/me/"),
+    Visit("API tokens", ("users:api_tokens",), "/me/api-tokens/"),
+    Visit("API tokens, new secret", ("users:api_tokens",), "/me/api-tokens/", act=_new_token),
+    Visit("dashboard", ("account:dashboard",), A + "/"),
+    Visit("companies", ("companies:list",), A + "/companies/"),
+    Visit("companies, filtered", ("companies:list",), A + "/companies/?q=pol&source={w.source}&sort=-created_at"),
+    Visit("company", ("companies:detail",), A + "/companies/{w.company}/"),
+    Visit("add company", ("companies:create",), A + "/companies/new/"),
+    Visit("add company, errors", ("companies:create",), A + "/companies/new/", act=_submit_empty),
+    Visit("edit company", ("companies:edit",), A + "/companies/{w.company}/edit/"),
+    Visit("edit company, errors", ("companies:edit",), A + "/companies/{w.company}/edit/", act=_clear_and_submit),
+    Visit("delete company", ("companies:delete",), A + "/companies/{w.company}/delete/"),
+    Visit("persons", ("persons:list",), A + "/persons/"),
+    Visit("persons, filtered", ("persons:list",), A + "/persons/?q=an&company={w.company}"),
+    Visit("person", ("persons:detail",), A + "/persons/{w.person}/"),
+    Visit("add person", ("persons:create",), A + "/persons/new/"),
+    Visit("add person, errors", ("persons:create",), A + "/persons/new/", act=_submit_empty),
+    Visit(
+        "add person, company typeahead open",
+        ("persons:create", "companies:lookup"),
+        A + "/persons/new/",
+        act=_open_typeahead,
+    ),
+    Visit("edit person", ("persons:edit",), A + "/persons/{w.person}/edit/"),
+    Visit("delete person", ("persons:delete",), A + "/persons/{w.person}/delete/"),
+    Visit("deals", ("deals:list",), A + "/deals/"),
+    Visit("deals, filtered", ("deals:list",), A + "/deals/?status=won&created_from=2020-01-01&sort=-value"),
+    Visit("deals, a day out of range", ("deals:list",), A + "/deals/?created_from=0001-01-01"),
+    Visit("deals, bad page number", ("deals:list",), A + "/deals/?page=9999", status=400),
+    Visit("deal, open", ("deals:detail",), A + "/deals/{w.open_deal}/"),
+    Visit("deal, won", ("deals:detail",), A + "/deals/{w.won_deal}/"),
+    Visit("add deal", ("deals:create",), A + "/deals/new/"),
+    Visit("add deal, errors", ("deals:create",), A + "/deals/new/", act=_submit_empty),
+    Visit(
+        "add deal, person typeahead open",
+        ("deals:create", "persons:lookup"),
+        A + "/deals/new/",
+        act=_open_person_typeahead,
+    ),
+    Visit("edit deal", ("deals:edit",), A + "/deals/{w.won_deal}/edit/"),
+    Visit("delete deal", ("deals:delete",), A + "/deals/{w.open_deal}/delete/"),
+    Visit("statistics", ("stats:sources",), A + "/stats/sources/"),
+    Visit("statistics, compared", ("stats:sources",), A + "/stats/sources/?period=this_year&compare=on"),
+    Visit("statistics, sources off", ("stats:sources",), "/a/{w.other_account}/stats/sources/"),
+    Visit("account settings", ("account_settings:general",), A + "/settings/"),
+    Visit("members", ("account_settings:members",), A + "/settings/members/"),
+    Visit("remove a member", ("account_settings:member_remove",), A + "/settings/members/{w.membership}/remove/"),
+    Visit("sources", ("sources:settings",), A + "/settings/sources/"),
+    Visit("sources, add error", ("sources:settings",), A + "/settings/sources/", act=_duplicate_source),
+    Visit(
+        "sources, inline rename", ("sources:settings", "sources:rename"), A + "/settings/sources/", act=_inline_rename
+    ),
+    Visit("delete a source", ("sources:delete",), A + "/settings/sources/{w.source}/delete/"),
+    Visit("merge a source", ("sources:merge",), A + "/settings/sources/{w.source}/merge/"),
+    Visit("source history", ("sources:history",), A + "/settings/sources/history/"),
+    Visit("exchange rates", ("rates:settings",), A + "/settings/rates/"),
+    Visit("404", (), A + "/deals/987654321/", status=404),
+    # A viewer of the demo account.
+    Visit("403", (), A + "/settings/sources/", who="viewer", status=403),
+]
+
+
+def test_no_template_comment_spans_lines():
+    """Django's {# #} ends at its line: one spread over two is printed on the page (it was, atop every page)."""
+    root = Path(__file__).resolve().parent.parent / "headwater"
+    spread = [
+        f"{path.relative_to(root)}:{number}"
+        for path in root.rglob("*.html")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\{#(?!.*#\})", line)
+    ]
+    assert not spread, f"Use {{% comment %}} for a comment over several lines: {spread}"
+
+
+def test_every_page_kind_is_checked():
+    html = {name for name in url_names() if not name.startswith("api:")}
+    visited = {name for visit in VISITS for name in visit.names}
+    assert not html - visited - set(SKIPPED), f"Visit these in VISITS or skip them with a reason: {html - visited}"
+    assert not (visited | set(SKIPPED)) - html, "VISITS or SKIPPED name a URL that no longer exists"
+    assert not visited & set(SKIPPED), "a URL is both visited and skipped"
+
+
+@pytest.fixture
+def world(transactional_db: Any, live_server: Any) -> World:
+    demo_data_load()
+    account = Account.objects.get(slug="demo")
+    deals = Deal.objects.for_account(account).order_by("pk")
+    source = Source.objects.for_account(account).filter(archived=False).order_by("position").first()
+    admin = User.objects.get(email="admin@demo.test")
+    invitation_create(account=account, user=admin, email="new@check.test", role=Role.MEMBER, site_url="http://x")
+    token = re.search(r"/invitation/([^/\s]+)/", mail.outbox[-1].body)
+    assert token is not None
+    return World(
+        account=account.slug,
+        other_account="acme",
+        company=Company.objects.for_account(account).order_by("pk").first().pk,
+        person=Person.objects.for_account(account).order_by("pk").first().pk,
+        open_deal=deals.filter(status=DealStatus.OPEN).first().pk,
+        won_deal=deals.filter(status=DealStatus.WON).first().pk,
+        source=source.pk,
+        membership=Membership.objects.for_account(account).get(user__email="member@demo.test").pk,
+        signup_token=links.signup_token_make(email="ada@check.test", full_name="Ada Check", language="en"),
+        confirm_token=links.confirm_token_make(user_id=admin.pk, email=admin.email),
+        invitation_token=token.group(1),
+    )
+
+
+def _where(violation: dict[str, Any]) -> str:
+    """The first elements at fault, with the colours axe measured when it is about contrast."""
+    shown = []
+    for node in violation["nodes"][:6]:
+        target = ", ".join(map(str, node["target"]))
+        data = next((check.get("data") for check in node["any"] if isinstance(check.get("data"), dict)), None)
+        if data and "contrastRatio" in data:
+            colours = [data.get(key) for key in ("fgColor", "bgColor", "nodeColor", "parentColor") if data.get(key)]
+            needed = f", needs {data['expectedContrastRatio']}" if data.get("expectedContrastRatio") else ""
+            target += f" ({' on '.join(colours)}: {data['contrastRatio']}{needed})"
+        shown.append(target)
+    return "; ".join(shown)
+
+
+def _log_in(page: Page, base: str, email: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/login/")
+    page.locator("input[name=username]").fill(email)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(re.compile(r"^(?!.*/login/)"))
+
+
+@pytest.mark.browser
+def test_no_serious_or_critical_violation_on_any_page(
+    page: Page, live_server: Any, world: World, settings: Any, screenshot: Any
+):
+    # Every context signs up and fails a log-in with the same address: more than the throttles let through.
+    settings.SIGNUP_THROTTLE_PER_EMAIL = settings.LOGIN_THROTTLE_FAILURES = 100
+    cache.clear()
+    axe = Axe()
+    found: list[str] = []
+    checked = 0
+    started = time.monotonic()
+    for language in LANGUAGES:
+        for width_name, viewport in WIDTHS.items():
+            # One page for all: each language and width starts logged out, with its own language cookie.
+            context = page.context
+            context.clear_cookies()
+            page.set_viewport_size(viewport)
+            who = ""
+            for visit in VISITS:
+                if visit.who != who:
+                    if visit.who == "anonymous":
+                        context.clear_cookies()
+                    else:
+                        _log_in(page, live_server.url, f"{visit.who}@demo.test")
+                    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+                    who = visit.who
+                url = live_server.url + visit.path.format(w=world)
+                response = page.goto(url)
+                assert response is not None
+                assert response.status == visit.status, f"{visit.label}: {url} answered {response.status}"
+                expect(page.locator("html"), f"{visit.label}: {url}").to_have_attribute("lang", language)
+                if visit.act:
+                    visit.act(page)
+                results = axe.run(page).response
+                found += [
+                    f"{problem} on {visit.label} [{page.url.removeprefix(live_server.url)}, {language}, {width_name}]"
+                    for problem in page.evaluate(ID_CHECK)
+                ]
+                checked += 1
+                if visit.label in SHOTS and (language, width_name) in (("en", "desktop"), ("pl", "phone")):
+                    page.evaluate("window.scrollTo(0, 0)")
+                    screenshot(f"a11y-{re.sub(r'[^a-z0-9]+', '-', visit.label.lower())}-{language}-{width_name}")
+                for violation in results["violations"]:
+                    if violation["impact"] not in BLOCKING:
+                        continue
+                    found.append(
+                        f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])}x) on {visit.label} "
+                        f"[{page.url.removeprefix(live_server.url)}, {language}, {width_name}]: " + _where(violation)
+                    )
+    elapsed = time.monotonic() - started
+    print(f"axe checked {checked} pages in {elapsed:.0f} s")  # noqa: T201
+    assert not found, f"{len(found)} serious or critical axe violations:\n" + "\n".join(found)
