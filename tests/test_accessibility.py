@@ -366,5 +366,5 @@ def test_no_serious_or_critical_violation_on_any_page(
                         f"[{page.url.removeprefix(live_server.url)}, {language}, {width_name}]: " + _where(violation)
                     )
     elapsed = time.monotonic() - started
-    print(f"axe checked {checked} pages in {elapsed:.0f} s")  # noqa: T201
+    print(f"axe checked {checked} pages in {elapsed:.0f} s")  # noqa: T201 — the run's size and time, shown with -s
     assert not found, f"{len(found)} serious or critical axe violations:\n" + "\n".join(found)

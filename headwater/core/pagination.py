@@ -99,7 +99,10 @@ def encode_cursor(ordering: Ordering, row: models.Model, *, backward: bool, star
 
 
 def _attname(row: models.Model, column: str) -> str:
-    return row._meta.pk.attname if column == "pk" else row._meta.get_field(column).attname  # type: ignore[union-attr]
+    # get_field is typed to return a reverse relation too, which has no attname; a sort column is always a concrete
+    # field of the row (the sort tables name only those), so the union's other member never arrives here.
+    field: Any = row._meta.pk if column == "pk" else row._meta.get_field(column)
+    return str(field.attname)
 
 
 def decode_cursor(model: type[models.Model], ordering: Ordering, token: str | None) -> Cursor | None:

@@ -1,3 +1,5 @@
+# Long on purpose: the pieces all three record forms share (pickers, owner, source, filters, errors), kept together so
+# one form reads its parts from one module.
 """Form pieces the company, person and deal forms share: account-scoped pickers, owner, source, errors."""
 
 from __future__ import annotations

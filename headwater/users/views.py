@@ -1,3 +1,5 @@
+# Long on purpose: the identity flows (log in, sign up, confirm, invitations) and the members page, sharing the link
+# and error helpers at the top; each view is short.
 from __future__ import annotations
 
 from typing import Any
