@@ -58,6 +58,7 @@ def account_settings(request: AccountRequest) -> HttpResponse:
                 currency=form.cleaned_data["currency"],
                 language=form.cleaned_data["language"],
                 time_zone=form.cleaned_data["time_zone"],
+                user=request.user,
             )
         except DomainError as exc:
             placed = False
