@@ -86,7 +86,7 @@ def job_advance(*, job: Job, done: int, total: int | None = None, force: bool = 
 def job_finish(*, job: Job) -> Job:
     now = timezone.now()
     done = job.total if job.total is not None else job.done
-    _write(job, state=JobState.DONE, done=done, finished_at=now, heartbeat_at=now)
+    _write(job, state=JobState.DONE, done=done, total=job.total, finished_at=now, heartbeat_at=now)
     _last_write.pop(job.pk, None)
     return job
 
@@ -94,7 +94,9 @@ def job_finish(*, job: Job) -> Job:
 def job_fail(*, job: Job, error: str) -> Job:
     """Mark the job failed with a message for its users (never a traceback: that goes to the log)."""
     now = timezone.now()
-    _write(job, state=JobState.FAILED, error=error[:2000], finished_at=now, heartbeat_at=now)
+    _write(
+        job, state=JobState.FAILED, done=job.done, total=job.total, error=error[:2000], finished_at=now, heartbeat_at=now
+    )
     _last_write.pop(job.pk, None)
     return job
 
