@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import signal
-
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -13,20 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from headwater.jobs import services
 from headwater.jobs.models import JobState
 from headwater.jobs.tests.tasks import KIND, count_task
-
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-def run_worker() -> None:
-    """`db_worker --batch`: run every queued task, then exit. It installs its own SIGINT/SIGTERM handlers: put the
-    test runner's back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-    try:
-        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0", verbosity=0)
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-
+from headwater.testing.jobs import DATABASE_TASKS, run_worker
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
