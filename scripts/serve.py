@@ -9,6 +9,7 @@ child runs in its own process group (a reloader's child process with it), so sto
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -33,20 +34,16 @@ def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
     """SIGTERM to each child's whole group (a worker finishes the job it runs, then exits), SIGKILL to what is left
     after the grace period."""
     for child in children.values():
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + GRACE_SECONDS
     for name, child in children.items():
         while time.monotonic() < deadline and (child.poll() is None or _group_alive(child.pid)):
             time.sleep(0.1)
         if _group_alive(child.pid):
             print(f"serve: the {name} did not stop in {GRACE_SECONDS} s; killing it", file=sys.stderr, flush=True)
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         child.wait()
 
 
@@ -72,15 +69,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     for name, command in commands.items():
         children[name] = subprocess.Popen(command, cwd=ROOT, start_new_session=True)  # noqa: S603 — our own commands
-    print(
-        f"serve: worker pid {children['worker'].pid}, web pid {children['web'].pid}; Ctrl-C stops both", flush=True
-    )
+    print(f"serve: worker pid {children['worker'].pid}, web pid {children['web'].pid}; Ctrl-C stops both", flush=True)
     code = 0
     while not stopping:
         ended = [name for name, child in children.items() if child.poll() is not None]
         if ended:
             code = children[ended[0]].returncode or 1
-            print(f"serve: the {ended[0]} stopped (exit {children[ended[0]].returncode}); stopping the rest", flush=True)
+            print(
+                f"serve: the {ended[0]} stopped (exit {children[ended[0]].returncode}); stopping the rest", flush=True
+            )
             break
         time.sleep(0.2)
     _stop(children)

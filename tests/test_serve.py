@@ -32,7 +32,7 @@ def _group_alive(pgid: int) -> bool:
 
 def _answers(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as response:  # noqa: S310 — loopback
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as response:
             return bool(response.status)
     except urllib.error.HTTPError:
         return True  # an answer all the same
@@ -48,7 +48,7 @@ def test_serve_starts_the_worker_beside_the_web_server_and_ctrl_c_stops_both(tmp
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
     }
     # The worker reads the queue's table from its first second: that app's migrations are enough here.
-    subprocess.run(  # noqa: S603 — our own command
+    subprocess.run(
         [sys.executable, "manage.py", "migrate", "django_tasks_database", "-v0"], cwd=ROOT, env=env, check=True
     )
     launcher = subprocess.Popen(  # noqa: S603 — our own command
@@ -99,7 +99,7 @@ def test_serve_stops_the_worker_when_the_web_server_dies(tmp_path):
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
     }
-    subprocess.run(  # noqa: S603 — our own command
+    subprocess.run(
         [sys.executable, "manage.py", "migrate", "django_tasks_database", "-v0"], cwd=ROOT, env=env, check=True
     )
     launcher = subprocess.Popen(  # noqa: S603 — our own command

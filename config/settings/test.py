@@ -10,4 +10,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Jobs run at once, inside the request that enqueues them (one test runs the real database queue and worker).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 # The job's progress goes through the default connection: a test's data lives in its (default) transaction.
-DATABASES.pop("jobs", None)  # noqa: F405 — from base
+DATABASES.pop("jobs", None)

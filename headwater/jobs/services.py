@@ -95,7 +95,13 @@ def job_fail(*, job: Job, error: str) -> Job:
     """Mark the job failed with a message for its users (never a traceback: that goes to the log)."""
     now = timezone.now()
     _write(
-        job, state=JobState.FAILED, done=job.done, total=job.total, error=error[:2000], finished_at=now, heartbeat_at=now
+        job,
+        state=JobState.FAILED,
+        done=job.done,
+        total=job.total,
+        error=error[:2000],
+        finished_at=now,
+        heartbeat_at=now,
     )
     _last_write.pop(job.pk, None)
     return job
@@ -122,7 +128,7 @@ def job_running(job_id: int, *, total: int | None = None) -> Iterator[Job]:
     job_finish(job=job)
 
 
-class JobAlreadyFinished(Exception):  # noqa: N818 — a state, not a failure: the task ends without running again
+class JobAlreadyFinished(Exception):
     def __init__(self, job: Job) -> None:
         super().__init__(f"job {job.pk} is already {job.state}")
         self.job = job

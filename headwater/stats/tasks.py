@@ -8,8 +8,8 @@ from django_tasks import task
 from headwater.jobs.models import Job
 from headwater.jobs.services import job_advance, run_once
 from headwater.stats import tally_sql
-
 from headwater.stats.services import tallies_rebuild
+
 
 def _record_count(account_id: int) -> int:
     with connection.cursor() as cursor:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from headwater.jobs.services import job_create
 from headwater.companies.services import company_create
 from headwater.core.models import Account
 from headwater.deals.models import DealStatus
 from headwater.deals.services import deal_create
+from headwater.jobs.services import job_create
 from headwater.persons.services import person_create
 from headwater.sources.services import source_archive, source_create, source_rename, source_settings_update
 from headwater.stats.services import exchange_rate_create

@@ -27,6 +27,8 @@ def test_an_enqueued_job_runs_and_ends_done_with_its_counts(tenant):
     assert (job.done, job.total) == (5, 5)
     assert job.started_by == tenant.admin
     assert job.task_result_id  # the queue's id, to find its row
+    assert job.started_at is not None
+    assert job.finished_at is not None
     assert job.started_at <= job.finished_at
     assert job.error == ""
 

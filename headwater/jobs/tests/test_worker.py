@@ -12,6 +12,7 @@ from headwater.jobs.models import JobState
 from headwater.jobs.tests.tasks import KIND, count_task
 from headwater.testing.jobs import DATABASE_TASKS, run_worker
 
+
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
 def test_a_job_waits_in_the_database_queue_until_the_worker_runs_it(tenant):
@@ -33,7 +34,9 @@ def test_a_job_waits_in_the_database_queue_until_the_worker_runs_it(tenant):
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
 def test_a_failing_job_is_failed_in_both_the_queue_and_the_page(tenant):
-    job = services.job_enqueue(job=services.job_create(account=tenant.account, kind=KIND), task=count_task, n=4, fail="crash")
+    job = services.job_enqueue(
+        job=services.job_create(account=tenant.account, kind=KIND), task=count_task, n=4, fail="crash"
+    )
     run_worker()
     job.refresh_from_db()
     assert job.state == JobState.FAILED

@@ -18,7 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from headwater.jobs.models import Job, JobState
 from headwater.stats.models import TALLIES_REBUILD
 from headwater.stats.tally_drift import tally_drift
-from headwater.stats.tests.test_zone_change import figures, records, settings_form  # noqa: F401 — the fixture
+from headwater.stats.tests.test_zone_change import figures, records, settings_form  # noqa: F401 — `records` is the fixture the tests use
 from headwater.testing.jobs import DATABASE_TASKS, run_worker
 
 
@@ -33,9 +33,10 @@ def _rebuilds(tenant):
     return list(Job.objects.for_account(tenant.account).filter(kind=TALLIES_REBUILD).order_by("pk"))
 
 
+@pytest.mark.usefixtures("records")
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
-def test_the_settings_page_queues_the_recomputation_and_statistics_wait_for_it(tenant, records):
+def test_the_settings_page_queues_the_recomputation_and_statistics_wait_for_it(tenant):
     _change_zone(tenant, "America/New_York")
     [job] = _rebuilds(tenant)
     assert (job.state, job.label, job.started_by) == (JobState.QUEUED, "America/New_York", tenant.admin)
@@ -61,9 +62,10 @@ def test_the_settings_page_queues_the_recomputation_and_statistics_wait_for_it(t
     assert figures(tenant, "2025-04-01", "2025-04-30") == (0, 0, 0, 1, Decimal("3.0"))
 
 
+@pytest.mark.usefixtures("records")
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
-def test_a_second_change_while_the_job_is_queued_is_served_by_the_same_job(tenant, records):
+def test_a_second_change_while_the_job_is_queued_is_served_by_the_same_job(tenant):
     _change_zone(tenant, "America/New_York")
     _change_zone(tenant, "Asia/Tokyo")
     [job] = _rebuilds(tenant)
@@ -75,15 +77,18 @@ def test_a_second_change_while_the_job_is_queued_is_served_by_the_same_job(tenan
     assert figures(tenant, "2025-04-01", "2025-04-01") == (1, 1, 1, 0, None)
 
 
+@pytest.mark.usefixtures("records")
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
-def test_a_change_while_the_job_runs_queues_another(tenant, records):
+def test_a_change_while_the_job_runs_queues_another(tenant):
     """A running job may have read the old zone: the second change gets its own job, run after it."""
     _change_zone(tenant, "America/New_York")
     [first] = _rebuilds(tenant)
-    Job.unscoped.filter(pk=first.pk).update(state=JobState.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now())
+    Job.unscoped.filter(pk=first.pk).update(
+        state=JobState.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
     _change_zone(tenant, "Asia/Tokyo")
-    first_again, second = _rebuilds(tenant)
+    second = _rebuilds(tenant)[1]
     assert (second.state, second.label) == (JobState.QUEUED, "Asia/Tokyo")
     Job.unscoped.filter(pk=first.pk).update(state=JobState.QUEUED)  # as if the worker had not got to it yet
     run_worker()
@@ -92,9 +97,10 @@ def test_a_change_while_the_job_runs_queues_another(tenant, records):
     assert figures(tenant, "2025-04-01", "2025-04-01") == (1, 1, 1, 0, None)
 
 
+@pytest.mark.usefixtures("records")
 @pytest.mark.django_db
 @override_settings(JOB_STALE_AFTER_SECONDS=60)
-def test_a_recomputation_whose_worker_died_is_shown_failed_and_an_admin_can_run_it_again(tenant, records):
+def test_a_recomputation_whose_worker_died_is_shown_failed_and_an_admin_can_run_it_again(tenant):
     dead = Job.objects.create(
         account=tenant.account,
         kind=TALLIES_REBUILD,
@@ -113,5 +119,6 @@ def test_a_recomputation_whose_worker_died_is_shown_failed_and_an_admin_can_run_
     response = admin.post(tenant.url("stats/recompute/"))
     assert response.status_code == 302
     latest = _rebuilds(tenant)[-1]
-    assert latest.pk != dead.pk and latest.state == JobState.DONE  # the immediate backend ran it
+    assert latest.pk != dead.pk
+    assert latest.state == JobState.DONE  # the immediate backend ran it
     assert figures(tenant, "2025-04-01", "2025-04-30") == (1, 1, 1, 1, Decimal("2.0"))
