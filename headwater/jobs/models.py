@@ -73,12 +73,12 @@ class Job(TenantModel):
         return min(100, int(self.done * 100 / self.total))
 
     def rate(self, now: dt.datetime | None = None) -> float | None:
-        """Items per second since the start (None before there is one to measure)."""
+        """Items per second from the start to the last report (None before a second's worth to measure)."""
         if self.started_at is None or not self.done:
             return None
         end = self.finished_at or self.heartbeat_at or now or timezone.now()
         seconds = (end - self.started_at).total_seconds()
-        return self.done / seconds if seconds > 0 else None
+        return self.done / seconds if seconds >= 1 else None
 
     def seconds_left(self, now: dt.datetime | None = None) -> int | None:
         rate = self.rate(now)

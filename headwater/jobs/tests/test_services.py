@@ -109,6 +109,8 @@ def test_rate_and_time_left(tenant):
     Job.unscoped.filter(pk=job.pk).update(state=JobState.RUNNING, started_at=start, heartbeat_at=start, done=0)
     job.refresh_from_db()
     assert job.rate() is None  # nothing done yet: no rate to tell
+    job.done, job.heartbeat_at = 250, start + dt.timedelta(milliseconds=500)
+    assert job.rate() is None  # under a second: no rate worth showing yet
     job.done, job.heartbeat_at = 250, start + dt.timedelta(seconds=10)
     assert job.rate() == pytest.approx(25)
     assert job.seconds_left() == 30
