@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_statistics_show_the_recomputation_and_reload_when_it_is_done(
-    page, live_server, browser_login, tenant, screenshot, language
+    live_server, browser_login, tenant, screenshot, language
 ):
     account = tenant.account
     account.sources_enabled = True
@@ -33,7 +33,7 @@ def test_statistics_show_the_recomputation_and_reload_when_it_is_done(
     )
     tenant.member.language = language
     tenant.member.save()
-    browser_login(tenant.member)
+    page = browser_login(tenant.member)
     page.goto(f"{live_server.url}{tenant.url('stats/sources/')}")
 
     bar = page.get_by_role("progressbar")
