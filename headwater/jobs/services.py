@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,7 +148,6 @@ def job_fail_stale(*, account: Account) -> int:
     count = 0
     for job in Job.objects.for_account(account).filter(state=JobState.RUNNING):
         if job.is_stale():
-            with transaction.atomic():
-                job_fail(job=job, error=_("The job stopped: its worker was stopped or lost. Run it again."))
+            job_fail(job=job, error=_("The job stopped: its worker was stopped or lost. Run it again."))
             count += 1
     return count

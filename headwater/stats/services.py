@@ -16,7 +16,7 @@ from headwater.core.errors import Conflict, ValidationFailed
 from headwater.core.models import Account
 from headwater.jobs.models import Job
 from headwater.jobs.selectors import job_queued
-from headwater.jobs.services import job_create, job_enqueue
+from headwater.jobs.services import job_create, job_enqueue, job_fail_stale
 from headwater.stats import tally_sql
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, TALLIES_REBUILD, ExchangeRate
 from headwater.users.models import User
@@ -171,6 +171,7 @@ def tallies_rebuild_enqueue(*, account: Account, user: User | None, label: str =
     """
     from headwater.stats.tasks import tallies_rebuild_task  # noqa: PLC0415 — the task module imports this one
 
+    job_fail_stale(account=account)  # a recomputation whose worker died is recorded as failed, not left running
     queued = job_queued(account=account, kind=TALLIES_REBUILD)
     if queued is not None:
         if label and queued.label != label:

@@ -118,6 +118,11 @@ def test_a_recomputation_whose_worker_died_is_shown_failed_and_an_admin_can_run_
 
     response = admin.post(tenant.url("stats/recompute/"))
     assert response.status_code == 302
+    dead.refresh_from_db()
+    assert (dead.state, dead.error) == (
+        JobState.FAILED,
+        "The job stopped: its worker was stopped or lost. Run it again.",
+    )
     latest = _rebuilds(tenant)[-1]
     assert latest.pk != dead.pk
     assert latest.state == JobState.DONE  # the immediate backend ran it
