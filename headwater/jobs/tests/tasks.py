@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django_tasks import task
 
 from headwater.core.errors import ValidationFailed
@@ -20,5 +22,17 @@ def count_task(job_id: int, n: int, fail: str = "") -> None:
                 raise ValidationFailed("Row 2 has no name.")
             if fail == "crash" and i == 2:
                 raise RuntimeError("boom")
+
+    run_once(job_id, body)
+
+
+@task()
+def slow_task(job_id: int, seconds: float) -> None:
+    """Reports, then works for `seconds`: long enough to be killed in the middle."""
+
+    def body(job: Job) -> None:
+        job_advance(job=job, done=1, total=10, force=True)
+        time.sleep(seconds)
+        job_advance(job=job, done=10, force=True)
 
     run_once(job_id, body)
