@@ -37,7 +37,9 @@ def _rebuilds(tenant):
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
 def test_the_settings_page_queues_the_recomputation_and_statistics_wait_for_it(tenant):
-    _change_zone(tenant, "America/New_York")
+    response = _change_zone(tenant, "America/New_York")
+    said = [str(m) for m in response.wsgi_request._messages]
+    assert "The statistics are being recomputed for the new time zone; Statistics shows the progress." in said
     [job] = _rebuilds(tenant)
     assert (job.state, job.label, job.started_by) == (JobState.QUEUED, "America/New_York", tenant.admin)
     assert DBTaskResult.objects.get(id=job.task_result_id).status == "READY"
