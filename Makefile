@@ -11,7 +11,7 @@ PORT ?= 8000
 .PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists check-deploy check-production system-deps clean
 
 help:
-	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:$(PORT) (PORT=8001 for another)"
+	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:$(PORT) with the jobs worker (PORT=8001 for another)"
 	@echo "make test       set up and run the whole suite (SQLite + browser tests)"
 	@echo "make test-pg    the whole suite on PostgreSQL ($(PG_URL))"
 	@echo "make test-long  both suites with the long trust runs (soak 60 s, 20 kills, 120 race rounds)"
@@ -33,8 +33,9 @@ run: setup
 	@echo "  Log in as admin@demo.test / demo-password-2026 (admin of 'demo' and 'acme'),"
 	@echo "            member@demo.test / demo-password-2026 (member), viewer@demo.test / demo-password-2026 (viewer)"
 	@echo "  E-mails (sign-up links, invitations) are printed here, in this terminal."
+	@echo "  Background jobs run in a worker started beside the server; Ctrl-C stops both."
 	@echo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) scripts/serve.py --port $(PORT)
 
 demo: setup
 	$(PY) manage.py migrate --noinput

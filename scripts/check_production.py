@@ -5,7 +5,8 @@ Builds the static files with production's manifest storage into a temporary fold
 gunicorn with `config.settings.production` on a free 127.0.0.1 port, logs in as the demo admin and crawls every
 page it can reach from the dashboard (one URL of each kind: ids and query values do not make a new kind), then
 checks named pages that must have been reached, the error pages (404, 403 as a viewer) and Polish. Every static
-file a page names is fetched too.
+file a page names is fetched too. Last, a background job: a new time zone queues the statistics' recomputation, a
+production worker (`db_worker --batch`) runs it, and the tallies are exact.
 
 Fails (exit status 1) on any answer >= 500, a link from a page that answers 4xx, a missing or unhashed static file,
 or an error page without the site's layout. Requests carry `X-Forwarded-Proto: https`, as behind the TLS proxy
@@ -375,6 +376,33 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     raise CheckFailed(f"gunicorn did not answer on port {port}:\n{log.read_text()}")
 
 
+def check_background_job(env: dict[str, str], admin: Browser, report: Report) -> None:
+    """The time-zone change queues a job in the database; Statistics waits for it; a production worker
+    (`db_worker --batch`) runs it; Statistics shows the figures again and the tallies are exact."""
+    page = admin.get("/a/demo/settings/")
+    fields = dict(re.findall(r'<input[^>]*name="(name|version)"[^>]*value="([^"]*)"', page.text))
+    selected = dict(
+        re.findall(r'<select name="(currency|language)".*?<option value="([^"]+)"[^>]*selected', page.text, re.S)
+    )
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    if page.status != 200 or token is None or set(fields) != {"name", "version"} or len(selected) != 2:
+        report.fail(f"the account settings page ({page.status}) did not show its form as expected")
+        return
+    form = {"csrfmiddlewaretoken": token.group(1), **fields, **selected, "time_zone": "America/New_York"}
+    saved = admin.send("POST", "/a/demo/settings/", form)
+    if saved.status != 302:
+        report.fail(f"saving a new time zone answered {saved.status}, not a redirect")
+        return
+    waiting = admin.get("/a/demo/stats/sources/")
+    if waiting.status != 200 or "/progress/?then=reload" not in waiting.text:
+        report.fail(f"Statistics ({waiting.status}) did not show the recomputation's progress while it was queued")
+    manage(env, "db_worker", "--batch", "--no-reload", "--no-startup-delay", "-v0")
+    manage(env, "stats_tallies", "--check")
+    after = admin.get("/a/demo/stats/sources/")
+    if after.status != 200 or "/progress/" in after.text or "stats-highlights" not in after.text:
+        report.fail(f"Statistics ({after.status}) did not show the figures after the worker ran the job")
+
+
 def run(postgres: str | None) -> Report:
     report = Report()
     with tempfile.TemporaryDirectory(prefix="headwater-production-") as tmp:
@@ -393,6 +421,7 @@ def run(postgres: str | None) -> Report:
                     admin.login("admin@demo.test")
                     crawl(admin, report)
                     check_error_pages(port, admin, report)
+                    check_background_job(env, admin, report)
             finally:
                 server_log = log.read_text() if log.exists() else ""
             tracebacks = server_log.count("Traceback")

@@ -65,6 +65,8 @@ SKIPPED = {
     "account_settings:invitation_renew": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_revoke": "POST only; answers with a redirect to the members page",
     "stats:sources_csv": "a CSV file, not a page",
+    "stats:recompute": "POST only; answers with a redirect to the statistics page",
+    "jobs:progress": "an htmx fragment polled inside a page; the demo has no job (jobs/tests/test_browser.py)",
 }
 
 

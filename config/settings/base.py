@@ -26,6 +26,10 @@ INSTALLED_APPS = [
     "django_htmx",
     # Only for its static files and templates: the API docs page serves Swagger UI from our own origin (CSP).
     "ninja",
+    # Background jobs: Django's tasks interface (django_tasks, the backport of Django 6's django.tasks) and its
+    # database backend (the queue is a table: `manage.py db_worker` runs it; see docs/jobs.md).
+    "django_tasks",
+    "django_tasks_db",
     "headwater.core",
     "headwater.users",
     "headwater.jobs",
@@ -94,6 +98,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Job progress (headwater.jobs) is written through its own connection on PostgreSQL, so a page sees it while the
+# job's own transaction is still open; SQLite has one writer at a time, and there the job writes it between its
+# transactions (jobs/services.py).
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["jobs"] = {**DATABASES["default"], "ATOMIC_REQUESTS": False, "TEST": {"MIRROR": "default"}}
+
+# Background jobs: queued in the database, run by `manage.py db_worker` (make run starts one; docs/jobs.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running job that has not reported for this long is shown as failed: its worker was killed or lost.
+JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=120)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"

@@ -7,3 +7,7 @@ SECRET_KEY = "test-only-not-secret"  # noqa: S105 — tests only
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Jobs run at once, inside the request that enqueues them (one test runs the real database queue and worker).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# The job's progress goes through the default connection: a test's data lives in its (default) transaction.
+DATABASES.pop("jobs", None)

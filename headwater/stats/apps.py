@@ -11,6 +11,11 @@ class StatsConfig(AppConfig):
     label = "stats"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _  # noqa: PLC0415 — with the registration it serves
+
+        from headwater.jobs.kinds import register_job_kind  # noqa: PLC0415 — models must not load in apps.py
+
+        register_job_kind("stats.tallies_rebuild", title=_("Recomputing the statistics for the new time zone"))
         connection_created.connect(register_sqlite_functions, dispatch_uid="headwater.stats.sqlite_functions")
 
 

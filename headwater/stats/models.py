@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.core.models import TenantModel
 
+# The job that recomputes an account's tallies after its time zone changed (stats/tasks.py).
+TALLIES_REBUILD = "stats.tallies_rebuild"
+
 # 15 significant digits: SQLite keeps decimals as doubles, which hold 15 digits exactly.
 RATE_MAX_DIGITS = 15
 RATE_DECIMAL_PLACES = 8

@@ -23,10 +23,12 @@ from headwater.core.compiled import CompiledRows
 from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.deals.models import Deal
+from headwater.jobs.models import Job, JobState
+from headwater.jobs.selectors import job_latest
 from headwater.sources.models import Source
 from headwater.stats.figures import Figures, figures_for
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.models import ExchangeRate
+from headwater.stats.models import TALLIES_REBUILD, ExchangeRate
 from headwater.stats.money import CENT, EXACT, TENTH, MoneyGroup, average, change, exchange_rates_for, percent, quotient
 from headwater.stats.periods import day_bounds, local_day
 from headwater.stats.results import (
@@ -300,3 +302,12 @@ def won_summary(*, account: Account, period: DateRange) -> WonSummary:
         value=total.value,
         unconverted=total.unconverted_list(),
     )
+
+
+def tallies_rebuild_unfinished(*, account: Account) -> Job | None:
+    """The account's last recomputation of the tallies when it is not done (queued, running, failed or stale): its
+    tallies are then not exact for the account's time zone. None when they are (or none was ever needed)."""
+    job = job_latest(account=account, kind=TALLIES_REBUILD)
+    if job is None or job.shown_state() == JobState.DONE:
+        return None
+    return job

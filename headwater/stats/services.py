@@ -14,8 +14,11 @@ from django.utils.translation import gettext as _
 from headwater.core.currencies import is_currency
 from headwater.core.errors import Conflict, ValidationFailed
 from headwater.core.models import Account
+from headwater.jobs.models import Job
+from headwater.jobs.selectors import job_queued
+from headwater.jobs.services import job_create, job_enqueue, job_fail_stale
 from headwater.stats import tally_sql
-from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, ExchangeRate
+from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, TALLIES_REBUILD, ExchangeRate
 from headwater.users.models import User
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -156,3 +159,24 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
         select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
         cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {select}", params)
         return int(cursor.rowcount)
+
+
+def tallies_rebuild_enqueue(*, account: Account, user: User | None, label: str = "") -> Job:
+    """Queue the recomputation of the account's tallies (after its time zone changed), in the caller's transaction.
+
+    A job still queued serves this change too (it reads the zone when it runs): it is returned, with its label
+    updated, and nothing is queued twice. A running job may have read the zone before this change: a new one is
+    queued after it. Call it after the change is written, under `tallies_lock_account`, so a job cannot start
+    between the check and the commit (it takes the same lock first).
+    """
+    from headwater.stats.tasks import tallies_rebuild_task  # noqa: PLC0415 — the task module imports this one
+
+    job_fail_stale(account=account)  # a recomputation whose worker died is recorded as failed, not left running
+    queued = job_queued(account=account, kind=TALLIES_REBUILD)
+    if queued is not None:
+        if label and queued.label != label:
+            Job.objects.for_account(account).filter(pk=queued.pk).update(label=label)
+            queued.label = label
+        return queued
+    job = job_create(account=account, kind=TALLIES_REBUILD, label=label, user=user)
+    return job_enqueue(job=job, task=tallies_rebuild_task, account_id=account.pk)

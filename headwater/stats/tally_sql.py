@@ -44,6 +44,7 @@ UNDATED_MONTH = "0001-01-01"
 # The tables the triggers watch, named here rather than found in the record registry: each kind is tallied in its
 # own way (contacts by creation, deals by status and closing day) and a change here needs a migration anyway.
 _RECORDS = {"companies_company": COMPANY, "persons_person": PERSON, "deals_deal": None}
+RECORD_TABLES = tuple(_RECORDS)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------

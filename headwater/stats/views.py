@@ -19,7 +19,7 @@ from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
 from headwater.stats.results import SourceStats, source_label
-from headwater.stats.selectors import exchange_rate_list, source_stats
+from headwater.stats.selectors import exchange_rate_list, source_stats, tallies_rebuild_unfinished
 from headwater.stats.sorting import sort_rows
 from headwater.stats.tables import Cells, Links, scrolling_table_html
 from headwater.users.access import AccountRequest, account_view
@@ -128,6 +128,11 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
     account = request.account
     if not account.sources_enabled:
         return render(request, "stats/sources_off.html", {})
+    rebuild = tallies_rebuild_unfinished(account=account)
+    if rebuild is not None:
+        # The tallies are being recomputed for a new time zone (or that failed): no figure is shown until they are
+        # exact again; the page reloads itself when the job is done.
+        return render(request, "stats/recomputing.html", {"job": rebuild})
     form = StatsFilterForm(request.GET, account=account)
     if not form.is_valid():
         invalid = {
@@ -274,3 +279,10 @@ def _form_errors(form: Any, exc: DomainError) -> None:
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+@account_view(read=None, write=Role.ADMIN)
+def tallies_recompute(request: AccountRequest) -> HttpResponse:
+    """Statistics > "Recompute now", offered when a recomputation failed: queue a new one."""
+    services.tallies_rebuild_enqueue(account=request.account, user=request.user)
+    return redirect("stats:sources", account_slug=request.account.slug)

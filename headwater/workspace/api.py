@@ -18,7 +18,7 @@ from headwater.core.api_preconditions import expected_version, precondition_open
 from headwater.core.api_schemas import Id, InSchema, optional_version
 from headwater.core.errors import Conflict
 from headwater.core.models import Account
-from headwater.users.api_auth import AccountRouter, account_of
+from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
 from headwater.workspace import services
 from headwater.workspace.forms import AccountSettingsForm
@@ -101,6 +101,7 @@ def account_update(request: HttpRequest, payload: AccountSettingsPatch, response
                 account=current,
                 version=current.settings_version,
                 **{name: form.cleaned_data[name] for name in SETTINGS_FIELDS},
+                user=user_of(request),
             )
         except Conflict:
             # Saved by someone else between our read and our write. With a version the client asked for exactly

@@ -13,7 +13,8 @@ from headwater.core.currencies import is_currency
 from headwater.core.errors import Conflict, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.text import clean_name
-from headwater.stats.services import tallies_lock_account, tallies_rebuild
+from headwater.stats.services import tallies_lock_account, tallies_rebuild_enqueue
+from headwater.users.models import User
 
 
 def _check_settings(*, name: str, currency: str, language: str, time_zone: str) -> str:
@@ -40,11 +41,20 @@ def _check_settings(*, name: str, currency: str, language: str, time_zone: str) 
 
 @transaction.atomic
 def account_update_settings(
-    *, account: Account, version: int, name: str, currency: str, language: str, time_zone: str
+    *,
+    account: Account,
+    version: int,
+    name: str,
+    currency: str,
+    language: str,
+    time_zone: str,
+    user: User | None = None,
 ) -> Account:
     """Change the account's general settings; refused when someone else saved them since `version` was read.
 
-    A new time zone recomputes the statistics' tallies. It is compared with the zone stored for `version`, read
+    A new time zone queues the recomputation of the statistics' tallies, a background job started by `user`
+    (stats.services.tallies_rebuild_enqueue; Statistics says the figures are being recomputed until it is done). It
+    is compared with the zone stored for `version`, read
     afresh: the instance passed in may already carry the new values (a form bound to it sets them while it
     validates), and comparing with it would skip the recomputation.
     """
@@ -64,6 +74,7 @@ def account_update_settings(
         raise Conflict(_("Someone else changed these settings in the meantime. Reload the page and try again."))
     account.refresh_from_db()
     if zone_changes:
-        # The zone decides each record's local month and a closed deal's days to close.
-        tallies_rebuild(account_ids=[account.pk])
+        # The zone decides each record's local month and a closed deal's days to close. Queued in this transaction:
+        # the change and its job are kept together or not at all.
+        tallies_rebuild_enqueue(account=account, user=user, label=time_zone)
     return account

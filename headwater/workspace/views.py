@@ -48,6 +48,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @account_view(read=Role.ADMIN, write=Role.ADMIN)
 def account_settings(request: AccountRequest) -> HttpResponse:
+    zone_before = request.account.time_zone  # the bound form writes the new zone into the instance
     form = AccountSettingsForm(request.POST if request.method == "POST" else None, instance=request.account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -58,6 +59,7 @@ def account_settings(request: AccountRequest) -> HttpResponse:
                 currency=form.cleaned_data["currency"],
                 language=form.cleaned_data["language"],
                 time_zone=form.cleaned_data["time_zone"],
+                user=request.user,
             )
         except DomainError as exc:
             placed = False
@@ -69,5 +71,10 @@ def account_settings(request: AccountRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
         else:
             messages.success(request, _("Account settings saved."))
+            if form.cleaned_data["time_zone"] != zone_before:
+                messages.info(
+                    request,
+                    _("The statistics are being recomputed for the new time zone; Statistics shows the progress."),
+                )
             return redirect("account_settings:general", account_slug=request.account.slug)
     return render(request, "workspace/account_settings.html", {"form": form, "settings_tab": "general"})

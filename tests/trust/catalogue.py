@@ -330,6 +330,8 @@ ROUTES: list[Route] = [
     # `owner` is the old name of `owner_id`, still accepted: both are walked.
     Route("stats:sources", query={"owner_id": "user", "owner": "user"}),
     Route("stats:sources_csv", query={"owner_id": "user", "owner": "user"}),
+    Route("stats:recompute", read=None, write="admin"),
+    Route("jobs:progress", path={"job_id": "job"}),
 ]
 
 # Routes whose path holds a secret or signed token instead of an object id.

@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from headwater.jobs.services import job_create
 from headwater.testing.factories import (
     CompanyFactory,
     DealFactory,
@@ -90,6 +91,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "source": SourceFactory(account=account),
         "invitation": InvitationFactory(account=account),
         "membership": Membership.objects.for_account(account).get(user=tenant.member),
+        "job": job_create(account=account, kind="trust.job"),
     }
 
 

@@ -15,6 +15,7 @@ from headwater.companies.services import company_create
 from headwater.core.models import Account
 from headwater.deals.models import DealStatus
 from headwater.deals.services import deal_create
+from headwater.jobs.services import job_create
 from headwater.persons.services import person_create
 from headwater.sources.services import source_archive, source_create, source_rename, source_settings_update
 from headwater.stats.services import exchange_rate_create
@@ -126,6 +127,7 @@ def _populate(tenant: Any, label: str) -> Side:
         site_url="http://testserver",
     )
     rate = exchange_rate_create(account=account, user=admin, currency="EUR", rate=Decimal("4.25"))
+    job = job_create(account=account, kind="trust.job", label=f"{label} job", user=admin)
     side.objects = {
         "account": account,
         "company": company,
@@ -140,6 +142,7 @@ def _populate(tenant: Any, label: str) -> Side:
         "invitation": invitation,
         "user": tenant.member,
         "rate": rate,
+        "job": job,
     }
     for role in ("admin", "member", "viewer"):
         token, secret = api_token_create(account=account, user=getattr(tenant, role), name=f"{label} {role} token")

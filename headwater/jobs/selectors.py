@@ -1,0 +1,35 @@
+"""Reads of the jobs app: an account's jobs, always scoped to it."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from headwater.core.errors import NotFound
+from headwater.core.models import Account
+from headwater.jobs.models import Job, JobState
+
+
+def job_get(*, account: Account, job_id: int) -> Job:
+    """The account's job, or NotFound (another account's job is not found either)."""
+    job = Job.objects.for_account(account).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(_("No such job."))
+    return job
+
+
+def job_latest(*, account: Account, kind: str) -> Job | None:
+    """The account's most recent job of `kind`."""
+    return Job.objects.for_account(account).filter(kind=kind).order_by("-created_at", "-pk").first()
+
+
+def job_queued(*, account: Account, kind: str) -> Job | None:
+    """A job of `kind` not yet taken by a worker: a second request for the same work can rely on it instead."""
+    return Job.objects.for_account(account).filter(kind=kind, state=JobState.QUEUED).order_by("-pk").first()
+
+
+def job_pending(*, account: Account, kind: str) -> Job | None:
+    """The latest job of `kind` while it is queued or running (and not stale); None once it ended or died."""
+    job = job_latest(account=account, kind=kind)
+    if job is None or job.is_finished or job.is_stale():
+        return None
+    return job
