@@ -26,6 +26,7 @@ from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
+from headwater.records.models import RecordOrigin
 from headwater.records.services import search_key_of
 from headwater.sources.models import HowChanged, RecordType, Source, SourceChange
 from headwater.stats.services import exchange_rate_create
@@ -222,9 +223,11 @@ class _Ctx:
 
 
 def _with_keys(records: list[Any]) -> list[Any]:
-    """bulk_create bypasses the services: give each record its search key, or the list search misses it."""
+    """bulk_create bypasses the services: give each record its search key, or the list search misses it, and say
+    honestly how it was created (the detail page shows "Created as demo data")."""
     for record in records:
         record.search_key = search_key_of(record)
+        record.origin = RecordOrigin.DEMO
     return records
 
 
