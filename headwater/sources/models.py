@@ -55,9 +55,7 @@ class SourceAlias(TenantModel):
     text = models.CharField(_("alias"), max_length=SOURCE_NAME_MAX_LENGTH)
     key = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH * 3, editable=False)
     look_key = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH * 3, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
-    )
+    # Who added or changed it, and when: the catalogue history (SourceEvent).
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -121,6 +119,7 @@ def source_holders() -> list[tuple[str, str, Any]]:
     return [
         (str(model._meta.model_name), model._meta.app_label, model)
         for model in models_pointing_at(Source, field="source")
+        if model._meta.app_label != Source._meta.app_label  # not this app's own SourceAlias: no record
     ]
 
 

@@ -771,7 +771,7 @@ def source_alias_create(*, account: Account, user: User | None, source: Source |
     _lock_name_space(account)
     target = _alias_target(account=account, source=source)
     _check_alias_free(account=account, text=text, keys=keys, target=target, exclude_pk=None)
-    alias = SourceAlias(account=account, source=target, text=text, key=keys[0], look_key=keys[1], created_by=user)
+    alias = SourceAlias(account=account, source=target, text=text, key=keys[0], look_key=keys[1])
     _save_alias(alias, account=account, keys=keys, target=target, force_insert=True)
     _alias_event(account=account, user=user, action=CatalogAction.ALIAS_ADDED, alias=alias)
     return alias
@@ -854,7 +854,6 @@ def _move_aliases_on_merge(*, account: Account, user: User | None, merged: Sourc
         text=merged.name,
         key=keys[0],
         look_key=keys[1],
-        created_by=user,
         created_at=now,
         updated_at=now,
     )
