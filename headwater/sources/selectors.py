@@ -273,8 +273,8 @@ def _catalogue(account: Account) -> _Catalogue:
     )
 
 
-def _fuzzy(catalogue: _Catalogue, value: str, count: int) -> SourceMatch:
-    folded = fold(value)
+def _fuzzy(catalogue: _Catalogue, value: str, spaced: str, count: int) -> SourceMatch:
+    folded = fold(spaced)
     scorer = fuzz.ratio if len(folded) < FUZZY_SHORT_VALUE else fuzz.WRatio
     best = process.extract(
         folded, catalogue.spellings, scorer=scorer, score_cutoff=FUZZY_SCORE_CUTOFF, limit=len(catalogue.spellings)
@@ -304,7 +304,7 @@ def _match_one(catalogue: _Catalogue, value: str, count: int, *, fuzzy: bool) ->
     if folded is not None:
         return SourceMatch(value=value, count=count, kind=MatchKind.FOLDED, source=folded)
     if fuzzy and catalogue.spellings:
-        return _fuzzy(catalogue, spaced, count)
+        return _fuzzy(catalogue, value, spaced, count)
     return SourceMatch(value=value, count=count, kind=MatchKind.NONE)
 
 
