@@ -150,8 +150,14 @@ class TestNamesAndAliasesTogether:
     def test_merge_moves_the_aliases_and_keeps_the_old_name_as_one(self, tenant, catalogue):
         _add(tenant, catalogue["fb"], "FB")
         _add(tenant, catalogue["google"], "Adwords")
-        services.source_merge(account=tenant.account, user=tenant.admin, source=catalogue["fb"], into=catalogue["google"])
-        assert _aliases(tenant.account) == [("Adwords", "Google Ads"), ("FB", "Google Ads"), ("Facebook Ads", "Google Ads")]
+        services.source_merge(
+            account=tenant.account, user=tenant.admin, source=catalogue["fb"], into=catalogue["google"]
+        )
+        assert _aliases(tenant.account) == [
+            ("Adwords", "Google Ads"),
+            ("FB", "Google Ads"),
+            ("Facebook Ads", "Google Ads"),
+        ]
         assert source_by_name(account=tenant.account, name="facebook ads") == catalogue["google"]
 
     def test_deleting_a_source_deletes_its_aliases(self, tenant, catalogue):
