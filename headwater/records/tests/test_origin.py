@@ -48,7 +48,7 @@ def test_the_forms_ignore_an_origin_sent_with_them(tenant, member_client):
 
 
 @pytest.mark.parametrize(
-    "origin,import_id,english,polish",
+    "case",
     [
         ("api", None, "Created through the API", "Utworzono przez API"),
         ("import", 42, "Created by import #42", "Utworzono importem nr 42"),
@@ -56,8 +56,10 @@ def test_the_forms_ignore_an_origin_sent_with_them(tenant, member_client):
         ("demo", None, "Created as demo data", "Utworzono jako dane demonstracyjne"),
         ("unknown", None, "Not known (created before", "Nie wiadomo (utworzono, zanim"),
     ],
+    ids=lambda case: case[0],
 )
-def test_the_detail_pages_say_how_in_english_and_polish(tenant, member_client, origin, import_id, english, polish):
+def test_the_detail_pages_say_how_in_english_and_polish(tenant, member_client, case):
+    origin, import_id, english, polish = case
     company = CompanyFactory(account=tenant.account, origin=origin, origin_import_id=import_id)
     person = person_create(account=tenant.account, user=None, last_name="Nowak")
     deal = deal_create(account=tenant.account, user=None, name="Deal")

@@ -118,7 +118,7 @@ class TestSourceByName:
         change = SourceChange.objects.for_account(tenant.account).get(record_id=company.pk)
         assert change.how == HowChanged.API
 
-    @pytest.mark.parametrize("resource,body", [("persons", {"last_name": "Nowak"}), ("deals", {"name": "Deal"})])
+    @pytest.mark.parametrize(("resource", "body"), [("persons", {"last_name": "Nowak"}), ("deals", {"name": "Deal"})])
     def test_persons_and_deals_too_and_on_change(self, tenant, aliased, google, resource, body):
         api = api_for(tenant, "member")
         created = api.post(resource, {**body, "source_name": "fb"})
