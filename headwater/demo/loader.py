@@ -29,6 +29,7 @@ from headwater.persons.models import Person
 from headwater.records.models import RecordOrigin
 from headwater.records.services import search_key_of
 from headwater.sources.models import HowChanged, RecordType, Source, SourceChange
+from headwater.sources.services import source_alias_create
 from headwater.stats.services import exchange_rate_create
 from headwater.users.links import invitation_max_age, secret_make
 from headwater.users.models import Invitation, Membership, Role, User
@@ -125,6 +126,15 @@ SOURCE_PROFILE = {
     9: (2, 0.35, 1.0),  # Other
 }
 NO_SOURCE_SHARE = 0.12
+# Other spellings of the starter sources, as an old spreadsheet had them: (position, alias).
+DEMO_ALIASES = [
+    (1, "www"),
+    (2, "Z polecenia"),
+    (4, "Targi Poznań"),
+    (5, "Facebook"),
+    (5, "LinkedIn"),
+    (6, "Google Ads"),
+]
 # A rate for every foreign currency each demo account's deals use, so the first Statistics view converts every
 # deal instead of warning about them (values of late 2026; `make run` is a demo, not a price feed).
 DEMO_RATES = {"demo": {"EUR": Decimal("4.2500"), "USD": Decimal("3.6500")}, "acme": {"GBP": Decimal("1.1600")}}
@@ -478,6 +488,9 @@ def _populate_demo(now: datetime) -> dict[str, int]:
     ctx.log_sources(RecordType.PERSON, persons)
     ctx.log_sources(RecordType.DEAL, deals)
     SourceChange.unscoped.bulk_create(ctx.changes, batch_size=1000)
+    # Spellings an old spreadsheet used for the sources (Account settings > Acquisition sources > Aliases).
+    for position, text in DEMO_ALIASES:
+        source_alias_create(account=account, user=admin, source=sources[position], text=text)
     _rates(account, admin)
     return {"companies": len(companies), "persons": len(persons), "deals": len(deals), "history": len(ctx.changes)}
 

@@ -141,7 +141,8 @@ class AliasForm(forms.Form):
     def __init__(self, *args: Any, account: Account, alias: SourceAlias | None = None, **kwargs: Any) -> None:
         if alias is not None:
             kwargs.setdefault("initial", {"text": alias.text, "source": alias.source_id})
-            kwargs.setdefault("prefix", f"alias-{alias.pk}")
+            # One alias is edited at a time (the row becomes the form): one prefix, distinct from the add form's.
+            kwargs.setdefault("prefix", "alias-edit")
         else:
             kwargs.setdefault("prefix", "alias")
         super().__init__(*args, **kwargs)

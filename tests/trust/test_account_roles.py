@@ -26,6 +26,7 @@ from headwater.testing.factories import (
     PersonFactory,
     SourceFactory,
 )
+from headwater.sources.services import source_alias_create
 from headwater.users.models import Membership
 from tests.trust.catalogue import RANK, ROUTES
 
@@ -83,11 +84,13 @@ def objects(tenant: Any) -> dict[str, Any]:
     account.save(update_fields=["sources_enabled"])
     company = CompanyFactory(account=account)
     person = PersonFactory(company=company)
+    source = SourceFactory(account=account)
     return {
         "company": company,
         "person": person,
         "deal": DealFactory(company=company, person=person),
-        "source": SourceFactory(account=account),
+        "source": source,
+        "alias": source_alias_create(account=account, user=None, source=source, text="Role walk alias"),
         "invitation": InvitationFactory(account=account),
         "membership": Membership.objects.for_account(account).get(user=tenant.member),
     }

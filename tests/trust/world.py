@@ -16,7 +16,13 @@ from headwater.core.models import Account
 from headwater.deals.models import DealStatus
 from headwater.deals.services import deal_create
 from headwater.persons.services import person_create
-from headwater.sources.services import source_archive, source_create, source_rename, source_settings_update
+from headwater.sources.services import (
+    source_alias_create,
+    source_archive,
+    source_create,
+    source_rename,
+    source_settings_update,
+)
 from headwater.stats.services import exchange_rate_create
 from headwater.users.models import ApiToken, Invitation, Membership, Role, User
 from headwater.users.services import invitation_create
@@ -126,6 +132,7 @@ def _populate(tenant: Any, label: str) -> Side:
         site_url="http://testserver",
     )
     rate = exchange_rate_create(account=account, user=admin, currency="EUR", rate=Decimal("4.25"))
+    alias = source_alias_create(account=account, user=admin, source=source, text=f"{label} alias")
     side.objects = {
         "account": account,
         "company": company,
@@ -140,6 +147,7 @@ def _populate(tenant: Any, label: str) -> Side:
         "invitation": invitation,
         "user": tenant.member,
         "rate": rate,
+        "alias": alias,
     }
     for role in ("admin", "member", "viewer"):
         token, secret = api_token_create(account=account, user=getattr(tenant, role), name=f"{label} {role} token")

@@ -93,9 +93,9 @@ def test_editing_repoints_and_respells(tenant, admin_client, fb, google):
     alias = _alias(tenant, fb, "GA")
     url = tenant.url(PAGE + f"aliases/{alias.pk}/edit/")
     form = admin_client.get(url, **HTMX)
-    assert f'id="id_alias-{alias.pk}-text"' in form.text
+    assert 'id="id_alias-edit-text"' in form.text
     assert "autofocus" in form.text
-    data = {f"alias-{alias.pk}-text": "G Ads", f"alias-{alias.pk}-source": google.pk}
+    data = {"alias-edit-text": "G Ads", "alias-edit-source": google.pk}
     response = admin_client.post(url, data, **HTMX)
     assert response.status_code == 200
     assert _aliases(tenant.account) == [("G Ads", "Google Ads")]
@@ -106,7 +106,7 @@ def test_editing_into_a_collision_keeps_the_form_and_the_alias(tenant, admin_cli
     _alias(tenant, fb, "FB")
     alias = _alias(tenant, fb, "Fejs")
     url = tenant.url(PAGE + f"aliases/{alias.pk}/edit/")
-    response = admin_client.post(url, {f"alias-{alias.pk}-text": "FB", f"alias-{alias.pk}-source": fb.pk}, **HTMX)
+    response = admin_client.post(url, {"alias-edit-text": "FB", "alias-edit-source": fb.pk}, **HTMX)
     assert "already an alias" in response.text
     assert 'value="FB"' in response.text
     assert _aliases(tenant.account) == [("FB", "Facebook Ads"), ("Fejs", "Facebook Ads")]
@@ -136,7 +136,7 @@ def test_members_and_viewers_cannot_see_or_change_aliases(tenant, member_client,
         assert client.get(tenant.url(PAGE + f"aliases/{alias.pk}/edit/")).status_code == 403
         for path, data in (
             ("aliases/add/", {"alias-text": "X", "alias-source": fb.pk}),
-            (f"aliases/{alias.pk}/edit/", {f"alias-{alias.pk}-text": "Y", f"alias-{alias.pk}-source": fb.pk}),
+            (f"aliases/{alias.pk}/edit/", {"alias-edit-text": "Y", "alias-edit-source": fb.pk}),
             (f"aliases/{alias.pk}/delete/", {}),
         ):
             assert client.post(tenant.url(PAGE + path), data).status_code == 403, path
