@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from headwater.sources.services import source_alias_create
 from headwater.testing.factories import (
     CompanyFactory,
     DealFactory,
@@ -26,7 +27,6 @@ from headwater.testing.factories import (
     PersonFactory,
     SourceFactory,
 )
-from headwater.sources.services import source_alias_create
 from headwater.users.models import Membership
 from tests.trust.catalogue import RANK, ROUTES
 
