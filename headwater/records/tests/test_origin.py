@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from headwater.companies.models import Company
 from headwater.companies.services import company_create
@@ -19,6 +20,13 @@ from headwater.records.models import RecordOrigin
 from headwater.testing.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_back():
+    """A request in Polish leaves Polish active in this thread: the tests after this one expect the default."""
+    yield
+    translation.deactivate()
 
 
 def test_the_forms_create_by_hand(tenant, member_client):

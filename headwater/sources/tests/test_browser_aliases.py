@@ -1,4 +1,4 @@
-"""The aliases panel of the source settings page in Chromium: add, refuse, re-point inline, delete; in both languages."""
+"""The aliases panel of the source settings page in Chromium: add, refuse, re-point inline, delete; both languages."""
 
 from __future__ import annotations
 

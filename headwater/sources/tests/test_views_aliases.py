@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from headwater.sources.models import CatalogAction, SourceAlias, SourceEvent
 from headwater.testing.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_back():
+    """A request in Polish leaves Polish active in this thread: the tests after this one expect the default."""
+    yield
+    translation.deactivate()
+
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 PAGE = "settings/sources/"
@@ -62,7 +71,7 @@ def test_adding_without_htmx_redirects(tenant, admin_client, fb):
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    "case",
     [
         ({"alias-text": "", "alias-source": "SOURCE"}, "Enter the alias"),
         ({"alias-text": "fb", "alias-source": ""}, "Choose the source this alias stands for."),
@@ -71,7 +80,9 @@ def test_adding_without_htmx_redirects(tenant, admin_client, fb):
         ({"alias-text": "a\x01b", "alias-source": "SOURCE"}, "control character"),
     ],
 )
-def test_refusals_show_next_to_the_field_and_write_nothing(tenant, admin_client, fb, google, data, message):
+@pytest.mark.usefixtures("google")
+def test_refusals_show_next_to_the_field_and_write_nothing(tenant, admin_client, fb, case):
+    data, message = case
     data = {k: (fb.pk if v == "SOURCE" else v) for k, v in data.items()}
     for headers in (HTMX, {}):
         response = admin_client.post(tenant.url(PAGE + "aliases/add/"), data, **headers)
