@@ -26,15 +26,15 @@ from headwater.core.api_pagination import PageParams, api_page
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
 from headwater.core.bidi import isolate
-from headwater.core.errors import DomainError, NotFound, ValidationFailed
+from headwater.core.errors import DomainError, FeatureDisabled, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.pagination import Page, Sorts
 from headwater.core.text import text_problem
 from headwater.core.types import UNSET
 from headwater.records.listing import RecordFilters
 from headwater.records.models import CrmRecord, RecordOrigin
-from headwater.sources.models import HowChanged
-from headwater.sources.selectors import source_by_name
+from headwater.sources.models import HowChanged, Source
+from headwater.sources.selectors import source_by_name, source_name_resolver
 from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
 
@@ -54,7 +54,9 @@ API_RELATED = ("source",)
 _LINKS = {api: service for service, api in API_FIELD_NAMES.items()}
 
 
-def source_from_name(*, account: Account, sent: set[str], data: dict[str, Any]) -> None:
+def source_from_name(
+    *, account: Account, sent: set[str], data: dict[str, Any], resolve: Callable[[str], Source | None] | None = None
+) -> None:
     """A body's `source_name` (instead of `source_id`) as the source's id, in place: the name, one of its aliases, or
     the same name ignoring case, spaces, accents and look-alike characters; never a guess. A name that matches
     nothing is a 400 on `source_name`; null means no source, like `"source_id": null`."""
@@ -63,10 +65,15 @@ def source_from_name(*, account: Account, sent: set[str], data: dict[str, Any]) 
         return
     if "source_id" in sent:
         raise ValidationFailed.on("source_name", _("Send either source_id or source_name, not both."))
+    if not account.sources_enabled:
+        raise FeatureDisabled(
+            _("Acquisition sources are switched off for this account; an admin can switch them on in the settings."),
+            fields={"source_name": [_("Acquisition sources are switched off for this account.")]},
+        )
     if name is None:
         data["source_id"] = None
         return
-    source = source_by_name(account=account, name=name)
+    source = (resolve or (lambda text: source_by_name(account=account, name=text)))(name)
     if source is None:
         raise ValidationFailed.on(
             "source_name",
@@ -80,12 +87,14 @@ def source_from_name(*, account: Account, sent: set[str], data: dict[str, Any]) 
     sent.add("source_id")
 
 
-def service_kwargs(payload: BaseModel, *, creating: bool, account: Account) -> dict[str, Any]:
+def service_kwargs(
+    payload: BaseModel, *, creating: bool, account: Account, resolve: Callable[[str], Source | None] | None = None
+) -> dict[str, Any]:
     """The fields the client sent, renamed for the service. On create an omitted `source_id` means "apply the
     account's default rule" (UNSET); an explicit null means "no source". A created record's origin is the API."""
     sent = set(payload.model_fields_set)
     data = payload.model_dump(include=sent) if not creating else payload.model_dump()
-    source_from_name(account=account, sent=sent, data=data)
+    source_from_name(account=account, sent=sent, data=data, resolve=resolve)
     kwargs = {_LINKS.get(name, name): value for name, value in data.items()}
     if creating and "source_id" not in sent:
         kwargs["source"] = UNSET
@@ -145,6 +154,7 @@ def bulk_create(rows: Sequence[BaseModel], create: Callable[[dict[str, Any]], _R
             fields={"items": [_("At most %(max)d records per request.") % {"max": BULK_MAX_ROWS}]},
         ) from None
     created: list[_R] = []
+    resolve = source_name_resolver(account=account)  # the catalogue read once for every row's source_name
     errors: dict[str, dict[str, list[str]]] = {}
     codes: set[str] = set()
     with transaction.atomic():
@@ -152,7 +162,7 @@ def bulk_create(rows: Sequence[BaseModel], create: Callable[[dict[str, Any]], _R
             try:
                 # Each service call is atomic itself (a savepoint here): a refused row leaves nothing behind,
                 # and the following rows are still checked so the client sees every problem at once.
-                created.append(create(service_kwargs(row, creating=True, account=account)))
+                created.append(create(service_kwargs(row, creating=True, account=account, resolve=resolve)))
             except DomainError as exc:
                 codes.add(exc.code)
                 errors[str(index)] = api_field_names(exc.fields) or {"__all__": [exc.message]}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -321,7 +321,18 @@ def source_match_values(*, account: Account, values: Mapping[str, int], fuzzy: b
     return [_match_one(catalogue, value, count, fuzzy=fuzzy) for value, count in values.items()]
 
 
+def source_name_resolver(*, account: Account) -> Callable[[str], Source | None]:
+    """`source_by_name` for many names (an API bulk create): the catalogue is read once, on the first name."""
+    loaded: list[_Catalogue] = []
+
+    def resolve(name: str) -> Source | None:
+        if not loaded:
+            loaded.append(_catalogue(account))
+        return _match_one(loaded[0], name, 1, fuzzy=False).source
+
+    return resolve
+
+
 def source_by_name(*, account: Account, name: str) -> Source | None:
     """The source a name stands for, certain matches only (exact, alias, the same name folded); None otherwise."""
-    match = source_match_values(account=account, values={name: 1}, fuzzy=False)[0]
-    return match.source
+    return source_name_resolver(account=account)(name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from headwater.companies.models import Company
 from headwater.deals.models import Deal
@@ -163,6 +165,22 @@ class TestSourceByName:
         created = api.post("companies/bulk", {"items": rows[:1]})
         assert created.status_code == 201
         assert created.json()["items"][0]["origin"] == "api"
+
+    def test_sources_switched_off_is_a_400_on_source_name(self, tenant, aliased):
+        tenant.account.sources_enabled = False
+        tenant.account.save()
+        error = error_of(api_for(tenant, "member").post("companies", {"name": "A", "source_name": "fb"}), 400)
+        assert error["code"] == "feature_disabled"
+        assert error["fields"]["source_name"]
+        assert not Company.objects.for_account(tenant.account).exists()
+
+    def test_bulk_reads_the_catalogue_once(self, tenant, aliased):
+        api = api_for(tenant, "member")
+        rows = [{"name": f"A{i}", "source_name": "fb" if i % 2 else "facebook ads"} for i in range(20)]
+        with CaptureQueriesContext(connection) as queries:
+            assert api.post("companies/bulk", {"items": rows}).status_code == 201
+        catalogue_reads = [q for q in queries if 'FROM "sources_sourcealias"' in q["sql"]]
+        assert len(catalogue_reads) == 1
 
     def test_an_archived_source_by_name_is_refused_like_by_id(self, tenant, aliased):
         aliased.archived = True
