@@ -15,6 +15,7 @@ from headwater.core.api_errors import ErrorOut, install_error_handlers
 from headwater.core.api_strict import reject_unknown_query
 from headwater.deals.api import router as deals_router
 from headwater.persons.api import router as persons_router
+from headwater.sources.api import alias_router as source_aliases_router
 from headwater.sources.api import router as sources_router
 from headwater.sources.api import settings_router as source_settings_router
 from headwater.stats.api import rates_router
@@ -122,6 +123,7 @@ api.add_router("/persons", persons_router, tags=["persons"])
 api.add_router("/deals", deals_router, tags=["deals"])
 api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/settings/sources", source_settings_router, tags=["sources"])
+api.add_router("/source-aliases", source_aliases_router, tags=["sources"])
 api.add_router("/members", members_router, tags=["members"])
 api.add_router("/invitations", invitations_router, tags=["members"])
 api.add_router("/stats", stats_router, tags=["statistics"])

@@ -61,6 +61,8 @@ SKIPPED = {
     "sources:move": "POST only; re-renders the catalogue, checked on the settings page",
     "sources:archive": "POST only; re-renders the catalogue, checked on the settings page",
     "sources:unarchive": "POST only; re-renders the catalogue, checked on the settings page",
+    "sources:alias_add": "POST only; re-renders the aliases panel, checked on the settings page with an error",
+    "sources:alias_delete": "POST only; re-renders the aliases panel, checked on the settings page",
     "account_settings:member_role": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_renew": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_revoke": "POST only; answers with a redirect to the members page",
@@ -145,6 +147,16 @@ def _open_person_typeahead(page: Page) -> None:
 def _inline_rename(page: Page) -> None:
     page.locator("#sources-catalogue tbody a[hx-get*='/rename/']").first.click()
     expect(page.locator(".source-rename input[type=text]")).to_be_focused()
+
+
+def _inline_alias_edit(page: Page) -> None:
+    page.locator("#sources-aliases tbody a[hx-get*='/aliases/']").first.click()
+    expect(page.locator(".alias-edit input[type=text]")).to_be_focused()
+
+
+def _alias_error(page: Page) -> None:
+    page.locator(".alias-add button[type=submit]").click()
+    expect(page.locator(".alias-add .field__error").first).to_be_visible()
 
 
 def _duplicate_source(page: Page) -> None:
@@ -240,6 +252,13 @@ VISITS = [
     Visit(
         "sources, inline rename", ("sources:settings", "sources:rename"), A + "/settings/sources/", act=_inline_rename
     ),
+    Visit(
+        "sources, inline alias edit",
+        ("sources:settings", "sources:alias_edit"),
+        A + "/settings/sources/",
+        act=_inline_alias_edit,
+    ),
+    Visit("sources, alias error", ("sources:settings",), A + "/settings/sources/", act=_alias_error),
     Visit("delete a source", ("sources:delete",), A + "/settings/sources/{w.source}/delete/"),
     Visit("merge a source", ("sources:merge",), A + "/settings/sources/{w.source}/merge/"),
     Visit("source history", ("sources:history",), A + "/settings/sources/history/"),

@@ -6,7 +6,16 @@ from ninja import Field, Schema
 
 from headwater.companies.selectors import COMPANY_SORTS
 from headwater.core.api_pagination import api_sorts, ordering_pattern
-from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, optional_version, text
+from headwater.core.api_schemas import (
+    SOURCE_FILTER_PATTERN,
+    Id,
+    IdQuery,
+    InSchema,
+    RecordOut,
+    optional_version,
+    source_name_field,
+    text,
+)
 
 # The API's documented `ordering` names for the list's sorts (selectors.COMPANY_SORTS).
 COMPANY_ORDERING = api_sorts(COMPANY_SORTS, name="name", created_at="created")
@@ -42,6 +51,7 @@ class CompanyIn(InSchema):
     owner_id: Id | None = None
     notes: str = ""
     source_id: Id | None = Field(None, description="Omit to apply the account's default rule; null for no source.")
+    source_name: str | None = source_name_field()
 
 
 class CompanyPatch(InSchema):
@@ -58,6 +68,7 @@ class CompanyPatch(InSchema):
     owner_id: Id | None = None
     notes: str | None = None
     source_id: Id | None = None
+    source_name: str | None = source_name_field()
 
 
 class CompanyBulkIn(InSchema):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
+from headwater.records.models import RecordOrigin
 from headwater.records.services import (
     apply_source_change,
     check_change_keys,
@@ -68,6 +69,8 @@ def company_create(
     notes: str = "",
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
+    origin: RecordOrigin = RecordOrigin.HAND,
+    origin_import_id: int | None = None,
 ) -> Company:
     """A new company. `source=UNSET` applies the account's default rule (a company has no contact: none)."""
     texts = {"tax_id": tax_id, "website": website, "email": email, "phone": phone, "street": street}
@@ -81,7 +84,9 @@ def company_create(
         created_by=user,
     )
     picked, how = source_for_new_record(account=account, source=source, how=source_how, company=None, person=None)
-    return save_new_record(company, account=account, user=user, source=picked, how=how)
+    return save_new_record(
+        company, account=account, user=user, source=picked, how=how, origin=origin, origin_import_id=origin_import_id
+    )
 
 
 @transaction.atomic

@@ -31,6 +31,16 @@ def text(max_length: int, default: Any = ..., description: str | None = None) ->
     return Field(default, max_length=max_length, description=description)
 
 
+def source_name_field() -> Any:
+    """A record body's `source_name`: the source by its name or an alias, instead of `source_id`."""
+    return Field(
+        None,
+        max_length=100,
+        description="Instead of source_id: the source's name, one of its aliases, or the same name in another case "
+        "or without accents; a name that matches no source is a 400. Not both.",
+    )
+
+
 class InSchema(Schema):
     """Request bodies: an unknown field is an error (no mass assignment of account, id, version, created_by...)."""
 
@@ -49,6 +59,11 @@ class RecordOut(Schema):
     source_id: int | None
     source_name: str | None = Field(description="Read-only: the source's current name.")
     notes: str
+    origin: str = Field(
+        description="Read-only: how the record was created: `hand` (in the app), `api`, `import`, `web_form`, `demo` "
+        "(the demo data), or `unknown` (created before Headwater recorded it). Separate from its source."
+    )
+    origin_import_id: int | None = Field(description="Read-only: the import that created it (origin `import`).")
 
     @staticmethod
     def resolve_source_name(obj: Any) -> str | None:

@@ -63,6 +63,7 @@ class Deal(CrmRecord):
             ),
         ]
         constraints = [
+            *CrmRecord.Meta.constraints,
             models.CheckConstraint(condition=models.Q(value__gte=0), name="deal_value_not_negative"),
         ]
 

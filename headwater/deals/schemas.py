@@ -9,7 +9,16 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from headwater.core.api_pagination import api_sorts, ordering_pattern
-from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, optional_version, text
+from headwater.core.api_schemas import (
+    SOURCE_FILTER_PATTERN,
+    Id,
+    IdQuery,
+    InSchema,
+    RecordOut,
+    optional_version,
+    source_name_field,
+    text,
+)
 from headwater.deals.selectors import DEAL_SORTS
 
 # The API's documented `ordering` names for the list's sorts (selectors.DEAL_SORTS).
@@ -65,6 +74,7 @@ class DealIn(InSchema):
         description="Omit to apply the account's default rule (the person's source, else the company's, when that "
         "option is on); null for no source.",
     )
+    source_name: str | None = source_name_field()
 
 
 class DealPatch(InSchema):
@@ -81,6 +91,7 @@ class DealPatch(InSchema):
     owner_id: Id | None = None
     notes: str | None = None
     source_id: Id | None = None
+    source_name: str | None = source_name_field()
 
 
 class DealBulkIn(InSchema):

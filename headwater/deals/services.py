@@ -21,6 +21,7 @@ from headwater.core.types import UNSET, Unset
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
 from headwater.persons.services import person_in_account
+from headwater.records.models import RecordOrigin
 from headwater.records.services import (
     apply_source_change,
     check_change_keys,
@@ -219,6 +220,8 @@ def deal_create(
     notes: str = "",
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
+    origin: RecordOrigin = RecordOrigin.HAND,
+    origin_import_id: int | None = None,
 ) -> Deal:
     """A new deal. `source=UNSET` applies the default rule: the person's source, else the company's."""
     linked_company = company_in_account(account=account, company=company)
@@ -248,7 +251,9 @@ def deal_create(
     picked, how = source_for_new_record(
         account=account, source=source, how=source_how, company=linked_company, person=linked_person
     )
-    return save_new_record(deal, account=account, user=user, source=picked, how=how)
+    return save_new_record(
+        deal, account=account, user=user, source=picked, how=how, origin=origin, origin_import_id=origin_import_id
+    )
 
 
 @transaction.atomic

@@ -26,8 +26,10 @@ from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
+from headwater.records.models import RecordOrigin
 from headwater.records.services import search_key_of
 from headwater.sources.models import HowChanged, RecordType, Source, SourceChange
+from headwater.sources.services import source_alias_create
 from headwater.stats.services import exchange_rate_create
 from headwater.users.links import invitation_max_age, secret_make
 from headwater.users.models import Invitation, Membership, Role, User
@@ -124,6 +126,15 @@ SOURCE_PROFILE = {
     9: (2, 0.35, 1.0),  # Other
 }
 NO_SOURCE_SHARE = 0.12
+# Other spellings of the starter sources, as an old spreadsheet had them: (position, alias).
+DEMO_ALIASES = [
+    (1, "www"),
+    (2, "Z polecenia"),
+    (4, "Targi Poznań"),
+    (5, "Facebook"),
+    (5, "LinkedIn"),
+    (6, "Google Ads"),
+]
 # A rate for every foreign currency each demo account's deals use, so the first Statistics view converts every
 # deal instead of warning about them (values of late 2026; `make run` is a demo, not a price feed).
 DEMO_RATES = {"demo": {"EUR": Decimal("4.2500"), "USD": Decimal("3.6500")}, "acme": {"GBP": Decimal("1.1600")}}
@@ -222,9 +233,11 @@ class _Ctx:
 
 
 def _with_keys(records: list[Any]) -> list[Any]:
-    """bulk_create bypasses the services: give each record its search key, or the list search misses it."""
+    """bulk_create bypasses the services: give each record its search key, or the list search misses it, and say
+    honestly how it was created (the detail page shows "Created as demo data")."""
     for record in records:
         record.search_key = search_key_of(record)
+        record.origin = RecordOrigin.DEMO
     return records
 
 
@@ -475,6 +488,9 @@ def _populate_demo(now: datetime) -> dict[str, int]:
     ctx.log_sources(RecordType.PERSON, persons)
     ctx.log_sources(RecordType.DEAL, deals)
     SourceChange.unscoped.bulk_create(ctx.changes, batch_size=1000)
+    # Spellings an old spreadsheet used for the sources (Account settings > Acquisition sources > Aliases).
+    for position, text in DEMO_ALIASES:
+        source_alias_create(account=account, user=admin, source=sources[position], text=text)
     _rates(account, admin)
     return {"companies": len(companies), "persons": len(persons), "deals": len(deals), "history": len(ctx.changes)}
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from ninja import Field, Schema
 
 from headwater.core.api_pagination import api_sorts, ordering_pattern
-from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, IdQuery, InSchema, RecordOut, optional_version, text
+from headwater.core.api_schemas import (
+    SOURCE_FILTER_PATTERN,
+    Id,
+    IdQuery,
+    InSchema,
+    RecordOut,
+    optional_version,
+    source_name_field,
+    text,
+)
 from headwater.persons.selectors import PERSON_SORTS
 
 # The API's documented `ordering` names for the list's sorts (selectors.PERSON_SORTS): `last_name` is the pages'
@@ -41,6 +50,7 @@ class PersonIn(InSchema):
         description="Omit to apply the account's default rule (the company's source, when that option is on); "
         "null for no source.",
     )
+    source_name: str | None = source_name_field()
 
 
 class PersonPatch(InSchema):
@@ -54,6 +64,7 @@ class PersonPatch(InSchema):
     owner_id: Id | None = None
     notes: str | None = None
     source_id: Id | None = None
+    source_name: str | None = source_name_field()
 
 
 class PersonBulkIn(InSchema):

@@ -13,6 +13,7 @@ from headwater.core.models import Account
 from headwater.core.text import clean_name
 from headwater.core.types import UNSET, Unset
 from headwater.persons.models import Person
+from headwater.records.models import RecordOrigin
 from headwater.records.services import (
     apply_source_change,
     check_change_keys,
@@ -68,6 +69,8 @@ def person_create(
     notes: str = "",
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
+    origin: RecordOrigin = RecordOrigin.HAND,
+    origin_import_id: int | None = None,
 ) -> Person:
     """A new person. `source=UNSET` applies the default rule: the company's source when the option is on."""
     linked_company = company_in_account(account=account, company=company)
@@ -86,7 +89,9 @@ def person_create(
     picked, how = source_for_new_record(
         account=account, source=source, how=source_how, company=linked_company, person=None
     )
-    return save_new_record(person, account=account, user=user, source=picked, how=how)
+    return save_new_record(
+        person, account=account, user=user, source=picked, how=how, origin=origin, origin_import_id=origin_import_id
+    )
 
 
 @transaction.atomic

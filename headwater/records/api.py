@@ -25,14 +25,16 @@ from headwater.core.api_errors import API_FIELD_NAMES, api_field_names
 from headwater.core.api_pagination import PageParams, api_page
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
-from headwater.core.errors import DomainError, NotFound, ValidationFailed
+from headwater.core.bidi import isolate
+from headwater.core.errors import DomainError, FeatureDisabled, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.pagination import Page, Sorts
 from headwater.core.text import text_problem
 from headwater.core.types import UNSET
 from headwater.records.listing import RecordFilters
-from headwater.records.models import CrmRecord
-from headwater.sources.models import HowChanged
+from headwater.records.models import CrmRecord, RecordOrigin
+from headwater.sources.models import HowChanged, Source
+from headwater.sources.selectors import source_by_name, source_name_resolver
 from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
 
@@ -52,22 +54,60 @@ API_RELATED = ("source",)
 _LINKS = {api: service for service, api in API_FIELD_NAMES.items()}
 
 
-def service_kwargs(payload: BaseModel, *, creating: bool) -> dict[str, Any]:
+def source_from_name(
+    *, account: Account, sent: set[str], data: dict[str, Any], resolve: Callable[[str], Source | None] | None = None
+) -> None:
+    """A body's `source_name` (instead of `source_id`) as the source's id, in place: the name, one of its aliases, or
+    the same name ignoring case, spaces, accents and look-alike characters; never a guess. A name that matches
+    nothing is a 400 on `source_name`; null means no source, like `"source_id": null`."""
+    name = data.pop("source_name", None)
+    if "source_name" not in sent:
+        return
+    if "source_id" in sent:
+        raise ValidationFailed.on("source_name", _("Send either source_id or source_name, not both."))
+    if not account.sources_enabled:
+        raise FeatureDisabled(
+            _("Acquisition sources are switched off for this account; an admin can switch them on in the settings."),
+            fields={"source_name": [_("Acquisition sources are switched off for this account.")]},
+        )
+    if name is None:
+        data["source_id"] = None
+        return
+    source = (resolve or (lambda text: source_by_name(account=account, name=text)))(name)
+    if source is None:
+        raise ValidationFailed.on(
+            "source_name",
+            _(
+                "No source of this account is named “%(name)s” or has it as an alias. Use a name from the source "
+                "catalogue (GET /api/v1/sources), or ask an admin to add the alias."
+            )
+            % {"name": isolate(name)},
+        )
+    data["source_id"] = source.pk
+    sent.add("source_id")
+
+
+def service_kwargs(
+    payload: BaseModel, *, creating: bool, account: Account, resolve: Callable[[str], Source | None] | None = None
+) -> dict[str, Any]:
     """The fields the client sent, renamed for the service. On create an omitted `source_id` means "apply the
-    account's default rule" (UNSET); an explicit null means "no source"."""
-    sent = payload.model_fields_set
+    account's default rule" (UNSET); an explicit null means "no source". A created record's origin is the API."""
+    sent = set(payload.model_fields_set)
     data = payload.model_dump(include=sent) if not creating else payload.model_dump()
+    source_from_name(account=account, sent=sent, data=data, resolve=resolve)
     kwargs = {_LINKS.get(name, name): value for name, value in data.items()}
     if creating and "source_id" not in sent:
         kwargs["source"] = UNSET
     if "source" in kwargs or creating:
         kwargs["source_how"] = HowChanged.API
+    if creating:
+        kwargs["origin"] = RecordOrigin.API
     return kwargs
 
 
 def patch_kwargs(request: HttpRequest, payload: BaseModel) -> tuple[int | None, dict[str, Any]]:
     """The version the change must find (body or If-Match; None: no check) and the fields sent, for the service."""
-    kwargs = service_kwargs(payload, creating=False)
+    kwargs = service_kwargs(payload, creating=False, account=account_of(request))
     body_version = kwargs.pop("version", None)
     return expected_version(request, None if body_version is None else int(body_version)), kwargs
 
@@ -106,7 +146,7 @@ def list_filters(params: BaseModel, kind: type[_Filters]) -> _Filters:
     return kind(**values)
 
 
-def bulk_create(rows: Sequence[BaseModel], create: Callable[[dict[str, Any]], _R]) -> list[_R]:
+def bulk_create(rows: Sequence[BaseModel], create: Callable[[dict[str, Any]], _R], *, account: Account) -> list[_R]:
     """Create every row or none: one transaction; errors are collected for every row, reported by index."""
     if len(rows) > BULK_MAX_ROWS:
         raise ValidationFailed(
@@ -114,6 +154,7 @@ def bulk_create(rows: Sequence[BaseModel], create: Callable[[dict[str, Any]], _R
             fields={"items": [_("At most %(max)d records per request.") % {"max": BULK_MAX_ROWS}]},
         ) from None
     created: list[_R] = []
+    resolve = source_name_resolver(account=account)  # the catalogue read once for every row's source_name
     errors: dict[str, dict[str, list[str]]] = {}
     codes: set[str] = set()
     with transaction.atomic():
@@ -121,7 +162,7 @@ def bulk_create(rows: Sequence[BaseModel], create: Callable[[dict[str, Any]], _R
             try:
                 # Each service call is atomic itself (a savepoint here): a refused row leaves nothing behind,
                 # and the following rows are still checked so the client sees every problem at once.
-                created.append(create(service_kwargs(row, creating=True)))
+                created.append(create(service_kwargs(row, creating=True, account=account, resolve=resolve)))
             except DomainError as exc:
                 codes.add(exc.code)
                 errors[str(index)] = api_field_names(exc.fields) or {"__all__": [exc.message]}
@@ -186,15 +227,18 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
         )
 
     def create(request: HttpRequest, *, payload: BaseModel, response: HttpResponse) -> Status[_R]:
+        account = account_of(request)
         record = spec.create(
-            account=account_of(request), user=user_of(request), **service_kwargs(payload, creating=True)
+            account=account, user=user_of(request), **service_kwargs(payload, creating=True, account=account)
         )
         set_etag(response, record.version)
         return Status(201, record)
 
     def bulk_create_(request: HttpRequest, *, payload: Any) -> Status[dict[str, list[_R]]]:
         account, user = account_of(request), user_of(request)
-        items = bulk_create(payload.items, lambda kwargs: spec.create(account=account, user=user, **kwargs))
+        items = bulk_create(
+            payload.items, lambda kwargs: spec.create(account=account, user=user, **kwargs), account=account
+        )
         return Status(201, {"items": items})
 
     def get(request: HttpRequest, *, response: HttpResponse, **path: int) -> _R:

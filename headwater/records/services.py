@@ -18,7 +18,7 @@ from headwater.core.models import Account, TenantModel
 from headwater.core.text import clean_name
 from headwater.core.types import UNSET, Unset
 from headwater.core.validation import validate_instance
-from headwater.records.models import CrmRecord
+from headwater.records.models import CrmRecord, RecordOrigin
 from headwater.records.registry import kind_of
 from headwater.records.search import key_from_values, rows_with_keys, write_search_keys
 from headwater.sources.models import HowChanged, Source
@@ -30,7 +30,20 @@ _T = TypeVar("_T", bound=TenantModel)
 _R = TypeVar("_R", bound=CrmRecord)
 
 # Fields no caller may change through `changes`, whatever it passes.
-PROTECTED_FIELDS = frozenset({"account", "account_id", "id", "pk", "version", "created_by", "created_at", "updated_at"})
+PROTECTED_FIELDS = frozenset(
+    {
+        "account",
+        "account_id",
+        "id",
+        "pk",
+        "version",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "origin",
+        "origin_import_id",
+    }
+)
 
 
 def link_fields(model: type[models.Model]) -> tuple[str, ...]:
@@ -164,8 +177,14 @@ def save_new_record(
     user: User | None,
     source: Source | None,
     how: HowChanged,
+    origin: RecordOrigin = RecordOrigin.HAND,
+    origin_import_id: int | None = None,
 ) -> _R:
-    """Validate, insert, then set the source with its history row (the row needs the record's id)."""
+    """Validate, insert, then set the source with its history row (the row needs the record's id).
+
+    `origin`: how the record came to be (the UI's forms: by hand; the API, an import say so); an import also gives
+    its id, nothing else does."""
+    record.origin, record.origin_import_id = record_origin(origin, origin_import_id)
     validate_instance_fields(record)
     # After validation: a refused value (NUL...) is reported on its own field, not again on the derived key.
     record.search_key = search_key_of(record)
@@ -173,6 +192,17 @@ def save_new_record(
     if record_set_source(account=account, record=record, source=source, how=how, user=user):
         record.save(update_fields=["source"])
     return record
+
+
+def record_origin(origin: Any, import_id: Any) -> tuple[RecordOrigin, int | None]:
+    """The origin a creating path passes, checked: a programming error (not a user's) fails loudly."""
+    if not isinstance(origin, RecordOrigin) or origin == RecordOrigin.UNKNOWN:
+        raise TypeError(f"not a record origin a new record can have: {origin!r}")
+    needs_id = origin == RecordOrigin.IMPORT
+    valid_id = isinstance(import_id, int) and not isinstance(import_id, bool) and import_id > 0
+    if needs_id != valid_id or (not needs_id and import_id is not None):
+        raise TypeError(f"origin {origin.value!r} with import id {import_id!r}: only an import has (and needs) one")
+    return origin, import_id
 
 
 def validate_instance_fields(record: models.Model) -> None:

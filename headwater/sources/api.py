@@ -12,10 +12,15 @@ from ninja import Query, Status
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import IdPath
 from headwater.core.errors import ValidationFailed
-from headwater.core.types import UNSET
+from headwater.core.types import UNSET, Unset
 from headwater.sources import selectors, services
 from headwater.sources.models import Source
 from headwater.sources.schemas import (
+    SourceAliasFilters,
+    SourceAliasIn,
+    SourceAliasOut,
+    SourceAliasPage,
+    SourceAliasPatch,
     SourceDeleteParams,
     SourceFilters,
     SourceIn,
@@ -34,6 +39,7 @@ from headwater.users.models import Role
 
 router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
 settings_router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
+alias_router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
 
 
 def _out(request: HttpRequest, source: Source, response: HttpResponse | None = None) -> dict[str, Any]:
@@ -208,3 +214,54 @@ def source_settings_update(request: HttpRequest, payload: SourceSettingsPatch) -
         default_from_contact=payload.default_from_contact if payload.default_from_contact is not None else UNSET,
     )
     return _settings(request)
+
+
+# --- Aliases --------------------------------------------------------------------------------------------
+
+
+@alias_router.get("", response=SourceAliasPage, summary="List the source aliases, alphabetically")
+def source_alias_list(request: HttpRequest, filters: Query[SourceAliasFilters]) -> dict[str, Any]:
+    account = account_of(request)
+    source = None
+    if filters.source_id is not None:
+        # Another account's source is not found: its aliases are none of ours (an empty list, as a filter gives).
+        source = Source.objects.for_account(account).filter(pk=filters.source_id).first()
+        if source is None:
+            return {"items": [], "next": None}
+    return {"items": list(selectors.source_alias_list(account=account, source=source)), "next": None}
+
+
+@alias_router.post("", response={201: SourceAliasOut}, summary="Remember another spelling of a source (admin)")
+def source_alias_create(request: HttpRequest, payload: SourceAliasIn) -> Status[Any]:
+    alias = services.source_alias_create(
+        account=account_of(request), user=user_of(request), source=payload.source_id, text=payload.text
+    )
+    return Status(201, alias)
+
+
+@alias_router.get("/{alias_id}", response=SourceAliasOut, summary="One source alias")
+def source_alias_get(request: HttpRequest, alias_id: IdPath) -> Any:
+    return selectors.source_alias_get(account=account_of(request), alias_id=alias_id)
+
+
+@alias_router.patch(
+    "/{alias_id}", response=SourceAliasOut, summary="Point an alias at another source or respell it (admin)"
+)
+def source_alias_update(request: HttpRequest, alias_id: IdPath, payload: SourceAliasPatch) -> Any:
+    account = account_of(request)
+    alias = selectors.source_alias_get(account=account, alias_id=alias_id)
+    sent = payload.model_fields_set
+    for field in ("source_id", "text"):
+        if field in sent and getattr(payload, field) is None:
+            raise ValidationFailed.on(field, _("Send a value or leave the field out."))
+    source: int | Unset = payload.source_id if payload.source_id is not None else UNSET
+    text: str | Unset = payload.text if payload.text is not None else UNSET
+    return services.source_alias_update(account=account, user=user_of(request), alias=alias, source=source, text=text)
+
+
+@alias_router.delete("/{alias_id}", response={204: None}, summary="Forget a source alias (admin)")
+def source_alias_delete(request: HttpRequest, alias_id: IdPath) -> Status[None]:
+    account = account_of(request)
+    alias = selectors.source_alias_get(account=account, alias_id=alias_id)
+    services.source_alias_delete(account=account, user=user_of(request), alias=alias)
+    return Status(204, None)

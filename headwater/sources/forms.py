@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from headwater.core.bidi import isolate
 from headwater.core.errors import DomainError
 from headwater.core.models import Account
-from headwater.sources.models import Source
+from headwater.sources.models import Source, SourceAlias
 from headwater.sources.selectors import source_list
 
 
@@ -116,3 +116,42 @@ class ClearForm(forms.Form):
             "I understand that %(count)d records lose their source",
             count,
         ) % {"count": count}
+
+
+class AliasForm(forms.Form):
+    """Add an alias, or change one (its spelling, the source it stands for)."""
+
+    # No maxlength, no validators: the service explains the limit and the refused characters, like the API.
+    text = forms.CharField(
+        label=_("Alias"),
+        required=False,
+        strip=False,
+        help_text=_("Another spelling of the source's name, e.g. “FB” for “Facebook Ads”."),
+    )
+    source = TargetChoiceField(
+        label=_("Stands for the source"),
+        queryset=Source.unscoped.none(),
+        empty_label=_("Choose a source"),
+        error_messages={
+            "required": _("Choose the source this alias stands for."),
+            "invalid_choice": _("Choose a source."),
+        },
+    )
+
+    def __init__(self, *args: Any, account: Account, alias: SourceAlias | None = None, **kwargs: Any) -> None:
+        if alias is not None:
+            kwargs.setdefault("initial", {"text": alias.text, "source": alias.source_id})
+            # One alias is edited at a time (the row becomes the form): one prefix, distinct from the add form's.
+            kwargs.setdefault("prefix", "alias-edit")
+        else:
+            kwargs.setdefault("prefix", "alias")
+        super().__init__(*args, **kwargs)
+        self.fields["text"].validators = []
+        field = self.fields["source"]
+        assert isinstance(field, TargetChoiceField)  # noqa: S101 — declared just above
+        field.queryset = source_list(account=account)
+        if alias is not None:
+            self.fields["text"].label = _("New spelling of “%(alias)s”") % {"alias": isolate(alias.text)}
+            self.fields["text"].help_text = ""
+            # The inline editor replaces the row: keyboard users land in the field (htmx honours autofocus).
+            self.fields["text"].widget.attrs["autofocus"] = True

@@ -42,6 +42,37 @@ class Source(TenantModel):
         return self.name
 
 
+class SourceAlias(TenantModel):
+    """Another spelling of a source, remembered for matching: "FB" and "facebook" for "Facebook Ads".
+
+    What an import's source column or the API's `source_name` holds is matched against the sources' names and these
+    (selectors.source_match_values). The keys are the names' own (core.text.name_key and name_look_key), and one
+    spelling means one source: a key is unique among the account's aliases, and the services refuse an alias whose
+    key a source's name has (and a source name an alias has), so a value never matches two sources.
+    """
+
+    source = models.ForeignKey(Source, verbose_name=_("source"), on_delete=models.CASCADE, related_name="aliases")
+    text = models.CharField(_("alias"), max_length=SOURCE_NAME_MAX_LENGTH)
+    key = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH * 3, editable=False)
+    look_key = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH * 3, editable=False)
+    # Who added or changed it, and when: the catalogue history (SourceEvent).
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("source alias")
+        verbose_name_plural = _("source aliases")
+        ordering = ["text", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="sourcealias_account_key_uniq"),
+            models.UniqueConstraint(fields=["account", "look_key"], name="sourcealias_account_look_key_uniq"),
+        ]
+        indexes = [models.Index(fields=["account", "source"], name="sourcealias_account_source_idx")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class HowChanged(models.TextChoices):
     TYPED = "typed", _("chosen by a user")
     DEFAULT = "default", _("pre-filled from the contact")
@@ -88,6 +119,7 @@ def source_holders() -> list[tuple[str, str, Any]]:
     return [
         (str(model._meta.model_name), model._meta.app_label, model)
         for model in models_pointing_at(Source, field="source")
+        if model._meta.app_label != Source._meta.app_label  # not this app's own SourceAlias: no record
     ]
 
 
@@ -122,6 +154,9 @@ class CatalogAction(models.TextChoices):
     MERGED = "merged", _("merged")
     DELETED = "deleted", _("deleted")
     SWITCHED = "switched", _("settings changed")
+    ALIAS_ADDED = "alias_added", _("alias added")
+    ALIAS_MOVED = "alias_moved", _("alias changed")
+    ALIAS_GONE = "alias_gone", _("alias deleted")
 
 
 class SourceEvent(TenantModel):

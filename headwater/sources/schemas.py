@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import StrictBool
 
-from headwater.core.api_schemas import Id, InSchema, optional_version, text
+from headwater.core.api_schemas import Id, IdQuery, InSchema, optional_version, text
 
 
 class SourceUsageOut(Schema):
@@ -97,3 +97,35 @@ class SourceSettingsOut(Schema):
 class SourceSettingsPatch(InSchema):
     enabled: StrictBool | None = None
     default_from_contact: StrictBool | None = None
+
+
+class SourceAliasOut(Schema):
+    id: int
+    text: str = Field(description="The other spelling, as typed.")
+    source_id: int
+    source_name: str = Field(description="Read-only: the current name of the source it stands for.")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_source_name(obj: Any) -> str:
+        return str(obj.source.name)
+
+
+class SourceAliasPage(Schema):
+    items: list[SourceAliasOut]
+    next: str | None = Field(None, description="Always null: the aliases come in one page.")
+
+
+class SourceAliasIn(InSchema):
+    source_id: Id = Field(description="The source this spelling stands for (archived sources may have aliases).")
+    text: str = text(100, description="Another spelling of the source's name, e.g. `FB` for `Facebook Ads`.")
+
+
+class SourceAliasPatch(InSchema):
+    source_id: Id | None = Field(None, description="Point the alias at another source.")
+    text: str | None = text(100, None, description="Change the spelling.")
+
+
+class SourceAliasFilters(Schema):
+    source_id: IdQuery | None = Field(None, description="Only the aliases of this source.")

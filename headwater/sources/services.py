@@ -35,6 +35,7 @@ from headwater.sources.models import (
     CatalogAction,
     HowChanged,
     Source,
+    SourceAlias,
     SourceChange,
     SourceEvent,
     source_holders,
@@ -106,6 +107,36 @@ def _duplicate_error(existing_name: str, name: str) -> ValidationFailed:
 def source_name_keys(name: str) -> tuple[str, str]:
     """(name_key, look_key) of a source name: a new name must match neither key of another source."""
     return name_key(name), name_look_key(name)
+
+
+def _alias_with_key(*, account: Account, keys: tuple[str, str], exclude_pk: int | None = None) -> SourceAlias | None:
+    key, look = keys
+    qs = SourceAlias.objects.for_account(account).filter(Q(key=key) | Q(look_key=look)).select_related("source")
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("pk").first()
+
+
+def _alias_taken_error(alias: SourceAlias, name: str, *, field: str = "name") -> ValidationFailed:
+    """The refusal of a name (of a source or an alias) that an alias already stands for."""
+    return ValidationFailed.on(
+        field,
+        _(
+            "“%(name)s” is already an alias of the source “%(source)s” (as “%(alias)s”); delete that alias or "
+            "point it elsewhere first."
+        )
+        % {"name": isolate(name), "source": isolate(alias.source.name), "alias": isolate(alias.text)},
+    )
+
+
+def _lock_name_space(account: Account) -> None:
+    """Serialise the writes that add a name or an alias to the account (PostgreSQL; SQLite serialises them anyway).
+
+    The two tables' unique constraints each guard their own keys; that a name is neither another source's name nor
+    an alias needs one lock across both: the account row, FOR NO KEY UPDATE, so records being inserted meanwhile
+    (which take KEY SHARE on it through their foreign key) do not wait. Taken before any source lock.
+    """
+    Account.objects.select_for_update(no_key=True).filter(pk=account.pk).first()
 
 
 def _existing_with_key(*, account: Account, keys: tuple[str, str], exclude_pk: int | None = None) -> Source | None:
@@ -251,9 +282,13 @@ def source_create(*, account: Account, user: User | None, name: str) -> Source:
     """A new active source at the end of the admin's order."""
     name = source_clean_name(name)
     keys = source_name_keys(name)
+    _lock_name_space(account)
     existing = _existing_with_key(account=account, keys=keys)
     if existing is not None:
         raise _duplicate_error(existing.name, name)
+    alias = _alias_with_key(account=account, keys=keys)
+    if alias is not None:
+        raise _alias_taken_error(alias, name)
     last = Source.objects.for_account(account).aggregate(last=Max("position"))["last"] or 0
     try:
         # A savepoint, so a concurrent create of the same name (the unique constraints) leaves the outer
@@ -273,6 +308,7 @@ def source_create(*, account: Account, user: User | None, name: str) -> Source:
 def source_rename(*, account: Account, user: User | None, source: Source, name: str, version: int | None) -> Source:
     """Rename; refused with Conflict when the source changed since `version` was read (None: no check)."""
     name = source_clean_name(name)
+    _lock_name_space(account)
     locked = _lock_one(account=account, source=source)
     _check_version(locked, version)
     if locked.name == name:
@@ -281,6 +317,12 @@ def source_rename(*, account: Account, user: User | None, source: Source, name: 
     existing = _existing_with_key(account=account, keys=keys, exclude_pk=locked.pk)
     if existing is not None:
         raise _duplicate_error(existing.name, name)
+    alias = _alias_with_key(account=account, keys=keys)
+    if alias is not None:
+        if alias.source_id != locked.pk:
+            raise _alias_taken_error(alias, name)
+        # Renamed to one of its own aliases: the alias is now the name itself (one spelling, one place).
+        SourceAlias.objects.for_account(account).filter(pk=alias.pk).delete()
     old_name = locked.name
     locked.name = name
     locked.name_key, locked.look_key = keys
@@ -510,6 +552,8 @@ def _repoint_records(
 
 
 def _delete_row(*, account: Account, source: Source) -> None:
+    """Delete the source and its aliases (they spell a source that no longer exists)."""
+    SourceAlias.objects.for_account(account).filter(source=source).delete()
     Source.objects.for_account(account).filter(pk=source.pk).delete()
 
 
@@ -576,8 +620,10 @@ def source_merge(
 ) -> int:
     """Move every company, person and deal of `source` to `into`, then delete `source`; returns records moved.
 
-    All-or-nothing (one transaction). `into` may be archived: the records keep a source they can be filtered
-    and counted by, which is how an admin retires several sources into one archived bucket.
+    The merged source's aliases move to `into`, and its name becomes one more alias of `into`: a file or an API
+    client still writing the old name lands on the source its records went to. All-or-nothing (one transaction).
+    `into` may be archived: the records keep a source they can be filtered and counted by, which is how an admin
+    retires several sources into one archived bucket.
     """
     if not isinstance(source, Source) or source.account_id != account.pk:
         raise NotFound(_("This source does not exist."))
@@ -595,13 +641,14 @@ def source_merge(
     merged, target = locked[source.pk], locked[into.pk]
     _check_version(merged, version)
     counts = _repoint_records(account=account, user=user, source=merged, target=target, how=HowChanged.MERGE)
+    aliases = _move_aliases_on_merge(account=account, user=user, merged=merged, target=target)
     _delete_row(account=account, source=merged)
     _event(
         account=account,
         user=user,
         action=CatalogAction.MERGED,
         source=merged,
-        details={"into_id": target.pk, "into_name": target.name, **counts},
+        details={"into_id": target.pk, "into_name": target.name, **counts, "aliases": aliases},
     )
     return sum(counts.values())
 
@@ -651,3 +698,163 @@ def record_set_source(
         user=user,
     )
     return True
+
+
+# --- Aliases --------------------------------------------------------------------------------------------
+
+
+def source_alias_clean_text(text: object) -> str:
+    """An alias as it will be stored: the rule of a source name (one line, visible, at most 100 characters)."""
+    text = clean_name(text, field="text", required=_("Enter the alias: the other spelling of the source's name."))
+    if len(text) > SOURCE_NAME_MAX_LENGTH:
+        raise ValidationFailed.on(
+            "text",
+            _("The alias can have at most %(max)d characters (it has %(length)d).")
+            % {"max": SOURCE_NAME_MAX_LENGTH, "length": len(text)},
+        )
+    if max(len(key) for key in source_name_keys(text)) > NAME_KEY_MAX_LENGTH:
+        raise ValidationFailed.on("text", _("This alias is too long once its characters are normalised; shorten it."))
+    return text
+
+
+def _alias_target(*, account: Account, source: Any) -> Source:
+    """The source an alias is to point at: the account's own, locked against a merge or delete meanwhile."""
+    source_id = source if not isinstance(source, Source) else source.pk if source.account_id == account.pk else None
+    if not isinstance(source_id, int) or isinstance(source_id, bool):
+        raise ValidationFailed.on("source", _("Choose a source of this account."))
+    return source_lock_for_assignment(account=account, source_id=source_id)
+
+
+def _check_alias_free(
+    *, account: Account, text: str, keys: tuple[str, str], target: Source, exclude_pk: int | None
+) -> None:
+    """Refuse an alias that spells a source's own name (its target's: nothing to remember) or another alias."""
+    named = _existing_with_key(account=account, keys=keys)
+    if named is not None:
+        if named.pk == target.pk:
+            raise ValidationFailed.on(
+                "text",
+                _("“%(text)s” already matches the name of “%(source)s” itself; no alias is needed.")
+                % {"text": isolate(text), "source": isolate(target.name)},
+            )
+        raise ValidationFailed.on(
+            "text",
+            _("“%(text)s” matches the name of another source, “%(source)s”: an alias cannot spell another source.")
+            % {"text": isolate(text), "source": isolate(named.name)},
+        )
+    alias = _alias_with_key(account=account, keys=keys, exclude_pk=exclude_pk)
+    if alias is not None:
+        raise _alias_taken_error(alias, text, field="text")
+
+
+def _alias_event(
+    *, account: Account, user: User | None, action: CatalogAction, alias: SourceAlias, **details: Any
+) -> None:
+    _event(account=account, user=user, action=action, source=alias.source, details={"alias": alias.text, **details})
+
+
+def _save_alias(alias: SourceAlias, *, account: Account, keys: tuple[str, str], target: Source, **save: Any) -> None:
+    """Save in a savepoint: a concurrent writer of the same key (the unique constraints) gives the usual refusal."""
+    try:
+        with transaction.atomic():
+            alias.save(**save)
+    except IntegrityError as exc:
+        _check_alias_free(account=account, text=alias.text, keys=keys, target=target, exclude_pk=alias.pk)
+        raise ValidationFailed.on("text", _("This alias was just added by someone else.")) from exc
+
+
+@transaction.atomic
+def source_alias_create(*, account: Account, user: User | None, source: Source | int, text: str) -> SourceAlias:
+    """Remember `text` as another spelling of `source` (archived sources may have aliases too)."""
+    text = source_alias_clean_text(text)
+    keys = source_name_keys(text)
+    _lock_name_space(account)
+    target = _alias_target(account=account, source=source)
+    _check_alias_free(account=account, text=text, keys=keys, target=target, exclude_pk=None)
+    alias = SourceAlias(account=account, source=target, text=text, key=keys[0], look_key=keys[1])
+    _save_alias(alias, account=account, keys=keys, target=target, force_insert=True)
+    _alias_event(account=account, user=user, action=CatalogAction.ALIAS_ADDED, alias=alias)
+    return alias
+
+
+def _alias_locked(*, account: Account, alias: SourceAlias) -> SourceAlias:
+    if not isinstance(alias, SourceAlias) or alias.account_id != account.pk or alias.pk is None:
+        raise NotFound(_("This alias does not exist."))
+    locked = (
+        SourceAlias.objects.for_account(account)
+        .select_for_update()
+        .select_related("source")
+        .filter(pk=alias.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound(_("This alias does not exist (it may have been deleted in the meantime)."))
+    return locked
+
+
+@transaction.atomic
+def source_alias_update(
+    *,
+    account: Account,
+    user: User | None,
+    alias: SourceAlias,
+    source: Source | int | Unset = UNSET,
+    text: str | Unset = UNSET,
+) -> SourceAlias:
+    """Point the alias at another source and/or change its spelling; what is not given stays."""
+    new_text = source_alias_clean_text(text) if text is not UNSET else None
+    _lock_name_space(account)
+    locked = _alias_locked(account=account, alias=alias)
+    old_text, old_source = locked.text, locked.source
+    target = _alias_target(account=account, source=source) if source is not UNSET else locked.source
+    if new_text is not None:
+        locked.text = new_text
+    keys = source_name_keys(locked.text)
+    if locked.text == old_text and target.pk == old_source.pk:
+        return locked
+    _check_alias_free(account=account, text=locked.text, keys=keys, target=target, exclude_pk=locked.pk)
+    locked.source = target
+    locked.key, locked.look_key = keys
+    locked.updated_at = timezone.now()
+    _save_alias(
+        locked,
+        account=account,
+        keys=keys,
+        target=target,
+        update_fields=["source", "text", "key", "look_key", "updated_at"],
+    )
+    details: dict[str, Any] = {}
+    if old_text != locked.text:
+        details["old_alias"] = old_text
+    if old_source.pk != target.pk:
+        details["from_name"] = old_source.name
+    _alias_event(account=account, user=user, action=CatalogAction.ALIAS_MOVED, alias=locked, **details)
+    return locked
+
+
+@transaction.atomic
+def source_alias_delete(*, account: Account, user: User | None, alias: SourceAlias) -> None:
+    """Forget the alias; the source and its records do not change."""
+    locked = _alias_locked(account=account, alias=alias)
+    SourceAlias.objects.for_account(account).filter(pk=locked.pk).delete()
+    _alias_event(account=account, user=user, action=CatalogAction.ALIAS_GONE, alias=locked)
+
+
+def _move_aliases_on_merge(*, account: Account, user: User | None, merged: Source, target: Source) -> int:
+    """A merge: the merged source's aliases now spell `target`, and so does its old name; returns how many it has.
+
+    No key can collide: the old name and the aliases were unique across the account's names and aliases already.
+    """
+    now = timezone.now()
+    moved = SourceAlias.objects.for_account(account).filter(source=merged).update(source=target, updated_at=now)
+    keys = source_name_keys(merged.name)
+    SourceAlias.unscoped.create(
+        account=account,
+        source=target,
+        text=merged.name,
+        key=keys[0],
+        look_key=keys[1],
+        created_at=now,
+        updated_at=now,
+    )
+    return moved + 1

@@ -16,4 +16,7 @@ urlpatterns = [
     path("<int:source_id>/unarchive/", views.source_unarchive, name="unarchive"),
     path("<int:source_id>/delete/", views.source_delete, name="delete"),
     path("<int:source_id>/merge/", views.source_merge, name="merge"),
+    path("aliases/add/", views.source_alias_add, name="alias_add"),
+    path("aliases/<int:alias_id>/edit/", views.source_alias_edit, name="alias_edit"),
+    path("aliases/<int:alias_id>/delete/", views.source_alias_delete, name="alias_delete"),
 ]

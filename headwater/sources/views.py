@@ -24,13 +24,14 @@ from headwater.core.types import UNSET
 from headwater.sources import selectors, services
 from headwater.sources.forms import (
     AddSourceForm,
+    AliasForm,
     ClearForm,
     MergeForm,
     RenameForm,
     SwitchesForm,
     add_domain_error,
 )
-from headwater.sources.models import Source
+from headwater.sources.models import Source, SourceAlias
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
@@ -87,6 +88,25 @@ def _catalogue_context(
     }
 
 
+def _aliases_context(
+    request: AccountRequest,
+    *,
+    alias_form: AliasForm | None = None,
+    edit_form: AliasForm | None = None,
+    editing: SourceAlias | None = None,
+    notice: str = "",
+    error: str = "",
+) -> dict[str, Any]:
+    return {
+        "aliases": list(selectors.source_alias_list(account=request.account)),
+        "alias_form": alias_form or AliasForm(account=request.account),
+        "alias_edit_form": edit_form,
+        "editing_alias_id": editing.pk if editing else None,
+        "alias_notice": notice,
+        "alias_error": error,
+    }
+
+
 def _history_context(request: AccountRequest, *, limit: int = HISTORY_PAGE) -> dict[str, Any]:
     events = list(selectors.source_events(account=request.account, limit=limit + 1))
     return {"events": events[:limit], "history_next": limit if len(events) > limit else None}
@@ -98,6 +118,7 @@ def _page(
     status: int = 200,
     switches: SwitchesForm | None = None,
     events: int | None = None,
+    aliases: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> HttpResponse:
     try:
@@ -109,6 +130,7 @@ def _page(
         "settings_tab": "sources",
         "switches": switches or SwitchesForm(account=request.account),
         **_catalogue_context(request, **kwargs),
+        **_aliases_context(request, **(aliases or {})),
         **_history_context(request, limit=history_limit),
     }
     return render(request, "sources/settings.html", context, status=status)
@@ -118,7 +140,13 @@ def _catalogue(request: AccountRequest, **kwargs: Any) -> HttpResponse:
     """The catalogue fragment for htmx, the full page otherwise (form errors are shown in place)."""
     if not _is_htmx(request):
         return _page(request, **kwargs)
-    context = {**_catalogue_context(request, **kwargs), **_history_context(request), "oob_history": True}
+    context = {
+        **_catalogue_context(request, **kwargs),
+        # The aliases name the sources and offer them in a list: refreshed with the catalogue (out of band).
+        **_aliases_context(request),
+        **_history_context(request),
+        "oob_history": True,
+    }
     return render(request, "sources/_catalogue.html", context)
 
 
@@ -427,3 +455,88 @@ def source_merge(request: AccountRequest, source_id: int) -> HttpResponse:
     usage = selectors.source_usage(account=request.account, source=source)
     context = {"settings_tab": "sources", "source": source, "usage": usage, "merge_form": form}
     return render(request, "sources/merge.html", context)
+
+
+# --- Aliases (a panel of the same page, refreshed by htmx like the catalogue) ---------------------------
+
+
+def _alias(request: AccountRequest, alias_id: int) -> SourceAlias:
+    try:
+        return selectors.source_alias_get(account=request.account, alias_id=alias_id)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+def _aliases(request: AccountRequest, **kwargs: Any) -> HttpResponse:
+    """The aliases panel for htmx (with the history out of band), the full page otherwise."""
+    if not _is_htmx(request):
+        return _page(request, aliases=kwargs)
+    context = {**_aliases_context(request, **kwargs), **_history_context(request), "oob_history": True}
+    return render(request, "sources/_aliases.html", context)
+
+
+def _alias_done(request: AccountRequest, notice: str) -> HttpResponse:
+    if _is_htmx(request):
+        return _aliases(request, notice=notice)
+    messages.success(request, notice)
+    return redirect(f"{_settings_url(request)}#sources-aliases")
+
+
+@account_view(read=None, write=Role.ADMIN)
+@require_POST
+def source_alias_add(request: AccountRequest) -> HttpResponse:
+    form = AliasForm(request.POST, account=request.account)
+    if form.is_valid():
+        try:
+            alias = services.source_alias_create(
+                account=request.account,
+                user=request.user,
+                source=form.cleaned_data["source"],
+                text=form.cleaned_data["text"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            notice = with_names(_("“%(alias)s” now stands for “%(name)s”."), alias=alias.text, name=alias.source.name)
+            return _alias_done(request, notice)
+    return _aliases(request, alias_form=form)
+
+
+@account_view(read=Role.ADMIN, write=Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def source_alias_edit(request: AccountRequest, alias_id: int) -> HttpResponse:
+    alias = _alias(request, alias_id)
+    if request.method == "GET":
+        return _aliases(request, editing=alias, edit_form=AliasForm(account=request.account, alias=alias))
+    form = AliasForm(request.POST, account=request.account, alias=alias)
+    if form.is_valid():
+        try:
+            changed = services.source_alias_update(
+                account=request.account,
+                user=request.user,
+                alias=alias,
+                source=form.cleaned_data["source"],
+                text=form.cleaned_data["text"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            notice = with_names(
+                _("“%(alias)s” now stands for “%(name)s”."), alias=changed.text, name=changed.source.name
+            )
+            return _alias_done(request, notice)
+    return _aliases(request, editing=alias, edit_form=form)
+
+
+@account_view(read=None, write=Role.ADMIN)
+@require_POST
+def source_alias_delete(request: AccountRequest, alias_id: int) -> HttpResponse:
+    alias = _alias(request, alias_id)
+    try:
+        services.source_alias_delete(account=request.account, user=request.user, alias=alias)
+    except DomainError as exc:
+        if _is_htmx(request):
+            return _aliases(request, error=exc.message)
+        messages.error(request, exc.message)
+        return redirect(_settings_url(request))
+    return _alias_done(request, with_names(_("Alias “%(alias)s” deleted."), alias=alias.text))

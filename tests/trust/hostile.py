@@ -38,7 +38,17 @@ HOSTILE: dict[str, str] = {
 MUST_REFUSE = {"nul", "control", "lone_surrogate"}
 # Names (core.text.clean_name) also refuse invisible format characters: zero-width ones (the family emoji is
 # joined by zero-width joiners) and text-direction overrides. Their whitespace is normalised, not kept as typed.
-NAME_FIELDS = {"name", "first_name", "last_name", "full_name", "account_name", "token-name"}
+NAME_FIELDS = {
+    "name",
+    "first_name",
+    "last_name",
+    "full_name",
+    "account_name",
+    "token-name",
+    "text",
+    "alias-text",
+    "alias-edit-text",
+}
 MUST_REFUSE_IN_NAMES = MUST_REFUSE | {"rtl_override", "zero_width", "emoji"}
 DANGEROUS_MARKUP = ("<script", "onmouseover=", "onerror=", "</textarea>")
 

@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from headwater.jobs.services import job_create
+from headwater.sources.services import source_alias_create
 from headwater.testing.factories import (
     CompanyFactory,
     DealFactory,
@@ -84,11 +85,13 @@ def objects(tenant: Any) -> dict[str, Any]:
     account.save(update_fields=["sources_enabled"])
     company = CompanyFactory(account=account)
     person = PersonFactory(company=company)
+    source = SourceFactory(account=account)
     return {
         "company": company,
         "person": person,
         "deal": DealFactory(company=company, person=person),
-        "source": SourceFactory(account=account),
+        "source": source,
+        "alias": source_alias_create(account=account, user=None, source=source, text="Role walk alias"),
         "invitation": InvitationFactory(account=account),
         "membership": Membership.objects.for_account(account).get(user=tenant.member),
         "job": job_create(account=account, kind="trust.job"),

@@ -47,6 +47,8 @@ def extras(world: World) -> dict[str, Any]:
         "user_id": theirs.user("admin").pk,
         "membership": theirs.id("membership"),
         "last_used_at": "2001-01-01T00:00:00Z",
+        "origin": "import",
+        "origin_import_id": 5,
     }
 
 
@@ -73,6 +75,7 @@ def _invariants(world: World, acting: User, *, before_theirs: dict[str, str], kn
             assert record.created_by_id == acting.pk
             assert record.version == 1
             assert record.created_at.year != 2001
+            assert (record.origin, record.origin_import_id) in (("hand", None), ("api", None))
     admins = set(Membership.objects.for_account(ours.account).filter(role=Role.ADMIN).values_list("user_id", flat=True))
     assert admins <= {ours.user("admin").pk}
 

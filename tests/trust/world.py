@@ -17,7 +17,13 @@ from headwater.deals.models import DealStatus
 from headwater.deals.services import deal_create
 from headwater.jobs.services import job_create
 from headwater.persons.services import person_create
-from headwater.sources.services import source_archive, source_create, source_rename, source_settings_update
+from headwater.sources.services import (
+    source_alias_create,
+    source_archive,
+    source_create,
+    source_rename,
+    source_settings_update,
+)
 from headwater.stats.services import exchange_rate_create
 from headwater.users.models import ApiToken, Invitation, Membership, Role, User
 from headwater.users.services import invitation_create
@@ -128,6 +134,7 @@ def _populate(tenant: Any, label: str) -> Side:
     )
     rate = exchange_rate_create(account=account, user=admin, currency="EUR", rate=Decimal("4.25"))
     job = job_create(account=account, kind="trust.job", label=f"{label} job", user=admin)
+    alias = source_alias_create(account=account, user=admin, source=source, text=f"{label} alias")
     side.objects = {
         "account": account,
         "company": company,
@@ -143,6 +150,7 @@ def _populate(tenant: Any, label: str) -> Side:
         "user": tenant.member,
         "rate": rate,
         "job": job,
+        "alias": alias,
     }
     for role in ("admin", "member", "viewer"):
         token, secret = api_token_create(account=account, user=getattr(tenant, role), name=f"{label} {role} token")

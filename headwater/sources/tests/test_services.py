@@ -493,7 +493,14 @@ class TestMerge:
         }
         (event,) = events(account, CatalogAction.MERGED)
         assert event.source_name == "Google"
-        assert event.details == {"into_id": fair.pk, "into_name": "Fair", "companies": 2, "persons": 1, "deals": 3}
+        assert event.details == {
+            "into_id": fair.pk,
+            "into_name": "Fair",
+            "companies": 2,
+            "persons": 1,
+            "deals": 3,
+            "aliases": 1,
+        }
 
     def test_merge_bumps_record_versions(self, account, admin, used, trio):
         deal = Deal.objects.for_account(account).filter(source=used).first()

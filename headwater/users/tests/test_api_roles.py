@@ -25,6 +25,7 @@ ROUTER_ROLES: dict[str, tuple[Role | None, Role | None]] = {
     "/deals": (V, M),
     "/sources": (V, A),
     "/settings/sources": (V, A),
+    "/source-aliases": (V, A),
     "/members": (V, A),
     "/invitations": (A, A),
     "/stats": (V, None),
