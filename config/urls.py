@@ -15,6 +15,7 @@ account_patterns = [
     path("settings/rates/", include("headwater.stats.rates_urls")),
     path("settings/", include("headwater.workspace.settings_urls")),
     path("stats/", include("headwater.stats.urls")),
+    path("import/", include("headwater.imports.urls")),
 ]
 
 urlpatterns = [
