@@ -27,7 +27,7 @@ from headwater.persons.models import Person
 
 # Legal forms that say nothing about which company it is: "Acme sp. z o.o." is "ACME".
 _LEGAL_FORMS = re.compile(
-    r"\b(sp\.?\s*z\s*o\.?\s*o\.?|sp\.?\s*j\.?|sp\.?\s*k\.?|sp\.?\s*p\.?|s\.?\s*a\.?|s\.?\s*c\.?|spolka\s+\w+"
+    r"\b(sp\.?\s*z\s*o\.?\s*o\.?|sp\.?\s*j\.?|sp\.?\s*k\.?|sp\.?\s*p\.?|s\.?\s*a\.?|s\.?\s*c\.?"
     r"|ltd\.?|limited|inc\.?|llc|gmbh|ag|plc|s\.?r\.?o\.?|sas|sarl|b\.?v\.?)(?=\s|$|[,.;])",
 )
 
@@ -107,16 +107,20 @@ def match_companies(*, account: Account, rows: Sequence[CompanyKeys]) -> list[Co
     nips = {nip for nip, _r, _d, _n in keys if nip}
     regons = {regon for _t, regon, _d, _n in keys if regon}
     domains = {domain for _t, _r, domain, _n in keys if domain}
-    names = {str(row.name).strip().lower() for row in rows if row.name and str(row.name).strip()}
-    if not (nips or regons or domains or names):
+    # A name is looked for by the first word of its key at the start of the record's search key (records/search.py:
+    # the folded name comes first there): folded in Python, so "ŁÓDŹ" finds "Łódź" on SQLite too, whose lower()
+    # knows only ASCII. The candidates are then compared by their whole key.
+    prefixes = {name.split()[0] for _t, _r, _d, name in keys if name}
+    if not (nips or regons or domains or prefixes):
         return [None] * len(rows)
     candidates: QuerySet[Company] = Company.objects.for_account(account).annotate(
         tax_key=_stripped(Upper(F("tax_id")), "-", " ", ".", "PL"),
         regon_sql=_stripped(F("regon"), "-", " "),
         site_key=_stripped(Lower(F("website")), "https://", "http://", "www.", "/"),
-        name_lower=Lower(F("name")),
     )
-    condition = Q(tax_key__in=nips) | Q(regon_sql__in=regons) | Q(site_key__in=domains) | Q(name_lower__in=names)
+    condition = Q(tax_key__in=nips) | Q(regon_sql__in=regons) | Q(site_key__in=domains)
+    for prefix in sorted(prefixes):
+        condition |= Q(search_key__startswith=prefix)
     found = list(candidates.filter(condition).order_by("id").only("id", "name", "tax_id", "regon", "website"))
     by_nip: dict[str, Company] = {}
     by_regon: dict[str, Company] = {}
@@ -153,19 +157,15 @@ def match_persons(
     # A stored phone is compared in SQL without its spaces, dashes and brackets: both the E.164 form and the
     # national number (what people type without the country code) find it; Python then compares exactly.
     phone_forms = phones | {phone[3:] for phone in phones if phone.startswith("+48")}
-    named = [row for row in rows if row.company_id and row.last_name]
-    last_names = {str(row.last_name).strip().lower() for row in named}
-    company_ids = {row.company_id for row in named}
-    if not (emails or phone_forms or last_names):
+    # A name counts within its company only: the batch's companies' persons are the candidates.
+    company_ids = {row.company_id for row in rows if row.company_id and row.last_name}
+    if not (emails or phone_forms or company_ids):
         return [None] * len(rows)
     candidates: QuerySet[Person] = Person.objects.for_account(account).annotate(
         email_lower=Lower(F("email")),
         phone_sql=_stripped(F("phone"), " ", "-", "(", ")", "."),
-        last_lower=Lower(F("last_name")),
     )
-    condition = Q(email_lower__in=emails) | Q(phone_sql__in=phone_forms)
-    if last_names:
-        condition |= Q(company_id__in=company_ids, last_lower__in=last_names)
+    condition = Q(email_lower__in=emails) | Q(phone_sql__in=phone_forms) | Q(company_id__in=company_ids)
     found = list(
         candidates.filter(condition)
         .order_by("id")

@@ -67,9 +67,14 @@ def _currency_of(text: str) -> tuple[str, str | None]:
     for sign, code in sorted(_CURRENCY_SIGNS.items(), key=lambda item: -len(item[0])):
         if sign in lowered:
             start = lowered.index(sign)
-            return text[:start] + text[start + len(sign) :], code
+            before, after = text[:start], text[start + len(sign) :]
+            if before.strip() and after.strip():  # "12 zł 50": a mark between two numbers is no currency of them
+                raise ValueProblem(_("“%(value)s” is not an amount.") % {"value": text})
+            return before + after, code
     match = _CODE.search(text)
     if match and is_currency(match.group(1).upper()):
+        if text[: match.start()].strip() and text[match.end() :].strip():
+            raise ValueProblem(_("“%(value)s” is not an amount.") % {"value": text})
         return text[: match.start()] + text[match.end() :], match.group(1).upper()
     return text, None
 
@@ -204,12 +209,12 @@ def parse_date_column(
             _("“%(value)s” (row %(row)s of the column) is not a date in the format %(format)s.")
             % {"value": text, "row": index + 1, "format": best}
         )
-    if len(readable) > 1:
+    if len(readable) > 1 and texts:
         raise AmbiguousDates(
             _("The dates can be read as %(formats)s: choose the column's format.") % {"formats": " / ".join(readable)},
             readable,
         )
-    chosen = readable[0] if readable else None
+    chosen = readable[0] if readable and texts else None
     dates: list[dt.date | None] = []
     for value in values:
         typed = _typed_date(value)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import io
 import tracemalloc
 import zipfile
 from pathlib import Path
 
 import pytest
-import xlsxwriter
+import xlsxwriter  # type: ignore[import-untyped]  # ships no type information
 
 from headwater.imports import reading
 from headwater.imports.reading import FileProblem, Overrides, inspect_file, read_rows
@@ -124,9 +125,12 @@ def test_a_formula_stays_text(tmp_path):
 
 
 def problem(path: Path, name: str | None = None, **overrides) -> str:
-    with pytest.raises(FileProblem) as exc:
+    def read_all() -> None:
         detected = inspect_file(path, name=name or path.name, overrides=Overrides(**overrides))
         list(read_rows(path, detected))
+
+    with pytest.raises(FileProblem) as exc:
+        read_all()
     return exc.value.message
 
 
@@ -257,12 +261,10 @@ def make_xlsx(path: Path, sheets: dict[str, list[list[object]]], formulas: bool 
 
 
 def test_an_xlsx_file_first_sheet_or_the_chosen_one(tmp_path):
-    import datetime as dt
-
     path = make_xlsx(
         tmp_path / "f.xlsx",
         {
-            "Firmy": [["Nazwa firmy", "Wartość", "Data"], [POLISH, 1234.5, dt.datetime(2026, 3, 1)]],
+            "Firmy": [["Nazwa firmy", "Wartość", "Data"], [POLISH, 1234.5, dt.datetime(2026, 3, 1)]],  # noqa: DTZ001  # a cell has no zone
             "Inne": [["Kolumna"], ["wartość"]],
         },
     )
@@ -293,9 +295,9 @@ def test_an_ods_file(tmp_path):
         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
         '<office:spreadsheet><table:table table:name="Arkusz1">'
-        "<table:table-row><table:table-cell office:value-type=\"string\"><text:p>Firma</text:p></table:table-cell>"
-        "<table:table-cell office:value-type=\"string\"><text:p>NIP</text:p></table:table-cell></table:table-row>"
-        f"<table:table-row><table:table-cell office:value-type=\"string\"><text:p>{POLISH}</text:p></table:table-cell>"
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>Firma</text:p></table:table-cell>'
+        '<table:table-cell office:value-type="string"><text:p>NIP</text:p></table:table-cell></table:table-row>'
+        f'<table:table-row><table:table-cell office:value-type="string"><text:p>{POLISH}</text:p></table:table-cell>'
         '<table:table-cell office:value-type="string"><text:p>5260001246</text:p></table:table-cell>'
         "</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"
     )
