@@ -120,7 +120,10 @@ def kind_of(name: str) -> Kind:
 
 
 def _check_size(path: Path) -> int:
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FileProblem(_("The uploaded file is no longer there: upload it again.")) from None
     if size == 0:
         raise FileProblem(_("The file is empty."))
     if size > MAX_FILE_BYTES:
@@ -500,10 +503,25 @@ def inspect_file(path: Path, *, name: str, overrides: Overrides | None = None, p
     detected = Detected(
         kind=kind, header_row=1, columns=(), encoding=encoding, delimiter=delimiter, sheet=sheet, sheets=sheets
     )
+    if kind == "csv" or overrides.sheet:
+        return _with_header(path, detected, overrides.header_row, preview_rows)
+    # No sheet chosen: the first sheet with a table (a workbook often opens on a cover or notes sheet).
+    first_problem: FileProblem | None = None
+    for candidate in sheets:
+        try:
+            return _with_header(path, replace(detected, sheet=candidate), overrides.header_row, preview_rows)
+        except FileProblem as exc:
+            first_problem = first_problem or exc
+    assert first_problem is not None  # noqa: S101  # sheets is not empty (checked above), so one was tried
+    raise first_problem
+
+
+def _with_header(path: Path, detected: Detected, header_row: int | None, preview_rows: int) -> Detected:
+    """The header (found, or the row the user gave) and the first data rows under it."""
     head = _head(_numbered(path, detected), HEADER_SEARCH_ROWS + preview_rows)
     if not any(any(cell_text(cell).strip() for cell in row) for _number, row in head):
         raise FileProblem(_("The file is empty: it has no rows with any value."))
-    header_row = overrides.header_row or guess_header_row([row for _number, row in head[:HEADER_SEARCH_ROWS]])
+    header_row = header_row or guess_header_row([row for _number, row in head[:HEADER_SEARCH_ROWS]])
     header_index = next((i for i, (number, _row) in enumerate(head) if number >= header_row), None)
     if header_index is None:
         raise FileProblem(_("The file has no row %(row)s to read the header from.") % {"row": header_row})

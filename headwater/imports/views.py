@@ -99,7 +99,6 @@ def import_detail(request: AccountRequest, import_id: int) -> HttpResponse:
                     account=request.account, import_=import_, overrides=form.overrides()
                 )
             except reading.FileProblem as exc:
-                form.add_error(None, exc.message)
                 status = 400
                 context = _workspace(request, import_, settings_form=form, problem=exc.message)
             else:

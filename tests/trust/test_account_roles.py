@@ -25,6 +25,7 @@ from headwater.testing.factories import (
     InvitationFactory,
     PersonFactory,
     SourceFactory,
+    make_import,
 )
 from headwater.users.models import Membership
 from tests.trust.catalogue import RANK, ROUTES
@@ -90,6 +91,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "source": SourceFactory(account=account),
         "invitation": InvitationFactory(account=account),
         "membership": Membership.objects.for_account(account).get(user=tenant.member),
+        "import": make_import(account, tenant.admin),
     }
 
 
