@@ -92,7 +92,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "deal.value": ("Wartość", "Kwota", "Wartość szansy", "Value", "Amount", "Deal value"),
     "deal.currency": ("Waluta", "Currency"),
     "deal.status": ("Etap", "Status", "Stage"),
-    "deal.expected_close_date": ("Data zamknięcia", "Planowana data zamknięcia", "Expected close date", "Close date"),
+    "deal.expected_close_date": ("Planowana data zamknięcia", "Expected close date", "Close date"),
     "deal.lost_reason": ("Powód przegranej", "Powód utraty", "Lost reason"),
     "owner": ("Opiekun", "Właściciel", "Handlowiec", "Owner", "Sales rep", "Assigned to"),
     "source": ("Źródło", "Źródło pozyskania", "Kanał", "Source", "Lead source", "Channel"),
