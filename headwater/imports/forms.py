@@ -84,7 +84,7 @@ def target_choices() -> list[tuple[str, Any]]:
     for target in targets():
         group = target.kind or "row"
         labels.setdefault(group, target.kind_label or _("Every record of the row"))
-        groups.setdefault(group, []).append((target.key, str(target.label)))
+        groups.setdefault(group, []).append((target.key, target.display))
     return [("", _("— ignore this column —")), *((labels[group], choices) for group, choices in groups.items())]
 
 
