@@ -22,11 +22,22 @@ def t(language, text):
         return gettext(text)
 
 
+@pytest.fixture
+def dashboard(page, live_server, browser_login, tenant):
+    """A member logged in, on the dashboard, in `language`."""
+
+    def go(language):
+        browser_login(tenant.member)
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        page.goto(f"{live_server.url}{tenant.url('')}")
+        return page
+
+    return go
+
+
 @pytest.mark.parametrize("language", ["en", "pl"])
-def test_upload_preview_override_and_map(page, live_server, browser_login, tenant, screenshot, language):
-    browser_login(tenant.member)
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page.goto(f"{live_server.url}{tenant.url('')}")
+def test_upload_preview_override_and_map(dashboard, tenant, screenshot, language):
+    page = dashboard(language)
     page.get_by_role("link", name=t(language, "Import"), exact=True).click()
     page.get_by_label(t(language, "File (CSV, XLSX or ODS)")).set_input_files(str(SAMPLE))
     page.get_by_role("button", name=t(language, "Upload and preview")).click()
