@@ -15,7 +15,7 @@ class ImportState(models.TextChoices):
 
 
 class Import(TenantModel):
-    created_by = models.ForeignKey(
+    uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)

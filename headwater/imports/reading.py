@@ -41,7 +41,6 @@ HEADER_SEARCH_ROWS = 20
 Kind = Literal["csv", "xlsx", "ods"]
 KINDS: tuple[Kind, ...] = ("csv", "xlsx", "ods")
 DELIMITERS = (";", ",", "\t")
-DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab"}
 # What the user may choose; the names are Python's codec names.
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1250", "iso-8859-2", "utf-16")
 
@@ -192,7 +191,7 @@ _SINGLE_BYTE_FAMILY = {"cp1250", "iso8859_2", "cp1252", "latin_1", "iso8859_15",
 _DETECT_BYTES = 256 * 1024
 
 
-def _utf8_problem(path: Path, encoding: str) -> tuple[int, int, int] | None:
+def _decode_problem(path: Path, encoding: str) -> tuple[int, int, int] | None:
     """(line, byte offset in the file, the byte) of the first sequence `encoding` cannot decode; None when it all
     decodes. Reads line by line: memory stays flat."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -219,7 +218,7 @@ def detect_encoding(path: Path) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     # UTF-8 first: bytes that are not text in it almost never decode as UTF-8 by chance.
-    if _utf8_problem(path, "utf-8") is None:
+    if _decode_problem(path, "utf-8") is None:
         return "utf-8"
     counts = Counter(head)
     cp1250 = sum(counts[byte] for byte in _CP1250_ONLY)
@@ -241,7 +240,7 @@ def _check_decodes(path: Path, encoding: str) -> None:
         except UnicodeError:
             raise FileProblem(_("The file cannot be read as %(encoding)s.") % {"encoding": encoding}) from None
         return
-    problem = _utf8_problem(path, encoding)
+    problem = _decode_problem(path, encoding)
     if problem is not None:
         line, offset, byte = problem
         raise FileProblem(

@@ -12,7 +12,7 @@ from headwater.imports.services import import_file_path, overrides_of
 
 
 def import_list(*, account: Account) -> QuerySet[Import]:
-    return Import.objects.for_account(account).select_related("created_by").order_by("-created_at", "-id")
+    return Import.objects.for_account(account).select_related("uploaded_by").order_by("-created_at", "-id")
 
 
 def import_get(*, account: Account, pk: int) -> Import:

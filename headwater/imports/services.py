@@ -54,7 +54,7 @@ def import_upload(*, account: Account, user: User, upload: UploadedFile) -> tupl
         with transaction.atomic():
             import_ = Import.objects.create(
                 account=account,
-                created_by=user,
+                uploaded_by=user,
                 file_name=name[:255],
                 stored_path=str(relative),
                 size=target.stat().st_size,

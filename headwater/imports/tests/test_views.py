@@ -36,7 +36,7 @@ def test_uploading_the_sample_shows_what_was_detected_and_the_guessed_mapping(te
     assert response.status_code == 302
     import_ = Import.objects.for_account(tenant.account).get()
     assert response["Location"] == detail_url(import_)
-    assert import_.created_by == tenant.member
+    assert import_.uploaded_by == tenant.member
     assert import_.file_name == "import-sample.csv"
     assert import_.settings == {"encoding": "cp1250", "delimiter": ";", "header_row": 1, "sheet": ""}
     stored = import_files_dir / import_.stored_path
