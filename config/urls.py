@@ -16,6 +16,7 @@ account_patterns = [
     path("settings/", include("headwater.workspace.settings_urls")),
     path("stats/", include("headwater.stats.urls")),
     path("jobs/", include("headwater.jobs.urls")),
+    path("import/", include("headwater.imports.urls")),
 ]
 
 urlpatterns = [

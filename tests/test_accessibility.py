@@ -69,6 +69,8 @@ SKIPPED = {
     "stats:sources_csv": "a CSV file, not a page",
     "stats:recompute": "POST only; answers with a redirect to the statistics page",
     "jobs:progress": "an htmx fragment polled inside a page; the demo has no job (jobs/tests/test_browser.py)",
+    "imports:template": "a CSV file, not a page",
+    "imports:mapping": "POST only; answers with a redirect to the import page (its errors: that page)",
 }
 
 
@@ -172,6 +174,15 @@ def _new_token(page: Page) -> None:
     expect(page.locator("#new-api-token")).to_be_visible()
 
 
+SAMPLE_FILE = Path(__file__).resolve().parent.parent / "docs" / "samples" / "import-sample.csv"
+
+
+def _upload_sample(page: Page) -> None:
+    page.locator("input[type=file]").set_input_files(str(SAMPLE_FILE))
+    page.locator("form button[type=submit].button--primary").click()
+    expect(page.locator("#import-workspace table")).to_be_visible()
+
+
 def _signup_sent(page: Page) -> None:
     page.locator("input[name=full_name]").fill("Ada Check")
     page.locator("input[name=email]").fill("ada@check.test")
@@ -263,6 +274,8 @@ VISITS = [
     Visit("merge a source", ("sources:merge",), A + "/settings/sources/{w.source}/merge/"),
     Visit("source history", ("sources:history",), A + "/settings/sources/history/"),
     Visit("exchange rates", ("rates:settings",), A + "/settings/rates/"),
+    Visit("import", ("imports:start",), A + "/import/"),
+    Visit("import, a file read", ("imports:detail",), A + "/import/", act=_upload_sample),
     Visit("404", (), A + "/deals/987654321/", status=404),
     # A viewer of the demo account.
     Visit("403", (), A + "/settings/sources/", who="viewer", status=403),

@@ -190,6 +190,9 @@ CSRF_FAILURE_VIEW = "headwater.core.error_views.csrf_failure"
 # The largest request body (form or API) read, in bytes; beyond it pages answer 413 and the API `too_large`.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
+# Uploaded import files (headwater/imports), each under a random name; kept until the import is deleted.
+IMPORT_FILES_DIR = Path(env("IMPORT_FILES_DIR", default=str(BASE_DIR / "var" / "imports")))
+
 # Paginated lists: page size and the point past which we stop counting exactly.
 LIST_PAGE_SIZE = 25
 LIST_COUNT_LIMIT = 10_000

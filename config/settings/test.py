@@ -1,5 +1,8 @@
 """The test suite: fast hashing, in-memory e-mail, same middleware as production."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403 — the settings split: this file is base plus its changes
 
 DEBUG = False
@@ -11,3 +14,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 # The job's progress goes through the default connection: a test's data lives in its (default) transaction.
 DATABASES.pop("jobs", None)
+
+# Uploaded import files: out of the checkout (the imports app's own tests use a folder of their own per test).
+IMPORT_FILES_DIR = Path(tempfile.gettempdir()) / "headwater-test-imports"

@@ -9,6 +9,7 @@ from headwater.records.models import CrmRecord
 class Company(CrmRecord):
     name = models.CharField(_("name"), max_length=200)
     tax_id = models.CharField(_("tax ID"), max_length=32, blank=True)
+    regon = models.CharField(_("REGON"), max_length=14, blank=True)
     website = models.CharField(_("website"), max_length=300, blank=True)
     email = models.EmailField(_("e-mail"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)

@@ -126,3 +126,17 @@ class DealFactory(RecordFactory):
     value = Decimal("1000.00")
     currency = factory.LazyAttribute(lambda o: o.account.currency)
     status = DealStatus.OPEN
+
+
+SAMPLE_IMPORT = "Nazwa firmy;NIP;E-mail;Źródło;Wartość\nAcme;5260001246;anna@acme.pl;FB;1 234,50 zł\n"
+
+
+def make_import(account: Account, user: User, *, name: str = "import.csv", content: bytes | None = None) -> Any:
+    """An import of a small file, stored and read through the service (the way an upload is)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: PLC0415  # only this helper needs it
+
+    from headwater.imports.services import import_upload  # noqa: PLC0415  # the imports sit above the records
+
+    data = SAMPLE_IMPORT.encode("cp1250") if content is None else content
+    import_, _detected = import_upload(account=account, user=user, upload=SimpleUploadedFile(name, data))
+    return import_

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from headwater.core.models import Account
@@ -119,6 +120,10 @@ def _account_settings(side: Side) -> dict[str, Any]:
         "time_zone": "Europe/Warsaw",
         "version": side.account.settings_version,
     }
+
+
+def _upload(side: Side) -> dict[str, Any]:
+    return {"file": SimpleUploadedFile("trust.csv", "Firma;NIP\nTrust;5260001246\n".encode("cp1250"))}
 
 
 ROUTES: list[Route] = [
@@ -346,6 +351,22 @@ ROUTES: list[Route] = [
     Route("account_settings:invitation_renew", path={"invitation_id": "invitation"}, read=None, write="admin"),
     Route("account_settings:invitation_revoke", path={"invitation_id": "invitation"}, read=None, write="admin"),
     # `owner` is the old name of `owner_id`, still accepted: both are walked.
+    Route("imports:start", read="member", write="member", body=_upload),
+    Route("imports:template", read="member"),
+    Route(
+        "imports:detail",
+        path={"import_id": "import"},
+        read="member",
+        write="member",
+        body=lambda s: {"encoding": "cp1250", "delimiter": "tab", "header_row": "1"},
+    ),
+    Route(
+        "imports:mapping",
+        path={"import_id": "import"},
+        read=None,
+        write="member",
+        body=lambda s: {"column_0": "company.name", "column_1": "", "column_2": "person.email"},
+    ),
     Route("stats:sources", query={"owner_id": "user", "owner": "user"}),
     Route("stats:sources_csv", query={"owner_id": "user", "owner": "user"}),
     Route("stats:recompute", read=None, write="admin"),

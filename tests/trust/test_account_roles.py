@@ -27,6 +27,7 @@ from headwater.testing.factories import (
     InvitationFactory,
     PersonFactory,
     SourceFactory,
+    make_import,
 )
 from headwater.users.models import Membership
 from tests.trust.catalogue import RANK, ROUTES
@@ -95,6 +96,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "invitation": InvitationFactory(account=account),
         "membership": Membership.objects.for_account(account).get(user=tenant.member),
         "job": job_create(account=account, kind="trust.job"),
+        "import": make_import(account, tenant.admin),
     }
 
 

@@ -25,6 +25,7 @@ from headwater.sources.services import (
     source_settings_update,
 )
 from headwater.stats.services import exchange_rate_create
+from headwater.testing.factories import make_import
 from headwater.users.models import ApiToken, Invitation, Membership, Role, User
 from headwater.users.services import invitation_create
 from headwater.users.token_services import api_token_create
@@ -151,6 +152,12 @@ def _populate(tenant: Any, label: str) -> Side:
         "rate": rate,
         "job": job,
         "alias": alias,
+        "import": make_import(
+            account,
+            admin,
+            name=f"{label}.csv",
+            content=f"Firma;NIP;E-mail\n{label} firma;;{label}@x.example\n".encode(),
+        ),
     }
     for role in ("admin", "member", "viewer"):
         token, secret = api_token_create(account=account, user=getattr(tenant, role), name=f"{label} {role} token")

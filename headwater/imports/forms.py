@@ -1,0 +1,106 @@
+"""The wizard's forms: the upload, how to read the file (its detected settings, overridable), the column mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from headwater.imports import reading
+from headwater.imports.columns import targets
+
+ENCODING_CHOICES = [
+    ("", _("Detect")),
+    ("utf-8", "UTF-8"),
+    ("utf-8-sig", _("UTF-8 with BOM")),
+    ("cp1250", _("Windows-1250 (Polish Excel)")),
+    ("iso-8859-2", "ISO-8859-2"),
+    ("utf-16", "UTF-16"),
+]
+DELIMITER_CHOICES = [("", _("Detect")), (";", _("semicolon (;)")), (",", _("comma (,)")), ("tab", _("tab"))]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (CSV, XLSX or ODS)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.ods"}),
+        help_text=_("Up to 50 MB and 500,000 rows; the first row with names is taken as the header."),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > reading.MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file has %(size)s MB; at most %(limit)s MB can be imported. Split it into smaller files.")
+                % {"size": f"{upload.size / 1024 / 1024:.1f}", "limit": reading.MAX_FILE_BYTES // 1024 // 1024}
+            )
+        try:
+            reading.kind_of(upload.name)
+        except reading.FileProblem as exc:
+            raise forms.ValidationError(exc.message) from None
+        return upload
+
+
+class ReadSettingsForm(forms.Form):
+    """How to read the file; each field starts at what was detected, "Detect" goes back to detection."""
+
+    encoding = forms.ChoiceField(label=_("Encoding"), choices=ENCODING_CHOICES, required=False)
+    delimiter = forms.ChoiceField(label=_("Delimiter"), choices=DELIMITER_CHOICES, required=False)
+    header_row = forms.IntegerField(label=_("Header row"), min_value=1, max_value=1000, required=False)
+    sheet = forms.ChoiceField(label=_("Sheet"), required=False)
+
+    def __init__(self, *args: Any, kind: str, sheets: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kind == "csv":
+            del self.fields["sheet"]
+        else:
+            del self.fields["encoding"]
+            del self.fields["delimiter"]
+            sheet = self.fields["sheet"]
+            assert isinstance(sheet, forms.ChoiceField)  # noqa: S101  # declared above; narrows the type for mypy
+            sheet.choices = [(name, name) for name in sheets]
+
+    @staticmethod
+    def initial_from(settings: dict[str, Any]) -> dict[str, Any]:
+        delimiter = settings.get("delimiter", "")
+        return {**settings, "delimiter": "tab" if delimiter == "\t" else delimiter}
+
+    def overrides(self) -> reading.Overrides:
+        data = self.cleaned_data
+        delimiter = data.get("delimiter") or None
+        return reading.Overrides(
+            encoding=data.get("encoding") or None,
+            delimiter="\t" if delimiter == "tab" else delimiter,
+            header_row=data.get("header_row") or None,
+            sheet=data.get("sheet") or None,
+        )
+
+
+def target_choices() -> list[tuple[str, Any]]:
+    """ "Ignore this column", then the fields grouped by their kind."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    labels: dict[str, Any] = {}
+    for target in targets():
+        group = target.kind or "row"
+        labels.setdefault(group, target.kind_label or _("Every record of the row"))
+        groups.setdefault(group, []).append((target.key, target.display))
+    return [("", _("— ignore this column —")), *((labels[group], choices) for group, choices in groups.items())]
+
+
+class MappingForm(forms.Form):
+    """One select per column of the file, labelled with the column's name."""
+
+    def __init__(self, *args: Any, columns: list[str], mapping: list[str | None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = target_choices()
+        for index, column in enumerate(columns):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=column or _("Column %(number)s") % {"number": index + 1},
+                choices=choices,
+                required=False,
+                initial=mapping[index] if index < len(mapping) else "",
+            )
+
+    def mapping(self) -> list[str | None]:
+        return [self.cleaned_data.get(name) or None for name in self.fields]

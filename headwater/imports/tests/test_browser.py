@@ -1,0 +1,93 @@
+"""The import wizard's first steps in Chromium, in English and Polish: upload the sample file, see what was detected,
+override the delimiter and watch the preview follow, then change and save the column mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+from django.utils.translation import gettext
+from playwright.sync_api import expect
+
+from headwater.imports.models import Import
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SAMPLE = Path(__file__).resolve().parents[3] / "docs" / "samples" / "import-sample.csv"
+
+
+def t(language, text):
+    with translation.override(language):
+        return gettext(text)
+
+
+@pytest.fixture
+def dashboard(page, live_server, browser_login, tenant):
+    """A member logged in, on the dashboard, in `language`."""
+
+    def go(language):
+        browser_login(tenant.member)
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        page.goto(f"{live_server.url}{tenant.url('')}")
+        return page
+
+    return go
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_upload_preview_override_and_map(dashboard, tenant, screenshot, language):
+    page = dashboard(language)
+    page.get_by_role("link", name=t(language, "Import"), exact=True).click()
+    page.get_by_label(t(language, "File (CSV, XLSX or ODS)")).set_input_files(str(SAMPLE))
+    page.get_by_role("button", name=t(language, "Upload and preview")).click()
+
+    workspace = page.locator("#import-workspace")
+    expect(workspace.locator("[data-detected=encoding]")).to_have_text("cp1250")
+    expect(workspace.locator("[data-detected=delimiter]")).to_have_text(t(language, "semicolon (;)"))
+    expect(workspace.locator("[data-detected=header_row]")).to_have_text("1")
+    preview = page.get_by_role("table")
+    expect(preview.get_by_role("columnheader", name="Nazwa firmy")).to_be_visible()
+    expect(preview.get_by_role("cell", name="Zakład Stolarski Łódź Sp. z o.o.")).to_be_visible()
+    expect(preview.get_by_role("cell", name="Facebook Ads")).to_be_visible()
+    # The guessed mapping, one labelled select per column.
+    expect(page.get_by_label("Nazwa firmy", exact=True)).to_have_value("company.name")
+    expect(page.get_by_label("Źródło", exact=True)).to_have_value("source")
+    expect(page.get_by_label("Opiekun", exact=True)).to_have_value("owner")
+    screenshot(f"import-detected-{language}")
+
+    # The user says the header is on row 3: the preview follows without a page load (htmx).
+    page.evaluate("window.__same_page = true")
+    page.get_by_label(t(language, "Header row")).fill("3")
+    page.get_by_label(t(language, "Header row")).press("Tab")
+    expect(workspace.locator("[data-detected=header_row]")).to_have_text("3")
+    expect(preview.get_by_role("columnheader", name="Piekarnia Gęślą")).to_be_visible()
+    expect(preview.get_by_role("columnheader", name="Nazwa firmy")).to_have_count(0)
+    page.get_by_label(t(language, "Header row")).fill("")
+    page.get_by_label(t(language, "Header row")).press("Tab")
+    expect(workspace.locator("[data-detected=header_row]")).to_have_text("1")
+    # Split by commas, the file's rows are wider than its header (one column): said, and no preview.
+    page.get_by_label(t(language, "Delimiter")).select_option(",")
+    expect(page.get_by_role("alert").first).to_contain_text("2")
+    expect(page.get_by_role("table")).to_have_count(0)
+    screenshot(f"import-override-error-{language}")
+    # Back to detection: the table is whole again.
+    page.get_by_label(t(language, "Delimiter")).select_option("")
+    expect(workspace.locator("[data-detected=delimiter]")).to_have_text(t(language, "semicolon (;)"))
+    expect(preview.get_by_role("columnheader", name="Nazwa firmy")).to_be_visible()
+    assert page.evaluate("window.__same_page") is True
+
+    # A wrong encoding forced: the message names the row and the byte; the preview stays as it was read.
+    page.get_by_label(t(language, "Encoding")).select_option("utf-8")
+    expect(page.get_by_role("alert").first).to_contain_text("utf-8")
+    screenshot(f"import-wrong-encoding-{language}")
+    page.get_by_label(t(language, "Encoding")).select_option("")
+    expect(preview.get_by_role("cell", name="Zakład Stolarski Łódź Sp. z o.o.")).to_be_visible()
+
+    # Step 2: change a column's field and save.
+    page.get_by_label("Etap", exact=True).select_option("")
+    page.get_by_role("button", name=t(language, "Save the mapping")).click()
+    expect(page.get_by_role("status")).to_contain_text(t(language, "Column mapping saved."))
+    import_ = Import.objects.for_account(tenant.account).get()
+    assert import_.mapping[import_.columns.index("Etap")] is None
+    assert import_.mapping[0] == "company.name"

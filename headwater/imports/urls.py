@@ -1,0 +1,12 @@
+from django.urls import path
+
+from headwater.imports import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", views.import_start, name="start"),
+    path("template/", views.import_template, name="template"),
+    path("<int:import_id>/", views.import_detail, name="detail"),
+    path("<int:import_id>/mapping/", views.import_mapping, name="mapping"),
+]
