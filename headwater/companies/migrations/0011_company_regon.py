@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('companies', '0009_short_search_words'),
+        ('companies', '0010_record_origin'),
     ]
 
     operations = [
