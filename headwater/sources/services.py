@@ -651,3 +651,52 @@ def record_set_source(
         user=user,
     )
     return True
+
+
+def records_set_source(
+    *,
+    account: Account,
+    model: type[Any],
+    current: Sequence[tuple[int, int | None]],
+    source: Source | None,
+    how: HowChanged,
+    user: User | None,
+) -> list[int]:
+    """`record_set_source` for many records of one kind at once (a bulk change from a list): set `source` on the
+    records `current` lists as (id, current source id), which the caller has locked, and log one history row for
+    each whose source changes. Returns the ids changed. Runs inside the caller's transaction; the source is locked
+    as for one record (`source_lock_for_assignment`)."""
+    if source is not None and source.account_id != account.pk:
+        raise ValidationFailed.on("source", _("Choose a source of this account."))
+    new_id = source.pk if source is not None else None
+    changing = [(pk, old_id) for pk, old_id in current if old_id != new_id]
+    if not changing:
+        return []
+    if source is not None:
+        source = source_lock_for_assignment(account=account, source_id=source.pk)
+    old_ids = {old_id for _pk, old_id in changing if old_id is not None}
+    old_names = dict(Source.objects.for_account(account).filter(pk__in=old_ids).values_list("pk", "name"))
+    ids = [pk for pk, _old in changing]
+    manager: Any = model.objects
+    manager.for_account(account).filter(pk__in=ids).update(source=source)
+    record_type = str(model._meta.model_name)
+    now = timezone.now()
+    SourceChange.unscoped.bulk_create(
+        [
+            SourceChange(
+                account=account,
+                record_type=record_type,
+                record_id=pk,
+                old_source_id=old_id,
+                old_name=old_names.get(old_id, "") if old_id is not None else "",
+                new_source_id=new_id,
+                new_name=source.name if source is not None else "",
+                how=how,
+                user=user,
+                at=now,
+            )
+            for pk, old_id in changing
+        ],
+        batch_size=500,
+    )
+    return ids

@@ -1,0 +1,178 @@
+"""A record list as a file: what the list shows, with its filters and sort, as CSV or XLSX.
+
+The columns are the record's importable fields, from its model (every kind the same way, see `export_columns`):
+its own fields in the model's order, a link by what identifies it (the source by its name, the owner by e-mail,
+a company or person by its name), then the day it was created. The headers are the fields' names in the user's
+language (docs/import-export.md lists them). Values are what the importer reads back: numbers as numbers, a
+status as its code ("won"), days as ISO dates.
+
+Large lists stream: the CSV is written while the records are read (an iterator in chunks, in the list's order);
+the XLSX is written to a temporary file in xlsxwriter's constant-memory mode, then streamed from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import models
+from django.db.models import QuerySet
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.text import capfirst
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from headwater.core.models import Account
+from headwater.core.pagination import Ordering
+from headwater.core.spreadsheet import BOM, Cell, XlsxSheet, csv_format_for, csv_line
+from headwater.records.registry import RecordKind, kind_of
+from headwater.sources.models import Source
+from headwater.users.models import User
+
+CHUNK_SIZE = 2_000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Columns no import could set: the row's identity, bookkeeping, derived keys.
+_NOT_EXPORTED = frozenset({"id", "account", "version", "updated_at", "created_by", "search_key", "created_at"})
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    header: str
+    value: Callable[[Any], Cell]
+    related: str | None = None  # the link to join (select_related) for the value
+
+
+def _plain(name: str, zone: ZoneInfo) -> Callable[[Any], Cell]:
+    def value(record: Any) -> Cell:
+        found = getattr(record, name)
+        if isinstance(found, dt.datetime):
+            return found.astimezone(zone).replace(microsecond=0)
+        if isinstance(found, bool):
+            return _("yes") if found else ""
+        return found  # type: ignore[no-any-return]  # the model's field: str, int, Decimal, date or None
+
+    return value
+
+
+def _link(field: models.ForeignKey[Any, Any]) -> tuple[str, Callable[[Any], Cell]]:
+    """A link's header and value: what identifies the linked row in a file."""
+    name = field.name
+    target: Any = field.related_model
+    if target is User:
+        return _("%(field)s e-mail") % {"field": capfirst(field.verbose_name)}, lambda r: _attr(r, name, "email")
+    if target is Source:
+        return capfirst(field.verbose_name), lambda r: _attr(r, name, "name")
+    kind = kind_of(target)
+
+    def linked_name(record: Any) -> Cell:
+        linked = getattr(record, name)
+        return kind.name_from([getattr(linked, f) for f in kind.name_fields]) if linked is not None else None
+
+    return capfirst(field.verbose_name), linked_name
+
+
+def _attr(record: Any, link: str, attr: str) -> Cell:
+    linked = getattr(record, link)
+    return getattr(linked, attr) if linked is not None else None  # type: ignore[no-any-return]  # a text field
+
+
+def export_columns(kind: RecordKind, *, account: Account) -> list[ExportColumn]:
+    """The kind's columns, from its model's fields (see the module's docstring); headers in the active language.
+    Without sources switched on, no source column."""
+    zone = ZoneInfo(account.time_zone)
+    columns = []
+    for field in kind.model._meta.concrete_fields:
+        if field.name in _NOT_EXPORTED:
+            continue
+        if isinstance(field, models.ForeignKey):
+            if field.related_model is Source and not account.sources_enabled:
+                continue
+            header, value = _link(field)
+            columns.append(ExportColumn(header, value, related=field.name))
+        else:
+            columns.append(ExportColumn(str(capfirst(field.verbose_name)), _plain(field.attname, zone)))
+    created = kind.model._meta.get_field("created_at")
+    columns.append(ExportColumn(str(capfirst(created.verbose_name)), _plain("created_at", zone)))
+    return columns
+
+
+def export_rows(
+    kind: RecordKind, *, qs: QuerySet[Any], ordering: Ordering, columns: list[ExportColumn]
+) -> Iterator[list[Cell]]:
+    """The records of `qs` (the list's filtered records) in the list's order, as rows of cells, read in chunks."""
+    related = [column.related for column in columns if column.related]
+    rows = qs.select_related(*related).order_by(*ordering.order_by())
+    for record in rows.iterator(chunk_size=CHUNK_SIZE):
+        yield [column.value(record) for column in columns]
+
+
+def _filename(kind: RecordKind, account: Account, extension: str) -> str:
+    stamp = timezone.localdate(timezone=ZoneInfo(account.time_zone)).isoformat()
+    return f"{kind.app}-{account.slug}-{stamp}.{extension}"
+
+
+def _csv_chunks(header: list[str], rows: Iterator[list[Cell]], language: str | None) -> Iterator[bytes]:
+    fmt = csv_format_for(language)
+    yield (BOM + csv_line(header, fmt)).encode()
+    lines: list[str] = []
+    for row in rows:
+        lines.append(csv_line(row, fmt))
+        if len(lines) >= 500:
+            yield "".join(lines).encode()
+            lines = []
+    if lines:
+        yield "".join(lines).encode()
+
+
+def csv_response(*, filename: str, header: list[str], rows: Iterator[list[Cell]]) -> StreamingHttpResponse:
+    """A CSV file streamed as its rows are read: UTF-8 with a BOM, the delimiter and decimal mark of the active
+    language (read now: the body is written after the view returns)."""
+    response = StreamingHttpResponse(
+        _csv_chunks(header, rows, get_language()), content_type="text/csv; charset=utf-8"
+    )
+    return _attachment(response, filename)
+
+
+def xlsx_response(*, filename: str, title: str, header: list[str], rows: Iterator[list[Cell]]) -> FileResponse:
+    """An XLSX file: written row by row to a temporary file (constant memory), then streamed from it. The file is
+    unlinked as soon as it is open, so it goes when the response closes it, whatever happens."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="headwater-export-")
+    os.close(handle)
+    try:
+        sheet = XlsxSheet(path, title=title)
+        sheet.writerow(header)
+        for row in rows:
+            sheet.writerow(row)
+        sheet.close()
+        stream = open(path, "rb")  # noqa: SIM115 — FileResponse closes it
+    finally:
+        os.unlink(path)
+    response = FileResponse(stream, content_type=XLSX_TYPE)
+    return _attachment(response, filename)
+
+
+def _attachment(response: Any, filename: str) -> Any:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # One account's records, fetched with a session or a token: no cache on the way keeps them.
+    add_never_cache_headers(response)
+    return response
+
+
+def record_export_response(
+    kind: RecordKind, *, account: Account, qs: QuerySet[Any], ordering: Ordering, file_format: str
+) -> StreamingHttpResponse | FileResponse:
+    """The list's file (`file_format` "csv" or "xlsx") for the account's filtered records `qs`."""
+    columns = export_columns(kind, account=account)
+    header = [column.header for column in columns]
+    rows = export_rows(kind, qs=qs, ordering=ordering, columns=columns)
+    if file_format == "xlsx":
+        title = str(capfirst(kind.model._meta.verbose_name_plural))
+        return xlsx_response(filename=_filename(kind, account, "xlsx"), title=title, header=header, rows=rows)
+    return csv_response(filename=_filename(kind, account, "csv"), header=header, rows=rows)
