@@ -1,7 +1,7 @@
 """A record list as a file: what the list shows, with its filters and sort, as CSV or XLSX.
 
 The columns are the record's importable fields, from its model (every kind the same way, see `export_columns`):
-its own fields in the model's order, a link by what identifies it (the source by its name, the owner by e-mail,
+its own fields in the model's order, then the owner, source and notes every record has; a link by what identifies it (the source by its name, the owner by e-mail,
 a company or person by its name), then the day it was created. The headers are the fields' names in the user's
 language (docs/import-export.md lists them). Values are what the importer reads back: numbers as numbers, a
 status as its code ("won"), days as ISO dates.
@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering
 from headwater.core.spreadsheet import BOM, Cell, XlsxSheet, csv_format_for, csv_line
+from headwater.records.models import CrmRecord
 from headwater.records.registry import RecordKind, kind_of
 from headwater.sources.models import Source
 from headwater.users.models import User
@@ -68,14 +69,14 @@ def _link(field: models.ForeignKey[Any, Any]) -> tuple[str, Callable[[Any], Cell
     if target is User:
         return _("%(field)s e-mail") % {"field": capfirst(field.verbose_name)}, lambda r: _attr(r, name, "email")
     if target is Source:
-        return capfirst(field.verbose_name), lambda r: _attr(r, name, "name")
+        return str(capfirst(field.verbose_name)), lambda r: _attr(r, name, "name")
     kind = kind_of(target)
 
     def linked_name(record: Any) -> Cell:
         linked = getattr(record, name)
         return kind.name_from([getattr(linked, f) for f in kind.name_fields]) if linked is not None else None
 
-    return capfirst(field.verbose_name), linked_name
+    return str(capfirst(field.verbose_name)), linked_name
 
 
 def _attr(record: Any, link: str, attr: str) -> Cell:
@@ -88,7 +89,10 @@ def export_columns(kind: RecordKind, *, account: Account) -> list[ExportColumn]:
     Without sources switched on, no source column."""
     zone = ZoneInfo(account.time_zone)
     columns = []
-    for field in kind.model._meta.concrete_fields:
+    # The kind's own fields first (a name leads), then those every record has (owner, source, notes).
+    shared = {field.name for field in CrmRecord._meta.get_fields()}
+    fields = sorted(kind.model._meta.concrete_fields, key=lambda field: field.name in shared)
+    for field in fields:
         if field.name in _NOT_EXPORTED:
             continue
         if isinstance(field, models.ForeignKey):

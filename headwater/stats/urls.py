@@ -7,4 +7,5 @@ app_name = "stats"
 urlpatterns = [
     path("sources/", views.source_stats_page, name="sources"),
     path("sources/export.csv", views.source_stats_csv_export, name="sources_csv"),
+    path("sources/export.xlsx", views.source_stats_xlsx_export, name="sources_xlsx"),
 ]
