@@ -65,6 +65,16 @@ SKIPPED = {
     "account_settings:invitation_renew": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_revoke": "POST only; answers with a redirect to the members page",
     "stats:sources_csv": "a CSV file, not a page",
+    "stats:sources_xlsx": "an XLSX file, not a page",
+    "companies:export_csv": "a CSV file, not a page",
+    "companies:export_xlsx": "an XLSX file, not a page",
+    "companies:bulk_change": "POST only; answers with a redirect to the list (its errors: the list page, visited)",
+    "persons:export_csv": "a CSV file, not a page",
+    "persons:export_xlsx": "an XLSX file, not a page",
+    "persons:bulk_change": "POST only; answers with a redirect to the list (its errors: the list page, visited)",
+    "deals:export_csv": "a CSV file, not a page",
+    "deals:export_xlsx": "an XLSX file, not a page",
+    "deals:bulk_change": "POST only; answers with a redirect to the list (its errors: the list page, visited)",
 }
 
 
