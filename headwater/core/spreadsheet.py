@@ -25,11 +25,16 @@ numbers, dates as dates. It writes in xlsxwriter's constant-memory mode (row by 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TextIO
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+import xlsxwriter  # type: ignore[import-untyped]  # the package ships no type hints
 
 Cell = str | int | Decimal | dt.date | None
 
@@ -114,8 +119,6 @@ class XlsxSheet:
     """
 
     def __init__(self, path: str, *, title: str = "") -> None:
-        import xlsxwriter  # here: only exports need it
-
         self.workbook: Any = xlsxwriter.Workbook(
             path,
             {
@@ -154,3 +157,21 @@ class XlsxSheet:
 
     def close(self) -> None:
         self.workbook.close()
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_file(write: Callable[[XlsxSheet], None], *, title: str = "") -> IO[bytes]:
+    """A workbook `write` fills row by row, written to a temporary file in constant memory; returned open for
+    reading, already unlinked, so it goes when the caller (a FileResponse) closes it, whatever happens."""
+    handle, name = tempfile.mkstemp(suffix=".xlsx", prefix="headwater-export-")
+    os.close(handle)
+    path = Path(name)
+    try:
+        sheet = XlsxSheet(name, title=title)
+        write(sheet)
+        sheet.close()
+        return path.open("rb")
+    finally:
+        path.unlink()

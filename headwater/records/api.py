@@ -32,8 +32,8 @@ from headwater.core.text import text_problem
 from headwater.core.types import UNSET
 from headwater.records.bulk import BULK_CHANGE_LIMIT, records_bulk_change
 from headwater.records.listing import RecordFilters
-from headwater.records.registry import kind_of
 from headwater.records.models import CrmRecord
+from headwater.records.registry import kind_of
 from headwater.sources.models import HowChanged
 from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
@@ -160,6 +160,7 @@ class BulkChangeOut(Schema):
 def bulk_change_schema(noun: str, filters: type[BaseModel]) -> type[BaseModel]:
     """The body of `POST /<kind>/bulk-change`: `ids`, or `filter` (the list's query parameters as an object), and
     `changes`."""
+    optional_filters: Any = filters | None  # a schema made at run time: pydantic reads the annotation
     model: type[BaseModel] = create_model(
         f"{noun.capitalize()}BulkChangeIn",
         __base__=InSchema,
@@ -167,7 +168,7 @@ def bulk_change_schema(noun: str, filters: type[BaseModel]) -> type[BaseModel]:
             list[Id] | None,
             Field(None, description="The records to change.", json_schema_extra={"maxItems": BULK_CHANGE_LIMIT}),
         ),
-        filter=(filters | None, Field(None, description="Instead of ids: every record the list shows for it.")),
+        filter=(optional_filters, Field(None, description="Instead of ids: every record the list shows for it.")),
         expected_count=(
             int | None,
             Field(None, ge=0, description="With `filter`: the count you expect; another count now answers 409."),
@@ -182,11 +183,10 @@ def bulk_change_call(
 ) -> dict[str, int]:
     """Check the body's shape (ids or filter, one change at least), then the same service as the list page's bar."""
     if (payload.ids is None) == (payload.filter is None):
-        raise ValidationFailed(
-            _("Send either ids or filter."), fields={"ids": [_("Send either ids or filter.")]}
-        )
+        raise ValidationFailed(_("Send either ids or filter."), fields={"ids": [_("Send either ids or filter.")]})
     changes = {
-        _LINKS[name]: value for name, value in payload.changes.model_dump(include=payload.changes.model_fields_set).items()
+        _LINKS[name]: value
+        for name, value in payload.changes.model_dump(include=payload.changes.model_fields_set).items()
     }
     filters = list_filters(payload.filter, filters_kind) if payload.filter is not None else None
     count = records_bulk_change(

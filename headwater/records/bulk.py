@@ -26,8 +26,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
@@ -77,8 +76,8 @@ def _write_owner(
     new_id = value.pk if value is not None else None
     ids = [pk for pk, current in rows if current != new_id]
     if ids:
-        manager: Any = model.objects
-        manager.for_account(account).filter(pk__in=ids).update(owner=value)
+        records: Any = model
+        records.objects.for_account(account).filter(pk__in=ids).update(owner=value)
 
 
 BULK_FIELDS: tuple[BulkField, ...] = (
@@ -104,7 +103,8 @@ def bulk_targets(
 ) -> QuerySet[Any]:
     """The account's records a bulk change is about: the chosen `ids`, else every record matching `filters` (the
     list's own selector). Another account's id is not among them."""
-    manager: Any = kind.model.objects
+    model: Any = kind.model
+    manager = model.objects
     if ids is not None:
         qs: QuerySet[Any] = manager.for_account(account).filter(pk__in=list(ids))
         return qs
@@ -159,7 +159,8 @@ def records_bulk_change(
                 _("%(now)s records match the filter now, not %(shown)s as the list showed: look at it again.")
                 % {"now": f"{len(pks):,}", "shown": f"{expected:,}"}
             )
-        manager: Any = kind.model.objects
+        model: Any = kind.model
+        manager = model.objects
         columns = [fields[name].column for name in values]
         for start in range(0, len(pks), BATCH_SIZE):
             batch = pks[start : start + BATCH_SIZE]

@@ -1,8 +1,9 @@
 """A record list as a file: what the list shows, with its filters and sort, as CSV or XLSX.
 
 The columns are the record's importable fields, from its model (every kind the same way, see `export_columns`):
-its own fields in the model's order, then the owner, source and notes every record has; a link by what identifies it (the source by its name, the owner by e-mail,
-a company or person by its name), then the day it was created. The headers are the fields' names in the user's
+its own fields in the model's order, then the owner, source and notes every record has, then the day it was
+created; a link by what identifies it (the source by its name, the owner by e-mail, a company or person by its
+name). The headers are the fields' names in the user's
 language (docs/import-export.md lists them). Values are what the importer reads back: numbers as numbers, a
 status as its code ("won"), days as ISO dates.
 
@@ -13,11 +14,9 @@ the XLSX is written to a temporary file in xlsxwriter's constant-memory mode, th
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import models
@@ -31,14 +30,14 @@ from django.utils.translation import gettext as _
 
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering
-from headwater.core.spreadsheet import BOM, Cell, XlsxSheet, csv_format_for, csv_line
+from headwater.core.spreadsheet import BOM, XLSX_CONTENT_TYPE, Cell, XlsxSheet, csv_format_for, csv_line, xlsx_file
 from headwater.records.models import CrmRecord
 from headwater.records.registry import RecordKind, kind_of
 from headwater.sources.models import Source
 from headwater.users.models import User
 
 CHUNK_SIZE = 2_000
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_Response = TypeVar("_Response", StreamingHttpResponse, FileResponse)
 # Columns no import could set: the row's identity, bookkeeping, derived keys.
 _NOT_EXPORTED = frozenset({"id", "account", "version", "updated_at", "created_by", "search_key", "created_at"})
 
@@ -81,7 +80,8 @@ def _link(field: models.ForeignKey[Any, Any]) -> tuple[str, Callable[[Any], Cell
 
 def _attr(record: Any, link: str, attr: str) -> Cell:
     linked = getattr(record, link)
-    return getattr(linked, attr) if linked is not None else None  # type: ignore[no-any-return]  # a text field
+    found: Cell = getattr(linked, attr) if linked is not None else None
+    return found
 
 
 def export_columns(kind: RecordKind, *, account: Account) -> list[ExportColumn]:
@@ -102,7 +102,7 @@ def export_columns(kind: RecordKind, *, account: Account) -> list[ExportColumn]:
             columns.append(ExportColumn(header, value, related=field.name))
         else:
             columns.append(ExportColumn(str(capfirst(field.verbose_name)), _plain(field.attname, zone)))
-    created = kind.model._meta.get_field("created_at")
+    created = next(field for field in kind.model._meta.concrete_fields if field.name == "created_at")
     columns.append(ExportColumn(str(capfirst(created.verbose_name)), _plain("created_at", zone)))
     return columns
 
@@ -138,31 +138,23 @@ def _csv_chunks(header: list[str], rows: Iterator[list[Cell]], language: str | N
 def csv_response(*, filename: str, header: list[str], rows: Iterator[list[Cell]]) -> StreamingHttpResponse:
     """A CSV file streamed as its rows are read: UTF-8 with a BOM, the delimiter and decimal mark of the active
     language (read now: the body is written after the view returns)."""
-    response = StreamingHttpResponse(
-        _csv_chunks(header, rows, get_language()), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(_csv_chunks(header, rows, get_language()), content_type="text/csv; charset=utf-8")
     return _attachment(response, filename)
 
 
 def xlsx_response(*, filename: str, title: str, header: list[str], rows: Iterator[list[Cell]]) -> FileResponse:
-    """An XLSX file: written row by row to a temporary file (constant memory), then streamed from it. The file is
-    unlinked as soon as it is open, so it goes when the response closes it, whatever happens."""
-    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="headwater-export-")
-    os.close(handle)
-    try:
-        sheet = XlsxSheet(path, title=title)
+    """An XLSX file: written row by row to a temporary file (constant memory), then streamed from it."""
+
+    def write(sheet: XlsxSheet) -> None:
         sheet.writerow(header)
         for row in rows:
             sheet.writerow(row)
-        sheet.close()
-        stream = open(path, "rb")  # noqa: SIM115 — FileResponse closes it
-    finally:
-        os.unlink(path)
-    response = FileResponse(stream, content_type=XLSX_TYPE)
+
+    response = FileResponse(xlsx_file(write, title=title), content_type=XLSX_CONTENT_TYPE)
     return _attachment(response, filename)
 
 
-def _attachment(response: Any, filename: str) -> Any:
+def _attachment(response: _Response, filename: str) -> _Response:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # One account's records, fetched with a session or a token: no cache on the way keeps them.
     add_never_cache_headers(response)

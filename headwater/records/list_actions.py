@@ -6,6 +6,7 @@ through the kind's filter form and selector, so what is changed or exported is w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -123,11 +124,12 @@ def list_actions_context(request: AccountRequest, pages: RecordPages[Any]) -> di
     return context
 
 
-def bulk_change_page(request: AccountRequest, pages: RecordPages[Any]) -> HttpResponse:
+def bulk_change_page(
+    request: AccountRequest, pages: RecordPages[Any], *, list_page: Callable[..., HttpResponse]
+) -> HttpResponse:
     """POST: change the chosen records (or all matching the list's filters in the URL), then back to the list;
-    a refused change shows the list again with the reason in the action bar (400), changing nothing."""
-    from headwater.records.views import list_page  # the list module imports this one
-
+    a refused change shows the list again (`list_page`, records.views) with the reason in the action bar (400),
+    changing nothing."""
     account = request.account
     kind = kind_of(pages.noun)
     form = BulkChangeForm(request.POST, account=account)
@@ -160,7 +162,9 @@ def bulk_change_page(request: AccountRequest, pages: RecordPages[Any]) -> HttpRe
                     ngettext("%(count)s record changed.", "%(count)s records changed.", count)
                     % {"count": f"{count:,}"},
                 )
-                return redirect(reverse(f"{pages.app}:list", kwargs={"account_slug": account.slug}) + _list_query(request))
+                return redirect(
+                    reverse(f"{pages.app}:list", kwargs={"account_slug": account.slug}) + _list_query(request)
+                )
     return list_page(request, pages, context={"bulk_form": form}, status=400)
 
 
@@ -178,5 +182,3 @@ def export_page(request: AccountRequest, pages: RecordPages[Any], file_format: s
     kind = kind_of(pages.noun)
     qs = bulk_targets(kind, account=account, filters=form.filters())
     return record_export_response(kind, account=account, qs=qs, ordering=ordering, file_format=file_format)
-
-

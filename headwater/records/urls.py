@@ -58,7 +58,7 @@ def record_urlpatterns(pages: RecordPages[Any], *, extra: Sequence[URLPattern] =
         return delete_page(request, pages, pk)
 
     def bulk_change(request: AccountRequest) -> HttpResponse:
-        return bulk_change_page(request, pages)
+        return bulk_change_page(request, pages, list_page=list_page)
 
     def export_csv(request: AccountRequest) -> HttpResponse:
         return export_page(request, pages, "csv")  # type: ignore[return-value]  # a streamed response is one too
@@ -69,9 +69,13 @@ def record_urlpatterns(pages: RecordPages[Any], *, extra: Sequence[URLPattern] =
     patterns = [
         path("", _page(list_, name=f"{noun}_list", read=Role.VIEWER, write=None), name="list"),
         # Exports are reads: viewers may export what they may see, as the Statistics page's CSV.
-        path("export.csv", _page(export_csv, name=f"{noun}_export_csv", read=Role.VIEWER, write=None), name="export_csv"),
         path(
-            "export.xlsx", _page(export_xlsx, name=f"{noun}_export_xlsx", read=Role.VIEWER, write=None), name="export_xlsx"
+            "export.csv", _page(export_csv, name=f"{noun}_export_csv", read=Role.VIEWER, write=None), name="export_csv"
+        ),
+        path(
+            "export.xlsx",
+            _page(export_xlsx, name=f"{noun}_export_xlsx", read=Role.VIEWER, write=None),
+            name="export_xlsx",
         ),
         path(
             "bulk/",

@@ -24,8 +24,8 @@ from headwater.core.models import Account
 from headwater.core.pagination import Page
 from headwater.core.validation import parse_id
 from headwater.records.forms import RecordFilterForm, RecordForm, picker_options
-from headwater.records.listing import Column, or_404, render_list
 from headwater.records.list_actions import list_actions_context
+from headwater.records.listing import Column, or_404, render_list
 from headwater.records.models import CrmRecord
 from headwater.sources.selectors import source_history_for_record
 from headwater.users.access import AccountRequest

@@ -5,19 +5,24 @@ XLSX with numbers as numbers and text never as formulas)."""
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from django.http import FileResponse, HttpResponse
 from django.utils.cache import add_never_cache_headers
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from headwater.core.models import Account
-from headwater.core.spreadsheet import BOM, Cell, SpreadsheetWriter, XlsxSheet, csv_format_for
+from headwater.core.spreadsheet import (
+    BOM,
+    XLSX_CONTENT_TYPE,
+    Cell,
+    SpreadsheetWriter,
+    XlsxSheet,
+    csv_format_for,
+    xlsx_file,
+)
 from headwater.stats.filters import Period
 from headwater.stats.forms import StatsFilterForm
 from headwater.stats.results import ClosedRow, ContactRow, OpenRow, SourceStats, Unconverted, source_label
@@ -42,9 +47,6 @@ def _change_cells(row: Any, names: Sequence[tuple[str, str]]) -> list[Cell]:
         change = row.changes.get(name)
         cells += [None, None] if change is None else [change.delta, change.percent]
     return cells
-
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RowWriter(Protocol):
@@ -210,18 +212,12 @@ def source_stats_xlsx_response(*, account: Account, form: StatsFilterForm) -> Fi
     """The same rows as the CSV, as an XLSX workbook: written in constant memory to a temporary file (unlinked once
     open), then streamed."""
     stats = source_stats(account=account, filters=form.filters())
-    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="headwater-stats-")
-    os.close(handle)
-    try:
-        sheet = XlsxSheet(path, title=_("Acquisition sources"))
-        write_source_stats(
-            sheet, stats, account_name=account.name, owner_label=form.owner_label(), sorts=form.sorts()
-        )
-        sheet.close()
-        stream = open(path, "rb")  # noqa: SIM115 — FileResponse closes it
-    finally:
-        os.unlink(path)
-    response = FileResponse(stream, content_type=XLSX_TYPE)
+
+    def write(sheet: XlsxSheet) -> None:
+        write_source_stats(sheet, stats, account_name=account.name, owner_label=form.owner_label(), sorts=form.sorts())
+
+    stream = xlsx_file(write, title=_("Acquisition sources"))
+    response = FileResponse(stream, content_type=XLSX_CONTENT_TYPE)
     stamp = stats.period.end.isoformat() if stats.period else "all-time"
     response["Content-Disposition"] = f'attachment; filename="source-statistics-{account.slug}-{stamp}.xlsx"'
     add_never_cache_headers(response)

@@ -46,7 +46,7 @@ def materialised(response: Any) -> Any:
     for name in ("client", "request", "wsgi_request", "templates", "context", "resolver_match"):
         if hasattr(response, name):
             setattr(copy, name, getattr(response, name))
-    copy.json = lambda: json.loads(body)  # type: ignore[attr-defined]  # as the test client adds it
+    copy.json = lambda: json.loads(body)  # as the test client adds it
     return copy
 
 

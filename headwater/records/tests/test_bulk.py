@@ -108,7 +108,8 @@ class TestBulkPage:
         assert tenant.client_for("member").get(tenant.url(f"{kind.app}/bulk/")).status_code == 405
         # The viewer's list has no checkboxes and no action bar, but the export buttons.
         page = tenant.client_for("viewer").get(tenant.url(f"{kind.app}/"))
-        assert 'name="ids"' not in page.text and "bulk-form" not in page.text
+        assert 'name="ids"' not in page.text
+        assert "bulk-form" not in page.text
         assert "Export XLSX" in page.text
 
     def test_another_accounts_id_is_404_and_changes_nothing(self, tenant, other_tenant, web, kind):
@@ -185,7 +186,9 @@ class TestBulkApi:
         api = api_for(tenant, "admin")
         response = api.post(f"{kind.app}/bulk-change", {**body, "ids": [mine.pk, theirs.pk]})
         assert response.status_code == 404
-        response = api.post(f"{kind.app}/bulk-change", {"ids": [mine.pk], "changes": {"owner_id": other_tenant.admin.pk}})
+        response = api.post(
+            f"{kind.app}/bulk-change", {"ids": [mine.pk], "changes": {"owner_id": other_tenant.admin.pk}}
+        )
         assert response.status_code == 400
         assert "owner_id" in response.json()["error"]["fields"]
         response = api.post(f"{kind.app}/bulk-change", {"ids": [mine.pk], "filter": {}, "changes": {"owner_id": 1}})

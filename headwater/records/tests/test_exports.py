@@ -50,9 +50,7 @@ def make(kind: RecordKind, account: Any, name: str, **fields: Any) -> Any:
 
 @pytest.mark.parametrize("kind", KINDS)
 class TestListExports:
-    def test_csv_has_the_filtered_records_in_the_lists_order_and_no_other_accounts(
-        self, tenant, other_tenant, kind
-    ):
+    def test_csv_has_the_filtered_records_in_the_lists_order_and_no_other_accounts(self, tenant, other_tenant, kind):
         sources_on(tenant.account)
         web = SourceFactory(account=tenant.account, name="Web")
         make(kind, tenant.account, "Zeta", source=web, owner=tenant.admin)
@@ -63,16 +61,18 @@ class TestListExports:
         response = tenant.client_for("viewer").get(tenant.url(f"{kind.app}/export.csv?source={web.pk}&sort=-{sort}"))
         rows = read_csv(response)
         header, records = rows[0], rows[1:]
-        assert "Acquisition source" in header and "Owner e-mail" in header
+        assert "Acquisition source" in header
+        assert "Owner e-mail" in header
         assert len(records) == 2
         text = "\n".join(",".join(r) for r in records)
-        assert "Outside" not in text and "Theirs" not in text
+        assert "Outside" not in text
+        assert "Theirs" not in text
         names = [next(cell for cell in row if cell in ("Zeta", "Alpha")) for row in records]
         assert names == ["Zeta", "Alpha"]
         zeta = records[0]
         assert zeta[header.index("Acquisition source")] == "Web"
         assert zeta[header.index("Owner e-mail")] == tenant.admin.email
-        assert response["Content-Disposition"].endswith(f'.csv"')
+        assert response["Content-Disposition"].endswith('.csv"')
         assert response["Cache-Control"].startswith("max-age=0")
 
     def test_polish_uses_semicolons_and_decimal_commas(self, tenant, kind):
@@ -150,8 +150,18 @@ def test_deal_columns_are_the_importable_fields_with_numbers_and_dates(tenant):
         "Created",
     ]
     assert row[:12] == [
-        "Licence", "1234.50", "EUR", "won", "2026-03-01", "2026-03-02", "", "Acme", "Anna Nowak",
-        tenant.member.email, "Web", "",
+        "Licence",
+        "1234.50",
+        "EUR",
+        "won",
+        "2026-03-01",
+        "2026-03-02",
+        "",
+        "Acme",
+        "Anna Nowak",
+        tenant.member.email,
+        "Web",
+        "",
     ]
     tenant.viewer.language = "pl"
     tenant.viewer.save()
