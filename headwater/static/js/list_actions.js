@@ -23,7 +23,7 @@
       status.textContent = all.labels && all.labels[0] ? all.labels[0].textContent.trim() : "";
     } else {
       var template = status.dataset.template || "";
-      status.textContent = checked ? template.replace("%(count)s", String(checked)) : "";
+      status.textContent = checked ? template.replace("__COUNT__", String(checked)) : "";
     }
   }
 
