@@ -72,6 +72,8 @@ class BulkChangeForm(forms.Form):
     expected = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        # Its own ids: the list's filter form on the same page has an "owner" and a "source" too.
+        kwargs.setdefault("auto_id", "bulk_%s")
         super().__init__(*args, **kwargs)
         self.account = account
         self.field_names = []
