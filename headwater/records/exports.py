@@ -14,7 +14,7 @@ the XLSX is written to a temporary file in xlsxwriter's constant-memory mode, th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -44,44 +44,47 @@ _NOT_EXPORTED = frozenset({"id", "account", "version", "updated_at", "created_by
 
 @dataclass(frozen=True)
 class ExportColumn:
+    """One column: the values it reads (`paths`, for `values_list`: "name", "source__name") and its cell from them."""
+
     header: str
-    value: Callable[[Any], Cell]
-    related: str | None = None  # the link to join (select_related) for the value
+    paths: tuple[str, ...]
+    value: Callable[[Sequence[Any]], Cell]
 
 
-def _plain(name: str, zone: ZoneInfo) -> Callable[[Any], Cell]:
-    def value(record: Any) -> Cell:
-        found = getattr(record, name)
-        if isinstance(found, dt.datetime):
-            return found.astimezone(zone).replace(microsecond=0)
-        if isinstance(found, bool):
-            return _("yes") if found else ""
-        return found  # type: ignore[no-any-return]  # the model's field: str, int, Decimal, date or None
+def _plain(zone: ZoneInfo) -> Callable[[Sequence[Any]], Cell]:
+    def value(found: Sequence[Any]) -> Cell:
+        one = found[0]
+        if isinstance(one, dt.datetime):
+            return one.astimezone(zone).replace(microsecond=0)
+        if isinstance(one, bool):
+            return _("yes") if one else ""
+        cell: Cell = one  # the model's field: str, int, Decimal, date or None
+        return cell
 
     return value
 
 
-def _link(field: models.ForeignKey[Any, Any]) -> tuple[str, Callable[[Any], Cell]]:
-    """A link's header and value: what identifies the linked row in a file."""
+def _first(found: Sequence[Any]) -> Cell:
+    cell: Cell = found[0]
+    return cell
+
+
+def _link(field: models.ForeignKey[Any, Any]) -> ExportColumn:
+    """A link's column: what identifies the linked row in a file (a member's e-mail, a source's or record's name)."""
     name = field.name
     target: Any = field.related_model
+    header = str(capfirst(field.verbose_name))
     if target is User:
-        return _("%(field)s e-mail") % {"field": capfirst(field.verbose_name)}, lambda r: _attr(r, name, "email")
+        return ExportColumn(_("%(field)s e-mail") % {"field": header}, (f"{name}__email",), _first)
     if target is Source:
-        return str(capfirst(field.verbose_name)), lambda r: _attr(r, name, "name")
+        return ExportColumn(header, (f"{name}__name",), _first)
     kind = kind_of(target)
 
-    def linked_name(record: Any) -> Cell:
-        linked = getattr(record, name)
-        return kind.name_from([getattr(linked, f) for f in kind.name_fields]) if linked is not None else None
+    def linked_name(found: Sequence[Any]) -> Cell:
+        # No link: every part is None (a LEFT JOIN); a linked record has a name (its parts may be empty).
+        return kind.name_from(found) if any(part is not None for part in found) else None
 
-    return str(capfirst(field.verbose_name)), linked_name
-
-
-def _attr(record: Any, link: str, attr: str) -> Cell:
-    linked = getattr(record, link)
-    found: Cell = getattr(linked, attr) if linked is not None else None
-    return found
+    return ExportColumn(header, tuple(f"{name}__{part}" for part in kind.name_fields), linked_name)
 
 
 def export_columns(kind: RecordKind, *, account: Account) -> list[ExportColumn]:
@@ -98,23 +101,29 @@ def export_columns(kind: RecordKind, *, account: Account) -> list[ExportColumn]:
         if isinstance(field, models.ForeignKey):
             if field.related_model is Source and not account.sources_enabled:
                 continue
-            header, value = _link(field)
-            columns.append(ExportColumn(header, value, related=field.name))
+            columns.append(_link(field))
         else:
-            columns.append(ExportColumn(str(capfirst(field.verbose_name)), _plain(field.attname, zone)))
+            columns.append(ExportColumn(str(capfirst(field.verbose_name)), (field.attname,), _plain(zone)))
     created = next(field for field in kind.model._meta.concrete_fields if field.name == "created_at")
-    columns.append(ExportColumn(str(capfirst(created.verbose_name)), _plain("created_at", zone)))
+    columns.append(ExportColumn(str(capfirst(created.verbose_name)), ("created_at",), _plain(zone)))
     return columns
 
 
 def export_rows(
     kind: RecordKind, *, qs: QuerySet[Any], ordering: Ordering, columns: list[ExportColumn]
 ) -> Iterator[list[Cell]]:
-    """The records of `qs` (the list's filtered records) in the list's order, as rows of cells, read in chunks."""
-    related = [column.related for column in columns if column.related]
-    rows = qs.select_related(*related).order_by(*ordering.order_by())
-    for record in rows.iterator(chunk_size=CHUNK_SIZE):
-        yield [column.value(record) for column in columns]
+    """The records of `qs` (the list's filtered records) in the list's order, as rows of cells, read in chunks.
+
+    As tuples of values (`values_list`, the links joined), not model instances: a fifth of the time per row."""
+    paths = [path for column in columns for path in column.paths]
+    spans = []
+    start = 0
+    for column in columns:
+        spans.append((column.value, start, start + len(column.paths)))
+        start += len(column.paths)
+    rows = qs.order_by(*ordering.order_by()).values_list(*paths)
+    for row in rows.iterator(chunk_size=CHUNK_SIZE):
+        yield [value(row[first:last]) for value, first, last in spans]
 
 
 def _filename(kind: RecordKind, account: Account, extension: str) -> str:
