@@ -191,3 +191,27 @@ def test_statistics_xlsx_has_the_csvs_rows(tenant):
     tenant.viewer.save()
     polish = read_csv(client.get(tenant.url("stats/sources/export.csv")), delimiter=";")
     assert any("10,50" in row for row in polish)
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_documented_headers_are_the_exports(language):
+    """docs/import-export.md lists every kind's headers in both languages: the importer's contract."""
+    from pathlib import Path
+
+    from django.utils import translation
+
+    from headwater.core.models import Account
+    from headwater.records.exports import export_columns
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "import-export.md").read_text(encoding="utf-8")
+    table = {}
+    for line in doc.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in ("Companies", "Persons", "Deals"):
+            table[cells[0]] = cells[1] if language == "en" else cells[2]
+    account = Account(name="Docs", slug="docs", time_zone="Europe/Warsaw", sources_enabled=True)
+    assert len(table) == len(record_kinds())
+    for kind in record_kinds():
+        with translation.override(language):
+            headers = ", ".join(column.header for column in export_columns(kind, account=account))
+        assert table[str(kind.model._meta.verbose_name_plural).capitalize()] == headers
