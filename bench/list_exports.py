@@ -11,7 +11,7 @@ views (the test client, a logged-in admin):
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
-# ruff: noqa: PLC0415, T201
+# ruff: noqa: PLC0415
 
 from __future__ import annotations
 
@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(admin)
+
     def export(file_format: str) -> tuple[float, int]:
         started = time.perf_counter()
         response = client.get(f"/a/exports/deals/export.{file_format}?sort=-created")
