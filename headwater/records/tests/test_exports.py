@@ -6,11 +6,15 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 from python_calamine import CalamineWorkbook
 
+from headwater.core.models import Account
+from headwater.records.exports import export_columns
 from headwater.records.registry import RecordKind, kind_of, record_kinds
 from headwater.records.tests.view_contract import sources_on
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, RecordFactory, SourceFactory
@@ -196,13 +200,6 @@ def test_statistics_xlsx_has_the_csvs_rows(tenant):
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_the_documented_headers_are_the_exports(language):
     """docs/import-export.md lists every kind's headers in both languages: the importer's contract."""
-    from pathlib import Path
-
-    from django.utils import translation
-
-    from headwater.core.models import Account
-    from headwater.records.exports import export_columns
-
     doc = (Path(__file__).resolve().parents[3] / "docs" / "import-export.md").read_text(encoding="utf-8")
     table = {}
     for line in doc.splitlines():

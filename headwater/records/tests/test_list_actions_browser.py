@@ -3,6 +3,8 @@ export buttons download the filtered list."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.utils import translation
 from django.utils.translation import gettext
@@ -22,15 +24,24 @@ def t(language, text, **params):
     return message % params if params else message
 
 
+@pytest.fixture
+def open_as(page, live_server, browser_login):
+    def go(user, path, language="en"):
+        browser_login(user)
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        page.goto(f"{live_server.url}{path}")
+        return page
+
+    return go
+
+
 @pytest.mark.parametrize("language", ["en", "pl"])
-def test_tick_two_deals_and_set_their_source(page, live_server, browser_login, tenant, screenshot, language):
+def test_tick_two_deals_and_set_their_source(open_as, tenant, screenshot, language):
     sources_on(tenant.account)
     fair = SourceFactory(account=tenant.account, name="Trade fair")
     chosen = [DealFactory(account=tenant.account, name=f"Licence {i}") for i in (1, 2)]
     left = DealFactory(account=tenant.account, name="Support")
-    browser_login(tenant.member)
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page.goto(f"{live_server.url}{tenant.url('deals/?sort=name')}")
+    page = open_as(tenant.member, tenant.url("deals/?sort=name"), language)
     for deal in chosen:
         page.get_by_role("checkbox", name=t(language, "Select %(name)s", name=deal.name)).check()
     expect(page.get_by_text(t(language, "%(count)s chosen on this page", count=2))).to_be_visible()
@@ -51,14 +62,13 @@ def test_tick_two_deals_and_set_their_source(page, live_server, browser_login, t
     assert SourceChange.objects.for_account(tenant.account).filter(how=HowChanged.BULK).count() == 2
 
 
-def test_every_matching_record_and_the_export_buttons(page, live_server, browser_login, tenant, screenshot):
+def test_every_matching_record_and_the_export_buttons(open_as, tenant, screenshot):
     sources_on(tenant.account)
     web = SourceFactory(account=tenant.account, name="Web")
     for i in range(30):
         DealFactory(account=tenant.account, name=f"Web deal {i}", source=web)
     DealFactory(account=tenant.account, name="Elsewhere")
-    browser_login(tenant.admin)
-    page.goto(f"{live_server.url}{tenant.url(f'deals/?source={web.pk}')}")
+    page = open_as(tenant.admin, tenant.url(f"deals/?source={web.pk}"))
     # The page shows 25 of them; the option names all 30.
     page.get_by_label("All 30 records matching this filter").check()
     page.get_by_label("Set owner", exact=True).select_option(label=tenant.viewer.display_name)
@@ -69,7 +79,6 @@ def test_every_matching_record_and_the_export_buttons(page, live_server, browser
     with page.expect_download() as download:
         page.get_by_role("link", name="Export CSV").click()
     assert download.value.suggested_filename.startswith(f"deals-{tenant.account.slug}-")
-    with open(download.value.path(), encoding="utf-8-sig") as exported:
-        lines = exported.read().splitlines()
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 31  # the header and the 30 filtered deals
     assert not any("Elsewhere" in line for line in lines)
