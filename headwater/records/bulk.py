@@ -5,8 +5,8 @@ The fields a bulk change may set are declared once (`BULK_FIELDS`); each knows h
 account and how to write it on a batch of locked records. The campaign (spend issue) becomes one more entry.
 
 Set-based on purpose: the value is checked once (a member of the account, an active source of the account), then
-each batch of records is locked in id order and changed with one UPDATE, its source history written in one
-INSERT (`sources.services.records_set_source`, one row per record saying "changed in bulk"). The statistics
+each batch of records is locked in id order and changed with one UPDATE (every field at once), its source history
+written in one INSERT (`sources.services.records_source_history`, one row per record saying "changed in bulk"). The statistics
 tallies follow through their triggers like for any other write. Every record's version goes up, so an edit form
 opened before the change reports a conflict rather than writing the old value back.
 
@@ -34,7 +34,7 @@ from headwater.records.listing import RecordFilters
 from headwater.records.registry import RecordKind
 from headwater.records.services import chosen_source, owner_in_account
 from headwater.sources.models import HowChanged
-from headwater.sources.services import records_set_source
+from headwater.sources.services import records_source_history
 from headwater.users.models import User
 
 BULK_CHANGE_LIMIT = 20_000
@@ -44,14 +44,15 @@ BATCH_SIZE = 1_000
 @dataclass(frozen=True)
 class BulkField:
     """One field a bulk change can set: `clean(account, value)` checks the new value once (raising a DomainError on
-    the field), `write(account, user, model, rows, value)` sets it on a batch of locked rows, given as
-    (id, current value id)."""
+    the field); `prepare(account, user, model, rows, value)`, for each batch of locked rows given as (id, current
+    value id), does what goes with the change (the source's history) and returns the value the batch's one UPDATE
+    writes."""
 
-    name: str  # the service keyword and the form/API field: "source", "owner"
+    name: str  # the service keyword, the form field and the model field: "source", "owner"
     label: str | Promise
     column: str  # the model column holding its current value, read before the change: "source_id"
     clean: Callable[[Account, Any], Any]
-    write: Callable[[Account, User | None, type[models.Model], Sequence[tuple[int, Any]], Any], None]
+    prepare: Callable[[Account, User | None, type[models.Model], Sequence[tuple[int, Any]], Any], Any]
     needs_sources: bool = False
 
 
@@ -60,24 +61,23 @@ def _clean_source(account: Account, value: Any) -> Any:
     return chosen_source(account=account, source=value)
 
 
-def _write_source(
+def _prepare_source(
     account: Account, user: User | None, model: type[models.Model], rows: Sequence[tuple[int, Any]], value: Any
-) -> None:
-    records_set_source(account=account, model=model, current=rows, source=value, how=HowChanged.BULK, user=user)
+) -> Any:
+    return records_source_history(
+        account=account, model=model, current=rows, source=value, how=HowChanged.BULK, user=user
+    )
 
 
 def _clean_owner(account: Account, value: Any) -> Any:
     return owner_in_account(account=account, owner=value)
 
 
-def _write_owner(
+def _prepare_owner(
     account: Account, user: User | None, model: type[models.Model], rows: Sequence[tuple[int, Any]], value: Any
-) -> None:
-    new_id = value.pk if value is not None else None
-    ids = [pk for pk, current in rows if current != new_id]
-    if ids:
-        records: Any = model
-        records.objects.for_account(account).filter(pk__in=ids).update(owner=value)
+) -> Any:
+    # Owners have no history (yet): the value as it is.
+    return value
 
 
 BULK_FIELDS: tuple[BulkField, ...] = (
@@ -86,10 +86,12 @@ BULK_FIELDS: tuple[BulkField, ...] = (
         label=gettext_lazy("Acquisition source"),
         column="source_id",
         clean=_clean_source,
-        write=_write_source,
+        prepare=_prepare_source,
         needs_sources=True,
     ),
-    BulkField(name="owner", label=gettext_lazy("Owner"), column="owner_id", clean=_clean_owner, write=_write_owner),
+    BulkField(
+        name="owner", label=gettext_lazy("Owner"), column="owner_id", clean=_clean_owner, prepare=_prepare_owner
+    ),
 )
 
 
@@ -174,10 +176,13 @@ def records_bulk_change(
             )
             if len(rows) != len(batch):
                 raise NotFound(_("Some of the records were deleted in the meantime: reload the list and try again."))
-            for index, name in enumerate(values):
-                fields[name].write(account, user, kind.model, [(row[0], row[index + 1]) for row in rows], values[name])
+            updates = {
+                name: fields[name].prepare(account, user, kind.model, [(row[0], row[i + 1]) for row in rows], value)
+                for i, (name, value) in enumerate(values.items())
+            }
+            # One UPDATE per batch, every field at once: the tally triggers run once for it.
             manager.for_account(account).filter(pk__in=batch).update(
-                version=models.F("version") + 1, updated_at=timezone.now()
+                **updates, version=models.F("version") + 1, updated_at=timezone.now()
             )
     return len(pks)
 

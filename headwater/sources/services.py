@@ -653,7 +653,7 @@ def record_set_source(
     return True
 
 
-def records_set_source(
+def records_source_history(
     *,
     account: Account,
     model: type[Any],
@@ -661,24 +661,22 @@ def records_set_source(
     source: Source | None,
     how: HowChanged,
     user: User | None,
-) -> list[int]:
-    """`record_set_source` for many records of one kind at once (a bulk change from a list): set `source` on the
-    records `current` lists as (id, current source id), which the caller has locked, and log one history row for
-    each whose source changes. Returns the ids changed. Runs inside the caller's transaction; the source is locked
-    as for one record (`source_lock_for_assignment`)."""
+) -> Source | None:
+    """`record_set_source` for many records of one kind at once (a bulk change from a list), in two halves: this
+    one locks the new source (as for one record: `source_lock_for_assignment`) and logs one history row for each
+    record of `current`, given as (id, current source id), whose source changes; the caller then sets the
+    records' column to the returned source, in the same transaction (one UPDATE with its other changes).
+    The caller has locked the records."""
     if source is not None and source.account_id != account.pk:
         raise ValidationFailed.on("source", _("Choose a source of this account."))
     new_id = source.pk if source is not None else None
     changing = [(pk, old_id) for pk, old_id in current if old_id != new_id]
-    if not changing:
-        return []
     if source is not None:
         source = source_lock_for_assignment(account=account, source_id=source.pk)
+    if not changing:
+        return source
     old_ids = {old_id for _pk, old_id in changing if old_id is not None}
     old_names = dict(Source.objects.for_account(account).filter(pk__in=old_ids).values_list("pk", "name"))
-    ids = [pk for pk, _old in changing]
-    manager: Any = model.objects
-    manager.for_account(account).filter(pk__in=ids).update(source=source)
     record_type = str(model._meta.model_name)
     now = timezone.now()
     SourceChange.unscoped.bulk_create(
@@ -699,4 +697,4 @@ def records_set_source(
         ],
         batch_size=500,
     )
-    return ids
+    return source
