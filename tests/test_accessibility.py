@@ -71,6 +71,16 @@ SKIPPED = {
     "jobs:progress": "an htmx fragment polled inside a page; the demo has no job (jobs/tests/test_browser.py)",
     "imports:template": "a CSV file, not a page",
     "imports:mapping": "POST only; answers with a redirect to the import page (its errors: that page)",
+    "stats:sources_xlsx": "an XLSX file, not a page",
+    "companies:export_csv": "a CSV file, not a page",
+    "companies:export_xlsx": "an XLSX file, not a page",
+    "companies:bulk_change": "POST only; answers with a redirect to the list (its errors: the list page, visited)",
+    "persons:export_csv": "a CSV file, not a page",
+    "persons:export_xlsx": "an XLSX file, not a page",
+    "persons:bulk_change": "POST only; answers with a redirect to the list (its errors: the list page, visited)",
+    "deals:export_csv": "a CSV file, not a page",
+    "deals:export_xlsx": "an XLSX file, not a page",
+    "deals:bulk_change": "POST only; answers with a redirect to the list (its errors: the list page, visited)",
 }
 
 

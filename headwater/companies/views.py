@@ -36,6 +36,7 @@ PAGES = RecordPages[Company](
     sorts=selectors.COMPANY_SORTS,
     default_sort=selectors.COMPANY_DEFAULT_SORT,
     columns=company_columns,
+    matching=selectors.company_list,
     get=selectors.company_get,
     form=CompanyForm,
     create=services.company_create,

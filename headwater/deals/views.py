@@ -85,6 +85,7 @@ PAGES = RecordPages[Deal](
     sorts=selectors.DEAL_SORTS,
     default_sort=selectors.DEAL_DEFAULT_SORT,
     columns=deal_columns,
+    matching=selectors.deal_list,
     get=selectors.deal_get,
     form=DealForm,
     create=services.deal_create,

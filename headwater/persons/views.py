@@ -57,6 +57,7 @@ PAGES = RecordPages[Person](
     sorts=selectors.PERSON_SORTS,
     default_sort=selectors.PERSON_DEFAULT_SORT,
     columns=person_columns,
+    matching=selectors.person_list,
     get=selectors.person_get,
     form=PersonForm,
     create=services.person_create,

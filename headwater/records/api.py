@@ -18,21 +18,23 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from ninja import Query, Router, Status
-from pydantic import BaseModel
+from ninja import Query, Router, Schema, Status
+from pydantic import BaseModel, Field, create_model
 
 from headwater.core.api_errors import API_FIELD_NAMES, api_field_names
 from headwater.core.api_pagination import PageParams, api_page
 from headwater.core.api_preconditions import expected_version, if_match_version, precondition_openapi, set_etag
-from headwater.core.api_schemas import IdPath
+from headwater.core.api_schemas import Id, IdPath, InSchema
 from headwater.core.bidi import isolate
 from headwater.core.errors import DomainError, FeatureDisabled, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.pagination import Page, Sorts
 from headwater.core.text import text_problem
 from headwater.core.types import UNSET
+from headwater.records.bulk import BULK_CHANGE_LIMIT, records_bulk_change
 from headwater.records.listing import RecordFilters
 from headwater.records.models import CrmRecord, RecordOrigin
+from headwater.records.registry import kind_of
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_by_name, source_name_resolver
 from headwater.users.api_auth import AccountRouter, account_of, user_of
@@ -185,6 +187,61 @@ class _BulkFailed(ValidationFailed):
             self.code = codes.pop()
 
 
+class BulkChanges(InSchema):
+    """What a bulk change sets: each field sent (an id, or null to clear it); a field not sent stays as it is."""
+
+    source_id: Id | None = Field(None, description="A source of the account (active), or null for no source.")
+    owner_id: Id | None = Field(None, description="A member of the account, or null for no owner.")
+
+
+class BulkChangeOut(Schema):
+    changed: int = Field(description="How many records the change was applied to.")
+
+
+def bulk_change_schema(noun: str, filters: type[BaseModel]) -> type[BaseModel]:
+    """The body of `POST /<kind>/bulk-change`: `ids`, or `filter` (the list's query parameters as an object), and
+    `changes`."""
+    optional_filters: Any = filters | None  # a schema made at run time: pydantic reads the annotation
+    model: type[BaseModel] = create_model(
+        f"{noun.capitalize()}BulkChangeIn",
+        __base__=InSchema,
+        ids=(
+            list[Id] | None,
+            Field(None, description="The records to change.", json_schema_extra={"maxItems": BULK_CHANGE_LIMIT}),
+        ),
+        filter=(optional_filters, Field(None, description="Instead of ids: every record the list shows for it.")),
+        expected_count=(
+            int | None,
+            Field(None, ge=0, description="With `filter`: the count you expect; another count now answers 409."),
+        ),
+        changes=(BulkChanges, ...),
+    )
+    return model
+
+
+def bulk_change_call(
+    noun: str, filters_kind: type[RecordFilters], *, account: Account, user: Any, payload: Any
+) -> dict[str, int]:
+    """Check the body's shape (ids or filter, one change at least), then the same service as the list page's bar."""
+    if (payload.ids is None) == (payload.filter is None):
+        raise ValidationFailed(_("Send either ids or filter."), fields={"ids": [_("Send either ids or filter.")]})
+    changes = {
+        _LINKS[name]: value
+        for name, value in payload.changes.model_dump(include=payload.changes.model_fields_set).items()
+    }
+    filters = list_filters(payload.filter, filters_kind) if payload.filter is not None else None
+    count = records_bulk_change(
+        kind_of(noun),
+        account=account,
+        user=user,
+        changes=changes,
+        ids=payload.ids,
+        filters=filters,
+        expected=payload.expected_count if filters is not None else None,
+    )
+    return {"changed": count}
+
+
 @dataclass(frozen=True)
 class RecordEndpoints(Generic[_R]):
     """One record type's list, create, bulk create, read, change and delete operations (see record_router)."""
@@ -241,6 +298,11 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
         )
         return Status(201, {"items": items})
 
+    def bulk_change(request: HttpRequest, *, payload: Any) -> dict[str, int]:
+        return bulk_change_call(
+            noun, spec.list_filters, account=account_of(request), user=user_of(request), payload=payload
+        )
+
     def get(request: HttpRequest, *, response: HttpResponse, **path: int) -> _R:
         record = record_get(spec.model, account=account_of(request), pk=path[id_name])
         set_etag(response, record.version)
@@ -276,6 +338,12 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
     router.post(
         "/bulk", response={201: spec.bulk_out}, summary=f"Create up to {BULK_MAX_ROWS:,} {plural}, all or nothing"
     )(_published(bulk_create_, f"{noun}_bulk_create", payload=spec.bulk_in))
+    router.post(
+        "/bulk-change",
+        response=BulkChangeOut,
+        summary=f"Set the source or owner of many {plural} at once (chosen ids or every one matching a filter, "
+        f"at most {BULK_CHANGE_LIMIT:,}), all or nothing",
+    )(_published(bulk_change, f"{noun}_bulk_change", payload=bulk_change_schema(noun, spec.filters)))
     router.get(
         f"/{{{id_name}}}",
         response=spec.out,

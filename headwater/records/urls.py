@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_POST
 
+from headwater.records.list_actions import bulk_change_page, export_page
 from headwater.records.views import (
     RecordPages,
     create_page,
@@ -56,8 +57,31 @@ def record_urlpatterns(pages: RecordPages[Any], *, extra: Sequence[URLPattern] =
     def delete(request: AccountRequest, pk: int) -> HttpResponse:
         return delete_page(request, pages, pk)
 
+    def bulk_change(request: AccountRequest) -> HttpResponse:
+        return bulk_change_page(request, pages, list_page=list_page)
+
+    def export_csv(request: AccountRequest) -> HttpResponse:
+        return export_page(request, pages, "csv")  # type: ignore[return-value]  # a streamed response is one too
+
+    def export_xlsx(request: AccountRequest) -> HttpResponse:
+        return export_page(request, pages, "xlsx")  # type: ignore[return-value]  # a file response is one too
+
     patterns = [
         path("", _page(list_, name=f"{noun}_list", read=Role.VIEWER, write=None), name="list"),
+        # Exports are reads: viewers may export what they may see, as the Statistics page's CSV.
+        path(
+            "export.csv", _page(export_csv, name=f"{noun}_export_csv", read=Role.VIEWER, write=None), name="export_csv"
+        ),
+        path(
+            "export.xlsx",
+            _page(export_xlsx, name=f"{noun}_export_xlsx", read=Role.VIEWER, write=None),
+            name="export_xlsx",
+        ),
+        path(
+            "bulk/",
+            _page(require_POST(bulk_change), name=f"{noun}_bulk_change", read=None, write=Role.MEMBER),
+            name="bulk_change",
+        ),
         path("new/", _page(create, name=f"{noun}_create", read=Role.MEMBER, write=Role.MEMBER), name="create"),
     ]
     if pages.lookup is not None and pages.quick_form is not None:

@@ -24,6 +24,7 @@ from headwater.core.models import Account
 from headwater.core.pagination import Page
 from headwater.core.validation import parse_id
 from headwater.records.forms import RecordFilterForm, RecordForm, picker_options
+from headwater.records.list_actions import list_actions_context
 from headwater.records.listing import Column, or_404, render_list
 from headwater.records.models import CrmRecord
 from headwater.sources.selectors import source_history_for_record
@@ -64,15 +65,21 @@ class RecordPages(Generic[_R]):
     lookup: Callable[..., Any] | None = None
     quick_form: type[forms.Form] | None = None
     picker_label: Callable[[Any], str] = str
+    # The list's filtered records as a queryset, selector(account=, filters=): what its exports and its bulk
+    # changes ("every record matching the filter") read.
+    matching: Callable[..., Any] | None = None
 
     def message(self, text: str | Promise, record: _R) -> str:
         return with_names(text, name=self.label(record))
 
 
-def list_page(request: AccountRequest, pages: RecordPages[_R]) -> HttpResponse:
+def list_page(
+    request: AccountRequest, pages: RecordPages[_R], *, context: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    """The list; `context` adds to it (a bulk change form with its errors, then `status` 400)."""
     account = request.account
     form = pages.filter_form(request.GET, account=account)
-    return render_list(
+    response = render_list(
         request,
         form=form,
         filters=form.filters,
@@ -82,7 +89,11 @@ def list_page(request: AccountRequest, pages: RecordPages[_R]) -> HttpResponse:
         columns=pages.columns(sources=account.sources_enabled),
         template=f"{pages.app}/list.html",
         fragment=f"{pages.app}/_table.html",
+        context={**list_actions_context(request, pages), **(context or {})},
     )
+    if status != 200 and response.status_code == 200:
+        response.status_code = status
+    return response
 
 
 def detail_page(

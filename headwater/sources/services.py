@@ -858,3 +858,48 @@ def _move_aliases_on_merge(*, account: Account, user: User | None, merged: Sourc
         updated_at=now,
     )
     return moved + 1
+def records_source_history(
+    *,
+    account: Account,
+    model: type[Any],
+    current: Sequence[tuple[int, int | None]],
+    source: Source | None,
+    how: HowChanged,
+    user: User | None,
+) -> Source | None:
+    """`record_set_source` for many records of one kind at once (a bulk change from a list), in two halves: this
+    one locks the new source (as for one record: `source_lock_for_assignment`) and logs one history row for each
+    record of `current`, given as (id, current source id), whose source changes; the caller then sets the
+    records' column to the returned source, in the same transaction (one UPDATE with its other changes).
+    The caller has locked the records."""
+    if source is not None and source.account_id != account.pk:
+        raise ValidationFailed.on("source", _("Choose a source of this account."))
+    new_id = source.pk if source is not None else None
+    changing = [(pk, old_id) for pk, old_id in current if old_id != new_id]
+    if source is not None:
+        source = source_lock_for_assignment(account=account, source_id=source.pk)
+    if not changing:
+        return source
+    old_ids = {old_id for _pk, old_id in changing if old_id is not None}
+    old_names = dict(Source.objects.for_account(account).filter(pk__in=old_ids).values_list("pk", "name"))
+    record_type = str(model._meta.model_name)
+    now = timezone.now()
+    SourceChange.unscoped.bulk_create(
+        [
+            SourceChange(
+                account=account,
+                record_type=record_type,
+                record_id=pk,
+                old_source_id=old_id,
+                old_name=old_names.get(old_id, "") if old_id is not None else "",
+                new_source_id=new_id,
+                new_name=source.name if source is not None else "",
+                how=how,
+                user=user,
+                at=now,
+            )
+            for pk, old_id in changing
+        ],
+        batch_size=500,
+    )
+    return source

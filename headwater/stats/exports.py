@@ -1,18 +1,28 @@
-"""The statistics page as CSV: the same rows, order and figures as on screen, safe to open in a spreadsheet."""
+"""The statistics page as CSV or XLSX: the same rows, order and figures as on screen, safe to open in a
+spreadsheet (core/spreadsheet.py: the CSV in the user's language's delimiter and decimal mark, with a BOM; the
+XLSX with numbers as numbers and text never as formulas)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from headwater.core.models import Account
-from headwater.core.spreadsheet import Cell, SpreadsheetWriter
+from headwater.core.spreadsheet import (
+    BOM,
+    XLSX_CONTENT_TYPE,
+    Cell,
+    SpreadsheetWriter,
+    XlsxSheet,
+    csv_format_for,
+    xlsx_file,
+)
 from headwater.stats.filters import Period
 from headwater.stats.forms import StatsFilterForm
 from headwater.stats.results import ClosedRow, ContactRow, OpenRow, SourceStats, Unconverted, source_label
@@ -39,8 +49,12 @@ def _change_cells(row: Any, names: Sequence[tuple[str, str]]) -> list[Cell]:
     return cells
 
 
+class RowWriter(Protocol):
+    def writerow(self, row: Iterable[Cell]) -> None: ...
+
+
 def _section(
-    writer: SpreadsheetWriter,
+    writer: RowWriter,
     *,
     title: str,
     columns: list[str],
@@ -65,10 +79,26 @@ def source_stats_csv(
     account_name: str,
     owner_label: str,
     sorts: dict[str, tuple[str, bool] | None],
+    language: str | None = None,
 ) -> str:
-    cur = stats.base_currency
+    """The CSV text (a BOM first), delimited and with the decimal mark of `language` (default: the active one)."""
     out = io.StringIO()
-    writer = SpreadsheetWriter(out)
+    out.write(BOM)
+    writer = SpreadsheetWriter(out, csv_format_for(language or get_language()))
+    write_source_stats(writer, stats, account_name=account_name, owner_label=owner_label, sorts=sorts)
+    return out.getvalue()
+
+
+def write_source_stats(
+    writer: RowWriter,
+    stats: SourceStats,
+    *,
+    account_name: str,
+    owner_label: str,
+    sorts: dict[str, tuple[str, bool] | None],
+) -> None:
+    """The page's rows, to a CSV or an XLSX writer."""
+    cur = stats.base_currency
     writer.writerow([_("Acquisition source statistics"), account_name])
     if stats.period is None:
         writer.writerow([_("Period"), str(Period.ALL.label)])
@@ -176,7 +206,22 @@ def source_stats_csv(
         ],
         compared=stats.compared,
     )
-    return out.getvalue()
+
+
+def source_stats_xlsx_response(*, account: Account, form: StatsFilterForm) -> FileResponse:
+    """The same rows as the CSV, as an XLSX workbook: written in constant memory to a temporary file (unlinked once
+    open), then streamed."""
+    stats = source_stats(account=account, filters=form.filters())
+
+    def write(sheet: XlsxSheet) -> None:
+        write_source_stats(sheet, stats, account_name=account.name, owner_label=form.owner_label(), sorts=form.sorts())
+
+    stream = xlsx_file(write, title=_("Acquisition sources"))
+    response = FileResponse(stream, content_type=XLSX_CONTENT_TYPE)
+    stamp = stats.period.end.isoformat() if stats.period else "all-time"
+    response["Content-Disposition"] = f'attachment; filename="source-statistics-{account.slug}-{stamp}.xlsx"'
+    add_never_cache_headers(response)
+    return response
 
 
 def source_stats_csv_response(*, account: Account, form: StatsFilterForm) -> HttpResponse:

@@ -8,4 +8,5 @@ urlpatterns = [
     path("sources/", views.source_stats_page, name="sources"),
     path("sources/export.csv", views.source_stats_csv_export, name="sources_csv"),
     path("recompute/", views.tallies_recompute, name="recompute"),
+    path("sources/export.xlsx", views.source_stats_xlsx_export, name="sources_xlsx"),
 ]

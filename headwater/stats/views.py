@@ -14,7 +14,7 @@ from headwater.core.errors import DomainError
 from headwater.core.validation import parse_id
 from headwater.records.listing import Column, Header, sort_headers
 from headwater.stats import services
-from headwater.stats.exports import source_stats_csv_response
+from headwater.stats.exports import source_stats_csv_response, source_stats_xlsx_response
 from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
@@ -185,6 +185,16 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
 @account_view(read=Role.VIEWER, write=None)
 def source_stats_csv_export(request: AccountRequest) -> HttpResponse:
     """The page's figures as CSV, in the page's row order."""
+    return _source_stats_export(request, source_stats_csv_response)
+
+
+@account_view(read=Role.VIEWER, write=None)
+def source_stats_xlsx_export(request: AccountRequest) -> HttpResponse:
+    """The page's figures as XLSX, in the page's row order."""
+    return _source_stats_export(request, source_stats_xlsx_response)
+
+
+def _source_stats_export(request: AccountRequest, respond: Any) -> HttpResponse:
     account = request.account
     if not account.sources_enabled:
         return render(request, "stats/sources_off.html", {}, status=404)
@@ -195,7 +205,8 @@ def source_stats_csv_export(request: AccountRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    return source_stats_csv_response(account=account, form=form)
+    response: HttpResponse = respond(account=account, form=form)
+    return response
 
 
 # --- Exchange rates (account settings, admins only) ------------------------------------------------------

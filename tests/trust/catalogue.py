@@ -185,6 +185,15 @@ ROUTES: list[Route] = [
         body=_company,
         texts=("name", "tax_id", "website", "phone", "street", "postal_code", "city", "country", "notes"),
     ),
+    Route("companies:export_csv", query={"owner": "user", "source": "source"}),
+    Route("companies:export_xlsx", query={"owner": "user", "source": "source"}),
+    Route(
+        "companies:bulk_change",
+        read=None,
+        write="member",
+        form={"ids": "company", "source": "source", "owner": "user"},
+        body=lambda s: {"ids": [s.id("company")], "source": s.id("source"), "owner": ""},
+    ),
     Route("companies:lookup", query={"company": "company"}),
     Route(
         "companies:quick_create",
@@ -213,6 +222,15 @@ ROUTES: list[Route] = [
         form={"company": "company", "owner": "user", "source": "source"},
         body=_person,
         texts=("first_name", "last_name", "phone", "position", "notes"),
+    ),
+    Route("persons:export_csv", query={"owner": "user", "source": "source", "company": "company"}),
+    Route("persons:export_xlsx", query={"owner": "user", "source": "source", "company": "company"}),
+    Route(
+        "persons:bulk_change",
+        read=None,
+        write="member",
+        form={"ids": "person", "source": "source", "owner": "user"},
+        body=lambda s: {"ids": [s.id("person")], "source": s.id("source"), "owner": ""},
     ),
     Route("persons:lookup", query={"person": "person"}),
     Route(
@@ -243,6 +261,15 @@ ROUTES: list[Route] = [
         form={"company": "company", "person": "person", "owner": "user", "source": "source"},
         body=_deal,
         texts=("name", "value", "lost_reason", "notes"),
+    ),
+    Route("deals:export_csv", query={"owner": "user", "source": "source", "company": "company", "person": "person"}),
+    Route("deals:export_xlsx", query={"owner": "user", "source": "source", "company": "company", "person": "person"}),
+    Route(
+        "deals:bulk_change",
+        read=None,
+        write="member",
+        form={"ids": "deal", "source": "source", "owner": "user"},
+        body=lambda s: {"ids": [s.id("deal")], "source": s.id("source"), "owner": ""},
     ),
     Route("deals:detail", path={"pk": "deal"}),
     Route(
@@ -371,6 +398,7 @@ ROUTES: list[Route] = [
     Route("stats:sources_csv", query={"owner_id": "user", "owner": "user"}),
     Route("stats:recompute", read=None, write="admin"),
     Route("jobs:progress", path={"job_id": "job"}),
+    Route("stats:sources_xlsx", query={"owner_id": "user", "owner": "user"}),
 ]
 
 # Routes whose path holds a secret or signed token instead of an object id.
@@ -453,6 +481,12 @@ def _record_operations(kind: str) -> list[Operation]:
             body_ids={f"items.0.{k}": v for k, v in ids.items()},
             body=_bulk(body),
             texts=tuple(f"items.0.{t}" for t in texts),
+        ),
+        Operation(
+            f"{kind}_bulk_change",
+            role="member",
+            body_ids={"ids": kind, "changes.source_id": "source", "changes.owner_id": "user"},
+            body=lambda side: {"ids": [side.id(kind)], "changes": {"source_id": side.id("source")}},
         ),
         Operation(f"{kind}_get", path=path),
         Operation(

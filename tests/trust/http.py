@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
+from django.http import HttpResponse
 from django.test import Client
 
 from tests.trust import figures
@@ -26,8 +27,27 @@ def send(client: Client, method: str, url: str, data: dict[str, Any] | None = No
     """GET with `data` as the query string, POST with `data` as a form."""
     figures.count("requests")
     if method == "get":
-        return client.get(f"{url}?{query_string(data)}" if data else url, **extra)
-    return client.post(url, data or {}, **extra)
+        response = client.get(f"{url}?{query_string(data)}" if data else url, **extra)
+    else:
+        response = client.post(url, data or {}, **extra)
+    return materialised(response)
+
+
+def materialised(response: Any) -> Any:
+    """A streamed response (a list's CSV or XLSX export) read whole, as a plain response, so `.content` works like
+    any other's; the test client's extras (request, templates) come along."""
+    if not getattr(response, "streaming", False):
+        return response
+    body = b"".join(response.streaming_content)
+    response.close()
+    copy = HttpResponse(body, status=response.status_code)
+    for header, value in response.items():
+        copy[header] = value
+    for name in ("client", "request", "wsgi_request", "templates", "context", "resolver_match"):
+        if hasattr(response, name):
+            setattr(copy, name, getattr(response, name))
+    copy.json = lambda: json.loads(body)  # as the test client adds it
+    return copy
 
 
 @cache

@@ -23,6 +23,8 @@ APPS = ("companies", "persons", "deals")
 WITH_PK = {f"{app}:{name}" for app in APPS for name in ("detail", "edit", "delete")} | {"deals:status"}
 WITHOUT_PK = {f"{app}:{name}" for app in APPS for name in ("list", "create")} | {"companies:lookup", "persons:lookup"}
 QUICK_CREATE = {"companies:quick_create", "persons:quick_create"}
+EXPORTS = {f"{app}:{name}" for app in APPS for name in ("export_csv", "export_xlsx")}
+BULK = {f"{app}:bulk_change" for app in APPS}
 POST_ONLY = {"deals:status"}
 GET_ONLY = {f"{app}:detail" for app in APPS}
 
@@ -45,7 +47,37 @@ def test_every_record_url_is_covered():
     for app in APPS:
         module = importlib.import_module(f"headwater.{app}.urls")
         names |= {f"{module.app_name}:{p.name}" for p in module.urlpatterns}
-    assert names == WITH_PK | WITHOUT_PK | QUICK_CREATE
+    assert names == WITH_PK | WITHOUT_PK | QUICK_CREATE | EXPORTS | BULK
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_exports_never_hold_another_accounts_records(name, tenant, other_tenant, alpha_records):
+    outsider = other_tenant.client_for("admin")
+    own = reverse(name, kwargs={"account_slug": other_tenant.account.slug})
+    company, person = alpha_records["companies"], alpha_records["persons"]
+    for params in ({}, {"q": MARKER}):
+        response = outsider.get(own, params)
+        assert response.status_code == 200
+        if name.endswith("_csv"):
+            assert not leaked(b"".join(response.streaming_content).decode("utf-8-sig"))
+    response = outsider.get(own, {"company": company.pk, "person": person.pk})
+    assert response.status_code in (200, 400, 404)
+    if response.status_code == 200 and name.endswith("_csv"):
+        assert not leaked(b"".join(response.streaming_content).decode("utf-8-sig"))
+    theirs = reverse(name, kwargs={"account_slug": tenant.account.slug})
+    assert outsider.get(theirs).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(BULK))
+def test_a_bulk_change_of_another_accounts_records_is_404(name, tenant, other_tenant, alpha_records):
+    record = alpha_records[name.split(":")[0]]
+    outsider = other_tenant.client_for("admin")
+    body = {"ids": [record.pk], "owner": str(other_tenant.admin.pk)}
+    for slug in (other_tenant.account.slug, tenant.account.slug):
+        assert outsider.post(reverse(name, kwargs={"account_slug": slug}), body).status_code == 404
+    record.refresh_from_db()
+    assert record.owner_id is None
+    assert record.version == 1
 
 
 @pytest.mark.parametrize("name", sorted(WITH_PK))

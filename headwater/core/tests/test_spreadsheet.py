@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from python_calamine import CalamineWorkbook
 
-from headwater.core.spreadsheet import SpreadsheetWriter, cell
+from headwater.core.spreadsheet import CsvFormat, SpreadsheetWriter, XlsxSheet, cell, csv_format_for, csv_line
 
 
 @pytest.mark.parametrize(
@@ -47,3 +50,34 @@ def test_rows_read_back_with_the_csv_module():
     writer.writerow([])
     assert out.getvalue().endswith("\r\n\r\n")
     assert list(csv.reader(io.StringIO(out.getvalue()))) == [["Source", 'He said "=2+2"', "", "5", "1.50"], []]
+
+
+# --- The reader's language, dates, XLSX ----------------------------------------------------------------------
+
+
+def test_the_format_follows_the_language():
+    assert csv_format_for("pl") == CsvFormat(delimiter=";", decimal=",")
+    assert csv_format_for("pl-PL") == CsvFormat(delimiter=";", decimal=",")
+    assert csv_format_for("en") == CsvFormat(delimiter=",", decimal=".")
+    assert csv_format_for(None) == CsvFormat(delimiter=",", decimal=".")
+
+
+def test_a_polish_line_has_semicolons_decimal_commas_and_stays_safe():
+    line = csv_line(
+        ["Acme; Sp. z o.o.", Decimal("-1234.50"), 7, dt.date(2026, 3, 2), "=1+1", None], csv_format_for("pl")
+    )
+    # A number stays unquoted: in a file split on ";" its decimal comma is the number's own.
+    assert line == '"Acme; Sp. z o.o.";-1234,50;7;2026-03-02;\'=1+1;\r\n'
+
+
+def test_xlsx_keeps_text_as_text_and_numbers_and_dates_as_such(tmp_path):
+    path = tmp_path / "out.xlsx"
+    sheet = XlsxSheet(str(path), title="Test")
+    moment = dt.datetime(2026, 3, 2, 14, 5, tzinfo=ZoneInfo("Europe/Warsaw"))
+    sheet.writerow(['=HYPERLINK("http://x")', Decimal("1234.50"), 3, dt.date(2026, 3, 2), moment, None, "+1"])
+    sheet.close()
+    (row,) = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Test").to_python()
+    assert row[:5] == ['=HYPERLINK("http://x")', 1234.5, 3, dt.date(2026, 3, 2), moment.replace(tzinfo=None)]
+    assert row[6] == "+1"
+    with pytest.raises(TypeError):
+        XlsxSheet(str(tmp_path / "b.xlsx")).writerow([True])
