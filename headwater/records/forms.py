@@ -437,7 +437,9 @@ def setup_picker(
         field.widget.attrs["autofocus"] = True  # after a Search without JavaScript: choose among the matches
     account: Account = form.account  # type: ignore[attr-defined]  # RecordForm and RecordFilterForm carry it
     # limit=0 reads no options (no query), only the chosen record when there is one.
-    rows = lookup(account=account, q=field.search, selected=selected, **({} if browse or field.search else {"limit": 0}))
+    rows = lookup(
+        account=account, q=field.search, selected=selected, **({} if browse or field.search else {"limit": 0})
+    )
     prefill = getattr(form, "prefill_source", False)
     field.limit_options(rows, label=label, data=option_data(account, rows, prefill=prefill))
 
