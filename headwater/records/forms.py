@@ -436,10 +436,11 @@ def setup_picker(
     if form.is_bound and (form.data.get(LOOKUP_BUTTON) == name or name in getattr(form, "new_searches", list)()):
         field.widget.attrs["autofocus"] = True  # after a Search without JavaScript: choose among the matches
     account: Account = form.account  # type: ignore[attr-defined]  # RecordForm and RecordFilterForm carry it
-    # limit=0 reads no options (no query), only the chosen record when there is one.
-    rows = lookup(
-        account=account, q=field.search, selected=selected, **({} if browse or field.search else {"limit": 0})
-    )
+    rows: list[Any]
+    if browse or field.search:
+        rows = lookup(account=account, q=field.search, selected=selected)
+    else:  # limit=0: the chosen record alone; nothing at all to build when none is chosen
+        rows = [] if selected is None else lookup(account=account, q="", selected=selected, limit=0)
     prefill = getattr(form, "prefill_source", False)
     field.limit_options(rows, label=label, data=option_data(account, rows, prefill=prefill))
 
