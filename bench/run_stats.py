@@ -128,14 +128,14 @@ def server_ms(header: str | None) -> float:
     return float(header.split("dur=", 1)[1].split(";", 1)[0].split(",", 1)[0])
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(port: int, env: dict[str, str], *, workers: int = 1) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
         "gunicorn",
         "bench.wsgi:application",
         "--workers",
-        "1",
+        str(workers),
         "--bind",
         f"127.0.0.1:{port}",
         "--log-level",
