@@ -346,7 +346,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
     raw = None if sqlite else psycopg.connect(url, autocommit=True, prepare_threshold=None)
     samples: dict[str, dict[str, list[float]]] = {
-        c.name: {m: [] for m in methods[c.name]} | {f"{m}_server": [] for m in paths[c.name]} for c in all_cases
+        c.name: {m: [] for m in methods[c.name]}
+        | {f"{m}_{part}": [] for m in paths[c.name] for part in ("server", "cpu")}
+        for c in all_cases
     }
     try:
         total = args.warmup + args.rounds
@@ -370,11 +372,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                         _, status, _, timing = http_get(args.port, path, headers)
                         if status != 200:
                             raise SystemExit(f"{case.name}: {path} answered {status}")
-                        served = server_ms(timing)
+                        served = (server_ms(timing), server_ms(timing, "cpu"))
                     if round_index >= args.warmup:
                         samples[case.name][method].append((time.perf_counter() - started) * 1000)
                         if served is not None:
-                            samples[case.name][f"{method}_server"].append(served)
+                            samples[case.name][f"{method}_server"].append(served[0])
+                            samples[case.name][f"{method}_cpu"].append(served[1])
         sys.stderr.write("\n")
     finally:
         if raw is not None:
@@ -488,7 +491,7 @@ def summary_table(report: dict[str, Any]) -> str:
         f"{report['database']}, {report['rounds']} rounds, {report['date']}"
         + (f", load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}" if load else ""),
         "",
-        "Targets: page server < 15 ms, API server < 10 ms, selector / floor < 1.5. Page, API: client / server ms.",
+        "Targets: page server < 15 ms, API server < 10 ms, selector / floor < 1.5. Page, API: client/server/CPU ms.",
         "",
         "| case | floor ms | selector ms | selector/floor | page ms | api ms | targets | indexes read |",
         "|---|---:|---:|---:|---:|---:|---|---|",
@@ -496,7 +499,9 @@ def summary_table(report: dict[str, Any]) -> str:
     nan = float("nan")
 
     def http(m: dict[str, float], method: str) -> str:
-        return f"{m[method]:.2f} / {m[method + '_server']:.2f}" if method in m else "—"
+        if method not in m:
+            return "—"
+        return f"{m[method]:.1f} / {m[method + '_server']:.1f} / {m[method + '_cpu']:.1f}"
 
     for name, case in report["cases"].items():
         if "q" in case:
