@@ -17,6 +17,8 @@ help:
 	@echo "make test-long  both suites with the long trust runs (soak 60 s, 20 kills, 120 race rounds)"
 	@echo "make lint       ruff + mypy + the import layers (lint-imports)"
 	@echo "make bench      statistics benchmark (see docs/performance.md)"
+	@echo "make bench-lists       list pages and API lists on the same data (selector, floor, HTTP times)"
+	@echo "make bench-throughput  8 parallel clients against gunicorn: req/s and p95"
 
 .venv/.synced: pyproject.toml uv.lock
 	$(UV) sync --locked
