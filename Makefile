@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists check-deploy check-production system-deps clean
+.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists bench-throughput check-deploy check-production system-deps clean
 
 help:
 	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:$(PORT) with the jobs worker (PORT=8001 for another)"
@@ -17,6 +17,8 @@ help:
 	@echo "make test-long  both suites with the long trust runs (soak 60 s, 20 kills, 120 race rounds)"
 	@echo "make lint       ruff + mypy + the import layers (lint-imports)"
 	@echo "make bench      statistics benchmark (see docs/performance.md)"
+	@echo "make bench-lists       list pages and API lists on the same data (selector, floor, HTTP times)"
+	@echo "make bench-throughput  8 parallel clients against gunicorn: req/s and p95"
 
 .venv/.synced: pyproject.toml uv.lock
 	$(UV) sync --locked
@@ -118,6 +120,10 @@ bench-writes: setup
 # What the record lists' indexes buy and weigh, on the data `make bench` loaded (see docs/performance.md).
 bench-lists: setup
 	$(PY) -m bench.list_pages $(BENCH_ARGS)
+
+# Requests per second with 8 parallel clients against gunicorn, on the data `make bench` loaded (docs/performance.md).
+bench-throughput: setup
+	$(PY) -m bench.throughput $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv var .mypy_cache .ruff_cache

@@ -15,18 +15,24 @@ each case below, on the big account (1,000,000 deals, 1,000,000 persons, 200,000
 It also reports each table's size and the size of each of its indexes, so that what an index costs and what it
 buys sit side by side (docs/performance.md, "Record lists and the index budget").
 
-Search cases (`q`, one- and two-letter words among them) are also timed as users reach them, in this process
-through Django's test client (session, middleware, template or JSON included):
+Every case is also timed as users reach it, over HTTP from gunicorn (`bench.wsgi`: production-like settings,
+DEBUG off, one sync worker, a persistent database connection) on 127.0.0.1, a new connection per request; each
+is reported as the client's wall clock and the server's own time (the `Server-Timing` header bench/wsgi.py adds):
 
-- page:     `GET /a/<account>/<kind>/?q=...` (the list page, first page of 25 and the bounded count);
-- api:      `GET /api/v1/<kind>?q=...` with a token (first page of 50, no count).
+- page:     `GET /a/<account>/<kind>/?<the case's filters>&sort=...` (the list page: 25 rows and the total), with
+            a logged-in session; the "page 40" cases with the cursor of the 39th page;
+- api:      `GET /api/v1/<kind>?<filters>&ordering=...&limit=25` with a token (no count), for the cases whose
+            filters and sort the API has (it has no creation or close days, and no status or e-mail sort).
+
+Targets (issue 16): every page under 15 ms of server time, every API list under 10 ms, selector / floor under
+1.5; the summary marks each case that misses one. `--no-http` skips the HTTP timings.
 
 and report how many rows match (the page's bounded count) and how many 8 kB blocks the page's statements touch
 (`EXPLAIN (ANALYZE, BUFFERS)`, shared hit + read): warm, the time is CPU over cached blocks; cold, each block
 the cache does not hold is a read from disk, so the block count is what a cold search pays.
-`--search` runs only the search cases. `--sqlite` runs them on the SQLite data of
+`--search` runs only the search cases. `--sqlite` runs every case on the SQLite data of
 `make bench BENCH_ARGS="--sqlite --scale 0.1"` (var/bench.sqlite3): selector, page and API only, as SQLite has no
-plans or sizes to compare and a raw connection lacks the REGEXP function Django registers.
+plans or sizes to compare and a raw connection lacks the functions Django registers.
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -45,8 +51,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from bench.run_stats import PG_DEFAULT, RESULTS, ROOT, machine, meta_path, write_report
+from bench.run_stats import (
+    PG_DEFAULT,
+    RESULTS,
+    ROOT,
+    http_get,
+    machine,
+    meta_path,
+    server_ms,
+    start_server,
+    write_report,
+)
 
 TABLES = ("deals_deal", "persons_person", "companies_company")
 
@@ -59,6 +76,8 @@ class ListCase:
     sort: str
     filters: dict[str, Any] = field(default_factory=dict)
     page: int = 1
+    # The API's `ordering` for this case: "" = the page's sort under its API name, None = no API case.
+    api_ordering: str | None = ""
 
     @property
     def q(self) -> str:
@@ -72,7 +91,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=None, help=f"default: $BENCH_DATABASE_URL or {PG_DEFAULT}")
     parser.add_argument("--explain", action="store_true", help="print each case's page query plan")
     parser.add_argument("--search", action="store_true", help="only the search cases")
-    parser.add_argument("--sqlite", action="store_true", help="the search cases on var/bench.sqlite3")
+    parser.add_argument("--sqlite", action="store_true", help="the cases on var/bench.sqlite3 (no floor)")
+    parser.add_argument("--no-http", action="store_true", help="skip the page and API timings over HTTP")
+    parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--out", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
@@ -83,12 +104,24 @@ def cases(owner: dict[str, int], source: dict[str, int]) -> list[ListCase]:
     for slug in ("big", "typical"):
         big = slug == "big"
         tag = "" if big else " (typical)"
-        quarter = {
-            "created_from": dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
-            "created_before": dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
-        }
+        # Days, as the page's filter takes them (the selector gets their local midnights).
+        quarter = {"created_from": dt.date(2026, 7, 1), "created_to": dt.date(2026, 9, 30)}
         out += [
             ListCase(f"deals, newest{tag}", slug, "deals", "-created"),
+            # The issue's case: the page `?source=` (newest first) and the API `?source_id=` (in id order).
+            ListCase(f"deals, source{tag}", slug, "deals", "-created", {"source": source[slug]}, api_ordering="id"),
+            ListCase(
+                f"deals, source, won in a quarter{tag}",
+                slug,
+                "deals",
+                "-created",
+                {
+                    "source": source[slug],
+                    "status": "won",
+                    "closed_from": dt.date(2026, 7, 1),
+                    "closed_to": dt.date(2026, 9, 30),
+                },
+            ),
             ListCase(f"deals, owner, newest{tag}", slug, "deals", "-created", {"owner": owner[slug]}),
             ListCase(f"deals, source + quarter{tag}", slug, "deals", "-created", {"source": source[slug], **quarter}),
             ListCase(f"deals, open, newest{tag}", slug, "deals", "-created", {"status": "open"}),
@@ -149,7 +182,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     url = args.database_url or os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)
     if args.sqlite:
         url = f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"
-        args.search = True
     sqlite = url.startswith("sqlite")
     meta_file = meta_path(url)
     if not meta_file.exists():
@@ -170,11 +202,15 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from headwater.companies.schemas import COMPANY_ORDERING
     from headwater.companies.selectors import COMPANY_DEFAULT_SORT, COMPANY_SORTS, company_page
     from headwater.core.models import Account
     from headwater.core.pagination import ordering_from_param
+    from headwater.deals.schemas import DEAL_ORDERING
     from headwater.deals.selectors import DEAL_DEFAULT_SORT, DEAL_SORTS, DealFilters, deal_page
+    from headwater.persons.schemas import PERSON_ORDERING
     from headwater.persons.selectors import PERSON_DEFAULT_SORT, PERSON_SORTS, PersonFilters, person_page
+    from headwater.records.forms import local_midnight
     from headwater.records.listing import RecordFilters
     from headwater.sources.models import Source
     from headwater.users.models import Membership, Role, User
@@ -196,7 +232,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     def reader(case: ListCase) -> Callable[[str | None], Any]:
         read, filters_type, sorts, default = readers[case.kind]
         _, ordering = ordering_from_param(case.sort, sorts, default)
-        filters = filters_type(**case.filters)
+        given = dict(case.filters)
+        account = accounts[case.account]
+        if "created_from" in given:
+            given["created_from"] = local_midnight(account, given["created_from"])
+        if "created_to" in given:
+            given["created_before"] = local_midnight(account, given.pop("created_to"), next_day=True)
+        filters = filters_type(**given)
 
         def run(cursor: str | None) -> Any:
             return read(
@@ -212,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
     all_cases = [c for c in cases(owner, source) if c.q or not args.search]
     prepared: dict[str, tuple[Callable[[], Any], list[str]]] = {}
+    cursors: dict[str, str | None] = {}
     plans: dict[str, list[str]] = {}
     found: dict[str, str] = {}
     blocks: dict[str, int] = {}
@@ -227,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         if not page.rows and not case.q:
             raise SystemExit(f"{case.name}: an empty page")
         statements = [q["sql"] for q in captured.captured_queries]
+        cursors[case.name] = cursor
         prepared[case.name] = ((lambda run=run, cursor=cursor: run(cursor)), statements)
         if case.q:
             found[case.name] = f"{page.total:,}" if page.total is not None else f">{settings.LIST_COUNT_LIMIT:,}"
@@ -244,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                 db.execute("EXPLAIN (ANALYZE, BUFFERS) " + statements[-1])
                 print(f"\n== {case.name}\n" + "\n".join(row[0] for row in db.fetchall()))
 
-    # The page and the API as a user reaches them, for the search cases: a session and a token of a member.
+    # The page and the API as a user reaches them: a session and a token of a member.
     # Confirmed, or the session middleware logs it out and every page answers a redirect to the log-in.
     bench_user, _ = User.objects.update_or_create(
         email="bench@bench.test", defaults={"full_name": "Benchmark", "email_confirmed_at": timezone.now()}
@@ -255,27 +299,57 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         _, tokens[slug] = api_token_create(account=account, user=bench_user, name="list benchmark")
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(bench_user)
+    session = client.cookies["sessionid"].value
+    api_names = {"deals": DEAL_ORDERING, "persons": PERSON_ORDERING, "companies": COMPANY_ORDERING}
 
-    def over_http(case: ListCase, method: str) -> Callable[[], Any]:
-        if method == "page":
-            path, headers = f"/a/{case.account}/{case.kind}/", {}
-        else:
-            path, headers = f"/api/v1/{case.kind}", {"Authorization": f"Bearer {tokens[case.account]}"}
+    def http_paths(case: ListCase) -> dict[str, tuple[str, dict[str, str]]]:
+        """The page's and (when it has the case's filters and sort) the API's path and headers."""
+        page_params = {k: v.isoformat() if isinstance(v, dt.date) else str(v) for k, v in case.filters.items()}
+        page_params["sort"] = case.sort
+        cursor = cursors[case.name]
+        if cursor:
+            page_params["cursor"] = cursor
+        out = {"page": (f"/a/{case.account}/{case.kind}/?{urlencode(page_params)}", {"Cookie": f"sessionid={session}"})}
+        ordering = case.api_ordering
+        if ordering == "":
+            own = readers[case.kind][2][case.sort.removeprefix("-")]
+            name = next((api for api, cols in api_names[case.kind].items() if cols == own and api != "id"), None)
+            ordering = None if name is None else ("-" if case.sort.startswith("-") else "") + name
+        expressible = not any(k.startswith(("created_", "closed_")) for k in case.filters)
+        if ordering is not None and expressible:
+            api_params = {
+                "owner_id" if k == "owner" else "source_id" if k == "source" else k: str(v)
+                for k, v in case.filters.items()
+            }
+            api_params |= {"ordering": ordering, "limit": str(settings.LIST_PAGE_SIZE)}
+            if cursor:
+                api_params["cursor"] = cursor
+            out["api"] = (
+                f"/api/v1/{case.kind}?{urlencode(api_params)}",
+                {"Authorization": f"Bearer {tokens[case.account]}"},
+            )
+        return out
 
-        def run() -> None:
-            response = client.get(path, {"q": case.q}, headers=headers)
-            if response.status_code != 200:
-                raise SystemExit(f"{case.name}: {path} answered {response.status_code}")
-
-        return run
-
-    methods = {c.name: ("floor", "selector", "page", "api") if c.q else ("floor", "selector") for c in all_cases}
+    paths = {c.name: http_paths(c) for c in all_cases} if not args.no_http else {c.name: {} for c in all_cases}
+    methods = {c.name: ("floor", "selector", *paths[c.name]) for c in all_cases}
     if sqlite:
         methods = {name: tuple(m for m in ms if m != "floor") for name, ms in methods.items()}
-    readers_http = {(c.name, m): over_http(c, m) for c in all_cases if c.q for m in ("page", "api")}
+    server = None
+    if not args.no_http:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_DATABASE_URL": url}
+        server = start_server(args.port, env)
+        for case in all_cases:  # every path answers 200 before anything is timed
+            for method, (path, headers) in paths[case.name].items():
+                _, status, body, _ = http_get(args.port, path, headers)
+                if status != 200:
+                    raise SystemExit(f"{case.name}: {method} {path} answered {status}: {body[:300]!r}")
 
     raw = None if sqlite else psycopg.connect(url, autocommit=True, prepare_threshold=None)
-    samples: dict[str, dict[str, list[float]]] = {c.name: {m: [] for m in methods[c.name]} for c in all_cases}
+    samples: dict[str, dict[str, list[float]]] = {
+        c.name: {m: [] for m in methods[c.name]}
+        | {f"{m}_{part}": [] for m in paths[c.name] for part in ("server", "cpu")}
+        for c in all_cases
+    }
     try:
         total = args.warmup + args.rounds
         for round_index in range(total):
@@ -287,19 +361,30 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                 shift = round_index % len(order)
                 for method in order[shift:] + order[:shift]:
                     started = time.perf_counter()
+                    served = None
                     if method == "floor" and raw is not None:
                         for sql in statements:
                             raw.execute(sql).fetchall()
                     elif method == "selector":
                         read_page()
                     else:
-                        readers_http[case.name, method]()
+                        path, headers = paths[case.name][method]
+                        _, status, _, timing = http_get(args.port, path, headers)
+                        if status != 200:
+                            raise SystemExit(f"{case.name}: {path} answered {status}")
+                        served = (server_ms(timing), server_ms(timing, "cpu"))
                     if round_index >= args.warmup:
                         samples[case.name][method].append((time.perf_counter() - started) * 1000)
+                        if served is not None:
+                            samples[case.name][f"{method}_server"].append(served[0])
+                            samples[case.name][f"{method}_cpu"].append(served[1])
         sys.stderr.write("\n")
     finally:
         if raw is not None:
             raw.close()
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
 
     results = {
         case.name: {
@@ -323,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         "database": _server_version(connection) if not sqlite else _sqlite_version(),
         "machine": machine(),
         "rounds": args.rounds,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "counts": meta["counts"],
         "sizes": {} if sqlite else _sizes(connection),
         "cases": results,
@@ -381,20 +467,52 @@ def _sizes(connection: Any) -> dict[str, Any]:
     return sizes
 
 
+PAGE_TARGET_MS = 15.0  # server time of a list page (issue 16)
+API_TARGET_MS = 10.0  # server time of an API list
+RATIO_TARGET = 1.5  # selector / floor
+
+
+def _misses(case: dict[str, Any]) -> str:
+    """The targets a non-search case misses: page and API server time, selector / floor."""
+    m = case["median_ms"]
+    missed = []
+    if m.get("page_server", 0) >= PAGE_TARGET_MS:
+        missed.append("page")
+    if m.get("api_server", 0) >= API_TARGET_MS:
+        missed.append("api")
+    if (case["selector_to_floor"] or 0) >= RATIO_TARGET:
+        missed.append("ratio")
+    return ", ".join(missed) or "met"
+
+
 def summary_table(report: dict[str, Any]) -> str:
+    load = report.get("load_average")
     lines = [
-        f"{report['database']}, {report['rounds']} rounds, {report['date']}",
+        f"{report['database']}, {report['rounds']} rounds, {report['date']}"
+        + (f", load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}" if load else ""),
         "",
-        "| case | floor ms | selector ms | selector/floor | indexes read |",
-        "|---|---:|---:|---:|---|",
+        "Targets: page server < 15 ms, API server < 10 ms, selector / floor < 1.5. Page, API: client/server/CPU ms.",
+        "",
+        "| case | floor ms | selector ms | selector/floor | page ms | api ms | targets | indexes read |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     nan = float("nan")
+
+    def http(m: dict[str, float], method: str) -> str:
+        if method not in m:
+            return "—"
+        return f"{m[method]:.1f} / {m[method + '_server']:.1f} / {m[method + '_cpu']:.1f}"
+
     for name, case in report["cases"].items():
+        if "q" in case:
+            continue
         m = case["median_ms"]
-        indexes = ", ".join(case["indexes"]) or "none (sequential scan)"
+        indexes = ", ".join(case["indexes"]) or (
+            "—" if not case["indexes"] and not m.get("floor") else "none (sequential scan)"
+        )
         lines.append(
             f"| {name} | {m.get('floor', nan):.2f} | {m['selector']:.2f} | {case['selector_to_floor'] or nan:.2f} "
-            f"| {indexes} |"
+            f"| {http(m, 'page')} | {http(m, 'api')} | {_misses(case)} | {indexes} |"
         )
     searches = {name: case for name, case in report["cases"].items() if "q" in case}
     if searches:
@@ -407,9 +525,10 @@ def summary_table(report: dict[str, Any]) -> str:
             m = case["median_ms"]
             lines.append(
                 f"| {name} | {case['matches']} | {case['blocks']:,} | {m.get('floor', nan):.2f} | {m['selector']:.2f} "
-                f"| {m['page']:.2f} | {m['api']:.2f} |"
+                f"| {http(m, 'page')} | {http(m, 'api')} |"
             )
-    lines += ["", "| table | table MB | indexes MB | indexes / table |", "|---|---:|---:|---:|"]
+    if report["sizes"]:
+        lines += ["", "| table | table MB | indexes MB | indexes / table |", "|---|---:|---:|---:|"]
     for table, size in report["sizes"].items():
         lines.append(f"| {table} | {size['table_mb']} | {size['indexes_mb']} | {size['index_to_table']:.2f} |")
     return "\n".join(lines)

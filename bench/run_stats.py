@@ -121,21 +121,23 @@ def http_get(port: int, path: str, headers: dict[str, str]) -> tuple[float, int,
     return elapsed, response.status, body, response.getheader("Server-Timing")
 
 
-def server_ms(header: str | None) -> float:
-    """The duration in the Server-Timing header that bench/wsgi.py adds."""
-    if not header or "dur=" not in header:
-        raise SystemExit(f"no Server-Timing duration in {header!r}: is gunicorn serving bench.wsgi?")
-    return float(header.split("dur=", 1)[1].split(";", 1)[0].split(",", 1)[0])
+def server_ms(header: str | None, metric: str = "app") -> float:
+    """A duration in the Server-Timing header that bench/wsgi.py adds: `app` (wall clock) or `cpu`."""
+    for part in (header or "").split(","):
+        name, _, rest = part.strip().partition(";")
+        if name == metric and "dur=" in rest:
+            return float(rest.split("dur=", 1)[1].split(";", 1)[0])
+    raise SystemExit(f"no Server-Timing {metric} duration in {header!r}: is gunicorn serving bench.wsgi?")
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(port: int, env: dict[str, str], *, workers: int = 1) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
         "gunicorn",
         "bench.wsgi:application",
         "--workers",
-        "1",
+        str(workers),
         "--bind",
         f"127.0.0.1:{port}",
         "--log-level",

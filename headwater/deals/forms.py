@@ -43,7 +43,8 @@ DEAL_FORM_FIELDS = (
 
 
 def _setup_contact_pickers(form: forms.Form, account_slug: str, *, can_create: bool = False) -> None:
-    """The company and person pickers; `can_create` (the deal form) lets them create a missing one."""
+    """The company and person pickers; `can_create` (the deal form) lets them create a missing one and offers the
+    first records as options (a filter bar offers a search's matches only: records.forms.setup_picker)."""
     account = form.account  # type: ignore[attr-defined]  # the deal form and the deal filter form both carry it
     slug = {"account_slug": account_slug}
     setup_picker(
@@ -54,6 +55,7 @@ def _setup_contact_pickers(form: forms.Form, account_slug: str, *, can_create: b
         lookup_url=reverse("companies:lookup", kwargs=slug),
         create_url=reverse("companies:quick_create", kwargs=slug) if can_create else "",
         create_label=CREATE_COMPANY,
+        browse=can_create,
     )
     setup_picker(
         form,
@@ -64,6 +66,7 @@ def _setup_contact_pickers(form: forms.Form, account_slug: str, *, can_create: b
         label=person_label,
         create_url=reverse("persons:quick_create", kwargs=slug) if can_create else "",
         create_label=CREATE_PERSON,
+        browse=can_create,
     )
 
 

@@ -69,7 +69,13 @@ def deal_page(
     records the caller shows: the page its columns' (the default), the API the source only."""
     qs = deal_list(account=account, filters=filters).select_related(*related)
     return record_page(
-        qs, filters=filters, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit
+        qs,
+        filters=filters,
+        ordering=ordering,
+        cursor=cursor,
+        page_size=page_size,
+        count_limit=count_limit,
+        account=account,
     )
 
 

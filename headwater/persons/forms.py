@@ -69,6 +69,7 @@ class PersonFilterForm(RecordFilterForm):
             queryset=Company.objects.for_account(self.account),
             lookup=company_lookup,
             lookup_url=reverse("companies:lookup", kwargs={"account_slug": self.account.slug}),
+            browse=False,
         )
         self.order_fields(["q", "company", "owner", "source"])
 

@@ -415,8 +415,13 @@ def setup_picker(
     label: Any = str,
     create_url: str = "",
     create_label: Any = "",
+    browse: bool = True,
 ) -> None:
     """Scope the picker `name` to the account, render a bounded set of options (the current value kept).
+
+    `browse=False` (the list pages' filter bars): the options are the chosen record and the matches of a typed
+    search only, not the first 50 records: JavaScript's combobox asks the lookup URL anyway, and rendering 100
+    unasked options was half of a deal list page's time (docs/performance.md, "List pages").
 
     The page shows it as one typeahead field (static/js/combobox.js) fed by `lookup_url`; without JavaScript it is
     this <select> with a search box beside it (`<name>_search`, whose matches the options then are).
@@ -431,7 +436,11 @@ def setup_picker(
     if form.is_bound and (form.data.get(LOOKUP_BUTTON) == name or name in getattr(form, "new_searches", list)()):
         field.widget.attrs["autofocus"] = True  # after a Search without JavaScript: choose among the matches
     account: Account = form.account  # type: ignore[attr-defined]  # RecordForm and RecordFilterForm carry it
-    rows = lookup(account=account, q=field.search, selected=selected)
+    rows: list[Any]
+    if browse or field.search:
+        rows = lookup(account=account, q=field.search, selected=selected)
+    else:  # limit=0: the chosen record alone; nothing at all to build when none is chosen
+        rows = [] if selected is None else lookup(account=account, q="", selected=selected, limit=0)
     prefill = getattr(form, "prefill_source", False)
     field.limit_options(rows, label=label, data=option_data(account, rows, prefill=prefill))
 

@@ -17,6 +17,11 @@ class StatsConfig(AppConfig):
 
         register_job_kind("stats.tallies_rebuild", title=_("Recomputing the statistics for the new time zone"))
         connection_created.connect(register_sqlite_functions, dispatch_uid="headwater.stats.sqlite_functions")
+        # The record lists' exact counts from the tallies, where their filters are the tallies' keys.
+        from headwater.records.listing import register_list_counter  # noqa: PLC0415 — models must not load in apps.py
+        from headwater.stats.list_counts import tallied_list_count  # noqa: PLC0415 — models must not load in apps.py
+
+        register_list_counter(tallied_list_count)
 
 
 def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:

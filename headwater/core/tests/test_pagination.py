@@ -107,6 +107,19 @@ def test_count_is_bounded(account):
     assert not page.total_is_exact
 
 
+def test_a_known_total_replaces_the_count_even_beyond_its_limit(account):
+    """records.listing passes the tallies' exact total: one query, the page says the exact number."""
+    CompanyFactory.create_batch(6, account=account)
+    qs = Company.objects.for_account(account)
+    with CaptureQueriesContext(connection) as ctx:
+        page = keyset_page(qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=5, known_total=6)
+    assert len(ctx.captured_queries) == 1
+    assert (page.total, page.total_is_exact, len(page.rows)) == (6, True, 2)
+    # Without a count wanted (the API), a known total is not shown either.
+    api = keyset_page(qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=0, known_total=6)
+    assert api.total is None
+
+
 def test_no_cursor_means_first_page(account):
     assert decode_cursor(Company, Ordering(("name",)), "") is None
     assert decode_cursor(Company, Ordering(("name",)), None) is None
