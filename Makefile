@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists check-deploy check-production system-deps clean
+.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists bench-exports check-deploy check-production system-deps clean
 
 help:
 	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:$(PORT) (PORT=8001 for another)"
@@ -117,6 +117,10 @@ bench-writes: setup
 # What the record lists' indexes buy and weigh, on the data `make bench` loaded (see docs/performance.md).
 bench-lists: setup
 	$(PY) -m bench.list_pages $(BENCH_ARGS)
+
+# What a 100,000-row list export (CSV, XLSX) and a 10,000-record bulk change cost (docs/performance.md).
+bench-exports: setup
+	$(PY) -m bench.list_exports $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv var .mypy_cache .ruff_cache
