@@ -89,9 +89,7 @@ BULK_FIELDS: tuple[BulkField, ...] = (
         prepare=_prepare_source,
         needs_sources=True,
     ),
-    BulkField(
-        name="owner", label=gettext_lazy("Owner"), column="owner_id", clean=_clean_owner, prepare=_prepare_owner
-    ),
+    BulkField(name="owner", label=gettext_lazy("Owner"), column="owner_id", clean=_clean_owner, prepare=_prepare_owner),
 )
 
 
