@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import quote
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.template import engines
-from django.test import Client
+from django.forms.renderers import get_default_renderer
+from django.test import Client, override_settings
 from django.utils import timezone, translation
 
+from headwater.core.widgets import WidgetRenderer
 from headwater.records.registry import record_kinds
 from headwater.testing.factories import (
     AccountFactory,
@@ -134,3 +137,48 @@ def test_the_empty_list_still_says_so() -> None:
         assert response.status_code == 200
         assert "rows_html" not in response.context
         assert 'class="empty"' in response.content.decode()
+
+
+# The filter bar and the bulk form: their widgets written in Python (core.widgets.WidgetRenderer) against Django's
+# templates, on every list page.
+HOSTILE_WIDGET = '<b onclick="x">&\'\u202e'
+
+
+def _stable(html: str) -> str:
+    """A page without what changes on every render (the CSRF token's mask, the CSP nonce)."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+    html = re.sub(r'"X-CSRFToken": "[^"]*"', "", html)
+    return re.sub(r'nonce="[^"]*"', "", html)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_every_list_page_is_the_same_with_the_widgets_templates(language):
+    """Each record kind's list page, its filter bar and bulk form full of hostile values (chosen and invalid),
+    is the same HTML through the Python widgets as through Django's templates."""
+    account = AccountFactory(sources_enabled=True)
+    owner = UserFactory(full_name=HOSTILE_WIDGET)
+    MembershipFactory(account=account, user=owner, role=Role.MEMBER)
+    source = SourceFactory(account=account, name=HOSTILE_WIDGET)
+    SourceFactory(account=account, name="Archived " + HOSTILE_WIDGET, archived=True)
+    user = UserFactory(language=language)
+    MembershipFactory(account=account, user=user, role=Role.ADMIN)
+    client = Client()
+    client.force_login(user)
+    queries = [
+        "",
+        f"?q={quote(HOSTILE_WIDGET)}&owner={owner.pk}&source={source.pk}",
+        f"?owner={quote(HOSTILE_WIDGET)}&source=99999&created_from={quote(HOSTILE_WIDGET)}&created_to=2026-13-01",
+        "?owner=none&status=won&closed_from=2026-01-01&closed_to=2026-03-31",
+    ]
+    apps = [kind.app for kind in record_kinds() if kind.pages is not None]
+    assert apps
+    for app in apps:
+        for query in queries:
+            python = client.get(f"/a/{account.slug}/{app}/{query}")
+            with override_settings(FORM_RENDERER="django.forms.renderers.DjangoTemplates"):
+                assert not isinstance(get_default_renderer(), WidgetRenderer)
+                templated = client.get(f"/a/{account.slug}/{app}/{query}")
+            assert python.status_code == templated.status_code
+            assert "<select" in python.content.decode()
+            assert _stable(python.content.decode()) == _stable(templated.content.decode())
