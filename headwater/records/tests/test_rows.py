@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from urllib.parse import quote
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
-from django.template import engines
 from django.forms.renderers import get_default_renderer
+from django.template import engines
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
