@@ -25,6 +25,8 @@ from django.utils.formats import get_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from headwater.core.bidi import isolate
+
 if TYPE_CHECKING:
     from headwater.records.listing import Column
 
@@ -115,7 +117,8 @@ def table_rows(
     select_label: Callable[[Any], str] | None = None,
 ) -> SafeString:
     """The `<tr>`s of a list: with `select_label` (the bulk change form is on the page), a first cell with the
-    row's checkbox labelled "Select <name>"; then each column's cell."""
+    row's checkbox labelled "Select <name>" (the name isolated: an attribute has no `<bdi>`); then each column's
+    cell."""
     makers: list[tuple[str, Cell]] = []
     for column in columns:
         if column.cell is None:
@@ -129,7 +132,7 @@ def table_rows(
     for record in rows:
         parts = ["<tr>"]
         if select_label is not None:
-            label = select % {"name": escape(str(select_label(record)))}
+            label = select % {"name": escape(isolate(select_label(record)))}
             parts.append(
                 f'<td class="bulk-check"><input type="checkbox" name="ids" value="{escape(str(record.pk))}"'
                 f' form="bulk-form" data-bulk-row aria-label="{label}"></td>'
