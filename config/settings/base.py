@@ -82,6 +82,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's input and select widgets written in Python, the same HTML as their templates (core/widgets.py).
+FORM_RENDERER = "headwater.core.widgets.WidgetRenderer"
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'headwater.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

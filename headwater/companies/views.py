@@ -7,19 +7,21 @@ from headwater.companies.forms import CompanyFilterForm, CompanyForm, CompanyQui
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.records.listing import Column, links_stay_sentence
+from headwater.records.rows import bdi, text
 from headwater.records.views import RecordPages
 
 
 def company_columns(*, sources: bool) -> list[Column]:
+    """The list's columns, each with its cell (records/rows.py)."""
     columns = [
-        Column(gettext_lazy("Name"), "name"),
-        Column(gettext_lazy("City"), "city"),
-        Column(gettext_lazy("Phone")),
-        Column(gettext_lazy("Owner")),
+        Column(gettext_lazy("Name"), "name", cell=lambda cells, c: cells.link("companies", c.pk, c.name)),
+        Column(gettext_lazy("City"), "city", cell=lambda _c, c: bdi(c.city)),
+        Column(gettext_lazy("Phone"), cell=lambda _c, c: text(c.phone)),
+        Column(gettext_lazy("Owner"), cell=lambda _c, c: bdi(c.owner.display_name if c.owner else "")),
     ]
     if sources:
-        columns.append(Column(gettext_lazy("Acquisition source")))
-    columns.append(Column(gettext_lazy("Created"), "created"))
+        columns.append(Column(gettext_lazy("Acquisition source"), cell=lambda cells, c: cells.source(c.source)))
+    columns.append(Column(gettext_lazy("Created"), "created", cell=lambda cells, c: cells.instant(c.created_at)))
     return columns
 
 

@@ -16,23 +16,39 @@ from headwater.deals.models import Deal, DealStatus
 from headwater.persons.selectors import person_get
 from headwater.records.forms import id_or_404
 from headwater.records.listing import Column, or_404
+from headwater.records.rows import Cells, bdi, money, text
 from headwater.records.views import RecordPages, detail_page
 from headwater.sources.selectors import source_default_for
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
 
+def _contacts(cells: Cells, deal: Deal) -> str:
+    """The deal's company and person, each a link, one per line."""
+    company = cells.link("companies", deal.company_id, deal.company.name) if deal.company else ""
+    person = cells.link("persons", deal.person_id, deal.person.full_name) if deal.person else ""
+    return f"{company}<br>{person}" if company and person else company or person
+
+
 def deal_columns(*, sources: bool) -> list[Column]:
+    """The list's columns, each with its cell (records/rows.py)."""
     columns = [
-        Column(gettext_lazy("Name"), "name"),
-        Column(gettext_lazy("Value"), "value", numeric=True),
-        Column(gettext_lazy("Status"), "status"),
-        Column(gettext_lazy("Company / person")),
-        Column(gettext_lazy("Owner")),
+        Column(gettext_lazy("Name"), "name", cell=lambda cells, d: cells.link("deals", d.pk, d.name)),
+        Column(gettext_lazy("Value"), "value", numeric=True, cell=lambda _c, d: f"{money(d.value)} {text(d.currency)}"),
+        Column(
+            gettext_lazy("Status"),
+            "status",
+            cell=lambda _c, d: f'<span class="badge badge--{text(d.status)}">{text(d.get_status_display())}</span>',
+        ),
+        Column(gettext_lazy("Company / person"), cell=_contacts),
+        Column(gettext_lazy("Owner"), cell=lambda _c, d: bdi(d.owner.display_name if d.owner else "")),
     ]
     if sources:
-        columns.append(Column(gettext_lazy("Acquisition source")))
-    columns += [Column(gettext_lazy("Expected close")), Column(gettext_lazy("Created"), "created")]
+        columns.append(Column(gettext_lazy("Acquisition source"), cell=lambda cells, d: cells.source(d.source)))
+    columns += [
+        Column(gettext_lazy("Expected close"), cell=lambda cells, d: cells.day(d.expected_close_date)),
+        Column(gettext_lazy("Created"), "created", cell=lambda cells, d: cells.instant(d.created_at)),
+    ]
     return columns
 
 

@@ -11,6 +11,7 @@ from headwater.persons.forms import PersonFilterForm, PersonForm, PersonQuickFor
 from headwater.persons.models import Person
 from headwater.records.forms import id_or_404
 from headwater.records.listing import Column, links_stay_sentence, or_404
+from headwater.records.rows import bdi, text
 from headwater.records.views import (
     RecordPages,
 )
@@ -19,16 +20,20 @@ from headwater.users.access import AccountRequest
 
 
 def person_columns(*, sources: bool) -> list[Column]:
+    """The list's columns, each with its cell (records/rows.py)."""
     columns = [
-        Column(pgettext_lazy("person", "Name"), "name"),
-        Column(gettext_lazy("Company")),
-        Column(gettext_lazy("E-mail"), "email"),
-        Column(gettext_lazy("Phone")),
-        Column(gettext_lazy("Owner")),
+        Column(pgettext_lazy("person", "Name"), "name", cell=lambda cells, p: cells.link("persons", p.pk, p.full_name)),
+        Column(
+            gettext_lazy("Company"),
+            cell=lambda cells, p: cells.link("companies", p.company_id, p.company.name) if p.company else "",
+        ),
+        Column(gettext_lazy("E-mail"), "email", cell=lambda _c, p: text(p.email)),
+        Column(gettext_lazy("Phone"), cell=lambda _c, p: text(p.phone)),
+        Column(gettext_lazy("Owner"), cell=lambda _c, p: bdi(p.owner.display_name if p.owner else "")),
     ]
     if sources:
-        columns.append(Column(gettext_lazy("Acquisition source")))
-    columns.append(Column(gettext_lazy("Created"), "created"))
+        columns.append(Column(gettext_lazy("Acquisition source"), cell=lambda cells, p: cells.source(p.source)))
+    columns.append(Column(gettext_lazy("Created"), "created", cell=lambda cells, p: cells.instant(p.created_at)))
     return columns
 
 

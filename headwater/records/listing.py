@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from headwater.core.cursors import InvalidCursor
 from headwater.core.errors import NotFound
 from headwater.core.pagination import Ordering, Page, Sorts, keyset_page, ordering_from_param
+from headwater.records.rows import Cell, Cells, table_rows
 from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
 
 _M = TypeVar("_M", bound=Model)
@@ -124,6 +125,8 @@ class Column:
     label: str | Promise
     sort: str | None = None
     numeric: bool = False
+    # What its cells show (records/rows.py): (the request's Cells, the record) -> HTML.
+    cell: Cell | None = None
 
 
 @dataclass(frozen=True)
@@ -170,11 +173,15 @@ def render_list(
     template: str,
     fragment: str,
     context: dict[str, Any] | None = None,
+    select_label: Callable[[Any], str] | None = None,
 ) -> HttpResponse:
     """Parse the sort and cursor, read one page when the filters are valid, render the page or the table.
 
     A position the list cannot use (an edited cursor, one made for another sort, a `?page=` number) answers 400
     with the reason and a link to the first page, never a quietly different page.
+
+    The table's rows come written (`rows_html`, records/rows.py) when every column has its cell; with a bulk
+    change form in the context, each row starts with its checkbox, labelled by `select_label(record)`.
     """
     sort, ordering = ordering_from_param(request.GET.get("sort"), sorts, default_sort)
     page = None
@@ -211,6 +218,14 @@ def render_list(
         "first_page_query": _without(request, "cursor", "page"),
         **(context or {}),
     }
+    account = getattr(request, "account", None)  # set by users.access.account_view
+    if page is not None and page.rows and account is not None and all(column.cell for column in columns):
+        ctx["rows_html"] = table_rows(
+            columns,
+            page.rows,
+            cells=Cells(account.slug),
+            select_label=select_label if ctx.get("bulk_form") else None,
+        )
     status = 400 if list_error else 200
     return render(request, fragment if wants_fragment(request) else template, ctx, status=status)
 

@@ -90,6 +90,7 @@ def list_page(
         template=f"{pages.app}/list.html",
         fragment=f"{pages.app}/_table.html",
         context={**list_actions_context(request, pages), **(context or {})},
+        select_label=pages.label,
     )
     if status != 200 and response.status_code == 200:
         response.status_code = status

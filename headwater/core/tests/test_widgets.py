@@ -3,9 +3,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
-from headwater.core.widgets import DateInput
+from headwater.core.widgets import DateInput, WidgetRenderer
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])
@@ -13,3 +16,41 @@ def test_a_date_is_the_browsers_date_picker_with_an_iso_value_in_any_language(la
     with translation.override(language):
         html = DateInput(attrs={"id": "id_start"}).render("start", dt.date(2026, 2, 1))
     assert html == '<input type="date" name="start" value="2026-02-01" id="id_start">'
+
+
+# The widgets written in Python (core.widgets.WidgetRenderer, the project's form renderer) against Django's templates.
+
+HOSTILE = '<b onclick="x">&\'\u202e'
+
+
+@pytest.mark.parametrize(
+    ("widget", "value", "attrs"),
+    [
+        (DateInput(), None, {"id": "id_start"}),
+        (DateInput(), dt.date(2026, 2, 1), {"id": "id_start", "aria-invalid": "true"}),
+        (DateInput(attrs={"class": HOSTILE, "required": True, "disabled": False}), HOSTILE, {"maxlength": 10}),
+        (forms.TextInput(), HOSTILE, {"id": "id_q", "placeholder": gettext_lazy("Owner")}),
+        (forms.EmailInput(), "a&b@example.test", None),
+        (forms.NumberInput(), 7, {"min": 0}),
+        (forms.HiddenInput(), HOSTILE, None),
+        (forms.CheckboxInput(), True, {"id": "id_compare"}),
+        (forms.CheckboxInput(), False, {"id": "id_compare"}),
+        (forms.Select(choices=[("", "Anyone"), ("none", "Unassigned"), (HOSTILE, HOSTILE), (7, 7)]), "", {"id": "x"}),
+        (forms.Select(choices=[("a", gettext_lazy("Owner")), ("b", "B")]), "b", {"aria-invalid": "true"}),
+        (forms.Select(choices=[("Group", [("1", "One"), ("2", "Two")]), ("3", "Three")]), "2", None),
+        (forms.Select(choices=[]), None, None),
+        (forms.SelectMultiple(choices=[("1", "One"), ("2", HOSTILE)]), ["2"], None),
+        (forms.Textarea(), HOSTILE, None),
+        (forms.RadioSelect(choices=[("1", "One"), ("2", HOSTILE)]), "2", {"id": "r"}),
+    ],
+)
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_widgets_write_what_the_templates_write(widget, value, attrs, language):
+    with translation.override(language):
+        python = widget.render("field", value, attrs, renderer=WidgetRenderer())
+        templated = widget.render("field", value, attrs, renderer=DjangoTemplates())
+    assert python == templated
+
+
+def test_the_project_renders_widgets_in_python():
+    assert isinstance(get_default_renderer(), WidgetRenderer)
