@@ -15,6 +15,7 @@ from ninja import Router, Schema
 
 from config.api import HeadwaterAPI
 from headwater.companies.models import Company
+from headwater.core.api_schemas import RecordOut
 from headwater.testing.api import ApiClient, api_for
 from headwater.testing.factories import CompanyFactory
 from headwater.users.models import ApiToken, Membership, Role
@@ -402,3 +403,14 @@ def test_two_schemas_with_one_name_are_refused():
     api.add_router("/", router)
     with pytest.raises(ImproperlyConfigured, match="ThingOut"):
         api.get_openapi_schema(path_prefix="/")
+
+
+@pytest.mark.django_db
+def test_a_source_deleted_before_the_answer_is_written_gives_no_name_not_a_500(tenant):
+    """A write's answer reads the source's name after the write committed; an admin may have deleted the source in
+    between (found by the soak test: a 500). The answer then names no source rather than failing."""
+    company = CompanyFactory(account=tenant.account)
+    company.source_id = 2**40  # a source that no longer exists, not loaded yet
+    assert RecordOut.resolve_source_name(company) is None
+    company.source_id = None
+    assert RecordOut.resolve_source_name(company) is None
