@@ -134,6 +134,8 @@ class SourceChange(TenantModel):
     new_source_id = models.BigIntegerField(null=True, blank=True)
     new_name = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH, blank=True)
     how = models.CharField(max_length=10, choices=HowChanged.choices)
+    # The import that made the change (how = import): the history says "import #N".
+    import_ref = models.BigIntegerField(null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

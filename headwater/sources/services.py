@@ -858,6 +858,8 @@ def _move_aliases_on_merge(*, account: Account, user: User | None, merged: Sourc
         updated_at=now,
     )
     return moved + 1
+
+
 def records_source_history(
     *,
     account: Account,
