@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from headwater.core.models import Account
-from headwater.imports import plan, reading
+from headwater.core.spreadsheet import csv_format_for
+from headwater.imports import plan, reading, run
 from headwater.imports.models import Import, ImportState
 from headwater.imports.services import import_file_path, overrides_of
 from headwater.jobs.models import JobState
@@ -63,3 +68,48 @@ def import_status(*, account: Account, pk: int) -> dict[str, Any]:
 def import_source_matches(*, account: Account, import_: Import) -> list[SourceMatch]:
     """Step 3: every distinct value of the source column, with its row count, matched to the catalogue."""
     return source_match_values(account=account, values=plan.source_values(import_))
+
+
+def import_simulate(*, import_: Import) -> run.Outcome:
+    """Step 5: what the run would do now (counts, the first rows as saved, the row problems), from the same code in
+    a transaction rolled back (FileProblem when the file cannot be read)."""
+    return run.import_execute(import_id=import_.pk, dry_run=True)
+
+
+def import_rejected_rows(*, account: Account, import_: Import, language: str) -> tuple[bytes, str]:
+    """The rows with a problem, as a CSV file that can be fixed and imported again: the file's own columns (a CSV in
+    its own encoding and delimiter; a workbook's as UTF-8 CSV in the reader's spreadsheet convention), then a column
+    saying what is wrong. (file content, file name)."""
+    ctx = plan.context_for(account=account, import_=import_, default_owner_id=import_.uploaded_by_id)
+    if import_.kind == "csv":
+        encoding = str(import_.settings.get("encoding") or "utf-8")
+        delimiter = str(import_.settings.get("delimiter") or ",")
+    else:
+        encoding, delimiter = "utf-8-sig", csv_format_for(language).delimiter
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([*import_.columns, _("Import error")])
+    for row in plan.rows(import_):
+        row_plan = plan.plan_row(row, ctx)
+        if row_plan.problems:
+            reason = "; ".join(
+                f"{problem.column}: {problem.reason}" if problem.column else problem.reason
+                for problem in row_plan.problems
+            )
+            writer.writerow([reading.cell_text(cell) for cell in row.cells] + [reason])
+    stem = Path(import_.file_name).stem or "import"
+    return out.getvalue().encode(encoding, errors="replace"), f"{stem}-rejected.csv"
+
+
+def import_rows(*, account: Account, limit: int = 100) -> list[Import]:
+    """The account's import list: each import with its shown state and its counts' totals."""
+    labels = dict(ImportState.choices)
+    imports = list(import_list(account=account)[:limit])
+    for item in imports:
+        state = import_state(import_=item)
+        results = item.results or {}
+        item.shown_state = state  # type: ignore[attr-defined]  # display attributes for the list's template
+        item.shown_state_label = labels.get(state, state)  # type: ignore[attr-defined]  # as above
+        item.created_total = sum((results.get("created") or {}).values())  # type: ignore[attr-defined]  # as above
+        item.updated_total = sum((results.get("updated") or {}).values())  # type: ignore[attr-defined]  # as above
+    return imports
