@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from headwater.imports import reading
 from headwater.imports.columns import targets
@@ -137,7 +138,8 @@ class SourceValuesForm(forms.Form):
             else:
                 initial = NO_SOURCE
             self.fields[f"value_{index}"] = forms.ChoiceField(
-                label=_("“%(value)s” (%(count)s rows)") % {"value": match.value, "count": match.count},
+                label=ngettext("“%(value)s” (%(count)s row)", "“%(value)s” (%(count)s rows)", match.count)
+                % {"value": match.value, "count": match.count},
                 choices=choices,
                 initial=initial,
             )
