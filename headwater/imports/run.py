@@ -21,12 +21,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from headwater.companies.models import Company
 from headwater.core.errors import Conflict
 from headwater.core.models import Account
+from headwater.core.text import fold
 from headwater.deals.models import Deal, DealStatus
 from headwater.imports import dedupe, plan
 from headwater.imports.models import ChangeAction, DuplicateMode, Import, ImportChange, ImportState
@@ -116,6 +118,7 @@ class _Writer:
         self.person_keys: dict[tuple[Any, ...], Person] = {}
         self.touched: set[tuple[str, int]] = set()
         self.company_names: dict[int, str] = {}
+        self.deal_keys: set[tuple[int | None, int | None, str]] = set()
         self.changes: list[ImportChange] = []
         self.history: list[SourceChange] = []
 
@@ -421,31 +424,73 @@ class _Writer:
         actions: list[dict[str, str]],
     ) -> None:
         new: list[Deal] = []
+        changed: dict[int, Deal] = {}
+        fields: set[str] = set()
+        existing = self._existing_deals(batch, companies, persons)
         for i, row in enumerate(batch):
             if "deal" not in row.records:
                 continue
             values = dict(row.records["deal"])
             company, person = companies[i], persons[i]
-            if company is None and person is not None and person.company_id:
-                values["company_id"] = person.company_id
-            elif company is not None:
-                values["company"] = company
+            company_id = company.pk if company is not None else (person.company_id if person is not None else None)
+            key = (company_id, _pk(person), fold(values["name"]))
+            names_source, source = self._row_source(row)
+            match = existing.get(key)
+            if match is not None:
+                if self._merge("deal", match, values, (names_source, source)):
+                    changed[match.pk] = match
+                    fields |= set(values) | {"source_id", "closed_at"}
+                    if match.status == DealStatus.OPEN:
+                        match.closed_at = None
+                    elif match.closed_at is None:
+                        match.closed_at = timezone.localdate()
+                    actions[i]["deal"] = "updated"
+                else:
+                    actions[i]["deal"] = "skipped"
+                continue
+            if key in self.deal_keys:
+                actions[i]["deal"] = "same"
+                continue
+            values["company_id"] = company_id
             if person is not None:
                 values["person"] = person
             if values.get("status") in (DealStatus.WON, DealStatus.LOST) and not values.get("closed_at"):
                 values["closed_at"] = timezone.localdate()
-            names_source, source = self._row_source(row)
             chosen = source if names_source else self._default_from(person, company)
             deal = self._new(Deal, values, row.owner_id, chosen)
             deal.search_key = deal_search_key(
                 name=deal.name,
-                company_name=company.name if company is not None else "",
+                company_name=self._company_name(company_id),
                 person_name=f"{person.first_name} {person.last_name}".strip() if person is not None else "",
             )
+            self.deal_keys.add(key)
             new.append(deal)
             actions[i]["deal"] = "new"
+        self._count(changed, actions, "deal")
         Deal.unscoped.bulk_create(new)
         self._created("deal", new)
+        self._save_updates(Deal, changed, fields)
+
+    def _existing_deals(
+        self, batch: list[plan.RowPlan], companies: list[Company | None], persons: list[Person | None]
+    ) -> dict[tuple[int | None, int | None, str], Deal]:
+        """The account's deals the batch's rows may be: the same name, company and person (a deal of an existing
+        company or person only: a record this run created has no deal yet but the ones this run made)."""
+        company_ids = {c.pk for i, c in enumerate(companies) if c is not None and "deal" in batch[i].records}
+        person_ids = {p.pk for i, p in enumerate(persons) if p is not None and "deal" in batch[i].records}
+        if not (company_ids or person_ids):
+            return {}
+        found: dict[tuple[int | None, int | None, str], Deal] = {}
+        candidates = (
+            Deal.objects.for_account(self.account)
+            .filter(Q(company_id__in=company_ids) | Q(person_id__in=person_ids))
+            .exclude(origin_import_id=self.import_.pk)
+            .select_for_update()
+            .order_by("id")
+        )
+        for deal in candidates:
+            found.setdefault((deal.company_id, deal.person_id, fold(deal.name)), deal)
+        return found
 
 
 def _pk(record: Any) -> int | None:
