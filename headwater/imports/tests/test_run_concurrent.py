@@ -36,7 +36,7 @@ def test_the_same_file_imported_twice_at_once_creates_no_duplicates(tenant, monk
         try:
             barrier.wait()
             run.import_execute(import_id=import_id)
-        except BaseException as exc:  # noqa: BLE001  # reported by the test below
+        except BaseException as exc:  # reported by the test below
             errors.append(exc)
         finally:
             connections.close_all()
