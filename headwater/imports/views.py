@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from headwater.core.errors import DomainError
+from headwater.deals.models import DealStatus
 from headwater.imports import plan, reading, run, selectors, services
 from headwater.imports.columns import target_by_key
 from headwater.imports.forms import DuplicatesForm, MappingForm, ReadSettingsForm, SourceValuesForm, UploadForm
@@ -239,6 +240,12 @@ def import_duplicates(request: AccountRequest, import_id: int) -> HttpResponse:
 PROBLEMS_ON_PAGE = 100
 
 
+def _shown(name: str, value: Any) -> str:
+    if name == "status" and value in DealStatus.values:
+        return str(DealStatus(value).label)
+    return str(value)
+
+
 def _preview_rows(outcome: run.Outcome) -> list[dict[str, Any]]:
     known = target_by_key()
     labels = {
@@ -256,7 +263,7 @@ def _preview_rows(outcome: run.Outcome) -> list[dict[str, Any]]:
             if not fields:
                 continue
             values = [
-                f"{known[f'{kind}.{name}'].label if f'{kind}.{name}' in known else name}: {value}"
+                f"{known[f'{kind}.{name}'].label if f'{kind}.{name}' in known else name}: {_shown(name, value)}"
                 for name, value in fields.items()
             ]
             kind_label = kind_labels.get(kind, kind)
