@@ -212,6 +212,13 @@ def _import_preview(page: Page) -> None:
     expect(page.locator("#counts-title")).to_be_visible()
 
 
+def _import_undo(page: Page) -> None:
+    _import_preview(page)
+    page.locator("form button[type=submit].button--primary").click()
+    page.locator("a[href$='/undo/']").click()
+    expect(page.locator("#undo-title")).to_be_visible()
+
+
 def _signup_sent(page: Page) -> None:
     page.locator("input[name=full_name]").fill("Ada Check")
     page.locator("input[name=email]").fill("ada@check.test")
@@ -308,6 +315,7 @@ VISITS = [
     Visit("import, source values", ("imports:sources",), A + "/import/", act=_import_sources),
     Visit("import, duplicates", ("imports:duplicates",), A + "/import/", act=_import_duplicates),
     Visit("import, preview", ("imports:preview",), A + "/import/", act=_import_preview),
+    Visit("import, undo", ("imports:undo",), A + "/import/", act=_import_undo),
     Visit("404", (), A + "/deals/987654321/", status=404),
     # A viewer of the demo account.
     Visit("403", (), A + "/settings/sources/", who="viewer", status=403),

@@ -168,3 +168,15 @@ class DuplicatesForm(forms.Form):
         required=False,
         help_text=_("Left unticked, an existing record keeps its source; its history says which import changed it."),
     )
+
+
+class UndoForm(forms.Form):
+    touched = forms.ChoiceField(
+        label=_("The records touched since the import"),
+        choices=[
+            ("keep", _("Keep them as they are; undo the rest")),
+            ("undo", _("Undo them too")),
+        ],
+        initial="keep",
+        widget=forms.RadioSelect,
+    )

@@ -15,6 +15,7 @@ class ImportState(models.TextChoices):
     QUEUED = "queued", _("Queued")  # its job is queued or running (a stale job shows it as failed)
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    UNDONE = "undone", _("Undone")
 
 
 class DuplicateMode(models.TextChoices):
@@ -59,6 +60,16 @@ class Import(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     # What the run did: {"created": {"company": n, ...}, "updated": {...}, "skipped": n, "errors": n, "rows": n}.
     results = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        # "users.User": `settings` is a field's name in this class body.
+        "users.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         indexes = [models.Index(fields=["account", "created_at"], name="import_account_created_idx")]

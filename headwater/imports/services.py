@@ -185,7 +185,7 @@ def import_run(*, account: Account, user: User, import_: Import) -> Job:
         locked = Import.objects.for_account(account).select_for_update().filter(pk=import_.pk).first()
         if locked is None:
             raise NotFound(_("No such import."))
-        if locked.state == ImportState.DONE:
+        if locked.state in (ImportState.DONE, ImportState.UNDONE):
             raise Conflict(_("This import has already been run."))
         if locked.state == ImportState.QUEUED and locked.job is not None:
             job = locked.job

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:import_id>/duplicates/", views.import_duplicates, name="duplicates"),
     path("<int:import_id>/preview/", views.import_preview, name="preview"),
     path("<int:import_id>/rejected/", views.import_rejected, name="rejected"),
+    path("<int:import_id>/undo/", views.import_undo, name="undo"),
 ]

@@ -16,9 +16,16 @@ from django.utils.translation import gettext as _
 
 from headwater.core.errors import DomainError
 from headwater.deals.models import DealStatus
-from headwater.imports import plan, reading, run, selectors, services
+from headwater.imports import plan, reading, run, selectors, services, undo
 from headwater.imports.columns import target_by_key
-from headwater.imports.forms import DuplicatesForm, MappingForm, ReadSettingsForm, SourceValuesForm, UploadForm
+from headwater.imports.forms import (
+    DuplicatesForm,
+    MappingForm,
+    ReadSettingsForm,
+    SourceValuesForm,
+    UndoForm,
+    UploadForm,
+)
 from headwater.imports.models import Import, ImportState
 from headwater.imports.samples import template_header
 from headwater.records.registry import record_kinds
@@ -81,6 +88,7 @@ def _workspace(
         "import": import_,
         "shown_state": selectors.import_state(import_=import_),
         "updated_total": sum((import_.results.get("updated") or {}).values()),
+        "can_undo": undo.can_undo(import_),
         "settings_form": settings_form,
         "detected": detected,
         "problem": problem,
@@ -174,7 +182,7 @@ def _step_url(name: str, import_: Import) -> str:
 
 def _editable(request: AccountRequest, import_: Import) -> HttpResponse | None:
     """Once an import runs or has run, its steps are read-only: back to its page."""
-    if selectors.import_state(import_=import_) in (ImportState.QUEUED, ImportState.DONE):
+    if selectors.import_state(import_=import_) in (ImportState.QUEUED, ImportState.DONE, ImportState.UNDONE):
         messages.info(request, _("This import has already been run; start a new one to import again."))
         return redirect(_step_url("detail", import_))
     return None
@@ -325,3 +333,41 @@ def import_rejected(request: AccountRequest, import_id: int) -> HttpResponse:
     response = HttpResponse(content, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
+def import_undo(request: AccountRequest, import_id: int) -> HttpResponse:
+    """Undo an import: what it would do, the records touched since (the user decides), then the undo (POST)."""
+    import_ = selectors.import_get(account=request.account, pk=import_id)
+    if not undo.can_undo(import_):
+        refusal = _("Only a finished import run in the last %(days)s days can be undone.") % {"days": undo.UNDO_DAYS}
+        if request.method == "POST":
+            messages.error(request, refusal)
+            return redirect(_step_url("detail", import_))
+        return render(request, "imports/undo.html", {"import": import_, "refusal": refusal})
+    form = UndoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = undo.import_undo(
+                account=request.account,
+                user=request.user,
+                import_=import_,
+                keep_touched=form.cleaned_data["touched"] == "keep",
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Import undone: %(deleted)s records deleted, %(restored)s restored, %(kept)s kept.") % done,
+            )
+            return redirect(_step_url("detail", import_))
+    plan_ = undo.undo_plan(account=request.account, import_=import_)
+    context = {
+        "import": import_,
+        "form": form,
+        "plan": plan_,
+        "created": sum(len(ids) for ids in plan_.created.values()),
+        "touched": plan_.touched[:PROBLEMS_ON_PAGE],
+    }
+    return render(request, "imports/undo.html", context, status=400 if request.method == "POST" else 200)

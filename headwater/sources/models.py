@@ -80,6 +80,7 @@ class HowChanged(models.TextChoices):
     MERGE = "merge", _("moved by a merge of sources")
     CLEARED = "cleared", _("cleared when the source was deleted")
     IMPORT = "import", _("imported")
+    UNDO = "undo", _("an import undone")
     BULK = "bulk", _("changed in bulk from a list")
 
 

@@ -404,6 +404,13 @@ ROUTES: list[Route] = [
     ),
     Route("imports:preview", path={"import_id": "import"}, read="member", write="member"),
     Route("imports:rejected", path={"import_id": "import"}, read="member"),
+    Route(
+        "imports:undo",
+        path={"import_id": "import"},
+        read="member",
+        write="member",
+        body=lambda s: {"touched": "keep"},
+    ),
     Route("stats:sources", query={"owner_id": "user", "owner": "user"}),
     Route("stats:sources_csv", query={"owner_id": "user", "owner": "user"}),
     Route("stats:recompute", read=None, write="admin"),
