@@ -513,10 +513,10 @@ def import_execute(
     )
     try:
         with transaction.atomic():
-            _lock_account_imports(account.pk, import_.pk)
-            if not dry_run:
+            if not dry_run:  # a preview writes nothing it keeps: it waits for no run
+                _lock_account_imports(account.pk, import_.pk)
                 state = Import.unscoped.filter(pk=import_.pk).values_list("state", flat=True).get()
-                if state == ImportState.DONE:
+                if state in (ImportState.DONE, ImportState.UNDONE):
                     raise Conflict(_("This import has already been run."))
             writer = _Writer(account=account, import_=import_, outcome=outcome, dry_run=dry_run)
             batch: list[plan.RowPlan] = []

@@ -24,7 +24,10 @@ def import_task(job_id: int, import_id: int) -> None:
             job_advance(job=job, done=0, total=total, force=True)
             run.import_execute(import_id=import_id, advance=advance, total=total)
         except BaseException:
-            Import.unscoped.filter(pk=import_id).update(state=ImportState.FAILED, finished_at=timezone.now())
+            # A run that finds the import done already (another run of it finished first) leaves it done.
+            Import.unscoped.filter(pk=import_id).exclude(state=ImportState.DONE).update(
+                state=ImportState.FAILED, finished_at=timezone.now()
+            )
             raise
 
     run_once(job_id, body)
