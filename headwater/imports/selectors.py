@@ -113,3 +113,19 @@ def import_rows(*, account: Account, limit: int = 100) -> list[Import]:
         item.created_total = sum((results.get("created") or {}).values())  # type: ignore[attr-defined]  # as above
         item.updated_total = sum((results.get("updated") or {}).values())  # type: ignore[attr-defined]  # as above
     return imports
+
+
+def import_row_problems(*, account: Account, import_: Import, limit: int) -> list[plan.RowProblem]:
+    """The first `limit` row problems of a run import (the API's results), read from the file again; stops as soon
+    as it has them. None for an import not yet run."""
+    if import_.state == ImportState.UPLOADED or not (import_.results or {}).get("errors"):
+        return []
+    ctx = plan.context_for(
+        account=account, import_=import_, default_owner_id=import_.run_by_id or import_.uploaded_by_id
+    )
+    found: list[plan.RowProblem] = []
+    for row in plan.rows(import_):
+        found.extend(plan.plan_row(row, ctx).problems)
+        if len(found) >= limit:
+            break
+    return found[:limit]
