@@ -267,7 +267,7 @@ def import_create(
         _discard(import_)
         raise
     import_.refresh_from_db()
-    url = _url(import_.pk)
+    url = request.build_absolute_uri(_url(import_.pk))
     response["Location"] = url
     return Status(202, {"id": import_.pk, "state": selectors.import_state(import_=import_), "url": url})
 

@@ -75,7 +75,7 @@ class CountsOut(Schema):
 class ImportStartedOut(Schema):
     id: int
     state: str
-    url: str = Field(description="Poll it (GET) for the progress and results.")
+    url: str = Field(description="The import's address (absolute): poll it (GET) for the progress and results.")
 
 
 class ImportDryRunOut(Schema):

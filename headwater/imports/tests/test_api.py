@@ -53,7 +53,7 @@ def test_import_runs_and_reports_its_results(tenant):
     response = _post(api, mapping={"sources": {"Google": {"new_source": "Google Ads"}}, "duplicates": "fill"})
     assert response.status_code == 202, response.content
     body = response.json()
-    assert body["url"] == f"/api/v1/imports/{body['id']}"
+    assert body["url"] == f"http://testserver/api/v1/imports/{body['id']}"
     assert response["Location"] == body["url"]
 
     status = api.get(body["url"])
