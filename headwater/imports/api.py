@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -180,7 +181,11 @@ def _rows_refused(outcome: run.Outcome) -> ValidationFailed:
     rows: dict[str, dict[str, list[str]]] = {}
     for problem in outcome.problems[:ROW_ERRORS_SHOWN]:
         rows.setdefault(str(problem.number), {}).setdefault(problem.column or "__all__", []).append(problem.reason)
-    message = _("%(count)s rows have errors; nothing was imported.") % {"count": outcome.errors}
+    message = ngettext(
+        "%(count)s row has errors; nothing was imported.",
+        "%(count)s rows have errors; nothing was imported.",
+        outcome.errors,
+    ) % {"count": outcome.errors}
     return ValidationFailed(message, fields={"rows": rows})  # type: ignore[dict-item]  # the bulk shape: rows by number
 
 

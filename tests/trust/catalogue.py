@@ -453,6 +453,13 @@ class Operation:
     params: Body = _empty
     texts: tuple[str, ...] = ()
     changes: bool = True
+    # A multipart request's fields (an upload), sent instead of a JSON body.
+    upload: Body | None = None
+
+
+def _import_upload(side: Side) -> dict[str, Any]:
+    content = b"Firma;E-mail\nAPI firma;api@x.example\n"
+    return {"file": SimpleUploadedFile("api.csv", content, content_type="text/csv"), "mapping": "{}"}
 
 
 def _company_in(side: Side) -> dict[str, Any]:
@@ -622,6 +629,10 @@ API_OPERATIONS: list[Operation] = [
         "rate_update", role="admin", path={"rate_id": "rate"}, body=_patch("rate", rate="4.3012"), texts=("rate",)
     ),
     Operation("rate_delete", role="admin", path={"rate_id": "rate"}),
+    Operation("import_list", role="member"),
+    Operation("import_get", role="member", path={"import_id": "import"}),
+    Operation("import_template", role="member", params=lambda s: {"language": "pl"}),
+    Operation("import_create", role="member", upload=_import_upload),
 ]
 
 OPERATION_BY_ID = {o.op_id: o for o in API_OPERATIONS}
