@@ -14,6 +14,7 @@ from headwater.companies.api import router as companies_router
 from headwater.core.api_errors import ErrorOut, install_error_handlers
 from headwater.core.api_strict import reject_unknown_query
 from headwater.deals.api import router as deals_router
+from headwater.imports.api import router as imports_router
 from headwater.persons.api import router as persons_router
 from headwater.sources.api import alias_router as source_aliases_router
 from headwater.sources.api import router as sources_router
@@ -129,3 +130,4 @@ api.add_router("/invitations", invitations_router, tags=["members"])
 api.add_router("/stats", stats_router, tags=["statistics"])
 api.add_router("/account", account_router, tags=["account"])
 api.add_router("/rates", rates_router, tags=["exchange rates"])
+api.add_router("/imports", imports_router, tags=["imports"])

@@ -71,6 +71,7 @@ SKIPPED = {
     "jobs:progress": "an htmx fragment polled inside a page; the demo has no job (jobs/tests/test_browser.py)",
     "imports:template": "a CSV file, not a page",
     "imports:mapping": "POST only; answers with a redirect to the import page (its errors: that page)",
+    "imports:rejected": "a CSV file, not a page",
     "stats:sources_xlsx": "an XLSX file, not a page",
     "companies:export_csv": "a CSV file, not a page",
     "companies:export_xlsx": "an XLSX file, not a page",
@@ -193,6 +194,31 @@ def _upload_sample(page: Page) -> None:
     expect(page.locator("#import-workspace table")).to_be_visible()
 
 
+def _import_sources(page: Page) -> None:
+    _upload_sample(page)
+    page.locator("a.button--primary[href$='/sources/']").click()
+    expect(page.locator("#sources-title")).to_be_visible()
+
+
+def _import_duplicates(page: Page) -> None:
+    _import_sources(page)
+    page.locator("form button[type=submit].button--primary").click()
+    expect(page.locator("#duplicates-title")).to_be_visible()
+
+
+def _import_preview(page: Page) -> None:
+    _import_duplicates(page)
+    page.locator("form button[type=submit].button--primary").click()
+    expect(page.locator("#counts-title")).to_be_visible()
+
+
+def _import_undo(page: Page) -> None:
+    _import_preview(page)
+    page.locator("form button[type=submit].button--primary").click()
+    page.locator("a[href$='/undo/']").click()
+    expect(page.locator("#undo-title")).to_be_visible()
+
+
 def _signup_sent(page: Page) -> None:
     page.locator("input[name=full_name]").fill("Ada Check")
     page.locator("input[name=email]").fill("ada@check.test")
@@ -286,6 +312,10 @@ VISITS = [
     Visit("exchange rates", ("rates:settings",), A + "/settings/rates/"),
     Visit("import", ("imports:start",), A + "/import/"),
     Visit("import, a file read", ("imports:detail",), A + "/import/", act=_upload_sample),
+    Visit("import, source values", ("imports:sources",), A + "/import/", act=_import_sources),
+    Visit("import, duplicates", ("imports:duplicates",), A + "/import/", act=_import_duplicates),
+    Visit("import, preview", ("imports:preview",), A + "/import/", act=_import_preview),
+    Visit("import, undo", ("imports:undo",), A + "/import/", act=_import_undo),
     Visit("404", (), A + "/deals/987654321/", status=404),
     # A viewer of the demo account.
     Visit("403", (), A + "/settings/sources/", who="viewer", status=403),

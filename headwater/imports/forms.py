@@ -6,9 +6,14 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from headwater.imports import reading
 from headwater.imports.columns import targets
+from headwater.imports.models import DuplicateMode
+from headwater.imports.services import NEW_SOURCE, NO_SOURCE
+from headwater.sources.models import Source
+from headwater.sources.selectors import SourceMatch
 
 ENCODING_CHOICES = [
     ("", _("Detect")),
@@ -104,3 +109,74 @@ class MappingForm(forms.Form):
 
     def mapping(self) -> list[str | None]:
         return [self.cleaned_data.get(name) or None for name in self.fields]
+
+
+class SourceValuesForm(forms.Form):
+    """Step 3: per distinct value of the source column, the source it means (or none, or a new one named here)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        matches: list[SourceMatch],
+        sources: list[Source],
+        stored: dict[str, Any],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.values = [match.value for match in matches]
+        choices: list[tuple[str, Any]] = [
+            (NO_SOURCE, _("— no source —")),
+            (NEW_SOURCE, _("+ a new source (named on the right)")),
+            *((str(source.pk), source.name) for source in sources),
+        ]
+        for index, match in enumerate(matches):
+            choice = stored.get(match.value)
+            if isinstance(choice, dict):
+                initial = NO_SOURCE if choice.get("source") is None else str(choice["source"])
+            elif match.source is not None and not match.source.archived:
+                initial = str(match.source.pk)
+            else:
+                initial = NO_SOURCE
+            self.fields[f"value_{index}"] = forms.ChoiceField(
+                label=ngettext("“%(value)s” (%(count)s row)", "“%(value)s” (%(count)s rows)", match.count)
+                % {"value": match.value, "count": match.count},
+                choices=choices,
+                initial=initial,
+            )
+            self.fields[f"new_{index}"] = forms.CharField(
+                label=_("New source's name for “%(value)s”") % {"value": match.value},
+                required=False,
+                initial=match.value,
+                max_length=100,
+            )
+
+    def choices(self) -> dict[str, tuple[str, str]]:
+        return {
+            value: (self.cleaned_data[f"value_{index}"], self.cleaned_data.get(f"new_{index}") or "")
+            for index, value in enumerate(self.values)
+        }
+
+
+class DuplicatesForm(forms.Form):
+    duplicates = forms.ChoiceField(
+        label=_("When a company or person already exists"),
+        choices=DuplicateMode.choices,
+        widget=forms.RadioSelect,
+    )
+    update_existing_source = forms.BooleanField(
+        label=_("Also update the source of existing records"),
+        required=False,
+        help_text=_("Left unticked, an existing record keeps its source; its history says which import changed it."),
+    )
+
+
+class UndoForm(forms.Form):
+    touched = forms.ChoiceField(
+        label=_("The records touched since the import"),
+        choices=[
+            ("keep", _("Keep them as they are; undo the rest")),
+            ("undo", _("Undo them too")),
+        ],
+        initial="keep",
+        widget=forms.RadioSelect,
+    )

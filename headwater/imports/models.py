@@ -12,6 +12,18 @@ from headwater.core.models import TenantModel
 
 class ImportState(models.TextChoices):
     UPLOADED = "uploaded", _("Uploaded")
+    QUEUED = "queued", _("Queued")  # its job is queued or running (a stale job shows it as failed)
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    UNDONE = "undone", _("Undone")
+
+
+class DuplicateMode(models.TextChoices):
+    """What to do with a row whose company or person already exists (step 4)."""
+
+    SKIP = "skip", _("Skip them: leave the existing records as they are")
+    FILL = "fill", _("Fill in their empty fields only")
+    OVERWRITE = "overwrite", _("Overwrite their fields with the file's values")
 
 
 class Import(TenantModel):
@@ -29,9 +41,59 @@ class Import(TenantModel):
     columns = models.JSONField(default=list)  # the header's names
     mapping = models.JSONField(default=list)  # a target key (columns.Target.key) or None per column
     state = models.CharField(max_length=16, choices=ImportState.choices, default=ImportState.UPLOADED)
+    # Step 3: each distinct value of the source column -> {"source": id} or {"source": None} ("no source").
+    source_choices = models.JSONField(default=dict)
+    # Step 4.
+    duplicates = models.CharField(max_length=10, choices=DuplicateMode.choices, default=DuplicateMode.SKIP)
+    update_existing_source = models.BooleanField(default=False)
+    # Step 6: the last run.
+    job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    run_by = models.ForeignKey(
+        # "users.User": `settings` is a field's name in this class body.
+        "users.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # What the run did: {"created": {"company": n, ...}, "updated": {...}, "skipped": n, "errors": n, "rows": n}.
+    results = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        # "users.User": `settings` is a field's name in this class body.
+        "users.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         indexes = [models.Index(fields=["account", "created_at"], name="import_account_created_idx")]
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", _("created")
+    UPDATED = "updated", _("updated")
+
+
+class ImportChange(TenantModel):
+    """One record an import created or changed, with the changed fields' previous values: what an undo needs."""
+
+    import_run = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="changes")
+    record_type = models.CharField(max_length=10)  # "company", "person", "deal"
+    record_id = models.BigIntegerField()
+    action = models.CharField(max_length=8, choices=ChangeAction.choices)
+    previous = models.JSONField(default=dict)  # field -> its value before the import (updated records)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "import_run", "record_type"], name="importchange_import_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.record_type} #{self.record_id}"

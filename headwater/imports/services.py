@@ -11,11 +11,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from headwater.core.errors import ValidationFailed
+from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.imports import reading
 from headwater.imports.columns import guess_mapping, target_by_key
-from headwater.imports.models import Import
+from headwater.imports.models import DuplicateMode, Import, ImportState
+from headwater.jobs.models import Job
+from headwater.jobs.services import job_create, job_enqueue
+from headwater.sources.models import Source
 from headwater.users.models import User
 
 
@@ -112,3 +115,90 @@ def import_update_mapping(*, account: Account, import_: Import, mapping: list[st
     import_.mapping = mapping
     import_.save(update_fields=["mapping"])
     return import_
+
+
+# --- Steps 3, 4 and 6 ----------------------------------------------------------------------------------------
+
+
+NEW_SOURCE = "new"
+NO_SOURCE = "none"
+
+
+def import_update_sources(
+    *, account: Account, user: User, import_: Import, choices: dict[str, tuple[str, str]]
+) -> Import:
+    """Step 3: each source value -> ("<source id>" | "none" | "new", new source's name). A new source is created
+    (sources.services.source_create); every value mapped to a source is remembered as the account's alias of it,
+    unless it spells that source's own name. All or nothing."""
+    from headwater.sources.selectors import source_match_values  # noqa: PLC0415  # kept beside its one use
+    from headwater.sources.services import source_alias_create, source_create  # noqa: PLC0415  # as above
+
+    if import_.account_id != account.pk:
+        raise ValidationFailed(_("No such import."))
+    sources = {str(source.pk): source for source in Source.objects.for_account(account)}
+    stored: dict[str, dict[str, int | None]] = {}
+    with transaction.atomic():
+        for index, (value, (choice, new_name)) in enumerate(choices.items()):
+            if choice == NO_SOURCE:
+                stored[value] = {"source": None}
+                continue
+            if choice == NEW_SOURCE:
+                try:
+                    source = source_create(account=account, user=user, name=new_name or value)
+                except ValidationFailed as exc:
+                    raise ValidationFailed(exc.message, fields={f"new_{index}": [exc.message]}) from exc
+                sources[str(source.pk)] = source
+            elif choice in sources:
+                source = sources[choice]
+            else:
+                raise ValidationFailed(
+                    _("Choose a source for “%(value)s”.") % {"value": value},
+                    fields={f"value_{index}": [_("Choose a source.")]},
+                )
+            stored[value] = {"source": source.pk}
+            match = source_match_values(account=account, values={value: 1}, fuzzy=False)[0]
+            if match.source is None:  # neither its name nor a remembered spelling yet
+                source_alias_create(account=account, user=user, source=source, text=value)
+        import_.source_choices = stored
+        import_.save(update_fields=["source_choices"])
+    return import_
+
+
+def import_update_duplicates(*, account: Account, import_: Import, mode: str, update_existing_source: bool) -> Import:
+    """Step 4: what to do with the rows whose company or person exists already."""
+    if import_.account_id != account.pk:
+        raise ValidationFailed(_("No such import."))
+    if mode not in DuplicateMode.values:
+        raise ValidationFailed(_("Choose what to do with duplicates."), fields={"duplicates": [_("Choose one.")]})
+    import_.duplicates = mode
+    import_.update_existing_source = update_existing_source
+    import_.save(update_fields=["duplicates", "update_existing_source"])
+    return import_
+
+
+def import_run(*, account: Account, user: User, import_: Import) -> Job:
+    """Step 6: queue the import's run as a background job (imports/tasks.py), in one transaction with the import's
+    state. Refused while it runs or once it is done; a failed run (or one whose worker died) can run again."""
+    from headwater.imports.tasks import RUN_KIND, import_task  # noqa: PLC0415  # the task module imports this one
+
+    with transaction.atomic():
+        locked = Import.objects.for_account(account).select_for_update().filter(pk=import_.pk).first()
+        if locked is None:
+            raise NotFound(_("No such import."))
+        if locked.state in (ImportState.DONE, ImportState.UNDONE):
+            raise Conflict(_("This import has already been run."))
+        if locked.state == ImportState.QUEUED and locked.job is not None:
+            job = locked.job
+            if not job.is_finished and not job.is_stale():
+                raise Conflict(_("This import is already running."))
+        if not any(locked.mapping):
+            raise ValidationFailed(_("Map at least one column to a field first."))
+        job = job_create(account=account, kind=RUN_KIND, label=locked.file_name, user=user)
+        locked.job = job
+        locked.state = ImportState.QUEUED
+        locked.run_by = user
+        locked.results = {}
+        locked.save(update_fields=["job", "state", "run_by", "results"])
+        job_enqueue(job=job, task=import_task, import_id=locked.pk)
+    import_.refresh_from_db()
+    return job

@@ -9,15 +9,27 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from headwater.core.errors import DomainError
-from headwater.imports import reading, selectors, services
+from headwater.deals.models import DealStatus
+from headwater.imports import plan, reading, run, selectors, services, undo
 from headwater.imports.columns import target_by_key
-from headwater.imports.forms import MappingForm, ReadSettingsForm, UploadForm
-from headwater.imports.models import Import
+from headwater.imports.forms import (
+    DuplicatesForm,
+    MappingForm,
+    ReadSettingsForm,
+    SourceValuesForm,
+    UndoForm,
+    UploadForm,
+)
+from headwater.imports.models import Import, ImportState
 from headwater.imports.samples import template_header
+from headwater.records.registry import record_kinds
+from headwater.sources.selectors import source_choices
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
@@ -46,7 +58,7 @@ def import_start(request: AccountRequest) -> HttpResponse:
             _place_errors(form, exc)
         else:
             return redirect("imports:detail", account_slug=request.account.slug, import_id=import_.pk)
-    imports = selectors.import_list(account=request.account)[:20]
+    imports = selectors.import_rows(account=request.account)
     status = 400 if request.method == "POST" else 200
     return render(request, "imports/start.html", {"form": form, "imports": imports}, status=status)
 
@@ -74,6 +86,9 @@ def _workspace(
     known = target_by_key()
     return {
         "import": import_,
+        "shown_state": selectors.import_state(import_=import_),
+        "updated_total": sum((import_.results.get("updated") or {}).values()),
+        "can_undo": undo.can_undo(import_),
         "settings_form": settings_form,
         "detected": detected,
         "problem": problem,
@@ -156,3 +171,203 @@ def import_template(request: AccountRequest) -> HttpResponse:
     response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="headwater-import-{language}.csv"'
     return response
+
+
+# --- Steps 3 to 6 --------------------------------------------------------------------------------------------
+
+
+def _step_url(name: str, import_: Import) -> str:
+    return reverse(f"imports:{name}", kwargs={"account_slug": import_.account.slug, "import_id": import_.pk})
+
+
+def _editable(request: AccountRequest, import_: Import) -> HttpResponse | None:
+    """Once an import runs or has run, its steps are read-only: back to its page."""
+    if selectors.import_state(import_=import_) in (ImportState.QUEUED, ImportState.DONE, ImportState.UNDONE):
+        messages.info(request, _("This import has already been run; start a new one to import again."))
+        return redirect(_step_url("detail", import_))
+    return None
+
+
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
+def import_sources(request: AccountRequest, import_id: int) -> HttpResponse:
+    """Step 3: each distinct value of the source column, with its row count and its match in the catalogue."""
+    import_ = selectors.import_get(account=request.account, pk=import_id)
+    if (back := _editable(request, import_)) is not None:
+        return back
+    try:
+        matches = selectors.import_source_matches(account=request.account, import_=import_)
+    except reading.FileProblem as exc:
+        messages.error(request, exc.message)
+        return redirect(_step_url("detail", import_))
+    sources = list(source_choices(account=request.account))
+    form = SourceValuesForm(request.POST or None, matches=matches, sources=sources, stored=import_.source_choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.import_update_sources(
+                account=request.account, user=request.user, import_=import_, choices=form.choices()
+            )
+        except DomainError as exc:
+            _place_errors(form, exc)
+        else:
+            messages.success(request, _("Source values saved; the account remembers them for later imports."))
+            return redirect(_step_url("duplicates", import_))
+    rows = [{"match": match, "choice": form[f"value_{i}"], "new": form[f"new_{i}"]} for i, match in enumerate(matches)]
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "imports/sources.html",
+        {"import": import_, "form": form, "rows": rows, "maps_source": "source" in import_.mapping},
+        status=status,
+    )
+
+
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
+def import_duplicates(request: AccountRequest, import_id: int) -> HttpResponse:
+    """Step 4: skip, fill in or overwrite existing companies and persons; whether their source changes too."""
+    import_ = selectors.import_get(account=request.account, pk=import_id)
+    if (back := _editable(request, import_)) is not None:
+        return back
+    initial = {"duplicates": import_.duplicates, "update_existing_source": import_.update_existing_source}
+    form = DuplicatesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.import_update_duplicates(
+                account=request.account,
+                import_=import_,
+                mode=form.cleaned_data["duplicates"],
+                update_existing_source=form.cleaned_data["update_existing_source"],
+            )
+        except DomainError as exc:
+            _place_errors(form, exc)
+        else:
+            return redirect(_step_url("preview", import_))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "imports/duplicates.html", {"import": import_, "form": form}, status=status)
+
+
+PROBLEMS_ON_PAGE = 100
+
+
+def _shown(name: str, value: Any) -> str:
+    if name == "status" and value in DealStatus.values:
+        return str(DealStatus(value).label)
+    return str(value)
+
+
+def _preview_rows(outcome: run.Outcome) -> list[dict[str, Any]]:
+    known = target_by_key()
+    labels = {
+        "new": _("new"),
+        "updated": _("updated"),
+        "skipped": _("existing, left as it is"),
+        "same": _("the same as an earlier row"),
+    }
+    kind_labels = {kind.noun: capfirst(kind.model._meta.verbose_name) for kind in record_kinds()}
+    shown = []
+    for entry in outcome.preview:
+        records = []
+        for kind in plan.KINDS:
+            fields = entry["records"].get(kind)
+            if not fields:
+                continue
+            values = [
+                f"{known[f'{kind}.{name}'].label if f'{kind}.{name}' in known else name}: {_shown(name, value)}"
+                for name, value in fields.items()
+            ]
+            kind_label = kind_labels.get(kind, kind)
+            records.append(
+                {
+                    "kind": kind_label,
+                    "action": labels.get(entry["actions"].get(kind, ""), ""),
+                    "values": "; ".join(values),
+                }
+            )
+        shown.append({"number": entry["number"], "records": records})
+    return shown
+
+
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
+def import_preview(request: AccountRequest, import_id: int) -> HttpResponse:
+    """Step 5: the counts, the first rows as they will be saved and every row error; the run button (POST)."""
+    import_ = selectors.import_get(account=request.account, pk=import_id)
+    if (back := _editable(request, import_)) is not None:
+        return back
+    error = ""
+    if request.method == "POST":
+        try:
+            services.import_run(account=request.account, user=request.user, import_=import_)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("The import has started; you may leave this page."))
+            return redirect(_step_url("detail", import_))
+    try:
+        outcome = selectors.import_simulate(import_=import_)
+    except reading.FileProblem as exc:
+        messages.error(request, exc.message)
+        return redirect(_step_url("detail", import_))
+    context = {
+        "import": import_,
+        "outcome": outcome,
+        "created": sum(outcome.created.values()),
+        "updated": sum(outcome.updated.values()),
+        "rows": _preview_rows(outcome),
+        "problems": outcome.problems[:PROBLEMS_ON_PAGE],
+        "more_problems": max(len(outcome.problems) - PROBLEMS_ON_PAGE, 0) or (outcome.errors > len(outcome.problems)),
+        "error": error,
+    }
+    return render(request, "imports/preview.html", context, status=409 if error else 200)
+
+
+@account_view(read=Role.MEMBER, write=None)
+def import_rejected(request: AccountRequest, import_id: int) -> HttpResponse:
+    """The rows with errors as a file to fix and import again, with a column saying what is wrong."""
+    import_ = selectors.import_get(account=request.account, pk=import_id)
+    try:
+        content, name = selectors.import_rejected_rows(
+            account=request.account, import_=import_, language=get_language() or "en"
+        )
+    except reading.FileProblem as exc:
+        messages.error(request, exc.message)
+        return redirect(_step_url("detail", import_))
+    response = HttpResponse(content, content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@account_view(read=Role.MEMBER, write=Role.MEMBER)
+def import_undo(request: AccountRequest, import_id: int) -> HttpResponse:
+    """Undo an import: what it would do, the records touched since (the user decides), then the undo (POST)."""
+    import_ = selectors.import_get(account=request.account, pk=import_id)
+    if not undo.can_undo(import_):
+        refusal = _("Only a finished import run in the last %(days)s days can be undone.") % {"days": undo.UNDO_DAYS}
+        if request.method == "POST":
+            messages.error(request, refusal)
+            return redirect(_step_url("detail", import_))
+        return render(request, "imports/undo.html", {"import": import_, "refusal": refusal})
+    form = UndoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = undo.import_undo(
+                account=request.account,
+                user=request.user,
+                import_=import_,
+                keep_touched=form.cleaned_data["touched"] == "keep",
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Import undone: %(deleted)s records deleted, %(restored)s restored, %(kept)s kept.") % done,
+            )
+            return redirect(_step_url("detail", import_))
+    plan_ = undo.undo_plan(account=request.account, import_=import_)
+    context = {
+        "import": import_,
+        "form": form,
+        "plan": plan_,
+        "created": sum(len(ids) for ids in plan_.created.values()),
+        "touched": plan_.touched[:PROBLEMS_ON_PAGE],
+    }
+    return render(request, "imports/undo.html", context, status=400 if request.method == "POST" else 200)

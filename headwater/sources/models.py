@@ -80,6 +80,7 @@ class HowChanged(models.TextChoices):
     MERGE = "merge", _("moved by a merge of sources")
     CLEARED = "cleared", _("cleared when the source was deleted")
     IMPORT = "import", _("imported")
+    UNDO = "undo", _("an import undone")
     BULK = "bulk", _("changed in bulk from a list")
 
 
@@ -134,6 +135,8 @@ class SourceChange(TenantModel):
     new_source_id = models.BigIntegerField(null=True, blank=True)
     new_name = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH, blank=True)
     how = models.CharField(max_length=10, choices=HowChanged.choices)
+    # The import that made the change (how = import): the history says "import #N".
+    import_ref = models.BigIntegerField(null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

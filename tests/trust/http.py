@@ -102,6 +102,11 @@ def operation_call(
     method, url = api_url(op.op_id, path_ids)
     if body is None and op.body is not None:
         body = op.body(side)
+    if body is None and getattr(op, "upload", None) is not None:
+        figures.count("requests")
+        url += f"?{query_string(params)}" if params else ""
+        headers = {"Authorization": f"Bearer {side.tokens[role]}"}
+        return getattr(Client(), method)(url, op.upload(side), headers=headers)
     return api_call(side.tokens[role], method, url, params=params if params is not None else op.params(side), body=body)
 
 

@@ -156,7 +156,7 @@ def _populate(tenant: Any, label: str) -> Side:
             account,
             admin,
             name=f"{label}.csv",
-            content=f"Firma;NIP;E-mail\n{label} firma;;{label}@x.example\n".encode(),
+            content=f"Firma;NIP;E-mail;Źródło\n{label} firma;;{label}@x.example;Targi\n".encode(),
         ),
     }
     for role in ("admin", "member", "viewer"):

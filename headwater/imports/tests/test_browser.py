@@ -3,6 +3,7 @@ override the delimiter and watch the preview follow, then change and save the co
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from headwater.imports.models import Import
+from headwater.sources.models import Source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -91,3 +93,46 @@ def test_upload_preview_override_and_map(dashboard, tenant, screenshot, language
     import_ = Import.objects.for_account(tenant.account).get()
     assert import_.mapping[import_.columns.index("Etap")] is None
     assert import_.mapping[0] == "company.name"
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_sample_through_every_step(dashboard, tenant, screenshot, language):
+    """Upload, columns, source values (a new source for "Targi"), duplicates, preview, run, the import list."""
+    page = dashboard(language)
+    page.get_by_role("link", name=t(language, "Import"), exact=True).click()
+    page.get_by_label(t(language, "File (CSV, XLSX or ODS)")).set_input_files(str(SAMPLE))
+    page.get_by_role("button", name=t(language, "Upload and preview")).click()
+    # The sample's owners are the demo account's users: here every row takes the one running the import.
+    page.get_by_label("Opiekun", exact=True).select_option("")
+    page.get_by_role("button", name=t(language, "Save the mapping")).click()
+    page.get_by_role("link", name=t(language, "Next: source values")).click()
+
+    expect(page.get_by_role("heading", name=t(language, "3. Source values"))).to_be_visible()
+    targi = page.get_by_label(re.compile("^[“„]Targi”"))
+    targi.select_option("new")
+    page.get_by_label(re.compile("Targi”$")).fill("Targi branżowe")
+    screenshot(f"import-sources-{language}")
+    page.get_by_role("button", name=t(language, "Save and continue")).click()
+
+    expect(page.get_by_role("heading", name=t(language, "4. Duplicates"))).to_be_visible()
+    page.get_by_label(t(language, "Fill in their empty fields only")).check()
+    page.get_by_label(t(language, "Also update the source of existing records")).check()
+    screenshot(f"import-duplicates-{language}")
+    page.get_by_role("button", name=t(language, "Next: preview")).click()
+
+    expect(page.get_by_role("heading", name=t(language, "5. Preview"))).to_be_visible()
+    expect(page.locator("[data-count=rows]")).to_have_text("10")
+    expect(page.locator("[data-count=new]")).to_have_text("30")
+    expect(page.locator("[data-count=errors]")).to_have_text("0")
+    expect(page.get_by_role("cell", name="Zakład Stolarski Łódź Sp. z o.o.", exact=False).first).to_be_visible()
+    screenshot(f"import-preview-{language}")
+    page.get_by_role("button", name=t(language, "Run the import")).click()
+
+    expect(page.locator("[data-import-state=done]")).to_be_visible()
+    screenshot(f"import-done-{language}")
+    import_ = Import.objects.for_account(tenant.account).get()
+    assert import_.results["created"] == {"company": 10, "person": 10, "deal": 10}
+    assert Source.objects.for_account(tenant.account).filter(name="Targi branżowe").exists()
+    page.get_by_role("link", name=t(language, "Import"), exact=True).first.click()
+    expect(page.locator("td[data-import-state=done]")).to_be_visible()
+    screenshot(f"import-list-{language}")

@@ -31,6 +31,7 @@ ROUTER_ROLES: dict[str, tuple[Role | None, Role | None]] = {
     "/stats": (V, None),
     "/account": (V, A),
     "/rates": (V, A),
+    "/imports": (M, M),
 }
 
 

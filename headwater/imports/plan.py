@@ -1,0 +1,276 @@
+"""One row of the file turned into the records it holds: each mapped cell parsed into its field's value (values.py),
+the row's owner and source resolved, and every problem named with its column and reason.
+
+Used by the preview (step 5), the rejected-rows file and the run (step 6): all three read a row the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from headwater.core.currencies import is_currency
+from headwater.core.models import Account
+from headwater.core.text import fold, normalise_spaces
+from headwater.deals.models import DealStatus
+from headwater.imports import reading, values
+from headwater.imports.columns import target_by_key
+from headwater.imports.models import Import
+from headwater.imports.services import import_file_path, overrides_of
+from headwater.records.registry import record_kinds
+from headwater.users.models import Membership
+
+KINDS = ("company", "person", "deal")
+# What a status cell may say, folded: the stored value, English and Polish words.
+_STATUSES = {
+    "open": DealStatus.OPEN,
+    "otwarta": DealStatus.OPEN,
+    "otwarty": DealStatus.OPEN,
+    "w toku": DealStatus.OPEN,
+    "won": DealStatus.WON,
+    "wygrana": DealStatus.WON,
+    "wygrany": DealStatus.WON,
+    "lost": DealStatus.LOST,
+    "przegrana": DealStatus.LOST,
+    "przegrany": DealStatus.LOST,
+    "utracona": DealStatus.LOST,
+}
+for _each in DealStatus:
+    _STATUSES.setdefault(fold(str(_each.label)), _each)
+
+
+@dataclass
+class RowProblem:
+    number: int
+    column: str
+    reason: str
+
+
+@dataclass
+class RowPlan:
+    number: int
+    cells: tuple[reading.CellValue, ...]
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> field -> value
+    owner_id: int | None = None
+    source_value: str = ""  # the raw source cell ("" when empty or unmapped)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def _max_lengths() -> dict[str, dict[str, int]]:
+    lengths: dict[str, dict[str, int]] = {}
+    for kind in record_kinds():
+        lengths[kind.noun] = {
+            f.name: int(f.max_length or 0)
+            for f in kind.model._meta.concrete_fields
+            if getattr(f, "max_length", None) and f.get_internal_type() in ("CharField", "EmailField")
+        }
+    return lengths
+
+
+@dataclass
+class Context:
+    """What reading a row needs from outside it, read once per import."""
+
+    import_: Import
+    columns: list[str]
+    mapping: list[tuple[int, str]]  # (column index, target key) of the mapped columns
+    owners: dict[str, int]  # folded e-mail or name -> user id
+    default_owner_id: int | None
+    currency: str
+    lengths: dict[str, dict[str, int]]
+
+    @property
+    def maps_source(self) -> bool:
+        return any(key == "source" for _i, key in self.mapping)
+
+
+def context_for(*, account: Account, import_: Import, default_owner_id: int | None) -> Context:
+    known = target_by_key()
+    mapping = [(i, key) for i, key in enumerate(import_.mapping) if key and key in known]
+    owners: dict[str, int] = {}
+    for membership in Membership.objects.for_account(account).select_related("user"):
+        user = membership.user
+        owners[user.email.strip().lower()] = user.pk
+        if user.full_name.strip():
+            owners.setdefault(fold(normalise_spaces(user.full_name)), user.pk)
+    return Context(
+        import_=import_,
+        columns=list(import_.columns),
+        mapping=mapping,
+        owners=owners,
+        default_owner_id=default_owner_id,
+        currency=account.currency,
+        lengths=_max_lengths(),
+    )
+
+
+def _date(value: reading.CellValue) -> dt.date | None:
+    try:
+        _format, dates = values.parse_date_column([value])
+    except values.AmbiguousDates as exc:
+        _format, dates = values.parse_date_column([value], date_format=exc.formats[0])
+    return dates[0]
+
+
+def _website(raw: reading.CellValue, text: str) -> str:
+    values.website_domain(raw)
+    return text
+
+
+def _money(raw: reading.CellValue, plan: RowPlan) -> Decimal:
+    money = values.parse_money(raw)
+    if money.amount < 0:
+        raise values.ValueProblem(_("A deal's value cannot be negative."))
+    if money.currency:
+        plan.records.setdefault("deal", {}).setdefault("currency", money.currency)
+    return money.amount
+
+
+def _currency(text: str) -> str:
+    code = text.upper()
+    if not is_currency(code):
+        raise values.ValueProblem(_("“%(value)s” is not a currency code.") % {"value": text})
+    return code
+
+
+def _status(text: str) -> str:
+    status = _STATUSES.get(fold(text))
+    if status is None:
+        raise values.ValueProblem(_("“%(value)s” is not a status: open, won or lost.") % {"value": text})
+    return str(status)
+
+
+# Parsers by the field's name (any kind) or its whole key: (raw cell, its text, the row) -> value.
+_BY_NAME: dict[str, Callable[[reading.CellValue, str, RowPlan], Any]] = {
+    "email": lambda raw, _t, _p: values.parse_email(raw),
+    "phone": lambda raw, _t, _p: values.parse_phone(raw),
+    "tax_id": lambda raw, _t, _p: values.parse_nip(raw),
+    "regon": lambda raw, _t, _p: values.parse_regon(raw),
+    "website": lambda raw, text, _p: _website(raw, text),
+}
+_BY_KEY: dict[str, Callable[[reading.CellValue, str, RowPlan], Any]] = {
+    "deal.value": lambda raw, _t, plan: _money(raw, plan),
+    "deal.currency": lambda _r, text, _p: _currency(text),
+    "deal.status": lambda _r, text, _p: _status(text),
+    "deal.expected_close_date": lambda raw, _t, _p: _date(raw),
+    "deal.closed_at": lambda raw, _t, _p: _date(raw),
+}
+
+
+def _parse(key: str, raw: reading.CellValue, text: str, plan: RowPlan, ctx: Context) -> Any:
+    """The field's value from one non-empty cell (ValueProblem when it cannot be)."""
+    kind, _dot, name = key.partition(".")
+    parser = _BY_KEY.get(key) or _BY_NAME.get(name)
+    if parser is not None:
+        return parser(raw, text, plan)
+    limit = ctx.lengths.get(kind, {}).get(name)
+    if limit and len(text) > limit:
+        raise values.ValueProblem(
+            _("The text has %(length)s characters; at most %(limit)s fit.") % {"length": len(text), "limit": limit}
+        )
+    return text
+
+
+def plan_row(row: reading.Row, ctx: Context) -> RowPlan:
+    plan = RowPlan(number=row.number, cells=row.cells)
+    owner_text = ""
+    for index, key in ctx.mapping:
+        raw = row.cells[index] if index < len(row.cells) else None
+        text = normalise_spaces(reading.cell_text(raw)).strip()
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+        if not text:
+            continue
+        column = ctx.columns[index] or str(index + 1)
+        if key == "source":
+            plan.source_value = text
+            continue
+        if key == "owner":
+            owner_text = text
+            continue
+        if key == "person.full_name":
+            first, _space, last = text.rpartition(" ")
+            person = plan.records.setdefault("person", {})
+            person.setdefault("first_name", first)
+            person.setdefault("last_name", last)
+            continue
+        kind, _dot, name = key.partition(".")
+        try:
+            value = _parse(key, raw, text, plan, ctx)
+        except values.ValueProblem as exc:
+            plan.problems.append(RowProblem(row.number, column, exc.message))
+            continue
+        plan.records.setdefault(kind, {})[name] = value
+    if owner_text:
+        owner = ctx.owners.get(owner_text.lower()) or ctx.owners.get(fold(owner_text))
+        if owner is None:
+            column = next((ctx.columns[i] for i, key in ctx.mapping if key == "owner"), "")
+            plan.problems.append(
+                RowProblem(row.number, column, _("“%(value)s” is no user of this account.") % {"value": owner_text})
+            )
+        plan.owner_id = owner
+    else:
+        plan.owner_id = ctx.default_owner_id
+    _check_required(plan, ctx)
+    return plan
+
+
+_REQUIRED = {"company": "name", "person": "last_name", "deal": "name"}
+
+
+def _check_required(plan: RowPlan, ctx: Context) -> None:
+    for kind, required in _REQUIRED.items():
+        record = plan.records.get(kind)
+        if record and not record.get(required):
+            target = target_by_key().get(f"{kind}.{required}")
+            plan.problems.append(
+                RowProblem(
+                    plan.number,
+                    str(target.display) if target else required,
+                    _("This row has other fields of this record but this one is empty."),
+                )
+            )
+    deal = plan.records.get("deal")
+    if deal:
+        deal.setdefault("currency", ctx.currency)
+        deal.setdefault("value", Decimal(0))
+        deal.setdefault("status", str(DealStatus.OPEN))
+        if deal["status"] == DealStatus.OPEN:
+            deal.pop("closed_at", None)
+            deal.pop("lost_reason", None)
+        elif deal["status"] == DealStatus.WON:
+            deal.pop("lost_reason", None)
+    if not plan.records and not plan.problems:
+        plan.problems.append(RowProblem(plan.number, "", _("The row has no value in the mapped columns.")))
+
+
+def rows(import_: Import) -> Iterator[reading.Row]:
+    """The file's data rows read with the import's settings (FileProblem when it cannot be)."""
+    path = import_file_path(import_)
+    detected = reading.inspect_file(path, name=import_.file_name, overrides=overrides_of(import_), preview_rows=1)
+    return reading.read_rows(path, detected)
+
+
+def source_values(import_: Import) -> dict[str, int]:
+    """Every distinct value of the source column with its row count, most frequent first ({} when unmapped)."""
+    if "source" not in import_.mapping:
+        return {}
+    index = import_.mapping.index("source")
+    counts: dict[str, int] = {}
+    for row in rows(import_):
+        text = normalise_spaces(reading.cell_text(row.cells[index])).strip()
+        if text:
+            counts[text] = counts.get(text, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+__all__ = ["KINDS", "Context", "RowPlan", "RowProblem", "context_for", "plan_row", "rows", "source_values"]

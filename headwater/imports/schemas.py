@@ -1,0 +1,121 @@
+"""API shapes of imports: the `mapping` JSON sent beside the file, a started import, its progress and results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+ENCODINGS = Literal["utf-8", "utf-8-sig", "cp1250", "iso-8859-2", "utf-16"]
+DELIMITERS = Literal[";", ",", "tab"]
+
+
+class SourceChoiceIn(Schema):
+    """What one value of the file's source column means: an existing source, a new one, or (both empty) none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_id: int | None = Field(None, ge=1, description="An existing source of the account.")
+    new_source: str | None = Field(
+        None, min_length=1, max_length=100, description="Create a source of this name for the value."
+    )
+
+
+class ImportMappingIn(Schema):
+    """The `mapping` form field, as JSON. Everything is optional: what is left out is what the wizard detects or
+    guesses (the page's defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: dict[str, str | None] | None = Field(
+        None,
+        description=(
+            "The file's column name -> a field key (`company.name`, `person.email`, `deal.value`, `source`, `owner`, "
+            "...), null to ignore it. Sent: the columns not named are ignored. Left out: the guessed mapping."
+        ),
+    )
+    encoding: ENCODINGS | None = Field(None, description="A CSV's encoding; detected when left out.")
+    delimiter: DELIMITERS | None = Field(None, description="A CSV's delimiter; detected when left out.")
+    header_row: int | None = Field(None, ge=1, le=1000, description="The header's row number (1-based).")
+    sheet: str | None = Field(None, max_length=200, description="A workbook's sheet; the first when left out.")
+    sources: dict[str, SourceChoiceIn | None] = Field(
+        default_factory=dict,
+        description=(
+            "Each value of the source column -> `{source_id}`, `{new_source}` or null (no source). A value left out "
+            "gets the source it matches (name or remembered spelling), else none."
+        ),
+    )
+    duplicates: Literal["skip", "fill", "overwrite"] = Field(
+        "skip", description="An existing company or person: skip the row's record, fill its empty fields, overwrite."
+    )
+    update_existing_source: bool = Field(False, description="Also change the source of existing records.")
+    valid_rows_only: bool = Field(
+        True, description="Import the valid rows and skip the others; false: refuse (400) if any row has an error."
+    )
+
+
+class RowErrorOut(Schema):
+    row: int = Field(description="The row's number in the file (as a spreadsheet numbers it).")
+    column: str
+    message: str
+
+
+class CountsOut(Schema):
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: int = Field(0, description="Rows with an error (not imported).")
+    created_by_kind: dict[str, int] = Field(default_factory=dict)
+    updated_by_kind: dict[str, int] = Field(default_factory=dict)
+
+
+class ImportStartedOut(Schema):
+    id: int
+    state: str
+    url: str = Field(description="The import's address (absolute): poll it (GET) for the progress and results.")
+
+
+class ImportDryRunOut(Schema):
+    dry_run: bool = True
+    counts: CountsOut
+    row_errors: list[RowErrorOut]
+    row_errors_count: int = Field(description="Rows with an error; `row_errors` lists the first problems.")
+
+
+class ProgressOut(Schema):
+    done: int
+    total: int | None
+    rate: float | None = Field(description="Rows per second so far.")
+
+
+class ImportOut(Schema):
+    id: int
+    file_name: str
+    state: str = Field(description="uploaded, queued (running), done, failed, undone.")
+    progress: ProgressOut
+    counts: CountsOut
+    row_errors: list[RowErrorOut]
+    row_errors_count: int
+    error: str = Field(description="Why the run failed, if it did.")
+    uploaded_by: str | None
+    run_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ImportListItemOut(Schema):
+    id: int
+    file_name: str
+    state: str
+    counts: CountsOut
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ImportPage(Schema):
+    items: list[ImportListItemOut]
+    next: str | None

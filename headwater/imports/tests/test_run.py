@@ -1,0 +1,130 @@
+"""Step 6, the run, through the service entry point: records created and linked with their origin, duplicates,
+sources and their history, all or nothing, and the statistics tallies exact afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+from headwater.companies.models import Company
+from headwater.deals.models import Deal
+from headwater.imports import run
+from headwater.imports.models import ImportChange, ImportState
+from headwater.imports.selectors import import_status
+from headwater.imports.services import import_run, import_update_duplicates, import_update_mapping
+from headwater.jobs.models import JobState
+from headwater.persons.models import Person
+from headwater.records.models import RecordOrigin
+from headwater.sources.models import HowChanged, SourceChange
+from headwater.sources.services import source_create
+from headwater.stats.tally_drift import tally_drift
+from headwater.testing.factories import make_import
+
+pytestmark = pytest.mark.django_db
+
+CSV = (
+    "Nazwa firmy;NIP;Imię;Nazwisko;E-mail;Nazwa szansy;Wartość;Źródło\n"
+    "Acme sp. z o.o.;5260001246;Anna;Nowak;anna@acme.pl;Licencje;1 234,50 zł;Google\n"
+    "ACME;;Jan;Kowalski;jan@acme.pl;Serwis;100;\n"
+    "Beta;;;;;Wdrożenie;abc;Google\n"
+).encode()
+
+
+def _run(tenant, import_):
+    job = import_run(account=tenant.account, user=tenant.member, import_=import_)
+    job.refresh_from_db()
+    import_.refresh_from_db()
+    return job
+
+
+def test_run_creates_linked_records_with_their_origin(tenant):
+    import_ = make_import(tenant.account, tenant.member, content=CSV)
+    job = _run(tenant, import_)
+    assert job.state == JobState.DONE, job.error
+    assert import_.state == ImportState.DONE
+    # Row 3's value is no amount: rejected; rows 1 and 2 share one company (by name, without the legal form).
+    assert import_.results["errors"] == 1
+    assert import_.results["created"] == {"company": 1, "person": 2, "deal": 2}
+    company = Company.objects.for_account(tenant.account).get()
+    assert (company.origin, company.origin_import_id) == (RecordOrigin.IMPORT, import_.pk)
+    assert company.tax_id == "5260001246"
+    persons = Person.objects.for_account(tenant.account).order_by("last_name")
+    assert [p.company_id for p in persons] == [company.pk, company.pk]
+    deal = Deal.objects.for_account(tenant.account).get(name="Licencje")
+    assert deal.company_id == company.pk
+    assert deal.person.last_name == "Nowak"
+    assert str(deal.value) == "1234.50"
+    assert ImportChange.objects.for_account(tenant.account).filter(import_run=import_).count() == 5
+    assert tally_drift(account_ids=[tenant.account.pk]) == {}
+    status = import_status(account=tenant.account, pk=import_.pk)
+    assert status["state"] == "done"
+    assert status["done"] == 3
+
+
+def test_running_twice_is_refused_and_a_second_file_finds_the_duplicates(tenant):
+    first = make_import(tenant.account, tenant.member, content=CSV)
+    _run(tenant, first)
+    with pytest.raises(Exception, match="already been run"):
+        import_run(account=tenant.account, user=tenant.member, import_=first)
+    second = make_import(tenant.account, tenant.member, content=CSV)
+    import_update_duplicates(account=tenant.account, import_=second, mode="fill", update_existing_source=False)
+    _run(tenant, second)
+    assert Company.objects.for_account(tenant.account).count() == 1
+    assert Person.objects.for_account(tenant.account).count() == 2
+    assert second.results["created"]["company"] == 0
+    assert tally_drift(account_ids=[tenant.account.pk]) == {}
+
+
+def test_overwrite_records_previous_values_and_source_history_says_import(tenant):
+    google = source_create(account=tenant.account, user=tenant.admin, name="Google")
+    first = make_import(tenant.account, tenant.member, content=CSV)
+    _run(tenant, first)
+    company = Company.objects.for_account(tenant.account).get()
+    assert company.source_id == google.pk
+    change = SourceChange.objects.for_account(tenant.account).get(record_type="company", record_id=company.pk)
+    assert (change.how, change.import_ref) == (HowChanged.IMPORT, first.pk)
+    Company.objects.for_account(tenant.account).update(tax_id="", source=None)
+    second = make_import(tenant.account, tenant.member, content=CSV.replace(b"Acme sp", b"ACME sp"))
+    import_update_duplicates(account=tenant.account, import_=second, mode="overwrite", update_existing_source=True)
+    _run(tenant, second)
+    company.refresh_from_db()
+    assert company.source_id == google.pk
+    logged = ImportChange.objects.for_account(tenant.account).get(import_run=second, record_type="company")
+    assert logged.previous["source_id"] is None
+    assert tally_drift(account_ids=[tenant.account.pk]) == {}
+
+
+def test_a_failure_mid_run_leaves_nothing_and_the_import_can_run_again(tenant, monkeypatch):
+    import_ = make_import(tenant.account, tenant.member, content=CSV)
+    monkeypatch.setattr(run, "BATCH_ROWS", 1)
+    calls = {"n": 0}
+    original = run._Writer.write
+
+    def failing(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker lost")
+        original(self, batch)
+
+    monkeypatch.setattr(run._Writer, "write", failing)
+    job = _run(tenant, import_)
+    assert job.state == JobState.FAILED
+    assert import_.state == ImportState.FAILED
+    assert Company.objects.for_account(tenant.account).count() == 0
+    assert Person.objects.for_account(tenant.account).count() == 0
+    monkeypatch.setattr(run._Writer, "write", original)
+    job = _run(tenant, import_)
+    assert job.state == JobState.DONE
+    assert Company.objects.for_account(tenant.account).count() == 1
+
+
+def test_another_accounts_import_is_not_found(tenant, other_tenant):
+    import_ = make_import(other_tenant.account, other_tenant.member, content=CSV)
+    with pytest.raises(Exception, match="No such import"):
+        import_run(account=tenant.account, user=tenant.member, import_=import_)
+
+
+def test_unmapped_file_is_refused(tenant):
+    import_ = make_import(tenant.account, tenant.member, content=CSV)
+    import_update_mapping(account=tenant.account, import_=import_, mapping=[None] * len(import_.columns))
+    with pytest.raises(Exception, match="Map at least one column"):
+        import_run(account=tenant.account, user=tenant.member, import_=import_)

@@ -1,0 +1,181 @@
+"""Undo an import (within UNDO_DAYS of its run): the records it created are deleted, the fields it changed get their
+previous values back (ImportChange), the source history says "import #N undone". All or nothing.
+
+Records touched since the import are listed first (`undo_plan`): created ones edited since or linked from a record
+the import did not create, changed ones edited since. The user keeps them (the rest is undone) or undoes them too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from headwater.companies.models import Company
+from headwater.core.errors import Conflict, NotFound
+from headwater.core.models import Account
+from headwater.deals.models import Deal
+from headwater.imports.models import ChangeAction, Import, ImportChange, ImportState
+from headwater.persons.models import Person
+from headwater.records.services import dependent_links, search_key_of, unlink_and_bump
+from headwater.sources.models import HowChanged, Source, SourceChange
+from headwater.users.models import User
+
+UNDO_DAYS = 30
+MODELS: dict[str, type[Any]] = {"company": Company, "person": Person, "deal": Deal}
+# Deleted in this order: what links to a record goes before it.
+DELETE_ORDER = ("deal", "person", "company")
+
+
+@dataclass
+class Touched:
+    kind: str
+    record_id: int
+    name: str
+    why: str
+
+
+@dataclass
+class UndoPlan:
+    created: dict[str, list[int]] = field(default_factory=dict)
+    updated: list[ImportChange] = field(default_factory=list)
+    touched: list[Touched] = field(default_factory=list)
+    deadline: dt.datetime | None = None
+
+    @property
+    def kept_keys(self) -> set[tuple[str, int]]:
+        return {(t.kind, t.record_id) for t in self.touched}
+
+
+def undo_deadline(import_: Import) -> dt.datetime | None:
+    return import_.finished_at + dt.timedelta(days=UNDO_DAYS) if import_.finished_at else None
+
+
+def can_undo(import_: Import) -> bool:
+    deadline = undo_deadline(import_)
+    return import_.state == ImportState.DONE and deadline is not None and timezone.now() <= deadline
+
+
+def undo_plan(*, account: Account, import_: Import) -> UndoPlan:
+    """What an undo would do, and the records touched since the import (listed for the user to decide)."""
+    if import_.account_id != account.pk:
+        raise NotFound(_("No such import."))
+    plan = UndoPlan(deadline=undo_deadline(import_))
+    changes = ImportChange.objects.for_account(account).filter(import_run=import_).order_by("id")
+    for change in changes:
+        if change.action == ChangeAction.CREATED:
+            plan.created.setdefault(change.record_type, []).append(change.record_id)
+        else:
+            plan.updated.append(change)
+    since = import_.finished_at or import_.created_at
+    created_ids = {kind: set(ids) for kind, ids in plan.created.items()}
+    for kind, ids in plan.created.items():
+        model = MODELS[kind]
+        for record in model.objects.for_account(account).filter(pk__in=ids, updated_at__gt=since):
+            plan.touched.append(Touched(kind, record.pk, str(record), _("edited since the import")))
+        for linker, link in dependent_links(model):
+            linker_kind = str(linker._meta.model_name)
+            outside = (
+                linker.objects.for_account(account)
+                .filter(**{f"{link}__in": ids})
+                .exclude(pk__in=created_ids.get(linker_kind, set()))
+                .values_list(f"{link}_id", flat=True)
+                .distinct()
+            )
+            for record in model.objects.for_account(account).filter(pk__in=set(outside)):
+                plan.touched.append(Touched(kind, record.pk, str(record), _("linked to a record added since")))
+    for change in plan.updated:
+        record = MODELS[change.record_type].objects.for_account(account).filter(pk=change.record_id).first()
+        if record is not None and record.updated_at > since:
+            plan.touched.append(Touched(change.record_type, record.pk, str(record), _("edited since the import")))
+    unique: dict[tuple[str, int], Touched] = {}
+    for touched in plan.touched:
+        unique.setdefault((touched.kind, touched.record_id), touched)
+    plan.touched = list(unique.values())
+    return plan
+
+
+def _value(model: type[Any], name: str, stored: Any) -> Any:
+    if name.endswith("_id"):
+        return stored
+    field_ = model._meta.get_field(name)
+    if stored is None:
+        return None
+    if isinstance(field_, models.DecimalField):
+        return Decimal(str(stored))
+    if isinstance(field_, models.DateField):
+        return dt.date.fromisoformat(str(stored))
+    return stored
+
+
+def import_undo(*, account: Account, user: User | None, import_: Import, keep_touched: bool) -> dict[str, int]:
+    """Undo the import; `keep_touched`: leave the records touched since as they are. Returns what was done."""
+    with transaction.atomic():
+        locked = Import.objects.for_account(account).select_for_update().filter(pk=import_.pk).first()
+        if locked is None:
+            raise NotFound(_("No such import."))
+        if not can_undo(locked):
+            raise Conflict(_("Only an import run in the last %(days)s days can be undone.") % {"days": UNDO_DAYS})
+        plan = undo_plan(account=account, import_=locked)
+        kept = plan.kept_keys if keep_touched else set()
+        sources = {source.pk: source for source in Source.objects.for_account(account)}
+        restored = 0
+        for change in plan.updated:
+            if (change.record_type, change.record_id) in kept:
+                continue
+            model = MODELS[change.record_type]
+            record = model.objects.for_account(account).select_for_update().filter(pk=change.record_id).first()
+            if record is None:
+                continue
+            for name, stored in change.previous.items():
+                if name == "source_id" and stored != record.source_id:
+                    old, new = sources.get(record.source_id or 0), sources.get(stored or 0)
+                    SourceChange.unscoped.create(
+                        account=account,
+                        record_type=change.record_type,
+                        record_id=record.pk,
+                        old_source_id=record.source_id,
+                        old_name=old.name if old else "",
+                        new_source_id=stored,
+                        new_name=new.name if new else "",
+                        how=HowChanged.UNDO,
+                        import_ref=locked.pk,
+                        user=user,
+                    )
+                setattr(record, name, _value(model, name, stored))
+            record.version += 1
+            record.updated_at = timezone.now()
+            record.search_key = search_key_of(record)
+            record.save()
+            restored += 1
+        deleted = 0
+        deleting = {kind: [pk for pk in ids if (kind, pk) not in kept] for kind, ids in plan.created.items()}
+        for kind in DELETE_ORDER:
+            ids = deleting.get(kind, [])
+            if not ids:
+                continue
+            model = MODELS[kind]
+            for linker, link in dependent_links(model):
+                linker_kind = str(linker._meta.model_name)
+                staying = (
+                    linker.objects.for_account(account)
+                    .filter(**{f"{link}__in": ids})
+                    .exclude(pk__in=deleting.get(linker_kind, []))
+                    .values_list(f"{link}_id", flat=True)
+                    .distinct()
+                )
+                for target in model.objects.for_account(account).filter(pk__in=set(staying)):
+                    unlink_and_bump(linker, account=account, field=link, target=target)
+            count, _by_model = model.objects.for_account(account).filter(pk__in=ids).delete()
+            deleted += count
+        locked.state = ImportState.UNDONE
+        locked.undone_at = timezone.now()
+        locked.undone_by = user
+        locked.save(update_fields=["state", "undone_at", "undone_by"])
+    import_.refresh_from_db()
+    return {"deleted": deleted, "restored": restored, "kept": len(kept)}
