@@ -53,7 +53,7 @@ def test_run_creates_linked_records_with_their_origin(tenant):
     assert deal.company_id == company.pk
     assert deal.person.last_name == "Nowak"
     assert str(deal.value) == "1234.50"
-    assert ImportChange.objects.for_account(tenant.account).filter(import_run=import_).count() == 5
+    assert not ImportChange.objects.for_account(tenant.account).filter(import_run=import_).exists()  # created only
     assert tally_drift(account_ids=[tenant.account.pk]) == {}
     status = import_status(account=tenant.account, pk=import_.pk)
     assert status["state"] == "done"
