@@ -7,7 +7,8 @@ holds every other writer), so the same file imported twice at once finds the fir
 
 Per batch of rows: companies are matched (dedupe.match_companies, and the companies this run created), then
 persons within the row's company, then deals (by name within their company and person), each kind written with
-one bulk_create and one bulk_update. The statistics tallies follow by the database triggers (stats/tally_sql.py), in the same transaction.
+one bulk_create and one bulk_update. The statistics tallies follow by the database triggers (stats/tally_sql.py),
+in the same transaction.
 Every record changed is written down in ImportChange with the previous values of its changed fields; a created
 record carries the import's id (`origin_import_id`): what an undo needs. The preview is the same run in a
 transaction rolled back (`dry_run`).
