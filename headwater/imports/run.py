@@ -6,10 +6,12 @@ first takes the account's import lock (a PostgreSQL advisory lock; on SQLite its
 holds every other writer), so the same file imported twice at once finds the first run's records as duplicates.
 
 Per batch of rows: companies are matched (dedupe.match_companies, and the companies this run created), then
-persons within the row's company, then deals (always new), each kind written with one bulk_create and one
-bulk_update. The statistics tallies follow by the database triggers (stats/tally_sql.py), in the same transaction.
-Every record created or changed is written down in ImportChange (the previous values of changed fields): what an
-undo needs. The preview is the same run in a transaction rolled back (`dry_run`).
+persons within the row's company, then deals (by name within their company and person), each kind written with
+one bulk_create and one bulk_update. The statistics tallies follow by the database triggers (stats/tally_sql.py),
+in the same transaction.
+Every record changed is written down in ImportChange with the previous values of its changed fields; a created
+record carries the import's id (`origin_import_id`): what an undo needs. The preview is the same run in a
+transaction rolled back (`dry_run`).
 """
 
 from __future__ import annotations
@@ -225,17 +227,10 @@ class _Writer:
             model.unscoped.bulk_update(list(records.values()), sorted(names))
 
     def _created(self, kind: str, records: list[Any]) -> None:
+        """Count them and log their source; the records themselves say which import created them
+        (`origin_import_id`): what an undo deletes, with no row of ours per record."""
         self.outcome.created[kind] += len(records)
         for record in records:
-            self.changes.append(
-                ImportChange(
-                    account=self.account,
-                    import_run=self.import_,
-                    record_type=kind,
-                    record_id=record.pk,
-                    action=ChangeAction.CREATED,
-                )
-            )
             if record.source_id:
                 self._history(record, kind, None, record.source)
 

@@ -66,12 +66,17 @@ def undo_plan(*, account: Account, import_: Import) -> UndoPlan:
     if import_.account_id != account.pk:
         raise NotFound(_("No such import."))
     plan = UndoPlan(deadline=undo_deadline(import_))
+    for kind, model in MODELS.items():
+        ids = list(
+            model.objects.for_account(account)
+            .filter(origin_import_id=import_.pk)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        if ids:
+            plan.created[kind] = ids
     changes = ImportChange.objects.for_account(account).filter(import_run=import_).order_by("id")
-    for change in changes:
-        if change.action == ChangeAction.CREATED:
-            plan.created.setdefault(change.record_type, []).append(change.record_id)
-        else:
-            plan.updated.append(change)
+    plan.updated = [change for change in changes if change.action == ChangeAction.UPDATED]
     since = import_.finished_at or import_.created_at
     created_ids = {kind: set(ids) for kind, ids in plan.created.items()}
     for kind, ids in plan.created.items():

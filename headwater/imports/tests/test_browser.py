@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
+from headwater.companies.models import Company
 from headwater.imports.models import Import
 from headwater.sources.models import Source
 
@@ -136,3 +137,12 @@ def test_the_sample_through_every_step(dashboard, tenant, screenshot, language):
     page.get_by_role("link", name=t(language, "Import"), exact=True).first.click()
     expect(page.locator("td[data-import-state=done]")).to_be_visible()
     screenshot(f"import-list-{language}")
+
+    # Undo: what it does, then done; the records it created are gone.
+    page.get_by_role("link", name="import-sample.csv").click()
+    page.get_by_role("link", name=t(language, "Undo this import")).click()
+    expect(page.locator("[data-count=created]")).to_have_text("30")
+    screenshot(f"import-undo-{language}")
+    page.get_by_role("button", name=t(language, "Undo the import")).click()
+    expect(page.locator("[data-import-state=undone]")).to_be_visible()
+    assert not Company.objects.for_account(tenant.account).exists()

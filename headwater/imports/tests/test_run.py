@@ -17,7 +17,7 @@ from headwater.records.models import RecordOrigin
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.sources.services import source_create
 from headwater.stats.tally_drift import tally_drift
-from headwater.testing.factories import make_import
+from headwater.testing.factories import CompanyFactory, make_import
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def test_run_creates_linked_records_with_their_origin(tenant):
     assert deal.company_id == company.pk
     assert deal.person.last_name == "Nowak"
     assert str(deal.value) == "1234.50"
-    assert ImportChange.objects.for_account(tenant.account).filter(import_run=import_).count() == 5
+    assert not ImportChange.objects.for_account(tenant.account).filter(import_run=import_).exists()  # created only
     assert tally_drift(account_ids=[tenant.account.pk]) == {}
     status = import_status(account=tenant.account, pk=import_.pk)
     assert status["state"] == "done"
@@ -128,3 +128,24 @@ def test_unmapped_file_is_refused(tenant):
     import_update_mapping(account=tenant.account, import_=import_, mapping=[None] * len(import_.columns))
     with pytest.raises(Exception, match="Map at least one column"):
         import_run(account=tenant.account, user=tenant.member, import_=import_)
+
+
+def test_rows_without_a_source_take_it_from_their_contact(tenant):
+    tenant.account.sources_enabled = True
+    tenant.account.source_default_from_contact = True
+    tenant.account.save()
+    fair = source_create(account=tenant.account, user=tenant.admin, name="Targi")
+    content = "Nazwa firmy;Nazwisko;Nazwa szansy;Źródło\nAcme;Nowak;Licencje;\n".encode()
+    company = CompanyFactory(account=tenant.account, name="Acme", source=fair)
+    import_ = make_import(tenant.account, tenant.member, content=content)
+    _run(tenant, import_)
+    person = Person.objects.for_account(tenant.account).get()
+    deal = Deal.objects.for_account(tenant.account).get()
+    assert (person.company_id, person.source_id) == (company.pk, fair.pk)
+    assert (deal.person_id, deal.source_id) == (person.pk, fair.pk)
+    # With the option off, they get none.
+    tenant.account.source_default_from_contact = False
+    tenant.account.save()
+    other = make_import(tenant.account, tenant.member, content=content.replace(b"Nowak", b"Lis"))
+    _run(tenant, other)
+    assert Person.objects.for_account(tenant.account).get(last_name="Lis").source_id is None
