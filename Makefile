@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists bench-throughput check-deploy check-production system-deps clean
+.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists bench-throughput bench-exports check-deploy check-production system-deps clean
 
 help:
 	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:$(PORT) with the jobs worker (PORT=8001 for another)"
@@ -124,6 +124,9 @@ bench-lists: setup
 # Requests per second with 8 parallel clients against gunicorn, on the data `make bench` loaded (docs/performance.md).
 bench-throughput: setup
 	$(PY) -m bench.throughput $(BENCH_ARGS)
+# What a 100,000-row list export (CSV, XLSX) and a 10,000-record bulk change cost (docs/performance.md).
+bench-exports: setup
+	$(PY) -m bench.list_exports $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv var .mypy_cache .ruff_cache

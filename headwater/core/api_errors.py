@@ -17,7 +17,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
-from headwater.core.errors import DomainError, ValidationFailed
+from headwater.core.errors import DomainError, Unavailable, ValidationFailed
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -138,7 +138,10 @@ def validation_fields(errors: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _domain_error(request: HttpRequest, exc: DomainError, api: NinjaAPI) -> HttpResponse:
     fields = exc.fields if "rows" in exc.fields else api_field_names(exc.fields)
-    return api.create_response(request, error_body(exc.code, exc.message, fields), status=exc.status)
+    response = api.create_response(request, error_body(exc.code, exc.message, fields), status=exc.status)
+    if isinstance(exc, Unavailable):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _validation_error(request: HttpRequest, exc: NinjaValidationError, api: NinjaAPI) -> HttpResponse:

@@ -53,3 +53,14 @@ class RateLimited(DomainError):
 
     code = "rate_limited"
     status = 429
+
+
+class Unavailable(DomainError):
+    """Figures that exist but are not exact at the moment (being recomputed): retry after `retry_after` seconds."""
+
+    code = "unavailable"
+    status = 503
+
+    def __init__(self, message: str | Promise, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -6,9 +6,9 @@ account and how to write it on a batch of locked records. The campaign (spend is
 
 Set-based on purpose: the value is checked once (a member of the account, an active source of the account), then
 each batch of records is locked in id order and changed with one UPDATE (every field at once), its source history
-written in one INSERT (`sources.services.records_source_history`, one row per record saying "changed in bulk"). The statistics
-tallies follow through their triggers like for any other write. Every record's version goes up, so an edit form
-opened before the change reports a conflict rather than writing the old value back.
+written in one INSERT (`sources.services.records_source_history`, one row per record saying "changed in bulk").
+The statistics tallies follow through their triggers like for any other write. Every record's version goes up, so
+an edit form opened before the change reports a conflict rather than writing the old value back.
 
 `BULK_CHANGE_LIMIT` bounds one change: it runs in one transaction that holds the row locks of every record it
 changes until it commits, so a bigger set would block other users' edits of those records (and the request) for
@@ -89,9 +89,7 @@ BULK_FIELDS: tuple[BulkField, ...] = (
         prepare=_prepare_source,
         needs_sources=True,
     ),
-    BulkField(
-        name="owner", label=gettext_lazy("Owner"), column="owner_id", clean=_clean_owner, prepare=_prepare_owner
-    ),
+    BulkField(name="owner", label=gettext_lazy("Owner"), column="owner_id", clean=_clean_owner, prepare=_prepare_owner),
 )
 
 

@@ -39,7 +39,10 @@ from headwater.users.models import User
 CHUNK_SIZE = 2_000
 _Response = TypeVar("_Response", StreamingHttpResponse, FileResponse)
 # Columns no import could set: the row's identity, bookkeeping, derived keys.
-_NOT_EXPORTED = frozenset({"id", "account", "version", "updated_at", "created_by", "search_key", "created_at"})
+# How a record was created (its origin) is the system's, not a field a file can set: an import writes its own.
+_NOT_EXPORTED = frozenset(
+    {"id", "account", "version", "updated_at", "created_by", "search_key", "created_at", "origin", "origin_import_id"}
+)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from headwater.stats.schemas import (
     exchange_rate_out,
     stats_out,
 )
-from headwater.stats.selectors import exchange_rate_get, exchange_rate_list, source_stats
+from headwater.stats.selectors import exchange_rate_get, exchange_rate_list, source_stats, tallies_exact_or_refuse
 from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
 
@@ -45,6 +45,7 @@ def source_statistics(request: HttpRequest, params: Query[StatsParams]) -> HttpR
     account = account_of(request)
     if not account.sources_enabled:
         raise FeatureDisabled(_("Acquisition sources are switched off for this account."))
+    tallies_exact_or_refuse(account=account)
     form = stats_filter_form(params.form_data(), account=account)
     stats = source_stats(account=account, filters=form.filters())
     # Validated against the documented model as ninja would, then dumped with decimals and dates already as text:
@@ -70,6 +71,7 @@ def source_statistics_csv(request: HttpRequest, params: Query[StatsParams]) -> H
     account = account_of(request)
     if not account.sources_enabled:
         raise FeatureDisabled(_("Acquisition sources are switched off for this account."))
+    tallies_exact_or_refuse(account=account)
     # With the owner select's choices, as on the page: the file names the owner filter by the member's name.
     form = stats_filter_form(params.form_data(), account=account, owner_choices=True)
     return source_stats_csv_response(account=account, form=form)

@@ -20,7 +20,7 @@ from django.db.models import Expression, Max, Min, QuerySet
 from django.utils.translation import gettext
 
 from headwater.core.compiled import CompiledRows
-from headwater.core.errors import NotFound
+from headwater.core.errors import NotFound, Unavailable
 from headwater.core.models import Account
 from headwater.deals.models import Deal
 from headwater.jobs.models import Job, JobState
@@ -301,6 +301,26 @@ def won_summary(*, account: Account, period: DateRange) -> WonSummary:
         count=total.count,
         value=total.value,
         unconverted=total.unconverted_list(),
+    )
+
+
+def tallies_exact_or_refuse(*, account: Account) -> None:
+    """For readers without a page to show the progress on (the API, the exports): refuse while the tallies are not
+    exact for the account's time zone, rather than answer with figures of the old zone."""
+    job = tallies_rebuild_unfinished(account=account)
+    if job is None:
+        return
+    if job.shown_state() == JobState.FAILED:
+        raise Unavailable(
+            gettext(
+                "The statistics are not exact: their recomputation for the account's new time zone failed. An admin "
+                "can run it again from the Statistics page."
+            ),
+            retry_after=60,
+        )
+    raise Unavailable(
+        gettext("The statistics are being recomputed for the account's new time zone; try again in a few seconds."),
+        retry_after=5,
     )
 
 

@@ -198,6 +198,12 @@ def _source_stats_export(request: AccountRequest, respond: Any) -> HttpResponse:
     account = request.account
     if not account.sources_enabled:
         return render(request, "stats/sources_off.html", {}, status=404)
+    rebuild = tallies_rebuild_unfinished(account=account)
+    if rebuild is not None:
+        # No file of figures for the old time zone: the page that says why, and when they are back.
+        waiting = render(request, "stats/recomputing.html", {"job": rebuild}, status=503)
+        waiting["Retry-After"] = "5"
+        return waiting
     form = StatsFilterForm(request.GET, account=account)
     if not form.is_valid():
         return HttpResponse(

@@ -19,6 +19,7 @@ from headwater.jobs.models import Job, JobState
 from headwater.stats.models import TALLIES_REBUILD
 from headwater.stats.tally_drift import tally_drift
 from headwater.stats.tests.test_zone_change import figures, records, settings_form  # noqa: F401 — `records` is the fixture the tests use
+from headwater.testing.api import api_for
 from headwater.testing.jobs import DATABASE_TASKS, run_worker
 
 
@@ -129,3 +130,40 @@ def test_a_recomputation_whose_worker_died_is_shown_failed_and_an_admin_can_run_
     assert latest.pk != dead.pk
     assert latest.state == JobState.DONE  # the immediate backend ran it
     assert figures(tenant, "2025-04-01", "2025-04-30") == (1, 1, 1, 1, Decimal("2.0"))
+
+
+@pytest.mark.usefixtures("records")
+@pytest.mark.django_db(transaction=True)
+@override_settings(TASKS=DATABASE_TASKS)
+def test_the_api_and_the_exports_give_no_figures_while_the_job_is_pending(tenant):
+    """Readers without a page to show the progress on get a 503 saying why and when to retry, never the old zone's
+    figures; once the worker ran they get the figures again."""
+    _change_zone(tenant, "America/New_York")
+    api = api_for(tenant, "viewer")
+    for path in ("/stats/sources", "/stats/sources.csv"):
+        response = api.get(path)
+        assert response.status_code == 503, path
+        assert response["Retry-After"] == "5"
+        body = response.json()["error"]
+        assert body["code"] == "unavailable"
+        assert "being recomputed for the account's new time zone" in body["message"]
+    viewer = tenant.client_for("viewer")
+    for path in ("stats/sources/export.csv", "stats/sources/export.xlsx"):
+        response = viewer.get(tenant.url(path))
+        assert response.status_code == 503, path
+        assert response["Content-Type"].startswith("text/html")
+        assert "the figures are being recomputed" in response.content.decode()
+
+    Job.objects.for_account(tenant.account).filter(kind=TALLIES_REBUILD).update(
+        state=JobState.RUNNING, heartbeat_at=timezone.now() - dt.timedelta(hours=1)
+    )  # its worker died: shown as failed
+    response = api.get("/stats/sources")
+    assert (response.status_code, response["Retry-After"]) == (503, "60")
+    assert "recomputation for the account's new time zone failed" in response.json()["error"]["message"]
+
+    Job.objects.for_account(tenant.account).filter(kind=TALLIES_REBUILD).update(state=JobState.QUEUED)
+    run_worker()
+    assert api.get("/stats/sources").status_code == 200
+    response = api.get("/stats/sources.csv")
+    assert response.status_code == 200
+    assert viewer.get(tenant.url("stats/sources/export.xlsx")).status_code == 200
