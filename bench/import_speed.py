@@ -72,7 +72,7 @@ def _nip(rng: random.Random) -> str:
     while True:
         digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(8)]
         check = sum(d * w for d, w in zip(digits, (6, 5, 7, 2, 3, 4, 5, 6, 7), strict=True)) % 11
-        if check < 10:  # noqa: PLR2004 — a remainder of 10 has no check digit
+        if check < 10:
             return "".join(map(str, digits)) + str(check)
 
 
@@ -95,13 +95,13 @@ def write_file(path: Path, rows: int, *, seed: int = 13, duplicates: float = 0.0
                 form = rng.choice(FORMS)
                 contact = (
                     f"{company} {form}".strip(),
-                    _nip(rng) if rng.random() < 0.6 else "",  # noqa: PLR2004 — share of rows with a NIP
+                    _nip(rng) if rng.random() < 0.6 else "",
                     first,
                     last,
                     _ascii(f"{first[0]}.{last}.{index}@firma{index % 977}.pl".lower()),
                     f"+48 {rng.choice(MOBILE)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
                 )
-                if len(seen) < 5000:  # noqa: PLR2004 — a bounded pool of contacts to repeat
+                if len(seen) < 5000:
                     seen.append(contact)
             value = "abc" if rng.random() < invalid else f"{rng.randint(100, 250000)},{rng.randint(0, 99):02d} zł"
             deal = f"{rng.choice(DEALS)} {index}"
@@ -147,22 +147,15 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
 
     django.setup()
     from django.conf import settings
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
     from django.db import connection, transaction
 
     call_command("migrate", interactive=False, verbosity=0)
     settings.IMPORT_FILES_DIR = ROOT / "var" / "bench-import-files"
 
-    from headwater.core.models import Account
-    from headwater.imports.models import Import, ImportState
-    from headwater.imports.selectors import import_preview, import_simulate, import_source_matches
-    from headwater.imports.services import import_run, import_update_sources, import_upload
-    from headwater.imports.tasks import import_task
-    from headwater.jobs.models import Job, JobState
-    from headwater.sources.services import source_create
+    from headwater.imports.selectors import import_preview, import_simulate
     from headwater.stats.tally_drift import tally_drift
-    from headwater.users.models import Membership, Role, User
+    from headwater.users.models import User
 
     vendor = connection.vendor
     var = ROOT / "var"
@@ -176,44 +169,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
 
     user = User.objects.create(email="importer@bench.test", full_name="Importer")
 
-    def new_account(slug: str) -> Account:
-        account = Account.objects.create(name=slug, slug=slug, currency="PLN", time_zone="Europe/Warsaw")
-        account.sources_enabled = True
-        account.save()
-        Membership.unscoped.create(account=account, user=user, role=Role.ADMIN)
-        for name in sorted({s for s in SOURCES.values() if s}):
-            source_create(account=account, user=user, name=name)
-        return account
-
-    def upload(account: Account, path: Path) -> tuple[Import, float]:
-        started = time.perf_counter()
-        with path.open("rb") as handle:
-            file = SimpleUploadedFile(path.name, handle.read(), content_type="text/csv")
-        import_, _detected = import_upload(account=account, user=user, upload=file)
-        return import_, time.perf_counter() - started
-
-    def choose_sources(account: Account, import_: Import) -> None:
-        from headwater.sources.models import Source
-
-        by_name = {s.name: s.pk for s in Source.objects.for_account(account)}
-        choices = {}
-        for match in import_source_matches(account=account, import_=import_):
-            target = SOURCES.get(match.value)
-            choices[match.value] = (str(by_name[target]), "") if target else ("none", "")
-        import_update_sources(account=account, user=user, import_=import_, choices=choices)
-
-    def execute(account: Account, import_: Import) -> float:
-        """import_run queues the job (in its transaction); the job's body then runs here, as the worker would."""
-        job = import_run(account=account, user=user, import_=import_)
-        started = time.perf_counter()
-        import_task.func(job_id=job.pk, import_id=import_.pk)
-        elapsed = time.perf_counter() - started
-        job = Job.unscoped.get(pk=job.pk)
-        import_.refresh_from_db()
-        if job.state != JobState.DONE or import_.state != ImportState.DONE:
-            raise SystemExit(f"the run failed: {job.error}")
-        return elapsed
-
     report: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "database": vendor,
@@ -226,20 +181,20 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     rss_start = maxrss_mb()
     if not args.no_memory:
         print("A tenth of the file in another account (memory)...", file=sys.stderr)
-        other = new_account("memory")
-        import_, _ = upload(other, small)
-        choose_sources(other, import_)
-        execute(other, import_)
+        other = new_account(user, "memory")
+        import_, _ = upload(user, other, small)
+        choose_sources(user, other, import_)
+        execute(user, other, import_)
         report["maxrss_mb_after_tenth"] = round(maxrss_mb(), 1)
 
-    account = new_account("bench")
-    seed_import, _ = upload(account, seed_file)
-    choose_sources(account, seed_import)
-    execute(account, seed_import)
+    account = new_account(user, "bench")
+    seed_import, _ = upload(user, account, seed_file)
+    choose_sources(user, account, seed_import)
+    execute(user, account, seed_import)
 
     print("Upload, preview...", file=sys.stderr)
-    import_, report["upload_s"] = upload(account, big)
-    choose_sources(account, import_)
+    import_, report["upload_s"] = upload(user, account, big)
+    choose_sources(user, account, import_)
     started = time.perf_counter()
     detected = import_preview(import_=import_)
     report["preview_step2_s"] = round(time.perf_counter() - started, 3)
@@ -256,11 +211,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
 
         profiler = cProfile.Profile()
         profiler.enable()
-        run_s = execute(account, import_)
+        run_s = execute(user, account, import_)
         profiler.disable()
         profiler.dump_stats(str(args.profile))
     else:
-        run_s = execute(account, import_)
+        run_s = execute(user, account, import_)
     report["upload_s"] = round(report["upload_s"], 3)
     report["run_s"] = round(run_s, 3)
     report["rows_per_s"] = round(args.rows / run_s)
@@ -288,6 +243,69 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     return 0
 
 
+# --- Through the services the wizard's pages call (Django configured) ----------------------------------------
+
+
+def new_account(user: Any, slug: str) -> Any:
+    """An account with sources switched on, `user` its admin, and the catalogue's sources the file's values mean."""
+    from headwater.core.models import Account
+    from headwater.sources.services import source_create
+    from headwater.users.models import Membership, Role
+
+    account = Account.objects.create(name=slug, slug=slug, currency="PLN", time_zone="Europe/Warsaw")
+    account.sources_enabled = True
+    account.save()
+    Membership.unscoped.create(account=account, user=user, role=Role.ADMIN)
+    for name in sorted({s for s in SOURCES.values() if s}):
+        source_create(account=account, user=user, name=name)
+    return account
+
+
+def upload(user: Any, account: Any, path: Path) -> tuple[Any, float]:
+    """Step 1: `import_upload` (stores the file, detects its encoding, delimiter and columns); seconds taken."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from headwater.imports.services import import_upload
+
+    started = time.perf_counter()
+    file = SimpleUploadedFile(path.name, path.read_bytes(), content_type="text/csv")
+    import_, _detected = import_upload(account=account, user=user, upload=file)
+    return import_, time.perf_counter() - started
+
+
+def choose_sources(user: Any, account: Any, import_: Any) -> None:
+    """Step 3: each spelling of the file's sources mapped to the catalogue's source it means."""
+    from headwater.imports.selectors import import_source_matches
+    from headwater.imports.services import import_update_sources
+    from headwater.sources.models import Source
+
+    by_name = {s.name: s.pk for s in Source.objects.for_account(account)}
+    choices = {}
+    for match in import_source_matches(account=account, import_=import_):
+        target = SOURCES.get(match.value)
+        choices[match.value] = (str(by_name[target]), "") if target else ("none", "")
+    import_update_sources(account=account, user=user, import_=import_, choices=choices)
+
+
+def execute(user: Any, account: Any, import_: Any) -> float:
+    """Step 6: import_run queues the job (in its transaction); the job's body then runs here, as the worker would
+    run it. Seconds taken by the body."""
+    from headwater.imports.models import ImportState
+    from headwater.imports.services import import_run
+    from headwater.imports.tasks import import_task
+    from headwater.jobs.models import Job, JobState
+
+    job = import_run(account=account, user=user, import_=import_)
+    started = time.perf_counter()
+    import_task.func(job_id=job.pk, import_id=import_.pk)
+    elapsed = time.perf_counter() - started
+    job = Job.unscoped.get(pk=job.pk)
+    import_.refresh_from_db()
+    if job.state != JobState.DONE or import_.state != ImportState.DONE:
+        raise SystemExit(f"the run failed: {job.error}")
+    return elapsed
+
+
 FLOOR_TABLES = ("companies_company", "persons_person", "deals_deal")
 
 
@@ -306,7 +324,7 @@ def copy_floor(connection: Any, transaction: Any, import_id: int) -> dict[str, A
             dumps[table] = buffer.getvalue()
             counts[table] = dumps[table].count(b"\n")
         for table in reversed(FLOOR_TABLES):  # deals point at persons and companies; persons at companies
-            cursor.execute(f"DELETE FROM {table} WHERE origin_import_id = %s", [import_id])  # noqa: S608 — fixed names
+            cursor.execute(f"DELETE FROM {table} WHERE origin_import_id = %s", [import_id])
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor
         started = time.perf_counter()
@@ -318,7 +336,10 @@ def copy_floor(connection: Any, transaction: Any, import_id: int) -> dict[str, A
 
 
 def print_table(report: dict[str, Any]) -> None:
-    print(f"{report['database']}, {report['rows']:,} rows ({report['file_bytes'] / 1e6:.1f} MB), load {report['load_average_before']}")
+    print(
+        f"{report['database']}, {report['rows']:,} rows ({report['file_bytes'] / 1e6:.1f} MB), "
+        f"load {report['load_average_before']}"
+    )
     print("| measure | figure |")
     print("|---|---:|")
     print(f"| upload and detect | {report['upload_s']:.2f} s |")
