@@ -76,6 +76,17 @@ def neutralise(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
+_NEUTRALISED = re.compile(r"(^|[;\t])'(?=[=+\-@\t\r\n])")
+
+
+def restore_neutralised(text: str) -> str:
+    """`neutralise` undone: the apostrophes it put before a formula start (at the start, after a `;` or tab)
+    removed, so a file we exported imports back as the values it was written from."""
+    if "'" not in text:
+        return text
+    return _NEUTRALISED.sub(r"\1", text)
+
+
 _NEEDS_QUOTES = re.compile("[" + re.escape("".join(_QUOTE_WHEN)) + "]")
 
 

@@ -94,7 +94,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "deal.status": ("Etap", "Status", "Stage"),
     "deal.expected_close_date": ("Planowana data zamknięcia", "Expected close date", "Close date"),
     "deal.lost_reason": ("Powód przegranej", "Powód utraty", "Lost reason"),
-    "owner": ("Opiekun", "Właściciel", "Handlowiec", "Owner", "Sales rep", "Assigned to"),
+    "owner": (
+        "Opiekun",
+        "Właściciel",
+        "Handlowiec",
+        "Owner",
+        "Sales rep",
+        "Assigned to",
+        "Owner e-mail",
+        "Opiekun \u2013 e-mail",  # the Polish export header, with its en dash
+    ),
     "source": ("Źródło", "Źródło pozyskania", "Kanał", "Source", "Lead source", "Channel"),
 }
 
@@ -170,6 +179,27 @@ def _aliases() -> dict[str, str]:
     return aliases
 
 
+@functools.cache
+def _candidates() -> dict[str, frozenset[str]]:
+    """Header key -> every target it may mean: its synonym's and each kind's field with that label or name, in
+    English and Polish ("E-mail": the company's and the person's; "Notes": every kind's)."""
+    found: dict[str, set[str]] = {}
+    for key, names in SYNONYMS.items():
+        for name in names:
+            found.setdefault(header_key(name), set()).add(key)
+    for target in targets():
+        for language in ("en", "pl"):
+            with translation.override(language):
+                label = str(target.label)
+            for alias in (header_key(label), header_key(target.field)):
+                found.setdefault(alias, set()).add(target.key)
+    return {alias: frozenset(keys) for alias, keys in found.items()}
+
+
+def _kind_of_key(key: str) -> str:
+    return key.partition(".")[0] if "." in key else ""
+
+
 def guess_target(header: str) -> str | None:
     """The target a header name means, None for a name we do not know (the column is then ignored)."""
     return _aliases().get(header_key(header))
@@ -177,10 +207,17 @@ def guess_target(header: str) -> str | None:
 
 def guess_mapping(columns: Sequence[str]) -> list[str | None]:
     """A target (or None: ignore) per column; a target two columns mean goes to the first."""
+    # The kinds the file is about: those of the columns only one kind's field can mean ("Tax ID", "First name").
+    # A header several kinds share ("Name", "E-mail", "Notes") then goes to the one of those kinds, when there is
+    # one: a list's export ("Name, Tax ID, E-mail, ...") is read back as that list's records. Otherwise the usual
+    # guess (the synonym's: a lone "E-mail" beside a company and a person is the person's).
+    candidates = [_candidates().get(header_key(column), frozenset()) for column in columns]
+    kinds = {_kind_of_key(next(iter(keys))) for keys in candidates if len(keys) == 1} - {""}
     taken: set[str] = set()
     mapping: list[str | None] = []
-    for column in columns:
-        target = guess_target(column)
+    for column, keys in zip(columns, candidates, strict=True):
+        inside = [key for key in keys if _kind_of_key(key) in kinds]
+        target = inside[0] if len(keys) > 1 and len(inside) == 1 else guess_target(column)
         if target is not None and target in taken:
             target = None
         if target is not None:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from headwater.core.errors import ValidationFailed
+from headwater.core.spreadsheet import restore_neutralised
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 500_000
@@ -320,7 +321,8 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
                 )
                 % {"row": start, "limit": f"{MAX_CELL_CHARS:,}"}
             )
-        yield start, record
+        # Our own exports put an apostrophe before a formula start (core.spreadsheet.neutralise): read as the value.
+        yield start, [restore_neutralised(cell) for cell in record]
         start = reader.line_num + 1
 
 

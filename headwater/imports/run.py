@@ -189,7 +189,7 @@ class _Writer:
         if self.mode != DuplicateMode.SKIP:
             for name, value in values.items():
                 current = getattr(record, name)
-                if current == value or _empty(value):
+                if current == value or _empty(value) or _same_number(name, current, value):
                     continue
                 if self.mode == DuplicateMode.FILL and not _empty(current):
                     continue
@@ -545,3 +545,11 @@ def import_execute(
 def count_rows(*, import_id: int) -> int:
     import_ = Import.unscoped.get(pk=import_id)
     return sum(1 for _row in plan.rows(import_))
+
+
+def _same_number(name: str, current: Any, value: Any) -> bool:
+    """A phone the record holds as typed ("+48 22 123 45 67") and the file's, read in E.164, are the same number:
+    not a change (an exported list imported back changes nothing)."""
+    if name != "phone" or _empty(current):
+        return False
+    return bool(dedupe.phone_key(current) == value)
