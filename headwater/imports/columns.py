@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.text import capfirst
@@ -84,6 +86,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Contact",
         "Contact name",
         "Full name",
+        "Person",
     ),
     "person.email": ("E-mail", "Email", "Adres e-mail", "Mail", "E-mail address", "Email address"),
     "person.phone": ("Telefon", "Tel", "Tel.", "Telefon komórkowy", "Komórka", "Phone", "Phone number", "Mobile"),
@@ -187,11 +190,19 @@ def _candidates() -> dict[str, frozenset[str]]:
     for key, names in SYNONYMS.items():
         for name in names:
             found.setdefault(header_key(name), set()).add(key)
+    models = {kind.noun: kind.model for kind in record_kinds()}
     for target in targets():
+        model_field = None
+        if target.kind in models:
+            try:
+                model_field = models[target.kind]._meta.get_field(target.field)
+            except FieldDoesNotExist:
+                model_field = None
         for language in ("en", "pl"):
             with translation.override(language):
-                label = str(target.label)
-            for alias in (header_key(label), header_key(target.field)):
+                # The form's label and the model's name for the field: the exports' headers are the latter.
+                labels = {str(target.label), str(getattr(model_field, "verbose_name", target.label))}
+            for alias in {header_key(label) for label in labels} | {header_key(target.field)}:
                 found.setdefault(alias, set()).add(target.key)
     return {alias: frozenset(keys) for alias, keys in found.items()}
 
@@ -207,17 +218,23 @@ def guess_target(header: str) -> str | None:
 
 def guess_mapping(columns: Sequence[str]) -> list[str | None]:
     """A target (or None: ignore) per column; a target two columns mean goes to the first."""
-    # The kinds the file is about: those of the columns only one kind's field can mean ("Tax ID", "First name").
-    # A header several kinds share ("Name", "E-mail", "Notes") then goes to the one of those kinds, when there is
-    # one: a list's export ("Name, Tax ID, E-mail, ...") is read back as that list's records. Otherwise the usual
-    # guess (the synonym's: a lone "E-mail" beside a company and a person is the person's).
+    # The kind the file is about: the one its columns can only mean ("Tax ID", "First name", "Value"). A
+    # header several kinds share ("Name", "E-mail", "Notes") then goes to that kind's field: a list's export
+    # ("Name, Value, ..., Company, Person, Notes") is read back as that list's records, its "Company" and "Person"
+    # as links. With no such kind (a row of a company, a person and a deal alike) the usual guess stands: a lone
+    # "E-mail" is the person's.
     candidates = [_candidates().get(header_key(column), frozenset()) for column in columns]
-    kinds = {_kind_of_key(next(iter(keys))) for keys in candidates if len(keys) == 1} - {""}
+    votes = Counter(_kind_of_key(next(iter(keys))) for keys in candidates if len(keys) == 1)
+    votes.pop("", None)
+    ranked = votes.most_common()
+    # About one kind when the others have a column at most (a link: "Company", "Person"); a file with two kinds'
+    # fields in earnest (the template: a company, its person and a deal) keeps the usual guess.
+    main = ranked[0][0] if ranked and ranked[0][1] > 1 and all(count <= 1 for _kind, count in ranked[1:]) else None
     taken: set[str] = set()
     mapping: list[str | None] = []
     for column, keys in zip(columns, candidates, strict=True):
-        inside = [key for key in keys if _kind_of_key(key) in kinds]
-        target = inside[0] if len(keys) > 1 and len(inside) == 1 else guess_target(column)
+        mains = [key for key in keys if _kind_of_key(key) == main]
+        target = mains[0] if len(keys) > 1 and len(mains) == 1 else guess_target(column)
         if target is not None and target in taken:
             target = None
         if target is not None:

@@ -1,5 +1,6 @@
-"""Export, then import of the same file, changes nothing (issue 13): the exports' columns are the importable fields,
-and the importer reads a list's export back as that list's records, finds each one again and has nothing to add."""
+"""Export, then import of the same file, changes nothing (issue 13): every list's export columns are importable
+fields, and the importer reads a list's export back as that list's records (its "Company" and "Person" as links),
+finds each one again and has nothing to add or change, in either language and with any duplicate mode."""
 
 from __future__ import annotations
 
@@ -10,55 +11,79 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from headwater.companies.models import Company
 from headwater.imports.columns import guess_mapping
+from headwater.records.registry import record_kinds
 from headwater.testing.api import api_for
-from headwater.testing.factories import CompanyFactory, SourceFactory
+from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
+EXPORTED = [kind for kind in record_kinds() if kind.pages is not None]
+NOTHING = {"company": 0, "person": 0, "deal": 0}
 
-def _export(tenant: Any, language: str) -> bytes:
-    client = tenant.client_for("admin")
-    url = reverse("companies:export_csv", kwargs={"account_slug": tenant.account.slug})
-    response = client.get(url, headers={"Accept-Language": language})
+
+def _records(tenant: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every record of the account with every column (versions included: an unchanged record keeps its version)."""
+    return {
+        kind.noun: sorted(kind.model.objects.for_account(tenant.account).values_list(), key=lambda row: row[0])
+        for kind in EXPORTED
+    }
+
+
+@pytest.fixture
+def world(tenant: Any) -> None:
+    tenant.account.sources_enabled = True
+    tenant.account.save()
+    fair = SourceFactory(account=tenant.account, name="Targi")
+    alfa = CompanyFactory(account=tenant.account, name="Alfa sp. z o.o.", tax_id="5260001246", source=fair)
+    CompanyFactory(account=tenant.account, name="Beta", email="biuro@beta.example", phone="+48 22 123 45 67")
+    anna = PersonFactory(
+        account=tenant.account,
+        company=alfa,
+        first_name="Anna",
+        last_name="Żółkiewska",
+        email="anna@alfa.example",
+        phone="+48 600 100 200",
+        notes="=SUM(A1); -2",
+        source=fair,
+        owner=tenant.member,
+    )
+    DealFactory(account=tenant.account, company=alfa, person=anna, name="Licencje", source=fair)
+    DealFactory(account=tenant.account, company=alfa, person=None, name="Serwis", notes="@uwaga")
+
+
+def _export(tenant: Any, app: str, language: str) -> bytes:
+    url = reverse(f"{app}:export_csv", kwargs={"account_slug": tenant.account.slug})
+    response = tenant.client_for("admin").get(url, headers={"Accept-Language": language})
     assert response.status_code == 200
     return b"".join(response.streaming_content)
 
 
-def _companies(tenant: Any) -> list[tuple[Any, ...]]:
-    fields = ("pk", "name", "tax_id", "email", "phone", "city", "notes", "source_id", "owner_id", "version")
-    return sorted(Company.objects.for_account(tenant.account).values_list(*fields))
-
-
+@pytest.mark.usefixtures("world")
 @pytest.mark.parametrize("language", ["en", "pl"])
-def test_exported_companies_imported_again_change_nothing(tenant, language):
-    tenant.account.sources_enabled = True
-    tenant.account.save()
-    source = SourceFactory(account=tenant.account, name="Targi")
-    CompanyFactory(account=tenant.account, name="Alfa sp. z o.o.", tax_id="5260001246", source=source)
-    CompanyFactory(
-        account=tenant.account, name="Beta", email="biuro@beta.example", phone="+48 22 123 45 67", city="Łódź"
-    )
-    CompanyFactory(account=tenant.account, name="Gamma", notes="=SUM(A1)", owner=tenant.member, source=source)
-    before = _companies(tenant)
-    content = _export(tenant, language)
-    header = content.decode("utf-8-sig").splitlines()[0]
-    delimiter = ";" if language == "pl" else ","
-    mapping = guess_mapping(header.split(delimiter))
-    assert [target for target in mapping if target and not target.startswith("company.")] == ["owner", "source"]
+@pytest.mark.parametrize("kind", EXPORTED, ids=lambda kind: kind.app)
+def test_a_lists_export_imported_again_changes_nothing(tenant, kind, language):
+    before = _records(tenant)
+    content = _export(tenant, kind.app, language)
+    header = content.decode("utf-8-sig").splitlines()[0].split(";" if language == "pl" else ",")
+    mapping = guess_mapping(header)
+    # Each own field goes to this kind: its "Name" and "Notes" are not another kind's.
+    own = [target for target in mapping if target and target.startswith(f"{kind.noun}.")]
+    assert f"{kind.noun}.notes" in own, mapping
 
     api = api_for(tenant, "admin")
-    for duplicates in ("fill", "overwrite"):
-        upload = SimpleUploadedFile("companies.csv", content, content_type="text/csv")
-        response = api.client.post(
-            api.url("/imports"),
-            {"file": upload, "mapping": json.dumps({"duplicates": duplicates}), "dry_run": "true"},
-            headers=api._headers(),
-        )
-        assert response.status_code == 200, response.content
-        counts = response.json()["counts"]
-        assert response.json()["row_errors"] == []
-        assert counts["created_by_kind"] == {"company": 0, "person": 0, "deal": 0}, duplicates
-        assert counts["updated_by_kind"] == {"company": 0, "person": 0, "deal": 0}, duplicates
-    assert _companies(tenant) == before
+    for duplicates in ("skip", "fill", "overwrite"):
+        for dry_run in ("true", "false"):
+            upload = SimpleUploadedFile(f"{kind.app}.csv", content, content_type="text/csv")
+            response = api.client.post(
+                api.url("/imports"),
+                {"file": upload, "mapping": json.dumps({"duplicates": duplicates}), "dry_run": dry_run},
+                headers=api._headers(),
+            )
+            assert response.status_code in (200, 202), response.content
+            if dry_run == "true":
+                body = response.json()
+                assert body["row_errors"] == [], duplicates
+                assert body["counts"]["created_by_kind"] == NOTHING, duplicates
+                assert body["counts"]["updated_by_kind"] == NOTHING, duplicates
+            assert _records(tenant) == before, (duplicates, dry_run)
