@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -241,16 +242,28 @@ def parse_email(value: Raw) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def parse_phone(value: Raw, *, region: str = DEFAULT_REGION) -> str:
-    """The number in E.164 form (+48600100200); a number without a country code is read in `region`."""
-    text = _text(value)
+@lru_cache(maxsize=65_536)
+def _e164(text: str, region: str) -> str | None:
+    """The number in E.164 form, "" when it cannot be parsed, None when it is no valid number. Cached by the text:
+    parsing is the dearest step of a row, and a file (and the records it is compared with) repeats numbers."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        raise ValueProblem(_("“%(value)s” is not a phone number.") % {"value": text}) from None
+        return ""
     if not phonenumbers.is_valid_number(number):
-        raise ValueProblem(_("“%(value)s” is not a valid phone number.") % {"value": text})
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_phone(value: Raw, *, region: str = DEFAULT_REGION) -> str:
+    """The number in E.164 form (+48600100200); a number without a country code is read in `region`."""
+    text = _text(value)
+    found = _e164(text, region)
+    if found == "":
+        raise ValueProblem(_("“%(value)s” is not a phone number.") % {"value": text})
+    if found is None:
+        raise ValueProblem(_("“%(value)s” is not a valid phone number.") % {"value": text})
+    return found
 
 
 def parse_nip(value: Raw) -> str:
