@@ -33,7 +33,7 @@ _BARE_LETTERS = str.maketrans(
 )
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=16_384)
 def fold(text: str) -> str:
     """The form both the key and the searched words are compared in: NFKC, case folded, without accents.
 

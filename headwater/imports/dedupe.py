@@ -60,10 +60,10 @@ def company_name_key(value: object) -> str:
 
 
 # The keys of stored values, cached by the text: an account's records and a file repeat names, sites and ids.
-cached_nip_key = lru_cache(maxsize=65_536)(nip_key)
-cached_regon_key = lru_cache(maxsize=65_536)(regon_key)
-cached_domain_key = lru_cache(maxsize=65_536)(domain_key)
-cached_company_name_key = lru_cache(maxsize=65_536)(company_name_key)
+cached_nip_key = lru_cache(maxsize=16_384)(nip_key)
+cached_regon_key = lru_cache(maxsize=16_384)(regon_key)
+cached_domain_key = lru_cache(maxsize=16_384)(domain_key)
+cached_company_name_key = lru_cache(maxsize=16_384)(company_name_key)
 
 
 def email_key(value: object) -> str:

@@ -242,7 +242,7 @@ def parse_email(value: Raw) -> str:
     return f"{local}@{domain.lower()}"
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=16_384)
 def _e164(text: str, region: str) -> str | None:
     """The number in E.164 form, "" when it cannot be parsed, None when it is no valid number. Cached by the text:
     parsing is the dearest step of a row, and a file (and the records it is compared with) repeats numbers."""
