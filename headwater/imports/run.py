@@ -5,13 +5,16 @@ goes stale and the import shows as failed; it can be run again). One import of a
 first takes the account's import lock (a PostgreSQL advisory lock; on SQLite its first statement is a write, which
 holds every other writer), so the same file imported twice at once finds the first run's records as duplicates.
 
-Per batch of rows: companies are matched (dedupe.match_companies, and the companies this run created), then
-persons within the row's company, then deals (by name within their company and person), each kind written with
-one bulk_create and one bulk_update. The statistics tallies follow by the database triggers (stats/tally_sql.py),
-in the same transaction.
+The account's duplicate keys are read once (dedupe.CompanyIndex/PersonIndex); per batch of rows, companies are
+matched (those keys, and the companies this run created), then persons within the row's company, then deals (by
+name within their company and person). Each kind's new records get reserved ids and are written in one COPY
+(PostgreSQL) or one executemany (SQLite), straight from their values (no model instances: the ORM's per-value
+preparation was most of a run); existing records changed are saved with one bulk_update. The statistics tallies
+follow by the database triggers (stats/tally_sql.py) in the same transaction; on SQLite, whose triggers run per
+row, the insert trigger is off for the run and each batch's new records are tallied with one grouped statement.
 Every record changed is written down in ImportChange with the previous values of its changed fields; a created
-record carries the import's id (`origin_import_id`): what an undo needs. The preview is the same run in a
-transaction rolled back (`dry_run`).
+record carries the import's id (`origin_import_id`): what an undo needs. The preview (`dry_run`) is the same code
+with the writes left out: new records get ids of its own (negative), nothing is written.
 """
 
 from __future__ import annotations

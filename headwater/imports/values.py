@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -242,17 +241,33 @@ def parse_email(value: Raw) -> str:
     return f"{local}@{domain.lower()}"
 
 
-@lru_cache(maxsize=16_384)
+_PHONES: dict[tuple[str, str], str | None] = {}
+_PHONES_KEPT = 16_384
+
+
 def _e164(text: str, region: str) -> str | None:
-    """The number in E.164 form, "" when it cannot be parsed, None when it is no valid number. Cached by the text:
-    parsing is the dearest step of a row, and a file (and the records it is compared with) repeats numbers."""
+    """The number in E.164 form, "" when it cannot be parsed, None when it is no valid number. Kept by the text,
+    and the E.164 form by itself too: parsing is the dearest step of a row, and the run compares the parsed number
+    again (duplicates, changes)."""
+    key = (text, region)
+    if key in _PHONES:
+        return _PHONES[key]
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        found: str | None = ""
+    else:
+        found = (
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            if phonenumbers.is_valid_number(number)
+            else None
+        )
+    if len(_PHONES) >= _PHONES_KEPT:
+        _PHONES.clear()
+    _PHONES[key] = found
+    if found:
+        _PHONES[(found, region)] = found
+    return found
 
 
 def parse_phone(value: Raw, *, region: str = DEFAULT_REGION) -> str:
