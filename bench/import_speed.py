@@ -7,7 +7,7 @@ created and migrated; SQLite: var/bench-import.sqlite3), through the services th
 
 - upload:  `imports.services.import_upload` (stores the file, detects encoding, delimiter, columns, mapping);
 - preview: `imports.selectors.import_preview` (step 2, the first rows) and `import_simulate` (step 5, the whole
-           run in a transaction rolled back);
+           file read and matched as the run does, nothing written);
 - run:     `imports.services.import_run` queues the job; its body (`imports.tasks.import_task`, what the worker
            runs) is then called in this process: rows/s over the whole file, dedupe and tally triggers included;
 - floor:   (PostgreSQL) the records the run created, dumped with COPY TO, deleted, and loaded again with COPY FROM
@@ -353,7 +353,7 @@ def print_table(report: dict[str, Any]) -> None:
     print(f"| upload and detect | {report['upload_s']:.2f} s |")
     print(f"| preview, step 2 (first rows) | {report['preview_step2_s']:.2f} s |")
     if "preview_step5_s" in report:
-        print(f"| preview, step 5 (whole file, rolled back) | {report['preview_step5_s']:.2f} s |")
+        print(f"| preview, step 5 (whole file, nothing written) | {report['preview_step5_s']:.2f} s |")
     print(f"| the run | {report['run_s']:.2f} s, {report['rows_per_s']:,} rows/s |")
     if "floor" in report:
         print(f"| floor: COPY of the same records | {report['floor']['copy_s']:.2f} s |")

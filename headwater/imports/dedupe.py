@@ -5,9 +5,10 @@ phone, then name within their company. The keys are normalised the same way on b
 parsers (values.py), the stored ones by the same functions (they were typed by hand: "PL 526-000-12-46",
 "https://www.acme.pl/", "+48 600-100-200").
 
-`match_companies` and `match_persons` take a whole batch of rows and ask the database once each: one query finds
-every candidate for the batch (by the keys, roughly normalised in SQL so an index-free scan of the account's rows
-is the worst case), and Python decides with the exact keys in the order above.
+The run reads the account's keys once (`CompanyIndex.load`, `PersonIndex.load`: one streamed query each, ids and
+the key columns only) and then decides every row in Python with dictionaries: the cost is the account's size once
+plus a lookup per row, never a query per row or per batch. The stored values' keys are computed by the same
+functions as the file's (cached by text). `match_companies` and `match_persons` answer a list of rows the same way.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Lower, Replace, Upper
+from functools import lru_cache
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
@@ -60,6 +59,13 @@ def company_name_key(value: object) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
+# The keys of stored values, cached by the text: an account's records and a file repeat names, sites and ids.
+cached_nip_key = lru_cache(maxsize=16_384)(nip_key)
+cached_regon_key = lru_cache(maxsize=16_384)(regon_key)
+cached_domain_key = lru_cache(maxsize=16_384)(domain_key)
+cached_company_name_key = lru_cache(maxsize=16_384)(company_name_key)
+
+
 def email_key(value: object) -> str:
     return str(value or "").strip().lower()
 
@@ -83,7 +89,12 @@ class CompanyKeys:
     name: str = ""
 
     def normalised(self) -> tuple[str, str, str, str]:
-        return nip_key(self.tax_id), regon_key(self.regon), domain_key(self.website), company_name_key(self.name)
+        return (
+            cached_nip_key(self.tax_id),
+            cached_regon_key(self.regon),
+            cached_domain_key(self.website),
+            cached_company_name_key(self.name),
+        )
 
 
 @dataclass(frozen=True)
@@ -95,101 +106,128 @@ class PersonKeys:
     company_id: int | None = None  # the row's company, once matched or created
 
 
-def _stripped(expression: object, *characters: str) -> object:
-    for character in characters:
-        expression = Replace(expression, Value(character), Value(""))  # type: ignore[arg-type]  # chained expressions
-    return expression
+class CompanyIndex:
+    """The account's companies by each key, read once per run (ids only; the oldest wins a tie)."""
+
+    def __init__(self) -> None:
+        self.by_nip: dict[str, int] = {}
+        self.by_regon: dict[str, int] = {}
+        self.by_domain: dict[str, int] = {}
+        self.by_name: dict[str, int] = {}
+
+    def add(self, pk: int, tax_id: str, regon: str, website: str, name: str) -> None:
+        for index, key in (
+            (self.by_nip, cached_nip_key(tax_id)),
+            (self.by_regon, cached_regon_key(regon)),
+            (self.by_domain, cached_domain_key(website)),
+            (self.by_name, cached_company_name_key(name)),
+        ):
+            if key:
+                index.setdefault(key, pk)
+
+    def match(self, keys: tuple[str, str, str, str]) -> int | None:
+        """The company of these normalised keys, in the issue's order: NIP, REGON, domain, name."""
+        nip, regon, domain, name = keys
+        return (
+            (nip and self.by_nip.get(nip))
+            or (regon and self.by_regon.get(regon))
+            or (domain and self.by_domain.get(domain))
+            or (name and self.by_name.get(name))
+            or None
+        )
+
+    @classmethod
+    def load(cls, account: Account) -> CompanyIndex:
+        """One streamed query over the account's companies: the cost is the account's size once, not the
+        file's rows times the candidates (a per-batch query by name prefix grew with every batch the run wrote)."""
+        index = cls()
+        rows = (
+            Company.objects.for_account(account)
+            .order_by("id")
+            .values_list("id", "tax_id", "regon", "website", "name")
+            .iterator(chunk_size=10_000)
+        )
+        for pk, tax_id, regon, website, name in rows:
+            index.add(pk, tax_id, regon, website, name)
+        return index
+
+
+class PersonIndex:
+    """The account's persons by e-mail, phone and name within their company, read once per run (ids only)."""
+
+    def __init__(self, region: str = values.DEFAULT_REGION) -> None:
+        self.region = region
+        self.by_email: dict[str, int] = {}
+        self.by_phone: dict[str, int] = {}
+        self.by_name: dict[tuple[int | None, str], int] = {}
+
+    def add(  # noqa: PLR0917 — one person's key columns, as the query gives them
+        self, pk: int, email: str, phone: str, first_name: str, last_name: str, company_id: int | None
+    ) -> None:
+        if email:
+            self.by_email.setdefault(email_key(email), pk)
+        number = phone_key(phone, region=self.region) if phone else ""
+        if number:
+            self.by_phone.setdefault(number, pk)
+        self.by_name.setdefault((company_id, person_name_key(first_name, last_name)), pk)
+
+    def match(self, row: PersonKeys) -> int | None:
+        email = email_key(row.email)
+        phone = phone_key(row.phone, region=self.region) if row.phone else ""
+        return (
+            (email and self.by_email.get(email))
+            or (phone and self.by_phone.get(phone))
+            or (
+                row.company_id
+                and row.last_name
+                and self.by_name.get((row.company_id, person_name_key(row.first_name, row.last_name)))
+            )
+            or None
+        )
+
+    @classmethod
+    def load(cls, account: Account, region: str = values.DEFAULT_REGION) -> PersonIndex:
+        index = cls(region)
+        rows = (
+            Person.objects.for_account(account)
+            .order_by("id")
+            .values_list("id", "email", "phone", "first_name", "last_name", "company_id")
+            .iterator(chunk_size=10_000)
+        )
+        for row in rows:
+            index.add(*row)
+        return index
 
 
 def match_companies(*, account: Account, rows: Sequence[CompanyKeys]) -> list[Company | None]:
-    """The existing company each row is (None: a new one), in one query for the whole batch."""
+    """The existing company each row is (None: a new one), in one query."""
     keys = [row.normalised() for row in rows]
-    nips = {nip for nip, _r, _d, _n in keys if nip}
-    regons = {regon for _t, regon, _d, _n in keys if regon}
-    domains = {domain for _t, _r, domain, _n in keys if domain}
-    # A name is looked for by the first word of its key at the start of the record's search key (records/search.py:
-    # the folded name comes first there): folded in Python, so "ŁÓDŹ" finds "Łódź" on SQLite too, whose lower()
-    # knows only ASCII. The candidates are then compared by their whole key.
-    prefixes = {name.split()[0] for _t, _r, _d, name in keys if name}
-    if not (nips or regons or domains or prefixes):
+    if not any(any(key) for key in keys):
         return [None] * len(rows)
-    candidates: QuerySet[Company] = Company.objects.for_account(account).annotate(
-        tax_key=_stripped(Upper(F("tax_id")), "-", " ", ".", "PL"),
-        regon_sql=_stripped(F("regon"), "-", " "),
-        site_key=_stripped(Lower(F("website")), "https://", "http://", "www.", "/"),
-    )
-    condition = Q(tax_key__in=nips) | Q(regon_sql__in=regons) | Q(site_key__in=domains)
-    for prefix in sorted(prefixes):
-        condition |= Q(search_key__startswith=prefix)
-    found = list(candidates.filter(condition).order_by("id").only("id", "name", "tax_id", "regon", "website"))
-    by_nip: dict[str, Company] = {}
-    by_regon: dict[str, Company] = {}
-    by_domain: dict[str, Company] = {}
-    by_name: dict[str, Company] = {}
-    for company in found:  # the oldest wins a tie: setdefault
-        for index, key in (
-            (by_nip, nip_key(company.tax_id)),
-            (by_regon, regon_key(company.regon)),
-            (by_domain, domain_key(company.website)),
-            (by_name, company_name_key(company.name)),
-        ):
-            if key:
-                index.setdefault(key, company)
-    matches: list[Company | None] = []
-    for nip, regon, domain, name in keys:
-        matches.append(
-            (nip and by_nip.get(nip))
-            or (regon and by_regon.get(regon))
-            or (domain and by_domain.get(domain))
-            or (name and by_name.get(name))
-            or None
-        )
-    return matches
+    found = {
+        c.pk: c
+        for c in Company.objects.for_account(account).order_by("id").only("id", "name", "tax_id", "regon", "website")
+    }
+    index = CompanyIndex()
+    for c in found.values():
+        index.add(c.pk, c.tax_id, c.regon, c.website, c.name)
+    return [found.get(index.match(key) or 0) for key in keys]
 
 
 def match_persons(
     *, account: Account, rows: Sequence[PersonKeys], region: str = values.DEFAULT_REGION
 ) -> list[Person | None]:
     """The existing person each row is (None: a new one): by e-mail, then phone, then name within the row's
-    company; one query for the whole batch."""
-    emails = {email_key(row.email) for row in rows if row.email}
-    phones = {phone_key(row.phone, region=region) for row in rows if row.phone} - {""}
-    # A stored phone is compared in SQL without its spaces, dashes and brackets: both the E.164 form and the
-    # national number (what people type without the country code) find it; Python then compares exactly.
-    phone_forms = phones | {phone[3:] for phone in phones if phone.startswith("+48")}
-    # A name counts within its company only: the batch's companies' persons are the candidates.
-    company_ids = {row.company_id for row in rows if row.company_id and row.last_name}
-    if not (emails or phone_forms or company_ids):
+    company; one query."""
+    if not any(row.email or row.phone or (row.company_id and row.last_name) for row in rows):
         return [None] * len(rows)
-    candidates: QuerySet[Person] = Person.objects.for_account(account).annotate(
-        email_lower=Lower(F("email")),
-        phone_sql=_stripped(F("phone"), " ", "-", "(", ")", "."),
-    )
-    condition = Q(email_lower__in=emails) | Q(phone_sql__in=phone_forms) | Q(company_id__in=company_ids)
-    found = list(
-        candidates.filter(condition)
+    found = {
+        p.pk: p
+        for p in Person.objects.for_account(account)
         .order_by("id")
         .only("id", "first_name", "last_name", "email", "phone", "company_id")
-    )
-    by_email: dict[str, Person] = {}
-    by_phone: dict[str, Person] = {}
-    by_name: dict[tuple[int | None, str], Person] = {}
-    for person in found:
-        if person.email:
-            by_email.setdefault(email_key(person.email), person)
-        phone = phone_key(person.phone, region=region)
-        if phone:
-            by_phone.setdefault(phone, person)
-        by_name.setdefault((person.company_id, person_name_key(person.first_name, person.last_name)), person)
-    matches: list[Person | None] = []
-    for row in rows:
-        email = email_key(row.email)
-        phone = phone_key(row.phone, region=region) if row.phone else ""
-        name = person_name_key(row.first_name, row.last_name)
-        matches.append(
-            (email and by_email.get(email))
-            or (phone and by_phone.get(phone))
-            or (row.company_id and row.last_name and by_name.get((row.company_id, name)))
-            or None
-        )
-    return matches
+    }
+    index = PersonIndex(region)
+    for p in found.values():
+        index.add(p.pk, p.email, p.phone, p.first_name, p.last_name, p.company_id)
+    return [found.get(index.match(row) or 0) for row in rows]

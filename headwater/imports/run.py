@@ -5,19 +5,23 @@ goes stale and the import shows as failed; it can be run again). One import of a
 first takes the account's import lock (a PostgreSQL advisory lock; on SQLite its first statement is a write, which
 holds every other writer), so the same file imported twice at once finds the first run's records as duplicates.
 
-Per batch of rows: companies are matched (dedupe.match_companies, and the companies this run created), then
-persons within the row's company, then deals (by name within their company and person), each kind written with
-one bulk_create and one bulk_update. The statistics tallies follow by the database triggers (stats/tally_sql.py),
-in the same transaction.
+The account's duplicate keys are read once (dedupe.CompanyIndex/PersonIndex); per batch of rows, companies are
+matched (those keys, and the companies this run created), then persons within the row's company, then deals (by
+name within their company and person). Each kind's new records get reserved ids and are written in one COPY
+(PostgreSQL) or one executemany (SQLite), straight from their values (no model instances: the ORM's per-value
+preparation was most of a run); existing records changed are saved with one bulk_update. The statistics tallies
+follow by the database triggers (stats/tally_sql.py) in the same transaction; on SQLite, whose triggers run per
+row, the insert trigger is off for the run and each batch's new records are tallied with one grouped statement.
 Every record changed is written down in ImportChange with the previous values of its changed fields; a created
-record carries the import's id (`origin_import_id`): what an undo needs. The preview is the same run in a
-transaction rolled back (`dry_run`).
+record carries the import's id (`origin_import_id`): what an undo needs. The preview (`dry_run`) is the same code
+with the writes left out: new records get ids of its own (negative), nothing is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -39,6 +43,7 @@ from headwater.records.models import RecordOrigin
 from headwater.records.search import company_search_key, deal_search_key, person_search_key
 from headwater.sources.models import HowChanged, Source, SourceChange
 from headwater.sources.selectors import MatchKind, source_match_values
+from headwater.stats.services import tallies_bulk_insert
 
 BATCH_ROWS = 2000
 PROBLEM_CAP = 10_000  # problems kept in memory for the page; the rejected-rows file reads them all again
@@ -91,6 +96,16 @@ def _lock_account_imports(account_id: int, import_id: int) -> None:
     Import.unscoped.filter(pk=import_id).update(finished_at=None)
 
 
+def _fresh_link_checks() -> None:
+    """PostgreSQL plans each foreign-key check once per connection and keeps the plan: planned while a table was
+    a page or two (an earlier small import, an empty database), it is a sequential scan, and checking a hundred
+    thousand new rows with it costs rows x table (minutes at COMMIT). Forgetting the connection's plans makes the
+    checks of this run planned for the tables as they are when they run."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DISCARD PLANS")
+
+
 def resolved_sources(*, account: Account, import_: Import) -> dict[str, Source | None]:
     """Each source value of the file -> its source (None: "no source"): the user's choices (step 3), else the
     certain matches (exact, alias, folded); a value with neither gets no source."""
@@ -102,12 +117,107 @@ def resolved_sources(*, account: Account, import_: Import) -> dict[str, Source |
     return resolved
 
 
+@dataclass(slots=True)
+class _Ref:
+    """A record a row of the file is: one the run creates (`new`; its id is given when its batch is written) or an
+    existing one. What later rows and kinds need of it, without a model instance per record."""
+
+    pk: int
+    company_id: int | None
+    source_id: int | None
+    label: str  # a company's name, a person's "first last": what the search keys of the records linked to it hold
+    new: bool
+
+
+class _Table:
+    """Rows written straight into one table, in its columns' order (COPY on PostgreSQL, executemany on SQLite): the
+    ORM's per-value preparation and model instances cost most of a run. Values the database adapter takes as they
+    are (text, numbers, None) pass as they are; dates, datetimes and decimals go through their field once each."""
+
+    def __init__(self, model: type[models.Model], *, with_id: bool = True) -> None:
+        fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+        self.name = model._meta.db_table
+        self.names = [f.attname for f in fields]
+        self.columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        self.defaults = {f.attname: f.get_default() for f in fields}
+        # psycopg takes dates, datetimes and decimals as they are; SQLite's columns hold them as Django writes them.
+        prepared = (
+            ("JSONField",)
+            if connection.vendor == "postgresql"
+            else ("DateTimeField", "DateField", "DecimalField", "JSONField", "TimeField")
+        )
+        self.prepared = {f.attname: f for f in fields if f.get_internal_type() in prepared}
+        self.cache: dict[tuple[str, Any], Any] = {}
+
+    def _prepare(self, name: str, value: Any) -> Any:
+        field_ = self.prepared[name]
+        if isinstance(value, dict | list):
+            return field_.get_db_prep_save(value, connection)
+        key = (name, value)  # the run's one `now`, a file's few dates and amounts: prepared once each
+        if key not in self.cache:
+            if len(self.cache) > 100_000:
+                self.cache.clear()
+            self.cache[key] = field_.get_db_prep_save(value, connection)
+        return self.cache[key]
+
+    def _tuple(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        prepared = self.prepared
+        defaults = self.defaults
+        values = []
+        for name in self.names:
+            value = row[name] if name in row else defaults[name]
+            if value is not None and name in prepared:
+                value = self._prepare(name, value)
+            values.append(value)
+        return tuple(values)
+
+    def reserve(self, count: int) -> list[int]:
+        """Ids for `count` new rows, ascending (a contiguous range on SQLite, whose writer holds the lock)."""
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [self.name, count]
+                )
+                return sorted(int(pk) for (pk,) in cursor.fetchall())
+            cursor.execute(
+                f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608 — our table's name
+                f"coalesce((SELECT max(id) FROM {self.name}), 0))",
+                [self.name],
+            )
+            first = int(cursor.fetchone()[0]) + 1
+        return list(range(first, first + count))
+
+    def insert(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {self.name} ({self.columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(self._tuple(row))
+            else:
+                marks = ", ".join(["%s"] * len(self.names))
+                cursor.executemany(
+                    f"INSERT INTO {self.name} ({self.columns}) VALUES ({marks})",  # noqa: S608 — our table's columns
+                    [self._tuple(row) for row in rows],
+                )
+
+
 class _Writer:
-    def __init__(self, *, account: Account, import_: Import, outcome: Outcome, dry_run: bool) -> None:
+    def __init__(
+        self,
+        *,
+        account: Account,
+        import_: Import,
+        outcome: Outcome,
+        dry_run: bool,
+        tally: dict[str, Callable[[int, int], None]] | None = None,
+    ) -> None:
         self.account = account
         self.import_ = import_
         self.outcome = outcome
         self.dry_run = dry_run
+        self.tally = tally or {}
         self.user_id = import_.run_by_id
         self.mode = import_.duplicates
         self.sources = resolved_sources(account=account, import_=import_)
@@ -115,14 +225,23 @@ class _Writer:
         self.all_sources = {source.pk: source for source in Source.objects.for_account(account)}
         self.default_rule = account.sources_enabled and account.source_default_from_contact
         self.now = timezone.now()
-        # What this run created, by key: a later row naming the same company or person is that record.
-        self.company_keys: dict[tuple[str, str], Company] = {}
-        self.person_keys: dict[tuple[Any, ...], Person] = {}
+        self.today = timezone.localdate()
+        # The account's records by their keys, read once (dedupe.py); what this run created, by key: a later row
+        # naming the same company or person is that record.
+        self.company_index = dedupe.CompanyIndex.load(account)
+        self.person_index = dedupe.PersonIndex.load(account)
+        self.company_keys: dict[tuple[str, str], _Ref] = {}
+        self.person_keys: dict[tuple[Any, ...], _Ref] = {}
+        self.deal_keys: set[tuple[int | None, int | None, str]] = set()
+        # Existing records read (and locked) so far: a record merged by one batch is the same object in the next.
+        self.existing: dict[str, dict[int, Any]] = {kind: {} for kind in plan.KINDS}
         self.touched: set[tuple[str, int]] = set()
         self.company_names: dict[int, str] = {}
-        self.deal_keys: set[tuple[int | None, int | None, str]] = set()
         self.changes: list[ImportChange] = []
-        self.history: list[SourceChange] = []
+        self.history: list[dict[str, Any]] = []
+        self.tables = {kind: _Table(model) for kind, model in MODELS.items()}
+        self.history_table = _Table(SourceChange, with_id=False)  # ids from the table's own sequence
+        self.next_fake = 0
 
     # --- sources -------------------------------------------------------------------------------------------
 
@@ -139,7 +258,7 @@ class _Writer:
             self.unresolved[value] = match.source if certain else None
         return True, self.unresolved[value]
 
-    def _default_from(self, *contacts: Any) -> Source | None:
+    def _default_from(self, *contacts: _Ref | None) -> Source | None:
         if not self.default_rule:
             return None
         for contact in contacts:
@@ -149,38 +268,39 @@ class _Writer:
                     return source
         return None
 
-    def _history(self, record: Any, kind: str, old_id: int | None, new: Source | None) -> None:
+    def _history(self, record_id: int, kind: str, old_id: int | None, new_id: int | None) -> None:
         old = self.all_sources.get(old_id) if old_id else None
+        new = self.all_sources.get(new_id) if new_id else None
         self.history.append(
-            SourceChange(
-                account=self.account,
-                record_type=kind,
-                record_id=record.pk,
-                old_source_id=old_id,
-                old_name=old.name if old else "",
-                new_source_id=new.pk if new else None,
-                new_name=new.name if new else "",
-                how=HowChanged.IMPORT,
-                import_ref=self.import_.pk,
-                user_id=self.user_id,
-                at=self.now,
-            )
+            {
+                "account_id": self.account.pk,
+                "record_type": kind,
+                "record_id": record_id,
+                "old_source_id": old_id,
+                "old_name": old.name if old else "",
+                "new_source_id": new_id,
+                "new_name": new.name if new else "",
+                "how": HowChanged.IMPORT,
+                "import_ref": self.import_.pk,
+                "user_id": self.user_id,
+                "at": self.now,
+            }
         )
 
     # --- records -------------------------------------------------------------------------------------------
 
-    def _new(self, model: type[Any], values: dict[str, Any], owner_id: int | None, source: Source | None) -> Any:
-        return model(
-            account=self.account,
-            owner_id=owner_id,
-            source=source,
-            created_at=self.now,
-            updated_at=self.now,
-            created_by_id=self.user_id,
-            origin=RecordOrigin.IMPORT,
-            origin_import_id=self.import_.pk,
+    def _new(self, values: dict[str, Any], owner_id: int | None, source: Source | None) -> dict[str, Any]:
+        return {
             **values,
-        )
+            "account_id": self.account.pk,
+            "owner_id": owner_id,
+            "source_id": source.pk if source else None,
+            "created_at": self.now,
+            "updated_at": self.now,
+            "created_by_id": self.user_id,
+            "origin": RecordOrigin.IMPORT,
+            "origin_import_id": self.import_.pk,
+        }
 
     def _merge(self, kind: str, record: Any, values: dict[str, Any], source: tuple[bool, Source | None]) -> bool:
         """Apply the duplicate mode to an existing record; True when it changed."""
@@ -200,7 +320,7 @@ class _Writer:
             new_id = new_source.pk if new_source else None
             if new_id != record.source_id:
                 previous["source_id"] = record.source_id
-                self._history(record, kind, record.source_id, new_source)
+                self._history(record.pk, kind, record.source_id, new_id)
                 record.source_id = new_id
         if not previous:
             return False
@@ -220,24 +340,42 @@ class _Writer:
         record.updated_at = self.now
         return True
 
-    def _save_updates(self, model: type[Any], records: dict[int, Any], fields: set[str]) -> None:
-        if records:
+    def _save_updates(self, kind: str, records: dict[int, Any], fields: set[str]) -> None:
+        if records and not self.dry_run:
             links = {"source_id": "source", "company_id": "company"}
             names = {links.get(name, name) for name in fields} | {"version", "updated_at", "search_key"}
-            model.unscoped.bulk_update(list(records.values()), sorted(names))
+            MODELS[kind].unscoped.bulk_update(list(records.values()), sorted(names))  # type: ignore[attr-defined]  # every record model has it
 
-    def _created(self, kind: str, records: list[Any]) -> None:
-        """Count them and log their source; the records themselves say which import created them
-        (`origin_import_id`): what an undo deletes, with no row of ours per record."""
-        self.outcome.created[kind] += len(records)
-        for record in records:
-            if record.source_id:
-                self._history(record, kind, None, record.source)
+    def _insert(self, kind: str, new: list[tuple[dict[str, Any], _Ref]]) -> None:
+        """Give the batch's new records of one kind their ids and write them, with the history of their sources;
+        the records themselves say which import created them (`origin_import_id`): what an undo deletes."""
+        self.outcome.created[kind] += len(new)
+        if not new:
+            return
+        if self.dry_run:  # nothing is written: ids of our own, below any real one
+            ids = list(range(self.next_fake - len(new), self.next_fake))
+            self.next_fake -= len(new)
+        else:
+            ids = self.tables[kind].reserve(len(new))
+        for (row, ref), pk in zip(new, ids, strict=True):
+            row["id"] = ref.pk = pk
+            if row["source_id"] and not self.dry_run:
+                self._history(pk, kind, None, row["source_id"])
+        if not self.dry_run:
+            self.tables[kind].insert([row for row, _ref in new])
+            if kind in self.tally:
+                self.tally[kind](ids[0], ids[-1])
 
-    def _locked(self, model: type[Any], ids: set[int]) -> dict[int, Any]:
-        if not ids:
-            return {}
-        return {r.pk: r for r in model.objects.for_account(self.account).select_for_update().filter(pk__in=ids)}
+    def _fetch(self, kind: str, ids: set[int]) -> dict[int, Any]:
+        """The existing records of these ids, locked for the run (a preview only reads them)."""
+        cache = self.existing[kind]
+        missing = ids - cache.keys()
+        if missing:
+            found = MODELS[kind].objects.for_account(self.account).filter(pk__in=missing)  # type: ignore[attr-defined]  # every record model has it
+            if not self.dry_run:
+                found = found.select_for_update()
+            cache.update((record.pk, record) for record in found)
+        return cache
 
     def write(self, batch: list[plan.RowPlan]) -> None:
         actions: list[dict[str, str]] = [{} for _ in batch]
@@ -247,18 +385,20 @@ class _Writer:
         for row, action in zip(batch, actions, strict=True):
             if len(self.outcome.preview) < PREVIEW_ROWS:
                 self.outcome.preview.append({"number": row.number, "records": row.records, "actions": action})
-        ImportChange.unscoped.bulk_create(self.changes)
-        SourceChange.unscoped.bulk_create(self.history)
+        if not self.dry_run:
+            ImportChange.unscoped.bulk_create(self.changes)
+            if self.history:
+                self.history_table.insert(self.history)
         self.changes, self.history = [], []
 
-    def _company_lookup(self, keys: tuple[str, str, str, str]) -> Company | None:
+    def _company_lookup(self, keys: tuple[str, str, str, str]) -> _Ref | None:
         for name, key in zip(("nip", "regon", "domain", "name"), keys, strict=True):
             if key and (name, key) in self.company_keys:
                 return self.company_keys[(name, key)]
         return None
 
-    def _companies(self, batch: list[plan.RowPlan], actions: list[dict[str, str]]) -> list[Company | None]:
-        result: list[Company | None] = [None] * len(batch)
+    def _companies(self, batch: list[plan.RowPlan], actions: list[dict[str, str]]) -> list[_Ref | None]:
+        result: list[_Ref | None] = [None] * len(batch)
         wanted = [(i, row) for i, row in enumerate(batch) if "company" in row.records]
         keys = [
             dedupe.CompanyKeys(
@@ -266,64 +406,58 @@ class _Writer:
                 regon=row.records["company"].get("regon", ""),
                 website=row.records["company"].get("website", ""),
                 name=row.records["company"].get("name", ""),
-            )
+            ).normalised()
             for _i, row in wanted
         ]
-        matches = dedupe.match_companies(account=self.account, rows=keys)
-        existing = self._locked(Company, {m.pk for m in matches if m is not None})
-        new: list[Company] = []
+        matches = [self.company_index.match(key) for key in keys]
+        existing = self._fetch("company", {pk for pk in matches if pk is not None})
+        new: list[tuple[dict[str, Any], _Ref]] = []
         changed: dict[int, Company] = {}
         fields: set[str] = set()
-        for (i, row), key, match in zip(wanted, keys, matches, strict=True):
+        for (i, row), normalised, match in zip(wanted, keys, matches, strict=True):
             values = row.records["company"]
-            normalised = key.normalised()
             source = self._row_source(row)
             if match is not None:
-                company = existing[match.pk]
+                company = existing[match]
                 if self._merge("company", company, values, source):
                     changed[company.pk] = company
                     fields |= set(values) | {"source_id"}
                     actions[i]["company"] = "updated"
                 else:
                     actions[i]["company"] = "skipped"
-                result[i] = company
+                self.company_names[company.pk] = company.name
+                result[i] = _Ref(company.pk, None, company.source_id, company.name, new=False)
                 continue
             known = self._company_lookup(normalised)
             if known is not None:
                 result[i] = known
                 actions[i]["company"] = "same"
                 continue
-            company = self._new(Company, values, row.owner_id, source[1])
-            company.search_key = self._company_key(company)
+            record = self._new(values, row.owner_id, source[1])
+            record["search_key"] = _company_key(record)
+            ref = _Ref(0, None, record["source_id"], record["name"], new=True)
             for name, k in zip(("nip", "regon", "domain", "name"), normalised, strict=True):
                 if k:
-                    self.company_keys.setdefault((name, k), company)
-            new.append(company)
-            result[i] = company
+                    self.company_keys.setdefault((name, k), ref)
+            new.append((record, ref))
+            result[i] = ref
             actions[i]["company"] = "new"
         for company in changed.values():
-            company.search_key = self._company_key(company)
+            company.search_key = _company_key(company.__dict__)
+            self.company_names[company.pk] = company.name
         self._count(changed, actions, "company")
-        Company.unscoped.bulk_create(new)
-        self._created("company", new)
-        self._save_updates(Company, changed, fields)
-        self.company_names.update((c.pk, c.name) for c in result if c is not None)
+        self._insert("company", new)
+        self._save_updates("company", changed, fields)
         return result
 
     def _count(self, changed: dict[int, Any], actions: list[dict[str, str]], kind: str) -> None:
         self.outcome.updated[kind] += len(changed)
         self.outcome.skipped += sum(1 for action in actions if action.get(kind) == "skipped")
 
-    @staticmethod
-    def _company_key(c: Company) -> str:
-        return company_search_key(
-            name=c.name, tax_id=c.tax_id, email=c.email, phone=c.phone, city=c.city, website=c.website
-        )
-
     def _persons(
-        self, batch: list[plan.RowPlan], companies: list[Company | None], actions: list[dict[str, str]]
-    ) -> list[Person | None]:
-        result: list[Person | None] = [None] * len(batch)
+        self, batch: list[plan.RowPlan], companies: list[_Ref | None], actions: list[dict[str, str]]
+    ) -> list[_Ref | None]:
+        result: list[_Ref | None] = [None] * len(batch)
         wanted = [(i, row) for i, row in enumerate(batch) if "person" in row.records]
         keys = [
             dedupe.PersonKeys(
@@ -335,20 +469,18 @@ class _Writer:
             )
             for i, row in wanted
         ]
-        matches = dedupe.match_persons(account=self.account, rows=keys)
-        existing = self._locked(Person, {m.pk for m in matches if m is not None})
-        new: list[Person] = []
+        matches = [self.person_index.match(key) for key in keys]
+        existing = self._fetch("person", {pk for pk in matches if pk is not None})
+        new: list[tuple[dict[str, Any], _Ref]] = []
         changed: dict[int, Person] = {}
         fields: set[str] = set()
         for (i, row), key, match in zip(wanted, keys, matches, strict=True):
-            values = dict(row.records["person"])
+            values = row.records["person"]
             company = companies[i]
-            if company is not None:
-                values["company"] = company
             source = self._row_source(row)
             if match is not None:
-                person = existing[match.pk]
-                merged = {k: v for k, v in values.items() if k != "company"}
+                person = existing[match]
+                merged = dict(values)
                 if company is not None and person.company_id is None:
                     merged["company_id"] = company.pk
                 if self._merge("person", person, merged, source):
@@ -357,7 +489,8 @@ class _Writer:
                     actions[i]["person"] = "updated"
                 else:
                     actions[i]["person"] = "skipped"
-                result[i] = person
+                label = f"{person.first_name} {person.last_name}".strip()
+                result[i] = _Ref(person.pk, person.company_id, person.source_id, label, new=False)
                 continue
             run_keys = self._person_keys(key)
             known = next((self.person_keys[k] for k in run_keys if k in self.person_keys), None)
@@ -366,18 +499,21 @@ class _Writer:
                 actions[i]["person"] = "same"
                 continue
             chosen = source[1] if source[0] else self._default_from(company)
-            person = self._new(Person, values, row.owner_id, chosen)
+            record = self._new(values, row.owner_id, chosen)
+            record["company_id"] = _pk(company)
+            record["search_key"] = self._person_key(record, company.label if company is not None else "")
+            label = f"{values.get('first_name', '')} {values['last_name']}".strip()
+            ref = _Ref(0, record["company_id"], record["source_id"], label, new=True)
             for k in run_keys:
-                self.person_keys.setdefault(k, person)
-            new.append(person)
-            result[i] = person
+                self.person_keys.setdefault(k, ref)
+            new.append((record, ref))
+            result[i] = ref
             actions[i]["person"] = "new"
-        for person in [*new, *changed.values()]:
-            person.search_key = self._person_key(person)
+        for person in changed.values():
+            person.search_key = self._person_key(person.__dict__, self._company_name(person.company_id))
         self._count(changed, actions, "person")
-        Person.unscoped.bulk_create(new)
-        self._created("person", new)
-        self._save_updates(Person, changed, fields)
+        self._insert("person", new)
+        self._save_updates("person", changed, fields)
         return result
 
     @staticmethod
@@ -400,25 +536,25 @@ class _Writer:
             self.company_names[company_id] = found.name if found else ""
         return self.company_names[company_id]
 
-    def _person_key(self, p: Person) -> str:
-        company_name = self._company_name(p.company_id)
+    @staticmethod
+    def _person_key(p: dict[str, Any], company_name: str) -> str:
         return person_search_key(
-            first_name=p.first_name,
-            last_name=p.last_name,
-            email=p.email,
-            phone=p.phone,
-            position=p.position,
+            first_name=p.get("first_name", ""),
+            last_name=p.get("last_name", ""),
+            email=p.get("email", ""),
+            phone=p.get("phone", ""),
+            position=p.get("position", ""),
             company_name=company_name,
         )
 
     def _deals(
         self,
         batch: list[plan.RowPlan],
-        companies: list[Company | None],
-        persons: list[Person | None],
+        companies: list[_Ref | None],
+        persons: list[_Ref | None],
         actions: list[dict[str, str]],
     ) -> None:
-        new: list[Deal] = []
+        new: list[tuple[dict[str, Any], _Ref]] = []
         changed: dict[int, Deal] = {}
         fields: set[str] = set()
         existing = self._existing_deals(batch, companies, persons)
@@ -438,7 +574,7 @@ class _Writer:
                     if match.status == DealStatus.OPEN:
                         match.closed_at = None
                     elif match.closed_at is None:
-                        match.closed_at = timezone.localdate()
+                        match.closed_at = self.today
                     actions[i]["deal"] = "updated"
                 else:
                     actions[i]["deal"] = "skipped"
@@ -447,32 +583,31 @@ class _Writer:
                 actions[i]["deal"] = "same"
                 continue
             values["company_id"] = company_id
-            if person is not None:
-                values["person"] = person
+            values["person_id"] = _pk(person)
             if values.get("status") in (DealStatus.WON, DealStatus.LOST) and not values.get("closed_at"):
-                values["closed_at"] = timezone.localdate()
+                values["closed_at"] = self.today
             chosen = source if names_source else self._default_from(person, company)
-            deal = self._new(Deal, values, row.owner_id, chosen)
-            deal.search_key = deal_search_key(
-                name=deal.name,
-                company_name=self._company_name(company_id),
-                person_name=f"{person.first_name} {person.last_name}".strip() if person is not None else "",
+            record = self._new(values, row.owner_id, chosen)
+            company_name = company.label if company is not None else self._company_name(company_id)
+            record["search_key"] = deal_search_key(
+                name=values["name"], company_name=company_name, person_name=person.label if person is not None else ""
             )
             self.deal_keys.add(key)
-            new.append(deal)
+            new.append((record, _Ref(0, company_id, record["source_id"], values["name"], new=True)))
             actions[i]["deal"] = "new"
         self._count(changed, actions, "deal")
-        Deal.unscoped.bulk_create(new)
-        self._created("deal", new)
-        self._save_updates(Deal, changed, fields)
+        self._insert("deal", new)
+        self._save_updates("deal", changed, fields)
 
     def _existing_deals(
-        self, batch: list[plan.RowPlan], companies: list[Company | None], persons: list[Person | None]
+        self, batch: list[plan.RowPlan], companies: list[_Ref | None], persons: list[_Ref | None]
     ) -> dict[tuple[int | None, int | None, str], Deal]:
         """The account's deals the batch's rows may be: the same name, company and person (a deal of an existing
-        company or person only: a record this run created has no deal yet but the ones this run made)."""
-        company_ids = {c.pk for i, c in enumerate(companies) if c is not None and "deal" in batch[i].records}
-        person_ids = {p.pk for i, p in enumerate(persons) if p is not None and "deal" in batch[i].records}
+        company or person only: a record this run created has no deal but the ones this run made)."""
+        company_ids = {
+            c.pk for i, c in enumerate(companies) if c is not None and not c.new and "deal" in batch[i].records
+        }
+        person_ids = {p.pk for i, p in enumerate(persons) if p is not None and not p.new and "deal" in batch[i].records}
         if not (company_ids or person_ids):
             return {}
         found: dict[tuple[int | None, int | None, str], Deal] = {}
@@ -480,12 +615,26 @@ class _Writer:
             Deal.objects.for_account(self.account)
             .filter(Q(company_id__in=company_ids) | Q(person_id__in=person_ids))
             .exclude(origin_import_id=self.import_.pk)
-            .select_for_update()
             .order_by("id")
         )
-        for deal in candidates:
+        if not self.dry_run:
+            candidates = candidates.select_for_update()
+        cache = self.existing["deal"]
+        for candidate in candidates:
+            deal = cache.setdefault(candidate.pk, candidate)
             found.setdefault((deal.company_id, deal.person_id, fold(deal.name)), deal)
         return found
+
+
+def _company_key(c: dict[str, Any]) -> str:
+    return company_search_key(
+        name=c.get("name", ""),
+        tax_id=c.get("tax_id", ""),
+        email=c.get("email", ""),
+        phone=c.get("phone", ""),
+        city=c.get("city", ""),
+        website=c.get("website", ""),
+    )
 
 
 def _pk(record: Any) -> int | None:
@@ -507,13 +656,18 @@ def import_execute(
         account=account, import_=import_, default_owner_id=import_.run_by_id or import_.uploaded_by_id
     )
     try:
-        with transaction.atomic():
+        with transaction.atomic(), ExitStack() as inserts:
             if not dry_run:  # a preview writes nothing it keeps: it waits for no run
                 _lock_account_imports(account.pk, import_.pk)
                 state = Import.unscoped.filter(pk=import_.pk).values_list("state", flat=True).get()
                 if state in (ImportState.DONE, ImportState.UNDONE):
                     raise Conflict(_("This import has already been run."))
-            writer = _Writer(account=account, import_=import_, outcome=outcome, dry_run=dry_run)
+            tally: dict[str, Callable[[int, int], None]] = {}
+            if not dry_run:
+                _fresh_link_checks()
+                for kind, model in MODELS.items():
+                    tally[kind] = inserts.enter_context(tallies_bulk_insert(table=model._meta.db_table))
+            writer = _Writer(account=account, import_=import_, outcome=outcome, dry_run=dry_run, tally=tally)
             batch: list[plan.RowPlan] = []
             for row in plan.rows(import_):
                 outcome.rows += 1

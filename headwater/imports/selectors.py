@@ -71,8 +71,8 @@ def import_source_matches(*, account: Account, import_: Import) -> list[SourceMa
 
 
 def import_simulate(*, import_: Import) -> run.Outcome:
-    """Step 5: what the run would do now (counts, the first rows as saved, the row problems), from the same code in
-    a transaction rolled back (FileProblem when the file cannot be read)."""
+    """Step 5: what the run would do now (counts, the first rows as saved, the row problems), from the same code
+    with its writes left out (FileProblem when the file cannot be read)."""
     return run.import_execute(import_id=import_.pk, dry_run=True)
 
 

@@ -241,16 +241,44 @@ def parse_email(value: Raw) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def parse_phone(value: Raw, *, region: str = DEFAULT_REGION) -> str:
-    """The number in E.164 form (+48600100200); a number without a country code is read in `region`."""
-    text = _text(value)
+_PHONES: dict[tuple[str, str], str | None] = {}
+_PHONES_KEPT = 16_384
+
+
+def _e164(text: str, region: str) -> str | None:
+    """The number in E.164 form, "" when it cannot be parsed, None when it is no valid number. Kept by the text,
+    and the E.164 form by itself too: parsing is the dearest step of a row, and the run compares the parsed number
+    again (duplicates, changes)."""
+    key = (text, region)
+    if key in _PHONES:
+        return _PHONES[key]
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        raise ValueProblem(_("“%(value)s” is not a phone number.") % {"value": text}) from None
-    if not phonenumbers.is_valid_number(number):
+        found: str | None = ""
+    else:
+        found = (
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            if phonenumbers.is_valid_number(number)
+            else None
+        )
+    if len(_PHONES) >= _PHONES_KEPT:
+        _PHONES.clear()
+    _PHONES[key] = found
+    if found:
+        _PHONES[(found, region)] = found
+    return found
+
+
+def parse_phone(value: Raw, *, region: str = DEFAULT_REGION) -> str:
+    """The number in E.164 form (+48600100200); a number without a country code is read in `region`."""
+    text = _text(value)
+    found = _e164(text, region)
+    if found == "":
+        raise ValueProblem(_("“%(value)s” is not a phone number.") % {"value": text})
+    if found is None:
         raise ValueProblem(_("“%(value)s” is not a valid phone number.") % {"value": text})
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return found
 
 
 def parse_nip(value: Raw) -> str:

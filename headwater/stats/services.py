@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
@@ -159,6 +160,33 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
         select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
         cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {select}", params)
         return int(cursor.rowcount)
+
+
+@contextmanager
+def tallies_bulk_insert(*, table: str) -> Iterator[Callable[[int, int], None]]:
+    """Insert many records into `table` (a record table) inside the caller's transaction, tallies kept exact; gives
+    `tally(first_id, last_id)`, to call after each insert with the ids it wrote (a contiguous range).
+
+    PostgreSQL's statement triggers already tally a multi-row insert (or COPY) in one grouped upsert: nothing to do.
+    SQLite's row triggers run one upsert per row; here the insert trigger is dropped for the caller's transaction
+    (DDL is transactional on SQLite, and the writer holds the database's write lock, so no other writer inserts
+    without it) and each range is tallied with one grouped statement; the trigger is created again on the way out.
+    A failure rolls the drop back with the rest.
+    """
+    if connection.vendor != "sqlite":
+        yield lambda first_id, last_id: None
+        return
+    statement = tally_sql.sqlite_add_rows_sql(table)
+
+    def tally(first_id: int, last_id: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [first_id, last_id])
+
+    with connection.cursor() as cursor:
+        cursor.execute(tally_sql.sqlite_insert_trigger_sql(table, create=False))
+    yield tally
+    with connection.cursor() as cursor:
+        cursor.execute(tally_sql.sqlite_insert_trigger_sql(table, create=True))
 
 
 def tallies_rebuild_enqueue(*, account: Account, user: User | None, label: str = "") -> Job:
