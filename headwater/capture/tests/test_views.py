@@ -135,7 +135,9 @@ def test_mapping_to_another_accounts_source_is_refused(ready, other_tenant):
 
 def test_a_records_touches_and_the_admins_correction(ready, other_tenant):
     result = _lead(ready, landing_url=NEWSLETTER)
+    detail = ready.client_for("viewer").get(ready.url(f"persons/{result.person.pk}/")).content.decode()
     url = ready.url(f"touches/person/{result.person.pk}/")
+    assert f'href="{url}"' in detail
     page = ready.client_for("viewer").get(url).content.decode()
     assert "E-mail campaign" in page
     assert "Correct the first touch" not in page
