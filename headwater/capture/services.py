@@ -343,7 +343,9 @@ def _records_following(
             continue
         touch, old_id = by_touch[row.first_touch_id]
         new = touch.resolved_source
-        record = model.objects.for_account(account).select_for_update().filter(pk=row.record_id).first()
+        records = model.objects.for_account(account)
+        # Only a real application locks the record; a preview (a page view) only reads.
+        record = (records.select_for_update() if write else records).filter(pk=row.record_id).first()
         if record is None or record.source_id not in (old_id, None) or record.source_id == (new.pk if new else None):
             continue
         if new is not None and new.archived:
@@ -381,10 +383,7 @@ def _reapply(
 def capture_preview(*, account: Account, rules: list[MappingRule]) -> Reapplied:
     """How many past touches (and records) would change source if `rules` were the account's rules; changes
     nothing."""
-    with transaction.atomic():
-        return _reapply(
-            account=account, user=None, touches=Touch.objects.for_account(account), rules=rules, write=False
-        )
+    return _reapply(account=account, user=None, touches=Touch.objects.for_account(account), rules=rules, write=False)
 
 
 @transaction.atomic
