@@ -258,3 +258,20 @@ def test_sources_switched_off_still_record_touches_without_setting_a_source(tena
     result = _lead(tenant.account, touch={"landing_url": NEWSLETTER})
     assert result.person.source is None
     assert result.touch.resolved_source.name == "E-mail campaign"
+
+
+def test_an_edit_of_the_person_leaves_the_first_touch_alone(ready):
+    from headwater.persons.services import person_update  # noqa: PLC0415 — only this test edits a person
+
+    result = _lead(ready.account, touch={"landing_url": NEWSLETTER})
+    other = SourceFactory(account=ready.account, name="Other")
+    person_update(
+        account=ready.account, user=ready.member, person=result.person, version=None, source=other, last_name="K"
+    )
+    pointers = RecordTouches.objects.for_account(ready.account).get(record_type="person")
+    assert pointers.first_touch_id == result.touch.pk
+    assert pointers.first_touch.resolved_source.name == "E-mail campaign"
+    # Re-applying the rules does not take the hand-chosen source back either.
+    services.capture_reapply(account=ready.account, user=ready.admin)
+    result.person.refresh_from_db()
+    assert result.person.source == other
