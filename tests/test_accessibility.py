@@ -220,8 +220,8 @@ def _import_preview(page: Page) -> None:
 
 
 def _rule_preview(page: Page) -> None:
-    page.get_by_label("utm_source is one of").fill("newsletter")
-    page.get_by_label("Then the source is").select_option(index=1)
+    page.locator("input[name=utm_source]").fill("newsletter")
+    page.locator("select[name=target]").select_option(index=1)
     page.locator("form button[type=submit].button--primary").click()
     expect(page.locator("#rule-preview")).to_be_visible()
 
