@@ -10,6 +10,7 @@ from ninja.errors import ValidationError, ValidationErrorContext
 from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 
+from headwater.capture.api import router as leads_router
 from headwater.companies.api import router as companies_router
 from headwater.core.api_errors import ErrorOut, install_error_handlers
 from headwater.core.api_strict import reject_unknown_query
@@ -131,3 +132,4 @@ api.add_router("/stats", stats_router, tags=["statistics"])
 api.add_router("/account", account_router, tags=["account"])
 api.add_router("/rates", rates_router, tags=["exchange rates"])
 api.add_router("/imports", imports_router, tags=["imports"])
+api.add_router("/leads", leads_router, tags=["leads"])

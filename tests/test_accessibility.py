@@ -27,6 +27,7 @@ from django.core import mail
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
+from headwater.capture.services import capture_rules_seed_defaults, lead_capture
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
@@ -67,6 +68,11 @@ SKIPPED = {
     "account_settings:invitation_renew": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_revoke": "POST only; answers with a redirect to the members page",
     "stats:sources_csv": "a CSV file, not a page",
+    "capture:rule_move": "POST only; answers with a redirect to the rules page",
+    "capture:rule_defaults": "POST only; answers with a redirect to the rules page",
+    "capture:reapply": "POST only; answers with a redirect to the rules page",
+    "touches:company": "the same page as a person's touches (touches:person), for a company",
+    "touches:deal": "the same page as a person's touches (touches:person), for a deal",
     "stats:recompute": "POST only; answers with a redirect to the statistics page",
     "jobs:progress": "an htmx fragment polled inside a page; the demo has no job (jobs/tests/test_browser.py)",
     "imports:template": "a CSV file, not a page",
@@ -120,6 +126,7 @@ class World:
     signup_token: str
     confirm_token: str
     invitation_token: str
+    rule: int
 
 
 Act = Callable[[Page], None]
@@ -210,6 +217,13 @@ def _import_preview(page: Page) -> None:
     _import_duplicates(page)
     page.locator("form button[type=submit].button--primary").click()
     expect(page.locator("#counts-title")).to_be_visible()
+
+
+def _rule_preview(page: Page) -> None:
+    page.locator("input[name=utm_source]").fill("newsletter")
+    page.locator("select[name=target]").select_option(index=1)
+    page.locator("form button[type=submit].button--primary").click()
+    expect(page.locator("#rule-preview")).to_be_visible()
 
 
 def _import_undo(page: Page) -> None:
@@ -316,6 +330,18 @@ VISITS = [
     Visit("import, duplicates", ("imports:duplicates",), A + "/import/", act=_import_duplicates),
     Visit("import, preview", ("imports:preview",), A + "/import/", act=_import_preview),
     Visit("import, undo", ("imports:undo",), A + "/import/", act=_import_undo),
+    Visit("lead capture rules", ("capture:rules",), A + "/settings/capture/"),
+    Visit("add a rule", ("capture:rule_add",), A + "/settings/capture/rules/add/"),
+    Visit("add a rule, preview", ("capture:rule_add",), A + "/settings/capture/rules/add/", act=_rule_preview),
+    Visit("change a rule", ("capture:rule_edit",), A + "/settings/capture/rules/{w.rule}/edit/"),
+    Visit("delete a rule", ("capture:rule_delete",), A + "/settings/capture/rules/{w.rule}/delete/"),
+    Visit(
+        "test a link",
+        ("capture:link_test",),
+        A + "/settings/capture/test/?landing_url=https%3A%2F%2Fx.pl%2F%3Fgclid%3D1&referrer=https%3A%2F%2Fgoogle.pl%2F",
+    ),
+    Visit("unmatched values", ("capture:unmatched",), A + "/settings/capture/unmatched/"),
+    Visit("a person's touches", ("touches:person",), A + "/touches/person/{w.person}/"),
     Visit("404", (), A + "/deals/987654321/", status=404),
     # A viewer of the demo account.
     Visit("403", (), A + "/settings/sources/", who="viewer", status=403),
@@ -352,6 +378,23 @@ def world(transactional_db: Any, live_server: Any) -> World:
     invitation_create(account=account, user=admin, email="new@check.test", role=Role.MEMBER, site_url="http://x")
     token = re.search(r"/invitation/([^/\s]+)/", mail.outbox[-1].body)
     assert token is not None
+    rules = capture_rules_seed_defaults(account=account, user=admin)
+    person = Person.objects.for_account(account).order_by("pk").first()
+    # The person returns through a tracked visit, and another lead's utm_source waits in the unmatched list.
+    lead_capture(
+        account=account,
+        user=admin,
+        channel="check",
+        person={"last_name": "x", "email": person.email},
+        touch={"landing_url": "https://x.pl/?utm_source=newsletter&utm_medium=email"},
+    )
+    lead_capture(
+        account=account,
+        user=admin,
+        channel="check",
+        person={"last_name": "Podcast", "email": "p@x.pl"},
+        touch={"utm_source": "podcast-xyz"},
+    )
     return World(
         account=account.slug,
         other_account="acme",
@@ -364,6 +407,7 @@ def world(transactional_db: Any, live_server: Any) -> World:
         signup_token=links.signup_token_make(email="ada@check.test", full_name="Ada Check", language="en"),
         confirm_token=links.confirm_token_make(user_id=admin.pk, email=admin.email),
         invitation_token=token.group(1),
+        rule=rules[0].pk,
     )
 
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "headwater.companies",
     "headwater.persons",
     "headwater.deals",
+    "headwater.capture",
     "headwater.stats",
     "headwater.imports",
     "headwater.workspace",

@@ -82,6 +82,7 @@ class HowChanged(models.TextChoices):
     IMPORT = "import", _("imported")
     UNDO = "undo", _("an import undone")
     BULK = "bulk", _("changed in bulk from a list")
+    CAPTURE = "capture", _("set from the tracked visit")
 
 
 class RecordType(models.TextChoices):

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from headwater.capture.models import Touch
 from headwater.core.models import Account
 from headwater.sources.models import Source
 from tests.trust.world import Side
@@ -109,6 +110,16 @@ def _merge(side: Side) -> dict[str, Any]:
 def _delete_source(side: Side) -> dict[str, Any]:
     # The merge choice of the delete page: the one that takes an id (delete/archive take none).
     return {"action": "merge", "merge-into": side.id("source"), "merge-version": _v(side, "spare_source")}
+
+
+def _rule(side: Side) -> dict[str, Any]:
+    return {"utm_source": "trust", "click_id": "", "target": side.id("source"), "confirmed": "1"}
+
+
+def _map_value(side: Side) -> dict[str, Any]:
+    touch = Touch.objects.for_account(side.account).exclude(unmatched_value="").order_by("pk").first()
+    value = touch.unmatched_value if touch is not None else ""
+    return {"kind": "utm_source", "value": value, "action": "source", "source": side.id("source")}
 
 
 def _account_settings(side: Side) -> dict[str, Any]:
@@ -420,6 +431,45 @@ ROUTES: list[Route] = [
         body=lambda s: {"touched": "keep"},
         changes=False,  # the world's import has not run: nothing to undo (the page says so)
     ),
+    Route("capture:rules", read="admin"),
+    Route(
+        "capture:rule_add",
+        read="admin",
+        write="admin",
+        form={"target": "source"},
+        body=_rule,
+        texts=("utm_source", "utm_medium", "utm_campaign", "landing_path"),
+    ),
+    Route("capture:rule_defaults", read=None, write="admin"),
+    Route(
+        "capture:rule_edit",
+        path={"rule_id": "rule"},
+        read="admin",
+        write="admin",
+        form={"target": "source"},
+        body=_rule,
+        texts=("utm_source", "utm_medium", "utm_campaign", "landing_path"),
+    ),
+    Route(
+        "capture:rule_move", path={"rule_id": "rule"}, read=None, write="admin", body=lambda s: {"direction": "down"}
+    ),
+    Route("capture:rule_delete", path={"rule_id": "spare_rule"}, read="admin", write="admin"),
+    Route("capture:reapply", read=None, write="admin"),
+    Route("capture:link_test", read="admin", changes=False),
+    Route("capture:unmatched", read="admin", write="admin", form={"source": "source"}, body=_map_value),
+    *(
+        Route(
+            f"touches:{kind}",
+            path={"record_id": kind},
+            read="viewer",
+            write="admin",
+            form={"source": "source"},
+            body=lambda s: {"source": s.id("source")},
+            # The world's deal was made by hand: no tracked visit to correct (the page says so).
+            changes=kind != "deal",
+        )
+        for kind in ("company", "person", "deal")
+    ),
     Route("stats:sources", query={"owner_id": "user", "owner": "user"}),
     Route("stats:sources_csv", query={"owner_id": "user", "owner": "user"}),
     Route("stats:recompute", read=None, write="admin"),
@@ -534,8 +584,24 @@ def _record_operations(kind: str) -> list[Operation]:
     ]
 
 
+def _lead_in(side: Side) -> dict[str, Any]:
+    return {
+        "person": {"last_name": "API lead", "email": "api-lead@x.example"},
+        "touch": {"utm_source": "api", "landing_url": "https://x.example/"},
+        "source_id": side.id("source"),
+    }
+
+
 API_OPERATIONS: list[Operation] = [
     Operation("me_get", changes=False),
+    Operation(
+        "lead_create",
+        role="member",
+        body_ids={"source_id": "source"},
+        body=_lead_in,
+        # The person's names go through person_create, walked as person_create's; the touch's texts are kept as sent.
+        texts=("touch.utm_source", "touch.utm_campaign", "touch.utm_term", "touch.channel", "self_reported"),
+    ),
     *_record_operations("company"),
     *_record_operations("person"),
     *_record_operations("deal"),

@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from headwater.capture.models import MappingRule
 from headwater.jobs.services import job_create
 from headwater.sources.services import source_alias_create
 from headwater.testing.factories import (
@@ -97,6 +98,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "membership": Membership.objects.for_account(account).get(user=tenant.member),
         "job": job_create(account=account, kind="trust.job"),
         "import": make_import(account, tenant.admin),
+        "rule": MappingRule.unscoped.create(account=account, utm_source="role walk", target=source),
     }
 
 
@@ -105,6 +107,8 @@ def _kwargs(name: str, params: list[str], slug: str, objects: dict[str, Any]) ->
     for param in params:
         if param == "pk":
             kwargs[param] = objects[RECORD_KIND[name.partition(":")[0]]].pk
+        elif param == "record_id":  # touches:<kind>
+            kwargs[param] = objects[name.partition(":")[2]].pk
         else:
             kwargs[param] = objects[param.removesuffix("_id")].pk
     return kwargs

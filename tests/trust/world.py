@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from headwater.capture.services import capture_rules_seed_defaults, lead_capture
 from headwater.companies.services import company_create
 from headwater.core.models import Account
 from headwater.deals.models import DealStatus
@@ -136,6 +137,16 @@ def _populate(tenant: Any, label: str) -> Side:
     rate = exchange_rate_create(account=account, user=admin, currency="EUR", rate=Decimal("4.25"))
     job = job_create(account=account, kind="trust.job", label=f"{label} job", user=admin)
     alias = source_alias_create(account=account, user=admin, source=source, text=f"{label} alias")
+    rules = capture_rules_seed_defaults(account=account, user=admin)
+    # A returning lead: the person gets a touch, whose utm_source no rule knows (the unmatched list shows it).
+    lead_capture(
+        account=account,
+        user=admin,
+        channel=f"{label} channel",
+        person={"last_name": f"{label} person", "email": person.email},
+        touch={"utm_source": f"{label} campaign", "landing_url": f"https://{label}.example/?utm_medium=x"},
+        self_reported=f"{label} answer",
+    )
     side.objects = {
         "account": account,
         "company": company,
@@ -152,6 +163,8 @@ def _populate(tenant: Any, label: str) -> Side:
         "rate": rate,
         "job": job,
         "alias": alias,
+        "rule": rules[0],
+        "spare_rule": rules[1],
         "import": make_import(
             account,
             admin,

@@ -32,6 +32,7 @@ ROUTER_ROLES: dict[str, tuple[Role | None, Role | None]] = {
     "/account": (V, A),
     "/rates": (V, A),
     "/imports": (M, M),
+    "/leads": (None, M),
 }
 
 
