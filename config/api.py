@@ -10,6 +10,7 @@ from ninja.errors import ValidationError, ValidationErrorContext
 from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 
+from headwater.channels.api import router as channels_router
 from headwater.companies.api import router as companies_router
 from headwater.core.api_errors import ErrorOut, install_error_handlers
 from headwater.core.api_strict import reject_unknown_query
@@ -123,6 +124,7 @@ api.add_router("/companies", companies_router, tags=["companies"])
 api.add_router("/persons", persons_router, tags=["persons"])
 api.add_router("/deals", deals_router, tags=["deals"])
 api.add_router("/sources", sources_router, tags=["sources"])
+api.add_router("/channels", channels_router, tags=["channels"])
 api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/source-aliases", source_aliases_router, tags=["sources"])
 api.add_router("/members", members_router, tags=["members"])

@@ -25,6 +25,7 @@ from headwater.stats.results import (
     SourceInfo,
     SourceStats,
     Unconverted,
+    channel_label,
     source_label,
 )
 from headwater.stats.sorting import sort_rows
@@ -74,6 +75,11 @@ class StatsParams(Schema):
         deprecated=True,
         description="The old name of `owner_id`, still accepted; when both are given they must agree.",
     )
+    channel: str | None = Field(
+        None,
+        pattern=SOURCE_FILTER_PATTERN,
+        description="Only the sources of this channel (its id, see /channels), or `none` for the sources without one.",
+    )
     compare: bool = Field(
         False,
         description="Also compute the period before and the changes: for a calendar preset the same days a month, "
@@ -93,16 +99,21 @@ class StatsParams(Schema):
             "compare": "true" if self.compare else "",
         }
         # Read through model_dump: reading the deprecated `owner` as an attribute warns on every request.
-        given = self.model_dump(include={"owner_id", "owner", "sort_contacts", "sort_open", "sort_closed"})
+        given = self.model_dump(include={"owner_id", "owner", "channel", "sort_contacts", "sort_open", "sort_closed"})
         data.update({name: value for name, value in given.items() if value is not None})
         return data
 
 
 class StatsSourceOut(BaseModel):
-    id: int | None = Field(description="The source id; null for the “No source” row and the total.")
-    kind: Literal["source", "none", "total"]
-    name: str = Field(description="The source's name, or the row's label for “No source” and the total.")
+    id: int | None = Field(description="The source id; null for the “No source” row, a channel's row and the total.")
+    kind: Literal["source", "none", "total", "channel"]
+    name: str = Field(description="The source's name, or the row's label for “No source”, a channel and the total.")
     archived: bool
+    channel_id: int | None = Field(
+        None,
+        description="The source's channel (a channel row: its own); null without one, for “No source” and the total.",
+    )
+    channel: str = Field("", description="That channel's name (“No channel” for a source without one).")
 
 
 class StatsApartOut(BaseModel):
@@ -158,16 +169,31 @@ class StatsClosedRowOut(BaseModel):
 class StatsContactsOut(BaseModel):
     rows: list[StatsContactRowOut]
     total: StatsContactRowOut
+    channels: list[StatsContactRowOut] = Field(
+        default_factory=list,
+        description="Each channel's totals (kind `channel`), in the admin's order, “No channel” last; empty when no "
+        "source shown has a channel.",
+    )
 
 
 class StatsOpenDealsOut(BaseModel):
     rows: list[StatsOpenRowOut]
     total: StatsOpenRowOut
+    channels: list[StatsOpenRowOut] = Field(
+        default_factory=list,
+        description="Each channel's totals (kind `channel`), in the admin's order, “No channel” last; empty when no "
+        "source shown has a channel.",
+    )
 
 
 class StatsClosedDealsOut(BaseModel):
     rows: list[StatsClosedRowOut]
     total: StatsClosedRowOut
+    channels: list[StatsClosedRowOut] = Field(
+        default_factory=list,
+        description="Each channel's totals (kind `channel`), in the admin's order, “No channel” last; empty when no "
+        "source shown has a channel.",
+    )
 
 
 class StatsPeriodOut(BaseModel):
@@ -193,8 +219,16 @@ class SourceStatsOut(BaseModel):
 
 
 def _source(source: SourceInfo) -> dict[str, Any]:
-    kind = "total" if source.is_total else ("none" if source.id is None else "source")
-    return {"id": source.id, "kind": kind, "name": source_label(source), "archived": source.archived}
+    kinds = ((source.is_channel, "channel"), (source.is_total, "total"), (source.id is None, "none"))
+    kind = next((name for applies, name in kinds if applies), "source")
+    return {
+        "id": source.id,
+        "kind": kind,
+        "name": source_label(source),
+        "archived": source.archived,
+        "channel_id": source.channel_id,
+        "channel": source_label(source) if source.is_channel else channel_label(source),
+    }
 
 
 def _apart(items: list[Unconverted]) -> list[dict[str, Any]]:
@@ -259,9 +293,21 @@ def stats_out(stats: SourceStats, *, sorts: Mapping[str, tuple[str, bool] | None
         "currency": stats.base_currency,
         "period": _period(stats.period),
         "previous_period": _period(stats.previous_period),
-        "contacts": {"rows": [_contact(r) for r in contacts], "total": _contact(stats.contacts.total)},
-        "open_deals": {"rows": [_open(r) for r in open_deals], "total": _open(stats.open_deals.total)},
-        "closed_deals": {"rows": [_closed(r) for r in closed_deals], "total": _closed(stats.closed_deals.total)},
+        "contacts": {
+            "rows": [_contact(r) for r in contacts],
+            "total": _contact(stats.contacts.total),
+            "channels": [_contact(g.row) for g in stats.contacts.channels],
+        },
+        "open_deals": {
+            "rows": [_open(r) for r in open_deals],
+            "total": _open(stats.open_deals.total),
+            "channels": [_open(g.row) for g in stats.open_deals.channels],
+        },
+        "closed_deals": {
+            "rows": [_closed(r) for r in closed_deals],
+            "total": _closed(stats.closed_deals.total),
+            "channels": [_closed(g.row) for g in stats.closed_deals.channels],
+        },
         "missing_rates": _apart(stats.missing_rates),
         "top_won_value": _source(stats.top_won_value.source) if stats.top_won_value else None,
         "best_win_rate": _source(stats.best_win_rate.source) if stats.best_win_rate else None,
