@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from headwater.channels.services import channel_create
 from headwater.jobs.services import job_create
 from headwater.sources.services import source_alias_create
 from headwater.testing.factories import (
@@ -97,6 +98,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "membership": Membership.objects.for_account(account).get(user=tenant.member),
         "job": job_create(account=account, kind="trust.job"),
         "import": make_import(account, tenant.admin),
+        "channel": channel_create(account=account, user=None, name="Role walk channel"),
     }
 
 

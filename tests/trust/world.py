@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from headwater.channels.services import channel_create
 from headwater.companies.services import company_create
 from headwater.core.models import Account
 from headwater.deals.models import DealStatus
@@ -22,6 +23,7 @@ from headwater.sources.services import (
     source_archive,
     source_create,
     source_rename,
+    source_set_channel,
     source_settings_update,
 )
 from headwater.stats.services import exchange_rate_create
@@ -82,6 +84,8 @@ def _populate(tenant: Any, label: str) -> Side:
     spare = source_create(account=account, user=admin, name=f"{label} spare source")
     archived = source_create(account=account, user=admin, name=f"{label} archived source")
     source_archive(account=account, user=admin, source=archived)
+    channel = channel_create(account=account, user=admin, name=f"{label} channel")
+    spare_channel = channel_create(account=account, user=admin, name=f"{label} spare channel")
     # A rename leaves the old name in the history: history pages must not show it to others either.
     source = source_rename(account=account, user=admin, source=source, name=f"{label} source!", version=source.version)
     company = company_create(
@@ -133,6 +137,7 @@ def _populate(tenant: Any, label: str) -> Side:
         role=Role.MEMBER,
         site_url="http://testserver",
     )
+    source = source_set_channel(account=account, user=admin, source=source, channel_id=channel.pk)
     rate = exchange_rate_create(account=account, user=admin, currency="EUR", rate=Decimal("4.25"))
     job = job_create(account=account, kind="trust.job", label=f"{label} job", user=admin)
     alias = source_alias_create(account=account, user=admin, source=source, text=f"{label} alias")
@@ -152,6 +157,8 @@ def _populate(tenant: Any, label: str) -> Side:
         "rate": rate,
         "job": job,
         "alias": alias,
+        "channel": channel,
+        "spare_channel": spare_channel,
         "import": make_import(
             account,
             admin,
