@@ -103,6 +103,8 @@ class ClosedRow:
     lost_value: Decimal = Decimal("0.00")
     lost_unconverted: list[Unconverted] = field(default_factory=list)
     win_rate: Decimal | None = None
+    # The win rate's 95 % Wilson interval (low, high), in percent; None without closed deals.
+    win_rate_interval: tuple[Decimal, Decimal] | None = None
     average_won: Decimal | None = None
     average_days: Decimal | None = None
     changes: dict[str, Change] = field(default_factory=dict)

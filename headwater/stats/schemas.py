@@ -152,6 +152,11 @@ class StatsOpenRowOut(BaseModel):
     changes: dict[str, StatsChangeOut]
 
 
+class StatsIntervalOut(BaseModel):
+    low: Decimal
+    high: Decimal
+
+
 class StatsClosedRowOut(BaseModel):
     source: StatsSourceOut
     won_count: int
@@ -161,6 +166,9 @@ class StatsClosedRowOut(BaseModel):
     lost_value: Decimal
     lost_unconverted: list[StatsApartOut]
     win_rate: Decimal | None
+    win_rate_interval: StatsIntervalOut | None = Field(
+        None, description="The win rate's 95 % Wilson interval in percent; null without closed deals."
+    )
     average_won: Decimal | None
     average_days: Decimal | None
     changes: dict[str, StatsChangeOut]
@@ -273,6 +281,11 @@ def _closed(row: ClosedRow) -> dict[str, Any]:
         "lost_value": row.lost_value,
         "lost_unconverted": _apart(row.lost_unconverted),
         "win_rate": row.win_rate,
+        "win_rate_interval": (
+            None
+            if row.win_rate_interval is None
+            else {"low": row.win_rate_interval[0], "high": row.win_rate_interval[1]}
+        ),
         "average_won": row.average_won,
         "average_days": row.average_days,
         "changes": _changes(row.changes),

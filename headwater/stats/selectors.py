@@ -29,7 +29,18 @@ from headwater.sources.models import Source
 from headwater.stats.figures import Figures, figures_for
 from headwater.stats.filters import DateRange, StatsFilters
 from headwater.stats.models import TALLIES_REBUILD, ExchangeRate
-from headwater.stats.money import CENT, EXACT, TENTH, MoneyGroup, average, change, exchange_rates_for, percent, quotient
+from headwater.stats.money import (
+    CENT,
+    EXACT,
+    TENTH,
+    MoneyGroup,
+    average,
+    change,
+    exchange_rates_for,
+    percent,
+    quotient,
+    wilson_interval,
+)
 from headwater.stats.periods import day_bounds, local_day
 from headwater.stats.results import (
     TOTAL,
@@ -146,6 +157,7 @@ def _closed(figures: Figures, sources: list[SourceInfo]) -> Section[ClosedRow]:
                 lost_value=lost.value,
                 lost_unconverted=lost.unconverted_list(),
                 win_rate=percent(won.count, won.count + lost.count),
+                win_rate_interval=wilson_interval(won.count, won.count + lost.count),
                 average_won=average(won.value, won.converted_count, CENT),
                 average_days=average(days[0], days[1], TENTH),
             )

@@ -191,6 +191,7 @@ class Cells:
         self.no_rate = escape(_("No exchange rate: not included in the value"))
         self.archived = escape(_("archived"))
         self.show_sources = escape(_("(show its sources)"))
+        self.interval = escape(_("Interval (95%):"))
         self.empty = "—"
 
     def header(self, source: SourceInfo) -> str:
@@ -247,10 +248,19 @@ class Cells:
         )
         return f"{self.number(value, 2)}{missing}{self.change(change, 2, worse_when_up=worse_when_up)}"
 
-    def rate(self, value: Decimal | None, change: Change | None) -> str:
+    def rate(
+        self, value: Decimal | None, change: Change | None, interval: tuple[Decimal, Decimal] | None = None
+    ) -> str:
         if value is None:
             return self.empty
-        return f"{self.number(value, 1)}%{self.change(change, 1, points=True)}"
+        shown = f"{self.number(value, 1)}%"
+        if interval is not None:
+            low, high = (self.number(end, 1) for end in interval)
+            shown += (
+                f'<span class="stats-interval"><span class="visually-hidden">{self.interval} </span>'
+                f"({low}–{high}%)</span>"
+            )
+        return f"{shown}{self.change(change, 1, points=True)}"
 
     def days(self, value: Decimal | None) -> str:
         return self.empty if value is None else self.number(value, 1)
@@ -285,7 +295,7 @@ class Cells:
                 row.lost_count, url("deals", row.source, "lost"), row.changes.get("lost_count"), worse_when_up=True
             ),
             self.money(row.lost_value, row.lost_unconverted, row.changes.get("lost_value"), worse_when_up=True),
-            self.rate(row.win_rate, row.changes.get("win_rate")),
+            self.rate(row.win_rate, row.changes.get("win_rate"), row.win_rate_interval),
             self.money(row.average_won),
             self.days(row.average_days),
         ]
