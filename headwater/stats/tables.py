@@ -258,7 +258,7 @@ class Cells:
             low, high = (self.number(end, 1) for end in interval)
             shown += (
                 f'<span class="stats-interval"><span class="visually-hidden">{self.interval} </span>'
-                f"({low}–{high}%)</span>"
+                f"({low}–{high}%)</span>"  # noqa: RUF001 — a range takes an en dash
             )
         return f"{shown}{self.change(change, 1, points=True)}"
 

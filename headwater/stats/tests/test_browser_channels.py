@@ -24,7 +24,9 @@ def t(language, text, **params):
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])
-def test_channels_from_the_catalogue_to_the_statistics(page, live_server, browser_login, tenant, screenshot, language):
+def test_channels_from_the_catalogue_to_the_statistics(  # noqa: PLR0917 — fixtures, passed by pytest
+    page, live_server, browser_login, tenant, screenshot, language
+):
     sample = build_sample(tenant.account, owner=tenant.member, other_owner=tenant.admin)
     account, admin = tenant.account, tenant.admin
     paid = channel_create(account=account, user=admin, name=t(language, "Paid search"))
