@@ -161,6 +161,10 @@ class SourceStats:
     missing_rates: list[Unconverted]
     top_won_value: ClosedRow | None
     best_win_rate: ClosedRow | None
+    # The best win rate is named only among the sources with at least `win_rate_minimum` closed deals in the period
+    # (the account's setting); `win_rate_qualified` of them had that many.
+    win_rate_minimum: int = 1
+    win_rate_qualified: int = 0
 
     @property
     def compared(self) -> bool:

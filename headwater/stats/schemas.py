@@ -220,7 +220,12 @@ class SourceStatsOut(BaseModel):
         description="Deals whose currency has no rate: counted, value kept apart."
     )
     top_won_value: StatsSourceOut | None
-    best_win_rate: StatsSourceOut | None
+    best_win_rate: StatsSourceOut | None = Field(
+        description="Among the sources with at least `best_win_rate_minimum` closed deals in the period; "
+        "null when none."
+    )
+    best_win_rate_minimum: int = Field(description="The account's minimum of closed deals for the best win rate.")
+    best_win_rate_qualified: int = Field(description="How many sources had that many closed deals.")
 
 
 # --- From the selector's dataclasses ----------------------------------------------------------------------
@@ -324,6 +329,8 @@ def stats_out(stats: SourceStats, *, sorts: Mapping[str, tuple[str, bool] | None
         "missing_rates": _apart(stats.missing_rates),
         "top_won_value": _source(stats.top_won_value.source) if stats.top_won_value else None,
         "best_win_rate": _source(stats.best_win_rate.source) if stats.best_win_rate else None,
+        "best_win_rate_minimum": stats.win_rate_minimum,
+        "best_win_rate_qualified": stats.win_rate_qualified,
     }
 
 

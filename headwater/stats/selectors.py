@@ -254,8 +254,9 @@ def _rate_change(current: ClosedRow, previous: ClosedRow) -> Decimal:
     return quotient(numerator, closed * closed_before, TENTH, 100)
 
 
-def _highlights(closed: Section[ClosedRow]) -> tuple[ClosedRow | None, ClosedRow | None]:
-    """The real source with the highest won value and the one with the best win rate.
+def _highlights(closed: Section[ClosedRow], minimum: int) -> tuple[ClosedRow | None, ClosedRow | None, int]:
+    """The real source with the highest won value, the one with the best win rate among the sources with at least
+    `minimum` closed deals, and how many sources had that many.
 
     Ties, for both: more closed deals (won and lost) first, then the admin's order of the sources.
     """
@@ -269,12 +270,13 @@ def _highlights(closed: Section[ClosedRow]) -> tuple[ClosedRow | None, ClosedRow
     def exact_rate(row: ClosedRow) -> Decimal:
         return EXACT.divide(Decimal(row.won_count), Decimal(row.won_count + row.lost_count))
 
+    qualified = [item for item in real if item[1].won_count + item[1].lost_count >= max(minimum, 1)]
     best = max(
-        (item for item in real if item[1].won_count + item[1].lost_count > 0),
+        qualified,
         key=lambda item: (exact_rate(item[1]), item[1].won_count + item[1].lost_count, -item[0]),
         default=None,
     )
-    return (top[1] if top else None), (best[1] if best else None)
+    return (top[1] if top else None), (best[1] if best else None), len(qualified)
 
 
 def _missing_rates(*sections: Iterable[list[Unconverted]]) -> list[Unconverted]:
@@ -336,7 +338,7 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         _compare(contacts, _grouped(previous, sources, _contacts))
         _compare(open_deals, _grouped(previous, sources, _open))
         _compare(closed_deals, _grouped(previous, sources, _closed))
-    top, best = _highlights(closed_deals)
+    top, best, qualified = _highlights(closed_deals, account.stats_min_closed)
     return SourceStats(
         base_currency=account.currency,
         filters=filters,
@@ -352,6 +354,8 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         ),
         top_won_value=top,
         best_win_rate=best,
+        win_rate_minimum=account.stats_min_closed,
+        win_rate_qualified=qualified,
     )
 
 

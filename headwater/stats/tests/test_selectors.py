@@ -247,7 +247,8 @@ def check_against_reference(  # noqa: PLR0912 — one long, linear list of check
         assert stats.top_won_value is top
     else:
         assert stats.top_won_value is None
-    closed_any = [r for r in real if r.won_count + r.lost_count]
+    closed_any = [r for r in real if r.won_count + r.lost_count >= stats.win_rate_minimum]
+    assert stats.win_rate_qualified == len(closed_any)
     if closed_any:
         assert stats.best_win_rate is not None
         best = max(closed_any, key=lambda r: r.won_count / (r.won_count + r.lost_count))
@@ -387,13 +388,14 @@ def owners(db: Any) -> list[Any]:
     period=period_strategy,
     owner_index=st.integers(min_value=-2, max_value=1),  # -2 anyone, -1 unassigned
     compare=st.booleans(),
+    minimum=st.integers(min_value=1, max_value=3),
 )
 def test_source_stats_match_a_plain_python_computation(  # noqa: PLR0917 — hypothesis passes them by name
-    owners, zone, archived, channel_picks, rates, companies, persons, deals, period, owner_index, compare
+    owners, zone, archived, channel_picks, rates, companies, persons, deals, period, owner_index, compare, minimum
 ):
     # A new account per example: earlier examples' rows stay in the database but belong to other tenants,
     # so this also checks that nothing leaks across accounts.
-    account = AccountFactory(time_zone=zone, currency="PLN", sources_enabled=True)
+    account = AccountFactory(time_zone=zone, currency="PLN", sources_enabled=True, stats_min_closed=minimum)
     other = AccountFactory(time_zone=zone, currency="PLN")
     DealFactory(account=other, value=Decimal("5"), status="won", closed_at=BASE_DAY)
     channels = [
