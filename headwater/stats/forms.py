@@ -239,7 +239,8 @@ class StatsFilterForm(forms.Form):
         """The chosen channel's name ("" for all channels; needs the select's choices)."""
         choices = getattr(self.fields["channel"], "choices", [])
         value = self.cleaned_data.get("channel") or ""
-        return dict(choices).get(value, "") if value else ""
+        # The choices' labels are lazy ("No channel"): the spreadsheet writers take plain text.
+        return str(dict(choices).get(value, "")) if value else ""
 
     def owner_label(self) -> str:
         """The chosen owner's name as the select shows it ("Anyone" when none); "" without the select's choices."""
