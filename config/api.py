@@ -11,6 +11,7 @@ from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 
 from headwater.capture.api import router as leads_router
+from headwater.channels.api import router as channels_router
 from headwater.companies.api import router as companies_router
 from headwater.core.api_errors import ErrorOut, install_error_handlers
 from headwater.core.api_strict import reject_unknown_query
@@ -124,6 +125,7 @@ api.add_router("/companies", companies_router, tags=["companies"])
 api.add_router("/persons", persons_router, tags=["persons"])
 api.add_router("/deals", deals_router, tags=["deals"])
 api.add_router("/sources", sources_router, tags=["sources"])
+api.add_router("/channels", channels_router, tags=["channels"])
 api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/source-aliases", source_aliases_router, tags=["sources"])
 api.add_router("/members", members_router, tags=["members"])

@@ -14,6 +14,7 @@ account_patterns = [
     path("settings/sources/", include("headwater.sources.urls")),
     path("settings/capture/", include("headwater.capture.urls")),
     path("touches/", include("headwater.capture.touches_urls")),
+    path("settings/channels/", include("headwater.channels.urls")),
     path("settings/rates/", include("headwater.stats.rates_urls")),
     path("settings/", include("headwater.workspace.settings_urls")),
     path("stats/", include("headwater.stats.urls")),

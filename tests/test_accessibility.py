@@ -28,6 +28,7 @@ from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from headwater.capture.services import capture_rules_seed_defaults, lead_capture
+from headwater.channels.models import Channel
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
@@ -64,6 +65,10 @@ SKIPPED = {
     "sources:unarchive": "POST only; re-renders the catalogue, checked on the settings page",
     "sources:alias_add": "POST only; re-renders the aliases panel, checked on the settings page with an error",
     "sources:alias_delete": "POST only; re-renders the aliases panel, checked on the settings page",
+    "sources:channel": "POST only; re-renders the catalogue, checked on the settings page",
+    "channels:add": "POST only; answers with a redirect (its errors: the channels page, visited)",
+    "channels:rename": "POST only; answers with a redirect (its errors: the channels page)",
+    "channels:move": "POST only; answers with a redirect to the channels page",
     "account_settings:member_role": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_renew": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_revoke": "POST only; answers with a redirect to the members page",
@@ -122,6 +127,7 @@ class World:
     open_deal: int
     won_deal: int
     source: int
+    channel: int
     membership: int
     signup_token: str
     confirm_token: str
@@ -183,6 +189,12 @@ def _duplicate_source(page: Page) -> None:
     page.locator(".source-add input[type=text]").fill(page.locator(".source-name").first.inner_text())
     page.locator(".source-add button[type=submit]").click()
     expect(page.locator(".source-add .field__error")).to_be_visible()
+
+
+def _duplicate_channel(page: Page) -> None:
+    page.locator(".channel-add input[type=text]").fill(page.locator(".channel-table tbody th").first.inner_text())
+    page.locator(".channel-add button[type=submit]").click()
+    expect(page.locator(".channel-add .field__error")).to_be_visible()
 
 
 def _new_token(page: Page) -> None:
@@ -323,6 +335,9 @@ VISITS = [
     Visit("delete a source", ("sources:delete",), A + "/settings/sources/{w.source}/delete/"),
     Visit("merge a source", ("sources:merge",), A + "/settings/sources/{w.source}/merge/"),
     Visit("source history", ("sources:history",), A + "/settings/sources/history/"),
+    Visit("channels", ("channels:settings",), A + "/settings/channels/"),
+    Visit("channels, add error", ("channels:settings",), A + "/settings/channels/", act=_duplicate_channel),
+    Visit("delete a channel", ("channels:delete",), A + "/settings/channels/{w.channel}/delete/"),
     Visit("exchange rates", ("rates:settings",), A + "/settings/rates/"),
     Visit("import", ("imports:start",), A + "/import/"),
     Visit("import, a file read", ("imports:detail",), A + "/import/", act=_upload_sample),
@@ -403,6 +418,7 @@ def world(transactional_db: Any, live_server: Any) -> World:
         open_deal=deals.filter(status=DealStatus.OPEN).first().pk,
         won_deal=deals.filter(status=DealStatus.WON).first().pk,
         source=source.pk,
+        channel=Channel.objects.for_account(account).order_by("position").first().pk,
         membership=Membership.objects.for_account(account).get(user__email="member@demo.test").pk,
         signup_token=links.signup_token_make(email="ada@check.test", full_name="Ada Check", language="en"),
         confirm_token=links.confirm_token_make(user_id=admin.pk, email=admin.email),

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "headwater.core",
     "headwater.users",
     "headwater.jobs",
+    "headwater.channels",
     "headwater.sources",
     "headwater.records",
     "headwater.companies",

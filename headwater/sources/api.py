@@ -90,7 +90,7 @@ def source_get(request: HttpRequest, source_id: IdPath, response: HttpResponse) 
 @router.patch(
     "/{source_id}",
     response=SourceWithUsageOut,
-    summary="Rename and/or archive a source (admin)",
+    summary="Rename, archive and/or put a source in a channel (admin)",
     openapi_extra=precondition_openapi(etag_statuses=(200,), if_match=True),
 )
 def source_update(
@@ -108,10 +108,15 @@ def source_update(
                 account=account, user=user, source=source, name=payload.name or "", version=version
             )
             version = source.version
+        if "channel_id" in sent:
+            source = services.source_set_channel(
+                account=account, user=user, source=source, channel_id=payload.channel_id, version=version
+            )
+            version = source.version
         if payload.archived is not None:
             change = services.source_archive if payload.archived else services.source_unarchive
             source = change(account=account, user=user, source=source, version=version)
-        elif "name" not in sent:
+        elif "name" not in sent and "channel_id" not in sent:
             # Nothing to change: still honour the optimistic lock, so a stale client learns about it.
             source = services.source_rename(
                 account=account, user=user, source=source, name=source.name, version=version

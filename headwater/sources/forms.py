@@ -8,6 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from headwater.channels.forms import ChannelChoiceField
+from headwater.channels.models import Channel
+from headwater.channels.selectors import channel_list
 from headwater.core.bidi import isolate
 from headwater.core.errors import DomainError
 from headwater.core.models import Account
@@ -155,3 +158,22 @@ class AliasForm(forms.Form):
             self.fields["text"].help_text = ""
             # The inline editor replaces the row: keyboard users land in the field (htmx honours autofocus).
             self.fields["text"].widget.attrs["autofocus"] = True
+
+
+class SourceChannelForm(forms.Form):
+    """The catalogue's channel picker; limited to the account's channels."""
+
+    channel = ChannelChoiceField(
+        label=_("Channel"),
+        queryset=Channel.unscoped.none(),
+        required=False,
+        empty_label=_("No channel"),
+        error_messages={"invalid_choice": _("Choose one of the account's channels.")},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["channel"]
+        assert isinstance(field, ChannelChoiceField)  # noqa: S101 — declared just above
+        field.queryset = channel_list(account=account)

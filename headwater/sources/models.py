@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from headwater.channels.models import Channel
 from headwater.core.models import TenantModel, models_pointing_at
 
 SOURCE_NAME_MAX_LENGTH = 100
@@ -24,6 +25,11 @@ class Source(TenantModel):
     look_key = models.CharField(max_length=SOURCE_NAME_MAX_LENGTH * 3, editable=False)
     position = models.PositiveIntegerField(_("position"), default=0)
     archived = models.BooleanField(_("archived"), default=False)
+    # The channel the source rolls up under in the statistics; none counts as "No channel" there. Deleting a channel
+    # moves its sources first (channels.services.channel_delete): SET_NULL is only the database's last word.
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -22,6 +22,7 @@ class SourceWithUsageOut(Schema):
     name: str
     position: int
     archived: bool
+    channel_id: int | None = Field(None, description="The source's channel (see /channels); null: none.")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -35,6 +36,7 @@ class SourceWithUsageOut(Schema):
             "name": source.name,
             "position": source.position,
             "archived": source.archived,
+            "channel_id": source.channel_id,
             "version": source.version,
             "created_at": source.created_at,
             "updated_at": source.updated_at,
@@ -55,6 +57,7 @@ class SourcePatch(InSchema):
     version: Id | None = optional_version()
     name: str | None = text(100, None)
     archived: StrictBool | None = None
+    channel_id: Id | None = Field(None, description="Put the source under this channel; null: no channel.")
 
 
 class SourceVersionIn(InSchema):

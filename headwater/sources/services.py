@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from headwater.channels.models import Channel
 from headwater.core.bidi import isolate
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
@@ -56,6 +57,16 @@ STARTER_SOURCES = [
     gettext_noop("E-mail campaign"),
     gettext_noop("Other"),
 ]
+# The shipped channel (channels.models.DEFAULT_CHANNELS key) of the starter sources whose channel is plain; the
+# others ("Website", "Cold call", "Advertising") could be several and wait for the admin.
+STARTER_CHANNELS = {
+    "Referral": "referral",
+    "Trade fair": "events",
+    "Social media": "organic_social",
+    "Partner": "referral",
+    "E-mail campaign": "email",
+    "Other": "other",
+}
 
 # The uniqueness key column is this long; NFKC can expand a character up to 18 times, so a short name can
 # in theory produce a longer key, which we refuse with a message rather than a database error.
@@ -269,11 +280,15 @@ def sources_seed_on_account_created(sender: Any, account: Account, **kwargs: Any
 def sources_seed_starter(*, account: Account) -> list[Source]:
     """A new account's starter list, named in the account's language."""
     with translation.override(account.language):
-        names = [_(n) for n in STARTER_SOURCES]
+        names = [(n, _(n)) for n in STARTER_SOURCES]
+    channels = dict(Channel.objects.for_account(account).exclude(key="").values_list("key", "pk"))
     rows = []
-    for position, name in enumerate(names, start=1):
+    for position, (english, name) in enumerate(names, start=1):
         key, look = source_name_keys(name)
-        rows.append(Source(account=account, name=name, name_key=key, look_key=look, position=position))
+        channel_id = channels.get(STARTER_CHANNELS.get(english, ""))
+        rows.append(
+            Source(account=account, name=name, name_key=key, look_key=look, position=position, channel_id=channel_id)
+        )
     return Source.unscoped.bulk_create(rows)
 
 
@@ -337,6 +352,28 @@ def source_rename(*, account: Account, user: User | None, source: Source, name: 
     _event(
         account=account, user=user, action=CatalogAction.RENAMED, source=locked, details={"old": old_name, "new": name}
     )
+    return locked
+
+
+@transaction.atomic
+def source_set_channel(
+    *, account: Account, user: User | None, source: Source, channel_id: int | None, version: int | None = None
+) -> Source:
+    """Put the source under a channel of the account (None: no channel). Another account's channel is "not found",
+    like a missing one."""
+    channel = None
+    if channel_id is not None:
+        channel = Channel.objects.for_account(account).filter(pk=channel_id).first()
+        if channel is None:
+            raise ValidationFailed.on("channel", _("Choose one of the account's channels."))
+    locked = _lock_one(account=account, source=source)
+    _check_version(locked, version)
+    if locked.channel_id == (channel.pk if channel else None):
+        return locked
+    locked.channel = channel
+    locked.version += 1
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["channel", "version", "updated_at"])
     return locked
 
 

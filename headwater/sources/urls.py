@@ -11,6 +11,7 @@ urlpatterns = [
     path("reorder/", views.source_reorder, name="reorder"),
     path("history/", views.source_history, name="history"),
     path("<int:source_id>/rename/", views.source_rename, name="rename"),
+    path("<int:source_id>/channel/", views.source_set_channel, name="channel"),
     path("<int:source_id>/move/", views.source_move, name="move"),
     path("<int:source_id>/archive/", views.source_archive, name="archive"),
     path("<int:source_id>/unarchive/", views.source_unarchive, name="unarchive"),

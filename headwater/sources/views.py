@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from headwater.channels.selectors import channel_list
 from headwater.core.bidi import with_names
-from headwater.core.errors import Conflict, DomainError, NotFound
+from headwater.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from headwater.core.types import UNSET
 from headwater.sources import selectors, services
 from headwater.sources.forms import (
@@ -28,6 +29,7 @@ from headwater.sources.forms import (
     ClearForm,
     MergeForm,
     RenameForm,
+    SourceChannelForm,
     SwitchesForm,
     add_domain_error,
 )
@@ -75,6 +77,7 @@ def _catalogue_context(
     rows = selectors.source_list_with_usage(account=request.account)
     return {
         "rows": rows,
+        "channels": list(channel_list(account=request.account)),
         "add_form": add_form or AddSourceForm(),
         "rename_form": rename_form,
         "editing_id": editing.pk if editing else None,
@@ -257,6 +260,34 @@ def source_rename(request: AccountRequest, source_id: int) -> HttpResponse:
         else:
             return _done(request, with_names(_("Source renamed to “%(name)s”."), name=renamed.name))
     return _catalogue(request, editing=source, rename_form=form)
+
+
+@account_view(read=None, write=Role.ADMIN)
+@require_POST
+def source_set_channel(request: AccountRequest, source_id: int) -> HttpResponse:
+    """The catalogue's channel picker: the source rolls up under that channel in the statistics."""
+    source = _source(request, source_id)
+    form = SourceChannelForm(request.POST, account=request.account)
+    if not form.is_valid():
+        return _failed(request, ValidationFailed(" ".join(str(e) for errors in form.errors.values() for e in errors)))
+    channel = form.cleaned_data["channel"]
+    try:
+        changed = services.source_set_channel(
+            account=request.account,
+            user=request.user,
+            source=source,
+            channel_id=channel.pk if channel is not None else None,
+            version=form.cleaned_data["version"],
+        )
+    except DomainError as exc:
+        return _failed(request, exc)
+    if channel is None:
+        notice = with_names(_("“%(name)s” now has no channel."), name=changed.name)
+    else:
+        notice = with_names(
+            _("“%(name)s” is now in the channel “%(channel)s”."), name=changed.name, channel=channel.name
+        )
+    return _done(request, notice, focus=(changed.pk, ""))
 
 
 @account_view(read=None, write=Role.ADMIN)

@@ -25,9 +25,18 @@ from headwater.core.spreadsheet import (
 )
 from headwater.stats.filters import Period
 from headwater.stats.forms import StatsFilterForm
-from headwater.stats.results import ClosedRow, ContactRow, OpenRow, SourceStats, Unconverted, source_label
+from headwater.stats.results import (
+    ClosedRow,
+    ContactRow,
+    OpenRow,
+    Section,
+    SourceStats,
+    Unconverted,
+    channel_label,
+    source_label,
+)
 from headwater.stats.selectors import source_stats
-from headwater.stats.sorting import sort_rows
+from headwater.stats.sorting import sort_groups, sort_rows
 
 
 def _unconverted(items: Iterable[Unconverted]) -> str:
@@ -58,18 +67,33 @@ def _section(
     *,
     title: str,
     columns: list[str],
-    rows: list[Any],
-    total: Any,
+    section: Section[Any],
+    sort: tuple[str, bool] | None,
     cells: Callable[[Any], list[Any]],
     changes: Sequence[tuple[str, str]],
     compared: bool,
 ) -> None:
+    """The section's rows as on the page: with channels, each channel's totals ("All sources" of the channel) before
+    its sources, then "No source"; every source row names its channel."""
     writer.writerow([title])
-    writer.writerow([_("Source"), _("Archived"), *columns, *(_change_columns(changes) if compared else [])])
-    for row in [*rows, total]:
+    writer.writerow(
+        [_("Source"), _("Channel"), _("Archived"), *columns, *(_change_columns(changes) if compared else [])]
+    )
+    if section.channels:
+        rows = [
+            row for group in sort_groups(section.channels, sort) for row in [group.row, *sort_rows(group.rows, sort)]
+        ]
+        rows += sort_rows(section.loose_rows, sort)
+    else:
+        rows = sort_rows(section.rows, sort)
+    for row in [*rows, section.total]:
         archived = _("yes") if row.source.archived else ""
         extra = _change_cells(row, changes) if compared else []
-        writer.writerow([source_label(row.source), archived, *cells(row), *extra])
+        if row.source.is_channel:
+            label, channel = _("All sources"), source_label(row.source)
+        else:
+            label, channel = source_label(row.source), channel_label(row.source)
+        writer.writerow([label, channel, archived, *cells(row), *extra])
     writer.writerow([])
 
 
@@ -80,12 +104,20 @@ def source_stats_csv(
     owner_label: str,
     sorts: dict[str, tuple[str, bool] | None],
     language: str | None = None,
+    channel_label_text: str = "",
 ) -> str:
     """The CSV text (a BOM first), delimited and with the decimal mark of `language` (default: the active one)."""
     out = io.StringIO()
     out.write(BOM)
     writer = SpreadsheetWriter(out, csv_format_for(language or get_language()))
-    write_source_stats(writer, stats, account_name=account_name, owner_label=owner_label, sorts=sorts)
+    write_source_stats(
+        writer,
+        stats,
+        account_name=account_name,
+        owner_label=owner_label,
+        sorts=sorts,
+        channel_label_text=channel_label_text,
+    )
     return out.getvalue()
 
 
@@ -96,6 +128,7 @@ def write_source_stats(
     account_name: str,
     owner_label: str,
     sorts: dict[str, tuple[str, bool] | None],
+    channel_label_text: str = "",
 ) -> None:
     """The page's rows, to a CSV or an XLSX writer."""
     cur = stats.base_currency
@@ -113,6 +146,8 @@ def write_source_stats(
             ]
         )
     writer.writerow([_("Owner"), owner_label])
+    if channel_label_text:
+        writer.writerow([_("Channel"), channel_label_text])
     writer.writerow([_("Currency"), cur])
     for item in stats.missing_rates:
         writer.writerow(
@@ -132,8 +167,8 @@ def write_source_stats(
         writer,
         title=_("Contacts"),
         columns=[_("Companies"), _("Share of companies (%)"), _("Persons"), _("Share of persons (%)")],
-        rows=sort_rows(stats.contacts.rows, sorts.get("contacts")),
-        total=stats.contacts.total,
+        section=stats.contacts,
+        sort=sorts.get("contacts"),
         cells=contact_cells,
         changes=[("companies", _("Companies")), ("persons", _("Persons"))],
         compared=stats.compared,
@@ -160,8 +195,8 @@ def write_source_stats(
             _("Average value (%(currency)s)") % {"currency": cur},
             _("Value without an exchange rate"),
         ],
-        rows=sort_rows(stats.open_deals.rows, sorts.get("open")),
-        total=stats.open_deals.total,
+        section=stats.open_deals,
+        sort=sorts.get("open"),
         cells=open_cells,
         changes=[("count", _("Deals")), ("value", _("Value"))],
         compared=stats.compared,
@@ -174,6 +209,7 @@ def write_source_stats(
             row.lost_count,
             row.lost_value,
             row.win_rate,
+            *(row.win_rate_interval or (None, None)),
             row.average_won,
             row.average_days,
             _unconverted(row.won_unconverted),
@@ -189,13 +225,15 @@ def write_source_stats(
             pgettext("number of deals", "Lost"),
             _("Lost value (%(currency)s)") % {"currency": cur},
             _("Win rate (%)"),
+            _("Win rate, 95% interval: low (%)"),
+            _("Win rate, 95% interval: high (%)"),
             _("Average won value (%(currency)s)") % {"currency": cur},
             _("Average days to close"),
             _("Won value without an exchange rate"),
             _("Lost value without an exchange rate"),
         ],
-        rows=sort_rows(stats.closed_deals.rows, sorts.get("closed")),
-        total=stats.closed_deals.total,
+        section=stats.closed_deals,
+        sort=sorts.get("closed"),
         cells=closed_cells,
         changes=[
             ("won_count", pgettext("number of deals", "Won")),
@@ -214,7 +252,14 @@ def source_stats_xlsx_response(*, account: Account, form: StatsFilterForm) -> Fi
     stats = source_stats(account=account, filters=form.filters())
 
     def write(sheet: XlsxSheet) -> None:
-        write_source_stats(sheet, stats, account_name=account.name, owner_label=form.owner_label(), sorts=form.sorts())
+        write_source_stats(
+            sheet,
+            stats,
+            account_name=account.name,
+            owner_label=form.owner_label(),
+            sorts=form.sorts(),
+            channel_label_text=form.channel_label(),
+        )
 
     stream = xlsx_file(write, title=_("Acquisition sources"))
     response = FileResponse(stream, content_type=XLSX_CONTENT_TYPE)
@@ -230,7 +275,13 @@ def source_stats_csv_response(*, account: Account, form: StatsFilterForm) -> Htt
     Never stored by a cache on the way: it is one account's figures, fetched with a session or a token.
     """
     stats = source_stats(account=account, filters=form.filters())
-    body = source_stats_csv(stats, account_name=account.name, owner_label=form.owner_label(), sorts=form.sorts())
+    body = source_stats_csv(
+        stats,
+        account_name=account.name,
+        owner_label=form.owner_label(),
+        sorts=form.sorts(),
+        channel_label_text=form.channel_label(),
+    )
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     stamp = stats.period.end.isoformat() if stats.period else "all-time"
     response["Content-Disposition"] = f'attachment; filename="source-statistics-{account.slug}-{stamp}.csv"'

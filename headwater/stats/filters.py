@@ -98,6 +98,8 @@ class StatsFilters:
     period: DateRange | None = None
     owner_id: int | None = None
     unowned: bool = False  # only records without an owner
+    channel_id: int | None = None  # only the sources of this channel
+    no_channel: bool = False  # only the sources without a channel
     compare: bool = False
     preset: str = Period.ALL
 

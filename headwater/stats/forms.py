@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from pydantic import TypeAdapter
 
+from headwater.channels.selectors import channel_list
 from headwater.core.dates import FilterDayField, account_today
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
@@ -24,7 +25,19 @@ from headwater.users.selectors import account_users
 
 # The parameter names the page, its CSV and the API (JSON and CSV) all take; `owner` is the page's old name for
 # `owner_id`, still accepted everywhere (docs/statistics.md).
-FILTER_FIELDS = ("period", "start", "end", "owner_id", "compare", "sort_contacts", "sort_open", "sort_closed")
+FILTER_FIELDS = (
+    "period",
+    "start",
+    "end",
+    "owner_id",
+    "channel",
+    "compare",
+    "sort_contacts",
+    "sort_open",
+    "sort_closed",
+)
+# The channel filter's value for the sources without a channel.
+NO_CHANNEL = "none"
 OWNER_ALIAS = "owner"
 
 # The words a boolean query parameter of the API accepts (pydantic's): true/false, on/off, yes/no, 1/0, t/f, y/n,
@@ -82,6 +95,7 @@ class StatsFilterForm(forms.Form):
     start = FilterDayField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
     end = FilterDayField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
     owner_id = forms.ChoiceField(label=_("Owner"), required=False, widget=forms.Select)
+    channel = forms.ChoiceField(label=_("Channel"), required=False, widget=forms.Select)
     compare = CompareField(label=_("Compare with the previous period"), required=False)
     sort_contacts = _sort_field(_("Order of the contacts table"))
     sort_open = _sort_field(_("Order of the open deals table"))
@@ -106,9 +120,27 @@ class StatsFilterForm(forms.Form):
             self.owner_choices = owner_filter_choices(account)
             owner: forms.ChoiceField = self.fields["owner_id"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
             owner.choices = self.owner_choices
+            channel: forms.ChoiceField = self.fields["channel"]  # type: ignore[assignment]  # declared above as that type
+            channel.choices = [
+                ("", _("All channels")),
+                *((str(pk), name) for pk, name in channel_list(account=account).values_list("pk", "name")),
+                (NO_CHANNEL, _("No channel")),
+            ]
         else:
             # The API renders no select: check only the id it was given (one query, and none without an owner).
             self.fields["owner_id"] = forms.CharField(label=_("Owner"), required=False)
+            self.fields["channel"] = forms.CharField(label=_("Channel"), required=False)
+
+    def clean_channel(self) -> str:
+        value = str(self.cleaned_data.get("channel") or "")
+        if isinstance(self.fields["channel"], forms.ChoiceField) or value in ("", NO_CHANNEL):
+            return value
+        channel_id = parse_id(value)
+        if channel_id is None or not channel_list(account=self.account).filter(pk=channel_id).exists():
+            raise forms.ValidationError(
+                _("Select a valid choice. %(value)s is not one of the available choices."), params={"value": value}
+            )
+        return value
 
     def _with_owner_alias(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """`owner=5` (the old name) as `owner_id=5`; both given, they must agree."""
@@ -180,10 +212,13 @@ class StatsFilterForm(forms.Form):
         if period not in (Period.CUSTOM, Period.ALL):
             date_range = preset_range(period, self.today)
         owner = data.get("owner_id") or ""
+        channel = data.get("channel") or ""
         return StatsFilters(
             period=date_range,
             owner_id=None if owner in ("", UNASSIGNED) else int(owner),
             unowned=owner == UNASSIGNED,
+            channel_id=None if channel in ("", NO_CHANNEL) else int(channel),
+            no_channel=channel == NO_CHANNEL,
             compare=bool(data.get("compare")),
             preset=period,
         )
@@ -199,6 +234,13 @@ class StatsFilterForm(forms.Form):
             for section in SORT_KEYS
             if self.cleaned_data.get(f"sort_{section}")
         }
+
+    def channel_label(self) -> str:
+        """The chosen channel's name ("" for all channels; needs the select's choices)."""
+        choices = getattr(self.fields["channel"], "choices", [])
+        value = self.cleaned_data.get("channel") or ""
+        # The choices' labels are lazy ("No channel"): the spreadsheet writers take plain text.
+        return str(dict(choices).get(value, "")) if value else ""
 
     def owner_label(self) -> str:
         """The chosen owner's name as the select shows it ("Anyone" when none); "" without the select's choices."""

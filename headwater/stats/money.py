@@ -62,6 +62,35 @@ def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     return quotient(part, whole, TENTH, 100) if whole else None
 
 
+# The normal quantile of a two-sided 95 % interval, to the two decimals every textbook and spreadsheet uses.
+WILSON_Z = Decimal("1.96")
+
+
+def wilson_interval(successes: int, trials: int) -> tuple[Decimal, Decimal] | None:
+    """The 95 % Wilson score interval of a win rate, in percent, each end rounded half up to 0.1 (None without
+    trials). Computed in 60-digit decimals (the square root is correctly rounded there): no float.
+
+    centre = (p + z²/2n) / (1 + z²/n), half width = z / (1 + z²/n) * sqrt(p(1 - p)/n + z²/4n²).
+    """
+    if trials <= 0:
+        return None
+    n, z2 = Decimal(trials), EXACT.multiply(WILSON_Z, WILSON_Z)
+    p = EXACT.divide(Decimal(successes), n)
+    spread = EXACT.add(
+        EXACT.divide(EXACT.multiply(p, EXACT.subtract(Decimal(1), p)), n),
+        EXACT.divide(z2, EXACT.multiply(Decimal(4), EXACT.multiply(n, n))),
+    )
+    scale = EXACT.add(Decimal(1), EXACT.divide(z2, n))
+    centre = EXACT.divide(EXACT.add(p, EXACT.divide(z2, EXACT.multiply(Decimal(2), n))), scale)
+    half = EXACT.multiply(EXACT.divide(WILSON_Z, scale), EXACT.sqrt(spread))
+    low = max(Decimal(0), EXACT.subtract(centre, half))
+    high = min(Decimal(1), EXACT.add(centre, half))
+    return (
+        EXACT.multiply(low, 100).quantize(TENTH, rounding=ROUND_HALF_UP, context=EXACT),
+        EXACT.multiply(high, 100).quantize(TENTH, rounding=ROUND_HALF_UP, context=EXACT),
+    )
+
+
 def average(total: Decimal | int, count: int, unit: Decimal) -> Decimal | None:
     return quotient(total, count, unit) if count else None
 

@@ -22,6 +22,11 @@ class SourceInfo:
     position: int = 0
     known: bool = True
     is_total: bool = False
+    # The source's channel (None: no channel). A channel's own row has `is_channel` and its channel's id and name.
+    channel_id: int | None = None
+    channel_name: str = ""
+    channel_position: int = 0
+    is_channel: bool = False
 
     @property
     def key(self) -> str:
@@ -36,6 +41,8 @@ def source_label(source: SourceInfo) -> str:
     """What a row is called on the page, in the CSV and in charts."""
     if source.is_total:
         return gettext("Total")
+    if source.is_channel:
+        return source.channel_name if source.channel_id is not None else gettext("No channel")
     if source.id is None:
         return gettext("No source")
     if not source.known:
@@ -96,6 +103,8 @@ class ClosedRow:
     lost_value: Decimal = Decimal("0.00")
     lost_unconverted: list[Unconverted] = field(default_factory=list)
     win_rate: Decimal | None = None
+    # The win rate's 95 % Wilson interval (low, high), in percent; None without closed deals.
+    win_rate_interval: tuple[Decimal, Decimal] | None = None
     average_won: Decimal | None = None
     average_days: Decimal | None = None
     changes: dict[str, Change] = field(default_factory=dict)
@@ -104,10 +113,39 @@ class ClosedRow:
 R = TypeVar("R", ContactRow, OpenRow, ClosedRow)
 
 
+def channel_label(source: SourceInfo) -> str:
+    """The channel a source row rolls up under ("" for "No source", the total and an unknown source)."""
+    if source.is_total or source.id is None or not source.known:
+        return ""
+    return source.channel_name if source.channel_id is not None else gettext("No channel")
+
+
+def channel_info(channel_id: int | None, name: str = "", position: int = 0) -> SourceInfo:
+    """The row of a channel's totals (channel_id None: the sources without a channel)."""
+    return SourceInfo(id=None, name=name, position=position, channel_id=channel_id, channel_name=name, is_channel=True)
+
+
+@dataclass
+class ChannelGroup(Generic[R]):
+    """A channel's totals (`row`, its `source` a `channel_info`) and its sources' rows, in the section's order."""
+
+    row: R
+    rows: list[R]
+
+
 @dataclass
 class Section(Generic[R]):
     rows: list[R]
     total: R
+    # The rows rolled up by channel, in the admin's order of the channels, "No channel" last; empty when no source
+    # shown has a channel (then the rows are shown flat, as before channels). "No source" is in no group.
+    channels: list[ChannelGroup[R]] = field(default_factory=list)
+
+    @property
+    def loose_rows(self) -> list[R]:
+        """The rows in no channel group: "No source" (and a source missing from the catalogue)."""
+        grouped = {id(row) for group in self.channels for row in group.rows}
+        return [row for row in self.rows if id(row) not in grouped]
 
 
 @dataclass
@@ -123,6 +161,10 @@ class SourceStats:
     missing_rates: list[Unconverted]
     top_won_value: ClosedRow | None
     best_win_rate: ClosedRow | None
+    # The best win rate is named only among the sources with at least `win_rate_minimum` closed deals in the period
+    # (the account's setting); `win_rate_qualified` of them had that many.
+    win_rate_minimum: int = 1
+    win_rate_qualified: int = 0
 
     @property
     def compared(self) -> bool:

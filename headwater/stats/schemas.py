@@ -25,6 +25,7 @@ from headwater.stats.results import (
     SourceInfo,
     SourceStats,
     Unconverted,
+    channel_label,
     source_label,
 )
 from headwater.stats.sorting import sort_rows
@@ -74,6 +75,11 @@ class StatsParams(Schema):
         deprecated=True,
         description="The old name of `owner_id`, still accepted; when both are given they must agree.",
     )
+    channel: str | None = Field(
+        None,
+        pattern=SOURCE_FILTER_PATTERN,
+        description="Only the sources of this channel (its id, see /channels), or `none` for the sources without one.",
+    )
     compare: bool = Field(
         False,
         description="Also compute the period before and the changes: for a calendar preset the same days a month, "
@@ -93,16 +99,21 @@ class StatsParams(Schema):
             "compare": "true" if self.compare else "",
         }
         # Read through model_dump: reading the deprecated `owner` as an attribute warns on every request.
-        given = self.model_dump(include={"owner_id", "owner", "sort_contacts", "sort_open", "sort_closed"})
+        given = self.model_dump(include={"owner_id", "owner", "channel", "sort_contacts", "sort_open", "sort_closed"})
         data.update({name: value for name, value in given.items() if value is not None})
         return data
 
 
 class StatsSourceOut(BaseModel):
-    id: int | None = Field(description="The source id; null for the “No source” row and the total.")
-    kind: Literal["source", "none", "total"]
-    name: str = Field(description="The source's name, or the row's label for “No source” and the total.")
+    id: int | None = Field(description="The source id; null for the “No source” row, a channel's row and the total.")
+    kind: Literal["source", "none", "total", "channel"]
+    name: str = Field(description="The source's name, or the row's label for “No source”, a channel and the total.")
     archived: bool
+    channel_id: int | None = Field(
+        None,
+        description="The source's channel (a channel row: its own); null without one, for “No source” and the total.",
+    )
+    channel: str = Field("", description="That channel's name (“No channel” for a source without one).")
 
 
 class StatsApartOut(BaseModel):
@@ -141,6 +152,11 @@ class StatsOpenRowOut(BaseModel):
     changes: dict[str, StatsChangeOut]
 
 
+class StatsIntervalOut(BaseModel):
+    low: Decimal
+    high: Decimal
+
+
 class StatsClosedRowOut(BaseModel):
     source: StatsSourceOut
     won_count: int
@@ -150,6 +166,9 @@ class StatsClosedRowOut(BaseModel):
     lost_value: Decimal
     lost_unconverted: list[StatsApartOut]
     win_rate: Decimal | None
+    win_rate_interval: StatsIntervalOut | None = Field(
+        None, description="The win rate's 95 % Wilson interval in percent; null without closed deals."
+    )
     average_won: Decimal | None
     average_days: Decimal | None
     changes: dict[str, StatsChangeOut]
@@ -158,16 +177,31 @@ class StatsClosedRowOut(BaseModel):
 class StatsContactsOut(BaseModel):
     rows: list[StatsContactRowOut]
     total: StatsContactRowOut
+    channels: list[StatsContactRowOut] = Field(
+        default_factory=list,
+        description="Each channel's totals (kind `channel`), in the admin's order, “No channel” last; empty when no "
+        "source shown has a channel.",
+    )
 
 
 class StatsOpenDealsOut(BaseModel):
     rows: list[StatsOpenRowOut]
     total: StatsOpenRowOut
+    channels: list[StatsOpenRowOut] = Field(
+        default_factory=list,
+        description="Each channel's totals (kind `channel`), in the admin's order, “No channel” last; empty when no "
+        "source shown has a channel.",
+    )
 
 
 class StatsClosedDealsOut(BaseModel):
     rows: list[StatsClosedRowOut]
     total: StatsClosedRowOut
+    channels: list[StatsClosedRowOut] = Field(
+        default_factory=list,
+        description="Each channel's totals (kind `channel`), in the admin's order, “No channel” last; empty when no "
+        "source shown has a channel.",
+    )
 
 
 class StatsPeriodOut(BaseModel):
@@ -186,15 +220,28 @@ class SourceStatsOut(BaseModel):
         description="Deals whose currency has no rate: counted, value kept apart."
     )
     top_won_value: StatsSourceOut | None
-    best_win_rate: StatsSourceOut | None
+    best_win_rate: StatsSourceOut | None = Field(
+        description="Among the sources with at least `best_win_rate_minimum` closed deals in the period; "
+        "null when none."
+    )
+    best_win_rate_minimum: int = Field(description="The account's minimum of closed deals for the best win rate.")
+    best_win_rate_qualified: int = Field(description="How many sources had that many closed deals.")
 
 
 # --- From the selector's dataclasses ----------------------------------------------------------------------
 
 
 def _source(source: SourceInfo) -> dict[str, Any]:
-    kind = "total" if source.is_total else ("none" if source.id is None else "source")
-    return {"id": source.id, "kind": kind, "name": source_label(source), "archived": source.archived}
+    kinds = ((source.is_channel, "channel"), (source.is_total, "total"), (source.id is None, "none"))
+    kind = next((name for applies, name in kinds if applies), "source")
+    return {
+        "id": source.id,
+        "kind": kind,
+        "name": source_label(source),
+        "archived": source.archived,
+        "channel_id": source.channel_id,
+        "channel": source_label(source) if source.is_channel else channel_label(source),
+    }
 
 
 def _apart(items: list[Unconverted]) -> list[dict[str, Any]]:
@@ -239,6 +286,11 @@ def _closed(row: ClosedRow) -> dict[str, Any]:
         "lost_value": row.lost_value,
         "lost_unconverted": _apart(row.lost_unconverted),
         "win_rate": row.win_rate,
+        "win_rate_interval": (
+            None
+            if row.win_rate_interval is None
+            else {"low": row.win_rate_interval[0], "high": row.win_rate_interval[1]}
+        ),
         "average_won": row.average_won,
         "average_days": row.average_days,
         "changes": _changes(row.changes),
@@ -259,12 +311,26 @@ def stats_out(stats: SourceStats, *, sorts: Mapping[str, tuple[str, bool] | None
         "currency": stats.base_currency,
         "period": _period(stats.period),
         "previous_period": _period(stats.previous_period),
-        "contacts": {"rows": [_contact(r) for r in contacts], "total": _contact(stats.contacts.total)},
-        "open_deals": {"rows": [_open(r) for r in open_deals], "total": _open(stats.open_deals.total)},
-        "closed_deals": {"rows": [_closed(r) for r in closed_deals], "total": _closed(stats.closed_deals.total)},
+        "contacts": {
+            "rows": [_contact(r) for r in contacts],
+            "total": _contact(stats.contacts.total),
+            "channels": [_contact(g.row) for g in stats.contacts.channels],
+        },
+        "open_deals": {
+            "rows": [_open(r) for r in open_deals],
+            "total": _open(stats.open_deals.total),
+            "channels": [_open(g.row) for g in stats.open_deals.channels],
+        },
+        "closed_deals": {
+            "rows": [_closed(r) for r in closed_deals],
+            "total": _closed(stats.closed_deals.total),
+            "channels": [_closed(g.row) for g in stats.closed_deals.channels],
+        },
         "missing_rates": _apart(stats.missing_rates),
         "top_won_value": _source(stats.top_won_value.source) if stats.top_won_value else None,
         "best_win_rate": _source(stats.best_win_rate.source) if stats.best_win_rate else None,
+        "best_win_rate_minimum": stats.win_rate_minimum,
+        "best_win_rate_qualified": stats.win_rate_qualified,
     }
 
 

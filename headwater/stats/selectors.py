@@ -11,7 +11,7 @@ tallies' drift check is `tally_drift`, next to the SQL it checks (`tally_sql`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -29,11 +29,23 @@ from headwater.sources.models import Source
 from headwater.stats.figures import Figures, figures_for
 from headwater.stats.filters import DateRange, StatsFilters
 from headwater.stats.models import TALLIES_REBUILD, ExchangeRate
-from headwater.stats.money import CENT, EXACT, TENTH, MoneyGroup, average, change, exchange_rates_for, percent, quotient
+from headwater.stats.money import (
+    CENT,
+    EXACT,
+    TENTH,
+    MoneyGroup,
+    average,
+    change,
+    exchange_rates_for,
+    percent,
+    quotient,
+    wilson_interval,
+)
 from headwater.stats.periods import day_bounds, local_day
 from headwater.stats.results import (
     TOTAL,
     Change,
+    ChannelGroup,
     ClosedRow,
     ContactRow,
     OpenRow,
@@ -43,6 +55,7 @@ from headwater.stats.results import (
     SourceStats,
     Unconverted,
     WonSummary,
+    channel_info,
 )
 
 # Every statistics request reads the catalogue: compiled once (core.compiled), not per request.
@@ -50,7 +63,7 @@ _CATALOGUE = CompiledRows(
     lambda account_id: (
         Source.objects.for_account(Account(pk=account_id))
         .order_by("position", "id")
-        .values_list("id", "name", "archived", "position")
+        .values_list("id", "name", "archived", "position", "channel_id", "channel__name", "channel__position")
     ),
     account_id=int,
 )
@@ -144,11 +157,61 @@ def _closed(figures: Figures, sources: list[SourceInfo]) -> Section[ClosedRow]:
                 lost_value=lost.value,
                 lost_unconverted=lost.unconverted_list(),
                 win_rate=percent(won.count, won.count + lost.count),
+                win_rate_interval=wilson_interval(won.count, won.count + lost.count),
                 average_won=average(won.value, won.converted_count, CENT),
                 average_days=average(days[0], days[1], TENTH),
             )
         )
     return Section(rows=rows[:-1], total=rows[-1])
+
+
+def _in_channel(sources: list[SourceInfo], filters: StatsFilters) -> list[SourceInfo]:
+    """The rows the channel filter keeps: the sources of that channel (or of none), without "No source"."""
+    if filters.channel_id is None and not filters.no_channel:
+        return sources
+    return [s for s in sources if s.known and s.id is not None and s.channel_id == filters.channel_id]
+
+
+_SHARES: dict[type, tuple[tuple[str, str], ...]] = {
+    ContactRow: (("companies_share", "companies"), ("persons_share", "persons")),
+    OpenRow: (("count_share", "count"), ("value_share", "value")),
+    ClosedRow: (),
+}
+
+
+def _grouped(
+    figures: Figures, sources: list[SourceInfo], build: Callable[[Figures, list[SourceInfo]], Section[R]]
+) -> Section[R]:
+    section = build(figures, sources)
+    _group_by_channel(section, figures, build)
+    return section
+
+
+def _group_by_channel(
+    section: Section[R], figures: Figures, build: Callable[[Figures, list[SourceInfo]], Section[R]]
+) -> None:
+    """Fill `section.channels`: each channel's totals computed from its sources' figures exactly as the section's
+    total is from all of them (the same MoneyGroup sums, rounded once), in memory: no query. Shares are of the
+    section's total. No groups when no source shown has a channel."""
+    real = [row for row in section.rows if row.source.id is not None and row.source.known]
+    if not any(row.source.channel_id is not None for row in real):
+        return
+    order: dict[int | None, SourceInfo] = {}
+    members: dict[int | None, list[R]] = {}
+    for row in real:
+        cid = row.source.channel_id
+        if cid not in order:
+            order[cid] = channel_info(cid, row.source.channel_name, row.source.channel_position)
+        members.setdefault(cid, []).append(row)
+    # The admin's order of the channels; "No channel" last.
+    keys = sorted(order, key=lambda cid: (cid is None, order[cid].position, cid or 0))
+    for cid in keys:
+        rows = members[cid]
+        channel_total = build(figures, [row.source for row in rows]).total
+        channel_total.source = order[cid]
+        for share, figure in _SHARES[type(channel_total)]:
+            setattr(channel_total, share, percent(getattr(channel_total, figure), getattr(section.total, figure)))
+        section.channels.append(ChannelGroup(row=channel_total, rows=rows))
 
 
 _CHANGED_FIELDS: dict[type, tuple[str, ...]] = {
@@ -162,6 +225,9 @@ def _compare(current: Section[R], previous: Section[R]) -> None:
     """Fill each current row's `changes` from the row of the same source in the previous period."""
     before = {row.source.id: row for row in previous.rows}
     pairs = [(row, before.get(row.source.id)) for row in current.rows] + [(current.total, previous.total)]
+    # Channel rows by their channel (both periods group the same sources: the catalogue is read once).
+    channels_before = {group.row.source.channel_id: group.row for group in previous.channels}
+    pairs += [(group.row, channels_before.get(group.row.source.channel_id)) for group in current.channels]
     for row, old in pairs:
         if old is None:
             continue
@@ -188,8 +254,9 @@ def _rate_change(current: ClosedRow, previous: ClosedRow) -> Decimal:
     return quotient(numerator, closed * closed_before, TENTH, 100)
 
 
-def _highlights(closed: Section[ClosedRow]) -> tuple[ClosedRow | None, ClosedRow | None]:
-    """The real source with the highest won value and the one with the best win rate.
+def _highlights(closed: Section[ClosedRow], minimum: int) -> tuple[ClosedRow | None, ClosedRow | None, int]:
+    """The real source with the highest won value, the one with the best win rate among the sources with at least
+    `minimum` closed deals, and how many sources had that many.
 
     Ties, for both: more closed deals (won and lost) first, then the admin's order of the sources.
     """
@@ -203,12 +270,13 @@ def _highlights(closed: Section[ClosedRow]) -> tuple[ClosedRow | None, ClosedRow
     def exact_rate(row: ClosedRow) -> Decimal:
         return EXACT.divide(Decimal(row.won_count), Decimal(row.won_count + row.lost_count))
 
+    qualified = [item for item in real if item[1].won_count + item[1].lost_count >= max(minimum, 1)]
     best = max(
-        (item for item in real if item[1].won_count + item[1].lost_count > 0),
+        qualified,
         key=lambda item: (exact_rate(item[1]), item[1].won_count + item[1].lost_count, -item[0]),
         default=None,
     )
-    return (top[1] if top else None), (best[1] if best else None)
+    return (top[1] if top else None), (best[1] if best else None), len(qualified)
 
 
 def _missing_rates(*sections: Iterable[list[Unconverted]]) -> list[Unconverted]:
@@ -247,22 +315,30 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         else None
     )
     catalogue = [
-        SourceInfo(id=pk, name=name, archived=archived, position=position)
-        for pk, name, archived, position in _CATALOGUE(account_id=account.pk)
+        SourceInfo(
+            id=pk,
+            name=name,
+            archived=archived,
+            position=position,
+            channel_id=channel_id,
+            channel_name=channel_name or "",
+            channel_position=channel_position or 0,
+        )
+        for pk, name, archived, position, channel_id, channel_name, channel_position in _CATALOGUE(
+            account_id=account.pk
+        )
     ]
     used = current.source_ids() | (previous.source_ids() if previous else set())
-    sources = _row_sources(catalogue, used)
+    sources = _in_channel(_row_sources(catalogue, used), filters)
 
-    contacts, open_deals, closed_deals = (
-        _contacts(current, sources),
-        _open(current, sources),
-        _closed(current, sources),
-    )
+    contacts = _grouped(current, sources, _contacts)
+    open_deals = _grouped(current, sources, _open)
+    closed_deals = _grouped(current, sources, _closed)
     if previous is not None:
-        _compare(contacts, _contacts(previous, sources))
-        _compare(open_deals, _open(previous, sources))
-        _compare(closed_deals, _closed(previous, sources))
-    top, best = _highlights(closed_deals)
+        _compare(contacts, _grouped(previous, sources, _contacts))
+        _compare(open_deals, _grouped(previous, sources, _open))
+        _compare(closed_deals, _grouped(previous, sources, _closed))
+    top, best, qualified = _highlights(closed_deals, account.stats_min_closed)
     return SourceStats(
         base_currency=account.currency,
         filters=filters,
@@ -278,6 +354,8 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         ),
         top_won_value=top,
         best_win_rate=best,
+        win_rate_minimum=account.stats_min_closed,
+        win_rate_qualified=qualified,
     )
 
 

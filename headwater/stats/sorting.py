@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from headwater.stats.results import R
+from headwater.stats.results import ChannelGroup, R
 
 SORT_KEYS: dict[str, tuple[str, ...]] = {
     "contacts": ("source", "companies", "persons"),
@@ -44,3 +44,19 @@ def sort_rows(rows: list[R], sort: tuple[str, bool] | None) -> list[R]:
     present = [row for row in rows if getter(row) is not None]
     empty = [row for row in rows if getter(row) is None]
     return sorted(present, key=getter, reverse=descending) + empty
+
+
+def sort_groups(groups: list[ChannelGroup[Any]], sort: tuple[str, bool] | None) -> list[ChannelGroup[Any]]:
+    """Channel groups in the chosen order of their totals (by name for "source"); "No channel" stays last when
+    sorting by name, empty values last otherwise. Default: the admin's order of the channels."""
+    if sort is None:
+        return list(groups)
+    key, descending = sort
+    if key == "source":
+        named = sorted(
+            (g for g in groups if g.row.source.channel_id is not None), key=lambda g: g.row.source.name.casefold()
+        )
+        return (named[::-1] if descending else named) + [g for g in groups if g.row.source.channel_id is None]
+    present = [g for g in groups if getattr(g.row, key) is not None]
+    empty = [g for g in groups if getattr(g.row, key) is None]
+    return sorted(present, key=lambda g: getattr(g.row, key), reverse=descending) + empty

@@ -24,7 +24,16 @@ from django.utils.translation import gettext as _
 
 from headwater.core.bidi import bdi
 from headwater.stats.filters import StatsFilters
-from headwater.stats.results import Change, ClosedRow, ContactRow, OpenRow, SourceInfo, Unconverted, source_label
+from headwater.stats.results import (
+    Change,
+    ChannelGroup,
+    ClosedRow,
+    ContactRow,
+    OpenRow,
+    SourceInfo,
+    Unconverted,
+    source_label,
+)
 
 _CLOSED = ("won", "lost")
 # A change's tone (its colour) from its direction and whether a rise is bad news (lost deals and lost value).
@@ -116,6 +125,9 @@ class Links:
             self._tails[kind, status] = (f"{bases[kind]}?", urlencode(params))
 
     def url(self, kind: str, source: SourceInfo, status: str = "") -> str:
+        if source.is_channel:
+            # The record lists filter by one source, not by channel: a channel's totals link nowhere.
+            return ""
         base, tail = self._tails[kind, status]
         if source.is_total:
             return base + tail
@@ -143,7 +155,9 @@ class TableView:
     foot: SafeString  # the <tfoot>'s total row
 
 
-def scrolling_table_html(*, table_id: str, caption: str, head: str, body: str, foot: str) -> SafeString:
+def scrolling_table_html(
+    *, table_id: str, caption: str, head: str, body: str, foot: str, bodies: str | None = None
+) -> SafeString:
     """A statistics table in its scroll box: a region named by the caption, reachable with the keyboard, and a hint
     that stats.js shows when the table is wider than the box. `head`, `body` and `foot` are HTML already; the
     caption is escaped here."""
@@ -157,8 +171,8 @@ def scrolling_table_html(*, table_id: str, caption: str, head: str, body: str, f
         f'<table class="table stats-table" id="{ids}">\n'
         f'  <caption class="visually-hidden" id="{ids}-caption">{escape(caption)}</caption>\n'
         f"  <thead>{head}</thead>\n"
-        f"  <tbody>\n    {body}\n  </tbody>\n"
-        f"  <tfoot>{foot}</tfoot>\n"
+        + (bodies if bodies is not None else f"  <tbody>\n    {body}\n  </tbody>\n")
+        + f"  <tfoot>{foot}</tfoot>\n"
         "</table>\n</div>\n</div>"
     )  # every inserted text escaped above or built escaped (Cells, the view's header row)
 
@@ -176,6 +190,8 @@ class Cells:
         self.points = escape(_("pp"))
         self.no_rate = escape(_("No exchange rate: not included in the value"))
         self.archived = escape(_("archived"))
+        self.show_sources = escape(_("(show its sources)"))
+        self.interval = escape(_("Interval (95%):"))
         self.empty = "—"
 
     def header(self, source: SourceInfo) -> str:
@@ -208,6 +224,8 @@ class Cells:
 
     def count(self, value: int, url: str, change: Change | None, *, worse_when_up: bool = False) -> str:
         counted = self.change(change, 0, worse_when_up=worse_when_up)
+        if not url:
+            return f"{self.number(value, 0)}{counted}"
         return f'<a href="{escape(url)}">{self.number(value, 0)}</a>{counted}'
 
     def share(self, value: Decimal | None) -> str:
@@ -230,10 +248,19 @@ class Cells:
         )
         return f"{self.number(value, 2)}{missing}{self.change(change, 2, worse_when_up=worse_when_up)}"
 
-    def rate(self, value: Decimal | None, change: Change | None) -> str:
+    def rate(
+        self, value: Decimal | None, change: Change | None, interval: tuple[Decimal, Decimal] | None = None
+    ) -> str:
         if value is None:
             return self.empty
-        return f"{self.number(value, 1)}%{self.change(change, 1, points=True)}"
+        shown = f"{self.number(value, 1)}%"
+        if interval is not None:
+            low, high = (self.number(end, 1) for end in interval)
+            shown += (
+                f'<span class="stats-interval"><span class="visually-hidden">{self.interval} </span>'
+                f"({low}–{high}%)</span>"  # noqa: RUF001 — a range takes an en dash
+            )
+        return f"{shown}{self.change(change, 1, points=True)}"
 
     def days(self, value: Decimal | None) -> str:
         return self.empty if value is None else self.number(value, 1)
@@ -268,7 +295,7 @@ class Cells:
                 row.lost_count, url("deals", row.source, "lost"), row.changes.get("lost_count"), worse_when_up=True
             ),
             self.money(row.lost_value, row.lost_unconverted, row.changes.get("lost_value"), worse_when_up=True),
-            self.rate(row.win_rate, row.changes.get("win_rate")),
+            self.rate(row.win_rate, row.changes.get("win_rate"), row.win_rate_interval),
             self.money(row.average_won),
             self.days(row.average_days),
         ]
@@ -280,3 +307,42 @@ class Cells:
         body = "".join(f"{view.html}\n    " for view in views)
         foot = total_view.html.replace("<tr>", '<tr class="stats-total">', 1)
         return TableView(rows=views, total=total_view, body=SafeString(body), foot=SafeString(foot))
+
+    def grouped_table(
+        self,
+        *,
+        table_id: str,
+        groups: Sequence[ChannelGroup[Any]],
+        loose: Sequence[Any],
+        total: Any,
+        cells: Callable[[Any], list[str]],
+    ) -> tuple[TableView, str]:
+        """The table rolled up by channel: one `<tbody>` per channel, its totals row first, with a checkbox that
+        shows or hides its sources (CSS `:has()`, no script needed), then a `<tbody>` of the rows in no channel.
+        Returns the view and the `<tbody>` elements' HTML."""
+        views: list[RowView] = []
+        parts: list[str] = []
+        for number, group in enumerate(groups):
+            toggle = f"{escape(table_id)}-channel-{number}"
+            name = source_label(group.row.source)
+            label = bdi(name) if group.row.source.channel_id is not None else escape(name)
+            header = (
+                f'<input type="checkbox" class="stats-channel__toggle" id="{toggle}" checked>'
+                f'<label for="{toggle}">{label}<span class="visually-hidden"> {self.show_sources}</span></label>'
+            )
+            channel_view = RowView(row=group.row, header=header, cells=cells(group.row))
+            source_views = [RowView(row=row, header=self.header(row.source), cells=cells(row)) for row in group.rows]
+            views += [channel_view, *source_views]
+            rows_html = "".join(
+                "\n    " + view.html.replace("<tr>", '<tr class="stats-channel__source">', 1) for view in source_views
+            )
+            channel_html = channel_view.html.replace("<tr>", '<tr class="stats-channel__row">', 1)
+            parts.append(f'  <tbody class="stats-channel">\n    {channel_html}{rows_html}\n  </tbody>\n')
+        loose_views = [RowView(row=row, header=self.header(row.source), cells=cells(row)) for row in loose]
+        views += loose_views
+        if loose_views:
+            parts.append("  <tbody>\n    " + "\n    ".join(view.html for view in loose_views) + "\n  </tbody>\n")
+        total_view = RowView(row=total, header=self.header(total.source), cells=cells(total))
+        foot = total_view.html.replace("<tr>", '<tr class="stats-total">', 1)
+        view = TableView(rows=views, total=total_view, body=SafeString(""), foot=SafeString(foot))
+        return view, "".join(parts)

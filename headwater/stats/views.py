@@ -18,9 +18,9 @@ from headwater.stats.exports import source_stats_csv_response, source_stats_xlsx
 from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
-from headwater.stats.results import SourceStats, source_label
+from headwater.stats.results import ChannelGroup, Section, SourceStats, source_label
 from headwater.stats.selectors import exchange_rate_list, source_stats, tallies_rebuild_unfinished
-from headwater.stats.sorting import sort_rows
+from headwater.stats.sorting import sort_groups, sort_rows
 from headwater.stats.tables import Cells, Links, scrolling_table_html
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
@@ -151,13 +151,28 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
     sorts = form.sorts()
     cells = Cells(Links(account_slug=account.slug, filters=stats.filters))
     sections: dict[str, dict[str, Any]] = {}
+    section: Section[Any]
     for name, section, row_cells in (
         ("contacts", stats.contacts, cells.contacts),
         ("open", stats.open_deals, cells.open),
         ("closed", stats.closed_deals, cells.closed),
     ):
         current = form.cleaned_data[f"sort_{name}"] if sorts[name] else ""
-        table = cells.table(sort_rows(section.rows, sorts[name]), section.total, row_cells)
+        bodies: str | None = None
+        if section.channels:
+            groups = [
+                ChannelGroup(row=group.row, rows=sort_rows(group.rows, sorts[name]))
+                for group in sort_groups(section.channels, sorts[name])
+            ]
+            table, bodies = cells.grouped_table(
+                table_id=f"stats-{name}",
+                groups=groups,
+                loose=sort_rows(section.loose_rows, sorts[name]),
+                total=section.total,
+                cells=row_cells,
+            )
+        else:
+            table = cells.table(sort_rows(section.rows, sorts[name]), section.total, row_cells)
         head = _head(request, f"sort_{name}", sort_headers(SECTION_COLUMNS[name], current))
         sections[name] = {
             "rows": table.rows,
@@ -168,6 +183,7 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
                 head=head,
                 body=table.body,
                 foot=table.foot,
+                bodies=bodies,
             ),
         }
     context: dict[str, Any] = {

@@ -12,11 +12,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
+from pydantic import StrictInt
 
 from headwater.core.api_errors import form_failure
 from headwater.core.api_preconditions import expected_version, precondition_openapi, set_etag
 from headwater.core.api_schemas import Id, InSchema, optional_version
-from headwater.core.errors import Conflict
+from headwater.core.errors import Conflict, ValidationFailed
 from headwater.core.models import Account
 from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
@@ -30,7 +31,7 @@ router = AccountRouter(read=Role.VIEWER, write=Role.ADMIN)
 _ATTEMPTS = 3
 
 # What the Account settings page edits, in the form's field names.
-SETTINGS_FIELDS = ("name", "currency", "language", "time_zone")
+SETTINGS_FIELDS = ("name", "currency", "language", "time_zone", "stats_min_closed")
 
 
 class AccountSettingsOut(Schema):
@@ -39,6 +40,9 @@ class AccountSettingsOut(Schema):
     currency: str = Field(description="The base currency: statistics convert every value into it.")
     language: str = Field(description="The default language of the pages (`en` or `pl`).")
     time_zone: str = Field(description="An IANA zone, e.g. `Europe/Warsaw`: decides which day a record belongs to.")
+    stats_min_closed: int = Field(
+        description="Statistics name a best win rate only among sources with at least this many closed deals."
+    )
     version: int = Field(description="Changes with every change of the settings; also their ETag.")
 
     @staticmethod
@@ -54,6 +58,9 @@ class AccountSettingsPatch(InSchema):
     language: str | None = Field(None, max_length=8, description="`en` or `pl`.")
     time_zone: str | None = Field(
         None, max_length=64, description="A zone offered on the settings page (`Area/City`, e.g. `Europe/Warsaw`)."
+    )
+    stats_min_closed: StrictInt | None = Field(
+        None, description="1 to 100000: the closed deals a source needs to be named for the best win rate."
     )
 
 
@@ -83,6 +90,9 @@ def account_update(request: HttpRequest, payload: AccountSettingsPatch, response
     """A new time zone recomputes the statistics (as on the page). Fields not sent keep their current values."""
     version = expected_version(request, payload.version)
     changes = payload.model_dump(include=payload.model_fields_set - {"version"})
+    if "stats_min_closed" in changes and changes["stats_min_closed"] is None:
+        # The page's form takes an empty field as "unchanged"; the API names what it wants instead.
+        raise ValidationFailed.on("stats_min_closed", _("Send a whole number from 1 to 100000."))
     account = account_of(request)
     for attempt in range(_ATTEMPTS):
         # The fields not sent come from the settings as stored now, and the service saves only if they are still

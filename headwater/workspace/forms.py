@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from headwater.core.currencies import CURRENCIES
 from headwater.core.models import Account
 from headwater.core.text import clean_name_field
+from headwater.workspace.services import STATS_MIN_CLOSED_MAX
 
 
 class AccountSettingsForm(forms.ModelForm[Account]):
@@ -24,11 +25,22 @@ class AccountSettingsForm(forms.ModelForm[Account]):
         choices=[(z, z) for z in sorted(zoneinfo.available_timezones()) if "/" in z and not z.startswith("Etc/")],
         help_text=_("Decides which day a record belongs to in statistics."),
     )
+    stats_min_closed = forms.IntegerField(
+        label=_("Closed deals a source needs for “best win rate”"),
+        min_value=1,
+        max_value=STATS_MIN_CLOSED_MAX,
+        # Left empty (a client that predates it, a form without it): the stored value stays.
+        required=False,
+        help_text=_(
+            "Statistics name the source with the best win rate only among sources with at least this many won and "
+            "lost deals in the period: two deals and a lucky win are no evidence."
+        ),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
         model = Account
-        fields = ["name", "currency", "language", "time_zone"]
+        fields = ["name", "currency", "language", "time_zone", "stats_min_closed"]
         labels = {"name": _("Account name")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

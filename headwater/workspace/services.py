@@ -16,6 +16,10 @@ from headwater.core.text import clean_name
 from headwater.stats.services import tallies_lock_account, tallies_rebuild_enqueue
 from headwater.users.models import User
 
+# A minimum beyond any real account's closed deals would only hide the highlight; bounded so the column never
+# overflows either.
+STATS_MIN_CLOSED_MAX = 100_000
+
 
 def _check_settings(*, name: str, currency: str, language: str, time_zone: str) -> str:
     """The same rules as the settings form, here too: the service is called by more than that form. Returns the
@@ -48,6 +52,7 @@ def account_update_settings(
     currency: str,
     language: str,
     time_zone: str,
+    stats_min_closed: int | None = None,
     user: User | None = None,
 ) -> Account:
     """Change the account's general settings; refused when someone else saved them since `version` was read.
@@ -59,6 +64,13 @@ def account_update_settings(
     validates), and comparing with it would skip the recomputation.
     """
     name = _check_settings(name=name, currency=currency, language=language, time_zone=time_zone)
+    if stats_min_closed is None:
+        stats_min_closed = account.stats_min_closed
+    if isinstance(stats_min_closed, bool) or not 1 <= stats_min_closed <= STATS_MIN_CLOSED_MAX:
+        raise ValidationFailed.on(
+            "stats_min_closed",
+            _("Enter a whole number from 1 to %(max)d.") % {"max": STATS_MIN_CLOSED_MAX},
+        )
     stored = Account.objects.filter(pk=account.pk).values_list("time_zone", "settings_version").first()
     if stored is None or stored[1] != version:
         raise Conflict(_("Someone else changed these settings in the meantime. Reload the page and try again."))
@@ -68,7 +80,12 @@ def account_update_settings(
         tallies_lock_account(account_id=account.pk)
     # Still conditional on the version: what was read above is the zone being replaced only if nobody saved since.
     updated = Account.objects.filter(pk=account.pk, settings_version=version).update(
-        name=name, currency=currency, language=language, time_zone=time_zone, settings_version=F("settings_version") + 1
+        name=name,
+        currency=currency,
+        language=language,
+        time_zone=time_zone,
+        stats_min_closed=stats_min_closed,
+        settings_version=F("settings_version") + 1,
     )
     if not updated:
         raise Conflict(_("Someone else changed these settings in the meantime. Reload the page and try again."))

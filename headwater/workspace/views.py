@@ -59,6 +59,7 @@ def account_settings(request: AccountRequest) -> HttpResponse:
                 currency=form.cleaned_data["currency"],
                 language=form.cleaned_data["language"],
                 time_zone=form.cleaned_data["time_zone"],
+                stats_min_closed=form.cleaned_data["stats_min_closed"],
                 user=request.user,
             )
         except DomainError as exc:

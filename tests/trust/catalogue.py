@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from headwater.capture.models import Touch
+from headwater.channels.models import Channel
 from headwater.core.models import Account
 from headwater.sources.models import Source
 from tests.trust.world import Side
@@ -101,6 +102,11 @@ def _reorder(side: Side) -> dict[str, Any]:
 def _rename(side: Side) -> dict[str, Any]:
     pk = side.id("source")
     return {f"rename-{pk}-name": "Trust renamed source", f"rename-{pk}-version": _v(side, "source")}
+
+
+def _channel_reorder(side: Side) -> dict[str, Any]:
+    ids = list(Channel.objects.for_account(side.account).order_by("position", "id").values_list("id", flat=True))
+    return {"ids": list(reversed(ids))}
 
 
 def _merge(side: Side) -> dict[str, Any]:
@@ -302,6 +308,34 @@ ROUTES: list[Route] = [
         texts=("lost_reason",),
     ),
     Route("sources:settings", read="admin"),
+    Route(
+        "sources:channel",
+        path={"source_id": "source"},
+        read=None,
+        write="admin",
+        form={"channel": "spare_channel"},
+        body=lambda s: {"channel": s.id("spare_channel"), "version": _v(s, "source")},
+    ),
+    Route("channels:settings", read="admin"),
+    Route("channels:add", read=None, write="admin", body=lambda s: {"name": "Trust new channel"}, texts=("name",)),
+    Route(
+        "channels:rename",
+        path={"channel_id": "channel"},
+        read=None,
+        write="admin",
+        body=lambda s: {f"rename-{s.id('channel')}-name": "Trust renamed channel"},
+    ),
+    Route(
+        "channels:move", path={"channel_id": "channel"}, read=None, write="admin", body=lambda s: {"direction": "down"}
+    ),
+    Route(
+        "channels:delete",
+        path={"channel_id": "spare_channel"},
+        read="admin",
+        write="admin",
+        form={"target": "channel"},
+        body=lambda s: {"target": s.id("channel")},
+    ),
     Route("sources:switches", read=None, write="admin", body=lambda s: {"enabled": "on"}),
     Route("sources:add", read=None, write="admin", body=lambda s: {"name": "Trust new source"}, texts=("name",)),
     Route("sources:reorder", read=None, write="admin", form={"ordered_ids": "source"}, body=_reorder),
@@ -658,6 +692,24 @@ API_OPERATIONS: list[Operation] = [
         texts=("text",),
     ),
     Operation("source_alias_delete", role="admin", path={"alias_id": "alias"}),
+    Operation("channel_list"),
+    Operation("channel_create", role="admin", body=lambda s: {"name": "API channel"}, texts=("name",)),
+    Operation("channel_reorder", role="admin", body_ids={"ids": "channel"}, body=_channel_reorder),
+    Operation("channel_get", path={"channel_id": "channel"}),
+    Operation(
+        "channel_update",
+        role="admin",
+        path={"channel_id": "channel"},
+        body=lambda s: {"name": "API renamed channel"},
+        texts=("name",),
+    ),
+    Operation(
+        "channel_delete",
+        role="admin",
+        path={"channel_id": "spare_channel"},
+        query={"target_id": "channel"},
+        params=lambda s: {"target_id": s.id("channel")},
+    ),
     Operation("source_settings_get"),
     Operation("source_settings_update", role="admin", body=lambda s: {"default_from_contact": False}),
     Operation("member_list"),

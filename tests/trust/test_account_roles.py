@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from headwater.capture.models import MappingRule
+from headwater.channels.services import channel_create
 from headwater.jobs.services import job_create
 from headwater.sources.services import source_alias_create
 from headwater.testing.factories import (
@@ -99,6 +100,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "job": job_create(account=account, kind="trust.job"),
         "import": make_import(account, tenant.admin),
         "rule": MappingRule.unscoped.create(account=account, utm_source="role walk", target=source),
+        "channel": channel_create(account=account, user=None, name="Role walk channel"),
     }
 
 

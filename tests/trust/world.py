@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from headwater.capture.services import capture_rules_seed_defaults, lead_capture
+from headwater.channels.services import channel_create
 from headwater.companies.services import company_create
 from headwater.core.models import Account
 from headwater.deals.models import DealStatus
@@ -23,6 +24,7 @@ from headwater.sources.services import (
     source_archive,
     source_create,
     source_rename,
+    source_set_channel,
     source_settings_update,
 )
 from headwater.stats.services import exchange_rate_create
@@ -83,6 +85,8 @@ def _populate(tenant: Any, label: str) -> Side:
     spare = source_create(account=account, user=admin, name=f"{label} spare source")
     archived = source_create(account=account, user=admin, name=f"{label} archived source")
     source_archive(account=account, user=admin, source=archived)
+    channel = channel_create(account=account, user=admin, name=f"{label} channel")
+    spare_channel = channel_create(account=account, user=admin, name=f"{label} spare channel")
     # A rename leaves the old name in the history: history pages must not show it to others either.
     source = source_rename(account=account, user=admin, source=source, name=f"{label} source!", version=source.version)
     company = company_create(
@@ -134,6 +138,7 @@ def _populate(tenant: Any, label: str) -> Side:
         role=Role.MEMBER,
         site_url="http://testserver",
     )
+    source = source_set_channel(account=account, user=admin, source=source, channel_id=channel.pk)
     rate = exchange_rate_create(account=account, user=admin, currency="EUR", rate=Decimal("4.25"))
     job = job_create(account=account, kind="trust.job", label=f"{label} job", user=admin)
     alias = source_alias_create(account=account, user=admin, source=source, text=f"{label} alias")
@@ -165,6 +170,8 @@ def _populate(tenant: Any, label: str) -> Side:
         "alias": alias,
         "rule": rules[0],
         "spare_rule": rules[1],
+        "channel": channel,
+        "spare_channel": spare_channel,
         "import": make_import(
             account,
             admin,

@@ -122,10 +122,12 @@ def test_settings_page_in_english(open_settings, shot, tenant):
     assert names(tenant.account) == ["Google", "Fair", "E-mail newsletter", "Partner"]
     expect(page.get_by_role("button", name="Move “Google” up")).to_be_disabled()
 
-    # Drag and drop: Partner to the top.
+    # Drag and drop: Partner to the top, by its handle (the row's middle is the channel picker, a form control).
     rows = page.locator("#sources-catalogue tbody tr")
     with page.expect_response(lambda r: r.url.endswith("/settings/sources/reorder/")) as reorder:
-        rows.filter(has_text="Partner").drag_to(rows.filter(has_text="Google"), target_position={"x": 20, "y": 2})
+        rows.filter(has_text="Partner").locator(".source-row__handle").drag_to(
+            rows.filter(has_text="Google"), target_position={"x": 20, "y": 2}
+        )
     assert reorder.value.status == 200
     expect(page.locator("#sources-catalogue tbody .source-name").first).to_have_text("Partner")
     expect(page.get_by_text("Order saved.")).to_be_visible()

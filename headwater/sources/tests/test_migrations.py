@@ -61,7 +61,8 @@ def test_existing_lookalikes_are_numbered_and_the_keys_filled(old_schema):
 
     _migrate(AFTER)
 
-    by_id = {source.pk: source for source in Source.unscoped.all()}
+    # Only the columns of the schema at AFTER: later migrations add others (the channel) that do not exist yet.
+    by_id = {source.pk: source for source in Source.unscoped.only("id", "name")}
     got = [by_id[source.pk].name for source in created]
     assert got == [
         "Strona WWW",
@@ -96,5 +97,6 @@ def test_a_long_name_is_shortened_to_fit_its_number(old_schema):
 
     _migrate(AFTER)
 
-    assert Source.unscoped.get(pk=first.pk).name == "l" * 100
-    assert Source.unscoped.get(pk=second.pk).name == "I" * 96 + " (2)"
+    names = Source.unscoped.values_list("name", flat=True)
+    assert names.get(pk=first.pk) == "l" * 100
+    assert names.get(pk=second.pk) == "I" * 96 + " (2)"

@@ -30,6 +30,8 @@ def at(day: dt.date, zone: str, hour: int = 12) -> dt.datetime:
 def build_sample(account: Any, *, owner: Any, other_owner: Any) -> Sample:
     """Three active sources and one archived; deals in PLN, EUR (with a rate) and USD (without)."""
     account.sources_enabled = True
+    # A tiny sample: its best win rate is named from a single closed deal (the product's default is 10).
+    account.stats_min_closed = 1
     account.save()
     zone = account.time_zone
     website = SourceFactory(account=account, name="Website", position=1)

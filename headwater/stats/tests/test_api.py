@@ -46,7 +46,14 @@ def test_every_role_reads_the_statistics(tenant, sample, role):
     assert body["period"] is None
     assert body["open_deals"]["total"]["value"] == "2350.50"
     assert body["closed_deals"]["total"]["win_rate"] == "57.1"
-    assert body["top_won_value"] == {"id": sample.website.pk, "kind": "source", "name": "Website", "archived": False}
+    assert body["top_won_value"] == {
+        "id": sample.website.pk,
+        "kind": "source",
+        "name": "Website",
+        "archived": False,
+        "channel_id": None,
+        "channel": "No channel",
+    }
     assert body["best_win_rate"]["name"] == "Referral"
     assert body["missing_rates"] == [{"currency": "USD", "count": 2, "value": "400.00"}]
     kinds = [row["source"]["kind"] for row in body["contacts"]["rows"]]

@@ -103,8 +103,31 @@ def test_best_win_rate_tie_goes_to_more_closed_deals(tenant, account):
     deal(account, small, "lost", "10.00", may)
     for status in ("won", "won", "lost", "lost"):
         deal(account, large, status, "10.00", may)
+    account.stats_min_closed = 1
+    account.save(update_fields=["stats_min_closed"])
     _, html = stats_page(tenant, MAY)
     assert "Best win rate: <strong><bdi>Large</bdi></strong>, 50.0%" in html
+    assert "Among 2 sources with at least 1 closed deals." in html
+
+
+def test_best_win_rate_only_among_sources_with_the_minimum_of_closed_deals(tenant, account):
+    lucky = SourceFactory(account=account, name="Lucky", position=1)
+    steady = SourceFactory(account=account, name="Steady", position=2)
+    may = dt.date(2025, 5, 10)
+    deal(account, lucky, "won", "10.00", may)
+    for status in ["won"] * 6 + ["lost"] * 4:
+        deal(account, steady, status, "10.00", may)
+    # The default minimum is 10 closed deals: Lucky's one win (100 %) is not named, Steady's 60 % is.
+    stats, html = stats_page(tenant, MAY)
+    assert stats.best_win_rate is not None
+    assert stats.best_win_rate.source.name == "Steady"
+    assert (stats.win_rate_minimum, stats.win_rate_qualified) == (10, 1)
+    assert "Among 1 source with at least 10 closed deals." in html
+    account.stats_min_closed = 11
+    account.save(update_fields=["stats_min_closed"])
+    stats, html = stats_page(tenant, MAY)
+    assert stats.best_win_rate is None
+    assert "No best win rate yet: no source has 11 closed deals in this period." in html
 
 
 # --- Changes and their rounding ------------------------------------------------------------------------------
@@ -287,7 +310,7 @@ def test_a_period_without_closed_deals_and_sections_without_figures(tenant, acco
     assert stats.top_won_value is None
     assert stats.best_win_rate is None
     assert "No source has won deals with a known value in this period." in html
-    assert "No source has closed deals in this period, so there is no win rate yet." in html
+    assert "No best win rate yet: no source has 10 closed deals in this period." in html
     closed_table = html.split('id="stats-closed"', 1)[1].split("</table>", 1)[0]
     # Win rate, average won value and average days are "—" in every row and the total.
     assert closed_table.count('<td class="num">—</td>') == 3 * 3

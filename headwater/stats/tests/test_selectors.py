@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from headwater.channels.models import Channel
 from headwater.companies.models import Company
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
@@ -246,7 +247,8 @@ def check_against_reference(  # noqa: PLR0912 — one long, linear list of check
         assert stats.top_won_value is top
     else:
         assert stats.top_won_value is None
-    closed_any = [r for r in real if r.won_count + r.lost_count]
+    closed_any = [r for r in real if r.won_count + r.lost_count >= stats.win_rate_minimum]
+    assert stats.win_rate_qualified == len(closed_any)
     if closed_any:
         assert stats.best_win_rate is not None
         best = max(closed_any, key=lambda r: r.won_count / (r.won_count + r.lost_count))
@@ -378,6 +380,7 @@ def owners(db: Any) -> list[Any]:
 @given(
     zone=st.sampled_from(ZONES),
     archived=st.lists(st.booleans(), max_size=4),
+    channel_picks=st.lists(st.integers(min_value=-1, max_value=2), min_size=4, max_size=4),
     rates=rates_strategy,
     companies=st.lists(contact, max_size=8),
     persons=st.lists(contact, max_size=8),
@@ -385,16 +388,28 @@ def owners(db: Any) -> list[Any]:
     period=period_strategy,
     owner_index=st.integers(min_value=-2, max_value=1),  # -2 anyone, -1 unassigned
     compare=st.booleans(),
+    minimum=st.integers(min_value=1, max_value=3),
 )
 def test_source_stats_match_a_plain_python_computation(  # noqa: PLR0917 — hypothesis passes them by name
-    owners, zone, archived, rates, companies, persons, deals, period, owner_index, compare
+    owners, zone, archived, channel_picks, rates, companies, persons, deals, period, owner_index, compare, minimum
 ):
     # A new account per example: earlier examples' rows stay in the database but belong to other tenants,
     # so this also checks that nothing leaks across accounts.
-    account = AccountFactory(time_zone=zone, currency="PLN", sources_enabled=True)
+    account = AccountFactory(time_zone=zone, currency="PLN", sources_enabled=True, stats_min_closed=minimum)
     other = AccountFactory(time_zone=zone, currency="PLN")
     DealFactory(account=other, value=Decimal("5"), status="won", closed_at=BASE_DAY)
-    catalogue = [SourceFactory(account=account, archived=a, position=i) for i, a in enumerate(archived)]
+    channels = [
+        Channel.unscoped.create(account=account, name=f"K{i}", name_key=f"k{i}", position=3 - i) for i in range(3)
+    ]
+    catalogue = [
+        SourceFactory(
+            account=account,
+            archived=a,
+            position=i,
+            channel=channels[channel_picks[i]] if channel_picks[i] >= 0 else None,
+        )
+        for i, a in enumerate(archived)
+    ]
     for currency, rate in rates.items():
         ExchangeRate.unscoped.create(account=account, currency=currency, base_currency="PLN", rate=rate)
     # A rate against another base currency must not be used.
@@ -462,10 +477,68 @@ def test_source_stats_match_a_plain_python_computation(  # noqa: PLR0917 — hyp
         check_against_reference(stats, ref, catalogue=catalogue, used=ref["sources"] | prev_ref["sources"])
         check_against_reference(previous, prev_ref, catalogue=catalogue)
         check_changes(stats, previous)
+        check_channels(stats, ref)
+        check_channel_changes(stats, previous)
     else:
         check_against_reference(stats, ref, catalogue=catalogue)
+        check_channels(stats, ref)
         assert stats.previous_period is None
         assert all(not r.changes for r in stats.contacts.rows)
+
+
+def check_channels(stats: SourceStats, ref: dict[str, Any]) -> None:
+    """Each channel's row is the plain sum of its sources' rows (counts and cent values), with its shares, win rate
+    and averages computed from those exact sums and rounded once, half up, like a source's own; every real source
+    shown is in exactly one group, in the channels' order, "No channel" last; no groups without any channel."""
+    for section in (stats.contacts, stats.open_deals, stats.closed_deals):
+        real = [row for row in section.rows if row.source.id is not None]
+        if not any(row.source.channel_id is not None for row in real):
+            assert section.channels == []
+            continue
+        grouped = [row for group in section.channels for row in group.rows]
+        assert sorted(id(r) for r in grouped) == sorted(id(r) for r in real)
+        keys = [group.row.source.channel_id for group in section.channels]
+        assert None not in keys[:-1]
+        for group in section.channels:
+            assert all(row.source.channel_id == group.row.source.channel_id for row in group.rows)
+    for group in stats.contacts.channels:
+        companies = sum(r.companies for r in group.rows)
+        persons = sum(r.persons for r in group.rows)
+        assert (group.row.companies, group.row.persons) == (companies, persons)
+        assert group.row.companies_share == tenths(companies, stats.contacts.total.companies)
+        assert group.row.persons_share == tenths(persons, stats.contacts.total.persons)
+    for group in stats.open_deals.channels:
+        count = sum(r.count for r in group.rows)
+        value = sum(cents(r.value) for r in group.rows)
+        converted = sum(ref["open"].get(r.source.id, (0, 0, 0, {}))[2] for r in group.rows)
+        assert (group.row.count, group.row.value) == (count, money(value))
+        assert group.row.count_share == tenths(count, stats.open_deals.total.count)
+        assert group.row.value_share == tenths(value, cents(stats.open_deals.total.value))
+        assert group.row.average == (money(round_half_up(value, converted)) if converted else None)
+    for group in stats.closed_deals.channels:
+        won = sum(r.won_count for r in group.rows)
+        lost = sum(r.lost_count for r in group.rows)
+        won_value = sum(cents(r.won_value) for r in group.rows)
+        assert (group.row.won_count, group.row.lost_count) == (won, lost)
+        assert group.row.won_value == money(won_value)
+        assert group.row.lost_value == money(sum(cents(r.lost_value) for r in group.rows))
+        assert group.row.win_rate == tenths(won, won + lost)
+        empty: tuple[Any, Any, Any] = ((0, 0, 0, {}), (0, 0, 0, {}), (0, 0))
+        converted = sum(ref["closed"].get(r.source.id, empty)[0][2] for r in group.rows)
+        assert group.row.average_won == (money(round_half_up(won_value, converted)) if converted else None)
+        days = [sum(ref["closed"].get(r.source.id, empty)[2][i] for r in group.rows) for i in range(2)]
+        expected_days = (Decimal(signed_round_half_up(days[0] * 10, days[1])) / 10) if days[1] else None
+        assert group.row.average_days == expected_days
+
+
+def check_channel_changes(stats: SourceStats, previous: SourceStats) -> None:
+    """A channel's change is its figure minus the same channel's figure in the previous period."""
+    before = {g.row.source.channel_id: g.row for g in previous.closed_deals.channels}
+    for group in stats.closed_deals.channels:
+        old = before.get(group.row.source.channel_id)
+        if old is not None:
+            assert group.row.changes["won_count"].delta == group.row.won_count - old.won_count
+            assert group.row.changes["won_value"].delta == group.row.won_value - old.won_value
 
 
 # --- Focused cases -------------------------------------------------------------------------------------

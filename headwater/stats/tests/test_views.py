@@ -216,10 +216,10 @@ def test_query_count_does_not_grow_with_sources(tenant, django_assert_num_querie
     assert counts[0] == counts[1]
 
 
-def test_the_page_makes_five_queries_besides_the_statistics(tenant, other_tenant, sample):
+def test_the_page_makes_six_queries_besides_the_statistics(tenant, other_tenant, sample):
     """Session, user, the user's memberships (the tenancy check and the account switcher from one query), the last
-    recomputation of the tallies (are they exact for the account's time zone?) and the owner filter's members: the
-    fixed cost of the page. Every other query is the selector's."""
+    recomputation of the tallies (are they exact for the account's time zone?), the owner filter's members and the
+    channel filter's channels: the fixed cost of the page. Every other query is the selector's."""
     MembershipFactory(account=other_tenant.account, user=tenant.viewer, role="viewer")
     client = tenant.client_for("viewer")
     query = "?period=last_90&compare=on"
@@ -230,7 +230,7 @@ def test_the_page_makes_five_queries_besides_the_statistics(tenant, other_tenant
         response = page(client, tenant, query)
     assert response.status_code == 200
     assert f'href="{other_tenant.url("")}"' in response.content.decode()  # the switcher lists both accounts
-    assert len(request) == len(selector) + 5, [q["sql"] for q in request.captured_queries]
+    assert len(request) == len(selector) + 6, [q["sql"] for q in request.captured_queries]
 
 
 # --- CSV -----------------------------------------------------------------------------------------------
@@ -256,14 +256,15 @@ def test_csv_has_the_page_figures_in_the_page_order(tenant, sample):
     rows = read_csv(client.get(tenant.url(f"stats/sources/export.csv{query}")))
     closed = csv_section(rows, "Closed deals")
     header, body = closed[0], closed[1:]
-    assert header[:4] == ["Source", "Archived", "Won", "Won value (PLN)"]
+    assert header[:5] == ["Source", "Channel", "Archived", "Won", "Won value (PLN)"]
     assert [r[0] for r in body] == ["Website", "Referral", "Trade fair", "Cold call", "No source", "Total"]
     total = body[-1]
-    assert total[2:4] == [str(stats.closed_deals.total.won_count), str(stats.closed_deals.total.won_value)]
-    assert body[2][1] == "yes"  # Trade fair is archived
+    assert total[3:5] == [str(stats.closed_deals.total.won_count), str(stats.closed_deals.total.won_value)]
+    assert body[2][1] == "No channel"  # every source names its channel
+    assert body[2][2] == "yes"  # Trade fair is archived
     assert "Won: change" in header
     contacts = csv_section(rows, "Contacts")
-    assert contacts[-1][:6] == ["Total", "", "6", "100.0", "4", "100.0"]
+    assert contacts[-1][:7] == ["Total", "", "", "6", "100.0", "4", "100.0"]
     assert ["No exchange rate", "USD", "2 deals, 400.00 USD, not included in the values"] in rows
 
 
@@ -371,9 +372,9 @@ def test_page_csv_and_api_agree(tenant, sample):
         [*api["open_deals"]["rows"], api["open_deals"]["total"]],
         strict=True,
     ):
-        assert csv_row[2] == str(row.count) == str(api_row["count"])
-        assert Decimal(csv_row[4]) == row.value == Decimal(api_row["value"])
-        assert (Decimal(csv_row[3]) if csv_row[3] else None) == row.count_share
+        assert csv_row[3] == str(row.count) == str(api_row["count"])
+        assert Decimal(csv_row[5]) == row.value == Decimal(api_row["value"])
+        assert (Decimal(csv_row[4]) if csv_row[4] else None) == row.count_share
         assert api_row["changes"]["count"]["delta"] == str(row.changes["count"].delta)
     closed_csv = csv_section(rows, "Closed deals")[1:]
     for row, csv_row, api_row in zip(
@@ -382,9 +383,9 @@ def test_page_csv_and_api_agree(tenant, sample):
         [*api["closed_deals"]["rows"], api["closed_deals"]["total"]],
         strict=True,
     ):
-        assert Decimal(csv_row[3]) == row.won_value == Decimal(api_row["won_value"])
+        assert Decimal(csv_row[4]) == row.won_value == Decimal(api_row["won_value"])
         win_rate = None if api_row["win_rate"] is None else Decimal(api_row["win_rate"])
-        assert (Decimal(csv_row[6]) if csv_row[6] else None) == row.win_rate == win_rate
+        assert (Decimal(csv_row[7]) if csv_row[7] else None) == row.win_rate == win_rate
 
 
 # --- Exchange rates settings ------------------------------------------------------------------------------

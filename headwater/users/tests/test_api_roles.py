@@ -24,6 +24,7 @@ ROUTER_ROLES: dict[str, tuple[Role | None, Role | None]] = {
     "/persons": (V, M),
     "/deals": (V, M),
     "/sources": (V, A),
+    "/channels": (V, A),
     "/settings/sources": (V, A),
     "/source-aliases": (V, A),
     "/members": (V, A),

@@ -41,9 +41,44 @@ def test_every_role_reads_the_settings_with_their_etag(tenant, role):
         "currency": "PLN",
         "language": tenant.account.language,
         "time_zone": "Europe/Warsaw",
+        "stats_min_closed": 10,
         "version": 1,
     }
     assert response["ETag"] == '"1"'
+
+
+def test_the_best_win_rate_minimum_through_the_api_and_the_page(tenant):
+    admin = api_for(tenant, "admin")
+    changed = admin.patch("/account", {"stats_min_closed": 3})
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["stats_min_closed"] == 3
+    for wrong in (0, -1, 100_001, "5", True, None):
+        refused = admin.patch("/account", {"stats_min_closed": wrong})
+        assert refused.status_code in (400, 422), (wrong, refused.content)
+    tenant.account.refresh_from_db()
+    assert tenant.account.stats_min_closed == 3
+    assert api_for(tenant, "member").patch("/account", {"stats_min_closed": 5}).status_code == 403
+    client = tenant.client_for("admin")
+    page = client.get(tenant.url("settings/"))
+    assert "Closed deals a source needs for “best win rate”" in page.content.decode()
+    data = {
+        "name": "Alpha",
+        "currency": "PLN",
+        "language": tenant.account.language,
+        "time_zone": "Europe/Warsaw",
+        "stats_min_closed": "25",
+        "version": tenant.account.settings_version,
+    }
+    assert client.post(tenant.url("settings/"), data).status_code == 302
+    tenant.account.refresh_from_db()
+    assert tenant.account.stats_min_closed == 25
+    bad = client.post(
+        tenant.url("settings/"), {**data, "stats_min_closed": "0", "version": tenant.account.settings_version}
+    )
+    assert bad.status_code == 200
+    assert "field__error" in bad.content.decode()
+    tenant.account.refresh_from_db()
+    assert tenant.account.stats_min_closed == 25
 
 
 def test_the_token_decides_the_account(tenant, other_tenant):
