@@ -10,6 +10,7 @@ from ninja.errors import ValidationError, ValidationErrorContext
 from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 
+from headwater.campaigns.api import router as campaigns_router
 from headwater.companies.api import router as companies_router
 from headwater.core.api_errors import ErrorOut, install_error_handlers
 from headwater.core.api_strict import reject_unknown_query
@@ -125,6 +126,7 @@ api.add_router("/deals", deals_router, tags=["deals"])
 api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/source-aliases", source_aliases_router, tags=["sources"])
+api.add_router("/campaigns", campaigns_router, tags=["campaigns"])
 api.add_router("/members", members_router, tags=["members"])
 api.add_router("/invitations", invitations_router, tags=["members"])
 api.add_router("/stats", stats_router, tags=["statistics"])

@@ -12,6 +12,7 @@ account_patterns = [
         if kind.pages is not None
     ),
     path("settings/sources/", include("headwater.sources.urls")),
+    path("settings/campaigns/", include("headwater.campaigns.urls")),
     path("settings/rates/", include("headwater.stats.rates_urls")),
     path("settings/", include("headwater.workspace.settings_urls")),
     path("stats/", include("headwater.stats.urls")),

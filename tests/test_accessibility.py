@@ -13,6 +13,7 @@ so the pages are checked under the policy they are served with (no `bypass_csp`)
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import time
@@ -27,6 +28,7 @@ from django.core import mail
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
+from headwater.campaigns.services import campaign_create
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
@@ -63,6 +65,7 @@ SKIPPED = {
     "sources:unarchive": "POST only; re-renders the catalogue, checked on the settings page",
     "sources:alias_add": "POST only; re-renders the aliases panel, checked on the settings page with an error",
     "sources:alias_delete": "POST only; re-renders the aliases panel, checked on the settings page",
+    "campaigns:archive": "POST only; answers with a redirect to the source's campaigns",
     "account_settings:member_role": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_renew": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_revoke": "POST only; answers with a redirect to the members page",
@@ -116,6 +119,7 @@ class World:
     open_deal: int
     won_deal: int
     source: int
+    campaign: int
     membership: int
     signup_token: str
     confirm_token: str
@@ -309,6 +313,9 @@ VISITS = [
     Visit("delete a source", ("sources:delete",), A + "/settings/sources/{w.source}/delete/"),
     Visit("merge a source", ("sources:merge",), A + "/settings/sources/{w.source}/merge/"),
     Visit("source history", ("sources:history",), A + "/settings/sources/history/"),
+    Visit("campaigns", ("campaigns:of_source",), A + "/settings/campaigns/source/{w.source}/"),
+    Visit("edit campaign", ("campaigns:edit",), A + "/settings/campaigns/{w.campaign}/edit/"),
+    Visit("delete campaign", ("campaigns:delete",), A + "/settings/campaigns/{w.campaign}/delete/"),
     Visit("exchange rates", ("rates:settings",), A + "/settings/rates/"),
     Visit("import", ("imports:start",), A + "/import/"),
     Visit("import, a file read", ("imports:detail",), A + "/import/", act=_upload_sample),
@@ -360,6 +367,14 @@ def world(transactional_db: Any, live_server: Any) -> World:
         open_deal=deals.filter(status=DealStatus.OPEN).first().pk,
         won_deal=deals.filter(status=DealStatus.WON).first().pk,
         source=source.pk,
+        campaign=campaign_create(
+            account=account,
+            user=admin,
+            source=source,
+            name="Wiosna 2026",
+            start_date=dt.date(2026, 3, 1),
+            budget="1500",
+        ).pk,
         membership=Membership.objects.for_account(account).get(user__email="member@demo.test").pk,
         signup_token=links.signup_token_make(email="ada@check.test", full_name="Ada Check", language="en"),
         confirm_token=links.confirm_token_make(user_id=admin.pk, email=admin.email),

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "headwater.users",
     "headwater.jobs",
     "headwater.sources",
+    "headwater.campaigns",
     "headwater.records",
     "headwater.companies",
     "headwater.persons",

@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from headwater.core.bidi import with_names
 from headwater.core.errors import DomainError, NotFound
@@ -86,7 +87,7 @@ def list_page(
         page_of=partial(pages.page, account=account),
         sorts=pages.sorts,
         default_sort=pages.default_sort,
-        columns=pages.columns(sources=account.sources_enabled),
+        columns=list_columns(pages, sources=account.sources_enabled),
         template=f"{pages.app}/list.html",
         fragment=f"{pages.app}/_table.html",
         context={**list_actions_context(request, pages), **(context or {})},
@@ -95,6 +96,16 @@ def list_page(
     if status != 200 and response.status_code == 200:
         response.status_code = status
     return response
+
+
+def list_columns(pages: RecordPages[Any], *, sources: bool) -> list[Column]:
+    """The kind's columns, with the campaign every kind may carry right after its source (while sources are on)."""
+    columns = list(pages.columns(sources=sources))
+    if sources:
+        source_label = str(gettext_lazy("Acquisition source"))
+        at = next((i + 1 for i, column in enumerate(columns) if str(column.label) == source_label), len(columns))
+        columns.insert(at, Column(gettext_lazy("Campaign"), cell=lambda cells, record: cells.source(record.campaign)))
+    return columns
 
 
 def detail_page(
@@ -140,7 +151,7 @@ def _form_page(request: AccountRequest, pages: RecordPages[_R], record: _R | Non
         request.POST if request.method == "POST" else None, account=request.account, user=request.user, **form_kwargs
     )
     if request.method == "POST" and not form.lookup_only and form.is_valid():
-        changes = form.service_fields()
+        changes = {**form.service_fields(), **form.campaign_for_service()}
         source, how = form.source_for_service()
         try:
             if record is None:

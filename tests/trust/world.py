@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from headwater.campaigns.services import campaign_create
 from headwater.companies.services import company_create
 from headwater.core.models import Account
 from headwater.deals.models import DealStatus
@@ -136,6 +138,12 @@ def _populate(tenant: Any, label: str) -> Side:
     rate = exchange_rate_create(account=account, user=admin, currency="EUR", rate=Decimal("4.25"))
     job = job_create(account=account, kind="trust.job", label=f"{label} job", user=admin)
     alias = source_alias_create(account=account, user=admin, source=source, text=f"{label} alias")
+    campaign = campaign_create(
+        account=account, user=admin, source=source, name=f"{label} campaign", start_date=date(2026, 1, 1), budget="10"
+    )
+    spare_campaign = campaign_create(
+        account=account, user=admin, source=source, name=f"{label} spare campaign", start_date=date(2026, 1, 1)
+    )
     side.objects = {
         "account": account,
         "company": company,
@@ -152,6 +160,8 @@ def _populate(tenant: Any, label: str) -> Side:
         "rate": rate,
         "job": job,
         "alias": alias,
+        "campaign": campaign,
+        "spare_campaign": spare_campaign,
         "import": make_import(
             account,
             admin,
