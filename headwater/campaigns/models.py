@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from headwater.core.models import TenantModel
+from headwater.sources.models import HowChanged
 
 CAMPAIGN_NAME_MAX_LENGTH = 100
 
@@ -56,3 +58,26 @@ class Campaign(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignChange(TenantModel):
+    """One change of one record's campaign (append-only). Names are copied so history survives renames and deletes;
+    `how` says it as the source history does (sources.models.HowChanged: typed, API, bulk...)."""
+
+    record_type = models.CharField(max_length=10)  # the record's model name ("deal"), as in the source history
+    record_id = models.BigIntegerField()
+    old_campaign_id = models.BigIntegerField(null=True, blank=True)
+    old_name = models.CharField(max_length=CAMPAIGN_NAME_MAX_LENGTH, blank=True)
+    new_campaign_id = models.BigIntegerField(null=True, blank=True)
+    new_name = models.CharField(max_length=CAMPAIGN_NAME_MAX_LENGTH, blank=True)
+    how = models.CharField(max_length=10, choices=HowChanged.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "record_type", "record_id", "-at"], name="campaignchange_record_idx"),
+        ]

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
-from headwater.campaigns.models import Campaign
+from headwater.campaigns.models import Campaign, CampaignChange
 from headwater.core.errors import NotFound
 from headwater.core.models import Account, models_pointing_at
 from headwater.sources.models import Source
@@ -78,3 +78,15 @@ def campaign_usage_counts(*, account: Account, source: Source | None = None) -> 
         for campaign_id, count in qs.values_list("campaign_id").annotate(n=Count("*")).order_by():
             totals[campaign_id] = totals.get(campaign_id, 0) + count
     return totals
+
+
+def campaign_history_for_record(*, account: Account, record: Any, limit: int = 100) -> QuerySet[CampaignChange]:
+    """Who changed a company's, person's or deal's campaign, when, from what to what and how; newest first."""
+    if record.account_id != account.pk:
+        raise NotFound(_("Not found."))
+    return (
+        CampaignChange.objects.for_account(account)
+        .filter(record_type=record._meta.model_name, record_id=record.pk)
+        .select_related("user")
+        .order_by("-at", "-id")[: max(limit, 0)]
+    )

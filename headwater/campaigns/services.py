@@ -7,6 +7,7 @@ moving it to another source would contradict them. Merging sources moves the mer
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,14 +16,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from headwater.campaigns.models import CAMPAIGN_NAME_MAX_LENGTH, Campaign
+from headwater.campaigns.models import CAMPAIGN_NAME_MAX_LENGTH, Campaign, CampaignChange
 from headwater.campaigns.selectors import campaign_usage
 from headwater.core.bidi import isolate
 from headwater.core.currencies import is_currency
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.text import clean_name, name_key
-from headwater.sources.models import Source
+from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 
 CAMPAIGN_EDITABLE = ("name", "start_date", "end_date", "budget", "currency", "archived")
@@ -256,3 +257,43 @@ def campaign_delete(*, account: Account, user: User | None, campaign: Campaign, 
             },
         )
     Campaign.objects.for_account(account).filter(pk=locked.pk).delete()
+
+
+def records_campaign_history(
+    *,
+    account: Account,
+    record_type: str,
+    current: Sequence[tuple[int, int | None]],
+    campaign: Campaign | None,
+    how: HowChanged,
+    user: User | None,
+) -> int:
+    """One history row for each record of `current`, given as (id, current campaign id), whose campaign becomes
+    `campaign`; returns how many. The record services and the bulk change call it inside their transaction, with
+    the records locked (or just inserted)."""
+    new_id = campaign.pk if campaign is not None else None
+    changing = [(pk, old_id) for pk, old_id in current if old_id != new_id]
+    if not changing:
+        return 0
+    old_ids = {old_id for _pk, old_id in changing if old_id is not None}
+    old_names = dict(Campaign.objects.for_account(account).filter(pk__in=old_ids).values_list("pk", "name"))
+    now = timezone.now()
+    CampaignChange.unscoped.bulk_create(
+        [
+            CampaignChange(
+                account=account,
+                record_type=record_type,
+                record_id=pk,
+                old_campaign_id=old_id,
+                old_name=old_names.get(old_id, "") if old_id is not None else "",
+                new_campaign_id=new_id,
+                new_name=campaign.name if campaign is not None else "",
+                how=how,
+                user=user,
+                at=now,
+            )
+            for pk, old_id in changing
+        ],
+        batch_size=1000,
+    )
+    return len(changing)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from headwater.campaigns.models import Campaign
+from headwater.campaigns.services import records_campaign_history
 from headwater.core.bidi import isolate
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
@@ -80,6 +81,14 @@ def _clean_campaign(account: Account, value: Any) -> Any:
 def _prepare_campaign(
     account: Account, user: User | None, model: type[models.Model], rows: Sequence[tuple[int, Any]], value: Any
 ) -> Any:
+    records_campaign_history(
+        account=account,
+        record_type=str(model._meta.model_name),
+        current=rows,
+        campaign=value,
+        how=HowChanged.BULK,
+        user=user,
+    )
     return value
 
 

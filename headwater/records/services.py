@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from headwater.campaigns.models import Campaign
+from headwater.campaigns.services import records_campaign_history
 from headwater.core.bidi import isolate
 from headwater.core.errors import Conflict, FeatureDisabled, NotFound, ValidationFailed
 from headwater.core.models import Account, TenantModel
@@ -257,7 +258,20 @@ def save_new_record(
     record.save(force_insert=True)
     if record_set_source(account=account, record=record, source=source, how=how, user=user):
         record.save(update_fields=["source"])
+    if record.campaign_id is not None:
+        records_campaign_history(
+            account=account,
+            record_type=kind_of(type(record)).noun,
+            current=[(record.pk, None)],
+            campaign=record.campaign,
+            how=_CAMPAIGN_HOW.get(origin, HowChanged.TYPED),
+            user=user,
+        )
     return record
+
+
+# How a new record's campaign was set, by the way the record came (the history's words; never "default").
+_CAMPAIGN_HOW = {RecordOrigin.API: HowChanged.API, RecordOrigin.IMPORT: HowChanged.IMPORT}
 
 
 def record_origin(origin: Any, import_id: Any) -> tuple[RecordOrigin, int | None]:
@@ -322,7 +336,16 @@ def apply_record_changes(
     else:
         source = record.source if record.source_id else None
     if "campaign" in changes:
+        old_campaign_id = record.campaign_id
         record.campaign = chosen_campaign(account=account, campaign=changes["campaign"], current_id=record.campaign_id)
+        records_campaign_history(
+            account=account,
+            record_type=kind_of(type(record)).noun,
+            current=[(record.pk, old_campaign_id)],
+            campaign=record.campaign,
+            how=how,
+            user=user,
+        )
     campaign = record.campaign if record.campaign_id else None
     if "campaign" not in changes and campaign is not None and (source is None or source.pk != campaign.source_id):
         raise ValidationFailed.on(

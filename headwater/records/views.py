@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
+from headwater.campaigns.selectors import campaign_history_for_record
 from headwater.core.bidi import with_names
 from headwater.core.errors import DomainError, NotFound
 from headwater.core.models import Account
@@ -122,6 +123,9 @@ def detail_page(
         record = or_404(pages.get, account=account, pk=pk)
     context: dict[str, Any] = {pages.noun: record, **(extra(record) if extra else {})}
     context["history"] = source_history_for_record(account=account, record=record) if account.sources_enabled else []
+    context["campaign_history"] = (
+        campaign_history_for_record(account=account, record=record) if account.sources_enabled else []
+    )
     if pages.links is not None:
         context["links"] = pages.links(account=account, **{pages.noun: record})
     return render(request, f"{pages.app}/detail.html", context)

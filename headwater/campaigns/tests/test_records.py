@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from headwater.campaigns.models import CampaignChange
 from headwater.records.registry import RecordKind, record_kinds
 from headwater.records.tests.test_exports import read_csv
 from headwater.records.tests.view_contract import sources_on
@@ -68,6 +69,16 @@ class TestPages:
         assert (record.campaign_id, record.source_id) == (setup["spring"].pk, setup["google"].pk)
         detail = client.get(tenant.url(f"{kind.app}/{record.pk}/"))
         assert "Spring sale" in detail.text
+        (change,) = CampaignChange.objects.for_account(tenant.account).filter(
+            record_type=kind.noun, record_id=record.pk
+        )
+        assert (change.old_name, change.new_name, change.how, change.user) == (
+            "",
+            "Spring sale",
+            "typed",
+            tenant.member,
+        )
+        assert "Campaign history" in detail.text
         listed = client.get(tenant.url(f"{kind.app}/"), {"campaign": setup["spring"].pk})
         assert listed.status_code == 200
         assert "Spring sale" in listed.text
@@ -105,6 +116,8 @@ class TestPages:
         assert (bare.campaign_id, bare.source_id, bare.version) == (setup["spring"].pk, setup["google"].pk, 2)
         change = SourceChange.objects.for_account(tenant.account).get(record_type=kind.noun, record_id=bare.pk)
         assert change.how == HowChanged.BULK
+        changed = CampaignChange.objects.for_account(tenant.account).get(record_type=kind.noun, record_id=bare.pk)
+        assert (changed.new_campaign_id, changed.how) == (setup["spring"].pk, HowChanged.BULK)
 
     def test_the_export_carries_the_campaign(self, tenant, setup, kind):
         make(kind, tenant.account, source=setup["google"], campaign=setup["spring"])
