@@ -182,16 +182,14 @@ def campaign_create(
     return _save(campaign, creating=True)
 
 
-def _lock(*, account: Account, campaign: Campaign, version: int | None) -> Campaign:
+def _lock(*, account: Account, campaign: Campaign, version: int | None, deleting: bool = False) -> Campaign:
+    """The campaign's row, locked. A delete takes FOR UPDATE, which waits for the records being linked to it (they
+    hold KEY SHARE, records.services.chosen_campaign) and makes later ones wait; a change of its fields takes FOR NO
+    KEY UPDATE, which lets records link to it meanwhile."""
     if not isinstance(campaign, Campaign) or campaign.account_id != account.pk:
         raise NotFound(_("This campaign does not exist."))
-    locked = (
-        Campaign.objects.for_account(account)
-        .select_for_update()
-        .select_related("source")
-        .filter(pk=campaign.pk)
-        .first()
-    )
+    rows = Campaign.objects.for_account(account).select_for_update(no_key=not deleting, of=("self",))
+    locked = rows.select_related("source").filter(pk=campaign.pk).first()
     if locked is None:
         raise NotFound(_("This campaign does not exist (it may have been deleted in the meantime)."))
     if version is not None and (not isinstance(version, int) or isinstance(version, bool) or locked.version != version):
@@ -240,7 +238,7 @@ def campaign_update(
 @transaction.atomic
 def campaign_delete(*, account: Account, user: User | None, campaign: Campaign, version: int | None = None) -> None:
     """Delete a campaign no record carries; one in use is refused with the counts (archive it instead)."""
-    locked = _lock(account=account, campaign=campaign, version=version)
+    locked = _lock(account=account, campaign=campaign, version=version, deleting=True)
     usage = campaign_usage(account=account, campaign=locked)
     if usage.total:
         raise ValidationFailed.on(
