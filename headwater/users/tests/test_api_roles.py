@@ -26,6 +26,7 @@ ROUTER_ROLES: dict[str, tuple[Role | None, Role | None]] = {
     "/sources": (V, A),
     "/settings/sources": (V, A),
     "/source-aliases": (V, A),
+    "/campaigns": (V, A),
     "/members": (V, A),
     "/invitations": (A, A),
     "/stats": (V, None),
