@@ -10,6 +10,7 @@ from ninja.errors import ValidationError, ValidationErrorContext
 from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 
+from headwater.campaigns.api import router as campaigns_router
 from headwater.capture.api import router as leads_router
 from headwater.channels.api import router as channels_router
 from headwater.companies.api import router as companies_router
@@ -128,6 +129,7 @@ api.add_router("/sources", sources_router, tags=["sources"])
 api.add_router("/channels", channels_router, tags=["channels"])
 api.add_router("/settings/sources", source_settings_router, tags=["sources"])
 api.add_router("/source-aliases", source_aliases_router, tags=["sources"])
+api.add_router("/campaigns", campaigns_router, tags=["campaigns"])
 api.add_router("/members", members_router, tags=["members"])
 api.add_router("/invitations", invitations_router, tags=["members"])
 api.add_router("/stats", stats_router, tags=["statistics"])

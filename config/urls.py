@@ -15,6 +15,7 @@ account_patterns = [
     path("settings/capture/", include("headwater.capture.urls")),
     path("touches/", include("headwater.capture.touches_urls")),
     path("settings/channels/", include("headwater.channels.urls")),
+    path("settings/campaigns/", include("headwater.campaigns.urls")),
     path("settings/rates/", include("headwater.stats.rates_urls")),
     path("settings/", include("headwater.workspace.settings_urls")),
     path("stats/", include("headwater.stats.urls")),

@@ -13,6 +13,7 @@ so the pages are checked under the policy they are served with (no `bypass_csp`)
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import time
@@ -27,6 +28,7 @@ from django.core import mail
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
+from headwater.campaigns.services import campaign_create
 from headwater.capture.services import capture_rules_seed_defaults, lead_capture
 from headwater.channels.models import Channel
 from headwater.companies.models import Company
@@ -69,6 +71,7 @@ SKIPPED = {
     "channels:add": "POST only; answers with a redirect (its errors: the channels page, visited)",
     "channels:rename": "POST only; answers with a redirect (its errors: the channels page)",
     "channels:move": "POST only; answers with a redirect to the channels page",
+    "campaigns:archive": "POST only; answers with a redirect to the source's campaigns",
     "account_settings:member_role": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_renew": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_revoke": "POST only; answers with a redirect to the members page",
@@ -128,6 +131,7 @@ class World:
     won_deal: int
     source: int
     channel: int
+    campaign: int
     membership: int
     signup_token: str
     confirm_token: str
@@ -338,6 +342,9 @@ VISITS = [
     Visit("channels", ("channels:settings",), A + "/settings/channels/"),
     Visit("channels, add error", ("channels:settings",), A + "/settings/channels/", act=_duplicate_channel),
     Visit("delete a channel", ("channels:delete",), A + "/settings/channels/{w.channel}/delete/"),
+    Visit("campaigns", ("campaigns:of_source",), A + "/settings/campaigns/source/{w.source}/"),
+    Visit("edit campaign", ("campaigns:edit",), A + "/settings/campaigns/{w.campaign}/edit/"),
+    Visit("delete campaign", ("campaigns:delete",), A + "/settings/campaigns/{w.campaign}/delete/"),
     Visit("exchange rates", ("rates:settings",), A + "/settings/rates/"),
     Visit("import", ("imports:start",), A + "/import/"),
     Visit("import, a file read", ("imports:detail",), A + "/import/", act=_upload_sample),
@@ -419,6 +426,14 @@ def world(transactional_db: Any, live_server: Any) -> World:
         won_deal=deals.filter(status=DealStatus.WON).first().pk,
         source=source.pk,
         channel=Channel.objects.for_account(account).order_by("position").first().pk,
+        campaign=campaign_create(
+            account=account,
+            user=admin,
+            source=source,
+            name="Wiosna 2026",
+            start_date=dt.date(2026, 3, 1),
+            budget="1500",
+        ).pk,
         membership=Membership.objects.for_account(account).get(user__email="member@demo.test").pk,
         signup_token=links.signup_token_make(email="ada@check.test", full_name="Ada Check", language="en"),
         confirm_token=links.confirm_token_make(user_id=admin.pk, email=admin.email),

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "headwater.jobs",
     "headwater.channels",
     "headwater.sources",
+    "headwater.campaigns",
     "headwater.records",
     "headwater.companies",
     "headwater.persons",

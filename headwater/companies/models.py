@@ -28,6 +28,7 @@ class Company(CrmRecord):
             models.Index(fields=["account", "city", "id"], name="company_account_city_idx"),
             models.Index(fields=["account", "owner", "name", "id"], name="company_account_owner_idx"),
             models.Index(fields=["account", "source", "name", "id"], name="company_account_source_idx"),
+            models.Index(fields=["account", "campaign"], name="company_account_campaign_idx"),
         ]
 
     def __str__(self) -> str:

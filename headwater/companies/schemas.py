@@ -52,6 +52,11 @@ class CompanyIn(InSchema):
     notes: str = ""
     source_id: Id | None = Field(None, description="Omit to apply the account's default rule; null for no source.")
     source_name: str | None = source_name_field()
+    campaign_id: Id | None = Field(
+        None,
+        description="A campaign of the account (active) whose source is the record's; with no source sent or null, "
+        "the record takes the campaign's source. Another source's campaign is a 400.",
+    )
 
 
 class CompanyPatch(InSchema):
@@ -69,6 +74,11 @@ class CompanyPatch(InSchema):
     notes: str | None = None
     source_id: Id | None = None
     source_name: str | None = source_name_field()
+    campaign_id: Id | None = Field(
+        None,
+        description="A campaign of the account (active) whose source is the record's; with no source sent or null, "
+        "the record takes the campaign's source. Another source's campaign is a 400.",
+    )
 
 
 class CompanyBulkIn(InSchema):
@@ -88,6 +98,7 @@ class CompanyFilters(Schema):
     )
     owner_id: IdQuery | None = None
     source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")
+    campaign_id: IdQuery | None = Field(None, description="A campaign id: the records carrying it.")
     ordering: str = Field(
         "id", pattern=ordering_pattern(COMPANY_ORDERING), description="id, name, created_at; - for descending."
     )

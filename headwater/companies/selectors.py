@@ -21,7 +21,7 @@ from headwater.records.selectors import linked_to
 COMPANY_SORTS: Sorts = {"name": ("name",), "city": ("city",), "created": ("created_at",)}
 COMPANY_DEFAULT_SORT = "name"
 # The linked records the list page shows in its columns.
-COMPANY_PAGE_RELATED = ("owner", "source")
+COMPANY_PAGE_RELATED = ("owner", "source", "campaign")
 
 
 def company_list(*, account: Account, filters: RecordFilters | None = None) -> QuerySet[Company]:
@@ -56,7 +56,12 @@ def company_page(
 
 
 def company_get(*, account: Account, pk: int) -> Company:
-    company = Company.objects.for_account(account).select_related("owner", "source", "created_by").filter(pk=pk).first()
+    company = (
+        Company.objects.for_account(account)
+        .select_related("owner", "source", "campaign", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
     if company is None:
         raise NotFound("company")
     return company

@@ -7,12 +7,13 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from headwater.campaigns.models import Campaign
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
 from headwater.records.models import RecordOrigin
 from headwater.records.services import (
-    apply_source_change,
+    apply_record_changes,
     check_change_keys,
     clean_line,
     clean_notes,
@@ -31,7 +32,7 @@ from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 
 COMPANY_TEXT_FIELDS = ("tax_id", "website", "email", "phone", "street", "postal_code", "city", "country")
-COMPANY_EDITABLE = ("name", *COMPANY_TEXT_FIELDS, "owner", "notes", "source")
+COMPANY_EDITABLE = ("name", *COMPANY_TEXT_FIELDS, "owner", "notes", "source", "campaign")
 
 
 def company_in_account(*, account: Account, company: Any, current_id: int | None = None) -> Company | None:
@@ -69,6 +70,7 @@ def company_create(
     notes: str = "",
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
+    campaign: Campaign | int | None = None,
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,
 ) -> Company:
@@ -83,7 +85,9 @@ def company_create(
         notes=clean_notes(notes),
         created_by=user,
     )
-    picked, how = source_for_new_record(account=account, source=source, how=source_how, company=None, person=None)
+    picked, how = source_for_new_record(
+        account=account, source=source, how=source_how, company=None, person=None, record=company, campaign=campaign
+    )
     return save_new_record(
         company, account=account, user=user, source=picked, how=how, origin=origin, origin_import_id=origin_import_id
     )
@@ -112,8 +116,7 @@ def company_update(
         locked.notes = clean_notes(changes["notes"])
     if "owner" in changes:
         locked.owner = owner_in_account(account=account, owner=changes["owner"])
-    if "source" in changes:
-        apply_source_change(locked, account=account, user=user, source=changes["source"], how=source_how)
+    apply_record_changes(locked, account=account, user=user, changes=changes, how=source_how)
     save_updated_record(locked)
     if locked.name != old_name:
         # Persons and deals show the company's name in their search keys.

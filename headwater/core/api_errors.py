@@ -28,6 +28,7 @@ API_PREFIX = "/api/v1/"
 # (records/api.py turns a body's names into the services' keywords with it).
 API_FIELD_NAMES = {
     "source": "source_id",
+    "campaign": "campaign_id",
     "owner": "owner_id",
     "company": "company_id",
     "person": "person_id",

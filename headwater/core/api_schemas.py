@@ -59,12 +59,23 @@ class RecordOut(Schema):
     owner_id: int | None
     source_id: int | None
     source_name: str | None = Field(description="Read-only: the source's current name.")
+    campaign_id: int | None = Field(description="A campaign of the record's source, or null.")
+    campaign_name: str | None = Field(description="Read-only: the campaign's current name.")
     notes: str
     origin: str = Field(
         description="Read-only: how the record was created: `hand` (in the app), `api`, `import`, `web_form`, `demo` "
         "(the demo data), or `unknown` (created before Headwater recorded it). Separate from its source."
     )
     origin_import_id: int | None = Field(description="Read-only: the import that created it (origin `import`).")
+
+    @staticmethod
+    def resolve_campaign_name(obj: Any) -> str | None:
+        if obj.campaign_id is None:
+            return None
+        try:
+            return str(obj.campaign.name)
+        except ObjectDoesNotExist:
+            return None
 
     @staticmethod
     def resolve_source_name(obj: Any) -> str | None:

@@ -55,6 +55,7 @@ class Deal(CrmRecord):
             models.Index(fields=["account", "person"], name="deal_account_person_idx"),
             models.Index(fields=["account", "owner", "created_at"], name="deal_account_owner_idx"),
             models.Index(fields=["account", "source", "created_at"], name="deal_account_source_idx"),
+            models.Index(fields=["account", "campaign"], name="deal_account_campaign_idx"),
             # Only closed deals have a close day, and only close days are searched.
             models.Index(
                 fields=["account", "closed_at"],

@@ -75,6 +75,11 @@ class DealIn(InSchema):
         "option is on); null for no source.",
     )
     source_name: str | None = source_name_field()
+    campaign_id: Id | None = Field(
+        None,
+        description="A campaign of the account (active) whose source is the record's; with no source sent or null, "
+        "the record takes the campaign's source. Another source's campaign is a 400.",
+    )
 
 
 class DealPatch(InSchema):
@@ -92,6 +97,11 @@ class DealPatch(InSchema):
     notes: str | None = None
     source_id: Id | None = None
     source_name: str | None = source_name_field()
+    campaign_id: Id | None = Field(
+        None,
+        description="A campaign of the account (active) whose source is the record's; with no source sent or null, "
+        "the record takes the campaign's source. Another source's campaign is a 400.",
+    )
 
 
 class DealBulkIn(InSchema):
@@ -114,6 +124,7 @@ class DealFilters(Schema):
     person_id: IdQuery | None = None
     owner_id: IdQuery | None = None
     source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")
+    campaign_id: IdQuery | None = Field(None, description="A campaign id: the records carrying it.")
     ordering: str = Field(
         "id", pattern=ordering_pattern(DEAL_ORDERING), description="id, name, created_at, value; - for descending."
     )

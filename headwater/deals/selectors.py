@@ -25,7 +25,7 @@ DEAL_SORTS: Sorts = {
 }
 DEAL_DEFAULT_SORT = "-created"
 # The linked records the list page shows in its columns.
-DEAL_PAGE_RELATED = ("owner", "source", "company", "person")
+DEAL_PAGE_RELATED = ("owner", "source", "campaign", "company", "person")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def deal_page(
 def deal_get(*, account: Account, pk: int) -> Deal:
     deal = (
         Deal.objects.for_account(account)
-        .select_related("owner", "source", "company", "person", "created_by")
+        .select_related("owner", "source", "campaign", "company", "person", "created_by")
         .filter(pk=pk)
         .first()
     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from headwater.campaigns.models import Campaign
 from headwater.companies.models import Company
 from headwater.companies.services import company_in_account
 from headwater.core.dates import account_date_of, account_today
@@ -23,7 +24,7 @@ from headwater.persons.models import Person
 from headwater.persons.services import person_in_account
 from headwater.records.models import RecordOrigin
 from headwater.records.services import (
-    apply_source_change,
+    apply_record_changes,
     check_change_keys,
     clean_line,
     clean_notes,
@@ -51,6 +52,7 @@ DEAL_EDITABLE = (
     "owner",
     "notes",
     "source",
+    "campaign",
 )
 CLOSED_STATUSES = (DealStatus.WON, DealStatus.LOST)
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -220,6 +222,7 @@ def deal_create(
     notes: str = "",
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
+    campaign: Campaign | int | None = None,
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,
 ) -> Deal:
@@ -249,7 +252,13 @@ def deal_create(
         lost_reason=clean_line(lost_reason, "lost_reason"),
     )
     picked, how = source_for_new_record(
-        account=account, source=source, how=source_how, company=linked_company, person=linked_person
+        account=account,
+        source=source,
+        how=source_how,
+        company=linked_company,
+        person=linked_person,
+        record=deal,
+        campaign=campaign,
     )
     return save_new_record(
         deal, account=account, user=user, source=picked, how=how, origin=origin, origin_import_id=origin_import_id
@@ -298,8 +307,7 @@ def deal_update(
         closed_at=_clean_date(changes["closed_at"], "closed_at") if "closed_at" in changes else UNSET,
         lost_reason=clean_line(changes["lost_reason"], "lost_reason") if "lost_reason" in changes else UNSET,
     )
-    if "source" in changes:
-        apply_source_change(locked, account=account, user=user, source=changes["source"], how=source_how)
+    apply_record_changes(locked, account=account, user=user, changes=changes, how=source_how)
     return save_updated_record(locked)
 
 

@@ -35,6 +35,7 @@ class Person(CrmRecord):
             models.Index(fields=["account", "company"], name="person_account_company_idx"),
             models.Index(fields=["account", "owner", "last_name"], name="person_account_owner_idx"),
             models.Index(fields=["account", "source", "last_name"], name="person_account_source_idx"),
+            models.Index(fields=["account", "campaign"], name="person_account_campaign_idx"),
         ]
 
     def __str__(self) -> str:

@@ -51,6 +51,11 @@ class PersonIn(InSchema):
         "null for no source.",
     )
     source_name: str | None = source_name_field()
+    campaign_id: Id | None = Field(
+        None,
+        description="A campaign of the account (active) whose source is the record's; with no source sent or null, "
+        "the record takes the campaign's source. Another source's campaign is a 400.",
+    )
 
 
 class PersonPatch(InSchema):
@@ -65,6 +70,11 @@ class PersonPatch(InSchema):
     notes: str | None = None
     source_id: Id | None = None
     source_name: str | None = source_name_field()
+    campaign_id: Id | None = Field(
+        None,
+        description="A campaign of the account (active) whose source is the record's; with no source sent or null, "
+        "the record takes the campaign's source. Another source's campaign is a 400.",
+    )
 
 
 class PersonBulkIn(InSchema):
@@ -85,6 +95,7 @@ class PersonFilters(Schema):
     company_id: IdQuery | None = None
     owner_id: IdQuery | None = None
     source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")
+    campaign_id: IdQuery | None = Field(None, description="A campaign id: the records carrying it.")
     ordering: str = Field(
         "id", pattern=ordering_pattern(PERSON_ORDERING), description="id, last_name, created_at; - for descending."
     )

@@ -25,7 +25,7 @@ PERSON_SORTS: Sorts = {
 }
 PERSON_DEFAULT_SORT = "name"
 # The linked records the list page shows in its columns.
-PERSON_PAGE_RELATED = ("owner", "source", "company")
+PERSON_PAGE_RELATED = ("owner", "source", "campaign", "company")
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def person_page(
 def person_get(*, account: Account, pk: int) -> Person:
     person = (
         Person.objects.for_account(account)
-        .select_related("owner", "source", "company", "created_by")
+        .select_related("owner", "source", "campaign", "company", "created_by")
         .filter(pk=pk)
         .first()
     )

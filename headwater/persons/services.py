@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from headwater.campaigns.models import Campaign
 from headwater.companies.models import Company
 from headwater.companies.services import company_in_account
 from headwater.core.models import Account
@@ -15,7 +16,7 @@ from headwater.core.types import UNSET, Unset
 from headwater.persons.models import Person
 from headwater.records.models import RecordOrigin
 from headwater.records.services import (
-    apply_source_change,
+    apply_record_changes,
     check_change_keys,
     clean_line,
     clean_notes,
@@ -34,7 +35,7 @@ from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 
 PERSON_TEXT_FIELDS = ("email", "phone", "position")
-PERSON_EDITABLE = ("first_name", "last_name", *PERSON_TEXT_FIELDS, "company", "owner", "notes", "source")
+PERSON_EDITABLE = ("first_name", "last_name", *PERSON_TEXT_FIELDS, "company", "owner", "notes", "source", "campaign")
 
 
 def person_in_account(*, account: Account, person: Any, current_id: int | None = None) -> Person | None:
@@ -69,6 +70,7 @@ def person_create(
     notes: str = "",
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
+    campaign: Campaign | int | None = None,
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,
 ) -> Person:
@@ -87,7 +89,13 @@ def person_create(
         created_by=user,
     )
     picked, how = source_for_new_record(
-        account=account, source=source, how=source_how, company=linked_company, person=None
+        account=account,
+        source=source,
+        how=source_how,
+        company=linked_company,
+        person=None,
+        record=person,
+        campaign=campaign,
     )
     return save_new_record(
         person, account=account, user=user, source=picked, how=how, origin=origin, origin_import_id=origin_import_id
@@ -121,8 +129,7 @@ def person_update(
         locked.company = company_in_account(account=account, company=changes["company"], current_id=locked.company_id)
     if "owner" in changes:
         locked.owner = owner_in_account(account=account, owner=changes["owner"])
-    if "source" in changes:
-        apply_source_change(locked, account=account, user=user, source=changes["source"], how=source_how)
+    apply_record_changes(locked, account=account, user=user, changes=changes, how=source_how)
     save_updated_record(locked)
     if locked.full_name != old_name:
         # Deals show the person's name in their search keys.

@@ -50,7 +50,7 @@ _QUERY: Any = Query
 BULK_MAX_ROWS = 1000
 # The linked records a list's rows show in the API: the source's name (RecordOut). The pages join more for their
 # columns; joining those too cost a deal list of 50 about half again as much, for names the API does not show.
-API_RELATED = ("source",)
+API_RELATED = ("source", "campaign")
 
 # Body field → service keyword: the API names links by id, the services take an id or an instance.
 _LINKS = {api: service for service, api in API_FIELD_NAMES.items()}
@@ -117,7 +117,7 @@ def patch_kwargs(request: HttpRequest, payload: BaseModel) -> tuple[int | None, 
 def record_get(model: type[_R], *, account: Account, pk: int) -> _R:
     """One record of the account, or 404 whether it is missing or another account's."""
     manager: Any = model.objects
-    record: _R | None = manager.for_account(account).select_related("source").filter(pk=pk).first()
+    record: _R | None = manager.for_account(account).select_related("source", "campaign").filter(pk=pk).first()
     if record is None:
         raise NotFound(_("Not found."))
     return record
@@ -192,6 +192,11 @@ class BulkChanges(InSchema):
 
     source_id: Id | None = Field(None, description="A source of the account (active), or null for no source.")
     owner_id: Id | None = Field(None, description="A member of the account, or null for no owner.")
+    campaign_id: Id | None = Field(
+        None,
+        description="A campaign of the account (active), or null for none. Records without a source take the "
+        "campaign's; a record of another source is refused unless source_id (the campaign's) is sent too.",
+    )
 
 
 class BulkChangeOut(Schema):
@@ -341,8 +346,8 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
     router.post(
         "/bulk-change",
         response=BulkChangeOut,
-        summary=f"Set the source or owner of many {plural} at once (chosen ids or every one matching a filter, "
-        f"at most {BULK_CHANGE_LIMIT:,}), all or nothing",
+        summary=f"Set the source, campaign or owner of many {plural} at once (chosen ids or every one matching a "
+        f"filter, at most {BULK_CHANGE_LIMIT:,}), all or nothing",
     )(_published(bulk_change, f"{noun}_bulk_change", payload=bulk_change_schema(noun, spec.filters)))
     router.get(
         f"/{{{id_name}}}",

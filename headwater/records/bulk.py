@@ -2,7 +2,9 @@
 matching the list's filters, all or nothing.
 
 The fields a bulk change may set are declared once (`BULK_FIELDS`); each knows how to check its new value inside the
-account and how to write it on a batch of locked records. The campaign (spend issue) becomes one more entry.
+account and how to write it on a batch of locked records. The campaign is one of them; it and the source agree as on
+one record (records.services.campaign_source): a campaign set in bulk brings its source to the records without one,
+and a change that would leave a record with another source's campaign is refused, for all the records.
 
 Set-based on purpose: the value is checked once (a member of the account, an active source of the account), then
 each batch of records is locked in id order and changed with one UPDATE (every field at once), its source history
@@ -28,12 +30,15 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from headwater.campaigns.models import Campaign
+from headwater.campaigns.services import records_campaign_history
+from headwater.core.bidi import isolate
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.records.listing import RecordFilters
 from headwater.records.registry import RecordKind
-from headwater.records.services import chosen_source, owner_in_account
-from headwater.sources.models import HowChanged
+from headwater.records.services import chosen_campaign, chosen_source, owner_in_account
+from headwater.sources.models import HowChanged, Source
 from headwater.sources.services import records_source_history
 from headwater.users.models import User
 
@@ -69,6 +74,24 @@ def _prepare_source(
     )
 
 
+def _clean_campaign(account: Account, value: Any) -> Any:
+    return chosen_campaign(account=account, campaign=value)
+
+
+def _prepare_campaign(
+    account: Account, user: User | None, model: type[models.Model], rows: Sequence[tuple[int, Any]], value: Any
+) -> Any:
+    records_campaign_history(
+        account=account,
+        record_type=str(model._meta.model_name),
+        current=rows,
+        campaign=value,
+        how=HowChanged.BULK,
+        user=user,
+    )
+    return value
+
+
 def _clean_owner(account: Account, value: Any) -> Any:
     return owner_in_account(account=account, owner=value)
 
@@ -87,6 +110,14 @@ BULK_FIELDS: tuple[BulkField, ...] = (
         column="source_id",
         clean=_clean_source,
         prepare=_prepare_source,
+        needs_sources=True,
+    ),
+    BulkField(
+        name="campaign",
+        label=gettext_lazy("Campaign"),
+        column="campaign_id",
+        clean=_clean_campaign,
+        prepare=_prepare_campaign,
         needs_sources=True,
     ),
     BulkField(name="owner", label=gettext_lazy("Owner"), column="owner_id", clean=_clean_owner, prepare=_prepare_owner),
@@ -148,6 +179,7 @@ def records_bulk_change(
             raise _too_many(len(ids))
     with transaction.atomic():
         values = {name: fields[name].clean(account, value) for name, value in changes.items()}
+        agreement = _campaign_agreement(account, values, source_sent="source" in changes)
         targets = bulk_targets(kind, account=account, ids=ids, filters=filters)
         pks = list(targets.order_by("pk").values_list("pk", flat=True)[: BULK_CHANGE_LIMIT + 1])
         if len(pks) > BULK_CHANGE_LIMIT:
@@ -162,6 +194,7 @@ def records_bulk_change(
         model: Any = kind.model
         manager = model.objects
         columns = [fields[name].column for name in values]
+        columns += ["source_id", "campaign_id"]  # read for the agreement check, last
         for start in range(0, len(pks), BATCH_SIZE):
             batch = pks[start : start + BATCH_SIZE]
             # Locked in id order, batch after batch: two bulk changes over the same records cannot deadlock.
@@ -174,6 +207,8 @@ def records_bulk_change(
             )
             if len(rows) != len(batch):
                 raise NotFound(_("Some of the records were deleted in the meantime: reload the list and try again."))
+            if agreement is not None:
+                agreement(account, [(row[-2], row[-1]) for row in rows])
             updates = {
                 name: fields[name].prepare(account, user, kind.model, [(row[0], row[i + 1]) for row in rows], value)
                 for i, (name, value) in enumerate(values.items())
@@ -183,6 +218,77 @@ def records_bulk_change(
                 **updates, version=models.F("version") + 1, updated_at=timezone.now()
             )
     return len(pks)
+
+
+def _campaign_agreement(
+    account: Account, values: dict[str, Any], *, source_sent: bool
+) -> Callable[[Account, Sequence[tuple[int | None, int | None]]], None] | None:
+    """Settle the source a campaign brings (in `values`, in place) and return the check each batch of records, as
+    (source id, campaign id), must pass; None when the change touches neither.
+
+    A campaign set without a source (or with none): its source, for the records that have none or have it; another
+    source's record is refused unless the source is set too. A source set without the campaign: refused for a
+    record whose campaign belongs to another source."""
+    campaign: Campaign | None = values.get("campaign")
+    if campaign is not None:
+        source = values.get("source")
+        if source is not None and source.pk != campaign.source_id:
+            raise ValidationFailed.on(
+                "campaign",
+                _("The campaign “%(campaign)s” belongs to another source than “%(source)s”.")
+                % {"campaign": isolate(campaign.name), "source": isolate(source.name)},
+            )
+        if source is None:
+            # No source chosen: the campaign's, locked and logged by the source's own prepare (as for one record).
+            values["source"] = Source.objects.for_account(account).filter(pk=campaign.source_id).first()
+            source_sent = False
+        wanted = campaign.source_id
+
+        def campaign_fits(account: Account, rows: Sequence[tuple[int | None, int | None]]) -> None:
+            if source_sent:
+                return
+            others = sum(1 for source_id, _campaign in rows if source_id is not None and source_id != wanted)
+            if others:
+                raise ValidationFailed.on(
+                    "campaign",
+                    ngettext(
+                        "%(count)d of the records has another source than the campaign “%(campaign)s”; set the "
+                        "source too, or leave that record out.",
+                        "%(count)d of the records have another source than the campaign “%(campaign)s”; set the "
+                        "source too, or leave those records out.",
+                        others,
+                    )
+                    % {"count": others, "campaign": isolate(campaign.name)},
+                )
+
+        return campaign_fits
+    if "source" not in values or "campaign" in values:
+        return None
+    new_source = values["source"]
+
+    def source_fits(account: Account, rows: Sequence[tuple[int | None, int | None]]) -> None:
+        ids = {campaign_id for _source, campaign_id in rows if campaign_id is not None}
+        if not ids:
+            return
+        campaigns = Campaign.objects.for_account(account).filter(pk__in=ids)
+        if new_source is not None:
+            campaigns = campaigns.exclude(source_id=new_source.pk)
+        clashing = set(campaigns.values_list("pk", flat=True))
+        count = sum(1 for _source, campaign_id in rows if campaign_id in clashing)
+        if count:
+            raise ValidationFailed.on(
+                "source",
+                ngettext(
+                    "%(count)d of the records carries a campaign of another source; set the campaign too (or no "
+                    "campaign).",
+                    "%(count)d of the records carry a campaign of another source; set the campaign too (or no "
+                    "campaign).",
+                    count,
+                )
+                % {"count": count},
+            )
+
+    return source_fits
 
 
 def _too_many(count: int) -> ValidationFailed:

@@ -1,7 +1,7 @@
 """A record list as a file: what the list shows, with its filters and sort, as CSV or XLSX.
 
 The columns are the record's importable fields, from its model (every kind the same way, see `export_columns`):
-its own fields in the model's order, then the owner, source and notes every record has, then the day it was
+its own fields in the model's order, then the owner, source, campaign and notes every record has, then the day it was
 created; a link by what identifies it (the source by its name, the owner by e-mail, a company or person by its
 name). The headers are the fields' names in the user's
 language (docs/import-export.md lists them). Values are what the importer reads back: numbers as numbers, a
@@ -28,6 +28,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from headwater.campaigns.models import Campaign
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering
 from headwater.core.spreadsheet import BOM, XLSX_CONTENT_TYPE, Cell, XlsxSheet, csv_format_for, csv_line, xlsx_file
@@ -79,7 +80,7 @@ def _link(field: models.ForeignKey[Any, Any]) -> ExportColumn:
     header = str(capfirst(field.verbose_name))
     if target is User:
         return ExportColumn(_("%(field)s e-mail") % {"field": header}, (f"{name}__email",), _first)
-    if target is Source:
+    if target is Source or target is Campaign:
         return ExportColumn(header, (f"{name}__name",), _first)
     kind = kind_of(target)
 
@@ -102,7 +103,7 @@ def export_columns(kind: RecordKind, *, account: Account) -> list[ExportColumn]:
         if field.name in _NOT_EXPORTED:
             continue
         if isinstance(field, models.ForeignKey):
-            if field.related_model is Source and not account.sources_enabled:
+            if field.related_model in (Source, Campaign) and not account.sources_enabled:
                 continue
             columns.append(_link(field))
         else:

@@ -15,6 +15,8 @@ from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from headwater.campaigns.models import Campaign
+from headwater.campaigns.selectors import campaign_choices, campaign_list
 from headwater.core.bidi import isolate
 from headwater.core.dates import FilterDayField
 from headwater.core.errors import DomainError
@@ -163,6 +165,17 @@ class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the stub
         return source_choice_label(obj)
 
 
+def campaign_choice_label(campaign: Campaign) -> str:
+    """A campaign in a picker or filter, with its source: names repeat from one source to another."""
+    label = _("%(name)s · %(source)s") % {"name": isolate(campaign.name), "source": isolate(campaign.source.name)}
+    return str(_("%(name)s (archived)") % {"name": label}) if campaign.archived else str(label)
+
+
+class CampaignField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the stubs' parameter; not subscriptable at runtime
+    def label_from_instance(self, obj: Any) -> str:
+        return campaign_choice_label(obj)
+
+
 class OwnerField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the stubs' parameter; not subscriptable at runtime
     def label_from_instance(self, obj: Any) -> str:
         return isolate(obj.display_name)
@@ -217,11 +230,34 @@ class RecordForm(forms.Form):
                 self.initial["source"] = current.pk
             # Set to 1 by records.js when the user picks a source by hand: the live pre-fill then stops.
             self.fields["source_touched"] = forms.BooleanField(required=False, widget=forms.HiddenInput)
+            campaign = instance.campaign if instance is not None and instance.campaign_id else None
+            self.fields["campaign"] = CampaignField(
+                queryset=campaign_choices(account=account, current=campaign),
+                required=False,
+                label=_("Campaign"),
+                empty_label=_("— no campaign —"),
+                help_text=_("A campaign of the chosen source; with no source chosen, the campaign's source is set."),
+            )
+            if campaign is not None:
+                self.initial["campaign"] = campaign.pk
         self.prefill_source = prefill_source and account.sources_enabled and account.source_default_from_contact
         if self.prefill_source:
             self.fields["source"].widget.attrs["aria-describedby"] = SOURCE_NOTE_ID
         for field in self.fields.values():
             refuse_long_text(field)
+
+    def order_fields(self, field_order: Any) -> None:
+        """The campaign right after the source, whatever order a kind's form gives (its list names the source)."""
+        if field_order is not None and "source" in field_order and "campaign" not in field_order:
+            at = list(field_order).index("source") + 1
+            field_order = [*field_order[:at], "campaign", *field_order[at:]]
+        super().order_fields(field_order)
+
+    def campaign_for_service(self) -> dict[str, Any]:
+        """The campaign for the create/update service: nothing while the picker is hidden (sources off)."""
+        if "campaign" not in self.fields:
+            return {}
+        return {"campaign": self.cleaned_data.get("campaign")}
 
     @property
     def lookup_only(self) -> bool:
@@ -324,6 +360,11 @@ def source_filter_choices(account: Account) -> list[tuple[str, str]]:
     return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
 
 
+def campaign_filter_choices(account: Account) -> list[tuple[str, str]]:
+    campaigns = [(str(c.pk), campaign_choice_label(c)) for c in campaign_list(account=account)]
+    return [("", str(_("Any campaign"))), *campaigns]
+
+
 class RecordFilterForm(forms.Form):
     """The list toolbar: search, owner, source (when sources are on) and the current sort."""
 
@@ -350,6 +391,9 @@ class RecordFilterForm(forms.Form):
             self.fields["source"] = forms.ChoiceField(
                 label=_("Acquisition source"), required=False, choices=source_filter_choices(account)
             )
+            self.fields["campaign"] = forms.ChoiceField(
+                label=_("Campaign"), required=False, choices=campaign_filter_choices(account)
+            )
         for field in self.fields.values():
             if isinstance(field.widget, forms.Select):
                 # app.js submits the toolbar when a choice changes; htmx then swaps only the table.
@@ -374,7 +418,9 @@ class RecordFilterForm(forms.Form):
         data = self.cleaned_data
         owner = data.get("owner") or ""
         source = data.get("source") or ""
+        campaign = data.get("campaign") or ""
         return {
+            "campaign": int(campaign) if campaign else None,
             "q": data.get("q") or "",
             "owner": None if owner in ("", UNASSIGNED) else int(owner),
             "unowned": owner == UNASSIGNED,

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from headwater.campaigns.selectors import campaign_choices
 from headwater.core.bidi import isolate
 from headwater.core.errors import DomainError, NotFound
 from headwater.core.models import Account
@@ -24,7 +25,7 @@ from headwater.core.pagination import ordering_from_param
 from headwater.core.validation import parse_id
 from headwater.records.bulk import BULK_CHANGE_LIMIT, bulk_fields, bulk_targets, records_bulk_change
 from headwater.records.exports import record_export_response
-from headwater.records.forms import NO_SOURCE, UNASSIGNED, source_choice_label
+from headwater.records.forms import NO_SOURCE, UNASSIGNED, campaign_choice_label, source_choice_label
 from headwater.records.registry import kind_of
 from headwater.sources.selectors import source_choices
 from headwater.users.access import AccountRequest
@@ -42,6 +43,9 @@ def _choices(account: Account, name: str) -> list[tuple[str, str]]:
     if name == "source":
         values = [(str(s.pk), source_choice_label(s)) for s in source_choices(account=account)]
         return [(LEAVE, _("Leave as it is")), (NO_SOURCE, _("No source")), *values]
+    if name == "campaign":
+        campaigns = [(str(c.pk), campaign_choice_label(c)) for c in campaign_choices(account=account)]
+        return [(LEAVE, _("Leave as it is")), (NO_SOURCE, _("No campaign")), *campaigns]
     if name == "owner":
         users = [(str(u.pk), isolate(u.display_name)) for u in account_user_list(account=account)]
         return [(LEAVE, _("Leave as it is")), (UNASSIGNED, _("Unassigned")), *users]

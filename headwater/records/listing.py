@@ -42,6 +42,7 @@ class RecordFilters:
     unowned: bool = False
     source: int | None = None
     no_source: bool = False
+    campaign: int | None = None
     # Created between these instants (the account-local midnights of `?created_from=` and the day after
     # `?created_to=`): the statistics' drill-down links use them.
     created_from: dt.datetime | None = None
@@ -63,6 +64,8 @@ def filter_records(qs: QuerySet[_M], filters: RecordFilters) -> QuerySet[_M]:
         qs = qs.filter(source__isnull=True)
     elif filters.source is not None:
         qs = qs.filter(source_id=filters.source)
+    if filters.campaign is not None:
+        qs = qs.filter(campaign_id=filters.campaign)
     return qs
 
 

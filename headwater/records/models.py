@@ -44,6 +44,17 @@ class CrmRecord(TenantModel):
         related_name="+",
         db_index=False,
     )
+    # A campaign of the record's source (records.services.settle_campaign keeps the two in agreement). DO_NOTHING,
+    # as for the source: a campaign's delete refuses while records carry it.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        verbose_name=_("campaign"),
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     notes = models.TextField(_("notes"), blank=True)
     # Optimistic locking: every update says which version it read; a stale one is refused.
     version = models.PositiveIntegerField(default=1)

@@ -13,6 +13,9 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from headwater.campaigns.models import Campaign
+from headwater.campaigns.services import records_campaign_history
+from headwater.core.bidi import isolate
 from headwater.core.errors import Conflict, FeatureDisabled, NotFound, ValidationFailed
 from headwater.core.models import Account, TenantModel
 from headwater.core.text import clean_name
@@ -156,6 +159,61 @@ def chosen_source(*, account: Account, source: Any, current_id: int | None = Non
     return picked
 
 
+def chosen_campaign(*, account: Account, campaign: Any, current_id: int | None = None) -> Campaign | None:
+    """A campaign the caller picked: the account's own (KEY SHARE-locked against a concurrent delete, see
+    linked_in_account), active unless it is the record's current one. Sources must be on: a campaign is a source's."""
+    if campaign is None:
+        return None
+    if not account.sources_enabled:
+        raise FeatureDisabled(
+            _("Acquisition sources are switched off for this account; an admin can switch them on in the settings."),
+            fields={"campaign": [_("Acquisition sources are switched off for this account.")]},
+        )
+    picked = linked_in_account(
+        Campaign,
+        account=account,
+        value=campaign,
+        field="campaign",
+        message=_("Choose a campaign of this account."),
+        share_lock=not isinstance(campaign, Campaign) or campaign.pk != current_id,
+    )
+    if picked is not None and picked.archived and picked.pk != current_id:
+        raise ValidationFailed.on(
+            "campaign", _("The campaign “%(name)s” is archived; choose an active one.") % {"name": isolate(picked.name)}
+        )
+    return picked
+
+
+def campaign_source(
+    *, account: Account, campaign: Campaign | None, source: Source | None, how: HowChanged, taken: HowChanged
+) -> tuple[Source | None, HowChanged]:
+    """The record's source given its campaign: a record with a campaign has the campaign's source.
+
+    No source chosen (or only the default rule's, which a campaign picked by hand outranks): the campaign's source,
+    set `taken` (how the caller sets what it sends). Another source chosen: refused on "campaign", nothing changes.
+    """
+    if campaign is None:
+        return source, how
+    if source is None or (how == HowChanged.DEFAULT and source.pk != campaign.source_id):
+        owner = Source.objects.for_account(account).filter(pk=campaign.source_id).first()
+        return owner, taken
+    if source.pk != campaign.source_id:
+        owner_name = Source.objects.for_account(account).filter(pk=campaign.source_id).values_list("name", flat=True)
+        raise ValidationFailed.on(
+            "campaign",
+            _(
+                "The campaign “%(campaign)s” belongs to the source “%(owner)s”, not “%(source)s”. Choose a campaign "
+                "of “%(source)s”, or leave the source empty to take the campaign's."
+            )
+            % {
+                "campaign": isolate(campaign.name),
+                "owner": isolate(owner_name.first() or ""),
+                "source": isolate(source.name),
+            },
+        )
+    return source, how
+
+
 def source_for_new_record(
     *,
     account: Account,
@@ -163,11 +221,20 @@ def source_for_new_record(
     how: HowChanged,
     company: CrmRecord | None,
     person: CrmRecord | None,
+    record: CrmRecord | None = None,
+    campaign: Campaign | int | None = None,
 ) -> tuple[Source | None, HowChanged]:
-    """What a new record's source is and how it came to be: the default rule for UNSET, else the caller's pick."""
+    """What a new record's source is and how it came to be: the default rule for UNSET, else the caller's pick.
+    With `record` (the new record), its `campaign` is checked and set too, the source agreeing with it
+    (campaign_source)."""
     if source is UNSET:
-        return source_default_for(account=account, company=company, person=person), HowChanged.DEFAULT
-    return chosen_source(account=account, source=source), how
+        picked, picked_how = source_default_for(account=account, company=company, person=person), HowChanged.DEFAULT
+    else:
+        picked, picked_how = chosen_source(account=account, source=source), how
+    if record is None:
+        return picked, picked_how
+    record.campaign = chosen_campaign(account=account, campaign=campaign)
+    return campaign_source(account=account, campaign=record.campaign, source=picked, how=picked_how, taken=how)
 
 
 def save_new_record(
@@ -191,7 +258,20 @@ def save_new_record(
     record.save(force_insert=True)
     if record_set_source(account=account, record=record, source=source, how=how, user=user):
         record.save(update_fields=["source"])
+    if record.campaign_id is not None:
+        records_campaign_history(
+            account=account,
+            record_type=kind_of(type(record)).noun,
+            current=[(record.pk, None)],
+            campaign=record.campaign,
+            how=_CAMPAIGN_HOW.get(origin, HowChanged.TYPED),
+            user=user,
+        )
     return record
+
+
+# How a new record's campaign was set, by the way the record came (the history's words; never "default").
+_CAMPAIGN_HOW = {RecordOrigin.API: HowChanged.API, RecordOrigin.IMPORT: HowChanged.IMPORT}
 
 
 def record_origin(origin: Any, import_id: Any) -> tuple[RecordOrigin, int | None]:
@@ -242,6 +322,42 @@ def apply_source_change(
 ) -> None:
     picked = chosen_source(account=account, source=source, current_id=record.source_id)
     record_set_source(account=account, record=record, source=picked, how=how, user=user)
+
+
+def apply_record_changes(
+    record: CrmRecord, *, account: Account, user: User | None, changes: Mapping[str, Any], how: HowChanged
+) -> None:
+    """The source and the campaign of an update (each only when in `changes`), in agreement (campaign_source): the
+    one place every kind's update service sets them."""
+    if "source" not in changes and "campaign" not in changes:
+        return
+    if "source" in changes:
+        source = chosen_source(account=account, source=changes["source"], current_id=record.source_id)
+    else:
+        source = record.source if record.source_id else None
+    if "campaign" in changes:
+        old_campaign_id = record.campaign_id
+        record.campaign = chosen_campaign(account=account, campaign=changes["campaign"], current_id=record.campaign_id)
+        records_campaign_history(
+            account=account,
+            record_type=kind_of(type(record)).noun,
+            current=[(record.pk, old_campaign_id)],
+            campaign=record.campaign,
+            how=how,
+            user=user,
+        )
+    campaign = record.campaign if record.campaign_id else None
+    if "campaign" not in changes and campaign is not None and (source is None or source.pk != campaign.source_id):
+        raise ValidationFailed.on(
+            "source",
+            _(
+                "This record carries the campaign “%(campaign)s” of another source. Choose a campaign of the new "
+                "source, or no campaign, together with it."
+            )
+            % {"campaign": isolate(campaign.name)},
+        )
+    source, how = campaign_source(account=account, campaign=campaign, source=source, how=how, taken=how)
+    record_set_source(account=account, record=record, source=source, how=how, user=user)
 
 
 def save_updated_record(record: _R) -> _R:

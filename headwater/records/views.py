@@ -17,7 +17,9 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
+from headwater.campaigns.selectors import campaign_history_for_record
 from headwater.core.bidi import with_names
 from headwater.core.errors import DomainError, NotFound
 from headwater.core.models import Account
@@ -86,7 +88,7 @@ def list_page(
         page_of=partial(pages.page, account=account),
         sorts=pages.sorts,
         default_sort=pages.default_sort,
-        columns=pages.columns(sources=account.sources_enabled),
+        columns=list_columns(pages, sources=account.sources_enabled),
         template=f"{pages.app}/list.html",
         fragment=f"{pages.app}/_table.html",
         context={**list_actions_context(request, pages), **(context or {})},
@@ -95,6 +97,16 @@ def list_page(
     if status != 200 and response.status_code == 200:
         response.status_code = status
     return response
+
+
+def list_columns(pages: RecordPages[Any], *, sources: bool) -> list[Column]:
+    """The kind's columns, with the campaign every kind may carry right after its source (while sources are on)."""
+    columns = list(pages.columns(sources=sources))
+    if sources:
+        source_label = str(gettext_lazy("Acquisition source"))
+        at = next((i + 1 for i, column in enumerate(columns) if str(column.label) == source_label), len(columns))
+        columns.insert(at, Column(gettext_lazy("Campaign"), cell=lambda cells, record: cells.source(record.campaign)))
+    return columns
 
 
 def detail_page(
@@ -111,6 +123,9 @@ def detail_page(
         record = or_404(pages.get, account=account, pk=pk)
     context: dict[str, Any] = {pages.noun: record, **(extra(record) if extra else {})}
     context["history"] = source_history_for_record(account=account, record=record) if account.sources_enabled else []
+    context["campaign_history"] = (
+        campaign_history_for_record(account=account, record=record) if account.sources_enabled else []
+    )
     if pages.links is not None:
         context["links"] = pages.links(account=account, **{pages.noun: record})
     return render(request, f"{pages.app}/detail.html", context)
@@ -140,7 +155,7 @@ def _form_page(request: AccountRequest, pages: RecordPages[_R], record: _R | Non
         request.POST if request.method == "POST" else None, account=request.account, user=request.user, **form_kwargs
     )
     if request.method == "POST" and not form.lookup_only and form.is_valid():
-        changes = form.service_fields()
+        changes = {**form.service_fields(), **form.campaign_for_service()}
         source, how = form.source_for_service()
         try:
             if record is None:

@@ -128,8 +128,25 @@ def source_holders() -> list[tuple[str, str, Any]]:
     return [
         (str(model._meta.model_name), model._meta.app_label, model)
         for model in models_pointing_at(Source, field="source")
-        if model._meta.app_label != Source._meta.app_label  # not this app's own SourceAlias: no record
+        # Not this app's own SourceAlias, nor a part of a source (a campaign, see source_parts): no record.
+        if model._meta.app_label != Source._meta.app_label and _optional_source(model)
     ]
+
+
+def source_parts() -> list[Any]:
+    """The models whose rows belong to one source and cannot lose it (the campaigns app's Campaign): a row whose
+    `source` is required. A source's delete refuses while it has any, a merge moves them to the source merged into.
+    From Django's metadata, as source_holders: those apps sit above this one."""
+    return [
+        model
+        for model in models_pointing_at(Source, field="source")
+        if model._meta.app_label != Source._meta.app_label and not _optional_source(model)
+    ]
+
+
+def _optional_source(model: Any) -> bool:
+    field: Any = model._meta.get_field("source")  # a ForeignKey, found by models_pointing_at
+    return bool(field.null)
 
 
 class SourceChange(TenantModel):

@@ -40,6 +40,7 @@ from headwater.sources.models import (
     SourceChange,
     SourceEvent,
     source_holders,
+    source_parts,
 )
 
 if TYPE_CHECKING:
@@ -588,6 +589,47 @@ def _repoint_records(
     return counts
 
 
+def _refuse_with_parts(*, account: Account, source: Source) -> None:
+    """A source with campaigns is not deleted: they would lose the source they belong to (source_parts)."""
+    for model in source_parts():
+        count = model.objects.for_account(account).filter(source=source).count()
+        if count:
+            raise ValidationFailed.on(
+                "mode",
+                ngettext(
+                    "The source “%(name)s” has %(count)d campaign. Delete it or merge the source into another one "
+                    "(its campaigns move along), or archive the source instead.",
+                    "The source “%(name)s” has %(count)d campaigns. Delete them or merge the source into another one "
+                    "(its campaigns move along), or archive the source instead.",
+                    count,
+                )
+                % {"name": isolate(source.name), "count": count},
+            )
+
+
+def _move_parts(*, account: Account, source: Source, target: Source) -> dict[str, int]:
+    """A merge moves the merged source's campaigns (source_parts) to `target`; a name `target` already has for one
+    of its own is refused (the names are unique within a source), and the whole merge with it."""
+    moved: dict[str, int] = {}
+    for model in source_parts():
+        scoped = model.objects.for_account(account)
+        keys = set(scoped.filter(source=target).values_list("name_key", flat=True))
+        clash = scoped.filter(source=source, name_key__in=keys).order_by("name").first()
+        if clash is not None:
+            raise ValidationFailed.on(
+                "into",
+                _(
+                    "“%(into)s” already has a campaign named “%(name)s”, as “%(source)s” has. Rename one of the two "
+                    "campaigns first."
+                )
+                % {"into": isolate(target.name), "name": isolate(clash.name), "source": isolate(source.name)},
+            )
+        count = scoped.filter(source=source).update(source=target, version=F("version") + 1, updated_at=timezone.now())
+        if count:
+            moved[model._meta.app_label] = count  # in the catalogue history's details, only when some moved
+    return moved
+
+
 def _delete_row(*, account: Account, source: Source) -> None:
     """Delete the source and its aliases (they spell a source that no longer exists)."""
     SourceAlias.objects.for_account(account).filter(source=source).delete()
@@ -614,6 +656,7 @@ def source_delete(
         raise ValidationFailed.on("mode", _("Choose how to delete the source."))
     locked = _lock_one(account=account, source=source, disappearing=True)
     _check_version(locked, version)
+    _refuse_with_parts(account=account, source=locked)
     counts = _usage_counts(account=account, source=locked)
     total = sum(counts.values())
     if mode == "only_if_unused" and total:
@@ -677,6 +720,7 @@ def source_merge(
         )
     merged, target = locked[source.pk], locked[into.pk]
     _check_version(merged, version)
+    moved_parts = _move_parts(account=account, source=merged, target=target)
     counts = _repoint_records(account=account, user=user, source=merged, target=target, how=HowChanged.MERGE)
     aliases = _move_aliases_on_merge(account=account, user=user, merged=merged, target=target)
     _delete_row(account=account, source=merged)
@@ -685,7 +729,7 @@ def source_merge(
         user=user,
         action=CatalogAction.MERGED,
         source=merged,
-        details={"into_id": target.pk, "into_name": target.name, **counts, "aliases": aliases},
+        details={"into_id": target.pk, "into_name": target.name, **counts, "aliases": aliases, **moved_parts},
     )
     return sum(counts.values())
 

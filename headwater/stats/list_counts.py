@@ -38,7 +38,12 @@ _Wanted = list[tuple[list[int], dt.date | None, dt.date | None]]
 def tallied_list_count(model: type[Model], account: Account, filters: RecordFilters) -> int | None:
     """The number of `model` records of `account` that `filters` keep, read from the tallies; None when the tallies
     cannot tell (the list then counts its records)."""
-    if filters.q.strip() or getattr(filters, "company", None) is not None or getattr(filters, "person", None):
+    if (
+        filters.q.strip()
+        or getattr(filters, "company", None) is not None
+        or filters.campaign is not None
+        or getattr(filters, "person", None)
+    ):
         return None
     created = _days(account, filters.created_from, filters.created_before)
     if created is False:

@@ -8,6 +8,7 @@ from typing import Any
 import factory
 from django.utils import timezone
 
+from headwater.campaigns.models import Campaign
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.core.text import name_key, name_look_key
@@ -79,6 +80,19 @@ class SourceFactory(factory.django.DjangoModelFactory):
     name_key = factory.LazyAttribute(lambda o: name_key(o.name))
     look_key = factory.LazyAttribute(lambda o: name_look_key(o.name))
     position = factory.Sequence(lambda n: n + 100)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """A campaign of a source; its account is its source's."""
+
+    class Meta:
+        model = Campaign
+
+    source = factory.SubFactory(SourceFactory)
+    account = factory.LazyAttribute(lambda o: o.source.account)
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    name_key = factory.LazyAttribute(lambda o: name_key(o.name))
+    start_date = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
 
 
 class RecordFactory(factory.django.DjangoModelFactory):

@@ -391,6 +391,36 @@ ROUTES: list[Route] = [
     ),
     Route("sources:alias_delete", path={"alias_id": "alias"}, read=None, write="admin"),
     Route(
+        "campaigns:of_source",
+        path={"source_id": "source"},
+        read="admin",
+        write="admin",
+        body=lambda s: {"name": "Trust campaign", "start_date": "2026-02-01", "budget": "100,50", "currency": "PLN"},
+        texts=("name", "budget"),
+    ),
+    Route(
+        "campaigns:edit",
+        path={"campaign_id": "campaign"},
+        read="admin",
+        write="admin",
+        body=lambda s: {"name": "Trust campaign renamed", "start_date": "2026-02-01", "version": _v(s, "campaign")},
+        texts=("name", "budget"),
+    ),
+    Route(
+        "campaigns:archive",
+        path={"campaign_id": "campaign"},
+        read=None,
+        write="admin",
+        body=lambda s: {"archived": "1", "version": _v(s, "campaign")},
+    ),
+    Route(
+        "campaigns:delete",
+        path={"campaign_id": "spare_campaign"},
+        read="admin",
+        write="admin",
+        body=lambda s: {"version": _v(s, "spare_campaign")},
+    ),
+    Route(
         "rates:settings",
         read="admin",
         write="admin",
@@ -571,9 +601,15 @@ def _patch(kind: str, **changes: Any) -> Body:
 
 
 RECORD_IDS = {
-    "company": {"owner_id": "user", "source_id": "source"},
-    "person": {"company_id": "company", "owner_id": "user", "source_id": "source"},
-    "deal": {"company_id": "company", "person_id": "person", "owner_id": "user", "source_id": "source"},
+    "company": {"owner_id": "user", "source_id": "source", "campaign_id": "campaign"},
+    "person": {"company_id": "company", "owner_id": "user", "source_id": "source", "campaign_id": "campaign"},
+    "deal": {
+        "company_id": "company",
+        "person_id": "person",
+        "owner_id": "user",
+        "source_id": "source",
+        "campaign_id": "campaign",
+    },
 }
 RECORD_TEXTS = {
     "company": ("name", "tax_id", "website", "phone", "street", "postal_code", "city", "country", "notes"),
@@ -602,7 +638,12 @@ def _record_operations(kind: str) -> list[Operation]:
         Operation(
             f"{kind}_bulk_change",
             role="member",
-            body_ids={"ids": kind, "changes.source_id": "source", "changes.owner_id": "user"},
+            body_ids={
+                "ids": kind,
+                "changes.source_id": "source",
+                "changes.owner_id": "user",
+                "changes.campaign_id": "campaign",
+            },
             body=lambda side: {"ids": [side.id(kind)], "changes": {"source_id": side.id("source")}},
         ),
         Operation(f"{kind}_get", path=path),
@@ -710,6 +751,23 @@ API_OPERATIONS: list[Operation] = [
         query={"target_id": "channel"},
         params=lambda s: {"target_id": s.id("channel")},
     ),
+    Operation("campaign_list", query={"source_id": "source"}),
+    Operation(
+        "campaign_create",
+        role="admin",
+        body_ids={"source_id": "source"},
+        body=lambda s: {"source_id": s.id("source"), "name": "API campaign", "start_date": "2026-03-01", "budget": "5"},
+        texts=("name", "budget", "currency"),
+    ),
+    Operation("campaign_get", path={"campaign_id": "campaign"}),
+    Operation(
+        "campaign_update",
+        role="admin",
+        path={"campaign_id": "campaign"},
+        body=_patch("campaign", name="API renamed campaign"),
+        texts=("name", "budget"),
+    ),
+    Operation("campaign_delete", role="admin", path={"campaign_id": "spare_campaign"}),
     Operation("source_settings_get"),
     Operation("source_settings_update", role="admin", body=lambda s: {"default_from_contact": False}),
     Operation("member_list"),

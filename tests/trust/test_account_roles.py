@@ -24,6 +24,7 @@ from headwater.channels.services import channel_create
 from headwater.jobs.services import job_create
 from headwater.sources.services import source_alias_create
 from headwater.testing.factories import (
+    CampaignFactory,
     CompanyFactory,
     DealFactory,
     InvitationFactory,
@@ -94,6 +95,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "person": person,
         "deal": DealFactory(company=company, person=person),
         "source": source,
+        "campaign": CampaignFactory(source=source),
         "alias": source_alias_create(account=account, user=None, source=source, text="Role walk alias"),
         "invitation": InvitationFactory(account=account),
         "membership": Membership.objects.for_account(account).get(user=tenant.member),

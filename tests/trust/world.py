@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from headwater.campaigns.services import campaign_create
 from headwater.capture.services import capture_rules_seed_defaults, lead_capture
 from headwater.channels.services import channel_create
 from headwater.companies.services import company_create
@@ -152,6 +154,12 @@ def _populate(tenant: Any, label: str) -> Side:
         touch={"utm_source": f"{label} campaign", "landing_url": f"https://{label}.example/?utm_medium=x"},
         self_reported=f"{label} answer",
     )
+    campaign = campaign_create(
+        account=account, user=admin, source=source, name=f"{label} campaign", start_date=date(2026, 1, 1), budget="10"
+    )
+    spare_campaign = campaign_create(
+        account=account, user=admin, source=source, name=f"{label} spare campaign", start_date=date(2026, 1, 1)
+    )
     side.objects = {
         "account": account,
         "company": company,
@@ -172,6 +180,8 @@ def _populate(tenant: Any, label: str) -> Side:
         "spare_rule": rules[1],
         "channel": channel,
         "spare_channel": spare_channel,
+        "campaign": campaign,
+        "spare_campaign": spare_campaign,
         "import": make_import(
             account,
             admin,

@@ -150,6 +150,7 @@ def test_deal_columns_are_the_importable_fields_with_numbers_and_dates(tenant):
         "Person",
         "Owner e-mail",
         "Acquisition source",
+        "Campaign",
         "Notes",
         "Created",
     ]

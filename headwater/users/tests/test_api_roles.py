@@ -27,6 +27,7 @@ ROUTER_ROLES: dict[str, tuple[Role | None, Role | None]] = {
     "/channels": (V, A),
     "/settings/sources": (V, A),
     "/source-aliases": (V, A),
+    "/campaigns": (V, A),
     "/members": (V, A),
     "/invitations": (A, A),
     "/stats": (V, None),

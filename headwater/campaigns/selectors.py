@@ -1,0 +1,92 @@
+"""Reads about campaigns. Every query is scoped to the account; another account's id is "does not exist"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
+
+from headwater.campaigns.models import Campaign, CampaignChange
+from headwater.core.errors import NotFound
+from headwater.core.models import Account, models_pointing_at
+from headwater.sources.models import Source
+
+
+def campaign_holders() -> list[Any]:
+    """The record kinds that may carry a campaign (every model whose `campaign` points here): they sit above this
+    app, which finds them through Django's metadata, as the sources app finds its holders."""
+    return models_pointing_at(Campaign, field="campaign")
+
+
+def campaign_get(*, account: Account, campaign_id: Any) -> Campaign:
+    """One campaign of the account (its source joined); NotFound whether it is another account's or missing."""
+    if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
+        raise NotFound(_("This campaign does not exist."))
+    campaign = Campaign.objects.for_account(account).select_related("source").filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound(_("This campaign does not exist."))
+    return campaign
+
+
+def campaign_list(
+    *, account: Account, source: Source | int | None = None, archived: bool | None = None
+) -> QuerySet[Campaign]:
+    """The account's campaigns by source (in the catalogue's order), then name; optionally one source's."""
+    qs = Campaign.objects.for_account(account).select_related("source")
+    if source is not None:
+        qs = qs.filter(source=source)
+    if archived is not None:
+        qs = qs.filter(archived=archived)
+    return qs.order_by("source__position", "source_id", "name", "id")
+
+
+def campaign_choices(*, account: Account, current: Campaign | None = None) -> QuerySet[Campaign]:
+    """What a record's picker offers: the account's active campaigns, and the record's current one even archived."""
+    qs = campaign_list(account=account)
+    if current is not None:
+        return qs.filter(archived=False) | qs.filter(pk=current.pk)
+    return qs.filter(archived=False)
+
+
+@dataclass(frozen=True)
+class CampaignUsage:
+    campaign: Campaign
+    counts: dict[str, int]  # by the record kind's app label ("companies")
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def campaign_usage(*, account: Account, campaign: Campaign) -> CampaignUsage:
+    counts = {
+        model._meta.app_label: model.objects.for_account(account).filter(campaign=campaign).count()
+        for model in campaign_holders()
+    }
+    return CampaignUsage(campaign=campaign, counts=counts)
+
+
+def campaign_usage_counts(*, account: Account, source: Source | None = None) -> dict[int, int]:
+    """How many records (of every kind) carry each campaign: one query per kind, whatever the number of campaigns."""
+    totals: dict[int, int] = {}
+    for model in campaign_holders():
+        qs = model.objects.for_account(account).filter(campaign__isnull=False)
+        if source is not None:
+            qs = qs.filter(campaign__source=source)
+        for campaign_id, count in qs.values_list("campaign_id").annotate(n=Count("*")).order_by():
+            totals[campaign_id] = totals.get(campaign_id, 0) + count
+    return totals
+
+
+def campaign_history_for_record(*, account: Account, record: Any, limit: int = 100) -> QuerySet[CampaignChange]:
+    """Who changed a company's, person's or deal's campaign, when, from what to what and how; newest first."""
+    if record.account_id != account.pk:
+        raise NotFound(_("Not found."))
+    return (
+        CampaignChange.objects.for_account(account)
+        .filter(record_type=record._meta.model_name, record_id=record.pk)
+        .select_related("user")
+        .order_by("-at", "-id")[: max(limit, 0)]
+    )
