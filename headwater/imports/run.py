@@ -118,7 +118,6 @@ class _Writer:
         # What this run created, by key: a later row naming the same company or person is that record.
         self.company_keys: dict[tuple[str, str], Company] = {}
         self.person_keys: dict[tuple[Any, ...], Person] = {}
-        self.touched: set[tuple[str, int]] = set()
         self.company_names: dict[int, str] = {}
         self.deal_keys: set[tuple[int | None, int | None, str]] = set()
         self.changes: list[ImportChange] = []
@@ -184,7 +183,6 @@ class _Writer:
 
     def _merge(self, kind: str, record: Any, values: dict[str, Any], source: tuple[bool, Source | None]) -> bool:
         """Apply the duplicate mode to an existing record; True when it changed."""
-        key = (kind, record.pk)
         previous: dict[str, Any] = {}
         if self.mode != DuplicateMode.SKIP:
             for name, value in values.items():
@@ -204,18 +202,17 @@ class _Writer:
                 record.source_id = new_id
         if not previous:
             return False
-        if key not in self.touched:
-            self.touched.add(key)
-            self.changes.append(
-                ImportChange(
-                    account=self.account,
-                    import_run=self.import_,
-                    record_type=kind,
-                    record_id=record.pk,
-                    action=ChangeAction.UPDATED,
-                    previous=previous,
-                )
+        # One per merge, even of a record merged before in this run: the undo takes each field's earliest value.
+        self.changes.append(
+            ImportChange(
+                account=self.account,
+                import_run=self.import_,
+                record_type=kind,
+                record_id=record.pk,
+                action=ChangeAction.UPDATED,
+                previous=previous,
             )
+        )
         record.version += 1
         record.updated_at = self.now
         return True
@@ -432,6 +429,7 @@ class _Writer:
             names_source, source = self._row_source(row)
             match = existing.get(key)
             if match is not None:
+                closed_at = match.closed_at
                 if self._merge("deal", match, values, (names_source, source)):
                     changed[match.pk] = match
                     fields |= set(values) | {"source_id", "closed_at"}
@@ -439,6 +437,8 @@ class _Writer:
                         match.closed_at = None
                     elif match.closed_at is None:
                         match.closed_at = timezone.localdate()
+                    if match.closed_at != closed_at:  # moved by the status: the undo brings it back too
+                        self.changes[-1].previous.setdefault("closed_at", _jsonable(closed_at))
                     actions[i]["deal"] = "updated"
                 else:
                     actions[i]["deal"] = "skipped"

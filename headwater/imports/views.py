@@ -337,18 +337,27 @@ def import_rejected(request: AccountRequest, import_id: int) -> HttpResponse:
 
 @account_view(read=Role.MEMBER, write=Role.MEMBER)
 def import_undo(request: AccountRequest, import_id: int) -> HttpResponse:
-    """Undo an import: what it would do, the records touched since (the user decides), then the undo (POST)."""
+    """Undo an import: what it would do, the records touched since (the user decides), then the undo, queued as a
+    background job (POST) whose progress this page shows; once done, what it did."""
     import_ = selectors.import_get(account=request.account, pk=import_id)
+    job = import_.undo_job
+    context: dict[str, Any] = {"import": import_, "job": job}
+    running = job is not None and not job.is_finished and not job.is_stale()
+    if request.method == "POST" and (running or import_.state == ImportState.UNDONE):
+        return redirect(_step_url("undo", import_))  # a second click starts no second undo
+    if running or import_.state == ImportState.UNDONE:
+        context |= {"running": running, "undone": import_.undo_results or {"deleted": 0}}
+        return render(request, "imports/undo.html", context)
     if not undo.can_undo(import_):
         refusal = _("Only a finished import run in the last %(days)s days can be undone.") % {"days": undo.UNDO_DAYS}
         if request.method == "POST":
             messages.error(request, refusal)
             return redirect(_step_url("detail", import_))
-        return render(request, "imports/undo.html", {"import": import_, "refusal": refusal})
+        return render(request, "imports/undo.html", {**context, "refusal": refusal})
     form = UndoForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            done = undo.import_undo(
+            undo.import_undo_start(
                 account=request.account,
                 user=request.user,
                 import_=import_,
@@ -357,17 +366,13 @@ def import_undo(request: AccountRequest, import_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(
-                request,
-                _("Import undone: %(deleted)s records deleted, %(restored)s restored, %(kept)s kept.") % done,
-            )
-            return redirect(_step_url("detail", import_))
+            return redirect(_step_url("undo", import_))
     plan_ = undo.undo_plan(account=request.account, import_=import_)
-    context = {
-        "import": import_,
+    context |= {
         "form": form,
         "plan": plan_,
-        "created": sum(len(ids) for ids in plan_.created.values()),
+        "created": plan_.created_count,
         "touched": plan_.touched[:PROBLEMS_ON_PAGE],
+        "failed": job is not None and job.shown_state() == "failed",
     }
     return render(request, "imports/undo.html", context, status=400 if request.method == "POST" else 200)

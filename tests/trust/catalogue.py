@@ -633,6 +633,8 @@ API_OPERATIONS: list[Operation] = [
     Operation("import_get", role="member", path={"import_id": "import"}),
     Operation("import_template", role="member", params=lambda s: {"language": "pl"}),
     Operation("import_create", role="member", upload=_import_upload),
+    Operation("import_undo_get", role="member", path={"import_id": "import"}),
+    Operation("import_undo_start", role="member", path={"import_id": "run_import"}, body=lambda s: {"touched": "keep"}),
 ]
 
 OPERATION_BY_ID = {o.op_id: o for o in API_OPERATIONS}

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from headwater.companies.services import company_create
 from headwater.core.models import Account
 from headwater.deals.models import DealStatus
 from headwater.deals.services import deal_create
+from headwater.imports.models import Import, ImportState
 from headwater.jobs.services import job_create
 from headwater.persons.services import person_create
 from headwater.sources.services import (
@@ -159,6 +162,10 @@ def _populate(tenant: Any, label: str) -> Side:
             content=f"Firma;NIP;E-mail;Źródło\n{label} firma;;{label}@x.example;Targi\n".encode(),
         ),
     }
+    # An import that has run (nothing in it to write): what an undo takes.
+    run_import = make_import(account, admin, name=f"{label}-run.csv", content=f"Firma\n{label} run\n".encode())
+    Import.unscoped.filter(pk=run_import.pk).update(state=ImportState.DONE, finished_at=timezone.now())
+    side.objects["run_import"] = run_import
     for role in ("admin", "member", "viewer"):
         token, secret = api_token_create(account=account, user=getattr(tenant, role), name=f"{label} {role} token")
         side.tokens[role] = secret

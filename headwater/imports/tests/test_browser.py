@@ -144,5 +144,11 @@ def test_the_sample_through_every_step(dashboard, tenant, screenshot, language):
     expect(page.locator("[data-count=created]")).to_have_text("30")
     screenshot(f"import-undo-{language}")
     page.get_by_role("button", name=t(language, "Undo the import")).click()
+    # The undo is a job: its page shows its bar, then what it did.
+    expect(page.get_by_role("heading", name=t(language, "The import is undone"))).to_be_visible()
+    expect(page.locator("[data-count=deleted]")).to_have_text("30")
+    expect(page.get_by_role("status")).to_contain_text(t(language, "Done"))
+    screenshot(f"import-undone-{language}")
+    page.get_by_role("link", name=re.compile("import-sample.csv")).first.click()
     expect(page.locator("[data-import-state=undone]")).to_be_visible()
     assert not Company.objects.for_account(tenant.account).exists()
