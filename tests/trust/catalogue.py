@@ -424,6 +424,8 @@ ROUTES: list[Route] = [
     Route("stats:sources_csv", query={"owner_id": "user", "owner": "user"}),
     Route("stats:recompute", read=None, write="admin"),
     Route("jobs:progress", path={"job_id": "job"}),
+    Route("jobs:detail", path={"job_id": "job"}),
+    Route("jobs:download", path={"job_id": "export_job"}),
     Route("stats:sources_xlsx", query={"owner_id": "user", "owner": "user"}),
 ]
 

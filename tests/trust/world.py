@@ -18,7 +18,7 @@ from headwater.core.models import Account
 from headwater.deals.models import DealStatus
 from headwater.deals.services import deal_create
 from headwater.imports.models import Import, ImportState
-from headwater.jobs.services import job_create
+from headwater.jobs.services import job_create, job_finish, job_new_file
 from headwater.persons.services import person_create
 from headwater.sources.services import (
     source_alias_create,
@@ -166,6 +166,11 @@ def _populate(tenant: Any, label: str) -> Side:
     run_import = make_import(account, admin, name=f"{label}-run.csv", content=f"Firma\n{label} run\n".encode())
     Import.unscoped.filter(pk=run_import.pk).update(state=ImportState.DONE, finished_at=timezone.now())
     side.objects["run_import"] = run_import
+    # A finished job with its file (a big list's export): what a download serves.
+    export_job = job_create(account=account, kind="records.export_xlsx", label=f"{label}.xlsx", user=admin)
+    job_new_file(job=export_job, file_name=f"{label}.xlsx", suffix=".xlsx").write_bytes(b"PK export")
+    job_finish(job=export_job)
+    side.objects["export_job"] = export_job
     for role in ("admin", "member", "viewer"):
         token, secret = api_token_create(account=account, user=getattr(tenant, role), name=f"{label} {role} token")
         side.tokens[role] = secret
