@@ -590,7 +590,7 @@ API_OPERATIONS: list[Operation] = [
         role="admin",
         path={"alias_id": "alias"},
         body_ids={"source_id": "source"},
-        body=lambda s: {"source_id": s.id("source"), "text": "API alias respelt"},
+        body=lambda s: {"version": _v(s, "alias"), "source_id": s.id("source"), "text": "API alias respelt"},
         texts=("text",),
     ),
     Operation("source_alias_delete", role="admin", path={"alias_id": "alias"}),
