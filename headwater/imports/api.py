@@ -212,6 +212,10 @@ def _prepare(request: HttpRequest, import_: Import, mapping: ImportMappingIn) ->
             raise _mapping_errors(exc, import_) from None
     if not any(import_.mapping):
         raise ValidationFailed.on("mapping.columns", _("Map at least one column to a field first."))
+    # Ambiguous date columns (both day orders read every value) take the request language's order.
+    services.import_update_date_formats(
+        account=account, import_=import_, chosen=None, language=translation.get_language() or "en", ask=False
+    )
     choices = _source_choices(request, import_, mapping)
     if choices is not None:
         try:
