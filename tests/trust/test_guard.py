@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 KINDS = {
     "account", "company", "person", "deal", "won_deal", "source", "spare_source", "archived_source", "membership",
     "viewer_membership", "invitation", "{role}_invitation", "user", "rate", "token", "{role}_token", "job",
-    "alias", "import",
+    "alias", "import", "run_import", "export_job",
 }  # fmt: skip
 
 
