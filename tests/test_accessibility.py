@@ -83,6 +83,8 @@ SKIPPED = {
     "touches:deal": "the same page as a person's touches (touches:person), for a deal",
     "stats:recompute": "POST only; answers with a redirect to the statistics page",
     "jobs:progress": "an htmx fragment polled inside a page; the demo has no job (jobs/tests/test_browser.py)",
+    "jobs:detail": "the demo has no job: a big list's export opens it (records/tests/test_export_browser.py)",
+    "jobs:download": "an XLSX file, not a page",
     "imports:template": "a CSV file, not a page",
     "imports:mapping": "POST only; answers with a redirect to the import page (its errors: that page)",
     "imports:rejected": "a CSV file, not a page",

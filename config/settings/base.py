@@ -198,6 +198,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 
 # Uploaded import files (headwater/imports), each under a random name; kept until the import is deleted.
 IMPORT_FILES_DIR = Path(env("IMPORT_FILES_DIR", default=str(BASE_DIR / "var" / "imports")))
+# Files jobs make for their users (a big list's XLSX export), each under a random name, downloaded from the job's page.
+JOB_FILES_DIR = Path(env("JOB_FILES_DIR", default=str(BASE_DIR / "var" / "job-files")))
+# A list's XLSX export of more records than this is written by a background job (a smaller one at once).
+EXPORT_XLSX_JOB_ROWS = env.int("EXPORT_XLSX_JOB_ROWS", default=20_000)
 
 # Paginated lists: page size and the point past which we stop counting exactly.
 LIST_PAGE_SIZE = 25

@@ -17,3 +17,4 @@ DATABASES.pop("jobs", None)
 
 # Uploaded import files: out of the checkout (the imports app's own tests use a folder of their own per test).
 IMPORT_FILES_DIR = Path(tempfile.gettempdir()) / "headwater-test-imports"
+JOB_FILES_DIR = Path(tempfile.gettempdir()) / "headwater-test-job-files"

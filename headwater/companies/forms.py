@@ -12,6 +12,7 @@ from headwater.records.listing import RecordFilters
 COMPANY_FORM_FIELDS = (
     "name",
     "tax_id",
+    "regon",
     "website",
     "email",
     "phone",
@@ -28,6 +29,9 @@ COMPANY_FORM_FIELDS = (
 class CompanyForm(RecordForm):
     name = forms.CharField(label=_("Company name"), max_length=200)
     tax_id = forms.CharField(label=_("Tax ID"), max_length=32, required=False)
+    regon = forms.CharField(
+        label=_("REGON"), max_length=20, required=False, help_text=_("9 or 14 digits; checked when saved.")
+    )
     website = forms.CharField(label=_("Website"), max_length=300, required=False)
     email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=50, required=False)

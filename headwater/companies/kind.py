@@ -9,7 +9,7 @@ from headwater.records.search import company_search_key
 
 COMPANY = RecordKind(
     model=Company,
-    search_fields=("name", "tax_id", "email", "phone", "city", "website"),
+    search_fields=("name", "tax_id", "email", "phone", "city", "website", "regon"),
     search_key=company_search_key,
     name_fields=("name",),
     pages=views.PAGES,

@@ -24,6 +24,7 @@ COMPANY_ORDERING = api_sorts(COMPANY_SORTS, name="name", created_at="created")
 class CompanyOut(RecordOut):
     name: str
     tax_id: str
+    regon: str
     website: str
     email: str
     phone: str
@@ -41,6 +42,7 @@ class CompanyPage(Schema):
 class CompanyIn(InSchema):
     name: str = text(200)
     tax_id: str = text(32, "")
+    regon: str = text(20, "", description="9 or 14 digits (spaces and dashes are taken off); checked.")
     website: str = text(300, "")
     email: str = text(254, "")
     phone: str = text(50, "")
@@ -63,6 +65,7 @@ class CompanyPatch(InSchema):
     version: Id | None = optional_version()
     name: str | None = text(200, None)
     tax_id: str | None = text(32, None)
+    regon: str | None = text(20, None, description="9 or 14 digits; checked. Empty: none.")
     website: str | None = text(300, None)
     email: str | None = text(254, None)
     phone: str | None = text(50, None)
@@ -93,7 +96,7 @@ class CompanyFilters(Schema):
     q: str | None = Field(
         None,
         max_length=200,
-        description="Words that must all occur in the name, tax ID, e-mail, phone, city or website; "
+        description="Words that must all occur in the name, tax ID, REGON, e-mail, phone, city or website; "
         "a word of one or two letters must begin a word there.",
     )
     owner_id: IdQuery | None = None

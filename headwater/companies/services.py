@@ -6,9 +6,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.pl import regon
 
 from headwater.campaigns.models import Campaign
 from headwater.companies.models import Company
+from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
 from headwater.records.models import RecordOrigin
@@ -32,7 +35,27 @@ from headwater.sources.models import HowChanged, Source
 from headwater.users.models import User
 
 COMPANY_TEXT_FIELDS = ("tax_id", "website", "email", "phone", "street", "postal_code", "city", "country")
-COMPANY_EDITABLE = ("name", *COMPANY_TEXT_FIELDS, "owner", "notes", "source", "campaign")
+COMPANY_EDITABLE = ("name", *COMPANY_TEXT_FIELDS, "regon", "owner", "notes", "source", "campaign")
+
+
+def clean_regon(value: Any) -> str:
+    """A REGON (the Polish business register number) as its 9 or 14 digits, checked with python-stdnum; spaces and
+    dashes are taken off; empty is none. ValidationFailed names the field and says what is wrong."""
+    text = clean_line(value, "regon")
+    if not text:
+        return ""
+    compact = regon.compact(text)
+    if not (compact.isascii() and compact.isdigit()) or len(compact) not in (9, 14):
+        message = _("A REGON has 9 or 14 digits; “%(value)s” has %(count)s.") % {
+            "value": text,
+            "count": sum(ch.isdigit() for ch in compact),
+        }
+        raise ValidationFailed(message, fields={"regon": [message]})
+    try:
+        return str(regon.validate(compact))
+    except StdnumError:
+        message = _("“%(value)s” is not a valid REGON: its check digit does not match.") % {"value": text}
+        raise ValidationFailed(message, fields={"regon": [message]}) from None
 
 
 def company_in_account(*, account: Account, company: Any, current_id: int | None = None) -> Company | None:
@@ -59,6 +82,7 @@ def company_create(
     user: User | None,
     name: str,
     tax_id: str = "",
+    regon: str = "",
     website: str = "",
     email: str = "",
     phone: str = "",
@@ -81,6 +105,7 @@ def company_create(
         account=account,
         name=_name(name),
         **{field: clean_line(value, field) for field, value in texts.items()},
+        regon=clean_regon(regon),
         owner=owner_in_account(account=account, owner=owner),
         notes=clean_notes(notes),
         created_by=user,
@@ -112,6 +137,8 @@ def company_update(
     for field in COMPANY_TEXT_FIELDS:
         if field in changes:
             setattr(locked, field, clean_line(changes[field], field))
+    if "regon" in changes:
+        locked.regon = clean_regon(changes["regon"])
     if "notes" in changes:
         locked.notes = clean_notes(changes["notes"])
     if "owner" in changes:

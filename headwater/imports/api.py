@@ -23,7 +23,7 @@ from headwater.core.api_pagination import PageParams, api_keyset_page
 from headwater.core.api_schemas import IdPath
 from headwater.core.errors import ValidationFailed
 from headwater.core.pagination import Sorts
-from headwater.imports import plan, reading, run, selectors, services
+from headwater.imports import plan, reading, run, selectors, services, undo
 from headwater.imports.models import Import, ImportState
 from headwater.imports.samples import template_header
 from headwater.imports.schemas import (
@@ -32,6 +32,9 @@ from headwater.imports.schemas import (
     ImportOut,
     ImportPage,
     ImportStartedOut,
+    UndoIn,
+    UndoOut,
+    UndoStartedOut,
 )
 from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role, User
@@ -209,6 +212,10 @@ def _prepare(request: HttpRequest, import_: Import, mapping: ImportMappingIn) ->
             raise _mapping_errors(exc, import_) from None
     if not any(import_.mapping):
         raise ValidationFailed.on("mapping.columns", _("Map at least one column to a field first."))
+    # Ambiguous date columns (both day orders read every value) take the request language's order.
+    services.import_update_date_formats(
+        account=account, import_=import_, chosen=None, language=translation.get_language() or "en", ask=False
+    )
     choices = _source_choices(request, import_, mapping)
     if choices is not None:
         try:
@@ -352,6 +359,57 @@ def import_get(request: HttpRequest, import_id: IdPath) -> dict[str, Any]:
         "started_at": job.started_at if job else None,
         "finished_at": import_.finished_at,
     }
+
+
+def _undo_url(import_id: int) -> str:
+    return reverse("api:import_undo_get", kwargs={"import_id": import_id})
+
+
+@router.get("/{import_id}/undo", response=UndoOut, summary="What undoing an import would do, or its undo's progress")
+def import_undo_get(request: HttpRequest, import_id: IdPath) -> dict[str, Any]:
+    """The records the undo deletes and restores, the ones touched since (listed for the caller to decide), and the
+    last undo's job: its progress, its error (a failed undo changed nothing) or what it did."""
+    account = account_of(request)
+    import_ = selectors.import_get(account=account, pk=import_id)
+    can = undo.can_undo(import_)
+    plan_ = undo.undo_plan(account=account, import_=import_) if can else None
+    job = import_.undo_job
+    state = job.shown_state() if job is not None else None
+    return {
+        "import_id": import_.pk,
+        "state": selectors.import_state(import_=import_),
+        "can_undo": can,
+        "deadline": undo.undo_deadline(import_) if can else None,
+        "created": plan_.created_count if plan_ else 0,
+        "updated": len(plan_.updated) if plan_ else 0,
+        "touched": [
+            {"kind": t.kind, "id": t.record_id, "name": t.name, "why": t.why} for t in (plan_.touched if plan_ else [])
+        ],
+        "job_state": state,
+        "progress": {"done": job.done, "total": job.total, "rate": job.rate()} if job is not None else None,
+        "error": job.error if job is not None and state == "failed" else "",
+        "results": import_.undo_results or None,
+    }
+
+
+@router.post(
+    "/{import_id}/undo",
+    response={202: UndoStartedOut},
+    summary="Undo an import (within 30 days of its run): starts a background job",
+)
+def import_undo_start(
+    request: HttpRequest, response: HttpResponse, import_id: IdPath, body: UndoIn
+) -> Status[dict[str, Any]]:
+    """409 when the import cannot be undone (not run, undone, older than 30 days) or an undo of it is running."""
+    account = account_of(request)
+    import_ = selectors.import_get(account=account, pk=import_id)
+    job = undo.import_undo_start(
+        account=account, user=user_of(request), import_=import_, keep_touched=body.touched == "keep"
+    )
+    job.refresh_from_db()
+    url = request.build_absolute_uri(_undo_url(import_.pk))
+    response["Location"] = url
+    return Status(202, {"import_id": import_.pk, "job_state": job.shown_state(), "url": url})
 
 
 def _users(import_: Import) -> list[User]:

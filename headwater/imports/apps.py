@@ -10,3 +10,4 @@ class ImportsConfig(AppConfig):
         from headwater.jobs.kinds import register_job_kind  # noqa: PLC0415  # apps are ready only here
 
         register_job_kind("imports.run", title=_("Import"))
+        register_job_kind("imports.undo", title=_("Undo of an import"))

@@ -44,10 +44,9 @@ class Target:
         return f"{self.kind_label}: {self.label}" if self.kind_label else str(self.label)
 
 
-# Fields a column may fill besides the forms' own: a person's whole name in one column, a company's REGON.
+# Fields a column may fill besides the forms' own: a person's whole name in one column.
 _EXTRA: dict[str, tuple[str | Promise, ...]] = {
     "person.full_name": (_("First and last name"),),
-    "company.regon": (_("REGON"),),
 }
 
 # What people call these columns, by the field they mean (Polish and English); the forms' labels in both

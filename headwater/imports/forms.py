@@ -94,9 +94,18 @@ def target_choices() -> list[tuple[str, Any]]:
 
 
 class MappingForm(forms.Form):
-    """One select per column of the file, labelled with the column's name."""
+    """One select per column of the file, labelled with the column's name; then, for each date column whose values
+    both day orders read, how its dates are written (`questions`: {column index: (name, formats, examples)})."""
 
-    def __init__(self, *args: Any, columns: list[str], mapping: list[str | None], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        columns: list[str],
+        mapping: list[str | None],
+        questions: dict[int, tuple[str, list[str], list[str]]] | None = None,
+        chosen: dict[int, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         choices = target_choices()
         for index, column in enumerate(columns):
@@ -106,9 +115,32 @@ class MappingForm(forms.Form):
                 required=False,
                 initial=mapping[index] if index < len(mapping) else "",
             )
+        for index, (name, formats, examples) in (questions or {}).items():
+            self.fields[f"date_format_{index}"] = forms.ChoiceField(
+                label=_("How the dates in “%(column)s” are written") % {"column": name},
+                help_text=_("Its values (e.g. %(examples)s) read both ways: which is the day, which the month?")
+                % {"examples": ", ".join(examples)},
+                choices=[(name_, _date_format_label(name_)) for name_ in formats],
+                required=False,
+                initial=(chosen or {}).get(index, formats[0]),
+            )
 
     def mapping(self) -> list[str | None]:
-        return [self.cleaned_data.get(name) or None for name in self.fields]
+        return [self.cleaned_data.get(name) or None for name in self.fields if name.startswith("column_")]
+
+    def date_formats(self) -> dict[int, str]:
+        prefix = "date_format_"
+        return {
+            int(name.removeprefix(prefix)): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(prefix) and value
+        }
+
+
+def _date_format_label(name: str) -> str:
+    if name.index("DD") < name.index("MM"):
+        return _("%(format)s: day first (03/04/2025 is 3 April)") % {"format": name}
+    return _("%(format)s: month first (03/04/2025 is March 4)") % {"format": name}
 
 
 class SourceValuesForm(forms.Form):

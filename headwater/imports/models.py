@@ -70,6 +70,9 @@ class Import(TenantModel):
         related_name="+",
         db_index=False,
     )
+    # The last undo's background job, and what it did: {"deleted": n, "restored": n, "kept": n}.
+    undo_job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    undo_results = models.JSONField(default=dict)
 
     class Meta:
         indexes = [models.Index(fields=["account", "created_at"], name="import_account_created_idx")]

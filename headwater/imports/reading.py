@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 
 from headwater.core.errors import ValidationFailed
 from headwater.core.spreadsheet import restore_neutralised
+from headwater.imports.values import parse_date_as
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 500_000
@@ -63,6 +64,8 @@ class Overrides:
     delimiter: str | None = None
     header_row: int | None = None  # 1-based, as a spreadsheet numbers rows
     sheet: str | None = None
+    # The day order of date columns (decided from their values or by the user): (column index, format name).
+    date_formats: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class Detected:
     sheet: str = ""  # XLSX/ODS only
     sheets: tuple[str, ...] = ()
     preview: tuple[tuple[CellValue, ...], ...] = field(default=(), compare=False)
+    # See Overrides.date_formats: `read_rows` gives those columns' text cells that read as a day as dates.
+    date_formats: tuple[tuple[int, str], ...] = field(default=(), compare=False)
 
     def settings(self) -> dict[str, str | int]:
         return {
@@ -487,6 +492,14 @@ def _sheet_settings(path: Path, kind: Kind, overrides: Overrides) -> tuple[str, 
 
 
 def inspect_file(path: Path, *, name: str, overrides: Overrides | None = None, preview_rows: int = 20) -> Detected:
+    """`_inspect_file` with the date columns' day order the user's settings give (see Overrides.date_formats)."""
+    detected = _inspect_file(path, name=name, overrides=overrides, preview_rows=preview_rows)
+    if overrides is not None and overrides.date_formats:
+        return replace(detected, date_formats=overrides.date_formats)
+    return detected
+
+
+def _inspect_file(path: Path, *, name: str, overrides: Overrides | None = None, preview_rows: int = 20) -> Detected:
     """What the file is and how to read it, with the first `preview_rows` data rows; overrides win over detection.
 
     Raises FileProblem for a file that cannot be imported as set (checked on the first rows; `read_rows` checks
@@ -576,6 +589,12 @@ def read_rows(path: Path, detected: Detected) -> Iterator[Row]:
                 )
             cells = cells[:width]
         cells.extend([None if detected.kind != "csv" else ""] * (width - len(cells)))
+        for index, date_format in detected.date_formats:
+            cell = cells[index] if index < width else None
+            if isinstance(cell, str) and cell.strip():
+                day = parse_date_as(cell.strip(), date_format)
+                if day is not None:  # else left as text: the row's date check names the problem
+                    cells[index] = day
         count += 1
         if count > MAX_ROWS:
             raise FileProblem(

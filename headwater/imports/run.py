@@ -235,7 +235,6 @@ class _Writer:
         self.deal_keys: set[tuple[int | None, int | None, str]] = set()
         # Existing records read (and locked) so far: a record merged by one batch is the same object in the next.
         self.existing: dict[str, dict[int, Any]] = {kind: {} for kind in plan.KINDS}
-        self.touched: set[tuple[str, int]] = set()
         self.company_names: dict[int, str] = {}
         self.changes: list[ImportChange] = []
         self.history: list[dict[str, Any]] = []
@@ -304,7 +303,6 @@ class _Writer:
 
     def _merge(self, kind: str, record: Any, values: dict[str, Any], source: tuple[bool, Source | None]) -> bool:
         """Apply the duplicate mode to an existing record; True when it changed."""
-        key = (kind, record.pk)
         previous: dict[str, Any] = {}
         if self.mode != DuplicateMode.SKIP:
             for name, value in values.items():
@@ -324,18 +322,17 @@ class _Writer:
                 record.source_id = new_id
         if not previous:
             return False
-        if key not in self.touched:
-            self.touched.add(key)
-            self.changes.append(
-                ImportChange(
-                    account=self.account,
-                    import_run=self.import_,
-                    record_type=kind,
-                    record_id=record.pk,
-                    action=ChangeAction.UPDATED,
-                    previous=previous,
-                )
+        # One per merge, even of a record merged before in this run: the undo takes each field's earliest value.
+        self.changes.append(
+            ImportChange(
+                account=self.account,
+                import_run=self.import_,
+                record_type=kind,
+                record_id=record.pk,
+                action=ChangeAction.UPDATED,
+                previous=previous,
             )
+        )
         record.version += 1
         record.updated_at = self.now
         return True
@@ -568,6 +565,7 @@ class _Writer:
             names_source, source = self._row_source(row)
             match = existing.get(key)
             if match is not None:
+                closed_at = match.closed_at
                 if self._merge("deal", match, values, (names_source, source)):
                     changed[match.pk] = match
                     fields |= set(values) | {"source_id", "closed_at"}
@@ -575,6 +573,8 @@ class _Writer:
                         match.closed_at = None
                     elif match.closed_at is None:
                         match.closed_at = self.today
+                    if match.closed_at != closed_at:  # moved by the status: the undo brings it back too
+                        self.changes[-1].previous.setdefault("closed_at", _jsonable(closed_at))
                     actions[i]["deal"] = "updated"
                 else:
                     actions[i]["deal"] = "skipped"
@@ -634,6 +634,7 @@ def _company_key(c: dict[str, Any]) -> str:
         phone=c.get("phone", ""),
         city=c.get("city", ""),
         website=c.get("website", ""),
+        regon=c.get("regon") or "",
     )
 
 

@@ -119,3 +119,45 @@ class ImportListItemOut(Schema):
 class ImportPage(Schema):
     items: list[ImportListItemOut]
     next: str | None
+
+
+class UndoIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    touched: Literal["keep", "undo"] = Field(
+        "keep",
+        description="The records touched since the import (see GET): keep them as they are, or undo them too.",
+    )
+
+
+class TouchedOut(Schema):
+    kind: str = Field(description="company, person or deal.")
+    id: int
+    name: str
+    why: str
+
+
+class UndoResultsOut(Schema):
+    deleted: int = 0
+    restored: int = 0
+    kept: int = 0
+
+
+class UndoOut(Schema):
+    import_id: int
+    state: str = Field(description="The import's state: done (can be undone), undone, ...")
+    can_undo: bool
+    deadline: datetime | None = Field(description="Until when it can be undone.")
+    created: int = Field(description="Records the import created: the undo deletes them.")
+    updated: int = Field(description="Records the import changed: the undo gives their fields back.")
+    touched: list[TouchedOut] = Field(description="Records touched since the import: the caller decides.")
+    job_state: str | None = Field(description="The last undo's job: queued, running, done, failed (None: none yet).")
+    progress: ProgressOut | None
+    error: str = Field(description="Why the last undo failed, if it did (it then changed nothing).")
+    results: UndoResultsOut | None = Field(description="What the undo did, once done.")
+
+
+class UndoStartedOut(Schema):
+    import_id: int
+    job_state: str
+    url: str = Field(description="The undo's address (absolute): poll it (GET) for the progress and results.")

@@ -28,11 +28,13 @@ def import_file_path(import_: Import) -> Path:
 
 def overrides_of(import_: Import) -> reading.Overrides:
     stored = import_.settings
+    formats = stored.get("date_formats") or {}
     return reading.Overrides(
         encoding=stored.get("encoding") or None,
         delimiter=stored.get("delimiter") or None,
         header_row=stored.get("header_row") or None,
         sheet=stored.get("sheet") or None,
+        date_formats=tuple(sorted((int(index), str(name)) for index, name in formats.items())),
     )
 
 
@@ -81,10 +83,13 @@ def import_update_settings(
         raise ValidationFailed(_("No such import."))
     detected = reading.inspect_file(import_file_path(import_), name=import_.file_name, overrides=overrides)
     columns = list(detected.columns)
+    kept = {key: import_.settings[key] for key in ("date_formats", "date_questions") if key in import_.settings}
     import_.settings = detected.settings()
     if columns != import_.columns:
         import_.columns = columns
         import_.mapping = guess_mapping(detected.columns)
+    else:  # the same columns: their dates' day order stays
+        import_.settings |= kept
     import_.save(update_fields=["settings", "columns", "mapping"])
     return import_, detected
 
@@ -202,3 +207,39 @@ def import_run(*, account: Account, user: User, import_: Import) -> Job:
         job_enqueue(job=job, task=import_task, import_id=locked.pk)
     import_.refresh_from_db()
     return job
+
+
+def import_update_date_formats(
+    *, account: Account, import_: Import, chosen: dict[int, str] | None, language: str, ask: bool
+) -> Import:
+    """Step 2, the mapped date columns: each column's day order decided from its unambiguous values ("13/04/2025"
+    is day first), else the user's choice in `chosen`; unchosen, the default of `language` (day first in Polish,
+    month first in English) when not `ask`, else ValidationFailed naming the column's question
+    (`date_format_<index>`). Stored in the import's settings: every later read of the file applies it."""
+    from headwater.imports.dates import date_columns, default_date_format  # noqa: PLC0415  # dates reads via plan
+
+    if import_.account_id != account.pk:
+        raise ValidationFailed(_("No such import."))
+    decided: dict[str, str] = {}
+    questions: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
+    for column in date_columns(import_):
+        if column.decided:
+            decided[str(column.index)] = column.decided
+            continue
+        questions[str(column.index)] = column.candidates
+        choice = (chosen or {}).get(column.index)
+        if choice in column.candidates:
+            decided[str(column.index)] = str(choice)
+        elif ask:
+            errors[f"date_format_{column.index}"] = [
+                _("Choose how the dates of “%(column)s” are written: %(formats)s both read them all.")
+                % {"column": column.name, "formats": " / ".join(column.candidates)}
+            ]
+        else:
+            decided[str(column.index)] = default_date_format(column.candidates, language)
+    if errors:
+        raise ValidationFailed(_("Choose how the dates are written."), fields=errors)
+    import_.settings = {**import_.settings, "date_formats": decided, "date_questions": questions}
+    import_.save(update_fields=["settings"])
+    return import_

@@ -1,14 +1,16 @@
-"""The import's background job (step 6): import_execute inside the job, the import marked failed if it fails."""
+"""The import's background jobs: its run (step 6: import_execute inside the job, the import marked failed if it
+fails) and its undo."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 from django_tasks import task
 
-from headwater.imports import run
+from headwater.imports import run, undo
 from headwater.imports.models import Import, ImportState
 from headwater.jobs.models import Job
 from headwater.jobs.services import job_advance, run_once
+from headwater.users.models import User
 
 RUN_KIND = "imports.run"
 
@@ -29,5 +31,23 @@ def import_task(job_id: int, import_id: int) -> None:
                 state=ImportState.FAILED, finished_at=timezone.now()
             )
             raise
+
+    run_once(job_id, body)
+
+
+@task()
+def import_undo_task(job_id: int, import_id: int, user_id: int | None, keep_touched: bool) -> None:
+    """The undo (imports/undo.py) inside the job: one transaction, so a failed or killed undo changes nothing."""
+
+    def body(job: Job) -> None:
+        import_ = Import.unscoped.select_related("account").get(pk=import_id)
+        user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+
+        def advance(done: int, total: int) -> None:
+            job_advance(job=job, done=done, total=total)
+
+        undo.import_undo(
+            account=import_.account, user=user, import_=import_, keep_touched=keep_touched, advance=advance
+        )
 
     run_once(job_id, body)

@@ -167,6 +167,17 @@ def _strip_time(text: str) -> str:
     return text
 
 
+def date_formats_reading(text: str) -> set[str]:
+    """The names of the formats (DATE_FORMATS) that read `text` as a day: "03/04/2025" two, "13/04/2025" one."""
+    return {name for name, pattern in DATE_FORMATS.items() if _parse_with(text, pattern) is not None}
+
+
+def parse_date_as(text: str, name: str) -> dt.date | None:
+    """`text` read with the format named `name`; None when it does not read it."""
+    pattern = DATE_FORMATS.get(name)
+    return _parse_with(text, pattern) if pattern else None
+
+
 def _parse_with(text: str, pattern: str) -> dt.date | None:
     try:
         return dt.datetime.strptime(_strip_time(text), pattern).date()  # noqa: DTZ007  # a calendar day, no instant

@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from headwater.core.errors import DomainError
 from headwater.deals.models import DealStatus
-from headwater.imports import plan, reading, run, selectors, services, undo
+from headwater.imports import dates, plan, reading, run, selectors, services, undo
 from headwater.imports.columns import target_by_key
 from headwater.imports.forms import (
     DuplicatesForm,
@@ -84,6 +85,9 @@ def _workspace(
             sheets=detected.sheets if detected else (),
         )
     known = target_by_key()
+    if mapping_form is None:
+        questions, chosen = _date_questions(request, import_)
+        mapping_form = MappingForm(columns=import_.columns, mapping=import_.mapping, questions=questions, chosen=chosen)
     return {
         "import": import_,
         "shown_state": selectors.import_state(import_=import_),
@@ -93,7 +97,7 @@ def _workspace(
         "detected": detected,
         "problem": problem,
         "preview": reading.text_preview(detected) if detected else [],
-        "mapping_form": mapping_form or MappingForm(columns=import_.columns, mapping=import_.mapping),
+        "mapping_form": mapping_form,
         "mapped": [known[key].display if key in known else "" for key in import_.mapping],
     }
 
@@ -141,15 +145,49 @@ def _sheets(import_: Import) -> tuple[str, ...]:
         return (str(import_.settings.get("sheet", "")),)
 
 
+def _date_questions(
+    request: AccountRequest, import_: Import, mapping: list[str | None] | None = None
+) -> tuple[dict[int, tuple[str, list[str], list[str]]], dict[int, str]]:
+    """The questions of the mapped date columns both day orders read (with the answers stored, else the default of
+    the user's language)."""
+    probe = import_
+    if mapping is not None:
+        probe = Import(**{f.attname: getattr(import_, f.attname) for f in Import._meta.concrete_fields})
+        probe.mapping = mapping
+    language = get_language() or "en"
+    stored = {int(i): str(f) for i, f in (import_.settings.get("date_formats") or {}).items()}
+    questions: dict[int, tuple[str, list[str], list[str]]] = {}
+    chosen: dict[int, str] = {}
+    for column in dates.date_columns(probe):
+        if column.candidates:
+            questions[column.index] = (column.name, column.candidates, column.examples)
+            chosen[column.index] = stored.get(column.index) or dates.default_date_format(column.candidates, language)
+    return questions, chosen
+
+
 @account_view(read=None, write=Role.MEMBER)
 def import_mapping(request: AccountRequest, import_id: int) -> HttpResponse:
-    """Step 2: keep the user's column mapping."""
+    """Step 2: keep the user's column mapping, and how each ambiguous date column is written."""
     import_ = selectors.import_get(account=request.account, pk=import_id)
     form = MappingForm(request.POST, columns=import_.columns, mapping=import_.mapping)
     if form.is_valid():
+        questions, chosen = _date_questions(request, import_, form.mapping())
+        form = MappingForm(
+            request.POST, columns=import_.columns, mapping=import_.mapping, questions=questions, chosen=chosen
+        )
+    if form.is_valid():
         try:
-            services.import_update_mapping(account=request.account, import_=import_, mapping=form.mapping())
+            with transaction.atomic():
+                services.import_update_mapping(account=request.account, import_=import_, mapping=form.mapping())
+                services.import_update_date_formats(
+                    account=request.account,
+                    import_=import_,
+                    chosen=form.date_formats(),
+                    language=get_language() or "en",
+                    ask=True,
+                )
         except DomainError as exc:
+            import_.refresh_from_db()
             _place_errors(form, exc)
         else:
             messages.success(request, _("Column mapping saved."))
@@ -292,6 +330,11 @@ def import_preview(request: AccountRequest, import_id: int) -> HttpResponse:
     import_ = selectors.import_get(account=request.account, pk=import_id)
     if (back := _editable(request, import_)) is not None:
         return back
+    if "date_formats" not in import_.settings:
+        # The guessed mapping was never saved: its date columns take the order the columns step offered.
+        services.import_update_date_formats(
+            account=request.account, import_=import_, chosen=None, language=get_language() or "en", ask=False
+        )
     error = ""
     if request.method == "POST":
         try:
@@ -337,18 +380,27 @@ def import_rejected(request: AccountRequest, import_id: int) -> HttpResponse:
 
 @account_view(read=Role.MEMBER, write=Role.MEMBER)
 def import_undo(request: AccountRequest, import_id: int) -> HttpResponse:
-    """Undo an import: what it would do, the records touched since (the user decides), then the undo (POST)."""
+    """Undo an import: what it would do, the records touched since (the user decides), then the undo, queued as a
+    background job (POST) whose progress this page shows; once done, what it did."""
     import_ = selectors.import_get(account=request.account, pk=import_id)
+    job = import_.undo_job
+    context: dict[str, Any] = {"import": import_, "job": job}
+    running = job is not None and not job.is_finished and not job.is_stale()
+    if request.method == "POST" and (running or import_.state == ImportState.UNDONE):
+        return redirect(_step_url("undo", import_))  # a second click starts no second undo
+    if running or import_.state == ImportState.UNDONE:
+        context |= {"running": running, "undone": import_.undo_results or {"deleted": 0}}
+        return render(request, "imports/undo.html", context)
     if not undo.can_undo(import_):
         refusal = _("Only a finished import run in the last %(days)s days can be undone.") % {"days": undo.UNDO_DAYS}
         if request.method == "POST":
             messages.error(request, refusal)
             return redirect(_step_url("detail", import_))
-        return render(request, "imports/undo.html", {"import": import_, "refusal": refusal})
+        return render(request, "imports/undo.html", {**context, "refusal": refusal})
     form = UndoForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            done = undo.import_undo(
+            undo.import_undo_start(
                 account=request.account,
                 user=request.user,
                 import_=import_,
@@ -357,17 +409,13 @@ def import_undo(request: AccountRequest, import_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(
-                request,
-                _("Import undone: %(deleted)s records deleted, %(restored)s restored, %(kept)s kept.") % done,
-            )
-            return redirect(_step_url("detail", import_))
+            return redirect(_step_url("undo", import_))
     plan_ = undo.undo_plan(account=request.account, import_=import_)
-    context = {
-        "import": import_,
+    context |= {
         "form": form,
         "plan": plan_,
-        "created": sum(len(ids) for ids in plan_.created.values()),
+        "created": plan_.created_count,
         "touched": plan_.touched[:PROBLEMS_ON_PAGE],
+        "failed": job is not None and job.shown_state() == "failed",
     }
     return render(request, "imports/undo.html", context, status=400 if request.method == "POST" else 200)

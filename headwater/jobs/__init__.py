@@ -30,6 +30,10 @@ A job, in four steps (stats/tasks.py is a complete example):
    `jobs:progress` every 2 s while queued or running and stops when the job ends. `selectors.job_get`,
    `job_latest`, `job_queued` and `job_pending` find an account's jobs.
 
+A job that makes a file for its users (a big list's XLSX export, records/tasks.py) writes it to
+`services.job_new_file(job=..., file_name=..., suffix=...)`: once the job is done, the fragment links it
+(`jobs:download`, the account's users only) and the job's own page (`jobs:detail`) shows it.
+
 Progress is committed at once where it can be: on PostgreSQL `job_advance` writes through its own connection (the
 `jobs` database alias), so a page sees it while the job's own transaction is open. SQLite has one writer at a time:
 there a job that wants its progress seen commits its work in steps and reports between them (inside one long

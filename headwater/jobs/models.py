@@ -41,6 +41,9 @@ class Job(TenantModel):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     task_result_id = models.CharField(_("task result"), max_length=64, blank=True)
+    # A file the job made for its users (relative to JOB_FILES_DIR, a name of ours) and the name it downloads as.
+    file_path = models.CharField(max_length=255, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("job")

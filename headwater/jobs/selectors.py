@@ -17,6 +17,14 @@ def job_get(*, account: Account, job_id: int) -> Job:
     return job
 
 
+def job_file(*, account: Account, job_id: int) -> Job:
+    """The account's finished job that made a file (its download), or NotFound."""
+    job = job_get(account=account, job_id=job_id)
+    if job.state != JobState.DONE or not job.file_path:
+        raise NotFound(_("No such file."))
+    return job
+
+
 def job_latest(*, account: Account, kind: str) -> Job | None:
     """The account's most recent job of `kind`."""
     return Job.objects.for_account(account).filter(kind=kind).order_by("-created_at", "-pk").first()

@@ -6,11 +6,14 @@ See the package docstring (headwater/jobs/__init__.py) for how a job is written.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +42,21 @@ def _write(job: Job, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(job, name, value)
     Job.unscoped.using(_progress_db()).filter(pk=job.pk).update(**fields)
+
+
+def job_file_path(job: Job) -> Path:
+    """Where the job's file is (or goes): JOB_FILES_DIR/<account>/<a random name>."""
+    return Path(settings.JOB_FILES_DIR) / job.file_path
+
+
+def job_new_file(*, job: Job, file_name: str, suffix: str) -> Path:
+    """A new file for the job to write, under a name of ours; `file_name` is what it downloads as. Recorded on the
+    job now (shown once the job is done)."""
+    relative = Path(str(job.account_id)) / f"{secrets.token_hex(16)}{suffix}"
+    path = Path(settings.JOB_FILES_DIR) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write(job, file_path=str(relative), file_name=file_name[:255])
+    return path
 
 
 def job_create(

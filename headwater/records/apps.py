@@ -15,6 +15,11 @@ class RecordsConfig(AppConfig):
     label = "records"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _  # noqa: PLC0415  # translations load with the apps
+
+        from headwater.jobs.kinds import register_job_kind  # noqa: PLC0415  # apps are ready only here
+
+        register_job_kind("records.export_xlsx", title=_("XLSX export"))
         connection_created.connect(register_sqlite_functions, dispatch_uid="headwater.records.sqlite_functions")
 
 

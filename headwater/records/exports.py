@@ -8,7 +8,9 @@ language (docs/import-export.md lists them). Values are what the importer reads 
 status as its code ("won"), days as ISO dates.
 
 Large lists stream: the CSV is written while the records are read (an iterator in chunks, in the list's order);
-the XLSX is written to a temporary file in xlsxwriter's constant-memory mode, then streamed from it.
+the XLSX is written to a temporary file in xlsxwriter's constant-memory mode, then streamed from it. An XLSX of more
+than EXPORT_XLSX_JOB_ROWS records is written by a background job instead (records/tasks.py, `record_export_to`):
+the user sees its progress and downloads the file from the job's page.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -130,7 +133,7 @@ def export_rows(
         yield [value(row[first:last]) for value, first, last in spans]
 
 
-def _filename(kind: RecordKind, account: Account, extension: str) -> str:
+def export_filename(kind: RecordKind, account: Account, extension: str) -> str:
     stamp = timezone.localdate(timezone=ZoneInfo(account.time_zone)).isoformat()
     return f"{kind.app}-{account.slug}-{stamp}.{extension}"
 
@@ -183,5 +186,28 @@ def record_export_response(
     rows = export_rows(kind, qs=qs, ordering=ordering, columns=columns)
     if file_format == "xlsx":
         title = str(capfirst(kind.model._meta.verbose_name_plural))
-        return xlsx_response(filename=_filename(kind, account, "xlsx"), title=title, header=header, rows=rows)
-    return csv_response(filename=_filename(kind, account, "csv"), header=header, rows=rows)
+        return xlsx_response(filename=export_filename(kind, account, "xlsx"), title=title, header=header, rows=rows)
+    return csv_response(filename=export_filename(kind, account, "csv"), header=header, rows=rows)
+
+
+def record_export_to(
+    path: Path,
+    kind: RecordKind,
+    *,
+    account: Account,
+    qs: QuerySet[Any],
+    ordering: Ordering,
+    advance: Callable[[int], None] | None = None,
+) -> int:
+    """Write the list's XLSX to `path` (constant memory), reporting the rows written; returns how many."""
+    columns = export_columns(kind, account=account)
+    sheet = XlsxSheet(str(path), title=str(capfirst(kind.model._meta.verbose_name_plural)))
+    sheet.writerow([column.header for column in columns])
+    written = 0
+    for row in export_rows(kind, qs=qs, ordering=ordering, columns=columns):
+        sheet.writerow(row)
+        written += 1
+        if advance is not None:
+            advance(written)
+    sheet.close()
+    return written

@@ -8,25 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from headwater.campaigns.selectors import campaign_choices
 from headwater.core.bidi import isolate
-from headwater.core.errors import DomainError, NotFound
+from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
-from headwater.core.pagination import ordering_from_param
 from headwater.core.validation import parse_id
-from headwater.records.bulk import BULK_CHANGE_LIMIT, bulk_fields, bulk_targets, records_bulk_change
+from headwater.records.bulk import BULK_CHANGE_LIMIT, bulk_fields, records_bulk_change
 from headwater.records.exports import record_export_response
 from headwater.records.forms import NO_SOURCE, UNASSIGNED, campaign_choice_label, source_choice_label
 from headwater.records.registry import kind_of
+from headwater.records.tasks import export_job_start, export_targets
 from headwater.sources.selectors import source_choices
 from headwater.users.access import AccountRequest
 from headwater.users.selectors import account_user_list
@@ -175,16 +177,25 @@ def bulk_change_page(
 
 
 def export_page(request: AccountRequest, pages: RecordPages[Any], file_format: str) -> HttpResponseBase:
-    """The list as a file: the filters and sort of its URL, every matching record (not only one page)."""
+    """The list as a file: the filters and sort of its URL, every matching record (not only one page). An XLSX of
+    more than EXPORT_XLSX_JOB_ROWS records is written by a job: to its page (progress, then the download)."""
     account = request.account
-    form = pages.filter_form(request.GET, account=account)
-    if not form.is_valid():
-        return HttpResponse(
-            "\n".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
-    _sort, ordering = ordering_from_param(request.GET.get("sort"), pages.sorts, pages.default_sort)
-    kind = kind_of(pages.noun)
-    qs = bulk_targets(kind, account=account, filters=form.filters())
+    try:
+        kind, qs, ordering = export_targets(pages, account=account, params=request.GET)
+    except ValidationFailed as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    if file_format == "xlsx":
+        total = qs.count()
+        if total > settings.EXPORT_XLSX_JOB_ROWS:
+            job = export_job_start(
+                account=account,
+                user=request.user,
+                noun=pages.noun,
+                query=request.GET.urlencode(),
+                language=get_language() or "en",
+                total=total,
+            )
+            back = reverse(f"{pages.app}:list", kwargs={"account_slug": account.slug}) + _list_query(request)
+            page = reverse("jobs:detail", kwargs={"account_slug": account.slug, "job_id": job.pk})
+            return redirect(f"{page}?{urlencode({'back': back})}")
     return record_export_response(kind, account=account, qs=qs, ordering=ordering, file_format=file_format)

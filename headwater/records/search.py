@@ -84,8 +84,11 @@ def _key(parts: Iterable[str], *, digit_parts: Iterable[str] = ()) -> str:
     return " ".join(line for line in lines if line)
 
 
-def company_search_key(*, name: str, tax_id: str, email: str, phone: str, city: str, website: str) -> str:
-    return _key((name, tax_id, email, phone, city, website), digit_parts=(phone, tax_id))
+def company_search_key(
+    *, name: str, tax_id: str, email: str, phone: str, city: str, website: str, regon: str = ""
+) -> str:
+    """`regon` last (and optional): a key without one is the same as before REGON was searchable."""
+    return _key((name, tax_id, email, phone, city, website, regon), digit_parts=(phone, tax_id))
 
 
 def person_search_key(
@@ -161,10 +164,14 @@ def rows_with_keys(
     cursor), skipping rows whose stored key is already right. `overrides` replaces read values, e.g.
     `{"company_id": None}` for the key a row will have once its company is unlinked."""
     last = 0
-    fields = ("pk", "account_id", "search_key", *kind_of(kind).search_fields)
+    # A data migration's historical model may predate a searched field (REGON): it counts as empty there.
+    columns = {field.attname for field in queryset.model._meta.concrete_fields}
+    searched = kind_of(kind).search_fields
+    fields = ("pk", "account_id", "search_key", *(name for name in searched if name in columns))
+    absent = {name: "" for name in searched if name not in columns}
     while True:
         rows = [
-            {**row, **(overrides or {})}
+            {**row, **absent, **(overrides or {})}
             for row in queryset.filter(pk__gt=last).order_by("pk").values(*fields)[:batch_size]
         ]
         if not rows:

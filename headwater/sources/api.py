@@ -244,15 +244,29 @@ def source_alias_create(request: HttpRequest, payload: SourceAliasIn) -> Status[
     return Status(201, alias)
 
 
-@alias_router.get("/{alias_id}", response=SourceAliasOut, summary="One source alias")
-def source_alias_get(request: HttpRequest, alias_id: IdPath) -> Any:
-    return selectors.source_alias_get(account=account_of(request), alias_id=alias_id)
+@alias_router.get(
+    "/{alias_id}",
+    response=SourceAliasOut,
+    summary="One source alias",
+    openapi_extra=precondition_openapi(etag_statuses=(200,)),
+)
+def source_alias_get(request: HttpRequest, alias_id: IdPath, response: HttpResponse) -> Any:
+    alias = selectors.source_alias_get(account=account_of(request), alias_id=alias_id)
+    set_etag(response, alias.version)
+    return alias
 
 
 @alias_router.patch(
-    "/{alias_id}", response=SourceAliasOut, summary="Point an alias at another source or respell it (admin)"
+    "/{alias_id}",
+    response=SourceAliasOut,
+    summary="Point an alias at another source or respell it (admin)",
+    openapi_extra=precondition_openapi(etag_statuses=(200,), if_match=True),
 )
-def source_alias_update(request: HttpRequest, alias_id: IdPath, payload: SourceAliasPatch) -> Any:
+def source_alias_update(
+    request: HttpRequest, alias_id: IdPath, payload: SourceAliasPatch, response: HttpResponse
+) -> Any:
+    """A stale `version` (or If-Match) answers 409 and changes nothing."""
+    version = expected_version(request, payload.version)
     account = account_of(request)
     alias = selectors.source_alias_get(account=account, alias_id=alias_id)
     sent = payload.model_fields_set
@@ -261,12 +275,23 @@ def source_alias_update(request: HttpRequest, alias_id: IdPath, payload: SourceA
             raise ValidationFailed.on(field, _("Send a value or leave the field out."))
     source: int | Unset = payload.source_id if payload.source_id is not None else UNSET
     text: str | Unset = payload.text if payload.text is not None else UNSET
-    return services.source_alias_update(account=account, user=user_of(request), alias=alias, source=source, text=text)
+    changed = services.source_alias_update(
+        account=account, user=user_of(request), alias=alias, source=source, text=text, version=version
+    )
+    set_etag(response, changed.version)
+    return changed
 
 
-@alias_router.delete("/{alias_id}", response={204: None}, summary="Forget a source alias (admin)")
+@alias_router.delete(
+    "/{alias_id}",
+    response={204: None},
+    summary="Forget a source alias (admin)",
+    openapi_extra=precondition_openapi(if_match=True),
+)
 def source_alias_delete(request: HttpRequest, alias_id: IdPath) -> Status[None]:
+    """With If-Match: a stale version answers 409 and deletes nothing."""
+    version = if_match_version(request)
     account = account_of(request)
     alias = selectors.source_alias_get(account=account, alias_id=alias_id)
-    services.source_alias_delete(account=account, user=user_of(request), alias=alias)
+    services.source_alias_delete(account=account, user=user_of(request), alias=alias, version=version)
     return Status(204, None)

@@ -154,6 +154,10 @@ class AliasForm(forms.Form):
         assert isinstance(field, TargetChoiceField)  # noqa: S101 — declared just above
         field.queryset = source_list(account=account)
         if alias is not None:
+            # The version the editor read: a change made meanwhile by someone else is a conflict, not overwritten.
+            self.fields["version"] = forms.IntegerField(
+                widget=forms.HiddenInput, min_value=1, initial=alias.version, required=False
+            )
             self.fields["text"].label = _("New spelling of “%(alias)s”") % {"alias": isolate(alias.text)}
             self.fields["text"].help_text = ""
             # The inline editor replaces the row: keyboard users land in the field (htmx honours autofocus).

@@ -64,6 +64,8 @@ class SourceAlias(TenantModel):
     # Who added or changed it, and when: the catalogue history (SourceEvent).
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Optimistic concurrency, as the sources and the records: a change made from a stale read is refused.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("source alias")

@@ -107,6 +107,7 @@ class SourceAliasOut(Schema):
     text: str = Field(description="The other spelling, as typed.")
     source_id: int
     source_name: str = Field(description="Read-only: the current name of the source it stands for.")
+    version: int = Field(description="Send it back (or its ETag as If-Match) with a change: a stale one answers 409.")
     created_at: datetime
     updated_at: datetime
 
@@ -126,6 +127,7 @@ class SourceAliasIn(InSchema):
 
 
 class SourceAliasPatch(InSchema):
+    version: Id | None = optional_version()
     source_id: Id | None = Field(None, description="Point the alias at another source.")
     text: str | None = text(100, None, description="Change the spelling.")
 

@@ -873,6 +873,16 @@ def _alias_locked(*, account: Account, alias: SourceAlias) -> SourceAlias:
     return locked
 
 
+def _check_alias_version(alias: SourceAlias, version: int | None) -> None:
+    if version is None:
+        return
+    if not isinstance(version, int) or isinstance(version, bool) or alias.version != version:
+        raise Conflict(
+            _("The alias “%(alias)s” was changed by someone else in the meantime. Reload the page and try again.")
+            % {"alias": isolate(alias.text)}
+        )
+
+
 @transaction.atomic
 def source_alias_update(
     *,
@@ -881,11 +891,14 @@ def source_alias_update(
     alias: SourceAlias,
     source: Source | int | Unset = UNSET,
     text: str | Unset = UNSET,
+    version: int | None = None,
 ) -> SourceAlias:
-    """Point the alias at another source and/or change its spelling; what is not given stays."""
+    """Point the alias at another source and/or change its spelling; what is not given stays. A stale `version`
+    raises Conflict and changes nothing (None: no check)."""
     new_text = source_alias_clean_text(text) if text is not UNSET else None
     _lock_name_space(account)
     locked = _alias_locked(account=account, alias=alias)
+    _check_alias_version(locked, version)
     old_text, old_source = locked.text, locked.source
     target = _alias_target(account=account, source=source) if source is not UNSET else locked.source
     if new_text is not None:
@@ -897,12 +910,13 @@ def source_alias_update(
     locked.source = target
     locked.key, locked.look_key = keys
     locked.updated_at = timezone.now()
+    locked.version += 1
     _save_alias(
         locked,
         account=account,
         keys=keys,
         target=target,
-        update_fields=["source", "text", "key", "look_key", "updated_at"],
+        update_fields=["source", "text", "key", "look_key", "updated_at", "version"],
     )
     details: dict[str, Any] = {}
     if old_text != locked.text:
@@ -914,9 +928,10 @@ def source_alias_update(
 
 
 @transaction.atomic
-def source_alias_delete(*, account: Account, user: User | None, alias: SourceAlias) -> None:
-    """Forget the alias; the source and its records do not change."""
+def source_alias_delete(*, account: Account, user: User | None, alias: SourceAlias, version: int | None = None) -> None:
+    """Forget the alias; the source and its records do not change. A stale `version` raises Conflict."""
     locked = _alias_locked(account=account, alias=alias)
+    _check_alias_version(locked, version)
     SourceAlias.objects.for_account(account).filter(pk=locked.pk).delete()
     _alias_event(account=account, user=user, action=CatalogAction.ALIAS_GONE, alias=locked)
 
@@ -927,7 +942,11 @@ def _move_aliases_on_merge(*, account: Account, user: User | None, merged: Sourc
     No key can collide: the old name and the aliases were unique across the account's names and aliases already.
     """
     now = timezone.now()
-    moved = SourceAlias.objects.for_account(account).filter(source=merged).update(source=target, updated_at=now)
+    moved = (
+        SourceAlias.objects.for_account(account)
+        .filter(source=merged)
+        .update(source=target, updated_at=now, version=F("version") + 1)
+    )
     keys = source_name_keys(merged.name)
     SourceAlias.unscoped.create(
         account=account,

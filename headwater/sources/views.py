@@ -548,9 +548,11 @@ def source_alias_edit(request: AccountRequest, alias_id: int) -> HttpResponse:
                 alias=alias,
                 source=form.cleaned_data["source"],
                 text=form.cleaned_data["text"],
+                version=form.cleaned_data.get("version"),
             )
         except DomainError as exc:
             add_domain_error(form, exc)
+            _take_fresh_version(form, exc, _alias(request, alias_id).version)
         else:
             notice = with_names(
                 _("“%(alias)s” now stands for “%(name)s”."), alias=changed.text, name=changed.source.name
@@ -564,7 +566,7 @@ def source_alias_edit(request: AccountRequest, alias_id: int) -> HttpResponse:
 def source_alias_delete(request: AccountRequest, alias_id: int) -> HttpResponse:
     alias = _alias(request, alias_id)
     try:
-        services.source_alias_delete(account=request.account, user=request.user, alias=alias)
+        services.source_alias_delete(account=request.account, user=request.user, alias=alias, version=_version(request))
     except DomainError as exc:
         if _is_htmx(request):
             return _aliases(request, error=exc.message)

@@ -538,6 +538,8 @@ ROUTES: list[Route] = [
     Route("stats:sources_csv", query={"owner_id": "user", "owner": "user"}),
     Route("stats:recompute", read=None, write="admin"),
     Route("jobs:progress", path={"job_id": "job"}),
+    Route("jobs:detail", path={"job_id": "job"}),
+    Route("jobs:download", path={"job_id": "export_job"}),
     Route("stats:sources_xlsx", query={"owner_id": "user", "owner": "user"}),
 ]
 
@@ -729,7 +731,7 @@ API_OPERATIONS: list[Operation] = [
         role="admin",
         path={"alias_id": "alias"},
         body_ids={"source_id": "source"},
-        body=lambda s: {"source_id": s.id("source"), "text": "API alias respelt"},
+        body=lambda s: {"version": _v(s, "alias"), "source_id": s.id("source"), "text": "API alias respelt"},
         texts=("text",),
     ),
     Operation("source_alias_delete", role="admin", path={"alias_id": "alias"}),
@@ -809,6 +811,8 @@ API_OPERATIONS: list[Operation] = [
     Operation("import_get", role="member", path={"import_id": "import"}),
     Operation("import_template", role="member", params=lambda s: {"language": "pl"}),
     Operation("import_create", role="member", upload=_import_upload),
+    Operation("import_undo_get", role="member", path={"import_id": "import"}),
+    Operation("import_undo_start", role="member", path={"import_id": "run_import"}, body=lambda s: {"touched": "keep"}),
 ]
 
 OPERATION_BY_ID = {o.op_id: o for o in API_OPERATIONS}

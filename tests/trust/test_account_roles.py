@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from headwater.capture.models import MappingRule
 from headwater.channels.services import channel_create
-from headwater.jobs.services import job_create
+from headwater.jobs.services import job_create, job_finish, job_new_file
 from headwater.sources.services import source_alias_create
 from headwater.testing.factories import (
     CampaignFactory,
@@ -90,6 +90,10 @@ def objects(tenant: Any) -> dict[str, Any]:
     company = CompanyFactory(account=account)
     person = PersonFactory(company=company)
     source = SourceFactory(account=account)
+    # A finished job with its file: its page, its progress and its download answer every role of the account.
+    job = job_create(account=account, kind="trust.job")
+    job_new_file(job=job, file_name="roles.xlsx", suffix=".xlsx").write_bytes(b"PK roles")
+    job_finish(job=job)
     return {
         "company": company,
         "person": person,
@@ -99,7 +103,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "alias": source_alias_create(account=account, user=None, source=source, text="Role walk alias"),
         "invitation": InvitationFactory(account=account),
         "membership": Membership.objects.for_account(account).get(user=tenant.member),
-        "job": job_create(account=account, kind="trust.job"),
+        "job": job,
         "import": make_import(account, tenant.admin),
         "rule": MappingRule.unscoped.create(account=account, utm_source="role walk", target=source),
         "channel": channel_create(account=account, user=None, name="Role walk channel"),

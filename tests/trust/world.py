@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from headwater.campaigns.services import campaign_create
 from headwater.capture.services import capture_rules_seed_defaults, lead_capture
 from headwater.channels.services import channel_create
@@ -19,7 +21,8 @@ from headwater.companies.services import company_create
 from headwater.core.models import Account
 from headwater.deals.models import DealStatus
 from headwater.deals.services import deal_create
-from headwater.jobs.services import job_create
+from headwater.imports.models import Import, ImportState
+from headwater.jobs.services import job_create, job_finish, job_new_file
 from headwater.persons.services import person_create
 from headwater.sources.services import (
     source_alias_create,
@@ -189,6 +192,15 @@ def _populate(tenant: Any, label: str) -> Side:
             content=f"Firma;NIP;E-mail;Źródło\n{label} firma;;{label}@x.example;Targi\n".encode(),
         ),
     }
+    # An import that has run (nothing in it to write): what an undo takes.
+    run_import = make_import(account, admin, name=f"{label}-run.csv", content=f"Firma\n{label} run\n".encode())
+    Import.unscoped.filter(pk=run_import.pk).update(state=ImportState.DONE, finished_at=timezone.now())
+    side.objects["run_import"] = run_import
+    # A finished job with its file (a big list's export): what a download serves.
+    export_job = job_create(account=account, kind="records.export_xlsx", label=f"{label}.xlsx", user=admin)
+    job_new_file(job=export_job, file_name=f"{label}.xlsx", suffix=".xlsx").write_bytes(b"PK export")
+    job_finish(job=export_job)
+    side.objects["export_job"] = export_job
     for role in ("admin", "member", "viewer"):
         token, secret = api_token_create(account=account, user=getattr(tenant, role), name=f"{label} {role} token")
         side.tokens[role] = secret

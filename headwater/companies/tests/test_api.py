@@ -28,6 +28,7 @@ class TestCompanyApi(RecordApiContract):
 ALL_FIELDS = {
     "name": "Kowalski i Syn sp. z o.o.",
     "tax_id": "5260250274",
+    "regon": "192598184",
     "website": "https://example.pl",
     "email": "biuro@example.pl",
     "phone": "+48 22 123 45 67",

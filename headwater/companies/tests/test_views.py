@@ -11,7 +11,16 @@ pytestmark = pytest.mark.django_db
 
 
 def form_data(**overrides):
-    data = {"name": "Acme", "tax_id": "", "website": "", "email": "", "phone": "", "street": "", "postal_code": ""}
+    data = {
+        "name": "Acme",
+        "tax_id": "",
+        "regon": "",
+        "website": "",
+        "email": "",
+        "phone": "",
+        "street": "",
+        "postal_code": "",
+    }
     data |= {"city": "", "country": "", "owner": "", "notes": ""}
     return data | overrides
 

@@ -144,5 +144,34 @@ def test_the_sample_through_every_step(dashboard, tenant, screenshot, language):
     expect(page.locator("[data-count=created]")).to_have_text("30")
     screenshot(f"import-undo-{language}")
     page.get_by_role("button", name=t(language, "Undo the import")).click()
+    # The undo is a job: its page shows its bar, then what it did.
+    expect(page.get_by_role("heading", name=t(language, "The import is undone"))).to_be_visible()
+    expect(page.locator("[data-count=deleted]")).to_have_text("30")
+    expect(page.get_by_role("status")).to_contain_text(t(language, "Done"))
+    screenshot(f"import-undone-{language}")
+    page.get_by_role("link", name=re.compile("import-sample.csv")).first.click()
     expect(page.locator("[data-import-state=undone]")).to_be_visible()
     assert not Company.objects.for_account(tenant.account).exists()
+
+
+@pytest.mark.parametrize(("language", "default"), [("en", "MM/DD/YYYY"), ("pl", "DD/MM/YYYY")])
+def test_an_ambiguous_date_column_is_asked_on_the_columns_step(dashboard, tenant, screenshot, language, default):
+    content = "Nazwa szansy;Planowana data zamknięcia\nLicencje;03/04/2025\nSerwis;05/06/2025\n"
+    path = Path(tenant.account.slug + "-dates.csv")
+    page = dashboard(language)
+    page.get_by_role("link", name=t(language, "Import"), exact=True).click()
+    page.get_by_label(t(language, "File (CSV, XLSX or ODS)")).set_input_files(
+        files=[{"name": path.name, "mimeType": "text/csv", "buffer": content.encode()}]
+    )
+    page.get_by_role("button", name=t(language, "Upload and preview")).click()
+    with translation.override(language):
+        label = gettext("How the dates in “%(column)s” are written") % {"column": "Planowana data zamknięcia"}
+    question = page.get_by_label(label)
+    expect(question).to_have_value(default)
+    screenshot(f"import-date-order-{language}")
+    other = "DD/MM/YYYY" if default == "MM/DD/YYYY" else "MM/DD/YYYY"
+    question.select_option(other)
+    page.get_by_role("button", name=t(language, "Save the mapping")).click()
+    expect(page.get_by_label(label)).to_have_value(other)
+    import_ = Import.objects.for_account(tenant.account).get()
+    assert import_.settings["date_formats"] == {"1": other}

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from headwater.sources.models import SourceAlias
+from headwater.sources.services import source_alias_create, source_alias_update
 from headwater.testing.factories import SourceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -97,3 +98,29 @@ def test_an_admin_adds_repoints_and_deletes_aliases(open_settings, screenshot, t
     panel.get_by_role("button", name=f"{t(language, 'Delete')} “FB”").click()
     expect(panel.get_by_role("row", name="FB")).to_have_count(0)
     assert aliases(tenant.account) == [("Adwords", "Google Ads")]
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_a_stale_alias_edit_shows_the_conflict_and_changes_nothing(
+    open_settings, screenshot, tenant, catalogue, language
+):
+    fb, _google = catalogue
+    alias = source_alias_create(account=tenant.account, user=tenant.admin, source=fb, text="FB")
+    page = open_settings(language)
+    panel = page.locator("#sources-aliases")
+    panel.get_by_role("link", name=f"{t(language, 'Change')} “FB”").click()
+    editing = panel.get_by_label(t(language, "New spelling of “%(alias)s”", alias="FB"))
+    editing.fill("Fejsbuk")
+    # Another admin respells it meanwhile.
+    source_alias_update(account=tenant.account, user=None, alias=alias, text="Facebook")
+    panel.get_by_role("button", name=t(language, "Save alias")).click()
+    message = t(
+        language,
+        "The alias “%(alias)s” was changed by someone else in the meantime. Reload the page and try again.",
+        alias="Facebook",
+    )
+    expect(panel.get_by_role("alert")).to_contain_text(message.split("”")[-1].strip())
+    expect(panel.locator(".alias-edit input[name='alias-edit-text']")).to_have_value("Fejsbuk")
+    assert aliases(tenant.account) == [("Facebook", "Facebook Ads")]
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(f"source-alias-conflict-{language}")

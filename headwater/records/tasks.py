@@ -1,0 +1,78 @@
+"""The records' background jobs: a big list's XLSX export (see records/exports.py), written to a file the user
+downloads from the job's page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from headwater.core.errors import ValidationFailed
+from headwater.core.models import Account
+from headwater.core.pagination import Ordering, ordering_from_param
+from headwater.jobs.models import Job
+from headwater.jobs.services import job_advance, job_create, job_enqueue, job_new_file, run_once
+from headwater.records.bulk import bulk_targets
+from headwater.records.exports import export_filename, record_export_to
+from headwater.records.registry import RecordKind, kind_of
+from headwater.users.models import User
+
+if TYPE_CHECKING:
+    from headwater.records.views import RecordPages
+
+EXPORT_KIND = "records.export_xlsx"
+
+
+def export_targets(
+    pages: RecordPages[Any], *, account: Account, params: QueryDict
+) -> tuple[RecordKind, QuerySet[Any], Ordering]:
+    """The records a list's export holds: its URL's filters and sort (ValidationFailed naming a bad filter)."""
+    form = pages.filter_form(params, account=account)
+    if not form.is_valid():
+        raise ValidationFailed(
+            "\n".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
+        )
+    _sort, ordering = ordering_from_param(params.get("sort"), pages.sorts, pages.default_sort)
+    kind = kind_of(pages.noun)
+    return kind, bulk_targets(kind, account=account, filters=form.filters()), ordering
+
+
+def export_job_start(*, account: Account, user: User | None, noun: str, query: str, language: str, total: int) -> Job:
+    """Queue the XLSX export of a list (`query`: its URL's filters and sort) as a job; its file is the job's."""
+    kind = kind_of(noun)
+    with transaction.atomic():
+        job = job_create(
+            account=account, kind=EXPORT_KIND, label=export_filename(kind, account, "xlsx"), user=user, total=total
+        )
+        job_enqueue(job=job, task=export_xlsx_task, account_id=account.pk, noun=noun, query=query, language=language)
+    job.refresh_from_db()
+    return job
+
+
+@task()
+def export_xlsx_task(job_id: int, account_id: int, noun: str, query: str, language: str) -> None:
+    def body(job: Job) -> None:
+        account = Account.objects.get(pk=account_id)
+        pages = kind_of(noun).pages
+        if pages is None:
+            raise ValidationFailed(_("This list cannot be exported."))
+        with translation.override(language):
+            kind, qs, ordering = export_targets(pages, account=account, params=QueryDict(query))
+            job_advance(job=job, done=0, total=qs.count(), force=True)
+            path = job_new_file(job=job, file_name=export_filename(kind, account, "xlsx"), suffix=".xlsx")
+
+            def advance(done: int) -> None:
+                job_advance(job=job, done=done)
+
+            try:
+                record_export_to(path, kind, account=account, qs=qs, ordering=ordering, advance=advance)
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+
+    run_once(job_id, body)
