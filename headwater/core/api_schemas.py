@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from ninja import Path, Schema
-from pydantic import ConfigDict, Field, StrictInt
+from ninja.schema import DjangoGetter
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 # Ids are 64-bit in both databases; a larger number can only be a mistake, so it is refused before any query.
 MAX_ID = 2**63 - 1
@@ -46,6 +47,15 @@ class InSchema(Schema):
     """Request bodies: an unknown field is an error (no mass assignment of account, id, version, created_by...)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value: Any) -> Any:
+        # ninja's Schema reads any value's attributes (from_attributes): without this a number sent where an object
+        # belongs would pass as an object with every field left out. ninja calls this again with its DjangoGetter.
+        if isinstance(value, dict | DjangoGetter | cls):
+            return value
+        raise ValueError("must be a JSON object")
 
 
 class RecordOut(Schema):

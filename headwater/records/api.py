@@ -12,14 +12,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import Query, Router, Schema, Status
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, BeforeValidator, Field, create_model
 
 from headwater.core.api_errors import API_FIELD_NAMES, api_field_names
 from headwater.core.api_pagination import PageParams, api_page
@@ -206,7 +206,22 @@ class BulkChangeOut(Schema):
 def bulk_change_schema(noun: str, filters: type[BaseModel]) -> type[BaseModel]:
     """The body of `POST /<kind>/bulk-change`: `ids`, or `filter` (the list's query parameters as an object), and
     `changes`."""
-    optional_filters: Any = filters | None  # a schema made at run time: pydantic reads the annotation
+    known = set(filters.model_fields) | {f.alias for f in filters.model_fields.values() if f.alias}
+
+    def an_object_of_filters(value: Any) -> Any:
+        # The filter decides which records change: a value that is not an object, or a key the list does not know,
+        # would otherwise read as "no filter" and change every record.
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError("must be a JSON object of the list's filters")
+        unknown = sorted(str(key) for key in value if key not in known)
+        if unknown:
+            raise ValueError(f"unknown filter: {', '.join(unknown)}; the list knows {', '.join(sorted(known))}")
+        return value
+
+    # a schema made at run time: pydantic reads the annotation
+    optional_filters: Any = Annotated[filters | None, BeforeValidator(an_object_of_filters)]
     model: type[BaseModel] = create_model(
         f"{noun.capitalize()}BulkChangeIn",
         __base__=InSchema,

@@ -373,10 +373,11 @@ def test_preconditions_are_documented_on_every_operation_on_one_object(tenant):
     expected_etag = {(f"{noun}_get", "200") for noun in one_object} | {(f"{noun}_update", "200") for noun in one_object}
     expected_etag |= {(f"{noun}_create", "201") for noun in one_object}
     expected_etag |= {("source_archive", "200"), ("source_unarchive", "200"), ("account_get", "200")}
-    expected_etag |= {("account_update", "200")}
+    expected_etag |= {("account_update", "200"), ("source_alias_get", "200"), ("source_alias_update", "200")}
     assert etag == expected_etag
     expected_if_match = {f"{noun}_{verb}" for noun in one_object for verb in ("update", "delete")}
     expected_if_match |= {"source_archive", "source_unarchive", "source_merge", "account_update"}
+    expected_if_match |= {"source_alias_update", "source_alias_delete"}
     assert if_match == expected_if_match
     csv = schema["paths"]["/api/v1/stats/sources.csv"]["get"]["responses"]["200"]["content"]
     assert list(csv) == ["text/csv"]

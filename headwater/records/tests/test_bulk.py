@@ -202,3 +202,17 @@ class TestBulkApi:
         )
         assert response.status_code in (400, 422)
         assert snapshot(kind, tenant.account) == before
+
+    @pytest.mark.parametrize("bad_filter", [4.1e-09, 0, "source_id=none", [], True, {"sourse_id": "none"}])
+    def test_a_filter_that_is_not_an_object_of_the_lists_filters_changes_nothing(self, tenant, web, kind, bad_filter):
+        # Found by schemathesis: a number as the filter once read as "no filter" and changed every record.
+        make(kind, tenant.account)
+        make(kind, tenant.account, source=web)
+        before = snapshot(kind, tenant.account)
+        response = api_for(tenant, "admin").post(
+            f"{kind.app}/bulk-change", {"filter": bad_filter, "changes": {"owner_id": tenant.admin.pk}}
+        )
+        assert response.status_code == 422, response.content
+        error = response.json()["error"]
+        assert "filter" in error["fields"]
+        assert snapshot(kind, tenant.account) == before
