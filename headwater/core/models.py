@@ -29,8 +29,10 @@ class Account(models.Model):
     source_default_from_contact = models.BooleanField(
         _("set the source by default from the person or company"), default=False
     )
-    # Statistics name a "best win rate" only among sources with at least this many closed deals in the period.
-    stats_min_closed = models.PositiveIntegerField(_("closed deals for the best win rate"), default=10)
+    # Statistics name a "best win rate" only among sources with at least this many closed deals in the period. The
+    # default is the database's too: code that predates the column (a rolling deploy, an older migration's model)
+    # still inserts accounts.
+    stats_min_closed = models.PositiveIntegerField(_("closed deals for the best win rate"), default=10, db_default=10)
     settings_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -210,12 +210,13 @@ def import_run(*, account: Account, user: User, import_: Import) -> Job:
 
 
 def import_update_date_formats(
-    *, account: Account, import_: Import, chosen: dict[int, str] | None, language: str, ask: bool
+    *, account: Account, import_: Import, chosen: dict[int, str] | None, language: str, ask: bool, save: bool = True
 ) -> Import:
     """Step 2, the mapped date columns: each column's day order decided from its unambiguous values ("13/04/2025"
     is day first), else the user's choice in `chosen`; unchosen, the default of `language` (day first in Polish,
     month first in English) when not `ask`, else ValidationFailed naming the column's question
-    (`date_format_<index>`). Stored in the import's settings: every later read of the file applies it."""
+    (`date_format_<index>`). Stored in the import's settings: every later read of the file applies it; with `save`
+    False only on the instance (a page that shows what would happen writes nothing)."""
     from headwater.imports.dates import date_columns, default_date_format  # noqa: PLC0415  # dates reads via plan
 
     if import_.account_id != account.pk:
@@ -241,5 +242,6 @@ def import_update_date_formats(
     if errors:
         raise ValidationFailed(_("Choose how the dates are written."), fields=errors)
     import_.settings = {**import_.settings, "date_formats": decided, "date_questions": questions}
-    import_.save(update_fields=["settings"])
+    if save:
+        import_.save(update_fields=["settings"])
     return import_

@@ -331,9 +331,15 @@ def import_preview(request: AccountRequest, import_id: int) -> HttpResponse:
     if (back := _editable(request, import_)) is not None:
         return back
     if "date_formats" not in import_.settings:
-        # The guessed mapping was never saved: its date columns take the order the columns step offered.
+        # The guessed mapping was never saved: its date columns take the order the columns step offered. Kept
+        # only when the import runs: showing the preview writes nothing.
         services.import_update_date_formats(
-            account=request.account, import_=import_, chosen=None, language=get_language() or "en", ask=False
+            account=request.account,
+            import_=import_,
+            chosen=None,
+            language=get_language() or "en",
+            ask=False,
+            save=request.method == "POST",
         )
     error = ""
     if request.method == "POST":

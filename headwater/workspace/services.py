@@ -64,16 +64,19 @@ def account_update_settings(
     validates), and comparing with it would skip the recomputation.
     """
     name = _check_settings(name=name, currency=currency, language=language, time_zone=time_zone)
+    stored = (
+        Account.objects.filter(pk=account.pk).values_list("time_zone", "settings_version", "stats_min_closed").first()
+    )
+    if stored is None or stored[1] != version:
+        raise Conflict(_("Someone else changed these settings in the meantime. Reload the page and try again."))
     if stats_min_closed is None:
-        stats_min_closed = account.stats_min_closed
+        # The stored value, not the instance's: a form bound to the instance has already set its empty field there.
+        stats_min_closed = stored[2]
     if isinstance(stats_min_closed, bool) or not 1 <= stats_min_closed <= STATS_MIN_CLOSED_MAX:
         raise ValidationFailed.on(
             "stats_min_closed",
             _("Enter a whole number from 1 to %(max)d.") % {"max": STATS_MIN_CLOSED_MAX},
         )
-    stored = Account.objects.filter(pk=account.pk).values_list("time_zone", "settings_version").first()
-    if stored is None or stored[1] != version:
-        raise Conflict(_("Someone else changed these settings in the meantime. Reload the page and try again."))
     zone_changes = time_zone != stored[0]
     if zone_changes:
         # Before the new zone is visible, so no record is tallied under the old one after the rebuild.

@@ -131,6 +131,8 @@ def test_the_guessed_mapping_never_saved_takes_the_order_the_page_offered(tenant
     assert import_.mapping == ["deal.name", "deal.expected_close_date"]
     assert client.get(url("preview", import_)).status_code == 200
     import_.refresh_from_db()
-    assert import_.settings["date_formats"] == {"1": "MM/DD/YYYY"}
+    assert "date_formats" not in import_.settings  # showing the preview writes nothing
     client.post(url("preview", import_))
+    import_.refresh_from_db()
+    assert import_.settings["date_formats"] == {"1": "MM/DD/YYYY"}
     assert closes(tenant)["Licencje"] == dt.date(2025, 3, 4)
