@@ -210,3 +210,11 @@ def test_the_api_maps_the_campaign_and_answers_its_row_errors(tenant, world):
     assert Deal.objects.for_account(tenant.account).get(name="Licencje").campaign_id == world["spring"].pk
     unmapped = _post(tenant, {"columns": {**columns, "Kampania": None}, "duplicates": "fill"}, dry_run="true")
     assert unmapped.json()["row_errors_count"] == 0
+
+
+def test_the_preview_says_it_in_polish(tenant, world):
+    import_ = make_import(tenant.account, tenant.member, content=CSV)
+    response = tenant.client_for("member").get(url("preview", import_), headers={"Accept-Language": "pl"})
+    page = response.content.decode()
+    assert "Kampania „Expo” należy do źródła „Targi”, nie „Google”." in page
+    assert "import nie tworzy kampanii" in page
