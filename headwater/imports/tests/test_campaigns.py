@@ -218,3 +218,14 @@ def test_the_preview_says_it_in_polish(tenant, world):
     page = response.content.decode()
     assert "Kampania „Expo” należy do źródła „Targi”, nie „Google”." in page
     assert "import nie tworzy kampanii" in page
+
+
+def test_a_record_keeping_its_campaign_keeps_the_campaigns_source(tenant, world):
+    """The source box ticked, a row naming another source: the record's campaign stays, so its source stays too."""
+    carrying = CompanyFactory(account=tenant.account, name="Beta", source=world["fair"], campaign=world["expo"])
+    content = "Nazwa firmy;Źródło\nBeta;Google\n".encode()
+    import_ = make_import(tenant.account, tenant.member, content=content)
+    import_update_duplicates(account=tenant.account, import_=import_, mode="fill", update_existing_source=True)
+    import_run(account=tenant.account, user=tenant.member, import_=import_)
+    carrying.refresh_from_db()
+    assert (carrying.campaign_id, carrying.source_id) == (world["expo"].pk, world["fair"].pk)
