@@ -240,6 +240,7 @@ class _Writer:
         self.changes: list[ImportChange] = []
         self.history: list[dict[str, Any]] = []
         self.campaign_history: list[CampaignChange] = []
+        self.locked_campaigns: set[int] = set()
         self.campaigns = {c.pk: c for c in Campaign.objects.for_account(account).only("pk", "source_id", "name")}
         self.tables = {kind: _Table(model) for kind, model in MODELS.items()}
         self.history_table = _Table(SourceChange, with_id=False)  # ids from the table's own sequence
@@ -405,7 +406,21 @@ class _Writer:
             cache.update((record.pk, record) for record in found)
         return cache
 
+    def _lock_campaigns(self, batch: list[plan.RowPlan]) -> None:
+        """KEY SHARE on the batch's campaigns to the commit, as the record services take (records.services
+        linked_in_account): a campaign no record carries yet cannot be deleted under the run's new records."""
+        wanted = sorted({row.campaign_id for row in batch if row.campaign_id} - self.locked_campaigns)
+        if not wanted or self.dry_run or connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Campaign._meta.db_table} WHERE id = ANY(%s) AND account_id = %s FOR KEY SHARE",  # noqa: S608 — our table's name
+                [wanted, self.account.pk],
+            )
+        self.locked_campaigns.update(wanted)
+
     def write(self, batch: list[plan.RowPlan]) -> None:
+        self._lock_campaigns(batch)
         actions: list[dict[str, str]] = [{} for _ in batch]
         companies = self._companies(batch, actions)
         persons = self._persons(batch, companies, actions)
