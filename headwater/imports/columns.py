@@ -25,13 +25,13 @@ from django.utils.translation import gettext_lazy as _
 from headwater.core.text import fold
 from headwater.records.registry import RecordKind, record_kinds
 
-SHARED = ("owner", "source")  # one per row, for each of its records
+SHARED = ("owner", "source", "campaign")  # one per row, for each of its records
 _SKIPPED = {"version"}
 
 
 @dataclass(frozen=True)
 class Target:
-    """A field a column can fill: "company.name"; "owner" and "source" for the whole row."""
+    """A field a column can fill: "company.name"; "owner", "source" and "campaign" for the whole row."""
 
     key: str
     kind: str  # "company", "person", "deal"; "" for the shared ones
@@ -107,6 +107,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Opiekun \u2013 e-mail",  # the Polish export header, with its en dash
     ),
     "source": ("Źródło", "Źródło pozyskania", "Kanał", "Source", "Lead source", "Channel"),
+    "campaign": ("Kampania", "Kampania marketingowa", "Campaign", "Campaign name", "utm_campaign"),
 }
 
 
@@ -150,6 +151,7 @@ def targets() -> tuple[Target, ...]:
     found = [target for kind in record_kinds() for target in _kind_targets(kind)]
     found.append(Target("owner", "", "owner", _("Owner")))
     found.append(Target("source", "", "source", _("Acquisition source")))
+    found.append(Target("campaign", "", "campaign", _("Campaign")))
     return tuple(found)
 
 

@@ -14,15 +14,18 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from headwater.campaigns.models import Campaign
 from headwater.core.currencies import is_currency
 from headwater.core.models import Account
-from headwater.core.text import fold, normalise_spaces
+from headwater.core.text import fold, name_key, normalise_spaces
 from headwater.deals.models import DealStatus
 from headwater.imports import reading, values
 from headwater.imports.columns import target_by_key
 from headwater.imports.models import Import
 from headwater.imports.services import import_file_path, overrides_of
 from headwater.records.registry import record_kinds
+from headwater.sources.models import Source
+from headwater.sources.selectors import MatchKind, source_match_values
 from headwater.users.models import Membership
 
 KINDS = ("company", "person", "deal")
@@ -58,6 +61,8 @@ class RowPlan:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> field -> value
     owner_id: int | None = None
     source_value: str = ""  # the raw source cell ("" when empty or unmapped)
+    campaign_id: int | None = None  # the row's campaign, of the row's source (or giving the row its source)
+    campaign_source_id: int | None = None
     problems: list[RowProblem] = field(default_factory=list)
 
     @property
@@ -87,6 +92,29 @@ class Context:
     default_owner_id: int | None
     currency: str
     lengths: dict[str, dict[str, int]]
+    account: Account | None = None
+    sources_enabled: bool = True
+    # The account's campaigns by their name's key (names repeat from one source to another): (id, source id, name,
+    # archived); and the sources' names, for the messages.
+    campaigns: dict[str, list[tuple[int, int, str, bool]]] = field(default_factory=dict)
+    source_names: dict[int, str] = field(default_factory=dict)
+    resolved_sources: dict[str, int | None] = field(default_factory=dict)  # source cell -> its source, read once
+
+    def source_of(self, value: str) -> int | None:
+        """The source a source cell gives the row: the user's choice (step 3), else its certain match, as the run
+        reads it (run._Writer._row_source)."""
+        if value not in self.resolved_sources:
+            chosen = self.import_.source_choices.get(value)
+            if isinstance(chosen, dict):
+                source_id = chosen.get("source")
+                self.resolved_sources[value] = source_id if source_id in self.source_names else None
+            elif self.account is not None:
+                match = source_match_values(account=self.account, values={value: 1}, fuzzy=False)[0]
+                certain = match.kind in (MatchKind.EXACT, MatchKind.ALIAS, MatchKind.FOLDED)
+                self.resolved_sources[value] = match.source.pk if certain and match.source is not None else None
+            else:
+                self.resolved_sources[value] = None
+        return self.resolved_sources[value]
 
     @property
     def maps_source(self) -> bool:
@@ -102,6 +130,14 @@ def context_for(*, account: Account, import_: Import, default_owner_id: int | No
         owners[user.email.strip().lower()] = user.pk
         if user.full_name.strip():
             owners.setdefault(fold(normalise_spaces(user.full_name)), user.pk)
+    campaigns: dict[str, list[tuple[int, int, str, bool]]] = {}
+    source_names: dict[int, str] = {}
+    if any(key == "campaign" for _i, key in mapping):
+        for pk, source_id, name, archived in Campaign.objects.for_account(account).values_list(
+            "pk", "source_id", "name", "archived"
+        ):
+            campaigns.setdefault(name_key(name), []).append((pk, source_id, name, archived))
+        source_names = dict(Source.objects.for_account(account).values_list("pk", "name"))
     return Context(
         import_=import_,
         columns=list(import_.columns),
@@ -110,6 +146,10 @@ def context_for(*, account: Account, import_: Import, default_owner_id: int | No
         default_owner_id=default_owner_id,
         currency=account.currency,
         lengths=_max_lengths(),
+        account=account,
+        sources_enabled=account.sources_enabled,
+        campaigns=campaigns,
+        source_names=source_names,
     )
 
 
@@ -182,7 +222,7 @@ def _parse(key: str, raw: reading.CellValue, text: str, plan: RowPlan, ctx: Cont
 
 def plan_row(row: reading.Row, ctx: Context) -> RowPlan:
     plan = RowPlan(number=row.number, cells=row.cells)
-    owner_text = ""
+    owner_text = campaign_text = ""
     for index, key in ctx.mapping:
         raw = row.cells[index] if index < len(row.cells) else None
         text = normalise_spaces(reading.cell_text(raw)).strip()
@@ -196,6 +236,9 @@ def plan_row(row: reading.Row, ctx: Context) -> RowPlan:
             continue
         if key == "owner":
             owner_text = text
+            continue
+        if key == "campaign":
+            campaign_text = text
             continue
         if key == "person.full_name":
             first, _space, last = text.rpartition(" ")
@@ -220,8 +263,69 @@ def plan_row(row: reading.Row, ctx: Context) -> RowPlan:
         plan.owner_id = owner
     else:
         plan.owner_id = ctx.default_owner_id
+    if campaign_text:
+        _campaign(plan, campaign_text, ctx)
     _check_required(plan, ctx)
     return plan
+
+
+def _campaign(plan: RowPlan, text: str, ctx: Context) -> None:
+    """The row's campaign by its name among the campaigns of the row's source (any source's when the row names
+    none: the campaign then gives the row its source, as a form does); never created by an import."""
+    column = next((ctx.columns[i] for i, key in ctx.mapping if key == "campaign"), "")
+    named = {"value": text}
+    if not ctx.sources_enabled:
+        plan.problems.append(
+            RowProblem(plan.number, column, _("Acquisition sources are switched off for this account."))
+        )
+        return
+    found = ctx.campaigns.get(name_key(text), [])
+    source_id = ctx.source_of(plan.source_value) if plan.source_value else None
+    if source_id is not None:
+        of_source = [campaign for campaign in found if campaign[1] == source_id]
+        if not of_source and found:
+            plan.problems.append(
+                RowProblem(
+                    plan.number,
+                    column,
+                    _("The campaign “%(value)s” belongs to the source “%(owner)s”, not “%(source)s”.")
+                    % {
+                        **named,
+                        "owner": ctx.source_names.get(found[0][1], ""),
+                        "source": ctx.source_names.get(source_id, ""),
+                    },
+                )
+            )
+            return
+        found = of_source
+    if not found:
+        plan.problems.append(
+            RowProblem(
+                plan.number,
+                column,
+                _("No campaign is called “%(value)s”: add it under its source first (an import creates no campaigns).")
+                % named,
+            )
+        )
+        return
+    if len(found) > 1:
+        plan.problems.append(
+            RowProblem(
+                plan.number,
+                column,
+                _("Several sources have a campaign “%(value)s”: map a source column to say which.") % named,
+            )
+        )
+        return
+    pk, owner_id, name, archived = found[0]
+    if archived:
+        plan.problems.append(
+            RowProblem(plan.number, column, _("The campaign “%(value)s” is archived.") % {"value": name})
+        )
+        return
+    plan.campaign_id, plan.campaign_source_id = pk, owner_id
+    for record in plan.records.values():
+        record["campaign_id"] = pk
 
 
 _REQUIRED = {"company": "name", "person": "last_name", "deal": "name"}

@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from headwater.campaigns.models import Campaign, CampaignChange
 from headwater.companies.models import Company
 from headwater.core.errors import Conflict
 from headwater.core.models import Account
@@ -238,6 +239,9 @@ class _Writer:
         self.company_names: dict[int, str] = {}
         self.changes: list[ImportChange] = []
         self.history: list[dict[str, Any]] = []
+        self.campaign_history: list[CampaignChange] = []
+        self.locked_campaigns: set[int] = set()
+        self.campaigns = {c.pk: c for c in Campaign.objects.for_account(account).only("pk", "source_id", "name")}
         self.tables = {kind: _Table(model) for kind, model in MODELS.items()}
         self.history_table = _Table(SourceChange, with_id=False)  # ids from the table's own sequence
         self.next_fake = 0
@@ -246,6 +250,8 @@ class _Writer:
 
     def _row_source(self, row: plan.RowPlan) -> tuple[bool, Source | None]:
         """(the row names a source, which); an unconfirmed value takes its certain match only."""
+        if row.campaign_source_id is not None:  # the plan checked the row's source agrees, or took the campaign's
+            return True, self.all_sources.get(row.campaign_source_id)
         value = row.source_value
         if not value:
             return False, None
@@ -286,6 +292,25 @@ class _Writer:
             }
         )
 
+    def _campaign_history(self, record_id: int, kind: str, old_id: int | None, new_id: int | None) -> None:
+        if self.dry_run or old_id == new_id:
+            return
+        old, new = self.campaigns.get(old_id or 0), self.campaigns.get(new_id or 0)
+        self.campaign_history.append(
+            CampaignChange(
+                account=self.account,
+                record_type=kind,
+                record_id=record_id,
+                old_campaign_id=old_id,
+                old_name=old.name if old else "",
+                new_campaign_id=new_id,
+                new_name=new.name if new else "",
+                how=HowChanged.IMPORT,
+                user_id=self.user_id,
+                at=self.now,
+            )
+        )
+
     # --- records -------------------------------------------------------------------------------------------
 
     def _new(self, values: dict[str, Any], owner_id: int | None, source: Source | None) -> dict[str, Any]:
@@ -313,9 +338,14 @@ class _Writer:
                     continue
                 previous[name] = _jsonable(current)
                 setattr(record, name, value)
+        if "campaign_id" in previous:
+            self._campaign_history(record.pk, kind, previous["campaign_id"], record.campaign_id)
         names_source, new_source = source
-        if self.import_.update_existing_source and names_source:
-            new_id = new_source.pk if new_source else None
+        kept = self.campaigns.get(record.campaign_id) if record.campaign_id else None
+        # A record with a campaign has the campaign's source: one just set brings its source along, and one kept
+        # (fill mode) keeps the record's source from being changed under it.
+        if kept is not None or (self.import_.update_existing_source and names_source):
+            new_id = kept.source_id if kept is not None else (new_source.pk if new_source else None)
             if new_id != record.source_id:
                 previous["source_id"] = record.source_id
                 self._history(record.pk, kind, record.source_id, new_id)
@@ -339,7 +369,7 @@ class _Writer:
 
     def _save_updates(self, kind: str, records: dict[int, Any], fields: set[str]) -> None:
         if records and not self.dry_run:
-            links = {"source_id": "source", "company_id": "company"}
+            links = {"source_id": "source", "company_id": "company", "campaign_id": "campaign"}
             names = {links.get(name, name) for name in fields} | {"version", "updated_at", "search_key"}
             MODELS[kind].unscoped.bulk_update(list(records.values()), sorted(names))  # type: ignore[attr-defined]  # every record model has it
 
@@ -358,6 +388,8 @@ class _Writer:
             row["id"] = ref.pk = pk
             if row["source_id"] and not self.dry_run:
                 self._history(pk, kind, None, row["source_id"])
+            if row.get("campaign_id"):
+                self._campaign_history(pk, kind, None, row["campaign_id"])
         if not self.dry_run:
             self.tables[kind].insert([row for row, _ref in new])
             if kind in self.tally:
@@ -374,19 +406,42 @@ class _Writer:
             cache.update((record.pk, record) for record in found)
         return cache
 
+    def _lock_campaigns(self, batch: list[plan.RowPlan]) -> None:
+        """KEY SHARE on the batch's campaigns to the commit, as the record services take (records.services
+        linked_in_account): a campaign no record carries yet cannot be deleted under the run's new records."""
+        wanted = sorted({row.campaign_id for row in batch if row.campaign_id} - self.locked_campaigns)
+        if not wanted or self.dry_run or connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Campaign._meta.db_table} WHERE id = ANY(%s) AND account_id = %s FOR KEY SHARE",  # noqa: S608 — our table's name
+                [wanted, self.account.pk],
+            )
+        self.locked_campaigns.update(wanted)
+
     def write(self, batch: list[plan.RowPlan]) -> None:
+        self._lock_campaigns(batch)
         actions: list[dict[str, str]] = [{} for _ in batch]
         companies = self._companies(batch, actions)
         persons = self._persons(batch, companies, actions)
         self._deals(batch, companies, persons, actions)
         for row, action in zip(batch, actions, strict=True):
             if len(self.outcome.preview) < PREVIEW_ROWS:
-                self.outcome.preview.append({"number": row.number, "records": row.records, "actions": action})
+                campaign = self.campaigns.get(row.campaign_id or 0)
+                self.outcome.preview.append(
+                    {
+                        "number": row.number,
+                        "records": row.records,
+                        "actions": action,
+                        "campaign": campaign.name if campaign else "",
+                    }
+                )
         if not self.dry_run:
             ImportChange.unscoped.bulk_create(self.changes)
             if self.history:
                 self.history_table.insert(self.history)
-        self.changes, self.history = [], []
+            CampaignChange.unscoped.bulk_create(self.campaign_history)
+        self.changes, self.history, self.campaign_history = [], [], []
 
     def _company_lookup(self, keys: tuple[str, str, str, str]) -> _Ref | None:
         for name, key in zip(("nip", "regon", "domain", "name"), keys, strict=True):

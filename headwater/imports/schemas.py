@@ -33,7 +33,8 @@ class ImportMappingIn(Schema):
         None,
         description=(
             "The file's column name -> a field key (`company.name`, `person.email`, `deal.value`, `source`, `owner`, "
-            "...), null to ignore it. Sent: the columns not named are ignored. Left out: the guessed mapping."
+            "`campaign` (by name, of the row's source), ...), null to ignore it. "
+            "Sent: the columns not named are ignored. Left out: the guessed mapping."
         ),
     )
     encoding: ENCODINGS | None = Field(None, description="A CSV's encoding; detected when left out.")

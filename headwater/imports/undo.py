@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from headwater.campaigns.models import Campaign, CampaignChange
 from headwater.companies.models import Company
 from headwater.core.errors import Conflict, NotFound
 from headwater.core.models import Account
@@ -202,6 +203,8 @@ def _restore(
                 import_ref=import_.pk,
                 user=user,
             )
+        if name == "campaign_id" and stored != record.campaign_id:
+            _campaign_undone(account=account, user=user, kind=restore.kind, record=record, old_id=stored)
         setattr(record, name, _value(model, name, stored))
     record.version += 1
     record.updated_at = timezone.now()
@@ -210,6 +213,25 @@ def _restore(
     if NAME_FIELDS & set(restore.previous):
         refresh_linked_keys(account=account, target=record)
     return True
+
+
+def _campaign_undone(*, account: Account, user: User | None, kind: str, record: Any, old_id: int | None) -> None:
+    names = dict(
+        Campaign.objects.for_account(account)
+        .filter(pk__in=[pk for pk in (record.campaign_id, old_id) if pk])
+        .values_list("pk", "name")
+    )
+    CampaignChange.unscoped.create(
+        account=account,
+        record_type=kind,
+        record_id=record.pk,
+        old_campaign_id=record.campaign_id,
+        old_name=names.get(record.campaign_id, ""),
+        new_campaign_id=old_id,
+        new_name=names.get(old_id, "") if old_id else "",
+        how=HowChanged.UNDO,
+        user=user,
+    )
 
 
 def _delete(*, account: Account, kind: str, ids: list[int], deleting: dict[str, list[int]]) -> int:

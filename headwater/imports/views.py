@@ -309,7 +309,9 @@ def _preview_rows(outcome: run.Outcome) -> list[dict[str, Any]]:
             if not fields:
                 continue
             values = [
-                f"{known[f'{kind}.{name}'].label if f'{kind}.{name}' in known else name}: {_shown(name, value)}"
+                f"{known['campaign'].label}: {entry.get('campaign', '')}"
+                if name == "campaign_id"
+                else f"{known[f'{kind}.{name}'].label if f'{kind}.{name}' in known else name}: {_shown(name, value)}"
                 for name, value in fields.items()
             ]
             kind_label = kind_labels.get(kind, kind)

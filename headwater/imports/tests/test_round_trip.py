@@ -14,7 +14,14 @@ from django.urls import reverse
 from headwater.imports.columns import guess_mapping
 from headwater.records.registry import record_kinds
 from headwater.testing.api import api_for
-from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
+from headwater.testing.factories import (
+    CampaignFactory,
+    CompanyFactory,
+    DealFactory,
+    MembershipFactory,
+    PersonFactory,
+    SourceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +42,10 @@ def world(tenant: Any) -> None:
     tenant.account.sources_enabled = True
     tenant.account.save()
     fair = SourceFactory(account=tenant.account, name="Targi")
-    alfa = CompanyFactory(account=tenant.account, name="Alfa sp. z o.o.", tax_id="5260001246", source=fair)
+    expo = CampaignFactory(source=fair, name="Expo Poznań")
+    alfa = CompanyFactory(
+        account=tenant.account, name="Alfa sp. z o.o.", tax_id="5260001246", source=fair, campaign=expo
+    )
     CompanyFactory(account=tenant.account, name="Beta", email="biuro@beta.example", phone="+48 22 123 45 67")
     anna = PersonFactory(
         account=tenant.account,
@@ -46,9 +56,10 @@ def world(tenant: Any) -> None:
         phone="+48 600 100 200",
         notes="=SUM(A1); -2",
         source=fair,
+        campaign=expo,
         owner=tenant.member,
     )
-    DealFactory(account=tenant.account, company=alfa, person=anna, name="Licencje", source=fair)
+    DealFactory(account=tenant.account, company=alfa, person=anna, name="Licencje", source=fair, campaign=expo)
     DealFactory(account=tenant.account, company=alfa, person=None, name="Serwis", notes="@uwaga")
 
 
@@ -70,6 +81,7 @@ def test_a_lists_export_imported_again_changes_nothing(tenant, kind, language):
     # Each own field goes to this kind: its "Name" and "Notes" are not another kind's.
     own = [target for target in mapping if target and target.startswith(f"{kind.noun}.")]
     assert f"{kind.noun}.notes" in own, mapping
+    assert "campaign" in mapping, mapping
 
     api = api_for(tenant, "admin")
     for duplicates in ("skip", "fill", "overwrite"):
@@ -87,3 +99,21 @@ def test_a_lists_export_imported_again_changes_nothing(tenant, kind, language):
                 assert body["counts"]["created_by_kind"] == NOTHING, duplicates
                 assert body["counts"]["updated_by_kind"] == NOTHING, duplicates
             assert _records(tenant) == before, (duplicates, dry_run)
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize("kind", EXPORTED, ids=lambda kind: kind.app)
+def test_an_export_carries_its_campaigns_into_another_account(tenant, other_tenant, kind):
+    """Another account with the same source and campaign names gets the records with their campaigns."""
+    MembershipFactory(account=other_tenant.account, user=tenant.member)  # the exported owner is a user there too
+    other_tenant.account.sources_enabled = True
+    other_tenant.account.save()
+    expo = CampaignFactory(source=SourceFactory(account=other_tenant.account, name="Targi"), name="Expo Poznań")
+    content = _export(tenant, kind.app, "pl")
+    api = api_for(other_tenant, "admin")
+    upload = SimpleUploadedFile(f"{kind.app}.csv", content, content_type="text/csv")
+    response = api.client.post(api.url("/imports"), {"file": upload, "mapping": json.dumps({})}, headers=api._headers())
+    assert response.status_code == 202, response.content
+    carrying = kind.model.objects.for_account(other_tenant.account).filter(campaign=expo)
+    assert carrying.exists()
+    assert set(carrying.values_list("source_id", flat=True)) == {expo.source_id}
