@@ -4,11 +4,7 @@ rolls back when its connection dies. The import then shows as failed (its job we
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -22,6 +18,7 @@ from headwater.jobs.models import Job, JobState
 from headwater.jobs.services import job_create
 from headwater.persons.models import Person
 from headwater.testing.factories import make_import
+from headwater.testing.jobs import kill_script_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,34 +51,15 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_import_runs_again(ten
         state=JobState.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
     )
     Import.unscoped.filter(pk=import_.pk).update(state=ImportState.QUEUED, job=job)
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "IMPORT_FILES_DIR": str(import_files_dir),
-    }
     script = WORKER.replace(
         "django.setup()",
         f"django.setup()\nfrom django.conf import settings\nsettings.IMPORT_FILES_DIR = {str(import_files_dir)!r}",
     )
-    worker = subprocess.Popen(  # noqa: S603  # our own interpreter and script
-        [sys.executable, "-c", script, str(import_.pk)],
-        cwd=Path(__file__).resolve().parents[3],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
+    # A batch is written in the open transaction; the worker dies before the commit.
+    returncode = kill_script_at(
+        script, str(import_.pk), line="batch written", env={"IMPORT_FILES_DIR": str(import_files_dir)}
     )
-    try:
-        assert worker.stdout is not None
-        assert worker.stdout.readline().strip() == "batch written"
-        # A batch is written in the open transaction; the worker dies before the commit.
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    assert worker.returncode == -signal.SIGKILL
+    assert returncode == -signal.SIGKILL
     assert Company.objects.for_account(tenant.account).count() == 0
     assert Person.objects.for_account(tenant.account).count() == 0
     # No news from the job for longer than the stale limit: the import shows as failed ...

@@ -4,11 +4,7 @@ back when its connection dies. The undo's job then shows as failed and the undo 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -23,6 +19,7 @@ from headwater.jobs.services import job_create
 from headwater.persons.models import Person
 from headwater.sources.services import source_create
 from headwater.testing.factories import CompanyFactory, make_import
+from headwater.testing.jobs import kill_script_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,29 +58,8 @@ def test_a_worker_killed_mid_undo_leaves_nothing_half_done_and_the_undo_runs_aga
         state=JobState.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
     )
     Import.unscoped.filter(pk=import_.pk).update(undo_job=job)
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    worker = subprocess.Popen(  # noqa: S603  # our own interpreter and script
-        [sys.executable, "-c", WORKER, str(import_.pk)],
-        cwd=Path(__file__).resolve().parents[3],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert worker.stdout is not None
-        assert worker.stdout.readline().strip() == "undid some"
-        # Acme's fields are restored in the open transaction; the worker dies before the deletes and the commit.
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    assert worker.returncode == -signal.SIGKILL
+    # Acme's fields are restored in the open transaction; the worker dies before the deletes and the commit.
+    assert kill_script_at(WORKER, str(import_.pk), line="undid some") == -signal.SIGKILL
     acme.refresh_from_db()
     assert (acme.city, acme.source_id is not None) == ("Gdańsk", True)
     assert Company.objects.for_account(tenant.account).count() == 51
