@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from headwater.core.models import Account
 from headwater.stats.tally_drift import tally_drift
@@ -39,6 +41,15 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         drift = tally_drift(account_ids=list(accounts))
         assert not drift, f"statistics tallies differ from the records (key: (stored, fresh)): {drift}"
     return result
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Any:
+    """The language middleware activates the reader's language for the thread and leaves it there (a streamed export
+    is still rendered in it after the middleware returns), so a Polish request in one test would leave the next
+    test's strings in Polish."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @dataclass
