@@ -200,6 +200,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 IMPORT_FILES_DIR = Path(env("IMPORT_FILES_DIR", default=str(BASE_DIR / "var" / "imports")))
 # Files jobs make for their users (a big list's XLSX export), each under a random name, downloaded from the job's page.
 JOB_FILES_DIR = Path(env("JOB_FILES_DIR", default=str(BASE_DIR / "var" / "job-files")))
+# A job's file is deleted this many days after the job ended (`manage.py prune_job_files`, and whenever a job makes
+# a new file): exports hold customer data and are made again in seconds.
+JOB_FILES_KEEP_DAYS = env.int("JOB_FILES_KEEP_DAYS", default=7)
 # A list's XLSX export of more records than this is written by a background job (a smaller one at once).
 EXPORT_XLSX_JOB_ROWS = env.int("EXPORT_XLSX_JOB_ROWS", default=20_000)
 

@@ -44,6 +44,9 @@ class Job(TenantModel):
     # A file the job made for its users (relative to JOB_FILES_DIR, a name of ours) and the name it downloads as.
     file_path = models.CharField(max_length=255, blank=True)
     file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    # What was asked (a digest of the work's arguments), so a second click on the same export while the first one
+    # is still under way joins it instead of starting the same work twice.
+    request_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("job")
@@ -52,6 +55,11 @@ class Job(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.state})"
+
+    @property
+    def file_expired(self) -> bool:
+        """A finished job whose file was deleted after JOB_FILES_KEEP_DAYS (see `job_files_prune`)."""
+        return self.state == JobState.DONE and bool(self.file_name) and not self.file_path
 
     def is_stale(self, now: dt.datetime | None = None) -> bool:
         """A running job whose worker stopped giving signs of life (killed, lost with its machine): no progress for

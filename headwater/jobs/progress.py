@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from headwater.jobs.kinds import job_kind_title
@@ -30,4 +31,5 @@ def progress_context(job: Job, *, then: str = "") -> dict[str, Any]:
         "minutes_left": None if left is None or left < 60 else round(left / 60),
         "seconds_left": None if left is None or left >= 60 else left,
         "then": then,
+        "keep_days": settings.JOB_FILES_KEEP_DAYS,
     }

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.jobs.models import Job, JobState
+from headwater.users.models import User
 
 
 def job_get(*, account: Account, job_id: int) -> Job:
@@ -41,3 +42,14 @@ def job_pending(*, account: Account, kind: str) -> Job | None:
     if job is None or job.is_finished or job.is_stale():
         return None
     return job
+
+
+def job_same_request(*, account: Account, kind: str, user: User | None, request_key: str) -> Job | None:
+    """The user's job of `kind` for the same request (`request_key`) while it is queued or running (and not stale):
+    a second click on the same work joins it."""
+    if not request_key:
+        return None
+    candidates = Job.objects.for_account(account).filter(
+        kind=kind, started_by=user, request_key=request_key, state__in=(JobState.QUEUED, JobState.RUNNING)
+    )
+    return next((job for job in candidates.order_by("-pk")[:5] if not job.is_stale()), None)

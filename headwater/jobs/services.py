@@ -5,6 +5,7 @@ See the package docstring (headwater/jobs/__init__.py) for how a job is written.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 import time
@@ -49,9 +50,28 @@ def job_file_path(job: Job) -> Path:
     return Path(settings.JOB_FILES_DIR) / job.file_path
 
 
+def job_files_prune(*, account: Account | None = None, now: dt.datetime | None = None) -> int:
+    """Delete the files of jobs that ended more than JOB_FILES_KEEP_DAYS ago (of one account, or of all); their
+    pages then say the file was deleted and offer nothing to download. Returns how many files went."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.JOB_FILES_KEEP_DAYS)
+    expired = Job.unscoped.exclude(file_path="").filter(
+        state__in=(JobState.DONE, JobState.FAILED), finished_at__lt=cutoff
+    )
+    if account is not None:
+        expired = expired.filter(account=account)
+    pruned = 0
+    for job in expired.only("pk", "file_path"):
+        job_file_path(job).unlink(missing_ok=True)
+        # Only the row still naming this file: a concurrent prune cleared it already.
+        pruned += Job.unscoped.filter(pk=job.pk, file_path=job.file_path).update(file_path="")
+    return pruned
+
+
 def job_new_file(*, job: Job, file_name: str, suffix: str) -> Path:
     """A new file for the job to write, under a name of ours; `file_name` is what it downloads as. Recorded on the
-    job now (shown once the job is done)."""
+    job now (shown once the job is done). The account's expired job files go first, so they never pile up even
+    where no one schedules `prune_job_files`."""
+    job_files_prune(account=job.account)
     relative = Path(str(job.account_id)) / f"{secrets.token_hex(16)}{suffix}"
     path = Path(settings.JOB_FILES_DIR) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,10 +80,18 @@ def job_new_file(*, job: Job, file_name: str, suffix: str) -> Path:
 
 
 def job_create(
-    *, account: Account, kind: str, label: str = "", user: User | None = None, total: int | None = None
+    *,
+    account: Account,
+    kind: str,
+    label: str = "",
+    user: User | None = None,
+    total: int | None = None,
+    request_key: str = "",
 ) -> Job:
     """A queued job; enqueue its task with `job_enqueue` (in the same transaction, so both or neither are kept)."""
-    return Job.objects.create(account=account, kind=kind, label=label[:200], started_by=user, total=total)
+    return Job.objects.create(
+        account=account, kind=kind, label=label[:200], started_by=user, total=total, request_key=request_key[:64]
+    )
 
 
 def job_enqueue(*, job: Job, task: Any, **kwargs: Any) -> Job:

@@ -3,6 +3,7 @@ downloads from the job's page."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -16,6 +17,7 @@ from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, ordering_from_param
 from headwater.jobs.models import Job
+from headwater.jobs.selectors import job_same_request
 from headwater.jobs.services import job_advance, job_create, job_enqueue, job_new_file, run_once
 from headwater.records.bulk import bulk_targets
 from headwater.records.exports import export_filename, record_export_to
@@ -43,11 +45,24 @@ def export_targets(
 
 
 def export_job_start(*, account: Account, user: User | None, noun: str, query: str, language: str, total: int) -> Job:
-    """Queue the XLSX export of a list (`query`: its URL's filters and sort) as a job; its file is the job's."""
+    """Queue the XLSX export of a list (`query`: its URL's filters and sort) as a job; its file is the job's. The
+    same user asking for the same export while it is still under way gets that job, not a second one."""
     kind = kind_of(noun)
+    key = hashlib.sha256("\n".join((noun, query, language)).encode()).hexdigest()
     with transaction.atomic():
+        if user is not None:
+            # Two clicks at once: the second waits here for the first's job, then finds it.
+            User.objects.select_for_update().filter(pk=user.pk).exists()
+        same = job_same_request(account=account, kind=EXPORT_KIND, user=user, request_key=key)
+        if same is not None:
+            return same
         job = job_create(
-            account=account, kind=EXPORT_KIND, label=export_filename(kind, account, "xlsx"), user=user, total=total
+            account=account,
+            kind=EXPORT_KIND,
+            label=export_filename(kind, account, "xlsx"),
+            user=user,
+            total=total,
+            request_key=key,
         )
         job_enqueue(job=job, task=export_xlsx_task, account_id=account.pk, noun=noun, query=query, language=language)
     job.refresh_from_db()

@@ -3,12 +3,15 @@ at once and the CSV always streams. The file is the account's: another account's
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from headwater.jobs.models import Job, JobState
@@ -117,3 +120,81 @@ def test_the_back_link_only_goes_to_a_page_of_the_account(tenant):
     client = tenant.client_for("viewer")
     for back in ("https://evil.example/", "//evil.example/a/alpha/", "/a/bravo/companies/"):
         assert client.get(page, {"back": back}).context["back"] == ""
+
+
+def _export_job_ids(tenant):
+    return list(
+        Job.objects.for_account(tenant.account).filter(kind=EXPORT_KIND).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def test_a_second_click_on_an_export_under_way_joins_its_job(tenant):
+    kind = record_kinds()[0]
+    for name in ("Apple 1", "Apple 2", "Apple 3"):
+        make(kind, tenant.account, name)
+    member = tenant.client_for("member")
+    first = member.get(tenant.url(f"{kind.app}/export.xlsx?q="))
+    [job_id] = _export_job_ids(tenant)
+    # Still running (the test backend runs it at once): the same click, by the same user, lands on the same job.
+    Job.unscoped.filter(pk=job_id).update(state=JobState.RUNNING, heartbeat_at=timezone.now())
+    again = member.get(tenant.url(f"{kind.app}/export.xlsx?q="))
+    assert again.status_code == 302
+    assert urlsplit(again["Location"]).path == urlsplit(first["Location"]).path
+    assert _export_job_ids(tenant) == [job_id]
+    # Another filter, another user, or the same export once the first has ended: new work, a new job.
+    member.get(tenant.url(f"{kind.app}/export.xlsx?q=Apple"))
+    tenant.client_for("admin").get(tenant.url(f"{kind.app}/export.xlsx?q="))
+    assert len(_export_job_ids(tenant)) == 3
+    Job.unscoped.filter(pk=job_id).update(state=JobState.DONE, finished_at=timezone.now())
+    member.get(tenant.url(f"{kind.app}/export.xlsx?q="))
+    assert len(_export_job_ids(tenant)) == 4
+
+
+def test_a_job_stopped_giving_news_is_not_joined(tenant, settings):
+    kind = record_kinds()[0]
+    for name in ("Apple 1", "Apple 2", "Apple 3"):
+        make(kind, tenant.account, name)
+    member = tenant.client_for("member")
+    member.get(tenant.url(f"{kind.app}/export.xlsx"))
+    [job_id] = _export_job_ids(tenant)
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 60)
+    Job.unscoped.filter(pk=job_id).update(state=JobState.RUNNING, heartbeat_at=long_ago)
+    member.get(tenant.url(f"{kind.app}/export.xlsx"))
+    assert len(_export_job_ids(tenant)) == 2
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_a_job_file_is_deleted_after_the_days_kept_and_its_page_says_so(tenant, other_tenant, settings, language):
+    settings.JOB_FILES_KEEP_DAYS = 7
+    kind = record_kinds()[0]
+    for account in (tenant.account, other_tenant.account):
+        for name in ("Apple 1", "Apple 2", "Apple 3"):
+            make(kind, account, name)
+    tenant.client_for("member").get(tenant.url(f"{kind.app}/export.xlsx"))
+    other_tenant.client_for("member").get(other_tenant.url(f"{kind.app}/export.xlsx"))
+    old = Job.objects.for_account(tenant.account).get(kind=EXPORT_KIND)
+    theirs = Job.objects.for_account(other_tenant.account).get(kind=EXPORT_KIND)
+    eight_days_ago = timezone.now() - dt.timedelta(days=8)
+    Job.unscoped.filter(pk__in=(old.pk, theirs.pk)).update(finished_at=eight_days_ago)
+    old_file, their_file = job_file_path(old), job_file_path(theirs)
+    # The account's next export prunes the account's expired files only.
+    tenant.client_for("member").get(tenant.url(f"{kind.app}/export.xlsx?q=Apple"))
+    assert not old_file.exists()
+    assert their_file.exists()
+    viewer = tenant.client_for("viewer")
+    tenant.viewer.language = language
+    tenant.viewer.save()
+    args = {"account_slug": tenant.account.slug, "job_id": old.pk}
+    assert viewer.get(reverse("jobs:download", kwargs=args)).status_code == 404
+    page = viewer.get(reverse("jobs:detail", kwargs=args)).content.decode()
+    expected = {
+        "en": "The file was deleted 7 days after the job ended: make it again.",
+        "pl": "Plik usunięto 7 dni po zakończeniu zadania: utwórz go ponownie.",
+    }
+    assert expected[language] in page
+    assert "data-job-file" not in page
+    # The command prunes every account's; a file still within its days stays.
+    call_command("prune_job_files", stdout=io.StringIO())
+    assert not their_file.exists()
+    fresh = Job.objects.for_account(tenant.account).filter(kind=EXPORT_KIND).latest("pk")
+    assert job_file_path(fresh).exists()
