@@ -5,6 +5,7 @@ file, column mapping, source values, duplicates), then starts the run as a backg
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from django.db import transaction
@@ -24,6 +25,7 @@ from headwater.core.api_schemas import IdPath
 from headwater.core.errors import ValidationFailed
 from headwater.core.pagination import Sorts
 from headwater.imports import plan, reading, run, selectors, services, undo
+from headwater.imports.dates import date_columns, is_date_target
 from headwater.imports.models import Import, ImportState
 from headwater.imports.samples import template_header
 from headwater.imports.schemas import (
@@ -116,6 +118,35 @@ def _column_mapping(import_: Import, columns: dict[str, str | None]) -> list[str
     if errors:
         raise ValidationFailed(_("Check the column mapping."), fields=errors)
     return result
+
+
+def _date_formats(import_: Import, sent: Mapping[str, str]) -> dict[int, str] | None:
+    """`mapping.date_formats` (column name -> format) as the services' choices by column index; a column that is
+    not a mapped date column, or a format that does not read every one of its dates, is refused by name."""
+    if not sent:
+        return None
+    columns = {column.index: column for column in date_columns(import_)}
+    mapped = {i for i, key in enumerate(import_.mapping) if is_date_target(key)}
+    chosen: dict[int, str] = {}
+    errors: dict[str, list[str]] = {}
+    for name, wanted in sent.items():
+        path = f"mapping.date_formats.{name}"
+        index = import_.columns.index(name) if name in import_.columns else -1
+        if index not in mapped:
+            errors[path] = [_("“%(name)s” is not a column mapped to a date field.") % {"name": name}]
+            continue
+        column = columns.get(index)
+        readable = ([column.decided] if column.decided else column.candidates) if column else []
+        if column is not None and wanted not in readable:
+            errors[path] = [
+                _("The dates of “%(name)s” do not all read as %(format)s; they read as %(formats)s.")
+                % {"name": name, "format": wanted, "formats": " / ".join(readable)}
+            ]
+            continue
+        chosen[index] = wanted  # a column without a date written as text reads the same whatever the order
+    if errors:
+        raise ValidationFailed(_("Check the date formats."), fields=errors)
+    return chosen
 
 
 def _mapping_errors(exc: ValidationFailed, import_: Import) -> ValidationFailed:
@@ -212,9 +243,13 @@ def _prepare(request: HttpRequest, import_: Import, mapping: ImportMappingIn) ->
             raise _mapping_errors(exc, import_) from None
     if not any(import_.mapping):
         raise ValidationFailed.on("mapping.columns", _("Map at least one column to a field first."))
-    # Ambiguous date columns (both day orders read every value) take the request language's order.
+    # Ambiguous date columns (both day orders read every value) take the order sent, else the request language's.
     services.import_update_date_formats(
-        account=account, import_=import_, chosen=None, language=translation.get_language() or "en", ask=False
+        account=account,
+        import_=import_,
+        chosen=_date_formats(import_, mapping.date_formats),
+        language=translation.get_language() or "en",
+        ask=False,
     )
     choices = _source_choices(request, import_, mapping)
     if choices is not None:

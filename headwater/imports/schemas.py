@@ -10,6 +10,10 @@ from pydantic import ConfigDict, Field
 
 ENCODINGS = Literal["utf-8", "utf-8-sig", "cp1250", "iso-8859-2", "utf-16"]
 DELIMITERS = Literal[";", ",", "tab"]
+# values.DATE_FORMATS' names (a test keeps the two the same).
+DATE_FORMAT_NAMES = Literal[
+    "YYYY-MM-DD", "DD.MM.YYYY", "DD/MM/YYYY", "MM/DD/YYYY", "DD-MM-YYYY", "YYYY/MM/DD", "YYYY.MM.DD"
+]
 
 
 class SourceChoiceIn(Schema):
@@ -41,6 +45,14 @@ class ImportMappingIn(Schema):
     delimiter: DELIMITERS | None = Field(None, description="A CSV's delimiter; detected when left out.")
     header_row: int | None = Field(None, ge=1, le=1000, description="The header's row number (1-based).")
     sheet: str | None = Field(None, max_length=200, description="A workbook's sheet; the first when left out.")
+    date_formats: dict[str, DATE_FORMAT_NAMES] = Field(
+        default_factory=dict,
+        description=(
+            "A date column's name -> how its dates are written, where both day orders read every value "
+            "(03/04/2025). A column left out takes the request language's order (`Accept-Language`: day first in "
+            "Polish, month first in English); a format that does not read every value of the column is refused."
+        ),
+    )
     sources: dict[str, SourceChoiceIn | None] = Field(
         default_factory=dict,
         description=(

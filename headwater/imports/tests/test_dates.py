@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import get_args
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,7 +15,9 @@ from django.utils import translation
 from headwater.deals.models import Deal
 from headwater.imports.dates import date_columns, default_date_format
 from headwater.imports.models import ImportState
+from headwater.imports.schemas import DATE_FORMAT_NAMES
 from headwater.imports.services import import_run
+from headwater.imports.values import DATE_FORMATS
 from headwater.testing.api import api_for
 from headwater.testing.factories import make_import
 
@@ -136,3 +139,54 @@ def test_the_guessed_mapping_never_saved_takes_the_order_the_page_offered(tenant
     import_.refresh_from_db()
     assert import_.settings["date_formats"] == {"1": "MM/DD/YYYY"}
     assert closes(tenant)["Licencje"] == dt.date(2025, 3, 4)
+
+
+def _api_import(tenant, content, date_formats, language="pl"):
+    api = api_for(tenant, "member")
+    mapping = {
+        "columns": {"Nazwa szansy": "deal.name", "Planowana data zamknięcia": "deal.expected_close_date"},
+        "date_formats": date_formats,
+    }
+    return api.client.post(
+        api.url("/imports"),
+        {"file": SimpleUploadedFile("d.csv", content, content_type="text/csv"), "mapping": json.dumps(mapping)},
+        headers={**api._headers(), "Accept-Language": language},
+    )
+
+
+def test_the_api_may_choose_the_day_order_of_an_ambiguous_column(tenant):
+    response = _api_import(tenant, AMBIGUOUS, {"Planowana data zamknięcia": "MM/DD/YYYY"})
+    assert response.status_code == 202, response.content
+    # Polish would have read day first (3 April); the order sent wins.
+    assert closes(tenant) == {"Licencje": dt.date(2025, 3, 4), "Serwis": dt.date(2025, 5, 6)}
+
+
+@pytest.mark.parametrize(
+    ("content", "date_formats", "field", "says"),
+    [
+        (DAY_FIRST, {"Planowana data zamknięcia": "MM/DD/YYYY"}, "Planowana data zamknięcia", "read as DD/MM/YYYY"),
+        (AMBIGUOUS, {"Planowana data zamknięcia": "YYYY-MM-DD"}, "Planowana data zamknięcia", "DD/MM/YYYY / MM/DD"),
+        (AMBIGUOUS, {"Nazwa szansy": "DD/MM/YYYY"}, "Nazwa szansy", "not a column mapped to a date field"),
+        (AMBIGUOUS, {"Kiedy": "DD/MM/YYYY"}, "Kiedy", "not a column mapped to a date field"),
+    ],
+)
+def test_a_day_order_that_does_not_fit_the_column_is_refused_by_name_and_nothing_is_kept(
+    tenant, content, date_formats, field, says
+):
+    response = _api_import(tenant, content, date_formats, language="en")
+    assert response.status_code == 400, response.content
+    [message] = response.json()["error"]["fields"][f"mapping.date_formats.{field}"]
+    assert says in message
+    assert not closes(tenant)
+    polish = _api_import(tenant, content, date_formats).json()["error"]["fields"][f"mapping.date_formats.{field}"]
+    assert "nie jest kolumną" in polish[0] or "da się odczytać" in polish[0]
+
+
+def test_a_format_name_the_importer_does_not_know_is_a_422(tenant):
+    response = _api_import(tenant, AMBIGUOUS, {"Planowana data zamknięcia": "DD MMM YYYY"})
+    assert response.status_code in (400, 422)
+    assert not closes(tenant)
+
+
+def test_the_api_names_the_same_formats_as_the_reader():
+    assert list(get_args(DATE_FORMAT_NAMES)) == list(DATE_FORMATS)
