@@ -262,10 +262,11 @@ def form_submit(*, form: LeadForm, data: Mapping[str, Any]) -> FormSubmission:
             "A field meant to stay empty was filled in, so the form looks automated. Reload the page and send it again."
         )
         raise SubmissionRefused({"__all__": [message]})
+    errors: dict[str, list[str]] = {}
     token_problem = _check_token(form, data.get(TOKEN_FIELD))
     if token_problem:
-        raise SubmissionRefused({"__all__": [token_problem]})
-    errors: dict[str, list[str]] = {}
+        # Said with the fields' own errors, so the visitor corrects everything in one go.
+        errors["__all__"] = [token_problem]
     values = _values(form, data, errors)
     answer: dict[str, Any] | None = None
     picked = _text(data.get("how_heard")) if form.how_heard and form.answers else ""
@@ -382,12 +383,18 @@ def _count(key: str, window: int) -> int:
 
 def intake_allowed(*, form: LeadForm, address: str) -> bool:
     """Count a submission against the form's and the address's one-minute limits (`LEADFORM_RATE_PER_FORM`,
-    `LEADFORM_RATE_PER_ADDRESS`); False when either is exceeded. Refused submissions count too: a flood is refused
+    `LEADFORM_RATE_PER_ADDRESS`, 0 for none); False when either is exceeded. Refused submissions count too: a flood is refused
     whatever it sends."""
     window = int(time.time() // 60)
-    per_form = _count(f"form:{form.pk}", window) <= _setting("LEADFORM_RATE_PER_FORM", 300)
-    per_address = _count(f"ip:{address[:90]}", window) <= _setting("LEADFORM_RATE_PER_ADDRESS", 10)
-    return per_form and per_address
+    allowed = True
+    for bucket, limit in (
+        (f"form:{form.pk}", _setting("LEADFORM_RATE_PER_FORM", 300)),
+        (f"ip:{address[:90]}", _setting("LEADFORM_RATE_PER_ADDRESS", 10)),
+    ):
+        # 0 switches a limit off (and counts nothing).
+        if limit > 0 and _count(bucket, window) > limit:
+            allowed = False
+    return allowed
 
 
 def token_was_early(form: LeadForm, token: str) -> bool:

@@ -52,7 +52,7 @@ def _edit(request: AccountRequest, lead_form: LeadForm | None) -> HttpResponse:
     else:
         form = LeadFormForm(account=request.account, form=lead_form)
     context = {"settings_tab": "capture", "lead_form": lead_form, "form": form}
-    return render(request, "leadforms/form.html", context, status=422 if form.errors else 200)
+    return render(request, "leadforms/form.html", context)
 
 
 @account_view(read=Role.ADMIN, write=Role.ADMIN)
@@ -77,7 +77,7 @@ def form_delete(request: AccountRequest, form_id: int) -> HttpResponse:
         messages.success(request, _("The form is deleted."))
         return _to_list(request)
     context = {"settings_tab": "capture", "lead_form": lead_form, "form": confirm}
-    return render(request, "leadforms/delete.html", context, status=422 if confirm.errors else 200)
+    return render(request, "leadforms/delete.html", context)
 
 
 @account_view(read=Role.ADMIN, write=None)
