@@ -212,8 +212,8 @@ LIST_COUNT_LIMIT = 10_000
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 
 # Lead forms' public intake (headwater/leadforms): submissions per minute per form and per address (counted in the
-# database, so every worker shares the counts; 0 switches a limit off), the least time between showing a form and sending it, and how long
-# a shown form stays valid.
+# database, so every worker shares the counts; 0 switches a limit off), the least time between showing a form and
+# sending it, and how long a shown form stays valid.
 LEADFORM_RATE_PER_FORM = env.int("LEADFORM_RATE_PER_FORM", default=300)
 LEADFORM_RATE_PER_ADDRESS = env.int("LEADFORM_RATE_PER_ADDRESS", default=10)
 LEADFORM_MIN_FILL_SECONDS = env.int("LEADFORM_MIN_FILL_SECONDS", default=3)

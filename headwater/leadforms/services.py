@@ -383,8 +383,8 @@ def _count(key: str, window: int) -> int:
 
 def intake_allowed(*, form: LeadForm, address: str) -> bool:
     """Count a submission against the form's and the address's one-minute limits (`LEADFORM_RATE_PER_FORM`,
-    `LEADFORM_RATE_PER_ADDRESS`, 0 for none); False when either is exceeded. Refused submissions count too: a flood is refused
-    whatever it sends."""
+    `LEADFORM_RATE_PER_ADDRESS`, 0 for none); False when either is exceeded. Refused submissions count too: a flood
+    is refused whatever it sends."""
     window = int(time.time() // 60)
     allowed = True
     for bucket, limit in (

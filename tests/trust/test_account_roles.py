@@ -20,9 +20,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from headwater.capture.models import MappingRule
-from headwater.leadforms.models import LeadForm
 from headwater.channels.services import channel_create
 from headwater.jobs.services import job_create, job_finish, job_new_file
+from headwater.leadforms.models import LeadForm
 from headwater.sources.services import source_alias_create
 from headwater.testing.factories import (
     CampaignFactory,

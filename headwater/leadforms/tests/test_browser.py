@@ -78,7 +78,7 @@ def _build_site(folder: Path, *, server: str, key: str, language: str) -> None:
 
 @pytest.mark.parametrize("language", ["en", "pl"])
 @override_settings(LEADFORM_MIN_FILL_SECONDS=1)
-def test_a_visitor_brings_the_campaign_through_the_embedded_form(
+def test_a_visitor_brings_the_campaign_through_the_embedded_form(  # noqa: PLR0917 — pytest injects fixtures by name
     live_server, page, tenant, landing_site, screenshot, language
 ):
     account = tenant.account
@@ -129,7 +129,7 @@ def test_a_visitor_brings_the_campaign_through_the_embedded_form(
 
 @pytest.mark.parametrize("language", ["en", "pl"])
 @override_settings(LEADFORM_MIN_FILL_SECONDS=1)
-def test_an_admin_builds_a_form_and_a_visitor_sends_it_without_javascript(
+def test_an_admin_builds_a_form_and_a_visitor_sends_it_without_javascript(  # noqa: PLR0917 — pytest injects fixtures by name
     live_server, browser, browser_login, tenant, screenshot, language
 ):
     page = browser_login(tenant.admin)
