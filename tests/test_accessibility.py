@@ -386,7 +386,7 @@ VISITS = [
     ),
     Visit("unmatched values", ("capture:unmatched",), A + "/settings/capture/unmatched/"),
     Visit("a person's touches", ("touches:person",), A + "/touches/person/{w.person}/"),
-    Visit("lead forms", ("leadforms:list",), A + "/settings/capture/forms/"),
+    Visit("lead forms", ("leadforms:forms",), A + "/settings/capture/forms/"),
     Visit("add a lead form", ("leadforms:add",), A + "/settings/capture/forms/add/"),
     Visit("add a lead form, errors", ("leadforms:add",), A + "/settings/capture/forms/add/", act=_bad_origins),
     Visit("change a lead form", ("leadforms:edit",), A + "/settings/capture/forms/{w.lead_form}/edit/"),

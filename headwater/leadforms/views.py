@@ -26,7 +26,7 @@ def _lead_form(request: AccountRequest, form_id: int) -> LeadForm:
 
 
 def _to_list(request: AccountRequest) -> HttpResponse:
-    return redirect("leadforms:list", account_slug=request.account.slug)
+    return redirect("leadforms:forms", account_slug=request.account.slug)
 
 
 @account_view(read=Role.ADMIN, write=None)

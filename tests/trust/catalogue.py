@@ -542,7 +542,7 @@ ROUTES: list[Route] = [
     Route("capture:rule_delete", path={"rule_id": "spare_rule"}, read="admin", write="admin"),
     Route("capture:reapply", read=None, write="admin"),
     Route("capture:link_test", read="admin", changes=False),
-    Route("leadforms:list", read="admin"),
+    Route("leadforms:forms", read="admin"),
     Route(
         "leadforms:add",
         read="admin",

@@ -331,3 +331,24 @@ def test_the_embed_script_is_small_and_first_party():
     assert "innerHTML" not in text
     assert "http://" not in text
     assert "https://" not in text.split("*/", 1)[1]
+
+
+def test_a_form_with_a_redirect_sends_the_visitor_there(lead_form):
+    lead_form.redirect_url = "https://www.shop.example.pl/thanks?x=1"
+    lead_form.save()
+    shown = Client().get(f"/f/{lead_form.public_key}")
+    # The page's form-action allows the redirect that follows its POST (browsers apply it to redirects too).
+    assert "form-action 'self' https://www.shop.example.pl" in shown["Content-Security-Policy"]
+    response = Client().post(f"/f/{lead_form.public_key}", answers(lead_form))
+    assert (response.status_code, response["Location"]) == (303, "https://www.shop.example.pl/thanks?x=1")
+    assert _post_json(lead_form, answers(lead_form, email="b@example.pl")).json()["redirect"] == lead_form.redirect_url
+
+
+def test_a_key_writes_only_into_its_own_account(lead_form, tenant, other_tenant):
+    theirs = make_form(other_tenant.account)
+    # Our form's token on their key: refused (a token names its form).
+    assert _post_json(theirs, answers(lead_form)).status_code == 422
+    assert _post_json(theirs, answers(theirs)).status_code == 200
+    assert Person.objects.for_account(other_tenant.account).count() == 1
+    assert not Person.objects.for_account(tenant.account).exists()
+    assert not FormSubmission.objects.for_account(tenant.account).exists()
