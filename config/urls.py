@@ -12,6 +12,7 @@ account_patterns = [
         if kind.pages is not None
     ),
     path("settings/sources/", include("headwater.sources.urls")),
+    path("settings/capture/forms/", include("headwater.leadforms.urls")),
     path("settings/capture/", include("headwater.capture.urls")),
     path("touches/", include("headwater.capture.touches_urls")),
     path("settings/channels/", include("headwater.channels.urls")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("headwater.workspace.urls")),
     path("", include("headwater.users.urls")),
     path("a/<slug:account_slug>/", include(account_patterns)),
+    path("f/", include("headwater.leadforms.public_urls")),
     path("api/v1/", api.urls),
 ]
 

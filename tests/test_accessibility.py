@@ -35,6 +35,7 @@ from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
 from headwater.demo.loader import DEMO_PASSWORD, demo_data_load
+from headwater.leadforms.models import LeadForm
 from headwater.persons.models import Person
 from headwater.sources.models import Source
 from headwater.users import links
@@ -76,6 +77,9 @@ SKIPPED = {
     "account_settings:invitation_renew": "POST only; answers with a redirect to the members page",
     "account_settings:invitation_revoke": "POST only; answers with a redirect to the members page",
     "stats:sources_csv": "a CSV file, not a page",
+    "leadforms_public:submit": "the embedded form's JSON endpoint, not a page",
+    "leadforms_public:description": "JSON for the embed script, not a page",
+    "leadforms_public:embed_js": "a script, not a page",
     "capture:rule_move": "POST only; answers with a redirect to the rules page",
     "capture:rule_defaults": "POST only; answers with a redirect to the rules page",
     "capture:reapply": "POST only; answers with a redirect to the rules page",
@@ -139,6 +143,8 @@ class World:
     confirm_token: str
     invitation_token: str
     rule: int
+    lead_form: int
+    form_key: str
 
 
 Act = Callable[[Page], None]
@@ -244,6 +250,17 @@ def _rule_preview(page: Page) -> None:
     expect(page.locator("#rule-preview")).to_be_visible()
 
 
+def _send_empty(page: Page) -> None:
+    page.locator("form button[type=submit]").click()
+    expect(page.locator(".field__error").first).to_be_visible()
+
+
+def _bad_origins(page: Page) -> None:
+    page.locator("textarea[name=allowed_origins]").fill("shop.example.pl/contact")
+    page.locator("form button[type=submit].button--primary").click()
+    expect(page.locator("#id_allowed_origins_error")).to_be_visible()
+
+
 def _import_undo(page: Page) -> None:
     _import_preview(page)
     page.locator("form button[type=submit].button--primary").click()
@@ -276,6 +293,9 @@ VISITS = [
     Visit("confirm an address", ("users:email_confirm",), "/confirm/{w.confirm_token}/", who="anonymous"),
     Visit("invitation, new login", ("users:invitation",), "/invitation/{w.invitation_token}/", who="anonymous"),
     Visit("link not valid", ("users:invitation",), "/invitation/not-a-token/", who="anonymous", status=400),
+    Visit("a lead form's page", ("leadforms_public:hosted",), "/f/{w.form_key}?utm_source=x", who="anonymous"),
+    Visit("a lead form's page, errors", ("leadforms_public:hosted",), "/f/{w.form_key}", "anonymous", act=_send_empty),
+    Visit("a lead form's thanks", ("leadforms_public:thanks",), "/f/{w.form_key}/thanks", who="anonymous"),
     # The admin of the demo account.
     Visit("home", ("core:home",), "/"),
     Visit("new account", ("users:account_new",), "/accounts/new/"),
@@ -366,6 +386,12 @@ VISITS = [
     ),
     Visit("unmatched values", ("capture:unmatched",), A + "/settings/capture/unmatched/"),
     Visit("a person's touches", ("touches:person",), A + "/touches/person/{w.person}/"),
+    Visit("lead forms", ("leadforms:forms",), A + "/settings/capture/forms/"),
+    Visit("add a lead form", ("leadforms:add",), A + "/settings/capture/forms/add/"),
+    Visit("add a lead form, errors", ("leadforms:add",), A + "/settings/capture/forms/add/", act=_bad_origins),
+    Visit("change a lead form", ("leadforms:edit",), A + "/settings/capture/forms/{w.lead_form}/edit/"),
+    Visit("embed a lead form", ("leadforms:snippet",), A + "/settings/capture/forms/{w.lead_form}/embed/"),
+    Visit("delete a lead form", ("leadforms:delete",), A + "/settings/capture/forms/{w.lead_form}/delete/"),
     Visit("404", (), A + "/deals/987654321/", status=404),
     # A viewer of the demo account.
     Visit("403", (), A + "/settings/sources/", who="viewer", status=403),
@@ -419,6 +445,15 @@ def world(transactional_db: Any, live_server: Any) -> World:
         person={"last_name": "Podcast", "email": "p@x.pl"},
         touch={"utm_source": "podcast-xyz"},
     )
+    lead_form = LeadForm.unscoped.create(
+        account=account,
+        name="Kontakt",
+        fields={"first_name": "optional", "last_name": "required", "email": "required", "phone": "optional"},
+        how_heard=True,
+        answers=[{"label": "Google", "source_id": None}, {"label": "A friend", "source_id": None}],
+        consent_text="I agree to be contacted. / Zgadzam się na kontakt.",
+        allowed_origins=["https://www.example.pl"],
+    )
     return World(
         account=account.slug,
         other_account="acme",
@@ -441,6 +476,8 @@ def world(transactional_db: Any, live_server: Any) -> World:
         confirm_token=links.confirm_token_make(user_id=admin.pk, email=admin.email),
         invitation_token=token.group(1),
         rule=rules[0].pk,
+        lead_form=lead_form.pk,
+        form_key=lead_form.public_key,
     )
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "headwater.persons",
     "headwater.deals",
     "headwater.capture",
+    "headwater.leadforms",
     "headwater.stats",
     "headwater.imports",
     "headwater.workspace",
@@ -212,6 +213,14 @@ LIST_COUNT_LIMIT = 10_000
 
 # REST API: requests per minute per token (429 with Retry-After beyond it; 0 switches the limit off).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+
+# Lead forms' public intake (headwater/leadforms): submissions per minute per form and per address (counted in the
+# database, so every worker shares the counts; 0 switches a limit off), the least time between showing a form and
+# sending it, and how long a shown form stays valid.
+LEADFORM_RATE_PER_FORM = env.int("LEADFORM_RATE_PER_FORM", default=300)
+LEADFORM_RATE_PER_ADDRESS = env.int("LEADFORM_RATE_PER_ADDRESS", default=10)
+LEADFORM_MIN_FILL_SECONDS = env.int("LEADFORM_MIN_FILL_SECONDS", default=3)
+LEADFORM_TOKEN_MAX_AGE_SECONDS = env.int("LEADFORM_TOKEN_MAX_AGE_SECONDS", default=24 * 3600)
 
 # Cache: login throttling and the API rate limit count here. The default (locmem) is per process, fine for one
 # process; with several workers set CACHE_URL to a shared cache (e.g. redis://host:6379/0) so they count together.

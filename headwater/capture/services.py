@@ -220,10 +220,14 @@ def lead_capture(
     source: Source | int | Unset | None = UNSET,
     self_reported: str = "",
     origin: RecordOrigin = RecordOrigin.API,
+    reported_source: Source | Unset | None = UNSET,
 ) -> LeadResult:
     """A lead with the visit that brought it: a new person (or the returning one), optionally a company and a new
     deal, and one touch on each. A new record's source is the body's choice, else the tracked one, else the
-    account's default rule; a returning person's source is left as it is."""
+    account's default rule; a returning person's source is left as it is.
+
+    `reported_source`: the source the self-reported answer stands for when the caller knows it (a lead form maps
+    each answer to a source); left unset, the answer is matched by name like an import's source value."""
     channel = _clean(channel, "channel", 100)
     facts = touch_facts_clean(touch)
     self_reported = _clean(self_reported, "self_reported", UTM_MAX_LENGTH)
@@ -242,7 +246,9 @@ def lead_capture(
     found = returning_person(account=account, email=email, phone=phone)
     linked_company: Company | None = None
     if company:
-        linked_company = _lead_company(account=account, user=user, data=company, source=record_source, how=how)
+        linked_company = _lead_company(
+            account=account, user=user, data=company, source=record_source, how=how, origin=origin
+        )
     if found is None:
         found = person_create(
             account=account,
@@ -267,6 +273,8 @@ def lead_capture(
             name=data.pop("name", None) or _("Lead: %(name)s") % {"name": found.full_name},
             value=data.pop("value", None) or Decimal("0"),
             currency=data.pop("currency", None),
+            notes=data.pop("notes", None) or "",
+            owner=data.pop("owner", None),
             person=found,
             company=linked_company,
             source=record_source,
@@ -274,7 +282,10 @@ def lead_capture(
             origin=origin,
         )
     draft.self_reported = self_reported
-    draft.reported_source = source_by_name(account=account, name=self_reported) if self_reported else None
+    if reported_source is UNSET:
+        draft.reported_source = source_by_name(account=account, name=self_reported) if self_reported else None
+    else:
+        draft.reported_source = reported_source
     _apply_outcome(draft, outcome)
     draft.person = found
     draft.company = linked_company
@@ -288,7 +299,13 @@ def lead_capture(
 
 
 def _lead_company(
-    *, account: Account, user: User | None, data: Mapping[str, Any], source: Any, how: HowChanged
+    *,
+    account: Account,
+    user: User | None,
+    data: Mapping[str, Any],
+    source: Any,
+    how: HowChanged,
+    origin: RecordOrigin = RecordOrigin.API,
 ) -> Company:
     name = _clean(data.get("name"), "company.name", 200)
     if not name:
@@ -297,9 +314,7 @@ def _lead_company(
     if existing is not None:
         return existing
     extra = {key: value for key, value in data.items() if key != "name"}
-    return company_create(
-        account=account, user=user, name=name, **extra, source=source, source_how=how, origin=RecordOrigin.API
-    )
+    return company_create(account=account, user=user, name=name, **extra, source=source, source_how=how, origin=origin)
 
 
 # --- Re-applying the rules to past touches --------------------------------------------------------------

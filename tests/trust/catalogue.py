@@ -66,7 +66,10 @@ class Route:
         if self.scope == "account":
             kwargs["account_slug"] = (slug_side or side).account.slug
         for name, kind in self.path.items():
-            kwargs[name] = (path_side or side).id(kind.replace("{role}", role or "admin"))
+            target = path_side or side
+            named = kind.replace("{role}", role or "admin")
+            # A lead form's public page is addressed by its public key, not its id.
+            kwargs[name] = target.objects[named].public_key if name == "key" else target.id(named)
         return reverse(self.name, kwargs=kwargs)
 
 
@@ -128,6 +131,19 @@ def _map_value(side: Side) -> dict[str, Any]:
     return {"kind": "utm_source", "value": value, "action": "source", "source": side.id("source")}
 
 
+def _lead_form(side: Side) -> dict[str, Any]:
+    return {
+        "name": "Trust form",
+        "field_last_name": "required",
+        "field_email": "required",
+        "consent_text": "I agree",
+        "thank_you": "Thanks",
+        "allowed_origins": "https://trust.example",
+        "deal_owner": side.id("user"),
+        "active": "on",
+    }
+
+
 def _account_settings(side: Side) -> dict[str, Any]:
     side.account.refresh_from_db()
     return {
@@ -160,6 +176,12 @@ ROUTES: list[Route] = [
         body=lambda s: {"language": "pl"},
         changes=False,
     ),
+    # A lead form's public side: the public key is the capability (walked with made-up keys in test_isolation).
+    Route("leadforms_public:embed_js", scope="public"),
+    Route("leadforms_public:hosted", scope="public", path={"key": "lead_form"}, write="viewer"),
+    Route("leadforms_public:thanks", scope="public", path={"key": "lead_form"}),
+    Route("leadforms_public:submit", scope="public", path={"key": "lead_form"}, read=None, write="viewer"),
+    Route("leadforms_public:description", scope="public", path={"key": "lead_form"}),
     Route("core:home", scope="user"),
     Route("users:logout", scope="user", read=None, write="viewer", changes=False),
     Route(
@@ -520,6 +542,32 @@ ROUTES: list[Route] = [
     Route("capture:rule_delete", path={"rule_id": "spare_rule"}, read="admin", write="admin"),
     Route("capture:reapply", read=None, write="admin"),
     Route("capture:link_test", read="admin", changes=False),
+    Route("leadforms:forms", read="admin"),
+    Route(
+        "leadforms:add",
+        read="admin",
+        write="admin",
+        form={"deal_owner": "user"},
+        body=_lead_form,
+        texts=("name", "consent_text", "thank_you"),
+    ),
+    Route(
+        "leadforms:edit",
+        path={"form_id": "lead_form"},
+        read="admin",
+        write="admin",
+        form={"deal_owner": "user"},
+        body=_lead_form,
+        texts=("name", "consent_text", "thank_you"),
+    ),
+    Route(
+        "leadforms:delete",
+        path={"form_id": "spare_lead_form"},
+        read="admin",
+        write="admin",
+        body=lambda s: {"confirm": "on"},
+    ),
+    Route("leadforms:snippet", path={"form_id": "lead_form"}, read="admin"),
     Route("capture:unmatched", read="admin", write="admin", form={"source": "source"}, body=_map_value),
     *(
         Route(
@@ -545,6 +593,13 @@ ROUTES: list[Route] = [
 
 # Routes whose path holds a secret or signed token instead of an object id.
 TOKEN_ROUTES = {"users:signup_confirm", "users:email_confirm", "users:invitation"}
+# Public routes whose path holds a lead form's public key: anyone may open them; a made-up key is 404.
+FORM_KEY_ROUTES = {
+    "leadforms_public:hosted",
+    "leadforms_public:thanks",
+    "leadforms_public:submit",
+    "leadforms_public:description",
+}
 
 # The API's own pages: the operations are walked from the OpenAPI document (API_OPERATIONS below).
 API_DOCUMENT_ROUTES = {"api:openapi-json", "api:openapi-view", "api:api-root"}

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from headwater.capture.models import MappingRule
 from headwater.channels.services import channel_create
 from headwater.jobs.services import job_create, job_finish, job_new_file
+from headwater.leadforms.models import LeadForm
 from headwater.sources.services import source_alias_create
 from headwater.testing.factories import (
     CampaignFactory,
@@ -107,6 +108,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "import": make_import(account, tenant.admin),
         "rule": MappingRule.unscoped.create(account=account, utm_source="role walk", target=source),
         "channel": channel_create(account=account, user=None, name="Role walk channel"),
+        "form": LeadForm.unscoped.create(account=account, name="Role walk form", fields={"last_name": "required"}),
     }
 
 

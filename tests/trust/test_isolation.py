@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from tests.trust.catalogue import API_OPERATIONS, ROUTES, TOKEN_ROUTES, Route
+from tests.trust.catalogue import API_OPERATIONS, FORM_KEY_ROUTES, ROUTES, TOKEN_ROUTES, Route
 from tests.trust.fingerprint import changed_tables, db_fingerprint
 from tests.trust.http import api_call, api_url, operation_call, send, set_path
 from tests.trust.world import MARKER, World, leaked
@@ -124,7 +124,16 @@ def test_user_and_public_routes_never_show_the_other_account(route, world):
         for param, kind in BLANKET_QUERY.items():
             response = send(client, "get", url, {param: theirs_value(world, kind, param)})
             assert_clean(response, f"{url}?{param}=")
-    if route.path:
+    if route.name in FORM_KEY_ROUTES:
+        # The key is the capability: the form's page is public whichever account owns it, and a made-up key (or
+        # the other account's form id in its place) is 404 without saying more.
+        for key in ("1", str(theirs.id("lead_form")), "a" * 32, "x" * 80):
+            url = reverse(route.name, kwargs={"key": key})
+            for method in ("get", "post"):
+                response = send(client, method, url)
+                assert response.status_code == 404, f"{method.upper()} {url}: {response.status_code}"
+                assert_clean(response, url)
+    elif route.path:
         # Only the api_token_revoke route: someone else's token id is a 404 and stays unrevoked.
         response = send(client, "post", route.url(ours, path_side=theirs, role="admin"))
         assert response.status_code == 404

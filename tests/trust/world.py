@@ -23,6 +23,7 @@ from headwater.deals.models import DealStatus
 from headwater.deals.services import deal_create
 from headwater.imports.models import Import, ImportState
 from headwater.jobs.services import job_create, job_finish, job_new_file
+from headwater.leadforms.models import LeadForm
 from headwater.persons.services import person_create
 from headwater.sources.services import (
     source_alias_create,
@@ -192,6 +193,14 @@ def _populate(tenant: Any, label: str) -> Side:
             content=f"Firma;NIP;E-mail;Źródło\n{label} firma;;{label}@x.example;Targi\n".encode(),
         ),
     }
+    for kind, name in (("lead_form", f"{label} form"), ("spare_lead_form", f"{label} spare form")):
+        side.objects[kind] = LeadForm.unscoped.create(
+            account=account,
+            name=name,
+            fields={"last_name": "required", "email": "required"},
+            consent_text=f"{label} consent",
+            allowed_origins=[f"https://{label}.example"],
+        )
     # An import that has run (nothing in it to write): what an undo takes.
     run_import = make_import(account, admin, name=f"{label}-run.csv", content=f"Firma\n{label} run\n".encode())
     Import.unscoped.filter(pk=run_import.pk).update(state=ImportState.DONE, finished_at=timezone.now())
