@@ -299,3 +299,26 @@ def test_by_touch_reads_one_tally_query_whatever_the_leads(leads):
     tally_reads = [q for q in after.captured_queries if tally_sql.TABLE in q["sql"]]
     assert len(tally_reads) == 1
     assert "capture_touch " not in " ".join(q["sql"] for q in after.captured_queries)
+
+
+def test_a_time_zone_change_rebuilds_the_touch_tallies_too(tenant):
+    """A touch at 23:30 UTC is on the next local day in Warsaw: the zone's rebuild moves it, with the record
+    tallies, in one transaction."""
+    from headwater.stats.services import tallies_rebuild  # noqa: PLC0415 — only here
+
+    account = tenant.account
+    enable_sources(account)
+    capture_services.lead_capture(
+        account=account, user=None, channel="API", person={"last_name": "Late"}, touch={"utm_source": "x"}
+    )
+    Touch.objects.for_account(account).update(at=dt.datetime(2025, 3, 31, 22, 30, tzinfo=dt.UTC))
+    assert not tally_sql.tally_drift(connection, account_ids=[account.pk])
+    type(account).objects.filter(pk=account.pk).update(time_zone="America/New_York")
+    assert tally_sql.tally_drift(connection, account_ids=[account.pk])  # the tallies still hold Warsaw's days
+    tallies_rebuild(account_ids=[account.pk])
+    assert not tally_sql.tally_drift(connection, account_ids=[account.pk])
+    account.refresh_from_db()
+    march = DateRange(dt.date(2025, 3, 31), dt.date(2025, 3, 31))
+    assert (
+        touch_stats(account=account, filters=StatsFilters(period=march, group_by=GroupBy.LAST_TOUCH)).total.persons == 1
+    )
