@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/headwater
 CHROMIUM ?= /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists bench-throughput bench-exports bench-import check-deploy check-production system-deps clean
+.PHONY: backup restore help setup run demo test test-fast test-pg test-browser test-long lint format typecheck messages bench bench-writes bench-lists bench-throughput bench-exports bench-import bench-intake check-deploy check-production system-deps clean
 
 help:
 	@echo "make run        set up, migrate, load the demo account and serve http://127.0.0.1:$(PORT) with the jobs worker (PORT=8001 for another)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-lists       list pages and API lists on the same data (selector, floor, HTTP times)"
 	@echo "make bench-throughput  8 parallel clients against gunicorn: req/s and p95"
 	@echo "make bench-import      the import of a 100,000-row file: preview, rows/s, ratio to a COPY floor, memory"
+	@echo "make bench-intake      POST /api/v1/leads through gunicorn, 8 clients: leads/s, p95, ratio to a bare touch-insert floor"
 
 .venv/.synced: pyproject.toml uv.lock
 	$(UV) sync --locked
@@ -132,6 +133,10 @@ bench-exports: setup
 # The import wizard on a fixed-seed file of 100,000 rows: preview, rows/s, import / COPY floor, memory (docs/performance.md).
 bench-import: setup
 	$(PY) -m bench.import_speed $(BENCH_ARGS)
+
+# Lead intake: POST /api/v1/leads through gunicorn with 8 clients, against a bare touch-insert floor (docs/performance.md).
+bench-intake: setup
+	$(PY) -m bench.intake $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv var .mypy_cache .ruff_cache

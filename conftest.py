@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import translation
 
+from headwater.capture import tally_sql as touch_tally_sql
 from headwater.core.models import Account
 from headwater.stats.tally_drift import tally_drift
 from headwater.testing.factories import AccountFactory, MembershipFactory, UserFactory
@@ -40,6 +41,8 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         accounts = Account.objects.values_list("pk", flat=True)
         drift = tally_drift(account_ids=list(accounts))
         assert not drift, f"statistics tallies differ from the records (key: (stored, fresh)): {drift}"
+        touch_drift = touch_tally_sql.tally_drift(connection, account_ids=list(accounts))
+        assert not touch_drift, f"touch tallies differ from the touches (key: (stored, fresh)): {touch_drift}"
     return result
 
 

@@ -130,12 +130,14 @@ def server_ms(header: str | None, metric: str = "app") -> float:
     raise SystemExit(f"no Server-Timing {metric} duration in {header!r}: is gunicorn serving bench.wsgi?")
 
 
-def start_server(port: int, env: dict[str, str], *, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, env: dict[str, str], *, workers: int = 1, app: str = "bench.wsgi:application"
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "bench.wsgi:application",
+        app,
         "--workers",
         str(workers),
         "--bind",

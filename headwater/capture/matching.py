@@ -48,6 +48,10 @@ class Facts:
     referrer: str = ""
     landing_url: str = ""
     click_ids: frozenset[str] = frozenset()
+    # Given instead of derived from `referrer` and `landing_url` when facts are read grouped from the touches
+    # (the stored referrer domain is this same derivation, made when the touch was saved).
+    known_domain: str | None = None
+    known_path: str | None = None
 
     @classmethod
     def of(cls, touch: Any) -> Facts:
@@ -63,12 +67,16 @@ class Facts:
     @property
     def referrer_domain(self) -> str:
         """The referring site's domain; "" for none, or for the landing site itself (a visitor's second page)."""
+        if self.known_domain is not None:
+            return self.known_domain
         domain = registered_domain(urlsplit(self.referrer).hostname or "") if self.referrer else ""
         landing = registered_domain(urlsplit(self.landing_url).hostname or "") if self.landing_url else ""
         return "" if domain == landing else domain
 
     @property
     def landing_path(self) -> str:
+        if self.known_path is not None:
+            return self.known_path
         return urlsplit(self.landing_url).path or "/" if self.landing_url else ""
 
 

@@ -168,3 +168,34 @@ class CaptureEvent(TenantModel):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["account", "-at"], name="captureevent_account_at_idx")]
+
+
+class TouchBasis(models.IntegerChoices):
+    FIRST = 1, _("first touch")
+    LAST = 2, _("last touch")
+
+
+class TouchTally(TenantModel):
+    """Records brought by tracked visits: how many companies (kind 1), persons (2) and deals (3) have a first (or
+    last) touch resolved to a source, with the source the lead named, per local month (the kind + 10: per local day).
+
+    Written only by database triggers (`capture/tally_sql.py`), never by Python, like `stats.SourceTally`; the
+    Statistics page grouped by touch reads it. Rows whose count fell to zero stay; readers skip them.
+    """
+
+    account = models.ForeignKey(
+        "core.Account", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    basis = models.SmallIntegerField(choices=TouchBasis.choices)
+    kind = models.SmallIntegerField()
+    bucket = models.DateField()
+    source_key = models.BigIntegerField()  # the touch's resolved source, 0 for none
+    reported_key = models.BigIntegerField()  # the source the lead named, 0 for none
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "basis", "kind", "bucket", "source_key", "reported_key"], name="touchtally_key_uniq"
+            ),
+        ]

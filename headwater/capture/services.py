@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import phonenumbers
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -30,6 +30,7 @@ from headwater.capture.models import (
     UnmatchedKind,
 )
 from headwater.capture.selectors import Matcher, capture_matcher, rule_list
+from headwater.channels.models import Channel
 from headwater.companies.models import Company
 from headwater.companies.services import company_create
 from headwater.core.errors import NotFound, ValidationFailed
@@ -401,6 +402,62 @@ def capture_preview(*, account: Account, rules: list[MappingRule]) -> Reapplied:
     return _reapply(account=account, user=None, touches=Touch.objects.for_account(account), rules=rules, write=False)
 
 
+def capture_pending(*, account: Account) -> Reapplied:
+    """What `capture_reapply` would change now, counted from one grouped query: the touches are read as their
+    distinct facts (what the rules look at) with their stored resolution and a count, and each group is resolved
+    once. Only when some would change source are those touches read, to count the records following them."""
+    rules = list(rule_list(account=account))
+    # The landing path matters only to a rule that asks for one; otherwise grouping by it would only split groups.
+    by_path = any(rule.landing_path for rule in rules)
+    presence = {f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField()) for name in CLICK_IDS}
+    keys = ["utm_source", "utm_medium", "utm_campaign", "referrer_domain", *(["landing_url"] if by_path else [])]
+    stored = ["resolved_source_id", "resolution", "unmatched_value"]
+    groups = list(
+        Touch.objects.for_account(account)
+        .exclude(resolution=Resolution.CORRECTED)
+        .annotate(**presence)
+        .values(*keys, *presence, *stored)
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    matcher = capture_matcher(account=account, utm_sources={g["utm_source"] for g in groups}, rules=rules)
+    touches = 0
+    moving: list[tuple[Q, Outcome]] = []
+    for group in groups:
+        facts = Facts(
+            utm_source=group["utm_source"],
+            utm_medium=group["utm_medium"],
+            utm_campaign=group["utm_campaign"],
+            landing_url=group.get("landing_url", ""),
+            click_ids=frozenset(name for name in CLICK_IDS if group[f"has_{name}"]),
+            known_domain=group["referrer_domain"],
+            known_path=None if by_path else "",
+        )
+        outcome = matcher.outcome(facts)
+        new_id = outcome.source.pk if outcome.source is not None else None
+        if new_id == group["resolved_source_id"]:
+            continue
+        touches += group["n"]
+        where = Q(**{key: group[key] for key in (*keys, *stored)}) & Q(
+            **{name: "" for name in CLICK_IDS if not group[f"has_{name}"]}
+        )
+        for name in CLICK_IDS:
+            if group[f"has_{name}"]:
+                where &= ~Q(**{name: ""})
+        moving.append((where, outcome))
+    if not moving:
+        return Reapplied(touches=0, records=0)
+    changed: list[tuple[Touch, int | None]] = []
+    base = Touch.objects.for_account(account).exclude(resolution=Resolution.CORRECTED)
+    for where, outcome in moving:
+        for item in base.filter(where):
+            old_id = item.resolved_source_id
+            _apply_outcome(item, outcome)
+            changed.append((item, old_id))
+    records = _records_following(account=account, user=None, changed=changed, write=False)
+    return Reapplied(touches=touches, records=records)
+
+
 @transaction.atomic
 def capture_reapply(*, account: Account, user: User | None) -> Reapplied:
     """Apply the current rules to every past touch (an admin's correction is kept), and to the records that
@@ -536,21 +593,50 @@ def mapping_rule_move(
     _event(account=account, user=user, action="rule_moved", rule_id=rule.pk, direction=direction, position=other + 1)
 
 
+# The shipped channel (channels.models.DEFAULT_CHANNELS key) of a default rule's source when it is created here.
+DEFAULT_RULE_CHANNELS = {"Paid search": "paid_search", "Organic search": "organic_search"}
+
+
+def _rule_signature(rule: MappingRule) -> tuple[Any, ...]:
+    return (rule.target_id, *(getattr(rule, name).lower() for name in RULE_TEXT_FIELDS), rule.click_id)
+
+
 @transaction.atomic
 def capture_rules_seed_defaults(*, account: Account, user: User | None) -> list[MappingRule]:
-    """The default rules, after any the account has; their sources are found by name (or alias) or created, named
-    in the account's language."""
+    """The default rules the account lacks, after any it has; their sources are found by name (or alias) or
+    created, named in the account's language. Idempotent: a rule with the same conditions and source is not added
+    twice (pressing the button again, or a new account seeded at creation, adds nothing)."""
     with translation.override(account.language):
-        wanted = [(_(name), conditions) for name, conditions in DEFAULT_RULES]
+        wanted = [(english, _(english), conditions) for english, conditions in DEFAULT_RULES]
+    existing = {_rule_signature(rule) for rule in MappingRule.objects.for_account(account)}
+    channels = dict(Channel.objects.for_account(account).exclude(key="").values_list("key", "pk"))
     last = MappingRule.objects.for_account(account).aggregate(last=Max("position"))["last"] or 0
     made = []
-    for position, (name, conditions) in enumerate(wanted, start=last + 1):
-        target = source_by_name(account=account, name=name) or source_create(account=account, user=user, name=name)
-        rule = MappingRule(account=account, position=position, target=target, **conditions)
+    for english, name, conditions in wanted:
+        target = source_by_name(account=account, name=name)
+        if target is None:
+            target = source_create(account=account, user=user, name=name)
+            channel_id = channels.get(DEFAULT_RULE_CHANNELS.get(english, ""))
+            if channel_id is not None:
+                # Just created in this transaction: its plain channel, as the starter sources get theirs.
+                Source.unscoped.filter(pk=target.pk).update(channel_id=channel_id)
+        rule = MappingRule(account=account, target=target, **conditions)
+        if _rule_signature(rule) in existing:
+            continue
+        last += 1
+        rule.position = last
         rule.save(force_insert=True)
+        existing.add(_rule_signature(rule))
         made.append(rule)
-    _event(account=account, user=user, action="defaults_added", rules=len(made))
+    if made:
+        _event(account=account, user=user, action="defaults_added", rules=len(made))
     return made
+
+
+def capture_rules_seed_on_account_created(sender: Any, account: Account, **kwargs: Any) -> None:
+    """`users.signals.account_created`: a new account starts with the default rules (after the starter sources,
+    whose receiver runs first: the sources app is installed before this one)."""
+    capture_rules_seed_defaults(account=account, user=None)
 
 
 # --- Unmatched values -------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def _to_rules(request: AccountRequest) -> HttpResponse:
 def rules(request: AccountRequest) -> HttpResponse:
     account = request.account
     listed = list(selectors.rule_list(account=account))
-    pending = services.capture_preview(account=account, rules=listed)
+    pending = services.capture_pending(account=account)
     context = {
         "settings_tab": "capture",
         "rules": [(rule, rule_summary(rule)) for rule in listed],

@@ -25,10 +25,18 @@ from headwater.stats.schemas import (
     ExchangeRatePatch,
     SourceStatsOut,
     StatsParams,
+    TouchStatsOut,
     exchange_rate_out,
     stats_out,
+    touch_stats_out,
 )
-from headwater.stats.selectors import exchange_rate_get, exchange_rate_list, source_stats, tallies_exact_or_refuse
+from headwater.stats.selectors import (
+    exchange_rate_get,
+    exchange_rate_list,
+    source_stats,
+    tallies_exact_or_refuse,
+    touch_stats,
+)
 from headwater.users.api_auth import AccountRouter, account_of, user_of
 from headwater.users.models import Role
 
@@ -37,8 +45,9 @@ router = AccountRouter(read=Role.VIEWER, write=None)
 
 @router.get(
     "/sources",
-    response=SourceStatsOut,
-    summary="Contacts, open and closed deals per acquisition source, for a period and an owner",
+    response=SourceStatsOut | TouchStatsOut,
+    summary="Contacts, open and closed deals per acquisition source, for a period and an owner; or the records "
+    "per their first or last touch's source, tracked against self-reported (`group_by`)",
 )
 def source_statistics(request: HttpRequest, params: Query[StatsParams]) -> HttpResponse:
     """Every member may read. Days are in the account's time zone; values in its base currency."""
@@ -47,7 +56,11 @@ def source_statistics(request: HttpRequest, params: Query[StatsParams]) -> HttpR
         raise FeatureDisabled(_("Acquisition sources are switched off for this account."))
     tallies_exact_or_refuse(account=account)
     form = stats_filter_form(params.form_data(), account=account)
-    stats = source_stats(account=account, filters=form.filters())
+    filters = form.filters()
+    if filters.by_touch:
+        touches = TouchStatsOut.model_validate(touch_stats_out(touch_stats(account=account, filters=filters)))
+        return HttpResponse(json.dumps(touches.model_dump(mode="json")), content_type="application/json; charset=utf-8")
+    stats = source_stats(account=account, filters=filters)
     # Validated against the documented model as ninja would, then dumped with decimals and dates already as text:
     # the same bytes as ninja's renderer, without its encoder calling back into Python for each of ~150 values.
     body = SourceStatsOut.model_validate(stats_out(stats, sorts=form.sorts()))

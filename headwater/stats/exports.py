@@ -23,7 +23,7 @@ from headwater.core.spreadsheet import (
     csv_format_for,
     xlsx_file,
 )
-from headwater.stats.filters import Period
+from headwater.stats.filters import DateRange, GroupBy, Period
 from headwater.stats.forms import StatsFilterForm
 from headwater.stats.results import (
     ClosedRow,
@@ -35,8 +35,9 @@ from headwater.stats.results import (
     channel_label,
     source_label,
 )
-from headwater.stats.selectors import source_stats
+from headwater.stats.selectors import source_stats, touch_stats
 from headwater.stats.sorting import sort_groups, sort_rows
+from headwater.stats.touches import TouchStats
 
 
 def _unconverted(items: Iterable[Unconverted]) -> str:
@@ -246,10 +247,77 @@ def write_source_stats(
     )
 
 
+def write_touch_stats(writer: RowWriter, stats: TouchStats, *, account_name: str, channel_label_text: str = "") -> None:
+    """The page grouped by touch, to a CSV or an XLSX writer: its two tables, in its row order."""
+    writer.writerow([_("Acquisition source statistics"), account_name])
+    if stats.period is None:
+        writer.writerow([_("Period"), str(Period.ALL.label)])
+    else:
+        writer.writerow([_("Period"), stats.period.start.isoformat(), stats.period.end.isoformat()])
+    writer.writerow([_("Group by"), str(GroupBy(stats.group_by).label)])
+    if channel_label_text:
+        writer.writerow([_("Channel"), channel_label_text])
+    writer.writerow([])
+    writer.writerow([_("Records per touch source")])
+    writer.writerow(
+        [_("Source"), _("Channel"), _("Archived"), _("Companies"), _("Persons"), _("Share of persons (%)"), _("Deals")]
+    )
+    for row in [*stats.rows, stats.total]:
+        archived = _("yes") if row.source.archived else ""
+        writer.writerow(
+            [
+                source_label(row.source),
+                channel_label(row.source),
+                archived,
+                row.companies,
+                row.persons,
+                row.persons_share,
+                row.deals,
+            ]
+        )
+    writer.writerow([])
+    writer.writerow([_("Tracked against self-reported (persons)")])
+    writer.writerow(
+        [
+            _("Source"),
+            _("Channel"),
+            _("Archived"),
+            _("Tracked"),
+            _("Self-reported"),
+            _("Both"),
+            _("Tracked and answered"),
+            _("Agreement (%)"),
+        ]
+    )
+    for row in [*stats.rows, stats.total]:
+        archived = _("yes") if row.source.archived else ""
+        writer.writerow(
+            [
+                source_label(row.source),
+                channel_label(row.source),
+                archived,
+                row.tracked,
+                row.reported,
+                row.agree,
+                row.answered,
+                row.agreement,
+            ]
+        )
+    writer.writerow([])
+
+
 def source_stats_xlsx_response(*, account: Account, form: StatsFilterForm) -> FileResponse:
     """The same rows as the CSV, as an XLSX workbook: written in constant memory to a temporary file (unlinked once
     open), then streamed."""
-    stats = source_stats(account=account, filters=form.filters())
+    filters = form.filters()
+    if filters.by_touch:
+        touches = touch_stats(account=account, filters=filters)
+
+        def write_touches(sheet: XlsxSheet) -> None:
+            write_touch_stats(sheet, touches, account_name=account.name, channel_label_text=form.channel_label())
+
+        return _xlsx_response(account=account, write=write_touches, period=filters.period)
+    stats = source_stats(account=account, filters=filters)
 
     def write(sheet: XlsxSheet) -> None:
         write_source_stats(
@@ -261,9 +329,13 @@ def source_stats_xlsx_response(*, account: Account, form: StatsFilterForm) -> Fi
             channel_label_text=form.channel_label(),
         )
 
+    return _xlsx_response(account=account, write=write, period=stats.period)
+
+
+def _xlsx_response(*, account: Account, write: Callable[[XlsxSheet], None], period: DateRange | None) -> FileResponse:
     stream = xlsx_file(write, title=_("Acquisition sources"))
     response = FileResponse(stream, content_type=XLSX_CONTENT_TYPE)
-    stamp = stats.period.end.isoformat() if stats.period else "all-time"
+    stamp = period.end.isoformat() if period else "all-time"
     response["Content-Disposition"] = f'attachment; filename="source-statistics-{account.slug}-{stamp}.xlsx"'
     add_never_cache_headers(response)
     return response
@@ -274,16 +346,27 @@ def source_stats_csv_response(*, account: Account, form: StatsFilterForm) -> Htt
 
     Never stored by a cache on the way: it is one account's figures, fetched with a session or a token.
     """
-    stats = source_stats(account=account, filters=form.filters())
-    body = source_stats_csv(
-        stats,
-        account_name=account.name,
-        owner_label=form.owner_label(),
-        sorts=form.sorts(),
-        channel_label_text=form.channel_label(),
-    )
+    filters = form.filters()
+    if filters.by_touch:
+        out = io.StringIO()
+        out.write(BOM)
+        write_touch_stats(
+            SpreadsheetWriter(out, csv_format_for(get_language())),
+            touch_stats(account=account, filters=filters),
+            account_name=account.name,
+            channel_label_text=form.channel_label(),
+        )
+        body = out.getvalue()
+    else:
+        body = source_stats_csv(
+            source_stats(account=account, filters=filters),
+            account_name=account.name,
+            owner_label=form.owner_label(),
+            sorts=form.sorts(),
+            channel_label_text=form.channel_label(),
+        )
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    stamp = stats.period.end.isoformat() if stats.period else "all-time"
+    stamp = filters.period.end.isoformat() if filters.period else "all-time"
     response["Content-Disposition"] = f'attachment; filename="source-statistics-{account.slug}-{stamp}.csv"'
     add_never_cache_headers(response)
     return response

@@ -24,6 +24,14 @@ class Period(models.TextChoices):
     CUSTOM = "custom", _("Custom range")
 
 
+class GroupBy(models.TextChoices):
+    """What the Statistics page's rows are: the record's source, or the source of its first or last tracked visit."""
+
+    SOURCE = "source", _("The record's source")
+    LAST_TOUCH = "last_touch", _("The last touch's source")
+    FIRST_TOUCH = "first_touch", _("The first touch's source")
+
+
 # Calendar presets: how many months the same calendar period lies earlier (what "compare" compares with).
 CALENDAR_STEP_MONTHS: dict[str, int] = {
     Period.THIS_MONTH: 1,
@@ -102,6 +110,11 @@ class StatsFilters:
     no_channel: bool = False  # only the sources without a channel
     compare: bool = False
     preset: str = Period.ALL
+    group_by: str = GroupBy.SOURCE
+
+    @property
+    def by_touch(self) -> bool:
+        return self.group_by != GroupBy.SOURCE
 
     @property
     def previous_period(self) -> DateRange | None:

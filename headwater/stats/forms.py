@@ -18,7 +18,7 @@ from headwater.core.models import Account
 from headwater.core.validation import parse_id
 from headwater.core.widgets import DateInput
 from headwater.records.forms import UNASSIGNED, owner_filter_choices
-from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
+from headwater.stats.filters import DateRange, GroupBy, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from headwater.stats.sorting import SORT_KEYS, parse_sort
 from headwater.users.selectors import account_users
@@ -32,6 +32,7 @@ FILTER_FIELDS = (
     "owner_id",
     "channel",
     "compare",
+    "group_by",
     "sort_contacts",
     "sort_open",
     "sort_closed",
@@ -97,6 +98,7 @@ class StatsFilterForm(forms.Form):
     owner_id = forms.ChoiceField(label=_("Owner"), required=False, widget=forms.Select)
     channel = forms.ChoiceField(label=_("Channel"), required=False, widget=forms.Select)
     compare = CompareField(label=_("Compare with the previous period"), required=False)
+    group_by = forms.ChoiceField(label=_("Group by"), required=False, choices=GroupBy.choices)
     sort_contacts = _sort_field(_("Order of the contacts table"))
     sort_open = _sort_field(_("Order of the open deals table"))
     sort_closed = _sort_field(_("Order of the closed deals table"))
@@ -194,6 +196,19 @@ class StatsFilterForm(forms.Form):
         elif typed_dates:
             # Dates next to a preset would otherwise be ignored without a word.
             self.add_error("period", _("Choose “Custom range” to use your own dates, or clear the dates."))
+        group_by = data.get("group_by") or GroupBy.SOURCE
+        data["group_by"] = group_by
+        if group_by != GroupBy.SOURCE:
+            # The touch tallies are kept for all owners and one period: say so rather than ignore the filter.
+            if data.get("owner_id"):
+                self.add_error(
+                    "owner_id",
+                    _("Figures by touch are not kept per owner: choose “Anyone”, or group by the record's source."),
+                )
+            if data.get("compare"):
+                self.add_error(
+                    "compare", _("Comparing periods works when grouping by the record's source; switch it off here.")
+                )
         for section, keys in SORT_KEYS.items():
             value = data.get(f"sort_{section}") or ""
             if value and parse_sort(section, value) is None:
@@ -221,6 +236,7 @@ class StatsFilterForm(forms.Form):
             no_channel=channel == NO_CHANNEL,
             compare=bool(data.get("compare")),
             preset=period,
+            group_by=data.get("group_by") or GroupBy.SOURCE,
         )
 
     def sorts(self) -> dict[str, tuple[str, bool] | None]:

@@ -29,6 +29,7 @@ from headwater.stats.results import (
     source_label,
 )
 from headwater.stats.sorting import sort_rows
+from headwater.stats.touches import TouchRow, TouchStats
 
 PeriodName = Literal[
     "all",
@@ -86,6 +87,12 @@ class StatsParams(Schema):
         "quarter or year earlier, otherwise the same number of days immediately before (docs/statistics.md). `on` "
         "(the page's old value) also means true.",
     )
+    group_by: Literal["source", "last_touch", "first_touch"] = Field(
+        "source",
+        description="The rows: the record's source (default), or the source of the record's last or first tracked "
+        "visit (touch), with tracked against self-reported; by touch, `owner_id` and `compare` are refused "
+        "(docs/statistics.md).",
+    )
     sort_contacts: str | None = _SORT
     sort_open: str | None = _SORT
     sort_closed: str | None = _SORT
@@ -97,6 +104,7 @@ class StatsParams(Schema):
             "start": self.start.isoformat() if self.start else "",
             "end": self.end.isoformat() if self.end else "",
             "compare": "true" if self.compare else "",
+            "group_by": self.group_by,
         }
         # Read through model_dump: reading the deprecated `owner` as an attribute warns on every request.
         given = self.model_dump(include={"owner_id", "owner", "channel", "sort_contacts", "sort_open", "sort_closed"})
@@ -226,6 +234,26 @@ class SourceStatsOut(BaseModel):
     )
     best_win_rate_minimum: int = Field(description="The account's minimum of closed deals for the best win rate.")
     best_win_rate_qualified: int = Field(description="How many sources had that many closed deals.")
+
+
+class TouchRowOut(BaseModel):
+    source: StatsSourceOut = Field(description="The source the touch resolved to (`none`: no rule gave one).")
+    companies: int = Field(description="Companies whose first (last) touch in the period came from the source.")
+    persons: int
+    persons_share: Decimal | None = Field(description="Of all the persons counted, in percent (0.1, half up).")
+    deals: int
+    tracked: int = Field(description="Persons whose touch resolved to the source (the same as `persons`).")
+    reported: int = Field(description="Persons whose touch's “How did you hear about us?” answer named it.")
+    agree: int | None = Field(description="Persons both tracked and self-reported as it; null for “No source”.")
+    answered: int = Field(description="The row's tracked persons who named any source.")
+    agreement: Decimal | None = Field(description="`agree` over `answered`, in percent; null when none answered.")
+
+
+class TouchStatsOut(BaseModel):
+    group_by: Literal["last_touch", "first_touch"]
+    period: StatsPeriodOut | None = Field(description="Null for all time.")
+    rows: list[TouchRowOut]
+    total: TouchRowOut
 
 
 # --- From the selector's dataclasses ----------------------------------------------------------------------
@@ -379,4 +407,29 @@ def exchange_rate_out(rate: Any, *, base_currency: str) -> dict[str, Any]:
         "applies": rate.base_currency == base_currency,
         "version": rate.version,
         "updated_at": rate.updated_at,
+    }
+
+
+def touch_stats_out(stats: TouchStats) -> dict[str, Any]:
+    """The body of `/stats/sources?group_by=last_touch` (or `first_touch`): the rows in the catalogue's order."""
+
+    def row(r: TouchRow) -> dict[str, Any]:
+        return {
+            "source": _source(r.source),
+            "companies": r.companies,
+            "persons": r.persons,
+            "persons_share": r.persons_share,
+            "deals": r.deals,
+            "tracked": r.tracked,
+            "reported": r.reported,
+            "agree": r.agree,
+            "answered": r.answered,
+            "agreement": r.agreement,
+        }
+
+    return {
+        "group_by": stats.group_by,
+        "period": _period(stats.period),
+        "rows": [row(r) for r in stats.rows],
+        "total": row(stats.total),
     }

@@ -27,7 +27,7 @@ from headwater.jobs.models import Job, JobState
 from headwater.jobs.selectors import job_latest
 from headwater.sources.models import Source
 from headwater.stats.figures import Figures, figures_for
-from headwater.stats.filters import DateRange, StatsFilters
+from headwater.stats.filters import DateRange, GroupBy, StatsFilters
 from headwater.stats.models import TALLIES_REBUILD, ExchangeRate
 from headwater.stats.money import (
     CENT,
@@ -57,6 +57,7 @@ from headwater.stats.results import (
     WonSummary,
     channel_info,
 )
+from headwater.stats.touches import BASIS, TouchStats, read_touch_tallies, touch_stats_from
 
 # Every statistics request reads the catalogue: compiled once (core.compiled), not per request.
 _CATALOGUE = CompiledRows(
@@ -290,6 +291,30 @@ def _missing_rates(*sections: Iterable[list[Unconverted]]) -> list[Unconverted]:
     return [Unconverted(c, n, v) for c, (n, v) in sorted(per_currency.items())]
 
 
+def _catalogue(account: Account) -> list[SourceInfo]:
+    return [
+        SourceInfo(
+            id=pk,
+            name=name,
+            archived=archived,
+            position=position,
+            channel_id=channel_id,
+            channel_name=channel_name or "",
+            channel_position=channel_position or 0,
+        )
+        for pk, name, archived, position, channel_id, channel_name, channel_position in _CATALOGUE(
+            account_id=account.pk
+        )
+    ]
+
+
+def touch_stats(*, account: Account, filters: StatsFilters) -> TouchStats:
+    """Records per the source of their first or last touch (`filters.group_by`), and tracked against self-reported,
+    for one period. Queries: one read of the touch tallies, then the catalogue."""
+    groups = read_touch_tallies(account=account, basis=BASIS[GroupBy(filters.group_by)], period=filters.period)
+    return touch_stats_from(groups=groups, catalogue=_catalogue(account), filters=filters, group_by=filters.group_by)
+
+
 def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     """Contacts, open deals and closed deals per acquisition source for one period (and the one before it).
 
@@ -314,20 +339,7 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         if previous_period is not None
         else None
     )
-    catalogue = [
-        SourceInfo(
-            id=pk,
-            name=name,
-            archived=archived,
-            position=position,
-            channel_id=channel_id,
-            channel_name=channel_name or "",
-            channel_position=channel_position or 0,
-        )
-        for pk, name, archived, position, channel_id, channel_name, channel_position in _CATALOGUE(
-            account_id=account.pk
-        )
-    ]
+    catalogue = _catalogue(account)
     used = current.source_ids() | (previous.source_ids() if previous else set())
     sources = _in_channel(_row_sources(catalogue, used), filters)
 

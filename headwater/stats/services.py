@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from headwater.capture import tally_sql as touch_tally_sql
 from headwater.core.currencies import is_currency
 from headwater.core.errors import Conflict, ValidationFailed
 from headwater.core.models import Account
@@ -148,7 +149,10 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
     with connection.cursor() as cursor:
         if ids is None:
             if connection.vendor == "postgresql":
-                cursor.execute("LOCK TABLE companies_company, persons_person, deals_deal IN SHARE MODE")
+                cursor.execute(
+                    "LOCK TABLE companies_company, persons_person, deals_deal, capture_touch, capture_recordtouches "
+                    "IN SHARE MODE"
+                )
             cursor.execute(f"DELETE FROM {tally_sql.TABLE}")  # noqa: S608 — constant table name
         else:
             for account_id in ids:
@@ -159,7 +163,15 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
             cursor.execute(f"DELETE FROM {tally_sql.TABLE} WHERE account_id IN ({marks})", ids)  # noqa: S608 — the table name is ours, the ids are parameters
         select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
         cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {select}", params)
-        return int(cursor.rowcount)
+        written = int(cursor.rowcount)
+        # The touch tallies count by local day too: the same zone, the same lock, the same transaction.
+        if ids is None:
+            cursor.execute(f"DELETE FROM {touch_tally_sql.TABLE}")  # noqa: S608 — constant table name
+        else:
+            cursor.execute(f"DELETE FROM {touch_tally_sql.TABLE} WHERE account_id IN ({marks})", ids)  # noqa: S608 — the table name is ours, the ids are parameters
+        select, params = touch_tally_sql.fresh_tallies_sql(connection.vendor, ids)
+        cursor.execute(f"INSERT INTO {touch_tally_sql.TABLE} ({touch_tally_sql.COLUMNS}) {select}", params)
+        return written
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
 from headwater.stats.results import ChannelGroup, Section, SourceStats, source_label
-from headwater.stats.selectors import exchange_rate_list, source_stats, tallies_rebuild_unfinished
+from headwater.stats.selectors import exchange_rate_list, source_stats, tallies_rebuild_unfinished, touch_stats
 from headwater.stats.sorting import sort_groups, sort_rows
 from headwater.stats.tables import Cells, Links, scrolling_table_html
 from headwater.users.access import AccountRequest, account_view
@@ -147,7 +147,17 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
             },
         }
         return render(request, "stats/sources.html", invalid, status=400)
-    stats = source_stats(account=account, filters=form.filters())
+    filters = form.filters()
+    if filters.by_touch:
+        touches = {
+            "form": form,
+            "period_options": _period_options(form, form.cleaned_data["period"]),
+            "sort_params": form.sort_params(),
+            "stats": None,
+            "touches": touch_stats(account=account, filters=filters),
+        }
+        return render(request, "stats/sources.html", touches)
+    stats = source_stats(account=account, filters=filters)
     sorts = form.sorts()
     cells = Cells(Links(account_slug=account.slug, filters=stats.filters))
     sections: dict[str, dict[str, Any]] = {}

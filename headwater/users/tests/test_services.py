@@ -171,7 +171,8 @@ class TestAccountCreate:
             name="Trzecie", slug="trzecie", currency="pln", language="pl", owner=tenant.member
         )
         sources = Source.objects.for_account(account)
-        assert sources.count() == 9
+        # The nine starter sources, and the two the default lead-capture rules need (capture seeds them).
+        assert sources.count() == 11
         assert not account.sources_enabled
         assert sources.filter(name__in=["Website", "Strona internetowa", "Strona WWW"]).exists()
 
