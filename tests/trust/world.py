@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from headwater.campaigns.services import campaign_create
+from headwater.spend.services import spend_create
 from headwater.capture.services import capture_rules_seed_defaults, lead_capture
 from headwater.channels.services import channel_create
 from headwater.companies.services import company_create
@@ -163,6 +164,10 @@ def _populate(tenant: Any, label: str) -> Side:
     spare_campaign = campaign_create(
         account=account, user=admin, source=source, name=f"{label} spare campaign", start_date=date(2026, 1, 1)
     )
+    spend = spend_create(
+        account=account, user=admin, source=source, campaign=campaign, month=date(2026, 1, 1), amount="100", note=label
+    )
+    spare_spend = spend_create(account=account, user=admin, source=source, month=date(2026, 2, 1), amount="5")
     side.objects = {
         "account": account,
         "company": company,
@@ -185,6 +190,8 @@ def _populate(tenant: Any, label: str) -> Side:
         "spare_channel": spare_channel,
         "campaign": campaign,
         "spare_campaign": spare_campaign,
+        "spend": spend,
+        "spare_spend": spare_spend,
         "import": make_import(
             account,
             admin,
