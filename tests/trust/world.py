@@ -15,7 +15,6 @@ from typing import Any
 from django.utils import timezone
 
 from headwater.campaigns.services import campaign_create
-from headwater.spend.services import spend_create
 from headwater.capture.services import capture_rules_seed_defaults, lead_capture
 from headwater.channels.services import channel_create
 from headwater.companies.services import company_create
@@ -33,6 +32,7 @@ from headwater.sources.services import (
     source_set_channel,
     source_settings_update,
 )
+from headwater.spend.services import spend_create
 from headwater.stats.services import exchange_rate_create
 from headwater.testing.factories import make_import
 from headwater.users.models import ApiToken, Invitation, Membership, Role, User
