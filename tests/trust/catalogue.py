@@ -143,6 +143,12 @@ def _upload(side: Side) -> dict[str, Any]:
     return {"file": SimpleUploadedFile("trust.csv", "Firma;NIP\nTrust;5260001246\n".encode("cp1250"))}
 
 
+def _spend_upload(side: Side) -> dict[str, Any]:
+    name = side.objects["source"].name
+    content = f"Miesiąc;Źródło;Kwota\n2026-05;{name};12,50\n".encode("cp1250", errors="replace")
+    return {"file": SimpleUploadedFile("trust-spend.csv", content)}
+
+
 ROUTES: list[Route] = [
     # --- public and per-user pages --------------------------------------------------------------------------
     Route("core:healthz", scope="public"),
@@ -494,6 +500,7 @@ ROUTES: list[Route] = [
     # `owner` is the old name of `owner_id`, still accepted: both are walked.
     Route("imports:start", read="member", write="member", body=_upload),
     Route("imports:template", read="member"),
+    Route("imports:spend", read="admin", write="admin", body=_spend_upload),
     Route(
         "imports:detail",
         path={"import_id": "import"},
