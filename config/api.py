@@ -22,6 +22,7 @@ from headwater.persons.api import router as persons_router
 from headwater.sources.api import alias_router as source_aliases_router
 from headwater.sources.api import router as sources_router
 from headwater.sources.api import settings_router as source_settings_router
+from headwater.spend.api import router as spend_router
 from headwater.stats.api import rates_router
 from headwater.stats.api import router as stats_router
 from headwater.users.api import invitations_router, me_router, members_router
@@ -135,5 +136,6 @@ api.add_router("/invitations", invitations_router, tags=["members"])
 api.add_router("/stats", stats_router, tags=["statistics"])
 api.add_router("/account", account_router, tags=["account"])
 api.add_router("/rates", rates_router, tags=["exchange rates"])
+api.add_router("/spend", spend_router, tags=["spend"])
 api.add_router("/imports", imports_router, tags=["imports"])
 api.add_router("/leads", leads_router, tags=["leads"])

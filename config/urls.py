@@ -18,6 +18,7 @@ account_patterns = [
     path("settings/channels/", include("headwater.channels.urls")),
     path("settings/campaigns/", include("headwater.campaigns.urls")),
     path("settings/rates/", include("headwater.stats.rates_urls")),
+    path("settings/spend/", include("headwater.spend.urls")),
     path("settings/", include("headwater.workspace.settings_urls")),
     path("stats/", include("headwater.stats.urls")),
     path("jobs/", include("headwater.jobs.urls")),

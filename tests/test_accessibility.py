@@ -38,6 +38,7 @@ from headwater.demo.loader import DEMO_PASSWORD, demo_data_load
 from headwater.leadforms.models import LeadForm
 from headwater.persons.models import Person
 from headwater.sources.models import Source
+from headwater.spend.services import spend_create
 from headwater.users import links
 from headwater.users.models import Membership, Role, User
 from headwater.users.services import invitation_create
@@ -138,6 +139,7 @@ class World:
     source: int
     channel: int
     campaign: int
+    spend: int
     membership: int
     signup_token: str
     confirm_token: str
@@ -207,6 +209,12 @@ def _duplicate_channel(page: Page) -> None:
     page.locator(".channel-add input[type=text]").fill(page.locator(".channel-table tbody th").first.inner_text())
     page.locator(".channel-add button[type=submit]").click()
     expect(page.locator(".channel-add .field__error")).to_be_visible()
+
+
+def _spend_error(page: Page) -> None:
+    page.locator("#id_amount").fill("0")
+    page.locator("form.form button[type=submit]").click()
+    expect(page.locator(".field__error").first).to_be_visible()
 
 
 def _new_token(page: Page) -> None:
@@ -367,6 +375,11 @@ VISITS = [
     Visit("campaigns", ("campaigns:of_source",), A + "/settings/campaigns/source/{w.source}/"),
     Visit("edit campaign", ("campaigns:edit",), A + "/settings/campaigns/{w.campaign}/edit/"),
     Visit("delete campaign", ("campaigns:delete",), A + "/settings/campaigns/{w.campaign}/delete/"),
+    Visit("spend", ("spend:list",), A + "/settings/spend/"),
+    Visit("add spend, error", ("spend:add",), A + "/settings/spend/add/", act=_spend_error),
+    Visit("import spend", ("imports:spend",), A + "/import/spend/"),
+    Visit("edit spend", ("spend:edit",), A + "/settings/spend/{w.spend}/edit/"),
+    Visit("delete spend", ("spend:delete",), A + "/settings/spend/{w.spend}/delete/"),
     Visit("exchange rates", ("rates:settings",), A + "/settings/rates/"),
     Visit("import", ("imports:start",), A + "/import/"),
     Visit("import, a file read", ("imports:detail",), A + "/import/", act=_upload_sample),
@@ -454,6 +467,19 @@ def world(transactional_db: Any, live_server: Any) -> World:
         consent_text="I agree to be contacted. / Zgadzam się na kontakt.",
         allowed_origins=["https://www.example.pl"],
     )
+    campaign = campaign_create(
+        account=account, user=admin, source=source, name="Wiosna 2026", start_date=dt.date(2026, 3, 1), budget="1500"
+    )
+    spend = spend_create(
+        account=account,
+        user=admin,
+        source=source,
+        campaign=campaign,
+        month=dt.date(2026, 3, 1),
+        amount="1200.50",
+        currency="USD",
+        note="Wyszukiwarka",
+    )
     return World(
         account=account.slug,
         other_account="acme",
@@ -463,14 +489,8 @@ def world(transactional_db: Any, live_server: Any) -> World:
         won_deal=deals.filter(status=DealStatus.WON).first().pk,
         source=source.pk,
         channel=Channel.objects.for_account(account).order_by("position").first().pk,
-        campaign=campaign_create(
-            account=account,
-            user=admin,
-            source=source,
-            name="Wiosna 2026",
-            start_date=dt.date(2026, 3, 1),
-            budget="1500",
-        ).pk,
+        campaign=campaign.pk,
+        spend=spend.pk,
         membership=Membership.objects.for_account(account).get(user__email="member@demo.test").pk,
         signup_token=links.signup_token_make(email="ada@check.test", full_name="Ada Check", language="en"),
         confirm_token=links.confirm_token_make(user_id=admin.pk, email=admin.email),

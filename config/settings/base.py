@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "headwater.channels",
     "headwater.sources",
     "headwater.campaigns",
+    "headwater.spend",
     "headwater.records",
     "headwater.companies",
     "headwater.persons",

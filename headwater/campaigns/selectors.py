@@ -17,7 +17,17 @@ from headwater.sources.models import Source
 def campaign_holders() -> list[Any]:
     """The record kinds that may carry a campaign (every model whose `campaign` points here): they sit above this
     app, which finds them through Django's metadata, as the sources app finds its holders."""
-    return models_pointing_at(Campaign, field="campaign")
+    return [
+        model
+        for model in models_pointing_at(Campaign, field="campaign")
+        # A part of a source (a spend entry: its `source` is required) is no record; deleting the campaign keeps it.
+        if _optional_source(model)
+    ]
+
+
+def _optional_source(model: Any) -> bool:
+    field: Any = model._meta.get_field("source")  # every model carrying a campaign carries a source
+    return bool(field.null)
 
 
 def campaign_get(*, account: Account, campaign_id: Any) -> Campaign:

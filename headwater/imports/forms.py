@@ -26,6 +26,16 @@ ENCODING_CHOICES = [
 DELIMITER_CHOICES = [("", _("Detect")), (";", _("semicolon (;)")), (",", _("comma (,)")), ("tab", _("tab"))]
 
 
+class SpendUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Spend file (CSV, XLSX or ODS)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.ods"}),
+        help_text=_(
+            "A header row with: Month (or Start and End), Source, Campaign, Amount, Currency, Note; one entry a row."
+        ),
+    )
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("File (CSV, XLSX or ODS)"),

@@ -7,6 +7,7 @@ app_name = "imports"
 urlpatterns = [
     path("", views.import_start, name="start"),
     path("template/", views.import_template, name="template"),
+    path("spend/", views.spend_import_page, name="spend"),
     path("<int:import_id>/", views.import_detail, name="detail"),
     path("<int:import_id>/mapping/", views.import_mapping, name="mapping"),
     path("<int:import_id>/sources/", views.import_sources, name="sources"),

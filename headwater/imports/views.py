@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 
 from headwater.core.errors import DomainError
 from headwater.deals.models import DealStatus
-from headwater.imports import dates, plan, reading, run, selectors, services, undo
+from headwater.imports import dates, plan, reading, run, selectors, services, spend_import, undo
 from headwater.imports.columns import target_by_key
 from headwater.imports.forms import (
     DuplicatesForm,
     MappingForm,
     ReadSettingsForm,
     SourceValuesForm,
+    SpendUploadForm,
     UndoForm,
     UploadForm,
 )
@@ -427,3 +428,27 @@ def import_undo(request: AccountRequest, import_id: int) -> HttpResponse:
         "failed": job is not None and job.shown_state() == "failed",
     }
     return render(request, "imports/undo.html", context, status=400 if request.method == "POST" else 200)
+
+
+@account_view(read=Role.ADMIN, write=Role.ADMIN)
+def spend_import_page(request: AccountRequest) -> HttpResponse:
+    """Account settings > Spend > Import: a spreadsheet of spend, one entry per row, all or nothing
+    (imports/spend_import.py). The spend ledger sits below the import, so its import lives here."""
+    form = SpendUploadForm(request.POST or None, request.FILES or None)
+    row_errors: list[spend_import.RowError] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            added = spend_import.spend_import(
+                account=request.account, user=request.user, upload=form.cleaned_data["file"]
+            )
+        except spend_import.SpendFileRefused as exc:
+            form.add_error(None, exc.message)
+            row_errors = exc.errors
+        except DomainError as exc:
+            _place_errors(form, exc)
+        else:
+            messages.success(request, _("%(count)s spend entries imported.") % {"count": added})
+            return redirect("spend:list", account_slug=request.account.slug)
+    status = 400 if request.method == "POST" else 200
+    context = {"settings_tab": "spend", "form": form, "row_errors": row_errors}
+    return render(request, "imports/spend.html", context, status=status)

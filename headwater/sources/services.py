@@ -593,6 +593,16 @@ def _refuse_with_parts(*, account: Account, source: Source) -> None:
     """A source with campaigns is not deleted: they would lose the source they belong to (source_parts)."""
     for model in source_parts():
         count = model.objects.for_account(account).filter(source=source).count()
+        if count and not _named_part(model):
+            # Another part of a source (the spend ledger's entries): named by its model, moved by a merge.
+            raise ValidationFailed.on(
+                "mode",
+                _(
+                    "The source “%(name)s” has %(count)d %(parts)s. Merge the source into another one (they move "
+                    "along), or archive the source instead."
+                )
+                % {"name": isolate(source.name), "count": count, "parts": model._meta.verbose_name_plural},
+            )
         if count:
             raise ValidationFailed.on(
                 "mode",
@@ -607,14 +617,19 @@ def _refuse_with_parts(*, account: Account, source: Source) -> None:
             )
 
 
+def _named_part(model: Any) -> bool:
+    """Whether a part of a source has a name unique within its source (a campaign), as opposed to spend entries."""
+    return any(field.name == "name_key" for field in model._meta.concrete_fields)
+
+
 def _move_parts(*, account: Account, source: Source, target: Source) -> dict[str, int]:
     """A merge moves the merged source's campaigns (source_parts) to `target`; a name `target` already has for one
     of its own is refused (the names are unique within a source), and the whole merge with it."""
     moved: dict[str, int] = {}
     for model in source_parts():
         scoped = model.objects.for_account(account)
-        keys = set(scoped.filter(source=target).values_list("name_key", flat=True))
-        clash = scoped.filter(source=source, name_key__in=keys).order_by("name").first()
+        keys = set(scoped.filter(source=target).values_list("name_key", flat=True)) if _named_part(model) else set()
+        clash = scoped.filter(source=source, name_key__in=keys).order_by("name").first() if keys else None
         if clash is not None:
             raise ValidationFailed.on(
                 "into",

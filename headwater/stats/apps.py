@@ -22,6 +22,11 @@ class StatsConfig(AppConfig):
         from headwater.stats.list_counts import tallied_list_count  # noqa: PLC0415 — models must not load in apps.py
 
         register_list_counter(tallied_list_count)
+        # The spend ledger (below) marks which currencies its totals convert from.
+        from headwater.spend.selectors import register_rates_reader  # noqa: PLC0415 — models must not load in apps.py
+        from headwater.stats.money import exchange_rates_for  # noqa: PLC0415 — models must not load in apps.py
+
+        register_rates_reader(lambda account: exchange_rates_for(account=account))
 
 
 def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:

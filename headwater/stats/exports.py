@@ -29,12 +29,14 @@ from headwater.stats.results import (
     ClosedRow,
     ContactRow,
     OpenRow,
+    ReturnRow,
     Section,
     SourceStats,
     Unconverted,
     channel_label,
     source_label,
 )
+from headwater.stats.returns_page import return_columns
 from headwater.stats.selectors import source_stats, touch_stats
 from headwater.stats.sorting import sort_groups, sort_rows
 from headwater.stats.touches import TouchStats
@@ -243,6 +245,45 @@ def write_source_stats(
             ("lost_value", _("Lost value")),
             ("win_rate", _("Win rate")),
         ],
+        compared=stats.compared,
+    )
+    _write_returns(writer, stats)
+
+
+def _write_returns(writer: RowWriter, stats: SourceStats) -> None:
+    """Spend and return (stats/returns.py), after the deal tables, in the catalogue's order as on the page."""
+    if stats.returns is None:
+        return
+    for item in stats.spend_missing_rates:
+        writer.writerow(
+            [
+                _("No exchange rate"),
+                item.currency,
+                _("%(value)s %(currency)s of spend, not included in the spend")
+                % {"value": item.value, "currency": item.currency},
+            ]
+        )
+
+    def return_cells(row: ReturnRow) -> list[Cell]:
+        return [
+            row.spend,
+            row.cost_per_contact,
+            row.cost_per_deal,
+            row.cost_per_won,
+            row.won_value,
+            row.roi,
+            row.roas,
+            _unconverted(row.spend_unconverted),
+        ]
+
+    _section(
+        writer,
+        title=_("Spend and return"),
+        columns=[*return_columns(stats.base_currency), _("Spend without an exchange rate")],
+        section=stats.returns,
+        sort=None,
+        cells=return_cells,
+        changes=[("spend", _("Spend")), ("roi", _("ROI"))],
         compared=stats.compared,
     )
 

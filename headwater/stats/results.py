@@ -110,7 +110,26 @@ class ClosedRow:
     changes: dict[str, Change] = field(default_factory=dict)
 
 
-R = TypeVar("R", ContactRow, OpenRow, ClosedRow)
+@dataclass
+class ReturnRow:
+    """What a source (a channel, the total) cost in the period and what it brought back (stats/returns.py)."""
+
+    source: SourceInfo
+    spend: Decimal = Decimal("0.00")  # converted into the account's currency
+    spend_unconverted: list[Unconverted] = field(default_factory=list)  # per currency without a rate
+    contacts: int = 0  # new companies and persons
+    deals: int = 0  # the row's deals on the page: open ones created and ones closed in the period
+    won_count: int = 0
+    won_value: Decimal = Decimal("0.00")
+    cost_per_contact: Decimal | None = None
+    cost_per_deal: Decimal | None = None
+    cost_per_won: Decimal | None = None  # customer acquisition cost
+    roi: Decimal | None = None  # percent
+    roas: Decimal | None = None  # won value per unit of spend
+    changes: dict[str, Change] = field(default_factory=dict)
+
+
+R = TypeVar("R", ContactRow, OpenRow, ClosedRow, ReturnRow)
 
 
 def channel_label(source: SourceInfo) -> str:
@@ -165,6 +184,10 @@ class SourceStats:
     # (the account's setting); `win_rate_qualified` of them had that many.
     win_rate_minimum: int = 1
     win_rate_qualified: int = 0
+    # Spend and return per source (stats/returns.py); None with an owner filter: spend has no owner.
+    returns: Section[ReturnRow] | None = None
+    # Spend of the period in currencies without a rate, per currency (count: entries), left out of the figures.
+    spend_missing_rates: list[Unconverted] = field(default_factory=list)
 
     @property
     def compared(self) -> bool:

@@ -22,6 +22,7 @@ from headwater.stats.results import (
     ClosedRow,
     ContactRow,
     OpenRow,
+    ReturnRow,
     SourceInfo,
     SourceStats,
     Unconverted,
@@ -212,6 +213,36 @@ class StatsClosedDealsOut(BaseModel):
     )
 
 
+# --- Spend and return (stats/returns.py) ----------------------------------------------------------------
+
+
+class StatsReturnRowOut(BaseModel):
+    source: StatsSourceOut
+    spend: Decimal = Field(description="The period's spend (entries spread by days), in the base currency.")
+    spend_unconverted: list[StatsApartOut] = Field(
+        description="Spend in currencies without a rate, per currency (count: entries); left out of every figure."
+    )
+    contacts: int = Field(description="New companies and persons (the Contacts table).")
+    deals: int = Field(description="Open deals created plus deals closed in the period (the deal tables).")
+    won_count: int
+    won_value: Decimal
+    cost_per_contact: Decimal | None = Field(description="spend / contacts; null without spend or contacts.")
+    cost_per_deal: Decimal | None = Field(description="spend / deals; null without spend or deals.")
+    cost_per_won: Decimal | None = Field(description="Customer acquisition cost: spend / won deals; null without.")
+    roi: Decimal | None = Field(description="(won value - spend) / spend in percent; null without spend.")
+    roas: Decimal | None = Field(description="won value / spend; null without spend.")
+    changes: dict[str, StatsChangeOut] = Field(
+        description="`spend` (and `roi`, in percentage points, when both periods have spend) against the previous "
+        "period."
+    )
+
+
+class StatsReturnsOut(BaseModel):
+    rows: list[StatsReturnRowOut]
+    total: StatsReturnRowOut
+    channels: list[StatsReturnRowOut] = Field(default_factory=list, description="Each channel's totals.")
+
+
 class StatsPeriodOut(BaseModel):
     start: dt.date
     end: dt.date
@@ -234,6 +265,12 @@ class SourceStatsOut(BaseModel):
     )
     best_win_rate_minimum: int = Field(description="The account's minimum of closed deals for the best win rate.")
     best_win_rate_qualified: int = Field(description="How many sources had that many closed deals.")
+    returns: StatsReturnsOut | None = Field(
+        None, description="Spend and return per source; null with an owner filter (spend has no owner)."
+    )
+    spend_missing_rates: list[StatsApartOut] = Field(
+        default_factory=list, description="Spend in currencies without a rate (count: entries), kept apart."
+    )
 
 
 class TouchRowOut(BaseModel):
@@ -325,6 +362,24 @@ def _closed(row: ClosedRow) -> dict[str, Any]:
     }
 
 
+def _return(row: ReturnRow) -> dict[str, Any]:
+    return {
+        "source": _source(row.source),
+        "spend": row.spend,
+        "spend_unconverted": _apart(row.spend_unconverted),
+        "contacts": row.contacts,
+        "deals": row.deals,
+        "won_count": row.won_count,
+        "won_value": row.won_value,
+        "cost_per_contact": row.cost_per_contact,
+        "cost_per_deal": row.cost_per_deal,
+        "cost_per_won": row.cost_per_won,
+        "roi": row.roi,
+        "roas": row.roas,
+        "changes": _changes(row.changes),
+    }
+
+
 def _period(period: DateRange | None) -> dict[str, Any] | None:
     return None if period is None else {"start": period.start, "end": period.end}
 
@@ -359,6 +414,14 @@ def stats_out(stats: SourceStats, *, sorts: Mapping[str, tuple[str, bool] | None
         "best_win_rate": _source(stats.best_win_rate.source) if stats.best_win_rate else None,
         "best_win_rate_minimum": stats.win_rate_minimum,
         "best_win_rate_qualified": stats.win_rate_qualified,
+        "returns": None
+        if stats.returns is None
+        else {
+            "rows": [_return(r) for r in stats.returns.rows],
+            "total": _return(stats.returns.total),
+            "channels": [_return(g.row) for g in stats.returns.channels],
+        },
+        "spend_missing_rates": _apart(stats.spend_missing_rates),
     }
 
 

@@ -50,6 +50,7 @@ from headwater.stats.results import (
     ContactRow,
     OpenRow,
     R,
+    ReturnRow,
     Section,
     SourceInfo,
     SourceStats,
@@ -57,6 +58,7 @@ from headwater.stats.results import (
     WonSummary,
     channel_info,
 )
+from headwater.stats.returns import returns_builder, roi_change, spend_groups
 from headwater.stats.touches import BASIS, TouchStats, read_touch_tallies, touch_stats_from
 
 # Every statistics request reads the catalogue: compiled once (core.compiled), not per request.
@@ -177,6 +179,7 @@ _SHARES: dict[type, tuple[tuple[str, str], ...]] = {
     ContactRow: (("companies_share", "companies"), ("persons_share", "persons")),
     OpenRow: (("count_share", "count"), ("value_share", "value")),
     ClosedRow: (),
+    ReturnRow: (),
 }
 
 
@@ -219,6 +222,7 @@ _CHANGED_FIELDS: dict[type, tuple[str, ...]] = {
     ContactRow: ("companies", "persons"),
     OpenRow: ("count", "value"),
     ClosedRow: ("won_count", "won_value", "lost_count", "lost_value"),
+    ReturnRow: ("spend",),
 }
 
 
@@ -242,6 +246,10 @@ def _compare(current: Section[R], previous: Section[R]) -> None:
             and old.win_rate is not None
         ):
             row.changes["win_rate"] = Change(delta=_rate_change(row, old), percent=None)
+        if isinstance(row, ReturnRow) and isinstance(old, ReturnRow):
+            roi = roi_change(row, old)
+            if roi is not None:
+                row.changes["roi"] = roi
 
 
 def _rate_change(current: ClosedRow, previous: ClosedRow) -> Decimal:
@@ -321,7 +329,8 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     Queries: exchange rates; per period one read of the tallies (its whole local months, all of them for all time,
     and the days around them); with an owner filter and days outside whole months, companies, persons, open deals
     and closed deals of those days instead (after the span of the deals' creation times, once, to know the time
-    zone's clock changes); then the catalogue (read last, so every source the aggregates saw is in it unless deleted
+    zone's clock changes); for all owners, one read of the spend ledger per period (stats/returns.py); then the
+    catalogue (read last, so every source the aggregates saw is in it unless deleted
     meanwhile; such ids still get a row).
     """
     rates = exchange_rates_for(account=account)
@@ -339,8 +348,16 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         if previous_period is not None
         else None
     )
+    # Spend and return: spend has no owner, so not with an owner filter. One query per period (the ledger), before
+    # the catalogue so that a source with spend only (an archived one) still gets its row.
+    spent = spent_before = None
+    if filters.owner_id is None and not filters.unowned:
+        spent = spend_groups(account=account, period=filters.period, rates=rates)
+        if previous_period is not None:
+            spent_before = spend_groups(account=account, period=previous_period, rates=rates)
     catalogue = _catalogue(account)
     used = current.source_ids() | (previous.source_ids() if previous else set())
+    used |= set(spent or ()) | set(spent_before or ())
     sources = _in_channel(_row_sources(catalogue, used), filters)
 
     contacts = _grouped(current, sources, _contacts)
@@ -351,6 +368,13 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         _compare(open_deals, _grouped(previous, sources, _open))
         _compare(closed_deals, _grouped(previous, sources, _closed))
     top, best, qualified = _highlights(closed_deals, account.stats_min_closed)
+    returns = None
+    spend_missing: list[Unconverted] = []
+    if spent is not None:
+        returns = _grouped(current, sources, returns_builder(spent))
+        if previous is not None and spent_before is not None:
+            _compare(returns, _grouped(previous, sources, returns_builder(spent_before)))
+        spend_missing = _missing_rates([returns.total.spend_unconverted])
     return SourceStats(
         base_currency=account.currency,
         filters=filters,
@@ -368,6 +392,8 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         best_win_rate=best,
         win_rate_minimum=account.stats_min_closed,
         win_rate_qualified=qualified,
+        returns=returns,
+        spend_missing_rates=spend_missing,
     )
 
 

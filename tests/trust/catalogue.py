@@ -159,6 +159,12 @@ def _upload(side: Side) -> dict[str, Any]:
     return {"file": SimpleUploadedFile("trust.csv", "Firma;NIP\nTrust;5260001246\n".encode("cp1250"))}
 
 
+def _spend_upload(side: Side) -> dict[str, Any]:
+    name = side.objects["source"].name
+    content = f"Miesiąc;Źródło;Kwota\n2026-05;{name};12,50\n".encode("cp1250", errors="replace")
+    return {"file": SimpleUploadedFile("trust-spend.csv", content)}
+
+
 ROUTES: list[Route] = [
     # --- public and per-user pages --------------------------------------------------------------------------
     Route("core:healthz", scope="public"),
@@ -442,6 +448,45 @@ ROUTES: list[Route] = [
         write="admin",
         body=lambda s: {"version": _v(s, "spare_campaign")},
     ),
+    Route("spend:list", read="admin", write=None, query={"source": "source", "campaign": "campaign"}),
+    Route(
+        "spend:add",
+        read="admin",
+        write="admin",
+        form={"source": "source", "campaign": "campaign"},
+        body=lambda s: {
+            "source": s.id("source"),
+            "campaign": s.id("campaign"),
+            "month": "2026-03",
+            "amount": "10,50",
+            "currency": "PLN",
+            "note": "Trust spend",
+        },
+        texts=("note", "amount"),
+    ),
+    Route(
+        "spend:edit",
+        path={"entry_id": "spend"},
+        read="admin",
+        write="admin",
+        form={"source": "source", "campaign": "campaign"},
+        body=lambda s: {
+            "source": s.id("source"),
+            "month": "2026-04",
+            "amount": "11",
+            "currency": "PLN",
+            "note": "Trust spend changed",
+            "version": _v(s, "spend"),
+        },
+        texts=("note", "amount"),
+    ),
+    Route(
+        "spend:delete",
+        path={"entry_id": "spare_spend"},
+        read="admin",
+        write="admin",
+        body=lambda s: {"version": _v(s, "spare_spend")},
+    ),
     Route(
         "rates:settings",
         read="admin",
@@ -477,6 +522,7 @@ ROUTES: list[Route] = [
     # `owner` is the old name of `owner_id`, still accepted: both are walked.
     Route("imports:start", read="member", write="member", body=_upload),
     Route("imports:template", read="member"),
+    Route("imports:spend", read="admin", write="admin", body=_spend_upload),
     Route(
         "imports:detail",
         path={"import_id": "import"},
@@ -825,6 +871,30 @@ API_OPERATIONS: list[Operation] = [
         texts=("name", "budget"),
     ),
     Operation("campaign_delete", role="admin", path={"campaign_id": "spare_campaign"}),
+    Operation("spend_list", query={"source_id": "source", "campaign_id": "campaign"}),
+    Operation(
+        "spend_create",
+        role="admin",
+        body_ids={"source_id": "source", "campaign_id": "campaign"},
+        body=lambda s: {
+            "source_id": s.id("source"),
+            "campaign_id": s.id("campaign"),
+            "month": "2026-03",
+            "amount": "5",
+            "note": "API spend",
+        },
+        texts=("note", "amount", "currency"),
+    ),
+    Operation("spend_get", path={"entry_id": "spend"}),
+    Operation(
+        "spend_update",
+        role="admin",
+        path={"entry_id": "spend"},
+        body_ids={"campaign_id": "campaign"},
+        body=_patch("spend", note="API changed spend"),
+        texts=("note", "amount"),
+    ),
+    Operation("spend_delete", role="admin", path={"entry_id": "spare_spend"}),
     Operation("source_settings_get"),
     Operation("source_settings_update", role="admin", body=lambda s: {"default_from_contact": False}),
     Operation("member_list"),

@@ -33,6 +33,7 @@ from headwater.sources.services import (
     source_set_channel,
     source_settings_update,
 )
+from headwater.spend.services import spend_create
 from headwater.stats.services import exchange_rate_create
 from headwater.testing.factories import make_import
 from headwater.users.models import ApiToken, Invitation, Membership, Role, User
@@ -164,6 +165,10 @@ def _populate(tenant: Any, label: str) -> Side:
     spare_campaign = campaign_create(
         account=account, user=admin, source=source, name=f"{label} spare campaign", start_date=date(2026, 1, 1)
     )
+    spend = spend_create(
+        account=account, user=admin, source=source, campaign=campaign, month=date(2026, 1, 1), amount="100", note=label
+    )
+    spare_spend = spend_create(account=account, user=admin, source=source, month=date(2026, 2, 1), amount="5")
     side.objects = {
         "account": account,
         "company": company,
@@ -186,6 +191,8 @@ def _populate(tenant: Any, label: str) -> Side:
         "spare_channel": spare_channel,
         "campaign": campaign,
         "spare_campaign": spare_campaign,
+        "spend": spend,
+        "spare_spend": spare_spend,
         "import": make_import(
             account,
             admin,

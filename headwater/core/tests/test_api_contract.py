@@ -369,7 +369,7 @@ def test_preconditions_are_documented_on_every_operation_on_one_object(tenant):
                     assert "application/json" in answer["content"], (path, method, status)
             if any(p["name"] == "If-Match" and p["in"] == "header" for p in operation.get("parameters", [])):
                 if_match.add(operation["operationId"])
-    one_object = {"company", "person", "deal", "source", "rate", "campaign"}
+    one_object = {"company", "person", "deal", "source", "rate", "campaign", "spend"}
     expected_etag = {(f"{noun}_get", "200") for noun in one_object} | {(f"{noun}_update", "200") for noun in one_object}
     expected_etag |= {(f"{noun}_create", "201") for noun in one_object}
     expected_etag |= {("source_archive", "200"), ("source_unarchive", "200"), ("account_get", "200")}

@@ -143,11 +143,35 @@
     );
   }
 
+  // Spend and return (stats/returns_page.py): spend against won value, and the ROI, per source.
+  function setupReturnCharts() {
+    var script = document.getElementById("stats-chart-data");
+    if (!script) return;
+    var data = JSON.parse(script.textContent).returns;
+    if (!data) return;
+    barChart(
+      "chart-spend-won",
+      data.labels,
+      [
+        { label: data.spend_label, data: numbers(data.spend), backgroundColor: PALETTE[0] },
+        { label: data.won_label, data: numbers(data.won), backgroundColor: PALETTE[1] },
+      ],
+      { digits: 0, suffix: "" }
+    );
+    barChart(
+      "chart-roi",
+      data.roi_labels,
+      [{ label: data.roi_label, data: numbers(data.roi), backgroundColor: PALETTE[0] }],
+      { digits: 1, suffix: "%" }
+    );
+  }
+
   function init() {
     setupPeriod();
     setupPrint();
     setupScrollingTables();
     setupCharts();
+    setupReturnCharts();
   }
 
   if (document.readyState === "loading") {

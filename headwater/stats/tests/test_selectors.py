@@ -24,6 +24,7 @@ from headwater.companies.models import Company
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.sources.models import Source
+from headwater.spend.models import SpendEntry
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
 from headwater.stats.models import ExchangeRate
 from headwater.stats.periods import local_day as local_day_sql
@@ -647,8 +648,9 @@ def test_owner_filter(tenant):
     assert stats.contacts.total.companies == 1
 
 
-# Queries: exchange rates and the catalogue; per period one read of the tallies; and with an owner filter, when some
-# period has days outside whole months, the deals' span (once) and four aggregates of the records per such period.
+# Queries: exchange rates and the catalogue; per period one read of the tallies; for all owners, per period one read of
+# the spend ledger (stats/returns.py); and with an owner filter, when some period has days outside whole months, the
+# deals' span (once) and four aggregates of the records per such period.
 MID_MONTHS = DateRange(dt.date(2024, 3, 15), dt.date(2025, 6, 20))
 WHOLE_MONTHS = DateRange(dt.date(2020, 1, 1), dt.date(2030, 12, 31))
 
@@ -657,12 +659,12 @@ WHOLE_MONTHS = DateRange(dt.date(2020, 1, 1), dt.date(2030, 12, 31))
 @pytest.mark.parametrize(
     ("period", "compare", "owner", "expected"),
     [
-        (None, False, False, 3),
+        (None, False, False, 4),
         (None, False, True, 3),
-        (WHOLE_MONTHS, False, False, 3),
+        (WHOLE_MONTHS, False, False, 4),
         (WHOLE_MONTHS, False, True, 3),
-        (MID_MONTHS, False, False, 3),
-        (MID_MONTHS, True, False, 4),
+        (MID_MONTHS, False, False, 4),
+        (MID_MONTHS, True, False, 6),
         # The previous period of WHOLE_MONTHS (2009-01-02 to 2019-12-31) starts mid-month.
         (WHOLE_MONTHS, True, True, 9),
         (MID_MONTHS, False, True, 8),
@@ -683,6 +685,14 @@ def test_query_count_does_not_depend_on_the_number_of_sources(  # noqa: PLR0917 
             DealFactory(account=account, source=source, owner=tenant.member)
             DealFactory(account=account, source=source, status="won", closed_at=dt.date(2025, 1, 1))
             DealFactory(account=account, source=source, status="lost", closed_at=dt.date(2025, 1, 1), currency="EUR")
+            SpendEntry.objects.create(
+                account=account,
+                source=source,
+                start_date=dt.date(2024, 12, 20),
+                end_date=dt.date(2025, 1, 10),
+                amount=Decimal("100.00"),
+                currency="PLN",
+            )
         with django_assert_num_queries(expected):
             stats = source_stats(account=account, filters=filters)
         counts.append(len(stats.open_deals.rows))

@@ -28,6 +28,7 @@ ROUTER_ROLES: dict[str, tuple[Role | None, Role | None]] = {
     "/settings/sources": (V, A),
     "/source-aliases": (V, A),
     "/campaigns": (V, A),
+    "/spend": (V, A),
     "/members": (V, A),
     "/invitations": (A, A),
     "/stats": (V, None),
