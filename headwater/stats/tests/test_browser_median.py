@@ -10,10 +10,19 @@ import pytest
 from playwright.sync_api import expect
 
 from headwater.stats.tests.sample import at
-from headwater.stats.tests.test_browser import console_errors, t  # noqa: F401 — a fixture
+from headwater.stats.tests.test_browser import t
 from headwater.testing.factories import DealFactory, SourceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page_errors(page):
+    """Every console error (a CSP violation shows up here) and script error of the page."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "favicon" not in m.text else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
 
 
 @pytest.fixture
@@ -40,8 +49,8 @@ def slow_and_fast(tenant):
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])
-def test_the_median_column_its_note_and_its_sorting(
-    page, live_server, browser_login, tenant, slow_and_fast, screenshot, language, console_errors
+def test_the_median_column_its_note_and_its_sorting(  # noqa: PLR0917 — pytest passes fixtures by name
+    page, live_server, browser_login, tenant, slow_and_fast, screenshot, language, page_errors
 ):
     browser_login(tenant.member)
     page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
@@ -69,4 +78,4 @@ def test_the_median_column_its_note_and_its_sorting(
     rows = page.locator("#stats-closed tbody tr")
     expect(rows.first.get_by_role("rowheader")).to_have_text("Fairs")
     expect(rows.last.get_by_role("rowheader")).to_have_text(t(language, "No source"))
-    assert console_errors == []
+    assert page_errors == []
