@@ -497,13 +497,18 @@ def _copy_text(rows: Iterator[tuple[Any, ...]], progress: Progress, chunk: int =
 
 def build_tallies(cursor: Any, vendor: str) -> None:
     """The statistics tallies of every record, computed from the tables (what the triggers would have written)."""
-    from headwater.stats import tally_sql
+    from headwater.stats import close_tally_sql, tally_sql
 
     started = time.perf_counter()
     select, params = tally_sql.fresh_tallies_sql(vendor, None)
     cursor.execute(f"DELETE FROM {tally_sql.TABLE}")
     cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {select}", params)
     print(f"  tallies    {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    started = time.perf_counter()
+    select, params = close_tally_sql.fresh_sql(vendor, None)
+    cursor.execute(f"DELETE FROM {close_tally_sql.TABLE}")
+    cursor.execute(f"INSERT INTO {close_tally_sql.TABLE} ({close_tally_sql.COLUMNS}) {select}", params)
+    print(f"  close days {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> None:
@@ -551,7 +556,9 @@ def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> Non
         conn.commit()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         # Fresh statistics and visibility maps, so the planner can use index-only scans as in a settled database.
-        conn.execute("VACUUM (ANALYZE) companies_company, persons_person, deals_deal, stats_sourcetally")
+        conn.execute(
+            "VACUUM (ANALYZE) companies_company, persons_person, deals_deal, stats_sourcetally, stats_closedaystally"
+        )
     data.load_seconds = time.perf_counter() - started
 
 
@@ -559,7 +566,7 @@ def load_django(plans: list[AccountPlan], data: Dataset) -> None:
     """Plain INSERTs through Django's connection (any backend): the SQLite benchmark and the smoke test."""
     from django.db import connection, transaction
 
-    from headwater.stats import tally_sql
+    from headwater.stats import close_tally_sql, tally_sql
 
     started = time.perf_counter()
 
@@ -583,11 +590,11 @@ def load_django(plans: list[AccountPlan], data: Dataset) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Row triggers would upsert two tallies per record; the tallies are computed once after the load.
-            for statement in tally_sql.drop_sql(connection.vendor):
+            for statement in tally_sql.drop_sql(connection.vendor) + close_tally_sql.drop_sql(connection.vendor):
                 cursor.execute(statement)
         generate(plans, data, write)
         with connection.cursor() as cursor:
-            for statement in tally_sql.trigger_sql(connection.vendor):
+            for statement in tally_sql.trigger_sql(connection.vendor) + close_tally_sql.trigger_sql(connection.vendor):
                 cursor.execute(statement)
             build_tallies(cursor, connection.vendor)
     if connection.vendor == "postgresql":

@@ -191,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
         # Reused data may have just been migrated (new tallies, rebuilt indexes): settle it as the loader does.
         with django_connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE) companies_company, persons_person, deals_deal, stats_sourcetally")
+            cursor.execute(
+                "VACUUM (ANALYZE) companies_company, persons_person, deals_deal, stats_sourcetally, "
+                "stats_closedaystally"
+            )
 
     from bench import dataset
     from bench.floor import Case, run_floor, run_tally_floor

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     from headwater.deals.models import Deal
     from headwater.deals.services import deal_create, deal_update
     from headwater.sources.models import Source
-    from headwater.stats import tally_sql
+    from headwater.stats import close_tally_sql, tally_sql
     from headwater.stats.tally_drift import tally_drift
     from headwater.users.models import Membership, Role, User
 
@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
 
     def set_triggers(on: bool) -> None:
         with connection.cursor() as cursor:
-            for statement in tally_sql.trigger_sql(connection.vendor) if on else tally_sql.drop_sql(connection.vendor):
-                cursor.execute(statement)
+            for module in (tally_sql, close_tally_sql):
+                for statement in module.trigger_sql(connection.vendor) if on else module.drop_sql(connection.vendor):
+                    cursor.execute(statement)
 
     def create(index: int) -> float:
         started = time.perf_counter()

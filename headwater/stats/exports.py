@@ -215,6 +215,8 @@ def write_source_stats(
             *(row.win_rate_interval or (None, None)),
             row.average_won,
             row.average_days,
+            row.median_days,
+            row.still_open,
             _unconverted(row.won_unconverted),
             _unconverted(row.lost_unconverted),
         ]
@@ -232,6 +234,8 @@ def write_source_stats(
             _("Win rate, 95% interval: high (%)"),
             _("Average won value (%(currency)s)") % {"currency": cur},
             _("Average days to close"),
+            _("Median days to close"),
+            _("Still open (created in the period)"),
             _("Won value without an exchange rate"),
             _("Lost value without an exchange rate"),
         ],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +17,9 @@ from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
 from headwater.persons.models import Person
-from headwater.stats import tally_sql
+from headwater.stats import close_tally_sql, tally_sql
 from headwater.stats.filters import DateRange, StatsFilters
-from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, YEARLY, TallyKind
+from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, YEARLY, CloseDaysLevel, TallyKind
 from headwater.stats.money import MoneyGroup, money_sum, money_value
 from headwater.stats.periods import DaysBetween, PeriodSplit, split_period
 
@@ -34,6 +34,8 @@ class Figures:
     won: dict[int | None, MoneyGroup]
     lost: dict[int | None, MoneyGroup]
     days: dict[int | None, list[int]]
+    # Closed deals with a close date per number of days they took to close: {source: {days: count}} (the median's).
+    close_days: dict[int | None, dict[int, int]] = field(default_factory=dict)
 
     def source_ids(self) -> set[int | None]:
         ids: set[int | None] = set()
@@ -202,6 +204,64 @@ def _edge_groups(
         _add(groups, key, row["n"], money_value(row["total"]), row["days"] or 0, row["dated"])
 
 
+def _close_days(
+    figures: Figures,
+    *,
+    account: Account,
+    split: PeriodSplit | None,
+    filters: StatsFilters,
+    created_day: Callable[[], Expression],
+) -> None:
+    """Fill `figures.close_days` from the days-to-close counts (`CloseDaysTally`), read at the levels the other
+    figures are: the years (or one owner's months) for all time, the whole months, and the days around them (for
+    one owner from the records, as `_edge_groups` does). One query, two with an owner filter and days around
+    whole months; the database sums the buckets, so the rows returned are one per source and number of days."""
+    owner_key = _owner_key(filters)
+    wanted: list[tuple[int, dt.date | None, dt.date | None]] = []
+    if split is None:
+        wanted.append((CloseDaysLevel.YEAR if owner_key == ALL_OWNERS else CloseDaysLevel.MONTH, None, None))
+    else:
+        if split.months is not None:
+            wanted.append((CloseDaysLevel.MONTH, *split.months))
+        if _daily_edges(split, filters):
+            wanted += [(CloseDaysLevel.DAY, edge.start, edge.end) for edge in split.edges]
+    counts = figures.close_days
+    if wanted:
+        conditions: list[str] = []
+        params: list[Any] = [account.pk, owner_key]
+        for level, first, last in wanted:
+            condition = f"level = {int(level)}"
+            if first is not None and last is not None:
+                condition += " AND bucket >= %s AND bucket <= %s"
+                params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
+            conditions.append(f"({condition})")
+        sql = (
+            "SELECT source_key, days, SUM(n) "  # noqa: S608 — constants and placeholders only
+            f"FROM {close_tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND ({' OR '.join(conditions)}) "
+            "GROUP BY source_key, days"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for source_key, days, n in cursor.fetchall():
+                if n:
+                    counts.setdefault(source_key or None, {})[int(days)] = int(n)
+    if split is not None and split.edges and not _daily_edges(split, filters):
+        closed = _owned(Deal.objects.for_account(account), filters).filter(status__in=[DealStatus.WON, DealStatus.LOST])
+        rows = _each_edge(
+            split.edges,
+            lambda edge: (
+                closed.filter(closed_at__gte=edge.start, closed_at__lte=edge.end)
+                .order_by()
+                .values("source_id")
+                .annotate(days=DaysBetween(F("closed_at"), created_day()), n=Count("*"))
+                .values_list("source_id", "days", "n")
+            ),
+        )
+        for source_id, days, n in rows:
+            slot = counts.setdefault(source_id, {})
+            slot[int(days)] = slot.get(int(days), 0) + int(n)
+
+
 def figures_for(
     *,
     account: Account,
@@ -209,6 +269,7 @@ def figures_for(
     filters: StatsFilters,
     rates: Mapping[str, Decimal],
     created_day: Callable[[], Expression],
+    close_days: bool = True,
 ) -> Figures:
     """One period's figures: whole months from the tallies; the days around them from the daily tallies, or with
     an owner filter (days are tallied for all owners only) from the records.
@@ -247,4 +308,6 @@ def figures_for(
             if kind != TallyKind.OPEN:
                 figures.days[source_id][0] += days
                 figures.days[source_id][1] += dated
+    if close_days:  # the median's counts: one more query, which the dashboard's won summary does without
+        _close_days(figures, account=account, split=split, filters=filters, created_day=created_day)
     return figures

@@ -116,3 +116,42 @@ class SourceTally(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.bucket} source {self.source_key}: {self.n}"
+
+
+class CloseDaysLevel(models.IntegerChoices):
+    """The time bucket of a `CloseDaysTally`: a local month (per owner and for all owners), or for all owners a local
+    day or year; the same levels as `SourceTally`'s won and lost kinds (4 + 10, 4 + 20)."""
+
+    MONTH = 1
+    DAY = 11
+    YEAR = 21
+
+
+class CloseDaysTally(TenantModel):
+    """Closed deals (won or lost, with a close date) of one source, owner and local month, day or year, that took
+    exactly `days` days to close: the distribution the median time to close is read from.
+
+    A `SourceTally` keeps only the total of the days, which gives the mean; a median needs how many deals took each
+    number of days. Written only by database triggers (`stats/close_tally_sql.py`), like `SourceTally`; a row whose
+    count fell to zero stays, readers skip it. `bucket` is the month's first day, the day, or the year's 1 January.
+    """
+
+    account = models.ForeignKey(
+        "core.Account", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    owner_key = models.BigIntegerField()
+    level = models.SmallIntegerField(choices=CloseDaysLevel.choices)
+    bucket = models.DateField()
+    source_key = models.BigIntegerField()
+    days = models.BigIntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "owner_key", "level", "bucket", "source_key", "days"], name="closedaystally_key_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} source {self.source_key}: {self.n} closed in {self.days} days"

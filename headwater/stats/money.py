@@ -95,6 +95,28 @@ def average(total: Decimal | int, count: int, unit: Decimal) -> Decimal | None:
     return quotient(total, count, unit) if count else None
 
 
+def median_days(counts: Mapping[int, int]) -> Decimal | None:
+    """The median of whole numbers of days given as {days: how many}: with the n values sorted, the middle one when
+    n is odd, else the mean of the two middle ones (the lower middle, n/2-th, and the upper middle, n/2 + 1-th), so
+    a whole or half number of days, exact (no rounding needed at 0.1 day). None when there is no value."""
+    total = sum(counts.values())
+    if total <= 0:
+        return None
+    lower_rank, upper_rank = (total - 1) // 2, total // 2  # 0-based positions of the two middles (equal when odd)
+    lower = upper = None
+    seen = 0
+    for days in sorted(counts):
+        seen += counts[days]
+        if lower is None and seen > lower_rank:
+            lower = days
+        if seen > upper_rank:
+            upper = days
+            break
+    assert lower is not None  # noqa: S101 — the ranks are below the total
+    assert upper is not None  # noqa: S101
+    return (Decimal(lower + upper) / 2).quantize(TENTH)
+
+
 def change(current: Decimal | int, previous: Decimal | int) -> Change:
     delta = Decimal(current) - Decimal(previous)
     return Change(delta=delta, percent=quotient(delta, previous, TENTH, 100) if previous else None)

@@ -107,6 +107,11 @@ class ClosedRow:
     win_rate_interval: tuple[Decimal, Decimal] | None = None
     average_won: Decimal | None = None
     average_days: Decimal | None = None
+    # The median days to close (a whole or half day) over the same deals as the average; None without them.
+    median_days: Decimal | None = None
+    # The row's deals created in the period and still open (the open deals section's count): deals whose time to
+    # close is not known yet, so neither the mean nor the median counts them.
+    still_open: int = 0
     changes: dict[str, Change] = field(default_factory=dict)
 
 

@@ -180,6 +180,14 @@ class StatsClosedRowOut(BaseModel):
     )
     average_won: Decimal | None
     average_days: Decimal | None
+    median_days: Decimal | None = Field(
+        None,
+        description="The median days to close of the row's closed deals with a close date (the mean of the two middle "
+        "ones when their number is even); null without them.",
+    )
+    still_open: int = Field(
+        0, description="The row's deals created in the period and still open (the open deals section's count)."
+    )
     changes: dict[str, StatsChangeOut]
 
 
@@ -358,6 +366,8 @@ def _closed(row: ClosedRow) -> dict[str, Any]:
         ),
         "average_won": row.average_won,
         "average_days": row.average_days,
+        "median_days": row.median_days,
+        "still_open": row.still_open,
         "changes": _changes(row.changes),
     }
 

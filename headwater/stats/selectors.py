@@ -37,6 +37,7 @@ from headwater.stats.money import (
     average,
     change,
     exchange_rates_for,
+    median_days,
     percent,
     quotient,
     wilson_interval,
@@ -139,17 +140,25 @@ def _closed(figures: Figures, sources: list[SourceInfo]) -> Section[ClosedRow]:
             figures.won.get(s.id) or MoneyGroup(),
             figures.lost.get(s.id) or MoneyGroup(),
             figures.days.get(s.id) or [0, 0],
+            figures.close_days.get(s.id) or {},
+            (figures.open.get(s.id) or MoneyGroup()).count,
         )
         for s in sources
     ]
     total_won, total_lost, total_days = MoneyGroup(), MoneyGroup(), [0, 0]
-    for _, won, lost, days in groups:
+    total_close_days: dict[int, int] = {}
+    total_open = 0
+    for _, won, lost, days, close_days, still_open in groups:
         total_won.merge(won)
         total_lost.merge(lost)
         total_days[0] += days[0]
         total_days[1] += days[1]
+        for number, count in close_days.items():
+            total_close_days[number] = total_close_days.get(number, 0) + count
+        total_open += still_open
     rows = []
-    for source, won, lost, days in [*groups, (TOTAL, total_won, total_lost, total_days)]:
+    totals = (TOTAL, total_won, total_lost, total_days, total_close_days, total_open)
+    for source, won, lost, days, close_days, still_open in [*groups, totals]:
         rows.append(
             ClosedRow(
                 source=source,
@@ -163,6 +172,8 @@ def _closed(figures: Figures, sources: list[SourceInfo]) -> Section[ClosedRow]:
                 win_rate_interval=wilson_interval(won.count, won.count + lost.count),
                 average_won=average(won.value, won.converted_count, CENT),
                 average_days=average(days[0], days[1], TENTH),
+                median_days=median_days(close_days),
+                still_open=still_open,
             )
         )
     return Section(rows=rows[:-1], total=rows[-1])
@@ -406,7 +417,12 @@ def won_summary(*, account: Account, period: DateRange) -> WonSummary:
     the Statistics page's total for that period: the same tallies, exchange rates and rounding. Two queries."""
     rates = exchange_rates_for(account=account)
     figures = figures_for(
-        account=account, period=period, filters=StatsFilters(period=period), rates=rates, created_day=_no_records
+        account=account,
+        period=period,
+        filters=StatsFilters(period=period),
+        rates=rates,
+        created_day=_no_records,
+        close_days=False,
     )
     total = MoneyGroup()
     for money in figures.won.values():

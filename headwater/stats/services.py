@@ -19,7 +19,7 @@ from headwater.core.models import Account
 from headwater.jobs.models import Job
 from headwater.jobs.selectors import job_queued
 from headwater.jobs.services import job_create, job_enqueue, job_fail_stale
-from headwater.stats import tally_sql
+from headwater.stats import close_tally_sql, tally_sql
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, TALLIES_REBUILD, ExchangeRate
 from headwater.users.models import User
 
@@ -154,16 +154,21 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
                     "IN SHARE MODE"
                 )
             cursor.execute(f"DELETE FROM {tally_sql.TABLE}")  # noqa: S608 — constant table name
+            cursor.execute(f"DELETE FROM {close_tally_sql.TABLE}")  # noqa: S608 — constant table name
         else:
             for account_id in ids:
                 tallies_lock_account(account_id=account_id)
             if not ids:
                 return 0
             marks = ", ".join("%s" for _ in ids)
-            cursor.execute(f"DELETE FROM {tally_sql.TABLE} WHERE account_id IN ({marks})", ids)  # noqa: S608 — the table name is ours, the ids are parameters
+            for table in (tally_sql.TABLE, close_tally_sql.TABLE):
+                cursor.execute(f"DELETE FROM {table} WHERE account_id IN ({marks})", ids)  # noqa: S608 — the table name is ours, the ids are parameters
         select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
         cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {select}", params)
         written = int(cursor.rowcount)
+        select, params = close_tally_sql.fresh_sql(connection.vendor, ids)
+        cursor.execute(f"INSERT INTO {close_tally_sql.TABLE} ({close_tally_sql.COLUMNS}) {select}", params)
+        written += int(cursor.rowcount)
         # The touch tallies count by local day too: the same zone, the same lock, the same transaction.
         if ids is None:
             cursor.execute(f"DELETE FROM {touch_tally_sql.TABLE}")  # noqa: S608 — constant table name
@@ -188,17 +193,26 @@ def tallies_bulk_insert(*, table: str) -> Iterator[Callable[[int, int], None]]:
     if connection.vendor != "sqlite":
         yield lambda first_id, last_id: None
         return
-    statement = tally_sql.sqlite_add_rows_sql(table)
+    statements = [tally_sql.sqlite_add_rows_sql(table)]
+    drops = [tally_sql.sqlite_insert_trigger_sql(table, create=False)]
+    creates = [tally_sql.sqlite_insert_trigger_sql(table, create=True)]
+    if table == close_tally_sql.DEALS:  # deals also feed the days-to-close counts (the median)
+        statements.append(close_tally_sql.sqlite_add_rows_sql())
+        drops.append(close_tally_sql.sqlite_insert_trigger_sql(create=False))
+        creates.append(close_tally_sql.sqlite_insert_trigger_sql(create=True))
 
     def tally(first_id: int, last_id: int) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(statement, [first_id, last_id])
+            for statement in statements:
+                cursor.execute(statement, [first_id, last_id])
 
     with connection.cursor() as cursor:
-        cursor.execute(tally_sql.sqlite_insert_trigger_sql(table, create=False))
+        for statement in drops:
+            cursor.execute(statement)
     yield tally
     with connection.cursor() as cursor:
-        cursor.execute(tally_sql.sqlite_insert_trigger_sql(table, create=True))
+        for statement in creates:
+            cursor.execute(statement)
 
 
 def tallies_rebuild_enqueue(*, account: Account, user: User | None, label: str = "") -> Job:

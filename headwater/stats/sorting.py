@@ -19,6 +19,7 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
         "win_rate",
         "average_won",
         "average_days",
+        "median_days",
     ),
 }
 

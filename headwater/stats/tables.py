@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import numberformat
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from headwater.core.bidi import bdi
@@ -265,6 +265,16 @@ class Cells:
     def days(self, value: Decimal | None) -> str:
         return self.empty if value is None else self.number(value, 1)
 
+    def median(self, value: Decimal | None, still_open: int) -> str:
+        """The median days to close, and under it how many of the row's deals are still open (their time to close
+        is not known yet, so a row with many of them closes slower than its median says)."""
+        if not still_open:
+            return self.days(value)
+        note = ngettext("%(count)s still open", "%(count)s still open", still_open) % {
+            "count": self.number(still_open, 0)
+        }
+        return f'{self.days(value)}<span class="stats-note">{escape(note)}</span>'
+
     # --- One row per section ---------------------------------------------------------------------------
 
     def contacts(self, row: ContactRow) -> list[str]:
@@ -298,6 +308,7 @@ class Cells:
             self.rate(row.win_rate, row.changes.get("win_rate"), row.win_rate_interval),
             self.money(row.average_won),
             self.days(row.average_days),
+            self.median(row.median_days, row.still_open),
         ]
 
     def table(self, rows: Sequence[Any], total: Any, cells: Callable[[Any], list[str]]) -> TableView:

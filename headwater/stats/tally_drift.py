@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import connection
 
-from headwater.stats import tally_sql
+from headwater.stats import close_tally_sql, tally_sql
 
 
 def _tally_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -15,8 +15,13 @@ def _tally_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (int(row[0]), int(row[1]), int(row[2]), str(row[3]), int(row[4]), row[5])
 
 
+def _close_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (int(row[0]), int(row[1]), int(row[2]), str(row[3]), int(row[4]), int(row[5]))
+
+
 def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, ...], tuple[Any, Any]]:
-    """Keys where the stored tallies differ from tallies computed afresh from the records: {key: (stored, fresh)}.
+    """Keys where the stored tallies (and days-to-close counts) differ from those computed afresh from the records:
+    {key: (stored, fresh)}.
 
     Empty when the triggers kept everything exact; the test suite checks it after every test that writes.
     """
@@ -34,6 +39,16 @@ def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, 
             ids or [],
         )
         stored = {_tally_key(row): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()}
+        # The days-to-close counts (the median's), keyed apart: ("close_days", account, owner, level, bucket, ...).
+        select, params = close_tally_sql.fresh_sql(connection.vendor, ids)
+        cursor.execute(select, params)
+        fresh.update({("close_days", *_close_key(row)): (int(row[6]),) for row in cursor.fetchall()})
+        cursor.execute(
+            f"SELECT {close_tally_sql.COLUMNS} FROM {close_tally_sql.TABLE} "  # noqa: S608 — constant names
+            f"WHERE n <> 0{where}",
+            ids or [],
+        )
+        stored.update({("close_days", *_close_key(row)): (int(row[6]),) for row in cursor.fetchall()})
     return {
         key: (stored.get(key), fresh.get(key))
         for key in stored.keys() | fresh.keys()

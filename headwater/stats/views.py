@@ -51,6 +51,7 @@ SECTION_COLUMNS: dict[str, list[Column]] = {
         Column(gettext_lazy("Win rate"), "win_rate", numeric=True),
         Column(gettext_lazy("Average won value"), "average_won", numeric=True),
         Column(gettext_lazy("Average days to close"), "average_days", numeric=True),
+        Column(gettext_lazy("Median days to close"), "median_days", numeric=True),
     ],
 }
 

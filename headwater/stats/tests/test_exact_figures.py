@@ -302,7 +302,8 @@ def test_a_period_without_closed_deals_and_sections_without_figures(tenant, acco
     deal(account, source, "open", "0.00", created=dt.date(2025, 5, 10))
     stats, html = stats_page(tenant, MAY_COMPARED)
     closed = stats.closed_deals.total
-    assert (closed.win_rate, closed.average_won, closed.average_days) == (None, None, None)
+    assert (closed.win_rate, closed.average_won, closed.average_days, closed.median_days) == (None, None, None, None)
+    assert closed.still_open == 1
     open_total = stats.open_deals.total
     # A count share exists (1 of 1 deal); a value share of a total of 0 does not; the average value is 0.00.
     assert (open_total.count_share, open_total.value_share, open_total.average) == (Decimal("100.0"), None, Decimal(0))
@@ -312,8 +313,10 @@ def test_a_period_without_closed_deals_and_sections_without_figures(tenant, acco
     assert "No source has won deals with a known value in this period." in html
     assert "No best win rate yet: no source has 10 closed deals in this period." in html
     closed_table = html.split('id="stats-closed"', 1)[1].split("</table>", 1)[0]
-    # Win rate, average won value and average days are "—" in every row and the total.
-    assert closed_table.count('<td class="num">—</td>') == 3 * 3
+    # Win rate, average won value and average days are "—" in every row and the total; so is the median, under
+    # which Ads and the total say that their one deal is still open.
+    assert closed_table.count('<td class="num">—</td>') == 3 * 3 + 1
+    assert closed_table.count('<td class="num">—<span class="stats-note">1 still open</span></td>') == 2
     # Changes from a previous value of 0 have no percent, and the count's change is shown.
     open_row = stats.open_deals.rows[0]
     assert (open_row.changes["count"].delta, open_row.changes["count"].percent) == (1, None)
