@@ -41,8 +41,10 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         accounts = Account.objects.values_list("pk", flat=True)
         drift = tally_drift(account_ids=list(accounts))
         assert not drift, f"statistics tallies differ from the records (key: (stored, fresh)): {drift}"
-        touch_drift = touch_tally_sql.tally_drift(connection, account_ids=list(accounts))
-        assert not touch_drift, f"touch tallies differ from the touches (key: (stored, fresh)): {touch_drift}"
+        # A migration test may have taken the database back before the touch tallies existed.
+        if touch_tally_sql.TABLE in connection.introspection.table_names():
+            touch_drift = touch_tally_sql.tally_drift(connection, account_ids=list(accounts))
+            assert not touch_drift, f"touch tallies differ from the touches (key: (stored, fresh)): {touch_drift}"
     return result
 
 

@@ -210,7 +210,8 @@ class _Ctx:
     def source(self) -> Source | None:
         if not self.sources or self.rng.random() < NO_SOURCE_SHARE:
             return None
-        positions = list(self.sources)
+        # Only the starter sources bring demo records; the ones the default capture rules add wait for leads.
+        positions = [p for p in self.sources if p in SOURCE_PROFILE]
         return self.sources[self.rng.choices(positions, weights=[SOURCE_PROFILE[p][0] for p in positions])[0]]
 
     def log_sources(self, record_type: RecordType, records: list[Any]) -> None:
