@@ -21,7 +21,7 @@ from headwater.capture.models import CLICK_IDS, URL_MAX_LENGTH, UTM_FIELDS, UTM_
 from headwater.capture.services import lead_capture, phone_key
 from headwater.core.errors import DomainError, ValidationFailed
 from headwater.core.models import Account
-from headwater.core.text import text_problem
+from headwater.core.text import check_text, clean_name, text_problem
 from headwater.leadforms.models import FIELD_CATALOGUE, FormSubmission, IntakeCounter, LeadForm
 from headwater.leadforms.selectors import answer_sources
 from headwater.records.models import RecordOrigin
@@ -47,6 +47,7 @@ def _setting(name: str, default: int) -> int:
 
 def parse_origins(text: str) -> list[str]:
     """One site per line (or separated by spaces or commas): scheme, host and an optional port, nothing else."""
+    check_text("allowed_origins", text)
     origins: list[str] = []
     for raw in text.replace(",", " ").split():
         parts = urlsplit(raw.rstrip("/"))
@@ -83,6 +84,7 @@ def check_redirect(url: str) -> str:
     url = url.strip()
     if not url:
         return ""
+    check_text("redirect_url", url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > URL_MAX_LENGTH:
         raise ValidationFailed.on("redirect_url", _("Enter a web address starting with http:// or https://."))
@@ -91,6 +93,7 @@ def check_redirect(url: str) -> str:
 
 def parse_answers(*, account: Account, text: str) -> list[dict[str, Any]]:
     """One answer a line, optionally followed by “=” and the source it stands for (a name or alias)."""
+    check_text("answers", text)
     answers: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -145,11 +148,16 @@ def check_fields(*, fields: Mapping[str, str], opens_deal: bool) -> None:
 def form_save(*, account: Account, user: User | None, form: LeadForm | None, data: Mapping[str, Any]) -> LeadForm:
     """Create or change a form from an admin's checked input (the keys of LeadForm plus `fields`)."""
     check_fields(fields=data["fields"], opens_deal=data["opens_deal"])
+    # The name is a name like any other (one visible line); the texts visitors read may hold line breaks, nothing
+    # invisible that a database or a page would choke on.
+    name = clean_name(data["name"], field="name", required=_("Enter the form's name."))
+    for field in ("consent_text", "thank_you"):
+        check_text(field, data[field])
     owner = data.get("deal_owner")
     if owner is not None and not owner.memberships.filter(account=account).exists():
         raise ValidationFailed.on("deal_owner", _("Choose a member of this account."))
     target = form if form is not None else LeadForm(account=account)
-    for name in (
+    for key in (
         "name",
         "fields",
         "how_heard",
@@ -163,7 +171,8 @@ def form_save(*, account: Account, user: User | None, form: LeadForm | None, dat
         "allowed_origins",
         "active",
     ):
-        setattr(target, name, data[name])
+        setattr(target, key, data[key])
+    target.name = name
     target.save()
     return target
 
