@@ -4,7 +4,8 @@ triggers on the deal table, and the same counts computed afresh.
 Built on `tally_sql`'s facts (a deal's tally key, its local creation day in the account's time zone, its days to
 close), so a deal's days to close are the same number the mean in `SourceTally` sums: the median and the mean
 always describe the same deals. Only won and lost deals with a close date count, at the same levels as their
-`SourceTally` kinds: the close month per owner and for all owners, and for all owners the close day and year.
+`SourceTally` kinds: the close month per owner and for all owners, and for all owners the close day and year; and
+for all owners all time (one row per source and days: the unfiltered all-time page reads no years).
 
 Separate triggers from `tally_sql`'s (named `stats_closedays_...`), so either can change without the other; on
 PostgreSQL they take the same shared advisory lock on the account first, so a time-zone rebuild never misses one.
@@ -25,7 +26,9 @@ TABLE = "stats_closedaystally"
 KEY = "account_id, owner_key, level, bucket, source_key, days"
 COLUMNS = f"{KEY}, n"
 DEALS = "deals_deal"
-MONTH, DAY, YEAR = 1, 11, 21  # keep in step with stats.models.CloseDaysLevel
+MONTH, DAY, YEAR, ALL_TIME = 1, 11, 21, 31  # keep in step with stats.models.CloseDaysLevel
+# The bucket of the all-time level: one row per source and days, so all time reads no years.
+ALL_TIME_BUCKET = "0001-01-01"
 # The facts' kinds of a closed deal with a close date (tally_sql.WON, tally_sql.LOST).
 _CLOSED = f"f.kind IN ({tally_sql.WON}, {tally_sql.LOST})"
 # A fact's days are signed like its count (a removed deal counts -1 and -days): days * n is the deal's own number.
@@ -41,7 +44,8 @@ def _pg_grouped(facts: str) -> str:
     return (
         f"SELECT f.account_id, o.owner_key, o.level, o.bucket, f.source_key, {_DAYS}, sum(f.n) "
         f"FROM ({facts}) f CROSS JOIN LATERAL (VALUES (f.owner_key, {MONTH}, f.month), (-1, {MONTH}, f.month), "
-        f"(-1, {DAY}, f.day), (-1, {YEAR}, make_date(extract(year FROM f.month)::int, 1, 1))) "
+        f"(-1, {DAY}, f.day), (-1, {YEAR}, make_date(extract(year FROM f.month)::int, 1, 1)), "
+        f"(-1, {ALL_TIME}, DATE '{ALL_TIME_BUCKET}')) "
         "o(owner_key, level, bucket) "
         f"WHERE {_CLOSED} "
         "GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(f.n) <> 0 ORDER BY 1, 2, 3, 4, 5, 6"
@@ -77,15 +81,18 @@ def _pg_trigger_sql() -> list[str]:
 
 
 def _sqlite_levels(facts: str, *, grouped: bool) -> str:
-    # Levels as in tally_sql: 0 the month for the owner, 1 the month, 2 the day and 3 the year for all owners.
+    # Levels as in tally_sql: 0 the month for the owner, 1 the month, 2 the day and 3 the year for all owners; and
+    # 4 all time for all owners.
     count = "sum(f.n)" if grouped else "f.n"
     tail = " GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(f.n) <> 0" if grouped else ""
     return (
         "SELECT f.account_id, CASE w.level WHEN 0 THEN f.owner_key ELSE -1 END, "
-        f"CASE w.level WHEN 2 THEN {DAY} WHEN 3 THEN {YEAR} ELSE {MONTH} END, "
-        "CASE w.level WHEN 2 THEN f.day WHEN 3 THEN substr(f.month, 1, 4) || '-01-01' ELSE f.month END, "
+        f"CASE w.level WHEN 2 THEN {DAY} WHEN 3 THEN {YEAR} WHEN 4 THEN {ALL_TIME} ELSE {MONTH} END, "
+        "CASE w.level WHEN 2 THEN f.day WHEN 3 THEN substr(f.month, 1, 4) || '-01-01' "
+        f"WHEN 4 THEN '{ALL_TIME_BUCKET}' ELSE f.month END, "
         f"f.source_key, {_DAYS}, {count} "
-        f"FROM ({facts}) f JOIN (SELECT 0 AS level UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) w "
+        f"FROM ({facts}) f JOIN (SELECT 0 AS level UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 "
+        "UNION ALL SELECT 4) w "
         f"WHERE {_CLOSED}{tail}"
     )
 

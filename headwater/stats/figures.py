@@ -213,13 +213,13 @@ def _close_days(
     created_day: Callable[[], Expression],
 ) -> None:
     """Fill `figures.close_days` from the days-to-close counts (`CloseDaysTally`), read at the levels the other
-    figures are: the years (or one owner's months) for all time, the whole months, and the days around them (for
+    figures are (all time has its own level, or one owner's months), the whole months, and the days around them (for
     one owner from the records, as `_edge_groups` does). One query, two with an owner filter and days around
     whole months; the database sums the buckets, so the rows returned are one per source and number of days."""
     owner_key = _owner_key(filters)
     wanted: list[tuple[int, dt.date | None, dt.date | None]] = []
     if split is None:
-        wanted.append((CloseDaysLevel.YEAR if owner_key == ALL_OWNERS else CloseDaysLevel.MONTH, None, None))
+        wanted.append((CloseDaysLevel.ALL_TIME if owner_key == ALL_OWNERS else CloseDaysLevel.MONTH, None, None))
     else:
         if split.months is not None:
             wanted.append((CloseDaysLevel.MONTH, *split.months))

@@ -120,11 +120,12 @@ class SourceTally(TenantModel):
 
 class CloseDaysLevel(models.IntegerChoices):
     """The time bucket of a `CloseDaysTally`: a local month (per owner and for all owners), or for all owners a local
-    day or year; the same levels as `SourceTally`'s won and lost kinds (4 + 10, 4 + 20)."""
+    day, year or all time; the same levels as `SourceTally`'s won and lost kinds (4 + 10, 4 + 20), and all time."""
 
     MONTH = 1
     DAY = 11
     YEAR = 21
+    ALL_TIME = 31  # for all owners, bucket 1 January of year 1
 
 
 class CloseDaysTally(TenantModel):

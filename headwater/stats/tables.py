@@ -273,7 +273,7 @@ class Cells:
         note = ngettext("%(count)s still open", "%(count)s still open", still_open) % {
             "count": self.number(still_open, 0)
         }
-        return f'{self.days(value)}<span class="stats-note">{escape(note)}</span>'
+        return f'{self.days(value)}<span class="stats-still-open">{escape(note)}</span>'
 
     # --- One row per section ---------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('owner_key', models.BigIntegerField()),
-                ('level', models.SmallIntegerField(choices=[(1, 'Month'), (11, 'Day'), (21, 'Year')])),
+                ('level', models.SmallIntegerField(choices=[(1, 'Month'), (11, 'Day'), (21, 'Year'), (31, 'All Time')])),
                 ('bucket', models.DateField()),
                 ('source_key', models.BigIntegerField()),
                 ('days', models.BigIntegerField()),

@@ -316,7 +316,7 @@ def test_a_period_without_closed_deals_and_sections_without_figures(tenant, acco
     # Win rate, average won value and average days are "—" in every row and the total; so is the median, under
     # which Ads and the total say that their one deal is still open.
     assert closed_table.count('<td class="num">—</td>') == 3 * 3 + 1
-    assert closed_table.count('<td class="num">—<span class="stats-note">1 still open</span></td>') == 2
+    assert closed_table.count('<td class="num">—<span class="stats-still-open">1 still open</span></td>') == 2
     # Changes from a previous value of 0 have no percent, and the count's change is shown.
     open_row = stats.open_deals.rows[0]
     assert (open_row.changes["count"].delta, open_row.changes["count"].percent) == (1, None)

@@ -86,8 +86,8 @@ def test_page_csv_xlsx_and_api_agree_on_the_median_and_the_open_deals(tenant, we
     assert (total.median_days, total.still_open) == (Decimal("7.0"), 2)
     html = response.content.decode()
     assert "Median days to close" in html
-    assert '6.0<span class="stats-note">2 still open</span>' in html
-    assert '7.0<span class="stats-note">2 still open</span>' in html
+    assert '6.0<span class="stats-still-open">2 still open</span>' in html
+    assert '7.0<span class="stats-still-open">2 still open</span>' in html
 
     page_csv = body(client.get(tenant.url("stats/sources/export.csv"), query)).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(page_csv)))
