@@ -11,6 +11,7 @@ write, with valid bodies) this checks the methods a URL does not answer (405), o
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from headwater.capture.models import MappingRule
 from headwater.channels.services import channel_create
 from headwater.jobs.services import job_create, job_finish, job_new_file
 from headwater.sources.services import source_alias_create
+from headwater.spend.services import spend_create
 from headwater.testing.factories import (
     CampaignFactory,
     CompanyFactory,
@@ -107,6 +109,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "import": make_import(account, tenant.admin),
         "rule": MappingRule.unscoped.create(account=account, utm_source="role walk", target=source),
         "channel": channel_create(account=account, user=None, name="Role walk channel"),
+        "entry": spend_create(account=account, user=None, source=source, month=dt.date(2026, 1, 1), amount=1),
     }
 
 
