@@ -375,7 +375,7 @@ VISITS = [
     Visit("campaigns", ("campaigns:of_source",), A + "/settings/campaigns/source/{w.source}/"),
     Visit("edit campaign", ("campaigns:edit",), A + "/settings/campaigns/{w.campaign}/edit/"),
     Visit("delete campaign", ("campaigns:delete",), A + "/settings/campaigns/{w.campaign}/delete/"),
-    Visit("spend", ("spend:list",), A + "/settings/spend/"),
+    Visit("spend", ("spend:ledger",), A + "/settings/spend/"),
     Visit("add spend, error", ("spend:add",), A + "/settings/spend/add/", act=_spend_error),
     Visit("import spend", ("imports:spend",), A + "/import/spend/"),
     Visit("edit spend", ("spend:edit",), A + "/settings/spend/{w.spend}/edit/"),

@@ -448,7 +448,7 @@ def spend_import_page(request: AccountRequest) -> HttpResponse:
             _place_errors(form, exc)
         else:
             messages.success(request, _("%(count)s spend entries imported.") % {"count": added})
-            return redirect("spend:list", account_slug=request.account.slug)
+            return redirect("spend:ledger", account_slug=request.account.slug)
     status = 400 if request.method == "POST" else 200
     context = {"settings_tab": "spend", "form": form, "row_errors": row_errors}
     return render(request, "imports/spend.html", context, status=status)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from headwater.campaigns.selectors import campaign_list
 from headwater.core.currencies import CURRENCIES
+from headwater.core.dates import FilterDayField
 from headwater.core.models import Account
 from headwater.core.widgets import DateInput
 from headwater.sources.selectors import source_list
@@ -122,8 +123,8 @@ class SpendFilterForm(forms.Form):
 
     source = forms.ChoiceField(label=_("Source"), required=False)
     campaign = forms.ChoiceField(label=_("Campaign"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    date_from = FilterDayField(label=_("From"), required=False, widget=DateInput)
+    date_to = FilterDayField(label=_("To"), required=False, widget=DateInput)
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

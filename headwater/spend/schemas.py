@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from headwater.core.api_schemas import Id, IdQuery, InSchema, optional_version, text
+from headwater.core.dates import FilterDay
 
 AMOUNT_DESCRIPTION = 'A decimal string with at most 2 decimal places, more than 0, e.g. "1200.50".'
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -58,8 +59,8 @@ class SpendPage(Schema):
 class SpendFiltersIn(Schema):
     source_id: IdQuery | None = Field(None, description="Only this source's entries.")
     campaign_id: IdQuery | None = Field(None, description="Only this campaign's entries.")
-    date_from: dt.date | None = Field(None, alias="from", description="Only entries reaching this day or later.")
-    date_to: dt.date | None = Field(None, alias="to", description="Only entries starting this day or earlier.")
+    date_from: FilterDay | None = Field(None, alias="from", description="Only entries reaching this day or later.")
+    date_to: FilterDay | None = Field(None, alias="to", description="Only entries starting this day or earlier.")
 
 
 def month_of(value: str | None) -> dt.date | None:

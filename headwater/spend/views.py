@@ -108,7 +108,7 @@ def spend_add(request: AccountRequest) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             messages.success(request, _("Spend entry added."))
-            return redirect("spend:list", account_slug=request.account.slug)
+            return redirect("spend:ledger", account_slug=request.account.slug)
     return render(request, "spend/edit.html", {"settings_tab": "spend", "form": form, "entry": None}, status=400)
 
 
@@ -137,7 +137,7 @@ def spend_edit(request: AccountRequest, entry_id: int) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             messages.success(request, _("Spend entry saved."))
-            return redirect("spend:list", account_slug=request.account.slug)
+            return redirect("spend:ledger", account_slug=request.account.slug)
     return render(request, "spend/edit.html", {"settings_tab": "spend", "form": form, "entry": entry}, status=400)
 
 
@@ -155,6 +155,6 @@ def spend_delete(request: AccountRequest, entry_id: int) -> HttpResponse:
             error = exc.message
         else:
             messages.success(request, _("Spend entry deleted."))
-            return redirect("spend:list", account_slug=request.account.slug)
+            return redirect("spend:ledger", account_slug=request.account.slug)
     context = {"settings_tab": "spend", "entry": entry, "error": error}
     return render(request, "spend/delete.html", context, status=400 if error else 200)

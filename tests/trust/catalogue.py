@@ -448,7 +448,7 @@ ROUTES: list[Route] = [
         write="admin",
         body=lambda s: {"version": _v(s, "spare_campaign")},
     ),
-    Route("spend:list", read="admin", write=None, query={"source": "source", "campaign": "campaign"}),
+    Route("spend:ledger", read="admin", write=None, query={"source": "source", "campaign": "campaign"}),
     Route(
         "spend:add",
         read="admin",

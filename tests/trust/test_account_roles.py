@@ -11,6 +11,7 @@ write, with valid bodies) this checks the methods a URL does not answer (405), o
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from headwater.channels.services import channel_create
 from headwater.jobs.services import job_create, job_finish, job_new_file
 from headwater.leadforms.models import LeadForm
 from headwater.sources.services import source_alias_create
+from headwater.spend.services import spend_create
 from headwater.testing.factories import (
     CampaignFactory,
     CompanyFactory,
@@ -109,6 +111,7 @@ def objects(tenant: Any) -> dict[str, Any]:
         "rule": MappingRule.unscoped.create(account=account, utm_source="role walk", target=source),
         "channel": channel_create(account=account, user=None, name="Role walk channel"),
         "form": LeadForm.unscoped.create(account=account, name="Role walk form", fields={"last_name": "required"}),
+        "entry": spend_create(account=account, user=None, source=source, month=dt.date(2026, 1, 1), amount=1),
     }
 
 

@@ -16,7 +16,7 @@ KINDS = {
     "account", "company", "person", "deal", "won_deal", "source", "spare_source", "archived_source", "membership",
     "viewer_membership", "invitation", "{role}_invitation", "user", "rate", "token", "{role}_token", "job",
     "alias", "import", "rule", "spare_rule", "channel", "spare_channel", "campaign", "spare_campaign",
-    "run_import", "export_job", "lead_form", "spare_lead_form",
+    "run_import", "export_job", "lead_form", "spare_lead_form", "spend", "spare_spend",
 }  # fmt: skip
 
 
