@@ -11,7 +11,7 @@ from headwater.companies.models import Company
 from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, Sorts
-from headwater.records.listing import RecordFilters, filter_records, record_page
+from headwater.records.listing import LINKED_PAGE_FIELDS, RecordFilters, filter_records, record_page
 from headwater.records.models import CrmRecord
 from headwater.records.search import search_filter
 from headwater.records.selectors import linked_to
@@ -22,6 +22,8 @@ COMPANY_SORTS: Sorts = {"name": ("name",), "city": ("city",), "created": ("creat
 COMPANY_DEFAULT_SORT = "name"
 # The linked records the list page shows in its columns.
 COMPANY_PAGE_RELATED = ("owner", "source", "campaign")
+# The columns the list page shows (its cells, the sort keys its cursors carry): the page reads only these.
+COMPANY_PAGE_FIELDS: tuple[str, ...] = ("name", "city", "phone", "created_at", *LINKED_PAGE_FIELDS)
 
 
 def company_list(*, account: Account, filters: RecordFilters | None = None) -> QuerySet[Company]:
@@ -40,10 +42,14 @@ def company_page(
     page_size: int,
     count_limit: int,
     related: Sequence[str] = COMPANY_PAGE_RELATED,
+    fields: Sequence[str] | None = COMPANY_PAGE_FIELDS,
 ) -> Page[Company]:
     """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
-    records the caller shows: the page its columns' (the default), the API the source only."""
+    records the caller shows: the page its columns' (the default), the API the source only; and of them the
+    `fields` the page shows (None: every column, as the API answers them)."""
     qs = company_list(account=account, filters=filters).select_related(*related)
+    if fields is not None:
+        qs = qs.only(*fields)
     return record_page(
         qs,
         filters=filters,

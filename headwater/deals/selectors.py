@@ -12,7 +12,7 @@ from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, Sorts
 from headwater.deals.models import Deal
-from headwater.records.listing import RecordFilters, filter_records, record_page
+from headwater.records.listing import LINKED_PAGE_FIELDS, RecordFilters, filter_records, record_page
 
 # The list's sorts, the page's `?sort=` and (renamed: schemas.DEAL_ORDERING) the API's `ordering=`. Sort keys are
 # non-null columns, so (key, id) orders every row exactly.
@@ -26,6 +26,19 @@ DEAL_SORTS: Sorts = {
 DEAL_DEFAULT_SORT = "-created"
 # The linked records the list page shows in its columns.
 DEAL_PAGE_RELATED = ("owner", "source", "campaign", "company", "person")
+# The columns the list page shows (its cells, the sort keys its cursors carry): the page reads only these.
+DEAL_PAGE_FIELDS: tuple[str, ...] = (
+    "name",
+    "value",
+    "currency",
+    "status",
+    "expected_close_date",
+    "created_at",
+    "company__name",
+    "person__first_name",
+    "person__last_name",
+    *LINKED_PAGE_FIELDS,
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +77,14 @@ def deal_page(
     page_size: int,
     count_limit: int,
     related: Sequence[str] = DEAL_PAGE_RELATED,
+    fields: Sequence[str] | None = DEAL_PAGE_FIELDS,
 ) -> Page[Deal]:
     """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
-    records the caller shows: the page its columns' (the default), the API the source only."""
+    records the caller shows: the page its columns' (the default), the API the source only; and of them the
+    `fields` the page shows (None: every column, as the API answers them)."""
     qs = deal_list(account=account, filters=filters).select_related(*related)
+    if fields is not None:
+        qs = qs.only(*fields)
     return record_page(
         qs,
         filters=filters,

@@ -11,7 +11,7 @@ from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, Sorts
 from headwater.persons.models import Person
-from headwater.records.listing import RecordFilters, filter_records, record_page
+from headwater.records.listing import LINKED_PAGE_FIELDS, RecordFilters, filter_records, record_page
 from headwater.records.models import CrmRecord
 from headwater.records.search import search_filter
 from headwater.records.selectors import linked_to
@@ -26,6 +26,16 @@ PERSON_SORTS: Sorts = {
 PERSON_DEFAULT_SORT = "name"
 # The linked records the list page shows in its columns.
 PERSON_PAGE_RELATED = ("owner", "source", "campaign", "company")
+# The columns the list page shows (its cells, the sort keys its cursors carry): the page reads only these.
+PERSON_PAGE_FIELDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "created_at",
+    "company__name",
+    *LINKED_PAGE_FIELDS,
+)
 
 
 @dataclass(frozen=True)
@@ -51,10 +61,14 @@ def person_page(
     page_size: int,
     count_limit: int,
     related: Sequence[str] = PERSON_PAGE_RELATED,
+    fields: Sequence[str] | None = PERSON_PAGE_FIELDS,
 ) -> Page[Person]:
     """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
-    records the caller shows: the page its columns' (the default), the API the source only."""
+    records the caller shows: the page its columns' (the default), the API the source only; and of them the
+    `fields` the page shows (None: every column, as the API answers them)."""
     qs = person_list(account=account, filters=filters).select_related(*related)
+    if fields is not None:
+        qs = qs.only(*fields)
     return record_page(
         qs,
         filters=filters,

@@ -301,6 +301,7 @@ def record_router(spec: RecordEndpoints[_R]) -> Router:
             account=account_of(request),
             filters=list_filters(filters, spec.list_filters),
             related=API_RELATED,
+            fields=None,
         )
 
     def create(request: HttpRequest, *, payload: BaseModel, response: HttpResponse) -> Status[_R]:

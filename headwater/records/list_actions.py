@@ -19,19 +19,22 @@ from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from headwater.campaigns.selectors import campaign_choices
 from headwater.core.bidi import isolate
 from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.validation import parse_id
 from headwater.records.bulk import BULK_CHANGE_LIMIT, bulk_fields, records_bulk_change
 from headwater.records.exports import record_export_response
-from headwater.records.forms import NO_SOURCE, UNASSIGNED, campaign_choice_label, source_choice_label
+from headwater.records.forms import (
+    NO_SOURCE,
+    UNASSIGNED,
+    AccountChoices,
+    campaign_choice_label,
+    source_choice_label,
+)
 from headwater.records.registry import kind_of
 from headwater.records.tasks import export_job_start, export_targets
-from headwater.sources.selectors import source_choices
 from headwater.users.access import AccountRequest
-from headwater.users.selectors import account_user_list
 
 if TYPE_CHECKING:
     from headwater.records.views import RecordPages
@@ -40,16 +43,16 @@ LEAVE = ""
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
-def _choices(account: Account, name: str) -> list[tuple[str, str]]:
+def _choices(choices: AccountChoices, name: str) -> list[tuple[str, str]]:
     """The options of a bulk field's picker: leave it, clear it, or one of the account's values."""
     if name == "source":
-        values = [(str(s.pk), source_choice_label(s)) for s in source_choices(account=account)]
+        values = [(str(s.pk), source_choice_label(s)) for s in choices.active_sources()]
         return [(LEAVE, _("Leave as it is")), (NO_SOURCE, _("No source")), *values]
     if name == "campaign":
-        campaigns = [(str(c.pk), campaign_choice_label(c)) for c in campaign_choices(account=account)]
+        campaigns = [(str(c.pk), campaign_choice_label(c)) for c in choices.active_campaigns()]
         return [(LEAVE, _("Leave as it is")), (NO_SOURCE, _("No campaign")), *campaigns]
     if name == "owner":
-        users = [(str(u.pk), isolate(u.display_name)) for u in account_user_list(account=account)]
+        users = [(str(u.pk), isolate(u.display_name)) for u in choices.users]
         return [(LEAVE, _("Leave as it is")), (UNASSIGNED, _("Unassigned")), *users]
     raise LookupError(f"no choices for the bulk field {name!r}")
 
@@ -77,17 +80,18 @@ class BulkChangeForm(forms.Form):
     # The count the list showed next to "every record matching": the change refuses to run on another number.
     expected = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, account: Account, choices: AccountChoices | None = None, **kwargs: Any) -> None:
         # Its own ids: the list's filter form on the same page has an "owner" and a "source" too.
         kwargs.setdefault("auto_id", "bulk_%s")
         super().__init__(*args, **kwargs)
         self.account = account
         self.field_names = []
+        choices = choices or AccountChoices(account)
         for bulk_field in bulk_fields(account):
             self.fields[bulk_field.name] = forms.ChoiceField(
                 label=_("Set %(field)s") % {"field": str(bulk_field.label).lower()},
                 required=False,
-                choices=_choices(account, bulk_field.name),
+                choices=_choices(choices, bulk_field.name),
             )
             self.field_names.append(bulk_field.name)
 
@@ -117,8 +121,11 @@ def _list_query(request: AccountRequest) -> str:
     return f"?{query.urlencode()}" if query else ""
 
 
-def list_actions_context(request: AccountRequest, pages: RecordPages[Any]) -> dict[str, Any]:
-    """The list page's action bar and export buttons; the bulk form for members and admins only."""
+def list_actions_context(
+    request: AccountRequest, pages: RecordPages[Any], *, choices: AccountChoices | None = None
+) -> dict[str, Any]:
+    """The list page's action bar and export buttons; the bulk form for members and admins only (its options from
+    `choices`, the filter bar's)."""
     slug = request.account.slug
     query = _list_query(request)
     context: dict[str, Any] = {
@@ -127,7 +134,7 @@ def list_actions_context(request: AccountRequest, pages: RecordPages[Any]) -> di
         "bulk_limit": BULK_CHANGE_LIMIT,
     }
     if request.membership.can_write:
-        context["bulk_form"] = BulkChangeForm(account=request.account)
+        context["bulk_form"] = BulkChangeForm(account=request.account, choices=choices)
         context["bulk_url"] = reverse(f"{pages.app}:bulk_change", kwargs={"account_slug": slug}) + query
     return context
 

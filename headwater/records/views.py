@@ -25,7 +25,7 @@ from headwater.core.errors import DomainError, NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Page
 from headwater.core.validation import parse_id
-from headwater.records.forms import RecordFilterForm, RecordForm, picker_options
+from headwater.records.forms import AccountChoices, RecordFilterForm, RecordForm, picker_options
 from headwater.records.list_actions import list_actions_context
 from headwater.records.listing import Column, or_404, render_list
 from headwater.records.models import CrmRecord
@@ -80,7 +80,8 @@ def list_page(
 ) -> HttpResponse:
     """The list; `context` adds to it (a bulk change form with its errors, then `status` 400)."""
     account = request.account
-    form = pages.filter_form(request.GET, account=account)
+    choices = AccountChoices(account)
+    form = pages.filter_form(request.GET, account=account, choices=choices)
     response = render_list(
         request,
         form=form,
@@ -91,7 +92,7 @@ def list_page(
         columns=list_columns(pages, sources=account.sources_enabled),
         template=f"{pages.app}/list.html",
         fragment=f"{pages.app}/_table.html",
-        context={**list_actions_context(request, pages), **(context or {})},
+        context={**list_actions_context(request, pages, choices=choices), **(context or {})},
         select_label=pages.label,
     )
     if status != 200 and response.status_code == 200:

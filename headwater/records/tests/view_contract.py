@@ -109,6 +109,20 @@ class RecordViewContract:
             member_client.get(self.url(tenant))
         assert len(many.captured_queries) == len(few.captured_queries)
 
+    def test_the_filter_bar_and_the_bulk_form_share_their_choices(self, tenant, member_client):
+        """The owner, source and campaign options of the filter bar and of the bulk change form are read once."""
+        sources_on(tenant.account)
+        archived = SourceFactory(account=tenant.account, name="Old fair", archived=True)
+        with CaptureQueriesContext(connection) as page:
+            html = member_client.get(self.url(tenant)).text
+        statements = [query["sql"] for query in page.captured_queries]
+        assert sum(sql.startswith('SELECT "sources_source".') for sql in statements) == 1
+        assert sum(sql.startswith('SELECT "campaigns_campaign".') for sql in statements) == 1
+        members = [sql for sql in statements if 'FROM "users_user" INNER JOIN "users_membership"' in sql]
+        assert len(members) == 1
+        # The filter bar offers the archived source, the bulk form (which sets active ones only) does not.
+        assert html.count(archived.name) == 1
+
     @pytest.mark.parametrize(("language", "search"), [("en", "Search"), ("pl", "Szukaj")])
     def test_the_pages_render_in_polish_and_english(self, tenant, member_client, language, search):
         record = self.make(tenant.account, "Żółw")
