@@ -9,13 +9,14 @@ days from 1900 to 2999 and refuses the rest as a field error (a 400 in the API),
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from typing import Annotated, Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pydantic import AfterValidator, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
@@ -64,5 +65,14 @@ def _check_filter_day(value: dt.date, info: ValidationInfo) -> dt.date:
     return value
 
 
+def _iso_day_only(value: Any) -> Any:
+    # pydantic would also take "0" or "1700000000" (Unix time) for a date: a query string says YYYY-MM-DD.
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError(_("Enter a date as YYYY-MM-DD."))
+    return value
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 # An API query parameter that is a filter's day (see FilterDayField for the forms).
-FilterDay = Annotated[dt.date, AfterValidator(_check_filter_day)]
+FilterDay = Annotated[dt.date, BeforeValidator(_iso_day_only), AfterValidator(_check_filter_day)]

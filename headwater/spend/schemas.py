@@ -12,7 +12,8 @@ from headwater.core.api_schemas import Id, IdQuery, InSchema, optional_version, 
 from headwater.core.dates import FilterDay
 
 AMOUNT_DESCRIPTION = 'A decimal string with at most 2 decimal places, more than 0, e.g. "1200.50".'
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# Years 1900 to 2999, as every other day a user gives (core.dates).
+MONTH_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])$"
 MONTH_DESCRIPTION = 'A month, "2026-11": the entry covers its days. Instead of start_date and end_date.'
 _CENT = Decimal("0.01")
 

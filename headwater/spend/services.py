@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from headwater.campaigns.models import Campaign
 from headwater.core.bidi import isolate
 from headwater.core.currencies import is_currency
+from headwater.core.dates import filter_day_problem
 from headwater.core.errors import Conflict, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.text import text_problem
@@ -83,6 +84,10 @@ def spend_clean_period(*, month: Any, start_date: Any, end_date: Any) -> tuple[d
     first = _day(month, "month")
     start = _day(start_date, "start_date")
     end = _day(end_date, "end_date")
+    for name, day in (("month", first), ("start_date", start), ("end_date", end)):
+        problem = filter_day_problem(day) if day is not None else None
+        if problem:
+            raise ValidationFailed.on(name, problem)
     if first is not None:
         if start is not None or end is not None:
             raise ValidationFailed.on("month", _("Give either a month or a start and end date, not both."))

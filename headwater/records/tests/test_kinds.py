@@ -12,6 +12,7 @@ from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.records.services import dependent_links
 from headwater.sources.models import RecordType, Source, source_holders
+from headwater.spend.models import SpendEntry
 from headwater.users.models import User
 from headwater.users.selectors import owned_models
 
@@ -29,8 +30,8 @@ def test_the_records_a_member_owns_in_the_keys_of_their_counts():
 
 
 def test_only_the_named_foreign_key_counts():
-    # A record's creator and a source change's user point at the user too, but own nothing.
-    assert models_pointing_at(User, field="created_by") == [Company, Person, Deal]
+    # A record's (or a spend entry's) creator and a source change's user point at the user too, but own nothing.
+    assert models_pointing_at(User, field="created_by") == [SpendEntry, Company, Person, Deal]
     assert models_pointing_at(Source, field="owner") == []
 
 

@@ -59,6 +59,8 @@ def test_admin_creates_changes_and_deletes(tenant, google):
         ({"month": None}, "month"),
         ({"start_date": "2026-03-01", "end_date": "2026-03-02"}, "month"),
         ({"month": None, "start_date": "2026-03-05", "end_date": "2026-03-01"}, "end_date"),
+        ({"month": None, "start_date": "0001-01-01", "end_date": "2026-03-01"}, "start_date"),
+        ({"month": None, "start_date": "2026-03-05", "end_date": "9999-12-31"}, "end_date"),
     ],
 )
 def test_bad_bodies_are_refused_on_their_field(tenant, google, changes, field):
@@ -68,8 +70,9 @@ def test_bad_bodies_are_refused_on_their_field(tenant, google, changes, field):
     assert not SpendEntry.objects.for_account(tenant.account).exists()
 
 
-def test_a_malformed_month_is_422(tenant, google):
-    response = api_for(tenant, "admin").post("spend", {"source_id": google.pk, "month": "2026-13", "amount": "1"})
+@pytest.mark.parametrize("month", ["2026-13", "0000-01", "1899-12", "3000-01"])
+def test_a_malformed_month_is_422(tenant, google, month):
+    response = api_for(tenant, "admin").post("spend", {"source_id": google.pk, "month": month, "amount": "1"})
     assert response.status_code == 422
     assert not SpendEntry.objects.for_account(tenant.account).exists()
 
@@ -133,3 +136,10 @@ def test_another_accounts_entry_and_source(tenant, other_tenant, google):
     assert "source" in error["fields"] or "source_id" in error["fields"]
     assert api.get("spend").json()["items"] == []
     assert SpendEntry.objects.for_account(other_tenant.account).get().amount == 10
+
+
+@pytest.mark.parametrize("query", ["to=0", "from=1700000000", "to=2026-3-1", "from=1800-01-01"])
+def test_a_day_filter_that_is_not_a_day_is_refused(tenant, query):
+    response = api_for(tenant, "admin").get(f"spend?{query}")
+    assert response.status_code in (400, 422), response.content
+    assert response.json()["error"]["fields"]
