@@ -29,6 +29,7 @@ from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from headwater.campaigns.services import campaign_create
+from headwater.capture.models import MappingRule
 from headwater.capture.services import capture_rules_seed_defaults, lead_capture
 from headwater.channels.models import Channel
 from headwater.companies.models import Company
@@ -441,7 +442,9 @@ def world(transactional_db: Any, live_server: Any) -> World:
     invitation_create(account=account, user=admin, email="new@check.test", role=Role.MEMBER, site_url="http://x")
     token = re.search(r"/invitation/([^/\s]+)/", mail.outbox[-1].body)
     assert token is not None
-    rules = capture_rules_seed_defaults(account=account, user=admin)
+    # The demo account was created with the default rules; seeding again adds none (it is idempotent).
+    capture_rules_seed_defaults(account=account, user=admin)
+    rules = list(MappingRule.objects.for_account(account))
     person = Person.objects.for_account(account).order_by("pk").first()
     # The person returns through a tracked visit, and another lead's utm_source waits in the unmatched list.
     lead_capture(
