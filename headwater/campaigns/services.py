@@ -124,7 +124,8 @@ def _source_in_account(*, account: Account, source: Any) -> Source:
     pk = source.pk if isinstance(source, Source) else source
     if not isinstance(pk, int) or isinstance(pk, bool):
         raise ValidationFailed.on("source", message)
-    locked = Source.objects.for_account(account).select_for_update().filter(pk=pk).first()
+    # NO KEY UPDATE is enough to keep a delete or merge out, and lets records be pointed at the source meanwhile.
+    locked = Source.objects.for_account(account).select_for_update(no_key=True).filter(pk=pk).first()
     if locked is None:
         raise ValidationFailed.on("source", message)
     if locked.archived:

@@ -130,7 +130,7 @@ def company_update(
 ) -> Company:
     """Change the fields named in `changes`; a stale `version` raises Conflict and changes nothing (None: no check)."""
     check_change_keys(changes, COMPANY_EDITABLE, "company")
-    locked = lock_for_update(Company, account=account, record=company, version=version)
+    locked = lock_for_update(Company, account=account, record=company, version=version, changes=changes)
     old_name = locked.name
     if "name" in changes:
         locked.name = _name(changes["name"])

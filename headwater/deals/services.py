@@ -278,7 +278,7 @@ def deal_update(
     """Change the fields named in `changes`; status changes apply the closing rules; stale `version` → Conflict
     (None: no check)."""
     check_change_keys(changes, DEAL_EDITABLE, "deal")
-    locked = lock_for_update(Deal, account=account, record=deal, version=version)
+    locked = lock_for_update(Deal, account=account, record=deal, version=version, changes=changes)
     previous_status = locked.status
     if "name" in changes:
         locked.name = _name(changes["name"])

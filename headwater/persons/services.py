@@ -114,7 +114,7 @@ def person_update(
 ) -> Person:
     """Change the fields named in `changes`. Changing the company never re-applies the default (not retroactive)."""
     check_change_keys(changes, PERSON_EDITABLE, "person")
-    locked = lock_for_update(Person, account=account, record=person, version=version)
+    locked = lock_for_update(Person, account=account, record=person, version=version, changes=changes)
     old_name = locked.full_name
     if "first_name" in changes:
         locked.first_name = clean_name(changes["first_name"], field="first_name")

@@ -99,19 +99,63 @@ def linked_in_account(
         raise ValidationFailed.on(field, message)
     if pk is None:
         raise ValidationFailed.on(field, message)
-    if share_lock and connection.features.has_select_for_update:
-        table = connection.ops.quote_name(model._meta.db_table)
-        with connection.cursor() as cursor:
-            # Django's ORM offers only FOR UPDATE / FOR NO KEY UPDATE.
-            cursor.execute(
-                f"SELECT 1 FROM {table} WHERE id = %s AND account_id = %s FOR KEY SHARE",  # noqa: S608 — table name
-                [pk, account.pk],
-            )
+    if share_lock:
+        key_share(model, account=account, pk=pk)
     manager: Any = model.objects  # the TenantManager every tenant model carries
     obj: _T | None = manager.for_account(account).filter(pk=pk).first()
     if obj is None:
         raise ValidationFailed.on(field, message)
     return obj
+
+
+def key_share(model: type[models.Model], *, account: Account, pk: int) -> None:
+    """Hold a KEY SHARE lock on the account's row `pk` of `model` until the transaction ends (PostgreSQL; SQLite's
+    IMMEDIATE transactions already serialise writers). A missing row locks nothing: the caller's read says so."""
+    if not connection.features.has_select_for_update:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        # Django's ORM offers only FOR UPDATE / FOR NO KEY UPDATE.
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE id = %s AND account_id = %s FOR KEY SHARE",  # noqa: S608 — table name
+            [pk, account.pk],
+        )
+
+
+def _an_id(value: Any) -> int | None:
+    pk = value.pk if isinstance(value, models.Model) else value
+    return pk if isinstance(pk, int) and not isinstance(pk, bool) else None
+
+
+def _lock_campaign_source(*, account: Account, campaign_id: int) -> None:
+    """KEY SHARE the campaign's source, then the campaign: the order a merge takes them in (sources first, then
+    the campaigns it moves, then the records), so a record write never holds a campaign a merge waits for while
+    it waits for that merge's source. A merge that committed in between moved the campaign: lock its new source."""
+    for _attempt in range(3):
+        source_id = Campaign.objects.for_account(account).filter(pk=campaign_id).values_list("source_id", flat=True)
+        before = source_id.first()
+        if before is None:
+            return
+        key_share(Source, account=account, pk=before)
+        key_share(Campaign, account=account, pk=campaign_id)
+        if source_id.first() == before:
+            return
+
+
+def lock_picks_first(*, account: Account, changes: Mapping[str, Any]) -> None:
+    """Before a record's row is locked, KEY SHARE the source and campaign the write is about to put on it.
+
+    Merges and deletes lock sources, then campaigns, then records (sources.services); a write that locked its
+    record first and then waited for a merged source could close a cycle through a third writer. Ids that are not
+    the account's lock nothing here; the write refuses them where it validates its fields."""
+    if not connection.features.has_select_for_update:
+        return
+    source_id = _an_id(changes.get("source"))
+    if source_id is not None:
+        key_share(Source, account=account, pk=source_id)
+    campaign_id = _an_id(changes.get("campaign"))
+    if campaign_id is not None:
+        _lock_campaign_source(account=account, campaign_id=campaign_id)
 
 
 def owner_in_account(*, account: Account, owner: Any) -> User | None:
@@ -149,8 +193,14 @@ def _require_sources_enabled(account: Account) -> None:
 def chosen_source(*, account: Account, source: Any, current_id: int | None = None) -> Source | None:
     """A source the caller picked: the account's own, and active unless it is the record's current one."""
     _require_sources_enabled(account)
+    # KEY SHARE now, before a campaign or the record is locked: the order merges take (see lock_picks_first).
     picked = linked_in_account(
-        Source, account=account, value=source, field="source", message=_("Choose a source of this account.")
+        Source,
+        account=account,
+        value=source,
+        field="source",
+        message=_("Choose a source of this account."),
+        share_lock=newly_linked(source, current_id),
     )
     if picked is not None and picked.archived and picked.pk != current_id:
         raise ValidationFailed.on(
@@ -169,13 +219,17 @@ def chosen_campaign(*, account: Account, campaign: Any, current_id: int | None =
             _("Acquisition sources are switched off for this account; an admin can switch them on in the settings."),
             fields={"campaign": [_("Acquisition sources are switched off for this account.")]},
         )
+    newly = not isinstance(campaign, Campaign) or campaign.pk != current_id
+    campaign_id = _an_id(campaign)
+    if newly and campaign_id is not None:
+        _lock_campaign_source(account=account, campaign_id=campaign_id)
     picked = linked_in_account(
         Campaign,
         account=account,
         value=campaign,
         field="campaign",
         message=_("Choose a campaign of this account."),
-        share_lock=not isinstance(campaign, Campaign) or campaign.pk != current_id,
+        share_lock=newly,
     )
     if picked is not None and picked.archived and picked.pk != current_id:
         raise ValidationFailed.on(
@@ -297,8 +351,13 @@ def check_change_keys(changes: Mapping[str, Any], editable: Iterable[str], entit
         raise TypeError(f"{entity}_update() cannot change: {', '.join(unknown)}")
 
 
-def lock_for_update(model: type[_R], *, account: Account, record: _R, version: int | None) -> _R:
+def lock_for_update(
+    model: type[_R], *, account: Account, record: _R, version: int | None, changes: Mapping[str, Any] | None = None
+) -> _R:
     """The record's row, locked until the transaction ends; Conflict when it changed since `version` was read.
+
+    `changes`: the update's fields; the source and campaign among them are KEY SHARE-locked before the record
+    (lock_picks_first), the order merges and deletes take.
 
     `version=None` checks nothing: the caller changes the row as it is now (an API write without a precondition,
     "last write wins" for the fields it changes; the others are read here, locked, so none is overwritten).
@@ -306,6 +365,8 @@ def lock_for_update(model: type[_R], *, account: Account, record: _R, version: i
     """
     if record.account_id != account.pk:
         raise NotFound(_("Not found."))
+    if changes:
+        lock_picks_first(account=account, changes=changes)
     manager: Any = model.objects
     locked: _R | None = manager.for_account(account).select_for_update().filter(pk=record.pk).first()
     if locked is None:

@@ -9,8 +9,10 @@ Locking (PostgreSQL; SQLite's IMMEDIATE transactions already serialise every wri
   which waits only for a delete or merge of that very source. Either the assignment commits first and the
   merge/delete then sees (and moves or clears) the record, or it runs after and finds the source gone and
   refuses cleanly. There is never a record pointing at a source that no longer exists.
-Locks are always taken sources first (in id order), records second, so two of these never deadlock.
-"""
+Locks are always taken sources first (in id order), then the campaigns they carry, then records, so two of these
+never deadlock: a record write KEY SHAREs the source and campaign it picks (a campaign's source first) before it
+locks its own row (records.services.lock_picks_first), and a merge or delete locks the records it moves FOR NO KEY
+UPDATE, which does not wait for a writer that merely links a new record to one of them (KEY SHARE)."""
 
 from __future__ import annotations
 
@@ -563,7 +565,9 @@ def _repoint_records(
     counts: dict[str, int] = {}
     for record_type, key, model in source_holders():
         scoped = model.objects.for_account(account).filter(source=source)
-        ids = list(scoped.select_for_update().order_by("pk").values_list("pk", flat=True))
+        # NO KEY UPDATE: the update changes no key, and a writer linking a new deal to one of these records holds
+        # KEY SHARE on it while it waits for this merge's source; FOR UPDATE would wait for it back (a deadlock).
+        ids = list(scoped.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
         if ids:
             scoped.update(source=target, version=F("version") + 1, updated_at=now)
         moved.append((record_type, ids))
