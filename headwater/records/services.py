@@ -26,7 +26,7 @@ from headwater.records.registry import kind_of
 from headwater.records.search import key_from_values, rows_with_keys, write_search_keys
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import source_default_for
-from headwater.sources.services import record_set_source
+from headwater.sources.services import record_set_source, record_source_before_insert, record_source_logged
 from headwater.users.models import Membership, User
 
 _T = TypeVar("_T", bound=TenantModel)
@@ -301,7 +301,7 @@ def save_new_record(
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,
 ) -> _R:
-    """Validate, insert, then set the source with its history row (the row needs the record's id).
+    """Validate, insert with the source (locked first), then the source's history row (it needs the record's id).
 
     `origin`: how the record came to be (the UI's forms: by hand; the API, an import say so); an import also gives
     its id, nothing else does."""
@@ -309,9 +309,9 @@ def save_new_record(
     validate_instance_fields(record)
     # After validation: a refused value (NUL...) is reported on its own field, not again on the derived key.
     record.search_key = search_key_of(record)
+    record_source_before_insert(account=account, record=record, source=source)
     record.save(force_insert=True)
-    if record_set_source(account=account, record=record, source=source, how=how, user=user):
-        record.save(update_fields=["source"])
+    record_source_logged(account=account, record=record, how=how, user=user)
     if record.campaign_id is not None:
         records_campaign_history(
             account=account,

@@ -776,28 +776,54 @@ def record_set_source(
     ValidationFailed on "source". The record must already have a primary key so the history row can point at
     it; callers creating a record save it first, then call this and save again, inside one transaction.
     """
+    old_id: int | None = record.source_id
+    if old_id == (source.pk if source is not None else None):
+        return False
+    locked = record_source_before_insert(account=account, record=record, source=source)
+    old = Source.objects.for_account(account).filter(pk=old_id).first() if old_id is not None else None
+    _log_source_change(account=account, record=record, old=old, old_id=old_id, new=locked, how=how, user=user)
+    return True
+
+
+def record_source_before_insert(*, account: Account, record: Any, source: Source | None) -> Source | None:
+    """Put `source` (re-read and locked, `source_lock_for_assignment`) on a record not yet saved, so its insert
+    carries it: the tally triggers then count the record once, under its source, instead of under "no source"
+    and moving it (a second write, and every new record of the account meeting on the same "no source" tally row).
+    `record_source_logged` writes the history row once the record has its id."""
     if source is not None and source.account_id != account.pk:
         raise ValidationFailed.on("source", _("Choose a source of this account."))
-    old_id: int | None = record.source_id
-    new_id = source.pk if source is not None else None
-    if old_id == new_id:
-        return False
-    if source is not None:
-        source = source_lock_for_assignment(account=account, source_id=source.pk)
-    old = Source.objects.for_account(account).filter(pk=old_id).first() if old_id is not None else None
-    record.source = source
+    locked = source_lock_for_assignment(account=account, source_id=source.pk) if source is not None else None
+    record.source = locked
+    return locked
+
+
+def record_source_logged(*, account: Account, record: Any, how: HowChanged, user: User | None) -> None:
+    """The history row of a new record's source (set by `record_source_before_insert`); none without a source."""
+    if record.source_id is not None:
+        _log_source_change(account=account, record=record, old=None, old_id=None, new=record.source, how=how, user=user)
+
+
+def _log_source_change(
+    *,
+    account: Account,
+    record: Any,
+    old: Source | None,
+    old_id: int | None,
+    new: Source | None,
+    how: HowChanged,
+    user: User | None,
+) -> None:
     SourceChange.unscoped.create(
         account=account,
         record_type=record_type_of(record),
         record_id=record.pk,
         old_source_id=old_id,
         old_name=old.name if old is not None else "",
-        new_source_id=new_id,
-        new_name=source.name if source is not None else "",
+        new_source_id=new.pk if new is not None else None,
+        new_name=new.name if new is not None else "",
         how=how,
         user=user,
     )
-    return True
 
 
 # --- Aliases --------------------------------------------------------------------------------------------
