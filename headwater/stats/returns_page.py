@@ -74,7 +74,7 @@ def returns_table_html(stats: SourceStats, cells: Cells) -> SafeString | None:
         if count < 1 or source.is_total or source.is_channel:
             return text
         label = ngettext("%(count)s campaign", "%(count)s campaigns", count) % {"count": count}
-        return f'{text} <a class="stats-campaigns__link" href="#{_details_id(source)}">{escape(label)}</a>'
+        return f'{text} <a class="stats-campaigns__link" href="#{_details_id(source)}-table">{escape(label)}</a>'
 
     bodies: str | None = None
     if section.channels:

@@ -143,7 +143,7 @@ def test_the_page_drills_down_to_campaigns(tenant, sample, language):
     assert page.status_code == 200
     html = page.content.decode()
     assert f'id="stats-campaigns-{sample.ads.pk}"' in html
-    assert f'href="#stats-campaigns-{sample.ads.pk}"' in html
+    assert f'href="#stats-campaigns-{sample.ads.pk}-table"' in html
     assert "<bdi>Spring</bdi>" in html
     assert "<bdi>Summer</bdi>" in html
     # Drills to the won deals of the campaign in the period.
