@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headwater.companies.models import Company
+from headwater.core.models import Account
 from headwater.deals.models import Deal
-from headwater.deals.services import deal_update
+from headwater.deals.services import deal_create, deal_update
 from headwater.records.services import record_delete
 from headwater.sources.services import source_merge
 from headwater.spend.services import spend_create
@@ -42,6 +43,8 @@ from headwater.testing.factories import (
     SourceFactory,
     UserFactory,
 )
+from headwater.testing.races import POSTGRES_RACE, race, rounds
+from headwater.workspace.services import account_update_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -492,3 +495,50 @@ def test_campaign_figures_equal_a_plain_computation(records, entries, period, ra
         source_row = rows[sources[s].pk]
         for name in ("contacts", "deals", "won_count"):
             assert sum(r[name] for r in campaign_rows.values()) == source_row[name]
+
+
+# --- PostgreSQL: writers at the same moment ---------------------------------------------------------------
+
+
+class TestConcurrentCampaignWriters:
+    pytestmark = POSTGRES_RACE
+
+    @pytest.mark.parametrize("attempt", range(rounds(20)))
+    def test_campaign_writes_a_merge_and_a_zone_change_never_deadlock(self, attempt):
+        """Writers of the same campaign tally rows (creates, a bulk re-tag, a delete), a source merge moving records
+        into the campaign's source and a time-zone change (the rebuild's exclusive lock) at the same moment."""
+        account = AccountFactory(time_zone="Europe/Warsaw", sources_enabled=True)
+        paid, other = SourceFactory(account=account, name="Paid"), SourceFactory(account=account, name="Other")
+        autumn = CampaignFactory(source=paid, name="Autumn")
+        won = {"status": "won", "closed_at": dt.date(2026, 1, 2)}
+        deals = [DealFactory(account=account, source=paid, campaign=autumn, **won) for _ in range(2)]
+        plain = [DealFactory(account=account, source=paid, **won) for _ in range(2)]
+        DealFactory(account=account, source=other, **won)  # so the merge has work to do
+        CompanyFactory(account=account, source=other)
+
+        def create() -> None:
+            deal_create(account=account, user=None, name="Race", value="3.50", source=paid, campaign=autumn)
+
+        def tag() -> None:
+            Deal.objects.for_account(account).filter(pk__in=[d.pk for d in plain]).update(campaign=autumn)
+
+        results = race(
+            create,
+            create,
+            tag,
+            lambda: Deal.objects.for_account(account).filter(pk=deals[0].pk).delete(),
+            lambda: source_merge(account=account, user=None, source=other, into=paid),
+            lambda: account_update_settings(
+                account=Account.objects.get(pk=account.pk),
+                version=account.settings_version,
+                name=account.name,
+                currency=account.currency,
+                language=account.language,
+                time_zone="Asia/Tokyo",
+            ),
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert tally_drift(account_ids=[account.pk]) == {}
+        stats = source_stats(account=Account.objects.get(pk=account.pk), filters=StatsFilters())
+        rows = {row.campaign.id: row for row in stats.campaigns[paid.pk]}
+        assert rows[autumn.pk].deals == 5  # 2 + 2 created + 2 tagged - 1 deleted
