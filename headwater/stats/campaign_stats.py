@@ -190,12 +190,11 @@ def campaign_rows(
         source = source_row.source
         here = used.get(source.id, set())
         listed = [c for c in of_source.get(source.id, []) if not c.archived or c.id in here]
-        seen = {c.id for c in listed}
-        extra = [
+        # Figures under this source of a campaign of another source (or deleted meanwhile): never dropped.
+        listed += [
             by_id.get(cid) or CampaignInfo(id=cid, source_id=source.id, known=False)
             for cid in sorted(here - {c.id for c in listed if c.id is not None})
         ]
-        listed += [c for c in extra if c.id not in seen]
         if not listed:
             continue
         rows = [

@@ -138,6 +138,18 @@ def test_campaign_rows_add_up_to_their_source(tenant, sample):
     assert sample.fairs.pk not in stats.campaigns
 
 
+def test_an_archived_campaign_shows_only_with_figures(tenant, sample):
+    quiet = CampaignFactory(source=sample.ads, name="Quiet", archived=True)
+    busy = CampaignFactory(source=sample.ads, name="Busy", archived=True)
+    PersonFactory(account=sample.account, source=sample.ads, campaign=busy, created_at=_at(6))
+    stats = source_stats(account=sample.account, filters=StatsFilters(period=MAY_RANGE))
+    names = [row.campaign.name for row in stats.campaigns[sample.ads.pk] if row.campaign.id]
+    assert names == ["Busy", "Spring", "Summer"]
+    assert quiet.pk not in {row.campaign.id for row in stats.campaigns[sample.ads.pk]}
+    page = tenant.client_for("viewer").get(tenant.url("stats/sources/"), MAY).content.decode()
+    assert '<bdi>Busy</bdi> <span class="badge badge--archived">' in page
+
+
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_the_page_drills_down_to_campaigns(tenant, sample, language):
     client = tenant.client_for("viewer")
