@@ -343,7 +343,8 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     Queries: exchange rates; per period one read of the tallies (its whole local months, all of them for all time,
     and the days around them); with an owner filter and days outside whole months, companies, persons, open deals
     and closed deals of those days instead (after the span of the deals' creation times, once, to know the time
-    zone's clock changes); for all owners, one read of the spend ledger per period (stats/returns.py); then the
+    zone's clock changes); for all owners, one read of the spend ledger per period (stats/returns.py) and, for the
+    current period, the campaign tallies and the campaign names (stats/campaign_stats.py); then the
     catalogue (read last, so every source the aggregates saw is in it unless deleted
     meanwhile; such ids still get a row).
     """
