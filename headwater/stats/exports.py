@@ -33,10 +33,11 @@ from headwater.stats.results import (
     Section,
     SourceStats,
     Unconverted,
+    campaign_label,
     channel_label,
     source_label,
 )
-from headwater.stats.returns_page import return_columns
+from headwater.stats.returns_page import campaign_columns, return_columns
 from headwater.stats.selectors import source_stats, touch_stats
 from headwater.stats.sorting import sort_groups, sort_rows
 from headwater.stats.touches import TouchStats
@@ -290,6 +291,53 @@ def _write_returns(writer: RowWriter, stats: SourceStats) -> None:
         changes=[("spend", _("Spend")), ("roi", _("ROI"))],
         compared=stats.compared,
     )
+    _write_campaigns(writer, stats)
+
+
+def _write_campaigns(writer: RowWriter, stats: SourceStats) -> None:
+    """Spend and return per campaign (stats/campaign_stats.py): each source's campaigns, then "(no campaign)", in
+    the order of the sources above (channels, then sources). Nothing when no source has campaigns."""
+    if stats.returns is None or not stats.campaigns:
+        return
+    section = stats.returns
+    sources = (
+        [row for group in section.channels for row in group.rows] + section.loose_rows
+        if section.channels
+        else section.rows
+    )
+    writer.writerow([_("Spend and return per campaign")])
+    writer.writerow(
+        [
+            _("Source"),
+            _("Channel"),
+            _("Campaign"),
+            _("Archived"),
+            *campaign_columns(stats.base_currency),
+            _("Spend without an exchange rate"),
+        ]
+    )
+    for source_row in sources:
+        for row in stats.campaigns.get(source_row.source.id, ()):
+            writer.writerow(
+                [
+                    source_label(row.source),
+                    channel_label(row.source),
+                    campaign_label(row.campaign),
+                    _("yes") if row.campaign.archived else "",
+                    row.contacts,
+                    row.deals,
+                    row.won_count,
+                    row.won_value,
+                    row.spend,
+                    row.cost_per_contact,
+                    row.cost_per_deal,
+                    row.cost_per_won,
+                    row.roi,
+                    row.roas,
+                    _unconverted(row.spend_unconverted),
+                ]
+            )
+    writer.writerow([])
 
 
 def write_touch_stats(writer: RowWriter, stats: TouchStats, *, account_name: str, channel_label_text: str = "") -> None:

@@ -36,6 +36,9 @@ class Figures:
     days: dict[int | None, list[int]]
     # Closed deals with a close date per number of days they took to close: {source: {days: count}} (the median's).
     close_days: dict[int | None, dict[int, int]] = field(default_factory=dict)
+    # The groups before conversion, {(kind, source, currency): [count, value, days, dated]} (stats/campaign_stats.py
+    # subtracts a source's campaigns from them for its "(no campaign)" row).
+    raw: dict[tuple[int, int | None, str], list[Any]] = field(default_factory=dict)
 
     def source_ids(self) -> set[int | None]:
         ids: set[int | None] = set()
@@ -290,6 +293,7 @@ def figures_for(
         won=defaultdict(MoneyGroup),
         lost=defaultdict(MoneyGroup),
         days=defaultdict(lambda: [0, 0]),
+        raw=groups,
     )
     money: dict[int, dict[int | None, MoneyGroup]] = {
         TallyKind.OPEN: figures.open,

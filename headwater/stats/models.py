@@ -156,3 +156,38 @@ class CloseDaysTally(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.bucket} source {self.source_key}: {self.n} closed in {self.days} days"
+
+
+class CampaignTally(TenantModel):
+    """Records with a campaign, of one kind, source, campaign, currency and local month, day or year (all owners):
+    count, value in cents, days to close. `kind` and `bucket` as in `SourceTally`'s all-owner rows (a month's kind,
+    its daily kind + 10 or its yearly kind + 20). Records without a campaign have no rows.
+
+    Written only by database triggers (`stats/campaign_tally_sql.py`), never by Python, like `SourceTally`; rows whose
+    count fell to zero stay, readers skip them. `source_key` is the record's source (0 for none), so a source merge
+    moves the rows of its records' campaigns with them.
+    """
+
+    account = models.ForeignKey(
+        "core.Account", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    kind = models.SmallIntegerField(choices=TallyKind.choices)
+    bucket = models.DateField()
+    source_key = models.BigIntegerField()
+    campaign_key = models.BigIntegerField()
+    currency = models.CharField(max_length=3, blank=True)
+    n = models.BigIntegerField(default=0)
+    cents = models.DecimalField(max_digits=32, decimal_places=0, default=0)
+    days = models.BigIntegerField(default=0)
+    dated = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind", "bucket", "source_key", "campaign_key", "currency"],
+                name="campaigntally_key_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.bucket} campaign {self.campaign_key}: {self.n}"

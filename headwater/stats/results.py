@@ -134,6 +134,39 @@ class ReturnRow:
     changes: dict[str, Change] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CampaignInfo:
+    """A campaign row's campaign. `id` None is the source's "(no campaign)" row; `known` False marks an id missing
+    from the catalogue (deleted meanwhile)."""
+
+    id: int | None
+    source_id: int | None
+    name: str = ""
+    archived: bool = False
+    known: bool = True
+
+    @property
+    def key(self) -> str:
+        """The value the record lists take as `?campaign=` ("" for no campaign: the lists have no such filter)."""
+        return "" if self.id is None else str(self.id)
+
+
+@dataclass
+class CampaignRow(ReturnRow):
+    """One campaign of a source (or the source's records and spend without a campaign) in the period: the figures of
+    "Spend and return" (stats/campaign_stats.py)."""
+
+    campaign: CampaignInfo = field(default_factory=lambda: CampaignInfo(id=None, source_id=None))
+
+
+def campaign_label(campaign: CampaignInfo) -> str:
+    if campaign.id is None:
+        return gettext("(no campaign)")
+    if not campaign.known:
+        return gettext("Unknown campaign (#%(id)s)") % {"id": campaign.id}
+    return campaign.name
+
+
 R = TypeVar("R", ContactRow, OpenRow, ClosedRow, ReturnRow)
 
 
@@ -193,6 +226,9 @@ class SourceStats:
     returns: Section[ReturnRow] | None = None
     # Spend of the period in currencies without a rate, per currency (count: entries), left out of the figures.
     spend_missing_rates: list[Unconverted] = field(default_factory=list)
+    # Each source's campaigns, with its "(no campaign)" row last, keyed by source id; only sources with campaigns
+    # (in the catalogue or in the period's figures), and only with `returns` (stats/campaign_stats.py).
+    campaigns: dict[int | None, list[CampaignRow]] = field(default_factory=dict)
 
     @property
     def compared(self) -> bool:

@@ -7,29 +7,40 @@ records); everything else comes from the period's `Figures`, so the query count 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 from headwater.core.models import Account
-from headwater.spend.selectors import spend_in_period
+from headwater.spend.selectors import SpendKey, spend_in_period
 from headwater.stats.figures import Figures
 from headwater.stats.filters import DateRange
 from headwater.stats.money import CENT, EXACT, TENTH, MoneyGroup, quotient
 from headwater.stats.results import TOTAL, Change, ReturnRow, Section, SourceInfo, Unconverted
 
+_Row = TypeVar("_Row", bound=ReturnRow)
+
 SpendGroups = dict[int, MoneyGroup]  # by source id; `count` is the number of entries
 
 
+def spend_read(*, account: Account, period: DateRange | None) -> dict[SpendKey, tuple[int, Decimal]]:
+    """The period's spend per (source, campaign, currency), unrounded (spend.selectors.spend_in_period). One query."""
+    first, last = (period.start, period.end) if period is not None else (None, None)
+    return spend_in_period(account=account, first=first, last=last)
+
+
 def spend_groups(*, account: Account, period: DateRange | None, rates: dict[str, Decimal]) -> SpendGroups:
+    """Each source's spend of the period (`spend_groups_from`). One query."""
+    return spend_groups_from(spend_read(account=account, period=period), rates)
+
+
+def spend_groups_from(spent: Mapping[SpendKey, tuple[int, Decimal]], rates: Mapping[str, Decimal]) -> SpendGroups:
     """Each source's spend of the period: the spread parts of its entries summed per currency, that sum rounded half
     up to the cent once, then converted at the account's rate and rounded to the cent (stats.money.MoneyGroup); a
-    currency without a rate is kept apart. One query."""
-    first, last = (period.start, period.end) if period is not None else (None, None)
+    currency without a rate is kept apart."""
     counts: dict[tuple[int, str], int] = {}
     sums: dict[tuple[int, str], Decimal] = {}
-    for (source_id, _campaign_id, currency), (count, exact) in spend_in_period(
-        account=account, first=first, last=last
-    ).items():
+    for (source_id, _campaign_id, currency), (count, exact) in spent.items():
         key = (source_id, currency)
         counts[key] = counts.get(key, 0) + count
         sums[key] = EXACT.add(sums.get(key, Decimal(0)), exact)
@@ -70,7 +81,7 @@ def _row(source: SourceInfo, figures: Figures, spent: list[MoneyGroup | None]) -
         won_count=won.count,
         won_value=won.value,
     )
-    return _with_ratios(row)
+    return with_ratios(row)
 
 
 def _sum_rows(rows: list[ReturnRow], spent: list[MoneyGroup | None]) -> ReturnRow:
@@ -87,14 +98,14 @@ def _sum_rows(rows: list[ReturnRow], spent: list[MoneyGroup | None]) -> ReturnRo
         won_count=sum(row.won_count for row in rows),
         won_value=sum((row.won_value for row in rows), Decimal("0.00")),
     )
-    return _with_ratios(total)
+    return with_ratios(total)
 
 
 def _unconverted(money: MoneyGroup) -> list[Unconverted]:
     return money.unconverted_list()
 
 
-def _with_ratios(row: ReturnRow) -> ReturnRow:
+def with_ratios(row: _Row) -> _Row:
     """The ratios of a row from its exact figures, each rounded half up once; none without (converted) spend, and a
     cost per contact, deal or won deal only when there is one."""
     spend = row.spend

@@ -8,8 +8,18 @@ from typing import Any
 
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from headwater.stats.results import ReturnRow, SourceStats, source_label
+from headwater.core.bidi import bdi
+from headwater.stats.results import (
+    CampaignRow,
+    ReturnRow,
+    SourceInfo,
+    SourceStats,
+    campaign_label,
+    channel_label,
+    source_label,
+)
 from headwater.stats.tables import Cells, scrolling_table_html
 
 
@@ -57,6 +67,15 @@ def returns_table_html(stats: SourceStats, cells: Cells) -> SafeString | None:
     def row_cells(row: Any) -> list[str]:
         return return_cells(cells, row)
 
+    def header(source: SourceInfo) -> str:
+        # A source with campaigns links to its drill-down below the table (a <details> the browser opens).
+        text = cells.header(source)
+        count = len(stats.campaigns.get(source.id, ())) - 1
+        if count < 1 or source.is_total or source.is_channel:
+            return text
+        label = ngettext("%(count)s campaign", "%(count)s campaigns", count) % {"count": count}
+        return f'{text} <a class="stats-campaigns__link" href="#{_details_id(source)}-table">{escape(label)}</a>'
+
     bodies: str | None = None
     if section.channels:
         table, bodies = cells.grouped_table(
@@ -65,9 +84,10 @@ def returns_table_html(stats: SourceStats, cells: Cells) -> SafeString | None:
             loose=section.loose_rows,
             total=section.total,
             cells=row_cells,
+            header=header,
         )
     else:
-        table = cells.table(section.rows, section.total, row_cells)
+        table = cells.table(section.rows, section.total, row_cells, header=header)
     return scrolling_table_html(
         table_id="stats-returns",
         caption=_("Spend and return per source"),
@@ -94,3 +114,105 @@ def returns_chart_data(stats: SourceStats) -> dict[str, Any] | None:
         "roi": [str(r.roi) for r in with_roi],
         "roi_label": _("ROI (%)"),
     }
+
+
+# --- The drill-down to campaigns (stats/campaign_stats.py) ------------------------------------------------
+
+
+def _details_id(source: SourceInfo) -> str:
+    return f"stats-campaigns-{source.key}"
+
+
+def campaign_columns(currency: str) -> list[str]:
+    return [
+        _("New contacts"),
+        _("Deals"),
+        _("Won deals"),
+        _("Won value (%(currency)s)") % {"currency": currency},
+        _("Spend (%(currency)s)") % {"currency": currency},
+        _("Cost per new contact"),
+        _("Cost per deal"),
+        _("Cost per won deal (CAC)"),
+        _("ROI (%)"),
+        _("ROAS"),
+    ]
+
+
+def _campaign_cells(cells: Cells, row: ReturnRow, won_url: str) -> list[str]:
+    number = cells.number
+    won = f'<a href="{escape(won_url)}">{number(row.won_count, 0)}</a>' if won_url else number(row.won_count, 0)
+    return [
+        number(row.contacts, 0),
+        number(row.deals, 0),
+        won,
+        cells.money(row.won_value),
+        cells.money(row.spend, row.spend_unconverted),
+        cells.money(row.cost_per_contact),
+        cells.money(row.cost_per_deal),
+        cells.money(row.cost_per_won),
+        cells.rate(row.roi, None),
+        _ratio(cells, row.roas),
+    ]
+
+
+def _campaign_header(cells: Cells, row: CampaignRow) -> str:
+    campaign = row.campaign
+    if campaign.id is None or not campaign.known:
+        return escape(campaign_label(campaign))
+    label = bdi(campaign.name)
+    if campaign.archived:
+        return f'{label} <span class="badge badge--archived">{cells.archived}</span>'
+    return label
+
+
+def campaigns_html(stats: SourceStats, cells: Cells) -> SafeString | None:
+    """Each source with campaigns as a <details> (closed; no script needed) holding its campaigns' table, in the
+    order of the "Spend and return" table (channel, then source), the source's own row as the table's total."""
+    section = stats.returns
+    if section is None or not stats.campaigns:
+        return None
+    sources = [row for group in section.channels for row in group.rows] + section.loose_rows
+    if not section.channels:
+        sources = section.rows
+    numeric = ' class="num"'
+    columns = [_("Campaign"), *campaign_columns(stats.base_currency)]
+    head = "<tr>" + "".join(
+        f'<th scope="col"{numeric if index else ""}>{escape(title)}</th>' for index, title in enumerate(columns)
+    )
+    head += "</tr>"
+    parts: list[str] = []
+    for source_row in sources:
+        rows = stats.campaigns.get(source_row.source.id)
+        if not rows:
+            continue
+        source = source_row.source
+        table_id = _details_id(source)
+        body = "".join(
+            f'<tr><th scope="row">{_campaign_header(cells, row)}</th>'
+            + "".join(
+                f'<td class="num">{cell}</td>'
+                for cell in _campaign_cells(cells, row, cells.links.campaign_url(source, row.campaign.id, "won"))
+            )
+            + "</tr>\n    "
+            for row in rows
+        )
+        total = _("All of the source")
+        foot = (
+            f'<tr class="stats-total"><th scope="row">{escape(total)}</th>'
+            + "".join(f'<td class="num">{cell}</td>' for cell in _campaign_cells(cells, source_row, ""))
+            + "</tr>"
+        )
+        channel = channel_label(source)
+        name = cells.header(source)
+        summary = f"{bdi(channel)} › {name}" if channel else name  # noqa: RUF001 — a path between names
+        count = len(rows) - 1
+        counted = ngettext("%(count)s campaign", "%(count)s campaigns", count) % {"count": count}
+        caption = _("Spend and return per campaign of %(source)s") % {"source": source_label(source)}
+        table = scrolling_table_html(table_id=f"{table_id}-table", caption=caption, head=head, body=body, foot=foot)
+        parts.append(
+            f'<details class="stats-campaigns" id="{escape(table_id)}">\n'
+            f'<summary>{summary} <span class="muted">({escape(counted)})</span></summary>\n{table}\n</details>\n'
+        )
+    if not parts:
+        return None
+    return SafeString("".join(parts))  # every inserted text escaped above or built escaped (Cells, bdi)

@@ -18,6 +18,7 @@ from headwater.core.api_schemas import SOURCE_FILTER_PATTERN, Id, InSchema, opti
 from headwater.core.dates import FilterDay
 from headwater.stats.filters import DateRange, Period
 from headwater.stats.results import (
+    CampaignRow,
     Change,
     ClosedRow,
     ContactRow,
@@ -26,6 +27,7 @@ from headwater.stats.results import (
     SourceInfo,
     SourceStats,
     Unconverted,
+    campaign_label,
     channel_label,
     source_label,
 )
@@ -243,6 +245,33 @@ class StatsReturnRowOut(BaseModel):
         description="`spend` (and `roi`, in percentage points, when both periods have spend) against the previous "
         "period."
     )
+    campaigns: list[StatsCampaignRowOut] = Field(
+        default_factory=list,
+        description="A source's campaigns (by name), then “(no campaign)”: they add up to the source; empty for a "
+        "source without campaigns, a channel and the total (docs/statistics.md, “Campaigns”).",
+    )
+
+
+class StatsCampaignOut(BaseModel):
+    id: int | None = Field(description="The campaign id; null for the source's “(no campaign)” row.")
+    kind: Literal["campaign", "none"]
+    name: str = Field(description="The campaign's name, or the row's label for “(no campaign)”.")
+    archived: bool
+
+
+class StatsCampaignRowOut(BaseModel):
+    campaign: StatsCampaignOut
+    spend: Decimal = Field(description="The campaign's spend in the period (entries spread by days), base currency.")
+    spend_unconverted: list[StatsApartOut] = Field(description="Spend in currencies without a rate, kept apart.")
+    contacts: int = Field(description="New companies and persons with the campaign.")
+    deals: int = Field(description="Open deals created plus deals closed in the period, with the campaign.")
+    won_count: int
+    won_value: Decimal
+    cost_per_contact: Decimal | None
+    cost_per_deal: Decimal | None
+    cost_per_won: Decimal | None
+    roi: Decimal | None
+    roas: Decimal | None
 
 
 class StatsReturnsOut(BaseModel):
@@ -390,6 +419,29 @@ def _return(row: ReturnRow) -> dict[str, Any]:
     }
 
 
+def _campaign(row: CampaignRow) -> dict[str, Any]:
+    campaign = row.campaign
+    return {
+        "campaign": {
+            "id": campaign.id,
+            "kind": "none" if campaign.id is None else "campaign",
+            "name": campaign_label(campaign),
+            "archived": campaign.archived,
+        },
+        "spend": row.spend,
+        "spend_unconverted": _apart(row.spend_unconverted),
+        "contacts": row.contacts,
+        "deals": row.deals,
+        "won_count": row.won_count,
+        "won_value": row.won_value,
+        "cost_per_contact": row.cost_per_contact,
+        "cost_per_deal": row.cost_per_deal,
+        "cost_per_won": row.cost_per_won,
+        "roi": row.roi,
+        "roas": row.roas,
+    }
+
+
 def _period(period: DateRange | None) -> dict[str, Any] | None:
     return None if period is None else {"start": period.start, "end": period.end}
 
@@ -427,7 +479,10 @@ def stats_out(stats: SourceStats, *, sorts: Mapping[str, tuple[str, bool] | None
         "returns": None
         if stats.returns is None
         else {
-            "rows": [_return(r) for r in stats.returns.rows],
+            "rows": [
+                _return(r) | {"campaigns": [_campaign(c) for c in stats.campaigns.get(r.source.id, ())]}
+                for r in stats.returns.rows
+            ],
             "total": _return(stats.returns.total),
             "channels": [_return(g.row) for g in stats.returns.channels],
         },

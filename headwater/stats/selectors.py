@@ -26,6 +26,8 @@ from headwater.deals.models import Deal
 from headwater.jobs.models import Job, JobState
 from headwater.jobs.selectors import job_latest
 from headwater.sources.models import Source
+from headwater.spend.selectors import SpendKey
+from headwater.stats.campaign_stats import campaign_catalogue, campaign_rows, campaign_spend, read_campaign_groups
 from headwater.stats.figures import Figures, figures_for
 from headwater.stats.filters import DateRange, GroupBy, StatsFilters
 from headwater.stats.models import TALLIES_REBUILD, ExchangeRate
@@ -45,6 +47,7 @@ from headwater.stats.money import (
 from headwater.stats.periods import day_bounds, local_day
 from headwater.stats.results import (
     TOTAL,
+    CampaignRow,
     Change,
     ChannelGroup,
     ClosedRow,
@@ -59,7 +62,7 @@ from headwater.stats.results import (
     WonSummary,
     channel_info,
 )
-from headwater.stats.returns import returns_builder, roi_change, spend_groups
+from headwater.stats.returns import returns_builder, roi_change, spend_groups, spend_groups_from, spend_read
 from headwater.stats.touches import BASIS, TouchStats, read_touch_tallies, touch_stats_from
 
 # Every statistics request reads the catalogue: compiled once (core.compiled), not per request.
@@ -340,7 +343,8 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     Queries: exchange rates; per period one read of the tallies (its whole local months, all of them for all time,
     and the days around them); with an owner filter and days outside whole months, companies, persons, open deals
     and closed deals of those days instead (after the span of the deals' creation times, once, to know the time
-    zone's clock changes); for all owners, one read of the spend ledger per period (stats/returns.py); then the
+    zone's clock changes); for all owners, one read of the spend ledger per period (stats/returns.py) and, for the
+    current period, the campaign tallies and the campaign names (stats/campaign_stats.py); then the
     catalogue (read last, so every source the aggregates saw is in it unless deleted
     meanwhile; such ids still get a row).
     """
@@ -362,8 +366,10 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     # Spend and return: spend has no owner, so not with an owner filter. One query per period (the ledger), before
     # the catalogue so that a source with spend only (an archived one) still gets its row.
     spent = spent_before = None
+    spent_raw: dict[SpendKey, tuple[int, Decimal]] = {}
     if filters.owner_id is None and not filters.unowned:
-        spent = spend_groups(account=account, period=filters.period, rates=rates)
+        spent_raw = spend_read(account=account, period=filters.period)
+        spent = spend_groups_from(spent_raw, rates)
         if previous_period is not None:
             spent_before = spend_groups(account=account, period=previous_period, rates=rates)
     catalogue = _catalogue(account)
@@ -381,11 +387,21 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     top, best, qualified = _highlights(closed_deals, account.stats_min_closed)
     returns = None
     spend_missing: list[Unconverted] = []
+    campaigns: dict[int | None, list[CampaignRow]] = {}
     if spent is not None:
         returns = _grouped(current, sources, returns_builder(spent))
         if previous is not None and spent_before is not None:
             _compare(returns, _grouped(previous, sources, returns_builder(spent_before)))
         spend_missing = _missing_rates([returns.total.spend_unconverted])
+        # The drill-down to campaigns (stats/campaign_stats.py): two more queries, the campaign tallies and names.
+        campaigns = campaign_rows(
+            returns=returns,
+            figures=current,
+            groups=read_campaign_groups(account=account, period=filters.period),
+            spend=campaign_spend(spent_raw, rates),
+            catalogue=campaign_catalogue(account=account),
+            rates=rates,
+        )
     return SourceStats(
         base_currency=account.currency,
         filters=filters,
@@ -405,6 +421,7 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         win_rate_qualified=qualified,
         returns=returns,
         spend_missing_rates=spend_missing,
+        campaigns=campaigns,
     )
 
 

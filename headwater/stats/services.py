@@ -19,7 +19,7 @@ from headwater.core.models import Account
 from headwater.jobs.models import Job
 from headwater.jobs.selectors import job_queued
 from headwater.jobs.services import job_create, job_enqueue, job_fail_stale
-from headwater.stats import close_tally_sql, tally_sql
+from headwater.stats import campaign_tally_sql, close_tally_sql, tally_sql
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, TALLIES_REBUILD, ExchangeRate
 from headwater.users.models import User
 
@@ -155,19 +155,23 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
                 )
             cursor.execute(f"DELETE FROM {tally_sql.TABLE}")  # noqa: S608 — constant table name
             cursor.execute(f"DELETE FROM {close_tally_sql.TABLE}")  # noqa: S608 — constant table name
+            cursor.execute(f"DELETE FROM {campaign_tally_sql.TABLE}")  # noqa: S608 — constant table name
         else:
             for account_id in ids:
                 tallies_lock_account(account_id=account_id)
             if not ids:
                 return 0
             marks = ", ".join("%s" for _ in ids)
-            for table in (tally_sql.TABLE, close_tally_sql.TABLE):
+            for table in (tally_sql.TABLE, close_tally_sql.TABLE, campaign_tally_sql.TABLE):
                 cursor.execute(f"DELETE FROM {table} WHERE account_id IN ({marks})", ids)  # noqa: S608 — the table name is ours, the ids are parameters
         select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
         cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {select}", params)
         written = int(cursor.rowcount)
         select, params = close_tally_sql.fresh_sql(connection.vendor, ids)
         cursor.execute(f"INSERT INTO {close_tally_sql.TABLE} ({close_tally_sql.COLUMNS}) {select}", params)
+        written += int(cursor.rowcount)
+        select, params = campaign_tally_sql.fresh_sql(connection.vendor, ids)
+        cursor.execute(f"INSERT INTO {campaign_tally_sql.TABLE} ({campaign_tally_sql.COLUMNS}) {select}", params)
         written += int(cursor.rowcount)
         # The touch tallies count by local day too: the same zone, the same lock, the same transaction.
         if ids is None:
@@ -193,9 +197,15 @@ def tallies_bulk_insert(*, table: str) -> Iterator[Callable[[int, int], None]]:
     if connection.vendor != "sqlite":
         yield lambda first_id, last_id: None
         return
-    statements = [tally_sql.sqlite_add_rows_sql(table)]
-    drops = [tally_sql.sqlite_insert_trigger_sql(table, create=False)]
-    creates = [tally_sql.sqlite_insert_trigger_sql(table, create=True)]
+    statements = [tally_sql.sqlite_add_rows_sql(table), campaign_tally_sql.sqlite_add_rows_sql(table)]
+    drops = [
+        tally_sql.sqlite_insert_trigger_sql(table, create=False),
+        campaign_tally_sql.sqlite_insert_trigger_sql(table, create=False),
+    ]
+    creates = [
+        tally_sql.sqlite_insert_trigger_sql(table, create=True),
+        campaign_tally_sql.sqlite_insert_trigger_sql(table, create=True),
+    ]
     if table == close_tally_sql.DEALS:  # deals also feed the days-to-close counts (the median)
         statements.append(close_tally_sql.sqlite_add_rows_sql())
         drops.append(close_tally_sql.sqlite_insert_trigger_sql(create=False))

@@ -134,6 +134,13 @@ class Links:
         head = f"source={quote_plus(source.key)}"
         return f"{base}{head}&{tail}" if tail else base + head
 
+    def campaign_url(self, source: SourceInfo, campaign_id: int | None, status: str) -> str:
+        """The deals of one campaign (`?campaign=`), as `url` for its source; "" for no campaign (the lists have no
+        filter for it)."""
+        if campaign_id is None or source.is_channel or source.is_total:
+            return ""
+        return f"{self.url('deals', source, status)}&campaign={int(campaign_id)}"
+
 
 @dataclass(frozen=True)
 class RowView:
@@ -311,8 +318,15 @@ class Cells:
             self.median(row.median_days, row.still_open),
         ]
 
-    def table(self, rows: Sequence[Any], total: Any, cells: Callable[[Any], list[str]]) -> TableView:
-        views = [RowView(row=row, header=self.header(row.source), cells=cells(row)) for row in rows]
+    def table(
+        self,
+        rows: Sequence[Any],
+        total: Any,
+        cells: Callable[[Any], list[str]],
+        header: Callable[[SourceInfo], str] | None = None,
+    ) -> TableView:
+        source_header = header or self.header
+        views = [RowView(row=row, header=source_header(row.source), cells=cells(row)) for row in rows]
         total_view = RowView(row=total, header=self.header(total.source), cells=cells(total))
         # The whitespace the template loop used to write between rows, so the page's HTML stays the same.
         body = "".join(f"{view.html}\n    " for view in views)
@@ -327,29 +341,31 @@ class Cells:
         loose: Sequence[Any],
         total: Any,
         cells: Callable[[Any], list[str]],
+        header: Callable[[SourceInfo], str] | None = None,
     ) -> tuple[TableView, str]:
         """The table rolled up by channel: one `<tbody>` per channel, its totals row first, with a checkbox that
         shows or hides its sources (CSS `:has()`, no script needed), then a `<tbody>` of the rows in no channel.
-        Returns the view and the `<tbody>` elements' HTML."""
+        Returns the view and the `<tbody>` elements' HTML. `header` writes a source's row header (`self.header`)."""
+        source_header = header or self.header
         views: list[RowView] = []
         parts: list[str] = []
         for number, group in enumerate(groups):
             toggle = f"{escape(table_id)}-channel-{number}"
             name = source_label(group.row.source)
             label = bdi(name) if group.row.source.channel_id is not None else escape(name)
-            header = (
+            channel_header = (
                 f'<input type="checkbox" class="stats-channel__toggle" id="{toggle}" checked>'
                 f'<label for="{toggle}">{label}<span class="visually-hidden"> {self.show_sources}</span></label>'
             )
-            channel_view = RowView(row=group.row, header=header, cells=cells(group.row))
-            source_views = [RowView(row=row, header=self.header(row.source), cells=cells(row)) for row in group.rows]
+            channel_view = RowView(row=group.row, header=channel_header, cells=cells(group.row))
+            source_views = [RowView(row=row, header=source_header(row.source), cells=cells(row)) for row in group.rows]
             views += [channel_view, *source_views]
             rows_html = "".join(
                 "\n    " + view.html.replace("<tr>", '<tr class="stats-channel__source">', 1) for view in source_views
             )
             channel_html = channel_view.html.replace("<tr>", '<tr class="stats-channel__row">', 1)
             parts.append(f'  <tbody class="stats-channel">\n    {channel_html}{rows_html}\n  </tbody>\n')
-        loose_views = [RowView(row=row, header=self.header(row.source), cells=cells(row)) for row in loose]
+        loose_views = [RowView(row=row, header=source_header(row.source), cells=cells(row)) for row in loose]
         views += loose_views
         if loose_views:
             parts.append("  <tbody>\n    " + "\n    ".join(view.html for view in loose_views) + "\n  </tbody>\n")

@@ -50,17 +50,24 @@ RECORD_TABLES = tuple(_RECORDS)
 # --- PostgreSQL ---------------------------------------------------------------------------------------
 
 
-def _pg_facts(table: str, rows: str, sign: int, *, source: str | None = None, where: str = "") -> str:
+def _pg_facts(
+    table: str, rows: str, sign: int, *, source: str | None = None, where: str = "", campaign: bool = False
+) -> str:
     """One row per record of `rows` (a transition table, or the alias of `source`, the table itself, with an
-    optional `where` condition): its tally key and its contribution."""
+    optional `where` condition): its tally key and its contribution. With `campaign` (stats/campaign_tally_sql.py),
+    only records with a campaign, and their `campaign_key` as a last column."""
     source = source or rows
+    tail = ""
+    if campaign:
+        tail = f", {rows}.campaign_id AS campaign_key"
+        where = f"{where} AND {rows}.campaign_id IS NOT NULL" if where else f" WHERE {rows}.campaign_id IS NOT NULL"
     local = f"({rows}.created_at AT TIME ZONE a.time_zone)::date"
     if _RECORDS[table] is not None:
         return (
             f"SELECT {rows}.account_id, coalesce({rows}.owner_id, 0) AS owner_key, {_RECORDS[table]} AS kind, "
             f"l.day - (extract(day FROM l.day)::int - 1) AS month, l.day AS day, "
             f"coalesce({rows}.source_id, 0) AS source_key, ''::varchar AS currency, {sign} AS n, "
-            "0::numeric AS cents, 0 AS days, 0 AS dated "
+            f"0::numeric AS cents, 0 AS days, 0 AS dated{tail} "
             f"FROM {source} JOIN core_account a ON a.id = {rows}.account_id "
             f"CROSS JOIN LATERAL (SELECT {local} AS day) l{where}"
         )
@@ -78,7 +85,7 @@ def _pg_facts(table: str, rows: str, sign: int, *, source: str | None = None, wh
         f"coalesce({rows}.source_id, 0) AS source_key, {rows}.currency::varchar AS currency, {sign} AS n, "
         f"{sign} * {rows}.value * 100 AS cents, "
         f"CASE WHEN {closed} THEN {sign} * ({rows}.closed_at - l.day) ELSE 0 END AS days, "
-        f"CASE WHEN {closed} THEN {sign} ELSE 0 END AS dated "
+        f"CASE WHEN {closed} THEN {sign} ELSE 0 END AS dated{tail} "
         f"FROM {source} JOIN core_account a ON a.id = {rows}.account_id "
         f"CROSS JOIN LATERAL (SELECT {local} AS day) l{where}"
     )
@@ -153,14 +160,22 @@ def sqlite_local_date(stored: str | None, zone: str) -> str | None:
     return moment.astimezone(_zone(zone)).date().isoformat()
 
 
-def _sqlite_facts(table: str, row: str, sign: int, *, rebuild_where: str | None = None) -> str:
+def _sqlite_facts(table: str, row: str, sign: int, *, rebuild_where: str | None = None, campaign: bool = False) -> str:
     """The tally key and contribution of one row: `NEW`/`OLD` in a trigger, or with `rebuild_where` (a condition)
     every row of the table under the alias `row`.
 
     The local date is computed once per row in the inner query: its `LIMIT -1` (no limit) and the outer one keep
     SQLite from flattening it into the queries around it, which would call the Python date function for every
-    reference (nine calls per row instead of one).
+    reference (nine calls per row instead of one). With `campaign`, only a record with a campaign, and its
+    `campaign_key` as a last column.
     """
+    inner_campaign = outer_campaign = only_campaign = ""
+    if campaign:
+        inner_campaign = f", {row}.campaign_id AS campaign_key"
+        outer_campaign = ", x.campaign_key AS campaign_key"
+        only_campaign = f" AND {row}.campaign_id IS NOT NULL"
+        if rebuild_where is not None:
+            rebuild_where = f"({rebuild_where})"
     closed = "x.status <> 'open' AND x.closed_at IS NOT NULL"
     deal = _RECORDS[table] is None
     deal_columns = (
@@ -171,18 +186,20 @@ def _sqlite_facts(table: str, row: str, sign: int, *, rebuild_where: str | None 
     inner = (
         f"SELECT {row}.account_id AS account_id, coalesce({row}.owner_id, 0) AS owner_key, "
         f"coalesce({row}.source_id, 0) AS source_key{deal_columns}, "
-        f"hw_local_date({row}.created_at, a.time_zone) AS ld "
+        f"hw_local_date({row}.created_at, a.time_zone) AS ld{inner_campaign} "
         + (
-            f"FROM core_account a WHERE a.id = {row}.account_id LIMIT -1"
+            f"FROM core_account a WHERE a.id = {row}.account_id{only_campaign} LIMIT -1"
             if rebuild_where is None
-            else f"FROM {table} {row} JOIN core_account a ON a.id = {row}.account_id WHERE {rebuild_where} LIMIT -1"
+            else f"FROM {table} {row} JOIN core_account a ON a.id = {row}.account_id "
+            f"WHERE {rebuild_where}{only_campaign} LIMIT -1"
         )
     )
     if not deal:
         return (
             f"SELECT x.account_id AS account_id, x.owner_key AS owner_key, {_RECORDS[table]} AS kind, "
             "substr(x.ld, 1, 8) || '01' AS month, x.ld AS day, x.source_key AS source_key, "
-            f"'' AS currency, {sign} AS n, 0 AS cents, 0 AS days, 0 AS dated FROM ({inner}) x LIMIT -1"
+            f"'' AS currency, {sign} AS n, 0 AS cents, 0 AS days, 0 AS dated{outer_campaign} "
+            f"FROM ({inner}) x LIMIT -1"
         )
     return (
         "SELECT x.account_id AS account_id, x.owner_key AS owner_key, "
@@ -198,7 +215,7 @@ def _sqlite_facts(table: str, row: str, sign: int, *, rebuild_where: str | None 
         f"{sign} * CAST(ROUND(x.value * 100) AS INTEGER) AS cents, "
         f"CASE WHEN {closed} THEN {sign} * CAST(round(julianday(x.closed_at) - julianday(x.ld)) AS INTEGER) "
         "ELSE 0 END AS days, "
-        f"CASE WHEN {closed} THEN {sign} ELSE 0 END AS dated "
+        f"CASE WHEN {closed} THEN {sign} ELSE 0 END AS dated{outer_campaign} "
         f"FROM ({inner}) x LIMIT -1"
     )
 

@@ -19,7 +19,7 @@ from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.models import ExchangeRate
 from headwater.stats.results import ChannelGroup, Section, SourceStats, source_label
-from headwater.stats.returns_page import returns_chart_data, returns_table_html
+from headwater.stats.returns_page import campaigns_html, returns_chart_data, returns_table_html
 from headwater.stats.selectors import exchange_rate_list, source_stats, tallies_rebuild_unfinished, touch_stats
 from headwater.stats.sorting import sort_groups, sort_rows
 from headwater.stats.tables import Cells, Links, scrolling_table_html
@@ -208,6 +208,7 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         "chart_data": _chart_data(stats),
         # Spend and return (stats/returns_page.py): a section of its own.
         "returns_html": returns_table_html(stats, cells),
+        "campaigns_html": campaigns_html(stats, cells),
     }
     context["chart_data"]["returns"] = returns_chart_data(stats)
     return render(request, "stats/sources.html", context)

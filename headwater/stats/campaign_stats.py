@@ -1,0 +1,225 @@
+"""Spend and return per campaign: the drill-down channel -> source -> campaign of "Spend and return".
+docs/statistics.md, "Campaigns".
+
+Per campaign of a source, for the page's period: new contacts, deals, won deals, won value, spend, and the ratios
+of stats/returns.py (cost per contact, per deal, per won deal, ROI, ROAS), the same figures as the source's row.
+The records come from the campaign tallies (stats/campaign_tally_sql.py, all owners: whole months, the days around
+them, all time by years), read once; the spend from the period's one read of the ledger, which the source rows share;
+names from the campaign catalogue, read once. Three queries, whatever the number of campaigns; none when spend and
+return is not shown (an owner filter).
+
+Each source with campaigns gets a "(no campaign)" row: its records and spend without a campaign, computed from the
+source's own groups less its campaigns' before conversion, so every row is exactly its records (each currency
+converted and rounded to the cent once per row) and the counts of a source's rows add up to the source's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import connection
+
+from headwater.campaigns.models import Campaign
+from headwater.core.compiled import CompiledRows
+from headwater.core.models import Account
+from headwater.spend.selectors import SpendKey
+from headwater.stats import campaign_tally_sql
+from headwater.stats.figures import Figures
+from headwater.stats.filters import DateRange
+from headwater.stats.models import DAILY, YEARLY, TallyKind
+from headwater.stats.money import CENT, EXACT, MoneyGroup
+from headwater.stats.periods import split_period
+from headwater.stats.results import CampaignInfo, CampaignRow, ReturnRow, Section, SourceInfo
+from headwater.stats.returns import with_ratios
+
+# {(source, campaign): {(kind, currency): [count, value]}}; campaign None is the source's "(no campaign)".
+CampaignGroups = dict[tuple[int | None, int | None], dict[tuple[int, str], list[Any]]]
+# {(source, campaign): spend}; campaign None is the source's spend without a campaign.
+CampaignSpend = dict[tuple[int, int | None], MoneyGroup]
+
+_MONTHLY = (TallyKind.COMPANY, TallyKind.PERSON, TallyKind.OPEN, TallyKind.WON, TallyKind.LOST)
+_UNDATED = {TallyKind.WON_UNDATED: TallyKind.WON, TallyKind.LOST_UNDATED: TallyKind.LOST}
+_DEALS = (TallyKind.OPEN, TallyKind.WON, TallyKind.LOST)
+
+_CATALOGUE = CompiledRows(
+    lambda account_id: (
+        Campaign.objects.for_account(Account(pk=account_id))
+        .order_by("name", "id")
+        .values_list("id", "source_id", "name", "archived")
+    ),
+    account_id=int,
+)
+
+
+def read_campaign_groups(*, account: Account, period: DateRange | None) -> CampaignGroups:
+    """The period's records with a campaign per (source, campaign) and (kind, currency), from the campaign tallies:
+    its whole months, the days around them, or for all time every year. One query, scoped by account."""
+    wanted: list[tuple[list[int], dt.date | None, dt.date | None]] = []
+    if period is None:
+        every = [*_MONTHLY, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED]
+        wanted.append(([int(kind) + YEARLY for kind in every], None, None))
+    else:
+        split = split_period(period)
+        if split.months is not None:
+            wanted.append(([int(kind) for kind in _MONTHLY], *split.months))
+        wanted += [([int(kind) + DAILY for kind in _MONTHLY], edge.start, edge.end) for edge in split.edges]
+    conditions: list[str] = []
+    params: list[Any] = [account.pk]
+    for kinds, first, last in wanted:
+        condition = "kind IN (" + ", ".join(str(kind) for kind in kinds) + ")"
+        if first is not None and last is not None:
+            condition += " AND bucket >= %s AND bucket <= %s"
+            params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
+        conditions.append(f"({condition})")
+    sql = (
+        "SELECT kind, source_key, campaign_key, currency, SUM(n), SUM(cents) "  # noqa: S608 — constants and placeholders only
+        f"FROM {campaign_tally_sql.TABLE} WHERE account_id = %s AND ({' OR '.join(conditions)}) "
+        "GROUP BY kind, source_key, campaign_key, currency"
+    )
+    groups: CampaignGroups = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, source_key, campaign_key, currency, n, cents in cursor.fetchall():
+            if not n:
+                continue
+            base = int(kind) % DAILY
+            key = (_UNDATED.get(TallyKind(base), TallyKind(base)).value, currency)
+            slot = groups.setdefault((int(source_key) or None, int(campaign_key)), {}).setdefault(
+                key, [0, Decimal("0.00")]
+            )
+            slot[0] += int(n)
+            slot[1] += Decimal(int(cents)).scaleb(-2)
+    return groups
+
+
+def campaign_spend(spent: Mapping[SpendKey, tuple[int, Decimal]], rates: Mapping[str, Decimal]) -> CampaignSpend:
+    """The period's spend (spend.selectors.spend_in_period, already read for the sources) per (source, campaign):
+    each currency's spread parts summed, rounded half up to the cent once, converted and rounded (as per source)."""
+    counts: dict[tuple[int, int | None, str], int] = {}
+    sums: dict[tuple[int, int | None, str], Decimal] = {}
+    for (source_id, campaign_id, currency), (count, exact) in spent.items():
+        key = (source_id, campaign_id, currency)
+        counts[key] = counts.get(key, 0) + count
+        sums[key] = EXACT.add(sums.get(key, Decimal(0)), exact)
+    groups: CampaignSpend = {}
+    for (source_id, campaign_id, currency), exact in sums.items():
+        total = exact.quantize(CENT, rounding=ROUND_HALF_UP, context=EXACT)
+        groups.setdefault((source_id, campaign_id), MoneyGroup()).add(
+            currency=currency, count=counts[(source_id, campaign_id, currency)], total=total, rates=rates
+        )
+    return groups
+
+
+def campaign_catalogue(*, account: Account) -> list[CampaignInfo]:
+    """The account's campaigns by name (one query, compiled once)."""
+    return [
+        CampaignInfo(id=pk, source_id=source_id, name=name, archived=archived)
+        for pk, source_id, name, archived in _CATALOGUE(account_id=account.pk)
+    ]
+
+
+def _row(
+    source: SourceInfo,
+    campaign: CampaignInfo,
+    groups: Mapping[tuple[int, str], list[Any]],
+    spend: MoneyGroup | None,
+    rates: Mapping[str, Decimal],
+) -> CampaignRow:
+    won = MoneyGroup()
+    contacts = deals = 0
+    for (kind, currency), (n, total) in groups.items():
+        if kind in (TallyKind.COMPANY, TallyKind.PERSON):
+            contacts += n
+        elif kind in _DEALS:
+            deals += n
+            if kind == TallyKind.WON and n:
+                won.add(currency=currency, count=n, total=total, rates=rates)
+    money = spend or MoneyGroup()
+    row = CampaignRow(
+        source=source,
+        campaign=campaign,
+        spend=money.value,
+        spend_unconverted=money.unconverted_list(),
+        contacts=contacts,
+        deals=deals,
+        won_count=won.count,
+        won_value=won.value,
+    )
+    return with_ratios(row)
+
+
+def _source_groups(figures: Figures) -> dict[int | None, dict[tuple[int, str], list[Any]]]:
+    """The period's groups of every source before conversion, {source: {(kind, currency): [count, value]}}."""
+    by_source: dict[int | None, dict[tuple[int, str], list[Any]]] = {}
+    for (kind, source_id, currency), (n, total, *_rest) in figures.raw.items():
+        if n:
+            slot = by_source.setdefault(source_id, {}).setdefault((kind, currency), [0, Decimal("0.00")])
+            slot[0] += n
+            slot[1] += total
+    return by_source
+
+
+def campaign_rows(
+    *,
+    returns: Section[ReturnRow],
+    figures: Figures,
+    groups: CampaignGroups,
+    spend: CampaignSpend,
+    catalogue: list[CampaignInfo],
+    rates: Mapping[str, Decimal],
+) -> dict[int | None, list[CampaignRow]]:
+    """Each shown source's campaign rows: its active campaigns (archived ones only with figures, unknown ids never
+    dropped), by name, then "(no campaign)". Sources without campaigns get none. In memory: no query."""
+    by_id = {campaign.id: campaign for campaign in catalogue}
+    of_source: dict[int | None, list[CampaignInfo]] = {}
+    for campaign in catalogue:
+        of_source.setdefault(campaign.source_id, []).append(campaign)
+    used: dict[int | None, set[int]] = {}
+    for source_id, campaign_id in groups:
+        if campaign_id is not None:
+            used.setdefault(source_id, set()).add(campaign_id)
+    for source_id, campaign_id in spend:
+        if campaign_id is not None:
+            used.setdefault(source_id, set()).add(campaign_id)
+    sources = _source_groups(figures)
+    result: dict[int | None, list[CampaignRow]] = {}
+    for source_row in returns.rows:
+        source = source_row.source
+        here = used.get(source.id, set())
+        listed = [c for c in of_source.get(source.id, []) if not c.archived or c.id in here]
+        # Figures under this source of a campaign of another source (or deleted meanwhile): never dropped.
+        listed += [
+            by_id.get(cid) or CampaignInfo(id=cid, source_id=source.id, known=False)
+            for cid in sorted(here - {c.id for c in listed if c.id is not None})
+        ]
+        if not listed:
+            continue
+        rows = [
+            _row(
+                source,
+                campaign,
+                groups.get((source.id, campaign.id), {}),
+                spend.get(_spend_key(source, campaign)),
+                rates,
+            )
+            for campaign in listed
+        ]
+        # "(no campaign)": the source's groups less its campaigns', per (kind, currency), before conversion.
+        rest = {key: list(value) for key, value in sources.get(source.id, {}).items()}
+        for campaign_id in here:
+            for key, (n, total) in groups.get((source.id, campaign_id), {}).items():
+                slot = rest.setdefault(key, [0, Decimal("0.00")])
+                slot[0] -= n
+                slot[1] -= total
+        none = CampaignInfo(id=None, source_id=source.id)
+        rest_spend = spend.get((source.id, None)) if source.id is not None else None
+        rows.append(_row(source, none, rest, rest_spend, rates))
+        result[source.id] = rows
+    return result
+
+
+def _spend_key(source: SourceInfo, campaign: CampaignInfo) -> tuple[int, int | None]:
+    return (source.id if source.id is not None else 0, campaign.id)

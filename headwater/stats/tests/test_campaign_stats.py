@@ -1,0 +1,556 @@
+"""Spend and return per campaign (stats/campaign_stats.py, stats/campaign_tally_sql.py): the figures against a
+plain-Python computation over the records and the spend, the triggers following a record's campaign, a source merge
+and a delete, the page (EN/PL), the API, the exports, tenancy and the query count."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+from fractions import Fraction
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headwater.companies.models import Company
+from headwater.core.models import Account
+from headwater.deals.models import Deal
+from headwater.deals.services import deal_create, deal_update
+from headwater.records.services import record_delete
+from headwater.sources.services import source_merge
+from headwater.spend.services import spend_create
+from headwater.stats.filters import DateRange, StatsFilters
+from headwater.stats.models import CampaignTally, ExchangeRate
+from headwater.stats.selectors import source_stats
+from headwater.stats.services import tallies_rebuild
+from headwater.stats.tally_drift import tally_drift
+from headwater.testing.api import ApiClient
+from headwater.testing.factories import (
+    AccountFactory,
+    CampaignFactory,
+    CompanyFactory,
+    DealFactory,
+    MembershipFactory,
+    PersonFactory,
+    SourceFactory,
+    UserFactory,
+)
+from headwater.testing.races import POSTGRES_RACE, race, rounds
+from headwater.workspace.services import account_update_settings
+
+pytestmark = pytest.mark.django_db
+
+MAY = {"period": "custom", "start": "2025-05-01", "end": "2025-05-31"}
+MAY_RANGE = DateRange(dt.date(2025, 5, 1), dt.date(2025, 5, 31))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit():
+    cache.clear()
+
+
+def _at(day: int, month: int = 5, hour: int = 12) -> dt.datetime:
+    return dt.datetime(2025, month, day, hour, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def sample(tenant):
+    """Ads with campaigns Spring (spend 300 PLN, 2 won deals 1000 + 500, one company) and Summer (100 EUR spend,
+    no records), 200 PLN of Ads spend without a campaign and one won deal (250) without; Fairs without campaigns."""
+    account = tenant.account
+    account.sources_enabled = True
+    account.save()
+    ExchangeRate.objects.create(account=account, base_currency="PLN", currency="EUR", rate=Decimal("4.25"))
+    ads = SourceFactory(account=account, name="Ads", position=1)
+    fairs = SourceFactory(account=account, name="Fairs", position=2)
+    spring = CampaignFactory(source=ads, name="Spring")
+    summer = CampaignFactory(source=ads, name="Summer")
+    spend_create(account=account, user=None, source=ads, campaign=spring, month=dt.date(2025, 5, 1), amount="300")
+    spend_create(
+        account=account, user=None, source=ads, campaign=summer, month=dt.date(2025, 5, 1), amount="100", currency="EUR"
+    )
+    spend_create(account=account, user=None, source=ads, month=dt.date(2025, 5, 1), amount="200")
+    for value in ("1000.00", "500.00"):
+        DealFactory(
+            account=account,
+            source=ads,
+            campaign=spring,
+            status="won",
+            value=Decimal(value),
+            created_at=_at(2),
+            closed_at=dt.date(2025, 5, 10),
+        )
+    DealFactory(
+        account=account,
+        source=ads,
+        status="won",
+        value=Decimal("250.00"),
+        created_at=_at(3),
+        closed_at=dt.date(2025, 5, 12),
+    )
+    CompanyFactory(account=account, source=ads, campaign=spring, created_at=_at(4))
+    CompanyFactory(account=account, source=fairs, created_at=_at(4))
+    return SimpleNamespace(account=account, ads=ads, fairs=fairs, spring=spring, summer=summer)
+
+
+def _rows(stats, source) -> dict[str, Any]:
+    return {row.campaign.name if row.campaign.id else "-": row for row in stats.campaigns[source.pk]}
+
+
+def test_campaign_rows_add_up_to_their_source(tenant, sample):
+    stats = source_stats(account=sample.account, filters=StatsFilters(period=MAY_RANGE))
+    rows = _rows(stats, sample.ads)
+    assert list(rows) == ["Spring", "Summer", "-"]
+    spring, summer, rest = rows["Spring"], rows["Summer"], rows["-"]
+    assert (spring.spend, spring.contacts, spring.deals, spring.won_count, spring.won_value) == (
+        Decimal("300.00"),
+        1,
+        2,
+        2,
+        Decimal("1500.00"),
+    )
+    assert (spring.cost_per_contact, spring.cost_per_deal, spring.cost_per_won, spring.roi, spring.roas) == (
+        Decimal("300.00"),
+        Decimal("150.00"),
+        Decimal("150.00"),
+        Decimal("400.0"),
+        Decimal("5.00"),
+    )
+    assert (summer.spend, summer.won_count, summer.roi, summer.cost_per_contact) == (
+        Decimal("425.00"),
+        0,
+        Decimal("-100.0"),
+        None,
+    )
+    assert (rest.spend, rest.deals, rest.won_value, rest.contacts) == (Decimal("200.00"), 1, Decimal("250.00"), 0)
+    source_row = next(r for r in stats.returns.rows if r.source.id == sample.ads.pk)
+    for name in ("spend", "contacts", "deals", "won_count", "won_value"):
+        assert sum(getattr(r, name) for r in rows.values()) == getattr(source_row, name), name
+    # A source without campaigns has no drill-down.
+    assert sample.fairs.pk not in stats.campaigns
+
+
+def test_an_archived_campaign_shows_only_with_figures(tenant, sample):
+    quiet = CampaignFactory(source=sample.ads, name="Quiet", archived=True)
+    busy = CampaignFactory(source=sample.ads, name="Busy", archived=True)
+    PersonFactory(account=sample.account, source=sample.ads, campaign=busy, created_at=_at(6))
+    stats = source_stats(account=sample.account, filters=StatsFilters(period=MAY_RANGE))
+    names = [row.campaign.name for row in stats.campaigns[sample.ads.pk] if row.campaign.id]
+    assert names == ["Busy", "Spring", "Summer"]
+    assert quiet.pk not in {row.campaign.id for row in stats.campaigns[sample.ads.pk]}
+    page = tenant.client_for("viewer").get(tenant.url("stats/sources/"), MAY).content.decode()
+    assert '<bdi>Busy</bdi> <span class="badge badge--archived">' in page
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_page_drills_down_to_campaigns(tenant, sample, language):
+    client = tenant.client_for("viewer")
+    client.cookies["django_language"] = language
+    page = client.get(tenant.url("stats/sources/"), {**MAY, "lang": language}, HTTP_ACCEPT_LANGUAGE=language)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'id="stats-campaigns-{sample.ads.pk}"' in html
+    assert f'href="#stats-campaigns-{sample.ads.pk}-table"' in html
+    assert "<bdi>Spring</bdi>" in html
+    assert "<bdi>Summer</bdi>" in html
+    # Drills to the won deals of the campaign in the period.
+    assert f"campaign={sample.spring.pk}" in html
+    words = {
+        "en": ("(no campaign)", "Per campaign", "2 campaigns"),
+        "pl": ("(bez kampanii)", "Według kampanii", "2 kampanie"),
+    }
+    for word in words[language]:
+        assert word in html, word
+    # Fairs has no campaigns: no drill-down.
+    assert f'id="stats-campaigns-{sample.fairs.pk}"' not in html
+
+
+def test_the_page_the_api_and_the_exports_agree(tenant, sample):
+    client = tenant.client_for("viewer")
+    page = client.get(tenant.url("stats/sources/"), MAY)
+    page_rows = _rows(page.context["stats"], sample.ads)
+
+    body = ApiClient(account=tenant.account, user=tenant.viewer).get("/stats/sources", MAY)
+    assert body.status_code == 200, body.content
+    api_rows = {r["source"]["name"]: r for r in body.json()["returns"]["rows"]}
+    assert api_rows["Fairs"]["campaigns"] == []
+    campaigns = {c["campaign"]["name"]: c for c in api_rows["Ads"]["campaigns"]}
+    assert list(campaigns) == ["Spring", "Summer", "(no campaign)"]
+    assert campaigns["(no campaign)"]["campaign"] == {
+        "id": None,
+        "kind": "none",
+        "name": "(no campaign)",
+        "archived": False,
+    }
+    assert campaigns["Spring"]["campaign"]["id"] == sample.spring.pk
+
+    exported = client.get(tenant.url("stats/sources/export.csv"), MAY).content.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(exported)))
+    start = lines.index(["Spend and return per campaign"])
+    columns = lines[start + 1]
+    csv_rows = {line[2]: line for line in lines[start + 2 :] if line and line[0] == "Ads"}
+    assert list(csv_rows) == ["Spring", "Summer", "(no campaign)"]
+
+    for name, row in page_rows.items():
+        key = {"-": "(no campaign)"}.get(name, name)
+        api, line = campaigns[key], csv_rows[key]
+        for figure, column in (
+            ("spend", "Spend (PLN)"),
+            ("won_value", "Won value (PLN)"),
+            ("cost_per_deal", "Cost per deal"),
+            ("roi", "ROI (%)"),
+            ("roas", "ROAS"),
+        ):
+            value = getattr(row, figure)
+            assert api[figure] == (None if value is None else str(value)), (name, figure)
+            assert line[columns.index(column)] == ("" if value is None else str(value)), (name, figure)
+        assert api["deals"] == row.deals == int(line[columns.index("Deals")])
+        assert api["contacts"] == row.contacts == int(line[columns.index("New contacts")])
+
+    xlsx = client.get(tenant.url("stats/sources/export.xlsx"), MAY)
+    assert xlsx.status_code == 200
+
+
+def test_another_accounts_campaigns_never_show(tenant, other_tenant, sample):
+    other = other_tenant.account
+    other.sources_enabled = True
+    other.save()
+    theirs = CampaignFactory(source=SourceFactory(account=other, name="Theirs"), name="Secret plan")
+    DealFactory(
+        account=other,
+        source=theirs.source,
+        campaign=theirs,
+        status="won",
+        value=Decimal(9),
+        created_at=_at(2),
+        closed_at=dt.date(2025, 5, 3),
+    )
+    spend_create(
+        account=other, user=None, source=theirs.source, campaign=theirs, month=dt.date(2025, 5, 1), amount="999"
+    )
+    page = tenant.client_for("viewer").get(tenant.url("stats/sources/"), MAY)
+    assert "Secret plan" not in page.content.decode()
+    assert theirs.pk not in {row.campaign.id for rows in page.context["stats"].campaigns.values() for row in rows}
+    body = ApiClient(account=tenant.account, user=tenant.viewer).get("/stats/sources", MAY).content.decode()
+    assert "Secret plan" not in body
+    # Their own view shows it.
+    mine = ApiClient(account=other, user=other_tenant.viewer).get("/stats/sources", MAY).json()
+    names = [c["campaign"]["name"] for r in mine["returns"]["rows"] for c in r["campaigns"]]
+    assert "Secret plan" in names
+
+
+# --- The triggers follow every change -------------------------------------------------------------------
+
+
+def _campaign_n(account, campaign, kind: int, month: dt.date) -> int:
+    return sum(
+        CampaignTally.objects.for_account(account)
+        .filter(campaign_key=campaign.pk, kind=kind, bucket=month)
+        .values_list("n", flat=True)
+    )
+
+
+def test_the_tallies_follow_a_campaign_change_a_merge_and_a_delete(tenant, sample):
+    account, may = sample.account, dt.date(2025, 5, 1)
+    won = 4  # TallyKind.WON
+    assert _campaign_n(account, sample.spring, won, may) == 2
+    deal = Deal.objects.for_account(account).filter(campaign=sample.spring).order_by("pk").first()
+    deal_update(account=account, user=None, deal=deal, version=None, campaign=sample.summer)
+    assert (_campaign_n(account, sample.spring, won, may), _campaign_n(account, sample.summer, won, may)) == (1, 1)
+    deal_update(account=account, user=None, deal=deal, version=None, campaign=None)
+    assert _campaign_n(account, sample.summer, won, may) == 0
+    assert tally_drift(account_ids=[account.pk]) == {}
+
+    # A merge moves the records (and the campaigns): the rows follow the records' new source.
+    into = SourceFactory(account=account, name="Paid", position=9)
+    source_merge(account=account, user=None, source=sample.ads, into=into)
+    assert set(CampaignTally.objects.for_account(account).exclude(n=0).values_list("source_key", flat=True)) == {
+        into.pk
+    }
+    stats = source_stats(account=account, filters=StatsFilters(period=MAY_RANGE))
+    rows = {row.campaign.name or "-": row for row in stats.campaigns[into.pk]}
+    assert (rows["Spring"].won_count, rows["Spring"].spend) == (1, Decimal("300.00"))
+    assert tally_drift(account_ids=[account.pk]) == {}
+
+    remaining = Deal.objects.for_account(account).get(campaign=sample.spring)
+    record_delete(Deal, account=account, record=remaining, version=None)
+    company = Company.objects.for_account(account).get(campaign=sample.spring)
+    record_delete(Company, account=account, record=company, version=None)
+    assert not CampaignTally.objects.for_account(account).filter(campaign_key=sample.spring.pk).exclude(n=0).exists()
+    assert tally_drift(account_ids=[account.pk]) == {}
+
+
+def test_the_rebuild_writes_the_same_campaign_tallies(tenant, sample):
+    PersonFactory(account=sample.account, source=sample.ads, campaign=sample.summer, created_at=_at(30, 4, 22))
+    before = sorted(
+        CampaignTally.objects.for_account(sample.account)
+        .exclude(n=0)
+        .values_list("kind", "bucket", "source_key", "campaign_key", "currency", "n", "cents")
+    )
+    CampaignTally.objects.for_account(sample.account).delete()
+    tallies_rebuild(account_ids=[sample.account.pk])
+    after = sorted(
+        CampaignTally.objects.for_account(sample.account)
+        .exclude(n=0)
+        .values_list("kind", "bucket", "source_key", "campaign_key", "currency", "n", "cents")
+    )
+    assert after == before
+    # 30 April 22:00 UTC is 1 May in Warsaw: the person counts in May.
+    assert _campaign_n(sample.account, sample.summer, 2, dt.date(2025, 5, 1)) == 1
+
+
+def test_the_query_count_does_not_grow_with_the_campaigns(tenant, sample):
+    def count() -> int:
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            source_stats(
+                account=sample.account, filters=StatsFilters(period=DateRange(dt.date(2025, 4, 20), MAY_RANGE.end))
+            )
+        return len(queries)
+
+    few = count()
+    for number in range(6):
+        campaign = CampaignFactory(source=sample.fairs, name=f"More {number}")
+        DealFactory(account=sample.account, source=sample.fairs, campaign=campaign, created_at=_at(5 + number))
+        spend_create(
+            account=sample.account,
+            user=None,
+            source=sample.fairs,
+            campaign=campaign,
+            month=dt.date(2025, 5, 1),
+            amount="10",
+        )
+    assert count() == few
+
+
+# --- Against a plain-Python computation over the records and the spend ----------------------------------
+
+# Around the month edges in Warsaw (UTC+2 in summer): 30 April 22:30 UTC is 1 May there, 31 May 22:30 UTC 1 June.
+MOMENTS = [_at(30, 4, 21), _at(30, 4, 22), _at(15), _at(31, 5, 22), _at(10, 6)]
+CLOSE_DAYS = [
+    None,
+    dt.date(2025, 4, 30),
+    dt.date(2025, 5, 1),
+    dt.date(2025, 5, 20),
+    dt.date(2025, 5, 31),
+    dt.date(2025, 6, 1),
+]
+PERIODS = [
+    None,
+    DateRange(dt.date(2025, 5, 1), dt.date(2025, 5, 31)),
+    DateRange(dt.date(2025, 5, 1), dt.date(2025, 5, 15)),
+    DateRange(dt.date(2025, 4, 30), dt.date(2025, 6, 1)),
+    DateRange(dt.date(2025, 4, 15), dt.date(2025, 6, 10)),
+]
+
+
+def half_up(value: Fraction, places: int) -> Decimal:
+    scale = 10**places
+    scaled = abs(value) * scale
+    units = (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator)
+    return Decimal(units if value >= 0 else -units).scaleb(-places)
+
+
+def _inside(day: dt.date | None, period: DateRange | None) -> bool:
+    return day is not None and (period is None or period.start <= day <= period.end)
+
+
+def reference(records, entries, period, key, rates) -> dict[str, Any]:
+    """One campaign row (key: (source index, campaign index or None)) from first principles."""
+    contacts = deals = won_count = 0
+    won: dict[str, Fraction] = {}
+    for kind, where, created, status, closed, cents, currency in records:
+        if where != key:
+            continue
+        created_day = created.astimezone(ZONE).date()
+        if kind in ("company", "person"):
+            contacts += _inside(created_day, period)
+        elif status == "open":
+            deals += _inside(created_day, period)
+        elif period is None or _inside(closed, period):
+            deals += 1
+            if status == "won":
+                won_count += 1
+                won[currency] = won.get(currency, Fraction(0)) + Fraction(cents, 100)
+    won_value = sum((half_up(v * rates[c], 2) for c, v in won.items() if c in rates), Decimal("0.00"))
+    parts: dict[str, Fraction] = {}
+    for where, start, end, cents, currency in entries:
+        if where != key:
+            continue
+        low, high = (start, end) if period is None else (max(start, period.start), min(end, period.end))
+        inside = max((high - low).days + 1, 0)
+        if inside:
+            parts[currency] = parts.get(currency, Fraction(0)) + Fraction(cents, 100) * inside / (
+                (end - start).days + 1
+            )
+    spend = sum(
+        (half_up(Fraction(half_up(v, 2)) * rates[c], 2) for c, v in parts.items() if c in rates), Decimal("0.00")
+    )
+    apart = {c: half_up(v, 2) for c, v in parts.items() if c not in rates}
+    row: dict[str, Any] = {
+        "contacts": contacts,
+        "deals": deals,
+        "won_count": won_count,
+        "won_value": won_value,
+        "spend": spend,
+        "apart": apart,
+        "cost_per_deal": None,
+        "roi": None,
+        "roas": None,
+    }
+    if spend > 0:
+        exact_spend, exact_won = Fraction(spend), Fraction(won_value)
+        row["cost_per_deal"] = half_up(exact_spend / deals, 2) if deals else None
+        row["roi"] = half_up((exact_won - exact_spend) / exact_spend * 100, 1)
+        row["roas"] = half_up(exact_won / exact_spend, 2)
+    return row
+
+
+ZONE = ZoneInfo("Europe/Warsaw")
+KEYS = [(0, 0), (0, 1), (0, None), (1, 2), (1, None)]  # (source, campaign): two campaigns of source 0, one of 1
+
+record = st.tuples(
+    st.sampled_from(["company", "person", "deal", "deal", "deal"]),
+    st.sampled_from(KEYS),
+    st.sampled_from(MOMENTS),
+    st.sampled_from(["open", "won", "won", "lost"]),
+    st.sampled_from(CLOSE_DAYS),
+    st.integers(min_value=0, max_value=10**7),
+    st.sampled_from(["PLN", "EUR", "USD"]),  # USD has no rate
+)
+entry = st.tuples(
+    st.sampled_from(KEYS),
+    st.dates(min_value=dt.date(2025, 4, 10), max_value=dt.date(2025, 6, 20)),
+    st.integers(min_value=0, max_value=40),
+    st.integers(min_value=1, max_value=10**8),
+    st.sampled_from(["PLN", "EUR", "USD"]),
+).map(lambda t: (t[0], t[1], t[1] + dt.timedelta(days=t[2]), t[3], t[4]))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    records=st.lists(record, max_size=12),
+    entries=st.lists(entry, max_size=4),
+    period=st.sampled_from(PERIODS),
+    rate=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("99"), places=4),
+)
+def test_campaign_figures_equal_a_plain_computation(records, entries, period, rate):
+    account = AccountFactory(sources_enabled=True, currency="PLN", time_zone="Europe/Warsaw")
+    ExchangeRate.objects.create(account=account, base_currency="PLN", currency="EUR", rate=rate)
+    sources = [SourceFactory(account=account, name=f"S{i}", position=i) for i in range(2)]
+    campaigns = [CampaignFactory(source=sources[s], name=f"C{i}") for i, s in enumerate((0, 0, 1))]
+    normalised = []
+    for kind, (s, c), created, status, closed_day, cents, currency in records:
+        campaign = campaigns[c] if c is not None else None
+        if kind == "company":
+            CompanyFactory(account=account, source=sources[s], campaign=campaign, created_at=created)
+        elif kind == "person":
+            PersonFactory(account=account, source=sources[s], campaign=campaign, created_at=created)
+        else:
+            closed = None if status == "open" else closed_day
+            DealFactory(
+                account=account,
+                source=sources[s],
+                campaign=campaign,
+                status=status,
+                closed_at=closed,
+                value=Decimal(cents).scaleb(-2),
+                currency=currency,
+                created_at=created,
+            )
+            normalised.append((kind, (s, c), created, status, closed, cents, currency))
+            continue
+        normalised.append((kind, (s, c), created, status, None, cents, currency))
+    for (s, c), start, end, cents, currency in entries:
+        spend_create(
+            account=account,
+            user=None,
+            source=sources[s],
+            campaign=campaigns[c] if c is not None else None,
+            start_date=start,
+            end_date=end,
+            amount=Decimal(cents).scaleb(-2),
+            currency=currency,
+        )
+    viewer = UserFactory(email=f"viewer-{account.pk}@campaigns.test")
+    MembershipFactory(account=account, user=viewer, role="viewer")
+    params = (
+        {"period": "all"}
+        if period is None
+        else {"period": "custom", "start": period.start.isoformat(), "end": period.end.isoformat()}
+    )
+    response = ApiClient(account=account, user=viewer).get("/stats/sources", params)
+    assert response.status_code == 200, response.content
+    rows = {r["source"]["id"]: r for r in response.json()["returns"]["rows"]}
+    rates = {"PLN": Fraction(1), "EUR": Fraction(rate)}
+    for key in KEYS:
+        s, c = key
+        campaign_rows = {r["campaign"]["id"]: r for r in rows[sources[s].pk]["campaigns"]}
+        got = campaign_rows[campaigns[c].pk if c is not None else None]
+        expected = reference(normalised, entries, period, key, rates)
+        for name in ("contacts", "deals", "won_count"):
+            assert got[name] == expected[name], (key, name)
+        for name in ("won_value", "spend", "cost_per_deal", "roi", "roas"):
+            assert got[name] == (None if expected[name] is None else str(expected[name])), (key, name)
+        assert {u["currency"]: u["value"] for u in got["spend_unconverted"]} == {
+            k: str(v) for k, v in expected["apart"].items()
+        }
+        # The source's rows add up to the source (counts exactly).
+        source_row = rows[sources[s].pk]
+        for name in ("contacts", "deals", "won_count"):
+            assert sum(r[name] for r in campaign_rows.values()) == source_row[name]
+
+
+# --- PostgreSQL: writers at the same moment ---------------------------------------------------------------
+
+
+class TestConcurrentCampaignWriters:
+    pytestmark = POSTGRES_RACE
+
+    @pytest.mark.parametrize("attempt", range(rounds(20)))
+    def test_campaign_writes_a_merge_and_a_zone_change_never_deadlock(self, attempt):
+        """Writers of the same campaign tally rows (creates, a bulk re-tag, a delete), a source merge moving records
+        into the campaign's source and a time-zone change (the rebuild's exclusive lock) at the same moment."""
+        account = AccountFactory(time_zone="Europe/Warsaw", sources_enabled=True)
+        paid, other = SourceFactory(account=account, name="Paid"), SourceFactory(account=account, name="Other")
+        autumn = CampaignFactory(source=paid, name="Autumn")
+        won = {"status": "won", "closed_at": dt.date(2026, 1, 2)}
+        deals = [DealFactory(account=account, source=paid, campaign=autumn, **won) for _ in range(2)]
+        plain = [DealFactory(account=account, source=paid, **won) for _ in range(2)]
+        DealFactory(account=account, source=other, **won)  # so the merge has work to do
+        CompanyFactory(account=account, source=other)
+
+        def create() -> None:
+            deal_create(account=account, user=None, name="Race", value="3.50", source=paid, campaign=autumn)
+
+        def tag() -> None:
+            Deal.objects.for_account(account).filter(pk__in=[d.pk for d in plain]).update(campaign=autumn)
+
+        results = race(
+            create,
+            create,
+            tag,
+            lambda: Deal.objects.for_account(account).filter(pk=deals[0].pk).delete(),
+            lambda: source_merge(account=account, user=None, source=other, into=paid),
+            lambda: account_update_settings(
+                account=Account.objects.get(pk=account.pk),
+                version=account.settings_version,
+                name=account.name,
+                currency=account.currency,
+                language=account.language,
+                time_zone="Asia/Tokyo",
+            ),
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert tally_drift(account_ids=[account.pk]) == {}
+        stats = source_stats(account=Account.objects.get(pk=account.pk), filters=StatsFilters())
+        rows = {row.campaign.id: row for row in stats.campaigns[paid.pk]}
+        assert rows[autumn.pk].deals == 5  # 2 + 2 created + 2 tagged - 1 deleted
