@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headwater.companies.models import Company
+from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.deals.models import Deal
 from headwater.deals.services import deal_create, deal_update
@@ -554,3 +555,23 @@ class TestConcurrentCampaignWriters:
         stats = source_stats(account=Account.objects.get(pk=account.pk), filters=StatsFilters())
         rows = {row.campaign.id: row for row in stats.campaigns[paid.pk]}
         assert rows[autumn.pk].deals == 5  # 2 + 2 created + 2 tagged - 1 deleted
+
+    @pytest.mark.parametrize("attempt", range(rounds(20)))
+    def test_a_merge_of_the_campaigns_source_against_new_deals_of_the_campaign(self, attempt):
+        """The merged source's campaign moves while new deals pick it (with its source, and without: taking the
+        campaign's). Each create either lands before the merge (and is moved) or after it, on the campaign's new
+        source, or is refused on a field; never a deadlock (records.services.lock_picks_first)."""
+        account = AccountFactory(time_zone="Europe/Warsaw", sources_enabled=True)
+        paid, into = SourceFactory(account=account, name="Paid"), SourceFactory(account=account, name="Into")
+        autumn = CampaignFactory(source=paid, name="Autumn")
+        DealFactory(account=account, source=paid, campaign=autumn)  # so the merge has records to move
+        results = race(
+            lambda: deal_create(account=account, user=None, name="With", source=paid.pk, campaign=autumn.pk),
+            lambda: deal_create(account=account, user=None, name="Without", campaign=autumn.pk),
+            lambda: source_merge(account=account, user=None, source=paid, into=into),
+        )
+        assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, ValidationFailed)], results
+        assert isinstance(results[2], int), results
+        assert isinstance(results[1], Deal), results  # the campaign is never gone, only moved
+        assert set(Deal.objects.for_account(account).values_list("source_id", flat=True)) == {into.pk}
+        assert tally_drift(account_ids=[account.pk]) == {}
