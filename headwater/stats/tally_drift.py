@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import connection
 
-from headwater.stats import close_tally_sql, tally_sql
+from headwater.stats import close_tally_sql, cohort_sql, tally_sql
 
 
 def _tally_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -17,6 +17,10 @@ def _tally_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _close_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (int(row[0]), int(row[1]), int(row[2]), str(row[3]), int(row[4]), int(row[5]))
+
+
+def _cohort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (int(row[0]), str(row[1]), int(row[2]), int(row[3]), str(row[4]), row[5])
 
 
 def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, ...], tuple[Any, Any]]:
@@ -49,6 +53,16 @@ def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, 
             ids or [],
         )
         stored.update({("close_days", *_close_key(row)): (int(row[6]),) for row in cursor.fetchall()})
+        # The cohort tallies: ("cohort", account, cohort, source, kind, bucket, currency).
+        select, params = cohort_sql.fresh_sql(connection.vendor, ids)
+        cursor.execute(select, params)
+        fresh.update({("cohort", *_cohort_key(row)): (int(row[6]), int(row[7])) for row in cursor.fetchall()})
+        cursor.execute(
+            f"SELECT {cohort_sql.COLUMNS} FROM {cohort_sql.TABLE} "  # noqa: S608 — constant names
+            f"WHERE (n <> 0 OR cents <> 0){where}",
+            ids or [],
+        )
+        stored.update({("cohort", *_cohort_key(row)): (int(row[6]), int(row[7])) for row in cursor.fetchall()})
     return {
         key: (stored.get(key), fresh.get(key))
         for key in stored.keys() | fresh.keys()
