@@ -70,7 +70,7 @@ class CohortFilters:
 class MonthField(forms.Field):
     """A month as YYYY-MM (what `<input type="month">` sends), years 1900 to 2999."""
 
-    default_error_messages = {"invalid": _("Enter a month as YYYY-MM, such as 2026-01.")}
+    default_error_messages = {"invalid": _("Enter a month as YYYY-MM, e.g. 2026-11.")}
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
@@ -95,8 +95,8 @@ class CohortFilterForm(forms.Form):
     """The months (default: the last 12, this one included), a source and a channel; the page's, the export's and
     the API's parameters (`start`, `end`, `source_id`, `channel`)."""
 
-    start = MonthField(label=_("First month"), required=False)
-    end = MonthField(label=_("Last month"), required=False)
+    start = MonthField(label=_("From month"), required=False)
+    end = MonthField(label=_("To month"), required=False)
     source_id = forms.ChoiceField(label=_("Source"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
 
