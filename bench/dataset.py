@@ -497,7 +497,7 @@ def _copy_text(rows: Iterator[tuple[Any, ...]], progress: Progress, chunk: int =
 
 def build_tallies(cursor: Any, vendor: str) -> None:
     """The statistics tallies of every record, computed from the tables (what the triggers would have written)."""
-    from headwater.stats import close_tally_sql, tally_sql
+    from headwater.stats import close_tally_sql, cohort_sql, tally_sql
 
     started = time.perf_counter()
     select, params = tally_sql.fresh_tallies_sql(vendor, None)
@@ -509,6 +509,11 @@ def build_tallies(cursor: Any, vendor: str) -> None:
     cursor.execute(f"DELETE FROM {close_tally_sql.TABLE}")
     cursor.execute(f"INSERT INTO {close_tally_sql.TABLE} ({close_tally_sql.COLUMNS}) {select}", params)
     print(f"  close days {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    started = time.perf_counter()
+    select, params = cohort_sql.fresh_sql(vendor, None)
+    cursor.execute(f"DELETE FROM {cohort_sql.TABLE}")
+    cursor.execute(f"INSERT INTO {cohort_sql.TABLE} ({cohort_sql.COLUMNS}) {select}", params)
+    print(f"  cohorts    {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> None:
@@ -557,7 +562,8 @@ def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> Non
     with psycopg.connect(conninfo, autocommit=True) as conn:
         # Fresh statistics and visibility maps, so the planner can use index-only scans as in a settled database.
         conn.execute(
-            "VACUUM (ANALYZE) companies_company, persons_person, deals_deal, stats_sourcetally, stats_closedaystally"
+            "VACUUM (ANALYZE) companies_company, persons_person, deals_deal, stats_sourcetally, stats_closedaystally, "
+            "stats_cohorttally"
         )
     data.load_seconds = time.perf_counter() - started
 
@@ -566,7 +572,7 @@ def load_django(plans: list[AccountPlan], data: Dataset) -> None:
     """Plain INSERTs through Django's connection (any backend): the SQLite benchmark and the smoke test."""
     from django.db import connection, transaction
 
-    from headwater.stats import close_tally_sql, tally_sql
+    from headwater.stats import close_tally_sql, cohort_sql, tally_sql
 
     started = time.perf_counter()
 
@@ -590,11 +596,19 @@ def load_django(plans: list[AccountPlan], data: Dataset) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Row triggers would upsert two tallies per record; the tallies are computed once after the load.
-            for statement in tally_sql.drop_sql(connection.vendor) + close_tally_sql.drop_sql(connection.vendor):
+            for statement in (
+                tally_sql.drop_sql(connection.vendor)
+                + close_tally_sql.drop_sql(connection.vendor)
+                + cohort_sql.drop_sql(connection.vendor)
+            ):
                 cursor.execute(statement)
         generate(plans, data, write)
         with connection.cursor() as cursor:
-            for statement in tally_sql.trigger_sql(connection.vendor) + close_tally_sql.trigger_sql(connection.vendor):
+            for statement in (
+                tally_sql.trigger_sql(connection.vendor)
+                + close_tally_sql.trigger_sql(connection.vendor)
+                + cohort_sql.trigger_sql(connection.vendor)
+            ):
                 cursor.execute(statement)
             build_tallies(cursor, connection.vendor)
     if connection.vendor == "postgresql":
