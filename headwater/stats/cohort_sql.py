@@ -8,7 +8,8 @@ person when it has one (of the same account, still existing), else its company, 
   whose source, status, close day, value or currency changes, and deals inserted or deleted;
 - the person and company triggers follow a contact whose creation instant changes, or which is deleted (its deals
   then fall back to the company, or to the deal itself; Django's SET NULL of the deal's link comes first and the
-  deal trigger moves it, so the contact trigger then finds no deal left on it).
+  deal trigger moves it, so the contact trigger then finds no deal left on it), or which is inserted after deals
+  that already point at it (deferred foreign keys allow that inside a transaction).
 
 A won or lost deal with a close day counts in its close month (`bucket`, the month's first day, a local day
 already); an open deal, and a closed one without a close day, in the undated bucket (1 January of year 1). The
@@ -119,18 +120,22 @@ def _pg_contact_facts(table: str, op: str) -> str:
     one the new contact (or, deleted, the fallback) gives them (+1). Only contacts whose creation instant changed."""
     is_person = table == PERSONS
     link = "person_id" if is_person else "company_id"
-    changed_old = (
-        "(SELECT o.id, o.account_id, o.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id "
-        "WHERE o.created_at IS DISTINCT FROM n.created_at)"
-        if op == "update"
-        else "(SELECT o.id, o.account_id, o.created_at FROM old_rows o)"
-    )
-    changed_new = (
-        "(SELECT n.id, n.account_id, n.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id "
-        "WHERE o.created_at IS DISTINCT FROM n.created_at)"
-        if op == "update"
-        else "(SELECT o.id, o.account_id, NULL::timestamptz AS created_at FROM old_rows o)"
-    )
+    changed = "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.created_at IS DISTINCT FROM n.created_at"
+    changed_old, changed_new = {
+        "update": (
+            f"(SELECT o.id, o.account_id, o.created_at {changed})",
+            f"(SELECT n.id, n.account_id, n.created_at {changed})",
+        ),
+        "delete": (
+            "(SELECT o.id, o.account_id, o.created_at FROM old_rows o)",
+            "(SELECT o.id, o.account_id, NULL::timestamptz AS created_at FROM old_rows o)",
+        ),
+        # A contact inserted after deals that already point at it (deferred foreign keys allow it in a transaction).
+        "insert": (
+            "(SELECT n.id, n.account_id, NULL::timestamptz AS created_at FROM new_rows n)",
+            "(SELECT n.id, n.account_id, n.created_at FROM new_rows n)",
+        ),
+    }[op]
     other = _PG_COMPANY if is_person else _PG_PERSON
     parts = []
     for sign, rows in ((-1, changed_old), (1, changed_new)):
@@ -158,13 +163,14 @@ def _pg_trigger_sql() -> list[str]:
             ),
         ]
     for table in (PERSONS, COMPANIES):
-        for op, referencing in (
-            ("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-            ("delete", "OLD TABLE AS old_rows"),
+        for op, referencing, lock_rows in (
+            ("insert", "NEW TABLE AS new_rows", "new_rows"),
+            ("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows", "old_rows"),
+            ("delete", "OLD TABLE AS old_rows", "old_rows"),
         ):
             name = f"stats_cohort_{table}_{op}"
             statements += [
-                _pg_function(name, "old_rows", _pg_contact_facts(table, op)),
+                _pg_function(name, lock_rows, _pg_contact_facts(table, op)),
                 f"DROP TRIGGER IF EXISTS {name} ON {table}",
                 (
                     f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} REFERENCING {referencing} "
@@ -225,8 +231,9 @@ def _sqlite_deal(row: str, sign: int) -> str:
     )
 
 
-def _sqlite_contact(table: str, sign: int, created_at: str) -> str:
-    """The deals of contact OLD (of `table`), counted with its creation instant `created_at` (NULL: gone)."""
+def _sqlite_contact(table: str, sign: int, created_at: str, row: str = "OLD") -> str:
+    """The deals of contact `row` (OLD or NEW, of `table`), counted with the creation instant `created_at` (NULL:
+    no such contact)."""
     is_person = table == PERSONS
     link = "person_id" if is_person else "company_id"
     person, company = (created_at, _sqlite_company("d")) if is_person else (_sqlite_person("d"), created_at)
@@ -237,7 +244,7 @@ def _sqlite_contact(table: str, sign: int, created_at: str) -> str:
             person=person,
             company=company,
             source=f"{DEALS} d JOIN core_account a ON a.id = d.account_id "
-            f"WHERE d.account_id = OLD.account_id AND d.{link} = OLD.id",
+            f"WHERE d.account_id = {row}.account_id AND d.{link} = {row}.id",
             grouped=True,
         )
     )
@@ -252,6 +259,14 @@ def _sqlite_trigger_sql() -> list[str]:
         (DEALS, "delete", "", [_sqlite_deal("OLD", -1)]),
     ]
     for table in (PERSONS, COMPANIES):
+        bodies.append(
+            (
+                table,
+                "insert",
+                "",
+                [_sqlite_contact(table, -1, "NULL", "NEW"), _sqlite_contact(table, 1, "NEW.created_at", "NEW")],
+            )
+        )
         bodies.append(
             (
                 table,
@@ -277,7 +292,7 @@ def _sqlite_trigger_sql() -> list[str]:
 # --- What the migration, the rebuild and the drift check use -------------------------------------------
 
 _TRIGGERS = [(DEALS, op) for op in ("insert", "update", "delete")] + [
-    (table, op) for table in (PERSONS, COMPANIES) for op in ("update", "delete")
+    (table, op) for table in (PERSONS, COMPANIES) for op in ("insert", "update", "delete")
 ]
 
 

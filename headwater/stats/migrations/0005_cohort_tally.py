@@ -30,6 +30,10 @@ class Migration(migrations.Migration):
     dependencies = [
         ('core', '0003_account_stats_min_closed_db_default'),
         ('stats', '0004_close_days_tally'),
+        # The triggers read these tables: any change to them comes before (and is undone after) this migration.
+        ('persons', '0011_person_campaign'),
+        ('companies', '0013_search_key_regon'),
+        ('deals', '0011_deal_campaign'),
     ]
 
     operations = [

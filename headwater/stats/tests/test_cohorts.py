@@ -522,3 +522,28 @@ def test_the_query_count_does_not_grow_with_the_sources(tenant, sample):
     with CaptureQueriesContext(connection) as many:
         assert client.get(url, QUERY).status_code == 200
     assert len(many) == len(few)
+
+
+def test_a_contact_inserted_after_the_deals_that_point_at_it():
+    # Deferred foreign keys let a transaction insert the deal first: the contact's insert moves the deal.
+    account = AccountFactory(time_zone=ZONE, sources_enabled=True)
+    free_id = (Person.unscoped.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    company_id = (Company.unscoped.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    Deal.unscoped.bulk_create(
+        [
+            Deal(
+                account=account,
+                name="Early",
+                currency="PLN",
+                person_id=free_id,
+                company_id=company_id,
+                created_at=at(dt.date(2025, 3, 15)),
+            )
+        ]
+    )
+    assert cohorts_of(account) == {"2025-03-01": 1}
+    CompanyFactory(account=account, id=company_id, created_at=at(dt.date(2025, 2, 15)))
+    assert cohorts_of(account) == {"2025-02-01": 1}
+    PersonFactory(account=account, id=free_id, created_at=at(dt.date(2025, 1, 15)))
+    assert cohorts_of(account) == {"2025-01-01": 1}
+    assert not tally_drift(account_ids=[account.pk])
