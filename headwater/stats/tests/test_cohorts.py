@@ -407,6 +407,8 @@ def test_the_page_shows_the_cohorts_in_english_and_polish(tenant, sample):
     assert "Cohorts" in html
     assert "immature" in html
     assert "heat--5" in html
+    # The Statistics tab stays the current one in the main navigation.
+    assert f'href="{tenant.url("stats/sources/")}" aria-current="page"' in html
     tenant.viewer.language = "pl"
     tenant.viewer.save()
     polish = tenant.client_for("viewer").get(
