@@ -289,6 +289,25 @@ def _sqlite_trigger_sql() -> list[str]:
     return statements
 
 
+def sqlite_insert_trigger_sql(*, create: bool) -> str:
+    """Drop (or create again) the deal table's insert trigger, for a bulk insert (services.tallies_bulk_insert)."""
+    return _sqlite_trigger_sql()[1] if create else f"DROP TRIGGER IF EXISTS stats_cohort_{DEALS}_insert"
+
+
+def sqlite_add_rows_sql() -> str:
+    """Add the deals with ids from %s to %s, grouped: what the insert trigger would have added row by row."""
+    return _sqlite_upsert(
+        _sqlite_facts(
+            "d",
+            1,
+            person=_sqlite_person("d"),
+            company=_sqlite_company("d"),
+            source=f"{DEALS} d JOIN core_account a ON a.id = d.account_id WHERE d.id BETWEEN %s AND %s",
+            grouped=True,
+        )
+    )
+
+
 # --- What the migration, the rebuild and the drift check use -------------------------------------------
 
 _TRIGGERS = [(DEALS, op) for op in ("insert", "update", "delete")] + [

@@ -204,6 +204,10 @@ def tallies_bulk_insert(*, table: str) -> Iterator[Callable[[int, int], None]]:
         statements.append(close_tally_sql.sqlite_add_rows_sql())
         drops.append(close_tally_sql.sqlite_insert_trigger_sql(create=False))
         creates.append(close_tally_sql.sqlite_insert_trigger_sql(create=True))
+        # and the cohort tallies (the contacts' triggers stay: they only look for deals already pointing at them).
+        statements.append(cohort_sql.sqlite_add_rows_sql())
+        drops.append(cohort_sql.sqlite_insert_trigger_sql(create=False))
+        creates.append(cohort_sql.sqlite_insert_trigger_sql(create=True))
 
     def tally(first_id: int, last_id: int) -> None:
         with connection.cursor() as cursor:
