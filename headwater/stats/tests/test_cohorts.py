@@ -549,3 +549,19 @@ def test_a_contact_inserted_after_the_deals_that_point_at_it():
     PersonFactory(account=account, id=free_id, created_at=at(dt.date(2025, 1, 15)))
     assert cohorts_of(account) == {"2025-01-01": 1}
     assert not tally_drift(account_ids=[account.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_unapplies_and_installs_again_with_the_existing_deals():
+    from django.core.management import call_command  # noqa: PLC0415 — only this test migrates
+
+    account = AccountFactory(time_zone=ZONE, sources_enabled=True)
+    DealFactory(account=account, person=PersonFactory(account=account, created_at=at(dt.date(2025, 1, 15))))
+    before = tally(account)
+    call_command("migrate", "stats", "0004", verbosity=0)
+    assert CohortTally._meta.db_table not in connection.introspection.table_names()
+    call_command("migrate", "stats", verbosity=0)
+    assert tally(account) == before
+    # The triggers are back: a new deal is tallied.
+    DealFactory(account=account, created_at=at(dt.date(2025, 2, 2)))
+    assert cohorts_of(account) == {"2025-01-01": 1, "2025-02-01": 1}
