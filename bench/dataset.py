@@ -497,7 +497,7 @@ def _copy_text(rows: Iterator[tuple[Any, ...]], progress: Progress, chunk: int =
 
 def build_tallies(cursor: Any, vendor: str) -> None:
     """The statistics tallies of every record, computed from the tables (what the triggers would have written)."""
-    from headwater.stats import campaign_tally_sql, close_tally_sql, tally_sql
+    from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, tally_sql
 
     started = time.perf_counter()
     select, params = tally_sql.fresh_tallies_sql(vendor, None)
@@ -514,6 +514,11 @@ def build_tallies(cursor: Any, vendor: str) -> None:
     cursor.execute(f"DELETE FROM {campaign_tally_sql.TABLE}")
     cursor.execute(f"INSERT INTO {campaign_tally_sql.TABLE} ({campaign_tally_sql.COLUMNS}) {select}", params)
     print(f"  campaigns  {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    started = time.perf_counter()
+    select, params = cohort_sql.fresh_sql(vendor, None)
+    cursor.execute(f"DELETE FROM {cohort_sql.TABLE}")
+    cursor.execute(f"INSERT INTO {cohort_sql.TABLE} ({cohort_sql.COLUMNS}) {select}", params)
+    print(f"  cohorts    {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> None:
@@ -563,7 +568,7 @@ def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> Non
         # Fresh statistics and visibility maps, so the planner can use index-only scans as in a settled database.
         conn.execute(
             "VACUUM (ANALYZE) companies_company, persons_person, deals_deal, stats_sourcetally, stats_closedaystally, "
-            "stats_campaigntally"
+            "stats_campaigntally, stats_cohorttally"
         )
     data.load_seconds = time.perf_counter() - started
 
@@ -572,10 +577,10 @@ def load_django(plans: list[AccountPlan], data: Dataset) -> None:
     """Plain INSERTs through Django's connection (any backend): the SQLite benchmark and the smoke test."""
     from django.db import connection, transaction
 
-    from headwater.stats import campaign_tally_sql, close_tally_sql, tally_sql
+    from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, tally_sql
 
     started = time.perf_counter()
-    sqls = (tally_sql, close_tally_sql, campaign_tally_sql)
+    sqls = (tally_sql, close_tally_sql, campaign_tally_sql, cohort_sql)
 
     def write(table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]], progress: Progress) -> None:
         batch: list[tuple[Any, ...]] = []

@@ -15,6 +15,8 @@ from headwater.core.api_preconditions import expected_version, if_match_version,
 from headwater.core.api_schemas import IdPath
 from headwater.core.errors import FeatureDisabled
 from headwater.stats import services
+from headwater.stats.cohort_schemas import CohortParams, CohortsOut, cohorts_out
+from headwater.stats.cohorts import cohort_filter_form, cohort_table
 from headwater.stats.exports import source_stats_csv_response
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, stats_filter_form
 from headwater.stats.models import ExchangeRate
@@ -172,3 +174,21 @@ def rate_delete(request: HttpRequest, rate_id: IdPath) -> Status[None]:
     rate = exchange_rate_get(account=account, rate_id=rate_id)
     services.exchange_rate_delete(account=account, user=user_of(request), exchange_rate=rate, version=version)
     return Status(204, None)
+
+
+@router.get(
+    "/cohorts",
+    response=CohortsOut,
+    summary="Statistics > Cohorts: per cohort month its spend, new contacts and the value their deals have won since",
+)
+def cohort_statistics(request: HttpRequest, params: Query[CohortParams]) -> dict[str, Any]:
+    """Every member may read. Months are in the account's time zone; values in its base currency."""
+    account = account_of(request)
+    if not account.sources_enabled:
+        raise FeatureDisabled(_("Acquisition sources are switched off for this account."))
+    tallies_exact_or_refuse(account=account)
+    form = cohort_filter_form(params.form_data(), account=account)
+    if not form.is_valid():
+        raise form_failure(form.errors)
+    table = cohort_table(account=account, filters=form.filters(), catalogue=form.catalogue)
+    return cohorts_out(table, channel=form.cleaned_data.get("channel"))

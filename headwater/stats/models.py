@@ -191,3 +191,35 @@ class CampaignTally(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.bucket} campaign {self.campaign_key}: {self.n}"
+
+
+class CohortTally(TenantModel):
+    """Deals of one cohort month, source, status kind, close month and currency: count and value in cents.
+
+    The cohort is the local month in which the deal's cohort contact was created (its person, else its company, else
+    the deal itself; `stats/cohort_sql.py`). `kind` is a `TallyKind` of a deal (OPEN, WON, LOST, WON_UNDATED,
+    LOST_UNDATED); `bucket` is the close month's first day of a won or lost deal with a close day, else 1 January of
+    year 1. Written only by database triggers, like `SourceTally`; a row whose count fell to zero stays, readers
+    skip it.
+    """
+
+    account = models.ForeignKey(
+        "core.Account", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    cohort = models.DateField()
+    source_key = models.BigIntegerField()
+    kind = models.SmallIntegerField(choices=TallyKind.choices)
+    bucket = models.DateField()
+    currency = models.CharField(max_length=3, blank=True)
+    n = models.BigIntegerField(default=0)
+    cents = models.DecimalField(max_digits=32, decimal_places=0, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "cohort", "source_key", "kind", "bucket", "currency"], name="cohorttally_key_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"cohort {self.cohort} source {self.source_key} {self.get_kind_display()} {self.bucket}: {self.n}"

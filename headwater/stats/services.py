@@ -19,7 +19,7 @@ from headwater.core.models import Account
 from headwater.jobs.models import Job
 from headwater.jobs.selectors import job_queued
 from headwater.jobs.services import job_create, job_enqueue, job_fail_stale
-from headwater.stats import campaign_tally_sql, close_tally_sql, tally_sql
+from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, tally_sql
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, TALLIES_REBUILD, ExchangeRate
 from headwater.users.models import User
 
@@ -156,13 +156,14 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
             cursor.execute(f"DELETE FROM {tally_sql.TABLE}")  # noqa: S608 — constant table name
             cursor.execute(f"DELETE FROM {close_tally_sql.TABLE}")  # noqa: S608 — constant table name
             cursor.execute(f"DELETE FROM {campaign_tally_sql.TABLE}")  # noqa: S608 — constant table name
+            cursor.execute(f"DELETE FROM {cohort_sql.TABLE}")  # noqa: S608 — constant table name
         else:
             for account_id in ids:
                 tallies_lock_account(account_id=account_id)
             if not ids:
                 return 0
             marks = ", ".join("%s" for _ in ids)
-            for table in (tally_sql.TABLE, close_tally_sql.TABLE, campaign_tally_sql.TABLE):
+            for table in (tally_sql.TABLE, close_tally_sql.TABLE, campaign_tally_sql.TABLE, cohort_sql.TABLE):
                 cursor.execute(f"DELETE FROM {table} WHERE account_id IN ({marks})", ids)  # noqa: S608 — the table name is ours, the ids are parameters
         select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
         cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {select}", params)
@@ -172,6 +173,8 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
         written += int(cursor.rowcount)
         select, params = campaign_tally_sql.fresh_sql(connection.vendor, ids)
         cursor.execute(f"INSERT INTO {campaign_tally_sql.TABLE} ({campaign_tally_sql.COLUMNS}) {select}", params)
+        select, params = cohort_sql.fresh_sql(connection.vendor, ids)
+        cursor.execute(f"INSERT INTO {cohort_sql.TABLE} ({cohort_sql.COLUMNS}) {select}", params)
         written += int(cursor.rowcount)
         # The touch tallies count by local day too: the same zone, the same lock, the same transaction.
         if ids is None:
@@ -210,6 +213,10 @@ def tallies_bulk_insert(*, table: str) -> Iterator[Callable[[int, int], None]]:
         statements.append(close_tally_sql.sqlite_add_rows_sql())
         drops.append(close_tally_sql.sqlite_insert_trigger_sql(create=False))
         creates.append(close_tally_sql.sqlite_insert_trigger_sql(create=True))
+        # and the cohort tallies (the contacts' triggers stay: they only look for deals already pointing at them).
+        statements.append(cohort_sql.sqlite_add_rows_sql())
+        drops.append(cohort_sql.sqlite_insert_trigger_sql(create=False))
+        creates.append(cohort_sql.sqlite_insert_trigger_sql(create=True))
 
     def tally(first_id: int, last_id: int) -> None:
         with connection.cursor() as cursor:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import connection
 
-from headwater.stats import campaign_tally_sql, close_tally_sql, tally_sql
+from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, tally_sql
 
 
 def _tally_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -21,6 +21,10 @@ def _close_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _campaign_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (int(row[0]), int(row[1]), str(row[2]), int(row[3]), int(row[4]), row[5])
+
+
+def _cohort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (int(row[0]), str(row[1]), int(row[2]), int(row[3]), str(row[4]), row[5])
 
 
 def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, ...], tuple[Any, Any]]:
@@ -55,18 +59,32 @@ def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, 
         stored.update({("close_days", *_close_key(row)): (int(row[6]),) for row in cursor.fetchall()})
         # The campaign tallies, keyed apart: ("campaign", account, kind, bucket, source, campaign, currency). A
         # migration test may have taken the database back before them (and the records' campaigns).
-        if campaign_tally_sql.TABLE not in connection.introspection.table_names(cursor):
-            return _differences(stored, fresh)
-        select, params = campaign_tally_sql.fresh_sql(connection.vendor, ids)
-        cursor.execute(select, params)
-        fresh.update({("campaign", *_campaign_key(row)): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()})
-        cursor.execute(
-            f"SELECT {campaign_tally_sql.COLUMNS} FROM {campaign_tally_sql.TABLE} "  # noqa: S608 — constant names
-            f"WHERE (n <> 0 OR cents <> 0 OR days <> 0 OR dated <> 0){where}",
-            ids or [],
-        )
-        stored.update({("campaign", *_campaign_key(row)): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()})
+        tables = connection.introspection.table_names(cursor)
+        if campaign_tally_sql.TABLE in tables:
+            _campaign_drift(cursor, ids, where, fresh, stored)
+        # The cohort tallies: ("cohort", account, cohort, source, kind, bucket, currency). A migration test may have
+        # taken the database back before they existed.
+        if cohort_sql.TABLE in tables:
+            _cohort_drift(cursor, ids, where, fresh, stored)
     return _differences(stored, fresh)
+
+
+def _campaign_drift(
+    cursor: Any,
+    ids: list[int] | None,
+    where: str,
+    fresh: dict[tuple[Any, ...], tuple[Any, ...]],
+    stored: dict[tuple[Any, ...], tuple[Any, ...]],
+) -> None:
+    select, params = campaign_tally_sql.fresh_sql(connection.vendor, ids)
+    cursor.execute(select, params)
+    fresh.update({("campaign", *_campaign_key(row)): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()})
+    cursor.execute(
+        f"SELECT {campaign_tally_sql.COLUMNS} FROM {campaign_tally_sql.TABLE} "  # noqa: S608 — constant names
+        f"WHERE (n <> 0 OR cents <> 0 OR days <> 0 OR dated <> 0){where}",
+        ids or [],
+    )
+    stored.update({("campaign", *_campaign_key(row)): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()})
 
 
 def _differences(
@@ -77,3 +95,21 @@ def _differences(
         for key in stored.keys() | fresh.keys()
         if stored.get(key) != fresh.get(key)
     }
+
+
+def _cohort_drift(
+    cursor: Any,
+    ids: list[int] | None,
+    where: str,
+    fresh: dict[tuple[Any, ...], tuple[Any, ...]],
+    stored: dict[tuple[Any, ...], tuple[Any, ...]],
+) -> None:
+    select, params = cohort_sql.fresh_sql(connection.vendor, ids)
+    cursor.execute(select, params)
+    fresh.update({("cohort", *_cohort_key(row)): (int(row[6]), int(row[7])) for row in cursor.fetchall()})
+    cursor.execute(
+        f"SELECT {cohort_sql.COLUMNS} FROM {cohort_sql.TABLE} "  # noqa: S608 — constant names
+        f"WHERE (n <> 0 OR cents <> 0){where}",
+        ids or [],
+    )
+    stored.update({("cohort", *_cohort_key(row)): (int(row[6]), int(row[7])) for row in cursor.fetchall()})

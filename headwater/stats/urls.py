@@ -1,6 +1,6 @@
 from django.urls import path
 
-from headwater.stats import views
+from headwater.stats import cohort_views, views
 
 app_name = "stats"
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("sources/export.csv", views.source_stats_csv_export, name="sources_csv"),
     path("recompute/", views.tallies_recompute, name="recompute"),
     path("sources/export.xlsx", views.source_stats_xlsx_export, name="sources_xlsx"),
+    path("cohorts/", cohort_views.cohort_page, name="cohorts"),
+    path("cohorts/export.csv", cohort_views.cohort_csv_export, name="cohorts_csv"),
+    path("cohorts/export.xlsx", cohort_views.cohort_xlsx_export, name="cohorts_xlsx"),
 ]

@@ -635,6 +635,9 @@ ROUTES: list[Route] = [
     Route("jobs:detail", path={"job_id": "job"}),
     Route("jobs:download", path={"job_id": "export_job"}),
     Route("stats:sources_xlsx", query={"owner_id": "user", "owner": "user"}),
+    Route("stats:cohorts", query={"source_id": "source"}),
+    Route("stats:cohorts_csv", query={"source_id": "source"}),
+    Route("stats:cohorts_xlsx", query={"source_id": "source"}),
 ]
 
 # Routes whose path holds a secret or signed token instead of an object id.
@@ -916,6 +919,7 @@ API_OPERATIONS: list[Operation] = [
     Operation("invitation_delete", role="admin", path={"invitation_id": "invitation"}),
     Operation("source_statistics", query={"owner_id": "user", "owner": "user"}),
     Operation("source_statistics_csv", query={"owner_id": "user", "owner": "user"}),
+    Operation("cohort_statistics", query={"source_id": "source"}),
     Operation("account_get"),
     Operation(
         "account_update",
