@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import connection
 
-from headwater.stats import close_tally_sql, tally_sql
+from headwater.stats import close_tally_sql, funnel_sql, tally_sql
 
 
 def _tally_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -49,6 +49,16 @@ def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, 
             ids or [],
         )
         stored.update({("close_days", *_close_key(row)): (int(row[6]),) for row in cursor.fetchall()})
+        # Each contact's deals and won deals (the funnel's), keyed apart: ("contact_deals", account, kind, id).
+        select, params = funnel_sql.fresh_counts_sql(connection.vendor, ids)
+        cursor.execute(select, params)
+        fresh.update({("contact_deals", *map(int, row[:3])): (int(row[3]), int(row[4])) for row in cursor.fetchall()})
+        cursor.execute(
+            f"SELECT {funnel_sql.COLUMNS} FROM {funnel_sql.TABLE} "  # noqa: S608 — constant names
+            f"WHERE (deals <> 0 OR won <> 0){where}",
+            ids or [],
+        )
+        stored.update({("contact_deals", *map(int, row[:3])): (int(row[3]), int(row[4])) for row in cursor.fetchall()})
     return {
         key: (stored.get(key), fresh.get(key))
         for key in stored.keys() | fresh.keys()
