@@ -25,9 +25,11 @@ from headwater.core.spreadsheet import (
 )
 from headwater.stats.filters import DateRange, GroupBy, Period
 from headwater.stats.forms import StatsFilterForm
+from headwater.stats.funnel_page import funnel_columns
 from headwater.stats.results import (
     ClosedRow,
     ContactRow,
+    FunnelRow,
     OpenRow,
     ReturnRow,
     Section,
@@ -252,6 +254,27 @@ def write_source_stats(
         compared=stats.compared,
     )
     _write_returns(writer, stats)
+    _write_funnel(writer, stats)
+
+
+def _write_funnel(writer: RowWriter, stats: SourceStats) -> None:
+    """The funnel (stats/funnel_sql.py), last, in the catalogue's order as on the page."""
+    if stats.funnel is None:
+        return
+
+    def funnel_row(row: FunnelRow) -> list[Cell]:
+        return [row.contacts, row.with_deal, row.deal_rate, row.won, row.win_rate, row.overall_rate]
+
+    _section(
+        writer,
+        title=_("Funnel"),
+        columns=[f"{title} (%)" if index in (2, 4, 5) else title for index, title in enumerate(funnel_columns())],
+        section=stats.funnel,
+        sort=None,
+        cells=funnel_row,
+        changes=[("contacts", _("New contacts")), ("with_deal", _("With a deal")), ("won", _("With a won deal"))],
+        compared=stats.compared,
+    )
 
 
 def _write_returns(writer: RowWriter, stats: SourceStats) -> None:

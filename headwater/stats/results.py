@@ -134,7 +134,22 @@ class ReturnRow:
     changes: dict[str, Change] = field(default_factory=dict)
 
 
-R = TypeVar("R", ContactRow, OpenRow, ClosedRow, ReturnRow)
+@dataclass
+class FunnelRow:
+    """The contacts (companies and persons) created in the period, those of them with at least one deal and those
+    with at least one won deal, whenever the deals were made (stats/funnel_sql.py); rates in percent."""
+
+    source: SourceInfo
+    contacts: int = 0
+    with_deal: int = 0
+    won: int = 0
+    deal_rate: Decimal | None = None  # with_deal / contacts
+    win_rate: Decimal | None = None  # won / with_deal
+    overall_rate: Decimal | None = None  # won / contacts
+    changes: dict[str, Change] = field(default_factory=dict)
+
+
+R = TypeVar("R", ContactRow, OpenRow, ClosedRow, ReturnRow, FunnelRow)
 
 
 def channel_label(source: SourceInfo) -> str:
@@ -193,6 +208,8 @@ class SourceStats:
     returns: Section[ReturnRow] | None = None
     # Spend of the period in currencies without a rate, per currency (count: entries), left out of the figures.
     spend_missing_rates: list[Unconverted] = field(default_factory=list)
+    # Contacts created in the period -> with a deal -> with a won deal, per source (stats/funnel_sql.py).
+    funnel: Section[FunnelRow] | None = None
 
     @property
     def compared(self) -> bool:

@@ -21,6 +21,7 @@ from headwater.stats.results import (
     Change,
     ClosedRow,
     ContactRow,
+    FunnelRow,
     OpenRow,
     ReturnRow,
     SourceInfo,
@@ -251,6 +252,30 @@ class StatsReturnsOut(BaseModel):
     channels: list[StatsReturnRowOut] = Field(default_factory=list, description="Each channel's totals.")
 
 
+# --- Funnel (stats/funnel_sql.py) -----------------------------------------------------------------------
+
+
+class StatsFunnelRowOut(BaseModel):
+    source: StatsSourceOut
+    contacts: int = Field(description="Companies and persons created in the period (the Contacts table's sum).")
+    with_deal: int = Field(
+        description="Of them, those with at least one deal, whenever the deal was made (also after the period)."
+    )
+    won: int = Field(description="Of them, those with at least one won deal, whenever it was made or won.")
+    deal_rate: Decimal | None = Field(description="with_deal / contacts in percent (0.1, half up); null without.")
+    win_rate: Decimal | None = Field(description="won / with_deal in percent; null without contacts with a deal.")
+    overall_rate: Decimal | None = Field(description="won / contacts in percent; null without contacts.")
+    changes: dict[str, StatsChangeOut] = Field(
+        description="`contacts`, `with_deal` and `won` against the previous period (when compared)."
+    )
+
+
+class StatsFunnelOut(BaseModel):
+    rows: list[StatsFunnelRowOut]
+    total: StatsFunnelRowOut
+    channels: list[StatsFunnelRowOut] = Field(default_factory=list, description="Each channel's totals.")
+
+
 class StatsPeriodOut(BaseModel):
     start: dt.date
     end: dt.date
@@ -278,6 +303,11 @@ class SourceStatsOut(BaseModel):
     )
     spend_missing_rates: list[StatsApartOut] = Field(
         default_factory=list, description="Spend in currencies without a rate (count: entries), kept apart."
+    )
+    funnel: StatsFunnelOut | None = Field(
+        None,
+        description="Per source: contacts created in the period, those with a deal, those with a won deal (deals of "
+        "any date), and the rates between them.",
     )
 
 
@@ -390,6 +420,19 @@ def _return(row: ReturnRow) -> dict[str, Any]:
     }
 
 
+def _funnel(row: FunnelRow) -> dict[str, Any]:
+    return {
+        "source": _source(row.source),
+        "contacts": row.contacts,
+        "with_deal": row.with_deal,
+        "won": row.won,
+        "deal_rate": row.deal_rate,
+        "win_rate": row.win_rate,
+        "overall_rate": row.overall_rate,
+        "changes": _changes(row.changes),
+    }
+
+
 def _period(period: DateRange | None) -> dict[str, Any] | None:
     return None if period is None else {"start": period.start, "end": period.end}
 
@@ -432,6 +475,13 @@ def stats_out(stats: SourceStats, *, sorts: Mapping[str, tuple[str, bool] | None
             "channels": [_return(g.row) for g in stats.returns.channels],
         },
         "spend_missing_rates": _apart(stats.spend_missing_rates),
+        "funnel": None
+        if stats.funnel is None
+        else {
+            "rows": [_funnel(r) for r in stats.funnel.rows],
+            "total": _funnel(stats.funnel.total),
+            "channels": [_funnel(g.row) for g in stats.funnel.channels],
+        },
     }
 
 

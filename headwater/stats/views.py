@@ -17,6 +17,7 @@ from headwater.stats import services
 from headwater.stats.exports import source_stats_csv_response, source_stats_xlsx_response
 from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
+from headwater.stats.funnel_page import funnel_chart_data, funnel_table_html
 from headwater.stats.models import ExchangeRate
 from headwater.stats.results import ChannelGroup, Section, SourceStats, source_label
 from headwater.stats.returns_page import returns_chart_data, returns_table_html
@@ -208,8 +209,11 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         "chart_data": _chart_data(stats),
         # Spend and return (stats/returns_page.py): a section of its own.
         "returns_html": returns_table_html(stats, cells),
+        # The funnel (stats/funnel_page.py): a section of its own.
+        "funnel_html": funnel_table_html(stats, cells),
     }
     context["chart_data"]["returns"] = returns_chart_data(stats)
+    context["chart_data"]["funnel"] = funnel_chart_data(stats)
     return render(request, "stats/sources.html", context)
 
 

@@ -166,12 +166,31 @@
     );
   }
 
+  // The funnel (stats/funnel_page.py): new contacts, with a deal, with a won deal, per source.
+  function setupFunnelChart() {
+    var script = document.getElementById("stats-chart-data");
+    if (!script) return;
+    var data = JSON.parse(script.textContent).funnel;
+    if (!data) return;
+    barChart(
+      "chart-funnel",
+      data.labels,
+      [
+        { label: data.contacts_label, data: numbers(data.contacts), backgroundColor: PALETTE[0] },
+        { label: data.with_deal_label, data: numbers(data.with_deal), backgroundColor: PALETTE[2] },
+        { label: data.won_label, data: numbers(data.won), backgroundColor: PALETTE[1] },
+      ],
+      { digits: 0, suffix: "" }
+    );
+  }
+
   function init() {
     setupPeriod();
     setupPrint();
     setupScrollingTables();
     setupCharts();
     setupReturnCharts();
+    setupFunnelChart();
   }
 
   if (document.readyState === "loading") {
