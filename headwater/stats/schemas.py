@@ -32,6 +32,7 @@ from headwater.stats.results import (
 )
 from headwater.stats.sorting import sort_rows
 from headwater.stats.touches import TouchRow, TouchStats
+from headwater.stats.trend import Trend
 
 PeriodName = Literal[
     "all",
@@ -110,6 +111,32 @@ class StatsParams(Schema):
         }
         # Read through model_dump: reading the deprecated `owner` as an attribute warns on every request.
         given = self.model_dump(include={"owner_id", "owner", "channel", "sort_contacts", "sort_open", "sort_closed"})
+        data.update({name: value for name, value in given.items() if value is not None})
+        return data
+
+
+class TrendParams(Schema):
+    """The trend's parameters: the Statistics page's period, owner and channel filters, and the stacks."""
+
+    period: PeriodName | None = Field(None, description="As for /stats/sources.")
+    start: FilterDay | None = Field(None, description="First day (custom range), in the account's time zone.")
+    end: FilterDay | None = Field(None, description="Last day (custom range), included.")
+    owner_id: str | None = Field(
+        None, pattern=SOURCE_FILTER_PATTERN, description="A member's user id, or `none` for records without an owner."
+    )
+    channel: str | None = Field(
+        None, pattern=SOURCE_FILTER_PATTERN, description="Only the sources of this channel, or `none` for none."
+    )
+    by: Literal["source", "channel"] = Field("source", description="One series per source, or per channel.")
+
+    def form_data(self) -> dict[str, str]:
+        data = {
+            "period": self.period or "",
+            "start": self.start.isoformat() if self.start else "",
+            "end": self.end.isoformat() if self.end else "",
+            "trend_by": self.by,
+        }
+        given = self.model_dump(include={"owner_id", "channel"})
         data.update({name: value for name, value in given.items() if value is not None})
         return data
 
@@ -311,6 +338,35 @@ class SourceStatsOut(BaseModel):
     )
 
 
+class TrendSeriesOut(BaseModel):
+    source: StatsSourceOut = Field(description="The source, or with `by=channel` the channel (`kind` channel).")
+    contacts: list[int] = Field(description="New companies and persons per month, in the order of `months`.")
+    won_value: list[Decimal] = Field(
+        description="Won value per month in the base currency (deals in currencies without a rate left out)."
+    )
+    won_count: list[int] = Field(description="Won deals per month, those without a rate included.")
+
+
+class TrendMonthApartOut(BaseModel):
+    month: dt.date
+    currency: str
+    count: int
+    value: Decimal = Field(description="In that currency: it has no exchange rate to the base currency.")
+
+
+class TrendOut(BaseModel):
+    by: Literal["source", "channel"]
+    currency: str = Field(description="The account's base currency.")
+    months: list[dt.date] = Field(
+        description="Each month's first day, in the account's time zone; the period's first and last months count "
+        "whole; for all time from the first to the last month with figures (at most 120 months)."
+    )
+    series: list[TrendSeriesOut]
+    contacts_total: list[int]
+    won_value_total: list[Decimal]
+    unconverted: list[TrendMonthApartOut] = Field(description="Won value without a rate, per month and currency.")
+
+
 class TouchRowOut(BaseModel):
     source: StatsSourceOut = Field(description="The source the touch resolved to (`none`: no rule gave one).")
     companies: int = Field(description="Companies whose first (last) touch in the period came from the source.")
@@ -482,6 +538,30 @@ def stats_out(stats: SourceStats, *, sorts: Mapping[str, tuple[str, bool] | None
             "total": _funnel(stats.funnel.total),
             "channels": [_funnel(g.row) for g in stats.funnel.channels],
         },
+    }
+
+
+def trend_out(trend: Trend) -> dict[str, Any]:
+    return {
+        "by": trend.by,
+        "currency": trend.base_currency,
+        "months": trend.months,
+        "series": [
+            {
+                "source": _source(s.source),
+                "contacts": s.contacts,
+                "won_value": s.won_values,
+                "won_count": [money.count for money in s.won],
+            }
+            for s in trend.series
+        ],
+        "contacts_total": trend.contacts_total,
+        "won_value_total": trend.won_values,
+        "unconverted": [
+            {"month": month, "currency": u.currency, "count": u.count, "value": u.value}
+            for at, month in enumerate(trend.months)
+            for u in trend.unconverted(at)
+        ],
     }
 
 

@@ -62,6 +62,7 @@ from headwater.stats.results import (
 )
 from headwater.stats.returns import returns_builder, roi_change, spend_groups
 from headwater.stats.touches import BASIS, TouchStats, read_touch_tallies, touch_stats_from
+from headwater.stats.trend import Trend, TrendBy, read_trend_tallies, trend_from
 
 # Every statistics request reads the catalogue: compiled once (core.compiled), not per request.
 _CATALOGUE = CompiledRows(
@@ -362,6 +363,15 @@ def touch_stats(*, account: Account, filters: StatsFilters) -> TouchStats:
     for one period. Queries: one read of the touch tallies, then the catalogue."""
     groups = read_touch_tallies(account=account, basis=BASIS[GroupBy(filters.group_by)], period=filters.period)
     return touch_stats_from(groups=groups, catalogue=_catalogue(account), filters=filters, group_by=filters.group_by)
+
+
+def source_trend(*, account: Account, filters: StatsFilters, by: TrendBy) -> Trend:
+    """New contacts and won value per month of the period, per source or channel (stats/trend.py). Queries: the
+    exchange rates, one read of the monthly tallies, then the catalogue (read last, as for `source_stats`)."""
+    rates = exchange_rates_for(account=account)
+    rows = read_trend_tallies(account=account, filters=filters)
+    sources = _in_channel(_row_sources(_catalogue(account), {row[2] for row in rows}), filters)
+    return trend_from(rows=rows, sources=sources, filters=filters, by=by, rates=rates, base_currency=account.currency)
 
 
 def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
