@@ -228,7 +228,7 @@ def test_the_page_in_polish(tenant, funnel_sample):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Lejek" in html
-    assert "Z transakcją" in html
+    assert "Z szansą sprzedaży" in html
 
 
 def test_a_compared_period_gives_changes(tenant, funnel_sample):
