@@ -45,7 +45,9 @@ def _table(trend: Trend, *, table_id: str, caption: str, won: bool) -> SafeStrin
         sums.append(apart or "—")
     else:
         sums = [number(sum(s.contacts), 0) for s in trend.series] + [number(sum(trend.contacts_total), 0)]
-    foot = f'<tr><th scope="row">{escape(_("Total"))}</th>' + "".join(f'<td class="num">{x}</td>' for x in sums)
+    foot = f'<tr class="stats-total"><th scope="row">{escape(_("Total"))}</th>' + "".join(
+        f'<td class="num">{x}</td>' for x in sums
+    )
     foot += "</tr>"
     return scrolling_table_html(table_id=table_id, caption=caption, head=head, body="\n    ".join(lines), foot=foot)
 

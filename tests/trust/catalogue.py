@@ -916,6 +916,7 @@ API_OPERATIONS: list[Operation] = [
     Operation("invitation_delete", role="admin", path={"invitation_id": "invitation"}),
     Operation("source_statistics", query={"owner_id": "user", "owner": "user"}),
     Operation("source_statistics_csv", query={"owner_id": "user", "owner": "user"}),
+    Operation("trend_statistics", query={"owner_id": "user", "channel": "channel"}),
     Operation("account_get"),
     Operation(
         "account_update",

@@ -206,7 +206,11 @@
         },
         scales: {
           x: { stacked: true },
-          y: { stacked: true, beginAtZero: true, ticks: { callback: function (value) { return fmt(value); } } },
+          y: {
+            stacked: true,
+            beginAtZero: true,
+            ticks: { precision: options.digits, callback: function (value) { return fmt(value); } },
+          },
         },
       },
     });
