@@ -36,8 +36,9 @@ FILTER_FIELDS = (
     "sort_contacts",
     "sort_open",
     "sort_closed",
-    "trend_by",
 )
+# The page's switch of the trend's stacks; the API's trend takes it as `by` (/stats/trend), /stats/sources not at all.
+TREND_FIELD = "trend_by"
 # The channel filter's value for the sources without a channel.
 NO_CHANNEL = "none"
 OWNER_ALIAS = "owner"
@@ -280,7 +281,7 @@ class StatsFilterForm(forms.Form):
 
 def stats_filter_form(data: Mapping[str, Any], *, account: Account, owner_choices: bool = False) -> StatsFilterForm:
     """The filter form over API parameters, validated exactly like the page's; errors name the parameter."""
-    names = (*FILTER_FIELDS, OWNER_ALIAS)
+    names = (*FILTER_FIELDS, OWNER_ALIAS, TREND_FIELD)
     form = StatsFilterForm(
         {k: v for k, v in data.items() if k in names and v is not None}, account=account, owner_choices=owner_choices
     )
