@@ -34,6 +34,10 @@ class Migration(migrations.Migration):
     dependencies = [
         ('core', '0003_account_stats_min_closed_db_default'),
         ('stats', '0004_close_days_tally'),
+        # The SQLite triggers name the contact tables: installed after (and removed before) their migrations.
+        ('companies', '0013_search_key_regon'),
+        ('persons', '0011_person_campaign'),
+        ('deals', '0011_deal_campaign'),
     ]
 
     operations = [
