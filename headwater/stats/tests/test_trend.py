@@ -278,3 +278,26 @@ def test_one_query_of_the_tallies_whatever_the_number_of_sources(tenant):
         counts.append(len(captured))
         assert len([q for q in captured.captured_queries if "stats_sourcetally" in q["sql"]]) == 1
     assert counts[0] == counts[1] <= 3
+
+
+def test_the_csv_and_xlsx_carry_the_trend_as_the_api_gives_it(tenant, trend_sample):
+    import csv  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    from python_calamine import CalamineWorkbook  # noqa: PLC0415 — only this test reads an XLSX
+
+    client = tenant.client_for("viewer")
+    response = client.get(tenant.url(f"stats/sources/export.csv{QUERY}&trend_by=channel"))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    start = rows.index(["Trend: won value per month (PLN)"])
+    assert rows[start + 1] == ["Month", "Paid", "Total", "Without an exchange rate"]
+    assert rows[start + 2] == ["2025-05", "0.00", "0.00", ""]
+    assert rows[start + 3] == ["2025-06", "150.00", "150.00", "USD 7.00 (1)"]
+    contacts = rows.index(["Trend: new contacts per month"])
+    assert rows[contacts + 2] == ["2025-05", "2", "2"]
+    xlsx = client.get(tenant.url(f"stats/sources/export.xlsx{QUERY}"))
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(xlsx.streaming_content))).get_sheet_by_index(0)
+    lines = sheet.to_python()
+    at = next(i for i, line in enumerate(lines) if line[:1] == ["Trend: new contacts per month"])
+    assert lines[at + 1][:4] == ["Month", "Website", "Ads", "Total"]
+    assert lines[at + 2][:4] == ["2025-05", 1, 1, 2]
