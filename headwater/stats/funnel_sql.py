@@ -122,7 +122,8 @@ def _pg_contact_function(kind: int, parts: list[tuple[str, int]], *, delete: boo
     changes = " UNION ALL ".join(
         f"SELECT r.id AS contact_id, {kind} AS contact_kind, r.account_id, r.owner_id, r.source_id, r.created_at, "
         f"CASE WHEN cd.deals > 0 THEN {sign} ELSE 0 END AS dn, CASE WHEN cd.won > 0 THEN {sign} ELSE 0 END AS wn "
-        f"FROM {rows} r JOIN {TABLE} cd ON cd.contact_kind = {kind} AND cd.contact_id = r.id"
+        f"FROM {rows} r JOIN {TABLE} cd ON cd.account_id = r.account_id AND cd.contact_kind = {kind} "
+        "AND cd.contact_id = r.id"
         for rows, sign in parts
     )
     # The changed rows themselves carry the contact's columns (old and new): "c" is the change.
@@ -137,7 +138,8 @@ def _pg_contact_function(kind: int, parts: list[tuple[str, int]], *, delete: boo
     statement = _PG_UPSERT_TALLY.format(grouped=tally_sql._pg_grouped(facts)) + "; "
     if delete:
         statement += (
-            f"DELETE FROM {TABLE} t USING {parts[0][0]} r WHERE t.contact_kind = {kind} AND t.contact_id = r.id; "
+            f"DELETE FROM {TABLE} t USING {parts[0][0]} r WHERE t.account_id = r.account_id "
+            f"AND t.contact_kind = {kind} AND t.contact_id = r.id; "
         )
     return statement
 
@@ -215,7 +217,8 @@ def _sqlite_deal_change(row: str, sign: int) -> list[str]:
             "coalesce(c.source_id, 0) AS source_key, hw_local_date(c.created_at, a.time_zone) AS ld, "
             "coalesce(cd.deals, 0) AS d0, coalesce(cd.won, 0) AS w0 "
             f"FROM {table} c JOIN core_account a ON a.id = c.account_id "
-            f"LEFT JOIN {TABLE} cd ON cd.contact_kind = {kind} AND cd.contact_id = c.id "
+            f"LEFT JOIN {TABLE} cd ON cd.account_id = c.account_id AND cd.contact_kind = {kind} "
+            "AND cd.contact_id = c.id "
             f"WHERE c.id = {row}.{column} LIMIT -1"
         )
         dn = f"((x.d0 + {sign}) > 0) - (x.d0 > 0)"
@@ -236,7 +239,7 @@ def _sqlite_contact_change(kind: int, row: str, sign: int) -> str:
         f"coalesce({row}.source_id, 0) AS source_key, hw_local_date({row}.created_at, a.time_zone) AS ld, "
         "cd.deals AS deals, cd.won AS won "
         f"FROM {TABLE} cd JOIN core_account a ON a.id = {row}.account_id "
-        f"WHERE cd.contact_kind = {kind} AND cd.contact_id = {row}.id LIMIT -1"
+        f"WHERE cd.account_id = {row}.account_id AND cd.contact_kind = {kind} AND cd.contact_id = {row}.id LIMIT -1"
     )
     return _sqlite_levels_upsert(
         _sqlite_facts(
@@ -268,7 +271,7 @@ def _sqlite_trigger_sql() -> list[str]:
         update = [_sqlite_contact_change(kind, "OLD", -1), _sqlite_contact_change(kind, "NEW", 1)]
         delete = [
             _sqlite_contact_change(kind, "OLD", -1),
-            f"DELETE FROM {TABLE} WHERE contact_kind = {kind} AND contact_id = OLD.id",
+            f"DELETE FROM {TABLE} WHERE account_id = OLD.account_id AND contact_kind = {kind} AND contact_id = OLD.id",
         ]
         statements += _sqlite_trigger(f"stats_funnel_{table}_update", table, "update", f" WHEN {changed}", update)
         statements += _sqlite_trigger(f"stats_funnel_{table}_delete", table, "delete", "", delete)
