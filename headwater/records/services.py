@@ -142,49 +142,6 @@ def _lock_campaign_source(*, account: Account, campaign_id: int) -> None:
             return
 
 
-# A deal's contacts: the funnel's tallies (stats/funnel_sql.py) follow them, and its triggers share-lock them.
-_CONTACT_LINKS = ("company", "person")
-
-
-def lock_contacts_first(
-    model: type[models.Model], *, account: Account, current: int | None = None, changes: Mapping[str, Any]
-) -> None:
-    """Before a deal's row is written, share-lock the company and person it points at (now, row `current`) and
-    will point at (`changes`): companies, then persons, each in id order.
-
-    A merge locks and moves the source's companies and persons before its deals; the funnel's trigger on the deal
-    share-locks the deal's contacts. A deal write that held its deal row and only then reached for a contact the
-    merge holds would close a cycle (the merge then waits for the deal): so the contacts come first, like the
-    source and campaign (lock_picks_first). Records without both links (companies, persons) lock nothing here."""
-    if not connection.features.has_select_for_update:
-        return
-    links = {
-        f.name: f.related_model
-        for f in model._meta.fields
-        if isinstance(f, models.ForeignKey) and f.name in _CONTACT_LINKS
-    }
-    if len(links) != len(_CONTACT_LINKS):
-        return
-    now: dict[str, Any] = {}
-    if current is not None:
-        records: Any = model.objects  # type: ignore[attr-defined]  # a CrmRecord: its scoped manager
-        row = records.for_account(account).filter(pk=current).values(*(f"{name}_id" for name in _CONTACT_LINKS))
-        now = row.first() or {}
-    table_ids: list[tuple[Any, list[int]]] = []
-    for name in _CONTACT_LINKS:
-        picked = {now.get(f"{name}_id"), _an_id(changes.get(name))}
-        table_ids.append((links[name], sorted(pk for pk in picked if pk is not None)))
-    with connection.cursor() as cursor:
-        for related, ids in table_ids:
-            if ids:
-                table = connection.ops.quote_name(related._meta.db_table)
-                marks = ", ".join("%s" for _ in ids)
-                cursor.execute(
-                    f"SELECT 1 FROM {table} WHERE account_id = %s AND id IN ({marks}) ORDER BY id FOR SHARE",  # noqa: S608 — table name
-                    [account.pk, *ids],
-                )
-
-
 def lock_picks_first(*, account: Account, changes: Mapping[str, Any]) -> None:
     """Before a record's row is locked, KEY SHARE the source and campaign the write is about to put on it.
 
@@ -353,9 +310,6 @@ def save_new_record(
     # After validation: a refused value (NUL...) is reported on its own field, not again on the derived key.
     record.search_key = search_key_of(record)
     record_source_before_insert(account=account, record=record, source=source)
-    lock_contacts_first(
-        type(record), account=account, changes={name: getattr(record, f"{name}_id", None) for name in _CONTACT_LINKS}
-    )
     record.save(force_insert=True)
     record_source_logged(account=account, record=record, how=how, user=user)
     if record.campaign_id is not None:
@@ -413,7 +367,6 @@ def lock_for_update(
         raise NotFound(_("Not found."))
     if changes:
         lock_picks_first(account=account, changes=changes)
-    lock_contacts_first(model, account=account, current=record.pk, changes=changes or {})
     manager: Any = model.objects
     locked: _R | None = manager.for_account(account).select_for_update().filter(pk=record.pk).first()
     if locked is None:

@@ -198,27 +198,3 @@ class TestConcurrentWriters:
         results = race(merge, lambda: create(c.pk, True), lambda: create(None, False))
         assert not [r for r in results if isinstance(r, Exception)], [getattr(r, "fields", r) for r in results]
         assert tally_drift(account_ids=[account.pk]) == {}
-
-    @pytest.mark.parametrize("attempt", range(rounds(10)))
-    def test_a_merge_against_closing_a_deal_of_the_merged_source_never_deadlocks(self, attempt, tenant):
-        """The merge locks and moves the source's companies, then its deals; the deal's update holds its deal and
-        reaches for its company (the funnel): the deal's writer must take the contacts first."""
-        from headwater.deals.services import deal_update  # noqa: PLC0415
-        from headwater.sources import services as source_services  # noqa: PLC0415
-
-        account = tenant.account
-        account.sources_enabled = True
-        account.save()
-        a, b = SourceFactory(account=account), SourceFactory(account=account)
-        acme = CompanyFactory(account=account, source=a)
-        deal = DealFactory(account=account, source=a, company=acme)
-
-        def merge() -> int:
-            return source_services.source_merge(account=account, user=tenant.admin, source=a, into=b)
-
-        def close() -> None:
-            deal_update(account=account, user=tenant.admin, deal=deal, version=None, status="won")
-
-        results = race(merge, close)
-        assert not [r for r in results if isinstance(r, Exception)], [getattr(r, "fields", r) for r in results]
-        assert tally_drift(account_ids=[account.pk]) == {}
