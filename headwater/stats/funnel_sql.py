@@ -19,6 +19,13 @@ On PostgreSQL each trigger first takes the shared advisory lock on the account t
 (`tally_sql.LOCK_CLASS`, accounts in id order): a time-zone rebuild (exclusive) never misses a write, and no new lock
 order appears. Rows are upserted in key order (contacts, then tallies), so two writers cannot deadlock on them.
 
+Known limit (PostgreSQL): a deal trigger places a crossing at its contact's source, owner and creation day as its
+snapshot shows them. A concurrent, not yet committed change of those (a merge moving the contact) moves the counts
+it saw, without this crossing: the crossing stays at the old place until a rebuild (`stats_tallies --check` shows
+it). Serialising the two needs a lock on the contact: taken after the deal's row it deadlocks with merges, before it
+with the search-key refreshes (both tried). The fix is a reconciliation per touched contact at commit (a deferred
+trigger comparing what is counted with the contact and its counts then).
+
 Changing anything here needs a new migration that runs `trigger_sql` again.
 """
 
@@ -81,18 +88,6 @@ def _pg_deal_deltas(parts: list[tuple[str, int]]) -> str:
         f"SELECT account_id, contact_kind, contact_id, sum(deals) AS deals, sum(won) AS won "
         f"FROM ({' UNION ALL '.join(pieces)}) p GROUP BY 1, 2, 3 HAVING sum(deals) <> 0 OR sum(won) <> 0"
     )
-
-
-def _pg_lock_contacts(parts: list[tuple[str, int]]) -> str:
-    """Share-lock the contacts the deals point at (companies, then persons, in id order): a concurrent change of a
-    contact's source, owner or creation (which locks its row for update) then either finishes before the next
-    statement reads the contact or waits for this transaction, so a crossing is never counted under a contact's
-    old columns while its change moves the counts it saw."""
-    statements = []
-    for _kind, table, column in CONTACTS:
-        ids = " UNION ".join(f"SELECT {column} FROM {rows}" for rows, _sign in parts)
-        statements.append(f"PERFORM 1 FROM {table} c WHERE c.id IN ({ids}) ORDER BY c.id FOR SHARE; ")
-    return "".join(statements)
 
 
 def _pg_deal_function(parts: list[tuple[str, int]]) -> str:
@@ -169,7 +164,7 @@ _PG_OPS = (
 def _pg_trigger_sql() -> list[str]:
     statements: list[str] = []
     for op, referencing, parts in _PG_OPS:
-        body = _pg_lock_contacts(parts) + _pg_deal_function(parts) + ";"
+        body = _pg_deal_function(parts) + ";"
         statements += _pg_trigger(
             f"stats_funnel_{DEALS}_{op}", DEALS, op, referencing=referencing, lock_rows=parts[0][0], body=body
         )
