@@ -28,14 +28,18 @@ from headwater.stats.schemas import (
     SourceStatsOut,
     StatsParams,
     TouchStatsOut,
+    TrendOut,
+    TrendParams,
     exchange_rate_out,
     stats_out,
     touch_stats_out,
+    trend_out,
 )
 from headwater.stats.selectors import (
     exchange_rate_get,
     exchange_rate_list,
     source_stats,
+    source_trend,
     tallies_exact_or_refuse,
     touch_stats,
 )
@@ -66,6 +70,24 @@ def source_statistics(request: HttpRequest, params: Query[StatsParams]) -> HttpR
     # Validated against the documented model as ninja would, then dumped with decimals and dates already as text:
     # the same bytes as ninja's renderer, without its encoder calling back into Python for each of ~150 values.
     body = SourceStatsOut.model_validate(stats_out(stats, sorts=form.sorts()))
+    return HttpResponse(json.dumps(body.model_dump(mode="json")), content_type="application/json; charset=utf-8")
+
+
+@router.get(
+    "/trend",
+    response=TrendOut,
+    summary="New contacts and won value per month of a period, one series per source or per channel",
+)
+def trend_statistics(request: HttpRequest, params: Query[TrendParams]) -> HttpResponse:
+    """Every member may read. The Statistics page's trend: months in the account's time zone, values in its base
+    currency (docs/statistics.md, "Trend")."""
+    account = account_of(request)
+    if not account.sources_enabled:
+        raise FeatureDisabled(_("Acquisition sources are switched off for this account."))
+    tallies_exact_or_refuse(account=account)
+    filters = stats_filter_form(params.form_data(), account=account).filters()
+    trend = source_trend(account=account, filters=filters, by=params.by)
+    body = TrendOut.model_validate(trend_out(trend))
     return HttpResponse(json.dumps(body.model_dump(mode="json")), content_type="application/json; charset=utf-8")
 
 

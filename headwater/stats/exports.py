@@ -25,9 +25,11 @@ from headwater.core.spreadsheet import (
 )
 from headwater.stats.filters import DateRange, GroupBy, Period
 from headwater.stats.forms import StatsFilterForm
+from headwater.stats.funnel_page import funnel_columns
 from headwater.stats.results import (
     ClosedRow,
     ContactRow,
+    FunnelRow,
     OpenRow,
     ReturnRow,
     Section,
@@ -38,9 +40,10 @@ from headwater.stats.results import (
     source_label,
 )
 from headwater.stats.returns_page import campaign_columns, return_columns
-from headwater.stats.selectors import source_stats, touch_stats
+from headwater.stats.selectors import source_stats, source_trend, touch_stats
 from headwater.stats.sorting import sort_groups, sort_rows
 from headwater.stats.touches import TouchStats
+from headwater.stats.trend import Trend, TrendBy
 
 
 def _unconverted(items: Iterable[Unconverted]) -> str:
@@ -109,6 +112,7 @@ def source_stats_csv(
     sorts: dict[str, tuple[str, bool] | None],
     language: str | None = None,
     channel_label_text: str = "",
+    trend: Trend | None = None,
 ) -> str:
     """The CSV text (a BOM first), delimited and with the decimal mark of `language` (default: the active one)."""
     out = io.StringIO()
@@ -121,6 +125,7 @@ def source_stats_csv(
         owner_label=owner_label,
         sorts=sorts,
         channel_label_text=channel_label_text,
+        trend=trend,
     )
     return out.getvalue()
 
@@ -133,8 +138,9 @@ def write_source_stats(
     owner_label: str,
     sorts: dict[str, tuple[str, bool] | None],
     channel_label_text: str = "",
+    trend: Trend | None = None,
 ) -> None:
-    """The page's rows, to a CSV or an XLSX writer."""
+    """The page's rows, to a CSV or an XLSX writer (with the trend's months last, when given)."""
     cur = stats.base_currency
     writer.writerow([_("Acquisition source statistics"), account_name])
     if stats.period is None:
@@ -253,6 +259,51 @@ def write_source_stats(
         compared=stats.compared,
     )
     _write_returns(writer, stats)
+    _write_funnel(writer, stats)
+    if trend is not None:
+        _write_trend(writer, trend)
+
+
+def _write_trend(writer: RowWriter, trend: Trend) -> None:
+    """The trend's two tables as on the page: a row per month, a column per source (channel) and the total."""
+    names = [source_label(s.source) for s in trend.series]
+    writer.writerow([_("Trend: new contacts per month")])
+    writer.writerow([_("Month"), *names, _("Total")])
+    for at, month in enumerate(trend.months):
+        writer.writerow([month.isoformat()[:7], *(s.contacts[at] for s in trend.series), trend.contacts_total[at]])
+    writer.writerow([])
+    writer.writerow([_("Trend: won value per month (%(currency)s)") % {"currency": trend.base_currency}])
+    writer.writerow([_("Month"), *names, _("Total"), _("Without an exchange rate")])
+    for at, month in enumerate(trend.months):
+        writer.writerow(
+            [
+                month.isoformat()[:7],
+                *(s.won[at].value for s in trend.series),
+                trend.won_total[at].value,
+                _unconverted(trend.unconverted(at)),
+            ]
+        )
+    writer.writerow([])
+
+
+def _write_funnel(writer: RowWriter, stats: SourceStats) -> None:
+    """The funnel (stats/funnel_sql.py), last, in the catalogue's order as on the page."""
+    if stats.funnel is None:
+        return
+
+    def funnel_row(row: FunnelRow) -> list[Cell]:
+        return [row.contacts, row.with_deal, row.deal_rate, row.won, row.win_rate, row.overall_rate]
+
+    _section(
+        writer,
+        title=_("Funnel"),
+        columns=[f"{title} (%)" if index in (2, 4, 5) else title for index, title in enumerate(funnel_columns())],
+        section=stats.funnel,
+        sort=None,
+        cells=funnel_row,
+        changes=[("contacts", _("New contacts")), ("with_deal", _("With a deal")), ("won", _("With a won deal"))],
+        compared=stats.compared,
+    )
 
 
 def _write_returns(writer: RowWriter, stats: SourceStats) -> None:
@@ -411,11 +462,13 @@ def source_stats_xlsx_response(*, account: Account, form: StatsFilterForm) -> Fi
 
         return _xlsx_response(account=account, write=write_touches, period=filters.period)
     stats = source_stats(account=account, filters=filters)
+    trend = source_trend(account=account, filters=filters, by=_trend_by(form))
 
     def write(sheet: XlsxSheet) -> None:
         write_source_stats(
             sheet,
             stats,
+            trend=trend,
             account_name=account.name,
             owner_label=form.owner_label(),
             sorts=form.sorts(),
@@ -432,6 +485,10 @@ def _xlsx_response(*, account: Account, write: Callable[[XlsxSheet], None], peri
     response["Content-Disposition"] = f'attachment; filename="source-statistics-{account.slug}-{stamp}.xlsx"'
     add_never_cache_headers(response)
     return response
+
+
+def _trend_by(form: StatsFilterForm) -> TrendBy:
+    return "channel" if form.trend_stacks() == "channel" else "source"
 
 
 def source_stats_csv_response(*, account: Account, form: StatsFilterForm) -> HttpResponse:
@@ -453,6 +510,7 @@ def source_stats_csv_response(*, account: Account, form: StatsFilterForm) -> Htt
     else:
         body = source_stats_csv(
             source_stats(account=account, filters=filters),
+            trend=source_trend(account=account, filters=filters, by=_trend_by(form)),
             account_name=account.name,
             owner_label=form.owner_label(),
             sorts=form.sorts(),

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Expression, F, QuerySet, Sum
+from django.db.models import Count, Exists, Expression, F, OuterRef, Q, QuerySet, Sum
 
 from headwater.companies.models import Company
 from headwater.core.models import Account
@@ -39,6 +39,9 @@ class Figures:
     # The groups before conversion, {(kind, source, currency): [count, value, days, dated]} (stats/campaign_stats.py
     # subtracts a source's campaigns from them for its "(no campaign)" row).
     raw: dict[tuple[int, int | None, str], list[Any]] = field(default_factory=dict)
+    # The funnel: contacts created in the period with at least one deal, with at least one won deal (ever).
+    with_deal: dict[int | None, int] = field(default_factory=dict)
+    won_contacts: dict[int | None, int] = field(default_factory=dict)
 
     def source_ids(self) -> set[int | None]:
         ids: set[int | None] = set()
@@ -111,10 +114,18 @@ def _tally_groups(
     for all time every year's (for all owners) or every month's (for one owner). One query."""
     # Kinds as lists, not ranges: the index leads with (account, owner, kind, bucket), and a list lets PostgreSQL
     # read one bucket range per kind instead of every bucket of a range of kinds.
-    monthly = [TallyKind.COMPANY, TallyKind.PERSON, TallyKind.OPEN, TallyKind.WON, TallyKind.LOST]
+    monthly = [
+        TallyKind.COMPANY,
+        TallyKind.PERSON,
+        TallyKind.OPEN,
+        TallyKind.WON,
+        TallyKind.LOST,
+        TallyKind.DEAL_CONTACT,
+        TallyKind.WON_CONTACT,
+    ]
     wanted: list[tuple[list[int], dt.date | None, dt.date | None]] = []
     if split is None:
-        every: list[int] = [*monthly, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED]
+        every: list[int] = sorted([*monthly, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED])
         # Years are tallied for all owners only: a few rows a year instead of a few hundred.
         yearly = _owner_key(filters) == ALL_OWNERS
         wanted.append(([kind + YEARLY for kind in every] if yearly else every, None, None))
@@ -164,13 +175,23 @@ def _edge_groups(
         qs = qs.filter(created_at__gte=start)
         return qs if end is None else qs.filter(created_at__lt=end)
 
-    def contact_counts(contacts: QuerySet[Any]) -> Callable[[DateRange], QuerySet[Any]]:
-        return lambda edge: created(contacts, edge).order_by().values("source_id").annotate(n=Count("*"))
+    def contact_counts(contacts: QuerySet[Any], link: str) -> Callable[[DateRange], QuerySet[Any]]:
+        # With the funnel's counts: the contacts with a deal, with a won deal (whenever made), in the same query.
+        deals = Deal.objects.for_account(account).filter(**{link: OuterRef("pk")})
+        has_deal, has_won = Exists(deals), Exists(deals.filter(status=DealStatus.WON))
+        return lambda edge: (
+            created(contacts, edge)
+            .order_by()
+            .values("source_id")
+            .annotate(n=Count("*"), with_deal=Count("pk", filter=Q(has_deal)), won=Count("pk", filter=Q(has_won)))
+        )
 
-    for kind, model in ((TallyKind.COMPANY, Company), (TallyKind.PERSON, Person)):
+    for kind, model, link in ((TallyKind.COMPANY, Company, "company_id"), (TallyKind.PERSON, Person, "person_id")):
         contacts = _owned(model.objects.for_account(account), filters)
-        for row in _each_edge(edges, contact_counts(contacts)):
+        for row in _each_edge(edges, contact_counts(contacts, link)):
             _add(groups, (kind, row["source_id"], ""), row["n"])
+            _add(groups, (TallyKind.DEAL_CONTACT, row["source_id"], ""), row["with_deal"])
+            _add(groups, (TallyKind.WON_CONTACT, row["source_id"], ""), row["won"])
 
     deals = _owned(Deal.objects.for_account(account), filters)
     open_deals = deals.filter(status=DealStatus.OPEN)
@@ -307,6 +328,10 @@ def figures_for(
             figures.companies[source_id] = n
         elif kind == TallyKind.PERSON:
             figures.persons[source_id] = n
+        elif kind == TallyKind.DEAL_CONTACT:
+            figures.with_deal[source_id] = n
+        elif kind == TallyKind.WON_CONTACT:
+            figures.won_contacts[source_id] = n
         else:
             money[kind][source_id].add(currency=currency, count=n, total=total, rates=rates)
             if kind != TallyKind.OPEN:

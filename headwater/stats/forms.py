@@ -37,6 +37,8 @@ FILTER_FIELDS = (
     "sort_open",
     "sort_closed",
 )
+# The page's switch of the trend's stacks; the API's trend takes it as `by` (/stats/trend), /stats/sources not at all.
+TREND_FIELD = "trend_by"
 # The channel filter's value for the sources without a channel.
 NO_CHANNEL = "none"
 OWNER_ALIAS = "owner"
@@ -102,6 +104,13 @@ class StatsFilterForm(forms.Form):
     sort_contacts = _sort_field(_("Order of the contacts table"))
     sort_open = _sort_field(_("Order of the open deals table"))
     sort_closed = _sort_field(_("Order of the closed deals table"))
+    # The trend's stacks: by source (default) or by channel; set by the switch above the trend's charts.
+    trend_by = forms.ChoiceField(
+        label=_("Trend by"),
+        required=False,
+        choices=[("source", _("Source")), ("channel", _("Channel"))],
+        widget=forms.HiddenInput,
+    )
 
     def __init__(
         self,
@@ -239,17 +248,24 @@ class StatsFilterForm(forms.Form):
             group_by=data.get("group_by") or GroupBy.SOURCE,
         )
 
+    def trend_stacks(self) -> str:
+        """The trend's stacks ("source" or "channel"); call only after is_valid()."""
+        return str(self.cleaned_data.get("trend_by") or "source")
+
     def sorts(self) -> dict[str, tuple[str, bool] | None]:
         """Each table's order (None: the catalogue's); call only after is_valid()."""
         return {section: parse_sort(section, self.cleaned_data.get(f"sort_{section}") or None) for section in SORT_KEYS}
 
     def sort_params(self) -> dict[str, str]:
         """The orders chosen, as query parameters (for the hidden inputs that keep them when the filters change)."""
-        return {
+        params = {
             f"sort_{section}": self.cleaned_data[f"sort_{section}"]
             for section in SORT_KEYS
             if self.cleaned_data.get(f"sort_{section}")
         }
+        if self.cleaned_data.get("trend_by"):  # the trend's switch, kept when the filters change
+            params["trend_by"] = self.cleaned_data["trend_by"]
+        return params
 
     def channel_label(self) -> str:
         """The chosen channel's name ("" for all channels; needs the select's choices)."""
@@ -265,7 +281,7 @@ class StatsFilterForm(forms.Form):
 
 def stats_filter_form(data: Mapping[str, Any], *, account: Account, owner_choices: bool = False) -> StatsFilterForm:
     """The filter form over API parameters, validated exactly like the page's; errors name the parameter."""
-    names = (*FILTER_FIELDS, OWNER_ALIAS)
+    names = (*FILTER_FIELDS, OWNER_ALIAS, TREND_FIELD)
     form = StatsFilterForm(
         {k: v for k, v in data.items() if k in names and v is not None}, account=account, owner_choices=owner_choices
     )

@@ -57,11 +57,15 @@ class TallyKind(models.IntegerChoices):
     LOST = 5
     WON_UNDATED = 6
     LOST_UNDATED = 7
+    DEAL_CONTACT = 8  # contacts (companies and persons) created then with at least one deal: the funnel
+    WON_CONTACT = 9  # ... with at least one won deal
     COMPANY_DAY = 11
     PERSON_DAY = 12
     OPEN_DAY = 13
     WON_DAY = 14
     LOST_DAY = 15
+    DEAL_CONTACT_DAY = 18
+    WON_CONTACT_DAY = 19
     COMPANY_YEAR = 21
     PERSON_YEAR = 22
     OPEN_YEAR = 23
@@ -69,10 +73,37 @@ class TallyKind(models.IntegerChoices):
     LOST_YEAR = 25
     WON_UNDATED_YEAR = 26
     LOST_UNDATED_YEAR = 27
+    DEAL_CONTACT_YEAR = 28
+    WON_CONTACT_YEAR = 29
 
 
 DAILY = 10  # TallyKind.X + DAILY is X's daily tally
 YEARLY = 20  # TallyKind.X + YEARLY is X's yearly tally (all owners); X is always kind % DAILY
+
+
+class ContactDeals(TenantModel):
+    """How many deals, and won deals, point at one contact (`contact_kind` 1 a company, 2 a person): what the
+    funnel's tallies (`SourceTally` kinds DEAL_CONTACT, WON_CONTACT) follow, changed when a count crosses 0 <-> 1.
+
+    Written only by database triggers (`stats/funnel_sql.py`); a row whose counts fell to zero stays until its
+    contact is deleted.
+    """
+
+    account = models.ForeignKey(
+        "core.Account", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    contact_kind = models.SmallIntegerField()
+    contact_id = models.BigIntegerField()
+    deals = models.BigIntegerField(default=0)
+    won = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "contact_kind", "contact_id"], name="contactdeals_key_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_kind}/{self.contact_id}: {self.deals} deals, {self.won} won"
 
 
 ALL_OWNERS = -1

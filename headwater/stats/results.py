@@ -167,7 +167,22 @@ def campaign_label(campaign: CampaignInfo) -> str:
     return campaign.name
 
 
-R = TypeVar("R", ContactRow, OpenRow, ClosedRow, ReturnRow)
+@dataclass
+class FunnelRow:
+    """The contacts (companies and persons) created in the period, those of them with at least one deal and those
+    with at least one won deal, whenever the deals were made (stats/funnel_sql.py); rates in percent."""
+
+    source: SourceInfo
+    contacts: int = 0
+    with_deal: int = 0
+    won: int = 0
+    deal_rate: Decimal | None = None  # with_deal / contacts
+    win_rate: Decimal | None = None  # won / with_deal
+    overall_rate: Decimal | None = None  # won / contacts
+    changes: dict[str, Change] = field(default_factory=dict)
+
+
+R = TypeVar("R", ContactRow, OpenRow, ClosedRow, ReturnRow, FunnelRow)
 
 
 def channel_label(source: SourceInfo) -> str:
@@ -229,6 +244,8 @@ class SourceStats:
     # Each source's campaigns, with its "(no campaign)" row last, keyed by source id; only sources with campaigns
     # (in the catalogue or in the period's figures), and only with `returns` (stats/campaign_stats.py).
     campaigns: dict[int | None, list[CampaignRow]] = field(default_factory=dict)
+    # Contacts created in the period -> with a deal -> with a won deal, per source (stats/funnel_sql.py).
+    funnel: Section[FunnelRow] | None = None
 
     @property
     def compared(self) -> bool:

@@ -22,6 +22,7 @@ from headwater.stats.results import (
     Change,
     ClosedRow,
     ContactRow,
+    FunnelRow,
     OpenRow,
     ReturnRow,
     SourceInfo,
@@ -33,6 +34,7 @@ from headwater.stats.results import (
 )
 from headwater.stats.sorting import sort_rows
 from headwater.stats.touches import TouchRow, TouchStats
+from headwater.stats.trend import Trend
 
 PeriodName = Literal[
     "all",
@@ -111,6 +113,32 @@ class StatsParams(Schema):
         }
         # Read through model_dump: reading the deprecated `owner` as an attribute warns on every request.
         given = self.model_dump(include={"owner_id", "owner", "channel", "sort_contacts", "sort_open", "sort_closed"})
+        data.update({name: value for name, value in given.items() if value is not None})
+        return data
+
+
+class TrendParams(Schema):
+    """The trend's parameters: the Statistics page's period, owner and channel filters, and the stacks."""
+
+    period: PeriodName | None = Field(None, description="As for /stats/sources.")
+    start: FilterDay | None = Field(None, description="First day (custom range), in the account's time zone.")
+    end: FilterDay | None = Field(None, description="Last day (custom range), included.")
+    owner_id: str | None = Field(
+        None, pattern=SOURCE_FILTER_PATTERN, description="A member's user id, or `none` for records without an owner."
+    )
+    channel: str | None = Field(
+        None, pattern=SOURCE_FILTER_PATTERN, description="Only the sources of this channel, or `none` for none."
+    )
+    by: Literal["source", "channel"] = Field("source", description="One series per source, or per channel.")
+
+    def form_data(self) -> dict[str, str]:
+        data = {
+            "period": self.period or "",
+            "start": self.start.isoformat() if self.start else "",
+            "end": self.end.isoformat() if self.end else "",
+            "trend_by": self.by,
+        }
+        given = self.model_dump(include={"owner_id", "channel"})
         data.update({name: value for name, value in given.items() if value is not None})
         return data
 
@@ -280,6 +308,30 @@ class StatsReturnsOut(BaseModel):
     channels: list[StatsReturnRowOut] = Field(default_factory=list, description="Each channel's totals.")
 
 
+# --- Funnel (stats/funnel_sql.py) -----------------------------------------------------------------------
+
+
+class StatsFunnelRowOut(BaseModel):
+    source: StatsSourceOut
+    contacts: int = Field(description="Companies and persons created in the period (the Contacts table's sum).")
+    with_deal: int = Field(
+        description="Of them, those with at least one deal, whenever the deal was made (also after the period)."
+    )
+    won: int = Field(description="Of them, those with at least one won deal, whenever it was made or won.")
+    deal_rate: Decimal | None = Field(description="with_deal / contacts in percent (0.1, half up); null without.")
+    win_rate: Decimal | None = Field(description="won / with_deal in percent; null without contacts with a deal.")
+    overall_rate: Decimal | None = Field(description="won / contacts in percent; null without contacts.")
+    changes: dict[str, StatsChangeOut] = Field(
+        description="`contacts`, `with_deal` and `won` against the previous period (when compared)."
+    )
+
+
+class StatsFunnelOut(BaseModel):
+    rows: list[StatsFunnelRowOut]
+    total: StatsFunnelRowOut
+    channels: list[StatsFunnelRowOut] = Field(default_factory=list, description="Each channel's totals.")
+
+
 class StatsPeriodOut(BaseModel):
     start: dt.date
     end: dt.date
@@ -308,6 +360,40 @@ class SourceStatsOut(BaseModel):
     spend_missing_rates: list[StatsApartOut] = Field(
         default_factory=list, description="Spend in currencies without a rate (count: entries), kept apart."
     )
+    funnel: StatsFunnelOut | None = Field(
+        None,
+        description="Per source: contacts created in the period, those with a deal, those with a won deal (deals of "
+        "any date), and the rates between them.",
+    )
+
+
+class TrendSeriesOut(BaseModel):
+    source: StatsSourceOut = Field(description="The source, or with `by=channel` the channel (`kind` channel).")
+    contacts: list[int] = Field(description="New companies and persons per month, in the order of `months`.")
+    won_value: list[Decimal] = Field(
+        description="Won value per month in the base currency (deals in currencies without a rate left out)."
+    )
+    won_count: list[int] = Field(description="Won deals per month, those without a rate included.")
+
+
+class TrendMonthApartOut(BaseModel):
+    month: dt.date
+    currency: str
+    count: int
+    value: Decimal = Field(description="In that currency: it has no exchange rate to the base currency.")
+
+
+class TrendOut(BaseModel):
+    by: Literal["source", "channel"]
+    currency: str = Field(description="The account's base currency.")
+    months: list[dt.date] = Field(
+        description="Each month's first day, in the account's time zone; the period's first and last months count "
+        "whole; for all time from the first to the last month with figures (at most 120 months)."
+    )
+    series: list[TrendSeriesOut]
+    contacts_total: list[int]
+    won_value_total: list[Decimal]
+    unconverted: list[TrendMonthApartOut] = Field(description="Won value without a rate, per month and currency.")
 
 
 class TouchRowOut(BaseModel):
@@ -442,6 +528,19 @@ def _campaign(row: CampaignRow) -> dict[str, Any]:
     }
 
 
+def _funnel(row: FunnelRow) -> dict[str, Any]:
+    return {
+        "source": _source(row.source),
+        "contacts": row.contacts,
+        "with_deal": row.with_deal,
+        "won": row.won,
+        "deal_rate": row.deal_rate,
+        "win_rate": row.win_rate,
+        "overall_rate": row.overall_rate,
+        "changes": _changes(row.changes),
+    }
+
+
 def _period(period: DateRange | None) -> dict[str, Any] | None:
     return None if period is None else {"start": period.start, "end": period.end}
 
@@ -487,6 +586,37 @@ def stats_out(stats: SourceStats, *, sorts: Mapping[str, tuple[str, bool] | None
             "channels": [_return(g.row) for g in stats.returns.channels],
         },
         "spend_missing_rates": _apart(stats.spend_missing_rates),
+        "funnel": None
+        if stats.funnel is None
+        else {
+            "rows": [_funnel(r) for r in stats.funnel.rows],
+            "total": _funnel(stats.funnel.total),
+            "channels": [_funnel(g.row) for g in stats.funnel.channels],
+        },
+    }
+
+
+def trend_out(trend: Trend) -> dict[str, Any]:
+    return {
+        "by": trend.by,
+        "currency": trend.base_currency,
+        "months": trend.months,
+        "series": [
+            {
+                "source": _source(s.source),
+                "contacts": s.contacts,
+                "won_value": s.won_values,
+                "won_count": [money.count for money in s.won],
+            }
+            for s in trend.series
+        ],
+        "contacts_total": trend.contacts_total,
+        "won_value_total": trend.won_values,
+        "unconverted": [
+            {"month": month, "currency": u.currency, "count": u.count, "value": u.value}
+            for at, month in enumerate(trend.months)
+            for u in trend.unconverted(at)
+        ],
     }
 
 

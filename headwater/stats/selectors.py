@@ -52,6 +52,7 @@ from headwater.stats.results import (
     ChannelGroup,
     ClosedRow,
     ContactRow,
+    FunnelRow,
     OpenRow,
     R,
     ReturnRow,
@@ -64,6 +65,7 @@ from headwater.stats.results import (
 )
 from headwater.stats.returns import returns_builder, roi_change, spend_groups, spend_groups_from, spend_read
 from headwater.stats.touches import BASIS, TouchStats, read_touch_tallies, touch_stats_from
+from headwater.stats.trend import Trend, TrendBy, read_trend_tallies, trend_from
 
 # Every statistics request reads the catalogue: compiled once (core.compiled), not per request.
 _CATALOGUE = CompiledRows(
@@ -182,6 +184,33 @@ def _closed(figures: Figures, sources: list[SourceInfo]) -> Section[ClosedRow]:
     return Section(rows=rows[:-1], total=rows[-1])
 
 
+def _funnel(figures: Figures, sources: list[SourceInfo]) -> Section[FunnelRow]:
+    rows = [
+        FunnelRow(
+            source=s,
+            contacts=figures.companies.get(s.id, 0) + figures.persons.get(s.id, 0),
+            with_deal=figures.with_deal.get(s.id, 0),
+            won=figures.won_contacts.get(s.id, 0),
+        )
+        for s in sources
+    ]
+    total = FunnelRow(
+        source=TOTAL,
+        contacts=sum(r.contacts for r in rows),
+        with_deal=sum(r.with_deal for r in rows),
+        won=sum(r.won for r in rows),
+    )
+    for row in [*rows, total]:
+        _funnel_rates(row)
+    return Section(rows=rows, total=total)
+
+
+def _funnel_rates(row: FunnelRow) -> None:
+    row.deal_rate = percent(row.with_deal, row.contacts)
+    row.win_rate = percent(row.won, row.with_deal)
+    row.overall_rate = percent(row.won, row.contacts)
+
+
 def _in_channel(sources: list[SourceInfo], filters: StatsFilters) -> list[SourceInfo]:
     """The rows the channel filter keeps: the sources of that channel (or of none), without "No source"."""
     if filters.channel_id is None and not filters.no_channel:
@@ -194,6 +223,7 @@ _SHARES: dict[type, tuple[tuple[str, str], ...]] = {
     OpenRow: (("count_share", "count"), ("value_share", "value")),
     ClosedRow: (),
     ReturnRow: (),
+    FunnelRow: (),
 }
 
 
@@ -237,6 +267,7 @@ _CHANGED_FIELDS: dict[type, tuple[str, ...]] = {
     OpenRow: ("count", "value"),
     ClosedRow: ("won_count", "won_value", "lost_count", "lost_value"),
     ReturnRow: ("spend",),
+    FunnelRow: ("contacts", "with_deal", "won"),
 }
 
 
@@ -337,6 +368,15 @@ def touch_stats(*, account: Account, filters: StatsFilters) -> TouchStats:
     return touch_stats_from(groups=groups, catalogue=_catalogue(account), filters=filters, group_by=filters.group_by)
 
 
+def source_trend(*, account: Account, filters: StatsFilters, by: TrendBy) -> Trend:
+    """New contacts and won value per month of the period, per source or channel (stats/trend.py). Queries: the
+    exchange rates, one read of the monthly tallies, then the catalogue (read last, as for `source_stats`)."""
+    rates = exchange_rates_for(account=account)
+    rows = read_trend_tallies(account=account, filters=filters)
+    sources = _in_channel(_row_sources(_catalogue(account), {row[2] for row in rows}), filters)
+    return trend_from(rows=rows, sources=sources, filters=filters, by=by, rates=rates, base_currency=account.currency)
+
+
 def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     """Contacts, open deals and closed deals per acquisition source for one period (and the one before it).
 
@@ -378,10 +418,12 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     sources = _in_channel(_row_sources(catalogue, used), filters)
 
     contacts = _grouped(current, sources, _contacts)
+    funnel = _grouped(current, sources, _funnel)
     open_deals = _grouped(current, sources, _open)
     closed_deals = _grouped(current, sources, _closed)
     if previous is not None:
         _compare(contacts, _grouped(previous, sources, _contacts))
+        _compare(funnel, _grouped(previous, sources, _funnel))
         _compare(open_deals, _grouped(previous, sources, _open))
         _compare(closed_deals, _grouped(previous, sources, _closed))
     top, best, qualified = _highlights(closed_deals, account.stats_min_closed)
@@ -422,6 +464,7 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         returns=returns,
         spend_missing_rates=spend_missing,
         campaigns=campaigns,
+        funnel=funnel,
     )
 
 

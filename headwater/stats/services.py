@@ -19,7 +19,7 @@ from headwater.core.models import Account
 from headwater.jobs.models import Job
 from headwater.jobs.selectors import job_queued
 from headwater.jobs.services import job_create, job_enqueue, job_fail_stale
-from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, tally_sql
+from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, funnel_sql, tally_sql
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, TALLIES_REBUILD, ExchangeRate
 from headwater.users.models import User
 
@@ -157,14 +157,24 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
             cursor.execute(f"DELETE FROM {close_tally_sql.TABLE}")  # noqa: S608 — constant table name
             cursor.execute(f"DELETE FROM {campaign_tally_sql.TABLE}")  # noqa: S608 — constant table name
             cursor.execute(f"DELETE FROM {cohort_sql.TABLE}")  # noqa: S608 — constant table name
+            cursor.execute(f"DELETE FROM {funnel_sql.TABLE}")  # noqa: S608 — constant table name
         else:
             for account_id in ids:
                 tallies_lock_account(account_id=account_id)
             if not ids:
                 return 0
             marks = ", ".join("%s" for _ in ids)
-            for table in (tally_sql.TABLE, close_tally_sql.TABLE, campaign_tally_sql.TABLE, cohort_sql.TABLE):
+            for table in (
+                tally_sql.TABLE,
+                close_tally_sql.TABLE,
+                campaign_tally_sql.TABLE,
+                cohort_sql.TABLE,
+                funnel_sql.TABLE,
+            ):
                 cursor.execute(f"DELETE FROM {table} WHERE account_id IN ({marks})", ids)  # noqa: S608 — the table name is ours, the ids are parameters
+        # Each contact's deal counts (the funnel's triggers follow them); the funnel's tallies come with the others.
+        select, params = funnel_sql.fresh_counts_sql(connection.vendor, ids)
+        cursor.execute(f"INSERT INTO {funnel_sql.TABLE} ({funnel_sql.COLUMNS}) {select}", params)
         select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
         cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {select}", params)
         written = int(cursor.rowcount)

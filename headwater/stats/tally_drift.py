@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import connection
 
-from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, tally_sql
+from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, funnel_sql, tally_sql
 
 
 def _tally_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -66,6 +66,22 @@ def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, 
         # taken the database back before they existed.
         if cohort_sql.TABLE in tables:
             _cohort_drift(cursor, ids, where, fresh, stored)
+        # Each contact's deals and won deals (the funnel's), keyed apart: ("contact_deals", account, kind, id). A
+        # migration test may have taken the database back before the table existed.
+        if funnel_sql.TABLE in tables:
+            select, params = funnel_sql.fresh_counts_sql(connection.vendor, ids)
+            cursor.execute(select, params)
+            fresh.update(
+                {("contact_deals", *map(int, row[:3])): (int(row[3]), int(row[4])) for row in cursor.fetchall()}
+            )
+            cursor.execute(
+                f"SELECT {funnel_sql.COLUMNS} FROM {funnel_sql.TABLE} "  # noqa: S608 — constant names
+                f"WHERE (deals <> 0 OR won <> 0){where}",
+                ids or [],
+            )
+            stored.update(
+                {("contact_deals", *map(int, row[:3])): (int(row[3]), int(row[4])) for row in cursor.fetchall()}
+            )
     return _differences(stored, fresh)
 
 
@@ -87,9 +103,7 @@ def _campaign_drift(
     stored.update({("campaign", *_campaign_key(row)): tuple(int(v) for v in row[6:]) for row in cursor.fetchall()})
 
 
-def _differences(
-    stored: dict[tuple[Any, ...], Any], fresh: dict[tuple[Any, ...], Any]
-) -> dict[tuple[Any, ...], tuple[Any, Any]]:
+def _differences(stored: dict[Any, Any], fresh: dict[Any, Any]) -> dict[tuple[Any, ...], tuple[Any, Any]]:
     return {
         key: (stored.get(key), fresh.get(key))
         for key in stored.keys() | fresh.keys()

@@ -37,6 +37,7 @@ LOCK_CLASS = 0x48570001
 
 # Kind codes: keep in step with stats.models.TallyKind.
 COMPANY, PERSON, OPEN, WON, LOST, WON_UNDATED, LOST_UNDATED = 1, 2, 3, 4, 5, 6, 7
+# 8 and 9: contacts with a deal, with a won deal (the funnel), kept by stats/funnel_sql.py's triggers.
 DAILY = 10  # added to a kind: the tally of one local day, for all owners
 YEARLY = 20  # added to a kind: the tally of one local year (its 1 January), for all owners
 UNDATED_MONTH = "0001-01-01"
@@ -315,17 +316,21 @@ def drop_sql(vendor: str) -> list[str]:
 
 
 def fresh_tallies_sql(vendor: str, account_ids: Iterable[int] | None) -> tuple[str, list[Any]]:
-    """SELECT the tallies computed afresh from the records (of the given accounts, or all), in the table's columns."""
+    """SELECT the tallies computed afresh from the records (of the given accounts, or all), in the table's columns;
+    with the funnel's kinds (contacts with a deal, with a won deal: stats/funnel_sql.py)."""
+    from headwater.stats import funnel_sql  # noqa: PLC0415 — it builds on this module
+
     ids = None if account_ids is None else [int(i) for i in account_ids]
+    funnel, funnel_params = funnel_sql.fresh_facts_sql(vendor, ids)
     if vendor == "postgresql":
         where = "" if ids is None else " WHERE r.account_id = ANY(%s)"
         facts = " UNION ALL ".join(_pg_facts(table, "r", 1, source=f"{table} r", where=where) for table in _RECORDS)
         params: list[Any] = [] if ids is None else [ids] * len(_RECORDS)
-        return _pg_grouped(facts), params
+        return _pg_grouped(f"{facts} UNION ALL {funnel}"), params + funnel_params
     condition = "true" if ids is None else "r.account_id IN (" + ", ".join("%s" for _ in ids) + ")"
     # Each part in its own SELECT: SQLite takes a LIMIT before UNION ALL for the whole compound.
     facts = " UNION ALL ".join(
         f"SELECT * FROM ({_sqlite_facts(table, 'r', 1, rebuild_where=condition)})" for table in _RECORDS
     )
     params = [] if ids is None else ids * len(_RECORDS)
-    return _sqlite_levels(facts, grouped=True), params
+    return _sqlite_levels(f"{facts} UNION ALL {funnel}", grouped=True), params + funnel_params

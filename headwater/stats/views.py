@@ -17,12 +17,21 @@ from headwater.stats import services
 from headwater.stats.exports import source_stats_csv_response, source_stats_xlsx_response
 from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
+from headwater.stats.funnel_page import funnel_chart_data, funnel_table_html
 from headwater.stats.models import ExchangeRate
 from headwater.stats.results import ChannelGroup, Section, SourceStats, source_label
 from headwater.stats.returns_page import campaigns_html, returns_chart_data, returns_table_html
-from headwater.stats.selectors import exchange_rate_list, source_stats, tallies_rebuild_unfinished, touch_stats
+from headwater.stats.selectors import (
+    exchange_rate_list,
+    source_stats,
+    source_trend,
+    tallies_rebuild_unfinished,
+    touch_stats,
+)
 from headwater.stats.sorting import sort_groups, sort_rows
 from headwater.stats.tables import Cells, Links, scrolling_table_html
+from headwater.stats.trend import TrendBy
+from headwater.stats.trend_page import trend_chart_data, trend_tables_html
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
@@ -209,8 +218,17 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         # Spend and return (stats/returns_page.py): a section of its own.
         "returns_html": returns_table_html(stats, cells),
         "campaigns_html": campaigns_html(stats, cells),
+        # The funnel (stats/funnel_page.py): a section of its own.
+        "funnel_html": funnel_table_html(stats, cells),
     }
     context["chart_data"]["returns"] = returns_chart_data(stats)
+    context["chart_data"]["funnel"] = funnel_chart_data(stats)
+    # The trend (stats/trend.py, stats/trend_page.py): per month, stacked by source or by channel.
+    trend_by: TrendBy = "channel" if form.trend_stacks() == "channel" else "source"
+    trend = source_trend(account=account, filters=filters, by=trend_by)
+    context["trend"] = trend
+    context["trend_tables"] = trend_tables_html(trend)
+    context["chart_data"]["trend"] = trend_chart_data(trend)
     return render(request, "stats/sources.html", context)
 
 

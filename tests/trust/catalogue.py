@@ -920,6 +920,7 @@ API_OPERATIONS: list[Operation] = [
     Operation("source_statistics", query={"owner_id": "user", "owner": "user"}),
     Operation("source_statistics_csv", query={"owner_id": "user", "owner": "user"}),
     Operation("cohort_statistics", query={"source_id": "source"}),
+    Operation("trend_statistics", query={"owner_id": "user", "channel": "channel"}),
     Operation("account_get"),
     Operation(
         "account_update",

@@ -166,12 +166,80 @@
     );
   }
 
+  // The funnel (stats/funnel_page.py): new contacts, with a deal, with a won deal, per source.
+  function setupFunnelChart() {
+    var script = document.getElementById("stats-chart-data");
+    if (!script) return;
+    var data = JSON.parse(script.textContent).funnel;
+    if (!data) return;
+    barChart(
+      "chart-funnel",
+      data.labels,
+      [
+        { label: data.contacts_label, data: numbers(data.contacts), backgroundColor: PALETTE[0] },
+        { label: data.with_deal_label, data: numbers(data.with_deal), backgroundColor: PALETTE[2] },
+        { label: data.won_label, data: numbers(data.won), backgroundColor: PALETTE[1] },
+      ],
+      { digits: 0, suffix: "" }
+    );
+  }
+
+  // The trend (stats/trend_page.py): new contacts and won value per month, stacked by source or channel.
+  function stackedChart(id, months, datasets, options) {
+    var canvas = document.getElementById(id);
+    if (!canvas || !window.Chart) return null;
+    var fmt = formatter(options.digits);
+    var chart = new window.Chart(canvas, {
+      type: "bar",
+      data: { labels: months, datasets: datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: {
+          legend: { display: true, position: "bottom" },
+          tooltip: {
+            callbacks: {
+              label: function (ctx) { return ctx.dataset.label + ": " + fmt(ctx.parsed.y); },
+            },
+          },
+        },
+        scales: {
+          x: { stacked: true },
+          y: {
+            stacked: true,
+            beginAtZero: true,
+            ticks: { precision: options.digits, callback: function (value) { return fmt(value); } },
+          },
+        },
+      },
+    });
+    canvas.dataset.ready = "true";
+    return chart;
+  }
+
+  function setupTrendCharts() {
+    var script = document.getElementById("stats-chart-data");
+    if (!script) return;
+    var data = JSON.parse(script.textContent).trend;
+    if (!data || !data.months.length) return;
+    function sets(figure) {
+      return data.series.map(function (s, i) {
+        return { label: s.label, data: numbers(s[figure]), backgroundColor: PALETTE[i % PALETTE.length] };
+      });
+    }
+    stackedChart("chart-trend-contacts", data.months, sets("contacts"), { digits: 0 });
+    stackedChart("chart-trend-won", data.months, sets("won"), { digits: 0 });
+  }
+
   function init() {
     setupPeriod();
     setupPrint();
     setupScrollingTables();
     setupCharts();
     setupReturnCharts();
+    setupFunnelChart();
+    setupTrendCharts();
   }
 
   if (document.readyState === "loading") {

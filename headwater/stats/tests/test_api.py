@@ -141,7 +141,8 @@ def test_the_endpoints_are_documented_with_the_pages_parameters(tenant, path):
     schema = Client().get("/api/v1/openapi.json").json()
     parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
     assert set(parameters) == {*FILTER_FIELDS, "owner"}
-    assert set(FILTER_FIELDS) == set(StatsFilterForm(None, account=tenant.account).fields)
+    # The form's one more field is the page's trend switch, which /stats/trend takes as `by`.
+    assert {*FILTER_FIELDS, "trend_by"} == set(StatsFilterForm(None, account=tenant.account).fields)
     assert parameters["owner"].get("deprecated") is True
     assert not any(p.get("deprecated") for name, p in parameters.items() if name != "owner")
 

@@ -53,7 +53,7 @@ def test_page_csv_and_api_agree_on_the_channel_rows(tenant, sample):
     assert [g.row.source.channel_name for g in groups] == ["Paid <search>", "Word of mouth", ""]
     assert [[r.source.name for r in g.rows] for g in groups] == [["Website"], ["Referral", "Trade fair"], ["Cold call"]]
     # The page: one <tbody> per channel, its name escaped, a checkbox that folds its sources.
-    assert html.count('<tbody class="stats-channel">') == 12  # three channel groups in each of four tables
+    assert html.count('<tbody class="stats-channel">') == 15  # three channel groups in each of five tables
     assert "Paid &lt;search&gt;" in html
     assert "Paid <search>" not in html
     assert 'class="stats-channel__toggle"' in html

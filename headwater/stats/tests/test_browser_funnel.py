@@ -1,0 +1,75 @@
+"""The funnel and the trend in Chromium, in English and Polish: the tables, the charts drawn, the trend's switch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import translation
+from django.utils.translation import gettext
+from playwright.sync_api import expect
+
+from conftest import SCREENSHOT_DIR
+from headwater.channels.services import channel_create
+from headwater.companies.models import Company
+from headwater.persons.models import Person
+from headwater.sources.services import source_set_channel
+from headwater.stats.tests.sample import build_sample
+from headwater.testing.factories import DealFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PERIOD = "?period=custom&start=2025-03-01&end=2025-06-30"
+
+
+def t(language, text, **params):
+    with translation.override(language):
+        message = gettext(text)
+    return message % params if params else message
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_funnel_and_trend_on_the_statistics_page(  # noqa: PLR0917 — fixtures, passed by pytest
+    page, live_server, browser_login, tenant, screenshot, language
+):
+    sample = build_sample(tenant.account, owner=tenant.member, other_owner=tenant.admin)
+    account = tenant.account
+    paid = channel_create(account=account, user=tenant.admin, name=t(language, "Paid search"))
+    source_set_channel(account=account, user=tenant.admin, source=sample.website, channel_id=paid.pk)
+    # Deals for some of the sample's contacts: two of Website's, one of Referral's; one of them won.
+    website_companies = list(Company.objects.for_account(account).filter(source=sample.website).order_by("pk"))
+    referral_person = Person.objects.for_account(account).filter(source=sample.referral).first()
+    DealFactory(account=account, company=website_companies[0], status="won", closed_at=dt.date(2025, 6, 1))
+    DealFactory(account=account, company=website_companies[1])
+    DealFactory(account=account, person=referral_person, status="lost", closed_at=dt.date(2025, 6, 2))
+
+    browser_login(tenant.viewer)
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.goto(f"{live_server.url}{tenant.url('stats/sources/')}{PERIOD}")
+
+    funnel = page.locator("#stats-funnel")
+    expect(page.get_by_role("heading", name=t(language, "Funnel"))).to_be_visible()
+    expect(funnel.locator("thead")).to_contain_text(t(language, "With a won deal"))
+    expect(funnel.locator("tfoot")).to_contain_text(t(language, "Total"))
+    expect(page.locator("#chart-funnel")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#chart-trend-contacts")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#chart-trend-won")).to_have_attribute("data-ready", "true")
+    trend = page.locator("#stats-trend-contacts")
+    expect(trend.locator("thead")).to_contain_text("Website")
+    expect(trend.locator("tbody tr")).to_have_count(4)  # March to June
+    page.locator("#stats-funnel-title").scroll_into_view_if_needed()
+    screenshot(f"stats-funnel-trend-{language}")
+    for name in ("funnel", "trend"):  # each section alone, to look at closely
+        section = page.locator(f"section[aria-labelledby='stats-{name}-title']")
+        section.screenshot(path=str(SCREENSHOT_DIR / f"stats-{name}-section-{language}.png"), caret="initial")
+
+    page.get_by_role("link", name=t(language, "By channel")).click()
+    expect(page).to_have_url(re.compile(r"[?&]trend_by=channel(&|$)"))
+    expect(page.locator("#stats-trend-contacts thead")).to_contain_text(paid.name)
+    expect(page.get_by_role("link", name=t(language, "By channel"))).to_have_attribute("aria-current", "true")
+    expect(page.locator("#chart-trend-won")).to_have_attribute("data-ready", "true")
+    # The switch is kept when the filters change.
+    page.get_by_role("button", name=t(language, "Show")).click()
+    expect(page).to_have_url(re.compile(r"[?&]trend_by=channel(&|$)"))
+    screenshot(f"stats-trend-by-channel-{language}")

@@ -1,0 +1,186 @@
+"""The trend: new contacts and won value per local month, stacked by source or by channel (Statistics > Trend, the
+API's /stats/trend). One read of the monthly tallies (`SourceTally` kinds COMPANY, PERSON and WON for all owners or
+the owner filter's key), then the exchange rates and the catalogue.
+
+A month counts whole: the period's first and last months are shown in full even when the period starts or ends
+inside them (the tallies keep months; a trend is read by months). For all time, the months from the first to the
+last with figures, at most the last `MAX_MONTHS`. Won deals without a close date have no month and are left out.
+Won values are converted at the account's rates per (month, source, currency) group and rounded to the cent once,
+as on the rest of the page; values in currencies without a rate are kept apart per month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db import connection
+
+from headwater.core.models import Account
+from headwater.stats import tally_sql
+from headwater.stats.filters import StatsFilters
+from headwater.stats.models import ALL_OWNERS, NO_OWNER, TallyKind
+from headwater.stats.money import MoneyGroup
+from headwater.stats.periods import month_after
+from headwater.stats.results import SourceInfo, Unconverted, channel_info
+
+TrendBy = Literal["source", "channel"]
+TREND_BY: tuple[TrendBy, ...] = ("source", "channel")
+MAX_MONTHS = 120
+_KINDS = (TallyKind.COMPANY, TallyKind.PERSON, TallyKind.WON)
+
+
+@dataclass
+class TrendSeries:
+    """One source (or channel, or "No source") over the months: new contacts and won value (converted)."""
+
+    source: SourceInfo
+    contacts: list[int]
+    won: list[MoneyGroup]
+
+    @property
+    def won_values(self) -> list[Decimal]:
+        return [money.value for money in self.won]
+
+
+@dataclass
+class Trend:
+    by: TrendBy
+    base_currency: str
+    months: list[dt.date]
+    series: list[TrendSeries]
+    contacts_total: list[int] = field(default_factory=list)
+    won_total: list[MoneyGroup] = field(default_factory=list)
+
+    @property
+    def won_values(self) -> list[Decimal]:
+        return [money.value for money in self.won_total]
+
+    def unconverted(self, index: int) -> list[Unconverted]:
+        return self.won_total[index].unconverted_list()
+
+    @property
+    def missing_rates(self) -> list[Unconverted]:
+        total = MoneyGroup()
+        for money in self.won_total:
+            total.merge(money)
+        return total.unconverted_list()
+
+
+def _owner_key(filters: StatsFilters) -> int:
+    if filters.unowned:
+        return NO_OWNER
+    return ALL_OWNERS if filters.owner_id is None else filters.owner_id
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    months: list[dt.date] = []
+    month: dt.date | None = first
+    while month is not None and month <= last:
+        months.append(month)
+        month = month_after(month)
+    return months
+
+
+def read_trend_tallies(
+    *, account: Account, filters: StatsFilters
+) -> list[tuple[dt.date, int, int | None, str, int, Decimal]]:
+    """(month, kind, source_key or None, currency, count, value) of the period's months; one query."""
+    params: list[Any] = [account.pk, _owner_key(filters)]
+    where = ""
+    if filters.period is not None:
+        first, last = filters.period.start.replace(day=1), filters.period.end.replace(day=1)
+        where = " AND bucket >= %s AND bucket <= %s"
+        params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
+    kinds = ", ".join(str(int(kind)) for kind in _KINDS)
+    sql = (
+        "SELECT bucket, kind, source_key, currency, SUM(n), SUM(cents) "  # noqa: S608 — constants and placeholders only
+        f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND kind IN ({kinds}){where} "
+        "GROUP BY bucket, kind, source_key, currency"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    out = []
+    for bucket, kind, source_key, currency, n, cents in rows:
+        if not n and not cents:
+            continue
+        month = bucket if isinstance(bucket, dt.date) else dt.date.fromisoformat(str(bucket))
+        out.append((month, int(kind), int(source_key) or None, currency, int(n), Decimal(int(cents)).scaleb(-2)))
+    return out
+
+
+def _series_keys(sources: list[SourceInfo], by: TrendBy) -> tuple[dict[int | None, Any], dict[Any, SourceInfo]]:
+    """Each source id's series key (its own, or its channel's), and each key's row, in the sources' order."""
+    key_of: dict[int | None, Any] = {}
+    infos: dict[Any, SourceInfo] = {}
+    for source in sources:
+        if by == "channel" and source.id is not None and source.known:
+            key: Any = ("channel", source.channel_id)
+            if key not in infos:
+                infos[key] = channel_info(source.channel_id, source.channel_name, source.channel_position)
+        else:
+            key = ("source", source.id)
+            infos[key] = source
+        key_of[source.id] = key
+    return key_of, infos
+
+
+def _channel_rank(item: TrendSeries) -> tuple[int, int, int]:
+    """The admin's order of the channels; "No channel" after them, "No source" (and unknown ids) last."""
+    info = item.source
+    if info.is_channel:
+        return (0 if info.channel_id is not None else 1, info.position, info.channel_id or 0)
+    return (2, 0, 0)
+
+
+def trend_from(
+    *,
+    rows: list[tuple[dt.date, int, int | None, str, int, Decimal]],
+    sources: list[SourceInfo],
+    filters: StatsFilters,
+    by: TrendBy,
+    rates: dict[str, Decimal],
+    base_currency: str,
+) -> Trend:
+    """The series from the tally rows and the rows' sources (the catalogue's, in its order; "No source" last)."""
+    seen = sorted({row[0] for row in rows})
+    first, last = (seen[0], seen[-1]) if seen else (None, None)
+    if filters.period is not None:
+        start, end = filters.period.start.replace(day=1), filters.period.end.replace(day=1)
+        long = (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS
+        # A long period (a custom range over centuries): its months with figures, not centuries of empty ones.
+        if long and first is not None and last is not None:
+            start, end = max(start, first), min(end, last)
+        first, last = start, end
+    months = _months(first, last)[-MAX_MONTHS:] if first is not None and last is not None else []
+    index = {month: i for i, month in enumerate(months)}
+    key_of, infos = _series_keys(sources, by)
+    series: dict[Any, TrendSeries] = {}
+    for month, kind, source_id, currency, n, value in rows:
+        if month not in index or source_id not in key_of:
+            continue
+        key = key_of[source_id]
+        one = series.get(key)
+        if one is None:
+            one = series[key] = TrendSeries(
+                source=infos[key], contacts=[0] * len(months), won=[MoneyGroup() for _ in months]
+            )
+        at = index[month]
+        if kind == TallyKind.WON:
+            one.won[at].add(currency=currency, count=n, total=value, rates=rates)
+        else:
+            one.contacts[at] += n
+    ordered = [series[key] for key in infos if key in series]
+    if by == "channel":
+        ordered.sort(key=_channel_rank)
+    trend = Trend(by=by, base_currency=base_currency, months=months, series=ordered)
+    trend.contacts_total = [sum(s.contacts[i] for s in ordered) for i in range(len(months))]
+    for i in range(len(months)):
+        total = MoneyGroup()
+        for one in ordered:
+            total.merge(one.won[i])
+        trend.won_total.append(total)
+    return trend

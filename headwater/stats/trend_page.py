@@ -1,0 +1,84 @@
+"""The Statistics page's "Trend" section: two stacked bar charts (new contacts, won value per month) and a table
+under each with the same figures (stats/trend.py computes them)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from headwater.stats.results import source_label
+from headwater.stats.tables import NumberFormat, scrolling_table_html
+from headwater.stats.trend import Trend
+
+
+def _month(month: Any) -> str:
+    return str(date_format(month, "YEAR_MONTH_FORMAT"))
+
+
+def _table(trend: Trend, *, table_id: str, caption: str, won: bool) -> SafeString:
+    number = NumberFormat(html=True)
+    columns = [_("Month"), *(source_label(s.source) for s in trend.series), _("Total")]
+    if won:
+        columns.append(_("Without an exchange rate"))
+    numeric = ' class="num"'
+    head = "<tr>" + "".join(
+        f'<th scope="col"{numeric if index else ""}>{escape(title)}</th>' for index, title in enumerate(columns)
+    )
+    head += "</tr>"
+    lines = []
+    for at, month in enumerate(trend.months):
+        if won:
+            figures = [number(s.won[at].value, 2) for s in trend.series] + [number(trend.won_total[at].value, 2)]
+            apart = "; ".join(f"{number(u.value, 2)} {escape(u.currency)} ({u.count})" for u in trend.unconverted(at))
+            figures.append(apart or "—")
+        else:
+            figures = [number(s.contacts[at], 0) for s in trend.series] + [number(trend.contacts_total[at], 0)]
+        cells = "".join(f'<td class="num">{figure}</td>' for figure in figures)
+        lines.append(f'<tr><th scope="row">{escape(_month(month))}</th>{cells}</tr>')
+    if won:
+        sums = [number(sum(s.won_values), 2) for s in trend.series] + [number(sum(trend.won_values), 2)]
+        apart = "; ".join(f"{number(u.value, 2)} {escape(u.currency)} ({u.count})" for u in trend.missing_rates)
+        sums.append(apart or "—")
+    else:
+        sums = [number(sum(s.contacts), 0) for s in trend.series] + [number(sum(trend.contacts_total), 0)]
+    foot = f'<tr class="stats-total"><th scope="row">{escape(_("Total"))}</th>' + "".join(
+        f'<td class="num">{x}</td>' for x in sums
+    )
+    foot += "</tr>"
+    return scrolling_table_html(table_id=table_id, caption=caption, head=head, body="\n    ".join(lines), foot=foot)
+
+
+def trend_tables_html(trend: Trend) -> dict[str, SafeString]:
+    by = _("per channel") if trend.by == "channel" else _("per source")
+    return {
+        "contacts": _table(
+            trend, table_id="stats-trend-contacts", caption=_("New contacts per month %(by)s") % {"by": by}, won=False
+        ),
+        "won": _table(
+            trend,
+            table_id="stats-trend-won",
+            caption=_("Won value per month %(by)s (%(currency)s)") % {"by": by, "currency": trend.base_currency},
+            won=True,
+        ),
+    }
+
+
+def trend_chart_data(trend: Trend) -> dict[str, Any]:
+    """What stats.js stacks: one dataset per source (channel), figures as exact strings."""
+    return {
+        "months": [_month(m) for m in trend.months],
+        "series": [
+            {
+                "label": source_label(s.source),
+                "contacts": [str(n) for n in s.contacts],
+                "won": [str(v) for v in s.won_values],
+            }
+            for s in trend.series
+        ],
+        "contacts_label": _("New contacts"),
+        "won_label": _("Won value (%(currency)s)") % {"currency": trend.base_currency},
+    }
