@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
+from headwater.campaigns.models import Campaign
+from headwater.campaigns.services import campaign_create, records_campaign_history
 from headwater.companies.models import Company
 from headwater.core.models import Account
 from headwater.deals.models import Deal, DealStatus
@@ -30,6 +32,7 @@ from headwater.records.models import RecordOrigin
 from headwater.records.services import search_key_of
 from headwater.sources.models import HowChanged, RecordType, Source, SourceChange
 from headwater.sources.services import source_alias_create
+from headwater.spend.services import spend_create
 from headwater.stats.services import exchange_rate_create
 from headwater.users.links import invitation_max_age, secret_make
 from headwater.users.models import Invitation, Membership, Role, User
@@ -135,6 +138,15 @@ DEMO_ALIASES = [
     (5, "LinkedIn"),
     (6, "Google Ads"),
 ]
+# The demo's paid sources, by position: a monthly budget in PLN (spread ±25 % by the seed) and the campaigns that
+# run under them (name, share of the source's records and spend), so Statistics shows spend, return, the cohorts
+# and the drill-down to campaigns from the first view.
+DEMO_SPEND = {5: Decimal(20000), 6: Decimal(40000), 8: Decimal(6000)}  # Social media, Advertising, E-mail campaign
+DEMO_CAMPAIGNS = {
+    6: [("Google Ads: wyszukiwarka", 0.5), ("Remarketing", 0.25)],
+    5: [("LinkedIn: kadra zarządzająca", 0.4)],
+}
+DEMO_SPEND_MONTHS = 12
 # A rate for every foreign currency each demo account's deals use, so the first Statistics view converts every
 # deal instead of warning about them (values of late 2026; `make run` is a demo, not a price feed).
 DEMO_RATES = {"demo": {"EUR": Decimal("4.2500"), "USD": Decimal("3.6500")}, "acme": {"GBP": Decimal("1.1600")}}
@@ -493,7 +505,51 @@ def _populate_demo(now: datetime) -> dict[str, int]:
     for position, text in DEMO_ALIASES:
         source_alias_create(account=account, user=admin, source=sources[position], text=text)
     _rates(account, admin)
+    _campaigns_and_spend(ctx, admin, [(RecordType.PERSON, Person), (RecordType.DEAL, Deal)])
     return {"companies": len(companies), "persons": len(persons), "deals": len(deals), "history": len(ctx.changes)}
+
+
+def _campaigns_and_spend(ctx: _Ctx, admin: User, kinds: list[tuple[RecordType, type[Person] | type[Deal]]]) -> None:
+    """Campaigns under the paid sources, a share of those sources' persons and deals tagged with them (with their
+    campaign history), and a year of monthly spend per source and campaign."""
+    account, rng = ctx.account, ctx.rng
+    first_month = (ctx.now.date().replace(day=1) - timedelta(days=31 * (DEMO_SPEND_MONTHS - 1))).replace(day=1)
+    for position, budget in DEMO_SPEND.items():
+        source = ctx.sources[position]
+        campaigns: list[tuple[Campaign | None, float]] = []
+        for name, share in DEMO_CAMPAIGNS.get(position, []):
+            created = campaign_create(
+                account=account, user=admin, source=source, name=name, start_date=first_month, budget=budget * 12
+            )
+            campaigns.append((created, share))
+        rest = 1.0 - sum(share for _, share in campaigns)
+        for record_type, model in kinds:
+            ids = list(
+                model.unscoped.filter(account=account, source=source).order_by("pk").values_list("pk", flat=True)
+            )
+            remaining = 1.0
+            for tagged, share in campaigns:
+                chosen = {pk for pk in ids if rng.random() < share / remaining}
+                remaining -= share
+                ids = [pk for pk in ids if pk not in chosen]
+                model.unscoped.filter(pk__in=chosen).update(campaign=tagged)
+                records_campaign_history(
+                    account=account,
+                    record_type=record_type.value,
+                    current=[(pk, None) for pk in sorted(chosen)],
+                    campaign=tagged,
+                    how=HowChanged.IMPORT,
+                    user=admin,
+                )
+        campaigns.append((None, rest))
+        month = first_month
+        while month <= ctx.now.date():
+            for spent_on, share in campaigns:
+                if share <= 0:
+                    continue
+                amount = (budget * Decimal(str(share)) * Decimal(str(0.75 + rng.random() / 2))).quantize(Decimal("1"))
+                spend_create(account=account, user=admin, source=source, campaign=spent_on, amount=amount, month=month)
+            month = (month + timedelta(days=32)).replace(day=1)
 
 
 ACME_COMPANIES = [

@@ -220,7 +220,7 @@ def _field_refusals(account, model, form_class, admin):
     fields = {
         name: field
         for name, field in form.fields.items()
-        if not field.widget.is_hidden and name not in ("owner", "source", "company", "person")
+        if not field.widget.is_hidden and name not in ("owner", "source", "campaign", "company", "person")
     }
     refused = []
     for record in records:
