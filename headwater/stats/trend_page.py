@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from headwater.core.bidi import bdi
 from headwater.stats.results import source_label
 from headwater.stats.tables import NumberFormat, scrolling_table_html
 from headwater.stats.trend import Trend
@@ -21,12 +22,13 @@ def _month(month: Any) -> str:
 
 def _table(trend: Trend, *, table_id: str, caption: str, won: bool) -> SafeString:
     number = NumberFormat(html=True)
-    columns = [_("Month"), *(source_label(s.source) for s in trend.series), _("Total")]
+    # A source's or channel's name is user text, isolated like everywhere (core.bidi); the other headers are ours.
+    columns = [escape(_("Month")), *(str(bdi(source_label(s.source))) for s in trend.series), escape(_("Total"))]
     if won:
-        columns.append(_("Without an exchange rate"))
+        columns.append(escape(_("Without an exchange rate")))
     numeric = ' class="num"'
     head = "<tr>" + "".join(
-        f'<th scope="col"{numeric if index else ""}>{escape(title)}</th>' for index, title in enumerate(columns)
+        f'<th scope="col"{numeric if index else ""}>{title}</th>' for index, title in enumerate(columns)
     )
     head += "</tr>"
     lines = []

@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from headwater.core.text import name_key, name_look_key
 from headwater.sources.models import Source, SourceEvent
+from headwater.testing.schema import tally_triggers_restored
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,6 +30,7 @@ def old_schema():
     yield apps
     # Whatever happened, leave the schema as the rest of the suite expects it.
     _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    tally_triggers_restored()
 
 
 def test_existing_lookalikes_are_numbered_and_the_keys_filled(old_schema):
