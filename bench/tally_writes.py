@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     from headwater.deals.models import Deal
     from headwater.deals.services import deal_create, deal_update
     from headwater.sources.models import Source
-    from headwater.stats import close_tally_sql, tally_sql
+    from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, funnel_sql, tally_sql
     from headwater.stats.tally_drift import tally_drift
     from headwater.users.models import Membership, Role, User
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
 
     def set_triggers(on: bool) -> None:
         with connection.cursor() as cursor:
-            for module in (tally_sql, close_tally_sql):
+            for module in (tally_sql, close_tally_sql, campaign_tally_sql, cohort_sql, funnel_sql):
                 for statement in module.trigger_sql(connection.vendor) if on else module.drop_sql(connection.vendor):
                     cursor.execute(statement)
 
