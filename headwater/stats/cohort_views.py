@@ -26,6 +26,7 @@ from headwater.stats.cohorts import CohortFilterForm, CohortTable, cohort_filter
 from headwater.stats.exports import RowWriter
 from headwater.stats.results import Unconverted
 from headwater.stats.selectors import tallies_rebuild_unfinished
+from headwater.stats.views import export_form_refused, export_unavailable
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
@@ -115,20 +116,12 @@ def write_cohorts(writer: RowWriter, table: CohortTable, *, account_name: str, f
 
 def _export(request: AccountRequest) -> tuple[Account, CohortFilterForm, CohortTable] | HttpResponse:
     account = request.account
-    if not account.sources_enabled:
-        return render(request, "stats/sources_off.html", {}, status=404)
-    rebuild = tallies_rebuild_unfinished(account=account)
-    if rebuild is not None:
-        waiting = render(request, "stats/recomputing.html", {"job": rebuild}, status=503)
-        waiting["Retry-After"] = "5"
-        return waiting
+    unavailable = export_unavailable(request)
+    if unavailable is not None:
+        return unavailable
     form = cohort_filter_form(request.GET, account=account)
     if not form.is_valid():
-        return HttpResponse(
-            "\n".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
+        return export_form_refused(form)
     return account, form, cohort_table(account=account, filters=form.filters(), catalogue=form.catalogue)
 
 

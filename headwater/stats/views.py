@@ -244,7 +244,8 @@ def source_stats_xlsx_export(request: AccountRequest) -> HttpResponse:
     return _source_stats_export(request, source_stats_xlsx_response)
 
 
-def _source_stats_export(request: AccountRequest, respond: Any) -> HttpResponse:
+def export_unavailable(request: AccountRequest) -> HttpResponse | None:
+    """Why a statistics file cannot be made now (sources off: 404; the tallies being recomputed: 503), or None."""
     account = request.account
     if not account.sources_enabled:
         return render(request, "stats/sources_off.html", {}, status=404)
@@ -254,14 +255,26 @@ def _source_stats_export(request: AccountRequest, respond: Any) -> HttpResponse:
         waiting = render(request, "stats/recomputing.html", {"job": rebuild}, status=503)
         waiting["Retry-After"] = "5"
         return waiting
-    form = StatsFilterForm(request.GET, account=account)
+    return None
+
+
+def export_form_refused(form: Any) -> HttpResponse:
+    """A statistics file's refused filters, one line per field, as a 400."""
+    return HttpResponse(
+        "\n".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()),
+        status=400,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _source_stats_export(request: AccountRequest, respond: Any) -> HttpResponse:
+    unavailable = export_unavailable(request)
+    if unavailable is not None:
+        return unavailable
+    form = StatsFilterForm(request.GET, account=request.account)
     if not form.is_valid():
-        return HttpResponse(
-            "\n".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
-    response: HttpResponse = respond(account=account, form=form)
+        return export_form_refused(form)
+    response: HttpResponse = respond(account=request.account, form=form)
     return response
 
 
