@@ -40,7 +40,7 @@ from headwater.stats.results import (
     source_label,
 )
 from headwater.stats.returns_page import campaign_columns, return_columns
-from headwater.stats.selectors import source_stats, source_trend, touch_stats
+from headwater.stats.selectors import source_stats_and_trend, touch_stats
 from headwater.stats.sorting import sort_groups, sort_rows
 from headwater.stats.touches import TouchStats
 from headwater.stats.trend import Trend, TrendBy
@@ -461,8 +461,7 @@ def source_stats_xlsx_response(*, account: Account, form: StatsFilterForm) -> Fi
             write_touch_stats(sheet, touches, account_name=account.name, channel_label_text=form.channel_label())
 
         return _xlsx_response(account=account, write=write_touches, period=filters.period)
-    stats = source_stats(account=account, filters=filters)
-    trend = source_trend(account=account, filters=filters, by=_trend_by(form))
+    stats, trend = source_stats_and_trend(account=account, filters=filters, by=_trend_by(form))
 
     def write(sheet: XlsxSheet) -> None:
         write_source_stats(
@@ -508,9 +507,10 @@ def source_stats_csv_response(*, account: Account, form: StatsFilterForm) -> Htt
         )
         body = out.getvalue()
     else:
+        stats, trend = source_stats_and_trend(account=account, filters=filters, by=_trend_by(form))
         body = source_stats_csv(
-            source_stats(account=account, filters=filters),
-            trend=source_trend(account=account, filters=filters, by=_trend_by(form)),
+            stats,
+            trend=trend,
             account_name=account.name,
             owner_label=form.owner_label(),
             sorts=form.sorts(),

@@ -65,7 +65,7 @@ from headwater.stats.results import (
 )
 from headwater.stats.returns import returns_builder, roi_change, spend_groups, spend_groups_from, spend_read
 from headwater.stats.touches import BASIS, TouchStats, read_touch_tallies, touch_stats_from
-from headwater.stats.trend import Trend, TrendBy, read_trend_tallies, trend_from
+from headwater.stats.trend import Trend, TrendBy, TrendRow, read_trend_tallies, trend_from
 
 # Every statistics request reads the catalogue: compiled once (core.compiled), not per request.
 _CATALOGUE = CompiledRows(
@@ -373,8 +373,30 @@ def source_trend(*, account: Account, filters: StatsFilters, by: TrendBy) -> Tre
     exchange rates, one read of the monthly tallies, then the catalogue (read last, as for `source_stats`)."""
     rates = exchange_rates_for(account=account)
     rows = read_trend_tallies(account=account, filters=filters)
-    sources = _in_channel(_row_sources(_catalogue(account), {row[2] for row in rows}), filters)
+    return _trend(account=account, filters=filters, by=by, rows=rows, rates=rates, catalogue=_catalogue(account))
+
+
+def _trend(
+    *,
+    account: Account,
+    filters: StatsFilters,
+    by: TrendBy,
+    rows: list[TrendRow],
+    rates: dict[str, Decimal],
+    catalogue: list[SourceInfo],
+) -> Trend:
+    sources = _in_channel(_row_sources(catalogue, {row[1] for row in rows}), filters)
     return trend_from(rows=rows, sources=sources, filters=filters, by=by, rates=rates, base_currency=account.currency)
+
+
+def source_stats_and_trend(*, account: Account, filters: StatsFilters, by: TrendBy) -> tuple[SourceStats, Trend]:
+    """`source_stats` and `source_trend` as the Statistics page and its exports show them together: the exchange
+    rates and the catalogue read once for both (two queries fewer). The trend's tallies are read before the
+    catalogue, so each of its sources is in it unless deleted meanwhile (such ids still get a row)."""
+    rates = exchange_rates_for(account=account)
+    rows = read_trend_tallies(account=account, filters=filters)
+    stats, catalogue = _source_stats(account=account, filters=filters, rates=rates)
+    return stats, _trend(account=account, filters=filters, by=by, rows=rows, rates=rates, catalogue=catalogue)
 
 
 def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
@@ -388,8 +410,12 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     catalogue (read last, so every source the aggregates saw is in it unless deleted
     meanwhile; such ids still get a row).
     """
-    rates = exchange_rates_for(account=account)
+    return _source_stats(account=account, filters=filters, rates=exchange_rates_for(account=account))[0]
 
+
+def _source_stats(
+    *, account: Account, filters: StatsFilters, rates: dict[str, Decimal]
+) -> tuple[SourceStats, list[SourceInfo]]:
     @lru_cache(maxsize=1)
     def created_day() -> Expression:
         # Only a period with days outside whole months reads records, and only then needs the deals' span.
@@ -444,7 +470,7 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
             catalogue=campaign_catalogue(account=account),
             rates=rates,
         )
-    return SourceStats(
+    stats = SourceStats(
         base_currency=account.currency,
         filters=filters,
         period=filters.period,
@@ -466,6 +492,7 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
         campaigns=campaigns,
         funnel=funnel,
     )
+    return stats, catalogue
 
 
 def _no_records() -> Expression:

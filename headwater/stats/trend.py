@@ -22,7 +22,7 @@ from headwater.core.models import Account
 from headwater.stats import tally_sql
 from headwater.stats.filters import StatsFilters
 from headwater.stats.models import ALL_OWNERS, NO_OWNER, TallyKind
-from headwater.stats.money import MoneyGroup
+from headwater.stats.money import MoneyGroup, cent_ratios, convert_cents, money_group_from_cents
 from headwater.stats.periods import month_after
 from headwater.stats.results import SourceInfo, Unconverted, channel_info
 
@@ -84,10 +84,15 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-def read_trend_tallies(
-    *, account: Account, filters: StatsFilters
-) -> list[tuple[dt.date, int, int | None, str, int, Decimal]]:
-    """(month, kind, source_key or None, currency, count, value) of the period's months; one query."""
+# (month, source_key or None, currency, new contacts, won deals, won value in cents). Contacts carry no currency
+# (''); won deals one row per currency.
+TrendRow = tuple[dt.date, int | None, str, int, int, int]
+
+
+def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[TrendRow]:
+    """The period's months per source and currency; one query. Companies and persons are summed in the database
+    and the sums cast to integers: the all-time trend of a big account is thousands of groups, and a row per kind
+    with numeric sums (Decimals in Python) made the read cost as much as the rest of the page."""
     params: list[Any] = [account.pk, _owner_key(filters)]
     where = ""
     if filters.period is not None:
@@ -95,21 +100,31 @@ def read_trend_tallies(
         where = " AND bucket >= %s AND bucket <= %s"
         params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
     kinds = ", ".join(str(int(kind)) for kind in _KINDS)
+    won = int(TallyKind.WON)
     sql = (
-        "SELECT bucket, kind, source_key, currency, SUM(n), SUM(cents) "  # noqa: S608 — constants and placeholders only
+        "SELECT bucket, source_key, currency, "  # noqa: S608 — constants and placeholders only
+        f"CAST(SUM(CASE WHEN kind = {won} THEN 0 ELSE n END) AS BIGINT), "
+        f"CAST(SUM(CASE WHEN kind = {won} THEN n ELSE 0 END) AS BIGINT), "
+        f"CAST(SUM(CASE WHEN kind = {won} THEN cents ELSE 0 END) AS BIGINT) "
         f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND kind IN ({kinds}){where} "
-        "GROUP BY bucket, kind, source_key, currency"
+        "GROUP BY bucket, source_key, currency"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    out = []
-    for bucket, kind, source_key, currency, n, cents in rows:
-        if not n and not cents:
-            continue
-        month = bucket if isinstance(bucket, dt.date) else dt.date.fromisoformat(str(bucket))
-        out.append((month, int(kind), int(source_key) or None, currency, int(n), Decimal(int(cents)).scaleb(-2)))
-    return out
+    parse = dt.date.fromisoformat
+    return [
+        (
+            bucket if isinstance(bucket, dt.date) else parse(str(bucket)),
+            source_key or None,
+            currency,
+            contacts,
+            won_n,
+            cents,
+        )
+        for bucket, source_key, currency, contacts, won_n, cents in rows
+        if contacts or won_n or cents
+    ]
 
 
 def _series_keys(sources: list[SourceInfo], by: TrendBy) -> tuple[dict[int | None, Any], dict[Any, SourceInfo]]:
@@ -138,7 +153,7 @@ def _channel_rank(item: TrendSeries) -> tuple[int, int, int]:
 
 def trend_from(
     *,
-    rows: list[tuple[dt.date, int, int | None, str, int, Decimal]],
+    rows: list[TrendRow],
     sources: list[SourceInfo],
     filters: StatsFilters,
     by: TrendBy,
@@ -158,29 +173,75 @@ def trend_from(
     months = _months(first, last)[-MAX_MONTHS:] if first is not None and last is not None else []
     index = {month: i for i, month in enumerate(months)}
     key_of, infos = _series_keys(sources, by)
-    series: dict[Any, TrendSeries] = {}
-    for month, kind, source_id, currency, n, value in rows:
-        if month not in index or source_id not in key_of:
+    ratios = cent_ratios(rates)
+    width = len(months)
+    sums: dict[Any, _Sums] = {}
+    for month, source_id, currency, contacts, won_n, cents in rows:
+        at = index.get(month)
+        if at is None or source_id not in key_of:
             continue
         key = key_of[source_id]
-        one = series.get(key)
+        one = sums.get(key)
         if one is None:
-            one = series[key] = TrendSeries(
-                source=infos[key], contacts=[0] * len(months), won=[MoneyGroup() for _ in months]
-            )
-        at = index[month]
-        if kind == TallyKind.WON:
-            one.won[at].add(currency=currency, count=n, total=value, rates=rates)
-        else:
-            one.contacts[at] += n
-    ordered = [series[key] for key in infos if key in series]
+            one = sums[key] = _Sums(width)
+        one.contacts[at] += contacts
+        if won_n or cents:
+            one.count[at] += won_n
+            ratio = ratios.get(currency)
+            if ratio is None:
+                slot = one.apart[at].setdefault(currency, [0, 0])
+                slot[0] += won_n
+                slot[1] += cents
+            else:
+                # Each (month, source, currency) group is converted and rounded to the cent once.
+                one.converted_count[at] += won_n
+                one.cents[at] += convert_cents(cents, ratio)
+    ordered = [
+        TrendSeries(source=infos[key], contacts=sums[key].contacts, won=sums[key].won()) for key in infos if key in sums
+    ]
     if by == "channel":
         ordered.sort(key=_channel_rank)
     trend = Trend(by=by, base_currency=base_currency, months=months, series=ordered)
-    trend.contacts_total = [sum(s.contacts[i] for s in ordered) for i in range(len(months))]
-    for i in range(len(months)):
-        total = MoneyGroup()
-        for one in ordered:
-            total.merge(one.won[i])
-        trend.won_total.append(total)
+    total = _Sums(width)
+    for one in sums.values():
+        total.add(one)
+    trend.contacts_total = total.contacts
+    trend.won_total = total.won()
     return trend
+
+
+class _Sums:
+    """One series (or the total) in whole numbers per month: contacts, won deals, of them converted, converted
+    cents, and per currency without a rate [won deals, cents]. Decimals only once per month, in `won`."""
+
+    __slots__ = ("apart", "cents", "contacts", "converted_count", "count")
+
+    def __init__(self, width: int) -> None:
+        self.contacts = [0] * width
+        self.count = [0] * width
+        self.converted_count = [0] * width
+        self.cents = [0] * width
+        self.apart: list[dict[str, list[int]]] = [{} for _ in range(width)]
+
+    def add(self, other: _Sums) -> None:
+        for mine, theirs in (
+            (self.contacts, other.contacts),
+            (self.count, other.count),
+            (self.converted_count, other.converted_count),
+            (self.cents, other.cents),
+        ):
+            for at, value in enumerate(theirs):
+                mine[at] += value
+        for at, currencies in enumerate(other.apart):
+            for currency, (n, cents) in currencies.items():
+                slot = self.apart[at].setdefault(currency, [0, 0])
+                slot[0] += n
+                slot[1] += cents
+
+    def won(self) -> list[MoneyGroup]:
+        return [
+            money_group_from_cents(count=count, converted_count=converted, cents=cents, unconverted=apart)
+            for count, converted, cents, apart in zip(
+                self.count, self.converted_count, self.cents, self.apart, strict=True
+            )
+        ]

@@ -3,11 +3,14 @@ under each with the same figures (stats/trend.py computes them)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import lru_cache
 from html import escape
 from typing import Any
 
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from headwater.core.bidi import bdi
@@ -16,7 +19,13 @@ from headwater.stats.tables import NumberFormat, scrolling_table_html
 from headwater.stats.trend import Trend
 
 
-def _month(month: Any) -> str:
+def _month(month: dt.date) -> str:
+    return _month_in(get_language(), month)
+
+
+@lru_cache(maxsize=1024)
+def _month_in(language: str | None, month: dt.date) -> str:
+    # Django looks the format up per call (a third of the trend's rendering): a month's label is fixed per language.
     return str(date_format(month, "YEAR_MONTH_FORMAT"))
 
 

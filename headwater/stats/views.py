@@ -23,8 +23,7 @@ from headwater.stats.results import ChannelGroup, Section, SourceStats, source_l
 from headwater.stats.returns_page import campaigns_html, returns_chart_data, returns_table_html
 from headwater.stats.selectors import (
     exchange_rate_list,
-    source_stats,
-    source_trend,
+    source_stats_and_trend,
     tallies_rebuild_unfinished,
     touch_stats,
 )
@@ -168,7 +167,9 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
             "touches": touch_stats(account=account, filters=filters),
         }
         return render(request, "stats/sources.html", touches)
-    stats = source_stats(account=account, filters=filters)
+    # The trend (stats/trend.py, stats/trend_page.py): per month, stacked by source or by channel.
+    trend_by: TrendBy = "channel" if form.trend_stacks() == "channel" else "source"
+    stats, trend = source_stats_and_trend(account=account, filters=filters, by=trend_by)
     sorts = form.sorts()
     cells = Cells(Links(account_slug=account.slug, filters=stats.filters))
     sections: dict[str, dict[str, Any]] = {}
@@ -223,9 +224,6 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
     }
     context["chart_data"]["returns"] = returns_chart_data(stats)
     context["chart_data"]["funnel"] = funnel_chart_data(stats)
-    # The trend (stats/trend.py, stats/trend_page.py): per month, stacked by source or by channel.
-    trend_by: TrendBy = "channel" if form.trend_stacks() == "channel" else "source"
-    trend = source_trend(account=account, filters=filters, by=trend_by)
     context["trend"] = trend
     context["trend_tables"] = trend_tables_html(trend)
     context["chart_data"]["trend"] = trend_chart_data(trend)

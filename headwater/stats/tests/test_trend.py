@@ -21,6 +21,7 @@ from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.sources.services import source_set_channel
 from headwater.stats.filters import DateRange, StatsFilters
+from headwater.stats.money import MoneyGroup, cent_ratios, convert_cents
 from headwater.stats.selectors import source_trend
 from headwater.stats.services import exchange_rate_create
 from headwater.testing.api import ApiClient
@@ -301,3 +302,21 @@ def test_the_csv_and_xlsx_carry_the_trend_as_the_api_gives_it(tenant, trend_samp
     at = next(i for i, line in enumerate(lines) if line[:1] == ["Trend: new contacts per month"])
     assert lines[at + 1][:4] == ["Month", "Website", "Ads", "Total"]
     assert lines[at + 2][:4] == ["2025-05", 1, 1, 2]
+
+
+@given(
+    cents=st.integers(-(10**15), 10**15),
+    rate=st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("100000"), places=6, allow_nan=False),
+)
+def test_whole_cents_convert_as_the_decimals_do(cents, rate):
+    """The trend converts in whole cents (`convert_cents`); the rest of the page in decimals (`MoneyGroup.add`): the
+    same value to the cent, halves rounded away from zero, for any amount and rate."""
+    group = MoneyGroup()
+    group.add(currency="EUR", count=1, total=Decimal(cents).scaleb(-2), rates={"EUR": rate})
+    assert convert_cents(cents, cent_ratios({"EUR": rate})["EUR"]) == group.value.scaleb(2)
+
+
+def test_a_half_cent_rounds_away_from_zero():
+    assert convert_cents(1, (1, 2)) == 1
+    assert convert_cents(-1, (1, 2)) == -1
+    assert convert_cents(3, (1, 2)) == 2
