@@ -260,7 +260,8 @@ def _close_days(
                 params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
             conditions.append(f"({condition})")
         sql = (
-            "SELECT source_key, days, SUM(n) "  # noqa: S608 — constants and placeholders only
+            # Integer sums: numeric ones arrive as Decimals, thousands of rows for all time.
+            "SELECT source_key, days, CAST(SUM(n) AS BIGINT) "  # noqa: S608 — constants and placeholders only
             f"FROM {close_tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND ({' OR '.join(conditions)}) "
             "GROUP BY source_key, days"
         )
