@@ -110,8 +110,22 @@ def cases(owner: dict[str, int], source: dict[str, int]) -> list[ListCase]:
             ListCase(f"deals, newest{tag}", slug, "deals", "-created"),
             # The issue's case: the page `?source=` (newest first) and the API `?source_id=` (in id order).
             ListCase(f"deals, source{tag}", slug, "deals", "-created", {"source": source[slug]}, api_ordering="id"),
+            # The Statistics' won and lost links sort by close day, newest first (stats.tables.Links).
             ListCase(
                 f"deals, source, won in a quarter{tag}",
+                slug,
+                "deals",
+                "-closed",
+                {
+                    "source": source[slug],
+                    "status": "won",
+                    "closed_from": dt.date(2026, 7, 1),
+                    "closed_to": dt.date(2026, 9, 30),
+                },
+            ),
+            # The same two lists newest created first (the links' sort before they sorted by close day).
+            ListCase(
+                f"deals, source, won in a quarter, newest created{tag}",
                 slug,
                 "deals",
                 "-created",
@@ -122,6 +136,13 @@ def cases(owner: dict[str, int], source: dict[str, int]) -> list[ListCase]:
                     "closed_to": dt.date(2026, 9, 30),
                 },
             ),
+            ListCase(
+                f"deals, closed in a month, newest created{tag}",
+                slug,
+                "deals",
+                "-created",
+                {"closed_from": dt.date(2026, 9, 1), "closed_to": dt.date(2026, 9, 30)},
+            ),
             ListCase(f"deals, owner, newest{tag}", slug, "deals", "-created", {"owner": owner[slug]}),
             ListCase(f"deals, source + quarter{tag}", slug, "deals", "-created", {"source": source[slug], **quarter}),
             ListCase(f"deals, open, newest{tag}", slug, "deals", "-created", {"status": "open"}),
@@ -129,7 +150,7 @@ def cases(owner: dict[str, int], source: dict[str, int]) -> list[ListCase]:
                 f"deals, closed in a month{tag}",
                 slug,
                 "deals",
-                "-created",
+                "-closed",
                 {"closed_from": dt.date(2026, 9, 1), "closed_to": dt.date(2026, 9, 30)},
             ),
             ListCase(f"persons, by name{tag}", slug, "persons", "name"),
@@ -142,6 +163,15 @@ def cases(owner: dict[str, int], source: dict[str, int]) -> list[ListCase]:
                 ListCase("deals, source, newest, page 40", slug, "deals", "-created", {"source": source[slug]}, 40),
                 ListCase("deals, by status", slug, "deals", "status"),
                 ListCase("deals, by value", slug, "deals", "-value"),
+                ListCase("deals, by close day", slug, "deals", "-closed"),
+                ListCase(
+                    "deals, closed in a month, page 40",
+                    slug,
+                    "deals",
+                    "-closed",
+                    {"closed_from": dt.date(2026, 9, 1), "closed_to": dt.date(2026, 9, 30)},
+                    40,
+                ),
                 ListCase("persons, source, by name, page 40", slug, "persons", "name", {"source": source[slug]}, 40),
                 ListCase("persons, newest", slug, "persons", "-created"),
                 ListCase("persons, by e-mail", slug, "persons", "email"),

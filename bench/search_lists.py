@@ -310,7 +310,7 @@ def explain(q: str, slug: str = "bench-big") -> None:
     from headwater.deals.selectors import deal_list  # noqa: PLC0415 — only this diagnostic needs it
 
     qs = deal_list(account=account, filters=DealFilters(q=q)).select_related("owner", "source", "company", "person")
-    print(qs.order_by(*ordering.order_by())[:26].explain(analyze=True, buffers=True))
+    print(qs.order_by(*ordering.order_by(qs.model))[:26].explain(analyze=True, buffers=True))
     print(qs.order_by().values("pk")[: settings.LIST_COUNT_LIMIT + 1].explain(analyze=True, buffers=True))
 
 

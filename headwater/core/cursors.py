@@ -85,6 +85,11 @@ def column_value(field: models.Field[Any, Any], raw: Any) -> Any:
     Only what the column can hold is checked (type, range, length, choices), not a field's format rules: a row
     saved before a rule existed (an old malformed e-mail) still gives a cursor that works.
     """
+    if raw is None:
+        # An empty value of a nullable sort column (a deal's close day) is a position too.
+        if not field.null:
+            raise InvalidCursor(f"{field.name}: empty")
+        return None
     value = _typed(field, raw)
     if field.choices and value not in {str(choice) for choice, _label in field.flatchoices}:
         raise InvalidCursor(f"{field.name}: not one of the choices")

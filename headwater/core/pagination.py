@@ -9,6 +9,12 @@ values checked against their columns (core/cursors.py).
 
 A list's sorts are one table, `Sorts`: a name to the columns it sorts by (the primary key follows). The pages
 name a sort in `?sort=`, the API in `ordering=` (under its own documented names, core/api_pagination.api_sorts).
+
+A sort may lead with one nullable column (a deal's close day): an empty value sorts below every other, in both
+databases (PostgreSQL is told `NULLS LAST` descending and `NULLS FIRST` ascending, SQLite's own order), so the
+newest first ends with the empty ones. A page that crosses from the values to the empty ones is read in two range
+reads (the values after the cursor, then the empty ones), each an index range: one condition
+`(closed_at < x OR closed_at IS NULL)` would make the database walk the index from its start.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import models
+from django.db.models.expressions import OrderBy
 
 from headwater.core.cursors import InvalidCursor, column_value, read_cursor, sign_cursor
 from headwater.core.cursors import column as column_of
@@ -42,9 +49,23 @@ class Ordering:
     def columns(self) -> tuple[str, ...]:
         return (*self.fields, "pk")
 
-    def order_by(self, *, reverse: bool = False) -> list[str]:
+    def order_by(self, model: type[models.Model], *, reverse: bool = False) -> list[str | OrderBy]:
+        """The ORDER BY of `model`'s rows; a nullable column's empty values sort lowest (see the module's note)."""
         desc = self.descending != reverse
-        return [f"-{c}" if desc else c for c in self.columns]
+        terms: list[str | OrderBy] = []
+        for c in self.columns:
+            if c != "pk" and _nullable(model, c):
+                terms.append(
+                    OrderBy(
+                        models.F(c),
+                        descending=desc,
+                        nulls_last=True if desc else None,
+                        nulls_first=None if desc else True,
+                    )
+                )
+            else:
+                terms.append(f"-{c}" if desc else c)
+        return terms
 
     @property
     def signature(self) -> str:
@@ -98,6 +119,10 @@ def encode_cursor(ordering: Ordering, row: models.Model, *, backward: bool, star
     return sign_cursor(payload, model=type(row))
 
 
+def _nullable(model: type[models.Model], column: str) -> bool:
+    return bool(getattr(model._meta.get_field(column), "null", False))
+
+
 def _attname(row: models.Model, column: str) -> str:
     # get_field is typed to return a reverse relation too, which has no attname; a sort column is always a concrete
     # field of the row (the sort tables name only those), so the union's other member never arrives here.
@@ -135,6 +160,7 @@ def _after(ordering: Ordering, key: tuple[Any, ...], *, backward: bool) -> model
     """Rows strictly after `key` in reading order: (a, b, pk) > (x, y, z) spelled out column by column.
 
     The leading `a >= x` (or `<=`) is redundant but lets the database use the (account, a, pk) index as a range.
+    Every value of `key` is a value (a nullable leading column goes through `_after_parts`).
     """
     greater = ordering.descending == backward
     op = "gt" if greater else "lt"
@@ -149,6 +175,32 @@ def _after(ordering: Ordering, key: tuple[Any, ...], *, backward: bool) -> model
         return condition
     lead = models.Q(**{f"{columns[0]}__{op}e": key[0]})
     return lead & condition
+
+
+def _after_parts(
+    model: type[models.Model], ordering: Ordering, key: tuple[Any, ...], *, backward: bool
+) -> list[models.Q]:
+    """The rows after `key` in reading order, as one or two conditions to read one after the other.
+
+    A nullable leading column's empty values sort lowest: read ascending they come before every value, read
+    descending after. So the rows after a value, read descending, are the smaller values then the empty ones; the
+    rows after an empty one, read ascending, are the empty ones with a greater id then every value. Each part is a
+    range of the (account, column, id) index; one OR of both would not be.
+    """
+    lead = ordering.fields[0] if ordering.fields else "pk"
+    if lead == "pk" or not _nullable(model, lead):
+        return [_after(ordering, key, backward=backward)]
+    if any(_nullable(model, c) for c in ordering.fields[1:]):
+        raise ValueError("only the first column of a sort may be nullable")
+    ascending = ordering.descending == backward
+    empty = models.Q(**{f"{lead}__isnull": True})
+    valued = models.Q(**{f"{lead}__isnull": False})
+    if key[0] is None:
+        rest = Ordering(ordering.fields[1:], descending=ordering.descending)
+        within = empty & _after(rest, key[1:], backward=backward)
+        return [within, valued] if ascending else [within]
+    after_value = _after(ordering, key, backward=backward)
+    return [after_value] if ascending else [after_value, empty]
 
 
 def bounded_count(qs: models.QuerySet[Any], limit: int) -> int | None:
@@ -206,11 +258,7 @@ def keyset_page(
             total=total,
             count_limit=count_limit,
         )
-    rows = list(
-        qs.filter(_after(ordering, position.key, backward=True)).order_by(*ordering.order_by(reverse=True))[
-            : page_size + 1
-        ]
-    )
+    rows = _read(qs, ordering, position.key, backward=True, limit=page_size + 1)
     if len(rows) <= page_size:
         # Nothing before this page: show the first page, full, rather than a short page at the start.
         return _forward(qs, ordering, key=None, start=1, page_size=page_size, total=total, count_limit=count_limit)
@@ -238,9 +286,7 @@ def _forward(
     total: int | None,
     count_limit: int,
 ) -> Page[_M]:
-    if key is not None:
-        qs = qs.filter(_after(ordering, key, backward=False))
-    rows = list(qs.order_by(*ordering.order_by())[: page_size + 1])
+    rows = _read(qs, ordering, key, backward=False, limit=page_size + 1)
     more = len(rows) > page_size
     rows = rows[:page_size]
     first_page = key is None
@@ -257,6 +303,22 @@ def _forward(
         total=total,
         count_limit=count_limit,
     )
+
+
+def _read(
+    qs: models.QuerySet[_M], ordering: Ordering, key: tuple[Any, ...] | None, *, backward: bool, limit: int
+) -> list[_M]:
+    """Up to `limit` rows after `key` (from the start without one) in reading order: one query, or a second when
+    the first part of a nullable sort ran out (`_after_parts`)."""
+    order = ordering.order_by(qs.model, reverse=backward)
+    if key is None:
+        return list(qs.order_by(*order)[:limit])
+    rows: list[_M] = []
+    for part in _after_parts(qs.model, ordering, key, backward=backward):
+        rows += qs.filter(part).order_by(*order)[: limit - len(rows)]
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def ordering_from_param(value: str | None, sorts: Sorts, default: str) -> tuple[str, Ordering]:

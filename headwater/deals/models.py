@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from headwater.core.indexes import NullsLowIndex
 from headwater.records.models import CrmRecord
 
 
@@ -56,12 +57,10 @@ class Deal(CrmRecord):
             models.Index(fields=["account", "owner", "created_at"], name="deal_account_owner_idx"),
             models.Index(fields=["account", "source", "created_at"], name="deal_account_source_idx"),
             models.Index(fields=["account", "campaign"], name="deal_account_campaign_idx"),
-            # Only closed deals have a close day, and only close days are searched.
-            models.Index(
-                fields=["account", "closed_at"],
-                name="deal_account_closed_idx",
-                condition=models.Q(closed_at__isnull=False),
-            ),
+            # The close-day sort (newest first, open deals last; its reverse read backward) and the close-day
+            # filters: the Statistics' "won in a quarter", "closed in a month" read 26 entries of it instead of
+            # walking the creation index past every deal created since (docs/performance.md).
+            NullsLowIndex(fields=["account", "-closed_at", "-id"], name="deal_account_close_order_idx"),
         ]
         constraints = [
             *CrmRecord.Meta.constraints,

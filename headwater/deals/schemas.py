@@ -22,7 +22,7 @@ from headwater.core.api_schemas import (
 from headwater.deals.selectors import DEAL_SORTS
 
 # The API's documented `ordering` names for the list's sorts (selectors.DEAL_SORTS).
-DEAL_ORDERING = api_sorts(DEAL_SORTS, name="name", created_at="created", value="value")
+DEAL_ORDERING = api_sorts(DEAL_SORTS, name="name", created_at="created", value="value", closed_at="closed")
 StatusName = Literal["open", "won", "lost"]
 _CENT = Decimal("0.01")
 VALUE_DESCRIPTION = 'A decimal string with at most 2 decimal places, e.g. "1234.50"; at least 0.'
@@ -126,5 +126,8 @@ class DealFilters(Schema):
     source_id: str | None = Field(None, pattern=SOURCE_FILTER_PATTERN, description="A source id, or `none`.")
     campaign_id: IdQuery | None = Field(None, description="A campaign id: the records carrying it.")
     ordering: str = Field(
-        "id", pattern=ordering_pattern(DEAL_ORDERING), description="id, name, created_at, value; - for descending."
+        "id",
+        pattern=ordering_pattern(DEAL_ORDERING),
+        description="id, name, created_at, value, closed_at; - for descending. By closed_at, open deals (no close "
+        "day) come first ascending and last descending.",
     )

@@ -14,14 +14,16 @@ from headwater.core.pagination import Ordering, Page, Sorts
 from headwater.deals.models import Deal
 from headwater.records.listing import LINKED_PAGE_FIELDS, RecordFilters, filter_records, record_page
 
-# The list's sorts, the page's `?sort=` and (renamed: schemas.DEAL_ORDERING) the API's `ordering=`. Sort keys are
-# non-null columns, so (key, id) orders every row exactly.
+# The list's sorts, the page's `?sort=` and (renamed: schemas.DEAL_ORDERING) the API's `ordering=`. (key, id)
+# orders every row exactly; the close day is empty for open deals, which sort below every day (core/pagination.py).
 DEAL_SORTS: Sorts = {
     "name": ("name",),
     "value": ("value",),
     # Status then age: served by the (account, status, created_at, id) index.
     "status": ("status", "created_at"),
     "created": ("created_at",),
+    # Newest close first, open deals last: the (account, closed_at, id) index read forward.
+    "closed": ("closed_at",),
 }
 DEAL_DEFAULT_SORT = "-created"
 # The linked records the list page shows in its columns.
@@ -33,6 +35,7 @@ DEAL_PAGE_FIELDS: tuple[str, ...] = (
     "currency",
     "status",
     "expected_close_date",
+    "closed_at",
     "created_at",
     "company__name",
     "person__first_name",

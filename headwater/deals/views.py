@@ -47,6 +47,10 @@ def deal_columns(*, sources: bool) -> list[Column]:
         columns.append(Column(gettext_lazy("Acquisition source"), cell=lambda cells, d: cells.source(d.source)))
     columns += [
         Column(gettext_lazy("Expected close"), cell=lambda cells, d: cells.day(d.expected_close_date)),
+        # Newest first at the first click: ascending starts with the open deals, which have no close day.
+        Column(
+            gettext_lazy("Closed on"), "closed", cell=lambda cells, d: cells.day(d.closed_at), descending_first=True
+        ),
         Column(gettext_lazy("Created"), "created", cell=lambda cells, d: cells.instant(d.created_at)),
     ]
     return columns

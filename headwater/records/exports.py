@@ -128,7 +128,7 @@ def export_rows(
     for column in columns:
         spans.append((column.value, start, start + len(column.paths)))
         start += len(column.paths)
-    rows = qs.order_by(*ordering.order_by()).values_list(*paths)
+    rows = qs.order_by(*ordering.order_by(qs.model)).values_list(*paths)
     for row in rows.iterator(chunk_size=CHUNK_SIZE):
         yield [value(row[first:last]) for value, first, last in spans]
 

@@ -144,6 +144,8 @@ class Column:
     numeric: bool = False
     # What its cells show (records/rows.py): (the request's Cells, the record) -> HTML.
     cell: Cell | None = None
+    # The header's first click sorts descending (a column whose ascending order starts with empty cells).
+    descending_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def sort_headers(columns: Sequence[Column], current: str) -> list[Header]:
         elif current == f"-{column.sort}":
             aria, param = "descending", column.sort
         else:
-            aria, param = None, column.sort
+            aria, param = None, f"-{column.sort}" if column.descending_first else column.sort
         headers.append(Header(column.label, param, aria, column.numeric))
     return headers
 

@@ -129,6 +129,10 @@ class Links:
                 day = "closed" if status in _CLOSED else "created"
                 params[f"{day}_from"] = filters.period.start.isoformat()
                 params[f"{day}_to"] = filters.period.end.isoformat()
+                if day == "closed":
+                    # Deals closed in a period, newest close first: one range of the close-day index. Newest
+                    # created first walked back past every deal created since the period (docs/performance.md).
+                    params["sort"] = "-closed"
             self._tails[kind, status] = (f"{bases[kind]}?", urlencode(params))
 
     def url(self, kind: str, source: SourceInfo, status: str = "") -> str:

@@ -69,9 +69,23 @@ def _valid_key(model: type[Any], fields: tuple[str, ...]) -> list[Any]:
     for name in (*fields, "pk"):
         value = getattr(row, column(model, name).attname)
         key.append(
-            value.isoformat() if hasattr(value, "isoformat") else value if isinstance(value, int | str) else str(value)
+            value.isoformat()
+            if hasattr(value, "isoformat")
+            else value
+            if value is None or isinstance(value, int | str)
+            else str(value)
         )
     return key
+
+
+def _refused(field: Any, kind: str) -> list[Any]:
+    """What a cursor may not hold for `field`: an empty value only where the column can be empty (a deal's close
+    day, whose sort puts open deals after every day)."""
+    return [v for v in (*REFUSED_EVERYWHERE, *REFUSED_BY_KIND[kind]) if not (v is None and field.null)]
+
+
+def _accepted(field: Any, kind: str) -> list[Any]:
+    return [*ACCEPTED_BY_KIND[kind], *([None] if field.null else [])]
 
 
 def _refused_page(response: Any) -> None:
@@ -89,7 +103,7 @@ def test_list_pages_refuse_hostile_cursor_values_signed_or_not(tenant, member_cl
     assert member_client.get(url, {"sort": sort, "cursor": page_cursor(model, signature, good)}).status_code == 200
     for index, name in enumerate((*fields, "pk")):
         kind = column_kind(column(model, name))
-        for value in (*REFUSED_EVERYWHERE, *REFUSED_BY_KIND[kind]):
+        for value in _refused(column(model, name), kind):
             key = [*good[:index], value, *good[index + 1 :]]
             for signed in (True, False):
                 response = member_client.get(
@@ -97,7 +111,7 @@ def test_list_pages_refuse_hostile_cursor_values_signed_or_not(tenant, member_cl
                 )
                 _refused_page(response)
         field = column(model, name)
-        accepted = [str(choice) for choice, _label in field.flatchoices] if field.choices else ACCEPTED_BY_KIND[kind]
+        accepted = [str(choice) for choice, _label in field.flatchoices] if field.choices else _accepted(field, kind)
         for value in accepted if name != "pk" else []:
             key = [*good[:index], value, *good[index + 1 :]]
             response = member_client.get(url, {"sort": sort, "cursor": page_cursor(model, signature, key)})
@@ -176,12 +190,12 @@ def test_the_api_refuses_hostile_cursor_values_signed_or_not(tenant, records, ca
         assert response.status_code == 200, response.content[:300]
         for index, name in enumerate((*fields, "pk")):
             kind = column_kind(column(model, name))
-            for value in (*REFUSED_EVERYWHERE, *REFUSED_BY_KIND[kind]):
+            for value in _refused(column(model, name), kind):
                 key = [*good[:index], value, *good[index + 1 :]]
                 # Unsigned too, as anyone could write them before cursors were signed (these were the 500s).
                 for signed in (True, False):
                     _api_refused(api.get(path, {**params, "cursor": page_cursor(model, signature, key, signed=signed)}))
-            for value in ACCEPTED_BY_KIND[kind] if name != "pk" else []:
+            for value in _accepted(column(model, name), kind) if name != "pk" else []:
                 key = [*good[:index], value, *good[index + 1 :]]
                 response = api.get(path, {**params, "cursor": page_cursor(model, signature, key)})
                 assert response.status_code == 200, (value, response.content[:300])

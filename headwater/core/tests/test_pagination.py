@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from headwater.companies.models import Company
 from headwater.core.cursors import InvalidCursor, sign_cursor
 from headwater.core.pagination import Ordering, bounded_count, decode_cursor, keyset_page
+from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.testing.factories import AccountFactory, CompanyFactory
 
@@ -49,7 +51,7 @@ def test_walking_forward_and_back_yields_every_row_once_in_order(account, names,
     qs = Company.objects.for_account(account)
     ordering = Ordering(("name",), descending=descending)
     # The database's collation decides the order of names; the pk breaks ties exactly.
-    expected = list(qs.order_by(*ordering.order_by()).values_list("pk", flat=True))
+    expected = list(qs.order_by(*ordering.order_by(qs.model)).values_list("pk", flat=True))
     assert len(expected) == len(names)
 
     forward, backward = walk(qs, ordering, page_size)
@@ -167,7 +169,7 @@ def test_without_a_count_a_page_is_one_query(account):
     CompanyFactory.create_batch(5, account=account)
     qs = Company.objects.for_account(account)
     for ordering in (Ordering(()), Ordering((), True), Ordering(("name",))):
-        expected = list(qs.order_by(*ordering.order_by()).values_list("pk", flat=True))
+        expected = list(qs.order_by(*ordering.order_by(qs.model)).values_list("pk", flat=True))
         seen, cursor = [], None
         while True:
             with CaptureQueriesContext(connection) as ctx:
@@ -190,3 +192,78 @@ def test_without_a_count_a_search_reads_no_ids_first(account):
     assert len(ctx.captured_queries) == 1
     assert " IN (" not in ctx.captured_queries[0]["sql"]
     assert [r.pk for r in page.rows] == list(qs.order_by("name", "pk").values_list("pk", flat=True)[:2])
+
+
+def _close_day_order(deals, descending):
+    """A deal's close day sorts with empty (open deals) below every day, then by id: the order of `closed`."""
+    return [
+        d.pk for d in sorted(deals, key=lambda d: (d.closed_at is not None, d.closed_at or 0, d.pk), reverse=descending)
+    ]
+
+
+@given(
+    days=st.lists(st.sampled_from([None, 1, 1, 2, 5, 30]), min_size=0, max_size=30),
+    page_size=st.integers(min_value=1, max_value=6),
+    descending=st.booleans(),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_nullable_sort_walks_every_row_once_with_the_empty_values_lowest(account, days, page_size, descending):
+    """Close days with ties and open deals (no close day), in both directions: forward and back, pages that cross
+    from days to the empty ones, cursors that point at an open deal."""
+    Deal.unscoped.filter(account=account).delete()
+    base = dt.date(2026, 1, 1)
+    Deal.unscoped.bulk_create(
+        [
+            Deal(
+                account=account,
+                name=f"D{i}",
+                currency="PLN",
+                status="open" if day is None else "won",
+                closed_at=None if day is None else base + dt.timedelta(days=day),
+            )
+            for i, day in enumerate(days)
+        ]
+    )
+    qs = Deal.objects.for_account(account)
+    ordering = Ordering(("closed_at",), descending=descending)
+    expected = _close_day_order(list(qs), descending)
+    assert list(qs.order_by(*ordering.order_by(Deal)).values_list("pk", flat=True)) == expected
+
+    forward, backward = walk(qs, ordering, page_size)
+    assert [row.pk for page in forward for row in page.rows] == expected
+    assert all(len(p.rows) == page_size for p in forward[:-1])
+    assert [[r.pk for r in p.rows] for p in backward] == [[r.pk for r in p.rows] for p in reversed(forward)]
+    assert backward[-1].start == 1
+
+
+def test_a_page_reads_the_empty_values_only_when_the_days_run_out(account):
+    base = dt.date(2026, 1, 1)
+    Deal.unscoped.bulk_create(
+        [Deal(account=account, name=f"W{i}", currency="PLN", status="won", closed_at=base) for i in range(3)]
+        + [Deal(account=account, name=f"O{i}", currency="PLN") for i in range(3)]
+    )
+    qs = Deal.objects.for_account(account)
+    ordering = Ordering(("closed_at",), descending=True)
+    first = keyset_page(qs, ordering=ordering, cursor=None, page_size=1, count_limit=0)
+    with CaptureQueriesContext(connection) as within_days:
+        keyset_page(qs, ordering=ordering, cursor=first.next_cursor, page_size=1, count_limit=0)
+    # The two closed deals after the cursor fill a page of one and its look-ahead: the open deals are not read.
+    assert len(within_days) == 1
+    with CaptureQueriesContext(connection) as crossing:
+        second = keyset_page(qs, ordering=ordering, cursor=first.next_cursor, page_size=3, count_limit=0)
+    assert len(crossing) == 2
+    assert [d.closed_at for d in second.rows] == [base, base, None]
+    # Neither read is an OR of a day and the empty value, which no index range serves.
+    assert not [q for q in crossing if " OR " in q["sql"] and "IS NULL" in q["sql"]]
+
+
+def test_a_cursor_may_hold_an_empty_value_only_where_the_column_can_be_empty(account):
+    ordering = Ordering(("closed_at",), descending=True)
+    open_deal = Deal.unscoped.create(account=account, name="Open", currency="PLN")
+    token = sign_cursor({"s": "-closed_at", "k": [None, open_deal.pk], "b": False, "o": 26}, model=Deal)
+    assert decode_cursor(Deal, ordering, token).key == (None, open_deal.pk)
+    by_name = Ordering(("name",))
+    with pytest.raises(InvalidCursor):
+        decode_cursor(
+            Deal, by_name, sign_cursor({"s": "name", "k": [None, open_deal.pk], "b": False, "o": 26}, model=Deal)
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -104,6 +105,36 @@ def test_filters_status_and_ordering_by_value(tenant):
     second = api.get("deals", {"ordering": "value", "limit": 2, "cursor": first["next"]}).json()
     assert [d["name"] for d in first["items"] + second["items"]] == ["Small", "Mid", "Large"]
     assert second["next"] is None
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_ordering_by_close_day_pages_every_deal_once_with_open_deals_lowest(tenant, descending):
+    """`ordering=-closed_at`: newest close first, open deals last (first ascending); cursors carry an open deal's
+    empty close day across pages."""
+    base = timezone.localdate() - dt.timedelta(days=30)
+    closed = [
+        DealFactory(account=tenant.account, status="won", closed_at=base + dt.timedelta(days=i // 3)) for i in range(9)
+    ]
+    opened = [DealFactory(account=tenant.account) for _ in range(4)]
+    days = sorted(closed, key=lambda d: (d.closed_at, d.pk), reverse=descending)
+    lowest = sorted(opened, key=lambda d: d.pk, reverse=descending)
+    expected = [d.pk for d in (days + lowest if descending else lowest + days)]
+    api = api_for(tenant, "viewer")
+    ordering = "-closed_at" if descending else "closed_at"
+    seen: list[int] = []
+    cursor = None
+    while True:
+        body = api.get("deals", {"ordering": ordering, "limit": 4, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [d["id"] for d in body["items"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert seen == expected
+    assert api.get("deals", {"ordering": "-created_at", "cursor": cursor or "x"}).status_code == 400
+    other = api.get("deals", {"ordering": "-created_at", "limit": 4}).json()["next"]
+    refused = api.get("deals", {"ordering": ordering, "cursor": other})
+    assert refused.status_code == 400
+    assert list(refused.json()["error"]["fields"]) == ["cursor"]
 
 
 def test_dates_are_iso_and_checked(tenant):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -533,3 +534,22 @@ def test_the_filter_bar_picks_a_company_by_keyboard(open_as_member, shot, tenant
     expect(page).to_have_url(re.compile(rf"company={zeta.pk}"))
     expect(page.get_by_role("option", name="Create company “zeta”")).to_have_count(0)
     shot("typeahead-filter-en")
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_close_day_header_sorts_newest_close_first_then_oldest(open_as_member, shot, tenant, language):
+    DealFactory(account=tenant.account, name="Still open")
+    DealFactory(account=tenant.account, name="Won in March", status="won", closed_at=dt.date(2026, 3, 2))
+    DealFactory(account=tenant.account, name="Lost in May", status="lost", closed_at=dt.date(2026, 5, 20))
+    page = open_as_member("deals/", language)
+    header = page.get_by_role("columnheader", name=t(language, "Closed on"))
+    names = page.locator("#records tbody tr td:has(> a[href*='/deals/'])")
+    header.get_by_role("link").click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(names).to_have_text(["Lost in May", "Won in March", "Still open"])
+    assert re.search(r"[?&]sort=-closed\b", page.url)
+    shot(f"deals-by-close-day-{language}")
+    header.get_by_role("link").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    # Ascending starts with the deals that have no close day.
+    expect(names).to_have_text(["Still open", "Won in March", "Lost in May"])

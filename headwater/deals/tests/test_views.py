@@ -72,6 +72,85 @@ class TestList:
         assert [d.name for d in rows] == ["Deal 9000", "Deal 500", "Deal 10"]
 
 
+class TestCloseDaySort:
+    """`?sort=-closed`: newest close first, open deals (no close day) last; the Statistics' won and lost links of a
+    period use it (docs/performance.md, "The close-day drill-downs")."""
+
+    @pytest.fixture
+    def deals(self, tenant):
+        base = dt.date(2026, 1, 1)
+        closed = [
+            DealFactory(
+                account=tenant.account,
+                name=f"Closed {i:02}",
+                status="won" if i % 3 else "lost",
+                closed_at=base + dt.timedelta(days=i // 4),  # four deals a day: ties broken by id
+            )
+            for i in range(52)
+        ]
+        opened = [DealFactory(account=tenant.account, name=f"Open {i}") for i in range(6)]
+        return closed, opened
+
+    @staticmethod
+    def expected(deals, descending=True):
+        closed, opened = deals
+        days = sorted(closed, key=lambda d: (d.closed_at, d.pk), reverse=descending)
+        lowest = sorted(opened, key=lambda d: d.pk, reverse=descending)
+        return [d.pk for d in (days + lowest if descending else lowest + days)]
+
+    def walk(self, client, url, params):
+        pages = [client.get(url, params)]
+        while pages[-1].context["page"].next_cursor:
+            pages.append(client.get(url, {**params, "cursor": pages[-1].context["page"].next_cursor}))
+        assert all(p.status_code == 200 for p in pages)
+        return pages
+
+    @pytest.mark.parametrize("descending", [True, False])
+    def test_every_deal_once_in_close_day_order_forward_and_back(self, tenant, member_client, deals, descending):
+        url = tenant.url("deals/")
+        sort = "-closed" if descending else "closed"
+        pages = self.walk(member_client, url, {"sort": sort})
+        assert [d.pk for p in pages for d in p.context["page"].rows] == self.expected(deals, descending)
+        assert [p.context["page"].start for p in pages] == [1, 26, 51]
+        # Back from the deepest page (it crosses from the open deals to the close days, or back).
+        back = member_client.get(url, {"sort": sort, "cursor": pages[-1].context["page"].prev_cursor})
+        assert [d.pk for d in back.context["page"].rows] == [d.pk for d in pages[1].context["page"].rows]
+
+    def test_the_header_sorts_newest_close_first_at_the_first_click(self, tenant, member_client, deals):
+        url = tenant.url("deals/")
+        unsorted = member_client.get(url).text
+        assert f'href="{url}?sort=-closed"' in unsorted
+        sorted_page = member_client.get(url, {"sort": "-closed"}).text
+        header = re.search(
+            r'<th scope="col" aria-sort="descending">\s*<a [^>]*href="([^"]+)"[^>]*>([^<]+)', sorted_page
+        )
+        assert header is not None
+        assert header.group(1) == f"{url}?sort=closed"
+        assert header.group(2).strip() == "Closed on"
+        member_client.cookies["django_language"] = "pl"
+        assert "Data zamknięcia" in member_client.get(url, {"sort": "-closed"}).text
+
+    def test_a_drill_down_of_a_period_is_exact_and_newest_close_first(self, tenant, member_client, deals):
+        closed, _opened = deals
+        params = {"status": "won", "closed_from": "2026-01-03", "closed_to": "2026-01-10", "sort": "-closed"}
+        response = member_client.get(tenant.url("deals/"), params)
+        wanted = [d for d in closed if d.status == "won" and dt.date(2026, 1, 3) <= d.closed_at <= dt.date(2026, 1, 10)]
+        page = response.context["page"]
+        assert [d.pk for d in page.rows] == [
+            d.pk for d in sorted(wanted, key=lambda d: (d.closed_at, d.pk), reverse=True)
+        ]
+        assert page.total == len(wanted)
+        assert '<time datetime="2026-01-10">' in response.text
+
+    def test_a_bad_or_foreign_cursor_is_a_400_not_a_500(self, tenant, member_client, deals):
+        url = tenant.url("deals/")
+        by_created = member_client.get(url, {"sort": "-created"}).context["page"].next_cursor
+        for cursor in (by_created, "garbage", by_created[:-3] + "abc"):
+            response = member_client.get(url, {"sort": "-closed", "cursor": cursor})
+            assert response.status_code == 400
+            assert "This link to a page of the list is not valid" in response.text
+
+
 class TestCreate:
     def test_create_with_defaults(self, tenant, member_client):
         response = member_client.post(tenant.url("deals/new/"), form_data(value="1 250,50"))

@@ -85,9 +85,16 @@ def test_the_planner_knows_a_foreign_key_determines_the_account(table, column):
     assert (["f"], sorted(["account_id", column])) in found
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a partial index is checked on PostgreSQL's catalogue")
-def test_the_close_day_index_holds_closed_deals_only():
+def test_the_close_day_index_is_in_the_close_day_sort_order():
+    """`-closed` is `closed_at DESC NULLS LAST, id DESC` (open deals last, core/pagination.py): the index must hold
+    that order to serve it, or PostgreSQL sorts every deal of the account (its default puts empty values first
+    descending). SQLite keeps empty values lowest already and takes no NULLS clause in an index."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'deal_account_closed_idx'")
-        (definition,) = cursor.fetchone()
-    assert "WHERE (closed_at IS NOT NULL)" in definition
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'deal_account_close_order_idx'")
+            (definition,) = cursor.fetchone()
+            assert definition.endswith("(account_id, closed_at DESC NULLS LAST, id DESC)")
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'deal_account_close_order_idx'")
+            (definition,) = cursor.fetchone()
+            assert definition.endswith('("account_id", "closed_at" DESC, "id" DESC)')

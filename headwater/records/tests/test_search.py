@@ -344,7 +344,7 @@ class TestPinnedPages:
         Company.unscoped.bulk_create([Company(account=account, name=n) for n in names])
         qs = Company.objects.for_account(account)
         ordering = Ordering(("name",))
-        expected = list(qs.order_by(*ordering.order_by()).values_list("pk", flat=True))
+        expected = list(qs.order_by(*ordering.order_by(qs.model)).values_list("pk", flat=True))
         seen, cursor = [], None
         while True:
             page = keyset_page(

@@ -54,7 +54,7 @@ def test_number_format_writes_what_django_writes(value, places, language):
 def test_links_are_the_record_lists_with_the_same_parameters(filters):
     links = Links(account_slug="alpha", filters=filters)
     source = SourceInfo(id=12, name="Web")
-    for kind, status in (("companies", ""), ("deals", "open"), ("deals", "won")):
+    for kind, status in (("companies", ""), ("deals", "open"), ("deals", "won"), ("deals", "lost")):
         for row_source in (source, SourceInfo(id=None), TOTAL):
             params = {} if row_source.is_total else {"source": row_source.key}
             if filters.unowned or filters.owner_id:
@@ -62,9 +62,12 @@ def test_links_are_the_record_lists_with_the_same_parameters(filters):
             if status:
                 params["status"] = status
             if filters.period:
-                day = "closed" if status == "won" else "created"
+                day = "closed" if status in ("won", "lost") else "created"
                 params[f"{day}_from"] = filters.period.start.isoformat()
                 params[f"{day}_to"] = filters.period.end.isoformat()
+                if day == "closed":
+                    # Deals closed in the period, newest close first: a range of the close-day index.
+                    params["sort"] = "-closed"
             expected = f"/a/alpha/{kind}/?{urlencode(params)}"
             assert links.url(kind, row_source, status) == expected
 

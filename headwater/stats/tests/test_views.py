@@ -89,7 +89,7 @@ def test_counts_link_to_the_matching_filtered_lists(tenant, sample):
     deals = tenant.url("deals/")
     assert (
         f'href="{deals}?source=none&amp;owner={tenant.member.pk}&amp;status=lost'
-        '&amp;closed_from=2025-05-01&amp;closed_to=2025-05-31"' in html
+        '&amp;closed_from=2025-05-01&amp;closed_to=2025-05-31&amp;sort=-closed"' in html
     )
     assert f'href="{deals}?owner={tenant.member.pk}&amp;status=open&amp;created_from=2025-05-01' in html
 
@@ -545,6 +545,7 @@ def test_drilldown_url_parameters(tenant, sample):
         "status": ["won"],
         "closed_from": ["2025-05-01"],
         "closed_to": ["2025-05-31"],
+        "sort": ["-closed"],
     }
 
 
