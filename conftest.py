@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.backends.sqlite3.operations import DatabaseOperations
 from django.test import Client
 from django.utils import translation
 
 from headwater.capture import tally_sql as touch_tally_sql
 from headwater.core.models import Account
+from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, funnel_sql, tally_sql
 from headwater.stats.tally_drift import tally_drift
 from headwater.testing.factories import AccountFactory, MembershipFactory, UserFactory
 from headwater.users.models import Role, User
@@ -27,7 +29,35 @@ SCREENSHOT_DIR = Path(__file__).resolve().parent / "var" / "screenshots"
 CHROMIUM = os.environ.get("HEADWATER_CHROMIUM", "/usr/bin/chromium")
 
 
+TALLY_TABLES = (
+    tally_sql.TABLE,
+    close_tally_sql.TABLE,
+    campaign_tally_sql.TABLE,
+    cohort_sql.TABLE,
+    touch_tally_sql.TABLE,
+)
 _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_the_tallies_last() -> Any:
+    """A transactional test ends with a flush, which on SQLite is one DELETE per table in the order of a Python set
+    (it changes with the hash seed). The tally triggers fire on those DELETEs: when a tally table came before the
+    records' tables, deleting the records wrote negative tallies for accounts that no longer exist, and a later
+    test's `stats_tallies --check` (every account) failed now and then. Tally tables are emptied last here;
+    PostgreSQL truncates, which fires no row trigger."""
+    original = DatabaseOperations.sql_flush
+
+    # The records' tables first, then the per-contact deal counts (their triggers feed the source tallies), then
+    # the tallies.
+    rank = {funnel_sql.TABLE: 1, **dict.fromkeys(TALLY_TABLES, 2)}
+
+    def tallies_last(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        return original(self, style, sorted(tables, key=lambda table: rank.get(table, 0)), **kwargs)
+
+    DatabaseOperations.sql_flush = tallies_last  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.hookimpl(wrapper=True)
