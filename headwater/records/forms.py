@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from headwater.campaigns.models import Campaign
-from headwater.campaigns.selectors import campaign_choices, campaign_list
+from headwater.campaigns.selectors import campaign_catalogue, campaign_choices
 from headwater.core.bidi import isolate
 from headwater.core.dates import FilterDayField
 from headwater.core.errors import DomainError
@@ -29,10 +29,10 @@ from headwater.records.listing import RecordFilters
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import (
     SourceDefault,
+    source_catalogue,
     source_choices,
     source_default_explained,
     source_default_for,
-    source_list,
 )
 from headwater.users.models import User
 from headwater.users.selectors import account_user_list, account_users
@@ -366,13 +366,13 @@ class AccountChoices:
 
     @cached_property
     def sources(self) -> list[Source]:
-        """`sources.selectors.source_list`: every source, archived ones too, in the admin's order."""
-        return list(source_list(account=self.account))
+        """`sources.selectors.source_catalogue`: every source, archived ones too, in the admin's order."""
+        return source_catalogue(account=self.account)
 
     @cached_property
     def campaigns(self) -> list[Campaign]:
-        """`campaigns.selectors.campaign_list`: every campaign, archived ones too."""
-        return list(campaign_list(account=self.account))
+        """`campaigns.selectors.campaign_catalogue`: every campaign, archived ones too."""
+        return campaign_catalogue(account=self.account)
 
     def active_sources(self) -> list[Source]:
         """`sources.selectors.source_choices` without a current source: the active ones, in the same order."""

@@ -11,7 +11,9 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
+from headwater.core.compiled import CompiledQuery
 from headwater.core.errors import NotFound
+from headwater.core.models import Account
 from headwater.core.text import fold, name_key, name_look_key, normalise_spaces
 from headwater.sources.models import (
     SOURCE_NAME_MAX_LENGTH,
@@ -25,8 +27,6 @@ from headwater.sources.models import (
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
-
-    from headwater.core.models import Account
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,17 @@ def source_list(*, account: Account, include_archived: bool = True) -> QuerySet[
     if not include_archived:
         qs = qs.filter(archived=False)
     return qs
+
+
+# Every record list reads the catalogue for its filter bar and bulk form: compiled once (core.compiled).
+_CATALOGUE: CompiledQuery[Source] = CompiledQuery(
+    lambda account_id: source_list(account=Account(pk=account_id)), account_id=int
+)
+
+
+def source_catalogue(*, account: Account) -> list[Source]:
+    """`source_list` with the archived sources, as a list: every source in the admin's order."""
+    return _CATALOGUE(account_id=account.pk)
 
 
 def source_get(*, account: Account, source_id: Any) -> Source:

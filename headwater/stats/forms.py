@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from pydantic import TypeAdapter
 
-from headwater.channels.selectors import channel_list
+from headwater.channels.selectors import channel_list, channel_names
 from headwater.core.dates import FilterDayField, account_today
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
@@ -134,7 +134,7 @@ class StatsFilterForm(forms.Form):
             channel: forms.ChoiceField = self.fields["channel"]  # type: ignore[assignment]  # declared above as that type
             channel.choices = [
                 ("", _("All channels")),
-                *((str(pk), name) for pk, name in channel_list(account=account).values_list("pk", "name")),
+                *((str(pk), name) for pk, name in channel_names(account=account)),
                 (NO_CHANNEL, _("No channel")),
             ]
         else:
