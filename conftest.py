@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.db.backends.sqlite3.operations import DatabaseOperations
+from django.db.backends.sqlite3.base import DatabaseOperations
 from django.test import Client
 from django.utils import translation
 
