@@ -15,7 +15,7 @@ from headwater.core.models import Account
 from headwater.spend.selectors import SpendKey, spend_in_period
 from headwater.stats.figures import Figures
 from headwater.stats.filters import DateRange
-from headwater.stats.money import CENT, EXACT, TENTH, MoneyGroup, quotient
+from headwater.stats.money import CENT, EXACT, TENTH, MoneyGroup, change, quotient
 from headwater.stats.results import TOTAL, Change, ReturnRow, Section, SourceInfo, Unconverted
 
 _Row = TypeVar("_Row", bound=ReturnRow)
@@ -126,3 +126,12 @@ def roi_change(current: ReturnRow, previous: ReturnRow) -> Change | None:
         return None
     numerator = current.won_value * previous.spend - previous.won_value * current.spend
     return Change(delta=quotient(numerator, current.spend * previous.spend, TENTH, 100), percent=None)
+
+
+def compare_returns(current: ReturnRow, previous: ReturnRow) -> None:
+    """Fill a row's `changes` against the same row of the previous period: the spend (and its percent), and the ROI
+    in percentage points when both periods have spend. The same for a source, a channel, the total and a campaign."""
+    current.changes["spend"] = change(current.spend, previous.spend)
+    roi = roi_change(current, previous)
+    if roi is not None:
+        current.changes["roi"] = roi
