@@ -280,7 +280,7 @@ def april(sample):
 
 # Each campaign row's changes against April: spend (delta, percent) and ROI (percentage points); Summer had no
 # spend in April, so no ROI change and no spend percent; the source's own row ("All of the source").
-CHANGES = {
+CHANGES: dict[str, dict[str, tuple[str, str | None]]] = {
     "Spring": {"spend": ("200.00", "200.0"), "roi": ("300.0", None)},
     "Summer": {"spend": ("425.00", None)},
     "(no campaign)": {"spend": ("150.00", "300.0"), "roi": ("-75.0", None)},
