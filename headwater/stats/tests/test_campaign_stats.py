@@ -321,6 +321,31 @@ def test_an_archived_campaign_with_figures_only_before_shows_with_its_change(ten
     assert "Winter" not in _rows(source_stats(account=april.account, filters=StatsFilters(period=MAY_RANGE)), april.ads)
 
 
+def test_the_roi_change_comes_from_the_exact_ratios(tenant, sample):
+    """400 won of 300 spent after 500 of 300: ROI 33.3 % after 66.7 %, but the change is -33.3 points (the exact
+    33.33 - 66.67), not the -33.4 of the rounded figures; as the source rows do it."""
+    letters = CampaignFactory(source=sample.fairs, name="Letters")
+    for month, won in ((dt.date(2025, 4, 1), "500.00"), (dt.date(2025, 5, 1), "400.00")):
+        spend_create(
+            account=sample.account, user=None, source=sample.fairs, campaign=letters, month=month, amount="300"
+        )
+        DealFactory(
+            account=sample.account,
+            source=sample.fairs,
+            campaign=letters,
+            status="won",
+            value=Decimal(won),
+            created_at=_at(2, month.month),
+            closed_at=month.replace(day=10),
+        )
+    stats = source_stats(account=sample.account, filters=StatsFilters(period=MAY_RANGE, compare=True))
+    row = _rows(stats, sample.fairs)["Letters"]
+    assert (row.roi, row.changes["roi"].delta, row.changes["roi"].percent) == (Decimal("33.3"), Decimal("-33.3"), None)
+    assert (row.changes["spend"].delta, row.changes["spend"].percent) == (Decimal("0.00"), Decimal("0.0"))
+    source_row = next(r for r in stats.returns.rows if r.source.id == sample.fairs.pk)
+    assert source_row.changes["roi"] == row.changes["roi"]  # the source has only this spend and these deals
+
+
 def _campaign_row_html(html: str, source_pk: int, label: str) -> str:
     details = html[html.index(f'id="stats-campaigns-{source_pk}"') :]
     details = details[: details.index("</details>")]
@@ -604,17 +629,60 @@ entry = st.tuples(
     st.integers(min_value=1, max_value=10**8),
     st.sampled_from(["PLN", "EUR", "USD"]),
 ).map(lambda t: (t[0], t[1], t[1] + dt.timedelta(days=t[2]), t[3], t[4]))
+# Two won deals of one row, one closed on 30 April and one on 20 May: won value in a period and the one before it
+# (for MAY, 1-15 May and 16 May - 10 June), so that both ROIs of a row are inexact and their change is tested.
+won_pair = st.tuples(
+    st.sampled_from(KEYS),
+    st.integers(min_value=1, max_value=10**7),
+    st.integers(min_value=1, max_value=10**7),
+    st.sampled_from(["PLN", "EUR"]),
+).map(
+    lambda t: (
+        ("deal", t[0], _at(20, 4), "won", dt.date(2025, 4, 30), t[1], t[3]),
+        ("deal", t[0], _at(15), "won", dt.date(2025, 5, 20), t[2], t[3]),
+    )
+)
+# Spend over every period and the one before it, so that compared rows often have spend in both (their ROI change).
+lasting_entry = st.tuples(
+    st.sampled_from(KEYS),
+    st.integers(min_value=1, max_value=10**8),
+    st.sampled_from(["PLN", "EUR"]),
+).map(lambda t: (t[0], dt.date(2025, 2, 1), dt.date(2025, 6, 30), t[1], t[2]))
+
+
+RATES = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("99"), places=4)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    records=st.lists(record, max_size=12),
+    entries=st.lists(entry, max_size=4),
+    lasting=st.lists(lasting_entry, max_size=2),
+    period=st.sampled_from(PERIODS),
+    rate=RATES,
+    compare=st.booleans(),
+)
+def test_campaign_figures_equal_a_plain_computation(records, entries, lasting, period, rate, compare):  # noqa: PLR0917 — hypothesis
+    _against_the_reference(records, [*entries, *lasting], period, rate, compare=compare)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    records=st.lists(record, max_size=12),
-    entries=st.lists(entry, max_size=4),
-    period=st.sampled_from(PERIODS),
-    rate=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("99"), places=4),
-    compare=st.booleans(),
+    records=st.lists(record, max_size=6),
+    won_twice=st.lists(won_pair, min_size=1, max_size=3),
+    lasting=st.lists(lasting_entry, min_size=1, max_size=3),
+    entries=st.lists(entry, max_size=2),
+    period=st.sampled_from([MAY_RANGE, DateRange(dt.date(2025, 5, 16), dt.date(2025, 6, 10))]),
+    rate=RATES,
 )
-def test_campaign_figures_equal_a_plain_computation(records, entries, period, rate, compare):
+def test_campaign_changes_equal_a_plain_computation(records, won_twice, lasting, entries, period, rate):  # noqa: PLR0917 — hypothesis
+    """Compared rows with spend and won value in both periods (so both ROIs are mostly inexact): their changes, the
+    ROI's from the exact ratios, against the plain computation."""
+    deals = [deal for pair in won_twice for deal in pair]
+    _against_the_reference([*records, *deals], [*entries, *lasting], period, rate, compare=True)
+
+
+def _against_the_reference(records, entries, period, rate, *, compare: bool) -> None:
     account = AccountFactory(sources_enabled=True, currency="PLN", time_zone="Europe/Warsaw")
     ExchangeRate.objects.create(account=account, base_currency="PLN", currency="EUR", rate=rate)
     sources = [SourceFactory(account=account, name=f"S{i}", position=i) for i in range(2)]
