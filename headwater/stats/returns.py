@@ -29,11 +29,6 @@ def spend_read(*, account: Account, period: DateRange | None) -> dict[SpendKey, 
     return spend_in_period(account=account, first=first, last=last)
 
 
-def spend_groups(*, account: Account, period: DateRange | None, rates: dict[str, Decimal]) -> SpendGroups:
-    """Each source's spend of the period (`spend_groups_from`). One query."""
-    return spend_groups_from(spend_read(account=account, period=period), rates)
-
-
 def spend_groups_from(spent: Mapping[SpendKey, tuple[int, Decimal]], rates: Mapping[str, Decimal]) -> SpendGroups:
     """Each source's spend of the period: the spread parts of its entries summed per currency, that sum rounded half
     up to the cent once, then converted at the account's rate and rounded to the cent (stats.money.MoneyGroup); a
