@@ -6,7 +6,8 @@ of stats/returns.py (cost per contact, per deal, per won deal, ROI, ROAS), the s
 The records come from the campaign tallies (stats/campaign_tally_sql.py, all owners: whole months, the days around
 them, all time by years), read once; the spend from the period's one read of the ledger, which the source rows share;
 names from the campaign catalogue, read once. Three queries, whatever the number of campaigns; none when spend and
-return is not shown (an owner filter).
+return is not shown (an owner filter). Compared with the previous period, that period's campaign groups come in the
+same query of the tallies and its spend from its one read of the ledger (the source rows'): no query more.
 
 Each source with campaigns gets a "(no campaign)" row: its records and spend without a campaign, computed from the
 source's own groups less its campaigns' before conversion, so every row is exactly its records (each currency
@@ -16,7 +17,8 @@ converted and rounded to the cent once per row) and the counts of a source's row
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -33,7 +35,7 @@ from headwater.stats.models import DAILY, YEARLY, TallyKind
 from headwater.stats.money import CENT, EXACT, MoneyGroup
 from headwater.stats.periods import split_period
 from headwater.stats.results import CampaignInfo, CampaignRow, ReturnRow, Section, SourceInfo
-from headwater.stats.returns import with_ratios
+from headwater.stats.returns import compare_returns, with_ratios
 
 # {(source, campaign): {(kind, currency): [count, value]}}; campaign None is the source's "(no campaign)".
 CampaignGroups = dict[tuple[int | None, int | None], dict[tuple[int, str], list[Any]]]
@@ -54,9 +56,40 @@ _CATALOGUE = CompiledRows(
 )
 
 
-def read_campaign_groups(*, account: Account, period: DateRange | None) -> CampaignGroups:
-    """The period's records with a campaign per (source, campaign) and (kind, currency), from the campaign tallies:
-    its whole months, the days around them, or for all time every year. One query, scoped by account."""
+def read_campaign_groups(*, account: Account, periods: Sequence[DateRange | None]) -> list[CampaignGroups]:
+    """Each period's records with a campaign per (source, campaign) and (kind, currency), from the campaign tallies:
+    its whole months, the days around them, or for all time every year. One query whatever the number of periods
+    (the page's and the one it is compared with: one part each, tagged), scoped by account."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for index, period in enumerate(periods):
+        conditions, values = _period_conditions(period)
+        parts.append(
+            f"SELECT {index}, kind, source_key, campaign_key, currency, SUM(n), SUM(cents) "  # noqa: S608 — constants and placeholders only
+            f"FROM {campaign_tally_sql.TABLE} WHERE account_id = %s AND ({' OR '.join(conditions)}) "
+            "GROUP BY kind, source_key, campaign_key, currency"
+        )
+        params += [account.pk, *values]
+    groups: list[CampaignGroups] = [{} for _period in periods]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for index, kind, source_key, campaign_key, currency, n, cents in cursor.fetchall():
+            if not n:
+                continue
+            base = int(kind) % DAILY
+            key = (_UNDATED.get(TallyKind(base), TallyKind(base)).value, currency)
+            slot = (
+                groups[int(index)]
+                .setdefault((int(source_key) or None, int(campaign_key)), {})
+                .setdefault(key, [0, Decimal("0.00")])
+            )
+            slot[0] += int(n)
+            slot[1] += Decimal(int(cents)).scaleb(-2)
+    return groups
+
+
+def _period_conditions(period: DateRange | None) -> tuple[list[str], list[Any]]:
+    """The WHERE conditions (ORed) and their parameters that pick a period's tallies."""
     wanted: list[tuple[list[int], dt.date | None, dt.date | None]] = []
     if period is None:
         every = [*_MONTHLY, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED]
@@ -67,32 +100,14 @@ def read_campaign_groups(*, account: Account, period: DateRange | None) -> Campa
             wanted.append(([int(kind) for kind in _MONTHLY], *split.months))
         wanted += [([int(kind) + DAILY for kind in _MONTHLY], edge.start, edge.end) for edge in split.edges]
     conditions: list[str] = []
-    params: list[Any] = [account.pk]
+    params: list[Any] = []
     for kinds, first, last in wanted:
         condition = "kind IN (" + ", ".join(str(kind) for kind in kinds) + ")"
         if first is not None and last is not None:
             condition += " AND bucket >= %s AND bucket <= %s"
             params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
         conditions.append(f"({condition})")
-    sql = (
-        "SELECT kind, source_key, campaign_key, currency, SUM(n), SUM(cents) "  # noqa: S608 — constants and placeholders only
-        f"FROM {campaign_tally_sql.TABLE} WHERE account_id = %s AND ({' OR '.join(conditions)}) "
-        "GROUP BY kind, source_key, campaign_key, currency"
-    )
-    groups: CampaignGroups = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for kind, source_key, campaign_key, currency, n, cents in cursor.fetchall():
-            if not n:
-                continue
-            base = int(kind) % DAILY
-            key = (_UNDATED.get(TallyKind(base), TallyKind(base)).value, currency)
-            slot = groups.setdefault((int(source_key) or None, int(campaign_key)), {}).setdefault(
-                key, [0, Decimal("0.00")]
-            )
-            slot[0] += int(n)
-            slot[1] += Decimal(int(cents)).scaleb(-2)
-    return groups
+    return conditions, params
 
 
 def campaign_spend(spent: Mapping[SpendKey, tuple[int, Decimal]], rates: Mapping[str, Decimal]) -> CampaignSpend:
@@ -162,29 +177,40 @@ def _source_groups(figures: Figures) -> dict[int | None, dict[tuple[int, str], l
     return by_source
 
 
+@dataclass(frozen=True)
+class CampaignPeriod:
+    """What the campaign rows of one period are computed from: the period's figures (the sources' groups), its
+    campaign groups and its campaign spend."""
+
+    figures: Figures
+    groups: CampaignGroups
+    spend: CampaignSpend
+
+
 def campaign_rows(
     *,
     returns: Section[ReturnRow],
-    figures: Figures,
-    groups: CampaignGroups,
-    spend: CampaignSpend,
+    current: CampaignPeriod,
+    previous: CampaignPeriod | None,
     catalogue: list[CampaignInfo],
     rates: Mapping[str, Decimal],
 ) -> dict[int | None, list[CampaignRow]]:
-    """Each shown source's campaign rows: its active campaigns (archived ones only with figures, unknown ids never
-    dropped), by name, then "(no campaign)". Sources without campaigns get none. In memory: no query."""
+    """Each shown source's campaign rows: its active campaigns (archived ones only with figures in either period,
+    unknown ids never dropped), by name, then "(no campaign)". Sources without campaigns get none. With a previous
+    period, each row's `changes` against the same row of that period, as the source rows'. In memory: no query."""
     by_id = {campaign.id: campaign for campaign in catalogue}
     of_source: dict[int | None, list[CampaignInfo]] = {}
     for campaign in catalogue:
         of_source.setdefault(campaign.source_id, []).append(campaign)
     used: dict[int | None, set[int]] = {}
-    for source_id, campaign_id in groups:
-        if campaign_id is not None:
-            used.setdefault(source_id, set()).add(campaign_id)
-    for source_id, campaign_id in spend:
-        if campaign_id is not None:
-            used.setdefault(source_id, set()).add(campaign_id)
-    sources = _source_groups(figures)
+    for period in (current, previous):
+        if period is None:
+            continue
+        for source_id, campaign_id in [*period.groups, *period.spend]:
+            if campaign_id is not None:
+                used.setdefault(source_id, set()).add(campaign_id)
+    sources = _source_groups(current.figures)
+    sources_before = _source_groups(previous.figures) if previous is not None else {}
     result: dict[int | None, list[CampaignRow]] = {}
     for source_row in returns.rows:
         source = source_row.source
@@ -197,28 +223,50 @@ def campaign_rows(
         ]
         if not listed:
             continue
-        rows = [
-            _row(
-                source,
-                campaign,
-                groups.get((source.id, campaign.id), {}),
-                spend.get(_spend_key(source, campaign)),
-                rates,
+        rows = _source_rows(
+            source, listed=listed, here=here, period=current, own=sources.get(source.id, {}), rates=rates
+        )
+        if previous is not None:
+            before = _source_rows(
+                source, listed=listed, here=here, period=previous, own=sources_before.get(source.id, {}), rates=rates
             )
-            for campaign in listed
-        ]
-        # "(no campaign)": the source's groups less its campaigns', per (kind, currency), before conversion.
-        rest = {key: list(value) for key, value in sources.get(source.id, {}).items()}
-        for campaign_id in here:
-            for key, (n, total) in groups.get((source.id, campaign_id), {}).items():
-                slot = rest.setdefault(key, [0, Decimal("0.00")])
-                slot[0] -= n
-                slot[1] -= total
-        none = CampaignInfo(id=None, source_id=source.id)
-        rest_spend = spend.get((source.id, None)) if source.id is not None else None
-        rows.append(_row(source, none, rest, rest_spend, rates))
+            for row, old in zip(rows, before, strict=True):
+                compare_returns(row, old)
         result[source.id] = rows
     return result
+
+
+def _source_rows(
+    source: SourceInfo,
+    *,
+    listed: list[CampaignInfo],
+    here: set[int],
+    period: CampaignPeriod,
+    own: Mapping[tuple[int, str], list[Any]],
+    rates: Mapping[str, Decimal],
+) -> list[CampaignRow]:
+    """A source's rows in one period: each listed campaign's, then "(no campaign)"."""
+    rows = [
+        _row(
+            source,
+            campaign,
+            period.groups.get((source.id, campaign.id), {}),
+            period.spend.get(_spend_key(source, campaign)),
+            rates,
+        )
+        for campaign in listed
+    ]
+    # "(no campaign)": the source's groups less its campaigns', per (kind, currency), before conversion.
+    rest = {key: list(value) for key, value in own.items()}
+    for campaign_id in here:
+        for key, (n, total) in period.groups.get((source.id, campaign_id), {}).items():
+            slot = rest.setdefault(key, [0, Decimal("0.00")])
+            slot[0] -= n
+            slot[1] -= total
+    none = CampaignInfo(id=None, source_id=source.id)
+    rest_spend = period.spend.get((source.id, None)) if source.id is not None else None
+    rows.append(_row(source, none, rest, rest_spend, rates))
+    return rows
 
 
 def _spend_key(source: SourceInfo, campaign: CampaignInfo) -> tuple[int, int | None]:

@@ -339,10 +339,15 @@ def _write_returns(writer: RowWriter, stats: SourceStats) -> None:
         section=stats.returns,
         sort=None,
         cells=return_cells,
-        changes=[("spend", _("Spend")), ("roi", _("ROI"))],
+        changes=_return_changes(),
         compared=stats.compared,
     )
     _write_campaigns(writer, stats)
+
+
+def _return_changes() -> list[tuple[str, str]]:
+    """The changes of "Spend and return", of a source's row and of a campaign's alike."""
+    return [("spend", _("Spend")), ("roi", _("ROI"))]
 
 
 def _write_campaigns(writer: RowWriter, stats: SourceStats) -> None:
@@ -356,6 +361,7 @@ def _write_campaigns(writer: RowWriter, stats: SourceStats) -> None:
         if section.channels
         else section.rows
     )
+    changes = _return_changes()
     writer.writerow([_("Spend and return per campaign")])
     writer.writerow(
         [
@@ -365,6 +371,7 @@ def _write_campaigns(writer: RowWriter, stats: SourceStats) -> None:
             _("Archived"),
             *campaign_columns(stats.base_currency),
             _("Spend without an exchange rate"),
+            *(_change_columns(changes) if stats.compared else []),
         ]
     )
     for source_row in sources:
@@ -386,6 +393,7 @@ def _write_campaigns(writer: RowWriter, stats: SourceStats) -> None:
                     row.roi,
                     row.roas,
                     _unconverted(row.spend_unconverted),
+                    *(_change_cells(row, changes) if stats.compared else []),
                 ]
             )
     writer.writerow([])

@@ -55,7 +55,10 @@ def money_value(value: Any) -> Decimal:
 
 def quotient(numerator: Decimal | int, denominator: Decimal | int, unit: Decimal, scale: int = 1) -> Decimal:
     scaled = EXACT.multiply(Decimal(numerator), scale)
-    return EXACT.divide(scaled, Decimal(denominator)).quantize(unit, rounding=ROUND_HALF_UP, context=EXACT)
+    result = EXACT.divide(scaled, Decimal(denominator)).quantize(unit, rounding=ROUND_HALF_UP, context=EXACT)
+    # A small negative figure rounds to a negative zero, which Decimal keeps ("-0.0" in the API, the CSV and on the
+    # page): it is zero.
+    return result.copy_abs() if result.is_zero() else result
 
 
 def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:

@@ -15,7 +15,7 @@ from headwater.core.models import Account
 from headwater.spend.selectors import SpendKey, spend_in_period
 from headwater.stats.figures import Figures
 from headwater.stats.filters import DateRange
-from headwater.stats.money import CENT, EXACT, TENTH, MoneyGroup, quotient
+from headwater.stats.money import CENT, EXACT, TENTH, MoneyGroup, change, quotient
 from headwater.stats.results import TOTAL, Change, ReturnRow, Section, SourceInfo, Unconverted
 
 _Row = TypeVar("_Row", bound=ReturnRow)
@@ -27,11 +27,6 @@ def spend_read(*, account: Account, period: DateRange | None) -> dict[SpendKey, 
     """The period's spend per (source, campaign, currency), unrounded (spend.selectors.spend_in_period). One query."""
     first, last = (period.start, period.end) if period is not None else (None, None)
     return spend_in_period(account=account, first=first, last=last)
-
-
-def spend_groups(*, account: Account, period: DateRange | None, rates: dict[str, Decimal]) -> SpendGroups:
-    """Each source's spend of the period (`spend_groups_from`). One query."""
-    return spend_groups_from(spend_read(account=account, period=period), rates)
 
 
 def spend_groups_from(spent: Mapping[SpendKey, tuple[int, Decimal]], rates: Mapping[str, Decimal]) -> SpendGroups:
@@ -126,3 +121,12 @@ def roi_change(current: ReturnRow, previous: ReturnRow) -> Change | None:
         return None
     numerator = current.won_value * previous.spend - previous.won_value * current.spend
     return Change(delta=quotient(numerator, current.spend * previous.spend, TENTH, 100), percent=None)
+
+
+def compare_returns(current: ReturnRow, previous: ReturnRow) -> None:
+    """Fill a row's `changes` against the same row of the previous period: the spend (and its percent), and the ROI
+    in percentage points when both periods have spend. The same for a source, a channel, the total and a campaign."""
+    current.changes["spend"] = change(current.spend, previous.spend)
+    roi = roi_change(current, previous)
+    if roi is not None:
+        current.changes["roi"] = roi

@@ -139,6 +139,7 @@ def campaign_columns(currency: str) -> list[str]:
 
 
 def _campaign_cells(cells: Cells, row: ReturnRow, won_url: str) -> list[str]:
+    # The changes (when compared) as on the source rows: the spend's and the ROI's, in the same neutral colours.
     number = cells.number
     won = f'<a href="{escape(won_url)}">{number(row.won_count, 0)}</a>' if won_url else number(row.won_count, 0)
     return [
@@ -146,11 +147,11 @@ def _campaign_cells(cells: Cells, row: ReturnRow, won_url: str) -> list[str]:
         number(row.deals, 0),
         won,
         cells.money(row.won_value),
-        cells.money(row.spend, row.spend_unconverted),
+        cells.money(row.spend, row.spend_unconverted, row.changes.get("spend")),
         cells.money(row.cost_per_contact),
         cells.money(row.cost_per_deal),
         cells.money(row.cost_per_won),
-        cells.rate(row.roi, None),
+        cells.rate(row.roi, row.changes.get("roi")),
         _ratio(cells, row.roas),
     ]
 

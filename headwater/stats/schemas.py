@@ -300,6 +300,10 @@ class StatsCampaignRowOut(BaseModel):
     cost_per_won: Decimal | None
     roi: Decimal | None
     roas: Decimal | None
+    changes: dict[str, StatsChangeOut] = Field(
+        description="As the source's row: `spend` (and `roi`, in percentage points, when both periods have spend) "
+        "against the same campaign (or “(no campaign)”) in the previous period; empty when not compared."
+    )
 
 
 class StatsReturnsOut(BaseModel):
@@ -525,6 +529,7 @@ def _campaign(row: CampaignRow) -> dict[str, Any]:
         "cost_per_won": row.cost_per_won,
         "roi": row.roi,
         "roas": row.roas,
+        "changes": _changes(row.changes),
     }
 
 

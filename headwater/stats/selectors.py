@@ -27,7 +27,13 @@ from headwater.jobs.models import Job, JobState
 from headwater.jobs.selectors import job_latest
 from headwater.sources.models import Source
 from headwater.spend.selectors import SpendKey
-from headwater.stats.campaign_stats import campaign_catalogue, campaign_rows, campaign_spend, read_campaign_groups
+from headwater.stats.campaign_stats import (
+    CampaignPeriod,
+    campaign_catalogue,
+    campaign_rows,
+    campaign_spend,
+    read_campaign_groups,
+)
 from headwater.stats.figures import Figures, figures_for
 from headwater.stats.filters import DateRange, GroupBy, StatsFilters
 from headwater.stats.models import TALLIES_REBUILD, ExchangeRate
@@ -63,7 +69,7 @@ from headwater.stats.results import (
     WonSummary,
     channel_info,
 )
-from headwater.stats.returns import returns_builder, roi_change, spend_groups, spend_groups_from, spend_read
+from headwater.stats.returns import compare_returns, returns_builder, spend_groups_from, spend_read
 from headwater.stats.touches import BASIS, TouchStats, read_touch_tallies, touch_stats_from
 from headwater.stats.trend import Trend, TrendBy, TrendRow, read_trend_tallies, trend_from
 
@@ -266,7 +272,6 @@ _CHANGED_FIELDS: dict[type, tuple[str, ...]] = {
     ContactRow: ("companies", "persons"),
     OpenRow: ("count", "value"),
     ClosedRow: ("won_count", "won_value", "lost_count", "lost_value"),
-    ReturnRow: ("spend",),
     FunnelRow: ("contacts", "with_deal", "won"),
 }
 
@@ -281,6 +286,9 @@ def _compare(current: Section[R], previous: Section[R]) -> None:
     for row, old in pairs:
         if old is None:
             continue
+        if isinstance(row, ReturnRow) and isinstance(old, ReturnRow):
+            compare_returns(row, old)  # shared with the campaign rows (stats/campaign_stats.py)
+            continue
         for name in _CHANGED_FIELDS[type(row)]:
             row.changes[name] = change(getattr(row, name), getattr(old, name))
         # Win rates change in percentage points, so no relative percent.
@@ -291,10 +299,6 @@ def _compare(current: Section[R], previous: Section[R]) -> None:
             and old.win_rate is not None
         ):
             row.changes["win_rate"] = Change(delta=_rate_change(row, old), percent=None)
-        if isinstance(row, ReturnRow) and isinstance(old, ReturnRow):
-            roi = roi_change(row, old)
-            if roi is not None:
-                row.changes["roi"] = roi
 
 
 def _rate_change(current: ClosedRow, previous: ClosedRow) -> Decimal:
@@ -405,8 +409,8 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     Queries: exchange rates; per period one read of the tallies (its whole local months, all of them for all time,
     and the days around them); with an owner filter and days outside whole months, companies, persons, open deals
     and closed deals of those days instead (after the span of the deals' creation times, once, to know the time
-    zone's clock changes); for all owners, one read of the spend ledger per period (stats/returns.py) and, for the
-    current period, the campaign tallies and the campaign names (stats/campaign_stats.py); then the
+    zone's clock changes); for all owners, one read of the spend ledger per period (stats/returns.py), one of the
+    campaign tallies for both periods and one of the campaign names (stats/campaign_stats.py); then the
     catalogue (read last, so every source the aggregates saw is in it unless deleted
     meanwhile; such ids still get a row).
     """
@@ -433,11 +437,13 @@ def _source_stats(
     # the catalogue so that a source with spend only (an archived one) still gets its row.
     spent = spent_before = None
     spent_raw: dict[SpendKey, tuple[int, Decimal]] = {}
+    spent_raw_before: dict[SpendKey, tuple[int, Decimal]] = {}
     if filters.owner_id is None and not filters.unowned:
         spent_raw = spend_read(account=account, period=filters.period)
         spent = spend_groups_from(spent_raw, rates)
         if previous_period is not None:
-            spent_before = spend_groups(account=account, period=previous_period, rates=rates)
+            spent_raw_before = spend_read(account=account, period=previous_period)
+            spent_before = spend_groups_from(spent_raw_before, rates)
     catalogue = _catalogue(account)
     used = current.source_ids() | (previous.source_ids() if previous else set())
     used |= set(spent or ()) | set(spent_before or ())
@@ -461,12 +467,18 @@ def _source_stats(
         if previous is not None and spent_before is not None:
             _compare(returns, _grouped(previous, sources, returns_builder(spent_before)))
         spend_missing = _missing_rates([returns.total.spend_unconverted])
-        # The drill-down to campaigns (stats/campaign_stats.py): two more queries, the campaign tallies and names.
+        # The drill-down to campaigns (stats/campaign_stats.py): two more queries, the campaign tallies (both periods
+        # in one) and names.
+        compared = previous if spent_before is not None else None
+        groups = read_campaign_groups(
+            account=account, periods=[filters.period] if compared is None else [filters.period, previous_period]
+        )
         campaigns = campaign_rows(
             returns=returns,
-            figures=current,
-            groups=read_campaign_groups(account=account, period=filters.period),
-            spend=campaign_spend(spent_raw, rates),
+            current=CampaignPeriod(figures=current, groups=groups[0], spend=campaign_spend(spent_raw, rates)),
+            previous=None
+            if compared is None
+            else CampaignPeriod(figures=compared, groups=groups[1], spend=campaign_spend(spent_raw_before, rates)),
             catalogue=campaign_catalogue(account=account),
             rates=rates,
         )

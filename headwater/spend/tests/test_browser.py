@@ -74,5 +74,6 @@ def test_add_spend_and_see_it_on_the_statistics(page, live_server, browser_login
     ratio = "2.50×" if language == "en" else "2,50×"  # noqa: RUF001 — the ratio sign the page writes
     expect(google_row).to_contain_text(ratio)
     expect(page.locator("#chart-spend-won[data-ready=true]")).to_have_count(1)
+    expect(page.locator("#chart-roi[data-ready=true]")).to_have_count(1)
     page.get_by_role("heading", name=t(language, "Spend and return")).scroll_into_view_if_needed()
     screenshot(f"spend-stats-{language}")

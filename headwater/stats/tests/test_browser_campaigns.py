@@ -4,6 +4,7 @@ campaigns from its "Spend and return" row (a <details>, no script), and a campai
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -76,3 +77,46 @@ def test_a_viewer_drills_from_a_source_to_its_campaigns(  # noqa: PLR0917 — fi
     spring_row.locator("td").nth(2).get_by_role("link").click()
     expect(page).to_have_url(re.compile(rf"[?&]campaign={spring.pk}(&|$)"))
     expect(page.locator("table tbody tr")).to_have_count(2)
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_a_campaign_row_shows_its_change_from_the_previous_period(  # noqa: PLR0917 — fixtures, passed by pytest
+    page, live_server, browser_login, tenant, screenshot, language
+):
+    account = tenant.account
+    account.sources_enabled = True
+    account.save()
+    ads = SourceFactory(account=account, name="Google Ads", position=1)
+    spring = CampaignFactory(source=ads, name="Spring sale")
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    before = month - dt.timedelta(days=10)  # inside the period before (the month's length of days before it)
+    spend_create(account=account, user=None, source=ads, campaign=spring, month=month, amount="400")
+    spend_create(
+        account=account,
+        user=None,
+        source=ads,
+        campaign=spring,
+        start_date=before,
+        end_date=month - dt.timedelta(days=1),
+        amount="100",
+    )
+    DealFactory(account=account, source=ads, campaign=spring, status="won", value=Decimal("2000.00"), closed_at=today)
+    DealFactory(account=account, source=ads, campaign=spring, status="won", value=Decimal("300.00"), closed_at=before)
+
+    browser_login(tenant.viewer)
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.goto(f"{live_server.url}{tenant.url('stats/sources/')}?period=custom&start={month}&end={last}&compare=on")
+    page.locator("a.stats-campaigns__link").click()
+    details = page.locator(f"#stats-campaigns-{ads.pk}")
+    expect(details).to_have_attribute("open", "")
+    spring_row = details.locator("tbody tr", has_text="Spring sale")
+    # Spend 400.00 after 100.00: +300.00 (+300.0%); ROI 400.0 % after 200.0 %: +200.0 percentage points.
+    spend = spring_row.locator("td").nth(4).locator(".stats-change")
+    expect(spend).to_be_visible()
+    expect(spend).to_contain_text(re.compile(r"\+300[.,]00.*\(\+300[.,]0%\)"))
+    roi = spring_row.locator("td").nth(8).locator(".stats-change")
+    expect(roi).to_contain_text(re.compile(r"\+200[.,]0"))
+    details.scroll_into_view_if_needed()
+    screenshot(f"stats-campaigns-compared-{language}")

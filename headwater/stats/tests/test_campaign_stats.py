@@ -19,6 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
 
 from headwater.companies.models import Company
 from headwater.core.errors import ValidationFailed
@@ -250,6 +251,174 @@ def test_another_accounts_campaigns_never_show(tenant, other_tenant, sample):
     assert "Secret plan" in names
 
 
+# --- Compared with the previous period --------------------------------------------------------------------
+
+MAY_COMPARED = {**MAY, "compare": "on"}  # a custom period: compared with the 31 days before (31 March - 30 April)
+
+
+@pytest.fixture
+def april(sample):
+    """The previous period of MAY: Spring spent 100 PLN and won 200, Ads without a campaign spent 50 and won 100;
+    Summer spent nothing. So Spring's ROI went from 100 % to 400 %, "(no campaign)"'s from 100 % to 25 %."""
+    account, ads = sample.account, sample.ads
+    spend_create(
+        account=account, user=None, source=ads, campaign=sample.spring, month=dt.date(2025, 4, 1), amount="100"
+    )
+    spend_create(account=account, user=None, source=ads, month=dt.date(2025, 4, 1), amount="50")
+    for campaign, value in ((sample.spring, "200.00"), (None, "100.00")):
+        DealFactory(
+            account=account,
+            source=ads,
+            campaign=campaign,
+            status="won",
+            value=Decimal(value),
+            created_at=_at(2, 4),
+            closed_at=dt.date(2025, 4, 10),
+        )
+    return sample
+
+
+# Each campaign row's changes against April: spend (delta, percent) and ROI (percentage points); Summer had no
+# spend in April, so no ROI change and no spend percent; the source's own row ("All of the source").
+CHANGES: dict[str, dict[str, tuple[str, str | None]]] = {
+    "Spring": {"spend": ("200.00", "200.0"), "roi": ("300.0", None)},
+    "Summer": {"spend": ("425.00", None)},
+    "(no campaign)": {"spend": ("150.00", "300.0"), "roi": ("-75.0", None)},
+}
+
+
+def _api_changes(changes: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    return {name: (c["delta"], c["percent"]) for name, c in changes.items()}
+
+
+def test_campaign_rows_compare_with_the_previous_period(tenant, april):
+    stats = source_stats(account=april.account, filters=StatsFilters(period=MAY_RANGE, compare=True))
+    rows = _rows(stats, april.ads)
+    for name, row in rows.items():
+        expected = CHANGES[{"-": "(no campaign)"}.get(name, name)]
+        got = {key: (str(c.delta), None if c.percent is None else str(c.percent)) for key, c in row.changes.items()}
+        assert got == expected, name
+    # The source row compares as before, and its campaigns' spend changes add up to its own.
+    source_row = next(r for r in stats.returns.rows if r.source.id == april.ads.pk)
+    assert sum(row.changes["spend"].delta for row in rows.values()) == source_row.changes["spend"].delta
+    # Not compared: no changes.
+    plain = source_stats(account=april.account, filters=StatsFilters(period=MAY_RANGE))
+    assert all(not row.changes for row in plain.campaigns[april.ads.pk])
+
+
+def test_an_archived_campaign_with_figures_only_before_shows_with_its_change(tenant, april):
+    gone = CampaignFactory(source=april.ads, name="Winter", archived=True)
+    spend_create(
+        account=april.account, user=None, source=april.ads, campaign=gone, month=dt.date(2025, 4, 1), amount="80"
+    )
+    stats = source_stats(account=april.account, filters=StatsFilters(period=MAY_RANGE, compare=True))
+    winter = _rows(stats, april.ads)["Winter"]
+    assert (winter.spend, winter.changes["spend"].delta, winter.changes["spend"].percent) == (
+        Decimal("0.00"),
+        Decimal("-80.00"),
+        Decimal("-100.0"),
+    )
+    assert "Winter" not in _rows(source_stats(account=april.account, filters=StatsFilters(period=MAY_RANGE)), april.ads)
+
+
+def test_the_roi_change_comes_from_the_exact_ratios(tenant, sample):
+    """400 won of 300 spent after 500 of 300: ROI 33.3 % after 66.7 %, but the change is -33.3 points (the exact
+    33.33 - 66.67), not the -33.4 of the rounded figures; as the source rows do it."""
+    letters = CampaignFactory(source=sample.fairs, name="Letters")
+    for month, won in ((dt.date(2025, 4, 1), "500.00"), (dt.date(2025, 5, 1), "400.00")):
+        spend_create(
+            account=sample.account, user=None, source=sample.fairs, campaign=letters, month=month, amount="300"
+        )
+        DealFactory(
+            account=sample.account,
+            source=sample.fairs,
+            campaign=letters,
+            status="won",
+            value=Decimal(won),
+            created_at=_at(2, month.month),
+            closed_at=month.replace(day=10),
+        )
+    stats = source_stats(account=sample.account, filters=StatsFilters(period=MAY_RANGE, compare=True))
+    row = _rows(stats, sample.fairs)["Letters"]
+    assert (row.roi, row.changes["roi"].delta, row.changes["roi"].percent) == (Decimal("33.3"), Decimal("-33.3"), None)
+    assert (row.changes["spend"].delta, row.changes["spend"].percent) == (Decimal("0.00"), Decimal("0.0"))
+    source_row = next(r for r in stats.returns.rows if r.source.id == sample.fairs.pk)
+    assert source_row.changes["roi"] == row.changes["roi"]  # the source has only this spend and these deals
+
+
+def _campaign_row_html(html: str, source_pk: int, label: str) -> str:
+    details = html[html.index(f'id="stats-campaigns-{source_pk}"') :]
+    details = details[: details.index("</details>")]
+    start = details.index(label)
+    return details[details.rindex("<tr", 0, start) : details.index("</tr>", start)]
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_page_shows_the_changes_on_campaign_rows(tenant, april, language):
+    client = tenant.client_for("viewer")
+    client.cookies["django_language"] = language
+    page = client.get(tenant.url("stats/sources/"), {**MAY_COMPARED, "lang": language}, HTTP_ACCEPT_LANGUAGE=language)
+    assert page.status_code == 200
+    html = page.content.decode()
+    comma = "," if language == "pl" else "."
+    points = {"en": "pp", "pl": "p.p."}[language]
+    spring = _campaign_row_html(html, april.ads.pk, "<bdi>Spring</bdi>")
+    assert f'+200{comma}00</span> <span class="stats-change__part">(+200{comma}0%)' in spring
+    assert f"+300{comma}0 {points}</span>" in spring
+    rest = _campaign_row_html(html, april.ads.pk, {"en": "(no campaign)", "pl": "(bez kampanii)"}[language])
+    assert f"-75{comma}0 {points}</span>" in rest
+    total = _campaign_row_html(html, april.ads.pk, {"en": "All of the source", "pl": "Całe źródło"}[language])
+    assert f"+775{comma}00</span>" in total
+    # Without the comparison, no change on any campaign row.
+    plain = client.get(tenant.url("stats/sources/"), MAY).content.decode()
+    assert "stats-change" not in _campaign_row_html(plain, april.ads.pk, "<bdi>Spring</bdi>")
+
+
+def test_the_api_and_the_exports_carry_the_campaign_changes(tenant, april):
+    client = tenant.client_for("viewer")
+    body = ApiClient(account=tenant.account, user=tenant.viewer).get("/stats/sources", MAY_COMPARED)
+    assert body.status_code == 200, body.content
+    ads = next(r for r in body.json()["returns"]["rows"] if r["source"]["name"] == "Ads")
+    assert {c["campaign"]["name"]: _api_changes(c["changes"]) for c in ads["campaigns"]} == CHANGES
+    plain = ApiClient(account=tenant.account, user=tenant.viewer).get("/stats/sources", MAY).json()
+    assert all(c["changes"] == {} for r in plain["returns"]["rows"] for c in r["campaigns"])
+
+    exported = client.get(tenant.url("stats/sources/export.csv"), MAY_COMPARED).content.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(exported)))
+    start = lines.index(["Spend and return per campaign"])
+    columns = lines[start + 1]
+    section = lines[start + 2 :]
+    section = section[: section.index([])]
+    changes = ("Spend: change", "Spend: change (%)", "ROI: change", "ROI: change (%)")
+    assert columns[-4:] == list(changes)
+    got = {line[2]: line[-4:] for line in section if line[0] == "Ads"}
+    for name, expected in CHANGES.items():
+        spend, roi = expected["spend"], expected.get("roi", (None, None))
+        assert got[name] == [value or "" for value in (*spend, *roi)], name
+
+    xlsx = client.get(tenant.url("stats/sources/export.xlsx"), MAY_COMPARED)
+    assert xlsx.status_code == 200
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(xlsx.streaming_content))).get_sheet_by_index(0)
+    table = sheet.to_python()
+    start = next(i for i, line in enumerate(table) if line[0] == "Spend and return per campaign")
+    header = table[start + 1]
+    spring = next(line for line in table[start + 2 :] if line[0] == "Ads" and line[2] == "Spring")
+    assert [spring[header.index(name)] for name in changes] == [200, 200, 300, ""]
+
+
+def test_another_accounts_campaigns_never_change_the_comparison(tenant, other_tenant, april):
+    other = other_tenant.account
+    other.sources_enabled = True
+    other.save()
+    theirs = CampaignFactory(source=SourceFactory(account=other, name="Theirs"), name="Secret plan")
+    for month in (dt.date(2025, 4, 1), dt.date(2025, 5, 1)):
+        spend_create(account=other, user=None, source=theirs.source, campaign=theirs, month=month, amount="999")
+    body = ApiClient(account=tenant.account, user=tenant.viewer).get("/stats/sources", MAY_COMPARED).json()
+    assert "Secret plan" not in str(body)
+    ads = next(r for r in body["returns"]["rows"] if r["source"]["name"] == "Ads")
+    assert {c["campaign"]["name"]: _api_changes(c["changes"]) for c in ads["campaigns"]} == CHANGES
+
+
 # --- The triggers follow every change -------------------------------------------------------------------
 
 
@@ -310,12 +479,17 @@ def test_the_rebuild_writes_the_same_campaign_tallies(tenant, sample):
     assert _campaign_n(sample.account, sample.summer, 2, dt.date(2025, 5, 1)) == 1
 
 
-def test_the_query_count_does_not_grow_with_the_campaigns(tenant, sample):
+@pytest.mark.parametrize("compare", [False, True])
+def test_the_query_count_does_not_grow_with_the_campaigns(tenant, sample, compare):
+    """Compared, the previous period's campaign groups come in the same query as the current period's: the count
+    is the one without a comparison plus the previous period's own reads (figures, days to close, spend)."""
+
     def count() -> int:
         cache.clear()
         with CaptureQueriesContext(connection) as queries:
             source_stats(
-                account=sample.account, filters=StatsFilters(period=DateRange(dt.date(2025, 4, 20), MAY_RANGE.end))
+                account=sample.account,
+                filters=StatsFilters(period=DateRange(dt.date(2025, 4, 20), MAY_RANGE.end), compare=compare),
             )
         return len(queries)
 
@@ -331,7 +505,10 @@ def test_the_query_count_does_not_grow_with_the_campaigns(tenant, sample):
             month=dt.date(2025, 5, 1),
             amount="10",
         )
+        # Figures in the previous period (8 March - 19 April) too.
+        DealFactory(account=sample.account, source=sample.fairs, campaign=campaign, created_at=_at(5 + number, 4))
     assert count() == few
+    assert few == (10 if compare else 7)
 
 
 # --- Against a plain-Python computation over the records and the spend ----------------------------------
@@ -352,6 +529,7 @@ PERIODS = [
     DateRange(dt.date(2025, 5, 1), dt.date(2025, 5, 15)),
     DateRange(dt.date(2025, 4, 30), dt.date(2025, 6, 1)),
     DateRange(dt.date(2025, 4, 15), dt.date(2025, 6, 10)),
+    DateRange(dt.date(2025, 5, 16), dt.date(2025, 6, 10)),  # compared with 20 April - 15 May: records in both
 ]
 
 
@@ -417,6 +595,21 @@ def reference(records, entries, period, key, rates) -> dict[str, Any]:
     return row
 
 
+def reference_changes(now: dict[str, Any], before: dict[str, Any]) -> dict[str, tuple[Decimal, Decimal | None]]:
+    """A campaign row's changes against the previous period from first principles: the spend's delta and percent
+    (none when it was zero), the ROI's in percentage points from the exact ratios (only when both had spend)."""
+    spend, spend_before = Fraction(now["spend"]), Fraction(before["spend"])
+    delta = now["spend"] - before["spend"]
+    changes: dict[str, tuple[Decimal, Decimal | None]] = {
+        "spend": (delta, half_up(Fraction(delta) / spend_before * 100, 1) if spend_before else None)
+    }
+    if spend > 0 and spend_before > 0:
+        won, won_before = Fraction(now["won_value"]), Fraction(before["won_value"])
+        points = ((won - spend) / spend - (won_before - spend_before) / spend_before) * 100
+        changes["roi"] = (half_up(points, 1), None)
+    return changes
+
+
 ZONE = ZoneInfo("Europe/Warsaw")
 KEYS = [(0, 0), (0, 1), (0, None), (1, 2), (1, None)]  # (source, campaign): two campaigns of source 0, one of 1
 
@@ -436,16 +629,60 @@ entry = st.tuples(
     st.integers(min_value=1, max_value=10**8),
     st.sampled_from(["PLN", "EUR", "USD"]),
 ).map(lambda t: (t[0], t[1], t[1] + dt.timedelta(days=t[2]), t[3], t[4]))
+# Two won deals of one row, one closed on 30 April and one on 20 May: won value in a period and the one before it
+# (for MAY, 1-15 May and 16 May - 10 June), so that both ROIs of a row are inexact and their change is tested.
+won_pair = st.tuples(
+    st.sampled_from(KEYS),
+    st.integers(min_value=1, max_value=10**7),
+    st.integers(min_value=1, max_value=10**7),
+    st.sampled_from(["PLN", "EUR"]),
+).map(
+    lambda t: (
+        ("deal", t[0], _at(20, 4), "won", dt.date(2025, 4, 30), t[1], t[3]),
+        ("deal", t[0], _at(15), "won", dt.date(2025, 5, 20), t[2], t[3]),
+    )
+)
+# Spend over every period and the one before it, so that compared rows often have spend in both (their ROI change).
+lasting_entry = st.tuples(
+    st.sampled_from(KEYS),
+    st.integers(min_value=1, max_value=10**8),
+    st.sampled_from(["PLN", "EUR"]),
+).map(lambda t: (t[0], dt.date(2025, 2, 1), dt.date(2025, 6, 30), t[1], t[2]))
+
+
+RATES = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("99"), places=4)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    records=st.lists(record, max_size=12),
+    entries=st.lists(entry, max_size=4),
+    lasting=st.lists(lasting_entry, max_size=2),
+    period=st.sampled_from(PERIODS),
+    rate=RATES,
+    compare=st.booleans(),
+)
+def test_campaign_figures_equal_a_plain_computation(records, entries, lasting, period, rate, compare):  # noqa: PLR0917 — hypothesis
+    _against_the_reference(records, [*entries, *lasting], period, rate, compare=compare)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    records=st.lists(record, max_size=12),
-    entries=st.lists(entry, max_size=4),
-    period=st.sampled_from(PERIODS),
-    rate=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("99"), places=4),
+    records=st.lists(record, max_size=6),
+    won_twice=st.lists(won_pair, min_size=1, max_size=3),
+    lasting=st.lists(lasting_entry, min_size=1, max_size=3),
+    entries=st.lists(entry, max_size=2),
+    period=st.sampled_from([MAY_RANGE, DateRange(dt.date(2025, 5, 16), dt.date(2025, 6, 10))]),
+    rate=RATES,
 )
-def test_campaign_figures_equal_a_plain_computation(records, entries, period, rate):
+def test_campaign_changes_equal_a_plain_computation(records, won_twice, lasting, entries, period, rate):  # noqa: PLR0917 — hypothesis
+    """Compared rows with spend and won value in both periods (so both ROIs are mostly inexact): their changes, the
+    ROI's from the exact ratios, against the plain computation."""
+    deals = [deal for pair in won_twice for deal in pair]
+    _against_the_reference([*records, *deals], [*entries, *lasting], period, rate, compare=True)
+
+
+def _against_the_reference(records, entries, period, rate, *, compare: bool) -> None:
     account = AccountFactory(sources_enabled=True, currency="PLN", time_zone="Europe/Warsaw")
     ExchangeRate.objects.create(account=account, base_currency="PLN", currency="EUR", rate=rate)
     sources = [SourceFactory(account=account, name=f"S{i}", position=i) for i in range(2)]
@@ -490,8 +727,16 @@ def test_campaign_figures_equal_a_plain_computation(records, entries, period, ra
         if period is None
         else {"period": "custom", "start": period.start.isoformat(), "end": period.end.isoformat()}
     )
+    previous = period.previous() if compare and period is not None else None
+    if compare:
+        params["compare"] = "on"
     response = ApiClient(account=account, user=viewer).get("/stats/sources", params)
     assert response.status_code == 200, response.content
+    if previous is not None:
+        assert response.json()["previous_period"] == {
+            "start": previous.start.isoformat(),
+            "end": previous.end.isoformat(),
+        }
     rows = {r["source"]["id"]: r for r in response.json()["returns"]["rows"]}
     rates = {"PLN": Fraction(1), "EUR": Fraction(rate)}
     for key in KEYS:
@@ -506,6 +751,16 @@ def test_campaign_figures_equal_a_plain_computation(records, entries, period, ra
         assert {u["currency"]: u["value"] for u in got["spend_unconverted"]} == {
             k: str(v) for k, v in expected["apart"].items()
         }
+        # Compared: the row's changes against the same row of the previous period (none when not compared).
+        wanted = (
+            {}
+            if previous is None
+            else reference_changes(expected, reference(normalised, entries, previous, key, rates))
+        )
+        assert {
+            name: (Decimal(c["delta"]), None if c["percent"] is None else Decimal(c["percent"]))
+            for name, c in got["changes"].items()
+        } == wanted, key
         # The source's rows add up to the source (counts exactly).
         source_row = rows[sources[s].pk]
         for name in ("contacts", "deals", "won_count"):

@@ -31,6 +31,7 @@ from headwater.testing.factories import (
 pytestmark = pytest.mark.django_db
 
 MAY_FIRST, MAY_LAST = dt.date(2025, 5, 1), dt.date(2025, 5, 31)
+BEFORE_MAY = (dt.date(2025, 3, 31), dt.date(2025, 4, 30))  # what a custom May is compared with: the 31 days before
 
 
 @pytest.fixture(autouse=True)
@@ -46,18 +47,20 @@ def half_up(value: Fraction, places: int) -> Decimal:
     return Decimal(units if value >= 0 else -units).scaleb(-places)
 
 
-def days_inside(start: dt.date, end: dt.date) -> int:
-    low, high = max(start, MAY_FIRST), min(end, MAY_LAST)
+def days_inside(start: dt.date, end: dt.date, period: tuple[dt.date, dt.date] = (MAY_FIRST, MAY_LAST)) -> int:
+    low, high = max(start, period[0]), min(end, period[1])
     return max((high - low).days + 1, 0)
 
 
-def reference(entries, won_cents, contacts, rate: Fraction) -> dict[str, Any]:
-    """The row of the one source, from first principles: each entry's part of May is amount * days inside / days,
-    summed per currency and rounded to the cent, then converted and rounded to the cent."""
+def reference(
+    entries, won_cents, contacts, rate: Fraction, period: tuple[dt.date, dt.date] = (MAY_FIRST, MAY_LAST)
+) -> dict[str, Any]:
+    """The row of the one source, from first principles: each entry's part of May (or `period`) is amount * days
+    inside / days, summed per currency and rounded to the cent, then converted and rounded to the cent."""
     rates = {"PLN": Fraction(1), "EUR": rate}
     parts: dict[str, Fraction] = {}
     for start, end, cents, currency in entries:
-        inside = days_inside(start, end)
+        inside = days_inside(start, end, period)
         if inside:
             parts[currency] = parts.get(currency, Fraction(0)) + Fraction(cents, 100) * inside / (
                 (end - start).days + 1
@@ -103,14 +106,23 @@ entry = st.tuples(
 ).map(lambda t: (t[0], t[0] + dt.timedelta(days=t[1]), t[2], t[3]))
 
 
+# Spend from March to June: in May and in the 31 days before, so that the ROI change has two inexact ratios.
+lasting_entry = st.tuples(st.integers(min_value=1, max_value=10**9), st.sampled_from(["PLN", "EUR"])).map(
+    lambda t: (dt.date(2025, 3, 1), dt.date(2025, 6, 30), t[0], t[1])
+)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     entries=st.lists(entry, max_size=4),
     won_cents=st.lists(st.integers(min_value=0, max_value=10**8), max_size=3),
+    won_before=st.lists(st.integers(min_value=1, max_value=10**8), min_size=1, max_size=2),
+    lasting=st.lists(lasting_entry, max_size=2),
     contacts=st.integers(min_value=0, max_value=3),
     rate=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("99"), places=4),
 )
-def test_the_endpoints_figures_equal_the_reference(entries, won_cents, contacts, rate):
+def test_the_endpoints_figures_equal_the_reference(entries, won_cents, won_before, lasting, contacts, rate):  # noqa: PLR0917 — hypothesis
+    entries = [*entries, *lasting]
     account = AccountFactory(sources_enabled=True, currency="PLN")
     ExchangeRate.objects.create(account=account, base_currency="PLN", currency="EUR", rate=rate)
     source = SourceFactory(account=account, name="Only", position=1)
@@ -124,22 +136,25 @@ def test_the_endpoints_figures_equal_the_reference(entries, won_cents, contacts,
             amount=Decimal(cents).scaleb(-2),
             currency=currency,
         )
-    for cents in won_cents:
+    for cents, closed in [
+        *((c, dt.date(2025, 5, 20)) for c in won_cents),
+        *((c, dt.date(2025, 4, 20)) for c in won_before),
+    ]:
         DealFactory(
             account=account,
             source=source,
             status="won",
             value=Decimal(cents).scaleb(-2),
             currency="PLN",
-            created_at=dt.datetime(2025, 5, 3, 12, tzinfo=dt.UTC),
-            closed_at=dt.date(2025, 5, 20),
+            created_at=dt.datetime(2025, 4, 3, 12, tzinfo=dt.UTC),
+            closed_at=closed,
         )
     for _ in range(contacts):
         CompanyFactory(account=account, source=source, created_at=dt.datetime(2025, 5, 4, 12, tzinfo=dt.UTC))
     viewer = UserFactory(email=f"viewer-{account.pk}@returns.test")
     MembershipFactory(account=account, user=viewer, role="viewer")
     response = ApiClient(account=account, user=viewer).get(
-        "/stats/sources", {"period": "custom", "start": "2025-05-01", "end": "2025-05-31"}
+        "/stats/sources", {"period": "custom", "start": "2025-05-01", "end": "2025-05-31", "compare": "true"}
     )
     assert response.status_code == 200, response.content
     row = next(r for r in response.json()["returns"]["rows"] if r["source"]["id"] == source.pk)
@@ -151,6 +166,22 @@ def test_the_endpoints_figures_equal_the_reference(entries, won_cents, contacts,
     }
     for name in ("cost_per_contact", "cost_per_deal", "cost_per_won", "roi", "roas"):
         assert row[name] == _optional(expected[name]), name
+    # Against the 31 days before: the spend's change (percent of the previous spend) and the ROI's in percentage
+    # points from the exact ratios, none unless both periods have spend.
+    before = reference(entries, won_before, 0, Fraction(rate), BEFORE_MAY)
+    spend, spend_before = Fraction(expected["spend"]), Fraction(before["spend"])
+    delta = expected["spend"] - before["spend"]
+    wanted: dict[str, Any] = {
+        "spend": {
+            "delta": str(delta),
+            "percent": _optional(half_up(Fraction(delta) / spend_before * 100, 1) if spend_before else None),
+        }
+    }
+    if spend > 0 and spend_before > 0:
+        won, won_before_value = Fraction(expected["won_value"]), Fraction(before["won_value"])
+        points = ((won - spend) / spend - (won_before_value - spend_before) / spend_before) * 100
+        wanted["roi"] = {"delta": str(half_up(points, 1)), "percent": None}
+    assert row["changes"] == wanted
 
 
 @pytest.fixture
@@ -270,3 +301,39 @@ def test_an_archived_source_with_spend_only_keeps_its_row(tenant, sample):
     sample.fairs.save()
     page = tenant.client_for("viewer").get(tenant.url("stats/sources/"), MAY)
     assert "Fairs" in [r.source.name for r in page.context["stats"].returns.rows]
+
+
+def test_a_figure_that_rounds_to_zero_is_zero_never_minus_zero(tenant):
+    """1,999.97 won of 1,999.99 spent is an ROI of -0.001 %: 0.0 %, not "-0.0" (Decimal keeps the sign of a negative
+    figure rounded to zero); the same for a change (ROI 0.0 % after 0.0005 %: 0.0 points) and a change's percent."""
+    account = tenant.account
+    account.sources_enabled = True
+    account.save()
+    ads = SourceFactory(account=account, name="Ads", position=1)
+    for month, spend, won in ((dt.date(2025, 4, 1), "2000.00", "2000.01"), (dt.date(2025, 5, 1), "1999.99", "1999.97")):
+        spend_create(account=account, user=None, source=ads, month=month, amount=spend)
+        DealFactory(
+            account=account,
+            source=ads,
+            status="won",
+            value=Decimal(won),
+            created_at=dt.datetime(2025, month.month, 2, 12, tzinfo=dt.UTC),
+            closed_at=month.replace(day=10),
+        )
+    body = ApiClient(account=account, user=tenant.viewer).get(
+        "/stats/sources", {"period": "custom", "start": "2025-05-01", "end": "2025-05-31", "compare": "true"}
+    )
+    assert body.status_code == 200, body.content
+    row = next(r for r in body.json()["returns"]["rows"] if r["source"]["name"] == "Ads")
+    assert row["roi"] == "0.0"
+    assert row["changes"] == {"spend": {"delta": "-0.01", "percent": "0.0"}, "roi": {"delta": "0.0", "percent": None}}
+    # The CSV writes the figures as they are (the page's number format already shows "0.0").
+    exported = tenant.client_for("viewer").get(
+        tenant.url("stats/sources/export.csv"),
+        {"period": "custom", "start": "2025-05-01", "end": "2025-05-31", "compare": "on"},
+    )
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    start = lines.index(["Spend and return"])
+    columns = lines[start + 1]
+    ads_line = next(line for line in lines[start + 2 :] if line[0] == "Ads")
+    assert [ads_line[columns.index(name)] for name in ("ROI (%)", "ROI: change", "Spend: change (%)")] == ["0.0"] * 3

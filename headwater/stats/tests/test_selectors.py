@@ -674,8 +674,9 @@ def test_owner_filter(tenant):
 
 
 # Queries: exchange rates and the catalogue; per period one read of the tallies and one of the days-to-close counts
-# (the median's); for all owners, per period one read of the spend ledger (stats/returns.py) and, for the current
-# period, one read of the campaign tallies and one of the campaign names (stats/campaign_stats.py); and with an owner
+# (the median's); for all owners, per period one read of the spend ledger (stats/returns.py), one read of the
+# campaign tallies for both periods (the previous period's campaign rows come in the same query) and one of the
+# campaign names (stats/campaign_stats.py); and with an owner
 # filter, when some period has days outside whole months, the deals' span (once) and five aggregates of the records
 # per such period (the fifth: closed deals per number of days to close).
 MID_MONTHS = DateRange(dt.date(2024, 3, 15), dt.date(2025, 6, 20))

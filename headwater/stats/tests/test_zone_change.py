@@ -15,9 +15,10 @@ from django.core.cache import cache
 
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
+from headwater.spend.services import spend_create
 from headwater.stats.tally_drift import tally_drift
 from headwater.testing.api import api_for
-from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
+from headwater.testing.factories import CampaignFactory, CompanyFactory, DealFactory, PersonFactory, SourceFactory
 from headwater.workspace.services import account_update_settings
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +149,44 @@ def test_the_service_refuses_what_the_form_refuses(tenant, field, value):
     assert set(caught.value.fields) == {field}
     account.refresh_from_db()
     assert (account.currency, account.time_zone, account.settings_version) == ("PLN", "Europe/Warsaw", 1)
+
+
+def test_the_campaign_rows_move_with_the_zone(tenant, records):
+    """The campaign tallies are rebuilt with the others: a campaign's records created late on 31 March (UTC) move
+    from April (Warsaw) to March (New York), and April compared with March says so."""
+    campaign = CampaignFactory(source=records, name="Spring")
+    CompanyFactory(account=tenant.account, source=records, campaign=campaign, created_at=LATE_EVENING)
+    DealFactory(
+        account=tenant.account,
+        source=records,
+        campaign=campaign,
+        status="won",
+        created_at=LATE_EVENING,
+        closed_at=dt.date(2025, 4, 3),
+        value=Decimal("300.00"),
+    )
+    spend_create(
+        account=tenant.account, user=None, source=records, campaign=campaign, month=dt.date(2025, 4, 1), amount="100"
+    )
+
+    def spring(start: str, end: str) -> dict:
+        body = api_for(tenant, "viewer").get(
+            "/stats/sources", {"period": "custom", "start": start, "end": end, "compare": "true"}
+        )
+        assert body.status_code == 200, body.content
+        rows = next(r for r in body.json()["returns"]["rows"] if r["source"]["id"] == records.pk)["campaigns"]
+        return next(r for r in rows if r["campaign"]["id"] == campaign.pk)
+
+    april = spring("2025-04-01", "2025-04-30")
+    assert (april["contacts"], april["won_count"], april["roi"]) == (1, 1, "200.0")
+    response = tenant.client_for("admin").post(
+        tenant.url("settings/"), settings_form(tenant.account, time_zone="America/New_York")
+    )
+    assert response.status_code == 302, response.content
+    assert tally_drift(account_ids=[tenant.account.pk]) == {}
+    march = spring("2025-03-01", "2025-03-31")
+    assert (march["contacts"], march["deals"], march["won_count"]) == (1, 0, 0)
+    april = spring("2025-04-01", "2025-04-30")
+    # The contact left April; the deal was still won on 3 April; compared with March (no spend): no ROI change.
+    assert (april["contacts"], april["won_count"], april["roi"]) == (0, 1, "200.0")
+    assert april["changes"] == {"spend": {"delta": "100.00", "percent": None}}
