@@ -127,7 +127,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     parser.add_argument("--database-url", default=None, help=f"default: $BENCH_IMPORT_DATABASE_URL or {PG_DEFAULT}")
     parser.add_argument("--no-simulate", action="store_true", help="skip step 5's whole-file preview")
     parser.add_argument("--no-memory", action="store_true", help="skip the run of a tenth of the file first")
-    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the run to this file")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="write a cProfile of the run to this file (and of step 5 to its name with -preview)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     if args.database_url:
@@ -201,7 +206,14 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 — one linear 
     report["detected"] = {"encoding": detected.settings().get("encoding"), "columns": len(detected.columns)}
     if not args.no_simulate:
         started = time.perf_counter()
-        simulated = import_simulate(import_=import_)
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            simulated = profiler.runcall(import_simulate, import_=import_)
+            profiler.dump_stats(str(args.profile.with_name(f"{args.profile.stem}-preview{args.profile.suffix}")))
+        else:
+            simulated = import_simulate(import_=import_)
         report["preview_step5_s"] = round(time.perf_counter() - started, 3)
         report["preview_step5_rows"] = simulated.rows
         report["problems_sample"] = [str(problem) for problem in simulated.problems[:5]]
