@@ -312,18 +312,16 @@ def _national_patterns(region: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
 _PL_GENERAL, _PL_ANY_TYPE = _national_patterns("PL")
 
 
-def _shortcut_e164(text: str, region: str) -> str | None | bool:
-    """`_parsed_e164` for the common shape (`_PL_SHAPE`, read in PL), without parsing; False for any other text.
-    tests/test_values.py proves it gives phonenumbers' answer for every text of that shape."""
-    if region != "PL":
-        return False
-    shape = _PL_SHAPE.fullmatch(text)
+def _shortcut_e164(text: str, region: str) -> tuple[bool, str | None]:
+    """(True, `_parsed_e164`) for the common shape (`_PL_SHAPE`, read in PL), without parsing; (False, None) for
+    any other text. tests/test_values.py proves it gives phonenumbers' answer for every text of that shape."""
+    shape = _PL_SHAPE.fullmatch(text) if region == "PL" else None
     if shape is None:
-        return False
+        return False, None
     national = shape.group(1).translate(_PL_SEPARATORS)
     if _PL_GENERAL.fullmatch(national) and _PL_ANY_TYPE.fullmatch(national):
-        return "+48" + national
-    return None
+        return True, "+48" + national
+    return True, None
 
 
 def _e164(text: str, region: str) -> str | None:
@@ -333,8 +331,9 @@ def _e164(text: str, region: str) -> str | None:
     key = (text, region)
     if key in _PHONES:
         return _PHONES[key]
-    shortcut = _shortcut_e164(text, region)
-    found = _parsed_e164(text, region) if shortcut is False else shortcut
+    shaped, found = _shortcut_e164(text, region)
+    if not shaped:
+        found = _parsed_e164(text, region)
     if len(_PHONES) >= _PHONES_KEPT:
         _PHONES.clear()
     _PHONES[key] = found

@@ -158,17 +158,16 @@ _PL_TEXTS = st.builds(
 
 @given(text=st.one_of(_PL_TEXTS, st.from_regex(values._PL_SHAPE, fullmatch=True)))
 def test_the_phone_shortcut_is_phonenumbers_for_its_shape(text):
-    shortcut = values._shortcut_e164(text, "PL")
-    if values._PL_SHAPE.fullmatch(text):
-        assert shortcut == values._parsed_e164(text, "PL")
-    else:
-        assert shortcut is False
+    shaped, found = values._shortcut_e164(text, "PL")
+    assert shaped == bool(values._PL_SHAPE.fullmatch(text))
+    if shaped:
+        assert found == values._parsed_e164(text, "PL")
 
 
 @given(text=st.text(alphabet="0123456789 +-()48", max_size=16), region=st.sampled_from(["PL", "DE"]))
 def test_the_phone_shortcut_leaves_other_texts_to_phonenumbers(text, region):
-    shortcut = values._shortcut_e164(text, region)
-    assert shortcut is False or shortcut == values._parsed_e164(text, region)
+    shaped, found = values._shortcut_e164(text, region)
+    assert not shaped or found == values._parsed_e164(text, region)
     values._PHONES.clear()
     assert values._e164(text, region) == values._parsed_e164(text, region)
 
@@ -179,7 +178,7 @@ def test_the_phone_shortcut_over_every_prefix():
     for start in range(100, 1000):
         for rest in ("000000", "123456", "999999", f"{start * 997 % 1_000_000:06d}"):
             for text in (f"{start}{rest}", f"+48 {start} {rest[:3]} {rest[3:]}"):
-                assert values._shortcut_e164(text, "PL") == values._parsed_e164(text, "PL"), text
+                assert values._shortcut_e164(text, "PL") == (True, values._parsed_e164(text, "PL")), text
 
 
 def _reference_nip(text):
