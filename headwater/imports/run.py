@@ -20,6 +20,7 @@ with the writes left out: new records get ids of its own (negative), nothing is 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -148,6 +149,10 @@ class _Table:
             else ("DateTimeField", "DateField", "DecimalField", "JSONField", "TimeField")
         )
         self.prepared = {f.attname: f for f in fields if f.get_internal_type() in prepared}
+        self.prepared_at = [(i, name) for i, name in enumerate(self.names) if name in self.prepared]
+        # A row's values in the columns' order, its defaults filled in, in one call (a loop per value costs more
+        # than anything else the tuple needs).
+        self.getter = operator.itemgetter(*self.names)
         self.cache: dict[tuple[str, Any], Any] = {}
 
     def _prepare(self, name: str, value: Any) -> Any:
@@ -162,15 +167,16 @@ class _Table:
         return self.cache[key]
 
     def _tuple(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        prepared = self.prepared
-        defaults = self.defaults
-        values = []
-        for name in self.names:
-            value = row[name] if name in row else defaults[name]
-            if value is not None and name in prepared:
-                value = self._prepare(name, value)
-            values.append(value)
-        return tuple(values)
+        values = self.getter({**self.defaults, **row})
+        if len(self.names) == 1:
+            values = (values,)
+        if not self.prepared_at:
+            return tuple(values)
+        found = list(values)
+        for i, name in self.prepared_at:
+            if found[i] is not None:
+                found[i] = self._prepare(name, found[i])
+        return tuple(found)
 
     def reserve(self, count: int) -> list[int]:
         """Ids for `count` new rows, ascending (a contiguous range on SQLite, whose writer holds the lock)."""
@@ -486,7 +492,8 @@ class _Writer:
                 actions[i]["company"] = "same"
                 continue
             record = self._new(values, row.owner_id, source[1])
-            record["search_key"] = _company_key(record)
+            if not self.dry_run:  # a preview shows no key (and writes none)
+                record["search_key"] = _company_key(record)
             ref = _Ref(0, None, record["source_id"], record["name"], new=True)
             for name, k in zip(("nip", "regon", "domain", "name"), normalised, strict=True):
                 if k:
@@ -553,7 +560,8 @@ class _Writer:
             chosen = source[1] if source[0] else self._default_from(company)
             record = self._new(values, row.owner_id, chosen)
             record["company_id"] = _pk(company)
-            record["search_key"] = self._person_key(record, company.label if company is not None else "")
+            if not self.dry_run:
+                record["search_key"] = self._person_key(record, company.label if company is not None else "")
             label = f"{values.get('first_name', '')} {values['last_name']}".strip()
             ref = _Ref(0, record["company_id"], record["source_id"], label, new=True)
             for k in run_keys:
@@ -643,10 +651,13 @@ class _Writer:
                 values["closed_at"] = self.today
             chosen = source if names_source else self._default_from(person, company)
             record = self._new(values, row.owner_id, chosen)
-            company_name = company.label if company is not None else self._company_name(company_id)
-            record["search_key"] = deal_search_key(
-                name=values["name"], company_name=company_name, person_name=person.label if person is not None else ""
-            )
+            if not self.dry_run:
+                company_name = company.label if company is not None else self._company_name(company_id)
+                record["search_key"] = deal_search_key(
+                    name=values["name"],
+                    company_name=company_name,
+                    person_name=person.label if person is not None else "",
+                )
             self.deal_keys.add(key)
             new.append((record, _Ref(0, company_id, record["source_id"], values["name"], new=True)))
             actions[i]["deal"] = "new"
