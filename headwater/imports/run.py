@@ -237,8 +237,13 @@ class _Writer:
         # naming the same company or person is that record.
         self.company_index = dedupe.CompanyIndex.load(account)
         self.person_index = dedupe.PersonIndex.load(account)
-        self.company_keys: dict[tuple[str, str], _Ref] = {}
-        self.person_keys: dict[tuple[Any, ...], _Ref] = {}
+        # One dictionary per key (no tuple per entry: these are kept for every record the run creates), in the
+        # order they decide: companies by NIP, REGON, domain, name; persons by e-mail, phone (its E.164 digits as
+        # a number: "+" and digits never starting with 0, so exactly the number), name within their company.
+        self.company_keys: tuple[dict[str, _Ref], ...] = ({}, {}, {}, {})
+        self.persons_by_email: dict[str, _Ref] = {}
+        self.persons_by_phone: dict[int, _Ref] = {}
+        self.persons_by_name: dict[tuple[int, str], _Ref] = {}
         self.deal_keys: set[tuple[int | None, int | None, str]] = set()
         # Existing records read (and locked) so far: a record merged by one batch is the same object in the next.
         self.existing: dict[str, dict[int, Any]] = {kind: {} for kind in plan.KINDS}
@@ -450,9 +455,9 @@ class _Writer:
         self.changes, self.history, self.campaign_history = [], [], []
 
     def _company_lookup(self, keys: tuple[str, str, str, str]) -> _Ref | None:
-        for name, key in zip(("nip", "regon", "domain", "name"), keys, strict=True):
-            if key and (name, key) in self.company_keys:
-                return self.company_keys[(name, key)]
+        for found, key in zip(self.company_keys, keys, strict=True):
+            if key and key in found:
+                return found[key]
         return None
 
     def _companies(self, batch: list[plan.RowPlan], actions: list[dict[str, str]]) -> list[_Ref | None]:
@@ -495,9 +500,9 @@ class _Writer:
             if not self.dry_run:  # a preview shows no key (and writes none)
                 record["search_key"] = _company_key(record)
             ref = _Ref(0, None, record["source_id"], record["name"], new=True)
-            for name, k in zip(("nip", "regon", "domain", "name"), normalised, strict=True):
+            for found, k in zip(self.company_keys, normalised, strict=True):
                 if k:
-                    self.company_keys.setdefault((name, k), ref)
+                    found.setdefault(k, ref)
             new.append((record, ref))
             result[i] = ref
             actions[i]["company"] = "new"
@@ -552,7 +557,7 @@ class _Writer:
                 result[i] = _Ref(person.pk, person.company_id, person.source_id, label, new=False)
                 continue
             run_keys = self._person_keys(key)
-            known = next((self.person_keys[k] for k in run_keys if k in self.person_keys), None)
+            known = next((found[k] for found, k in run_keys if k in found), None)
             if known is not None:
                 result[i] = known
                 actions[i]["person"] = "same"
@@ -564,8 +569,8 @@ class _Writer:
                 record["search_key"] = self._person_key(record, company.label if company is not None else "")
             label = f"{values.get('first_name', '')} {values['last_name']}".strip()
             ref = _Ref(0, record["company_id"], record["source_id"], label, new=True)
-            for k in run_keys:
-                self.person_keys.setdefault(k, ref)
+            for found, k in run_keys:
+                found.setdefault(k, ref)
             new.append((record, ref))
             result[i] = ref
             actions[i]["person"] = "new"
@@ -576,16 +581,18 @@ class _Writer:
         self._save_updates("person", changed, fields)
         return result
 
-    @staticmethod
-    def _person_keys(key: dedupe.PersonKeys) -> list[tuple[Any, ...]]:
-        found: list[tuple[Any, ...]] = []
+    def _person_keys(self, key: dedupe.PersonKeys) -> list[tuple[dict[Any, _Ref], Any]]:
+        """The row's keys among the persons this run created: (the dictionary of that key, the key)."""
+        found: list[tuple[dict[Any, _Ref], Any]] = []
         if key.email:
-            found.append(("email", dedupe.email_key(key.email)))
+            found.append((self.persons_by_email, dedupe.email_key(key.email)))
         phone = dedupe.phone_key(key.phone) if key.phone else ""
         if phone:
-            found.append(("phone", phone))
+            found.append((self.persons_by_phone, int(phone[1:])))
         if key.company_id and key.last_name:
-            found.append(("name", key.company_id, dedupe.person_name_key(key.first_name, key.last_name)))
+            found.append(
+                (self.persons_by_name, (key.company_id, dedupe.person_name_key(key.first_name, key.last_name)))
+            )
         return found
 
     def _company_name(self, company_id: int | None) -> str:

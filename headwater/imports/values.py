@@ -8,6 +8,7 @@ column (`parse_date_column`): "03/01/2026" is the 3rd of January or the 1st of M
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -353,11 +354,14 @@ def parse_phone(value: Raw, *, region: str = DEFAULT_REGION) -> str:
     return found
 
 
+_NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7, -1)
+
+
 def parse_nip(value: Raw) -> str:
     """A Polish tax id (NIP) as its ten digits; "PL 123-456-32-18" and "123 456 32 18" too."""
     text = _text(value)
     if len(text) == 10 and text.isascii() and text.isdigit():  # the common shape: only the check digit to check
-        if nip.checksum(text) == 0:
+        if sum(map(operator.mul, _NIP_WEIGHTS, map(int, text))) % 11 == 0:  # stdnum's nip.checksum, without a loop
             return text
         raise ValueProblem(_("“%(value)s” is not a valid NIP (tax ID).") % {"value": text})
     compact = re.sub(r"^PL", "", nip.compact(text).upper())
