@@ -62,10 +62,14 @@ class Money:
     currency: str | None  # what the cell said, None when it named none
 
 
+# The longest mark first: "fr." before a shorter mark it may hold.
+_SIGNS_LONGEST_FIRST = sorted(_CURRENCY_SIGNS.items(), key=lambda item: -len(item[0]))
+
+
 def _currency_of(text: str) -> tuple[str, str | None]:
     """The text without its currency mark, and the currency it named."""
     lowered = text.lower()
-    for sign, code in sorted(_CURRENCY_SIGNS.items(), key=lambda item: -len(item[0])):
+    for sign, code in _SIGNS_LONGEST_FIRST:
         if sign in lowered:
             start = lowered.index(sign)
             before, after = text[:start], text[start + len(sign) :]
