@@ -222,6 +222,9 @@ class _Writer:
     ) -> None:
         self.account = account
         self.import_ = import_
+        # Read for every record written: a model's pk is a property, dearer than an attribute.
+        self.account_id: int = account.pk
+        self.import_id: int = import_.pk
         self.outcome = outcome
         self.dry_run = dry_run
         self.tally = tally or {}
@@ -289,7 +292,7 @@ class _Writer:
         new = self.all_sources.get(new_id) if new_id else None
         self.history.append(
             {
-                "account_id": self.account.pk,
+                "account_id": self.account_id,
                 "record_type": kind,
                 "record_id": record_id,
                 "old_source_id": old_id,
@@ -297,7 +300,7 @@ class _Writer:
                 "new_source_id": new_id,
                 "new_name": new.name if new else "",
                 "how": HowChanged.IMPORT,
-                "import_ref": self.import_.pk,
+                "import_ref": self.import_id,
                 "user_id": self.user_id,
                 "at": self.now,
             }
@@ -327,14 +330,14 @@ class _Writer:
     def _new(self, values: dict[str, Any], owner_id: int | None, source: Source | None) -> dict[str, Any]:
         return {
             **values,
-            "account_id": self.account.pk,
+            "account_id": self.account_id,
             "owner_id": owner_id,
             "source_id": source.pk if source else None,
             "created_at": self.now,
             "updated_at": self.now,
             "created_by_id": self.user_id,
             "origin": RecordOrigin.IMPORT,
-            "origin_import_id": self.import_.pk,
+            "origin_import_id": self.import_id,
         }
 
     def _merge(self, kind: str, record: Any, values: dict[str, Any], source: tuple[bool, Source | None]) -> bool:
