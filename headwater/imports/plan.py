@@ -99,6 +99,8 @@ class Context:
     campaigns: dict[str, list[tuple[int, int, str, bool]]] = field(default_factory=dict)
     source_names: dict[int, str] = field(default_factory=dict)
     resolved_sources: dict[str, int | None] = field(default_factory=dict)  # source cell -> its source, read once
+    # The mapped columns with their parsers (`_cells`), worked out on the first row.
+    cells: list[tuple[int, str, str, str, str, Callable[[reading.CellValue, str, RowPlan], Any]]] | None = None
 
     def source_of(self, value: str) -> int | None:
         """The source a source cell gives the row: the user's choice (step 3), else its certain match, as the run
@@ -206,53 +208,83 @@ _BY_KEY: dict[str, Callable[[reading.CellValue, str, RowPlan], Any]] = {
 }
 
 
+def _text_of(limit: int | None) -> Callable[[reading.CellValue, str, RowPlan], Any]:
+    """A text field's parser: the text itself, refused when it does not fit its column."""
+
+    def parse(_raw: reading.CellValue, text: str, _plan: RowPlan) -> str:
+        if limit and len(text) > limit:
+            raise values.ValueProblem(
+                _("The text has %(length)s characters; at most %(limit)s fit.") % {"length": len(text), "limit": limit}
+            )
+        return text
+
+    return parse
+
+
+def _parser(key: str, ctx: Context) -> Callable[[reading.CellValue, str, RowPlan], Any]:
+    kind, _dot, name = key.partition(".")
+    return _BY_KEY.get(key) or _BY_NAME.get(name) or _text_of(ctx.lengths.get(kind, {}).get(name))
+
+
 def _parse(key: str, raw: reading.CellValue, text: str, plan: RowPlan, ctx: Context) -> Any:
     """The field's value from one non-empty cell (ValueProblem when it cannot be)."""
-    kind, _dot, name = key.partition(".")
-    parser = _BY_KEY.get(key) or _BY_NAME.get(name)
-    if parser is not None:
-        return parser(raw, text, plan)
-    limit = ctx.lengths.get(kind, {}).get(name)
-    if limit and len(text) > limit:
-        raise values.ValueProblem(
-            _("The text has %(length)s characters; at most %(limit)s fit.") % {"length": len(text), "limit": limit}
-        )
+    return _parser(key, ctx)(raw, text, plan)
+
+
+# Mapped keys plan_row reads itself rather than parsing them into a field.
+_READ_BY_THE_ROW = frozenset(("source", "owner", "campaign", "person.full_name"))
+
+
+def _cells(ctx: Context) -> list[tuple[int, str, str, str, str, Callable[[reading.CellValue, str, RowPlan], Any]]]:
+    """Each mapped column as plan_row reads it: (index, key, column name, kind, field, parser), worked out once
+    per import rather than once per cell."""
+    if ctx.cells is None:
+        ctx.cells = []
+        for index, key in ctx.mapping:
+            kind, _dot, name = key.partition(".")
+            parser = _text_of(None) if key in _READ_BY_THE_ROW else _parser(key, ctx)
+            ctx.cells.append((index, key, ctx.columns[index] or str(index + 1), kind, name, parser))
+    return ctx.cells
+
+
+def _cell_text(raw: reading.CellValue) -> str:
+    """A cell's text as a row reads it: whitespace normalised, NUL characters dropped."""
+    text = normalise_spaces(raw if isinstance(raw, str) else reading.cell_text(raw)).strip()
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     return text
 
 
 def plan_row(row: reading.Row, ctx: Context) -> RowPlan:
     plan = RowPlan(number=row.number, cells=row.cells)
     owner_text = campaign_text = ""
-    for index, key in ctx.mapping:
-        raw = row.cells[index] if index < len(row.cells) else None
-        text = normalise_spaces(reading.cell_text(raw)).strip()
-        if "\x00" in text:
-            text = text.replace("\x00", "")
+    cells = row.cells
+    width = len(cells)
+    records = plan.records
+    for index, key, column, kind, name, parser in _cells(ctx):
+        raw = cells[index] if index < width else None
+        text = _cell_text(raw)
         if not text:
             continue
-        column = ctx.columns[index] or str(index + 1)
-        if key == "source":
-            plan.source_value = text
+        if key in _READ_BY_THE_ROW:
+            if key == "source":
+                plan.source_value = text
+            elif key == "owner":
+                owner_text = text
+            elif key == "campaign":
+                campaign_text = text
+            else:  # the person's full name
+                first, _space, last = text.rpartition(" ")
+                person = records.setdefault("person", {})
+                person.setdefault("first_name", first)
+                person.setdefault("last_name", last)
             continue
-        if key == "owner":
-            owner_text = text
-            continue
-        if key == "campaign":
-            campaign_text = text
-            continue
-        if key == "person.full_name":
-            first, _space, last = text.rpartition(" ")
-            person = plan.records.setdefault("person", {})
-            person.setdefault("first_name", first)
-            person.setdefault("last_name", last)
-            continue
-        kind, _dot, name = key.partition(".")
         try:
-            value = _parse(key, raw, text, plan, ctx)
+            value = parser(raw, text, plan)
         except values.ValueProblem as exc:
             plan.problems.append(RowProblem(row.number, column, exc.message))
             continue
-        plan.records.setdefault(kind, {})[name] = value
+        records.setdefault(kind, {})[name] = value
     if owner_text:
         owner = ctx.owners.get(owner_text.lower()) or ctx.owners.get(fold(owner_text))
         if owner is None:

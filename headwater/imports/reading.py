@@ -318,7 +318,7 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
                 )
                 % {"row": start, "detail": str(exc)}
             ) from None
-        if any(len(cell) > MAX_CELL_CHARS for cell in record):
+        if max(map(len, record), default=0) > MAX_CELL_CHARS:
             raise FileProblem(
                 _(
                     'The record starting on row %(row)s has a field longer than %(limit)s characters: a quote (") '
@@ -327,7 +327,7 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
                 % {"row": start, "limit": f"{MAX_CELL_CHARS:,}"}
             )
         # Our own exports put an apostrophe before a formula start (core.spreadsheet.neutralise): read as the value.
-        yield start, [restore_neutralised(cell) for cell in record]
+        yield start, list(map(restore_neutralised, record))
         start = reader.line_num + 1
 
 

@@ -20,6 +20,7 @@ with the writes left out: new records get ids of its own (negative), nothing is 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -148,6 +149,10 @@ class _Table:
             else ("DateTimeField", "DateField", "DecimalField", "JSONField", "TimeField")
         )
         self.prepared = {f.attname: f for f in fields if f.get_internal_type() in prepared}
+        self.prepared_at = [(i, name) for i, name in enumerate(self.names) if name in self.prepared]
+        # A row's values in the columns' order, its defaults filled in, in one call (a loop per value costs more
+        # than anything else the tuple needs).
+        self.getter = operator.itemgetter(*self.names)
         self.cache: dict[tuple[str, Any], Any] = {}
 
     def _prepare(self, name: str, value: Any) -> Any:
@@ -162,15 +167,16 @@ class _Table:
         return self.cache[key]
 
     def _tuple(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        prepared = self.prepared
-        defaults = self.defaults
-        values = []
-        for name in self.names:
-            value = row[name] if name in row else defaults[name]
-            if value is not None and name in prepared:
-                value = self._prepare(name, value)
-            values.append(value)
-        return tuple(values)
+        values = self.getter({**self.defaults, **row})
+        if len(self.names) == 1:
+            values = (values,)
+        if not self.prepared_at:
+            return tuple(values)
+        found = list(values)
+        for i, name in self.prepared_at:
+            if found[i] is not None:
+                found[i] = self._prepare(name, found[i])
+        return tuple(found)
 
     def reserve(self, count: int) -> list[int]:
         """Ids for `count` new rows, ascending (a contiguous range on SQLite, whose writer holds the lock)."""
@@ -216,6 +222,9 @@ class _Writer:
     ) -> None:
         self.account = account
         self.import_ = import_
+        # Read for every record written: a model's pk is a property, dearer than an attribute.
+        self.account_id: int = account.pk
+        self.import_id: int = import_.pk
         self.outcome = outcome
         self.dry_run = dry_run
         self.tally = tally or {}
@@ -231,8 +240,13 @@ class _Writer:
         # naming the same company or person is that record.
         self.company_index = dedupe.CompanyIndex.load(account)
         self.person_index = dedupe.PersonIndex.load(account)
-        self.company_keys: dict[tuple[str, str], _Ref] = {}
-        self.person_keys: dict[tuple[Any, ...], _Ref] = {}
+        # One dictionary per key (no tuple per entry: these are kept for every record the run creates), in the
+        # order they decide: companies by NIP, REGON, domain, name; persons by e-mail, phone (its E.164 digits as
+        # a number: "+" and digits never starting with 0, so exactly the number), name within their company.
+        self.company_keys: tuple[dict[str, _Ref], ...] = ({}, {}, {}, {})
+        self.persons_by_email: dict[str, _Ref] = {}
+        self.persons_by_phone: dict[int, _Ref] = {}
+        self.persons_by_name: dict[tuple[int, str], _Ref] = {}
         self.deal_keys: set[tuple[int | None, int | None, str]] = set()
         # Existing records read (and locked) so far: a record merged by one batch is the same object in the next.
         self.existing: dict[str, dict[int, Any]] = {kind: {} for kind in plan.KINDS}
@@ -278,7 +292,7 @@ class _Writer:
         new = self.all_sources.get(new_id) if new_id else None
         self.history.append(
             {
-                "account_id": self.account.pk,
+                "account_id": self.account_id,
                 "record_type": kind,
                 "record_id": record_id,
                 "old_source_id": old_id,
@@ -286,7 +300,7 @@ class _Writer:
                 "new_source_id": new_id,
                 "new_name": new.name if new else "",
                 "how": HowChanged.IMPORT,
-                "import_ref": self.import_.pk,
+                "import_ref": self.import_id,
                 "user_id": self.user_id,
                 "at": self.now,
             }
@@ -316,14 +330,14 @@ class _Writer:
     def _new(self, values: dict[str, Any], owner_id: int | None, source: Source | None) -> dict[str, Any]:
         return {
             **values,
-            "account_id": self.account.pk,
+            "account_id": self.account_id,
             "owner_id": owner_id,
             "source_id": source.pk if source else None,
             "created_at": self.now,
             "updated_at": self.now,
             "created_by_id": self.user_id,
             "origin": RecordOrigin.IMPORT,
-            "origin_import_id": self.import_.pk,
+            "origin_import_id": self.import_id,
         }
 
     def _merge(self, kind: str, record: Any, values: dict[str, Any], source: tuple[bool, Source | None]) -> bool:
@@ -444,9 +458,9 @@ class _Writer:
         self.changes, self.history, self.campaign_history = [], [], []
 
     def _company_lookup(self, keys: tuple[str, str, str, str]) -> _Ref | None:
-        for name, key in zip(("nip", "regon", "domain", "name"), keys, strict=True):
-            if key and (name, key) in self.company_keys:
-                return self.company_keys[(name, key)]
+        for found, key in zip(self.company_keys, keys, strict=True):
+            if key and key in found:
+                return found[key]
         return None
 
     def _companies(self, batch: list[plan.RowPlan], actions: list[dict[str, str]]) -> list[_Ref | None]:
@@ -486,11 +500,12 @@ class _Writer:
                 actions[i]["company"] = "same"
                 continue
             record = self._new(values, row.owner_id, source[1])
-            record["search_key"] = _company_key(record)
+            if not self.dry_run:  # a preview shows no key (and writes none)
+                record["search_key"] = _company_key(record)
             ref = _Ref(0, None, record["source_id"], record["name"], new=True)
-            for name, k in zip(("nip", "regon", "domain", "name"), normalised, strict=True):
+            for found, k in zip(self.company_keys, normalised, strict=True):
                 if k:
-                    self.company_keys.setdefault((name, k), ref)
+                    found.setdefault(k, ref)
             new.append((record, ref))
             result[i] = ref
             actions[i]["company"] = "new"
@@ -545,7 +560,7 @@ class _Writer:
                 result[i] = _Ref(person.pk, person.company_id, person.source_id, label, new=False)
                 continue
             run_keys = self._person_keys(key)
-            known = next((self.person_keys[k] for k in run_keys if k in self.person_keys), None)
+            known = next((found[k] for found, k in run_keys if k in found), None)
             if known is not None:
                 result[i] = known
                 actions[i]["person"] = "same"
@@ -553,11 +568,12 @@ class _Writer:
             chosen = source[1] if source[0] else self._default_from(company)
             record = self._new(values, row.owner_id, chosen)
             record["company_id"] = _pk(company)
-            record["search_key"] = self._person_key(record, company.label if company is not None else "")
+            if not self.dry_run:
+                record["search_key"] = self._person_key(record, company.label if company is not None else "")
             label = f"{values.get('first_name', '')} {values['last_name']}".strip()
             ref = _Ref(0, record["company_id"], record["source_id"], label, new=True)
-            for k in run_keys:
-                self.person_keys.setdefault(k, ref)
+            for found, k in run_keys:
+                found.setdefault(k, ref)
             new.append((record, ref))
             result[i] = ref
             actions[i]["person"] = "new"
@@ -568,16 +584,18 @@ class _Writer:
         self._save_updates("person", changed, fields)
         return result
 
-    @staticmethod
-    def _person_keys(key: dedupe.PersonKeys) -> list[tuple[Any, ...]]:
-        found: list[tuple[Any, ...]] = []
+    def _person_keys(self, key: dedupe.PersonKeys) -> list[tuple[dict[Any, _Ref], Any]]:
+        """The row's keys among the persons this run created: (the dictionary of that key, the key)."""
+        found: list[tuple[dict[Any, _Ref], Any]] = []
         if key.email:
-            found.append(("email", dedupe.email_key(key.email)))
+            found.append((self.persons_by_email, dedupe.email_key(key.email)))
         phone = dedupe.phone_key(key.phone) if key.phone else ""
         if phone:
-            found.append(("phone", phone))
+            found.append((self.persons_by_phone, int(phone[1:])))
         if key.company_id and key.last_name:
-            found.append(("name", key.company_id, dedupe.person_name_key(key.first_name, key.last_name)))
+            found.append(
+                (self.persons_by_name, (key.company_id, dedupe.person_name_key(key.first_name, key.last_name)))
+            )
         return found
 
     def _company_name(self, company_id: int | None) -> str:
@@ -643,10 +661,13 @@ class _Writer:
                 values["closed_at"] = self.today
             chosen = source if names_source else self._default_from(person, company)
             record = self._new(values, row.owner_id, chosen)
-            company_name = company.label if company is not None else self._company_name(company_id)
-            record["search_key"] = deal_search_key(
-                name=values["name"], company_name=company_name, person_name=person.label if person is not None else ""
-            )
+            if not self.dry_run:
+                company_name = company.label if company is not None else self._company_name(company_id)
+                record["search_key"] = deal_search_key(
+                    name=values["name"],
+                    company_name=company_name,
+                    person_name=person.label if person is not None else "",
+                )
             self.deal_keys.add(key)
             new.append((record, _Ref(0, company_id, record["source_id"], values["name"], new=True)))
             actions[i]["deal"] = "new"

@@ -8,6 +8,7 @@ column (`parse_date_column`): "03/01/2026" is the 3rd of January or the 1st of M
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,10 +62,14 @@ class Money:
     currency: str | None  # what the cell said, None when it named none
 
 
+# The longest mark first: "fr." before a shorter mark it may hold.
+_SIGNS_LONGEST_FIRST = sorted(_CURRENCY_SIGNS.items(), key=lambda item: -len(item[0]))
+
+
 def _currency_of(text: str) -> tuple[str, str | None]:
     """The text without its currency mark, and the currency it named."""
     lowered = text.lower()
-    for sign, code in sorted(_CURRENCY_SIGNS.items(), key=lambda item: -len(item[0])):
+    for sign, code in _SIGNS_LONGEST_FIRST:
         if sign in lowered:
             start = lowered.index(sign)
             before, after = text[:start], text[start + len(sign) :]
@@ -256,6 +261,74 @@ _PHONES: dict[tuple[str, str], str | None] = {}
 _PHONES_KEPT = 16_384
 
 
+def _parsed_e164(text: str, region: str) -> str | None:
+    """`_e164` by phonenumbers itself: the reference the shortcut below is tested against."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# The shape of nearly every Polish number in a file: nine digits (the first not 0), grouped by single spaces or
+# hyphens, optionally after +48. phonenumbers reads each of them as +48 and those nine digits (PL has no national
+# prefix to strip); only whether the number is valid remains, and that is the region's metadata's patterns.
+_PL_SHAPE = re.compile(r"(?:\+48[ -]?)?([1-9](?:[ -]?[0-9]){8})")
+_PL_SEPARATORS = str.maketrans("", "", " -")
+
+
+def _national_patterns(region: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """phonenumbers' validity test of a national number of `region` as two patterns: the general description,
+    and every number type's (premium, toll-free, ..., fixed line, mobile) joined: a number is valid when it matches
+    the first and one of the others (`phonenumbers.number_type` is not UNKNOWN), each within its possible lengths.
+    Built from the library's own metadata, so an update of phonenumbers updates it."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        raise LookupError(region)
+
+    def pattern(desc: phonenumbers.PhoneNumberDesc | None) -> str | None:
+        if desc is None or not desc.national_number_pattern:
+            return None
+        body = f"(?:{desc.national_number_pattern})"
+        if not desc.possible_length:  # no lengths of its own: the general description's (checked first)
+            return body
+        lengths = "|".join(rf"[0-9]{{{length}}}" for length in desc.possible_length if length > 0)
+        return f"(?=(?:{lengths})\\Z){body}" if lengths else None  # (-1,): no number of this type
+
+    types = (
+        metadata.premium_rate,
+        metadata.toll_free,
+        metadata.shared_cost,
+        metadata.voip,
+        metadata.personal_number,
+        metadata.pager,
+        metadata.uan,
+        metadata.voicemail,
+        metadata.fixed_line,
+        metadata.mobile,
+    )
+    general = pattern(metadata.general_desc) or "(?!)"
+    any_type = "|".join(found for found in map(pattern, types) if found) or "(?!)"
+    return re.compile(general), re.compile(any_type)
+
+
+_PL_GENERAL, _PL_ANY_TYPE = _national_patterns("PL")
+
+
+def _shortcut_e164(text: str, region: str) -> tuple[bool, str | None]:
+    """(True, `_parsed_e164`) for the common shape (`_PL_SHAPE`, read in PL), without parsing; (False, None) for
+    any other text. tests/test_values.py proves it gives phonenumbers' answer for every text of that shape."""
+    shape = _PL_SHAPE.fullmatch(text) if region == "PL" else None
+    if shape is None:
+        return False, None
+    national = shape.group(1).translate(_PL_SEPARATORS)
+    if _PL_GENERAL.fullmatch(national) and _PL_ANY_TYPE.fullmatch(national):
+        return True, "+48" + national
+    return True, None
+
+
 def _e164(text: str, region: str) -> str | None:
     """The number in E.164 form, "" when it cannot be parsed, None when it is no valid number. Kept by the text,
     and the E.164 form by itself too: parsing is the dearest step of a row, and the run compares the parsed number
@@ -263,16 +336,9 @@ def _e164(text: str, region: str) -> str | None:
     key = (text, region)
     if key in _PHONES:
         return _PHONES[key]
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        found: str | None = ""
-    else:
-        found = (
-            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-            if phonenumbers.is_valid_number(number)
-            else None
-        )
+    shaped, found = _shortcut_e164(text, region)
+    if not shaped:
+        found = _parsed_e164(text, region)
     if len(_PHONES) >= _PHONES_KEPT:
         _PHONES.clear()
     _PHONES[key] = found
@@ -292,9 +358,16 @@ def parse_phone(value: Raw, *, region: str = DEFAULT_REGION) -> str:
     return found
 
 
+_NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7, -1)
+
+
 def parse_nip(value: Raw) -> str:
     """A Polish tax id (NIP) as its ten digits; "PL 123-456-32-18" and "123 456 32 18" too."""
     text = _text(value)
+    if len(text) == 10 and text.isascii() and text.isdigit():  # the common shape: only the check digit to check
+        if sum(map(operator.mul, _NIP_WEIGHTS, map(int, text))) % 11 == 0:  # stdnum's nip.checksum, without a loop
+            return text
+        raise ValueProblem(_("“%(value)s” is not a valid NIP (tax ID).") % {"value": text})
     compact = re.sub(r"^PL", "", nip.compact(text).upper())
     try:
         return str(nip.validate(compact))

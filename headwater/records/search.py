@@ -21,6 +21,7 @@ is built from is declared with its kind (records/registry.py).
 
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -64,7 +65,12 @@ def search_terms(query: str) -> list[str]:
     return list(dict.fromkeys(fold(query).split()))
 
 
+_NOT_ASCII_DIGITS = re.compile("[^0-9]+")
+
+
 def _digits(text: str) -> str:
+    if text.isascii():  # the only ASCII digits are 0-9: one substitution instead of a test per character
+        return _NOT_ASCII_DIGITS.sub("", text)
     return "".join(ch for ch in text if ch.isdigit())
 
 
@@ -76,10 +82,13 @@ def _key(parts: Iterable[str], *, digit_parts: Iterable[str] = ()) -> str:
 
     Phone numbers and tax IDs are also kept as bare digits: "600100200" finds "+48 600 100 200".
     """
-    lines = [" ".join(fold(part).split()) for part in parts]
+    lines = [" ".join(fold(part).split()) for part in parts if part]
     for part in digit_parts:
-        digits = _digits(fold(part))
-        if len(digits) >= TRIGRAM_LENGTH and digits != fold(part).strip():
+        if not part:
+            continue
+        folded = fold(part)
+        digits = _digits(folded)
+        if len(digits) >= TRIGRAM_LENGTH and digits != folded.strip():
             lines.append(digits)
     return " ".join(line for line in lines if line)
 

@@ -9,7 +9,7 @@ from headwater.companies.models import Company
 from headwater.deals.models import Deal
 from headwater.imports import run
 from headwater.imports.models import ImportChange, ImportState
-from headwater.imports.selectors import import_status
+from headwater.imports.selectors import import_simulate, import_status
 from headwater.imports.services import import_run, import_update_duplicates, import_update_mapping
 from headwater.jobs.models import JobState
 from headwater.persons.models import Person
@@ -151,3 +151,34 @@ def test_rows_without_a_source_take_it_from_their_contact(tenant):
     other = make_import(tenant.account, tenant.member, content=content.replace(b"Nowak", b"Lis"))
     _run(tenant, other)
     assert Person.objects.for_account(tenant.account).get(last_name="Lis").source_id is None
+
+
+IN_FILE_DUPLICATES = (
+    "Nazwa firmy;NIP;Imię;Nazwisko;E-mail;Telefon;Nazwa szansy\n"
+    "Acme;5260001246;Anna;Nowak;anna@acme.pl;+48 600 100 200;Licencje\n"
+    "Acme S.A.;526-000-12-46;Anna;Nowak;ANNA@acme.pl;;Licencje\n"  # the company by NIP, the person by e-mail
+    "Beta;;Jan;Kowalski;;+48 601 100 200;Serwis\n"
+    "Beta sp. z o.o.;;Janek;Kowalski;;601-100-200;Audyt\n"  # the company by name, the person by phone
+    "Beta;;Ewa;Lis;;;Szkolenie\n"
+    "BETA;;Ewa;Lis;;;Szkolenie\n"  # the person by name within the company, the deal by name within both
+).encode()
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2000])
+def test_rows_repeating_records_of_the_same_file_are_those_records(tenant, monkeypatch, batch_rows):
+    """Within a batch and across batches alike: each key of a record an earlier row created finds it."""
+    monkeypatch.setattr(run, "BATCH_ROWS", batch_rows)
+    import_ = make_import(tenant.account, tenant.member, content=IN_FILE_DUPLICATES)
+    simulated = import_simulate(import_=import_)
+    expected = {"company": 2, "person": 3, "deal": 4}
+    assert (simulated.created, simulated.skipped, simulated.errors) == (expected, 0, 0)
+    job = _run(tenant, import_)
+    assert job.state == JobState.DONE, job.error
+    assert import_.results["created"] == expected
+    assert import_.results["skipped"] == 0
+    beta = Company.objects.for_account(tenant.account).get(name="Beta")
+    assert sorted(Person.objects.for_account(tenant.account).filter(company=beta).values_list("phone", flat=True)) == [
+        "",
+        "+48601100200",
+    ]
+    assert tally_drift(account_ids=[tenant.account.pk]) == {}

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.pl import nip
 
+from headwater.imports import values
 from headwater.imports.values import (
     AmbiguousDates,
     Money,
@@ -140,6 +144,57 @@ def test_phones():
     for bad in ("123", "abc", ""):
         with pytest.raises(ValueProblem):
             parse_phone(bad)
+
+
+# The phone shortcut (values._shortcut_e164) against phonenumbers itself: every text of the shape it takes gives
+# the same E.164 form, invalidity or parse failure; every other text is left to phonenumbers.
+_PL_TEXTS = st.builds(
+    lambda prefix, digits, separators: prefix + "".join(d + s for d, s in zip(digits, separators, strict=False)),
+    st.sampled_from(["", "+48", "+48 ", "+48-"]),
+    st.text(alphabet="0123456789", min_size=9, max_size=9),
+    st.lists(st.sampled_from(["", "", " ", "-"]), min_size=8, max_size=8).map(lambda seps: [*seps, ""]),
+)
+
+
+@given(text=st.one_of(_PL_TEXTS, st.from_regex(values._PL_SHAPE, fullmatch=True)))
+def test_the_phone_shortcut_is_phonenumbers_for_its_shape(text):
+    shaped, found = values._shortcut_e164(text, "PL")
+    assert shaped == bool(values._PL_SHAPE.fullmatch(text))
+    if shaped:
+        assert found == values._parsed_e164(text, "PL")
+
+
+@given(text=st.text(alphabet="0123456789 +-()48", max_size=16), region=st.sampled_from(["PL", "DE"]))
+def test_the_phone_shortcut_leaves_other_texts_to_phonenumbers(text, region):
+    shaped, found = values._shortcut_e164(text, region)
+    assert not shaped or found == values._parsed_e164(text, region)
+    values._PHONES.clear()
+    assert values._e164(text, region) == values._parsed_e164(text, region)
+
+
+def test_the_phone_shortcut_over_every_prefix():
+    """Every three-digit start of a national number (each number type of the metadata starts with its own), in
+    both written forms: valid and invalid numbers alike are phonenumbers' answer."""
+    for start in range(100, 1000):
+        for rest in ("000000", "123456", "999999", f"{start * 997 % 1_000_000:06d}"):
+            for text in (f"{start}{rest}", f"+48 {start} {rest[:3]} {rest[3:]}"):
+                assert values._shortcut_e164(text, "PL") == (True, values._parsed_e164(text, "PL")), text
+
+
+def _reference_nip(text):
+    try:
+        return nip.validate(re.sub(r"^PL", "", nip.compact(text).upper()))
+    except StdnumError:
+        return None
+
+
+@given(text=st.one_of(st.text(alphabet="0123456789", min_size=10, max_size=10), st.text(max_size=12)))
+def test_nip_shortcut_is_stdnum(text):
+    try:
+        found = parse_nip(text)
+    except ValueProblem:
+        found = None
+    assert found == _reference_nip(text.strip())
 
 
 def test_nip_and_regon():

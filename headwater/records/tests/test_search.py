@@ -23,6 +23,7 @@ from headwater.demo.loader import demo_data_load
 from headwater.persons.models import Person
 from headwater.persons.selectors import PersonFilters, person_list
 from headwater.persons.services import person_create, person_delete, person_update
+from headwater.records import search
 from headwater.records.listing import RecordFilters
 from headwater.records.search import (
     SEARCH_PIN_ORDER,
@@ -112,6 +113,12 @@ class TestKeys:
             assert part in key
         assert "48123456789" in key
         assert "5260001246" in key
+
+    @given(text=st.text(max_size=20), ascii_text=st.text(alphabet=st.characters(max_codepoint=127), max_size=20))
+    def test_a_keys_bare_digits_are_every_digit_of_the_part(self, text, ascii_text):
+        # The ASCII shortcut of search._digits against the test of every character (str.isdigit).
+        for part in (text, ascii_text):
+            assert search._digits(part) == "".join(ch for ch in part if ch.isdigit())
 
     def test_empty_parts_leave_no_gaps(self):
         key = person_search_key(first_name="", last_name="Nowak", email="", phone="", position="", company_name="")
