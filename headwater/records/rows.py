@@ -68,7 +68,8 @@ class Cells:
         if value is None:
             return ""
         shown = escape(dateformat.format(value, self.short_date))
-        return f'<time datetime="{dateformat.format(value, "Y-m-d")}">{shown}</time>'
+        # Django's "Y-m-d" and "c" are the ISO forms; Python writes them without the formatter's lookups.
+        return f'<time datetime="{value.isoformat()}">{shown}</time>'
 
     def instant(self, value: dt.datetime) -> str:
         """`<time datetime="c">SHORT_DATE_FORMAT</time>` for a moment, in the active time zone (as the `date`
@@ -76,7 +77,7 @@ class Cells:
         if timezone.is_aware(value):
             value = timezone.localtime(value)
         shown = escape(dateformat.format(value, self.short_date))
-        return f'<time datetime="{dateformat.format(value, "c")}">{shown}</time>'
+        return f'<time datetime="{value.isoformat()}">{shown}</time>'
 
     def source(self, source: Any) -> str:
         """includes/_source_value.html: the source's name, "archived" beside an archived one, a dash for none."""
