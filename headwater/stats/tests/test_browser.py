@@ -87,6 +87,11 @@ def test_filters_comparison_and_charts(open_stats, sample, screenshot, console_e
     website = contacts.get_by_role("row", name=re.compile("^Website"))
     expect(website.get_by_role("cell").first).to_contain_text("3")
     expect(website.locator(".stats-change").first).to_contain_text("+3")
+    # Each win rate carries its Wilson interval, and a screen reader hears what the range is.
+    closed_total = page.locator("#stats-closed tfoot")
+    expect(closed_total.locator(".stats-interval")).to_have_text(
+        re.compile(r"^Interval \(95%\): \(\d+\.\d\u2013\d+\.\d%\)$")
+    )
     expect_charts_drawn(page)
     page.evaluate("window.scrollTo(0, 0)")
     screenshot("stats-page-en")
@@ -160,6 +165,9 @@ def test_polish_page_uses_polish_number_formats(open_stats, sample, screenshot, 
     expect_charts_drawn(page)
     total = page.locator("#stats-open tfoot")
     expect(total).to_contain_text(re.compile(r"2\s350,50"))
+    interval = page.locator("#stats-closed tfoot .stats-interval")
+    expect(interval).to_have_text(re.compile(r"\(\d+,\d\u2013\d+,\d%\)$"))
+    expect(interval).to_contain_text(t("pl", "Interval (95%):"))
     screenshot("stats-page-pl")
     page.get_by_label(t("pl", "Period"), exact=True).select_option("custom")
     page.get_by_label(t("pl", "From"), exact=True).fill("2025-04-01")
