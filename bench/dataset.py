@@ -12,8 +12,8 @@ campaign, sized to the source's share of the account's deals; most in PLN, some 
 in GBP (without one). Campaigns and spend do not grow with `scale` beyond the amounts.
 
 Rows are generated as tuples (ids assigned here, so the loaders can use COPY without RETURNING) and loaded with
-COPY on PostgreSQL, or executemany on SQLite. The small tables (accounts, users, memberships, sources, rates) go
-through the ORM.
+COPY on PostgreSQL, or executemany on SQLite, with the spend ledger. The small tables (accounts, users,
+memberships, channels, sources, campaigns, rates) go through the ORM.
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -118,6 +118,8 @@ class Dataset:
     sources: dict[str, list[int]] = field(default_factory=dict)  # slug -> source ids (catalogue order)
     # slug -> {paid source id: (start offsets in seconds after START, campaign ids)}, campaigns in time order
     campaigns: dict[str, dict[int, tuple[list[int], list[int]]]] = field(default_factory=dict)
+    # The spend ledger's rows (SPEND_COLUMNS), written with the records by the loaders (COPY or executemany)
+    spend: list[tuple[Any, ...]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     load_seconds: float = 0.0
 
@@ -232,6 +234,21 @@ DEAL_COLUMNS = (
     "created_by_id",
     "search_key",
     "campaign_id",
+)
+
+SPEND_COLUMNS = (
+    "account_id",
+    "source_id",
+    "campaign_id",
+    "start_date",
+    "end_date",
+    "amount",
+    "currency",
+    "note",
+    "created_by_id",
+    "version",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -416,8 +433,8 @@ def _merged(
 
 
 def create_small_tables(plans: list[AccountPlan], scale: float) -> Dataset:
-    """Accounts, users (owners), memberships, channels, sources, campaigns, spend and rates through the ORM; returns
-    their ids."""
+    """Accounts, users (owners), memberships, channels, sources, campaigns and rates through the ORM, and the spend
+    ledger's rows for the loaders; returns their ids."""
     from django.utils import timezone
 
     from headwater.channels.services import channels_seed_default
@@ -501,7 +518,6 @@ def _campaigns_and_spend(plans: list[AccountPlan], data: Dataset) -> None:
     ledger: per paid source and month an entry on the source and one on its running campaign."""
     from headwater.campaigns.models import Campaign
     from headwater.core.text import name_key
-    from headwater.spend.models import SpendEntry
     from headwater.spend.periods import month_range
 
     months = _months()
@@ -556,29 +572,36 @@ def _campaigns_and_spend(plans: list[AccountPlan], data: Dataset) -> None:
         ]
         data.campaigns.setdefault(slug, {})[source_id] = (offsets, [pk for _, pk in runs])
 
-    entries = []
+    # Thousands of rows whatever the scale: written by the loaders with the records, not through the ORM (7 s).
     for slug, source_id, firsts, monthly, rng in paid:
         campaign_ids = data.campaigns[slug][source_id][1]
         for m, month in enumerate(months):
             spent = monthly * rng.uniform(0.75, 1.25)
             running = campaign_ids[bisect.bisect_right(firsts, m) - 1]
+            first_day, last_day = month_range(month)
+            booked = f"{last_day + dt.timedelta(days=1)} 09:00:00"  # entered the morning after the month
             for campaign_id, part in ((running, CAMPAIGN_SPEND_SHARE), (None, 1 - CAMPAIGN_SPEND_SHARE)):
                 currency = currency_pick.pick(rng.random())
-                amount = (Decimal(spent * part) / amounts_rate[currency]).quantize(Decimal("0.01"))
-                first_day, last_day = month_range(month)
-                entries.append(
-                    SpendEntry(
-                        account_id=data.accounts[slug],
-                        source_id=source_id,
-                        campaign_id=campaign_id,
-                        start_date=first_day,
-                        end_date=last_day,
-                        amount=max(amount, Decimal("0.01")),
-                        currency=currency,
+                amount = max(
+                    (Decimal(spent * part) / amounts_rate[currency]).quantize(Decimal("0.01")), Decimal("0.01")
+                )
+                data.spend.append(
+                    (
+                        data.accounts[slug],
+                        source_id,
+                        campaign_id,
+                        first_day.isoformat(),
+                        last_day.isoformat(),
+                        str(amount),
+                        currency,
+                        "",
+                        None,
+                        1,
+                        booked,
+                        booked,
                     )
                 )
-    SpendEntry.objects.bulk_create(entries, batch_size=2_000)
-    data.counts.update(campaigns=len(planned), spend_entries=len(entries))
+    data.counts.update(campaigns=len(planned), spend_entries=len(data.spend))
 
 
 def generate(
@@ -586,9 +609,10 @@ def generate(
     data: Dataset,
     write: Callable[[str, tuple[str, ...], Iterator[tuple[Any, ...]], Progress], None],
 ) -> None:
-    """Stream all companies, then persons, then deals (each in creation order) to `write(table, columns, rows, bar)`."""
+    """Stream all companies, then persons, then deals (each in creation order), then the spend ledger to
+    `write(table, columns, rows, bar)`."""
     totals = {kind: sum(getattr(p, kind) for p in plans) for kind in ("companies", "persons", "deals")}
-    bar = Progress("rows", sum(totals.values()))
+    bar = Progress("rows", sum(totals.values()) + len(data.spend))
 
     def rng(index: int, kind: int) -> random.Random:
         return random.Random(SEED * 10_000 + index * 10 + kind)
@@ -648,6 +672,7 @@ def generate(
             )
         )
     write("deals_deal", DEAL_COLUMNS, _merged(streams, 1, None), bar)
+    write("spend_spendentry", SPEND_COLUMNS, iter(data.spend), bar)
     data.counts.update(totals)
 
 
