@@ -4,9 +4,16 @@ At scale 1: the big account has 1,000,000 deals, 1,000,000 persons, 200,000 comp
 shares (one archived) and 20 owners over 3 years; 99 smaller accounts add 4,000,000 deals (one of them the
 "typical" account with 25,000), with persons and companies in proportion. Every count scales with `scale`.
 
+Every account has the shipped channels (as a new account gets them) and its sources under them; each paid source
+(PAID_SOURCES) runs 2 to 6 campaigns one after the other over the three years (the older ones partly archived, most
+with a budget), and about 35 % of the companies, persons and deals of a paid source carry the campaign running when
+they were created. The spend ledger holds, per paid source and month, one entry on the source and one on its running
+campaign, sized to the source's share of the account's deals; most in PLN, some in EUR and USD (with a rate), a few
+in GBP (without one). Campaigns and spend do not grow with `scale` beyond the amounts.
+
 Rows are generated as tuples (ids assigned here, so the loaders can use COPY without RETURNING) and loaded with
-COPY on PostgreSQL, or executemany on SQLite. The small tables (accounts, users, memberships, sources, rates) go
-through the ORM.
+COPY on PostgreSQL, or executemany on SQLite, with the spend ledger. The small tables (accounts, users,
+memberships, channels, sources, campaigns, rates) go through the ORM.
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -14,6 +21,7 @@ through the ORM.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import heapq
 import math
@@ -50,6 +58,33 @@ BIG_SOURCES = [
     "Other",
 ]
 SMALL_SOURCES = BIG_SOURCES[:9]
+# Each source's channel (channels.models.DEFAULT_CHANNELS key); "Cold call" has none, so "No channel" shows too.
+SOURCE_CHANNELS = {
+    "Website": "organic_search",
+    "Referral": "referral",
+    "Google Ads": "paid_search",
+    "Trade fair": "events",
+    "LinkedIn": "paid_social",
+    "Partner": "referral",
+    "E-mail campaign": "email",
+    "Webinar": "events",
+    "Facebook": "paid_social",
+    "Conference": "events",
+    "Print ad": "other",
+    "Radio": "other",
+    "Marketplace": "direct",
+    "Other": "other",
+}
+# The sources that cost money: they run campaigns and have spend (5 of a small account's 9, 8 of the big one's 15).
+PAID_SOURCES = ("Google Ads", "Trade fair", "LinkedIn", "E-mail campaign", "Webinar", "Facebook", "Print ad", "Radio")
+CAMPAIGN_SHARE = 0.35  # of a paid source's records, those carrying a campaign
+# A paid source's monthly spend per deal it brings that month (PLN), and the part of a month's spend that goes on the
+# running campaign (the rest is booked on the source itself).
+SPEND_PER_DEAL = 1200.0
+CAMPAIGN_SPEND_SHARE = 0.6
+# The spend ledger's currencies; GBP has no rate, so some spend is shown apart ("currencies without a rate").
+SPEND_CURRENCIES = (("PLN", 0.86), ("EUR", 0.08), ("USD", 0.04), ("GBP", 0.02))
+GBP_FOR_AMOUNTS = Decimal("5.0")  # only to size GBP amounts; no rate is stored
 RATES = {"EUR": Decimal("4.2712"), "USD": Decimal("3.9421")}
 # GBP deliberately has no rate: those deals are counted and shown apart.
 CURRENCIES = (("PLN", 0.85), ("EUR", 0.09), ("USD", 0.05), ("GBP", 0.01))
@@ -81,6 +116,10 @@ class Dataset:
     accounts: dict[str, int] = field(default_factory=dict)  # slug -> id
     owners: dict[str, list[int]] = field(default_factory=dict)  # slug -> user ids
     sources: dict[str, list[int]] = field(default_factory=dict)  # slug -> source ids (catalogue order)
+    # slug -> {paid source id: (start offsets in seconds after START, campaign ids)}, campaigns in time order
+    campaigns: dict[str, dict[int, tuple[list[int], list[int]]]] = field(default_factory=dict)
+    # The spend ledger's rows (SPEND_COLUMNS), written with the records by the loaders (COPY or executemany)
+    spend: list[tuple[Any, ...]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     load_seconds: float = 0.0
 
@@ -153,6 +192,7 @@ COMPANY_COLUMNS = (
     "source_id",
     "created_by_id",
     "search_key",
+    "campaign_id",
 )
 PERSON_COLUMNS = (
     "id",
@@ -171,6 +211,7 @@ PERSON_COLUMNS = (
     "source_id",
     "created_by_id",
     "search_key",
+    "campaign_id",
 )
 DEAL_COLUMNS = (
     "id",
@@ -192,6 +233,22 @@ DEAL_COLUMNS = (
     "source_id",
     "created_by_id",
     "search_key",
+    "campaign_id",
+)
+
+SPEND_COLUMNS = (
+    "account_id",
+    "source_id",
+    "campaign_id",
+    "start_date",
+    "end_date",
+    "amount",
+    "currency",
+    "note",
+    "created_by_id",
+    "version",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -219,17 +276,34 @@ class Picker:
         return self.items[lo]
 
 
-def _source_picker(source_ids: list[int]) -> Picker:
-    """Skewed shares (Zipf-like), plus about 8 % of records without a source."""
-    weights = [1 / (k + 1) ** 1.1 for k in range(len(source_ids))]
+def _source_shares(count: int) -> list[float]:
+    """Each source's share of the records: skewed (Zipf-like), 92 % in all (8 % of records have no source)."""
+    weights = [1 / (k + 1) ** 1.1 for k in range(count)]
     scale = 0.92 / sum(weights)
-    return Picker([*source_ids, None], [w * scale for w in weights] + [0.08])
+    return [w * scale for w in weights]
+
+
+def _source_picker(source_ids: list[int]) -> Picker:
+    return Picker([*source_ids, None], [*_source_shares(len(source_ids)), 0.08])
 
 
 def _owner_picker(owner_ids: list[int]) -> Picker:
     weights = [1 / (k + 1) ** 0.5 for k in range(len(owner_ids))]
     scale = 0.98 / sum(weights)
     return Picker([*owner_ids, None], [w * scale for w in weights] + [0.02])
+
+
+Campaigns = dict[int, tuple[list[int], list[int]]]  # Dataset.campaigns of one account
+
+
+def _campaign_of(source: int | None, offset: int, campaigns: Campaigns | None, rng: random.Random) -> int | None:
+    """The campaign a record of `source` created at `offset` carries: for CAMPAIGN_SHARE of a paid source's records,
+    the one running then. Its own random stream, so the other columns stay what they were before campaigns."""
+    if not campaigns or source not in campaigns or rng.random() >= CAMPAIGN_SHARE:
+        return None
+    starts, ids = campaigns[source]
+    index = bisect.bisect_right(starts, offset) - 1
+    return ids[index] if index >= 0 else None
 
 
 def _utc_text(seconds: int) -> str:
@@ -242,12 +316,21 @@ def _moments(rng: random.Random, count: int) -> list[int]:
 
 
 def contact_rows(
-    kind: str, *, account_id: int, count: int, owners: list[int], sources: list[int], rng: random.Random
+    kind: str,
+    *,
+    account_id: int,
+    count: int,
+    owners: list[int],
+    sources: list[int],
+    rng: random.Random,
+    campaigns: Campaigns | None = None,
+    campaign_rng: random.Random | None = None,
 ) -> Iterator[tuple[int, list[Any]]]:
     """(creation offset, row with the id still 0) in creation order."""
     from headwater.records.search import company_search_key, person_search_key
 
     source_pick, owner_pick = _source_picker(sources), _owner_picker(owners)
+    campaign_rng = campaign_rng or random.Random(0)
     for n, offset in enumerate(_moments(rng, count)):
         created = _utc_text(offset)
         owner, source = owner_pick.pick(rng.random()), source_pick.pick(rng.random())
@@ -259,16 +342,26 @@ def contact_rows(
             row = [0, account_id, first, last, "", "", "", None, "", 1]
             key = person_search_key(first_name=first, last_name=last, email="", phone="", position="", company_name="")
         # The list search matches search_key (headwater/records/search.py); COPY bypasses the services that set it.
-        yield offset, [*row, created, created, owner, source, None, key]
+        campaign = _campaign_of(source, offset, campaigns, campaign_rng)
+        yield offset, [*row, created, created, owner, source, None, key, campaign]
 
 
 def deal_rows(
-    *, account_id: int, count: int, owners: list[int], sources: list[int], companies: list[int], rng: random.Random
+    *,
+    account_id: int,
+    count: int,
+    owners: list[int],
+    sources: list[int],
+    companies: list[int],
+    rng: random.Random,
+    campaigns: Campaigns | None = None,
+    campaign_rng: random.Random | None = None,
 ) -> Iterator[tuple[int, list[Any]]]:
     from headwater.records.search import deal_search_key
 
     source_pick, owner_pick = _source_picker(sources), _owner_picker(owners)
     currency_pick = Picker([c for c, _ in CURRENCIES], [w for _, w in CURRENCIES])
+    campaign_rng = campaign_rng or random.Random(0)
     day = 86_400
     for n, offset in enumerate(_moments(rng, count)):
         age_days = (SPAN_SECONDS - offset) // day
@@ -291,6 +384,10 @@ def deal_rows(
         company = companies[company_n] if company_n is not None else None
         company_name = f"Company {account_id}-{company_n}" if company_n is not None else ""
         name = f"Deal {account_id}-{n}"
+        # Drawn in the order the row used to draw them, so the records stay those of earlier runs.
+        currency = currency_pick.pick(rng.random())
+        owner = owner_pick.pick(rng.random())
+        source = source_pick.pick(rng.random())
         yield (
             offset,
             [
@@ -298,7 +395,7 @@ def deal_rows(
                 account_id,
                 name,
                 f"{value:.2f}",
-                currency_pick.pick(rng.random()),
+                currency,
                 status,
                 None,
                 closed,
@@ -309,10 +406,11 @@ def deal_rows(
                 1,
                 created,
                 created,
-                owner_pick.pick(rng.random()),
-                source_pick.pick(rng.random()),
+                owner,
+                source,
                 None,
                 deal_search_key(name=name, company_name=company_name, person_name=""),
+                _campaign_of(source, offset, campaigns, campaign_rng),
             ],
         )
 
@@ -335,9 +433,11 @@ def _merged(
 
 
 def create_small_tables(plans: list[AccountPlan], scale: float) -> Dataset:
-    """Accounts, users (owners), memberships, sources and rates through the ORM; returns their ids."""
+    """Accounts, users (owners), memberships, channels, sources, campaigns and rates through the ORM, and the spend
+    ledger's rows for the loaders; returns their ids."""
     from django.utils import timezone
 
+    from headwater.channels.services import channels_seed_default
     from headwater.core.models import Account
     from headwater.core.text import name_key, name_look_key
     from headwater.sources.models import Source
@@ -367,6 +467,8 @@ def create_small_tables(plans: list[AccountPlan], scale: float) -> Dataset:
     memberships, sources, rates = [], [], []
     cursor = 0
     now = timezone.now()
+    # The shipped channels, as every new account gets them (Account.objects.bulk_create sends no account_created).
+    channels = {account.pk: {c.key: c.pk for c in channels_seed_default(account=account)} for account in accounts}
     for p, account in zip(plans, accounts, strict=True):
         owners = users[cursor : cursor + p.owners]
         cursor += p.owners
@@ -381,6 +483,7 @@ def create_small_tables(plans: list[AccountPlan], scale: float) -> Dataset:
                 look_key=name_look_key(name),
                 position=i,
                 archived=name == p.archived_source,
+                channel_id=channels[account.pk].get(SOURCE_CHANNELS.get(name, "")),
             )
             for i, name in enumerate(p.sources, start=1)
         ]
@@ -393,7 +496,112 @@ def create_small_tables(plans: list[AccountPlan], scale: float) -> Dataset:
         slug = next(s for s, pk in data.accounts.items() if pk == source.account_id)
         data.sources.setdefault(slug, []).append(source.pk)
     ExchangeRate.objects.bulk_create(rates)
+    _campaigns_and_spend(plans, data)
     return data
+
+
+CAMPAIGN_THEMES = ["Launch", "Spring offer", "Summer sale", "Autumn push", "Year end", "Retargeting", "Brand"]
+
+
+def _months() -> list[dt.date]:
+    """The first days of the data's whole months (November 2023 to October 2026)."""
+    first = (START + dt.timedelta(days=1)).date().replace(day=1)
+    months = []
+    while first < END.date():
+        months.append(first)
+        first = (first + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _campaigns_and_spend(plans: list[AccountPlan], data: Dataset) -> None:
+    """Campaigns under each account's paid sources (one after another over the data's months), and the spend
+    ledger: per paid source and month an entry on the source and one on its running campaign."""
+    from headwater.campaigns.models import Campaign
+    from headwater.core.text import name_key
+    from headwater.spend.periods import month_range
+
+    months = _months()
+    archive_before = END.date() - dt.timedelta(days=365)
+    currency_pick = Picker([c for c, _ in SPEND_CURRENCIES], [w for _, w in SPEND_CURRENCIES])
+    amounts_rate = {**RATES, "PLN": Decimal(1), "GBP": GBP_FOR_AMOUNTS}
+    planned: list[tuple[str, int, int, Campaign]] = []  # (slug, source id, first month index, campaign)
+    # (slug, source id, first month index of each of its campaigns, monthly PLN spend, random stream)
+    paid: list[tuple[str, int, list[int], float, random.Random]] = []
+    for index, p in enumerate(plans):
+        rng = random.Random(SEED * 10_000 + index * 10 + 7)
+        account_id = data.accounts[p.slug]
+        shares = _source_shares(len(p.sources))
+        for position, (name, source_id) in enumerate(zip(p.sources, data.sources[p.slug], strict=True)):
+            if name not in PAID_SOURCES:
+                continue
+            monthly = max(1.0, p.deals / len(months) * shares[position] * SPEND_PER_DEAL)
+            count = rng.randint(2, 6)
+            firsts = [0, *sorted(rng.sample(range(1, len(months)), count - 1))]
+            for n, first in enumerate(firsts):
+                start = START.date() if first == 0 else months[first]
+                last = firsts[n + 1] if n + 1 < count else None
+                # The last campaign of a source is mostly still running (no end date).
+                end = months[last] - dt.timedelta(days=1) if last else (None if rng.random() < 0.7 else END.date())
+                months_run = (last or len(months)) - first
+                budget = None
+                if rng.random() < 0.7:
+                    planned_spend = monthly * CAMPAIGN_SPEND_SHARE * months_run * rng.uniform(0.8, 1.3)
+                    budget = Decimal(max(100, round(planned_spend, -2))).quantize(Decimal("0.01"))
+                title = f"{name} {CAMPAIGN_THEMES[rng.randrange(len(CAMPAIGN_THEMES))]} {start:%Y-%m}"
+                campaign = Campaign(
+                    account_id=account_id,
+                    source_id=source_id,
+                    name=title,
+                    name_key=name_key(title),
+                    start_date=start,
+                    end_date=end,
+                    budget=budget,
+                    currency="PLN" if budget is not None else "",
+                    archived=end is not None and end < archive_before and rng.random() < 0.5,
+                )
+                planned.append((p.slug, source_id, first, campaign))
+            paid.append((p.slug, source_id, firsts, monthly, rng))
+    Campaign.objects.bulk_create([c for *_, c in planned], batch_size=2_000)
+    by_source: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for slug, source_id, first, campaign in planned:
+        by_source.setdefault((slug, source_id), []).append((first, campaign.pk))
+    for (slug, source_id), runs in by_source.items():
+        offsets = [
+            int((dt.datetime.combine(months[f], dt.time(), dt.UTC) - START).total_seconds()) if f else 0
+            for f, _ in runs
+        ]
+        data.campaigns.setdefault(slug, {})[source_id] = (offsets, [pk for _, pk in runs])
+
+    # Thousands of rows whatever the scale: written by the loaders with the records, not through the ORM (7 s).
+    for slug, source_id, firsts, monthly, rng in paid:
+        campaign_ids = data.campaigns[slug][source_id][1]
+        for m, month in enumerate(months):
+            spent = monthly * rng.uniform(0.75, 1.25)
+            running = campaign_ids[bisect.bisect_right(firsts, m) - 1]
+            first_day, last_day = month_range(month)
+            booked = f"{last_day + dt.timedelta(days=1)} 09:00:00"  # entered the morning after the month
+            for campaign_id, part in ((running, CAMPAIGN_SPEND_SHARE), (None, 1 - CAMPAIGN_SPEND_SHARE)):
+                currency = currency_pick.pick(rng.random())
+                amount = max(
+                    (Decimal(spent * part) / amounts_rate[currency]).quantize(Decimal("0.01")), Decimal("0.01")
+                )
+                data.spend.append(
+                    (
+                        data.accounts[slug],
+                        source_id,
+                        campaign_id,
+                        first_day.isoformat(),
+                        last_day.isoformat(),
+                        str(amount),
+                        currency,
+                        "",
+                        None,
+                        1,
+                        booked,
+                        booked,
+                    )
+                )
+    data.counts.update(campaigns=len(planned), spend_entries=len(data.spend))
 
 
 def generate(
@@ -401,9 +609,10 @@ def generate(
     data: Dataset,
     write: Callable[[str, tuple[str, ...], Iterator[tuple[Any, ...]], Progress], None],
 ) -> None:
-    """Stream all companies, then persons, then deals (each in creation order) to `write(table, columns, rows, bar)`."""
+    """Stream all companies, then persons, then deals (each in creation order), then the spend ledger to
+    `write(table, columns, rows, bar)`."""
     totals = {kind: sum(getattr(p, kind) for p in plans) for kind in ("companies", "persons", "deals")}
-    bar = Progress("rows", sum(totals.values()))
+    bar = Progress("rows", sum(totals.values()) + len(data.spend))
 
     def rng(index: int, kind: int) -> random.Random:
         return random.Random(SEED * 10_000 + index * 10 + kind)
@@ -411,13 +620,23 @@ def generate(
     def ids_of(p: AccountPlan) -> tuple[int, list[int], list[int]]:
         return data.accounts[p.slug], data.owners[p.slug], data.sources[p.slug]
 
+    def campaigns_of(i: int, p: AccountPlan, kind: int) -> dict[str, Any]:
+        # A stream of its own (kinds 4 to 6), so adding campaigns left every other column as it was.
+        return {"campaigns": data.campaigns.get(p.slug), "campaign_rng": rng(i, kind + 3)}
+
     company_ids: dict[int, list[int]] = {}
     streams = []
     for i, p in enumerate(plans):
         account_id, owners, sources = ids_of(p)
         streams.append(
             contact_rows(
-                "company", account_id=account_id, count=p.companies, owners=owners, sources=sources, rng=rng(i, 1)
+                "company",
+                account_id=account_id,
+                count=p.companies,
+                owners=owners,
+                sources=sources,
+                rng=rng(i, 1),
+                **campaigns_of(i, p, 1),
             )
         )
     write("companies_company", COMPANY_COLUMNS, _merged(streams, 1, company_ids), bar)
@@ -427,7 +646,13 @@ def generate(
         account_id, owners, sources = ids_of(p)
         streams.append(
             contact_rows(
-                "person", account_id=account_id, count=p.persons, owners=owners, sources=sources, rng=rng(i, 2)
+                "person",
+                account_id=account_id,
+                count=p.persons,
+                owners=owners,
+                sources=sources,
+                rng=rng(i, 2),
+                **campaigns_of(i, p, 2),
             )
         )
     write("persons_person", PERSON_COLUMNS, _merged(streams, 1, None), bar)
@@ -443,10 +668,12 @@ def generate(
                 sources=sources,
                 companies=company_ids.get(account_id, []),
                 rng=rng(i, 3),
+                **campaigns_of(i, p, 3),
             )
         )
     write("deals_deal", DEAL_COLUMNS, _merged(streams, 1, None), bar)
-    data.counts = totals
+    write("spend_spendentry", SPEND_COLUMNS, iter(data.spend), bar)
+    data.counts.update(totals)
 
 
 # --- Loaders ------------------------------------------------------------------------------------------------
@@ -496,9 +723,16 @@ def _copy_text(rows: Iterator[tuple[Any, ...]], progress: Progress, chunk: int =
 
 
 def build_tallies(cursor: Any, vendor: str) -> None:
-    """The statistics tallies of every record, computed from the tables (what the triggers would have written)."""
-    from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, tally_sql
+    """The statistics tallies of every record, computed from the tables (what the triggers would have written), in
+    the order stats.services.tallies_rebuild computes them."""
+    from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, funnel_sql, tally_sql
 
+    started = time.perf_counter()
+    # Each contact's deals and won deals: the funnel's triggers count on from them.
+    select, params = funnel_sql.fresh_counts_sql(vendor, None)
+    cursor.execute(f"DELETE FROM {funnel_sql.TABLE}")
+    cursor.execute(f"INSERT INTO {funnel_sql.TABLE} ({funnel_sql.COLUMNS}) {select}", params)
+    print(f"  funnel     {cursor.rowcount:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     started = time.perf_counter()
     select, params = tally_sql.fresh_tallies_sql(vendor, None)
     cursor.execute(f"DELETE FROM {tally_sql.TABLE}")
@@ -568,7 +802,7 @@ def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> Non
         # Fresh statistics and visibility maps, so the planner can use index-only scans as in a settled database.
         conn.execute(
             "VACUUM (ANALYZE) companies_company, persons_person, deals_deal, stats_sourcetally, stats_closedaystally, "
-            "stats_campaigntally, stats_cohorttally"
+            "stats_campaigntally, stats_cohorttally, stats_contactdeals, campaigns_campaign, spend_spendentry"
         )
     data.load_seconds = time.perf_counter() - started
 
@@ -577,10 +811,10 @@ def load_django(plans: list[AccountPlan], data: Dataset) -> None:
     """Plain INSERTs through Django's connection (any backend): the SQLite benchmark and the smoke test."""
     from django.db import connection, transaction
 
-    from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, tally_sql
+    from headwater.stats import campaign_tally_sql, close_tally_sql, cohort_sql, funnel_sql, tally_sql
 
     started = time.perf_counter()
-    sqls = (tally_sql, close_tally_sql, campaign_tally_sql, cohort_sql)
+    sqls = (tally_sql, close_tally_sql, campaign_tally_sql, cohort_sql, funnel_sql)
 
     def write(table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]], progress: Progress) -> None:
         batch: list[tuple[Any, ...]] = []
@@ -601,7 +835,7 @@ def load_django(plans: list[AccountPlan], data: Dataset) -> None:
 
     with transaction.atomic():
         with connection.cursor() as cursor:
-            # Row triggers would upsert two tallies per record; the tallies are computed once after the load.
+            # Row triggers would upsert several tallies per record; the tallies are computed once after the load.
             for statement in [s for module in sqls for s in module.drop_sql(connection.vendor)]:
                 cursor.execute(statement)
         generate(plans, data, write)

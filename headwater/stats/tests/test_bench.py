@@ -8,11 +8,16 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 
 from bench import dataset
 from bench.floor import Case, run_floor
+from headwater.campaigns.models import Campaign
 from headwater.core.models import Account
+from headwater.deals.models import Deal
+from headwater.persons.models import Person
+from headwater.sources.models import Source
+from headwater.spend.models import SpendEntry
 from headwater.stats.filters import DateRange, StatsFilters
 from headwater.stats.money import exchange_rates_for
 from headwater.stats.selectors import source_stats
@@ -119,3 +124,24 @@ def test_the_floor_computes_what_the_selector_shows(loaded):
             average = (Decimal(days[0]) / days[1]).quantize(Decimal("0.1"), ROUND_HALF_UP)
             assert stats.closed_deals.total.average_days == average, case
         assert [r[0] for r in rows[5]] == data.sources[case.account], case
+
+
+def test_the_data_set_has_channels_campaigns_and_spend(loaded):
+    """Statistics' campaign, spend and channel figures have something to read, and the records' campaigns are of
+    their own source (what records.services keeps)."""
+    _plans, data = loaded
+    typical = data.accounts["typical"]
+    sources = Source.unscoped.filter(account_id=typical)
+    assert sources.filter(channel__isnull=False).count() == len(dataset.SMALL_SOURCES) - 1  # "Cold call" has none
+    paid = {s.pk for s in sources if s.name in dataset.PAID_SOURCES}
+    campaigns = Campaign.unscoped.filter(account_id=typical)
+    assert {c.source_id for c in campaigns} == paid
+    assert all(2 <= campaigns.filter(source_id=pk).count() <= 6 for pk in paid)
+    spend = SpendEntry.unscoped.filter(account_id=typical)
+    assert {e.currency for e in spend} == {"PLN", "EUR", "USD", "GBP"}
+    assert spend.filter(campaign__isnull=False).exists()
+    assert spend.filter(campaign__isnull=True).exists()
+    for model in (Deal, Person):
+        tagged = model.unscoped.filter(account_id=data.accounts["big"], campaign__isnull=False)
+        assert tagged.exists()
+        assert not tagged.exclude(campaign__source_id=models.F("source_id")).exists()
