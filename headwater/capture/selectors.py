@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db.models import Count, Max
 
+from headwater.campaigns.models import Campaign
+from headwater.campaigns.selectors import campaign_for_utm
 from headwater.capture.matching import Facts, Outcome, facts_from_link, resolve
 from headwater.capture.models import CaptureEvent, IgnoredValue, MappingRule, RecordTouches, Resolution, Touch
 from headwater.core.errors import NotFound
@@ -128,6 +130,33 @@ def touches_of_record(*, account: Account, record_type: str, record_id: int) -> 
         .select_related("resolved_source", "reported_source")
         .order_by("at", "id")
     )
+
+
+@dataclass(frozen=True)
+class TouchRow:
+    touch: Touch
+    # The campaign of the touch's source its utm_campaign names today (campaign_for_utm), or None; `campaign_named`
+    # says whether there was a name to look for (a utm_campaign and a source).
+    campaign: Campaign | None
+    campaign_named: bool
+
+
+def touch_rows(*, account: Account, touches: Iterable[Touch]) -> list[TouchRow]:
+    """The touches with the campaign each one's utm_campaign names among its source's: the record's page shows a
+    value that names none ("no such campaign"), which is why a lead kept no campaign. One lookup per distinct
+    (source, value): a record has a few touches."""
+    found: dict[tuple[int, str], Campaign | None] = {}
+    rows = []
+    for touch in touches:
+        named = bool(touch.utm_campaign) and touch.resolved_source_id is not None
+        campaign = None
+        if named and touch.resolved_source_id is not None:
+            key = (touch.resolved_source_id, touch.utm_campaign)
+            if key not in found:
+                found[key] = campaign_for_utm(account=account, source=key[0], value=key[1])
+            campaign = found[key]
+        rows.append(TouchRow(touch=touch, campaign=campaign, campaign_named=named))
+    return rows
 
 
 def capture_events(*, account: Account, limit: int = 20) -> Any:
