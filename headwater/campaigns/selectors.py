@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,17 +83,33 @@ def _separators_as_spaces(key: str) -> str:
 
 def campaign_for_utm(*, account: Account, source: Source | int, value: str) -> Campaign | None:
     """The active campaign of `source` a tracked visit's `utm_campaign` names ("spring_sale_2026" names
-    "Spring sale 2026"), or None: an archived campaign, another source's or another account's never matches.
+    "Spring sale 2026"), or None: an archived campaign, another source's or another account's never matches. A
+    source has a handful of campaigns: one query reads them, `campaign_named` compares."""
+    if not campaign_utm_key(value):
+        return None
+    source_id = source.pk if isinstance(source, Source) else source
+    return campaign_named(active_campaigns_of(account=account, source_ids=[source_id]).get(source_id, []), value)
+
+
+def active_campaigns_of(*, account: Account, source_ids: Iterable[int]) -> dict[int, list[Campaign]]:
+    """The account's active campaigns of these sources, by source id, in one query."""
+    by_source: dict[int, list[Campaign]] = {}
+    rows = Campaign.objects.for_account(account).filter(source_id__in=set(source_ids), archived=False)
+    for campaign in rows.order_by("pk"):
+        by_source.setdefault(campaign.source_id, []).append(campaign)
+    return by_source
+
+
+def campaign_named(campaigns: Iterable[Campaign], value: str) -> Campaign | None:
+    """The one of `campaigns` (a source's) that `value` names by `campaign_utm_key`, or None.
 
     The separators are lenient, so two names unique as campaign names can meet ("Spring-sale" and "Spring sale"):
     then the one named without that leniency wins, and with none or both of them so named, no campaign (never a
-    guess). A source has a handful of campaigns: they are read and compared here, in one query."""
+    guess)."""
     key = campaign_utm_key(value)
     if not key:
         return None
-    source_id = source.pk if isinstance(source, Source) else source
-    active = Campaign.objects.for_account(account).filter(source_id=source_id, archived=False).order_by("pk")
-    found = [campaign for campaign in active if _separators_as_spaces(campaign.name_key) == key]
+    found = [campaign for campaign in campaigns if _separators_as_spaces(campaign.name_key) == key]
     if len(found) > 1:
         exact = name_key(value)
         found = [campaign for campaign in found if campaign.name_key == exact]

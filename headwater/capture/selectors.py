@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Max
 
 from headwater.campaigns.models import Campaign
-from headwater.campaigns.selectors import campaign_for_utm
+from headwater.campaigns.selectors import active_campaigns_of, campaign_named
 from headwater.capture.matching import Facts, Outcome, facts_from_link, resolve
 from headwater.capture.models import CaptureEvent, IgnoredValue, MappingRule, RecordTouches, Resolution, Touch
 from headwater.core.errors import NotFound
@@ -142,20 +142,18 @@ class TouchRow:
 
 
 def touch_rows(*, account: Account, touches: Iterable[Touch]) -> list[TouchRow]:
-    """The touches with the campaign each one's utm_campaign names among its source's: the record's page shows a
-    value that names none ("no such campaign"), which is why a lead kept no campaign. One lookup per distinct
-    (source, value): a record has a few touches."""
-    found: dict[tuple[int, str], Campaign | None] = {}
+    """The touches with the campaign each one's utm_campaign names among its source's active campaigns: the record's
+    touches page marks a value that names none, which is why the lead got no campaign. One query for them all."""
+    touches = list(touches)
+    campaigns = active_campaigns_of(
+        account=account,
+        source_ids=[touch.resolved_source_id for touch in touches if touch.utm_campaign and touch.resolved_source_id],
+    )
     rows = []
     for touch in touches:
-        named = bool(touch.utm_campaign) and touch.resolved_source_id is not None
-        campaign = None
-        if named and touch.resolved_source_id is not None:
-            key = (touch.resolved_source_id, touch.utm_campaign)
-            if key not in found:
-                found[key] = campaign_for_utm(account=account, source=key[0], value=key[1])
-            campaign = found[key]
-        rows.append(TouchRow(touch=touch, campaign=campaign, campaign_named=named))
+        source_id = touch.resolved_source_id if touch.utm_campaign else None
+        campaign = campaign_named(campaigns.get(source_id, []), touch.utm_campaign) if source_id else None
+        rows.append(TouchRow(touch=touch, campaign=campaign, campaign_named=source_id is not None))
     return rows
 
 

@@ -100,7 +100,7 @@ def test_case_spacing_and_separators_do_not_matter(ready, value):
     assert Person.objects.for_account(ready.account).get().campaign_id == ready.spring.pk
 
 
-@pytest.mark.parametrize("value", ["wiosna_lodz", "WIOSNA-ŁÓDŹ", "Wiosna Lódz", "wiosna–łódź"])
+@pytest.mark.parametrize("value", ["wiosna_lodz", "WIOSNA-ŁÓDŹ", "Wiosna Lódz", "wiosna\u2013łódź"])
 def test_accents_do_not_matter(ready, value):
     spring_in_lodz = CampaignFactory(source=ready.email, name="Wiosna Łódź")
     assert _lead(ready, value)["campaign_id"] == spring_in_lodz.pk
@@ -154,7 +154,7 @@ def test_another_accounts_campaign_is_not_matched(ready, other_tenant, under):
 
 
 def test_names_that_meet_only_through_separators(ready):
-    """"Spring-sale" and "Spring sale" are two campaign names; "spring_sale" could be either: never a guess."""
+    """ "Spring-sale" and "Spring sale" are two campaign names; "spring_sale" could be either: never a guess."""
     hyphen = CampaignFactory(source=ready.email, name="Spring-sale")
     space = CampaignFactory(source=ready.email, name="Spring sale")
     assert campaign_for_utm(account=ready.account, source=ready.email, value="spring_sale") is None
@@ -166,13 +166,17 @@ def test_names_that_meet_only_through_separators(ready):
 
 def test_no_source_means_no_campaign(ready):
     # No rule, alias or source name knows this visit: the touch is unmatched and the person gets no source.
-    body = api_for(ready).post(
-        "leads",
-        {
-            "person": {"last_name": "Nowak", "email": "ola@example.pl"},
-            "touch": {"utm_source": "mystery", "utm_campaign": "spring_sale_2026"},
-        },
-    ).json()
+    body = (
+        api_for(ready)
+        .post(
+            "leads",
+            {
+                "person": {"last_name": "Nowak", "email": "ola@example.pl"},
+                "touch": {"utm_source": "mystery", "utm_campaign": "spring_sale_2026"},
+            },
+        )
+        .json()
+    )
     assert (body["resolution"], body["source_id"], body["campaign_id"]) == ("unmatched", None, None)
     person = Person.objects.for_account(ready.account).get()
     assert (person.source_id, person.campaign_id) == (None, None)
@@ -263,7 +267,9 @@ def test_a_web_form_submission_takes_the_campaign(ready):
     )
     response = Client().post(
         f"/f/{form.public_key}?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale-2026",
-        answers(form, landing_url=landing, utm_source="newsletter", utm_medium="email", utm_campaign="spring-sale-2026"),
+        answers(
+            form, landing_url=landing, utm_source="newsletter", utm_medium="email", utm_campaign="spring-sale-2026"
+        ),
     )
     assert response.status_code == 303
     person = Person.objects.for_account(ready.account).get()
