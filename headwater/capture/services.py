@@ -43,7 +43,7 @@ from headwater.deals.services import deal_create
 from headwater.persons.models import Person
 from headwater.persons.services import person_create
 from headwater.records.models import CrmRecord, RecordOrigin
-from headwater.records.services import linked_in_account, lock_campaign_source
+from headwater.records.services import key_share, linked_in_account, lock_campaign_source
 from headwater.sources.models import HowChanged, Source, source_holders
 from headwater.sources.selectors import source_by_name
 from headwater.sources.services import record_set_source, source_alias_create, source_create
@@ -214,14 +214,17 @@ def _tracked_source(account: Account, outcome: Outcome) -> Source | None:
 def _visit_campaign(*, account: Account, source: Source | None, utm_campaign: str) -> Campaign | None:
     """The campaign of `source` the visit's `utm_campaign` names (campaigns.selectors.campaign_for_utm), or None.
 
-    Locked like a campaign picked by hand (its source first, the order merges take) and read again: one archived,
-    deleted or moved by a merge since it was matched leaves the lead without a campaign instead of refusing it."""
+    Locked as a campaign picked by hand is (its source first, the order merges take), but FOR SHARE: an archive
+    (FOR NO KEY UPDATE) then waits for the lead, whose records each check the campaign is active. Read again once
+    locked: one archived, deleted or moved by a merge since it was matched leaves the lead without a campaign
+    instead of refusing it."""
     if source is None or not utm_campaign:
         return None
     match = campaign_for_utm(account=account, source=source, value=utm_campaign)
     if match is None:
         return None
     lock_campaign_source(account=account, campaign_id=match.pk)
+    key_share(Campaign, account=account, pk=match.pk, fields_too=True)
     return Campaign.objects.for_account(account).filter(pk=match.pk, source_id=source.pk, archived=False).first()
 
 

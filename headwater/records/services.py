@@ -108,16 +108,20 @@ def linked_in_account(
     return obj
 
 
-def key_share(model: type[models.Model], *, account: Account, pk: int) -> None:
+def key_share(model: type[models.Model], *, account: Account, pk: int, fields_too: bool = False) -> None:
     """Hold a KEY SHARE lock on the account's row `pk` of `model` until the transaction ends (PostgreSQL; SQLite's
-    IMMEDIATE transactions already serialise writers). A missing row locks nothing: the caller's read says so."""
+    IMMEDIATE transactions already serialise writers). A missing row locks nothing: the caller's read says so.
+
+    `fields_too`: a SHARE lock instead, which also keeps out changes of the row's other fields (FOR NO KEY UPDATE:
+    an archive) until the transaction ends, for a caller that read them and relies on them."""
     if not connection.features.has_select_for_update:
         return
     table = connection.ops.quote_name(model._meta.db_table)
+    strength = "SHARE" if fields_too else "KEY SHARE"
     with connection.cursor() as cursor:
         # Django's ORM offers only FOR UPDATE / FOR NO KEY UPDATE.
         cursor.execute(
-            f"SELECT 1 FROM {table} WHERE id = %s AND account_id = %s FOR KEY SHARE",  # noqa: S608 — table name
+            f"SELECT 1 FROM {table} WHERE id = %s AND account_id = %s FOR {strength}",  # noqa: S608 — table name
             [pk, account.pk],
         )
 
