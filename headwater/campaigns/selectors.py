@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,7 @@ from headwater.campaigns.models import Campaign, CampaignChange
 from headwater.core.compiled import CompiledQuery
 from headwater.core.errors import NotFound
 from headwater.core.models import Account, models_pointing_at
+from headwater.core.text import name_key, normalise_spaces
 from headwater.sources.models import Source
 
 
@@ -62,6 +65,55 @@ _CATALOGUE: CompiledQuery[Campaign] = CompiledQuery(
 def campaign_catalogue(*, account: Account) -> list[Campaign]:
     """`campaign_list` of every campaign, archived ones too, as a list (with their sources)."""
     return _CATALOGUE(account_id=account.pk)
+
+
+# What a tracked visit's utm_campaign writes for a space: "spring_sale_2026", "spring-sale-2026".
+_UTM_SEPARATORS = re.compile(r"[-_]")
+
+
+def campaign_utm_key(value: str) -> str:
+    """How a `utm_campaign` value meets a campaign's name: the name's key (core.text.name_key: case, accents, spacing
+    and look-alikes, as campaign names are unique), with "-" and "_" read as spaces, as link builders write them."""
+    return _separators_as_spaces(name_key(value))
+
+
+def _separators_as_spaces(key: str) -> str:
+    return normalise_spaces(_UTM_SEPARATORS.sub(" ", key))
+
+
+def campaign_for_utm(*, account: Account, source: Source | int, value: str) -> Campaign | None:
+    """The active campaign of `source` a tracked visit's `utm_campaign` names ("spring_sale_2026" names
+    "Spring sale 2026"), or None: an archived campaign, another source's or another account's never matches. A
+    source has a handful of campaigns: one query reads them, `campaign_named` compares."""
+    if not campaign_utm_key(value):
+        return None
+    source_id = source.pk if isinstance(source, Source) else source
+    return campaign_named(active_campaigns_of(account=account, source_ids=[source_id]).get(source_id, []), value)
+
+
+def active_campaigns_of(*, account: Account, source_ids: Iterable[int]) -> dict[int, list[Campaign]]:
+    """The account's active campaigns of these sources, by source id, in one query."""
+    by_source: dict[int, list[Campaign]] = {}
+    rows = Campaign.objects.for_account(account).filter(source_id__in=set(source_ids), archived=False)
+    for campaign in rows.order_by("pk"):
+        by_source.setdefault(campaign.source_id, []).append(campaign)
+    return by_source
+
+
+def campaign_named(campaigns: Iterable[Campaign], value: str) -> Campaign | None:
+    """The one of `campaigns` (a source's) that `value` names by `campaign_utm_key`, or None.
+
+    The separators are lenient, so two names unique as campaign names can meet ("Spring-sale" and "Spring sale"):
+    then the one named without that leniency wins, and with none or both of them so named, no campaign (never a
+    guess)."""
+    key = campaign_utm_key(value)
+    if not key:
+        return None
+    found = [campaign for campaign in campaigns if _separators_as_spaces(campaign.name_key) == key]
+    if len(found) > 1:
+        exact = name_key(value)
+        found = [campaign for campaign in found if campaign.name_key == exact]
+    return found[0] if len(found) == 1 else None
 
 
 def campaign_choices(*, account: Account, current: Campaign | None = None) -> QuerySet[Campaign]:

@@ -59,6 +59,7 @@ def lead_create(request: HttpRequest, payload: LeadIn) -> Status[dict[str, Any]]
             "deal_id": result.deal.pk if result.deal else None,
             "touch_id": touch_row.pk,
             "source_id": touch_row.resolved_source_id,
+            "campaign_id": result.campaign.pk if result.campaign is not None else None,
             "resolution": touch_row.resolution,
             "explanation": touch_row.explanation,
             "self_reported_source_id": touch_row.reported_source_id,

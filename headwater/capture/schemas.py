@@ -87,6 +87,12 @@ class LeadOut(Schema):
     company_id: int | None
     deal_id: int | None
     source_id: int | None = Field(description="The source the touch resolved to (null: none).")
+    campaign_id: int | None = Field(
+        description=(
+            "The campaign the new records took: the campaign of the touch's source that utm_campaign names (null: "
+            "none named, none matched, or no new record of that source; the value stays on the touch)."
+        )
+    )
     resolution: str
     explanation: str
     self_reported_source_id: int | None

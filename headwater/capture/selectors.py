@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db.models import Count, Max
 
+from headwater.campaigns.models import Campaign
+from headwater.campaigns.selectors import active_campaigns_of, campaign_named
 from headwater.capture.matching import Facts, Outcome, facts_from_link, resolve
 from headwater.capture.models import CaptureEvent, IgnoredValue, MappingRule, RecordTouches, Resolution, Touch
 from headwater.core.errors import NotFound
@@ -128,6 +130,31 @@ def touches_of_record(*, account: Account, record_type: str, record_id: int) -> 
         .select_related("resolved_source", "reported_source")
         .order_by("at", "id")
     )
+
+
+@dataclass(frozen=True)
+class TouchRow:
+    touch: Touch
+    # The campaign of the touch's source its utm_campaign names today (campaign_for_utm), or None; `campaign_named`
+    # says whether there was a name to look for (a utm_campaign and a source).
+    campaign: Campaign | None
+    campaign_named: bool
+
+
+def touch_rows(*, account: Account, touches: Iterable[Touch]) -> list[TouchRow]:
+    """The touches with the campaign each one's utm_campaign names among its source's active campaigns: the record's
+    touches page marks a value that names none, which is why the lead got no campaign. One query for them all."""
+    touches = list(touches)
+    campaigns = active_campaigns_of(
+        account=account,
+        source_ids=[touch.resolved_source_id for touch in touches if touch.utm_campaign and touch.resolved_source_id],
+    )
+    rows = []
+    for touch in touches:
+        source_id = touch.resolved_source_id if touch.utm_campaign else None
+        campaign = campaign_named(campaigns.get(source_id, []), touch.utm_campaign) if source_id else None
+        rows.append(TouchRow(touch=touch, campaign=campaign, campaign_named=source_id is not None))
+    return rows
 
 
 def capture_events(*, account: Account, limit: int = 20) -> Any:

@@ -14,6 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from headwater.campaigns.models import Campaign
+from headwater.campaigns.selectors import campaign_for_utm
 from headwater.capture.matching import Facts, Outcome, facts_from_link, registered_domain, split_values
 from headwater.capture.models import (
     CLICK_IDS,
@@ -41,7 +43,7 @@ from headwater.deals.services import deal_create
 from headwater.persons.models import Person
 from headwater.persons.services import person_create
 from headwater.records.models import CrmRecord, RecordOrigin
-from headwater.records.services import linked_in_account
+from headwater.records.services import key_share, linked_in_account, lock_campaign_source
 from headwater.sources.models import HowChanged, Source, source_holders
 from headwater.sources.selectors import source_by_name
 from headwater.sources.services import record_set_source, source_alias_create, source_create
@@ -199,6 +201,7 @@ class LeadResult:
     company: Company | None
     deal: Any
     touch: Touch
+    campaign: Campaign | None = None  # the campaign the new records took from the visit's utm_campaign
 
 
 def _tracked_source(account: Account, outcome: Outcome) -> Source | None:
@@ -206,6 +209,23 @@ def _tracked_source(account: Account, outcome: Outcome) -> Source | None:
     if source is None or not account.sources_enabled or source.archived:
         return None
     return source
+
+
+def _visit_campaign(*, account: Account, source: Source | None, utm_campaign: str) -> Campaign | None:
+    """The campaign of `source` the visit's `utm_campaign` names (campaigns.selectors.campaign_for_utm), or None.
+
+    Locked as a campaign picked by hand is (its source first, the order merges take), but FOR SHARE: an archive
+    (FOR NO KEY UPDATE) then waits for the lead, whose records each check the campaign is active. Read again once
+    locked: one archived, deleted or moved by a merge since it was matched leaves the lead without a campaign
+    instead of refusing it."""
+    if source is None or not utm_campaign:
+        return None
+    match = campaign_for_utm(account=account, source=source, value=utm_campaign)
+    if match is None:
+        return None
+    lock_campaign_source(account=account, campaign_id=match.pk)
+    key_share(Campaign, account=account, pk=match.pk, fields_too=True)
+    return Campaign.objects.for_account(account).filter(pk=match.pk, source_id=source.pk, archived=False).first()
 
 
 @transaction.atomic
@@ -225,7 +245,9 @@ def lead_capture(
 ) -> LeadResult:
     """A lead with the visit that brought it: a new person (or the returning one), optionally a company and a new
     deal, and one touch on each. A new record's source is the body's choice, else the tracked one, else the
-    account's default rule; a returning person's source is left as it is.
+    account's default rule; a returning person's source is left as it is. A new record whose source is the one the
+    visit resolved to takes the campaign of that source its `utm_campaign` names (history: set from the tracked
+    visit); a record that exists already keeps its campaign.
 
     `reported_source`: the source the self-reported answer stands for when the caller knows it (a lead form maps
     each answer to a source); left unset, the answer is matched by name like an import's source value."""
@@ -240,15 +262,23 @@ def lead_capture(
     chosen = source is not UNSET
     record_source: Any = source if chosen else (tracked if tracked is not None else UNSET)
     how = HowChanged.API if chosen else (HowChanged.CAPTURE if tracked is not None else HowChanged.API)
+    # The visit names a campaign of the source it resolved to: only records of that source can carry it (a source
+    # chosen in the body that differs is another attribution, and the default rule's is not the visit's).
+    chosen_id = source.pk if isinstance(source, Source) else source
+    takes_campaign = tracked is not None and (not chosen or chosen_id == tracked.pk)
+    campaign = (
+        _visit_campaign(account=account, source=tracked, utm_campaign=facts["utm_campaign"]) if takes_campaign else None
+    )
 
     fields = dict(person)
     email = _clean(fields.get("email"), "email", 254)
     phone = _clean(fields.get("phone"), "phone", 50)
     found = returning_person(account=account, email=email, phone=phone)
     linked_company: Company | None = None
+    company_created = False
     if company:
-        linked_company = _lead_company(
-            account=account, user=user, data=company, source=record_source, how=how, origin=origin
+        linked_company, company_created = _lead_company(
+            account=account, user=user, data=company, source=record_source, how=how, origin=origin, campaign=campaign
         )
     if found is None:
         found = person_create(
@@ -258,6 +288,8 @@ def lead_capture(
             company=linked_company,
             source=record_source,
             source_how=how,
+            campaign=campaign,
+            campaign_how=HowChanged.CAPTURE,
             origin=origin,
         )
         created = True
@@ -280,6 +312,8 @@ def lead_capture(
             company=linked_company,
             source=record_source,
             source_how=how,
+            campaign=campaign,
+            campaign_how=HowChanged.CAPTURE,
             origin=origin,
         )
     draft.self_reported = self_reported
@@ -296,7 +330,15 @@ def lead_capture(
     for record in (found, linked_company, opened):
         if record is not None:
             _point(account=account, record=record, touch=draft)
-    return LeadResult(person=found, person_created=created, company=linked_company, deal=opened, touch=draft)
+    took = created or company_created or opened is not None
+    return LeadResult(
+        person=found,
+        person_created=created,
+        company=linked_company,
+        deal=opened,
+        touch=draft,
+        campaign=campaign if took else None,
+    )
 
 
 def _lead_company(
@@ -307,15 +349,28 @@ def _lead_company(
     source: Any,
     how: HowChanged,
     origin: RecordOrigin = RecordOrigin.API,
-) -> Company:
+    campaign: Campaign | None = None,
+) -> tuple[Company, bool]:
+    """The lead's company and whether it is new: one of the same name (ignoring case) is reused as it is."""
     name = _clean(data.get("name"), "company.name", 200)
     if not name:
         raise ValidationFailed.on("company.name", _("Enter the company's name."))
     existing = Company.objects.for_account(account).filter(name__iexact=name).order_by("pk").first()
     if existing is not None:
-        return existing
+        return existing, False
     extra = {key: value for key, value in data.items() if key != "name"}
-    return company_create(account=account, user=user, name=name, **extra, source=source, source_how=how, origin=origin)
+    created = company_create(
+        account=account,
+        user=user,
+        name=name,
+        **extra,
+        source=source,
+        source_how=how,
+        campaign=campaign,
+        campaign_how=HowChanged.CAPTURE,
+        origin=origin,
+    )
+    return created, True
 
 
 # --- Re-applying the rules to past touches --------------------------------------------------------------

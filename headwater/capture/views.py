@@ -280,7 +280,10 @@ def record_touches(request: AccountRequest, record_type: str, record_id: int) ->
         "record": record,
         "record_type": record_type,
         "pointers": pointers,
-        "touches": selectors.touches_of_record(account=request.account, record_type=record_type, record_id=record_id),
+        "touches": selectors.touch_rows(
+            account=request.account,
+            touches=selectors.touches_of_record(account=request.account, record_type=record_type, record_id=record_id),
+        ),
         "form": form,
     }
     return render(request, "capture/record_touches.html", context)

@@ -95,6 +95,7 @@ def company_create(
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
     campaign: Campaign | int | None = None,
+    campaign_how: HowChanged | None = None,
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,
 ) -> Company:
@@ -114,7 +115,14 @@ def company_create(
         account=account, source=source, how=source_how, company=None, person=None, record=company, campaign=campaign
     )
     return save_new_record(
-        company, account=account, user=user, source=picked, how=how, origin=origin, origin_import_id=origin_import_id
+        company,
+        account=account,
+        user=user,
+        source=picked,
+        how=how,
+        origin=origin,
+        origin_import_id=origin_import_id,
+        campaign_how=campaign_how,
     )
 
 

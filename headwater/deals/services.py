@@ -223,6 +223,7 @@ def deal_create(
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
     campaign: Campaign | int | None = None,
+    campaign_how: HowChanged | None = None,
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,
 ) -> Deal:
@@ -261,7 +262,14 @@ def deal_create(
         campaign=campaign,
     )
     return save_new_record(
-        deal, account=account, user=user, source=picked, how=how, origin=origin, origin_import_id=origin_import_id
+        deal,
+        account=account,
+        user=user,
+        source=picked,
+        how=how,
+        origin=origin,
+        origin_import_id=origin_import_id,
+        campaign_how=campaign_how,
     )
 
 

@@ -71,6 +71,7 @@ def person_create(
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
     campaign: Campaign | int | None = None,
+    campaign_how: HowChanged | None = None,
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,
 ) -> Person:
@@ -98,7 +99,14 @@ def person_create(
         campaign=campaign,
     )
     return save_new_record(
-        person, account=account, user=user, source=picked, how=how, origin=origin, origin_import_id=origin_import_id
+        person,
+        account=account,
+        user=user,
+        source=picked,
+        how=how,
+        origin=origin,
+        origin_import_id=origin_import_id,
+        campaign_how=campaign_how,
     )
 
 

@@ -108,16 +108,20 @@ def linked_in_account(
     return obj
 
 
-def key_share(model: type[models.Model], *, account: Account, pk: int) -> None:
+def key_share(model: type[models.Model], *, account: Account, pk: int, fields_too: bool = False) -> None:
     """Hold a KEY SHARE lock on the account's row `pk` of `model` until the transaction ends (PostgreSQL; SQLite's
-    IMMEDIATE transactions already serialise writers). A missing row locks nothing: the caller's read says so."""
+    IMMEDIATE transactions already serialise writers). A missing row locks nothing: the caller's read says so.
+
+    `fields_too`: a SHARE lock instead, which also keeps out changes of the row's other fields (FOR NO KEY UPDATE:
+    an archive) until the transaction ends, for a caller that read them and relies on them."""
     if not connection.features.has_select_for_update:
         return
     table = connection.ops.quote_name(model._meta.db_table)
+    strength = "SHARE" if fields_too else "KEY SHARE"
     with connection.cursor() as cursor:
         # Django's ORM offers only FOR UPDATE / FOR NO KEY UPDATE.
         cursor.execute(
-            f"SELECT 1 FROM {table} WHERE id = %s AND account_id = %s FOR KEY SHARE",  # noqa: S608 — table name
+            f"SELECT 1 FROM {table} WHERE id = %s AND account_id = %s FOR {strength}",  # noqa: S608 — table name
             [pk, account.pk],
         )
 
@@ -127,7 +131,7 @@ def _an_id(value: Any) -> int | None:
     return pk if isinstance(pk, int) and not isinstance(pk, bool) else None
 
 
-def _lock_campaign_source(*, account: Account, campaign_id: int) -> None:
+def lock_campaign_source(*, account: Account, campaign_id: int) -> None:
     """KEY SHARE the campaign's source, then the campaign: the order a merge takes them in (sources first, then
     the campaigns it moves, then the records), so a record write never holds a campaign a merge waits for while
     it waits for that merge's source. A merge that committed in between moved the campaign: lock its new source."""
@@ -155,7 +159,7 @@ def lock_picks_first(*, account: Account, changes: Mapping[str, Any]) -> None:
         key_share(Source, account=account, pk=source_id)
     campaign_id = _an_id(changes.get("campaign"))
     if campaign_id is not None:
-        _lock_campaign_source(account=account, campaign_id=campaign_id)
+        lock_campaign_source(account=account, campaign_id=campaign_id)
 
 
 def owner_in_account(*, account: Account, owner: Any) -> User | None:
@@ -222,7 +226,7 @@ def chosen_campaign(*, account: Account, campaign: Any, current_id: int | None =
     newly = not isinstance(campaign, Campaign) or campaign.pk != current_id
     campaign_id = _an_id(campaign)
     if newly and campaign_id is not None:
-        _lock_campaign_source(account=account, campaign_id=campaign_id)
+        lock_campaign_source(account=account, campaign_id=campaign_id)
     picked = linked_in_account(
         Campaign,
         account=account,
@@ -300,11 +304,13 @@ def save_new_record(
     how: HowChanged,
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,
+    campaign_how: HowChanged | None = None,
 ) -> _R:
     """Validate, insert with the source (locked first), then the source's history row (it needs the record's id).
 
     `origin`: how the record came to be (the UI's forms: by hand; the API, an import say so); an import also gives
-    its id, nothing else does."""
+    its id, nothing else does. `campaign_how`: how the campaign was set, when the origin does not say it (a lead's
+    campaign named by its tracked visit: capture)."""
     record.origin, record.origin_import_id = record_origin(origin, origin_import_id)
     validate_instance_fields(record)
     # After validation: a refused value (NUL...) is reported on its own field, not again on the derived key.
@@ -318,7 +324,7 @@ def save_new_record(
             record_type=kind_of(type(record)).noun,
             current=[(record.pk, None)],
             campaign=record.campaign,
-            how=_CAMPAIGN_HOW.get(origin, HowChanged.TYPED),
+            how=campaign_how or _CAMPAIGN_HOW.get(origin, HowChanged.TYPED),
             user=user,
         )
     return record

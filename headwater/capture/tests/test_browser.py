@@ -12,6 +12,7 @@ from headwater.capture import services
 from headwater.persons.models import Person
 from headwater.records.tests.api_contract import enable_sources
 from headwater.sources.models import Source
+from headwater.testing.factories import CampaignFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -81,3 +82,38 @@ def test_an_admin_tests_a_link_adds_a_rule_and_maps_a_value(live_server, browser
     page.goto(f"{live_server.url}{tenant.url(f'touches/person/{person.pk}/')}")
     expect(page.locator("#first-touch")).to_contain_text("Podcast")
     screenshot(f"capture-touches-{language}")
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_a_viewer_sees_the_campaign_a_visit_gave_and_a_value_that_named_none(
+    live_server, browser_login, tenant, screenshot, language
+):
+    account = tenant.account
+    account.language = language
+    account.save()
+    enable_sources(account)
+    services.capture_rules_seed_defaults(account=account, user=tenant.admin)
+    email = Source.objects.for_account(account).get(name=t(language, "E-mail campaign"))
+    CampaignFactory(source=email, name="Spring sale 2026")
+    person = {"last_name": "Nowak", "email": "ola@example.pl"}
+    for campaign in ("spring_sale_2026", "winter-2026"):
+        lead = services.lead_capture(
+            account=account,
+            user=None,
+            channel="Contact us",
+            person=person,
+            touch={"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": campaign},
+        )
+    page = browser_login(tenant.viewer)
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.goto(f"{live_server.url}{tenant.url(f'persons/{lead.person.pk}/')}")
+    expect(page.locator("[data-record-campaign]")).to_contain_text("Spring sale 2026")
+    expect(page.locator(".history").last).to_contain_text(t(language, "set from the tracked visit"))
+    page.get_by_role("link", name=t(language, "Tracked visits: first and last touch")).click()
+    expect(page.locator("[data-touch-campaign]")).to_have_text(
+        t(language, "campaign %(name)s", name="Spring sale 2026")
+    )
+    expect(page.locator("[data-touch-campaign-unmatched]")).to_have_text(
+        t(language, "no campaign of %(source)s has this name", source=email.name)
+    )
+    screenshot(f"capture-touch-campaigns-{language}")
