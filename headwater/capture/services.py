@@ -43,7 +43,7 @@ from headwater.deals.services import deal_create
 from headwater.persons.models import Person
 from headwater.persons.services import person_create
 from headwater.records.models import CrmRecord, RecordOrigin
-from headwater.records.services import key_share, linked_in_account, lock_campaign_source
+from headwater.records.services import HeldCampaign, key_share, linked_in_account, lock_campaign_source
 from headwater.sources.models import HowChanged, Source, source_holders
 from headwater.sources.selectors import source_by_name
 from headwater.sources.services import record_set_source, source_alias_create, source_create
@@ -269,6 +269,8 @@ def lead_capture(
     campaign = (
         _visit_campaign(account=account, source=tracked, utm_campaign=facts["utm_campaign"]) if takes_campaign else None
     )
+    # Locked and read by _visit_campaign in this transaction: the new records take it as it is.
+    held = HeldCampaign(campaign) if campaign is not None else None
 
     fields = dict(person)
     email = _clean(fields.get("email"), "email", 254)
@@ -278,7 +280,7 @@ def lead_capture(
     company_created = False
     if company:
         linked_company, company_created = _lead_company(
-            account=account, user=user, data=company, source=record_source, how=how, origin=origin, campaign=campaign
+            account=account, user=user, data=company, source=record_source, how=how, origin=origin, campaign=held
         )
     if found is None:
         found = person_create(
@@ -288,7 +290,7 @@ def lead_capture(
             company=linked_company,
             source=record_source,
             source_how=how,
-            campaign=campaign,
+            campaign=held,
             campaign_how=HowChanged.CAPTURE,
             origin=origin,
         )
@@ -312,7 +314,7 @@ def lead_capture(
             company=linked_company,
             source=record_source,
             source_how=how,
-            campaign=campaign,
+            campaign=held,
             campaign_how=HowChanged.CAPTURE,
             origin=origin,
         )
@@ -349,7 +351,7 @@ def _lead_company(
     source: Any,
     how: HowChanged,
     origin: RecordOrigin = RecordOrigin.API,
-    campaign: Campaign | None = None,
+    campaign: HeldCampaign | None = None,
 ) -> tuple[Company, bool]:
     """The lead's company and whether it is new: one of the same name (ignoring case) is reused as it is."""
     name = _clean(data.get("name"), "company.name", 200)

@@ -24,6 +24,7 @@ from headwater.persons.models import Person
 from headwater.persons.services import person_in_account
 from headwater.records.models import RecordOrigin
 from headwater.records.services import (
+    HeldCampaign,
     apply_record_changes,
     check_change_keys,
     clean_line,
@@ -222,7 +223,7 @@ def deal_create(
     notes: str = "",
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
-    campaign: Campaign | int | None = None,
+    campaign: Campaign | HeldCampaign | int | None = None,
     campaign_how: HowChanged | None = None,
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,

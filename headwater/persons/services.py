@@ -16,6 +16,7 @@ from headwater.core.types import UNSET, Unset
 from headwater.persons.models import Person
 from headwater.records.models import RecordOrigin
 from headwater.records.services import (
+    HeldCampaign,
     apply_record_changes,
     check_change_keys,
     clean_line,
@@ -70,7 +71,7 @@ def person_create(
     notes: str = "",
     source: Source | int | Unset | None = UNSET,
     source_how: HowChanged = HowChanged.TYPED,
-    campaign: Campaign | int | None = None,
+    campaign: Campaign | HeldCampaign | int | None = None,
     campaign_how: HowChanged | None = None,
     origin: RecordOrigin = RecordOrigin.HAND,
     origin_import_id: int | None = None,

@@ -7,6 +7,7 @@ exist" give the same error, and a value read earlier (a contact's source, an arc
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -213,9 +214,20 @@ def chosen_source(*, account: Account, source: Any, current_id: int | None = Non
     return picked
 
 
+@dataclass(frozen=True)
+class HeldCampaign:
+    """A campaign the current transaction has locked already (its source KEY SHARE, then itself FOR SHARE, the
+    order lock_campaign_source takes) and read since: new records created later in the same transaction, outside
+    any savepoint rolled back since, may take it without locking and reading it once more each (a captured lead
+    puts its visit's campaign on up to three new records)."""
+
+    campaign: Campaign
+
+
 def chosen_campaign(*, account: Account, campaign: Any, current_id: int | None = None) -> Campaign | None:
     """A campaign the caller picked: the account's own (KEY SHARE-locked against a concurrent delete, see
-    linked_in_account), active unless it is the record's current one. Sources must be on: a campaign is a source's."""
+    linked_in_account), active unless it is the record's current one. Sources must be on: a campaign is a source's.
+    A HeldCampaign is checked as it was read when it was locked."""
     if campaign is None:
         return None
     if not account.sources_enabled:
@@ -223,18 +235,23 @@ def chosen_campaign(*, account: Account, campaign: Any, current_id: int | None =
             _("Acquisition sources are switched off for this account; an admin can switch them on in the settings."),
             fields={"campaign": [_("Acquisition sources are switched off for this account.")]},
         )
-    newly = not isinstance(campaign, Campaign) or campaign.pk != current_id
-    campaign_id = _an_id(campaign)
-    if newly and campaign_id is not None:
-        lock_campaign_source(account=account, campaign_id=campaign_id)
-    picked = linked_in_account(
-        Campaign,
-        account=account,
-        value=campaign,
-        field="campaign",
-        message=_("Choose a campaign of this account."),
-        share_lock=newly,
-    )
+    if isinstance(campaign, HeldCampaign):
+        picked: Campaign | None = campaign.campaign
+        if picked is None or picked.account_id != account.pk:
+            raise ValidationFailed.on("campaign", _("Choose a campaign of this account."))
+    else:
+        newly = not isinstance(campaign, Campaign) or campaign.pk != current_id
+        campaign_id = _an_id(campaign)
+        if newly and campaign_id is not None:
+            lock_campaign_source(account=account, campaign_id=campaign_id)
+        picked = linked_in_account(
+            Campaign,
+            account=account,
+            value=campaign,
+            field="campaign",
+            message=_("Choose a campaign of this account."),
+            share_lock=newly,
+        )
     if picked is not None and picked.archived and picked.pk != current_id:
         raise ValidationFailed.on(
             "campaign", _("The campaign “%(name)s” is archived; choose an active one.") % {"name": isolate(picked.name)}
@@ -280,7 +297,7 @@ def source_for_new_record(
     company: CrmRecord | None,
     person: CrmRecord | None,
     record: CrmRecord | None = None,
-    campaign: Campaign | int | None = None,
+    campaign: Campaign | HeldCampaign | int | None = None,
 ) -> tuple[Source | None, HowChanged]:
     """What a new record's source is and how it came to be: the default rule for UNSET, else the caller's pick.
     With `record` (the new record), its `campaign` is checked and set too, the source agreeing with it
