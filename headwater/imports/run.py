@@ -131,6 +131,132 @@ class _Ref:
     new: bool
 
 
+# The key spaces of the records a run created (_RunKeys): a company's NIP, REGON, web domain and name, a person's
+# e-mail, phone and name within their company, a deal's company, person and name.
+COMPANY_KEY_KINDS = ("nip", "regon", "domain", "name")
+PERSON_EMAIL, PERSON_PHONE, PERSON_NAME, DEAL = "email", "phone", "person", "deal"
+
+
+class _RunKeys:
+    """The keys of the records this run created: a later row naming one of them is that record.
+
+    Held in a dictionary up to LIMIT keys (about 30,000 rows of companies, persons and deals: most imports), then
+    moved to a temporary table of the run's transaction, so the run's memory stops growing with the file (a
+    100,000-row file kept 130 MB of keys in memory). From then on, per batch and kind, one read of the keys its rows
+    carry and one COPY (executemany on SQLite) of the keys of the records it created.
+
+    The table is the connection's own and goes with the transaction: dropped when the run ends (SQLite keeps a
+    temporary table to the connection's end), and with a rollback (PostgreSQL's ON COMMIT DROP, and SQLite undoes
+    its creation)."""
+
+    TABLE = "hw_import_run_keys"
+    LIMIT = 100_000
+    CHUNK = 500  # SQLite's bound parameters per statement: well under any build's limit
+    # Most keys a batch looks up belong to no record of the run (a file repeats few rows): a Bloom filter of the
+    # keys in the table (1 MB, three bits a key: about 0.3 % false hits at 400,000 keys, 13 % at the 2 million keys
+    # of a 500,000-row file) sends only the likely ones to it.
+    BITS = 1 << 23
+    MASK = BITS - 1
+
+    def __init__(self) -> None:
+        self.postgres = connection.vendor == "postgresql"
+        self.memory: dict[str, _Ref] = {}
+        self.seen: bytearray | None = None  # the filter, once the keys are in the table
+
+    @staticmethod
+    def key(space: str, value: Any) -> str:
+        return f"{space}\x1f{value}"
+
+    # The filter's three bits of a key, from its hash (within one process, hash() of a text is fixed: enough for a
+    # filter that lives as long as the run). Written out, not looped: it runs for every key of every row.
+
+    def _maybe(self, seen: bytearray, key: str) -> bool:
+        mask, h = self.MASK, hash(key)
+        bit = h & mask
+        if not seen[bit >> 3] & (1 << (bit & 7)):
+            return False
+        bit = (h >> 23) & mask
+        if not seen[bit >> 3] & (1 << (bit & 7)):
+            return False
+        bit = ((h * 0x9E3779B97F4A7C15) >> 29) & mask
+        return bool(seen[bit >> 3] & (1 << (bit & 7)))
+
+    def _mark(self, seen: bytearray, key: str) -> None:
+        mask, h = self.MASK, hash(key)
+        bit = h & mask
+        seen[bit >> 3] |= 1 << (bit & 7)
+        bit = (h >> 23) & mask
+        seen[bit >> 3] |= 1 << (bit & 7)
+        bit = ((h * 0x9E3779B97F4A7C15) >> 29) & mask
+        seen[bit >> 3] |= 1 << (bit & 7)
+
+    def recall(self, keys: set[str]) -> dict[str, _Ref]:
+        """The records created by earlier batches that hold any of `keys` (from `key`), by key."""
+        found: dict[str, _Ref] = {}
+        seen = self.seen
+        if seen is None:
+            memory = self.memory
+            for key in keys:
+                if key in memory:
+                    found[key] = memory[key]
+            return found
+        wanted = sorted(key for key in keys if self._maybe(seen, key))
+        if not wanted:
+            return found
+        step = len(wanted) if self.postgres else self.CHUNK  # PostgreSQL takes them as one array
+        with connection.cursor() as cursor:
+            for start in range(0, len(wanted), step):
+                chunk = wanted[start : start + step]
+                params: list[Any] = [chunk] if self.postgres else chunk
+                where = "key = ANY(%s)" if self.postgres else f"key IN ({', '.join(['%s'] * len(chunk))})"
+                cursor.execute(
+                    f"SELECT key, pk, company_id, source_id, label FROM {self.TABLE} WHERE {where}",  # noqa: S608 — our own table
+                    params,
+                )
+                for key, pk, company_id, source_id, label in cursor.fetchall():
+                    found[key] = _Ref(pk, company_id, source_id, label, new=True)
+        return found
+
+    def keep(self, refs: dict[str, _Ref]) -> None:
+        """Keep the keys of the records the batch created (their ids given)."""
+        if not refs:
+            return
+        if self.seen is None:
+            self.memory.update(refs)
+            if len(self.memory) <= self.LIMIT:
+                return
+            refs, self.memory = self.memory, {}
+            self.seen = self._create()
+        seen = self.seen
+        for key in refs:
+            self._mark(seen, key)
+        rows = [(key, ref.pk, ref.company_id, ref.source_id, ref.label) for key, ref in refs.items()]
+        with connection.cursor() as cursor:
+            if self.postgres:
+                with cursor.cursor.copy(f"COPY {self.TABLE} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(f"INSERT INTO {self.TABLE} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608 — our own table
+
+    def _create(self) -> bytearray:
+        """The table, and an empty filter for it."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.TABLE} (key text PRIMARY KEY, pk bigint NOT NULL, company_id bigint, "
+                f"source_id bigint, label text NOT NULL){' ON COMMIT DROP' if self.postgres else ''}"
+            )
+        return bytearray(self.BITS // 8)
+
+    def drop(self) -> None:
+        self.memory = {}
+        if self.seen is not None:
+            self.seen = None
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+
+
 class _Table:
     """Rows written straight into one table, in its columns' order (COPY on PostgreSQL, executemany on SQLite): the
     ORM's per-value preparation and model instances cost most of a run. Values the database adapter takes as they
@@ -236,18 +362,11 @@ class _Writer:
         self.default_rule = account.sources_enabled and account.source_default_from_contact
         self.now = timezone.now()
         self.today = timezone.localdate()
-        # The account's records by their keys, read once (dedupe.py); what this run created, by key: a later row
-        # naming the same company or person is that record.
+        # The account's records by their keys, read once (dedupe.py); what this run created, by key (_RunKeys): a
+        # later row naming the same company, person or deal is that record.
         self.company_index = dedupe.CompanyIndex.load(account)
         self.person_index = dedupe.PersonIndex.load(account)
-        # One dictionary per key (no tuple per entry: these are kept for every record the run creates), in the
-        # order they decide: companies by NIP, REGON, domain, name; persons by e-mail, phone (its E.164 digits as
-        # a number: "+" and digits never starting with 0, so exactly the number), name within their company.
-        self.company_keys: tuple[dict[str, _Ref], ...] = ({}, {}, {}, {})
-        self.persons_by_email: dict[str, _Ref] = {}
-        self.persons_by_phone: dict[int, _Ref] = {}
-        self.persons_by_name: dict[tuple[int, str], _Ref] = {}
-        self.deal_keys: set[tuple[int | None, int | None, str]] = set()
+        self.run_keys = _RunKeys()
         # Existing records read (and locked) so far: a record merged by one batch is the same object in the next.
         self.existing: dict[str, dict[int, Any]] = {kind: {} for kind in plan.KINDS}
         self.company_names: dict[int, str] = {}
@@ -387,9 +506,10 @@ class _Writer:
             names = {links.get(name, name) for name in fields} | {"version", "updated_at", "search_key"}
             MODELS[kind].unscoped.bulk_update(list(records.values()), sorted(names))  # type: ignore[attr-defined]  # every record model has it
 
-    def _insert(self, kind: str, new: list[tuple[dict[str, Any], _Ref]]) -> None:
+    def _insert(self, kind: str, new: list[tuple[dict[str, Any], _Ref]], keys: dict[str, _Ref]) -> None:
         """Give the batch's new records of one kind their ids and write them, with the history of their sources;
-        the records themselves say which import created them (`origin_import_id`): what an undo deletes."""
+        the records themselves say which import created them (`origin_import_id`): what an undo deletes. Then keep
+        their `keys` for the later batches (_RunKeys)."""
         self.outcome.created[kind] += len(new)
         if not new:
             return
@@ -408,6 +528,7 @@ class _Writer:
             self.tables[kind].insert([row for row, _ref in new])
             if kind in self.tally:
                 self.tally[kind](ids[0], ids[-1])
+        self.run_keys.keep(keys)
 
     def _fetch(self, kind: str, ids: set[int]) -> dict[int, Any]:
         """The existing records of these ids, locked for the run (a preview only reads them)."""
@@ -457,11 +578,10 @@ class _Writer:
             CampaignChange.unscoped.bulk_create(self.campaign_history)
         self.changes, self.history, self.campaign_history = [], [], []
 
-    def _company_lookup(self, keys: tuple[str, str, str, str]) -> _Ref | None:
-        for found, key in zip(self.company_keys, keys, strict=True):
-            if key and key in found:
-                return found[key]
-        return None
+    @staticmethod
+    def _company_run_keys(normalised: tuple[str, str, str, str]) -> list[str]:
+        """A company's keys among the records the run created, in the order they decide: NIP, REGON, domain, name."""
+        return [_RunKeys.key(space, k) for space, k in zip(COMPANY_KEY_KINDS, normalised, strict=True) if k]
 
     def _companies(self, batch: list[plan.RowPlan], actions: list[dict[str, str]]) -> list[_Ref | None]:
         result: list[_Ref | None] = [None] * len(batch)
@@ -477,10 +597,15 @@ class _Writer:
         ]
         matches = [self.company_index.match(key) for key in keys]
         existing = self._fetch("company", {pk for pk in matches if pk is not None})
+        run_keys = [
+            self._company_run_keys(key) if match is None else [] for key, match in zip(keys, matches, strict=True)
+        ]
+        known_keys = self.run_keys.recall({k for row_keys in run_keys for k in row_keys})
+        created: dict[str, _Ref] = {}
         new: list[tuple[dict[str, Any], _Ref]] = []
         changed: dict[int, Company] = {}
         fields: set[str] = set()
-        for (i, row), normalised, match in zip(wanted, keys, matches, strict=True):
+        for (i, row), row_keys, match in zip(wanted, run_keys, matches, strict=True):
             values = row.records["company"]
             source = self._row_source(row)
             if match is not None:
@@ -494,7 +619,7 @@ class _Writer:
                 self.company_names[company.pk] = company.name
                 result[i] = _Ref(company.pk, None, company.source_id, company.name, new=False)
                 continue
-            known = self._company_lookup(normalised)
+            known = next((known_keys[k] for k in row_keys if k in known_keys), None)
             if known is not None:
                 result[i] = known
                 actions[i]["company"] = "same"
@@ -503,9 +628,8 @@ class _Writer:
             if not self.dry_run:  # a preview shows no key (and writes none)
                 record["search_key"] = _company_key(record)
             ref = _Ref(0, None, record["source_id"], record["name"], new=True)
-            for found, k in zip(self.company_keys, normalised, strict=True):
-                if k:
-                    found.setdefault(k, ref)
+            for k in row_keys:  # none known: each is the new company's (a known one would have matched it)
+                known_keys[k] = created[k] = ref
             new.append((record, ref))
             result[i] = ref
             actions[i]["company"] = "new"
@@ -513,7 +637,7 @@ class _Writer:
             company.search_key = _company_key(company.__dict__)
             self.company_names[company.pk] = company.name
         self._count(changed, actions, "company")
-        self._insert("company", new)
+        self._insert("company", new, created)
         self._save_updates("company", changed, fields)
         return result
 
@@ -538,10 +662,13 @@ class _Writer:
         ]
         matches = [self.person_index.match(key) for key in keys]
         existing = self._fetch("person", {pk for pk in matches if pk is not None})
+        run_keys = [self._person_keys(key) if match is None else [] for key, match in zip(keys, matches, strict=True)]
+        known_keys = self.run_keys.recall({k for row_keys in run_keys for k in row_keys})
+        created: dict[str, _Ref] = {}
         new: list[tuple[dict[str, Any], _Ref]] = []
         changed: dict[int, Person] = {}
         fields: set[str] = set()
-        for (i, row), key, match in zip(wanted, keys, matches, strict=True):
+        for (i, row), row_keys, match in zip(wanted, run_keys, matches, strict=True):
             values = row.records["person"]
             company = companies[i]
             source = self._row_source(row)
@@ -559,8 +686,7 @@ class _Writer:
                 label = f"{person.first_name} {person.last_name}".strip()
                 result[i] = _Ref(person.pk, person.company_id, person.source_id, label, new=False)
                 continue
-            run_keys = self._person_keys(key)
-            known = next((found[k] for found, k in run_keys if k in found), None)
+            known = next((known_keys[k] for k in row_keys if k in known_keys), None)
             if known is not None:
                 result[i] = known
                 actions[i]["person"] = "same"
@@ -572,30 +698,31 @@ class _Writer:
                 record["search_key"] = self._person_key(record, company.label if company is not None else "")
             label = f"{values.get('first_name', '')} {values['last_name']}".strip()
             ref = _Ref(0, record["company_id"], record["source_id"], label, new=True)
-            for found, k in run_keys:
-                found.setdefault(k, ref)
+            for k in row_keys:
+                known_keys[k] = created[k] = ref
             new.append((record, ref))
             result[i] = ref
             actions[i]["person"] = "new"
         for person in changed.values():
             person.search_key = self._person_key(person.__dict__, self._company_name(person.company_id))
         self._count(changed, actions, "person")
-        self._insert("person", new)
+        self._insert("person", new, created)
         self._save_updates("person", changed, fields)
         return result
 
-    def _person_keys(self, key: dedupe.PersonKeys) -> list[tuple[dict[Any, _Ref], Any]]:
-        """The row's keys among the persons this run created: (the dictionary of that key, the key)."""
-        found: list[tuple[dict[Any, _Ref], Any]] = []
+    @staticmethod
+    def _person_keys(key: dedupe.PersonKeys) -> list[str]:
+        """The row's keys among the persons this run created, in the order they decide: e-mail, phone (E.164), name
+        within the company."""
+        found: list[str] = []
         if key.email:
-            found.append((self.persons_by_email, dedupe.email_key(key.email)))
+            found.append(_RunKeys.key(PERSON_EMAIL, dedupe.email_key(key.email)))
         phone = dedupe.phone_key(key.phone) if key.phone else ""
         if phone:
-            found.append((self.persons_by_phone, int(phone[1:])))
+            found.append(_RunKeys.key(PERSON_PHONE, phone))
         if key.company_id and key.last_name:
-            found.append(
-                (self.persons_by_name, (key.company_id, dedupe.person_name_key(key.first_name, key.last_name)))
-            )
+            name = dedupe.person_name_key(key.first_name, key.last_name)
+            found.append(_RunKeys.key(PERSON_NAME, f"{key.company_id}\x1f{name}"))
         return found
 
     def _company_name(self, company_id: int | None) -> str:
@@ -628,13 +755,17 @@ class _Writer:
         changed: dict[int, Deal] = {}
         fields: set[str] = set()
         existing = self._existing_deals(batch, companies, persons)
+        keys = self._deal_keys(batch, companies, persons)
+        run_keys = [self._deal_run_key(key) if key is not None and key not in existing else "" for key in keys]
+        known_keys = self.run_keys.recall({k for k in run_keys if k})
+        created: dict[str, _Ref] = {}
         for i, row in enumerate(batch):
-            if "deal" not in row.records:
+            key = keys[i]
+            if key is None:
                 continue
             values = dict(row.records["deal"])
             company, person = companies[i], persons[i]
-            company_id = company.pk if company is not None else (person.company_id if person is not None else None)
-            key = (company_id, _pk(person), fold(values["name"]))
+            company_id = key[0]
             names_source, source = self._row_source(row)
             match = existing.get(key)
             if match is not None:
@@ -652,7 +783,7 @@ class _Writer:
                 else:
                     actions[i]["deal"] = "skipped"
                 continue
-            if key in self.deal_keys:
+            if run_keys[i] in known_keys:
                 actions[i]["deal"] = "same"
                 continue
             values["company_id"] = company_id
@@ -668,12 +799,31 @@ class _Writer:
                     company_name=company_name,
                     person_name=person.label if person is not None else "",
                 )
-            self.deal_keys.add(key)
-            new.append((record, _Ref(0, company_id, record["source_id"], values["name"], new=True)))
+            ref = _Ref(0, company_id, record["source_id"], values["name"], new=True)
+            known_keys[run_keys[i]] = created[run_keys[i]] = ref
+            new.append((record, ref))
             actions[i]["deal"] = "new"
         self._count(changed, actions, "deal")
-        self._insert("deal", new)
+        self._insert("deal", new, created)
         self._save_updates("deal", changed, fields)
+
+    @staticmethod
+    def _deal_keys(
+        batch: list[plan.RowPlan], companies: list[_Ref | None], persons: list[_Ref | None]
+    ) -> list[tuple[int | None, int | None, str] | None]:
+        """Each row's deal key (its company, person and folded name), None for a row without a deal."""
+        keys: list[tuple[int | None, int | None, str] | None] = [None] * len(batch)
+        for i, row in enumerate(batch):
+            if "deal" in row.records:
+                company, person = companies[i], persons[i]
+                company_id = company.pk if company is not None else (person.company_id if person is not None else None)
+                keys[i] = (company_id, _pk(person), fold(row.records["deal"]["name"]))
+        return keys
+
+    @staticmethod
+    def _deal_run_key(key: tuple[int | None, int | None, str]) -> str:
+        company_id, person_id, name = key
+        return _RunKeys.key(DEAL, f"{company_id or ''}\x1f{person_id or ''}\x1f{name}")
 
     def _existing_deals(
         self, batch: list[plan.RowPlan], companies: list[_Ref | None], persons: list[_Ref | None]
@@ -761,6 +911,7 @@ def import_execute(
                     if advance is not None:
                         advance(outcome.rows, total)
             writer.write(batch)
+            writer.run_keys.drop()
             if dry_run:
                 raise _Rollback
             Import.unscoped.filter(pk=import_.pk).update(

@@ -4,6 +4,9 @@ sources and their history, all or nothing, and the statistics tallies exact afte
 from __future__ import annotations
 
 import pytest
+from django.db import connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from headwater.companies.models import Company
 from headwater.deals.models import Deal
@@ -111,6 +114,7 @@ def test_a_failure_mid_run_leaves_nothing_and_the_import_can_run_again(tenant, m
     job = _run(tenant, import_)
     assert job.state == JobState.FAILED
     assert import_.state == ImportState.FAILED
+    assert not _run_keys_table_exists()
     assert Company.objects.for_account(tenant.account).count() == 0
     assert Person.objects.for_account(tenant.account).count() == 0
     monkeypatch.setattr(run._Writer, "write", original)
@@ -164,10 +168,13 @@ IN_FILE_DUPLICATES = (
 ).encode()
 
 
+@pytest.mark.parametrize("in_memory", [100_000, 0], ids=["keys in memory", "keys in the table"])
 @pytest.mark.parametrize("batch_rows", [1, 2000])
-def test_rows_repeating_records_of_the_same_file_are_those_records(tenant, monkeypatch, batch_rows):
-    """Within a batch and across batches alike: each key of a record an earlier row created finds it."""
+def test_rows_repeating_records_of_the_same_file_are_those_records(tenant, monkeypatch, batch_rows, in_memory):
+    """Within a batch and across batches alike, the run's keys in memory or moved to its table: each key of a
+    record an earlier row created finds it."""
     monkeypatch.setattr(run, "BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(run._RunKeys, "LIMIT", in_memory)
     import_ = make_import(tenant.account, tenant.member, content=IN_FILE_DUPLICATES)
     simulated = import_simulate(import_=import_)
     expected = {"company": 2, "person": 3, "deal": 4}
@@ -182,3 +189,69 @@ def test_rows_repeating_records_of_the_same_file_are_those_records(tenant, monke
         "+48601100200",
     ]
     assert tally_drift(account_ids=[tenant.account.pk]) == {}
+
+
+def _run_keys_table_exists() -> bool:
+    """Whether the run's temporary key table (run._RunKeys) is left on this connection."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"pg_temp.{run._RunKeys.TABLE}"])
+        else:
+            cursor.execute("SELECT count(*) > 0 FROM sqlite_temp_master WHERE name = %s", [run._RunKeys.TABLE])
+        return bool(cursor.fetchone()[0])
+
+
+def test_past_the_limit_the_keys_of_the_records_a_run_created_move_to_the_database(tenant, monkeypatch):
+    """Past LIMIT keys, later batches find an earlier batch's records through the run's temporary table, which goes
+    with the run (and with a preview); memory then holds no key."""
+    monkeypatch.setattr(run, "BATCH_ROWS", 1)
+    monkeypatch.setattr(run._RunKeys, "LIMIT", 4)
+    seen: list[int] = []
+    keep = run._RunKeys.keep
+
+    def counting(self, refs):
+        keep(self, refs)
+        if self.seen is None:  # still in memory: up to the limit
+            assert 0 < len(self.memory) <= 4
+            assert not _run_keys_table_exists()
+            return
+        assert self.memory == {}
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {run._RunKeys.TABLE}")  # noqa: S608 — the test's own constant
+            seen.append(cursor.fetchone()[0])
+
+    monkeypatch.setattr(run._RunKeys, "keep", counting)
+    import_ = make_import(tenant.account, tenant.member, content=IN_FILE_DUPLICATES)
+    import_simulate(import_=import_)
+    assert not _run_keys_table_exists()
+    previewed, seen[:] = list(seen), []
+    job = _run(tenant, import_)
+    assert job.state == JobState.DONE, job.error
+    assert not _run_keys_table_exists()
+    # Every key of the 2 companies (NIP and name; name), the 3 persons (e-mail, phone and name within the company;
+    # phone and name; name) and the 4 deals.
+    assert seen[-1] == previewed[-1] == 3 + 6 + 4
+
+
+# What a key is made of: a cell's text, which never holds a NUL (plan.cell_text drops them) or a lone surrogate.
+_KEY_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=30)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kept=st.sets(_KEY_TEXT, max_size=60), other=st.sets(_KEY_TEXT, max_size=60))
+def test_the_run_keys_find_every_key_kept_and_no_other(db, kept, other):
+    """In memory or in the table (the Bloom filter in front of it may let a key through in vain, never hold one
+    back), every key kept is found and no other."""
+    other -= kept
+    refs = {key: run._Ref(n + 1, None, None, f"label {n}", new=True) for n, key in enumerate(sorted(kept))}
+    half = dict(list(refs.items())[: len(refs) // 2])
+    for limit in (len(refs), len(half)):  # all in memory; half in memory, then all moved to the table
+        with transaction.atomic():
+            keys = run._RunKeys()
+            keys.LIMIT = limit
+            keys.keep(half)
+            keys.keep({key: ref for key, ref in refs.items() if key not in half})
+            assert (keys.seen is None) == (limit == len(refs) or not refs)
+            found = keys.recall(kept | other)
+            keys.drop()
+        assert {key: ref.pk for key, ref in found.items()} == {key: ref.pk for key, ref in refs.items()}
