@@ -66,9 +66,7 @@ _CATALOGUE: CompiledQuery[Campaign] = CompiledQuery(
 # (docs/performance.md, "Choices without their sources' columns").
 CATALOGUE_FIELDS = ("id", "account_id", "source_id", "name", "archived")
 _CATALOGUE_NAMES: CompiledQuery[Campaign] = CompiledQuery(
-    lambda account_id: (
-        campaign_list(account=Account(pk=account_id)).select_related(None).only(*CATALOGUE_FIELDS)
-    ),
+    lambda account_id: campaign_list(account=Account(pk=account_id)).select_related(None).only(*CATALOGUE_FIELDS),
     account_id=int,
 )
 
