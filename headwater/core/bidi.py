@@ -41,7 +41,9 @@ def bdi(value: Any) -> SafeString:
 
 
 def needs_isolation(text: str) -> bool:
-    return any(unicodedata.bidirectional(ch) in _REORDERING for ch in text)
+    # ASCII holds no right-to-left letter and no direction control: most names are decided without a look at
+    # each character (a list page asks for a few hundred option labels and names).
+    return not text.isascii() and any(unicodedata.bidirectional(ch) in _REORDERING for ch in text)
 
 
 def isolate(value: Any) -> str:

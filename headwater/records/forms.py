@@ -371,8 +371,9 @@ class AccountChoices:
 
     @cached_property
     def campaigns(self) -> list[Campaign]:
-        """`campaigns.selectors.campaign_catalogue`: every campaign, archived ones too."""
-        return campaign_catalogue(account=self.account)
+        """`campaigns.selectors.campaign_catalogue`: every campaign, archived ones too, each with its source from
+        `sources` (and of its own columns only what a choice shows: `campaigns.selectors.CATALOGUE_FIELDS`)."""
+        return campaign_catalogue(account=self.account, sources=self.sources)
 
     def active_sources(self) -> list[Source]:
         """`sources.selectors.source_choices` without a current source: the active ones, in the same order."""

@@ -7,11 +7,20 @@ these names are written around the services, straight into the database, as data
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from django.utils.html import escape
 
-from headwater.core.bidi import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, bdi, isolate, with_names
+from headwater.core.bidi import (
+    _REORDERING,
+    FIRST_STRONG_ISOLATE,
+    POP_DIRECTIONAL_ISOLATE,
+    bdi,
+    isolate,
+    needs_isolation,
+    with_names,
+)
 from headwater.sources import services
 from headwater.sources.models import SourceChange
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
@@ -133,3 +142,11 @@ def test_helpers():
     assert isolate(None) == ""
     message = with_names("“%(name)s” & %(count)d more", name="<i>x</i>", count=3)
     assert message == "“<bdi>&lt;i&gt;x&lt;/i&gt;</bdi>” &amp; 3 more"
+
+
+def test_ascii_text_is_decided_without_a_look_at_its_characters():
+    """needs_isolation skips ASCII text: no ASCII character has a class that reorders (it would be isolated)."""
+    assert not any(unicodedata.bidirectional(chr(code)) in _REORDERING for code in range(128))
+    assert not needs_isolation("".join(chr(code) for code in range(128)))
+    assert needs_isolation(f"Plain Latin and one {USER}")  # one right-to-left letter after ASCII still counts
+    assert needs_isolation(f"{RLO}")
