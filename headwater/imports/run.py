@@ -133,8 +133,9 @@ class _Ref:
 
 # The key spaces of the records a run created (_RunKeys): a company's NIP, REGON, web domain and name, a person's
 # e-mail, phone and name within their company, a deal's company, person and name.
-COMPANY_KEY_KINDS = ("nip", "regon", "domain", "name")
-PERSON_EMAIL, PERSON_PHONE, PERSON_NAME, DEAL = "email", "phone", "person", "deal"
+# Each key is its space's prefix and its value (built for every key of every row: a concatenation, no call).
+NIP, REGON, DOMAIN, COMPANY_NAME = "nip\x1f", "regon\x1f", "domain\x1f", "company\x1f"
+PERSON_EMAIL, PERSON_PHONE, PERSON_NAME, DEAL = "email\x1f", "phone\x1f", "person\x1f", "deal\x1f"
 
 
 class _RunKeys:
@@ -163,10 +164,6 @@ class _RunKeys:
         self.memory: dict[str, _Ref] = {}
         self.seen: bytearray | None = None  # the filter, once the keys are in the table
 
-    @staticmethod
-    def key(space: str, value: Any) -> str:
-        return f"{space}\x1f{value}"
-
     # The filter's three bits of a key, from its hash (within one process, hash() of a text is fixed: enough for a
     # filter that lives as long as the run). Written out, not looped: it runs for every key of every row.
 
@@ -191,7 +188,7 @@ class _RunKeys:
         seen[bit >> 3] |= 1 << (bit & 7)
 
     def recall(self, keys: set[str]) -> dict[str, _Ref]:
-        """The records created by earlier batches that hold any of `keys` (from `key`), by key."""
+        """The records created by earlier batches that hold any of `keys` (a space's prefix and a value), by key."""
         found: dict[str, _Ref] = {}
         seen = self.seen
         if seen is None:
@@ -581,7 +578,15 @@ class _Writer:
     @staticmethod
     def _company_run_keys(normalised: tuple[str, str, str, str]) -> list[str]:
         """A company's keys among the records the run created, in the order they decide: NIP, REGON, domain, name."""
-        return [_RunKeys.key(space, k) for space, k in zip(COMPANY_KEY_KINDS, normalised, strict=True) if k]
+        nip, regon, domain, name = normalised
+        keys = [NIP + nip] if nip else []
+        if regon:
+            keys.append(REGON + regon)
+        if domain:
+            keys.append(DOMAIN + domain)
+        if name:
+            keys.append(COMPANY_NAME + name)
+        return keys
 
     def _companies(self, batch: list[plan.RowPlan], actions: list[dict[str, str]]) -> list[_Ref | None]:
         result: list[_Ref | None] = [None] * len(batch)
@@ -716,13 +721,13 @@ class _Writer:
         within the company."""
         found: list[str] = []
         if key.email:
-            found.append(_RunKeys.key(PERSON_EMAIL, dedupe.email_key(key.email)))
+            found.append(PERSON_EMAIL + dedupe.email_key(key.email))
         phone = dedupe.phone_key(key.phone) if key.phone else ""
         if phone:
-            found.append(_RunKeys.key(PERSON_PHONE, phone))
+            found.append(PERSON_PHONE + phone)
         if key.company_id and key.last_name:
             name = dedupe.person_name_key(key.first_name, key.last_name)
-            found.append(_RunKeys.key(PERSON_NAME, f"{key.company_id}\x1f{name}"))
+            found.append(f"{PERSON_NAME}{key.company_id}\x1f{name}")
         return found
 
     def _company_name(self, company_id: int | None) -> str:
@@ -823,7 +828,7 @@ class _Writer:
     @staticmethod
     def _deal_run_key(key: tuple[int | None, int | None, str]) -> str:
         company_id, person_id, name = key
-        return _RunKeys.key(DEAL, f"{company_id or ''}\x1f{person_id or ''}\x1f{name}")
+        return f"{DEAL}{company_id or ''}\x1f{person_id or ''}\x1f{name}"
 
     def _existing_deals(
         self, batch: list[plan.RowPlan], companies: list[_Ref | None], persons: list[_Ref | None]
