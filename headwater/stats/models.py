@@ -85,8 +85,12 @@ class ContactDeals(TenantModel):
     """How many deals, and won deals, point at one contact (`contact_kind` 1 a company, 2 a person): what the
     funnel's tallies (`SourceTally` kinds DEAL_CONTACT, WON_CONTACT) follow, changed when a count crosses 0 <-> 1.
 
-    Written only by database triggers (`stats/funnel_sql.py`); a row whose counts fell to zero stays until its
-    contact is deleted.
+    `owner_key`, `source_key` and `day` (the local creation day) say where the contact is counted in those tallies
+    while a count is above zero: a write moves the contact from there, never from a place it read, so concurrent
+    writers of one contact on PostgreSQL meet on this row (see the module's docstring).
+
+    Written only by database triggers (`stats/funnel_sql.py`); on SQLite a row whose counts fell to zero stays until
+    its contact is deleted, on PostgreSQL it goes at commit.
     """
 
     account = models.ForeignKey(
@@ -96,6 +100,9 @@ class ContactDeals(TenantModel):
     contact_id = models.BigIntegerField()
     deals = models.BigIntegerField(default=0)
     won = models.BigIntegerField(default=0)
+    owner_key = models.BigIntegerField(null=True)
+    source_key = models.BigIntegerField(null=True)
+    day = models.DateField(null=True)
 
     class Meta:
         constraints = [

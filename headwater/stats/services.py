@@ -146,6 +146,9 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
     loading records with the triggers off (the benchmark's COPY); otherwise the triggers keep them exact.
     """
     ids = None if account_ids is None else sorted({int(i) for i in account_ids})
+    if ids == []:
+        return 0
+    tables = (tally_sql.TABLE, close_tally_sql.TABLE, campaign_tally_sql.TABLE, cohort_sql.TABLE, funnel_sql.TABLE)
     with connection.cursor() as cursor:
         if ids is None:
             if connection.vendor == "postgresql":
@@ -153,24 +156,18 @@ def tallies_rebuild(*, account_ids: Iterable[int] | None = None) -> int:
                     "LOCK TABLE companies_company, persons_person, deals_deal, capture_touch, capture_recordtouches "
                     "IN SHARE MODE"
                 )
-            cursor.execute(f"DELETE FROM {tally_sql.TABLE}")  # noqa: S608 — constant table name
-            cursor.execute(f"DELETE FROM {close_tally_sql.TABLE}")  # noqa: S608 — constant table name
-            cursor.execute(f"DELETE FROM {campaign_tally_sql.TABLE}")  # noqa: S608 — constant table name
-            cursor.execute(f"DELETE FROM {cohort_sql.TABLE}")  # noqa: S608 — constant table name
-            cursor.execute(f"DELETE FROM {funnel_sql.TABLE}")  # noqa: S608 — constant table name
         else:
             for account_id in ids:
                 tallies_lock_account(account_id=account_id)
-            if not ids:
-                return 0
+        # This transaction's funnel changes not applied yet (PostgreSQL applies them at commit) would count twice.
+        # Applied under the locks above, so no other writer of these accounts is committing meanwhile.
+        funnel_sql.settle(cursor, connection.vendor, in_transaction=True)
+        if ids is None:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 — constant table name
+        else:
             marks = ", ".join("%s" for _ in ids)
-            for table in (
-                tally_sql.TABLE,
-                close_tally_sql.TABLE,
-                campaign_tally_sql.TABLE,
-                cohort_sql.TABLE,
-                funnel_sql.TABLE,
-            ):
+            for table in tables:
                 cursor.execute(f"DELETE FROM {table} WHERE account_id IN ({marks})", ids)  # noqa: S608 — the table name is ours, the ids are parameters
         # Each contact's deal counts (the funnel's triggers follow them); the funnel's tallies come with the others.
         select, params = funnel_sql.fresh_counts_sql(connection.vendor, ids)

@@ -27,6 +27,11 @@ def _cohort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (int(row[0]), str(row[1]), int(row[2]), int(row[3]), str(row[4]), row[5])
 
 
+def _contact_counts(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # The day arrives as a date from PostgreSQL and as text from SQLite.
+    return (int(row[3]), int(row[4]), row[5], row[6], None if row[7] is None else str(row[7]))
+
+
 def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, ...], tuple[Any, Any]]:
     """Keys where the stored tallies (and days-to-close counts) differ from those computed afresh from the records:
     {key: (stored, fresh)}.
@@ -36,6 +41,8 @@ def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, 
     ids = None if account_ids is None else sorted({int(i) for i in account_ids})
     if ids == []:
         return {}
+    with connection.cursor() as cursor:  # this transaction's funnel changes, applied (PostgreSQL does at commit)
+        funnel_sql.settle(cursor, connection.vendor, in_transaction=connection.in_atomic_block)
     select, params = tally_sql.fresh_tallies_sql(connection.vendor, ids)
     where = "" if ids is None else " AND account_id IN (" + ", ".join("%s" for _ in ids) + ")"
     with connection.cursor() as cursor:
@@ -66,22 +73,19 @@ def tally_drift(*, account_ids: Iterable[int] | None = None) -> dict[tuple[Any, 
         # taken the database back before they existed.
         if cohort_sql.TABLE in tables:
             _cohort_drift(cursor, ids, where, fresh, stored)
-        # Each contact's deals and won deals (the funnel's), keyed apart: ("contact_deals", account, kind, id). A
-        # migration test may have taken the database back before the table existed.
+        # Each contact's deals and won deals (the funnel's) and where it is counted (owner, source, local day),
+        # keyed apart: ("contact_deals", account, kind, id). A migration test may have taken the database back before
+        # the table existed.
         if funnel_sql.TABLE in tables:
             select, params = funnel_sql.fresh_counts_sql(connection.vendor, ids)
             cursor.execute(select, params)
-            fresh.update(
-                {("contact_deals", *map(int, row[:3])): (int(row[3]), int(row[4])) for row in cursor.fetchall()}
-            )
+            fresh.update({("contact_deals", *map(int, row[:3])): _contact_counts(row) for row in cursor.fetchall()})
             cursor.execute(
                 f"SELECT {funnel_sql.COLUMNS} FROM {funnel_sql.TABLE} "  # noqa: S608 — constant names
                 f"WHERE (deals <> 0 OR won <> 0){where}",
                 ids or [],
             )
-            stored.update(
-                {("contact_deals", *map(int, row[:3])): (int(row[3]), int(row[4])) for row in cursor.fetchall()}
-            )
+            stored.update({("contact_deals", *map(int, row[:3])): _contact_counts(row) for row in cursor.fetchall()})
     return _differences(stored, fresh)
 
 

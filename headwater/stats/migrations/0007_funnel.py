@@ -13,8 +13,9 @@ def install(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         for statement in funnel_sql.trigger_sql(vendor):
             cursor.execute(statement)
-        select, params = funnel_sql.fresh_counts_sql(vendor, None)
-        cursor.execute(f"INSERT INTO {funnel_sql.TABLE} ({funnel_sql.COLUMNS}) {select}", params)
+        # The counts only: the placement columns come with 0009, which fills them.
+        select, params = funnel_sql.fresh_counts_sql(vendor, None, placement=False)
+        cursor.execute(f"INSERT INTO {funnel_sql.TABLE} ({funnel_sql.COUNT_COLUMNS}) {select}", params)
         facts, params = funnel_sql.fresh_facts_sql(vendor, None)
         grouped = tally_sql._pg_grouped(facts) if vendor == "postgresql" else tally_sql._sqlite_levels(facts, grouped=True)
         cursor.execute(f"INSERT INTO {tally_sql.TABLE} ({tally_sql.COLUMNS}) {grouped}", params)
