@@ -20,7 +20,15 @@ from headwater.persons.models import Person
 from headwater.stats import close_tally_sql, tally_sql
 from headwater.stats.filters import DateRange, StatsFilters
 from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, YEARLY, CloseDaysLevel, TallyKind
-from headwater.stats.money import MoneyGroup, cent_ratios, money_sum, money_value, whole_cents
+from headwater.stats.money import (
+    MoneyGroup,
+    SortedDays,
+    cent_ratios,
+    money_sum,
+    money_value,
+    sorted_days,
+    whole_cents,
+)
 from headwater.stats.periods import DaysBetween, PeriodSplit, split_period
 
 
@@ -42,6 +50,17 @@ class Figures:
     # The funnel: contacts created in the period with at least one deal, with at least one won deal (ever).
     with_deal: dict[int | None, int] = field(default_factory=dict)
     won_contacts: dict[int | None, int] = field(default_factory=dict)
+
+    # `close_days` of each source ready for the medians (`close_days_sorted`), made once per source.
+    _sorted_days: dict[int | None, SortedDays] = field(default_factory=dict)
+
+    def close_days_sorted(self, source_id: int | None) -> SortedDays:
+        """A source's close-day counts as `money.median_days_of` takes them (the source's row, its channel's and the
+        total's medians all use them; the counts are never merged)."""
+        part = self._sorted_days.get(source_id)
+        if part is None:
+            part = self._sorted_days[source_id] = sorted_days(self.close_days.get(source_id) or {})
+        return part
 
     def source_ids(self) -> set[int | None]:
         ids: set[int | None] = set()

@@ -41,11 +41,12 @@ from headwater.stats.money import (
     EXACT,
     TENTH,
     MoneyGroup,
+    SortedDays,
     average,
     average_cents,
     change,
     exchange_rates_for,
-    median_days,
+    median_days_of,
     percent,
     quotient,
     wilson_interval,
@@ -145,29 +146,26 @@ def _open(figures: Figures, sources: list[SourceInfo], *, rows: bool = True, der
 def _closed(
     figures: Figures, sources: list[SourceInfo], *, rows: bool = True, derived: bool = True
 ) -> Section[ClosedRow]:
-    no_days: dict[int, int] = {}
     groups = [
         (
             s,
             figures.won.get(s.id) or MoneyGroup(),
             figures.lost.get(s.id) or MoneyGroup(),
             figures.days.get(s.id) or (0, 0),
-            figures.close_days.get(s.id) or no_days,
+            [figures.close_days_sorted(s.id)] if derived else [],
             (figures.open.get(s.id) or MoneyGroup()).count,
         )
         for s in sources
     ]
     total_won, total_lost, total_days = MoneyGroup(), MoneyGroup(), [0, 0]
-    total_close_days: dict[int, int] = {}
+    total_close_days: list[SortedDays] = []  # the median's counts, per source (never merged: median_days_of)
     total_open = 0
     for _, won, lost, days, close_days, still_open in groups:
         total_won.merge(won)
         total_lost.merge(lost)
         total_days[0] += days[0]
         total_days[1] += days[1]
-        if derived:  # the median's counts
-            for number, count in close_days.items():
-                total_close_days[number] = total_close_days.get(number, 0) + count
+        total_close_days += close_days
         total_open += still_open
     items = []
     totals = (TOTAL, total_won, total_lost, total_days, total_close_days, total_open)
@@ -187,7 +185,7 @@ def _closed(
             row.win_rate_interval = wilson_interval(won.count, won.count + lost.count)
             row.average_won = average_cents(won.cents, won.converted_count)
             row.average_days = average(days[0], days[1], TENTH)
-            row.median_days = median_days(close_days)
+            row.median_days = median_days_of(close_days)
         items.append(row)
     return Section(rows=items[:-1], total=items[-1])
 
