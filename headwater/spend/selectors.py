@@ -121,7 +121,6 @@ def spend_in_period(
     """
     inside: list[str] = []
     overlaps: list[str] = []
-    dates: list[dt.date] = []
     if first is not None:
         inside.append("start_date >= %s")
         overlaps.append(" AND end_date >= %s")
@@ -129,7 +128,7 @@ def spend_in_period(
         inside.append("end_date <= %s")
         overlaps.append(" AND start_date <= %s")
     dates = [day for day in (first, last) if day is not None]
-    values: list[Any] = dates if connection.vendor == "postgresql" else [day.isoformat() for day in dates]
+    values: list[Any] = list(dates) if connection.vendor == "postgresql" else [day.isoformat() for day in dates]
     # An entry reaching out of the period keeps its own row (its id); the others are grouped.
     part = f"CASE WHEN {' AND '.join(inside)} THEN NULL ELSE id END" if inside else "NULL"
     sql = (
