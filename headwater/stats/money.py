@@ -271,6 +271,12 @@ def cents_value(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2, EXACT)
 
 
+def cents_text(cents: int) -> str:
+    """`str()` of `cents_value(cents)` (1234.50, -0.05) without making the Decimal: the trend chart's won values."""
+    whole, part = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole}.{part:02d}"
+
+
 def whole_cents(value: Decimal) -> int:
     """A money `Decimal` of whole cents as an integer (a fraction of a cent is a bug upstream: refused)."""
     scaled = value.scaleb(2, EXACT)
