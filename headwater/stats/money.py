@@ -161,8 +161,9 @@ SortedDays = tuple[list[int], list[int]]
 
 
 def sorted_days(counts: Mapping[int, int]) -> SortedDays:
-    days = sorted(day for day, count in counts.items() if count > 0)
-    return days, list(accumulate(counts[day] for day in days))
+    # A count of zero is no value: it never holds a rank (its cumulative count equals the one before it).
+    days = sorted(counts)
+    return days, list(accumulate(map(counts.__getitem__, days)))
 
 
 def median_days_of(parts: Sequence[SortedDays]) -> Decimal | None:
