@@ -134,8 +134,11 @@ def _dump(out: Path, client: Any, accounts: dict[str, Any], user: Any) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     for slug, account in accounts.items():
-        owner = Deal.objects.for_account(account).exclude(owner=None).values_list("owner_id", flat=True)[0]
-        channel = Source.objects.for_account(account).exclude(channel=None).values_list("channel_id", flat=True)
+        # The smallest ids: the same owner and channel on every run.
+        deals = Deal.objects.for_account(account).exclude(owner=None)
+        owner = deals.order_by("owner_id").values_list("owner_id", flat=True)[0]
+        sources = Source.objects.for_account(account).exclude(channel=None)
+        channel = sources.order_by("channel_id").values_list("channel_id", flat=True)
         queries = [
             *QUERIES,
             f"?period=custom&start=2026-05-01&end=2026-10-31&compare=true&channel={channel[0]}",

@@ -84,16 +84,18 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-# (month, source_key or None, currency, new contacts, won deals, won value in cents). Contacts carry no currency
-# (''); won deals one row per currency.
+# (month, source_key or None, currency, new contacts, won deals, won value in cents): a row per currency of the
+# won deals; the contacts (which have no currency) come in the row of the account's currency.
 TrendRow = tuple[dt.date, int | None, str, int, int, int]
 
 
 def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[TrendRow]:
     """The period's months per source and currency; one query. Companies and persons are summed in the database
     and the sums cast to integers: the all-time trend of a big account is thousands of groups, and a row per kind
-    with numeric sums (Decimals in Python) made the read cost as much as the rest of the page."""
-    params: list[Any] = [account.pk, _owner_key(filters)]
+    with numeric sums (Decimals in Python) made the read cost as much as the rest of the page. The contacts are
+    grouped with the won deals in the account's currency, which convert at 1: a third fewer rows to read and loop
+    over, the same sums."""
+    params: list[Any] = [account.currency, account.pk, _owner_key(filters)]
     where = ""
     if filters.period is not None:
         first, last = filters.period.start.replace(day=1), filters.period.end.replace(day=1)
@@ -106,9 +108,10 @@ def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[Trend
     won_cents = f"CAST(SUM(CASE WHEN kind = {won} THEN cents ELSE 0 END) AS BIGINT)"
     sql = (
         # NULLIF: the tallies' source key 0 is "no source" (None); the groups without figures are left out here.
-        f"SELECT bucket, NULLIF(source_key, 0), currency, {contacts}, {won_n}, {won_cents} "  # noqa: S608 — constants and placeholders only
+        f"SELECT bucket, NULLIF(source_key, 0), CASE WHEN kind = {won} THEN currency ELSE %s END AS trend_currency, "  # noqa: S608 — constants and placeholders only
+        f"{contacts}, {won_n}, {won_cents} "
         f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND kind IN ({kinds}){where} "
-        f"GROUP BY bucket, source_key, currency HAVING {contacts} <> 0 OR {won_n} <> 0 OR {won_cents} <> 0"
+        f"GROUP BY bucket, source_key, trend_currency HAVING {contacts} <> 0 OR {won_n} <> 0 OR {won_cents} <> 0"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
