@@ -32,19 +32,21 @@ from headwater.stats import campaign_tally_sql
 from headwater.stats.figures import Figures
 from headwater.stats.filters import DateRange
 from headwater.stats.models import DAILY, YEARLY, TallyKind
-from headwater.stats.money import CENT, EXACT, MoneyGroup
+from headwater.stats.money import CENT, EXACT, MoneyGroup, cent_ratios
 from headwater.stats.periods import split_period
 from headwater.stats.results import CampaignInfo, CampaignRow, ReturnRow, Section, SourceInfo
 from headwater.stats.returns import compare_returns, with_ratios
 
-# {(source, campaign): {(kind, currency): [count, value]}}; campaign None is the source's "(no campaign)".
-CampaignGroups = dict[tuple[int | None, int | None], dict[tuple[int, str], list[Any]]]
+# {(source, campaign): {(kind, currency): [count, cents]}}; campaign None is the source's "(no campaign)".
+CampaignGroups = dict[tuple[int | None, int | None], dict[tuple[int, str], list[int]]]
 # {(source, campaign): spend}; campaign None is the source's spend without a campaign.
 CampaignSpend = dict[tuple[int, int | None], MoneyGroup]
 
 _MONTHLY = (TallyKind.COMPANY, TallyKind.PERSON, TallyKind.OPEN, TallyKind.WON, TallyKind.LOST)
 _UNDATED = {TallyKind.WON_UNDATED: TallyKind.WON, TallyKind.LOST_UNDATED: TallyKind.LOST}
 _DEALS = (TallyKind.OPEN, TallyKind.WON, TallyKind.LOST)
+# The same as plain integers: one lookup per row of the campaign tallies, without making an enum member.
+_UNDATED_KIND = {int(undated): int(kind) for undated, kind in _UNDATED.items()}
 
 _CATALOGUE = CompiledRows(
     lambda account_id: (
@@ -65,7 +67,8 @@ def read_campaign_groups(*, account: Account, periods: Sequence[DateRange | None
     for index, period in enumerate(periods):
         conditions, values = _period_conditions(period)
         parts.append(
-            f"SELECT {index}, kind, source_key, campaign_key, currency, SUM(n), SUM(cents) "  # noqa: S608 — constants and placeholders only
+            f"SELECT {index}, kind, source_key, campaign_key, currency, "  # noqa: S608 — constants and placeholders only
+            "CAST(SUM(n) AS BIGINT), CAST(SUM(cents) AS BIGINT) "
             f"FROM {campaign_tally_sql.TABLE} WHERE account_id = %s AND ({' OR '.join(conditions)}) "
             "GROUP BY kind, source_key, campaign_key, currency"
         )
@@ -76,15 +79,13 @@ def read_campaign_groups(*, account: Account, periods: Sequence[DateRange | None
         for index, kind, source_key, campaign_key, currency, n, cents in cursor.fetchall():
             if not n:
                 continue
-            base = int(kind) % DAILY
-            key = (_UNDATED.get(TallyKind(base), TallyKind(base)).value, currency)
+            base = kind % DAILY
+            key = (_UNDATED_KIND.get(base, base), currency)
             slot = (
-                groups[int(index)]
-                .setdefault((int(source_key) or None, int(campaign_key)), {})
-                .setdefault(key, [0, Decimal("0.00")])
+                groups[int(index)].setdefault((int(source_key) or None, int(campaign_key)), {}).setdefault(key, [0, 0])
             )
             slot[0] += int(n)
-            slot[1] += Decimal(int(cents)).scaleb(-2)
+            slot[1] += int(cents)
     return groups
 
 
@@ -139,19 +140,19 @@ def campaign_catalogue(*, account: Account) -> list[CampaignInfo]:
 def _row(
     source: SourceInfo,
     campaign: CampaignInfo,
-    groups: Mapping[tuple[int, str], list[Any]],
+    groups: Mapping[tuple[int, str], list[int]],
     spend: MoneyGroup | None,
-    rates: Mapping[str, Decimal],
+    ratios: Mapping[str, tuple[int, int]],
 ) -> CampaignRow:
     won = MoneyGroup()
     contacts = deals = 0
-    for (kind, currency), (n, total) in groups.items():
+    for (kind, currency), (n, cents) in groups.items():
         if kind in (TallyKind.COMPANY, TallyKind.PERSON):
             contacts += n
         elif kind in _DEALS:
             deals += n
             if kind == TallyKind.WON and n:
-                won.add(currency=currency, count=n, total=total, rates=rates)
+                won.add_cents(currency=currency, count=n, cents=cents, ratio=ratios.get(currency))
     money = spend or MoneyGroup()
     row = CampaignRow(
         source=source,
@@ -166,14 +167,14 @@ def _row(
     return with_ratios(row)
 
 
-def _source_groups(figures: Figures) -> dict[int | None, dict[tuple[int, str], list[Any]]]:
-    """The period's groups of every source before conversion, {source: {(kind, currency): [count, value]}}."""
-    by_source: dict[int | None, dict[tuple[int, str], list[Any]]] = {}
-    for (kind, source_id, currency), (n, total, *_rest) in figures.raw.items():
+def _source_groups(figures: Figures) -> dict[int | None, dict[tuple[int, str], list[int]]]:
+    """The period's groups of every source before conversion, {source: {(kind, currency): [count, cents]}}."""
+    by_source: dict[int | None, dict[tuple[int, str], list[int]]] = {}
+    for (kind, source_id, currency), (n, cents, *_rest) in figures.raw.items():
         if n:
-            slot = by_source.setdefault(source_id, {}).setdefault((kind, currency), [0, Decimal("0.00")])
+            slot = by_source.setdefault(source_id, {}).setdefault((kind, currency), [0, 0])
             slot[0] += n
-            slot[1] += total
+            slot[1] += cents
     return by_source
 
 
@@ -198,6 +199,7 @@ def campaign_rows(
     """Each shown source's campaign rows: its active campaigns (archived ones only with figures in either period,
     unknown ids never dropped), by name, then "(no campaign)". Sources without campaigns get none. With a previous
     period, each row's `changes` against the same row of that period, as the source rows'. In memory: no query."""
+    ratios = cent_ratios(rates)
     by_id = {campaign.id: campaign for campaign in catalogue}
     of_source: dict[int | None, list[CampaignInfo]] = {}
     for campaign in catalogue:
@@ -224,11 +226,11 @@ def campaign_rows(
         if not listed:
             continue
         rows = _source_rows(
-            source, listed=listed, here=here, period=current, own=sources.get(source.id, {}), rates=rates
+            source, listed=listed, here=here, period=current, own=sources.get(source.id, {}), ratios=ratios
         )
         if previous is not None:
             before = _source_rows(
-                source, listed=listed, here=here, period=previous, own=sources_before.get(source.id, {}), rates=rates
+                source, listed=listed, here=here, period=previous, own=sources_before.get(source.id, {}), ratios=ratios
             )
             for row, old in zip(rows, before, strict=True):
                 compare_returns(row, old)
@@ -242,8 +244,8 @@ def _source_rows(
     listed: list[CampaignInfo],
     here: set[int],
     period: CampaignPeriod,
-    own: Mapping[tuple[int, str], list[Any]],
-    rates: Mapping[str, Decimal],
+    own: Mapping[tuple[int, str], list[int]],
+    ratios: Mapping[str, tuple[int, int]],
 ) -> list[CampaignRow]:
     """A source's rows in one period: each listed campaign's, then "(no campaign)"."""
     rows = [
@@ -252,20 +254,20 @@ def _source_rows(
             campaign,
             period.groups.get((source.id, campaign.id), {}),
             period.spend.get(_spend_key(source, campaign)),
-            rates,
+            ratios,
         )
         for campaign in listed
     ]
     # "(no campaign)": the source's groups less its campaigns', per (kind, currency), before conversion.
     rest = {key: list(value) for key, value in own.items()}
     for campaign_id in here:
-        for key, (n, total) in period.groups.get((source.id, campaign_id), {}).items():
-            slot = rest.setdefault(key, [0, Decimal("0.00")])
+        for key, (n, cents) in period.groups.get((source.id, campaign_id), {}).items():
+            slot = rest.setdefault(key, [0, 0])
             slot[0] -= n
-            slot[1] -= total
+            slot[1] -= cents
     none = CampaignInfo(id=None, source_id=source.id)
     rest_spend = period.spend.get((source.id, None)) if source.id is not None else None
-    rows.append(_row(source, none, rest, rest_spend, rates))
+    rows.append(_row(source, none, rest, rest_spend, ratios))
     return rows
 
 

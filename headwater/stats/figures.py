@@ -20,7 +20,15 @@ from headwater.persons.models import Person
 from headwater.stats import close_tally_sql, tally_sql
 from headwater.stats.filters import DateRange, StatsFilters
 from headwater.stats.models import ALL_OWNERS, DAILY, NO_OWNER, YEARLY, CloseDaysLevel, TallyKind
-from headwater.stats.money import MoneyGroup, money_sum, money_value
+from headwater.stats.money import (
+    MoneyGroup,
+    SortedDays,
+    cent_ratios,
+    money_sum,
+    money_value,
+    sorted_days,
+    whole_cents,
+)
 from headwater.stats.periods import DaysBetween, PeriodSplit, split_period
 
 
@@ -36,12 +44,23 @@ class Figures:
     days: dict[int | None, list[int]]
     # Closed deals with a close date per number of days they took to close: {source: {days: count}} (the median's).
     close_days: dict[int | None, dict[int, int]] = field(default_factory=dict)
-    # The groups before conversion, {(kind, source, currency): [count, value, days, dated]} (stats/campaign_stats.py
+    # The groups before conversion, {(kind, source, currency): [count, cents, days, dated]} (stats/campaign_stats.py
     # subtracts a source's campaigns from them for its "(no campaign)" row).
     raw: dict[tuple[int, int | None, str], list[Any]] = field(default_factory=dict)
     # The funnel: contacts created in the period with at least one deal, with at least one won deal (ever).
     with_deal: dict[int | None, int] = field(default_factory=dict)
     won_contacts: dict[int | None, int] = field(default_factory=dict)
+
+    # `close_days` of each source ready for the medians (`close_days_sorted`), made once per source.
+    _sorted_days: dict[int | None, SortedDays] = field(default_factory=dict)
+
+    def close_days_sorted(self, source_id: int | None) -> SortedDays:
+        """A source's close-day counts as `money.median_days_of` takes them (the source's row, its channel's and the
+        total's medians all use them; the counts are never merged)."""
+        part = self._sorted_days.get(source_id)
+        if part is None:
+            part = self._sorted_days[source_id] = sorted_days(self.close_days.get(source_id) or {})
+        return part
 
     def source_ids(self) -> set[int | None]:
         ids: set[int | None] = set()
@@ -62,12 +81,11 @@ def _owner_key(filters: StatsFilters) -> int:
     return ALL_OWNERS if filters.owner_id is None else filters.owner_id
 
 
-_Group = list[Any]  # [count, value, days, dated]: one (kind, source, currency) group before conversion
-_NO_MONEY = Decimal("0.00")
+_Group = list[int]  # [count, cents, days, dated]: one (kind, source, currency) group before conversion
 
 
-def _add(groups: dict[tuple[int, int | None, str], _Group], key: tuple[int, int | None, str], *values: Any) -> None:
-    slot = groups.setdefault(key, [0, _NO_MONEY, 0, 0])
+def _add(groups: dict[tuple[int, int | None, str], _Group], key: tuple[int, int | None, str], *values: int) -> None:
+    slot = groups.setdefault(key, [0, 0, 0, 0])
     for index, value in enumerate(values):
         slot[index] += value
 
@@ -94,7 +112,9 @@ def _read_tallies(
             params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
         conditions.append(f"({condition})")
     sql = (
-        "SELECT kind, source_key, currency, SUM(n), SUM(cents), SUM(days), SUM(dated) "  # noqa: S608 — constants and placeholders only
+        # Integer sums: numeric ones arrive as Decimals.
+        "SELECT kind, source_key, currency, CAST(SUM(n) AS BIGINT), CAST(SUM(cents) AS BIGINT), "  # noqa: S608 — constants and placeholders only
+        "CAST(SUM(days) AS BIGINT), CAST(SUM(dated) AS BIGINT) "
         f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND ({' OR '.join(conditions)}) "
         "GROUP BY kind, source_key, currency"
     )
@@ -142,13 +162,12 @@ def _tally_groups(
         if n:
             base = kind % DAILY  # a daily or yearly kind is the kind plus a multiple of ten
             key = (undated.get(base, base), source_key or None, currency)
-            value = Decimal(int(cents)).scaleb(-2)
             slot = groups.get(key)
             if slot is None:  # `_add`, inlined: one call per tally group
-                groups[key] = [int(n), _NO_MONEY + value, int(days), int(dated)]
+                groups[key] = [int(n), int(cents), int(days), int(dated)]
             else:
                 slot[0] += int(n)
-                slot[1] += value
+                slot[1] += int(cents)
                 slot[2] += int(days)
                 slot[3] += int(dated)
 
@@ -205,7 +224,7 @@ def _edge_groups(
         ),
     )
     for row in rows:
-        _add(groups, (TallyKind.OPEN, row["source_id"], row["currency"]), row["n"], money_value(row["total"]))
+        _add(groups, (TallyKind.OPEN, row["source_id"], row["currency"]), row["n"], _cents(row["total"]))
 
     closed = deals.filter(status__in=[DealStatus.WON, DealStatus.LOST])
     rows = _each_edge(
@@ -225,7 +244,12 @@ def _edge_groups(
     for row in rows:
         kind = TallyKind.WON if row["status"] == DealStatus.WON else TallyKind.LOST
         key = (kind, row["source_id"], row["currency"])
-        _add(groups, key, row["n"], money_value(row["total"]), row["days"] or 0, row["dated"])
+        _add(groups, key, row["n"], _cents(row["total"]), row["days"] or 0, row["dated"])
+
+
+def _cents(total: Any) -> int:
+    """A money sum read from the records, in whole cents."""
+    return whole_cents(money_value(total))
 
 
 def _close_days(
@@ -322,7 +346,8 @@ def figures_for(
         TallyKind.WON: figures.won,
         TallyKind.LOST: figures.lost,
     }
-    for (kind, source_id, currency), (n, total, days, dated) in groups.items():
+    ratios = cent_ratios(rates)
+    for (kind, source_id, currency), (n, cents, days, dated) in groups.items():
         if not n:
             continue
         if kind == TallyKind.COMPANY:
@@ -334,7 +359,8 @@ def figures_for(
         elif kind == TallyKind.WON_CONTACT:
             figures.won_contacts[source_id] = n
         else:
-            money[kind][source_id].add(currency=currency, count=n, total=total, rates=rates)
+            # Each (source, status, currency) group is converted and rounded to the cent once, in whole numbers.
+            money[kind][source_id].add_cents(currency=currency, count=n, cents=cents, ratio=ratios.get(currency))
             if kind != TallyKind.OPEN:
                 figures.days[source_id][0] += days
                 figures.days[source_id][1] += dated

@@ -6,9 +6,10 @@ and rounded half-up once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
+from itertools import accumulate
 from typing import Any
 
 from django.db import connection
@@ -53,11 +54,40 @@ def money_value(value: Any) -> Decimal:
     return Decimal(value).quantize(CENT)
 
 
+# A rounding unit's places: quotients to these units are computed in whole numbers.
+_PLACES = {CENT: 2, TENTH: 1, Decimal(1): 0}
+
+
 def quotient(numerator: Decimal | int, denominator: Decimal | int, unit: Decimal, scale: int = 1) -> Decimal:
+    """numerator * scale / denominator rounded half up (halves away from zero) to `unit`, from the exact fraction:
+    the operands as integer ratios (a `Decimal` is one exactly), one integer division. Never a negative zero (a
+    small negative figure that rounds to zero is zero: "-0.0" would show in the API, the CSV and on the page)."""
+    places = _PLACES.get(unit)
+    if places is None or unit.as_tuple().exponent != -places:  # another unit (or 0.10: equal to 0.1, two places)
+        return _decimal_quotient(numerator, denominator, unit, scale)
+    top, bottom = (numerator, 1) if type(numerator) is int else numerator.as_integer_ratio()
+    if type(denominator) is int:
+        top *= scale * 10**places
+        bottom *= denominator
+    else:
+        over, under = denominator.as_integer_ratio()
+        top *= scale * 10**places * under
+        bottom *= over
+    return Decimal(round_half_up(top, bottom)).scaleb(-places, EXACT)
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded to a whole number, halves away from zero (ROUND_HALF_UP)."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    if numerator < 0:
+        return -((-2 * numerator + denominator) // (2 * denominator))
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def _decimal_quotient(numerator: Decimal | int, denominator: Decimal | int, unit: Decimal, scale: int) -> Decimal:
     scaled = EXACT.multiply(Decimal(numerator), scale)
     result = EXACT.divide(scaled, Decimal(denominator)).quantize(unit, rounding=ROUND_HALF_UP, context=EXACT)
-    # A small negative figure rounds to a negative zero, which Decimal keeps ("-0.0" in the API, the CSV and on the
-    # page): it is zero.
     return result.copy_abs() if result.is_zero() else result
 
 
@@ -98,6 +128,11 @@ def average(total: Decimal | int, count: int, unit: Decimal) -> Decimal | None:
     return quotient(total, count, unit) if count else None
 
 
+def average_cents(cents: int, count: int) -> Decimal | None:
+    """`average` of a value given in whole cents, to the cent."""
+    return quotient(cents, 100 * count, CENT) if count else None
+
+
 def median_days(counts: Mapping[int, int]) -> Decimal | None:
     """The median of whole numbers of days given as {days: how many}: with the n values sorted, the middle one when
     n is odd, else the mean of the two middle ones (the lower middle, n/2-th, and the upper middle, n/2 + 1-th), so
@@ -120,43 +155,136 @@ def median_days(counts: Mapping[int, int]) -> Decimal | None:
     return (Decimal(lower + upper) / 2).quantize(TENTH)
 
 
+# One group's days to close ready for `median_days_of`: its distinct numbers of days ascending, and how many values
+# are at most each of them (cumulative counts).
+SortedDays = tuple[list[int], list[int]]
+
+
+def sorted_days(counts: Mapping[int, int]) -> SortedDays:
+    # A count of zero is no value: it never holds a rank (its cumulative count equals the one before it).
+    days = sorted(counts)
+    return days, list(accumulate(map(counts.__getitem__, days)))
+
+
+def median_days_of(parts: Sequence[SortedDays]) -> Decimal | None:
+    """`median_days` of the union of several groups' counts (a channel's sources, all of them), without merging
+    them: the value at a rank is the smallest number of days that at least rank + 1 values do not exceed, found by
+    bisecting the days while counting in each group's cumulative counts. Exactly `median_days` of the merged counts
+    (a hypothesis test compares them)."""
+    parts = [part for part in parts if part[0]]
+    total = sum(cumulative[-1] for _, cumulative in parts)
+    if total <= 0:
+        return None
+    lower_rank, upper_rank = (total - 1) // 2, total // 2
+    if len(parts) == 1:
+        days, cumulative = parts[0]
+        lower = days[bisect_right(cumulative, lower_rank)]
+        upper = days[bisect_right(cumulative, upper_rank)]
+    else:
+        lower = _day_at(parts, lower_rank)
+        upper = lower if upper_rank == lower_rank else _day_at(parts, upper_rank)
+    return (Decimal(lower + upper) / 2).quantize(TENTH)
+
+
+def _day_at(parts: Sequence[SortedDays], rank: int) -> int:
+    """The smallest number of days d with more than `rank` values at most d, over all parts."""
+    low, high = min(days[0] for days, _ in parts), max(days[-1] for days, _ in parts)
+    while low < high:
+        middle = (low + high) // 2
+        at_most = 0
+        for days, cumulative in parts:
+            index = bisect_right(days, middle)
+            if index:
+                at_most += cumulative[index - 1]
+        if at_most > rank:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
 def change(current: Decimal | int, previous: Decimal | int) -> Change:
     delta = Decimal(current) - Decimal(previous)
     return Change(delta=delta, percent=quotient(delta, previous, TENTH, 100) if previous else None)
 
 
-@dataclass
 class MoneyGroup:
-    """Deals of one group: their count, the converted value and the currencies without a rate."""
+    """Deals of one group: their count, those of them converted, the converted value and per currency without a rate
+    [count, value], all in whole numbers (cents): sums and merges are integer additions, and a `Decimal` is made
+    only when a figure is read (`value`, `unconverted_list`)."""
 
-    count: int = 0
-    converted_count: int = 0
-    value: Decimal = Decimal("0.00")
-    unconverted: dict[str, list[Any]] = field(default_factory=dict)
+    __slots__ = ("apart", "cents", "converted_count", "count")
+
+    def __init__(
+        self, count: int = 0, converted_count: int = 0, cents: int = 0, apart: dict[str, list[int]] | None = None
+    ) -> None:
+        self.count = count
+        self.converted_count = converted_count
+        self.cents = cents
+        self.apart: dict[str, list[int]] = {} if apart is None else apart
+
+    def __repr__(self) -> str:
+        return f"MoneyGroup(count={self.count}, converted_count={self.converted_count}, cents={self.cents})"
+
+    @property
+    def value(self) -> Decimal:
+        return cents_value(self.cents)
 
     def add(self, *, currency: str, count: int, total: Decimal, rates: Mapping[str, Decimal]) -> None:
-        self.count += count
+        """Add a (source, status, currency) group of `total` (whole cents) in `currency`: converted at its rate and
+        rounded half up to the cent once, or kept apart without a rate."""
         rate = rates.get(currency)
-        if rate is None:
-            slot = self.unconverted.setdefault(currency, [0, Decimal("0.00")])
-            slot[0] += count
-            slot[1] += total
+        ratio = None if rate is None else rate.as_integer_ratio()
+        self.add_cents(currency=currency, count=count, cents=whole_cents(total), ratio=ratio)
+
+    def add_cents(self, *, currency: str, count: int, cents: int, ratio: tuple[int, int] | None) -> None:
+        """`add` for a sum in cents and the rate as an exact fraction (`cent_ratios`; None: no rate)."""
+        self.count += count
+        if ratio is None:
+            slot = self.apart.get(currency)
+            if slot is None:
+                self.apart[currency] = [count, cents]
+            else:
+                slot[0] += count
+                slot[1] += cents
         else:
             self.converted_count += count
-            # Each (source, status, currency) group is converted and rounded to the cent once.
-            self.value += EXACT.multiply(total, rate).quantize(CENT, rounding=ROUND_HALF_UP, context=EXACT)
+            self.cents += convert_cents(cents, ratio)
 
     def merge(self, other: MoneyGroup) -> None:
         self.count += other.count
         self.converted_count += other.converted_count
-        self.value += other.value
-        for currency, (count, value) in other.unconverted.items():
-            slot = self.unconverted.setdefault(currency, [0, Decimal("0.00")])
-            slot[0] += count
-            slot[1] += value
+        self.cents += other.cents
+        for currency, (count, cents) in other.apart.items():
+            slot = self.apart.get(currency)
+            if slot is None:
+                self.apart[currency] = [count, cents]
+            else:
+                slot[0] += count
+                slot[1] += cents
 
     def unconverted_list(self) -> list[Unconverted]:
-        return [Unconverted(c, n, v) for c, (n, v) in sorted(self.unconverted.items())]
+        return [Unconverted(c, n, cents_value(v)) for c, (n, v) in sorted(self.apart.items())]
+
+
+def cents_value(cents: int) -> Decimal:
+    """Whole cents as the money `Decimal` (two places: 0.00, 12.30)."""
+    return Decimal(cents).scaleb(-2, EXACT)
+
+
+def cents_text(cents: int) -> str:
+    """`str()` of `cents_value(cents)` (1234.50, -0.05) without making the Decimal: the trend chart's won values."""
+    whole, part = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole}.{part:02d}"
+
+
+def whole_cents(value: Decimal) -> int:
+    """A money `Decimal` of whole cents as an integer (a fraction of a cent is a bug upstream: refused)."""
+    scaled = value.scaleb(2, EXACT)
+    cents = int(scaled)
+    if cents != scaled:
+        raise ValueError(f"not a whole number of cents: {value}")
+    return cents
 
 
 def cent_ratios(rates: Mapping[str, Decimal]) -> dict[str, tuple[int, int]]:
@@ -165,10 +293,11 @@ def cent_ratios(rates: Mapping[str, Decimal]) -> dict[str, tuple[int, int]]:
 
 
 def convert_cents(cents: int, ratio: tuple[int, int]) -> int:
-    """`cents` at a rate given as a fraction, rounded half up (away from zero) to the cent: in whole numbers what
-    `MoneyGroup.add` computes in decimals, for loops over thousands of groups (the trend), where the decimals cost
-    most of the time."""
+    """`cents` at a rate given as a fraction, rounded half up (away from zero) to the cent: what converting the
+    decimal value and rounding it with ROUND_HALF_UP gives, in whole numbers."""
     numerator, denominator = ratio
+    if numerator == denominator:  # the base currency
+        return cents
     scaled = abs(cents) * numerator
     rounded = (2 * scaled + denominator) // (2 * denominator)
     return -rounded if cents < 0 else rounded
@@ -178,12 +307,7 @@ def money_group_from_cents(
     *, count: int, converted_count: int, cents: int, unconverted: dict[str, list[int]]
 ) -> MoneyGroup:
     """The `MoneyGroup` of sums kept in whole cents (converted and per currency without a rate)."""
-    return MoneyGroup(
-        count=count,
-        converted_count=converted_count,
-        value=Decimal(cents).scaleb(-2),
-        unconverted={currency: [n, Decimal(c).scaleb(-2)] for currency, (n, c) in unconverted.items()},
-    )
+    return MoneyGroup(count=count, converted_count=converted_count, cents=cents, apart=unconverted)
 
 
 # Every statistics request reads the rates: compiled once (core.compiled), not per request.

@@ -16,7 +16,7 @@ from headwater.spend.selectors import SpendKey, spend_in_period
 from headwater.stats.figures import Figures
 from headwater.stats.filters import DateRange
 from headwater.stats.money import CENT, EXACT, TENTH, MoneyGroup, change, quotient
-from headwater.stats.results import TOTAL, Change, ReturnRow, Section, SourceInfo, Unconverted
+from headwater.stats.results import TOTAL, Change, ReturnRow, Section, SourceInfo
 
 _Row = TypeVar("_Row", bound=ReturnRow)
 
@@ -48,35 +48,38 @@ def spend_groups_from(spent: Mapping[SpendKey, tuple[int, Decimal]], rates: Mapp
     return groups
 
 
-def returns_builder(spend: SpendGroups) -> Callable[[Figures, list[SourceInfo]], Section[ReturnRow]]:
-    """A section builder (as selectors' `_contacts`, `_open`, `_closed`) over the period's spend."""
+def returns_builder(spend: SpendGroups) -> Callable[..., Section[ReturnRow]]:
+    """A section builder (as selectors' `_contacts`, `_open`, `_closed`) over the period's spend: the rows (none
+    without `rows`) and their total, with their ratios (without `derived`, the figures only)."""
 
-    def build(figures: Figures, sources: list[SourceInfo]) -> Section[ReturnRow]:
-        rows = [_row(source, figures, [spend.get(source.id) if source.id is not None else None]) for source in sources]
-        total = _sum_rows(rows, [spend.get(s.id) if s.id is not None else None for s in sources])
-        return Section(rows=rows, total=total)
+    def build(
+        figures: Figures, sources: list[SourceInfo], *, rows: bool = True, derived: bool = True
+    ) -> Section[ReturnRow]:
+        items = [
+            _row(source, figures, spend.get(source.id) if source.id is not None else None, ratios=derived and rows)
+            for source in sources
+        ]
+        total = _sum_rows(items, [spend.get(s.id) if s.id is not None else None for s in sources])
+        return Section(rows=items if rows else [], total=with_ratios(total) if derived else total)
 
     return build
 
 
-def _row(source: SourceInfo, figures: Figures, spent: list[MoneyGroup | None]) -> ReturnRow:
-    money = MoneyGroup()
-    for group in spent:
-        if group is not None:
-            money.merge(group)
+def _row(source: SourceInfo, figures: Figures, spent: MoneyGroup | None, *, ratios: bool) -> ReturnRow:
+    money = spent or MoneyGroup()
     won = figures.won.get(source.id) or MoneyGroup()
     lost = figures.lost.get(source.id) or MoneyGroup()
     opened = figures.open.get(source.id) or MoneyGroup()
     row = ReturnRow(
         source=source,
         spend=money.value,
-        spend_unconverted=_unconverted(money),
+        spend_unconverted=money.unconverted_list(),
         contacts=figures.companies.get(source.id, 0) + figures.persons.get(source.id, 0),
         deals=opened.count + won.count + lost.count,
         won_count=won.count,
         won_value=won.value,
     )
-    return with_ratios(row)
+    return with_ratios(row) if ratios else row
 
 
 def _sum_rows(rows: list[ReturnRow], spent: list[MoneyGroup | None]) -> ReturnRow:
@@ -84,20 +87,15 @@ def _sum_rows(rows: list[ReturnRow], spent: list[MoneyGroup | None]) -> ReturnRo
     for group in spent:
         if group is not None:
             money.merge(group)
-    total = ReturnRow(
+    return ReturnRow(
         source=TOTAL,
         spend=money.value,
-        spend_unconverted=_unconverted(money),
+        spend_unconverted=money.unconverted_list(),
         contacts=sum(row.contacts for row in rows),
         deals=sum(row.deals for row in rows),
         won_count=sum(row.won_count for row in rows),
         won_value=sum((row.won_value for row in rows), Decimal("0.00")),
     )
-    return with_ratios(total)
-
-
-def _unconverted(money: MoneyGroup) -> list[Unconverted]:
-    return money.unconverted_list()
 
 
 def with_ratios(row: _Row) -> _Row:

@@ -38,14 +38,15 @@ from headwater.stats.figures import Figures, figures_for
 from headwater.stats.filters import DateRange, GroupBy, StatsFilters
 from headwater.stats.models import TALLIES_REBUILD, ExchangeRate
 from headwater.stats.money import (
-    CENT,
     EXACT,
     TENTH,
     MoneyGroup,
+    SortedDays,
     average,
+    average_cents,
     change,
     exchange_rates_for,
-    median_days,
+    median_days_of,
     percent,
     quotient,
     wilson_interval,
@@ -111,90 +112,92 @@ def _row_sources(catalogue: Iterable[SourceInfo], used: set[int | None]) -> list
     return rows
 
 
-def _contacts(figures: Figures, sources: list[SourceInfo]) -> Section[ContactRow]:
-    rows = [
-        ContactRow(source=s, companies=figures.companies.get(s.id, 0), persons=figures.persons.get(s.id, 0))
-        for s in sources
-    ]
-    total = ContactRow(source=TOTAL, companies=sum(r.companies for r in rows), persons=sum(r.persons for r in rows))
-    for row in [*rows, total]:
-        row.companies_share = percent(row.companies, total.companies)
-        row.persons_share = percent(row.persons, total.persons)
-    return Section(rows=rows, total=total)
+def _contacts(
+    figures: Figures, sources: list[SourceInfo], *, rows: bool = True, derived: bool = True
+) -> Section[ContactRow]:
+    """The section's rows (none when `rows` is false: a channel's total) and total; without `derived`, the figures
+    only (no shares: a previous period's, which only its figures are compared with)."""
+    companies, persons = figures.companies, figures.persons
+    items = [ContactRow(source=s, companies=companies.get(s.id, 0), persons=persons.get(s.id, 0)) for s in sources]
+    total = ContactRow(source=TOTAL, companies=sum(r.companies for r in items), persons=sum(r.persons for r in items))
+    if derived:
+        for row in [*items, total] if rows else [total]:
+            row.companies_share = percent(row.companies, total.companies)
+            row.persons_share = percent(row.persons, total.persons)
+    return Section(rows=items if rows else [], total=total)
 
 
-def _open(figures: Figures, sources: list[SourceInfo]) -> Section[OpenRow]:
+def _open(figures: Figures, sources: list[SourceInfo], *, rows: bool = True, derived: bool = True) -> Section[OpenRow]:
     groups = [(s, figures.open.get(s.id) or MoneyGroup()) for s in sources]
     total_money = MoneyGroup()
     for _, money in groups:
         total_money.merge(money)
-    rows = []
-    for source, money in [*groups, (TOTAL, total_money)]:
-        rows.append(
-            OpenRow(
-                source=source,
-                count=money.count,
-                value=money.value,
-                unconverted=money.unconverted_list(),
-                count_share=percent(money.count, total_money.count),
-                value_share=percent(money.value, total_money.value),
-                average=average(money.value, money.converted_count, CENT),
-            )
-        )
-    return Section(rows=rows[:-1], total=rows[-1])
+    items = []
+    for source, money in [*groups, (TOTAL, total_money)] if rows else [(TOTAL, total_money)]:
+        row = OpenRow(source=source, count=money.count, value=money.value, unconverted=money.unconverted_list())
+        if derived:
+            row.count_share = percent(money.count, total_money.count)
+            row.value_share = percent(money.cents, total_money.cents)
+            row.average = average_cents(money.cents, money.converted_count)
+        items.append(row)
+    return Section(rows=items[:-1], total=items[-1])
 
 
-def _closed(figures: Figures, sources: list[SourceInfo]) -> Section[ClosedRow]:
+def _closed(
+    figures: Figures, sources: list[SourceInfo], *, rows: bool = True, derived: bool = True
+) -> Section[ClosedRow]:
     groups = [
         (
             s,
             figures.won.get(s.id) or MoneyGroup(),
             figures.lost.get(s.id) or MoneyGroup(),
-            figures.days.get(s.id) or [0, 0],
-            figures.close_days.get(s.id) or {},
+            figures.days.get(s.id) or (0, 0),
+            [figures.close_days_sorted(s.id)] if derived else [],
             (figures.open.get(s.id) or MoneyGroup()).count,
         )
         for s in sources
     ]
     total_won, total_lost, total_days = MoneyGroup(), MoneyGroup(), [0, 0]
-    total_close_days: dict[int, int] = {}
+    total_close_days: list[SortedDays] = []  # the median's counts, per source (never merged: median_days_of)
     total_open = 0
     for _, won, lost, days, close_days, still_open in groups:
         total_won.merge(won)
         total_lost.merge(lost)
         total_days[0] += days[0]
         total_days[1] += days[1]
-        for number, count in close_days.items():
-            total_close_days[number] = total_close_days.get(number, 0) + count
+        total_close_days += close_days
         total_open += still_open
-    rows = []
+    items = []
     totals = (TOTAL, total_won, total_lost, total_days, total_close_days, total_open)
-    for source, won, lost, days, close_days, still_open in [*groups, totals]:
-        rows.append(
-            ClosedRow(
-                source=source,
-                won_count=won.count,
-                won_value=won.value,
-                won_unconverted=won.unconverted_list(),
-                lost_count=lost.count,
-                lost_value=lost.value,
-                lost_unconverted=lost.unconverted_list(),
-                win_rate=percent(won.count, won.count + lost.count),
-                win_rate_interval=wilson_interval(won.count, won.count + lost.count),
-                average_won=average(won.value, won.converted_count, CENT),
-                average_days=average(days[0], days[1], TENTH),
-                median_days=median_days(close_days),
-                still_open=still_open,
-            )
+    for source, won, lost, days, close_days, still_open in [*groups, totals] if rows else [totals]:
+        row = ClosedRow(
+            source=source,
+            won_count=won.count,
+            won_value=won.value,
+            won_unconverted=won.unconverted_list(),
+            lost_count=lost.count,
+            lost_value=lost.value,
+            lost_unconverted=lost.unconverted_list(),
+            still_open=still_open,
         )
-    return Section(rows=rows[:-1], total=rows[-1])
+        if derived:
+            row.win_rate = percent(won.count, won.count + lost.count)
+            row.win_rate_interval = wilson_interval(won.count, won.count + lost.count)
+            row.average_won = average_cents(won.cents, won.converted_count)
+            row.average_days = average(days[0], days[1], TENTH)
+            row.median_days = median_days_of(close_days)
+        items.append(row)
+    return Section(rows=items[:-1], total=items[-1])
 
 
-def _funnel(figures: Figures, sources: list[SourceInfo]) -> Section[FunnelRow]:
-    rows = [
+def _funnel(
+    figures: Figures, sources: list[SourceInfo], *, rows: bool = True, derived: bool = True
+) -> Section[FunnelRow]:
+    companies, persons = figures.companies, figures.persons
+    items = [
         FunnelRow(
             source=s,
-            contacts=figures.companies.get(s.id, 0) + figures.persons.get(s.id, 0),
+            contacts=companies.get(s.id, 0) + persons.get(s.id, 0),
             with_deal=figures.with_deal.get(s.id, 0),
             won=figures.won_contacts.get(s.id, 0),
         )
@@ -202,13 +205,14 @@ def _funnel(figures: Figures, sources: list[SourceInfo]) -> Section[FunnelRow]:
     ]
     total = FunnelRow(
         source=TOTAL,
-        contacts=sum(r.contacts for r in rows),
-        with_deal=sum(r.with_deal for r in rows),
-        won=sum(r.won for r in rows),
+        contacts=sum(r.contacts for r in items),
+        with_deal=sum(r.with_deal for r in items),
+        won=sum(r.won for r in items),
     )
-    for row in [*rows, total]:
-        _funnel_rates(row)
-    return Section(rows=rows, total=total)
+    if derived:
+        for row in [*items, total] if rows else [total]:
+            _funnel_rates(row)
+    return Section(rows=items if rows else [], total=total)
 
 
 def _funnel_rates(row: FunnelRow) -> None:
@@ -233,20 +237,22 @@ _SHARES: dict[type, tuple[tuple[str, str], ...]] = {
 }
 
 
-def _grouped(
-    figures: Figures, sources: list[SourceInfo], build: Callable[[Figures, list[SourceInfo]], Section[R]]
-) -> Section[R]:
-    section = build(figures, sources)
-    _group_by_channel(section, figures, build)
+# A section's builder, `build(figures, sources, *, rows=True, derived=True)`: the rows for `sources` (none without
+# `rows`: a channel's total) and their total, each with its shares, averages and rates (the figures only without
+# `derived`: a previous period's, which only its figures are compared with).
+_Build = Callable[..., Section[R]]
+
+
+def _grouped(figures: Figures, sources: list[SourceInfo], build: _Build[R], *, derived: bool = True) -> Section[R]:
+    section = build(figures, sources, derived=derived)
+    _group_by_channel(section, figures, build, derived=derived)
     return section
 
 
-def _group_by_channel(
-    section: Section[R], figures: Figures, build: Callable[[Figures, list[SourceInfo]], Section[R]]
-) -> None:
+def _group_by_channel(section: Section[R], figures: Figures, build: _Build[R], *, derived: bool) -> None:
     """Fill `section.channels`: each channel's totals computed from its sources' figures exactly as the section's
-    total is from all of them (the same MoneyGroup sums, rounded once), in memory: no query. Shares are of the
-    section's total. No groups when no source shown has a channel."""
+    total is from all of them (the same whole-cent sums, rounded once), in memory: no query, and no row of its
+    sources built again. Shares are of the section's total. No groups when no source shown has a channel."""
     real = [row for row in section.rows if row.source.id is not None and row.source.known]
     if not any(row.source.channel_id is not None for row in real):
         return
@@ -261,10 +267,12 @@ def _group_by_channel(
     keys = sorted(order, key=lambda cid: (cid is None, order[cid].position, cid or 0))
     for cid in keys:
         rows = members[cid]
-        channel_total = build(figures, [row.source for row in rows]).total
+        channel_total = build(figures, [row.source for row in rows], rows=False, derived=derived).total
         channel_total.source = order[cid]
-        for share, figure in _SHARES[type(channel_total)]:
-            setattr(channel_total, share, percent(getattr(channel_total, figure), getattr(section.total, figure)))
+        if derived:
+            for share, figure in _SHARES[type(channel_total)]:
+                whole = getattr(section.total, figure)
+                setattr(channel_total, share, percent(getattr(channel_total, figure), whole))
         section.channels.append(ChannelGroup(row=channel_total, rows=rows))
 
 
@@ -295,8 +303,8 @@ def _compare(current: Section[R], previous: Section[R]) -> None:
         if (
             isinstance(row, ClosedRow)
             and isinstance(old, ClosedRow)
-            and row.win_rate is not None
-            and old.win_rate is not None
+            and row.won_count + row.lost_count
+            and old.won_count + old.lost_count  # a rate on both sides (the previous period's are not computed)
         ):
             row.changes["win_rate"] = Change(delta=_rate_change(row, old), percent=None)
 
@@ -454,10 +462,11 @@ def _source_stats(
     open_deals = _grouped(current, sources, _open)
     closed_deals = _grouped(current, sources, _closed)
     if previous is not None:
-        _compare(contacts, _grouped(previous, sources, _contacts))
-        _compare(funnel, _grouped(previous, sources, _funnel))
-        _compare(open_deals, _grouped(previous, sources, _open))
-        _compare(closed_deals, _grouped(previous, sources, _closed))
+        # The previous period's figures only: its shares, averages and rates are not shown.
+        _compare(contacts, _grouped(previous, sources, _contacts, derived=False))
+        _compare(funnel, _grouped(previous, sources, _funnel, derived=False))
+        _compare(open_deals, _grouped(previous, sources, _open, derived=False))
+        _compare(closed_deals, _grouped(previous, sources, _closed, derived=False))
     top, best, qualified = _highlights(closed_deals, account.stats_min_closed)
     returns = None
     spend_missing: list[Unconverted] = []
@@ -465,7 +474,7 @@ def _source_stats(
     if spent is not None:
         returns = _grouped(current, sources, returns_builder(spent))
         if previous is not None and spent_before is not None:
-            _compare(returns, _grouped(previous, sources, returns_builder(spent_before)))
+            _compare(returns, _grouped(previous, sources, returns_builder(spent_before), derived=False))
         spend_missing = _missing_rates([returns.total.spend_unconverted])
         # The drill-down to campaigns (stats/campaign_stats.py): two more queries, the campaign tallies (both periods
         # in one) and names.

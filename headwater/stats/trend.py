@@ -84,16 +84,18 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-# (month, source_key or None, currency, new contacts, won deals, won value in cents). Contacts carry no currency
-# (''); won deals one row per currency.
+# (month, source_key or None, currency, new contacts, won deals, won value in cents): a row per currency of the
+# won deals; the contacts (which have no currency) come in the row of the account's currency.
 TrendRow = tuple[dt.date, int | None, str, int, int, int]
 
 
 def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[TrendRow]:
     """The period's months per source and currency; one query. Companies and persons are summed in the database
     and the sums cast to integers: the all-time trend of a big account is thousands of groups, and a row per kind
-    with numeric sums (Decimals in Python) made the read cost as much as the rest of the page."""
-    params: list[Any] = [account.pk, _owner_key(filters)]
+    with numeric sums (Decimals in Python) made the read cost as much as the rest of the page. The contacts are
+    grouped with the won deals in the account's currency, which convert at 1: a third fewer rows to read and loop
+    over, the same sums."""
+    params: list[Any] = [account.currency, account.pk, _owner_key(filters)]
     where = ""
     if filters.period is not None:
         first, last = filters.period.start.replace(day=1), filters.period.end.replace(day=1)
@@ -101,30 +103,23 @@ def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[Trend
         params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
     kinds = ", ".join(str(int(kind)) for kind in _KINDS)
     won = int(TallyKind.WON)
+    contacts = f"CAST(SUM(CASE WHEN kind = {won} THEN 0 ELSE n END) AS BIGINT)"
+    won_n = f"CAST(SUM(CASE WHEN kind = {won} THEN n ELSE 0 END) AS BIGINT)"
+    won_cents = f"CAST(SUM(CASE WHEN kind = {won} THEN cents ELSE 0 END) AS BIGINT)"
     sql = (
-        "SELECT bucket, source_key, currency, "  # noqa: S608 — constants and placeholders only
-        f"CAST(SUM(CASE WHEN kind = {won} THEN 0 ELSE n END) AS BIGINT), "
-        f"CAST(SUM(CASE WHEN kind = {won} THEN n ELSE 0 END) AS BIGINT), "
-        f"CAST(SUM(CASE WHEN kind = {won} THEN cents ELSE 0 END) AS BIGINT) "
+        # NULLIF: the tallies' source key 0 is "no source" (None); the groups without figures are left out here.
+        f"SELECT bucket, NULLIF(source_key, 0), CASE WHEN kind = {won} THEN currency ELSE %s END AS trend_currency, "  # noqa: S608 — constants and placeholders only
+        f"{contacts}, {won_n}, {won_cents} "
         f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND kind IN ({kinds}){where} "
-        "GROUP BY bucket, source_key, currency"
+        f"GROUP BY bucket, source_key, trend_currency HAVING {contacts} <> 0 OR {won_n} <> 0 OR {won_cents} <> 0"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    parse = dt.date.fromisoformat
-    return [
-        (
-            bucket if isinstance(bucket, dt.date) else parse(str(bucket)),
-            source_key or None,
-            currency,
-            contacts,
-            won_n,
-            cents,
-        )
-        for bucket, source_key, currency, contacts, won_n, cents in rows
-        if contacts or won_n or cents
-    ]
+        rows: list[TrendRow] = cursor.fetchall()
+    if rows and not isinstance(rows[0][0], dt.date):  # SQLite: days as text
+        parse = dt.date.fromisoformat
+        return [(parse(str(bucket)), *rest) for bucket, *rest in rows]
+    return rows
 
 
 def _series_keys(sources: list[SourceInfo], by: TrendBy) -> tuple[dict[int | None, Any], dict[Any, SourceInfo]]:
@@ -149,6 +144,9 @@ def _channel_rank(item: TrendSeries) -> tuple[int, int, int]:
     if info.is_channel:
         return (0 if info.channel_id is not None else 1, info.position, info.channel_id or 0)
     return (2, 0, 0)
+
+
+_NOT_SHOWN = object()  # a source the trend's rows leave out (another channel's, with the channel filter)
 
 
 def trend_from(
@@ -178,9 +176,9 @@ def trend_from(
     sums: dict[Any, _Sums] = {}
     for month, source_id, currency, contacts, won_n, cents in rows:
         at = index.get(month)
-        if at is None or source_id not in key_of:
+        key = key_of.get(source_id, _NOT_SHOWN)
+        if at is None or key is _NOT_SHOWN:
             continue
-        key = key_of[source_id]
         one = sums.get(key)
         if one is None:
             one = sums[key] = _Sums(width)
@@ -195,7 +193,7 @@ def trend_from(
             else:
                 # Each (month, source, currency) group is converted and rounded to the cent once.
                 one.converted_count[at] += won_n
-                one.cents[at] += convert_cents(cents, ratio)
+                one.cents[at] += cents if ratio[0] == ratio[1] else convert_cents(cents, ratio)
     ordered = [
         TrendSeries(source=infos[key], contacts=sums[key].contacts, won=sums[key].won()) for key in infos if key in sums
     ]

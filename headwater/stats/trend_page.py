@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from headwater.core.bidi import bdi
+from headwater.stats.money import cents_text
 from headwater.stats.results import source_label
 from headwater.stats.tables import NumberFormat, scrolling_table_html
 from headwater.stats.trend import Trend
@@ -43,7 +44,7 @@ def _table(trend: Trend, *, table_id: str, caption: str, won: bool) -> SafeStrin
     lines = []
     for at, month in enumerate(trend.months):
         if won:
-            figures = [number(s.won[at].value, 2) for s in trend.series] + [number(trend.won_total[at].value, 2)]
+            figures = [number.cents(s.won[at].cents) for s in trend.series] + [number.cents(trend.won_total[at].cents)]
             apart = "; ".join(f"{number(u.value, 2)} {escape(u.currency)} ({u.count})" for u in trend.unconverted(at))
             figures.append(apart or "—")
         else:
@@ -51,7 +52,8 @@ def _table(trend: Trend, *, table_id: str, caption: str, won: bool) -> SafeStrin
         cells = "".join(f'<td class="num">{figure}</td>' for figure in figures)
         lines.append(f'<tr><th scope="row">{escape(_month(month))}</th>{cells}</tr>')
     if won:
-        sums = [number(sum(s.won_values), 2) for s in trend.series] + [number(sum(trend.won_values), 2)]
+        sums = [number.cents(sum(m.cents for m in s.won)) for s in trend.series]
+        sums.append(number.cents(sum(m.cents for m in trend.won_total)))
         apart = "; ".join(f"{number(u.value, 2)} {escape(u.currency)} ({u.count})" for u in trend.missing_rates)
         sums.append(apart or "—")
     else:
@@ -86,7 +88,7 @@ def trend_chart_data(trend: Trend) -> dict[str, Any]:
             {
                 "label": source_label(s.source),
                 "contacts": [str(n) for n in s.contacts],
-                "won": [str(v) for v in s.won_values],
+                "won": [cents_text(money.cents) for money in s.won],
             }
             for s in trend.series
         ],

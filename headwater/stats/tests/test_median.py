@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from hypothesis import given
+from hypothesis import strategies as st
 
 from headwater.deals.models import Deal
 from headwater.stats.close_tally_sql import TABLE
 from headwater.stats.models import CloseDaysTally
-from headwater.stats.money import median_days
+from headwater.stats.money import median_days, median_days_of, sorted_days
 from headwater.stats.services import tallies_bulk_insert, tallies_rebuild
 from headwater.stats.tally_drift import tally_drift
 from headwater.testing.api import api_for
@@ -47,6 +49,26 @@ NOON = dt.datetime(2025, 4, 1, 10, 0, tzinfo=dt.UTC)
 )
 def test_median_takes_the_middle_or_the_mean_of_the_two_middles(counts, expected):
     assert median_days(counts) == expected
+    assert median_days_of([sorted_days(counts)]) == expected
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.integers(min_value=-40, max_value=400), st.integers(min_value=0, max_value=6), max_size=12),
+        max_size=6,
+    )
+)
+def test_the_median_of_several_groups_is_the_median_of_their_merged_counts(groups):
+    """A channel's and the total's medians come from their sources' counts without merging them
+    (`median_days_of`); merged, `median_days` (the ranks walked in order) must give the same figure, to the digit."""
+    merged: dict[int, int] = {}
+    for counts in groups:
+        for days, count in counts.items():
+            merged[days] = merged.get(days, 0) + count
+    expected = median_days(merged)
+    got = median_days_of([sorted_days(counts) for counts in groups])
+    assert got == expected
+    assert str(got) == str(expected)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from headwater.stats.filters import DateRange, StatsFilters
+from headwater.stats.money import cents_text
 from headwater.stats.results import TOTAL, ClosedRow, SourceInfo
 from headwater.stats.tables import Cells, Links, NumberFormat
 
@@ -41,6 +42,20 @@ def test_number_format_writes_what_django_writes(value, places, language):
         expected = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
         assert NumberFormat()(value, places) == expected
         assert NumberFormat(html=True)(value, places) == escape(expected)
+
+
+@given(cents=st.integers(-(10**18), 10**18), language=st.sampled_from(["en", "pl"]))
+@example(cents=-5, language="pl")
+@example(cents=0, language="en")
+def test_whole_cents_are_written_as_their_decimal_value(cents, language):
+    """The trend's tables write won values from whole cents (`NumberFormat.cents`): the text of the same value as a
+    Decimal of two places, as Django writes it."""
+    value = Decimal(cents).scaleb(-2)
+    with translation.override(language):
+        expected = number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+        assert NumberFormat().cents(cents) == expected
+        assert NumberFormat(html=True).cents(cents) == escape(expected)
+    assert cents_text(cents) == str(value)
 
 
 @pytest.mark.parametrize(
