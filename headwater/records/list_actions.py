@@ -23,6 +23,7 @@ from headwater.core.bidi import isolate
 from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.validation import parse_id
+from headwater.core.widgets import ChoiceSelect
 from headwater.records.bulk import BULK_CHANGE_LIMIT, bulk_fields, records_bulk_change
 from headwater.records.exports import record_export_response
 from headwater.records.forms import (
@@ -92,6 +93,7 @@ class BulkChangeForm(forms.Form):
                 label=_("Set %(field)s") % {"field": str(bulk_field.label).lower()},
                 required=False,
                 choices=_choices(choices, bulk_field.name),
+                widget=ChoiceSelect,
             )
             self.field_names.append(bulk_field.name)
 
