@@ -12,6 +12,7 @@ layout, a widget with a template of its own, a label that is not text) goes thro
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from django import forms
@@ -48,10 +49,16 @@ def _input(widget: dict[str, Any]) -> str:
     return f'<input type="{kind}" name="{name}"{value}{_attrs(widget["attrs"])}>'
 
 
+def _text(value: Any) -> str:
+    """`html_text` for a choice's value or label: a plain `str` (most of them) straight through `html.escape`, which
+    is what Django's `escape` calls."""
+    return escape(value) if type(value) is str else html_text(value)
+
+
 def _option(value: Any, label: Any, selected: bool) -> str:
     """django/forms/widgets/select_option.html; it ends with a newline, hence the empty line between options."""
     mark = " selected" if selected else ""
-    return f'\n  <option value="{html_text(value)}"{mark}>{html_text(label)}</option>\n'
+    return f'\n  <option value="{_text(value)}"{mark}>{_text(label)}</option>\n'
 
 
 def _select(widget: dict[str, Any]) -> str | None:

@@ -375,32 +375,34 @@ class AccountChoices:
         `sources` (and of its own columns only what a choice shows: `campaigns.selectors.CATALOGUE_FIELDS`)."""
         return campaign_catalogue(account=self.account, sources=self.sources)
 
-    def active_sources(self) -> list[Source]:
-        """`sources.selectors.source_choices` without a current source: the active ones, in the same order."""
-        return [source for source in self.sources if not source.archived]
+    # Each value with its label, once per request for both forms (a campaign's label isolates two names).
+    @cached_property
+    def user_options(self) -> list[tuple[str, str]]:
+        return [(str(u.pk), isolate(u.display_name)) for u in self.users]
 
-    def active_campaigns(self) -> list[Campaign]:
-        """`campaigns.selectors.campaign_choices` without a current campaign: the active ones, in the same order."""
-        return [campaign for campaign in self.campaigns if not campaign.archived]
+    @cached_property
+    def source_options(self) -> list[tuple[str, str, bool]]:
+        """(value, label, archived) of every source, in `sources`' order."""
+        return [(str(s.pk), source_choice_label(s), s.archived) for s in self.sources]
+
+    @cached_property
+    def campaign_options(self) -> list[tuple[str, str, bool]]:
+        """(value, label, archived) of every campaign, in `campaigns`' order."""
+        return [(str(c.pk), campaign_choice_label(c), c.archived) for c in self.campaigns]
 
 
-def owner_filter_choices(account: Account, *, users: list[User] | None = None) -> list[tuple[str, str]]:
-    """Anyone, unassigned, then the account's members (`users` when the caller read them already)."""
-    members = account_user_list(account=account) if users is None else users
-    return [
-        ("", str(_("Anyone"))),
-        (UNASSIGNED, str(_("Unassigned"))),
-        *((str(u.pk), isolate(u.display_name)) for u in members),
-    ]
+def owner_filter_choices(choices: AccountChoices) -> list[tuple[str, str]]:
+    """Anyone, unassigned, then the account's members."""
+    return [("", str(_("Anyone"))), (UNASSIGNED, str(_("Unassigned"))), *choices.user_options]
 
 
 def source_filter_choices(choices: AccountChoices) -> list[tuple[str, str]]:
-    sources = [(str(s.pk), source_choice_label(s)) for s in choices.sources]
+    sources = [(value, label) for value, label, _archived in choices.source_options]
     return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
 
 
 def campaign_filter_choices(choices: AccountChoices) -> list[tuple[str, str]]:
-    campaigns = [(str(c.pk), campaign_choice_label(c)) for c in choices.campaigns]
+    campaigns = [(value, label) for value, label, _archived in choices.campaign_options]
     return [("", str(_("Any campaign"))), *campaigns]
 
 
@@ -427,7 +429,7 @@ class RecordFilterForm(forms.Form):
         self.account = account
         choices = choices or AccountChoices(account)
         owner: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
-        owner.choices = owner_filter_choices(account, users=choices.users)
+        owner.choices = owner_filter_choices(choices)
         if account.sources_enabled:
             self.fields["source"] = forms.ChoiceField(
                 label=_("Acquisition source"),
