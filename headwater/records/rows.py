@@ -28,7 +28,9 @@ from django.utils.translation import gettext as _
 from headwater.core.bidi import isolate
 
 if TYPE_CHECKING:
-    from headwater.records.listing import Column
+    from django.http import QueryDict
+
+    from headwater.records.listing import Column, Header
 
 _MARKER = 987654321  # a record id no test or account reaches, replaced by the real one in a detail link
 
@@ -143,3 +145,42 @@ def table_rows(
         parts.append("</tr>")
         out.append("".join(parts))
     return SafeString("\n".join(out))
+
+
+def table_head(headers: Sequence[Header], *, query: QueryDict, path: str, select_all: bool) -> SafeString:
+    """includes/_sort_headers.html as it was: the `<thead>`, each sortable header a link that sorts by its column
+    (the list's filters kept, its position dropped: `{% querystring sort=<param> cursor=None %}`); with `select_all`,
+    the bulk selection's "every record on this page" box first.
+
+    One copy of the list's query serves every header (the tag deep-copied it for each: 0.3 ms of a page).
+    """
+    params = query.copy()
+    params.pop("cursor", None)
+    path = escape(path)
+    parts = ["<thead>\n<tr>\n"]
+    if select_all:
+        label = escape(_("Select every record on this page"))
+        parts.append(
+            f'<th scope="col" class="bulk-check"><input type="checkbox" data-select-page aria-label="{label}"></th>\n'
+        )
+    for header in headers:
+        numeric = ' class="num"' if header.numeric else ""
+        aria = f' aria-sort="{escape(header.aria_sort)}"' if header.aria_sort else ""
+        label = escape(str(header.label))
+        if header.sort_param:
+            params["sort"] = header.sort_param  # where `sort` was, or last: as the tag's copy put it
+            href = f"{path}{escape('?' + params.urlencode())}"
+            arrow = _ARROWS.get(header.aria_sort or "", "")
+            label = (
+                f'<a class="sort-link" href="{href}" hx-get="{href}" hx-target="#records" hx-swap="outerHTML"'
+                f' hx-push-url="true" hx-indicator="#list-loading">{label}{arrow}</a>'
+            )
+        parts.append(f'<th scope="col"{numeric}{aria}>\n{label}\n</th>\n')
+    parts.append("</tr>\n</thead>")
+    return SafeString("".join(parts))
+
+
+_ARROWS = {
+    "ascending": ' <span aria-hidden="true">▲</span>',
+    "descending": ' <span aria-hidden="true">▼</span>',
+}

@@ -1,5 +1,6 @@
-"""The filter bar's and the bulk change form's fields written in Python (records/templatetags/list_forms.py) against
-the templates they replace (reference_forms/: `_list_toolbar.html` and `_list_actions.html` as they were).
+"""The filter bar's and the bulk change form's fields (records/templatetags/list_forms.py) and the table's sortable
+headers (records.rows.table_head) written in Python, against the templates they replace (reference_forms/:
+`_list_toolbar.html`, `_list_actions.html` and `_sort_headers.html` as they were).
 
 Every registered kind's list page, with hostile names and values chosen, searched and invalid, in English and Polish,
 for an admin (with the bulk form, also refused with its errors) and a viewer: the filter bar and the action bar must
@@ -57,6 +58,8 @@ def _compare(response: Any, *, bulk: bool) -> None:
     if "list-toolbar" in page:  # the whole page: the filter bar too
         toolbar = _part(page, '<form class="toolbar list-toolbar"', "</form>")
         assert _normalized(toolbar) == _normalized(_expected(response, "_list_toolbar.html"))
+    head = _part(page, "<thead>", "</thead>")
+    assert _normalized(head) == _normalized(_expected(response, "_sort_headers.html"))
     actions = _part(page, '<div class="list-actions">', '<div class="table-wrap">').removesuffix(
         '<div class="table-wrap">'
     )
@@ -87,13 +90,15 @@ def test_the_list_forms_are_the_templates_forms(language: str, role: str) -> Non
         f"?owner={quote(HOSTILE)}&source=99999&created_from={quote(HOSTILE)}&created_to=2026-13-01",
         f"?owner=none&status=won&closed_from=2026-03-31&closed_to=2026-01-01&company={company.pk}&person={person.pk}",
         f"?company_search={quote(HOSTILE)}&person_search={quote(HOSTILE)}&sort={quote(HOSTILE)}",
+        f"?sort=-created&q=a&q={quote(HOSTILE)}&x=%26%3D",
+        "?sort=name&cursor=not-a-cursor",  # refused (400), the page as it is, its headers without the position
     ]
     apps = [kind.app for kind in record_kinds() if kind.pages is not None]
     assert apps
     for app in apps:
         for query in queries:
             response = client.get(f"/a/{account.slug}/{app}/{query}")
-            assert response.status_code == 200
+            assert response.status_code == (400 if "cursor" in query else 200)
             _compare(response, bulk=role == Role.ADMIN)
             fragment = client.get(f"/a/{account.slug}/{app}/{query}", headers={"HX-Request": "true"})
             _compare(fragment, bulk=role == Role.ADMIN)
