@@ -166,10 +166,16 @@ class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the stub
         return source_choice_label(obj)
 
 
-def campaign_choice_label(campaign: Campaign) -> str:
-    """A campaign in a picker or filter, with its source: names repeat from one source to another."""
-    label = _("%(name)s · %(source)s") % {"name": isolate(campaign.name), "source": isolate(campaign.source.name)}
-    return str(_("%(name)s (archived)") % {"name": label}) if campaign.archived else str(label)
+def campaign_choice_label(campaign: Campaign, *, formats: tuple[str, str] | None = None) -> str:
+    """A campaign in a picker or filter, with its source: names repeat from one source to another. `formats`: the
+    two sentences translated already (`campaign_label_formats`), for a list of them."""
+    pair, archived = formats or campaign_label_formats()
+    label = pair % {"name": isolate(campaign.name), "source": isolate(campaign.source.name)}
+    return archived % {"name": label} if campaign.archived else label
+
+
+def campaign_label_formats() -> tuple[str, str]:
+    return str(_("%(name)s · %(source)s")), str(_("%(name)s (archived)"))
 
 
 class CampaignField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the stubs' parameter; not subscriptable at runtime
@@ -388,7 +394,8 @@ class AccountChoices:
     @cached_property
     def campaign_options(self) -> list[tuple[str, str, bool]]:
         """(value, label, archived) of every campaign, in `campaigns`' order."""
-        return [(str(c.pk), campaign_choice_label(c), c.archived) for c in self.campaigns]
+        formats = campaign_label_formats()
+        return [(str(c.pk), campaign_choice_label(c, formats=formats), c.archived) for c in self.campaigns]
 
 
 def owner_filter_choices(choices: AccountChoices) -> list[tuple[str, str]]:

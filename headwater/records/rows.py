@@ -14,6 +14,7 @@ shows, with the helpers below; `table_rows` writes the rows of any kind, the bul
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,8 @@ class Cells:
         self._links: dict[str, tuple[str, str]] = {}
         self.short_date = str(get_format("SHORT_DATE_FORMAT"))
         self._words: dict[str, str] = {}
+        # A format of the day alone writes a day the same for every moment of it: once per day and request.
+        self._days: dict[dt.date, str] | None = {} if _day_only(self.short_date) else None
 
     def url(self, app: str, pk: int | None) -> str:
         """`{% url '<app>:detail' account_slug=... pk=pk %}`, escaped for an attribute."""
@@ -65,11 +68,21 @@ class Cells:
         """`<a href="<detail>">{{ text|bdi }}</a>`."""
         return f'<a href="{self.url(app, pk)}">{bdi(text)}</a>'
 
+    def _shown(self, value: dt.date) -> str:
+        """`value|date:"SHORT_DATE_FORMAT"`, escaped (a moment already in the active time zone)."""
+        if self._days is None:
+            return escape(dateformat.format(value, self.short_date))
+        day = value.date() if isinstance(value, dt.datetime) else value
+        shown = self._days.get(day)
+        if shown is None:
+            shown = self._days[day] = escape(dateformat.format(day, self.short_date))
+        return shown
+
     def day(self, value: dt.date | None) -> str:
         """`<time datetime="Y-m-d">SHORT_DATE_FORMAT</time>` for a date, nothing for none."""
         if value is None:
             return ""
-        shown = escape(dateformat.format(value, self.short_date))
+        shown = self._shown(value)
         # Django's "Y-m-d" and "c" are the ISO forms; Python writes them without the formatter's lookups.
         return f'<time datetime="{value.isoformat()}">{shown}</time>'
 
@@ -78,7 +91,7 @@ class Cells:
         filter shows it)."""
         if timezone.is_aware(value):
             value = timezone.localtime(value)
-        shown = escape(dateformat.format(value, self.short_date))
+        shown = self._shown(value)
         return f'<time datetime="{value.isoformat()}">{shown}</time>'
 
     def source(self, source: Any) -> str:
@@ -88,6 +101,16 @@ class Cells:
         if source.archived:
             return f'{bdi(source.name)} <span class="badge badge--archived">{self.word("archived")}</span>'
         return bdi(source.name)
+
+
+# The format characters of Django's `date` filter that depend on the day only (not the time, not the time zone).
+_DAY_CHARACTERS = frozenset("dDjlNSwzWmMnbEFtLoyY")
+
+
+def _day_only(date_format: str) -> bool:
+    """Whether `date_format` writes nothing but the day (its backslash-escaped characters are literal)."""
+    unescaped = re.sub(r"\\.", "", date_format)
+    return all(c in _DAY_CHARACTERS or not c.isalpha() for c in unescaped)
 
 
 def bdi(value: Any) -> str:
