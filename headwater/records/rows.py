@@ -46,7 +46,7 @@ class Cells:
         self.short_date = str(get_format("SHORT_DATE_FORMAT"))
         self._words: dict[str, str] = {}
         # A format of the day alone writes a day the same for every moment of it: once per day and request.
-        self._days: dict[dt.date, str] | None = {} if _day_only(self.short_date) else None
+        self._days: dict[dt.date, str] | None = {} if day_only_format(self.short_date) else None
 
     def url(self, app: str, pk: int | None) -> str:
         """`{% url '<app>:detail' account_slug=... pk=pk %}`, escaped for an attribute."""
@@ -107,7 +107,7 @@ class Cells:
 _DAY_CHARACTERS = frozenset("dDjlNSwzWmMnbEFtLoyY")
 
 
-def _day_only(date_format: str) -> bool:
+def day_only_format(date_format: str) -> bool:
     """Whether `date_format` writes nothing but the day (its backslash-escaped characters are literal)."""
     unescaped = re.sub(r"\\.", "", date_format)
     return all(c in _DAY_CHARACTERS or not c.isalpha() for c in unescaped)
