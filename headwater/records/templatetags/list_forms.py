@@ -3,9 +3,10 @@
 Each field is a `<div class="field">` with its label, its widget and its error container; the filter bar's search box
 and its company and person pickers have markup of their own. Through the template engine (a loop, an `{% if %}`
 chain and an `{% include %}` per picker, each label, id and translation looked up by the engine) the two forms'
-fields took about 2 ms of a deal list page's CPU at a million deals; written here they take a fraction of that
-(docs/performance.md, "The filter bar and the bulk form written in Python"). Every inserted text goes through
-`conditional_escape`, as `{{ }}` does; the widgets are still rendered by their own `render()` (core.widgets).
+fields took about 2 ms of a deal list page's CPU at a million deals; written here they take less than half
+(docs/performance.md, "The filter bar, the bulk form and the headers written in Python"). Every inserted text goes
+through `conditional_escape`, as `{{ }}` does; the widgets are still rendered by their own `render()`
+(core.widgets).
 `records/tests/test_list_forms.py` compares both tags with the templates they replace, for hostile values.
 """
 
