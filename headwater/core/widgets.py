@@ -12,6 +12,7 @@ layout, a widget with a template of its own, a label that is not text) goes thro
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from django import forms
@@ -46,6 +47,18 @@ def _input(widget: dict[str, Any]) -> str:
     value = "" if widget["value"] is None else f' value="{html_text(widget["value"])}"'
     kind, name = html_text(widget["type"]), html_text(widget["name"])
     return f'<input type="{kind}" name="{name}"{value}{_attrs(widget["attrs"])}>'
+
+
+def _text(value: Any) -> str:
+    """`html_text` for a choice's value or label: a plain `str` (most of them) straight through `html.escape`, which
+    is what Django's `escape` calls."""
+    return escape(value) if type(value) is str else html_text(value)
+
+
+def _option(value: Any, label: Any, selected: bool) -> str:
+    """django/forms/widgets/select_option.html; it ends with a newline, hence the empty line between options."""
+    mark = " selected" if selected else ""
+    return f'\n  <option value="{_text(value)}"{mark}>{_text(label)}</option>\n'
 
 
 def _select(widget: dict[str, Any]) -> str | None:
@@ -87,6 +100,41 @@ class WidgetRenderer(DjangoTemplates):
             if html is not None:
                 return SafeString(html)  # every inserted text escaped above
         return super().render(template_name, context, request)
+
+
+class ChoiceSelect(forms.Select):
+    """A single `<select>` of flat text choices (a list's filters, a bulk change's values), written straight from
+    its choices.
+
+    Django builds a context per option (a dict, its attributes, the option template's name) before any renderer
+    sees it: ~200 options a deal list page between its filter bar and its bulk change form. This writes what
+    `WidgetRenderer` writes for that context, without it; anything else (option groups, a label that is not text,
+    another renderer or template) goes through `forms.Select`. `core/tests/test_widgets.py` compares the two.
+    """
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        if isinstance(renderer, WidgetRenderer) and not self.allow_multiple_selected and self._plain_templates():
+            html = self._written(name, value, attrs)
+            if html is not None:
+                return SafeString(html)
+        return super().render(name, value, attrs, renderer)
+
+    def _plain_templates(self) -> bool:
+        return self.template_name == _SELECT_TEMPLATE and self.option_template_name == _OPTION_TEMPLATE
+
+    def _written(self, name: str, value: Any, attrs: dict[str, Any] | None) -> str | None:
+        values = self.format_value(value)
+        parts = [f'<select name="{html_text(name)}"{_attrs(self.build_attrs(self.attrs, attrs))}>']
+        chosen = False
+        for option_value, label in self.choices:
+            if isinstance(label, list | tuple) or not isinstance(label, str | Promise):
+                return None  # a group, or a number or date the template would localize
+            shown = "" if option_value is None else option_value
+            selected = not chosen and str(shown) in values
+            chosen |= selected
+            parts.append(_option(shown, label, selected))
+        parts.append("\n</select>")
+        return "".join(parts)
 
 
 class DateInput(forms.DateInput):

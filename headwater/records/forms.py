@@ -24,7 +24,7 @@ from headwater.core.errors import DomainError
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
 from headwater.core.validation import parse_id
-from headwater.core.widgets import DateInput
+from headwater.core.widgets import ChoiceSelect, DateInput
 from headwater.records.listing import RecordFilters
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import (
@@ -166,10 +166,16 @@ class SourceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the stub
         return source_choice_label(obj)
 
 
-def campaign_choice_label(campaign: Campaign) -> str:
-    """A campaign in a picker or filter, with its source: names repeat from one source to another."""
-    label = _("%(name)s · %(source)s") % {"name": isolate(campaign.name), "source": isolate(campaign.source.name)}
-    return str(_("%(name)s (archived)") % {"name": label}) if campaign.archived else str(label)
+def campaign_choice_label(campaign: Campaign, *, formats: tuple[str, str] | None = None) -> str:
+    """A campaign in a picker or filter, with its source: names repeat from one source to another. `formats`: the
+    two sentences translated already (`campaign_label_formats`), for a list of them."""
+    pair, archived = formats or campaign_label_formats()
+    label = pair % {"name": isolate(campaign.name), "source": isolate(campaign.source.name)}
+    return archived % {"name": label} if campaign.archived else label
+
+
+def campaign_label_formats() -> tuple[str, str]:
+    return str(_("%(name)s · %(source)s")), str(_("%(name)s (archived)"))
 
 
 class CampaignField(forms.ModelChoiceField):  # type: ignore[type-arg]  # the stubs' parameter; not subscriptable at runtime
@@ -375,32 +381,35 @@ class AccountChoices:
         `sources` (and of its own columns only what a choice shows: `campaigns.selectors.CATALOGUE_FIELDS`)."""
         return campaign_catalogue(account=self.account, sources=self.sources)
 
-    def active_sources(self) -> list[Source]:
-        """`sources.selectors.source_choices` without a current source: the active ones, in the same order."""
-        return [source for source in self.sources if not source.archived]
+    # Each value with its label, once per request for both forms (a campaign's label isolates two names).
+    @cached_property
+    def user_options(self) -> list[tuple[str, str]]:
+        return [(str(u.pk), isolate(u.display_name)) for u in self.users]
 
-    def active_campaigns(self) -> list[Campaign]:
-        """`campaigns.selectors.campaign_choices` without a current campaign: the active ones, in the same order."""
-        return [campaign for campaign in self.campaigns if not campaign.archived]
+    @cached_property
+    def source_options(self) -> list[tuple[str, str, bool]]:
+        """(value, label, archived) of every source, in `sources`' order."""
+        return [(str(s.pk), source_choice_label(s), s.archived) for s in self.sources]
+
+    @cached_property
+    def campaign_options(self) -> list[tuple[str, str, bool]]:
+        """(value, label, archived) of every campaign, in `campaigns`' order."""
+        formats = campaign_label_formats()
+        return [(str(c.pk), campaign_choice_label(c, formats=formats), c.archived) for c in self.campaigns]
 
 
-def owner_filter_choices(account: Account, *, users: list[User] | None = None) -> list[tuple[str, str]]:
-    """Anyone, unassigned, then the account's members (`users` when the caller read them already)."""
-    members = account_user_list(account=account) if users is None else users
-    return [
-        ("", str(_("Anyone"))),
-        (UNASSIGNED, str(_("Unassigned"))),
-        *((str(u.pk), isolate(u.display_name)) for u in members),
-    ]
+def owner_filter_choices(choices: AccountChoices) -> list[tuple[str, str]]:
+    """Anyone, unassigned, then the account's members."""
+    return [("", str(_("Anyone"))), (UNASSIGNED, str(_("Unassigned"))), *choices.user_options]
 
 
 def source_filter_choices(choices: AccountChoices) -> list[tuple[str, str]]:
-    sources = [(str(s.pk), source_choice_label(s)) for s in choices.sources]
+    sources = [(value, label) for value, label, _archived in choices.source_options]
     return [("", str(_("Any source"))), (NO_SOURCE, str(_("No source"))), *sources]
 
 
 def campaign_filter_choices(choices: AccountChoices) -> list[tuple[str, str]]:
-    campaigns = [(str(c.pk), campaign_choice_label(c)) for c in choices.campaigns]
+    campaigns = [(value, label) for value, label, _archived in choices.campaign_options]
     return [("", str(_("Any campaign"))), *campaigns]
 
 
@@ -416,7 +425,7 @@ class RecordFilterForm(forms.Form):
             "Every word must match. One or two letters match the start of a word: “ko” finds Kołobrzeg, not Sokołów."
         ),
     )
-    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    owner = forms.ChoiceField(label=_("Owner"), required=False, widget=ChoiceSelect)
     created_from = FilterDayField(label=_("Created from"), required=False, widget=DateInput)
     created_to = FilterDayField(label=_("Created to"), required=False, widget=DateInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -427,13 +436,16 @@ class RecordFilterForm(forms.Form):
         self.account = account
         choices = choices or AccountChoices(account)
         owner: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
-        owner.choices = owner_filter_choices(account, users=choices.users)
+        owner.choices = owner_filter_choices(choices)
         if account.sources_enabled:
             self.fields["source"] = forms.ChoiceField(
-                label=_("Acquisition source"), required=False, choices=source_filter_choices(choices)
+                label=_("Acquisition source"),
+                required=False,
+                choices=source_filter_choices(choices),
+                widget=ChoiceSelect,
             )
             self.fields["campaign"] = forms.ChoiceField(
-                label=_("Campaign"), required=False, choices=campaign_filter_choices(choices)
+                label=_("Campaign"), required=False, choices=campaign_filter_choices(choices), widget=ChoiceSelect
             )
         for field in self.fields.values():
             if isinstance(field.widget, forms.Select):

@@ -19,18 +19,16 @@ from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from headwater.core.bidi import isolate
 from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.validation import parse_id
+from headwater.core.widgets import ChoiceSelect
 from headwater.records.bulk import BULK_CHANGE_LIMIT, bulk_fields, records_bulk_change
 from headwater.records.exports import record_export_response
 from headwater.records.forms import (
     NO_SOURCE,
     UNASSIGNED,
     AccountChoices,
-    campaign_choice_label,
-    source_choice_label,
 )
 from headwater.records.registry import kind_of
 from headwater.records.tasks import export_job_start, export_targets
@@ -45,15 +43,14 @@ EXPORT_FORMATS = ("csv", "xlsx")
 
 def _choices(choices: AccountChoices, name: str) -> list[tuple[str, str]]:
     """The options of a bulk field's picker: leave it, clear it, or one of the account's values."""
-    if name == "source":
-        values = [(str(s.pk), source_choice_label(s)) for s in choices.active_sources()]
+    if name == "source":  # the active ones, as `sources.selectors.source_choices`
+        values = [(value, label) for value, label, archived in choices.source_options if not archived]
         return [(LEAVE, _("Leave as it is")), (NO_SOURCE, _("No source")), *values]
     if name == "campaign":
-        campaigns = [(str(c.pk), campaign_choice_label(c)) for c in choices.active_campaigns()]
+        campaigns = [(value, label) for value, label, archived in choices.campaign_options if not archived]
         return [(LEAVE, _("Leave as it is")), (NO_SOURCE, _("No campaign")), *campaigns]
     if name == "owner":
-        users = [(str(u.pk), isolate(u.display_name)) for u in choices.users]
-        return [(LEAVE, _("Leave as it is")), (UNASSIGNED, _("Unassigned")), *users]
+        return [(LEAVE, _("Leave as it is")), (UNASSIGNED, _("Unassigned")), *choices.user_options]
     raise LookupError(f"no choices for the bulk field {name!r}")
 
 
@@ -92,6 +89,7 @@ class BulkChangeForm(forms.Form):
                 label=_("Set %(field)s") % {"field": str(bulk_field.label).lower()},
                 required=False,
                 choices=_choices(choices, bulk_field.name),
+                widget=ChoiceSelect,
             )
             self.field_names.append(bulk_field.name)
 

@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from headwater.core.cursors import InvalidCursor
 from headwater.core.errors import NotFound
 from headwater.core.pagination import Ordering, Page, Sorts, keyset_page, ordering_from_param
-from headwater.records.rows import Cell, Cells, table_rows
+from headwater.records.rows import Cell, Cells, table_head, table_rows
 from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
 
 _M = TypeVar("_M", bound=Model)
@@ -224,12 +224,13 @@ def render_list(
             list_error = _(
                 "This link to a page of the list is not valid: it was changed, or made for another sort order."
             )
+    headers = sort_headers(columns, sort)
     ctx = {
         "filter_form": form,
         "page": page,
         "filtered": filtered,
         "sort": sort,
-        "headers": sort_headers(columns, sort),
+        "headers": headers,
         "column_count": len(columns),
         "fragment": wants_fragment(request),
         "list_error": list_error,
@@ -237,6 +238,7 @@ def render_list(
         "first_page_query": _without(request, "cursor", "page"),
         **(context or {}),
     }
+    ctx["head_html"] = table_head(headers, query=request.GET, path=request.path, select_all=bool(ctx.get("bulk_form")))
     account = getattr(request, "account", None)  # set by users.access.account_view
     if page is not None and page.rows and account is not None and all(column.cell for column in columns):
         ctx["rows_html"] = table_rows(

@@ -14,6 +14,7 @@ shows, with the helpers below; `table_rows` writes the rows of any kind, the bul
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,9 @@ from django.utils.translation import gettext as _
 from headwater.core.bidi import isolate
 
 if TYPE_CHECKING:
-    from headwater.records.listing import Column
+    from django.http import QueryDict
+
+    from headwater.records.listing import Column, Header
 
 _MARKER = 987654321  # a record id no test or account reaches, replaced by the real one in a detail link
 
@@ -42,6 +45,8 @@ class Cells:
         self._links: dict[str, tuple[str, str]] = {}
         self.short_date = str(get_format("SHORT_DATE_FORMAT"))
         self._words: dict[str, str] = {}
+        # A format of the day alone writes a day the same for every moment of it: once per day and request.
+        self._days: dict[dt.date, str] | None = {} if day_only_format(self.short_date) else None
 
     def url(self, app: str, pk: int | None) -> str:
         """`{% url '<app>:detail' account_slug=... pk=pk %}`, escaped for an attribute."""
@@ -63,11 +68,21 @@ class Cells:
         """`<a href="<detail>">{{ text|bdi }}</a>`."""
         return f'<a href="{self.url(app, pk)}">{bdi(text)}</a>'
 
+    def _shown(self, value: dt.date) -> str:
+        """`value|date:"SHORT_DATE_FORMAT"`, escaped (a moment already in the active time zone)."""
+        if self._days is None:
+            return escape(dateformat.format(value, self.short_date))
+        day = value.date() if isinstance(value, dt.datetime) else value
+        shown = self._days.get(day)
+        if shown is None:
+            shown = self._days[day] = escape(dateformat.format(day, self.short_date))
+        return shown
+
     def day(self, value: dt.date | None) -> str:
         """`<time datetime="Y-m-d">SHORT_DATE_FORMAT</time>` for a date, nothing for none."""
         if value is None:
             return ""
-        shown = escape(dateformat.format(value, self.short_date))
+        shown = self._shown(value)
         # Django's "Y-m-d" and "c" are the ISO forms; Python writes them without the formatter's lookups.
         return f'<time datetime="{value.isoformat()}">{shown}</time>'
 
@@ -76,7 +91,7 @@ class Cells:
         filter shows it)."""
         if timezone.is_aware(value):
             value = timezone.localtime(value)
-        shown = escape(dateformat.format(value, self.short_date))
+        shown = self._shown(value)
         return f'<time datetime="{value.isoformat()}">{shown}</time>'
 
     def source(self, source: Any) -> str:
@@ -86,6 +101,16 @@ class Cells:
         if source.archived:
             return f'{bdi(source.name)} <span class="badge badge--archived">{self.word("archived")}</span>'
         return bdi(source.name)
+
+
+# The format characters of Django's `date` filter that depend on the day only (not the time, not the time zone).
+_DAY_CHARACTERS = frozenset("dDjlNSwzWmMnbEFtLoyY")
+
+
+def day_only_format(date_format: str) -> bool:
+    """Whether `date_format` writes nothing but the day (its backslash-escaped characters are literal)."""
+    unescaped = re.sub(r"\\.", "", date_format)
+    return all(c in _DAY_CHARACTERS or not c.isalpha() for c in unescaped)
 
 
 def bdi(value: Any) -> str:
@@ -143,3 +168,42 @@ def table_rows(
         parts.append("</tr>")
         out.append("".join(parts))
     return SafeString("\n".join(out))
+
+
+def table_head(headers: Sequence[Header], *, query: QueryDict, path: str, select_all: bool) -> SafeString:
+    """includes/_sort_headers.html as it was: the `<thead>`, each sortable header a link that sorts by its column
+    (the list's filters kept, its position dropped: `{% querystring sort=<param> cursor=None %}`); with `select_all`,
+    the bulk selection's "every record on this page" box first.
+
+    One copy of the list's query serves every header (the tag deep-copied it for each: 0.3 ms of a page).
+    """
+    params = query.copy()
+    params.pop("cursor", None)
+    path = escape(path)
+    parts = ["<thead>\n<tr>\n"]
+    if select_all:
+        label = escape(_("Select every record on this page"))
+        parts.append(
+            f'<th scope="col" class="bulk-check"><input type="checkbox" data-select-page aria-label="{label}"></th>\n'
+        )
+    for header in headers:
+        numeric = ' class="num"' if header.numeric else ""
+        aria = f' aria-sort="{escape(header.aria_sort)}"' if header.aria_sort else ""
+        label = escape(str(header.label))
+        if header.sort_param:
+            params["sort"] = header.sort_param  # where `sort` was, or last: as the tag's copy put it
+            href = f"{path}{escape('?' + params.urlencode())}"
+            arrow = _ARROWS.get(header.aria_sort or "", "")
+            label = (
+                f'<a class="sort-link" href="{href}" hx-get="{href}" hx-target="#records" hx-swap="outerHTML"'
+                f' hx-push-url="true" hx-indicator="#list-loading">{label}{arrow}</a>'
+            )
+        parts.append(f'<th scope="col"{numeric}{aria}>\n{label}\n</th>\n')
+    parts.append("</tr>\n</thead>")
+    return SafeString("".join(parts))
+
+
+_ARROWS = {
+    "ascending": ' <span aria-hidden="true">▲</span>',
+    "descending": ' <span aria-hidden="true">▼</span>',
+}

@@ -17,7 +17,7 @@ from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.validation import parse_id
 from headwater.core.widgets import DateInput
-from headwater.records.forms import UNASSIGNED, owner_filter_choices
+from headwater.records.forms import UNASSIGNED, AccountChoices, owner_filter_choices
 from headwater.stats.filters import DateRange, GroupBy, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from headwater.stats.sorting import SORT_KEYS, parse_sort
@@ -128,7 +128,7 @@ class StatsFilterForm(forms.Form):
         self.today = today or account_today(account)
         self.owner_choices: list[tuple[str, str]] = []
         if owner_choices:
-            self.owner_choices = owner_filter_choices(account)
+            self.owner_choices = owner_filter_choices(AccountChoices(account))
             owner: forms.ChoiceField = self.fields["owner_id"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
             owner.choices = self.owner_choices
             channel: forms.ChoiceField = self.fields["channel"]  # type: ignore[assignment]  # declared above as that type

@@ -8,7 +8,7 @@ from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
-from headwater.core.widgets import DateInput, WidgetRenderer
+from headwater.core.widgets import ChoiceSelect, DateInput, WidgetRenderer
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])
@@ -54,3 +54,28 @@ def test_widgets_write_what_the_templates_write(widget, value, attrs, language):
 
 def test_the_project_renders_widgets_in_python():
     assert isinstance(get_default_renderer(), WidgetRenderer)
+
+
+@pytest.mark.parametrize(
+    ("choices", "value", "attrs"),
+    [
+        ([("", "Anyone"), ("none", "Unassigned"), (HOSTILE, HOSTILE), ("7", gettext_lazy("Owner"))], "", {"id": "x"}),
+        ([("", "Any"), ("3", HOSTILE), ("3", "again")], "3", {"id": "id_source", "aria-invalid": "true"}),
+        ([(None, "None"), ("1", "One")], None, {"class": "js-autosubmit", "disabled": True}),
+        ([("1", "One"), ("2", "Two")], HOSTILE, None),
+        ([], None, None),
+        ([("Group", [("1", "One")]), ("3", "Three")], "1", None),  # a group: Django's own path
+        ([("1", 1), ("2", "Two")], "2", None),  # a number as label: Django's own path
+    ],
+)
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_a_choice_select_writes_what_the_templates_write(choices, value, attrs, language):
+    """core.widgets.ChoiceSelect writes its options from its choices, the same HTML as Django's templates (once
+    selected, the first matching option only)."""
+    with translation.override(language):
+        python = ChoiceSelect(attrs={"data-x": HOSTILE}, choices=choices).render("f", value, attrs, WidgetRenderer())
+        templated = forms.Select(attrs={"data-x": HOSTILE}, choices=choices).render(
+            "f", value, attrs, DjangoTemplates()
+        )
+    assert python == templated
+    assert python.count(" selected") <= 1

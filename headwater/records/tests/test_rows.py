@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 
 from headwater.core.widgets import WidgetRenderer
 from headwater.records.registry import record_kinds
+from headwater.records.rows import Cells, day_only_format
 from headwater.testing.factories import (
     AccountFactory,
     CampaignFactory,
@@ -221,3 +222,18 @@ def test_every_list_page_is_the_same_with_the_widgets_templates(language):
             assert python.status_code == templated.status_code
             assert "<select" in python.content.decode()
             assert _stable(python.content.decode()) == _stable(templated.content.decode())
+
+
+def test_a_day_is_kept_for_the_request_only_when_the_format_shows_the_day_alone() -> None:
+    """records.rows.Cells writes a day once per request when its date format has no time or zone in it; a format
+    with an hour, a zone or an epoch is written for each moment."""
+    for day_only in ("d.m.Y", "j M Y", "m/d/Y", r"\H\i d", "N j, Y", "l, F jS o"):
+        assert day_only_format(day_only), day_only
+    for with_time in ("d.m.Y H:i", "N j, Y, P", "e", "U", "r", "c", "j M Y \\a\\t G"):
+        assert not day_only_format(with_time), with_time
+    cells = Cells("x")
+    cells.short_date = "d.m.Y H:i"
+    cells._days = None
+    morning = dt.datetime(2026, 3, 1, 8, 15, tzinfo=dt.UTC)
+    with timezone.override("UTC"):
+        assert cells.instant(morning) != cells.instant(morning.replace(hour=20))
