@@ -241,12 +241,7 @@ class MoneyGroup:
         """`add` for a sum in cents and the rate as an exact fraction (`cent_ratios`; None: no rate)."""
         self.count += count
         if ratio is None:
-            slot = self.apart.get(currency)
-            if slot is None:
-                self.apart[currency] = [count, cents]
-            else:
-                slot[0] += count
-                slot[1] += cents
+            self._add_apart(currency, count, cents)
         else:
             self.converted_count += count
             self.cents += convert_cents(cents, ratio)
@@ -256,12 +251,15 @@ class MoneyGroup:
         self.converted_count += other.converted_count
         self.cents += other.cents
         for currency, (count, cents) in other.apart.items():
-            slot = self.apart.get(currency)
-            if slot is None:
-                self.apart[currency] = [count, cents]
-            else:
-                slot[0] += count
-                slot[1] += cents
+            self._add_apart(currency, count, cents)
+
+    def _add_apart(self, currency: str, count: int, cents: int) -> None:
+        slot = self.apart.get(currency)
+        if slot is None:
+            self.apart[currency] = [count, cents]
+        else:
+            slot[0] += count
+            slot[1] += cents
 
     def unconverted_list(self) -> list[Unconverted]:
         return [Unconverted(c, n, cents_value(v)) for c, (n, v) in sorted(self.apart.items())]
