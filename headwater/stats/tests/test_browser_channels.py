@@ -39,7 +39,11 @@ def test_channels_from_the_catalogue_to_the_statistics(  # noqa: PLR0917 — fix
     # The catalogue's picker: Website goes to "Paid search".
     page.goto(f"{live_server.url}{tenant.url('settings/sources/')}")
     page.get_by_label(t(language, "Channel of “%(name)s”", name="Website")).select_option(label=paid.name)
-    page.locator(f"#source-{sample.website.pk} .source-channel button").click()
+    # The picker shows the new value before the change is saved: wait for the server's answer, or the next page
+    # can be read before the change lands (seen under load).
+    with page.expect_response(lambda response: f"/{sample.website.pk}/channel/" in response.url) as answer:
+        page.locator(f"#source-{sample.website.pk} .source-channel button").click()
+    assert answer.value.ok
     expect(page.locator(f"#channel-of-{sample.website.pk}")).to_have_value(str(paid.pk))
 
     page.goto(f"{live_server.url}{tenant.url('stats/sources/')}")
