@@ -73,6 +73,14 @@ class NumberFormat:
         if self.grouping == 3:
             if type(value) is int:
                 return self._localize(f"{value:,}." + "0" * places if places else f"{value:,}")
+            if type(value) is Decimal and value and places:
+                # Most figures have exactly `places` decimals (the selector's quotients and cents): written as they
+                # are, they are the text below, without taking the Decimal apart. Anything else (zero, another
+                # exponent, a number long enough for Django's scientific notation) takes the checks below.
+                text = f"{value:,f}"
+                dot = text.find(".")
+                if dot >= 0 and len(text) - dot - 1 == places and len(text) <= 200:
+                    return self._localize(text)
             if isinstance(value, Decimal) and value.is_finite():
                 _sign, digits, exponent = value.as_tuple()
                 # No digit beyond `places` to cut (Django truncates), and short of Django's scientific notation.
