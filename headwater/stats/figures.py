@@ -291,9 +291,13 @@ def _close_days(
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            # Thousands of rows for all time: integers as read (the column and the cast are integers), one lookup.
             for source_key, days, n in cursor.fetchall():
                 if n:
-                    counts.setdefault(source_key or None, {})[int(days)] = int(n)
+                    slot = counts.get(source_key or None)
+                    if slot is None:
+                        slot = counts[source_key or None] = {}
+                    slot[days] = n
     if split is not None and split.edges and not _daily_edges(split, filters):
         closed = _owned(Deal.objects.for_account(account), filters).filter(status__in=[DealStatus.WON, DealStatus.LOST])
         rows = _each_edge(

@@ -63,9 +63,10 @@ def quotient(numerator: Decimal | int, denominator: Decimal | int, unit: Decimal
     """numerator * scale / denominator rounded half up (halves away from zero) to `unit`, from the exact fraction:
     the operands as integer ratios (a `Decimal` is one exactly), one integer division. Never a negative zero (a
     small negative figure that rounds to zero is zero: "-0.0" would show in the API, the CSV and on the page)."""
-    places = _PLACES.get(unit)
-    if places is None or unit.as_tuple().exponent != -places:  # another unit (or 0.10: equal to 0.1, two places)
-        return _decimal_quotient(numerator, denominator, unit, scale)
+    # The module's units by identity (hundreds of quotients a request); any other by its places.
+    places = 1 if unit is TENTH else 2 if unit is CENT else _PLACES.get(unit)
+    if places is None or (unit is not TENTH and unit is not CENT and unit.as_tuple().exponent != -places):
+        return _decimal_quotient(numerator, denominator, unit, scale)  # another unit (or 0.10: equal to 0.1)
     top, bottom = (numerator, 1) if type(numerator) is int else numerator.as_integer_ratio()
     if type(denominator) is int:
         top *= scale * 10**places

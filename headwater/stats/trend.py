@@ -174,14 +174,19 @@ def trend_from(
     ratios = cent_ratios(rates)
     width = len(months)
     sums: dict[Any, _Sums] = {}
+    # Each source id's series (None: not shown), found once per id rather than through its key on every row.
+    series_of: dict[int | None, _Sums | None] = {}
     for month, source_id, currency, contacts, won_n, cents in rows:
         at = index.get(month)
-        key = key_of.get(source_id, _NOT_SHOWN)
-        if at is None or key is _NOT_SHOWN:
+        if at is None:
             continue
-        one = sums.get(key)
+        try:
+            one = series_of[source_id]
+        except KeyError:  # a source's first row
+            key = key_of.get(source_id, _NOT_SHOWN)
+            one = series_of[source_id] = None if key is _NOT_SHOWN else sums.setdefault(key, _Sums(width))
         if one is None:
-            one = sums[key] = _Sums(width)
+            continue
         one.contacts[at] += contacts
         if won_n or cents:
             one.count[at] += won_n
