@@ -21,6 +21,7 @@ headers, messages), so a page does not wrap names one by one.
 from __future__ import annotations
 
 import unicodedata
+from html import escape
 from typing import Any
 
 from django.utils.html import conditional_escape, format_html
@@ -37,6 +38,10 @@ def bdi(value: Any) -> SafeString:
     """`value` as escaped text in a `<bdi>` element; nothing at all for an empty value."""
     if value is None or value == "":
         return SafeString("")
+    if type(value) is str:
+        # What `format_html` makes of a plain `str` (Django's `escape` is `html.escape`), at a tenth of its cost: a
+        # Statistics page isolates a few hundred names.
+        return SafeString(f"<bdi>{escape(value)}</bdi>")
     return format_html("<bdi>{}</bdi>", value)
 
 

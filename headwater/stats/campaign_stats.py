@@ -76,16 +76,21 @@ def read_campaign_groups(*, account: Account, periods: Sequence[DateRange | None
     groups: list[CampaignGroups] = [{} for _period in periods]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
+        # Integers as read (integer columns, the sums cast): a few thousand rows for a big account's all time.
         for index, kind, source_key, campaign_key, currency, n, cents in cursor.fetchall():
             if not n:
                 continue
             base = kind % DAILY
             key = (_UNDATED_KIND.get(base, base), currency)
-            slot = (
-                groups[int(index)].setdefault((int(source_key) or None, int(campaign_key)), {}).setdefault(key, [0, 0])
-            )
-            slot[0] += int(n)
-            slot[1] += int(cents)
+            campaign = groups[index].get((source_key or None, campaign_key))
+            if campaign is None:
+                campaign = groups[index][source_key or None, campaign_key] = {}
+            slot = campaign.get(key)
+            if slot is None:
+                campaign[key] = [n, cents]
+            else:
+                slot[0] += n
+                slot[1] += cents
     return groups
 
 

@@ -252,6 +252,30 @@ def _cents(total: Any) -> int:
     return whole_cents(money_value(total))
 
 
+def _read_close_days(counts: dict[int | None, dict[int, int]], sql: str, params: list[Any]) -> None:
+    """Run the close-day counts' query (`sql`: source_key, days, n per source and days) into `counts`."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One row per source, its days and counts as two arrays: a big account's all time is 3,600 (source,
+            # days) rows, which cost three times as much to read as rows as 16 rows of arrays do.
+            cursor.execute(
+                "SELECT source_key, array_agg(days ORDER BY days), array_agg(n ORDER BY days) "  # noqa: S608 — the query above
+                f"FROM ({sql}) AS counts WHERE n <> 0 GROUP BY source_key",
+                params,
+            )
+            for source_key, days, ns in cursor.fetchall():
+                counts[source_key or None] = dict(zip(days, ns, strict=True))
+        else:
+            cursor.execute(sql, params)
+            # Integers as read (the column and the cast are integers), one lookup per row.
+            for source_key, days, n in cursor.fetchall():
+                if n:
+                    slot = counts.get(source_key or None)
+                    if slot is None:
+                        slot = counts[source_key or None] = {}
+                    slot[days] = n
+
+
 def _close_days(
     figures: Figures,
     *,
@@ -285,15 +309,11 @@ def _close_days(
             conditions.append(f"({condition})")
         sql = (
             # Integer sums: numeric ones arrive as Decimals, thousands of rows for all time.
-            "SELECT source_key, days, CAST(SUM(n) AS BIGINT) "  # noqa: S608 — constants and placeholders only
+            "SELECT source_key, days, CAST(SUM(n) AS BIGINT) AS n "  # noqa: S608 — constants and placeholders only
             f"FROM {close_tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND ({' OR '.join(conditions)}) "
             "GROUP BY source_key, days"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for source_key, days, n in cursor.fetchall():
-                if n:
-                    counts.setdefault(source_key or None, {})[int(days)] = int(n)
+        _read_close_days(counts, sql, params)
     if split is not None and split.edges and not _daily_edges(split, filters):
         closed = _owned(Deal.objects.for_account(account), filters).filter(status__in=[DealStatus.WON, DealStatus.LOST])
         rows = _each_edge(

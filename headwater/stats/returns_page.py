@@ -20,7 +20,7 @@ from headwater.stats.results import (
     channel_label,
     source_label,
 )
-from headwater.stats.tables import Cells, scrolling_table_html
+from headwater.stats.tables import Cells, numeric_cells, scrolling_table_html
 
 
 def _ratio(cells: Cells, value: Decimal | None) -> str:
@@ -190,17 +190,14 @@ def campaigns_html(stats: SourceStats, cells: Cells) -> SafeString | None:
         table_id = _details_id(source)
         body = "".join(
             f'<tr><th scope="row">{_campaign_header(cells, row)}</th>'
-            + "".join(
-                f'<td class="num">{cell}</td>'
-                for cell in _campaign_cells(cells, row, cells.links.campaign_url(source, row.campaign.id, "won"))
-            )
-            + "</tr>\n    "
+            f"{numeric_cells(_campaign_cells(cells, row, cells.links.campaign_url(source, row.campaign.id, 'won')))}"
+            "</tr>\n    "
             for row in rows
         )
         total = _("All of the source")
         foot = (
             f'<tr class="stats-total"><th scope="row">{escape(total)}</th>'
-            + "".join(f'<td class="num">{cell}</td>' for cell in _campaign_cells(cells, source_row, ""))
+            + numeric_cells(_campaign_cells(cells, source_row, ""))
             + "</tr>"
         )
         channel = channel_label(source)

@@ -73,6 +73,14 @@ class NumberFormat:
         if self.grouping == 3:
             if type(value) is int:
                 return self._localize(f"{value:,}." + "0" * places if places else f"{value:,}")
+            if type(value) is Decimal and value and places:
+                # Most figures have exactly `places` decimals (the selector's quotients and cents): written as they
+                # are, they are the text below, without taking the Decimal apart. Anything else (zero, another
+                # exponent, a number long enough for Django's scientific notation) takes the checks below.
+                text = f"{value:,f}"
+                dot = text.find(".")
+                if dot >= 0 and len(text) - dot - 1 == places and len(text) <= 200:
+                    return self._localize(text)
             if isinstance(value, Decimal) and value.is_finite():
                 _sign, digits, exponent = value.as_tuple()
                 # No digit beyond `places` to cut (Django truncates), and short of Django's scientific notation.
@@ -129,6 +137,7 @@ class Links:
         # Every link of a page shares its owner and period; only the source changes from row to row. So each
         # (list, status) keeps its encoded query after the source, in the order the parameters always had.
         self._tails: dict[tuple[str, str], tuple[str, str]] = {}
+        self._heads: dict[int | None, str] = {}
         lists = (("companies", ""), ("persons", ""), ("deals", "open"), ("deals", "won"), ("deals", "lost"))
         for kind, status in lists:
             params = dict(owner)
@@ -151,7 +160,9 @@ class Links:
         base, tail = self._tails[kind, status]
         if source.is_total:
             return base + tail
-        head = f"source={quote_plus(source.key)}"
+        head = self._heads.get(source.id)
+        if head is None:  # a source's parameter, quoted once per page
+            head = self._heads[source.id] = f"source={quote_plus(source.key)}"
         return f"{base}{head}&{tail}" if tail else base + head
 
     def campaign_url(self, source: SourceInfo, campaign_id: int | None, status: str) -> str:
@@ -162,6 +173,14 @@ class Links:
         return f"{self.url('deals', source, status)}&campaign={int(campaign_id)}"
 
 
+def numeric_cells(cells: Sequence[str]) -> str:
+    """`<td class="num">` around each cell (HTML already), in one join: a page writes a few thousand cells."""
+    return f'<td class="num">{_BETWEEN_CELLS.join(cells)}</td>' if cells else ""
+
+
+_BETWEEN_CELLS = '</td><td class="num">'
+
+
 @dataclass(frozen=True)
 class RowView:
     row: Any  # the selector's ContactRow, OpenRow or ClosedRow
@@ -170,8 +189,7 @@ class RowView:
 
     @property
     def html(self) -> str:
-        cells = "".join(f'<td class="num">{cell}</td>' for cell in self.cells)
-        return f'<tr><th scope="row">{self.header}</th>{cells}</tr>'
+        return f'<tr><th scope="row">{self.header}</th>{numeric_cells(self.cells)}</tr>'
 
 
 @dataclass(frozen=True)

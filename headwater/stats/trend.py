@@ -84,9 +84,10 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-# (month, source_key or None, currency, new contacts, won deals, won value in cents): a row per currency of the
-# won deals; the contacts (which have no currency) come in the row of the account's currency.
-TrendRow = tuple[dt.date, int | None, str, int, int, int]
+# One source's figures in one currency over its months: (months, source id or None, currency, new contacts, won
+# deals, won value in cents), the lists aligned with the months. The contacts (which have no currency) come with the
+# won deals in the account's currency.
+TrendRow = tuple[list[dt.date], int | None, str, list[int], list[int], list[int]]
 
 
 def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[TrendRow]:
@@ -94,7 +95,8 @@ def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[Trend
     and the sums cast to integers: the all-time trend of a big account is thousands of groups, and a row per kind
     with numeric sums (Decimals in Python) made the read cost as much as the rest of the page. The contacts are
     grouped with the won deals in the account's currency, which convert at 1: a third fewer rows to read and loop
-    over, the same sums."""
+    over, the same sums. On PostgreSQL the months of a (source, currency) come as arrays in one row: the big
+    account's 2,294 (month, source, currency) groups are 26 rows, which cost a third of the CPU to read."""
     params: list[Any] = [account.currency, account.pk, _owner_key(filters)]
     where = ""
     if filters.period is not None:
@@ -108,18 +110,36 @@ def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[Trend
     won_cents = f"CAST(SUM(CASE WHEN kind = {won} THEN cents ELSE 0 END) AS BIGINT)"
     sql = (
         # NULLIF: the tallies' source key 0 is "no source" (None); the groups without figures are left out here.
-        f"SELECT bucket, NULLIF(source_key, 0), CASE WHEN kind = {won} THEN currency ELSE %s END AS trend_currency, "  # noqa: S608 — constants and placeholders only
-        f"{contacts}, {won_n}, {won_cents} "
+        "SELECT bucket, NULLIF(source_key, 0) AS trend_source, "  # noqa: S608 — constants and placeholders only
+        f"CASE WHEN kind = {won} THEN currency ELSE %s END AS trend_currency, "
+        f"{contacts} AS contacts, {won_n} AS won_n, {won_cents} AS won_cents "
         f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND kind IN ({kinds}){where} "
         f"GROUP BY bucket, source_key, trend_currency HAVING {contacts} <> 0 OR {won_n} <> 0 OR {won_cents} <> 0"
     )
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT array_agg(bucket ORDER BY bucket), trend_source, trend_currency, "  # noqa: S608 — the query above
+                "array_agg(contacts ORDER BY bucket), array_agg(won_n ORDER BY bucket), "
+                f"array_agg(won_cents ORDER BY bucket) FROM ({sql}) AS months GROUP BY trend_source, trend_currency",
+                params,
+            )
+            grouped: list[TrendRow] = cursor.fetchall()
+            return grouped
         cursor.execute(sql, params)
-        rows: list[TrendRow] = cursor.fetchall()
-    if rows and not isinstance(rows[0][0], dt.date):  # SQLite: days as text
-        parse = dt.date.fromisoformat
-        return [(parse(str(bucket)), *rest) for bucket, *rest in rows]
-    return rows
+        rows = cursor.fetchall()
+    # SQLite: the same groups made here (days come as text).
+    groups: dict[tuple[int | None, str], TrendRow] = {}
+    parse = dt.date.fromisoformat
+    for bucket, source_id, currency, contacts_n, won_count, cents in rows:
+        group = groups.get((source_id, currency))
+        if group is None:
+            group = groups[source_id, currency] = ([], source_id, currency, [], [], [])
+        group[0].append(bucket if isinstance(bucket, dt.date) else parse(str(bucket)))
+        group[3].append(contacts_n)
+        group[4].append(won_count)
+        group[5].append(cents)
+    return list(groups.values())
 
 
 def _series_keys(sources: list[SourceInfo], by: TrendBy) -> tuple[dict[int | None, Any], dict[Any, SourceInfo]]:
@@ -159,8 +179,8 @@ def trend_from(
     base_currency: str,
 ) -> Trend:
     """The series from the tally rows and the rows' sources (the catalogue's, in its order; "No source" last)."""
-    seen = sorted({row[0] for row in rows})
-    first, last = (seen[0], seen[-1]) if seen else (None, None)
+    first = min((min(row[0]) for row in rows), default=None)
+    last = max((max(row[0]) for row in rows), default=None)
     if filters.period is not None:
         start, end = filters.period.start.replace(day=1), filters.period.end.replace(day=1)
         long = (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS
@@ -174,26 +194,30 @@ def trend_from(
     ratios = cent_ratios(rates)
     width = len(months)
     sums: dict[Any, _Sums] = {}
-    for month, source_id, currency, contacts, won_n, cents in rows:
-        at = index.get(month)
+    for months_of, source_id, currency, contacts_of, won_of, cents_of in rows:
         key = key_of.get(source_id, _NOT_SHOWN)
-        if at is None or key is _NOT_SHOWN:
+        if key is _NOT_SHOWN:
             continue
         one = sums.get(key)
         if one is None:
             one = sums[key] = _Sums(width)
-        one.contacts[at] += contacts
-        if won_n or cents:
-            one.count[at] += won_n
-            ratio = ratios.get(currency)
-            if ratio is None:
-                slot = one.apart[at].setdefault(currency, [0, 0])
-                slot[0] += won_n
-                slot[1] += cents
-            else:
-                # Each (month, source, currency) group is converted and rounded to the cent once.
-                one.converted_count[at] += won_n
-                one.cents[at] += cents if ratio[0] == ratio[1] else convert_cents(cents, ratio)
+        ratio = ratios.get(currency)
+        plain = ratio is not None and ratio[0] == ratio[1]  # the account's currency converts at 1
+        for month, contacts, won_n, cents in zip(months_of, contacts_of, won_of, cents_of, strict=True):
+            at = index.get(month)
+            if at is None:
+                continue
+            one.contacts[at] += contacts
+            if won_n or cents:
+                one.count[at] += won_n
+                if ratio is None:
+                    slot = one.apart[at].setdefault(currency, [0, 0])
+                    slot[0] += won_n
+                    slot[1] += cents
+                else:
+                    # Each (month, source, currency) group is converted and rounded to the cent once.
+                    one.converted_count[at] += won_n
+                    one.cents[at] += cents if plain else convert_cents(cents, ratio)
     ordered = [
         TrendSeries(source=infos[key], contacts=sums[key].contacts, won=sums[key].won()) for key in infos if key in sums
     ]

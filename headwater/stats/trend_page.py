@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from headwater.core.bidi import bdi
 from headwater.stats.money import cents_text
 from headwater.stats.results import source_label
-from headwater.stats.tables import NumberFormat, scrolling_table_html
+from headwater.stats.tables import NumberFormat, numeric_cells, scrolling_table_html
 from headwater.stats.trend import Trend
 
 
@@ -49,8 +49,7 @@ def _table(trend: Trend, *, table_id: str, caption: str, won: bool) -> SafeStrin
             figures.append(apart or "—")
         else:
             figures = [number(s.contacts[at], 0) for s in trend.series] + [number(trend.contacts_total[at], 0)]
-        cells = "".join(f'<td class="num">{figure}</td>' for figure in figures)
-        lines.append(f'<tr><th scope="row">{escape(_month(month))}</th>{cells}</tr>')
+        lines.append(f'<tr><th scope="row">{escape(_month(month))}</th>{numeric_cells(figures)}</tr>')
     if won:
         sums = [number.cents(sum(m.cents for m in s.won)) for s in trend.series]
         sums.append(number.cents(sum(m.cents for m in trend.won_total)))
@@ -58,10 +57,7 @@ def _table(trend: Trend, *, table_id: str, caption: str, won: bool) -> SafeStrin
         sums.append(apart or "—")
     else:
         sums = [number(sum(s.contacts), 0) for s in trend.series] + [number(sum(trend.contacts_total), 0)]
-    foot = f'<tr class="stats-total"><th scope="row">{escape(_("Total"))}</th>' + "".join(
-        f'<td class="num">{x}</td>' for x in sums
-    )
-    foot += "</tr>"
+    foot = f'<tr class="stats-total"><th scope="row">{escape(_("Total"))}</th>{numeric_cells(sums)}</tr>'
     return scrolling_table_html(table_id=table_id, caption=caption, head=head, body="\n    ".join(lines), foot=foot)
 
 

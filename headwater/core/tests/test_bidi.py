@@ -10,7 +10,10 @@ import re
 import unicodedata
 
 import pytest
-from django.utils.html import escape
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString
+from hypothesis import given
+from hypothesis import strategies as st
 
 from headwater.core.bidi import (
     _REORDERING,
@@ -150,3 +153,13 @@ def test_ascii_text_is_decided_without_a_look_at_its_characters():
     assert not needs_isolation("".join(chr(code) for code in range(128)))
     assert needs_isolation(f"Plain Latin and one {USER}")  # one right-to-left letter after ASCII still counts
     assert needs_isolation(f"{RLO}")
+
+
+@given(text=st.text())
+def test_bdi_of_plain_text_is_what_format_html_gives(text):
+    """`bdi` writes a plain `str` itself (a Statistics page isolates hundreds of names): the same HTML as the
+    `format_html` every other value takes, and safe; a safe string keeps its markup."""
+    expected = format_html("<bdi>{}</bdi>", text) if text else ""
+    assert bdi(text) == expected
+    assert isinstance(bdi(text), SafeString)
+    assert bdi(SafeString(text)) == (f"<bdi>{text}</bdi>" if text else "")

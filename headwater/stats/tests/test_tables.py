@@ -20,7 +20,7 @@ quantized = st.builds(
     lambda digits, places, negative: (
         Decimal(digits).scaleb(-places).copy_negate() if negative else Decimal(digits).scaleb(-places)
     ),
-    st.integers(0, 10**16),
+    st.one_of(st.integers(0, 10**16), st.integers(0, 10**201)),
     st.integers(0, 2),
     st.booleans(),
 )
@@ -37,6 +37,10 @@ quantized = st.builds(
 @example(value=Decimal("1.239"), places=2, language="en")
 @example(value=Decimal("5E+3"), places=1, language="pl")
 @example(value=Decimal("1E+250"), places=2, language="en")
+@example(value=Decimal("9" * 198 + ".99"), places=2, language="en")  # Django's scientific notation from 201 digits
+@example(value=Decimal("9" * 197 + ".99"), places=2, language="pl")
+@example(value=Decimal("-" + "1" * 199 + ".5"), places=1, language="en")
+@example(value=Decimal("12.50"), places=1, language="en")
 def test_number_format_writes_what_django_writes(value, places, language):
     with translation.override(language):
         expected = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
