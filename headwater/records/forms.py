@@ -381,6 +381,16 @@ class AccountChoices:
         `sources` (and of its own columns only what a choice shows: `campaigns.selectors.CATALOGUE_FIELDS`)."""
         return campaign_catalogue(account=self.account, sources=self.sources)
 
+    @cached_property
+    def linked(self) -> dict[str, dict[int, Any]]:
+        """The records a list row links to that the filter bar reads anyway (records.listing.Known): the members,
+        and while sources are on the sources and campaigns. The page's query joins only the others."""
+        known: dict[str, dict[int, Any]] = {"owner": {user.pk: user for user in self.users}}
+        if self.account.sources_enabled:
+            known["source"] = {source.pk: source for source in self.sources}
+            known["campaign"] = {campaign.pk: campaign for campaign in self.campaigns}
+        return known
+
     # Each value with its label, once per request for both forms (a campaign's label isolates two names).
     @cached_property
     def user_options(self) -> list[tuple[str, str]]:
