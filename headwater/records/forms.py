@@ -24,7 +24,7 @@ from headwater.core.errors import DomainError
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
 from headwater.core.validation import parse_id
-from headwater.core.widgets import ChoiceSelect, DateInput
+from headwater.core.widgets import DateInput, TextChoiceField
 from headwater.records.listing import RecordFilters
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import (
@@ -435,7 +435,7 @@ class RecordFilterForm(forms.Form):
             "Every word must match. One or two letters match the start of a word: “ko” finds Kołobrzeg, not Sokołów."
         ),
     )
-    owner = forms.ChoiceField(label=_("Owner"), required=False, widget=ChoiceSelect)
+    owner = TextChoiceField(label=_("Owner"), required=False)
     created_from = FilterDayField(label=_("Created from"), required=False, widget=DateInput)
     created_to = FilterDayField(label=_("Created to"), required=False, widget=DateInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -448,14 +448,11 @@ class RecordFilterForm(forms.Form):
         owner: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
         owner.choices = owner_filter_choices(choices)
         if account.sources_enabled:
-            self.fields["source"] = forms.ChoiceField(
-                label=_("Acquisition source"),
-                required=False,
-                choices=source_filter_choices(choices),
-                widget=ChoiceSelect,
+            self.fields["source"] = TextChoiceField(
+                label=_("Acquisition source"), required=False, choices=source_filter_choices(choices)
             )
-            self.fields["campaign"] = forms.ChoiceField(
-                label=_("Campaign"), required=False, choices=campaign_filter_choices(choices), widget=ChoiceSelect
+            self.fields["campaign"] = TextChoiceField(
+                label=_("Campaign"), required=False, choices=campaign_filter_choices(choices)
             )
         for field in self.fields.values():
             if isinstance(field.widget, forms.Select):
