@@ -11,7 +11,14 @@ from headwater.companies.models import Company
 from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, Sorts
-from headwater.records.listing import LINKED_PAGE_FIELDS, RecordFilters, filter_records, record_page
+from headwater.records.listing import (
+    LINKED_PAGE_FIELDS,
+    Known,
+    RecordFilters,
+    filter_records,
+    linked_query,
+    record_page,
+)
 from headwater.records.models import CrmRecord
 from headwater.records.search import search_filter
 from headwater.records.selectors import linked_to
@@ -43,13 +50,13 @@ def company_page(
     count_limit: int,
     related: Sequence[str] = COMPANY_PAGE_RELATED,
     fields: Sequence[str] | None = COMPANY_PAGE_FIELDS,
+    known: Known | None = None,
 ) -> Page[Company]:
     """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
     records the caller shows: the page its columns' (the default), the API the source only; and of them the
-    `fields` the page shows (None: every column, as the API answers them)."""
-    qs = company_list(account=account, filters=filters).select_related(*related)
-    if fields is not None:
-        qs = qs.only(*fields)
+    `fields` the page shows (None: every column, as the API answers them). `known`: linked records the caller
+    holds already (records.listing.Known: the list page's members, sources and campaigns), not joined."""
+    qs = linked_query(company_list(account=account, filters=filters), related=related, fields=fields, known=known)
     return record_page(
         qs,
         filters=filters,
@@ -58,6 +65,8 @@ def company_page(
         page_size=page_size,
         count_limit=count_limit,
         account=account,
+        known=known,
+        fields=fields,
     )
 
 

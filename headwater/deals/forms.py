@@ -11,7 +11,7 @@ from headwater.companies.models import Company
 from headwater.companies.selectors import company_lookup
 from headwater.core.currencies import CURRENCIES
 from headwater.core.dates import FilterDayField
-from headwater.core.widgets import ChoiceSelect, DateInput
+from headwater.core.widgets import DateInput, TextChoiceField
 from headwater.deals.models import Deal, DealStatus
 from headwater.deals.selectors import DealFilters
 from headwater.persons.models import Person
@@ -127,7 +127,7 @@ class DealForm(RecordForm):
 
 
 class DealFilterForm(RecordFilterForm):
-    status = forms.ChoiceField(label=_("Status"), required=False, widget=ChoiceSelect)
+    status = TextChoiceField(label=_("Status"), required=False)
     company = AccountRecordField(queryset=Company.unscoped.none(), label=_("Company"), required=False, empty_label="—")
     person = AccountRecordField(queryset=Person.unscoped.none(), label=_("Person"), required=False, empty_label="—")
     closed_from = FilterDayField(label=_("Closed from"), required=False, widget=DateInput)

@@ -12,7 +12,14 @@ from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, Sorts
 from headwater.deals.models import Deal
-from headwater.records.listing import LINKED_PAGE_FIELDS, RecordFilters, filter_records, record_page
+from headwater.records.listing import (
+    LINKED_PAGE_FIELDS,
+    Known,
+    RecordFilters,
+    filter_records,
+    linked_query,
+    record_page,
+)
 
 # The list's sorts, the page's `?sort=` and (renamed: schemas.DEAL_ORDERING) the API's `ordering=`. (key, id)
 # orders every row exactly; the close day is empty for open deals, which sort below every day (core/pagination.py).
@@ -81,13 +88,13 @@ def deal_page(
     count_limit: int,
     related: Sequence[str] = DEAL_PAGE_RELATED,
     fields: Sequence[str] | None = DEAL_PAGE_FIELDS,
+    known: Known | None = None,
 ) -> Page[Deal]:
     """A page of the list, as its page and the API show it (records.listing.record_page), with the linked
     records the caller shows: the page its columns' (the default), the API the source only; and of them the
-    `fields` the page shows (None: every column, as the API answers them)."""
-    qs = deal_list(account=account, filters=filters).select_related(*related)
-    if fields is not None:
-        qs = qs.only(*fields)
+    `fields` the page shows (None: every column, as the API answers them). `known`: linked records the caller
+    holds already (records.listing.Known: the list page's members, sources and campaigns), not joined."""
+    qs = linked_query(deal_list(account=account, filters=filters), related=related, fields=fields, known=known)
     return record_page(
         qs,
         filters=filters,
@@ -96,6 +103,8 @@ def deal_page(
         page_size=page_size,
         count_limit=count_limit,
         account=account,
+        known=known,
+        fields=fields,
     )
 
 

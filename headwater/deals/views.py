@@ -38,7 +38,7 @@ def deal_columns(*, sources: bool) -> list[Column]:
         Column(
             gettext_lazy("Status"),
             "status",
-            cell=lambda _c, d: f'<span class="badge badge--{text(d.status)}">{text(d.get_status_display())}</span>',
+            cell=lambda cells, d: f'<span class="badge badge--{text(d.status)}">{cells.choice(d, "status")}</span>',
         ),
         Column(gettext_lazy("Company / person"), cell=_contacts),
         Column(gettext_lazy("Owner"), cell=lambda _c, d: bdi(d.owner.display_name if d.owner else "")),

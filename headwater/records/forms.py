@@ -24,7 +24,7 @@ from headwater.core.errors import DomainError
 from headwater.core.models import Account
 from headwater.core.types import UNSET, Unset
 from headwater.core.validation import parse_id
-from headwater.core.widgets import ChoiceSelect, DateInput
+from headwater.core.widgets import DateInput, TextChoiceField
 from headwater.records.listing import RecordFilters
 from headwater.sources.models import HowChanged, Source
 from headwater.sources.selectors import (
@@ -381,6 +381,16 @@ class AccountChoices:
         `sources` (and of its own columns only what a choice shows: `campaigns.selectors.CATALOGUE_FIELDS`)."""
         return campaign_catalogue(account=self.account, sources=self.sources)
 
+    @cached_property
+    def linked(self) -> dict[str, dict[int, Any]]:
+        """The records a list row links to that the filter bar reads anyway (records.listing.Known): the members,
+        and while sources are on the sources and campaigns. The page's query joins only the others."""
+        known: dict[str, dict[int, Any]] = {"owner": {user.pk: user for user in self.users}}
+        if self.account.sources_enabled:
+            known["source"] = {source.pk: source for source in self.sources}
+            known["campaign"] = {campaign.pk: campaign for campaign in self.campaigns}
+        return known
+
     # Each value with its label, once per request for both forms (a campaign's label isolates two names).
     @cached_property
     def user_options(self) -> list[tuple[str, str]]:
@@ -425,7 +435,7 @@ class RecordFilterForm(forms.Form):
             "Every word must match. One or two letters match the start of a word: “ko” finds Kołobrzeg, not Sokołów."
         ),
     )
-    owner = forms.ChoiceField(label=_("Owner"), required=False, widget=ChoiceSelect)
+    owner = TextChoiceField(label=_("Owner"), required=False)
     created_from = FilterDayField(label=_("Created from"), required=False, widget=DateInput)
     created_to = FilterDayField(label=_("Created to"), required=False, widget=DateInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -438,14 +448,11 @@ class RecordFilterForm(forms.Form):
         owner: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]  # `fields` holds Field: this one is declared above as that type
         owner.choices = owner_filter_choices(choices)
         if account.sources_enabled:
-            self.fields["source"] = forms.ChoiceField(
-                label=_("Acquisition source"),
-                required=False,
-                choices=source_filter_choices(choices),
-                widget=ChoiceSelect,
+            self.fields["source"] = TextChoiceField(
+                label=_("Acquisition source"), required=False, choices=source_filter_choices(choices)
             )
-            self.fields["campaign"] = forms.ChoiceField(
-                label=_("Campaign"), required=False, choices=campaign_filter_choices(choices), widget=ChoiceSelect
+            self.fields["campaign"] = TextChoiceField(
+                label=_("Campaign"), required=False, choices=campaign_filter_choices(choices)
             )
         for field in self.fields.values():
             if isinstance(field.widget, forms.Select):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from headwater.core.errors import DomainError, NotFound, ValidationFailed
 from headwater.core.models import Account
 from headwater.core.validation import parse_id
-from headwater.core.widgets import ChoiceSelect
+from headwater.core.widgets import TextChoiceField
 from headwater.records.bulk import BULK_CHANGE_LIMIT, bulk_fields, records_bulk_change
 from headwater.records.exports import record_export_response
 from headwater.records.forms import (
@@ -85,11 +85,10 @@ class BulkChangeForm(forms.Form):
         self.field_names = []
         choices = choices or AccountChoices(account)
         for bulk_field in bulk_fields(account):
-            self.fields[bulk_field.name] = forms.ChoiceField(
+            self.fields[bulk_field.name] = TextChoiceField(
                 label=_("Set %(field)s") % {"field": str(bulk_field.label).lower()},
                 required=False,
                 choices=_choices(choices, bulk_field.name),
-                widget=ChoiceSelect,
             )
             self.field_names.append(bulk_field.name)
 

@@ -5,7 +5,7 @@ rendering."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -63,6 +63,48 @@ LINKED_PAGE_FIELDS = (
 )
 
 
+# The linked records a list page holds already, by relation and id: its filter bar's members, sources and campaigns
+# (records.forms.AccountChoices.linked). The page's query then joins only the other linked records (`linked_query`)
+# and each row gets these from here (`record_page`). Joined, the deal page's query linked six tables, and
+# PostgreSQL took 2.5 ms to plan it (0.2 ms with the company and the person only) for 0.3 ms of execution.
+Known = Mapping[str, Mapping[int, Model]]
+
+
+def linked_query(
+    qs: QuerySet[_M], *, related: Sequence[str], fields: Sequence[str] | None, known: Known | None
+) -> QuerySet[_M]:
+    """`qs` with its linked records `related` joined and, when `fields` is given, only those columns read; a linked
+    record in `known` is not joined: of it the row reads its id, and `record_page` gives it the record."""
+    known = known or {}
+    qs = qs.select_related(*(name for name in related if name not in known))
+    if fields is None:
+        return qs
+    own = [f for f in fields if f.split("__", 1)[0] not in known]
+    return qs.only(*own, *(name for name in related if name in known))
+
+
+def attach_known(rows: Sequence[Model], known: Known, fields: Sequence[str] | None) -> None:
+    """Give each row its linked records of `known` (as `select_related` would have: the record, or None), reading
+    the ones `known` lacks (an owner who left the account) by id, with the columns `fields` names of them."""
+    if not rows:
+        return
+    meta = rows[0]._meta
+    for name, by_id in known.items():
+        field: Any = meta.get_field(name)
+        ids = {getattr(row, field.attname) for row in rows}
+        missing = ids - by_id.keys() - {None}
+        found: dict[Any, Model] = {}
+        if missing:
+            # The same rows the join read: by the record's own link, whatever their account.
+            linked = field.related_model._base_manager.filter(pk__in=missing)
+            if fields is not None:
+                linked = linked.only(*(f.split("__", 1)[1] for f in fields if f.startswith(f"{name}__")))
+            found = {record.pk: record for record in linked}
+        for row in rows:
+            pk = getattr(row, field.attname)
+            field.set_cached_value(row, None if pk is None else by_id.get(pk) or found.get(pk))
+
+
 def filter_records(qs: QuerySet[_M], filters: RecordFilters) -> QuerySet[_M]:
     """Search (every word must occur in the record's search key, see records/search.py), owner, source, created day."""
     qs = search_filter(qs, filters.q)
@@ -114,6 +156,8 @@ def record_page(
     page_size: int,
     count_limit: int,
     account: Account | None = None,
+    known: Known | None = None,
+    fields: Sequence[str] | None = None,
 ) -> Page[_M]:
     """One page of `qs` (the filtered records) after `cursor`; a search reads its page among its matching ids
     when they are few (pagination.keyset_page's pin), on the pages and in the API alike.
@@ -121,11 +165,14 @@ def record_page(
     With `account` and a count wanted, the total comes from a registered counter when one knows it exactly (the
     statistics' tallies: a list filtered the way a Statistics figure is counted, "1-25 of 66,911", in a fraction
     of a millisecond); otherwise the bounded count reads at most `count_limit` + 1 rows.
+
+    `known`: the linked records `qs` did not join (`linked_query`), given to each row; `fields` the columns of them
+    the page shows, for the ones it reads by id.
     """
     total = None
     if count_limit and account is not None and not filters.q.strip():
         total = known_count(qs.model, account, filters)
-    return keyset_page(
+    page = keyset_page(
         qs,
         ordering=ordering,
         cursor=cursor,
@@ -135,6 +182,9 @@ def record_page(
         pin_order=SEARCH_PIN_ORDER,
         known_total=total,
     )
+    if known:
+        attach_known(page.rows, known, fields)
+    return page
 
 
 @dataclass(frozen=True)
@@ -262,10 +312,13 @@ __all__ = [
     "LINKED_PAGE_FIELDS",
     "Column",
     "Header",
+    "Known",
     "Ordering",
     "RecordFilters",
+    "attach_known",
     "filter_records",
     "known_count",
+    "linked_query",
     "links_stay_sentence",
     "or_404",
     "record_page",

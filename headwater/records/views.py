@@ -86,7 +86,7 @@ def list_page(
         request,
         form=form,
         filters=form.filters,
-        page_of=partial(pages.page, account=account),
+        page_of=partial(pages.page, account=account, known=choices.linked),
         sorts=pages.sorts,
         default_sort=pages.default_sort,
         columns=list_columns(pages, sources=account.sources_enabled),

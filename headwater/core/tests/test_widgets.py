@@ -6,9 +6,11 @@ import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.utils import translation
+from django.utils.choices import normalize_choices
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
-from headwater.core.widgets import ChoiceSelect, DateInput, WidgetRenderer
+from headwater.core.widgets import ChoiceSelect, DateInput, TextChoiceField, WidgetRenderer, plain_choices
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])
@@ -79,3 +81,61 @@ def test_a_choice_select_writes_what_the_templates_write(choices, value, attrs, 
         )
     assert python == templated
     assert python.count(" selected") <= 1
+
+
+def _choice_cases() -> list[object]:
+    return [
+        [("", "Anyone"), ("none", "Unassigned"), (HOSTILE, HOSTILE), ("7", gettext_lazy("Owner"))],
+        [("1", mark_safe("<b>One</b>")), (2, "Two"), (None, "None")],
+        [],
+        [("Group", [("1", "One")]), ("3", "Three")],
+        [("1", 1), ("2", "Two")],
+        [("1", "One", "extra")],
+        [["1", "One"]],
+        (("1", "One"), ("2", "Two")),
+        {"1": "One", "Group": {"2": "Two"}},
+        iter([("1", "One")]),
+        lambda: [("1", "One")],
+        "text",
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_choice_cases())))
+def test_plain_choices_are_djangos_normalized_choices(index):
+    """core.widgets.plain_choices skips Django's normalization only where it would give back the same pairs."""
+    ours, djangos = plain_choices(_choice_cases()[index]), normalize_choices(_choice_cases()[index])
+    if callable(djangos) or hasattr(djangos, "func"):  # a lazy iterator: compared by what it gives
+        ours, djangos = list(ours), list(djangos)
+    assert ours == djangos
+    assert type(ours) is type(djangos)
+
+
+def test_plain_choices_are_a_copy():
+    given = [("1", "One")]
+    kept = plain_choices(given)
+    given.append(("2", "Two"))
+    assert kept == [("1", "One")]
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_a_text_choice_field_is_a_choice_field_with_a_choice_select(language):
+    """The same validation and the same HTML, through a form (its copies of the field and widget) and again after
+    its choices change."""
+    choices = [("", gettext_lazy("Owner")), ("3", HOSTILE), ("none", "Unassigned")]
+
+    class Ours(forms.Form):
+        f = TextChoiceField(required=False, choices=choices)
+
+    class Djangos(forms.Form):
+        f = forms.ChoiceField(required=False, choices=choices, widget=ChoiceSelect)
+
+    with translation.override(language):
+        for data in ({"f": "3"}, {"f": "9"}, {}, None):
+            ours, djangos = Ours(data), Djangos(data)
+            if data is not None:
+                assert ours.is_valid() == djangos.is_valid()
+                assert ours.errors == djangos.errors
+            assert str(ours["f"]) == str(djangos["f"])
+            ours.fields["f"].choices = djangos.fields["f"].choices = [*choices, ("4", "Four")]
+            assert ours.fields["f"].widget.choices == djangos.fields["f"].widget.choices
+            assert str(ours["f"]) == str(djangos["f"])

@@ -16,13 +16,16 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from django.db.models import Model
 from django.forms.renderers import get_default_renderer
 from django.template import engines
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from headwater.core.widgets import WidgetRenderer
+from headwater.records.forms import AccountChoices
 from headwater.records.registry import record_kinds
 from headwater.records.rows import Cells, day_only_format
 from headwater.testing.factories import (
@@ -237,3 +240,53 @@ def test_a_day_is_kept_for_the_request_only_when_the_format_shows_the_day_alone(
     morning = dt.datetime(2026, 3, 1, 8, 15, tzinfo=dt.UTC)
     with timezone.override("UTC"):
         assert cells.instant(morning) != cells.instant(morning.replace(hour=20))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sources", [True, False])
+def test_the_linked_records_the_page_holds_are_not_joined(monkeypatch: pytest.MonkeyPatch, sources: bool) -> None:
+    """A list page takes its rows' owners, sources and campaigns from its filter bar's members, sources and
+    campaigns (records.listing.linked_query): the same page as with them joined, owners who left the account or
+    were deactivated read by id in one query, and the page's query joins none of them."""
+    account, owner = _data(sources=sources)
+    gone, inactive = UserFactory(full_name="Gone " + HOSTILE[1]), UserFactory(full_name="Off " + HOSTILE[3])
+    inactive.is_active = False
+    inactive.save(update_fields=["is_active"])
+    MembershipFactory(account=account, user=inactive)
+    campaign = CampaignFactory(source=SourceFactory(account=account, name=HOSTILE[3]), name=HOSTILE[1], archived=True)
+    user = UserFactory(language="pl")
+    MembershipFactory(account=account, user=user, role=Role.ADMIN)
+    for kind in record_kinds():
+        if kind.pages is not None:
+            records = list(kind.model.objects.for_account(account).order_by("pk"))
+            for n, record in enumerate(records):
+                record.owner = (owner, gone, inactive, None)[n % 4]
+                record.campaign = campaign if n % 2 else None
+                if n % 2:
+                    record.source = campaign.source
+                record.save(update_fields=["owner", "campaign", "source"])
+    client = Client()
+    client.force_login(user)
+    apps = [kind.app for kind in record_kinds() if kind.pages is not None]
+    for app in apps:
+        for query in ("", "?sort=-created", f"?owner={owner.pk}", f"?q={quote(HOSTILE[1][:6])}"):
+            with CaptureQueriesContext(connection) as captured:
+                held = client.get(f"/a/{account.slug}/{app}/{query}")
+            # Read now: the next request empties the log the context reads from.
+            statements = [q["sql"].replace('"', "") for q in captured.captured_queries]
+            with monkeypatch.context() as patched:
+                patched.setattr(AccountChoices, "linked", property(lambda _self: {}))
+                joined = client.get(f"/a/{account.slug}/{app}/{query}")
+            assert held.status_code == joined.status_code == 200
+            assert _stable(held.content.decode()) == _stable(joined.content.decode())
+            assert "Gone " in held.content.decode() or query
+            table = next(kind.model._meta.db_table for kind in record_kinds() if kind.app == app)
+            page_reads = [sql for sql in statements if sql.startswith(f"SELECT {table}.id, ")]
+            assert page_reads, (app, query, statements)
+            for sql in page_reads:
+                assert "JOIN users_user" not in sql
+                assert ("JOIN sources_source" in sql) == (not sources)
+                assert ("JOIN campaigns_campaign" in sql) == (not sources)
+            # The owners outside the members in one query, not one per row.
+            assert len([sql for sql in statements if sql.startswith("SELECT users_user.") and " IN (" in sql]) <= 1
+            assert not [sql for sql in statements if f"users_user.id = {gone.pk} " in sql]
