@@ -97,6 +97,18 @@ class CompanyKeys:
         )
 
 
+def company_keys(values: dict[str, str]) -> tuple[str, str, str, str]:
+    """`CompanyKeys(...).normalised()` of a company's values from the file (tax_id, regon, website, name), without
+    an instance per row."""
+    get = values.get
+    return (
+        cached_nip_key(get("tax_id", "")),
+        cached_regon_key(get("regon", "")),
+        cached_domain_key(get("website", "")),
+        cached_company_name_key(get("name", "")),
+    )
+
+
 @dataclass(frozen=True)
 class PersonKeys:
     email: str = ""

@@ -20,9 +20,11 @@ with the writes left out: new records get ids of its own (negative), nothing is 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import operator
-from collections.abc import Callable
-from contextlib import ExitStack
+import re
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -227,13 +229,12 @@ class _RunKeys:
         seen = self.seen
         for key in refs:
             self._mark(seen, key)
-        rows = [(key, ref.pk, ref.company_id, ref.source_id, ref.label) for key, ref in refs.items()]
         with connection.cursor() as cursor:
             if self.postgres:
                 with cursor.cursor.copy(f"COPY {self.TABLE} FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                    copy.write(_copy_lines(refs))
             else:
+                rows = [(key, ref.pk, ref.company_id, ref.source_id, ref.label) for key, ref in refs.items()]
                 cursor.executemany(f"INSERT INTO {self.TABLE} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608 — our own table
 
     def _create(self) -> bytearray:
@@ -252,6 +253,25 @@ class _RunKeys:
             self.seen = None
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+
+
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_lines(refs: dict[str, _Ref]) -> str:
+    """The keys and their records as the text of one COPY (tab-separated, \\N for NULL, backslash escapes): one
+    write instead of a write_row per key (a run keeps hundreds of thousands of keys). Keys and labels are texts
+    of the file, escaped when they hold a backslash, a tab or a line break."""
+    lines = []
+    for key, ref in refs.items():
+        text, label = key, ref.label
+        if _COPY_SPECIAL.search(text) or _COPY_SPECIAL.search(label):
+            text, label = text.translate(_COPY_ESCAPES), label.translate(_COPY_ESCAPES)
+        company = "\\N" if ref.company_id is None else ref.company_id
+        source = "\\N" if ref.source_id is None else ref.source_id
+        lines.append(f"{text}\t{ref.pk}\t{company}\t{source}\t{label}\n")
+    return "".join(lines)
 
 
 class _Table:
@@ -591,15 +611,7 @@ class _Writer:
     def _companies(self, batch: list[plan.RowPlan], actions: list[dict[str, str]]) -> list[_Ref | None]:
         result: list[_Ref | None] = [None] * len(batch)
         wanted = [(i, row) for i, row in enumerate(batch) if "company" in row.records]
-        keys = [
-            dedupe.CompanyKeys(
-                tax_id=row.records["company"].get("tax_id", ""),
-                regon=row.records["company"].get("regon", ""),
-                website=row.records["company"].get("website", ""),
-                name=row.records["company"].get("name", ""),
-            ).normalised()
-            for _i, row in wanted
-        ]
+        keys = [dedupe.company_keys(row.records["company"]) for _i, row in wanted]
         matches = [self.company_index.match(key) for key in keys]
         existing = self._fetch("company", {pk for pk in matches if pk is not None})
         run_keys = [
@@ -624,7 +636,7 @@ class _Writer:
                 self.company_names[company.pk] = company.name
                 result[i] = _Ref(company.pk, None, company.source_id, company.name, new=False)
                 continue
-            known = next((known_keys[k] for k in row_keys if k in known_keys), None)
+            known = _first_known(row_keys, known_keys)
             if known is not None:
                 result[i] = known
                 actions[i]["company"] = "same"
@@ -691,7 +703,7 @@ class _Writer:
                 label = f"{person.first_name} {person.last_name}".strip()
                 result[i] = _Ref(person.pk, person.company_id, person.source_id, label, new=False)
                 continue
-            known = next((known_keys[k] for k in row_keys if k in known_keys), None)
+            known = _first_known(row_keys, known_keys)
             if known is not None:
                 result[i] = known
                 actions[i]["person"] = "same"
@@ -869,8 +881,32 @@ def _company_key(c: dict[str, Any]) -> str:
     )
 
 
+def _first_known(keys: list[str], known: dict[str, _Ref]) -> _Ref | None:
+    """The record of the first of `keys` (in the order they decide) among the run's, None when none is."""
+    for key in keys:
+        if key in known:
+            return known[key]
+    return None
+
+
 def _pk(record: Any) -> int | None:
     return record.pk if record is not None else None
+
+
+@contextmanager
+def _collected_per_batch() -> Iterator[None]:
+    """Python's automatic collection of reference cycles off for the run; the caller collects the young objects
+    (`gc.collect(1)`) after each batch. A run keeps many objects alive (a batch's rows, the keys of the records it
+    created, the account's keys), and every automatic full collection walks them all again: a quarter of a
+    preview's CPU. A run makes next to no cyclic garbage (6 objects in a 100,000-row preview), and each batch's is
+    collected with it, so memory stays where it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def import_execute(
@@ -888,7 +924,7 @@ def import_execute(
         account=account, import_=import_, default_owner_id=import_.run_by_id or import_.uploaded_by_id
     )
     try:
-        with transaction.atomic(), ExitStack() as inserts:
+        with _collected_per_batch(), transaction.atomic(), ExitStack() as inserts:
             if not dry_run:  # a preview writes nothing it keeps: it waits for no run
                 _lock_account_imports(account.pk, import_.pk)
                 state = Import.unscoped.filter(pk=import_.pk).values_list("state", flat=True).get()
@@ -913,6 +949,7 @@ def import_execute(
                 if len(batch) >= BATCH_ROWS:
                     writer.write(batch)
                     batch = []
+                    gc.collect(1)
                     if advance is not None:
                         advance(outcome.rows, total)
             writer.write(batch)
