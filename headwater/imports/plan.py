@@ -231,12 +231,17 @@ REMEMBERED = 8192  # the texts one column's parser keeps its answers for
 def _remembered(parse: Callable[[reading.CellValue, str], Any]) -> Callable[[reading.CellValue, str], Any]:
     """`parse` with its answers (the value, or the problem) kept by the cell's text, for one column of one import:
     a file repeats its values (sources' spellings, statuses, currencies, dates, amounts, a company's NIP on each
-    of its rows), and each is parsed once. Bounded: emptied when it holds REMEMBERED texts. A cell that is no text
-    (a workbook's numbers and dates: 1, 1.0 and True are one dictionary key) is parsed each time."""
+    of its rows), and each is parsed once. Bounded: emptied when it holds REMEMBERED texts; a column whose texts
+    seldom repeat (fewer hits than a quarter of that by then: e-mails, phone numbers) stops keeping them, as
+    keeping costs more than it saves. A cell that is no text (a workbook's numbers and dates: 1, 1.0 and True are
+    one dictionary key) is parsed each time."""
     answers: dict[str, Any] = {}
+    hits = 0
+    remembering = True
 
     def parser(raw: reading.CellValue, text: str) -> Any:
-        if type(raw) is not str:
+        nonlocal hits, remembering
+        if not remembering or type(raw) is not str:
             return parse(raw, text)
         answer = answers.get(raw, _UNSEEN)
         if answer is _UNSEEN:
@@ -245,8 +250,13 @@ def _remembered(parse: Callable[[reading.CellValue, str], Any]) -> Callable[[rea
             except values.ValueProblem as exc:
                 answer = _Refused(exc.message)
             if len(answers) >= REMEMBERED:
+                remembering = hits * 4 >= REMEMBERED
                 answers.clear()
-            answers[raw] = answer
+                hits = 0
+            if remembering:
+                answers[raw] = answer
+        else:
+            hits += 1
         if type(answer) is _Refused:
             raise values.ValueProblem(answer.message)
         return answer

@@ -232,7 +232,8 @@ class _RunKeys:
         with connection.cursor() as cursor:
             if self.postgres:
                 with cursor.cursor.copy(f"COPY {self.TABLE} FROM STDIN") as copy:
-                    copy.write(_copy_lines(refs))
+                    for block in _copy_blocks(refs):
+                        copy.write(block)
             else:
                 rows = [(key, ref.pk, ref.company_id, ref.source_id, ref.label) for key, ref in refs.items()]
                 cursor.executemany(f"INSERT INTO {self.TABLE} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608 — our own table
@@ -259,19 +260,27 @@ _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_lines(refs: dict[str, _Ref]) -> str:
-    """The keys and their records as the text of one COPY (tab-separated, \\N for NULL, backslash escapes): one
-    write instead of a write_row per key (a run keeps hundreds of thousands of keys). Keys and labels are texts
-    of the file, escaped when they hold a backslash, a tab or a line break."""
-    lines = []
+COPY_LINES = 5000  # the keys a block of the run keys' COPY holds (_copy_blocks)
+
+
+def _copy_blocks(refs: dict[str, _Ref]) -> Iterator[str]:
+    """The keys and their records as the text of a COPY (tab-separated, \\N for NULL, backslash escapes), in
+    blocks of COPY_LINES: a write per block instead of a write_row per key (a run keeps hundreds of thousands of
+    keys), and no text of the whole 100,000 keys moved at once. Keys and labels are texts of the file, escaped
+    when they hold a backslash, a tab or a line break."""
+    block: list[str] = []
     for key, ref in refs.items():
         text, label = key, ref.label
         if _COPY_SPECIAL.search(text) or _COPY_SPECIAL.search(label):
             text, label = text.translate(_COPY_ESCAPES), label.translate(_COPY_ESCAPES)
         company = "\\N" if ref.company_id is None else ref.company_id
         source = "\\N" if ref.source_id is None else ref.source_id
-        lines.append(f"{text}\t{ref.pk}\t{company}\t{source}\t{label}\n")
-    return "".join(lines)
+        block.append(f"{text}\t{ref.pk}\t{company}\t{source}\t{label}\n")
+        if len(block) >= COPY_LINES:
+            yield "".join(block)
+            block = []
+    if block:
+        yield "".join(block)
 
 
 class _Table:

@@ -86,10 +86,24 @@ def test_remembered_answers_are_the_parsers_answers(tenant, import_, monkeypatch
         assert repr(plan.plan_row(row, remembering)) == repr(plan.plan_row(row, _context(tenant, import_)))
 
 
-def test_a_column_keeps_at_most_its_bound(tenant, import_, monkeypatch):
+def _answers(parse):
+    return next(cell.cell_contents for cell in parse.__closure__ or () if isinstance(cell.cell_contents, dict))
+
+
+def test_a_column_keeps_at_most_its_bound(monkeypatch):
     monkeypatch.setattr(plan, "REMEMBERED", 4)
     parse = plan._remembered(lambda raw, _text: str(raw).upper())
-    answers = next(cell.cell_contents for cell in parse.__closure__ or () if isinstance(cell.cell_contents, dict))
-    for n in range(50):
-        assert parse(f"v{n}", f"v{n}") == f"V{n}"
+    answers = _answers(parse)
+    for n in range(50):  # one text on every other row, a new one between: the column keeps remembering
+        text = "v" if n % 2 else f"w{n}"
+        assert parse(text, "") == text.upper()
         assert 0 < len(answers) <= 4
+
+
+def test_a_column_of_texts_that_never_repeat_stops_keeping_them(monkeypatch):
+    monkeypatch.setattr(plan, "REMEMBERED", 8)
+    parse = plan._remembered(lambda raw, _text: str(raw).upper())
+    answers = _answers(parse)
+    for n in range(50):
+        assert parse(f"v{n}", "") == f"V{n}"
+    assert answers == {}
