@@ -676,19 +676,8 @@ class _Writer:
     ) -> list[_Ref | None]:
         result: list[_Ref | None] = [None] * len(batch)
         wanted = [(i, row) for i, row in enumerate(batch) if "person" in row.records]
-        keys = [
-            dedupe.PersonKeys(
-                email=row.records["person"].get("email", ""),
-                phone=row.records["person"].get("phone", ""),
-                first_name=row.records["person"].get("first_name", ""),
-                last_name=row.records["person"].get("last_name", ""),
-                company_id=_pk(companies[i]),
-            )
-            for i, row in wanted
-        ]
-        matches = [self.person_index.match(key) for key in keys]
+        matches, run_keys = self._person_matches(wanted, companies)
         existing = self._fetch("person", {pk for pk in matches if pk is not None})
-        run_keys = [self._person_keys(key) if match is None else [] for key, match in zip(keys, matches, strict=True)]
         known_keys = self.run_keys.recall({k for row_keys in run_keys for k in row_keys})
         created: dict[str, _Ref] = {}
         new: list[tuple[dict[str, Any], _Ref]] = []
@@ -736,19 +725,41 @@ class _Writer:
         self._save_updates("person", changed, fields)
         return result
 
+    def _person_matches(
+        self, wanted: list[tuple[int, plan.RowPlan]], companies: list[_Ref | None]
+    ) -> tuple[list[int | None], list[list[str]]]:
+        """Each row's existing person (None: none) and, for the others, its keys among the run's persons; each key
+        normalised once, for both."""
+        matches: list[int | None] = []
+        run_keys: list[list[str]] = []
+        index, region = self.person_index, self.person_index.region
+        for i, row in wanted:
+            values = row.records["person"]
+            email, phone, last_name = values.get("email", ""), values.get("phone", ""), values.get("last_name", "")
+            company_id = _pk(companies[i])
+            email_key = dedupe.email_key(email)
+            phone_key = dedupe.phone_key(phone, region=region) if phone else ""
+            name = None
+            if company_id and last_name:
+                name = dedupe.person_name_key(values.get("first_name", ""), last_name)
+            match = index.match_keys(email_key, phone_key, company_id, name)
+            matches.append(match)
+            run_keys.append(
+                [] if match is not None else self._person_keys(email, email_key, phone_key, company_id, name)
+            )
+        return matches, run_keys
+
     @staticmethod
-    def _person_keys(key: dedupe.PersonKeys) -> list[str]:
+    def _person_keys(email: str, email_key: str, phone_key: str, company_id: int | None, name: str | None) -> list[str]:
         """The row's keys among the persons this run created, in the order they decide: e-mail, phone (E.164), name
-        within the company."""
+        within the company (`name` None: the row has no company or no last name)."""
         found: list[str] = []
-        if key.email:
-            found.append(PERSON_EMAIL + dedupe.email_key(key.email))
-        phone = dedupe.phone_key(key.phone) if key.phone else ""
-        if phone:
-            found.append(PERSON_PHONE + phone)
-        if key.company_id and key.last_name:
-            name = dedupe.person_name_key(key.first_name, key.last_name)
-            found.append(f"{PERSON_NAME}{key.company_id}\x1f{name}")
+        if email:
+            found.append(PERSON_EMAIL + email_key)
+        if phone_key:
+            found.append(PERSON_PHONE + phone_key)
+        if name is not None:
+            found.append(f"{PERSON_NAME}{company_id}\x1f{name}")
         return found
 
     def _company_name(self, company_id: int | None) -> str:
