@@ -167,27 +167,34 @@ class _RunKeys:
         self.seen: bytearray | None = None  # the filter, once the keys are in the table
 
     # The filter's three bits of a key, from its hash (within one process, hash() of a text is fixed: enough for a
-    # filter that lives as long as the run). Written out, not looped: it runs for every key of every row.
+    # filter that lives as long as the run). Written out, each loop over all the keys: it runs for every key of
+    # every row.
 
-    def _maybe(self, seen: bytearray, key: str) -> bool:
-        mask, h = self.MASK, hash(key)
-        bit = h & mask
-        if not seen[bit >> 3] & (1 << (bit & 7)):
-            return False
-        bit = (h >> 23) & mask
-        if not seen[bit >> 3] & (1 << (bit & 7)):
-            return False
-        bit = ((h * 0x9E3779B97F4A7C15) >> 29) & mask
-        return bool(seen[bit >> 3] & (1 << (bit & 7)))
+    def _likely(self, seen: bytearray, keys: set[str]) -> list[str]:
+        """The keys whose three bits are all set: those in the table, and a few others."""
+        mask, found = self.MASK, []
+        for key in keys:
+            h = hash(key)
+            bit = h & mask
+            if not seen[bit >> 3] & (1 << (bit & 7)):
+                continue
+            bit = (h >> 23) & mask
+            if not seen[bit >> 3] & (1 << (bit & 7)):
+                continue
+            bit = ((h * 0x9E3779B97F4A7C15) >> 29) & mask
+            if seen[bit >> 3] & (1 << (bit & 7)):
+                found.append(key)
+        return found
 
-    def _mark(self, seen: bytearray, key: str) -> None:
-        mask, h = self.MASK, hash(key)
-        bit = h & mask
-        seen[bit >> 3] |= 1 << (bit & 7)
-        bit = (h >> 23) & mask
-        seen[bit >> 3] |= 1 << (bit & 7)
-        bit = ((h * 0x9E3779B97F4A7C15) >> 29) & mask
-        seen[bit >> 3] |= 1 << (bit & 7)
+    def _mark(self, seen: bytearray, keys: dict[str, _Ref]) -> None:
+        mask = self.MASK
+        for h in map(hash, keys):
+            bit = h & mask
+            seen[bit >> 3] |= 1 << (bit & 7)
+            bit = (h >> 23) & mask
+            seen[bit >> 3] |= 1 << (bit & 7)
+            bit = ((h * 0x9E3779B97F4A7C15) >> 29) & mask
+            seen[bit >> 3] |= 1 << (bit & 7)
 
     def recall(self, keys: set[str]) -> dict[str, _Ref]:
         """The records created by earlier batches that hold any of `keys` (a space's prefix and a value), by key."""
@@ -199,7 +206,7 @@ class _RunKeys:
                 if key in memory:
                     found[key] = memory[key]
             return found
-        wanted = sorted(key for key in keys if self._maybe(seen, key))
+        wanted = sorted(self._likely(seen, keys))
         if not wanted:
             return found
         step = len(wanted) if self.postgres else self.CHUNK  # PostgreSQL takes them as one array
@@ -227,8 +234,7 @@ class _RunKeys:
             refs, self.memory = self.memory, {}
             self.seen = self._create()
         seen = self.seen
-        for key in refs:
-            self._mark(seen, key)
+        self._mark(seen, refs)
         with connection.cursor() as cursor:
             if self.postgres:
                 with cursor.cursor.copy(f"COPY {self.TABLE} FROM STDIN") as copy:
