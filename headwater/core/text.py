@@ -33,6 +33,32 @@ _BARE_LETTERS = str.maketrans(
 )
 
 
+# Characters folded one by one: ASCII, and the Latin letters, signs and spaces of U+0080..U+024F and the
+# typographic dashes and quotes whose fold is ASCII. A text of these alone folds character by character (no two
+# of them compose or reorder under NFKC/NFD: each folds to ASCII whatever stands beside it), so its fold is one
+# `str.translate`; core/tests/test_text.py checks every pair of them, and texts of them, against the full fold.
+_BY_CHARACTER_RANGES = ((0x80, 0x250), (0x2010, 0x2036))
+
+
+@lru_cache(maxsize=1)
+def _fold_by_character() -> tuple[re.Pattern[str], dict[int, str]]:
+    """(the pattern of a text made of those characters only, each character's fold); built on first use."""
+    table = {code: chr(code).lower() for code in range(0x80)}
+    for first, last in _BY_CHARACTER_RANGES:
+        for code in range(first, last):
+            folded = _full_fold(chr(code))
+            if not unicodedata.combining(chr(code)) and folded.isascii():
+                table[code] = folded
+    pattern = re.compile("[" + "".join(re.escape(chr(code)) for code in table) + "]*")
+    return pattern, table
+
+
+def _full_fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFKC", bare.translate(_BARE_LETTERS))
+
+
 @lru_cache(maxsize=16_384)
 def fold(text: str) -> str:
     """The form both the key and the searched words are compared in: NFKC, case folded, without accents.
@@ -44,9 +70,10 @@ def fold(text: str) -> str:
     """
     if text.isascii():  # no mark to drop, nothing to normalise: the same result, without three passes
         return text.lower()
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFKC", bare.translate(_BARE_LETTERS))
+    simple, by_character = _fold_by_character()
+    if simple.fullmatch(text):  # Polish (and most Latin) text: each character's fold, in one call
+        return text.translate(by_character)
+    return _full_fold(text)
 
 
 # Characters PostgreSQL cannot store or that only break later (NUL, lone surrogates); other

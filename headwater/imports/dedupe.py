@@ -97,6 +97,18 @@ class CompanyKeys:
         )
 
 
+def company_keys(values: dict[str, str]) -> tuple[str, str, str, str]:
+    """`CompanyKeys(...).normalised()` of a company's values from the file (tax_id, regon, website, name), without
+    an instance per row."""
+    get = values.get
+    return (
+        cached_nip_key(get("tax_id", "")),
+        cached_regon_key(get("regon", "")),
+        cached_domain_key(get("website", "")),
+        cached_company_name_key(get("name", "")),
+    )
+
+
 @dataclass(frozen=True)
 class PersonKeys:
     email: str = ""
@@ -174,14 +186,16 @@ class PersonIndex:
     def match(self, row: PersonKeys) -> int | None:
         email = email_key(row.email)
         phone = phone_key(row.phone, region=self.region) if row.phone else ""
+        name = person_name_key(row.first_name, row.last_name) if row.company_id and row.last_name else None
+        return self.match_keys(email, phone, row.company_id, name)
+
+    def match_keys(self, email: str, phone: str, company_id: int | None, name: str | None) -> int | None:
+        """`match` of keys already normalised (the run computes them once for the index and its own records):
+        `name` is None for a row without a company or a last name."""
         return (
             (email and self.by_email.get(email))
             or (phone and self.by_phone.get(phone))
-            or (
-                row.company_id
-                and row.last_name
-                and self.by_name.get((row.company_id, person_name_key(row.first_name, row.last_name)))
-            )
+            or (self.by_name.get((company_id, name)) if name is not None else None)
             or None
         )
 

@@ -168,10 +168,15 @@ def _website(raw: reading.CellValue, text: str) -> str:
     return text
 
 
-def _money(raw: reading.CellValue, plan: RowPlan) -> Decimal:
+def _money(raw: reading.CellValue) -> values.Money:
     money = values.parse_money(raw)
     if money.amount < 0:
         raise values.ValueProblem(_("A deal's value cannot be negative."))
+    return money
+
+
+def _amount(money: values.Money, plan: RowPlan) -> Decimal:
+    """The amount a deal's value cell gives; the currency it names, unless a currency cell came first."""
     if money.currency:
         plan.records.setdefault("deal", {}).setdefault("currency", money.currency)
     return money.amount
@@ -191,24 +196,75 @@ def _status(text: str) -> str:
     return str(status)
 
 
-# Parsers by the field's name (any kind) or its whole key: (raw cell, its text, the row) -> value.
-_BY_NAME: dict[str, Callable[[reading.CellValue, str, RowPlan], Any]] = {
-    "email": lambda raw, _t, _p: values.parse_email(raw),
-    "phone": lambda raw, _t, _p: values.parse_phone(raw),
-    "tax_id": lambda raw, _t, _p: values.parse_nip(raw),
-    "regon": lambda raw, _t, _p: values.parse_regon(raw),
-    "website": lambda raw, text, _p: _website(raw, text),
+Parser = Callable[[reading.CellValue, str, RowPlan], Any]
+# Parsers of a cell alone, by the field's name (any kind) or its whole key: (raw cell, its text) -> value. Each
+# answers from the cell only, so an import keeps its answers by the cell (_remembered).
+_BY_NAME: dict[str, Callable[[reading.CellValue, str], Any]] = {
+    "email": lambda raw, _t: values.parse_email(raw),
+    "phone": lambda raw, _t: values.parse_phone(raw),
+    "tax_id": lambda raw, _t: values.parse_nip(raw),
+    "regon": lambda raw, _t: values.parse_regon(raw),
+    "website": _website,
 }
-_BY_KEY: dict[str, Callable[[reading.CellValue, str, RowPlan], Any]] = {
-    "deal.value": lambda raw, _t, plan: _money(raw, plan),
-    "deal.currency": lambda _r, text, _p: _currency(text),
-    "deal.status": lambda _r, text, _p: _status(text),
-    "deal.expected_close_date": lambda raw, _t, _p: _date(raw),
-    "deal.closed_at": lambda raw, _t, _p: _date(raw),
+_BY_KEY: dict[str, Callable[[reading.CellValue, str], Any]] = {
+    "deal.value": lambda raw, _t: _money(raw),
+    "deal.currency": lambda _r, text: _currency(text),
+    "deal.status": lambda _r, text: _status(text),
+    "deal.expected_close_date": lambda raw, _t: _date(raw),
+    "deal.closed_at": lambda raw, _t: _date(raw),
 }
 
 
-def _text_of(limit: int | None) -> Callable[[reading.CellValue, str, RowPlan], Any]:
+class _Refused:
+    """A cell a parser refused, as _remembered keeps it: the problem's message."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+_UNSEEN = object()
+REMEMBERED = 8192  # the texts one column's parser keeps its answers for
+
+
+def _remembered(parse: Callable[[reading.CellValue, str], Any]) -> Callable[[reading.CellValue, str], Any]:
+    """`parse` with its answers (the value, or the problem) kept by the cell's text, for one column of one import:
+    a file repeats its values (sources' spellings, statuses, currencies, dates, amounts, a company's NIP on each
+    of its rows), and each is parsed once. Bounded: emptied when it holds REMEMBERED texts; a column whose texts
+    seldom repeat (fewer hits than a quarter of that by then: e-mails, phone numbers) stops keeping them, as
+    keeping costs more than it saves. A cell that is no text (a workbook's numbers and dates: 1, 1.0 and True are
+    one dictionary key) is parsed each time."""
+    answers: dict[str, Any] = {}
+    hits = 0
+    remembering = True
+
+    def parser(raw: reading.CellValue, text: str) -> Any:
+        nonlocal hits, remembering
+        if not remembering or type(raw) is not str:
+            return parse(raw, text)
+        answer = answers.get(raw, _UNSEEN)
+        if answer is _UNSEEN:
+            try:
+                answer = parse(raw, text)
+            except values.ValueProblem as exc:
+                answer = _Refused(exc.message)
+            if len(answers) >= REMEMBERED:
+                remembering = hits * 4 >= REMEMBERED
+                answers.clear()
+                hits = 0
+            if remembering:
+                answers[raw] = answer
+        else:
+            hits += 1
+        if type(answer) is _Refused:
+            raise values.ValueProblem(answer.message)
+        return answer
+
+    return parser
+
+
+def _text_of(limit: int | None) -> Parser:
     """A text field's parser: the text itself, refused when it does not fit its column."""
 
     def parse(_raw: reading.CellValue, text: str, _plan: RowPlan) -> str:
@@ -221,21 +277,23 @@ def _text_of(limit: int | None) -> Callable[[reading.CellValue, str, RowPlan], A
     return parse
 
 
-def _parser(key: str, ctx: Context) -> Callable[[reading.CellValue, str, RowPlan], Any]:
+def _parser(key: str, ctx: Context) -> Parser:
+    """The parser of one mapped column, with its own answers kept (_remembered) for a field that parses."""
     kind, _dot, name = key.partition(".")
-    return _BY_KEY.get(key) or _BY_NAME.get(name) or _text_of(ctx.lengths.get(kind, {}).get(name))
-
-
-def _parse(key: str, raw: reading.CellValue, text: str, plan: RowPlan, ctx: Context) -> Any:
-    """The field's value from one non-empty cell (ValueProblem when it cannot be)."""
-    return _parser(key, ctx)(raw, text, plan)
+    parse = _BY_KEY.get(key) or _BY_NAME.get(name)
+    if parse is None:
+        return _text_of(ctx.lengths.get(kind, {}).get(name))
+    remembered = _remembered(parse)
+    if key == "deal.value":
+        return lambda raw, text, plan: _amount(remembered(raw, text), plan)
+    return lambda raw, text, _plan: remembered(raw, text)
 
 
 # Mapped keys plan_row reads itself rather than parsing them into a field.
 _READ_BY_THE_ROW = frozenset(("source", "owner", "campaign", "person.full_name"))
 
 
-def _cells(ctx: Context) -> list[tuple[int, str, str, str, str, Callable[[reading.CellValue, str, RowPlan], Any]]]:
+def _cells(ctx: Context) -> list[tuple[int, str, str, str, str, Parser]]:
     """Each mapped column as plan_row reads it: (index, key, column name, kind, field, parser), worked out once
     per import rather than once per cell."""
     if ctx.cells is None:

@@ -560,11 +560,13 @@ def read_rows(path: Path, detected: Detected) -> Iterator[Row]:
     wider than the header with values beyond it, a row split by another delimiter, too many rows: FileProblem."""
     width = len(detected.columns)
     count = 0
+    csv_file = detected.kind == "csv"
     for number, record in _numbered(path, detected):
         if number <= detected.header_row:
             continue
         cells = list(record)
-        if not any(cell_text(cell).strip() for cell in cells):
+        # A CSV row's cells are all text: blank when their text joined is (one call instead of one per cell).
+        if not ("".join(cells).strip() if csv_file else any(cell_text(cell).strip() for cell in cells)):  # type: ignore[arg-type]  # text, as said
             continue
         if detected.kind == "csv" and len(cells) != width:
             other = _mixed_delimiter([str(cell) for cell in cells], detected.delimiter, width)

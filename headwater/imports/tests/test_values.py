@@ -7,6 +7,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.exceptions import ValidationError as StdnumError
@@ -215,3 +217,49 @@ def test_websites():
     for bad in ("", "acme", "http://", "not a site"):
         with pytest.raises(ValueProblem):
             website_domain(bad)
+
+
+_EMAIL_TEXTS = st.one_of(
+    st.emails(),
+    st.text(max_size=12),
+    st.builds(
+        lambda user, domain: f"{user}@{domain}",
+        st.text(alphabet='abc.-_+"\\ !#~ąé0', max_size=8),
+        st.one_of(
+            st.text(alphabet="abc.-ąé0[]:", max_size=10),
+            st.sampled_from(["localhost", "[127.0.0.1]", "[::1]", "a.pl."]),
+        ),
+    ),
+)
+
+
+@given(text=_EMAIL_TEXTS)
+def test_email_valid_is_djangos_validate_email(text):
+    """The e-mail check with its patterns compiled here answers as Django's validate_email, for any text."""
+    try:
+        validate_email(text)
+        expected = True
+    except ValidationError:
+        expected = False
+    assert values.email_valid(text) is expected
+
+
+_AMOUNT_TEXTS = st.lists(
+    st.sampled_from(["1", "2", "0", "9", "45", "123", ",", ".", " ", "zł", "ZŁ", "zl", "PLN", "€", "-", "+", "\u00a0"]),
+    max_size=8,
+).map("".join)
+
+
+@given(text=st.one_of(_AMOUNT_TEXTS, st.from_regex(values._PLAIN_AMOUNT, fullmatch=True)))
+def test_the_money_shortcut_is_the_full_reading(text):
+    """Amounts of the common shape ("12345,67 zł", "1234.5", "99") are read straight from their digits: the same
+    amount, written the same (Decimal("1.50") is not shown as "1.5"), and currency as the full reading gives."""
+
+    def read(reader):
+        try:
+            money = reader(text)
+        except ValueProblem as exc:
+            return exc.message
+        return str(money.amount), money.currency
+
+    assert read(parse_money) == read(values._money_of_text)
