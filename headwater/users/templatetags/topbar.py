@@ -124,7 +124,10 @@ def _languages(current: str | None) -> str:
 
 @register.simple_tag(takes_context=True)
 def topbar(context: Context) -> SafeString:
-    request = context["request"]
+    # A page rendered without a request (none is, today) gets what the template gave it: empty paths.
+    request = context.get("request")
+    path = request.path if request is not None else ""
+    full_path = request.get_full_path() if request is not None else ""
     account = context.get("current_account")
     membership = context.get("current_membership")
     user: Any = context.get("user")
@@ -132,7 +135,7 @@ def topbar(context: Context) -> SafeString:
     language = translation.get_language()
     csrf = _csrf_input(context)
     brand = _url("account:dashboard", account.slug) if account else _url("core:home")
-    nav = _nav(account, membership, request.path) if account else ""
+    nav = _nav(account, membership, path) if account else ""
     switcher = ""
     if authenticated:
         memberships: list[Any] | Callable[[], list[Any]] = context.get("my_memberships") or []
@@ -167,7 +170,7 @@ def topbar(context: Context) -> SafeString:
         f"        {switcher}\n"
         f'        <form class="langswitch" action="{_url("users:set_language")}" method="post">\n'
         f"          {csrf}\n"
-        f'          <input name="next" type="hidden" value="{escape(request.get_full_path())}">\n'
+        f'          <input name="next" type="hidden" value="{escape(full_path)}">\n'
         f'          <label for="language-select" class="visually-hidden">{escape(gettext("Language"))}</label>\n'
         '          <select id="language-select" name="language" class="js-autosubmit">\n'
         f"            \n            {_languages(language)}\n"

@@ -94,3 +94,11 @@ def test_the_base_template_uses_the_tag() -> None:
     base = (Path(__file__).parents[2] / "templates" / "base.html").read_text()
     assert "{% topbar %}" in base
     assert '<header class="topbar">' not in base
+
+
+@pytest.mark.django_db
+def test_a_page_rendered_without_a_request_gets_the_templates_header() -> None:
+    template = engines["django"].from_string("{% load topbar %}{% topbar %}")
+    expected = engines["django"].from_string(REFERENCE)
+    with translation.override("pl"):
+        assert template.render({}) == expected.render({})
