@@ -144,7 +144,7 @@ def _portable_trend_sql(where: str) -> str:
 
 def _postgresql_trend_sql(where: str) -> str:
     """The trend's read on PostgreSQL, the same groups and sums as the portable query, in about half its server time
-    (docs/performance.md, 5 December 2026): the big account's all time went from 4.2 to 2.1 ms.
+    (docs/performance.md, 5 December 2026): the big account's all time went from about 4.3 to 2.3 ms.
 
     - A group (month, source, currency) holds at most one WON tally: the key `sourcetally_key_uniq` is (account,
       owner key, kind, bucket, source key, currency), and the group's currency is the WON tally's own. So its count
