@@ -257,9 +257,11 @@ def _read_close_days(counts: dict[int | None, dict[int, int]], sql: str, params:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One row per source, its days and counts as two arrays: a big account's all time is 3,600 (source,
-            # days) rows, which cost three times as much to read as rows as 16 rows of arrays do.
+            # days) rows, which cost three times as much to read as rows as 16 rows of arrays do. The arrays are
+            # in no particular order (an ORDER BY in each sorted its own input): both are built from the same rows
+            # in the same order, so they stay aligned, and the counts are a dict sorted later (`sorted_days`).
             cursor.execute(
-                "SELECT source_key, array_agg(days ORDER BY days), array_agg(n ORDER BY days) "  # noqa: S608 — the query above
+                "SELECT source_key, array_agg(days), array_agg(n) "  # noqa: S608 — the query above
                 f"FROM ({sql}) AS counts WHERE n <> 0 GROUP BY source_key",
                 params,
             )
@@ -308,8 +310,10 @@ def _close_days(
                 params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
             conditions.append(f"({condition})")
         sql = (
-            # Integer sums: numeric ones arrive as Decimals, thousands of rows for all time.
-            "SELECT source_key, days, CAST(SUM(n) AS BIGINT) AS n "  # noqa: S608 — constants and placeholders only
+            # Integer sums: numeric ones arrive as Decimals, thousands of rows for all time. A sum of int4 values
+            # (a bigint on PostgreSQL; SQLite's integers are 64-bit) accumulates without numeric, which a sum of
+            # bigints uses; a count above 2**31 - 1 fails the cast there, an error and never a wrong figure.
+            "SELECT source_key, days, SUM(CAST(n AS INTEGER)) AS n "  # noqa: S608 — constants and placeholders only
             f"FROM {close_tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND ({' OR '.join(conditions)}) "
             "GROUP BY source_key, days"
         )

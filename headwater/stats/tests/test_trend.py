@@ -19,6 +19,7 @@ from headwater.channels.services import channel_create
 from headwater.companies.models import Company
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
+from headwater.sources.models import Source
 from headwater.sources.services import source_set_channel
 from headwater.stats.filters import DateRange, StatsFilters
 from headwater.stats.money import MoneyGroup, cent_ratios, convert_cents
@@ -279,6 +280,43 @@ def test_one_query_of_the_tallies_whatever_the_number_of_sources(tenant):
         counts.append(len(captured))
         assert len([q for q in captured.captured_queries if "stats_sourcetally" in q["sql"]]) == 1
     assert counts[0] == counts[1] <= 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own query of the tallies")
+@pytest.mark.parametrize("period", [None, DateRange(dt.date(2025, 6, 1), dt.date(2025, 7, 31))])
+def test_the_postgresql_arrays_hold_the_portable_querys_groups(tenant, trend_sample, period):
+    """PostgreSQL's read (MAX of the one WON tally per group, integer sums, arrays without ORDER BY) gives the groups
+    and sums of the portable query, the arrays aligned."""
+    from headwater.stats.trend import _portable_trend_sql, read_trend_tallies  # noqa: PLC0415
+
+    account = tenant.account
+    ads = Source.objects.for_account(account).get(name="Ads")
+    for day, currency, value in [
+        (dt.date(2025, 6, 9), "EUR", Decimal("12.34")),  # two in one (month, source, currency): one tally
+        (dt.date(2025, 6, 20), "EUR", Decimal("0.66")),
+        (dt.date(2025, 7, 1), "PLN", Decimal("9999999.99")),
+        (dt.date(2025, 7, 2), "USD", Decimal("0.00")),  # a won deal of no value still counts
+    ]:
+        DealFactory(account=account, source=ads, status="won", currency=currency, value=value, closed_at=day)
+    CompanyFactory(account=account, source=None, created_at=dt.datetime(2025, 7, 5, tzinfo=dt.UTC))
+    filters = StatsFilters(period=period)
+    grouped = read_trend_tallies(account=account, filters=filters)
+    flat = {
+        (month, source_id, currency, contacts, won_n, cents)
+        for months, source_id, currency, *lists in grouped
+        for month, contacts, won_n, cents in zip(months, *lists, strict=True)
+    }
+    params: list[Any] = [account.currency, account.pk, -1]
+    where = ""
+    if period is not None:
+        where = " AND bucket >= %s AND bucket <= %s"
+        params += [period.start, period.end]
+    with connection.cursor() as cursor:
+        cursor.execute(_portable_trend_sql(where), params)
+        rows = cursor.fetchall()
+    assert len(flat) == len(rows) == sum(len(group[0]) for group in grouped)
+    assert flat == set(rows)
+    assert (dt.date(2025, 6, 1), ads.pk, "EUR", 0, 2, 1300) in flat
 
 
 def test_the_csv_and_xlsx_carry_the_trend_as_the_api_gives_it(tenant, trend_sample):
