@@ -40,7 +40,9 @@ class RecordPages(Generic[_R]):
     app: str  # URL namespace and template folder: "companies"
     noun: str  # the record's name in the templates and in the selectors' and services' keywords: "company"
     filter_form: type[RecordFilterForm]
-    page: Callable[..., Page[Any]]  # selector(account=, filters=, ordering=, cursor=, ...)
+    # selector(account=, filters=, ordering=, cursor=, page_size=, count_limit=, known=): `known` holds the linked
+    # records the filter bar read already (records.listing.Known), which the page need not join.
+    page: Callable[..., Page[Any]]
     sorts: dict[str, tuple[str, ...]]
     default_sort: str
     columns: Callable[..., list[Column]]  # (sources=): the list's columns

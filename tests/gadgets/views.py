@@ -10,7 +10,7 @@ from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, keyset_page
 from headwater.records.forms import RecordFilterForm, RecordForm
-from headwater.records.listing import Column, RecordFilters, filter_records
+from headwater.records.listing import Column, Known, RecordFilters, filter_records
 from headwater.records.views import RecordPages
 from tests.gadgets import services
 from tests.gadgets.models import Gadget
@@ -41,6 +41,7 @@ def gadget_page(
     cursor: str | None,
     page_size: int,
     count_limit: int,
+    known: Known | None = None,  # the filter bar's owners: a gadget's list shows no linked record, so it is unused
 ) -> Page[Gadget]:
     qs = filter_records(Gadget.objects.for_account(account), filters)
     return keyset_page(qs, ordering=ordering, cursor=cursor, page_size=page_size, count_limit=count_limit)
