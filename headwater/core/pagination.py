@@ -266,8 +266,9 @@ def keyset_page(
     the exact count when the first page holds every row. A bounded count stops after `count_limit` + 1 matches,
     but a search tests each row it reads (a regular expression and the row's heap block): 10-40 ms for a common
     fragment's 10,001 matches, 120 ms for one in 80 deals of a million, only to say "more than 10,000". The
-    estimate is planned, not run: a fraction of a millisecond (docs/performance.md, "Searches: an estimate
-    instead of a count"). A rare search pays that planning too (about 0.3 ms) and is counted as before.
+    estimate is planned, not run: a fraction of a millisecond (docs/performance.md, "Close-day filters in the
+    creation index, and searches' estimates"). A rare search pays that planning too (0.3-0.6 ms) and is counted
+    as before.
     """
     position = decode_cursor(qs.model, ordering, cursor)
     total: int | None = None
