@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models.expressions import OrderBy
 
@@ -228,7 +229,10 @@ def estimated_rows(qs: models.QuerySet[Any]) -> int | None:
     connection = connections[qs.db]
     if connection.vendor != "postgresql":
         return None
-    sql, params = qs.order_by().values("pk").query.get_compiler(using=qs.db).as_sql()
+    try:
+        sql, params = qs.order_by().values("pk").query.get_compiler(using=qs.db).as_sql()
+    except EmptyResultSet:  # `qs.none()`, or a condition that can match nothing (a search for a control character)
+        return 0
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         row = cursor.fetchone()

@@ -302,6 +302,24 @@ def test_the_planner_estimate_of_a_search(account):
     assert few < 10
 
 
+def test_the_estimate_of_a_list_that_can_match_nothing_is_none_of_its_rows(account):
+    """A search for a control character is `none()` (records.search): no SQL to plan, and no error."""
+    CompanyFactory(account=account)
+    with CaptureQueriesContext(connection) as ctx:
+        estimate = estimated_rows(Company.objects.for_account(account).none())
+    assert estimate == (0 if connection.vendor == "postgresql" else None)
+    assert ctx.captured_queries == []
+    page = keyset_page(
+        search_filter(Company.objects.for_account(account), "a\x01b"),
+        ordering=Ordering(("name",)),
+        cursor=None,
+        page_size=2,
+        count_limit=5,
+        estimate_when_many=True,
+    )
+    assert (page.rows, page.total, page.estimate) == ([], 0, None)
+
+
 def _close_day_order(deals, descending):
     """A deal's close day sorts with empty (open deals) below every day, then by id: the order of `closed`."""
     return [
