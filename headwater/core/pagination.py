@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models
 from django.db.models.expressions import OrderBy
 
 from headwater.core.compiled import ShapedQuery, shaped_count, shaped_instances
@@ -89,6 +90,9 @@ class Page(Generic[_M]):
     prev_cursor: str | None
     total: int | None
     count_limit: int
+    # The planner's estimate of the rows, when the list read one instead of counting (`keyset_page`'s
+    # `estimate_when_many`): shown as an estimate, never as a count.
+    estimate: int | None = None
 
     @property
     def end(self) -> int:
@@ -105,6 +109,16 @@ class Page(Generic[_M]):
     @property
     def total_is_exact(self) -> bool:
         return self.total is not None
+
+    @property
+    def estimate_shown(self) -> int | None:
+        """The estimate to two significant digits ("about 630,000" rather than a figure that looks counted), and
+        never fewer than the rows this page has reached."""
+        if self.estimate is None:
+            return None
+        digits = len(str(self.estimate)) - 2
+        rounded = round(self.estimate, -digits) if digits > 0 else self.estimate
+        return max(rounded, self.end)
 
 
 def _jsonable(value: Any) -> Any:
@@ -221,6 +235,22 @@ def bounded_count(qs: Records[Any], limit: int) -> int | None:
     return found if found <= limit else None
 
 
+def estimated_rows(qs: models.QuerySet[Any]) -> int | None:
+    """How many rows PostgreSQL's planner expects `qs` to hold (EXPLAIN: planned, not run); None on another
+    database, which has no such estimate."""
+    connection = connections[qs.db]
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        sql, params = qs.order_by().values("pk").query.get_compiler(using=qs.db).as_sql()
+    except EmptyResultSet:  # `qs.none()`, or a condition that can match nothing (a search for a control character)
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        row = cursor.fetchone()
+    return int(row[0][0]["Plan"]["Plan Rows"]) if row else None
+
+
 def keyset_page(
     qs: Records[_M],
     *,
@@ -231,6 +261,7 @@ def keyset_page(
     pin_limit: int = 0,
     pin_order: Sequence[str] = (),
     known_total: int | None = None,
+    estimate_when_many: bool = False,
 ) -> Page[_M]:
     """One page of `qs` in `ordering`, read after (or before) the row `cursor` names; two queries in all.
 
@@ -246,11 +277,26 @@ def keyset_page(
     `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER.
     `known_total`: the exact number of rows of `qs`, known without counting them (records.listing.known_count);
     with a count wanted it replaces the count's query, even beyond `count_limit`: one query.
+    `estimate_when_many` (for searches, with a count): when the planner expects more than `count_limit` rows, read
+    neither the count nor the pin; the page carries the planner's estimate (`Page.estimate`, shown as one), or
+    the exact count when the first page holds every row. A bounded count stops after `count_limit` + 1 matches,
+    but a search tests each row it reads (a regular expression and the row's heap block): 10-40 ms for a common
+    fragment's 10,001 matches, 120 ms for one in 80 deals of a million, only to say "more than 10,000". The
+    estimate is planned, not run: a fraction of a millisecond (docs/performance.md, "Close-day filters in the
+    creation index, and searches' estimates"). A rare search pays that planning too (0.3-0.6 ms) and is counted
+    as before.
     """
     position = decode_cursor(qs.model, ordering, cursor)
     total: int | None = None
+    estimate: int | None = None
+    if estimate_when_many and count_limit and known_total is None:
+        estimate = estimated_rows(qs)
+        if estimate is not None and estimate <= count_limit:
+            estimate = None
     if known_total is not None and count_limit:
         total = known_total
+    elif estimate is not None:
+        total = None  # "about N (estimated)": no count, no pin
     elif pin_limit and count_limit:
         if isinstance(qs, ShapedQuery):
             qs = qs.queryset()  # read among a set of ids: an IN list of any length, not one shape
@@ -260,6 +306,24 @@ def keyset_page(
             qs = qs.filter(pk__in=ids)
     elif count_limit:
         total = bounded_count(qs, count_limit)
+    page = _page(qs, ordering, position, page_size=page_size, total=total, count_limit=count_limit)
+    if estimate is not None:
+        if page.start == 1 and not page.has_next:
+            page.total = len(page.rows)  # every row is on this page: counted exactly, for free
+        else:
+            page.estimate = estimate
+    return page
+
+
+def _page(
+    qs: models.QuerySet[_M],
+    ordering: Ordering,
+    position: Cursor | None,
+    *,
+    page_size: int,
+    total: int | None,
+    count_limit: int,
+) -> Page[_M]:
     if position is None:
         return _forward(qs, ordering, key=None, start=1, page_size=page_size, total=total, count_limit=count_limit)
     if not position.backward:

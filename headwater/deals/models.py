@@ -49,7 +49,10 @@ class Deal(CrmRecord):
         # under twice the table (SQLite appends the rowid to every index entry anyway).
         indexes = [
             models.Index(fields=["account", "name", "id"], name="deal_account_name_idx"),
-            models.Index(fields=["account", "created_at"], name="deal_account_created_idx"),
+            # The close day after the creation instant: a close-day filter on a list sorted by creation ("closed in
+            # a month", "won in a quarter from a source", newest created first) is then tested in the index as it
+            # is walked, where it used to read each deal's row (30,488 of them for 26 closed in September 2026).
+            models.Index(fields=["account", "created_at", "closed_at"], name="deal_account_created_close_idx"),
             models.Index(fields=["account", "value", "id"], name="deal_account_value_idx"),
             models.Index(fields=["account", "status", "created_at"], name="deal_account_status_idx"),
             models.Index(fields=["account", "company"], name="deal_account_company_idx"),

@@ -221,7 +221,8 @@ def record_page(
 
     With `account` and a count wanted, the total comes from a registered counter when one knows it exactly (the
     statistics' tallies: a list filtered the way a Statistics figure is counted, "1-25 of 66,911", in a fraction
-    of a millisecond); otherwise the bounded count reads at most `count_limit` + 1 rows.
+    of a millisecond); otherwise the bounded count reads at most `count_limit` + 1 rows, except for a search the
+    planner expects to match more than that: its page shows the estimate, labelled as one (keyset_page).
 
     `known`: the linked records `qs` did not join (`linked_query`), given to each row; `fields` the columns of them
     the page shows, for the ones it reads by id.
@@ -238,6 +239,7 @@ def record_page(
         pin_limit=SEARCH_PIN_LIMIT if filters.q.strip() else 0,
         pin_order=SEARCH_PIN_ORDER,
         known_total=total,
+        estimate_when_many=bool(filters.q.strip()),
     )
     if known:
         attach_known(page.rows, known, fields)

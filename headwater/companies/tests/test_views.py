@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from headwater.companies.models import Company
+from headwater.core import pagination
 from headwater.records.tests.view_contract import RecordViewContract, sources_on
 from headwater.sources.models import HowChanged, SourceChange
 from headwater.testing.factories import CompanyFactory, DealFactory, PersonFactory, SourceFactory
@@ -105,6 +106,23 @@ class TestList:
         # The statistics' tallies know the whole list's total exactly; a search is counted up to the limit.
         assert "1\u20132 of 5" in member_client.get(tenant.url("companies/")).text
         assert "1\u20132 of more than 3" in member_client.get(tenant.url("companies/"), {"q": "firm"}).text
+
+    def test_a_search_expected_to_match_many_shows_an_estimate_labelled_as_one(
+        self, tenant, member_client, settings, monkeypatch
+    ):
+        settings.LIST_PAGE_SIZE = 2
+        settings.LIST_COUNT_LIMIT = 3
+        for name in ("A", "B", "C", "D", "E"):
+            CompanyFactory(account=tenant.account, name=f"Firm {name}")
+        # The planner's figure for a big account; a test table's own would depend on its statistics.
+        monkeypatch.setattr(pagination, "estimated_rows", lambda qs: 634_036)
+        english = member_client.get(tenant.url("companies/"), {"q": "firm"})
+        assert [c.name for c in english.context["page"].rows] == ["Firm A", "Firm B"]
+        assert "1\u20132 of about 630,000 (estimated)" in english.text
+        polish = member_client.get(tenant.url("companies/"), {"q": "firm", "lang": "pl"}, HTTP_ACCEPT_LANGUAGE="pl")
+        assert "1\u20132 z około 630\xa0000 (szacunkowo)" in polish.text
+        # Without a search the count is exact (the tallies): no estimate is asked for.
+        assert "1\u20132 of 5" in member_client.get(tenant.url("companies/")).text
 
     def test_bad_filter_value_shows_an_error_not_a_crash(self, tenant, member_client):
         CompanyFactory(account=tenant.account, name="Acme")

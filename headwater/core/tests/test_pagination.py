@@ -11,10 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headwater.companies.models import Company
+from headwater.core import pagination
 from headwater.core.cursors import InvalidCursor, sign_cursor
-from headwater.core.pagination import Ordering, bounded_count, decode_cursor, keyset_page
+from headwater.core.pagination import Ordering, Page, bounded_count, decode_cursor, estimated_rows, keyset_page
 from headwater.deals.models import Deal
 from headwater.persons.models import Person
+from headwater.records.search import search_filter
 from headwater.testing.factories import AccountFactory, CompanyFactory
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +194,130 @@ def test_without_a_count_a_search_reads_no_ids_first(account):
     assert len(ctx.captured_queries) == 1
     assert " IN (" not in ctx.captured_queries[0]["sql"]
     assert [r.pk for r in page.rows] == list(qs.order_by("name", "pk").values_list("pk", flat=True)[:2])
+
+
+def _estimating(monkeypatch, rows):
+    """The planner's estimate, fixed: the page's logic without the planner's judgement of a tiny table."""
+    asked = []
+
+    def estimate(qs):
+        asked.append(qs)
+        return rows
+
+    monkeypatch.setattr(pagination, "estimated_rows", estimate)
+    return asked
+
+
+def test_a_search_expected_to_match_more_than_the_count_reads_shows_the_estimate(account, monkeypatch):
+    """No count and no ids: the page alone, and the estimate, which is never taken for a count."""
+    CompanyFactory.create_batch(6, account=account)
+    qs = Company.objects.for_account(account)
+    asked = _estimating(monkeypatch, 634_036)
+    with CaptureQueriesContext(connection) as ctx:
+        page = keyset_page(
+            qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=5, estimate_when_many=True
+        )
+    assert len(asked) == 1
+    assert len(ctx.captured_queries) == 1
+    assert "COUNT(" not in ctx.captured_queries[0]["sql"].upper()
+    assert (page.total, page.total_is_exact, page.estimate, page.estimate_shown) == (None, False, 634_036, 630_000)
+    assert [r.pk for r in page.rows] == list(qs.order_by("name", "pk").values_list("pk", flat=True)[:2])
+    following = keyset_page(
+        qs, ordering=Ordering(("name",)), cursor=page.next_cursor, page_size=2, count_limit=5, estimate_when_many=True
+    )
+    assert (following.start, following.total, following.estimate) == (3, None, 634_036)
+
+
+def test_an_estimate_within_the_limit_or_a_first_page_holding_every_row_gives_the_exact_count(account, monkeypatch):
+    CompanyFactory.create_batch(6, account=account)
+    qs = Company.objects.for_account(account)
+    _estimating(monkeypatch, 5)
+    within = keyset_page(
+        qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=10, estimate_when_many=True
+    )
+    assert (within.total, within.estimate) == (6, None)
+    # The planner may expect many where there are few: a first page without a next one has counted them all.
+    _estimating(monkeypatch, 50_000)
+    whole = keyset_page(
+        qs, ordering=Ordering(("name",)), cursor=None, page_size=6, count_limit=5, estimate_when_many=True
+    )
+    assert (whole.total, whole.total_is_exact, whole.estimate) == (6, True, None)
+
+
+def test_no_estimate_without_a_count_or_when_the_total_is_known(account, monkeypatch):
+    CompanyFactory.create_batch(3, account=account)
+    qs = Company.objects.for_account(account)
+    asked = _estimating(monkeypatch, 50_000)
+    api = keyset_page(
+        qs, ordering=Ordering(("name",)), cursor=None, page_size=2, count_limit=0, estimate_when_many=True
+    )
+    known = keyset_page(
+        qs,
+        ordering=Ordering(("name",)),
+        cursor=None,
+        page_size=2,
+        count_limit=2,
+        known_total=3,
+        estimate_when_many=True,
+    )
+    assert asked == []
+    assert (api.estimate, known.total, known.estimate) == (None, 3, None)
+
+
+@pytest.mark.parametrize(
+    ("estimate", "end", "shown"),
+    [(634_036, 25, 630_000), (10_226, 25, 10_000), (1_012_311, 25, 1_000_000), (87, 25, 87), (12_049, 12_050, 12_050)],
+)
+def test_an_estimate_is_shown_to_two_significant_digits_and_never_below_the_rows_reached(estimate, end, shown):
+    page: Page[Company] = Page(
+        rows=[Company()] * 25,
+        ordering=Ordering(()),
+        start=end - 24,
+        next_cursor=None,
+        prev_cursor=None,
+        total=None,
+        count_limit=10_000,
+        estimate=estimate,
+    )
+    assert page.estimate_shown == shown
+
+
+def test_the_planner_estimate_of_a_search(account):
+    """PostgreSQL: EXPLAIN's rows, planned and not run; SQLite has no estimate (its searches count as before)."""
+    for n in range(40):
+        CompanyFactory(account=account, name=f"Firma {n}")
+    qs = search_filter(Company.objects.for_account(account), "firma")
+    if connection.vendor != "postgresql":
+        assert estimated_rows(qs) is None
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE companies_company")
+    with CaptureQueriesContext(connection) as ctx:
+        many = estimated_rows(qs)
+    few = estimated_rows(search_filter(Company.objects.for_account(account), "zq"))
+    assert ctx.captured_queries[0]["sql"].startswith("EXPLAIN (FORMAT JSON) ")
+    assert many is not None
+    assert many > 10
+    assert few is not None
+    assert few < 10
+
+
+def test_the_estimate_of_a_list_that_can_match_nothing_is_none_of_its_rows(account):
+    """A search for a control character is `none()` (records.search): no SQL to plan, and no error."""
+    CompanyFactory(account=account)
+    with CaptureQueriesContext(connection) as ctx:
+        estimate = estimated_rows(Company.objects.for_account(account).none())
+    assert estimate == (0 if connection.vendor == "postgresql" else None)
+    assert ctx.captured_queries == []
+    page = keyset_page(
+        search_filter(Company.objects.for_account(account), "a\x01b"),
+        ordering=Ordering(("name",)),
+        cursor=None,
+        page_size=2,
+        count_limit=5,
+        estimate_when_many=True,
+    )
+    assert (page.rows, page.total, page.estimate) == ([], 0, None)
 
 
 def _close_day_order(deals, descending):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 
 from headwater.companies.models import Company
 from headwater.deals.models import Deal
+from headwater.deals.selectors import DealFilters, deal_list
 from headwater.persons.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +34,8 @@ def test_every_secondary_index_leads_with_the_account(model):
 @pytest.mark.parametrize(
     ("model", "columns"),
     [
-        (Deal, ["account_id", "created_at"]),
+        # The close day after the creation instant is not for the sort: a close-day filter is tested in the index.
+        (Deal, ["account_id", "created_at", "closed_at"]),
         (Deal, ["account_id", "owner_id", "created_at"]),
         (Deal, ["account_id", "source_id", "created_at"]),
         (Deal, ["account_id", "status", "created_at"]),
@@ -98,3 +102,25 @@ def test_the_close_day_index_is_in_the_close_day_sort_order():
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'deal_account_close_order_idx'")
             (definition,) = cursor.fetchone()
             assert definition.endswith('("account_id", "closed_at" DESC, "id" DESC)')
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_a_close_day_filter_on_the_creation_sort_is_tested_in_the_index(tenant):
+    """ "Closed in a month, newest created": the creation index is walked backwards and the close day is an index
+    condition, not a filter on each row read from the table (30,488 rows for 26 at a million deals)."""
+    qs = deal_list(
+        account=tenant.account,
+        filters=DealFilters(closed_from=dt.date(2026, 9, 1), closed_to=dt.date(2026, 9, 30)),
+    ).order_by("-created_at", "-id")[:26]
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A small table would rather be read whole or sorted: leave the planner only ordered index reads.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "deal_account_created_close_idx" in plan, plan
+    condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "closed_at >=" in condition, plan
+    assert "Filter" not in plan, plan

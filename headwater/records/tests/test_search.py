@@ -318,7 +318,8 @@ class TestSearch:
 
 def test_a_search_through_the_api_reads_its_page_in_one_query_the_page_in_two(tenant, member_client):
     """One read path, two costs: the page counts its matches (reading their ids, and reading its page among them
-    when they are few); the API shows no count, so it reads the page alone (core/pagination.keyset_page)."""
+    when they are few; on PostgreSQL after asking the planner whether they are few, which runs nothing); the API
+    shows no count, so it reads the page alone (core/pagination.keyset_page)."""
     CompanyFactory.create_batch(3, account=tenant.account, name="Zebra works")
     CompanyFactory.create_batch(2, account=tenant.account, name="Other")
     api = api_for(tenant, "viewer")
@@ -333,6 +334,9 @@ def test_a_search_through_the_api_reads_its_page_in_one_query_the_page_in_two(te
         page = member_client.get(tenant.url("companies/"), {"q": "zebra", "sort": "name"}).context["page"]
     assert page.total == 3
     reads = [q["sql"] for q in ctx.captured_queries if 'FROM "companies_company"' in q["sql"]]
+    planned = [sql for sql in reads if sql.startswith("EXPLAIN ")]
+    assert len(planned) == (1 if connection.vendor == "postgresql" else 0)
+    reads = [sql for sql in reads if sql not in planned]
     assert len(reads) == 2
     assert " IN (" in reads[1]
 
