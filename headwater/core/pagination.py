@@ -290,7 +290,7 @@ def keyset_page(
     total: int | None = None
     estimate: int | None = None
     if estimate_when_many and count_limit and known_total is None:
-        estimate = estimated_rows(qs)
+        estimate = estimated_rows(qs.queryset() if isinstance(qs, ShapedQuery) else qs)
         if estimate is not None and estimate <= count_limit:
             estimate = None
     if known_total is not None and count_limit:
@@ -316,7 +316,7 @@ def keyset_page(
 
 
 def _page(
-    qs: models.QuerySet[_M],
+    qs: Records[_M],
     ordering: Ordering,
     position: Cursor | None,
     *,
