@@ -7,31 +7,51 @@ the parameters ever change. A `CompiledQuery` builds its queryset once per datab
 values for its parameters, keeps the SQL, and from then on runs that SQL with the real values, loading the model
 instances (and their `select_related` objects) the way Django's own queryset iteration does.
 
-Only for querysets of model instances whose parameters are plain `int` or `str` values, each appearing in the SQL
-as itself (equality lookups); anything else is refused when the query is first compiled. `CompiledRows` does the
-same for `values_list()` querysets (tuples, with the fields' converters applied as Django applies them).
+Only for querysets of model instances whose parameters are `int`, `str`, aware `datetime`, `date` or `Decimal`
+values, each reaching the SQL as itself (as the backend adapts a value of its type for a column of that type:
+comparisons and ranges, not transforms or LIKE patterns); anything else is refused when the query is first
+compiled. `CompiledRows` does the same for `values_list()` querysets (tuples, with the fields' converters applied
+as Django applies them).
+
+`ShapedQuery` does it for querysets whose form varies, the record lists: which filters are set, the sort, the
+cursor's direction. The caller names the form, the *shape* (a hashable key that decides everything in the SQL but
+the parameters), gives the parameters' values and a function that builds the queryset from any values of the same
+types. Each shape is compiled once per connection (`shaped_instances`, `shaped_count`); a shape whose SQL turns out
+to depend on a parameter's value (compiled twice, with two sets of markers, the SQL text must be the same) is
+refused.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import (  # type: ignore[attr-defined]  # get_related_populators is not in the stubs
     ModelIterable,
     ValuesListIterable,
     get_related_populators,
 )
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 # The Django minor version these internals were read for: `QuerySet._iterable_class`, `ModelIterable`,
 # `ValuesListIterable`, `get_related_populators`, the SQLCompiler's `as_sql()`, `klass_info`, `select`,
-# `annotation_col_map` and `results_iter(tuple_expected=...)`, and `Model.from_db`. test_compiled.py fails on any
-# other version until they are checked again against its django/db/models/query.py and sql/compiler.py.
+# `annotation_col_map` and `results_iter(tuple_expected=...)`, `Model.from_db`, `QuerySet._known_related_objects`
+# and `_prefetch_related_lookups`, what `Model.__init__` does with positional values, `RelatedPopulator`'s
+# attributes and `populate` (_instance_maker, _populator), how `QuerySet.count()` sends its one statement
+# (shaped_count), and which `connection.ops.adapt_*field_value` a comparison with a date, datetime or decimal
+# column goes through (_adapt). test_compiled.py fails on any other version until they are checked again against
+# its django/db/models/base.py, query.py, sql/compiler.py, sql/query.py and fields/__init__.py.
 WRITTEN_FOR_DJANGO = (5, 2)
 
 M = TypeVar("M", bound=models.Model)
@@ -39,6 +59,74 @@ _C = TypeVar("_C")
 
 _INT_MARK = -(2**62)  # far from any id, and still a 64-bit integer the databases accept
 _STR_MARK = "\x00compiled-query-parameter:"
+# Days and instants no record holds (before the first CRM), distinct per parameter and per marker set.
+_DATE_MARK = dt.date(1901, 1, 1)
+_DATETIME_MARK = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
+_DECIMAL_MARK = Decimal("-987654321987.654321")
+
+PARAMETER_TYPES: tuple[type, ...] = (int, str, dt.datetime, dt.date, Decimal)
+_TYPES_NAMED = "int, str, datetime (aware), date or Decimal"
+
+
+def _marks(parameters: Mapping[str, type], variant: int = 0) -> dict[str, Any]:
+    """A marker value per parameter, of its type, unlike any other marker (of this set or of another variant)."""
+    marks: dict[str, Any] = {}
+    for index, (name, kind) in enumerate(parameters.items()):
+        if kind is int:
+            marks[name] = _INT_MARK + variant * 10_000 + index
+        elif kind is str:
+            marks[name] = f"{_STR_MARK}{variant}:{name}"
+        elif kind is dt.datetime:
+            marks[name] = _DATETIME_MARK + dt.timedelta(days=variant, microseconds=index + 1)
+        elif kind is dt.date:
+            marks[name] = _DATE_MARK + dt.timedelta(days=1000 * variant + index + 1)
+        elif kind is Decimal:
+            marks[name] = _DECIMAL_MARK - variant * 10_000 - index
+        else:
+            raise ImproperlyConfigured(f"Compiled parameters are {_TYPES_NAMED}, not {kind}.")
+    return marks
+
+
+def _adapt(connection: BaseDatabaseWrapper, value: Any) -> Any:
+    """`value` as Django sends it for a column of its type (`Field.get_db_prep_value` of a date, datetime or
+    decimal field: the backend's adapter; SQLite takes them as text, PostgreSQL as themselves)."""
+    kind = type(value)
+    if kind is int or kind is str:
+        return value
+    if kind is dt.datetime:
+        if value.utcoffset() is None:
+            # A naive instant would be read in the current time zone by the ORM (with a warning): not ours to guess.
+            raise TypeError("compiled datetime parameters are aware")
+        return connection.ops.adapt_datetimefield_value(value)
+    if kind is dt.date:
+        return connection.ops.adapt_datefield_value(value)
+    if kind is Decimal:
+        return connection.ops.adapt_decimalfield_value(value)
+    raise TypeError(f"compiled parameters are {_TYPES_NAMED}, not {kind}")
+
+
+class _Unreached(ImproperlyConfigured):
+    """A parameter that does not reach the SQL as itself (or not at all)."""
+
+
+def _find_slots(connection: BaseDatabaseWrapper, params: Any, marks: Mapping[str, Any], kind: str) -> _Slots:
+    """Per SQL parameter, the caller's parameter whose marker it is, or None for a constant of the query. Every
+    marker must reach the SQL as the backend adapts it: one that went through anything else is not found."""
+    adapted = {}
+    for mark_name, value in marks.items():
+        sent = _adapt(connection, value)
+        adapted[(type(sent), sent)] = mark_name
+    slots: list[tuple[str | None, Any]] = []
+    for p in params:
+        name: str | None
+        try:
+            name = adapted.get((type(p), p))
+        except TypeError:  # an unhashable constant (a list): never a marker
+            name = None
+        slots.append((name, p))
+    if {name for name, _ in slots if name is not None} != set(marks):
+        raise _Unreached(f"Every {kind} parameter must reach the SQL as itself.")
+    return tuple(slots)
 
 
 @dataclass(frozen=True)
@@ -52,6 +140,7 @@ class _Compiled:
     fields_end: int
     init_list: tuple[str, ...]
     related_populators: tuple[Any, ...]
+    fast: _Fast | None  # a lighter way to make the same instances, where it applies (`_instance_maker`)
 
 
 _Slots = tuple[tuple[str | None, Any], ...]  # per SQL parameter: the caller's parameter that goes there, or a constant
@@ -63,8 +152,8 @@ class _Precompiled(Generic[_C]):
     kind = "Compiled"
 
     def __init__(self, build: Callable[..., Any], using: str = DEFAULT_DB_ALIAS, **parameters: type) -> None:
-        if any(kind not in (int, str) for kind in parameters.values()):
-            raise ImproperlyConfigured(f"{self.kind} parameters are int or str.")
+        if any(kind not in PARAMETER_TYPES for kind in parameters.values()):
+            raise ImproperlyConfigured(f"{self.kind} parameters are {_TYPES_NAMED}.")
         self._build = build
         self._using = using
         self._parameters = parameters
@@ -74,18 +163,8 @@ class _Precompiled(Generic[_C]):
 
     def _built(self) -> tuple[Any, dict[str, Any]]:
         """The queryset built with a marker for each parameter, and the markers."""
-        marks: dict[str, Any] = {
-            name: _INT_MARK + index if kind is int else f"{_STR_MARK}{name}"
-            for index, (name, kind) in enumerate(self._parameters.items())
-        }
+        marks = _marks(self._parameters)
         return self._build(**marks), marks
-
-    def _slots(self, params: Any, marks: dict[str, Any]) -> _Slots:
-        names = {(type(value), value): name for name, value in marks.items()}
-        slots = tuple((names.get((type(p), p)) if type(p) in (int, str) else None, p) for p in params)
-        if {name for name, _ in slots if name is not None} != set(marks):
-            raise ImproperlyConfigured(f"Every {self.kind} parameter must reach the SQL as itself.")
-        return slots
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _C:
         raise NotImplementedError
@@ -101,7 +180,7 @@ class _Precompiled(Generic[_C]):
         if compiled is None:
             compiled = self._compiled[connection] = self._compile(connection)
         sql, slots = self._sql(compiled)
-        params = [constant if name is None else values[name] for name, constant in slots]
+        params = [constant if name is None else _adapt(connection, values[name]) for name, constant in slots]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return compiled, cursor.fetchall()
@@ -125,40 +204,149 @@ class CompiledQuery(_Precompiled[_Compiled], Generic[M]):
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
         queryset, marks = self._built()
-        # values() and the like load rows differently.
-        if queryset._iterable_class is not ModelIterable:
-            raise ImproperlyConfigured("CompiledQuery takes querysets of model instances.")
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        if compiler.annotation_col_map:
-            raise ImproperlyConfigured("CompiledQuery does not load annotations.")
-        slots = self._slots(params, marks)
-        klass_info, select = compiler.klass_info, compiler.select
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        return _Compiled(
-            sql=sql,
-            slots=slots,
-            compiler=compiler,
-            model=klass_info["model"],
-            fields_start=start,
-            fields_end=end,
-            init_list=tuple(column[0].target.attname for column in select[start:end]),
-            related_populators=tuple(get_related_populators(klass_info, select, self._using)),
-        )
+        return _compile_instances(queryset, marks, connection, self._using, self.kind)
 
     def _sql(self, compiled: _Compiled) -> tuple[str, _Slots]:
         return compiled.sql, compiled.slots
 
     def __call__(self, **values: Any) -> list[M]:
         compiled, rows = self._run(values)
-        objects = []
-        init_list = list(compiled.init_list)
+        return _load(compiled, rows, self._using)  # type: ignore[return-value]  # instances of the queryset's model
+
+
+def _compile_instances(
+    queryset: models.QuerySet[Any], marks: Mapping[str, Any], connection: BaseDatabaseWrapper, using: str, kind: str
+) -> _Compiled:
+    """The SQL of a queryset of model instances built with `marks`, and how to load its rows (ModelIterable's way)."""
+    # values() and the like load rows differently; prefetches and a related manager's known objects are added by
+    # the queryset's iteration, which this does not run.
+    if queryset._iterable_class is not ModelIterable:
+        raise ImproperlyConfigured(f"{kind} takes querysets of model instances.")
+    if queryset._prefetch_related_lookups or queryset._known_related_objects:  # type: ignore[attr-defined]  # private
+        raise ImproperlyConfigured(f"{kind} does not prefetch or attach known related objects.")
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    if compiler.annotation_col_map:
+        raise ImproperlyConfigured(f"{kind} does not load annotations.")
+    slots = _find_slots(connection, params, marks, kind)
+    klass_info, select = compiler.klass_info, compiler.select
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    init_list = tuple(column[0].target.attname for column in select[start:end])
+    related_populators = tuple(get_related_populators(klass_info, select, using))
+    return _Compiled(
+        sql=sql,
+        slots=slots,
+        compiler=compiler,
+        model=klass_info["model"],
+        fields_start=start,
+        fields_end=end,
+        init_list=init_list,
+        related_populators=related_populators,
+        fast=_fast(klass_info["model"], init_list, related_populators),
+    )
+
+
+def _load(compiled: _Compiled, rows: list[Any], using: str) -> list[models.Model]:
+    """The model instances of `rows`, with their select_related objects, as ModelIterable makes them."""
+    objects = []
+    init_list = list(compiled.init_list)
+    start, end = compiled.fields_start, compiled.fields_end
+    fast = compiled.fast
+    if fast is not None and not any(
+        pre_init.has_listeners(model) or post_init.has_listeners(model) for model in fast.models
+    ):
+        make, populators = fast.make, fast.populators
         for row in compiled.compiler.results_iter([rows]):
-            obj = compiled.model.from_db(self._using, init_list, row[compiled.fields_start : compiled.fields_end])
-            for populator in compiled.related_populators:
-                populator.populate(row, obj)
+            obj = make(using, row[start:end])
+            for populate in populators:
+                populate(row, obj, using)
             objects.append(obj)
-        return objects  # type: ignore[return-value]  # instances of the queryset's model
+        return objects
+    from_db = compiled.model.from_db
+    for row in compiled.compiler.results_iter([rows]):
+        obj = from_db(using, init_list, row[start:end])
+        for populator in compiled.related_populators:
+            populator.populate(row, obj)
+        objects.append(obj)
+    return objects
+
+
+# Making model instances the way `Model.from_db` does, without its per-instance work: from_db fills every
+# deferred column with a marker, and `Model.__init__` then walks every column, sends two signals and sets each
+# value through `setattr`. For a page of 25 records with their linked records that was about a third of what the
+# ORM added to a list read. The result is the same instance: its `_state` (not adding, its database) and its
+# loaded columns in `__dict__`, the deferred ones absent. Only for models whose `__init__` and `from_db` are
+# Django's and whose loaded columns' attributes are Django's plain ones (a descriptor with a setter of its own
+# would be skipped), and only while no pre_init or post_init receiver listens (checked on every load).
+_PLAIN_ATTRIBUTES = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def _instance_maker(model: type[models.Model], init_list: Sequence[str]) -> Callable[[str, Any], Any] | None:
+    own_from_db = getattr(model.from_db, "__func__", None) is not getattr(models.Model.from_db, "__func__", None)
+    if model.__init__ is not models.Model.__init__ or own_from_db:
+        return None
+    if any(type(getattr(model, name, None)) not in _PLAIN_ATTRIBUTES for name in init_list):
+        return None
+    attnames = tuple(init_list)
+    new = object.__new__
+
+    def make(db: str, values: Any) -> Any:
+        obj = new(model)
+        state = obj._state = ModelState()
+        state.adding = False
+        state.db = db
+        obj.__dict__.update(zip(attnames, values, strict=True))
+        return obj
+
+    return make
+
+
+def _populator(related: Any) -> Callable[[Any, Any, str], None] | None:
+    """RelatedPopulator.populate with `_instance_maker`'s instances, or None where it reorders columns (a parent
+    model's) or the linked model is not one the maker makes."""
+    if related.reorder_for_init is not None:
+        return None
+    make = _instance_maker(related.model_cls, related.init_list)
+    children = [_populator(child) for child in related.related_populators]
+    if make is None or any(child is None for child in children):
+        return None
+    start, end, pk_idx = related.cols_start, related.cols_end, related.pk_idx
+    local_setter, remote_setter = related.local_setter, related.remote_setter
+
+    def populate(row: Any, from_obj: Any, db: str) -> None:
+        data = row[start:end]
+        if data[pk_idx] is None:
+            obj = None
+        else:
+            obj = make(db, data)
+            for child in children:
+                child(row, obj, db)  # type: ignore[misc]  # none is None (checked above)
+        local_setter(from_obj, obj)
+        if obj is not None:
+            remote_setter(obj, from_obj)
+
+    return populate
+
+
+@dataclass(frozen=True)
+class _Fast:
+    make: Callable[[str, Any], Any]
+    populators: tuple[Callable[[Any, Any, str], None], ...]
+    models: tuple[type[models.Model], ...]  # every model it makes: the signals' senders
+
+
+def _fast(model: type[models.Model], init_list: Sequence[str], related_populators: Sequence[Any]) -> _Fast | None:
+    make = _instance_maker(model, init_list)
+    populators = [_populator(related) for related in related_populators]
+    if make is None or any(populate is None for populate in populators):
+        return None
+    senders = {model}
+    pending = list(related_populators)
+    while pending:
+        related = pending.pop()
+        senders.add(related.model_cls)
+        pending += related.related_populators
+    return _Fast(make, tuple(populators), tuple(senders))  # type: ignore[arg-type]  # none is None (checked above)
 
 
 _CompiledRows = tuple[str, _Slots, Any]  # SQL, parameter slots, compiler
@@ -179,7 +367,7 @@ class CompiledRows(_Precompiled[_CompiledRows]):
             raise ImproperlyConfigured("CompiledRows takes values_list() querysets.")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        return sql, self._slots(params, marks), compiler
+        return sql, _find_slots(connection, params, marks, self.kind), compiler
 
     def _sql(self, compiled: _CompiledRows) -> tuple[str, _Slots]:
         return compiled[0], compiled[1]
@@ -187,3 +375,170 @@ class CompiledRows(_Precompiled[_CompiledRows]):
     def __call__(self, **values: Any) -> list[tuple[Any, ...]]:
         compiled, rows = self._run(values)
         return list(compiled[2].results_iter([rows], tuple_expected=True))
+
+
+class ShapedQuery(Generic[M]):
+    """A queryset given as its shape and its parameters: `build(values)` makes it from `values` or from any others
+    of the same types, and `shape` names everything else its SQL depends on (which filters are set, the sort, the
+    limit...): two queries with the same shape and parameter types must build the same SQL with the same markers.
+    Run it with `shaped_instances` or `shaped_count`; `queryset()` is the plain queryset, for anything else."""
+
+    __slots__ = ("build", "model", "shape", "values")
+
+    def __init__(
+        self,
+        model: type[M],
+        shape: Hashable,
+        values: Mapping[str, Any],
+        build: Callable[[Mapping[str, Any]], models.QuerySet[M]],
+    ) -> None:
+        self.model = model
+        self.shape = shape
+        self.values = values
+        self.build = build
+
+    def queryset(self) -> models.QuerySet[M]:
+        return self.build(self.values)
+
+    def refine(
+        self,
+        shape: Hashable,
+        values: Mapping[str, Any],
+        refine: Callable[[models.QuerySet[M], Mapping[str, Any]], models.QuerySet[M]],
+    ) -> ShapedQuery[M]:
+        """This query narrowed by `refine(queryset, values)`; `shape` names whatever `refine` does besides the
+        `values` it takes (their names must be new)."""
+        if values.keys() & self.values.keys():
+            raise ValueError(f"parameters named twice: {sorted(values.keys() & self.values.keys())}")
+        build = self.build
+        return ShapedQuery(self.model, (self.shape, shape), {**self.values, **values}, lambda v: refine(build(v), v))
+
+
+# A connection's compiled shapes, the least recently used dropped beyond this many: a list has a few hundred
+# shapes (filter combinations x sorts x directions); what an odd request adds does not stay.
+SHAPES_PER_CONNECTION = 512
+
+
+class _CapturedStatement(Exception):
+    """Not an error: how a compilation stops the statement it captured from being sent."""
+
+    def __init__(self, sql: str, params: Any) -> None:
+        super().__init__(sql)
+        self.sql, self.params = sql, params
+
+
+def _capture(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    raise _CapturedStatement(sql, params)
+
+
+_CountCompiled = tuple[str, _Slots]
+
+_shapes: weakref.WeakKeyDictionary[BaseDatabaseWrapper, OrderedDict[Hashable, Any]] = weakref.WeakKeyDictionary()
+
+
+# A shape a parameter of which does not reach its SQL as itself: run as the plain queryset.
+_PLAIN = object()
+
+
+def _shape_compiled(
+    query: ShapedQuery[Any], what: str, compile_with: Callable[[models.QuerySet[Any], Mapping[str, Any]], Any]
+) -> tuple[BaseDatabaseWrapper, Any, list[Any]] | None:
+    """The connection, the compilation of `query`'s shape (compiled now if new) and its parameters adapted; None
+    for a shape that is run as its plain queryset: one of its parameters is not in its SQL as itself (a filter set
+    but overruled by another, `owner` under `unowned`), so the SQL cannot be replayed with the values."""
+    values = query.values
+    types = tuple((name, type(value)) for name, value in values.items())
+    key = (what, query.model, query.shape, types)
+    connection = connections[router.db_for_read(query.model)]
+    cache = _shapes.get(connection)
+    if cache is None:
+        cache = _shapes[connection] = OrderedDict()
+    compiled = cache.get(key)
+    if compiled is None:
+        parameters = dict(types)
+        # Built and compiled with two different marker sets: the same SQL, or the shape lacks something its SQL
+        # depends on (a value that changes a join, an IN list's length...) and a cache entry would serve others.
+        try:
+            first = compile_with(query.build(marks := _marks(parameters, 0)), marks)
+            second = compile_with(query.build(marks := _marks(parameters, 1)), marks)
+        except _Unreached:
+            first = second = _PLAIN
+        if first is not _PLAIN and _sql_and_names(first) != _sql_and_names(second):
+            raise ImproperlyConfigured(f"The SQL of shape {query.shape!r} depends on its parameters' values.")
+        compiled = cache[key] = first
+        if len(cache) > SHAPES_PER_CONNECTION:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    if compiled is _PLAIN:
+        return None
+    slots = compiled.slots if isinstance(compiled, _Compiled) else compiled[1]
+    params = [constant if name is None else _adapt(connection, values[name]) for name, constant in slots]
+    return connection, compiled, params
+
+
+def shape_counts(using: str = DEFAULT_DB_ALIAS) -> tuple[int, int]:
+    """How many shapes the connection holds compiled, and how many it runs as their plain querysets."""
+    cache = _shapes.get(connections[using], OrderedDict())
+    plain = sum(1 for compiled in cache.values() if compiled is _PLAIN)
+    return len(cache) - plain, plain
+
+
+def _sql_and_names(compiled: _Compiled | _CountCompiled) -> tuple[str, tuple[str | None, ...]]:
+    sql, slots = (compiled.sql, compiled.slots) if isinstance(compiled, _Compiled) else compiled
+    return sql, tuple(name for name, _ in slots)
+
+
+def shaped_instances(query: ShapedQuery[M]) -> list[M]:
+    """The model instances `list(query.queryset())` would give, through the shape's SQL compiled once."""
+    using = router.db_for_read(query.model)
+
+    def compile_with(queryset: models.QuerySet[Any], marks: Mapping[str, Any]) -> _Compiled:
+        _check_scoped(queryset)
+        return _compile_instances(queryset, marks, connections[using], using, "ShapedQuery")
+
+    found = _shape_compiled(query, "instances", compile_with)
+    if found is None:
+        return list(query.queryset())
+    connection, compiled, params = found
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall()
+    return _load(compiled, rows, using)  # type: ignore[return-value]  # instances of the queryset's model
+
+
+def shaped_count(query: ShapedQuery[Any]) -> int:
+    """`query.queryset().count()`, through the shape's SQL compiled once: the statement `count()` sends."""
+    using = router.db_for_read(query.model)
+
+    def compile_with(queryset: models.QuerySet[Any], marks: Mapping[str, Any]) -> _CountCompiled:
+        _check_scoped(queryset)
+        connection = connections[using]
+        # The captured statement is never sent: kept out of the logged queries (tests' CaptureQueriesContext; with
+        # DEBUG on, connection.queries still lists it, once per shape).
+        logged, connection.force_debug_cursor = connection.force_debug_cursor, False
+        try:
+            with connection.execute_wrapper(_capture):
+                queryset.count()
+        except _CapturedStatement as captured:
+            return captured.sql, _find_slots(connection, captured.params, marks, "ShapedQuery")
+        finally:
+            connection.force_debug_cursor = logged
+        # An empty result known without asking the database (`none()`): nothing a shape could replay.
+        raise ImproperlyConfigured("This count sends no statement.")
+
+    found = _shape_compiled(query, "count", compile_with)
+    if found is None:
+        return query.queryset().count()
+    connection, compiled, params = found
+    with connection.cursor() as cursor:
+        cursor.execute(compiled[0], params)
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _check_scoped(queryset: models.QuerySet[Any]) -> None:
+    """A tenant queryset runs only scoped to its account (core.models.TenantQuerySet), compiled or not."""
+    check = getattr(queryset, "_check_scope", None)
+    if check is not None:
+        check()

@@ -27,6 +27,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models.expressions import OrderBy
 
+from headwater.core.compiled import ShapedQuery, shaped_count, shaped_instances
 from headwater.core.cursors import InvalidCursor, column_value, read_cursor, sign_cursor
 from headwater.core.cursors import column as column_of
 
@@ -193,8 +194,9 @@ def _after(ordering: Ordering, key: tuple[Any, ...], *, backward: bool) -> model
 
 def _after_parts(
     model: type[models.Model], ordering: Ordering, key: tuple[Any, ...], *, backward: bool
-) -> list[models.Q]:
-    """The rows after `key` in reading order, as one or two conditions to read one after the other.
+) -> list[tuple[models.Q, bool]]:
+    """The rows after `key` in reading order, as one or two conditions to read one after the other, each with
+    whether it holds the key's values (the empty ones' part does not).
 
     A nullable leading column's empty values sort lowest: read ascending they come before every value, read
     descending after. So the rows after a value, read descending, are the smaller values then the empty ones; the
@@ -203,7 +205,7 @@ def _after_parts(
     """
     lead = ordering.fields[0] if ordering.fields else "pk"
     if lead == "pk" or not _nullable(model, lead):
-        return [_after(ordering, key, backward=backward)]
+        return [(_after(ordering, key, backward=backward), True)]
     if any(_nullable(model, c) for c in ordering.fields[1:]):
         raise ValueError("only the first column of a sort may be nullable")
     ascending = ordering.descending == backward
@@ -212,14 +214,24 @@ def _after_parts(
     if key[0] is None:
         rest = Ordering(ordering.fields[1:], descending=ordering.descending)
         within = empty & _after(rest, key[1:], backward=backward)
-        return [within, valued] if ascending else [within]
+        return [(within, True), (valued, False)] if ascending else [(within, True)]
     after_value = _after(ordering, key, backward=backward)
-    return [after_value] if ascending else [after_value, empty]
+    return [(after_value, True)] if ascending else [(after_value, True), (empty, False)]
 
 
-def bounded_count(qs: models.QuerySet[Any], limit: int) -> int | None:
+# A list given as a queryset, or as a ShapedQuery: its SQL compiled once per shape (core/compiled.py), the same
+# statements, rows and instances.
+Records = models.QuerySet[_M] | ShapedQuery[_M]
+
+
+def bounded_count(qs: Records[Any], limit: int) -> int | None:
     """The exact count when it is at most `limit`, else None: the database stops after limit + 1 rows."""
-    found = qs.order_by().values("pk")[: limit + 1].count()
+    if isinstance(qs, ShapedQuery):
+        found = shaped_count(
+            qs.refine(("bounded count", limit), {}, lambda q, _: q.order_by().values("pk")[: limit + 1])
+        )
+    else:
+        found = qs.order_by().values("pk")[: limit + 1].count()
     return found if found <= limit else None
 
 
@@ -240,7 +252,7 @@ def estimated_rows(qs: models.QuerySet[Any]) -> int | None:
 
 
 def keyset_page(
-    qs: models.QuerySet[_M],
+    qs: Records[_M],
     *,
     ordering: Ordering,
     cursor: str | None,
@@ -278,7 +290,7 @@ def keyset_page(
     total: int | None = None
     estimate: int | None = None
     if estimate_when_many and count_limit and known_total is None:
-        estimate = estimated_rows(qs)
+        estimate = estimated_rows(qs.queryset() if isinstance(qs, ShapedQuery) else qs)
         if estimate is not None and estimate <= count_limit:
             estimate = None
     if known_total is not None and count_limit:
@@ -286,6 +298,8 @@ def keyset_page(
     elif estimate is not None:
         total = None  # "about N (estimated)": no count, no pin
     elif pin_limit and count_limit:
+        if isinstance(qs, ShapedQuery):
+            qs = qs.queryset()  # read among a set of ids: an IN list of any length, not one shape
         ids = list(qs.order_by(*pin_order).values_list("pk", flat=True)[: count_limit + 1])
         total = len(ids) if len(ids) <= count_limit else None
         if len(ids) <= pin_limit:
@@ -302,7 +316,7 @@ def keyset_page(
 
 
 def _page(
-    qs: models.QuerySet[_M],
+    qs: Records[_M],
     ordering: Ordering,
     position: Cursor | None,
     *,
@@ -341,7 +355,7 @@ def _page(
 
 
 def _forward(
-    qs: models.QuerySet[_M],
+    qs: Records[_M],
     ordering: Ordering,
     *,
     key: tuple[Any, ...] | None,
@@ -369,17 +383,53 @@ def _forward(
     )
 
 
-def _read(
-    qs: models.QuerySet[_M], ordering: Ordering, key: tuple[Any, ...] | None, *, backward: bool, limit: int
-) -> list[_M]:
+def _read(qs: Records[_M], ordering: Ordering, key: tuple[Any, ...] | None, *, backward: bool, limit: int) -> list[_M]:
     """Up to `limit` rows after `key` (from the start without one) in reading order: one query, or a second when
     the first part of a nullable sort ran out (`_after_parts`)."""
     order = ordering.order_by(qs.model, reverse=backward)
+    if isinstance(qs, ShapedQuery):
+        return _read_shaped(qs, ordering, key, order, backward=backward, limit=limit)
     if key is None:
         return list(qs.order_by(*order)[:limit])
     rows: list[_M] = []
-    for part in _after_parts(qs.model, ordering, key, backward=backward):
+    for part, _ in _after_parts(qs.model, ordering, key, backward=backward):
         rows += qs.filter(part).order_by(*order)[: limit - len(rows)]
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _read_shaped(
+    qs: ShapedQuery[_M],
+    ordering: Ordering,
+    key: tuple[Any, ...] | None,
+    order: list[str | OrderBy],
+    *,
+    backward: bool,
+    limit: int,
+) -> list[_M]:
+    """`_read` of a ShapedQuery: the key's values are the parameters; which of them are empty (the conditions
+    differ), the sort, the direction, the part and the limit are the shape."""
+    if key is None:
+        return shaped_instances(
+            qs.refine(("first rows", ordering, backward, limit), {}, lambda q, _: q.order_by(*order)[:limit])
+        )
+    empty = tuple(value is None for value in key)
+    values = {f"key{i}": value for i, value in enumerate(key) if value is not None}
+    rows: list[_M] = []
+    for part, (_, uses_key) in enumerate(_after_parts(qs.model, ordering, key, backward=backward)):
+        wanted = limit - len(rows)
+
+        def after(
+            q: models.QuerySet[_M], v: Any, part: int = part, wanted: int = wanted, uses_key: bool = uses_key
+        ) -> models.QuerySet[_M]:
+            # The part without the key's values is built from the real key: it holds none of them.
+            marked = tuple(None if none else v[f"key{i}"] for i, none in enumerate(empty)) if uses_key else key
+            condition, _ = _after_parts(q.model, ordering, marked, backward=backward)[part]
+            return q.filter(condition).order_by(*order)[:wanted]
+
+        shape = ("rows after", ordering, backward, empty, part, wanted)
+        rows += shaped_instances(qs.refine(shape, values if uses_key else {}, after))
         if len(rows) >= limit:
             break
     return rows

@@ -17,7 +17,7 @@ from headwater.records.listing import (
     Known,
     RecordFilters,
     filter_records,
-    linked_query,
+    list_query,
     record_page,
 )
 
@@ -94,7 +94,7 @@ def deal_page(
     records the caller shows: the page its columns' (the default), the API the source only; and of them the
     `fields` the page shows (None: every column, as the API answers them). `known`: linked records the caller
     holds already (records.listing.Known: the list page's members, sources and campaigns), not joined."""
-    qs = linked_query(deal_list(account=account, filters=filters), related=related, fields=fields, known=known)
+    qs = list_query(Deal, deal_list, account=account, filters=filters, related=related, fields=fields, known=known)
     return record_page(
         qs,
         filters=filters,

@@ -4,9 +4,11 @@ rendering."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
@@ -18,9 +20,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from headwater.core.compiled import PARAMETER_TYPES, ShapedQuery
 from headwater.core.cursors import InvalidCursor
 from headwater.core.errors import NotFound
-from headwater.core.pagination import Ordering, Page, Sorts, keyset_page, ordering_from_param
+from headwater.core.models import Account
+from headwater.core.pagination import Ordering, Page, Records, Sorts, keyset_page, ordering_from_param
 from headwater.records.rows import Cell, Cells, table_head, table_rows
 from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
 
@@ -29,8 +33,6 @@ _M = TypeVar("_M", bound=Model)
 if TYPE_CHECKING:
     from django import forms
     from django.http import HttpRequest, HttpResponse
-
-    from headwater.core.models import Account
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,61 @@ def attach_known(rows: Sequence[Model], known: Known, fields: Sequence[str] | No
             field.set_cached_value(row, None if pk is None else by_id.get(pk) or found.get(pk))
 
 
+_F = TypeVar("_F", bound=RecordFilters)
+
+
+def list_query(
+    model: type[_M],
+    list_of: Callable[..., QuerySet[_M]],
+    *,
+    account: Account,
+    filters: _F,
+    related: Sequence[str],
+    fields: Sequence[str] | None,
+    known: Known | None,
+) -> Records[_M]:
+    """`linked_query(list_of(account=account, filters=filters), ...)`, the filtered list a page reads, given as a
+    ShapedQuery (core/compiled.py): its statements compiled once per shape instead of built and compiled on every
+    request, which was most of the ORM's share of a list page (docs/performance.md, "Compiled list reads").
+
+    The parameters are the account's id and each filter that is set; the shape is the list function, which
+    filters are set (and the flags' values), the linked records and columns read. So `list_of` must build its
+    SQL from `account.pk` alone and only test whether a filter is set, never its value (core.compiled refuses a
+    shape whose SQL changes with a value). A search is the plain queryset: its words make patterns and
+    conditions of their own (records/search.py).
+    """
+    if filters.q:
+        return linked_query(list_of(account=account, filters=filters), related=related, fields=fields, known=known)
+    values: dict[str, Any] = {"account": account.pk}
+    flags = []
+    for field in dataclasses.fields(filters):
+        value = getattr(filters, field.name)
+        if isinstance(value, Enum) and isinstance(value.value, int | str):
+            value = value.value  # a choice (DealStatus.WON): the database is sent its value either way
+        if isinstance(value, bool):
+            flags.append((field.name, value))
+        elif value is not None and value != "":
+            if type(value) not in PARAMETER_TYPES:
+                return linked_query(
+                    list_of(account=account, filters=filters), related=related, fields=fields, known=known
+                )
+            values[field.name] = value
+    related, fields = tuple(related), None if fields is None else tuple(fields)
+    known_names = tuple(sorted(known or {}))
+    shape = (list_of.__module__, list_of.__qualname__, type(filters), tuple(flags), related, fields, known_names)
+
+    def build(v: Mapping[str, Any]) -> QuerySet[_M]:
+        marked = dataclasses.replace(filters, **{name: v[name] for name in values if name != "account"})
+        return linked_query(
+            list_of(account=Account(pk=v["account"]), filters=marked),
+            related=related,
+            fields=fields,
+            known={name: {} for name in known_names},  # linked_query reads the names only
+        )
+
+    return ShapedQuery(model, shape, values, build)
+
+
 def filter_records(qs: QuerySet[_M], filters: RecordFilters) -> QuerySet[_M]:
     """Search (every word must occur in the record's search key, see records/search.py), owner, source, created day."""
     qs = search_filter(qs, filters.q)
@@ -148,7 +205,7 @@ def known_count(model: type[Model], account: Account, filters: RecordFilters) ->
 
 
 def record_page(
-    qs: QuerySet[_M],
+    qs: Records[_M],
     *,
     filters: RecordFilters,
     ordering: Ordering,
@@ -322,6 +379,7 @@ __all__ = [
     "known_count",
     "linked_query",
     "links_stay_sentence",
+    "list_query",
     "or_404",
     "record_page",
     "register_list_counter",
