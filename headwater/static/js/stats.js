@@ -81,6 +81,12 @@
     }
     document.body.addEventListener("htmx:responseError", failed);
     document.body.addEventListener("htmx:sendError", failed);
+    // A block opened before htmx was ready (the scripts are deferred) missed its toggle: load it now.
+    if (window.htmx) {
+      document.querySelectorAll("details[open] > .js-stats-part").forEach(function (part) {
+        window.htmx.trigger(part.parentElement, "toggle");
+      });
+    }
     // "2 campaigns" in the "Spend and return" table points into a closed drill-down: open it (which loads it), in
     // browsers that do not open a <details> for a link into it.
     document.addEventListener("click", function (event) {
