@@ -6,7 +6,8 @@ A and B (default: this checkout) each serve in a process of their own (this file
 bench.settings, Django's test client logged in as the benchmark's user, inside a transaction rolled back at the end:
 nothing is written). This process asks them in turn for the same page, alternating which goes first, so the load of
 the machine falls on both alike, and reports the median CPU milliseconds of each (`time.process_time` around the
-request: the database's own time is not in it) and the median of the per-round differences. After a warm-up, each
+request: the database's own time is not in it), the wall time of its queries (`execute_wrapper`: what it waits for
+the database) and the median of the per-round CPU differences. After a warm-up, each
 server collects and freezes its heap as config.wsgi does (headwater/core/gc_warm.py), so the figures are a warm
 gunicorn worker's. Then the parts of B's page that load when opened (stats/part_views.py), alone: the first
 source's campaigns and each trend chart's figures, as htmx asks for them.
@@ -53,12 +54,22 @@ def serve(root: Path, name: str) -> None:
     import django
 
     django.setup()
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.test import Client
     from django.utils import timezone
 
     from headwater.core.models import Account
     from headwater.users.models import Membership, Role, User
+
+    # The wall time of each query (sent, waited for, read): what the request waits for the database, beside its CPU.
+    waited: list[float] = []
+
+    def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited.append(time.perf_counter() - started)
 
     with transaction.atomic():
         user, _ = User.objects.get_or_create(email=f"bench-{name.lower()}@bench.test", defaults={"full_name": name})
@@ -79,11 +90,20 @@ def serve(root: Path, name: str) -> None:
                 print(json.dumps({"frozen": True}), flush=True)
                 continue
             headers = {"HX-Request": "true"} if command.get("htmx") else {}
+            waited.clear()
             started = time.process_time()
-            response = client.get(command["path"], headers=headers)
+            with connection.execute_wrapper(timed):
+                response = client.get(command["path"], headers=headers)
             cpu = (time.process_time() - started) * 1000
             body = response.content.decode() if command.get("body") else ""
-            answer = {"cpu": cpu, "status": response.status_code, "bytes": len(response.content), "body": body}
+            answer = {
+                "cpu": cpu,
+                "db": sum(waited) * 1000,
+                "queries": len(waited),
+                "status": response.status_code,
+                "bytes": len(response.content),
+                "body": body,
+            }
             print(json.dumps(answer), flush=True)
         transaction.set_rollback(True)
 
@@ -163,9 +183,11 @@ def _measure(a: Side, b: Side, rounds: int, warmup: int) -> dict[str, Any]:
     a.get("freeze")
     b.get("freeze")
     pages: dict[str, dict[str, list[float]]] = {
-        name: {"A": [], "B": [], "bytes A": [], "bytes B": []} for name in PAGES
+        name: {"A": [], "B": [], "bytes A": [], "bytes B": [], "db A": [], "db B": [], "queries A": [], "queries B": []}
+        for name in PAGES
     }
     alone: dict[str, list[float]] = {name: [] for name in parts}
+    alone_db: dict[str, list[float]] = {name: [] for name in parts}
     sizes: dict[str, int] = {}
     for number in range(rounds):
         for name, path in PAGES.items():
@@ -173,10 +195,12 @@ def _measure(a: Side, b: Side, rounds: int, warmup: int) -> dict[str, Any]:
             for side in order:
                 answer = side.get(path)
                 pages[name][side.name].append(answer["cpu"])
-                pages[name][f"bytes {side.name}"].append(answer["bytes"])
+                for figure in ("bytes", "db", "queries"):
+                    pages[name][f"{figure} {side.name}"].append(answer[figure])
         for name, hook in parts.items():
             answer = b.get(hook, htmx=True)
             alone[name].append(answer["cpu"])
+            alone_db[name].append(answer["db"])
             sizes[name] = answer["bytes"]
     result: dict[str, Any] = {"rounds": rounds, "pages": {}, "parts (B only)": {}}
     for name, samples in pages.items():
@@ -185,11 +209,19 @@ def _measure(a: Side, b: Side, rounds: int, warmup: int) -> dict[str, Any]:
             "cpu_ms_A": round(statistics.median(samples["A"]), 2),
             "cpu_ms_B": round(statistics.median(samples["B"]), 2),
             "median_difference_ms": round(statistics.median(differences), 2),
+            "db_ms_A": round(statistics.median(samples["db A"]), 2),
+            "db_ms_B": round(statistics.median(samples["db B"]), 2),
+            "queries_A": int(statistics.median(samples["queries A"])),
+            "queries_B": int(statistics.median(samples["queries B"])),
             "bytes_A": int(statistics.median(samples["bytes A"])),
             "bytes_B": int(statistics.median(samples["bytes B"])),
         }
     for name, cpu in alone.items():
-        result["parts (B only)"][name] = {"cpu_ms": round(statistics.median(cpu), 2), "bytes": sizes[name]}
+        result["parts (B only)"][name] = {
+            "cpu_ms": round(statistics.median(cpu), 2),
+            "db_ms": round(statistics.median(alone_db[name]), 2),
+            "bytes": sizes[name],
+        }
     return result
 
 
