@@ -9,6 +9,10 @@ names from the campaign catalogue, read once. Three queries, whatever the number
 return is not shown (an owner filter). Compared with the previous period, that period's campaign groups come in the
 same query of the tallies and its spend from its one read of the ledger (the source rows'): no query more.
 
+The Statistics page does not show the rows until a source's drill-down is opened (`CampaignScope`): it reads only
+which (source, campaign) pairs have records (`read_campaign_pairs`, in place of the groups) to count each source's
+campaigns, and the drill-down, when opened, reads that source's groups only (stats/part_views.py).
+
 Each source with campaigns gets a "(no campaign)" row: its records and spend without a campaign, computed from the
 source's own groups less its campaigns' before conversion, so every row is exactly its records (each currency
 converted and rounded to the cent once per row) and the counts of a source's rows add up to the source's.

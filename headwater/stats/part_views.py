@@ -93,7 +93,8 @@ def _every_sources_campaigns(request: AccountRequest, filters: StatsFilters) -> 
         if table is not None:
             parts.append(f'<h2 class="stats-part__source">{source_path_html(cells, source_row.source)}</h2>\n{table}')
     if not parts:
-        return _part(request, title, _empty(_("No source has campaigns with figures or spend in this period.")))
+        empty = _empty(_("No source has campaigns with figures or spend in this period."))
+        return _part(request, title, empty, period=filters.period)
     # Every inserted text escaped (Cells, bdi) or built escaped (the tables).
     return _part(request, title, SafeString("\n".join(parts)), period=filters.period)
 

@@ -77,9 +77,6 @@ def trend_tables_html(trend: Trend) -> dict[str, SafeString]:
     }
 
 
-TREND_FIGURES = ("contacts", "won")
-
-
 def trend_figures_details(*, figures: str, url: str, chart_title: str) -> SafeString:
     """The closed "Show the figures" under a chart; its table loads from `url` when opened (stats/part_views.py).
     `chart_title` (the chart's caption) completes its name for a screen reader, as two of them are on the page."""
