@@ -64,14 +64,15 @@ def memoise_selector() -> None:
     """Replace the views' selector with one that computes each (account, filters) once per process."""
     from headwater.core.models import Account
     from headwater.stats import api, views
+    from headwater.stats.campaign_stats import EVERY_CAMPAIGN
     from headwater.stats.selectors import source_stats
 
     @functools.cache
-    def computed(account_id: int, filters: Any) -> Any:
-        return source_stats(account=Account.objects.get(pk=account_id), filters=filters)
+    def computed(account_id: int, filters: Any, campaigns: Any) -> Any:
+        return source_stats(account=Account.objects.get(pk=account_id), filters=filters, campaigns=campaigns)
 
-    def memoised(*, account: Any, filters: Any) -> Any:
-        return computed(account.pk, filters)
+    def memoised(*, account: Any, filters: Any, campaigns: Any = EVERY_CAMPAIGN) -> Any:
+        return computed(account.pk, filters, campaigns)
 
     views.source_stats = memoised
     api.source_stats = memoised

@@ -9,11 +9,14 @@ Builds the fixed-seed data set (bench/dataset.py) in a database of its own, then
             around them), on the same connection: the floor of the app's own method;
 - selector: `stats.selectors.source_stats` called in this process;
 - page:     GET of the Statistics page from a gunicorn worker on 127.0.0.1 (one worker, persistent connection);
-- endpoint: GET of /api/v1/stats/sources from the same worker.
+- endpoint: GET of /api/v1/stats/sources from the same worker;
+- and, as cases of their own, the parts of the page that load when the user opens them (stats/part_views.py), as
+  htmx asks for them: the first source's campaigns, and each trend chart's figures (the page's own hooks).
 
 It reports medians and the median of the per-round ratios to the floor, writes JSON under bench/results/ and prints
 a short table. Times are wall-clock milliseconds seen by the client (loopback, a new connection per request); for
-the page and the endpoint also the server's own time, from the Server-Timing header bench/wsgi.py adds.
+the page, the parts and the endpoint also the server's own time and CPU, from the Server-Timing header bench/wsgi.py
+adds.
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -24,10 +27,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import html
 import http.client
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -40,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/hw_bench"
 METHODS = ("floor", "tallies", "selector", "page", "endpoint")
+# A part of the page that loads when opened: its <details>' htmx request (stats/part_views.py).
+PART_HOOK = re.compile(rb'<details [^>]*hx-get="([^"]+)"')
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -291,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         return source_stats(account=account, filters=StatsFilters(period=period, owner_id=owner_id))
 
     last_server_ms: dict[str, float] = {}
+    last_server_cpu: dict[str, float] = {}
 
     def page(case: Case) -> float:
         owner_id = meta["owners"][case.account][0]
@@ -299,7 +307,32 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         if status != 200:
             raise SystemExit(f"page answered {status}: {path}")
         last_server_ms["page"] = server_ms(timing)
+        last_server_cpu["page"] = server_ms(timing, "cpu")
         return elapsed
+
+    def page_parts(case: Case) -> dict[str, str]:
+        """The parts of the case's page that load when opened, by name: the first source's campaigns (none with an
+        owner filter: spend has no owner) and each trend chart's figures, as the page links them."""
+        owner_id = meta["owners"][case.account][0]
+        path = f"/a/{case.account}/stats/sources/{case.query(owner_id)}"
+        _, status, body, _ = http_get(args.port, path, {"Cookie": f"sessionid={session}"})
+        if status != 200:
+            raise SystemExit(f"page answered {status}: {path}")
+        hooks = [html.unescape(hook.decode()) for hook in PART_HOOK.findall(body)]
+        found = {}
+        campaigns = [hook for hook in hooks if "/campaigns/" in hook]
+        if campaigns:
+            found["campaigns of a source"] = campaigns[0]
+        for hook in hooks:
+            if "/trend-figures/" in hook:
+                found[f"trend figures: {hook.rsplit('figures=', 1)[1]}"] = hook
+        return found
+
+    def part(path: str) -> tuple[float, float, float]:
+        elapsed, status, _, timing = http_get(args.port, path, {"Cookie": f"sessionid={session}", "HX-Request": "true"})
+        if status != 200:
+            raise SystemExit(f"part answered {status}: {path}")
+        return elapsed, server_ms(timing), server_ms(timing, "cpu")
 
     def endpoint(case: Case) -> float:
         owner_id = meta["owners"][case.account][0]
@@ -339,7 +372,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
     samples: dict[str, dict[str, list[float]]] = {c.name: {m: [] for m in METHODS} for c in cases}
     # The server's own time of each page and endpoint request (bench/wsgi.py), beside the client's.
     server_samples: dict[str, dict[str, list[float]]] = {c.name: {"page": [], "endpoint": []} for c in cases}
+    page_cpu: dict[str, list[float]] = {c.name: [] for c in cases}
     try:
+        parts = {case.name: page_parts(case) for case in cases}
+        # Per case and part: client ms, server ms, server CPU ms.
+        part_samples: dict[str, dict[str, tuple[list[float], list[float], list[float]]]] = {
+            name: {part_name: ([], [], []) for part_name in found} for name, found in parts.items()
+        }
         total_rounds = args.warmup + args.rounds
         for round_index in range(total_rounds):
             counted = round_index >= args.warmup
@@ -366,6 +405,14 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
                         samples[case.name][method].append(ms)
                         if method in ("page", "endpoint"):
                             server_samples[case.name][method].append(last_server_ms[method])
+                        if method == "page":
+                            page_cpu[case.name].append(last_server_cpu["page"])
+                # What moved out of the page is still measured: each part as the user's opening asks for it.
+                for part_name, path in parts[case.name].items():
+                    measured = part(path)
+                    if counted:
+                        for series, value in zip(part_samples[case.name][part_name], measured, strict=True):
+                            series.append(value)
         sys.stderr.write("\n")
     finally:
         server.terminate()
@@ -388,6 +435,16 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
             "owner": case.owner,
             "median_ms": {m: round(statistics.median(s[m]), 2) for m in METHODS},
             "server_median_ms": {m: round(statistics.median(v), 2) for m, v in server_samples[case.name].items()},
+            "page_server_cpu_median_ms": round(statistics.median(page_cpu[case.name]), 2),
+            "parts": {
+                part_name: {
+                    "path": parts[case.name][part_name],
+                    "median_ms": round(statistics.median(client), 2),
+                    "server_median_ms": round(statistics.median(server), 2),
+                    "server_cpu_median_ms": round(statistics.median(cpu), 2),
+                }
+                for part_name, (client, server, cpu) in part_samples[case.name].items()
+            },
             "ratio_to_floor": {m: round(r, 3) for m, r in ratios.items()},
             "ratio_to_tallies": {m: round(r, 3) for m, r in to_tallies.items()},
             "samples_ms": {m: [round(x, 2) for x in s[m]] for m in METHODS},
@@ -444,19 +501,33 @@ def summary_table(report: dict[str, Any]) -> str:
         f"{report['database']}, scale {report['scale']:g}, {report['rounds']} rounds, {report['date']}",
         "",
         (
-            "| case | floor ms | tallies ms | selector ms | page ms | page server ms | endpoint ms "
-            "| endpoint server ms | endpoint/floor | endpoint/tallies |"
+            "| case | floor ms | tallies ms | selector ms | page ms | page server ms | page server CPU ms "
+            "| endpoint ms | endpoint server ms | endpoint/floor | endpoint/tallies |"
         ),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    nan = float("nan")
     for name, case in report["cases"].items():
         m, r, server = case["median_ms"], case["ratio_to_floor"], case.get("server_median_ms", {})
         lines.append(
             f"| {name} | {m['floor']:.1f} | {m['tallies']:.1f} | {m['selector']:.1f} | {m['page']:.1f} "
-            f"| {server.get('page', float('nan')):.1f} | {m['endpoint']:.1f} "
-            f"| {server.get('endpoint', float('nan')):.1f} | {r['endpoint']:.2f} "
+            f"| {server.get('page', nan):.1f} | {case.get('page_server_cpu_median_ms', nan):.1f} | {m['endpoint']:.1f} "
+            f"| {server.get('endpoint', nan):.1f} | {r['endpoint']:.2f} "
             f"| {case['ratio_to_tallies']['endpoint']:.2f} |"
         )
+    lines += [
+        "",
+        "Parts of the page that load when opened (htmx):",
+        "",
+        "| case | part | ms | server ms | server CPU ms |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, case in report["cases"].items():
+        for part_name, part in case.get("parts", {}).items():
+            lines.append(
+                f"| {name} | {part_name} | {part['median_ms']:.1f} | {part['server_median_ms']:.1f} "
+                f"| {part['server_cpu_median_ms']:.1f} |"
+            )
     return "\n".join(lines)
 
 

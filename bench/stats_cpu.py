@@ -3,9 +3,11 @@
     BENCH_DATABASE_URL=postgres://... python -m bench.stats_cpu time [--requests 30]
     BENCH_DATABASE_URL=postgres://... python -m bench.stats_cpu profile big|typical|big6m
     BENCH_DATABASE_URL=postgres://... python -m bench.stats_cpu dump OUT_DIR
+    python -m bench.stats_cpu parts OLD_DUMP_DIR NEW_DUMP_DIR
 
-On the statistics benchmark's database (`make bench` loads it; bench.settings), logged in as its user through
-Django's test client, inside a transaction rolled back at the end: nothing is written (not even the session).
+On the statistics benchmark's database (`make bench` loads it; bench.settings), logged in as its user (made here
+when `make bench` has not made it yet) through Django's test client, inside a transaction rolled back at the end:
+nothing is written (not even the session).
 
 - `time`: the median CPU milliseconds (`time.process_time`: the database's own time is not in it, so the figure
   hardly moves with the machine's load) of the page for the big and the typical account (all time) and for the big
@@ -13,7 +15,11 @@ Django's test client, inside a transaction rolled back at the end: nothing is wr
   one after the other, alternated, to compare two commits.
 - `profile`: cProfile of 20 requests of one page, CPU time, the hottest functions.
 - `dump`: the page (tokens and nonces blanked), its CSV and XLSX (the sheets' XML) and the API's sources and trend
-  for periods, comparisons, owners and channels of both accounts, one file each: `diff -r` two dumps.
+  for periods, comparisons, owners and channels of both accounts, one file each: `diff -r` two dumps. Also each
+  part of the page that loads when opened (stats/part_views.py: every `hx-get` of a <details>), as htmx asks for it.
+- `parts`: for a dump made before those parts moved out of the page (OLD) and one after (NEW), checks that every
+  part in NEW is, byte for byte, the block with the same table id in OLD's page, and that OLD's page has no such
+  block NEW does not load. No database needed.
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import html
 import io
 import os
 import pstats
@@ -63,10 +70,13 @@ def _cpu_ms(function: Callable[[], Any], requests: int) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["time", "profile", "dump"])
+    parser.add_argument("mode", choices=["time", "profile", "dump", "parts"])
     parser.add_argument("target", nargs="?", default="big", help="profile: a page (big, typical, big6m); dump: a dir")
+    parser.add_argument("new", nargs="?", help="parts: the dump made after")
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args(argv)
+    if args.mode == "parts":
+        raise SystemExit(_check_parts(Path(args.target), Path(args.new)))
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
@@ -78,13 +88,12 @@ def main(argv: list[str] | None = None) -> None:
     from headwater.core.models import Account
     from headwater.stats.filters import DateRange, StatsFilters
     from headwater.stats.selectors import source_stats_and_trend
-    from headwater.users.models import User
 
     with transaction.atomic():
-        user = User.objects.get(email="bench@bench.test")
+        accounts = {slug: Account.objects.get(slug=slug) for slug in ("big", "typical")}
+        user = bench_user(accounts.values())
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
-        accounts = {slug: Account.objects.get(slug=slug) for slug in ("big", "typical")}
 
         def page(path: str) -> Callable[[], None]:
             def get() -> None:
@@ -127,6 +136,62 @@ def main(argv: list[str] | None = None) -> None:
         transaction.set_rollback(True)
 
 
+def bench_user(accounts: Any) -> Any:
+    """The benchmark's user (bench/run_stats.py makes it), an admin of `accounts`; made here (in the caller's
+    transaction) when the data was loaded but `make bench` has not run on it yet."""
+    from django.utils import timezone
+
+    from headwater.users.models import Membership, Role, User
+
+    user, _ = User.objects.get_or_create(email="bench@bench.test", defaults={"full_name": "Benchmark"})
+    if not user.email_confirmed:  # an unconfirmed address is logged out on its next request
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+    for account in accounts:
+        Membership.unscoped.get_or_create(account=account, user=user, defaults={"role": Role.ADMIN})
+    return user
+
+
+# A part of the page that loads when opened: its <details>' htmx request.
+_PART_HOOK = re.compile(rb'<details [^>]*hx-get="([^"]+)"')
+# The block a part is, or was on the page: a statistics table in its scroll box (stats/tables.py), by its id.
+_TABLE_BLOCK = re.compile(
+    rb'<p class="stats-scroll-hint" id="(?P<id>[^"]+)-hint" hidden>.*?</table>\n</div>\n</div>', re.DOTALL
+)
+
+
+def _part_blocks(page: bytes) -> dict[bytes, bytes]:
+    """The page's tables of the kinds that now load when opened (campaigns, the trend's figures), by table id."""
+    blocks = {m.group("id"): m.group(0) for m in _TABLE_BLOCK.finditer(page)}
+    return {key: block for key, block in blocks.items() if key.startswith((b"stats-campaigns-", b"stats-trend-"))}
+
+
+def _check_parts(old: Path, new: Path) -> str | None:
+    compared = 0
+    problems: list[str] = []
+    for old_page in sorted(old.glob("*-page")):
+        before = _part_blocks(old_page.read_bytes())
+        loaded: dict[bytes, bytes] = {}
+        for part in sorted(new.glob(f"{old_page.name}-part-*")):
+            body = part.read_bytes()
+            status, _, html = body.partition(b"\n")
+            if status != b"200":
+                problems.append(f"{part.name}: {status.decode()}")
+                continue
+            loaded |= _part_blocks(html) or {part.name.encode(): html}
+        for key in sorted(set(before) | set(loaded)):
+            if key not in loaded:
+                problems.append(f"{old_page.name}: {key.decode()} was on the page and loads from no part")
+            elif key not in before:
+                problems.append(f"{old_page.name}: {key.decode()} loads but was not on the page")
+            elif loaded[key] != before[key]:
+                problems.append(f"{old_page.name}: {key.decode()} differs")
+            else:
+                compared += 1
+    print(f"{compared} parts equal to the old page's blocks")
+    return "\n".join(problems) or None
+
+
 def _dump(out: Path, client: Any, accounts: dict[str, Any], user: Any) -> None:
     from headwater.deals.models import Deal
     from headwater.sources.models import Source
@@ -153,7 +218,12 @@ def _dump(out: Path, client: Any, accounts: dict[str, Any], user: Any) -> None:
                 ("csv", f"/a/{slug}/stats/sources/export.csv{query}"),
                 ("xlsx", f"/a/{slug}/stats/sources/export.xlsx{query}"),
             ):
-                (out / f"{slug}-{index}-{kind}").write_bytes(_body(client.get(path), kind))
+                body = _body(client.get(path), kind)
+                (out / f"{slug}-{index}-{kind}").write_bytes(body)
+                if kind == "page":
+                    for number, hook in enumerate(_PART_HOOK.findall(body)):
+                        part = client.get(html.unescape(hook.decode()), HTTP_HX_REQUEST="true")
+                        (out / f"{slug}-{index}-page-part-{number:02d}").write_bytes(_body(part, "part"))
             for endpoint in ("sources", "trend"):
                 response = client.get(f"/api/v1/stats/{endpoint}{query}", HTTP_AUTHORIZATION=f"Bearer {token}")
                 (out / f"{slug}-{index}-api-{endpoint}").write_bytes(_body(response, "api"))

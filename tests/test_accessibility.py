@@ -187,6 +187,16 @@ def _open_person_typeahead(page: Page) -> None:
     _open_typeahead(page, field="person")
 
 
+def _open_stats_parts(page: Page) -> None:
+    """Open the Statistics page's drill-downs that load when opened: the first source's campaigns, both trend
+    charts' figures; wait for their tables."""
+    page.locator("details.stats-campaigns > summary").first.click()
+    expect(page.locator("details.stats-campaigns table").first).to_be_visible()
+    for figures in ("contacts", "won"):
+        page.locator(f"#stats-trend-{figures}-figures > summary").click()
+        expect(page.locator(f"#stats-trend-{figures}")).to_be_visible()
+
+
 def _inline_rename(page: Page) -> None:
     page.locator("#sources-catalogue tbody a[hx-get*='/rename/']").first.click()
     expect(page.locator(".source-rename input[type=text]")).to_be_focused()
@@ -354,6 +364,23 @@ VISITS = [
     Visit("statistics", ("stats:sources",), A + "/stats/sources/"),
     Visit("statistics, compared", ("stats:sources",), A + "/stats/sources/?period=this_year&compare=on"),
     Visit("statistics, sources off", ("stats:sources",), "/a/{w.other_account}/stats/sources/"),
+    Visit("statistics, drill-downs opened", ("stats:sources",), A + "/stats/sources/", act=_open_stats_parts),
+    Visit(
+        "statistics, a source's campaigns apart",
+        ("stats:sources_campaigns",),
+        A + "/stats/sources/campaigns/?source={w.source}",
+    ),
+    Visit(
+        "statistics, a source's campaigns, bad source",
+        ("stats:sources_campaigns",),
+        A + "/stats/sources/campaigns/?source=x",
+        status=400,
+    ),
+    Visit(
+        "statistics, trend figures apart",
+        ("stats:sources_trend_figures",),
+        A + "/stats/sources/trend-figures/?figures=won",
+    ),
     Visit("statistics, cohorts", ("stats:cohorts",), A + "/stats/cohorts/"),
     Visit("statistics, cohorts, a bad month", ("stats:cohorts",), A + "/stats/cohorts/?start=2025-13", status=400),
     Visit("account settings", ("account_settings:general",), A + "/settings/"),

@@ -9,6 +9,10 @@ names from the campaign catalogue, read once. Three queries, whatever the number
 return is not shown (an owner filter). Compared with the previous period, that period's campaign groups come in the
 same query of the tallies and its spend from its one read of the ledger (the source rows'): no query more.
 
+The Statistics page does not show the rows until a source's drill-down is opened (`CampaignScope`): it reads only
+which (source, campaign) pairs have records (`read_campaign_pairs`, in place of the groups) to count each source's
+campaigns, and the drill-down, when opened, reads that source's groups only (stats/part_views.py).
+
 Each source with campaigns gets a "(no campaign)" row: its records and spend without a campaign, computed from the
 source's own groups less its campaigns' before conversion, so every row is exactly its records (each currency
 converted and rounded to the cent once per row) and the counts of a source's rows add up to the source's.
@@ -17,7 +21,7 @@ converted and rounded to the cent once per row) and the counts of a source's row
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -48,6 +52,28 @@ _DEALS = (TallyKind.OPEN, TallyKind.WON, TallyKind.LOST)
 # The same as plain integers: one lookup per row of the campaign tallies, without making an enum member.
 _UNDATED_KIND = {int(undated): int(kind) for undated, kind in _UNDATED.items()}
 
+
+class AllSources:
+    """`source_id` of the readers below when every source's campaigns are wanted (None is "no source")."""
+
+
+ALL_SOURCES = AllSources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignScope:
+    """Which campaign figures the statistics compute: every source's rows (the API, the exports), one source's rows
+    (the page's drill-down, when opened: `source_id`), or only how many campaigns each source lists (the page, which
+    loads a source's rows when it is opened: `rows` False)."""
+
+    rows: bool = True
+    source_id: int | AllSources | None = ALL_SOURCES
+
+
+EVERY_CAMPAIGN = CampaignScope()
+CAMPAIGN_COUNTS = CampaignScope(rows=False)
+
+
 _CATALOGUE = CompiledRows(
     lambda account_id: (
         Campaign.objects.for_account(Account(pk=account_id))
@@ -58,21 +84,33 @@ _CATALOGUE = CompiledRows(
 )
 
 
-def read_campaign_groups(*, account: Account, periods: Sequence[DateRange | None]) -> list[CampaignGroups]:
+def _source_condition(source_id: int | AllSources | None) -> tuple[str, list[Any]]:
+    """The WHERE condition (and its parameter) that keeps one source's tallies; none for every source. The tallies
+    key "no source" as 0."""
+    if isinstance(source_id, AllSources):
+        return "", []
+    return " AND source_key = %s", [source_id or 0]
+
+
+def read_campaign_groups(
+    *, account: Account, periods: Sequence[DateRange | None], source_id: int | AllSources | None = ALL_SOURCES
+) -> list[CampaignGroups]:
     """Each period's records with a campaign per (source, campaign) and (kind, currency), from the campaign tallies:
-    its whole months, the days around them, or for all time every year. One query whatever the number of periods
-    (the page's and the one it is compared with: one part each, tagged), scoped by account."""
+    its whole months, the days around them, or for all time every year; of one source only when given. One query
+    whatever the number of periods (the page's and the one it is compared with: one part each, tagged), scoped by
+    account."""
     parts: list[str] = []
     params: list[Any] = []
+    only, only_params = _source_condition(source_id)
     for index, period in enumerate(periods):
         conditions, values = _period_conditions(period)
         parts.append(
             f"SELECT {index}, kind, source_key, campaign_key, currency, "  # noqa: S608 — constants and placeholders only
             "CAST(SUM(n) AS BIGINT), CAST(SUM(cents) AS BIGINT) "
-            f"FROM {campaign_tally_sql.TABLE} WHERE account_id = %s AND ({' OR '.join(conditions)}) "
+            f"FROM {campaign_tally_sql.TABLE} WHERE account_id = %s AND ({' OR '.join(conditions)}){only} "
             "GROUP BY kind, source_key, campaign_key, currency"
         )
-        params += [account.pk, *values]
+        params += [account.pk, *values, *only_params]
     groups: list[CampaignGroups] = [{} for _period in periods]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
@@ -92,6 +130,28 @@ def read_campaign_groups(*, account: Account, periods: Sequence[DateRange | None
                 slot[0] += n
                 slot[1] += cents
     return groups
+
+
+def read_campaign_pairs(*, account: Account, periods: Sequence[DateRange | None]) -> set[tuple[int | None, int]]:
+    """The (source, campaign) pairs that have records in any of the periods: the keys `read_campaign_groups` would
+    give (a group whose count sums to zero is none), without their figures. What the Statistics page needs to say
+    which sources have campaigns, and how many, before any is opened: one query, a row per pair."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for period in periods:
+        conditions, values = _period_conditions(period)
+        parts.append(
+            f"SELECT source_key, campaign_key FROM {campaign_tally_sql.TABLE} "  # noqa: S608 — constants and placeholders only
+            f"WHERE account_id = %s AND ({' OR '.join(conditions)}) "
+            "GROUP BY kind, source_key, campaign_key, currency HAVING SUM(n) <> 0"
+        )
+        params += [account.pk, *values]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT source_key, campaign_key FROM ({' UNION ALL '.join(parts)}) AS used",  # noqa: S608 — constants and placeholders only
+            params,
+        )
+        return {(source_key or None, campaign_key) for source_key, campaign_key in cursor.fetchall()}
 
 
 def _period_conditions(period: DateRange | None) -> tuple[list[str], list[Any]]:
@@ -200,36 +260,25 @@ def campaign_rows(
     previous: CampaignPeriod | None,
     catalogue: list[CampaignInfo],
     rates: Mapping[str, Decimal],
+    only: int | AllSources | None = ALL_SOURCES,
 ) -> dict[int | None, list[CampaignRow]]:
-    """Each shown source's campaign rows: its active campaigns (archived ones only with figures in either period,
-    unknown ids never dropped), by name, then "(no campaign)". Sources without campaigns get none. With a previous
-    period, each row's `changes` against the same row of that period, as the source rows'. In memory: no query."""
+    """Each shown source's campaign rows (or only source `only`'s): its `campaign_listing`, then "(no campaign)".
+    Sources without campaigns get none. With a previous period, each row's `changes` against the same row of that
+    period, as the source rows'. In memory: no query."""
     ratios = cent_ratios(rates)
-    by_id = {campaign.id: campaign for campaign in catalogue}
-    of_source: dict[int | None, list[CampaignInfo]] = {}
-    for campaign in catalogue:
-        of_source.setdefault(campaign.source_id, []).append(campaign)
-    used: dict[int | None, set[int]] = {}
-    for period in (current, previous):
-        if period is None:
-            continue
-        for source_id, campaign_id in [*period.groups, *period.spend]:
-            if campaign_id is not None:
-                used.setdefault(source_id, set()).add(campaign_id)
+    pairs = [key for period in (current, previous) if period is not None for key in [*period.groups, *period.spend]]
+    used = _used(pairs)
     sources = _source_groups(current.figures)
     sources_before = _source_groups(previous.figures) if previous is not None else {}
     result: dict[int | None, list[CampaignRow]] = {}
-    for source_row in returns.rows:
+    rows_of = [row for row in returns.rows if isinstance(only, AllSources) or row.source.id == only]
+    listing = campaign_listing(sources=[row.source for row in rows_of], used=used, catalogue=catalogue)
+    for source_row in rows_of:
         source = source_row.source
-        here = used.get(source.id, set())
-        listed = [c for c in of_source.get(source.id, []) if not c.archived or c.id in here]
-        # Figures under this source of a campaign of another source (or deleted meanwhile): never dropped.
-        listed += [
-            by_id.get(cid) or CampaignInfo(id=cid, source_id=source.id, known=False)
-            for cid in sorted(here - {c.id for c in listed if c.id is not None})
-        ]
+        listed = listing.get(source.id)
         if not listed:
             continue
+        here = used.get(source.id, set())
         rows = _source_rows(
             source, listed=listed, here=here, period=current, own=sources.get(source.id, {}), ratios=ratios
         )
@@ -241,6 +290,51 @@ def campaign_rows(
                 compare_returns(row, old)
         result[source.id] = rows
     return result
+
+
+def _used(pairs: Iterable[tuple[int | None, int | None]]) -> dict[int | None, set[int]]:
+    """{source: the campaigns with figures or spend under it} from (source, campaign) keys (None: no campaign)."""
+    used: dict[int | None, set[int]] = {}
+    for source_id, campaign_id in pairs:
+        if campaign_id is not None:
+            used.setdefault(source_id, set()).add(campaign_id)
+    return used
+
+
+def campaign_listing(
+    *, sources: Iterable[SourceInfo], used: Mapping[int | None, set[int]], catalogue: list[CampaignInfo]
+) -> dict[int | None, list[CampaignInfo]]:
+    """The campaigns each source lists, by name: its active campaigns, archived ones only with figures or spend
+    (`used`, in either period), and ids with figures that the catalogue does not put under it (a campaign of another
+    source, or deleted meanwhile): never dropped. Sources that list none are left out."""
+    by_id = {campaign.id: campaign for campaign in catalogue}
+    of_source: dict[int | None, list[CampaignInfo]] = {}
+    for campaign in catalogue:
+        of_source.setdefault(campaign.source_id, []).append(campaign)
+    listing: dict[int | None, list[CampaignInfo]] = {}
+    for source in sources:
+        here = used.get(source.id, set())
+        listed = [c for c in of_source.get(source.id, []) if not c.archived or c.id in here]
+        listed += [
+            by_id.get(cid) or CampaignInfo(id=cid, source_id=source.id, known=False)
+            for cid in sorted(here - {c.id for c in listed if c.id is not None})
+        ]
+        if listed:
+            listing[source.id] = listed
+    return listing
+
+
+def campaign_counts(
+    *,
+    returns: Section[ReturnRow],
+    pairs: Iterable[tuple[int | None, int | None]],
+    catalogue: list[CampaignInfo],
+) -> dict[int | None, int]:
+    """How many campaigns each shown source lists (`campaign_listing`; its "(no campaign)" row not counted), from the
+    (source, campaign) pairs with records (`read_campaign_pairs`) or spend in either period: the rows
+    `campaign_rows` would give, less their figures."""
+    listing = campaign_listing(sources=[row.source for row in returns.rows], used=_used(pairs), catalogue=catalogue)
+    return {source_id: len(listed) for source_id, listed in listing.items()}
 
 
 def _source_rows(

@@ -18,6 +18,7 @@ from headwater.core.models import Account
 from headwater.core.validation import parse_id
 from headwater.core.widgets import DateInput
 from headwater.records.forms import UNASSIGNED, AccountChoices, owner_filter_choices
+from headwater.stats.campaign_stats import ALL_SOURCES, AllSources
 from headwater.stats.filters import DateRange, GroupBy, Period, StatsFilters, preset_range
 from headwater.stats.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from headwater.stats.sorting import SORT_KEYS, parse_sort
@@ -41,6 +42,8 @@ FILTER_FIELDS = (
 TREND_FIELD = "trend_by"
 # The channel filter's value for the sources without a channel.
 NO_CHANNEL = "none"
+# The drill-down's (and the record lists') value for the records without a source.
+NO_SOURCE = "none"
 OWNER_ALIAS = "owner"
 
 # The words a boolean query parameter of the API accepts (pydantic's): true/false, on/off, yes/no, 1/0, t/f, y/n,
@@ -277,6 +280,40 @@ class StatsFilterForm(forms.Form):
     def owner_label(self) -> str:
         """The chosen owner's name as the select shows it ("Anyone" when none); "" without the select's choices."""
         return dict(self.owner_choices).get(self.cleaned_data.get("owner_id") or "", "")
+
+
+class CampaignPartForm(StatsFilterForm):
+    """The filters of the page's drill-down to one source's campaigns (stats/part_views.py), and the source: its id,
+    or "none" (the record lists' `?source=`); without one, every source's. Owner and channel checked by id, as the
+    API does (no select here)."""
+
+    source = forms.CharField(label=_("Source"), required=False, max_length=20)
+
+    def __init__(self, data: Mapping[str, Any] | None, *, account: Account) -> None:
+        super().__init__(data, account=account, owner_choices=False)
+
+    def clean_source(self) -> int | AllSources | None:
+        value = str(self.cleaned_data.get("source") or "")
+        if not value:
+            return ALL_SOURCES
+        if value == NO_SOURCE:
+            return None
+        source_id = parse_id(value)
+        if not source_id:  # not an id, or 0
+            raise forms.ValidationError(_("Give the source by its id (or “none” for records without a source)."))
+        return source_id
+
+
+class TrendPartForm(StatsFilterForm):
+    """The filters of a trend chart's figures (stats/part_views.py), and which chart's: new contacts or won value
+    (without one, both)."""
+
+    figures = forms.ChoiceField(
+        label=_("Figures"), required=False, choices=[("contacts", _("New contacts")), ("won", _("Won value"))]
+    )
+
+    def __init__(self, data: Mapping[str, Any] | None, *, account: Account) -> None:
+        super().__init__(data, account=account, owner_choices=False)
 
 
 def stats_filter_form(data: Mapping[str, Any], *, account: Account, owner_choices: bool = False) -> StatsFilterForm:

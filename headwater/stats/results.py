@@ -244,6 +244,9 @@ class SourceStats:
     # Each source's campaigns, with its "(no campaign)" row last, keyed by source id; only sources with campaigns
     # (in the catalogue or in the period's figures), and only with `returns` (stats/campaign_stats.py).
     campaigns: dict[int | None, list[CampaignRow]] = field(default_factory=dict)
+    # How many campaigns each of those sources lists ("(no campaign)" not counted), also when `campaigns` was not
+    # computed (the page, which loads a source's campaigns when it is opened: stats/campaign_stats.CampaignScope).
+    campaign_counts: dict[int | None, int] = field(default_factory=dict)
     # Contacts created in the period -> with a deal -> with a won deal, per source (stats/funnel_sql.py).
     funnel: Section[FunnelRow] | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -20,7 +21,7 @@ from headwater.stats.results import (
     channel_label,
     source_label,
 )
-from headwater.stats.tables import Cells, numeric_cells, scrolling_table_html
+from headwater.stats.tables import Cells, numeric_cells, part_placeholder_html, scrolling_table_html
 
 
 def _ratio(cells: Cells, value: Decimal | None) -> str:
@@ -68,9 +69,10 @@ def returns_table_html(stats: SourceStats, cells: Cells) -> SafeString | None:
         return return_cells(cells, row)
 
     def header(source: SourceInfo) -> str:
-        # A source with campaigns links to its drill-down below the table (a <details> the browser opens).
+        # A source with campaigns links into its drill-down below the table (a <details> the browser opens, which
+        # then loads its table).
         text = cells.header(source)
-        count = len(stats.campaigns.get(source.id, ())) - 1
+        count = stats.campaign_counts.get(source.id, 0)
         if count < 1 or source.is_total or source.is_channel:
             return text
         label = ngettext("%(count)s campaign", "%(count)s campaigns", count) % {"count": count}
@@ -166,50 +168,90 @@ def _campaign_header(cells: Cells, row: CampaignRow) -> str:
     return label
 
 
-def campaigns_html(stats: SourceStats, cells: Cells) -> SafeString | None:
-    """Each source with campaigns as a <details> (closed; no script needed) holding its campaigns' table, in the
-    order of the "Spend and return" table (channel, then source), the source's own row as the table's total."""
-    section = stats.returns
-    if section is None or not stats.campaigns:
-        return None
-    sources = [row for group in section.channels for row in group.rows] + section.loose_rows
-    if not section.channels:
-        sources = section.rows
+def _campaign_head(currency: str) -> str:
     numeric = ' class="num"'
-    columns = [_("Campaign"), *campaign_columns(stats.base_currency)]
+    columns = [_("Campaign"), *campaign_columns(currency)]
     head = "<tr>" + "".join(
         f'<th scope="col"{numeric if index else ""}>{escape(title)}</th>' for index, title in enumerate(columns)
     )
-    head += "</tr>"
+    return head + "</tr>"
+
+
+def campaign_table_caption(source: SourceInfo) -> str:
+    return _("Spend and return per campaign of %(source)s") % {"source": source_label(source)}
+
+
+def campaign_table_html(stats: SourceStats, cells: Cells, source_row: ReturnRow) -> SafeString | None:
+    """One source's campaigns' table (stats/campaign_stats.py), the source's own row as its total: what its
+    drill-down shows when opened (stats/part_views.py). None when the source has no campaign rows in `stats`."""
+    rows = stats.campaigns.get(source_row.source.id)
+    if not rows:
+        return None
+    source = source_row.source
+    body = "".join(
+        f'<tr><th scope="row">{_campaign_header(cells, row)}</th>'
+        f"{numeric_cells(_campaign_cells(cells, row, cells.links.campaign_url(source, row.campaign.id, 'won')))}"
+        "</tr>\n    "
+        for row in rows
+    )
+    total = _("All of the source")
+    foot = (
+        f'<tr class="stats-total"><th scope="row">{escape(total)}</th>'
+        + numeric_cells(_campaign_cells(cells, source_row, ""))
+        + "</tr>"
+    )
+    return scrolling_table_html(
+        table_id=f"{_details_id(source)}-table",
+        caption=campaign_table_caption(source),
+        head=_campaign_head(stats.base_currency),
+        body=body,
+        foot=foot,
+    )  # every inserted text escaped above or built escaped (Cells, bdi)
+
+
+def source_path_html(cells: Cells, source: SourceInfo) -> str:
+    """The channel, then the source, as a path: what names a source's campaigns (HTML, escaped)."""
+    channel = channel_label(source)
+    name = cells.header(source)
+    return f"{bdi(channel)} › {name}" if channel else name  # noqa: RUF001 — a path between names
+
+
+def returns_source_rows(stats: SourceStats) -> list[ReturnRow]:
+    """The source rows of "Spend and return" in the table's order (channel, then source), without the channels'."""
+    section = stats.returns
+    if section is None:
+        return []
+    if not section.channels:
+        return section.rows
+    return [row for group in section.channels for row in group.rows] + section.loose_rows
+
+
+def campaigns_html(stats: SourceStats, cells: Cells, part_url: Callable[[SourceInfo], str]) -> SafeString | None:
+    """Each source with campaigns as a <details> (closed), in the order of the "Spend and return" table (channel,
+    then source). Its table loads when it is opened (htmx, from `part_url(source)`: stats/part_views.py); without a
+    script, the link in it opens the table on a page of its own. `stats.campaign_counts` says which sources have
+    campaigns and how many: the page reads no campaign's figures (docs/performance.md)."""
+    if stats.returns is None or not stats.campaign_counts:
+        return None
+    loading = escape(_("Loading the campaigns…"))
+    failed = escape(_("The campaigns could not be loaded. Open them with the link below, or reload the page."))
+    open_apart = escape(_("Show the campaigns on a page of their own"))
     parts: list[str] = []
-    for source_row in sources:
-        rows = stats.campaigns.get(source_row.source.id)
-        if not rows:
-            continue
+    for source_row in returns_source_rows(stats):
         source = source_row.source
-        table_id = _details_id(source)
-        body = "".join(
-            f'<tr><th scope="row">{_campaign_header(cells, row)}</th>'
-            f"{numeric_cells(_campaign_cells(cells, row, cells.links.campaign_url(source, row.campaign.id, 'won')))}"
-            "</tr>\n    "
-            for row in rows
-        )
-        total = _("All of the source")
-        foot = (
-            f'<tr class="stats-total"><th scope="row">{escape(total)}</th>'
-            + numeric_cells(_campaign_cells(cells, source_row, ""))
-            + "</tr>"
-        )
-        channel = channel_label(source)
-        name = cells.header(source)
-        summary = f"{bdi(channel)} › {name}" if channel else name  # noqa: RUF001 — a path between names
-        count = len(rows) - 1
+        count = stats.campaign_counts.get(source.id)
+        if not count:
+            continue
+        details_id = escape(_details_id(source))
+        url = escape(part_url(source))
+        summary = source_path_html(cells, source)
         counted = ngettext("%(count)s campaign", "%(count)s campaigns", count) % {"count": count}
-        caption = _("Spend and return per campaign of %(source)s") % {"source": source_label(source)}
-        table = scrolling_table_html(table_id=f"{table_id}-table", caption=caption, head=head, body=body, foot=foot)
         parts.append(
-            f'<details class="stats-campaigns" id="{escape(table_id)}">\n'
-            f'<summary>{summary} <span class="muted">({escape(counted)})</span></summary>\n{table}\n</details>\n'
+            f'<details class="stats-campaigns" id="{details_id}" hx-get="{url}" hx-trigger="toggle once" '
+            'hx-target="find .js-stats-part" hx-swap="outerHTML">\n'
+            f'<summary>{summary} <span class="muted">({escape(counted)})</span></summary>\n'
+            + part_placeholder_html(f"{details_id}-table", url, loading=loading, failed=failed, open_apart=open_apart)
+            + "</details>\n"
         )
     if not parts:
         return None

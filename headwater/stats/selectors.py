@@ -28,11 +28,15 @@ from headwater.jobs.selectors import job_latest
 from headwater.sources.models import Source
 from headwater.spend.selectors import SpendKey
 from headwater.stats.campaign_stats import (
+    EVERY_CAMPAIGN,
     CampaignPeriod,
+    CampaignScope,
     campaign_catalogue,
+    campaign_counts,
     campaign_rows,
     campaign_spend,
     read_campaign_groups,
+    read_campaign_pairs,
 )
 from headwater.stats.figures import Figures, figures_for
 from headwater.stats.filters import DateRange, GroupBy, StatsFilters
@@ -401,17 +405,20 @@ def _trend(
     return trend_from(rows=rows, sources=sources, filters=filters, by=by, rates=rates, base_currency=account.currency)
 
 
-def source_stats_and_trend(*, account: Account, filters: StatsFilters, by: TrendBy) -> tuple[SourceStats, Trend]:
+def source_stats_and_trend(
+    *, account: Account, filters: StatsFilters, by: TrendBy, campaigns: CampaignScope = EVERY_CAMPAIGN
+) -> tuple[SourceStats, Trend]:
     """`source_stats` and `source_trend` as the Statistics page and its exports show them together: the exchange
     rates and the catalogue read once for both (two queries fewer). The trend's tallies are read before the
-    catalogue, so each of its sources is in it unless deleted meanwhile (such ids still get a row)."""
+    catalogue, so each of its sources is in it unless deleted meanwhile (such ids still get a row). `campaigns`: as
+    `source_stats`."""
     rates = exchange_rates_for(account=account)
     rows = read_trend_tallies(account=account, filters=filters)
-    stats, catalogue = _source_stats(account=account, filters=filters, rates=rates)
+    stats, catalogue = _source_stats(account=account, filters=filters, rates=rates, campaigns=campaigns)
     return stats, _trend(account=account, filters=filters, by=by, rows=rows, rates=rates, catalogue=catalogue)
 
 
-def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
+def source_stats(*, account: Account, filters: StatsFilters, campaigns: CampaignScope = EVERY_CAMPAIGN) -> SourceStats:
     """Contacts, open deals and closed deals per acquisition source for one period (and the one before it).
 
     Queries: exchange rates; per period one read of the tallies (its whole local months, all of them for all time,
@@ -421,12 +428,18 @@ def source_stats(*, account: Account, filters: StatsFilters) -> SourceStats:
     campaign tallies for both periods and one of the campaign names (stats/campaign_stats.py); then the
     catalogue (read last, so every source the aggregates saw is in it unless deleted
     meanwhile; such ids still get a row).
+
+    `campaigns` (stats/campaign_stats.py, `CampaignScope`): every source's campaign rows (the default), one source's,
+    or only how many campaigns each source lists (`CAMPAIGN_COUNTS`: the campaigns' pairs instead of their sums, the
+    same number of queries). `campaign_counts` is filled in every case.
     """
-    return _source_stats(account=account, filters=filters, rates=exchange_rates_for(account=account))[0]
+    return _source_stats(
+        account=account, filters=filters, rates=exchange_rates_for(account=account), campaigns=campaigns
+    )[0]
 
 
 def _source_stats(
-    *, account: Account, filters: StatsFilters, rates: dict[str, Decimal]
+    *, account: Account, filters: StatsFilters, rates: dict[str, Decimal], campaigns: CampaignScope
 ) -> tuple[SourceStats, list[SourceInfo]]:
     @lru_cache(maxsize=1)
     def created_day() -> Expression:
@@ -470,7 +483,8 @@ def _source_stats(
     top, best, qualified = _highlights(closed_deals, account.stats_min_closed)
     returns = None
     spend_missing: list[Unconverted] = []
-    campaigns: dict[int | None, list[CampaignRow]] = {}
+    campaign_table: dict[int | None, list[CampaignRow]] = {}
+    counts: dict[int | None, int] = {}
     if spent is not None:
         returns = _grouped(current, sources, returns_builder(spent))
         if previous is not None and spent_before is not None:
@@ -479,18 +493,28 @@ def _source_stats(
         # The drill-down to campaigns (stats/campaign_stats.py): two more queries, the campaign tallies (both periods
         # in one) and names.
         compared = previous if spent_before is not None else None
-        groups = read_campaign_groups(
-            account=account, periods=[filters.period] if compared is None else [filters.period, previous_period]
-        )
-        campaigns = campaign_rows(
-            returns=returns,
-            current=CampaignPeriod(figures=current, groups=groups[0], spend=campaign_spend(spent_raw, rates)),
-            previous=None
-            if compared is None
-            else CampaignPeriod(figures=compared, groups=groups[1], spend=campaign_spend(spent_raw_before, rates)),
-            catalogue=campaign_catalogue(account=account),
-            rates=rates,
-        )
+        periods = [filters.period] if compared is None else [filters.period, previous_period]
+        if not campaigns.rows:
+            # Only how many campaigns each source lists: the (source, campaign) pairs with records, not their sums.
+            pairs = read_campaign_pairs(account=account, periods=periods)
+            spent_pairs = [(source_id, campaign_id) for source_id, campaign_id, _currency in spent_raw]
+            spent_pairs += [(source_id, campaign_id) for source_id, campaign_id, _currency in spent_raw_before]
+            counts = campaign_counts(
+                returns=returns, pairs=[*pairs, *spent_pairs], catalogue=campaign_catalogue(account=account)
+            )
+        else:
+            groups = read_campaign_groups(account=account, periods=periods, source_id=campaigns.source_id)
+            campaign_table = campaign_rows(
+                returns=returns,
+                current=CampaignPeriod(figures=current, groups=groups[0], spend=campaign_spend(spent_raw, rates)),
+                previous=None
+                if compared is None
+                else CampaignPeriod(figures=compared, groups=groups[1], spend=campaign_spend(spent_raw_before, rates)),
+                catalogue=campaign_catalogue(account=account),
+                rates=rates,
+                only=campaigns.source_id,
+            )
+            counts = {source_id: len(rows) - 1 for source_id, rows in campaign_table.items()}
     stats = SourceStats(
         base_currency=account.currency,
         filters=filters,
@@ -510,7 +534,8 @@ def _source_stats(
         win_rate_qualified=qualified,
         returns=returns,
         spend_missing_rates=spend_missing,
-        campaigns=campaigns,
+        campaigns=campaign_table,
+        campaign_counts=counts,
         funnel=funnel,
     )
     return stats, catalogue

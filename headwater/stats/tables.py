@@ -222,6 +222,19 @@ def scrolling_table_html(
     )  # every inserted text escaped above or built escaped (Cells, the view's header row)
 
 
+def part_placeholder_html(element_id: str, url: str, *, loading: str, failed: str, open_apart: str) -> str:
+    """What a closed drill-down (`<details>`) holds until its part of the page loads, the element its htmx request
+    replaces: a loading line shown during the request (`.htmx-indicator`), and a link to the same part on a page of
+    its own, for a browser without a script and after a failed load (with `failed`, which stats.js shows then).
+    Every argument comes escaped for HTML."""
+    return (
+        f'<div class="stats-part js-stats-part" id="{element_id}" data-failed="{failed}">\n'
+        f'<p class="stats-part__loading htmx-indicator" role="status">{loading}</p>\n'
+        f'<p class="stats-part__apart"><a href="{url}">{open_apart}</a></p>\n'
+        "</div>\n"
+    )
+
+
 class Cells:
     """Formats one request's cells as HTML; translated labels and the number format are looked up once.
 

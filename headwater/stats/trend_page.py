@@ -1,5 +1,6 @@
-"""The Statistics page's "Trend" section: two stacked bar charts (new contacts, won value per month) and a table
-under each with the same figures (stats/trend.py computes them)."""
+"""The Statistics page's "Trend" section: two stacked bar charts (new contacts, won value per month), each with its
+figures in a table under it, behind "Show the figures" (a <details> that loads the table when opened:
+stats/part_views.py). stats/trend.py computes the figures."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from headwater.core.bidi import bdi
 from headwater.stats.money import cents_text
 from headwater.stats.results import source_label
-from headwater.stats.tables import NumberFormat, numeric_cells, scrolling_table_html
+from headwater.stats.tables import NumberFormat, numeric_cells, part_placeholder_html, scrolling_table_html
 from headwater.stats.trend import Trend
 
 
@@ -74,6 +75,26 @@ def trend_tables_html(trend: Trend) -> dict[str, SafeString]:
             won=True,
         ),
     }
+
+
+def trend_figures_details(*, figures: str, url: str, chart_title: str) -> SafeString:
+    """The closed "Show the figures" under a chart; its table loads from `url` when opened (stats/part_views.py).
+    `chart_title` (the chart's caption) completes its name for a screen reader, as two of them are on the page."""
+    element_id = f"stats-trend-{figures}-figures"
+    show = escape(_("Show the figures"))
+    placeholder = part_placeholder_html(
+        f"{element_id}-part",
+        escape(url),
+        loading=escape(_("Loading the figures…")),
+        failed=escape(_("The figures could not be loaded. Open them with the link below, or reload the page.")),
+        open_apart=escape(_("Show the figures on a page of their own")),
+    )
+    return SafeString(
+        f'<details class="stats-figures" id="{element_id}" hx-get="{escape(url)}" hx-trigger="toggle once" '
+        'hx-target="find .js-stats-part" hx-swap="outerHTML">\n'
+        f'<summary>{show}<span class="visually-hidden">: {escape(chart_title)}</span></summary>\n'
+        f"{placeholder}</details>\n"
+    )  # every inserted text escaped above
 
 
 def trend_chart_data(trend: Trend) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -14,12 +16,13 @@ from headwater.core.errors import DomainError
 from headwater.core.validation import parse_id
 from headwater.records.listing import Column, Header, sort_headers
 from headwater.stats import services
+from headwater.stats.campaign_stats import CAMPAIGN_COUNTS
 from headwater.stats.exports import source_stats_csv_response, source_stats_xlsx_response
 from headwater.stats.filters import Period
 from headwater.stats.forms import ExchangeRateEditForm, ExchangeRateForm, StatsFilterForm
 from headwater.stats.funnel_page import funnel_chart_data, funnel_table_html
 from headwater.stats.models import ExchangeRate
-from headwater.stats.results import ChannelGroup, Section, SourceStats, source_label
+from headwater.stats.results import ChannelGroup, Section, SourceInfo, SourceStats, source_label
 from headwater.stats.returns_page import campaigns_html, returns_chart_data, returns_table_html
 from headwater.stats.selectors import (
     exchange_rate_list,
@@ -30,7 +33,7 @@ from headwater.stats.selectors import (
 from headwater.stats.sorting import sort_groups, sort_rows
 from headwater.stats.tables import Cells, Links, scrolling_table_html
 from headwater.stats.trend import TrendBy
-from headwater.stats.trend_page import trend_chart_data, trend_tables_html
+from headwater.stats.trend_page import trend_chart_data, trend_figures_details
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
@@ -114,6 +117,19 @@ def _chart_data(stats: SourceStats) -> dict[str, Any]:
     }
 
 
+def _part_url(request: AccountRequest, name: str, param: str) -> Callable[[Any], str]:
+    """The URL of a part of the page that loads when opened (stats/part_views.py): the page's own parameters (its
+    filters, valid: the page shows no part otherwise) and the part's `param`, a source (its key) or a name."""
+    base = reverse(name, kwargs={"account_slug": request.account.slug})
+    query = request.GET.copy()
+
+    def url(value: Any) -> str:
+        query[param] = value.key if isinstance(value, SourceInfo) else str(value)
+        return f"{base}?{query.urlencode()}"
+
+    return url
+
+
 def _period_options(form: StatsFilterForm, selected: str) -> list[dict[str, Any]]:
     """The period select's options; each preset carries its days, which stats.js puts in the date inputs."""
     presets = form.preset_ranges()
@@ -169,7 +185,9 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         return render(request, "stats/sources.html", touches)
     # The trend (stats/trend.py, stats/trend_page.py): per month, stacked by source or by channel.
     trend_by: TrendBy = "channel" if form.trend_stacks() == "channel" else "source"
-    stats, trend = source_stats_and_trend(account=account, filters=filters, by=trend_by)
+    # The campaigns' figures load when a source's drill-down is opened (stats/part_views.py): here only which
+    # sources have campaigns, and how many.
+    stats, trend = source_stats_and_trend(account=account, filters=filters, by=trend_by, campaigns=CAMPAIGN_COUNTS)
     sorts = form.sorts()
     cells = Cells(Links(account_slug=account.slug, filters=stats.filters))
     sections: dict[str, dict[str, Any]] = {}
@@ -218,14 +236,25 @@ def source_stats_page(request: AccountRequest) -> HttpResponse:
         "chart_data": _chart_data(stats),
         # Spend and return (stats/returns_page.py): a section of its own.
         "returns_html": returns_table_html(stats, cells),
-        "campaigns_html": campaigns_html(stats, cells),
+        "campaigns_html": campaigns_html(stats, cells, _part_url(request, "stats:sources_campaigns", "source")),
         # The funnel (stats/funnel_page.py): a section of its own.
         "funnel_html": funnel_table_html(stats, cells),
     }
     context["chart_data"]["returns"] = returns_chart_data(stats)
     context["chart_data"]["funnel"] = funnel_chart_data(stats)
     context["trend"] = trend
-    context["trend_tables"] = trend_tables_html(trend)
+    # Each chart's figures load when its "Show the figures" is opened (stats/part_views.py).
+    figures_url = _part_url(request, "stats:sources_trend_figures", "figures")
+    context["trend_figures"] = {
+        "contacts": trend_figures_details(
+            figures="contacts", url=figures_url("contacts"), chart_title=_("New contacts per month")
+        ),
+        "won": trend_figures_details(
+            figures="won",
+            url=figures_url("won"),
+            chart_title=_("Won value per month (%(currency)s)") % {"currency": stats.base_currency},
+        ),
+    }
     context["chart_data"]["trend"] = trend_chart_data(trend)
     return render(request, "stats/sources.html", context)
 

@@ -630,6 +630,9 @@ ROUTES: list[Route] = [
     ),
     Route("stats:sources", query={"owner_id": "user", "owner": "user"}),
     Route("stats:sources_csv", query={"owner_id": "user", "owner": "user"}),
+    # The page's parts that load when opened (stats/part_views.py).
+    Route("stats:sources_campaigns", query={"source": "source", "owner_id": "user", "owner": "user"}),
+    Route("stats:sources_trend_figures", query={"owner_id": "user", "owner": "user"}),
     Route("stats:recompute", read=None, write="admin"),
     Route("jobs:progress", path={"job_id": "job"}),
     Route("jobs:detail", path={"job_id": "job"}),

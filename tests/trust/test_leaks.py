@@ -146,6 +146,9 @@ def test_statistics_and_csv_export_in_every_period(crowded):
         _clean(page, f"stats {params}")
         export = send(client, "get", base + "export.csv", params)
         _clean(export, f"csv {params}")
+        # The page's parts that load when opened, every source's and both charts' at once (stats/part_views.py).
+        for part in ("campaigns/", "trend-figures/"):
+            _clean(send(client, "get", base + part, params), f"stats {part} {params}")
     page = send(client, "get", base, {"period": "all"})
     assert b"Ours source" in page.content
     export = send(client, "get", base + "export.csv", {"period": "all"})

@@ -100,6 +100,7 @@ PAGES = [
     "deals/{deal}/",
     "deals/{deal}/edit/",
     "stats/sources/",
+    "stats/sources/trend-figures/",
     "settings/sources/",
     "settings/sources/{source}/delete/",
     "settings/sources/{source}/merge/",

@@ -40,26 +40,62 @@
   }
 
   // --- Wide tables: say when a table scrolls sideways, and shade the edge that has more columns behind it. -----
+  // Also the tables a drill-down loads when opened (below): each frame is set up once, when it appears.
+  var frames = [];
+
+  function updateFrame(frame) {
+    var box = frame.querySelector(".stats-scroll");
+    if (!box) return;
+    var scrollable = box.scrollWidth > box.clientWidth + 1;
+    frame.classList.toggle("is-scrollable", scrollable);
+    frame.classList.toggle("is-at-end", box.scrollLeft + box.clientWidth >= box.scrollWidth - 1);
+    var hint = document.getElementById(box.getAttribute("aria-describedby") || "");
+    if (hint) hint.hidden = !scrollable;
+  }
+
   function setupScrollingTables() {
-    var frames = Array.prototype.slice.call(document.querySelectorAll(".js-stats-scroll"));
-    if (!frames.length) return;
-
-    function update(frame) {
+    document.querySelectorAll(".js-stats-scroll").forEach(function (frame) {
+      if (frame.dataset.scrollReady) return;
+      frame.dataset.scrollReady = "true";
+      frames.push(frame);
       var box = frame.querySelector(".stats-scroll");
-      if (!box) return;
-      var scrollable = box.scrollWidth > box.clientWidth + 1;
-      frame.classList.toggle("is-scrollable", scrollable);
-      frame.classList.toggle("is-at-end", box.scrollLeft + box.clientWidth >= box.scrollWidth - 1);
-      var hint = document.getElementById(box.getAttribute("aria-describedby") || "");
-      if (hint) hint.hidden = !scrollable;
-    }
-
-    frames.forEach(function (frame) {
-      var box = frame.querySelector(".stats-scroll");
-      if (box) box.addEventListener("scroll", function () { update(frame); }, { passive: true });
-      update(frame);
+      if (box) box.addEventListener("scroll", function () { updateFrame(frame); }, { passive: true });
+      updateFrame(frame);
     });
-    window.addEventListener("resize", function () { frames.forEach(update); });
+  }
+
+  // --- Parts that load when opened (stats/part_views.py): a source's campaigns, a trend chart's figures. -------
+  // Each is a <details> whose htmx request, on its first opening, replaces the placeholder in it (.js-stats-part).
+  function setupParts() {
+    document.body.addEventListener("htmx:afterSettle", setupScrollingTables);
+    function failed(event) {
+      var details = event.target;
+      var part = details && details.querySelector && details.querySelector(".js-stats-part");
+      if (!part || part.querySelector(".stats-part__failed")) return;
+      // The placeholder stays, with its link to the part on a page of its own; say why the table is not there.
+      var message = document.createElement("p");
+      message.className = "message message--error stats-part__failed";
+      message.setAttribute("role", "alert");
+      message.textContent = part.dataset.failed || "";
+      part.insertBefore(message, part.firstChild);
+    }
+    document.body.addEventListener("htmx:responseError", failed);
+    document.body.addEventListener("htmx:sendError", failed);
+    // A block opened before htmx was ready (the scripts are deferred) missed its toggle: load it now.
+    if (window.htmx) {
+      document.querySelectorAll("details[open] > .js-stats-part").forEach(function (part) {
+        window.htmx.trigger(part.parentElement, "toggle");
+      });
+    }
+    // "2 campaigns" in the "Spend and return" table points into a closed drill-down: open it (which loads it), in
+    // browsers that do not open a <details> for a link into it.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest(".stats-campaigns__link");
+      if (!link) return;
+      var target = document.getElementById((link.getAttribute("href") || "").slice(1));
+      var details = target && target.closest("details");
+      if (details && !details.open) details.open = true;
+    });
   }
 
   // --- Charts --------------------------------------------------------------------------------------------
@@ -236,6 +272,8 @@
     setupPeriod();
     setupPrint();
     setupScrollingTables();
+    window.addEventListener("resize", function () { frames.forEach(updateFrame); });
+    setupParts();
     setupCharts();
     setupReturnCharts();
     setupFunnelChart();

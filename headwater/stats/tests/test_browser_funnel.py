@@ -29,6 +29,14 @@ def t(language, text, **params):
     return message % params if params else message
 
 
+CONTACTS_CHART = "Chart: new contacts per month, stacked (its figures: open “Show the figures” under it)"
+
+
+def _show_figures(page, figures, language):
+    """A trend chart's "Show the figures" (a <summary>: no role of its own to find it by)."""
+    return page.locator(f"#stats-trend-{figures}-figures > summary", has_text=t(language, "Show the figures"))
+
+
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_funnel_and_trend_on_the_statistics_page(  # noqa: PLR0917 — fixtures, passed by pytest
     page, live_server, browser_login, tenant, screenshot, language
@@ -55,9 +63,18 @@ def test_funnel_and_trend_on_the_statistics_page(  # noqa: PLR0917 — fixtures,
     expect(page.locator("#chart-funnel")).to_have_attribute("data-ready", "true")
     expect(page.locator("#chart-trend-contacts")).to_have_attribute("data-ready", "true")
     expect(page.locator("#chart-trend-won")).to_have_attribute("data-ready", "true")
+    # Each chart's figures load when its "Show the figures" is opened (stats/part_views.py): from the keyboard here.
+    expect(page.get_by_role("img", name=t(language, CONTACTS_CHART))).to_be_visible()
     trend = page.locator("#stats-trend-contacts")
+    expect(trend).to_have_count(0)
+    _show_figures(page, "contacts", language).focus()
+    page.keyboard.press("Enter")
     expect(trend.locator("thead")).to_contain_text("Website")
     expect(trend.locator("tbody tr")).to_have_count(4)  # March to June
+    caption = t(language, "New contacts per month %(by)s", by=t(language, "per source"))
+    expect(page.get_by_role("region", name=caption)).to_be_visible()
+    _show_figures(page, "won", language).click()
+    expect(page.locator("#stats-trend-won tbody tr")).to_have_count(4)
     page.locator("#stats-funnel-title").scroll_into_view_if_needed()
     screenshot(f"stats-funnel-trend-{language}")
     for name in ("funnel", "trend"):  # each section alone, to look at closely
@@ -66,6 +83,7 @@ def test_funnel_and_trend_on_the_statistics_page(  # noqa: PLR0917 — fixtures,
 
     page.get_by_role("link", name=t(language, "By channel")).click()
     expect(page).to_have_url(re.compile(r"[?&]trend_by=channel(&|$)"))
+    _show_figures(page, "contacts", language).click()
     expect(page.locator("#stats-trend-contacts thead")).to_contain_text(paid.name)
     expect(page.get_by_role("link", name=t(language, "By channel"))).to_have_attribute("aria-current", "true")
     expect(page.locator("#chart-trend-won")).to_have_attribute("data-ready", "true")

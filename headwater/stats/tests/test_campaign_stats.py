@@ -29,6 +29,7 @@ from headwater.deals.services import deal_create, deal_update
 from headwater.records.services import record_delete
 from headwater.sources.services import source_merge
 from headwater.spend.services import spend_create
+from headwater.stats.campaign_stats import CAMPAIGN_COUNTS, EVERY_CAMPAIGN, CampaignScope
 from headwater.stats.filters import DateRange, StatsFilters
 from headwater.stats.models import CampaignTally, ExchangeRate
 from headwater.stats.selectors import source_stats
@@ -107,6 +108,16 @@ def _rows(stats, source) -> dict[str, Any]:
     return {row.campaign.name if row.campaign.id else "-": row for row in stats.campaigns[source.pk]}
 
 
+def _part(client, tenant, source, params, language: str | None = None) -> str:
+    """A source's campaigns as its drill-down on the page loads them when opened (htmx: stats/part_views.py)."""
+    headers = {"HX-Request": "true"}
+    if language:
+        headers["Accept-Language"] = language
+    response = client.get(tenant.url("stats/sources/campaigns/"), {**params, "source": source.pk}, headers=headers)
+    assert response.status_code == 200, response.content
+    return str(response.content.decode())
+
+
 def test_campaign_rows_add_up_to_their_source(tenant, sample):
     stats = source_stats(account=sample.account, filters=StatsFilters(period=MAY_RANGE))
     rows = _rows(stats, sample.ads)
@@ -148,8 +159,14 @@ def test_an_archived_campaign_shows_only_with_figures(tenant, sample):
     names = [row.campaign.name for row in stats.campaigns[sample.ads.pk] if row.campaign.id]
     assert names == ["Busy", "Spring", "Summer"]
     assert quiet.pk not in {row.campaign.id for row in stats.campaigns[sample.ads.pk]}
-    page = tenant.client_for("viewer").get(tenant.url("stats/sources/"), MAY).content.decode()
-    assert '<bdi>Busy</bdi> <span class="badge badge--archived">' in page
+    client = tenant.client_for("viewer")
+    page = client.get(tenant.url("stats/sources/"), MAY)
+    # The page counts the archived campaign with figures, without reading any campaign's figures.
+    assert page.context["stats"].campaign_counts == {sample.ads.pk: 3}
+    assert "3 campaigns" in page.content.decode()
+    part = _part(client, tenant, sample.ads, MAY)
+    assert '<bdi>Busy</bdi> <span class="badge badge--archived">' in part
+    assert "Quiet" not in part
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])
@@ -161,24 +178,41 @@ def test_the_page_drills_down_to_campaigns(tenant, sample, language):
     html = page.content.decode()
     assert f'id="stats-campaigns-{sample.ads.pk}"' in html
     assert f'href="#stats-campaigns-{sample.ads.pk}-table"' in html
-    assert "<bdi>Spring</bdi>" in html
-    assert "<bdi>Summer</bdi>" in html
+    # The drill-down is closed and loads its table when opened: the page holds the hook, not the table.
+    part_url = f"{tenant.url('stats/sources/campaigns/')}?period=custom&amp;start=2025-05-01&amp;end=2025-05-31"
+    assert f'hx-get="{part_url}&amp;lang={language}&amp;source={sample.ads.pk}" hx-trigger="toggle once"' in html
+    assert f'<a href="{part_url}&amp;lang={language}&amp;source={sample.ads.pk}">' in html  # without a script
+    assert f'id="stats-campaigns-{sample.ads.pk}-table" data-failed=' in html
+    assert "<bdi>Spring</bdi>" not in html
+    assert f'<table class="table stats-table" id="stats-campaigns-{sample.ads.pk}-table">' not in html
+    part = _part(client, tenant, sample.ads, {**MAY, "lang": language}, language)
+    assert f'<table class="table stats-table" id="stats-campaigns-{sample.ads.pk}-table">' in part
+    assert "<bdi>Spring</bdi>" in part
+    assert "<bdi>Summer</bdi>" in part
     # Drills to the won deals of the campaign in the period.
-    assert f"campaign={sample.spring.pk}" in html
+    assert f"campaign={sample.spring.pk}" in part
     words = {
-        "en": ("(no campaign)", "Per campaign", "2 campaigns"),
-        "pl": ("(bez kampanii)", "Według kampanii", "2 kampanie"),
+        "en": (("Per campaign", "2 campaigns", "Loading the campaigns…"), ("(no campaign)", "All of the source")),
+        "pl": (("Według kampanii", "2 kampanie", "Wczytywanie kampanii…"), ("(bez kampanii)", "Całe źródło")),
     }
-    for word in words[language]:
+    on_page, in_part = words[language]
+    for word in on_page:
         assert word in html, word
+    for word in in_part:
+        assert f'<th scope="row">{word}</th>' in part, word
+        assert f'<th scope="row">{word}</th>' not in html, word
     # Fairs has no campaigns: no drill-down.
     assert f'id="stats-campaigns-{sample.fairs.pk}"' not in html
 
 
 def test_the_page_the_api_and_the_exports_agree(tenant, sample):
     client = tenant.client_for("viewer")
-    page = client.get(tenant.url("stats/sources/"), MAY)
-    page_rows = _rows(page.context["stats"], sample.ads)
+    # What the page's drill-down shows when opened: the rows of the one source it computes.
+    filters = StatsFilters(period=MAY_RANGE)
+    page_rows = _rows(
+        source_stats(account=sample.account, filters=filters, campaigns=CampaignScope(source_id=sample.ads.pk)),
+        sample.ads,
+    )
 
     body = ApiClient(account=tenant.account, user=tenant.viewer).get("/stats/sources", MAY)
     assert body.status_code == 200, body.content
@@ -240,9 +274,16 @@ def test_another_accounts_campaigns_never_show(tenant, other_tenant, sample):
     spend_create(
         account=other, user=None, source=theirs.source, campaign=theirs, month=dt.date(2025, 5, 1), amount="999"
     )
-    page = tenant.client_for("viewer").get(tenant.url("stats/sources/"), MAY)
+    client = tenant.client_for("viewer")
+    page = client.get(tenant.url("stats/sources/"), MAY)
     assert "Secret plan" not in page.content.decode()
-    assert theirs.pk not in {row.campaign.id for rows in page.context["stats"].campaigns.values() for row in rows}
+    assert set(page.context["stats"].campaign_counts) == {sample.ads.pk}
+    assert "Secret plan" not in _part(client, tenant, sample.ads, MAY)
+    # Their source's drill-down, asked for from this account: as if it did not exist.
+    hooked = client.get(
+        tenant.url("stats/sources/campaigns/"), {**MAY, "source": theirs.source.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert hooked.status_code == 404
     body = ApiClient(account=tenant.account, user=tenant.viewer).get("/stats/sources", MAY).content.decode()
     assert "Secret plan" not in body
     # Their own view shows it.
@@ -347,19 +388,17 @@ def test_the_roi_change_comes_from_the_exact_ratios(tenant, sample):
 
 
 def _campaign_row_html(html: str, source_pk: int, label: str) -> str:
-    details = html[html.index(f'id="stats-campaigns-{source_pk}"') :]
-    details = details[: details.index("</details>")]
-    start = details.index(label)
-    return details[details.rindex("<tr", 0, start) : details.index("</tr>", start)]
+    table = html[html.index(f'id="stats-campaigns-{source_pk}-table"') :]
+    table = table[: table.index("</table>")]
+    start = table.index(label)
+    return table[table.rindex("<tr", 0, start) : table.index("</tr>", start)]
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_the_page_shows_the_changes_on_campaign_rows(tenant, april, language):
     client = tenant.client_for("viewer")
     client.cookies["django_language"] = language
-    page = client.get(tenant.url("stats/sources/"), {**MAY_COMPARED, "lang": language}, HTTP_ACCEPT_LANGUAGE=language)
-    assert page.status_code == 200
-    html = page.content.decode()
+    html = _part(client, tenant, april.ads, {**MAY_COMPARED, "lang": language}, language)
     comma = "," if language == "pl" else "."
     points = {"en": "pp", "pl": "p.p."}[language]
     spring = _campaign_row_html(html, april.ads.pk, "<bdi>Spring</bdi>")
@@ -370,7 +409,7 @@ def test_the_page_shows_the_changes_on_campaign_rows(tenant, april, language):
     total = _campaign_row_html(html, april.ads.pk, {"en": "All of the source", "pl": "Całe źródło"}[language])
     assert f"+775{comma}00</span>" in total
     # Without the comparison, no change on any campaign row.
-    plain = client.get(tenant.url("stats/sources/"), MAY).content.decode()
+    plain = _part(client, tenant, april.ads, MAY)
     assert "stats-change" not in _campaign_row_html(plain, april.ads.pk, "<bdi>Spring</bdi>")
 
 
@@ -480,17 +519,30 @@ def test_the_rebuild_writes_the_same_campaign_tallies(tenant, sample):
 
 
 @pytest.mark.parametrize("compare", [False, True])
-def test_the_query_count_does_not_grow_with_the_campaigns(tenant, sample, compare):
+@pytest.mark.parametrize("scope", ["every", "counts", "one"])
+def test_the_query_count_does_not_grow_with_the_campaigns(tenant, sample, compare, scope):
     """Compared, the previous period's campaign groups come in the same query as the current period's: the count
-    is the one without a comparison plus the previous period's own reads (figures, days to close, spend)."""
+    is the one without a comparison plus the previous period's own reads (figures, days to close, spend). The same
+    for the page (only the campaigns' counts: their pairs instead of their groups) and for one source's campaigns
+    (the page's drill-down when opened)."""
+    campaigns = {
+        "every": EVERY_CAMPAIGN,
+        "counts": CAMPAIGN_COUNTS,
+        "one": CampaignScope(source_id=sample.fairs.pk),
+    }[scope]
 
     def count() -> int:
         cache.clear()
         with CaptureQueriesContext(connection) as queries:
-            source_stats(
+            stats = source_stats(
                 account=sample.account,
                 filters=StatsFilters(period=DateRange(dt.date(2025, 4, 20), MAY_RANGE.end), compare=compare),
+                campaigns=campaigns,
             )
+        if scope == "one":
+            assert set(stats.campaign_counts) <= {sample.fairs.pk}
+        else:
+            assert stats.campaign_counts[sample.ads.pk] == 2
         return len(queries)
 
     few = count()
@@ -765,6 +817,16 @@ def _against_the_reference(records, entries, period, rate, *, compare: bool) -> 
         source_row = rows[sources[s].pk]
         for name in ("contacts", "deals", "won_count"):
             assert sum(r[name] for r in campaign_rows.values()) == source_row[name]
+    # The page counts each source's campaigns from their pairs (not their sums) and loads one source's rows when
+    # its drill-down is opened: the same campaigns as the rows above, and the same rows.
+    filters = StatsFilters(period=period, compare=compare)
+    every = source_stats(account=account, filters=filters)
+    counted = source_stats(account=account, filters=filters, campaigns=CAMPAIGN_COUNTS)
+    assert counted.campaign_counts == {key: len(rows) - 1 for key, rows in every.campaigns.items()}
+    assert counted.campaigns == {}
+    for source in sources:
+        one = source_stats(account=account, filters=filters, campaigns=CampaignScope(source_id=source.pk))
+        assert one.campaigns == {k: v for k, v in every.campaigns.items() if k == source.pk}
 
 
 # --- PostgreSQL: writers at the same moment ---------------------------------------------------------------

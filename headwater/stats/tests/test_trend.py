@@ -204,8 +204,13 @@ def test_page_by_source_and_by_channel(tenant, trend_sample):
     assert trend.won_values == [Decimal("0.00"), Decimal("150.00")]
     html = response.content.decode()
     assert 'id="chart-trend-contacts"' in html
-    assert 'id="stats-trend-won"' in html
-    assert "7.00 USD (1)" in html  # the value without a rate, apart
+    # The figures' tables load when "Show the figures" is opened (stats/part_views.py; test_part_views.py).
+    assert 'id="stats-trend-won-figures"' in html
+    assert 'id="stats-trend-won"' not in html
+    won = client.get(tenant.url(f"stats/sources/trend-figures/{QUERY}&figures=won"), HTTP_HX_REQUEST="true")
+    assert won.status_code == 200
+    assert 'id="stats-trend-won"' in won.content.decode()
+    assert "7.00 USD (1)" in won.content.decode()  # the value without a rate, apart
     by_channel = client.get(tenant.url(f"stats/sources/{QUERY}&trend_by=channel"))
     trend = by_channel.context["trend"]
     assert [s.source.channel_name for s in trend.series] == ["Paid"]
