@@ -468,9 +468,13 @@ def _check_required(plan: RowPlan, ctx: Context) -> None:
 
 
 def rows(import_: Import) -> Iterator[reading.Row]:
-    """The file's data rows read with the import's settings (FileProblem when it cannot be)."""
+    """The file's data rows read with the import's settings (FileProblem when it cannot be). Those settings were
+    kept once the whole file read with them (services.import_upload, import_update_settings): it is not checked
+    whole again before its rows are read."""
     path = import_file_path(import_)
-    detected = reading.inspect_file(path, name=import_.file_name, overrides=overrides_of(import_), preview_rows=1)
+    detected = reading.inspect_file(
+        path, name=import_.file_name, overrides=overrides_of(import_), preview_rows=1, checked=True
+    )
     return reading.read_rows(path, detected)
 
 
