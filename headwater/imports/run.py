@@ -619,17 +619,17 @@ class _Writer:
         companies = self._companies(batch, actions)
         persons = self._persons(batch, companies, actions)
         self._deals(batch, companies, persons, actions)
-        for row, action in zip(batch, actions, strict=True):
-            if len(self.outcome.preview) < PREVIEW_ROWS:
-                campaign = self.campaigns.get(row.campaign_id or 0)
-                self.outcome.preview.append(
-                    {
-                        "number": row.number,
-                        "records": row.records,
-                        "actions": action,
-                        "campaign": campaign.name if campaign else "",
-                    }
-                )
+        shown = PREVIEW_ROWS - len(self.outcome.preview)
+        for row, action in zip(batch[:shown], actions, strict=False):
+            campaign = self.campaigns.get(row.campaign_id or 0)
+            self.outcome.preview.append(
+                {
+                    "number": row.number,
+                    "records": row.records,
+                    "actions": action,
+                    "campaign": campaign.name if campaign else "",
+                }
+            )
         if not self.dry_run:
             ImportChange.unscoped.bulk_create(self.changes)
             if self.history:
@@ -650,20 +650,35 @@ class _Writer:
             keys.append(COMPANY_NAME + name)
         return keys
 
+    def _company_matches(
+        self, batch: list[plan.RowPlan]
+    ) -> tuple[list[tuple[int, plan.RowPlan]], list[int | None], list[list[str]]]:
+        """The rows with a company, each one's existing company (None: none) and, for the others, its keys among
+        the run's companies: one pass over the batch."""
+        wanted: list[tuple[int, plan.RowPlan]] = []
+        matches: list[int | None] = []
+        run_keys: list[list[str]] = []
+        match_company = self.company_index.match
+        for i, row in enumerate(batch):
+            values = row.records.get("company")
+            if values is not None:
+                keys = dedupe.company_keys(values)
+                match = match_company(keys)
+                wanted.append((i, row))
+                matches.append(match)
+                run_keys.append(self._company_run_keys(keys) if match is None else [])
+        return wanted, matches, run_keys
+
     def _companies(self, batch: list[plan.RowPlan], actions: list[dict[str, str]]) -> list[_Ref | None]:
         result: list[_Ref | None] = [None] * len(batch)
-        wanted = [(i, row) for i, row in enumerate(batch) if "company" in row.records]
-        keys = [dedupe.company_keys(row.records["company"]) for _i, row in wanted]
-        matches = [self.company_index.match(key) for key in keys]
+        wanted, matches, run_keys = self._company_matches(batch)
         existing = self._fetch("company", {pk for pk in matches if pk is not None})
-        run_keys = [
-            self._company_run_keys(key) if match is None else [] for key, match in zip(keys, matches, strict=True)
-        ]
         known_keys = self.run_keys.recall({k for row_keys in run_keys for k in row_keys})
         created: dict[str, _Ref] = {}
         new = _New()
         changed: dict[int, Company] = {}
         fields: set[str] = set()
+        skipped = 0
         for (i, row), row_keys, match in zip(wanted, run_keys, matches, strict=True):
             values = row.records["company"]
             source = self._row_source(row)
@@ -675,6 +690,7 @@ class _Writer:
                     actions[i]["company"] = "updated"
                 else:
                     actions[i]["company"] = "skipped"
+                    skipped += 1
                 self.company_names[company.pk] = company.name
                 result[i] = _Ref(company.pk, None, company.source_id, company.name, new=False)
                 continue
@@ -696,14 +712,14 @@ class _Writer:
         for company in changed.values():
             company.search_key = _company_key(company.__dict__)
             self.company_names[company.pk] = company.name
-        self._count(changed, actions, "company")
+        self._count(changed, skipped, "company")
         self._insert("company", new, created)
         self._save_updates("company", changed, fields)
         return result
 
-    def _count(self, changed: dict[int, Any], actions: list[dict[str, str]], kind: str) -> None:
+    def _count(self, changed: dict[int, Any], skipped: int, kind: str) -> None:
         self.outcome.updated[kind] += len(changed)
-        self.outcome.skipped += sum(1 for action in actions if action.get(kind) == "skipped")
+        self.outcome.skipped += skipped
 
     def _persons(
         self, batch: list[plan.RowPlan], companies: list[_Ref | None], actions: list[dict[str, str]]
@@ -717,6 +733,7 @@ class _Writer:
         new = _New()
         changed: dict[int, Person] = {}
         fields: set[str] = set()
+        skipped = 0
         for (i, row), row_keys, match in zip(wanted, run_keys, matches, strict=True):
             values = row.records["person"]
             company = companies[i]
@@ -732,6 +749,7 @@ class _Writer:
                     actions[i]["person"] = "updated"
                 else:
                     actions[i]["person"] = "skipped"
+                    skipped += 1
                 label = f"{person.first_name} {person.last_name}".strip()
                 result[i] = _Ref(person.pk, person.company_id, person.source_id, label, new=False)
                 continue
@@ -755,7 +773,7 @@ class _Writer:
             actions[i]["person"] = "new"
         for person in changed.values():
             person.search_key = self._person_key(person.__dict__, self._company_name(person.company_id))
-        self._count(changed, actions, "person")
+        self._count(changed, skipped, "person")
         self._insert("person", new, created)
         self._save_updates("person", changed, fields)
         return result
@@ -826,6 +844,7 @@ class _Writer:
         new = _New()
         changed: dict[int, Deal] = {}
         fields: set[str] = set()
+        skipped = 0
         existing = self._existing_deals(batch, companies, persons)
         keys = self._deal_keys(batch, companies, persons)
         run_keys = [self._deal_run_key(key) if key is not None and key not in existing else "" for key in keys]
@@ -847,6 +866,7 @@ class _Writer:
                     actions[i]["deal"] = "updated"
                 else:
                     actions[i]["deal"] = "skipped"
+                    skipped += 1
                 continue
             if run_keys[i] in known_keys:
                 actions[i]["deal"] = "same"
@@ -870,7 +890,7 @@ class _Writer:
             known_keys[run_keys[i]] = created[run_keys[i]] = ref
             new.refs.append(ref)
             actions[i]["deal"] = "new"
-        self._count(changed, actions, "deal")
+        self._count(changed, skipped, "deal")
         self._insert("deal", new, created)
         self._save_updates("deal", changed, fields)
 

@@ -87,12 +87,16 @@ def test_a_file_read_with_settings_checked_before_meets_the_same_problem_where_i
     overrides = Overrides(encoding=encoding, delimiter=";")
     with pytest.raises(FileProblem) as checked_whole:
         inspect_file(path, name="f.csv", overrides=overrides)
-    rows = 0
+    read: list[reading.Row] = []
     with pytest.raises(FileProblem) as met:
-        for _row in read_rows(path, inspect_file(path, name="f.csv", overrides=overrides, checked=True)):
-            rows += 1
+        _read_into(read, path, overrides)
     assert met.value.message == checked_whole.value.message
-    assert rows == rows_before
+    assert len(read) == rows_before
+
+
+def _read_into(read: list[reading.Row], path: Path, overrides: Overrides) -> None:
+    for row in read_rows(path, inspect_file(path, name="f.csv", overrides=overrides, checked=True)):
+        read.append(row)
 
 
 @pytest.mark.parametrize(
