@@ -100,7 +100,7 @@ class Context:
     source_names: dict[int, str] = field(default_factory=dict)
     resolved_sources: dict[str, int | None] = field(default_factory=dict)  # source cell -> its source, read once
     # The mapped columns with their parsers (`_cells`), worked out on the first row.
-    cells: list[tuple[int, str, str, str, str, Callable[[reading.CellValue, str, RowPlan], Any]]] | None = None
+    cells: list[tuple[int, str, str, str, Callable[[reading.CellValue, str], Any], str]] | None = None
 
     def source_of(self, value: str) -> int | None:
         """The source a source cell gives the row: the user's choice (step 3), else its certain match, as the run

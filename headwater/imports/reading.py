@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import charset_normalizer
 import python_calamine
@@ -350,7 +350,8 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
                 % {"row": start, "limit": f"{MAX_CELL_CHARS:,}"}
             )
         # Our own exports put an apostrophe before a formula start (core.spreadsheet.neutralise): read as the value.
-        yield start, list(map(restore_neutralised, record))
+        # (A record without an apostrophe has none to take away: it is read as it is.)
+        yield start, list(map(restore_neutralised, record)) if "'" in "".join(record) else record
         start = reader.line_num + 1
 
 
@@ -468,8 +469,7 @@ def _head(rows: Iterator[tuple[int, list[CellValue]]], count: int) -> list[tuple
 def _numbered(path: Path, detected: Detected) -> Iterator[tuple[int, list[CellValue]]]:
     if detected.kind == "csv":
         for number, record in _csv_records(path, detected.encoding, detected.delimiter):
-            cells: list[CellValue] = list(record)
-            yield number, cells
+            yield number, cast("list[CellValue]", record)  # a fresh list of text cells, ours to keep
         return
     workbook = _workbook(path, detected.kind)
     try:
