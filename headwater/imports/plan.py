@@ -100,7 +100,7 @@ class Context:
     source_names: dict[int, str] = field(default_factory=dict)
     resolved_sources: dict[str, int | None] = field(default_factory=dict)  # source cell -> its source, read once
     # The mapped columns with their parsers (`_cells`), worked out on the first row.
-    cells: list[tuple[int, str, str, str, str, Callable[[reading.CellValue, str, RowPlan], Any]]] | None = None
+    cells: list[tuple[int, str, str, str, Callable[[reading.CellValue, str], Any], str]] | None = None
 
     def source_of(self, value: str) -> int | None:
         """The source a source cell gives the row: the user's choice (step 3), else its certain match, as the run
@@ -196,7 +196,7 @@ def _status(text: str) -> str:
     return str(status)
 
 
-Parser = Callable[[reading.CellValue, str, RowPlan], Any]
+Parser = Callable[[reading.CellValue, str], Any]
 # Parsers of a cell alone, by the field's name (any kind) or its whole key: (raw cell, its text) -> value. Each
 # answers from the cell only, so an import keeps its answers by the cell (_remembered).
 _BY_NAME: dict[str, Callable[[reading.CellValue, str], Any]] = {
@@ -267,7 +267,7 @@ def _remembered(parse: Callable[[reading.CellValue, str], Any]) -> Callable[[rea
 def _text_of(limit: int | None) -> Parser:
     """A text field's parser: the text itself, refused when it does not fit its column."""
 
-    def parse(_raw: reading.CellValue, text: str, _plan: RowPlan) -> str:
+    def parse(_raw: reading.CellValue, text: str) -> str:
         if limit and len(text) > limit:
             raise values.ValueProblem(
                 _("The text has %(length)s characters; at most %(limit)s fit.") % {"length": len(text), "limit": limit}
@@ -283,30 +283,42 @@ def _parser(key: str, ctx: Context) -> Parser:
     parse = _BY_KEY.get(key) or _BY_NAME.get(name)
     if parse is None:
         return _text_of(ctx.lengths.get(kind, {}).get(name))
-    remembered = _remembered(parse)
-    if key == "deal.value":
-        return lambda raw, text, plan: _amount(remembered(raw, text), plan)
-    return lambda raw, text, _plan: remembered(raw, text)
+    return _remembered(parse)
 
 
-# Mapped keys plan_row reads itself rather than parsing them into a field.
+# Mapped keys plan_row reads itself rather than parsing them into a field, and the deal's value, whose parsed
+# money gives the row's deal its amount and (unless a currency cell came first) its currency.
 _READ_BY_THE_ROW = frozenset(("source", "owner", "campaign", "person.full_name"))
+_VALUE = "deal.value"
 
 
-def _cells(ctx: Context) -> list[tuple[int, str, str, str, str, Parser]]:
-    """Each mapped column as plan_row reads it: (index, key, column name, kind, field, parser), worked out once
-    per import rather than once per cell."""
+def _cells(ctx: Context) -> list[tuple[int, str, str, str, Parser, str]]:
+    """Each mapped column as plan_row reads it: (index, column name, kind, field, parser, role), worked out once
+    per import rather than once per cell; the role is the key of a column read by the row itself or of the deal's
+    value (_READ_BY_THE_ROW, _VALUE), "" for any other field."""
     if ctx.cells is None:
         ctx.cells = []
         for index, key in ctx.mapping:
             kind, _dot, name = key.partition(".")
             parser = _text_of(None) if key in _READ_BY_THE_ROW else _parser(key, ctx)
-            ctx.cells.append((index, key, ctx.columns[index] or str(index + 1), kind, name, parser))
+            role = key if key in _READ_BY_THE_ROW or key == _VALUE else ""
+            ctx.cells.append((index, ctx.columns[index] or str(index + 1), kind, name, parser, role))
     return ctx.cells
 
 
 def _cell_text(raw: reading.CellValue) -> str:
-    """A cell's text as a row reads it: whitespace normalised, NUL characters dropped."""
+    """A cell's text as a row reads it: whitespace normalised, NUL characters dropped.
+
+    Most cells are printable text without two spaces in a row: the only whitespace such a text can hold is the
+    ASCII space (every other space, line break and NUL is not printable), single, so only its ends change. Any other
+    cell takes the full way; tests/test_plan.py compares the two."""
+    if type(raw) is str and raw.isprintable() and "  " not in raw:
+        return raw.strip(" ")
+    return _cell_text_in_full(raw)
+
+
+def _cell_text_in_full(raw: reading.CellValue) -> str:
+    """`_cell_text` without its shortcut."""
     text = normalise_spaces(raw if isinstance(raw, str) else reading.cell_text(raw)).strip()
     if "\x00" in text:
         text = text.replace("\x00", "")
@@ -314,22 +326,23 @@ def _cell_text(raw: reading.CellValue) -> str:
 
 
 def plan_row(row: reading.Row, ctx: Context) -> RowPlan:
-    plan = RowPlan(number=row.number, cells=row.cells)
+    number, cells = row.number, row.cells
+    plan = RowPlan(number=number, cells=cells)
     owner_text = campaign_text = ""
-    cells = row.cells
     width = len(cells)
     records = plan.records
-    for index, key, column, kind, name, parser in _cells(ctx):
+    for index, column, kind, name, parser, role in _cells(ctx):
         raw = cells[index] if index < width else None
-        text = _cell_text(raw)
+        # _cell_text with its shortcut written out: this runs for every mapped cell of the file.
+        text = raw.strip(" ") if type(raw) is str and raw.isprintable() and "  " not in raw else _cell_text_in_full(raw)
         if not text:
             continue
-        if key in _READ_BY_THE_ROW:
-            if key == "source":
+        if role and role != _VALUE:
+            if role == "source":
                 plan.source_value = text
-            elif key == "owner":
+            elif role == "owner":
                 owner_text = text
-            elif key == "campaign":
+            elif role == "campaign":
                 campaign_text = text
             else:  # the person's full name
                 first, _space, last = text.rpartition(" ")
@@ -338,25 +351,32 @@ def plan_row(row: reading.Row, ctx: Context) -> RowPlan:
                 person.setdefault("last_name", last)
             continue
         try:
-            value = parser(raw, text, plan)
+            value = parser(raw, text)
         except values.ValueProblem as exc:
-            plan.problems.append(RowProblem(row.number, column, exc.message))
+            plan.problems.append(RowProblem(number, column, exc.message))
             continue
+        if role:  # the deal's value
+            value = _amount(value, plan)
         records.setdefault(kind, {})[name] = value
-    if owner_text:
-        owner = ctx.owners.get(owner_text.lower()) or ctx.owners.get(fold(owner_text))
-        if owner is None:
-            column = next((ctx.columns[i] for i, key in ctx.mapping if key == "owner"), "")
-            plan.problems.append(
-                RowProblem(row.number, column, _("“%(value)s” is no user of this account.") % {"value": owner_text})
-            )
-        plan.owner_id = owner
-    else:
-        plan.owner_id = ctx.default_owner_id
+    _owner(plan, owner_text, ctx)
     if campaign_text:
         _campaign(plan, campaign_text, ctx)
     _check_required(plan, ctx)
     return plan
+
+
+def _owner(plan: RowPlan, text: str, ctx: Context) -> None:
+    """The row's owner: the user its owner cell names (by e-mail or name), else the import's default owner."""
+    if not text:
+        plan.owner_id = ctx.default_owner_id
+        return
+    owner = ctx.owners.get(text.lower()) or ctx.owners.get(fold(text))
+    if owner is None:
+        column = next((ctx.columns[i] for i, key in ctx.mapping if key == "owner"), "")
+        plan.problems.append(
+            RowProblem(plan.number, column, _("“%(value)s” is no user of this account.") % {"value": text})
+        )
+    plan.owner_id = owner
 
 
 def _campaign(plan: RowPlan, text: str, ctx: Context) -> None:
@@ -448,9 +468,13 @@ def _check_required(plan: RowPlan, ctx: Context) -> None:
 
 
 def rows(import_: Import) -> Iterator[reading.Row]:
-    """The file's data rows read with the import's settings (FileProblem when it cannot be)."""
+    """The file's data rows read with the import's settings (FileProblem when it cannot be). Those settings were
+    kept once the whole file read with them (services.import_upload, import_update_settings): it is not checked
+    whole again before its rows are read."""
     path = import_file_path(import_)
-    detected = reading.inspect_file(path, name=import_.file_name, overrides=overrides_of(import_), preview_rows=1)
+    detected = reading.inspect_file(
+        path, name=import_.file_name, overrides=overrides_of(import_), preview_rows=1, checked=True
+    )
     return reading.read_rows(path, detected)
 
 

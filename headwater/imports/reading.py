@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import charset_normalizer
 import python_calamine
@@ -237,6 +237,20 @@ def detect_encoding(path: Path) -> str:
     return str(best.encoding)
 
 
+def _not_readable_as(encoding: str) -> FileProblem:
+    return FileProblem(_("The file cannot be read as %(encoding)s.") % {"encoding": encoding})
+
+
+def _not_valid(encoding: str, line: int, offset: int, byte: int) -> FileProblem:
+    return FileProblem(
+        _(
+            "The file is not valid %(encoding)s: row %(row)s, byte %(offset)s (0x%(byte)02X) cannot be read. "
+            "Choose another encoding (Polish Excel saves CSV as Windows-1250)."
+        )
+        % {"encoding": encoding, "row": line, "offset": offset, "byte": byte}
+    )
+
+
 def _check_decodes(path: Path, encoding: str) -> None:
     if encoding.startswith("utf-16"):
         try:
@@ -244,33 +258,42 @@ def _check_decodes(path: Path, encoding: str) -> None:
                 for _line in handle:
                     pass
         except UnicodeError:
-            raise FileProblem(_("The file cannot be read as %(encoding)s.") % {"encoding": encoding}) from None
+            raise _not_readable_as(encoding) from None
         return
     problem = _decode_problem(path, encoding)
     if problem is not None:
-        line, offset, byte = problem
-        raise FileProblem(
-            _(
-                "The file is not valid %(encoding)s: row %(row)s, byte %(offset)s (0x%(byte)02X) cannot be read. "
-                "Choose another encoding (Polish Excel saves CSV as Windows-1250)."
-            )
-            % {"encoding": encoding, "row": line, "offset": offset, "byte": byte}
-        )
+        raise _not_valid(encoding, *problem)
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------------
 
 
 def _lines(path: Path, encoding: str) -> Iterator[str]:
-    """The file's lines decoded, each with its line end (csv needs it inside quoted fields)."""
+    """The file's lines decoded, each with its line end (csv needs it inside quoted fields). A sequence the
+    encoding cannot decode is the FileProblem `_check_decodes` names, raised where it is met: a file read with
+    settings checked beforehand (`inspect_file(checked=True)`) never meets one."""
     if encoding.startswith("utf-16"):
-        with path.open(encoding=encoding, newline="") as handle:
-            yield from handle
+        try:
+            with path.open(encoding=encoding, newline="") as handle:
+                yield from handle
+        except UnicodeError:
+            raise _not_readable_as(encoding) from None
         return
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    decode = decoder.decode
+    offset = line_number = 0
     with path.open("rb") as handle:
-        for line in handle:
-            yield decoder.decode(line)
+        for line_number, line in enumerate(handle, start=1):
+            try:
+                text = decode(line)
+            except UnicodeDecodeError as exc:
+                raise _not_valid(encoding, line_number, offset + exc.start, line[exc.start]) from None
+            offset += len(line)
+            yield text
+    try:
+        decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _not_valid(encoding, line_number, offset, 0) from None
 
 
 def _width_profile(lines: list[str], delimiter: str) -> tuple[float, int]:
@@ -327,7 +350,8 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
                 % {"row": start, "limit": f"{MAX_CELL_CHARS:,}"}
             )
         # Our own exports put an apostrophe before a formula start (core.spreadsheet.neutralise): read as the value.
-        yield start, list(map(restore_neutralised, record))
+        # (A record without an apostrophe has none to take away: it is read as it is.)
+        yield start, list(map(restore_neutralised, record)) if "'" in "".join(record) else record
         start = reader.line_num + 1
 
 
@@ -445,8 +469,7 @@ def _head(rows: Iterator[tuple[int, list[CellValue]]], count: int) -> list[tuple
 def _numbered(path: Path, detected: Detected) -> Iterator[tuple[int, list[CellValue]]]:
     if detected.kind == "csv":
         for number, record in _csv_records(path, detected.encoding, detected.delimiter):
-            cells: list[CellValue] = list(record)
-            yield number, cells
+            yield number, cast("list[CellValue]", record)  # a fresh list of text cells, ours to keep
         return
     workbook = _workbook(path, detected.kind)
     try:
@@ -455,7 +478,7 @@ def _numbered(path: Path, detected: Detected) -> Iterator[tuple[int, list[CellVa
         workbook.close()
 
 
-def _csv_settings(path: Path, overrides: Overrides) -> tuple[str, str]:
+def _csv_settings(path: Path, overrides: Overrides, *, checked: bool = False) -> tuple[str, str]:
     with path.open("rb") as handle:
         head = handle.read(8192)
     if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -465,7 +488,8 @@ def _csv_settings(path: Path, overrides: Overrides) -> tuple[str, str]:
         codecs.lookup(encoding)
     except LookupError:
         raise FileProblem(_("Unknown encoding “%(encoding)s”.") % {"encoding": encoding}) from None
-    _check_decodes(path, encoding)
+    if not checked:
+        _check_decodes(path, encoding)
     sample = []
     for line in _lines(path, encoding):
         sample.append(line)
@@ -491,15 +515,23 @@ def _sheet_settings(path: Path, kind: Kind, overrides: Overrides) -> tuple[str, 
     return sheet, sheets
 
 
-def inspect_file(path: Path, *, name: str, overrides: Overrides | None = None, preview_rows: int = 20) -> Detected:
-    """`_inspect_file` with the date columns' day order the user's settings give (see Overrides.date_formats)."""
-    detected = _inspect_file(path, name=name, overrides=overrides, preview_rows=preview_rows)
+def inspect_file(
+    path: Path, *, name: str, overrides: Overrides | None = None, preview_rows: int = 20, checked: bool = False
+) -> Detected:
+    """`_inspect_file` with the date columns' day order the user's settings give (see Overrides.date_formats).
+
+    `checked`: the file was inspected whole with these settings before (an import's stored settings: they are
+    kept only once read through), so its decoding is not checked over the whole file again; reading it
+    (`read_rows`) still raises the same FileProblem at a sequence it cannot decode."""
+    detected = _inspect_file(path, name=name, overrides=overrides, preview_rows=preview_rows, checked=checked)
     if overrides is not None and overrides.date_formats:
         return replace(detected, date_formats=overrides.date_formats)
     return detected
 
 
-def _inspect_file(path: Path, *, name: str, overrides: Overrides | None = None, preview_rows: int = 20) -> Detected:
+def _inspect_file(
+    path: Path, *, name: str, overrides: Overrides | None = None, preview_rows: int = 20, checked: bool = False
+) -> Detected:
     """What the file is and how to read it, with the first `preview_rows` data rows; overrides win over detection.
 
     Raises FileProblem for a file that cannot be imported as set (checked on the first rows; `read_rows` checks
@@ -509,7 +541,7 @@ def _inspect_file(path: Path, *, name: str, overrides: Overrides | None = None, 
     kind = kind_of(name)
     _check_size(path)
     if kind == "csv":
-        encoding, delimiter = _csv_settings(path, overrides)
+        encoding, delimiter = _csv_settings(path, overrides, checked=checked)
         sheet, sheets = "", tuple[str, ...]()
     else:
         encoding = delimiter = ""

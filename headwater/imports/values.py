@@ -38,6 +38,8 @@ class ValueProblem(ValueError):
 
 
 def _text(value: Raw) -> str:
+    if type(value) is str:  # a CSV's every cell: str() of it is itself
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

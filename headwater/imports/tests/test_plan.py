@@ -107,3 +107,44 @@ def test_a_column_of_texts_that_never_repeat_stops_keeping_them(monkeypatch):
     for n in range(50):
         assert parse(f"v{n}", "") == f"V{n}"
     assert answers == {}
+
+
+# Texts made of the pieces a cell's shortcut decides on: ASCII letters and single and double spaces, the other
+# kinds of space and line break, NUL and other controls, Polish letters, and any character at all.
+_CELL_PIECES = st.one_of(
+    st.sampled_from(
+        [
+            " ",
+            "  ",
+            "a",
+            "Z1",
+            ";.-",
+            "\t",
+            "\n",
+            "\r\n",
+            "\x00",
+            "\x0b",
+            "\x1f",
+            "\x85",
+            "\xa0",
+            "\u2007",
+            "\u2028",
+            "\u2029",
+            "\u202f",
+            "\u3000",
+            "\u200b",
+            "ąŁ",
+            "\ufeff",
+        ]
+    ),
+    st.characters(),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(pieces=st.lists(_CELL_PIECES, max_size=8))
+def test_a_cells_text_by_its_shortcut_is_its_text_in_full(pieces):
+    """A printable cell without two spaces in a row is read by stripping its ends alone: the same text as the full
+    reading (every run of whitespace one space, the ends trimmed, NUL dropped) gives for every text."""
+    text = "".join(pieces)
+    assert plan._cell_text(text) == plan._cell_text_in_full(text)

@@ -69,6 +69,37 @@ def test_forcing_utf8_on_a_cp1250_file_says_which_row_and_byte(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("encoding", "tail", "rows_before"),
+    [
+        ("utf-8", "Ostatnia;Łódź\n".encode("cp1250"), 60),  # a byte UTF-8 cannot read, far down the file
+        ("utf-8", "Ostatnia;Łódź".encode()[:-1], 61),  # the file ends inside a character: its last row is read
+        ("utf-16", b"\x00\xd8A\x00", 0),  # a lone surrogate
+    ],
+)
+def test_a_file_read_with_settings_checked_before_meets_the_same_problem_where_it_is(
+    tmp_path, encoding, tail, rows_before
+):
+    """`inspect_file(checked=True)` (an import's stored settings) leaves out the check of the whole file's
+    decoding; reading the file raises the problem that check names, with its row and byte (UTF-16 is decoded in
+    blocks: there, already in the first rows)."""
+    head = "".join(f"Firma {n};Gdynia\n" for n in range(60))
+    path = write(tmp_path, "f.csv", ("Firma;Miasto\n" + head).encode(encoding) + tail)
+    overrides = Overrides(encoding=encoding, delimiter=";")
+    with pytest.raises(FileProblem) as checked_whole:
+        inspect_file(path, name="f.csv", overrides=overrides)
+    read: list[reading.Row] = []
+    with pytest.raises(FileProblem) as met:
+        _read_into(read, path, overrides)
+    assert met.value.message == checked_whole.value.message
+    assert len(read) == rows_before
+
+
+def _read_into(read: list[reading.Row], path: Path, overrides: Overrides) -> None:
+    for row in read_rows(path, inspect_file(path, name="f.csv", overrides=overrides, checked=True)):
+        read.append(row)
+
+
+@pytest.mark.parametrize(
     ("text", "delimiter"),
     [
         ("a,b,c\n1,2,3\n4,5,6\n", ","),

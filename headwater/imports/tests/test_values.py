@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pl import nip
@@ -263,3 +263,10 @@ def test_the_money_shortcut_is_the_full_reading(text):
         return str(money.amount), money.currency
 
     assert read(parse_money) == read(values._money_of_text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(st.sampled_from(list(" \t\n\xa0\u2028ab1,ł")), max_size=8))
+def test_a_text_cells_text_is_its_own_stripped(text):
+    """The text parsers read a text cell as `str(cell).strip()`: its whitespace at both ends gone, any kind."""
+    assert values._text(text) == str(text).strip()
