@@ -466,7 +466,7 @@ def _shape_compiled(
         if first is not _PLAIN and _sql_and_names(first) != _sql_and_names(second):
             raise ImproperlyConfigured(f"The SQL of shape {query.shape!r} depends on its parameters' values.")
         compiled = cache[key] = first
-        if len(cache) > SHAPES_PER_CONNECTION:
+        while len(cache) > SHAPES_PER_CONNECTION:  # `while`: the bound holds even after it was lowered
             cache.popitem(last=False)
     else:
         cache.move_to_end(key)
