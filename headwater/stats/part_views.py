@@ -40,6 +40,12 @@ from headwater.stats.views import export_unavailable
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
 
+
+def _no_owner_spend() -> str:
+    """Why a campaigns' part is empty under an owner filter or figures by touch (the page shows no spend then)."""
+    return _("Spend has no owner: choose all owners to see spend and return.")
+
+
 # The page's own parameters a part carries back to it (the link to the page on a part's own page).
 _PART_PARAMS = ("source", "figures")
 
@@ -66,7 +72,7 @@ def source_campaigns_part(request: AccountRequest) -> HttpResponse:
     title = campaign_table_caption(source_row.source if source_row else SourceInfo(id=source_id))
     if stats.returns is None:
         # An owner filter (spend has no owner) or figures by touch: the page shows no spend and return then.
-        empty = _empty(_("Spend has no owner: choose all owners to see spend and return."))
+        empty = _empty(_no_owner_spend())
         return _part(request, title, empty, period=filters.period)
     table = None
     if source_row is not None:
@@ -84,7 +90,7 @@ def _every_sources_campaigns(request: AccountRequest, filters: StatsFilters) -> 
     stats = source_stats(account=account, filters=filters, campaigns=EVERY_CAMPAIGN)
     title = _("Spend and return per campaign")
     if stats.returns is None:
-        empty = _empty(_("Spend has no owner: choose all owners to see spend and return."))
+        empty = _empty(_no_owner_spend())
         return _part(request, title, empty, period=filters.period)
     cells = Cells(Links(account_slug=account.slug, filters=stats.filters))
     parts = []
