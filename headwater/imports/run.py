@@ -309,18 +309,16 @@ class _RunKeys:
         """The keys forgotten: the table dropped (PostgreSQL: its connection closed, whatever state it is in). Called
         when the run ends, however it ends."""
         self.memory = {}
-        if self.seen is None:
-            return
-        self.seen, self.analysed = None, False
-        if not self.postgres:
+        moved, self.seen, self.analysed = self.seen is not None, None, False
+        link, self.link = self.link, None
+        if link is not None:  # PostgreSQL (also when the table's creation failed after connecting)
+            try:
+                self._settle()
+            finally:
+                link.close()
+        elif moved:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
-            return
-        link, self.link = self.link, None
-        try:
-            self._settle()
-        finally:
-            link.close()
 
 
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
