@@ -1,5 +1,5 @@
 """Template filters of the statistics pages (the tables' cells are built in stats/tables.py), and the page's filter
-form written in Python (`{% stats_filter_form %}`)."""
+form and figures written in Python (`{% stats_filter_form %}`, `{% stats_sources_body %}`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from headwater.stats.results import SourceInfo, source_label
+from headwater.stats.sources_page import sources_body_html
 from headwater.stats.tables import number
 
 register = template.Library()
@@ -99,3 +100,9 @@ def stats_filter_form(context: Any) -> SafeString:
     ]
     parts.append(f'\n  <button type="submit" class="button button--primary">{_esc(_("Show"))}</button>\n</form>')
     return SafeString("".join(parts))  # every inserted text escaped above
+
+
+@register.simple_tag(takes_context=True)
+def stats_sources_body(context: Any) -> SafeString:
+    """Everything under the filter form when the page shows figures (stats/sources_page.py)."""
+    return sources_body_html(context)
