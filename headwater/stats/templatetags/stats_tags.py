@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from html import escape
 from typing import Any
 
 from django import template
@@ -39,6 +40,8 @@ _FORM_CLASSES = "toolbar stats-filters no-print"
 
 def _esc(value: Any) -> str:
     """`{{ value }}` under autoescaping (the filter form's values: text, lazy labels, error messages)."""
+    if type(value) is str:
+        return escape(value)  # what Django's `escape` makes of a plain `str`, without its checks
     return str(conditional_escape(value))
 
 
