@@ -21,8 +21,10 @@ from headwater.stats.tables import NumberFormat, numeric_cells, part_placeholder
 from headwater.stats.trend import Trend
 
 
-def _month(month: dt.date) -> str:
-    return _month_in(get_language(), month)
+def _months(months: list[dt.date]) -> list[str]:
+    """Each month's label, the language looked up once (the lookup costs more than the cached label)."""
+    language = get_language()
+    return [_month_in(language, month) for month in months]
 
 
 @lru_cache(maxsize=1024)
@@ -43,14 +45,14 @@ def _table(trend: Trend, *, table_id: str, caption: str, won: bool) -> SafeStrin
     )
     head += "</tr>"
     lines = []
-    for at, month in enumerate(trend.months):
+    for at, month in enumerate(_months(trend.months)):
         if won:
             figures = [number.cents(s.won[at].cents) for s in trend.series] + [number.cents(trend.won_total[at].cents)]
             apart = "; ".join(f"{number(u.value, 2)} {escape(u.currency)} ({u.count})" for u in trend.unconverted(at))
             figures.append(apart or "—")
         else:
             figures = [number(s.contacts[at], 0) for s in trend.series] + [number(trend.contacts_total[at], 0)]
-        lines.append(f'<tr><th scope="row">{escape(_month(month))}</th>{numeric_cells(figures)}</tr>')
+        lines.append(f'<tr><th scope="row">{escape(month)}</th>{numeric_cells(figures)}</tr>')
     if won:
         sums = [number.cents(sum(m.cents for m in s.won)) for s in trend.series]
         sums.append(number.cents(sum(m.cents for m in trend.won_total)))
@@ -100,7 +102,7 @@ def trend_figures_details(*, figures: str, url: str, chart_title: str) -> SafeSt
 def trend_chart_data(trend: Trend) -> dict[str, Any]:
     """What stats.js stacks: one dataset per source (channel), figures as exact strings."""
     return {
-        "months": [_month(m) for m in trend.months],
+        "months": _months(trend.months),
         "series": [
             {
                 "label": source_label(s.source),
