@@ -23,8 +23,9 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, json_script
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 
+from headwater.core import i18n
 from headwater.core.bidi import bdi
 from headwater.stats.filters import DateRange
 from headwater.stats.results import SourceStats, Unconverted, source_label
@@ -33,7 +34,7 @@ from headwater.stats.tables import number
 
 def _t(message: str) -> str:
     """`{% translate message %}`: a message with a percent sign is looked up with it doubled, then shown single."""
-    return gettext(message).replace("%%", "%")
+    return i18n.gettext(message).replace("%%", "%")
 
 
 def _value(value: Any) -> str:
@@ -52,7 +53,7 @@ def _money(value: Any) -> str:
 
 
 def _range(message: str, period: DateRange) -> str:
-    return gettext(message) % {"start": _day(period.start), "end": _day(period.end)}
+    return i18n.gettext(message) % {"start": _day(period.start), "end": _day(period.end)}
 
 
 def _summary(stats: SourceStats, owner_label: str) -> str:
@@ -63,8 +64,8 @@ def _summary(stats: SourceStats, owner_label: str) -> str:
     compared = ""
     if stats.previous_period:
         compared = f"· {_range('compared with %(start)s – %(end)s', stats.previous_period)}"  # noqa: RUF001
-    owner = gettext("Owner: %(owner)s") % {"owner": bdi(owner_label)}
-    values = gettext("Values in %(currency)s") % {"currency": escape(stats.base_currency)}
+    owner = i18n.gettext("Owner: %(owner)s") % {"owner": bdi(owner_label)}
+    values = i18n.gettext("Values in %(currency)s") % {"currency": escape(stats.base_currency)}
     return (
         f'<p class="stats-summary">\n  {period}\n  {compared}\n  · {owner}\n  · {values}\n</p>\n'
         f'<p class="stats-summary muted">{_t(_COUNTED_BY)}</p>\n'
@@ -114,7 +115,7 @@ _NO_RATE = (
 def _highlights(stats: SourceStats, account_slug: str, is_admin: bool) -> str:
     top = stats.top_won_value
     if top:
-        highest = gettext("Highest won value: <strong>%(source)s</strong>, %(value)s %(currency)s.") % {
+        highest = i18n.gettext("Highest won value: <strong>%(source)s</strong>, %(value)s %(currency)s.") % {
             "source": bdi(source_label(top.source)),
             "value": _money(top.won_value),
             "currency": escape(stats.base_currency),
@@ -251,7 +252,7 @@ def _trend(request: Any, stats: SourceStats, trend: Any, figures: Mapping[str, A
         )
     parts.append("\n  ")
     if trend.months:
-        won_title = gettext("Won value per month (%(currency)s)") % {"currency": escape(stats.base_currency)}
+        won_title = i18n.gettext("Won value per month (%(currency)s)") % {"currency": escape(stats.base_currency)}
         parts.append(
             '\n  <figure class="stats-chart stats-chart--wide">\n'
             '    <div class="stats-chart__canvas"><canvas id="chart-trend-contacts" role="img" aria-label="'
