@@ -97,11 +97,12 @@ class StatsFilterForm(forms.Form):
     """Period (a preset or own dates, as days in the account's time zone), owner, the comparison switch, and each
     table's order (hidden: set by the tables' header links)."""
 
-    period = forms.ChoiceField(label=_("Period"), required=False, choices=Period.choices)
+    # Choices of text (core.widgets): the form's copy of them is a list's copy, without Django's normalizing of each
+    # choice (a third of copying the form's fields, for the period's ten). The page writes the period's select itself.
+    period = TextChoiceField(label=_("Period"), required=False, choices=Period.choices)
     start = FilterDayField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
     end = FilterDayField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
-    # The selects the page shows: choices of text, copied with the form and written into their <select>s without
-    # Django's work per choice (core.widgets).
+    # The selects the page shows: choices of text, written into their <select>s without Django's work per choice.
     owner_id = TextChoiceField(label=_("Owner"), required=False)
     channel = TextChoiceField(label=_("Channel"), required=False)
     compare = CompareField(label=_("Compare with the previous period"), required=False)
@@ -110,7 +111,7 @@ class StatsFilterForm(forms.Form):
     sort_open = _sort_field(_("Order of the open deals table"))
     sort_closed = _sort_field(_("Order of the closed deals table"))
     # The trend's stacks: by source (default) or by channel; set by the switch above the trend's charts.
-    trend_by = forms.ChoiceField(
+    trend_by = TextChoiceField(
         label=_("Trend by"),
         required=False,
         choices=[("source", _("Source")), ("channel", _("Channel"))],
