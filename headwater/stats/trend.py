@@ -22,7 +22,7 @@ from headwater.core.models import Account
 from headwater.stats import tally_sql
 from headwater.stats.filters import StatsFilters
 from headwater.stats.models import ALL_OWNERS, NO_OWNER, TallyKind
-from headwater.stats.money import MoneyGroup, cent_ratios, convert_cents
+from headwater.stats.money import MoneyGroup, cent_ratios, convert_cents, money_group_from_cents
 from headwater.stats.periods import month_after
 from headwater.stats.results import SourceInfo, Unconverted, channel_info
 
@@ -237,28 +237,21 @@ def trend_from(
             one = sums[key] = _Sums(width)
         ratio = ratios.get(currency)
         plain = ratio is not None and ratio[0] == ratio[1]  # the account's currency converts at 1
-        # The series' lists as locals: this loop runs once per (source, currency, month), thousands of times.
-        series_contacts, series_count, series_converted, series_cents = (
-            one.contacts,
-            one.count,
-            one.converted_count,
-            one.cents,
-        )
         for month, contacts, won_n, cents in zip(months_of, contacts_of, won_of, cents_of, strict=True):
             at = index.get(month)
             if at is None:
                 continue
-            series_contacts[at] += contacts
+            one.contacts[at] += contacts
             if won_n or cents:
-                series_count[at] += won_n
+                one.count[at] += won_n
                 if ratio is None:
                     slot = one.apart[at].setdefault(currency, [0, 0])
                     slot[0] += won_n
                     slot[1] += cents
                 else:
                     # Each (month, source, currency) group is converted and rounded to the cent once.
-                    series_converted[at] += won_n
-                    series_cents[at] += cents if plain else convert_cents(cents, ratio)
+                    one.converted_count[at] += won_n
+                    one.cents[at] += cents if plain else convert_cents(cents, ratio)
     ordered = [
         TrendSeries(source=infos[key], contacts=sums[key].contacts, won=sums[key].won()) for key in infos if key in sums
     ]
@@ -302,5 +295,9 @@ class _Sums:
                 slot[1] += cents
 
     def won(self) -> list[MoneyGroup]:
-        # Each month's MoneyGroup of the sums in whole cents (a page makes a few hundred).
-        return list(map(MoneyGroup, self.count, self.converted_count, self.cents, self.apart))
+        return [
+            money_group_from_cents(count=count, converted_count=converted, cents=cents, unconverted=apart)
+            for count, converted, cents, apart in zip(
+                self.count, self.converted_count, self.cents, self.apart, strict=True
+            )
+        ]
