@@ -3,8 +3,8 @@
 Django's psycopg backend reads every `timestamptz` value through a loader written in Python
 (`psycopg_any.BaseTzLoader`: psycopg's pure-Python parser, then `replace(tzinfo=connection's time zone)`), although
 psycopg's C extension has the same parser in C. About 3.5 us a value: 0.1 ms of a list page of 26 records whose
-whole read (its two statements on a raw connection) costs the client 0.2 ms of CPU (docs/performance.md, "List
-pages at a million deals", "The rows' instants through psycopg's C parser").
+whole read (its two statements on a raw connection) costs the client 0.2 ms of CPU (docs/performance.md, "What a
+selector does beyond its floor, cut again").
 
 `TzLoader` does what Django's loader does, with the C parser: the same value (the instant in the session's time
 zone, then labelled with the connection's), the same errors (a value before year 1 or after 9999, `infinity`). It is
