@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -35,6 +35,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
+from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import (  # type: ignore[attr-defined]  # get_related_populators is not in the stubs
     ModelIterable,
@@ -46,12 +47,14 @@ from django.db.models.signals import post_init, pre_init
 
 # The Django minor version these internals were read for: `QuerySet._iterable_class`, `ModelIterable`,
 # `ValuesListIterable`, `get_related_populators`, the SQLCompiler's `as_sql()`, `klass_info`, `select`,
-# `annotation_col_map` and `results_iter(tuple_expected=...)`, `Model.from_db`, `QuerySet._known_related_objects`
-# and `_prefetch_related_lookups`, what `Model.__init__` does with positional values, `RelatedPopulator`'s
-# attributes and `populate` (_instance_maker, _populator), how `QuerySet.count()` sends its one statement
-# (shaped_count), and which `connection.ops.adapt_*field_value` a comparison with a date, datetime or decimal
-# column goes through (_adapt). test_compiled.py fails on any other version until they are checked again against
-# its django/db/models/base.py, query.py, sql/compiler.py, sql/query.py and fields/__init__.py.
+# `annotation_col_map`, `results_iter(tuple_expected=...)` and what it does with `get_converters`, `apply_converters`
+# and `has_composite_fields` (_converted), `ModelState` (no __init__ of its own), `FieldCacheMixin.set_cached_value` and
+# the no-op remote setter of a non-unique foreign key (_forward_cache_name), `Model.from_db`,
+# `QuerySet._known_related_objects` and `_prefetch_related_lookups`, what `Model.__init__` does with positional values,
+# `RelatedPopulator`'s attributes and `populate` (_instance_maker, _populator), how `QuerySet.count()` sends its one
+# statement (shaped_count), and which `connection.ops.adapt_*field_value` a comparison with a date, datetime or decimal
+# column goes through (_adapt). test_compiled.py fails on any other version until they are checked again against its
+# django/db/models/base.py, query.py, sql/compiler.py, sql/query.py and fields/__init__.py.
 WRITTEN_FOR_DJANGO = (5, 2)
 
 M = TypeVar("M", bound=models.Model)
@@ -141,6 +144,9 @@ class _Compiled:
     init_list: tuple[str, ...]
     related_populators: tuple[Any, ...]
     fast: _Fast | None  # a lighter way to make the same instances, where it applies (`_instance_maker`)
+    # The rows as `compiler.results_iter([rows])` gives them, with the converters it would look up on every call
+    # looked up once (they depend on the compiled columns and the connection's backend only).
+    converted: Callable[[list[Any]], Iterable[Any]]
 
 
 _Slots = tuple[tuple[str | None, Any], ...]  # per SQL parameter: the caller's parameter that goes there, or a constant
@@ -243,7 +249,20 @@ def _compile_instances(
         init_list=init_list,
         related_populators=related_populators,
         fast=_fast(klass_info["model"], init_list, related_populators),
+        converted=_converted(compiler),
     )
+
+
+def _converted(compiler: Any) -> Callable[[list[Any]], Iterable[Any]]:
+    """`compiler.results_iter([rows])`, its converters looked up now rather than on every call."""
+    fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+    if compiler.has_composite_fields(fields):
+        return lambda rows: compiler.results_iter([rows])  # Django's own, unchanged
+    converters = compiler.get_converters(fields)
+    if not converters:
+        return lambda rows: rows
+    apply = compiler.apply_converters
+    return lambda rows: apply(rows, converters)
 
 
 def _load(compiled: _Compiled, rows: list[Any], using: str) -> list[models.Model]:
@@ -252,18 +271,20 @@ def _load(compiled: _Compiled, rows: list[Any], using: str) -> list[models.Model
     init_list = list(compiled.init_list)
     start, end = compiled.fields_start, compiled.fields_end
     fast = compiled.fast
-    if fast is not None and not any(
-        pre_init.has_listeners(model) or post_init.has_listeners(model) for model in fast.models
+    # No receiver at all (the signals' lists are empty) is the common case, told without asking per model.
+    if fast is not None and (
+        not (pre_init.receivers or post_init.receivers)
+        or not any(pre_init.has_listeners(model) or post_init.has_listeners(model) for model in fast.models)
     ):
         make, populators = fast.make, fast.populators
-        for row in compiled.compiler.results_iter([rows]):
+        for row in compiled.converted(rows):
             obj = make(using, row[start:end])
             for populate in populators:
                 populate(row, obj, using)
             objects.append(obj)
         return objects
     from_db = compiled.model.from_db
-    for row in compiled.compiler.results_iter([rows]):
+    for row in compiled.converted(rows):
         obj = from_db(using, init_list, row[start:end])
         for populator in compiled.related_populators:
             populator.populate(row, obj)
@@ -292,10 +313,13 @@ def _instance_maker(model: type[models.Model], init_list: Sequence[str]) -> Call
 
     def make(db: str, values: Any) -> Any:
         obj = new(model)
-        state = obj._state = ModelState()
+        # ModelState has no __init__ of its own: the same state as ModelState(), one call fewer.
+        state = new(ModelState)
         state.adding = False
         state.db = db
-        obj.__dict__.update(zip(attnames, values, strict=True))
+        loaded = obj.__dict__
+        loaded["_state"] = state
+        loaded.update(zip(attnames, values, strict=True))
         return obj
 
     return make
@@ -312,6 +336,16 @@ def _populator(related: Any) -> Callable[[Any, Any, str], None] | None:
         return None
     start, end, pk_idx = related.cols_start, related.cols_end, related.pk_idx
     local_setter, remote_setter = related.local_setter, related.remote_setter
+    cache_name = _forward_cache_name(local_setter)
+    if cache_name is not None and not children:
+        # A forward foreign key (not one-to-one): `local_setter` puts the record in the row's cache of linked records
+        # and `remote_setter` does nothing (compiler.get_related_selections gives a no-op for a non-unique key).
+
+        def populate_forward(row: Any, from_obj: Any, db: str) -> None:
+            data = row[start:end]
+            from_obj._state.fields_cache[cache_name] = None if data[pk_idx] is None else make(db, data)
+
+        return populate_forward
 
     def populate(row: Any, from_obj: Any, db: str) -> None:
         data = row[start:end]
@@ -326,6 +360,19 @@ def _populator(related: Any) -> Callable[[Any, Any, str], None] | None:
             remote_setter(obj, from_obj)
 
     return populate
+
+
+def _forward_cache_name(local_setter: Any) -> str | None:
+    """The cache name a forward, non-unique foreign key's `set_cached_value` (the populator's `local_setter`) writes
+    under, or None for any other setter."""
+    field = getattr(local_setter, "__self__", None)
+    if (
+        type(field) is not models.ForeignKey
+        or field.unique
+        or getattr(local_setter, "__func__", None) is not FieldCacheMixin.set_cached_value
+    ):
+        return None
+    return str(field.cache_name)
 
 
 @dataclass(frozen=True)

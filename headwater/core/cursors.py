@@ -16,8 +16,10 @@ import datetime as dt
 import json
 import zlib
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator
@@ -31,12 +33,16 @@ class InvalidCursor(ValueError):
     """The cursor was edited, forged, made for another list or sort, or holds a value its column cannot have."""
 
 
+# What `json.dumps(obj, separators=(",", ":"), ensure_ascii=False)` builds on every call: made once.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 class _CursorJSON:
     """Compact JSON for signing: UTF-8 rather than `\\u` escapes (a cursor of a 200-character Polish or Chinese
     name stays short); reading refuses JSON's non-standard NaN and Infinity tokens."""
 
     def dumps(self, obj: Any) -> bytes:
-        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        text = _COMPACT.encode(obj)
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError:
@@ -52,7 +58,14 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _signer(model: type[models.Model]) -> signing.Signer:
-    return signing.Signer(salt=f"headwater.cursor.{model._meta.label_lower}")
+    # The Signer Django would make now (it reads both settings when made): kept per model and keys, as every list
+    # page signs one or two cursors.
+    return _keyed_signer(model._meta.label_lower, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+
+
+@lru_cache(maxsize=64)
+def _keyed_signer(label: str, key: str, fallback_keys: tuple[str, ...]) -> signing.Signer:
+    return signing.Signer(key=key, salt=f"headwater.cursor.{label}", fallback_keys=list(fallback_keys))
 
 
 def sign_cursor(payload: dict[str, Any], *, model: type[models.Model]) -> str:

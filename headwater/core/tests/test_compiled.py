@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
+from headwater.companies.models import Company
 from headwater.core import compiled as compiled_module
 from headwater.core.compiled import (
     WRITTEN_FOR_DJANGO,
@@ -252,3 +253,33 @@ def test_instances_are_made_through_the_signals_while_a_receiver_listens(tenant)
         post_init.disconnect(receiver, sender=Deal)
     assert made == [d.pk for d in found] == [d.pk for d in query.queryset()]
     assert [fields(d) for d in shaped_instances(query)] == [fields(d) for d in found]
+
+
+def test_a_forward_key_sets_its_record_where_djangos_setter_would():
+    # The shortcut of a forward, non-unique foreign key (compiled._forward_cache_name); anything else is Django's.
+    from headwater.leadforms.models import FormSubmission  # noqa: PLC0415  # a one-to-one key, in one app only
+
+    owner = Deal._meta.get_field("owner")
+    assert compiled_module._forward_cache_name(owner.set_cached_value) == "owner"
+    one_to_one = FormSubmission._meta.get_field("touch")
+    assert compiled_module._forward_cache_name(one_to_one.set_cached_value) is None
+    reverse = Company._meta.get_field("deals")
+    assert compiled_module._forward_cache_name(reverse.set_cached_value) is None
+    assert compiled_module._forward_cache_name(lambda obj, value: None) is None
+
+
+def test_linked_records_and_an_empty_link_are_cached_as_the_queryset_caches_them(tenant):
+    source = SourceFactory(account=tenant.account)
+    DealFactory(account=tenant.account, source=source)
+    DealFactory(account=tenant.account, source=None)
+    query = deals_of(
+        "linked",
+        lambda v: Deal.objects.for_account(Account(pk=v["account"])).select_related("source").order_by("pk"),
+        account=tenant.account.pk,
+    )
+    found, plain = shaped_instances(query), list(query.queryset())
+    assert [d._state.fields_cache.keys() for d in found] == [d._state.fields_cache.keys() for d in plain]
+    assert [d.source and fields(d.source) for d in found] == [d.source and fields(d.source) for d in plain]
+    assert found[1].source is None
+    assert found[0].source._state.db == plain[0].source._state.db
+    assert found[0].source._state.adding is False

@@ -5,14 +5,17 @@ API list share one cursor format: a cursor of one works in the other, and the AP
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from django.core import signing
+from django.test import override_settings
 
 from headwater.companies.models import Company
 from headwater.companies.schemas import COMPANY_ORDERING
 from headwater.companies.selectors import COMPANY_SORTS
-from headwater.core.cursors import column
+from headwater.core.cursors import InvalidCursor, column, read_cursor, sign_cursor
 from headwater.core.pagination import Ordering
 from headwater.deals.models import Deal
 from headwater.deals.schemas import DEAL_ORDERING
@@ -288,3 +291,27 @@ def test_a_long_name_in_a_three_byte_script_pages_through_the_api(tenant):
         seen.append(page.json()["items"][0]["name"][0])
         cursor = page.json()["next"]
     assert seen == ["0", "1", "2"]
+
+
+def test_a_cursor_is_signed_with_the_keys_of_the_moment():
+    # The signer is kept per model and keys (core.cursors._signer): a key that changes is the one used at once.
+    payload = {"s": "name", "k": ["Acme", 7], "b": False, "o": 26}
+    with override_settings(SECRET_KEY="first-key-" + "x" * 50, SECRET_KEY_FALLBACKS=[]):
+        first = sign_cursor(payload, model=Company)
+        assert first == signing.Signer(salt="headwater.cursor.companies.company").sign_object(
+            payload, serializer=_Compact, compress=True
+        )
+        assert read_cursor(first, model=Company) == payload
+    with override_settings(SECRET_KEY="second-key-" + "y" * 50, SECRET_KEY_FALLBACKS=[]):
+        assert sign_cursor(payload, model=Company) != first
+        with pytest.raises(InvalidCursor):
+            read_cursor(first, model=Company)
+    with override_settings(SECRET_KEY="second-key-" + "y" * 50, SECRET_KEY_FALLBACKS=["first-key-" + "x" * 50]):
+        assert read_cursor(first, model=Company) == payload
+
+
+class _Compact:
+    """json.dumps's compact UTF-8 JSON, as cursors are written."""
+
+    def dumps(self, obj: Any) -> bytes:
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
