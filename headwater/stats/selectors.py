@@ -401,7 +401,7 @@ def _trend(
     rates: dict[str, Decimal],
     catalogue: list[SourceInfo],
 ) -> Trend:
-    sources = _in_channel(_row_sources(catalogue, {row[1] for row in rows}), filters)
+    sources = _in_channel(_row_sources(catalogue, {row[0] for row in rows}), filters)
     return trend_from(rows=rows, sources=sources, filters=filters, by=by, rates=rates, base_currency=account.currency)
 
 
