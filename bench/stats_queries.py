@@ -137,7 +137,7 @@ def _explain(connection: Any, sql: str, params: Any, times: int) -> tuple[float,
     plan: dict[str, Any] = {}
     with connection.cursor() as cursor:
         for _ in range(times):
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", params)
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) {sql}", params)
             found = cursor.fetchone()[0]
             plan = (json.loads(found) if isinstance(found, str) else found)[0]
             planning.append(plan["Planning Time"])
