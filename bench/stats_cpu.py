@@ -14,9 +14,10 @@ nothing is written (not even the session).
   account's six months compared with the six before, and of `source_stats_and_trend` alone. Run it in two worktrees
   one after the other, alternated, to compare two commits.
 - `profile`: cProfile of 20 requests of one page, CPU time, the hottest functions.
-- `dump`: the page (tokens and nonces blanked), its CSV and XLSX (the sheets' XML) and the API's sources and trend
-  for periods, comparisons, owners and channels of both accounts, one file each: `diff -r` two dumps. Also each
-  part of the page that loads when opened (stats/part_views.py: every `hx-get` of a <details>), as htmx asks for it.
+- `dump`: the page (tokens and nonces blanked; also in Polish), its CSV and XLSX (the sheets' XML) and the API's
+  sources and trend for periods, comparisons, owners and channels of both accounts, one file each: `diff -r` two
+  dumps. Also each part of the page that loads when opened (stats/part_views.py: every `hx-get` of a <details>), as
+  htmx asks for it.
 - `parts`: for a dump made before those parts moved out of the page (OLD) and one after (NEW), checks that every
   part in NEW is, byte for byte, the block with the same table id in OLD's page, and that OLD's page has no such
   block NEW does not load. No database needed.
@@ -193,6 +194,8 @@ def _check_parts(old: Path, new: Path) -> str | None:
 
 
 def _dump(out: Path, client: Any, accounts: dict[str, Any], user: Any) -> None:
+    from django.conf import settings
+
     from headwater.deals.models import Deal
     from headwater.sources.models import Source
     from headwater.users.token_services import api_token_create
@@ -224,6 +227,10 @@ def _dump(out: Path, client: Any, accounts: dict[str, Any], user: Any) -> None:
                     for number, hook in enumerate(_PART_HOOK.findall(body)):
                         part = client.get(html.unescape(hook.decode()), HTTP_HX_REQUEST="true")
                         (out / f"{slug}-{index}-page-part-{number:02d}").write_bytes(_body(part, "part"))
+                    # The same page in Polish (the language switcher's cookie): other separators, words, plurals.
+                    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pl"
+                    (out / f"{slug}-{index}-page-pl").write_bytes(_body(client.get(path), kind))
+                    del client.cookies[settings.LANGUAGE_COOKIE_NAME]
             for endpoint in ("sources", "trend"):
                 response = client.get(f"/api/v1/stats/{endpoint}{query}", HTTP_AUTHORIZATION=f"Bearer {token}")
                 (out / f"{slug}-{index}-api-{endpoint}").write_bytes(_body(response, "api"))

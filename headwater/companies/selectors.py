@@ -16,6 +16,7 @@ from headwater.records.listing import (
     Known,
     RecordFilters,
     filter_records,
+    is_search,
     list_query,
     record_page,
 )
@@ -34,7 +35,7 @@ COMPANY_PAGE_FIELDS: tuple[str, ...] = ("name", "city", "phone", "created_at", *
 
 
 def company_list(*, account: Account, filters: RecordFilters | None = None) -> QuerySet[Company]:
-    qs: QuerySet[Company] = Company.objects.for_account(account)
+    qs: QuerySet[Company] = Company.objects.for_account(account, as_bigint=is_search(filters))
     if filters is not None:
         qs = filter_records(qs, filters)
     return qs
@@ -86,7 +87,7 @@ def company_get(*, account: Account, pk: int) -> Company:
 
 def company_lookup(*, account: Account, q: str = "", selected: int | None = None, limit: int = 50) -> list[Company]:
     """Picker options: the selected company first (so a search never changes the choice), then up to `limit`."""
-    qs = search_filter(Company.objects.for_account(account).select_related("source"), q)
+    qs = search_filter(Company.objects.for_account(account, as_bigint=bool(q.strip())).select_related("source"), q)
     rows = list(qs.order_by("name", "id")[:limit])
     if selected is not None and all(r.pk != selected for r in rows):
         current = Company.objects.for_account(account).select_related("source").filter(pk=selected).first()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
+from django.db.models import Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,10 +54,17 @@ class TenantQuerySet(models.QuerySet[_M]):
 
     _account_scoped = False
 
-    def for_account(self, account: Account) -> Self:
+    def for_account(self, account: Account, *, as_bigint: bool = False) -> Self:
+        """The account's rows. `as_bigint` (for searches): on PostgreSQL the account is compared as a bigint,
+        `account_id = (7)::bigint`. A plain literal compares as bigint = integer, which B-trees serve but the
+        search key's trigram index does not: its account column (btree_gin) takes only bigint = bigint, and
+        without it the index reads every account's matches (records/search.py, docs/performance.md)."""
         if account is None or account.pk is None:
             raise TenantScopeError("for_account() needs a saved account")
-        qs = self.filter(account=account)
+        if as_bigint and connections[self.db].vendor == "postgresql":
+            qs = self.filter(account_id=Cast(Value(account.pk), output_field=models.BigIntegerField()))
+        else:
+            qs = self.filter(account=account)
         qs._account_scoped = True
         return qs
 
@@ -110,8 +119,8 @@ class TenantManager(models.Manager[_M]):
     def get_queryset(self) -> TenantQuerySet[_M]:
         return TenantQuerySet(self.model, using=self._db)
 
-    def for_account(self, account: Account) -> TenantQuerySet[_M]:
-        return self.get_queryset().for_account(account)
+    def for_account(self, account: Account, *, as_bigint: bool = False) -> TenantQuerySet[_M]:
+        return self.get_queryset().for_account(account, as_bigint=as_bigint)
 
 
 class TenantModel(models.Model):

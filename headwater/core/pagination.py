@@ -251,6 +251,24 @@ def estimated_rows(qs: models.QuerySet[Any]) -> int | None:
     return int(row[0][0]["Plan"]["Plan Rows"]) if row else None
 
 
+def _among(qs: models.QuerySet[Any], ids: list[Any]) -> models.Q | models.Func:
+    """`pk IN ids`; on PostgreSQL as one array parameter, `id = ANY(%s)`: the same condition to the planner, but
+    Django and psycopg write one parameter instead of one per id (1,260 ids: ~3 ms of the page's CPU)."""
+    connection = connections[qs.db]
+    if connection.vendor != "postgresql":
+        return models.Q(pk__in=ids)
+    # Typed as the column: psycopg would send small ids as a smallint[] (bigint = smallint, served, but a needless
+    # cross-type comparison).
+    array_type = f"{qs.model._meta.pk.db_type(connection)}[]"
+    return models.Func(
+        models.F("pk"),
+        models.Value(ids),
+        arg_joiner=" = ANY(",
+        template=f"(%(expressions)s::{array_type}))",
+        output_field=models.BooleanField(),
+    )
+
+
 def keyset_page(
     qs: Records[_M],
     *,
@@ -303,7 +321,7 @@ def keyset_page(
         ids = list(qs.order_by(*pin_order).values_list("pk", flat=True)[: count_limit + 1])
         total = len(ids) if len(ids) <= count_limit else None
         if len(ids) <= pin_limit:
-            qs = qs.filter(pk__in=ids)
+            qs = qs.filter(_among(qs, ids))
     elif count_limit:
         total = bounded_count(qs, count_limit)
     page = _page(qs, ordering, position, page_size=page_size, total=total, count_limit=count_limit)

@@ -32,6 +32,10 @@ _OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
 
 def html_text(value: Any) -> str:
     """`{{ value }}` under autoescaping: safe HTML as it is, anything else as escaped text."""
+    if type(value) is str:
+        # What Django's `escape` makes of a plain `str` (`html.escape`), without its checks for lazy and safe text:
+        # a page's widgets write a few hundred names, values and attributes.
+        return escape(value)
     return str(conditional_escape(value if hasattr(value, "__html__") else str(value)))
 
 

@@ -17,6 +17,7 @@ from headwater.records.listing import (
     Known,
     RecordFilters,
     filter_records,
+    is_search,
     list_query,
     record_page,
 )
@@ -62,7 +63,7 @@ class DealFilters(RecordFilters):
 
 
 def deal_list(*, account: Account, filters: DealFilters | None = None) -> QuerySet[Deal]:
-    qs: QuerySet[Deal] = Deal.objects.for_account(account)
+    qs: QuerySet[Deal] = Deal.objects.for_account(account, as_bigint=is_search(filters))
     if filters is not None:
         qs = filter_records(qs, filters)
         if filters.status:

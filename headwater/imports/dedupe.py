@@ -98,12 +98,14 @@ class CompanyKeys:
 
 
 def company_keys(values: dict[str, str]) -> tuple[str, str, str, str]:
-    """`CompanyKeys(...).normalised()` of a company's values from the file (tax_id, regon, website, name), without
-    an instance per row."""
+    """`CompanyKeys(...).normalised()` of a company's values as the file's rows give them (plan.plan_row), without
+    an instance per row. Their NIP and REGON are their parsers' answers already (ten and nine or fourteen digits),
+    which are their own keys (tests/test_dedupe.py): not parsed again (a file's tax ids are mostly distinct, so the
+    cache would only miss)."""
     get = values.get
     return (
-        cached_nip_key(get("tax_id", "")),
-        cached_regon_key(get("regon", "")),
+        get("tax_id", ""),
+        get("regon", ""),
         cached_domain_key(get("website", "")),
         cached_company_name_key(get("name", "")),
     )

@@ -30,6 +30,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
+import psycopg
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -153,13 +154,19 @@ class _RunKeys:
     """The keys of the records this run created: a later row naming one of them is that record.
 
     Held in a dictionary up to LIMIT keys (about 30,000 rows of companies, persons and deals: most imports), then
-    moved to a temporary table of the run's transaction, so the run's memory stops growing with the file (a
-    100,000-row file kept 130 MB of keys in memory). From then on, per batch and kind, one read of the keys its rows
-    carry and one COPY (executemany on SQLite) of the keys of the records it created.
+    moved to a temporary table, so the run's memory stops growing with the file (a 100,000-row file kept 130 MB of
+    keys in memory). From then on, per batch and kind, one read of the keys its rows carry, and per batch one COPY
+    (executemany on SQLite) of the keys of the records it created.
 
-    The table is the connection's own and goes with the transaction: dropped when the run ends (SQLite keeps a
-    temporary table to the connection's end), and with a rollback (PostgreSQL's ON COMMIT DROP, and SQLite undoes
-    its creation)."""
+    On PostgreSQL the table lives on a connection of its own, opened at the move and closed when the run ends (its
+    temporary table goes with it, and with the session of a worker that dies): the keys' COPY is sent and left to the
+    server while the run goes on with the next batch's rows, and finished only when the table is read or written
+    next (`_settle`). On the run's connection the COPY would wait there (a COPY holds its connection: no other
+    statement until it ends), and the server's time for the 520,000 keys of a 100,000-row file (about 1 s: the
+    rows and their hash index) was a wait of the run; on its own connection it runs on the other core. The keys
+    are values the run computed (ids, texts), not rows of its transaction, so nothing needs them in that
+    transaction. On SQLite the table is the run's connection's own: dropped when the run ends, and with a
+    rollback (SQLite undoes its creation)."""
 
     TABLE = "hw_import_run_keys"
     LIMIT = 100_000
@@ -176,6 +183,14 @@ class _RunKeys:
         self.memory: dict[str, _Ref] = {}
         self.seen: bytearray | None = None  # the filter, once the keys are in the table
         self.analysed = False
+        self.link: Any = None  # PostgreSQL: the table's own connection (psycopg), from the move to `drop`
+        self.pending: ExitStack | None = None  # a COPY sent on it and not yet finished
+
+    def _settle(self) -> None:
+        """Finish the COPY sent last (the server has had the time since to take it in)."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.close()
 
     # The filter's two bits of a key: the low 24 bits of its hash and the next 24 (within one process, hash() of a
     # text is fixed: enough for a filter that lives as long as the run). Written out, each loop over all the keys:
@@ -215,7 +230,8 @@ class _RunKeys:
         if not wanted:
             return found
         step = len(wanted) if self.postgres else self.CHUNK  # PostgreSQL takes them as one array
-        with connection.cursor() as cursor:
+        self._settle()
+        with self._cursor() as cursor:
             for start in range(0, len(wanted), step):
                 chunk = wanted[start : start + step]
                 params: list[Any] = [chunk] if self.postgres else chunk
@@ -240,17 +256,30 @@ class _RunKeys:
             self.seen = self._create()
         seen = self.seen
         self._mark(seen, refs)
+        self._settle()
+        if self.postgres:
+            # Sent, not finished: the server takes the keys in while the run reads its next rows (`_settle`).
+            pending = ExitStack()
+            try:
+                cursor = pending.enter_context(self.link.cursor())
+                copy = pending.enter_context(cursor.copy(f"COPY {self.TABLE} FROM STDIN"))
+                for block in _copy_blocks(refs):
+                    copy.write(block)
+            except BaseException:
+                pending.close()
+                raise
+            self.pending = pending
+            if not self.analysed:
+                self._settle()
+                self.link.execute(f"ANALYZE {self.TABLE}")
+                self.analysed = True
+            return
         with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.cursor.copy(f"COPY {self.TABLE} FROM STDIN") as copy:
-                    for block in _copy_blocks(refs):
-                        copy.write(block)
-                if not self.analysed:
-                    cursor.execute(f"ANALYZE {self.TABLE}")
-                    self.analysed = True
-            else:
-                rows = [(key, ref.pk, ref.company_id, ref.source_id, ref.label) for key, ref in refs.items()]
-                cursor.executemany(f"INSERT INTO {self.TABLE} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608 — our own table
+            rows = [(key, ref.pk, ref.company_id, ref.source_id, ref.label) for key, ref in refs.items()]
+            cursor.executemany(f"INSERT INTO {self.TABLE} VALUES (%s, %s, %s, %s, %s)", rows)  # noqa: S608 — our own table
+
+    def _cursor(self) -> Any:
+        return self.link.cursor() if self.postgres else connection.cursor()
 
     def _create(self) -> bytearray:
         """The table, and an empty filter for it.
@@ -260,25 +289,34 @@ class _RunKeys:
         nothing needs its uniqueness (a key is kept once: `keep` gets only keys no record of the run held). The
         table is analysed after its first COPY, so that the planner knows its keys are distinct and reads a
         batch's keys through the index."""
+        if self.postgres:
+            self.link = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+            self.link.execute(
+                f"CREATE TEMPORARY TABLE {self.TABLE} (key text NOT NULL, pk bigint NOT NULL, company_id bigint, "
+                f"source_id bigint, label text NOT NULL)"
+            )
+            self.link.execute(f"CREATE INDEX ON {self.TABLE} USING hash (key)")
+            return bytearray(self.BITS // 8)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
-            if self.postgres:
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE {self.TABLE} (key text NOT NULL, pk bigint NOT NULL, company_id bigint, "
-                    f"source_id bigint, label text NOT NULL) ON COMMIT DROP"
-                )
-                cursor.execute(f"CREATE INDEX ON {self.TABLE} USING hash (key)")
-            else:
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE {self.TABLE} (key text PRIMARY KEY, pk bigint NOT NULL, "
-                    f"company_id bigint, source_id bigint, label text NOT NULL)"
-                )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.TABLE} (key text PRIMARY KEY, pk bigint NOT NULL, "
+                f"company_id bigint, source_id bigint, label text NOT NULL)"
+            )
         return bytearray(self.BITS // 8)
 
     def drop(self) -> None:
+        """The keys forgotten: the table dropped (PostgreSQL: its connection closed, whatever state it is in). Called
+        when the run ends, however it ends."""
         self.memory = {}
-        if self.seen is not None:
-            self.seen, self.analysed = None, False
+        moved, self.seen, self.analysed = self.seen is not None, None, False
+        link, self.link = self.link, None
+        if link is not None:  # PostgreSQL (also when the table's creation failed after connecting)
+            try:
+                self._settle()
+            finally:
+                link.close()
+        elif moved:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
 
@@ -423,6 +461,9 @@ class _Writer:
         self.company_index = dedupe.CompanyIndex.load(account)
         self.person_index = dedupe.PersonIndex.load(account)
         self.run_keys = _RunKeys()
+        # The keys of the records the batch created, all kinds: kept at its end in one go (one COPY). Each kind
+        # looks up only its own spaces, and within the batch its own new records are found by `known_keys`.
+        self.batch_keys: dict[str, _Ref] = {}
         # Existing records read (and locked) so far: a record merged by one batch is the same object in the next.
         self.existing: dict[str, dict[int, Any]] = {kind: {} for kind in plan.KINDS}
         self.company_names: dict[int, str] = {}
@@ -564,9 +605,9 @@ class _Writer:
 
     def _insert(self, kind: str, new: _New, keys: dict[str, _Ref]) -> None:
         """Give the batch's new records of one kind their ids and write them, with the history of their sources;
-        the records themselves say which import created them (`origin_import_id`): what an undo deletes. Then keep
-        their `keys` for the later batches (_RunKeys). A preview writes nothing: its new records are their
-        references alone, given ids of its own, below any real one."""
+        the records themselves say which import created them (`origin_import_id`): what an undo deletes. Their
+        `keys` are kept for the later batches (_RunKeys) at the batch's end. A preview writes nothing: its new records
+        are their references alone, given ids of its own, below any real one."""
         refs = new.refs
         self.outcome.created[kind] += len(refs)
         if not refs:
@@ -575,7 +616,7 @@ class _Writer:
             for ref, pk in zip(refs, range(self.next_fake - len(refs), self.next_fake), strict=True):
                 ref.pk = pk
             self.next_fake -= len(refs)
-            self.run_keys.keep(keys)
+            self.batch_keys.update(keys)
             return
         ids = self.tables[kind].reserve(len(refs))
         for row, ref, pk in zip(new.records, refs, ids, strict=True):
@@ -587,7 +628,7 @@ class _Writer:
         self.tables[kind].insert(new.records)
         if kind in self.tally:
             self.tally[kind](ids[0], ids[-1])
-        self.run_keys.keep(keys)
+        self.batch_keys.update(keys)
 
     def _fetch(self, kind: str, ids: set[int]) -> dict[int, Any]:
         """The existing records of these ids, locked for the run (a preview only reads them)."""
@@ -636,6 +677,8 @@ class _Writer:
                 self.history_table.insert(self.history)
             CampaignChange.unscoped.bulk_create(self.campaign_history)
         self.changes, self.history, self.campaign_history = [], [], []
+        self.run_keys.keep(self.batch_keys)
+        self.batch_keys = {}
 
     @staticmethod
     def _company_run_keys(normalised: tuple[str, str, str, str]) -> list[str]:
@@ -785,13 +828,14 @@ class _Writer:
         normalised once, for both."""
         matches: list[int | None] = []
         run_keys: list[list[str]] = []
-        index, region = self.person_index, self.person_index.region
+        index = self.person_index
         for i, row in wanted:
             values = row.records["person"]
             email, phone, last_name = values.get("email", ""), values.get("phone", ""), values.get("last_name", "")
             company_id = _pk(companies[i])
             email_key = dedupe.email_key(email)
-            phone_key = dedupe.phone_key(phone, region=region) if phone else ""
+            # A row's phone is its parser's answer, E.164, which is its own key (tests/test_dedupe.py).
+            phone_key = phone
             name = None
             if company_id and last_name:
                 name = dedupe.person_name_key(values.get("first_name", ""), last_name)
@@ -1019,6 +1063,7 @@ def import_execute(
                 for kind, model in MODELS.items():
                     tally[kind] = inserts.enter_context(tallies_bulk_insert(table=model._meta.db_table))
             writer = _Writer(account=account, import_=import_, outcome=outcome, dry_run=dry_run, tally=tally)
+            inserts.callback(writer.run_keys.drop)  # however the run ends (PostgreSQL: the keys' connection closed)
             batch: list[plan.RowPlan] = []
             for row in plan.rows(import_):
                 outcome.rows += 1
@@ -1036,7 +1081,6 @@ def import_execute(
                     if advance is not None:
                         advance(outcome.rows, total)
             writer.write(batch)
-            writer.run_keys.drop()
             if dry_run:
                 raise _Rollback
             Import.unscoped.filter(pk=import_.pk).update(

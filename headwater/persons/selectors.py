@@ -16,6 +16,7 @@ from headwater.records.listing import (
     Known,
     RecordFilters,
     filter_records,
+    is_search,
     list_query,
     record_page,
 )
@@ -51,7 +52,7 @@ class PersonFilters(RecordFilters):
 
 
 def person_list(*, account: Account, filters: PersonFilters | None = None) -> QuerySet[Person]:
-    qs: QuerySet[Person] = Person.objects.for_account(account)
+    qs: QuerySet[Person] = Person.objects.for_account(account, as_bigint=is_search(filters))
     if filters is not None:
         qs = filter_records(qs, filters)
         if filters.company is not None:
@@ -103,7 +104,9 @@ def person_get(*, account: Account, pk: int) -> Person:
 
 def person_lookup(*, account: Account, q: str = "", selected: int | None = None, limit: int = 50) -> list[Person]:
     """Picker options: the selected person first (so a search never changes the choice), then up to `limit`."""
-    qs = search_filter(Person.objects.for_account(account).select_related("source", "company__source"), q)
+    qs = search_filter(
+        Person.objects.for_account(account, as_bigint=bool(q.strip())).select_related("source", "company__source"), q
+    )
     rows = list(qs.order_by("last_name", "first_name", "id")[:limit])
     if selected is not None and all(r.pk != selected for r in rows):
         current = (

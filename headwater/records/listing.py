@@ -162,6 +162,12 @@ def list_query(
     return ShapedQuery(model, shape, values, build)
 
 
+def is_search(filters: RecordFilters | None) -> bool:
+    """Whether `filters` search: the list then scopes its account for the search index (`for_account(...,
+    as_bigint=True)`, core/models.py)."""
+    return filters is not None and bool(filters.q.strip())
+
+
 def filter_records(qs: QuerySet[_M], filters: RecordFilters) -> QuerySet[_M]:
     """Search (every word must occur in the record's search key, see records/search.py), owner, source, created day."""
     qs = search_filter(qs, filters.q)

@@ -16,7 +16,7 @@ from headwater.core.dates import FilterDayField, account_today
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.validation import parse_id
-from headwater.core.widgets import DateInput
+from headwater.core.widgets import DateInput, TextChoiceField
 from headwater.records.forms import UNASSIGNED, AccountChoices, owner_filter_choices
 from headwater.stats.campaign_stats import ALL_SOURCES, AllSources
 from headwater.stats.filters import DateRange, GroupBy, Period, StatsFilters, preset_range
@@ -97,18 +97,21 @@ class StatsFilterForm(forms.Form):
     """Period (a preset or own dates, as days in the account's time zone), owner, the comparison switch, and each
     table's order (hidden: set by the tables' header links)."""
 
-    period = forms.ChoiceField(label=_("Period"), required=False, choices=Period.choices)
+    # Choices of text (core.widgets): the form's copy of them is a list's copy, without Django's normalizing of each
+    # choice (a third of copying the form's fields, for the period's ten). The page writes the period's select itself.
+    period = TextChoiceField(label=_("Period"), required=False, choices=Period.choices)
     start = FilterDayField(label=_("From"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
     end = FilterDayField(label=_("To"), required=False, widget=DateInput, input_formats=["%Y-%m-%d"])
-    owner_id = forms.ChoiceField(label=_("Owner"), required=False, widget=forms.Select)
-    channel = forms.ChoiceField(label=_("Channel"), required=False, widget=forms.Select)
+    # The selects the page shows: choices of text, written into their <select>s without Django's work per choice.
+    owner_id = TextChoiceField(label=_("Owner"), required=False)
+    channel = TextChoiceField(label=_("Channel"), required=False)
     compare = CompareField(label=_("Compare with the previous period"), required=False)
-    group_by = forms.ChoiceField(label=_("Group by"), required=False, choices=GroupBy.choices)
+    group_by = TextChoiceField(label=_("Group by"), required=False, choices=GroupBy.choices)
     sort_contacts = _sort_field(_("Order of the contacts table"))
     sort_open = _sort_field(_("Order of the open deals table"))
     sort_closed = _sort_field(_("Order of the closed deals table"))
     # The trend's stacks: by source (default) or by channel; set by the switch above the trend's charts.
-    trend_by = forms.ChoiceField(
+    trend_by = TextChoiceField(
         label=_("Trend by"),
         required=False,
         choices=[("source", _("Source")), ("channel", _("Channel"))],

@@ -7,8 +7,8 @@ from html import escape
 from typing import Any
 
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
 
+from headwater.core import i18n
 from headwater.stats.results import FunnelRow, SourceStats, source_label
 from headwater.stats.tables import Cells, scrolling_table_html
 
@@ -26,12 +26,12 @@ def funnel_cells(cells: Cells, row: FunnelRow) -> list[str]:
 
 def funnel_columns() -> list[str]:
     return [
-        _("New contacts"),
-        _("With a deal"),
-        _("Contact to deal"),
-        _("With a won deal"),
-        _("Deal to won"),
-        _("Contact to won"),
+        i18n.gettext("New contacts"),
+        i18n.gettext("With a deal"),
+        i18n.gettext("Contact to deal"),
+        i18n.gettext("With a won deal"),
+        i18n.gettext("Deal to won"),
+        i18n.gettext("Contact to won"),
     ]
 
 
@@ -40,7 +40,7 @@ def funnel_table_html(stats: SourceStats, cells: Cells) -> SafeString | None:
     section = stats.funnel
     if section is None:
         return None
-    columns = [_("Source"), *funnel_columns()]
+    columns = [i18n.gettext("Source"), *funnel_columns()]
     numeric = ' class="num"'
     head = "<tr>" + "".join(
         f'<th scope="col"{numeric if index else ""}>{escape(title)}</th>' for index, title in enumerate(columns)
@@ -63,7 +63,7 @@ def funnel_table_html(stats: SourceStats, cells: Cells) -> SafeString | None:
         table = cells.table(section.rows, section.total, row_cells)
     return scrolling_table_html(
         table_id="stats-funnel",
-        caption=_("Contacts, contacts with a deal and with a won deal per source"),
+        caption=i18n.gettext("Contacts, contacts with a deal and with a won deal per source"),
         head=head,
         body=table.body,
         foot=table.foot,
@@ -81,7 +81,7 @@ def funnel_chart_data(stats: SourceStats) -> dict[str, Any] | None:
         "contacts": [str(r.contacts) for r in rows],
         "with_deal": [str(r.with_deal) for r in rows],
         "won": [str(r.won) for r in rows],
-        "contacts_label": _("New contacts"),
-        "with_deal_label": _("With a deal"),
-        "won_label": _("With a won deal"),
+        "contacts_label": i18n.gettext("New contacts"),
+        "with_deal_label": i18n.gettext("With a deal"),
+        "won_label": i18n.gettext("With a won deal"),
     }

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from django.utils.translation import gettext
-
+from headwater.core import i18n
 from headwater.stats.filters import DateRange, StatsFilters
 
 
@@ -40,13 +39,13 @@ TOTAL = SourceInfo(id=None, is_total=True)
 def source_label(source: SourceInfo) -> str:
     """What a row is called on the page, in the CSV and in charts."""
     if source.is_total:
-        return gettext("Total")
+        return i18n.gettext("Total")
     if source.is_channel:
-        return source.channel_name if source.channel_id is not None else gettext("No channel")
+        return source.channel_name if source.channel_id is not None else i18n.gettext("No channel")
     if source.id is None:
-        return gettext("No source")
+        return i18n.gettext("No source")
     if not source.known:
-        return gettext("Unknown source (#%(id)s)") % {"id": source.id}
+        return i18n.gettext("Unknown source (#%(id)s)") % {"id": source.id}
     return source.name
 
 
@@ -161,9 +160,9 @@ class CampaignRow(ReturnRow):
 
 def campaign_label(campaign: CampaignInfo) -> str:
     if campaign.id is None:
-        return gettext("(no campaign)")
+        return i18n.gettext("(no campaign)")
     if not campaign.known:
-        return gettext("Unknown campaign (#%(id)s)") % {"id": campaign.id}
+        return i18n.gettext("Unknown campaign (#%(id)s)") % {"id": campaign.id}
     return campaign.name
 
 
@@ -189,7 +188,7 @@ def channel_label(source: SourceInfo) -> str:
     """The channel a source row rolls up under ("" for "No source", the total and an unknown source)."""
     if source.is_total or source.id is None or not source.known:
         return ""
-    return source.channel_name if source.channel_id is not None else gettext("No channel")
+    return source.channel_name if source.channel_id is not None else i18n.gettext("No channel")
 
 
 def channel_info(channel_id: int | None, name: str = "", position: int = 0) -> SourceInfo:

@@ -8,9 +8,9 @@ from html import escape
 from typing import Any
 
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from headwater.core import i18n
 from headwater.core.bidi import bdi
 from headwater.stats.results import (
     CampaignRow,
@@ -43,13 +43,13 @@ def return_cells(cells: Cells, row: ReturnRow) -> list[str]:
 
 def return_columns(currency: str) -> list[str]:
     return [
-        _("Spend (%(currency)s)") % {"currency": currency},
-        _("Cost per new contact"),
-        _("Cost per deal"),
-        _("Cost per won deal (CAC)"),
-        _("Won value (%(currency)s)") % {"currency": currency},
-        _("ROI (%)"),
-        _("ROAS"),
+        i18n.gettext("Spend (%(currency)s)") % {"currency": currency},
+        i18n.gettext("Cost per new contact"),
+        i18n.gettext("Cost per deal"),
+        i18n.gettext("Cost per won deal (CAC)"),
+        i18n.gettext("Won value (%(currency)s)") % {"currency": currency},
+        i18n.gettext("ROI (%)"),
+        i18n.gettext("ROAS"),
     ]
 
 
@@ -58,7 +58,7 @@ def returns_table_html(stats: SourceStats, cells: Cells) -> SafeString | None:
     section = stats.returns
     if section is None:
         return None
-    columns = [_("Source"), *return_columns(stats.base_currency)]
+    columns = [i18n.gettext("Source"), *return_columns(stats.base_currency)]
     numeric = ' class="num"'
     head = "<tr>" + "".join(
         f'<th scope="col"{numeric if index else ""}>{escape(title)}</th>' for index, title in enumerate(columns)
@@ -92,7 +92,7 @@ def returns_table_html(stats: SourceStats, cells: Cells) -> SafeString | None:
         table = cells.table(section.rows, section.total, row_cells, header=header)
     return scrolling_table_html(
         table_id="stats-returns",
-        caption=_("Spend and return per source"),
+        caption=i18n.gettext("Spend and return per source"),
         head=head,
         body=table.body,
         foot=table.foot,
@@ -110,11 +110,11 @@ def returns_chart_data(stats: SourceStats) -> dict[str, Any] | None:
         "labels": [source_label(r.source) for r in rows],
         "spend": [str(r.spend) for r in rows],
         "won": [str(r.won_value) for r in rows],
-        "spend_label": _("Spend (%(currency)s)") % {"currency": stats.base_currency},
-        "won_label": _("Won value (%(currency)s)") % {"currency": stats.base_currency},
+        "spend_label": i18n.gettext("Spend (%(currency)s)") % {"currency": stats.base_currency},
+        "won_label": i18n.gettext("Won value (%(currency)s)") % {"currency": stats.base_currency},
         "roi_labels": [source_label(r.source) for r in with_roi],
         "roi": [str(r.roi) for r in with_roi],
-        "roi_label": _("ROI (%)"),
+        "roi_label": i18n.gettext("ROI (%)"),
     }
 
 
@@ -127,16 +127,16 @@ def _details_id(source: SourceInfo) -> str:
 
 def campaign_columns(currency: str) -> list[str]:
     return [
-        _("New contacts"),
-        _("Deals"),
-        _("Won deals"),
-        _("Won value (%(currency)s)") % {"currency": currency},
-        _("Spend (%(currency)s)") % {"currency": currency},
-        _("Cost per new contact"),
-        _("Cost per deal"),
-        _("Cost per won deal (CAC)"),
-        _("ROI (%)"),
-        _("ROAS"),
+        i18n.gettext("New contacts"),
+        i18n.gettext("Deals"),
+        i18n.gettext("Won deals"),
+        i18n.gettext("Won value (%(currency)s)") % {"currency": currency},
+        i18n.gettext("Spend (%(currency)s)") % {"currency": currency},
+        i18n.gettext("Cost per new contact"),
+        i18n.gettext("Cost per deal"),
+        i18n.gettext("Cost per won deal (CAC)"),
+        i18n.gettext("ROI (%)"),
+        i18n.gettext("ROAS"),
     ]
 
 
@@ -170,7 +170,7 @@ def _campaign_header(cells: Cells, row: CampaignRow) -> str:
 
 def _campaign_head(currency: str) -> str:
     numeric = ' class="num"'
-    columns = [_("Campaign"), *campaign_columns(currency)]
+    columns = [i18n.gettext("Campaign"), *campaign_columns(currency)]
     head = "<tr>" + "".join(
         f'<th scope="col"{numeric if index else ""}>{escape(title)}</th>' for index, title in enumerate(columns)
     )
@@ -178,7 +178,7 @@ def _campaign_head(currency: str) -> str:
 
 
 def campaign_table_caption(source: SourceInfo) -> str:
-    return _("Spend and return per campaign of %(source)s") % {"source": source_label(source)}
+    return i18n.gettext("Spend and return per campaign of %(source)s") % {"source": source_label(source)}
 
 
 def campaign_table_html(stats: SourceStats, cells: Cells, source_row: ReturnRow) -> SafeString | None:
@@ -194,7 +194,7 @@ def campaign_table_html(stats: SourceStats, cells: Cells, source_row: ReturnRow)
         "</tr>\n    "
         for row in rows
     )
-    total = _("All of the source")
+    total = i18n.gettext("All of the source")
     foot = (
         f'<tr class="stats-total"><th scope="row">{escape(total)}</th>'
         + numeric_cells(_campaign_cells(cells, source_row, ""))
@@ -233,9 +233,11 @@ def campaigns_html(stats: SourceStats, cells: Cells, part_url: Callable[[SourceI
     campaigns and how many: the page reads no campaign's figures (docs/performance.md)."""
     if stats.returns is None or not stats.campaign_counts:
         return None
-    loading = escape(_("Loading the campaigns…"))
-    failed = escape(_("The campaigns could not be loaded. Open them with the link below, or reload the page."))
-    open_apart = escape(_("Show the campaigns on a page of their own"))
+    loading = escape(i18n.gettext("Loading the campaigns…"))
+    failed = escape(
+        i18n.gettext("The campaigns could not be loaded. Open them with the link below, or reload the page.")
+    )
+    open_apart = escape(i18n.gettext("Show the campaigns on a page of their own"))
     parts: list[str] = []
     for source_row in returns_source_rows(stats):
         source = source_row.source

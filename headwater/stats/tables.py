@@ -20,8 +20,8 @@ from django.utils import numberformat
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
-from django.utils.translation import gettext as _
 
+from headwater.core import i18n
 from headwater.core.bidi import bdi
 from headwater.stats.filters import StatsFilters
 from headwater.stats.money import cents_value
@@ -206,7 +206,7 @@ def scrolling_table_html(
     """A statistics table in its scroll box: a region named by the caption, reachable with the keyboard, and a hint
     that stats.js shows when the table is wider than the box. `head`, `body` and `foot` are HTML already; the
     caption is escaped here."""
-    hint = escape(_("Scroll sideways for every column; the source stays in view."))
+    hint = escape(i18n.gettext("Scroll sideways for every column; the source stays in view."))
     ids = escape(table_id)
     return SafeString(
         f'<p class="stats-scroll-hint" id="{ids}-hint" hidden>{hint}</p>\n'
@@ -244,12 +244,12 @@ class Cells:
     def __init__(self, links: Links) -> None:
         self.links = links
         self.number = NumberFormat(html=True)
-        self.changed = escape(_("change from the previous period:"))
-        self.points = escape(_("pp"))
-        self.no_rate = escape(_("No exchange rate: not included in the value"))
-        self.archived = escape(_("archived"))
-        self.show_sources = escape(_("(show its sources)"))
-        self.interval = escape(_("Interval (95%):"))
+        self.changed = escape(i18n.gettext("change from the previous period:"))
+        self.points = escape(i18n.gettext("pp"))
+        self.no_rate = escape(i18n.gettext("No exchange rate: not included in the value"))
+        self.archived = escape(i18n.gettext("archived"))
+        self.show_sources = escape(i18n.gettext("(show its sources)"))
+        self.interval = escape(i18n.gettext("Interval (95%):"))
         self.empty = "—"
 
     def header(self, source: SourceInfo) -> str:

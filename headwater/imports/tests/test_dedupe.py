@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from headwater.imports import values
 from headwater.imports.dedupe import (
     CompanyKeys,
     PersonKeys,
+    company_keys,
     company_name_key,
     match_companies,
     match_persons,
+    nip_key,
+    phone_key,
+    regon_key,
 )
 from headwater.testing.factories import CompanyFactory, PersonFactory
 
@@ -86,3 +93,59 @@ def test_the_query_count_does_not_grow_with_the_batch(tenant, django_assert_num_
     with django_assert_num_queries(1):
         found = match_companies(account=account, rows=rows)
     assert sum(company is not None for company in found) == 30
+
+
+# A row's NIP, REGON and phone are their parsers' answers (plan.plan_row); the run takes those as their keys without
+# parsing them again (dedupe.company_keys, run._Writer._person_matches): each answer must be its own key.
+_DIGITS_AND_MARKS = st.text(st.sampled_from("0123456789 -+()PLpl"), max_size=20)
+_PHONE_TEXTS = st.one_of(
+    _DIGITS_AND_MARKS,
+    st.builds(lambda d: f"{d[:3]} {d[3:6]} {d[6:]}", st.text(st.sampled_from("0123456789"), min_size=9, max_size=9)),
+    st.sampled_from(
+        (
+            "+48 22 123 45 67",
+            "+49 30 901820",
+            "+39 06 4488 1234",
+            "+44 20 7946 0958",
+            "+1 202-555-0143",
+            "+420 601 123 456",
+            "0048 600 100 200",
+            "(22) 123 45 67",
+            "+48 800 100 100",
+        )
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_PHONE_TEXTS)
+def test_a_parsed_phone_is_its_own_key(text):
+    try:
+        parsed = values.parse_phone(text)
+    except values.ValueProblem:
+        return
+    values._PHONES.clear()  # the key read afresh, not from the parser's memory of this number
+    assert phone_key(parsed) == parsed
+    assert phone_key(parsed, region="DE") == parsed
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(_DIGITS_AND_MARKS, st.text(st.sampled_from("0123456789"), min_size=9, max_size=14)))
+def test_a_parsed_nip_or_regon_is_its_own_key(text):
+    for parse, key in ((values.parse_nip, nip_key), (values.parse_regon, regon_key)):
+        try:
+            parsed = parse(text)
+        except values.ValueProblem:
+            continue
+        assert key(parsed) == parsed
+
+
+def test_a_files_company_keys_are_the_full_keys_of_its_parsed_values():
+    row = {
+        "tax_id": values.parse_nip("PL 526-000-12-46"),
+        "regon": values.parse_regon("192598184"),
+        "website": "https://www.Acme.pl/kontakt",
+        "name": "ACME Sp. z o.o.",
+    }
+    assert company_keys(row) == CompanyKeys(**row).normalised() == ("5260001246", "192598184", "acme.pl", "acme")
+    assert company_keys({"name": "Acme"}) == CompanyKeys(name="Acme").normalised()

@@ -207,6 +207,7 @@ def test_past_the_limit_the_keys_of_the_records_a_run_created_move_to_the_databa
     monkeypatch.setattr(run, "BATCH_ROWS", 1)
     monkeypatch.setattr(run._RunKeys, "LIMIT", 4)
     seen: list[int] = []
+    links: list[object] = []  # PostgreSQL: the table's own connections
     keep = run._RunKeys.keep
 
     def counting(self, refs):
@@ -216,7 +217,10 @@ def test_past_the_limit_the_keys_of_the_records_a_run_created_move_to_the_databa
             assert not _run_keys_table_exists()
             return
         assert self.memory == {}
-        with connection.cursor() as cursor:
+        self._settle()  # the COPY sent last, finished (the run finishes it when it next reads or writes the table)
+        if self.link is not None and self.link not in links:
+            links.append(self.link)
+        with self._cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {run._RunKeys.TABLE}")  # noqa: S608 — the test's own constant
             seen.append(cursor.fetchone()[0])
 
@@ -228,9 +232,39 @@ def test_past_the_limit_the_keys_of_the_records_a_run_created_move_to_the_databa
     job = _run(tenant, import_)
     assert job.state == JobState.DONE, job.error
     assert not _run_keys_table_exists()
+    assert len(links) == (2 if connection.vendor == "postgresql" else 0)
+    assert all(link.closed for link in links)
     # Every key of the 2 companies (NIP and name; name), the 3 persons (e-mail, phone and name within the company;
     # phone and name; name) and the 4 deals.
     assert seen[-1] == previewed[-1] == 3 + 6 + 4
+
+
+def test_a_run_failing_after_its_keys_moved_leaves_no_table_and_no_connection(tenant, monkeypatch):
+    """The keys' table (PostgreSQL: its connection, with a COPY sent and not finished) goes with a failed run too."""
+    monkeypatch.setattr(run, "BATCH_ROWS", 1)
+    monkeypatch.setattr(run._RunKeys, "LIMIT", 4)
+    links: list[object] = []
+    calls = {"n": 0}
+    original = run._Writer.write
+
+    def failing(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            assert self.run_keys.seen is not None  # moved
+            assert self.run_keys.pending is not None or connection.vendor != "postgresql"
+            links.append(self.run_keys.link)
+            raise RuntimeError("worker lost")
+        original(self, batch)
+
+    monkeypatch.setattr(run._Writer, "write", failing)
+    import_ = make_import(tenant.account, tenant.member, content=IN_FILE_DUPLICATES)
+    job = _run(tenant, import_)
+    assert job.state == JobState.FAILED
+    assert not _run_keys_table_exists()
+    assert links
+    if connection.vendor == "postgresql":
+        assert links[0].closed
+    assert Company.objects.for_account(tenant.account).count() == 0
 
 
 # What a key is made of: a cell's text, which never holds a NUL (plan.cell_text drops them) or a lone surrogate.

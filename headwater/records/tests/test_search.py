@@ -305,6 +305,8 @@ class TestSearch:
             if all(reference_match(t, " ".join(fold(c.name).split())) for t in search_terms(typed))
         }
         assert {c.pk for c in search_filter(Company.objects.for_account(account), typed)} == expected
+        # As the lists scope a search (the account compared as a bigint on PostgreSQL): the same rows.
+        assert {c.pk for c in company_list(account=account, filters=RecordFilters(q=typed))} == expected
 
     def test_short_only_search_reads_two_queries(self, account, django_assert_num_queries):
         CompanyFactory.create_batch(3, account=account, name="Acme")
@@ -338,7 +340,10 @@ def test_a_search_through_the_api_reads_its_page_in_one_query_the_page_in_two(te
     assert len(planned) == (1 if connection.vendor == "postgresql" else 0)
     reads = [sql for sql in reads if sql not in planned]
     assert len(reads) == 2
-    assert " IN (" in reads[1]
+    # Among the ids: on PostgreSQL one array parameter of the key's type (core/pagination._among).
+    assert (" = ANY(" if connection.vendor == "postgresql" else " IN (") in reads[1]
+    if connection.vendor == "postgresql":
+        assert "::bigint[]" in reads[1]
 
 
 @pytest.mark.django_db
@@ -422,8 +427,8 @@ def test_the_migrations_built_trigram_indexes():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexdef LIKE '%%gin_trgm_ops%%'")
         found = dict(cursor.fetchall())
-    assert sorted(found) == ["company_search_trgm", "deal_search_trgm", "person_search_trgm"]
-    assert all("USING gin (search_key gin_trgm_ops)" in definition for definition in found.values())
+    assert sorted(found) == ["company_search_account_trgm", "deal_search_account_trgm", "person_search_account_trgm"]
+    assert all("USING gin (account_id, search_key gin_trgm_ops)" in definition for definition in found.values())
 
 
 @pytest.mark.django_db
@@ -449,7 +454,54 @@ def test_the_trigram_index_answers_short_words(q, indexed):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert ("company_search_trgm" in plan) is indexed, plan
+    assert ("company_search_account_trgm" in plan) is indexed, plan
+
+
+def trigram_index_conditions(qs):
+    """The `Index Cond` of each node of `qs`'s plan that reads a trigram index."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0][0]["Plan"]
+    found, nodes = [], [plan]
+    while nodes:
+        node = nodes.pop()
+        if node.get("Index Name", "").endswith("_search_account_trgm"):
+            found.append(node["Index Cond"])
+        nodes += node.get("Plans", [])
+    return found
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index exists on PostgreSQL only")
+@pytest.mark.parametrize("q", ["kowalski", "ko", "ko kowalski"])
+def test_a_list_search_reads_its_account_inside_the_trigram_index(tenant, other_tenant, q):
+    """The lists scope a search's account as a bigint (`for_account(..., as_bigint=True)`), which the index's
+    account column answers, so the index reads this account's matches only. Scoped the plain way the account is
+    `bigint = integer`, which that column cannot take: the index read every account's matches (docs/performance.md,
+    "Searches inside the account's part of the trigram index")."""
+    for account in (tenant.account, other_tenant.account):
+        CompanyFactory.create_batch(3, account=account, name="Kowalski")
+    # An account of many companies, few of them matching: reading its matches beats reading the account.
+    Company.unscoped.bulk_create(
+        Company(account=tenant.account, name=f"Firma {n}", search_key=f"firma {n}") for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE companies_company")
+        # New entries wait in the index's pending list, which the planner prices as read whole: merge them.
+        cursor.execute("SELECT gin_clean_pending_list('company_search_account_trgm')")
+    listed = trigram_index_conditions(company_list(account=tenant.account, filters=RecordFilters(q=q)))
+    assert listed, "the search did not read the trigram index"
+    assert all("account_id = '" in condition and "::bigint" in condition for condition in listed), listed
+    plain = trigram_index_conditions(search_filter(Company.objects.for_account(tenant.account), q))
+    assert plain, "the search did not read the trigram index"
+    assert all("account_id" not in condition for condition in plain), plain
+    assert len(company_list(account=tenant.account, filters=RecordFilters(q=q))) == 3
+    # The other lists scope a search the same way.
+    assert "::bigint" in str(person_list(account=tenant.account, filters=PersonFilters(q=q)).query)
+    assert "::bigint" in str(deal_list(account=tenant.account, filters=DealFilters(q=q)).query)
+    assert "::bigint" not in str(deal_list(account=tenant.account, filters=DealFilters()).query)
 
 
 def stored_keys_are_current(account):

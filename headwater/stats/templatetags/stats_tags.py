@@ -1,10 +1,11 @@
 """Template filters of the statistics pages (the tables' cells are built in stats/tables.py), and the page's filter
-form written in Python (`{% stats_filter_form %}`)."""
+form and figures written in Python (`{% stats_filter_form %}`, `{% stats_sources_body %}`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from html import escape
 from typing import Any
 
 from django import template
@@ -13,6 +14,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from headwater.stats.results import SourceInfo, source_label
+from headwater.stats.sources_page import sources_body_html
 from headwater.stats.tables import number
 
 register = template.Library()
@@ -38,6 +40,8 @@ _FORM_CLASSES = "toolbar stats-filters no-print"
 
 def _esc(value: Any) -> str:
     """`{{ value }}` under autoescaping (the filter form's values: text, lazy labels, error messages)."""
+    if type(value) is str:
+        return escape(value)  # what Django's `escape` makes of a plain `str`, without its checks
     return str(conditional_escape(value))
 
 
@@ -99,3 +103,9 @@ def stats_filter_form(context: Any) -> SafeString:
     ]
     parts.append(f'\n  <button type="submit" class="button button--primary">{_esc(_("Show"))}</button>\n</form>')
     return SafeString("".join(parts))  # every inserted text escaped above
+
+
+@register.simple_tag(takes_context=True)
+def stats_sources_body(context: Any) -> SafeString:
+    """Everything under the filter form when the page shows figures (stats/sources_page.py)."""
+    return sources_body_html(context)

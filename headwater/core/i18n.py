@@ -1,0 +1,34 @@
+"""Translations of the messages written in the code, looked up once per language and process.
+
+Django's `gettext` finds the active language in an `asgiref` local and then the message in the catalogue chain:
+about as long as building the rest of a table cell. A Statistics page asks for the same hundred or so fixed messages
+("Total", column titles, notes) on every request; `i18n.gettext` asks Django once per language and message. Called
+as `i18n.gettext(...)`, so `makemessages` (xgettext) finds the messages as it finds Django's `gettext(...)`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils import translation
+
+
+@lru_cache(maxsize=4096)
+def _translated(language: str | None, message: str) -> str:
+    # Called with `language` active (`gettext` below), so Django's answer is that language's.
+    return translation.gettext(message)
+
+
+def gettext(message: str) -> str:
+    """Django's `gettext(message)` for a message fixed in the code (never user text: the cache keeps every one)."""
+    return _translated(translation.get_language(), message)
+
+
+@receiver(setting_changed)
+def _forget_translations(*, setting: str, **kwargs: Any) -> None:
+    # Django drops its catalogues when these change (tests); the translations made from them go too.
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
+        _translated.cache_clear()
