@@ -106,6 +106,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: the app's reads are index ranges of a few thousand rows, which PostgreSQL's estimates
+    # can put above `jit_above_cost`; compiling then costs more than the query (a Statistics page of twelve months
+    # waited 6 to 20 ms more for its close days' read; docs/performance.md, "The page's queries").
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 
 # Job progress (headwater.jobs) is written through its own connection on PostgreSQL, so a page sees it while the
 # job's own transaction is still open; SQLite has one writer at a time, and there the job writes it between its

@@ -84,20 +84,25 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-# One source's figures in one currency over its months: (months, source id or None, currency, new contacts, won
-# deals, won value in cents), the lists aligned with the months, the months in no particular order (`trend_from`
-# looks each one up). The contacts (which have no currency) come with the won deals in the account's currency.
-TrendRow = tuple[list[dt.date], int | None, str, list[int], list[int], list[int]]
+# The day every month is counted from: the reads return a month as its first day's distance from it in days (an
+# integer, which PostgreSQL writes and psycopg reads at a fraction of a date's cost; `trend_from` maps it back).
+MONTHS_FROM = dt.date(2000, 1, 1)
+
+# One source's new contacts, or its won deals in one currency, over its months: (source id or None, the won deals'
+# currency or None for the contacts, months (as days from `MONTHS_FROM`), counts, won value in cents or None for the
+# contacts), the lists aligned, the months in no particular order and a month possibly twice (the companies' and the
+# persons' counts; `trend_from` adds them up).
+TrendRow = tuple[int | None, str | None, list[int], list[int], list[int] | None]
 
 
 def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[TrendRow]:
-    """The period's months per source and currency; one query. Companies and persons are summed in the database
-    and the sums cast to integers: the all-time trend of a big account is thousands of groups, and a row per kind
-    with numeric sums (Decimals in Python) made the read cost as much as the rest of the page. The contacts are
-    grouped with the won deals in the account's currency, which convert at 1: a third fewer rows to read and loop
-    over, the same sums. On PostgreSQL the months of a (source, currency) come as arrays in one row: the big
-    account's 2,294 (month, source, currency) groups are 26 rows, which cost a third of the CPU to read."""
-    params: list[Any] = [account.currency, account.pk, _owner_key(filters)]
+    """The period's months per source (contacts) and per source and currency (won deals); one query, of the
+    tallies' own rows: no group per month to form in the database, whose hashing, sorting and writing out of dates
+    cost the big account's all-time trend most of its time there (docs/performance.md, "The page's queries").
+    Companies and persons come as one list per source (its months twice), added up in `trend_from` as they were in
+    the database; empty tallies (count zero: no record) are left out. On PostgreSQL each (source, currency) comes
+    as one row of arrays; on SQLite the same groups are made here from the rows."""
+    params: list[Any] = [account.pk, _owner_key(filters)]
     where = ""
     if filters.period is not None:
         first, last = filters.period.start.replace(day=1), filters.period.end.replace(day=1)
@@ -111,68 +116,52 @@ def read_trend_tallies(*, account: Account, filters: StatsFilters) -> list[Trend
     with connection.cursor() as cursor:
         cursor.execute(_portable_trend_sql(where), params)
         rows = cursor.fetchall()
-    # SQLite: the same groups made here (days come as text).
-    groups: dict[tuple[int | None, str], TrendRow] = {}
-    parse = dt.date.fromisoformat
-    for bucket, source_id, currency, contacts_n, won_count, cents in rows:
+    # SQLite: the same groups made here.
+    groups: dict[tuple[int | None, str | None], TrendRow] = {}
+    for month, source_id, currency, n, cents in rows:
         group = groups.get((source_id, currency))
         if group is None:
-            group = groups[source_id, currency] = ([], source_id, currency, [], [], [])
-        group[0].append(bucket if isinstance(bucket, dt.date) else parse(str(bucket)))
-        group[3].append(contacts_n)
-        group[4].append(won_count)
-        group[5].append(cents)
+            group = groups[source_id, currency] = (source_id, currency, [], [], None if currency is None else [])
+        group[2].append(month)
+        group[3].append(n)
+        if group[4] is not None:
+            group[4].append(cents)
     return list(groups.values())
 
 
+_WON = int(TallyKind.WON)
+_KIND_LIST = ", ".join(str(int(kind)) for kind in _KINDS)
+
+
 def _portable_trend_sql(where: str) -> str:
-    """The trend's read as (month, source, currency) rows: SQLite's, and the reference for PostgreSQL's."""
-    kinds = ", ".join(str(int(kind)) for kind in _KINDS)
-    won = int(TallyKind.WON)
-    contacts = f"CAST(SUM(CASE WHEN kind = {won} THEN 0 ELSE n END) AS BIGINT)"
-    won_n = f"CAST(SUM(CASE WHEN kind = {won} THEN n ELSE 0 END) AS BIGINT)"
-    won_cents = f"CAST(SUM(CASE WHEN kind = {won} THEN cents ELSE 0 END) AS BIGINT)"
+    """The trend's read as one row per tally (month as days from `MONTHS_FROM`, source, the won deals' currency or
+    NULL for contacts, count, cents): SQLite's, and the reference for PostgreSQL's. A tally's count above 2**31 - 1
+    fails PostgreSQL's integer cast (an error, never a wrong figure); counts are records, far below that."""
     return (
-        # NULLIF: the tallies' source key 0 is "no source" (None); the groups without figures are left out here.
-        "SELECT bucket, NULLIF(source_key, 0) AS trend_source, "  # noqa: S608 — constants and placeholders only
-        f"CASE WHEN kind = {won} THEN currency ELSE %s END AS trend_currency, "
-        f"{contacts} AS contacts, {won_n} AS won_n, {won_cents} AS won_cents "
-        f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND kind IN ({kinds}){where} "
-        f"GROUP BY bucket, source_key, trend_currency HAVING {contacts} <> 0 OR {won_n} <> 0 OR {won_cents} <> 0"
+        # NULLIF: the tallies' source key 0 is "no source" (None). Julian days of two midnights differ by whole days.
+        f"SELECT {_month_days()} AS trend_month, NULLIF(source_key, 0) AS trend_source, "  # noqa: S608 — constants and placeholders only
+        f"CASE WHEN kind = {_WON} THEN currency END AS trend_currency, CAST(n AS INTEGER) AS trend_n, "
+        f"CASE WHEN kind = {_WON} THEN CAST(cents AS BIGINT) END AS trend_cents "
+        f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND kind IN ({_KIND_LIST}) AND n <> 0{where}"
     )
+
+
+def _month_days() -> str:
+    if connection.vendor == "postgresql":
+        return f"(bucket - DATE '{MONTHS_FROM.isoformat()}')"
+    return f"CAST(julianday(bucket) - julianday('{MONTHS_FROM.isoformat()}') AS INTEGER)"
 
 
 def _postgresql_trend_sql(where: str) -> str:
-    """The trend's read on PostgreSQL, the same groups and sums as the portable query, in about half its server time
-    (docs/performance.md, 5 December 2026): the big account's all time went from about 4.3 to 2.3 ms.
-
-    - A group (month, source, currency) holds at most one WON tally: the key `sourcetally_key_uniq` is (account,
-      owner key, kind, bucket, source key, currency), and the group's currency is the WON tally's own. So its count
-      and cents are that tally's, read with MAX: no numeric sums (the cents column is numeric) to accumulate and
-      convert per group. The cents are cast to BIGINT as before (out of range is an error, not a wrong figure).
-    - The contacts (COMPANY and PERSON, all in the account's currency) are summed as integers: a sum of int4 values
-      accumulates in a bigint, not in numeric. A tally's count above 2**31 - 1 fails the cast (an error, never a
-      wrong figure); counts are records, far below that.
-    - FILTER instead of a CASE per aggregate and row; the HAVING's NULLs (no tally of that kind) drop as the zeros did.
-    - The months' arrays without ORDER BY: each ordered array_agg sorted its own input (four sorts per group on
-      PostgreSQL 15). The four arrays of a group are built from the same rows in the same order, so they stay
-      aligned; their order is not used (`trend_from` looks each month up)."""
-    won = int(TallyKind.WON)
-    kinds = ", ".join(str(int(kind)) for kind in _KINDS)
-    contacts = f"SUM(CAST(n AS INTEGER)) FILTER (WHERE kind <> {won})"
-    won_n = f"MAX(n) FILTER (WHERE kind = {won})"
-    won_cents = f"MAX(cents) FILTER (WHERE kind = {won})"
-    months = (
-        "SELECT bucket, NULLIF(source_key, 0) AS trend_source, "  # noqa: S608 — constants and placeholders only
-        f"CASE WHEN kind = {won} THEN currency ELSE %s END AS trend_currency, "
-        f"COALESCE({contacts}, 0) AS contacts, COALESCE({won_n}, 0) AS won_n, "
-        f"CAST(COALESCE({won_cents}, 0) AS BIGINT) AS won_cents "
-        f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND kind IN ({kinds}){where} "
-        f"GROUP BY bucket, source_key, trend_currency HAVING {contacts} <> 0 OR {won_n} <> 0 OR {won_cents} <> 0"
-    )
+    """The portable query's rows as one row of arrays per (source, currency or NULL): the big account's all time is
+    3,463 tallies in 96 rows. The arrays without ORDER BY (an ordered array_agg sorts its own input): all of a
+    group's are built from the same rows in the same order, so they stay aligned; their order is not used
+    (`trend_from` looks each month up). The cents only for the won deals' rows (NULL for the contacts')."""
+    rows = _portable_trend_sql(where)
     return (
-        "SELECT array_agg(bucket), trend_source, trend_currency, array_agg(contacts), array_agg(won_n), "  # noqa: S608 — the query above
-        f"array_agg(won_cents) FROM ({months}) AS months GROUP BY trend_source, trend_currency"
+        "SELECT trend_source, trend_currency, array_agg(trend_month), array_agg(trend_n), "  # noqa: S608 — the query above
+        f"array_agg(trend_cents) FILTER (WHERE trend_currency IS NOT NULL) FROM ({rows}) AS tallies "
+        "GROUP BY trend_source, trend_currency"
     )
 
 
@@ -213,8 +202,9 @@ def trend_from(
     base_currency: str,
 ) -> Trend:
     """The series from the tally rows and the rows' sources (the catalogue's, in its order; "No source" last)."""
-    first = min((min(row[0]) for row in rows), default=None)
-    last = max((max(row[0]) for row in rows), default=None)
+    days = [day for row in rows for day in (min(row[2]), max(row[2]))]
+    first = _month_at(min(days)) if days else None
+    last = _month_at(max(days)) if days else None
     if filters.period is not None:
         start, end = filters.period.start.replace(day=1), filters.period.end.replace(day=1)
         long = (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS
@@ -223,47 +213,68 @@ def trend_from(
             start, end = max(start, first), min(end, last)
         first, last = start, end
     months = _months(first, last)[-MAX_MONTHS:] if first is not None and last is not None else []
-    index = {month: i for i, month in enumerate(months)}
+    index = {(month - MONTHS_FROM).days: i for i, month in enumerate(months)}
     key_of, infos = _series_keys(sources, by)
-    ratios = cent_ratios(rates)
-    width = len(months)
-    sums: dict[Any, _Sums] = {}
-    for months_of, source_id, currency, contacts_of, won_of, cents_of in rows:
-        key = key_of.get(source_id, _NOT_SHOWN)
-        if key is _NOT_SHOWN:
-            continue
-        one = sums.get(key)
-        if one is None:
-            one = sums[key] = _Sums(width)
-        ratio = ratios.get(currency)
-        plain = ratio is not None and ratio[0] == ratio[1]  # the account's currency converts at 1
-        for month, contacts, won_n, cents in zip(months_of, contacts_of, won_of, cents_of, strict=True):
-            at = index.get(month)
-            if at is None:
-                continue
-            one.contacts[at] += contacts
-            if won_n or cents:
-                one.count[at] += won_n
-                if ratio is None:
-                    slot = one.apart[at].setdefault(currency, [0, 0])
-                    slot[0] += won_n
-                    slot[1] += cents
-                else:
-                    # Each (month, source, currency) group is converted and rounded to the cent once.
-                    one.converted_count[at] += won_n
-                    one.cents[at] += cents if plain else convert_cents(cents, ratio)
+    sums = _sums_of(rows, key_of=key_of, index=index, ratios=cent_ratios(rates), width=len(months))
     ordered = [
         TrendSeries(source=infos[key], contacts=sums[key].contacts, won=sums[key].won()) for key in infos if key in sums
     ]
     if by == "channel":
         ordered.sort(key=_channel_rank)
     trend = Trend(by=by, base_currency=base_currency, months=months, series=ordered)
-    total = _Sums(width)
+    total = _Sums(len(months))
     for one in sums.values():
         total.add(one)
     trend.contacts_total = total.contacts
     trend.won_total = total.won()
     return trend
+
+
+def _sums_of(
+    rows: list[TrendRow],
+    *,
+    key_of: dict[int | None, Any],
+    index: dict[int, int],
+    ratios: dict[str, tuple[int, int]],
+    width: int,
+) -> dict[Any, _Sums]:
+    """Each series' sums per month from the read's rows (`index`: a month's days from `MONTHS_FROM` to its place)."""
+    sums: dict[Any, _Sums] = {}
+    for source_id, currency, months_of, counts_of, cents_of in rows:
+        key = key_of.get(source_id, _NOT_SHOWN)
+        if key is _NOT_SHOWN:
+            continue
+        one = sums.get(key)
+        if one is None:
+            one = sums[key] = _Sums(width)
+        if currency is None or cents_of is None:  # new contacts (companies and persons)
+            contacts = one.contacts
+            for month, n in zip(months_of, counts_of, strict=True):
+                at = index.get(month)
+                if at is not None:
+                    contacts[at] += n
+            continue
+        ratio = ratios.get(currency)
+        plain = ratio is not None and ratio[0] == ratio[1]  # the account's currency converts at 1
+        for month, won_n, cents in zip(months_of, counts_of, cents_of, strict=True):
+            at = index.get(month)
+            if at is None:
+                continue
+            one.count[at] += won_n
+            if ratio is None:
+                slot = one.apart[at].setdefault(currency, [0, 0])
+                slot[0] += won_n
+                slot[1] += cents
+            else:
+                # Each (month, source, currency) group is converted and rounded to the cent once.
+                one.converted_count[at] += won_n
+                one.cents[at] += cents if plain else convert_cents(cents, ratio)
+    return sums
+
+
+def _month_at(days: int) -> dt.date:
+    """A month read as days from `MONTHS_FROM` (its first day)."""
+    return MONTHS_FROM + dt.timedelta(days=days)
 
 
 class _Sums:

@@ -4,6 +4,7 @@ source or channel, compared with a plain-Python computation over the records."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -289,10 +290,10 @@ def test_one_query_of_the_tallies_whatever_the_number_of_sources(tenant):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own query of the tallies")
 @pytest.mark.parametrize("period", [None, DateRange(dt.date(2025, 6, 1), dt.date(2025, 7, 31))])
-def test_the_postgresql_arrays_hold_the_portable_querys_groups(tenant, trend_sample, period):
-    """PostgreSQL's read (MAX of the one WON tally per group, integer sums, arrays without ORDER BY) gives the groups
-    and sums of the portable query, the arrays aligned."""
-    from headwater.stats.trend import _portable_trend_sql, read_trend_tallies  # noqa: PLC0415
+def test_the_postgresql_arrays_hold_the_portable_querys_rows(tenant, trend_sample, period):
+    """PostgreSQL's read (a row of arrays per source and currency, the arrays without ORDER BY) holds the portable
+    query's rows, each once, the arrays aligned."""
+    from headwater.stats.trend import MONTHS_FROM, _portable_trend_sql, read_trend_tallies  # noqa: PLC0415
 
     account = tenant.account
     ads = Source.objects.for_account(account).get(name="Ads")
@@ -306,22 +307,63 @@ def test_the_postgresql_arrays_hold_the_portable_querys_groups(tenant, trend_sam
     CompanyFactory(account=account, source=None, created_at=dt.datetime(2025, 7, 5, tzinfo=dt.UTC))
     filters = StatsFilters(period=period)
     grouped = read_trend_tallies(account=account, filters=filters)
-    flat = {
-        (month, source_id, currency, contacts, won_n, cents)
-        for months, source_id, currency, *lists in grouped
-        for month, contacts, won_n, cents in zip(months, *lists, strict=True)
-    }
-    params: list[Any] = [account.currency, account.pk, -1]
+    flat = Counter(
+        (month, source_id, currency, n, None if cents_of is None else cents_of[at])
+        for source_id, currency, months, counts, cents_of in grouped
+        for at, (month, n) in enumerate(zip(months, counts, strict=True))
+    )
+    assert all(cents_of is None or len(cents_of) == len(months) for _s, _c, months, _n, cents_of in grouped)
+    params: list[Any] = [account.pk, -1]
     where = ""
     if period is not None:
         where = " AND bucket >= %s AND bucket <= %s"
         params += [period.start, period.end]
     with connection.cursor() as cursor:
         cursor.execute(_portable_trend_sql(where), params)
-        rows = cursor.fetchall()
-    assert len(flat) == len(rows) == sum(len(group[0]) for group in grouped)
-    assert flat == set(rows)
-    assert (dt.date(2025, 6, 1), ads.pk, "EUR", 0, 2, 1300) in flat
+        rows = Counter(cursor.fetchall())
+    assert flat == rows
+    june = (dt.date(2025, 6, 1) - MONTHS_FROM).days
+    assert (june, ads.pk, "EUR", 2, 1300) in flat
+    assert (june + 30, None, None, 1, None) in flat  # the company of 5 July: contacts have no currency
+
+
+def test_contacts_and_won_deals_of_one_month_add_up_per_source(tenant):
+    """The read gives companies and persons as tallies of their own (a month twice in a source's list) and each
+    currency's won deals apart: the trend adds them up per month, on every database."""
+    account = tenant.account
+    account.sources_enabled = True
+    account.save()
+    ads = SourceFactory(account=account, name="Ads")
+    june = dt.datetime(2025, 6, 10, 12, tzinfo=dt.UTC)
+    for _ in range(2):
+        CompanyFactory(account=account, source=ads, created_at=june)
+    PersonFactory(account=account, source=ads, created_at=june)
+    DealFactory(account=account, source=ads, status="won", currency="PLN", value=Decimal("1.00"), closed_at=june.date())
+    DealFactory(account=account, source=ads, status="won", currency="EUR", value=Decimal("2.00"), closed_at=june.date())
+    exchange_rate_create(account=account, user=tenant.admin, currency="EUR", rate=Decimal("4.5"))
+    trend = source_trend(
+        account=account, filters=StatsFilters(period=DateRange(dt.date(2025, 6, 1), dt.date(2025, 6, 30))), by="source"
+    )
+    (series,) = [s for s in trend.series if s.source.id == ads.pk]
+    assert trend.months == [dt.date(2025, 6, 1)]
+    assert series.contacts == [3]
+    assert series.won_values == [Decimal("10.00")]
+    assert series.won[0].count == 2
+
+
+def test_an_archived_source_with_figures_in_the_period_has_its_series(tenant):
+    """The rows the catalogue keeps: an archived source is shown when the period's tallies hold its figures (as in
+    the other tables), not otherwise."""
+    account = tenant.account
+    account.sources_enabled = True
+    account.save()
+    old = SourceFactory(account=account, name="Old", archived=True)
+    SourceFactory(account=account, name="Gone", archived=True)
+    CompanyFactory(account=account, source=old, created_at=dt.datetime(2025, 6, 10, 12, tzinfo=dt.UTC))
+    trend = source_trend(
+        account=account, filters=StatsFilters(period=DateRange(dt.date(2025, 6, 1), dt.date(2025, 6, 30))), by="source"
+    )
+    assert [(s.source.name, s.contacts) for s in trend.series if s.source.id is not None] == [("Old", [1])]
 
 
 def test_the_csv_and_xlsx_carry_the_trend_as_the_api_gives_it(tenant, trend_sample):
