@@ -340,13 +340,6 @@ def convert_cents(cents: int, ratio: tuple[int, int]) -> int:
     return -rounded if cents < 0 else rounded
 
 
-def money_group_from_cents(
-    *, count: int, converted_count: int, cents: int, unconverted: dict[str, list[int]]
-) -> MoneyGroup:
-    """The `MoneyGroup` of sums kept in whole cents (converted and per currency without a rate)."""
-    return MoneyGroup(count=count, converted_count=converted_count, cents=cents, apart=unconverted)
-
-
 # Every statistics request reads the rates: compiled once (core.compiled), not per request.
 _RATES = CompiledRows(
     lambda account_id, base_currency: (
