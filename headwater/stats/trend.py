@@ -23,7 +23,7 @@ from headwater.core.models import Account
 from headwater.stats import tally_sql
 from headwater.stats.filters import StatsFilters
 from headwater.stats.models import ALL_OWNERS, NO_OWNER, TallyKind
-from headwater.stats.money import MoneyGroup, cent_ratios, convert_cents
+from headwater.stats.money import MoneyGroup, cent_ratios
 from headwater.stats.periods import month_after
 from headwater.stats.results import SourceInfo, Unconverted, channel_info
 
@@ -242,8 +242,8 @@ def _sums_of(
     """Each series' sums per month from the read's rows (`index`: a month's days from `MONTHS_FROM` to its place)."""
     sums: dict[Any, _Sums] = {}
     place = index.get
-    # The loops below run once per tally (3,463 for the big account's all time): the months' places looked up in
-    # one `map` and the lists held in locals, not read from the series' attributes per tally.
+    # The loops run once per tally (3,463 for the big account's all time): the months' places looked up in one
+    # `map`, the lists held in locals rather than read from the series' attributes per tally.
     for source_id, currency, months_of, counts_of, cents_of in rows:
         key = key_of.get(source_id, _NOT_SHOWN)
         if key is _NOT_SHOWN:
@@ -259,27 +259,50 @@ def _sums_of(
                     contacts[at] += n
             continue
         ratio = ratios.get(currency)
-        count = one.count
         if ratio is None:
-            apart = one.apart
-            for at, won_n, cents in zip(places, counts_of, cents_of, strict=True):
-                if at is None:
-                    continue
-                count[at] += won_n
-                slot = apart[at].setdefault(currency, [0, 0])
-                slot[0] += won_n
-                slot[1] += cents
-            continue
-        # Each (month, source, currency) group is converted and rounded to the cent once.
-        plain = ratio[0] == ratio[1]  # the account's currency converts at 1
-        converted, won_cents = one.converted_count, one.cents
-        for at, won_n, cents in zip(places, counts_of, cents_of, strict=True):
-            if at is None:
-                continue
-            count[at] += won_n
-            converted[at] += won_n
-            won_cents[at] += cents if plain else convert_cents(cents, ratio)
+            _add_apart(one, currency, places, counts_of, cents_of)
+        else:
+            _add_converted(one, ratio, places, counts_of, cents_of)
     return sums
+
+
+def _add_apart(one: _Sums, currency: str, places: list[int | None], counts_of: list[int], cents_of: list[int]) -> None:
+    """Won deals in a currency without a rate: kept apart per month, [won deals, cents]."""
+    count, apart = one.count, one.apart
+    for at, won_n, cents in zip(places, counts_of, cents_of, strict=True):
+        if at is None:
+            continue
+        count[at] += won_n
+        currencies = apart[at]
+        slot = currencies.get(currency)
+        if slot is None:
+            currencies[currency] = [won_n, cents]
+        else:
+            slot[0] += won_n
+            slot[1] += cents
+
+
+def _add_converted(
+    one: _Sums, ratio: tuple[int, int], places: list[int | None], counts_of: list[int], cents_of: list[int]
+) -> None:
+    """Won deals converted: each (month, source, currency) group converted and rounded to the cent once, with
+    `convert_cents` written out (half up, away from zero): it runs for each tally in another currency (about 1,300
+    on the big page)."""
+    numerator, denominator = ratio
+    plain = numerator == denominator  # the account's currency converts at 1
+    twice = 2 * denominator
+    count, converted, won_cents = one.count, one.converted_count, one.cents
+    for at, won_n, cents in zip(places, counts_of, cents_of, strict=True):
+        if at is None:
+            continue
+        count[at] += won_n
+        converted[at] += won_n
+        if plain:
+            won_cents[at] += cents
+        elif cents >= 0:
+            won_cents[at] += (2 * cents * numerator + denominator) // twice
+        else:
+            won_cents[at] -= (-2 * cents * numerator + denominator) // twice
 
 
 def _month_at(days: int) -> dt.date:
