@@ -331,11 +331,14 @@ class _Sums:
             (self.cents, other.cents),
         ):
             mine[:] = map(operator.add, mine, theirs)
-        for at, currencies in enumerate(other.apart):
+        for into, currencies in zip(self.apart, other.apart, strict=True):
             for currency, (n, cents) in currencies.items():
-                slot = self.apart[at].setdefault(currency, [0, 0])
-                slot[0] += n
-                slot[1] += cents
+                slot = into.get(currency)
+                if slot is None:
+                    into[currency] = [n, cents]  # a list of its own: the series' stays as it is
+                else:
+                    slot[0] += n
+                    slot[1] += cents
 
     def won(self) -> list[MoneyGroup]:
         # `MoneyGroup` made directly (positional arguments): one per series and month, 630 on the big page.
