@@ -22,6 +22,7 @@ from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.sources.models import Source
 from headwater.sources.services import source_set_channel
+from headwater.stats import trend as trend_module
 from headwater.stats.filters import DateRange, StatsFilters
 from headwater.stats.money import MoneyGroup, cent_ratios, convert_cents
 from headwater.stats.selectors import source_trend
@@ -405,3 +406,22 @@ def test_a_half_cent_rounds_away_from_zero():
     assert convert_cents(1, (1, 2)) == 1
     assert convert_cents(-1, (1, 2)) == -1
     assert convert_cents(3, (1, 2)) == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cents_of=st.lists(st.integers(min_value=-(10**14), max_value=10**14), min_size=1, max_size=12),
+    rate=st.decimals(min_value=Decimal("0.000001"), max_value=Decimal(10**6), places=6, allow_nan=False),
+)
+def test_trend_loop_converts_as_convert_cents(cents_of: list[int], rate: Decimal) -> None:
+    """The trend's loop writes `convert_cents` out (it runs per tally): the same cents for any sign, half and rate,
+    months outside the trend (no place) left out."""
+    ratio = rate.as_integer_ratio()
+    places: list[int | None] = [i if i % 3 else None for i in range(len(cents_of))]
+    one = trend_module._Sums(len(cents_of))
+    trend_module._add_converted(one, ratio, places, [1] * len(cents_of), cents_of)
+    expected = [
+        convert_cents(cents, ratio) if at is not None else 0 for at, cents in zip(places, cents_of, strict=True)
+    ]
+    assert one.cents == expected
+    assert one.count == one.converted_count == [0 if at is None else 1 for at in places]
