@@ -29,7 +29,7 @@ from headwater.stats.money import (
     sorted_days,
     whole_cents,
 )
-from headwater.stats.periods import DaysBetween, PeriodSplit, split_period
+from headwater.stats.periods import DaysBetween, PeriodSplit, month_after, split_period
 
 
 @dataclass
@@ -278,6 +278,56 @@ def _read_close_days(counts: dict[int | None, dict[int, int]], sql: str, params:
                     slot[days] = n
 
 
+# How many days' close-day tallies (all owners) a month's cost to read: the tallies of a month hold the (source, days)
+# of all its days once, so a month is fewer rows than its days as soon as an account closes deals of the same source in
+# the same number of days on different days of it. 4.5 days for the big account of `make bench`, 6.8 for a small one,
+# 18 for the typical one (whose tallies are few either way); docs/performance.md, "Partial months from their month".
+_MONTH_IN_DAYS = 5
+
+
+def _close_day_reads(edge: DateRange) -> list[tuple[int, dt.date | None, dt.date | None, int]]:
+    """The close-day tallies that give the days of `edge` (days outside whole months, for all owners): the days'
+    own, or, when fewer rows, the tallies of their month less those of the month's other days. Both levels count the
+    same deals (the same triggers write both), so the difference is exact; the query's sums take it."""
+    month = edge.start.replace(day=1)
+    following = month_after(month)
+    days = (edge.end - edge.start).days + 1
+    if following is None or edge.end >= following:  # not within one month (a period of days across two)
+        return [(CloseDaysLevel.DAY, edge.start, edge.end, 1)]
+    month_end = following - dt.timedelta(days=1)
+    other_days = (month_end - month).days + 1 - days
+    if _MONTH_IN_DAYS + other_days >= days:
+        return [(CloseDaysLevel.DAY, edge.start, edge.end, 1)]
+    reads: list[tuple[int, dt.date | None, dt.date | None, int]] = [(CloseDaysLevel.MONTH, month, month, 1)]
+    if edge.start > month:
+        reads.append((CloseDaysLevel.DAY, month, edge.start - dt.timedelta(days=1), -1))
+    if edge.end < month_end:
+        reads.append((CloseDaysLevel.DAY, edge.end + dt.timedelta(days=1), month_end, -1))
+    return reads
+
+
+def _joined_months(
+    wanted: list[tuple[int, dt.date | None, dt.date | None, int]],
+) -> list[tuple[int, dt.date | None, dt.date | None, int]]:
+    """`wanted` with the months next to each other (the whole months and an edge's month) as one range of buckets:
+    one index range to read instead of a range each."""
+    months = sorted(
+        (first, last)
+        for level, first, last, sign in wanted
+        if level == CloseDaysLevel.MONTH and sign > 0 and first is not None and last is not None
+    )
+    joined: list[list[dt.date]] = []
+    for first, last in months:
+        if joined and month_after(joined[-1][1]) == first:
+            joined[-1][1] = last
+        else:
+            joined.append([first, last])
+    if len(joined) == len(months):
+        return wanted
+    rest = [read for read in wanted if not (read[0] == CloseDaysLevel.MONTH and read[3] > 0)]
+    return [(CloseDaysLevel.MONTH, first, last, 1) for first, last in joined] + rest
+
+
 def _close_days(
     figures: Figures,
     *,
@@ -291,25 +341,40 @@ def _close_days(
     one owner from the records, as `_edge_groups` does). One query, two with an owner filter and days around
     whole months; the database sums the buckets, so the rows returned are one per source and number of days."""
     owner_key = _owner_key(filters)
-    wanted: list[tuple[int, dt.date | None, dt.date | None]] = []
+    # (level, first bucket, last bucket, sign): a tally read with sign -1 is taken away from the sums.
+    wanted: list[tuple[int, dt.date | None, dt.date | None, int]] = []
     if split is None:
-        wanted.append((CloseDaysLevel.ALL_TIME if owner_key == ALL_OWNERS else CloseDaysLevel.MONTH, None, None))
+        wanted.append((CloseDaysLevel.ALL_TIME if owner_key == ALL_OWNERS else CloseDaysLevel.MONTH, None, None, 1))
     else:
         if split.months is not None:
-            wanted.append((CloseDaysLevel.MONTH, *split.months))
+            wanted.append((CloseDaysLevel.MONTH, *split.months, 1))
         if _daily_edges(split, filters):
-            wanted += [(CloseDaysLevel.DAY, edge.start, edge.end) for edge in split.edges]
+            for edge in split.edges:
+                wanted += _close_day_reads(edge)
+            wanted = _joined_months(wanted)
     counts = figures.close_days
     if wanted:
-        conditions: list[str] = []
-        params: list[Any] = [account.pk, owner_key]
-        for level, first, last in wanted:
+
+        def condition_of(level: int, first: dt.date | None, last: dt.date | None) -> str:
             condition = f"level = {int(level)}"
             if first is not None and last is not None:
                 condition += " AND bucket >= %s AND bucket <= %s"
-                params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
-            conditions.append(f"({condition})")
-        if wanted == [(CloseDaysLevel.ALL_TIME, None, None)]:
+                params.extend(
+                    [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
+                )
+            return f"({condition})"
+
+        params: list[Any] = []
+        # The days taken away (a month's other days), as a condition in the sum: its parameters come first.
+        taken = [condition_of(level, first, last) for level, first, last, sign in wanted if sign < 0]
+        count = (
+            f"CASE WHEN {' OR '.join(taken)} THEN -CAST(n AS INTEGER) ELSE CAST(n AS INTEGER) END"
+            if taken
+            else "CAST(n AS INTEGER)"
+        )
+        params += [account.pk, owner_key]
+        conditions = [condition_of(level, first, last) for level, first, last, _sign in wanted]
+        if wanted == [(CloseDaysLevel.ALL_TIME, None, None, 1)]:
             # All time is one bucket, so a (source, days) is one tally (the key `closedaystally_key_uniq` is
             # account, owner, level, bucket, source, days): its rows as they are, without a group per row to form
             # (that took the big account's read 40 % longer; docs/performance.md, "The page's queries").
@@ -324,7 +389,7 @@ def _close_days(
                 # values (a bigint on PostgreSQL; SQLite's integers are 64-bit) accumulates without numeric, which a
                 # sum of bigints uses; a count above 2**31 - 1 fails the cast there, an error and never a wrong
                 # figure.
-                "SELECT source_key, days, SUM(CAST(n AS INTEGER)) AS n "  # noqa: S608 — constants and placeholders only
+                f"SELECT source_key, days, SUM({count}) AS n "  # noqa: S608 — constants and placeholders only
                 f"FROM {close_tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s "
                 f"AND ({' OR '.join(conditions)}) GROUP BY source_key, days"
             )
