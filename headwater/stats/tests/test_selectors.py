@@ -840,3 +840,26 @@ def test_days_to_close_of_most_of_a_month_are_its_month_less_its_other_days(tena
     (row,) = [row for row in stats.closed_deals.rows if row.source.id == source.pk]
     assert row.median_days == plain_median(days)
     assert row.won_count == len(days)
+
+
+@pytest.mark.django_db
+def test_an_archived_source_with_deals_only_on_a_months_other_days_stays_hidden(tenant):
+    """Most of March is read as March less its other days: a source whose deals are all on those days sums to
+    nothing, so an archived one stays out of the page as when the days were read one by one."""
+    account = tenant.account
+    archived = SourceFactory(account=account, archived=True)
+    shown = SourceFactory(account=account)
+    created = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
+    for day in (1, 2, 3):
+        DealFactory(account=account, source=archived, status="won", created_at=created, closed_at=dt.date(2025, 3, day))
+        DealFactory(
+            account=account, source=archived, status="open", created_at=dt.datetime(2025, 3, day, 12, 0, tzinfo=dt.UTC)
+        )
+    DealFactory(account=account, source=shown, status="lost", created_at=created, closed_at=dt.date(2025, 3, 20))
+    stats = source_stats(
+        account=account, filters=StatsFilters(period=DateRange(dt.date(2025, 3, 4), dt.date(2025, 4, 30)))
+    )
+    for section in (stats.contacts, stats.open_deals, stats.closed_deals):
+        assert [row.source.id for row in section.rows] == [shown.pk, None]
+    assert stats.closed_deals.total.lost_count == 1
+    assert stats.open_deals.total.count == 0
