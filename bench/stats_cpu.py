@@ -57,6 +57,9 @@ QUERIES = [
     "?channel=none",
     "?period=last_90&compare=true",
     "?period=custom&start=2026-05-01&end=2026-10-31&compare=true&channel=none",
+    # Most of a month at either end, and most of one month: the close days as the month less its other days.
+    "?period=custom&start=2026-07-04&end=2026-09-27",
+    "?period=custom&start=2026-08-03&end=2026-08-29",
 ]
 
 

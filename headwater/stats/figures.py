@@ -29,7 +29,7 @@ from headwater.stats.money import (
     sorted_days,
     whole_cents,
 )
-from headwater.stats.periods import DaysBetween, PeriodSplit, split_period
+from headwater.stats.periods import DaysBetween, PeriodSplit, month_after, split_period
 
 
 @dataclass
@@ -95,28 +95,48 @@ def _daily_edges(split: PeriodSplit | None, filters: StatsFilters) -> bool:
     return split is not None and bool(split.edges) and _owner_key(filters) == ALL_OWNERS
 
 
+_SUMMED = ("n", "cents", "days", "dated")
+
+
 def _read_tallies(
-    *, account: Account, owner_key: int, wanted: list[tuple[list[int], dt.date | None, dt.date | None]]
+    *, account: Account, owner_key: int, wanted: list[tuple[list[int], dt.date | None, dt.date | None, int]]
 ) -> list[tuple[Any, ...]]:
-    """(kind, source_key, currency, count, cents, days, dated) summed over the wanted (kinds, first, last buckets).
+    """(kind, source_key, currency, count, cents, days, dated) summed over the wanted (kinds, first, last buckets,
+    sign): the tallies of a sign -1 are taken away (a month's other days, `_month_less_days`).
 
     Hand-written SQL on purpose: it is the statistics' one read, and building and compiling the same queryset on
     every request cost more than the database took to answer it. Scoped by `account_id` like every tenant query.
     """
-    conditions: list[str] = []
-    params: list[Any] = [account.pk, owner_key]
-    for kinds, first, last in wanted:
+    params: list[Any] = []
+
+    def condition_of(kinds: list[int], first: dt.date | None, last: dt.date | None) -> str:
         condition = "kind IN (" + ", ".join(str(int(kind)) for kind in kinds) + ")"
         if first is not None and last is not None:
             condition += " AND bucket >= %s AND bucket <= %s"
-            params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
-        conditions.append(f"({condition})")
+            params.extend([first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()])
+        return f"({condition})"
+
+    if any(sign < 0 for *_, sign in wanted):
+        # A month's and its days' tallies in one group per kind (a daily kind is the kind plus DAILY), so that a
+        # group whose records are all on the days taken away sums to zero and is skipped like an empty one, and
+        # never reaches the figures as a group of zeros.
+        taken = " OR ".join(condition_of(kinds, first, last) for kinds, first, last, sign in wanted if sign < 0)
+        kind = f"kind %% {DAILY}"  # the query has parameters: a literal % is doubled
+        signed = ", ".join(f"CASE WHEN {taken} THEN -{column} ELSE {column} END AS {column}" for column in _SUMMED)
+        table = (
+            f"(SELECT kind, source_key, currency, {signed}, account_id, owner_key, bucket FROM {tally_sql.TABLE}) AS t"  # noqa: S608 — constants and placeholders only
+        )
+        params *= len(_SUMMED)
+    else:
+        kind, table = "kind", tally_sql.TABLE
+    params += [account.pk, owner_key]
+    conditions = [condition_of(kinds, first, last) for kinds, first, last, _sign in wanted]
     sql = (
         # Integer sums: numeric ones arrive as Decimals.
-        "SELECT kind, source_key, currency, CAST(SUM(n) AS BIGINT), CAST(SUM(cents) AS BIGINT), "  # noqa: S608 — constants and placeholders only
+        f"SELECT {kind}, source_key, currency, CAST(SUM(n) AS BIGINT), CAST(SUM(cents) AS BIGINT), "  # noqa: S608 — constants and placeholders only
         "CAST(SUM(days) AS BIGINT), CAST(SUM(dated) AS BIGINT) "
-        f"FROM {tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s AND ({' OR '.join(conditions)}) "
-        "GROUP BY kind, source_key, currency"
+        f"FROM {table} WHERE account_id = %s AND owner_key = %s AND ({' OR '.join(conditions)}) "
+        f"GROUP BY {kind}, source_key, currency"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -143,17 +163,24 @@ def _tally_groups(
         TallyKind.DEAL_CONTACT,
         TallyKind.WON_CONTACT,
     ]
-    wanted: list[tuple[list[int], dt.date | None, dt.date | None]] = []
+    wanted: list[tuple[list[int], dt.date | None, dt.date | None, int]] = []
     if split is None:
         every: list[int] = sorted([*monthly, TallyKind.WON_UNDATED, TallyKind.LOST_UNDATED])
         # Years are tallied for all owners only: a few rows a year instead of a few hundred.
         yearly = _owner_key(filters) == ALL_OWNERS
-        wanted.append(([kind + YEARLY for kind in every] if yearly else every, None, None))
+        wanted.append(([kind + YEARLY for kind in every] if yearly else every, None, None, 1))
     else:
         if split.months is not None:
-            wanted.append((list(monthly), *split.months))
+            wanted.append((list(monthly), *split.months, 1))
         if _daily_edges(split, filters):
-            wanted += [([kind + DAILY for kind in monthly], edge.start, edge.end) for edge in split.edges]
+            daily = [kind + DAILY for kind in monthly]
+            for edge in split.edges:
+                parts = _month_less_days(edge, _TALLY_MONTH_IN_DAYS)
+                if parts is None:
+                    wanted.append((daily, edge.start, edge.end, 1))
+                else:
+                    wanted.append((list(monthly), parts[0], parts[0], 1))
+                    wanted += [(daily, days.start, days.end, -1) for days in parts[1]]
     if not wanted:
         return
     rows = _read_tallies(account=account, owner_key=_owner_key(filters), wanted=wanted)
@@ -278,6 +305,71 @@ def _read_close_days(counts: dict[int | None, dict[int, int]], sql: str, params:
                     slot[days] = n
 
 
+# How many days' close-day tallies (all owners) a month's cost to read: the tallies of a month hold the (source, days)
+# of all its days once, so a month is fewer rows than its days as soon as an account closes deals of the same source in
+# the same number of days on different days of it. 4.5 days for the big account of `make bench`, 6.8 for a small one,
+# 18 for the typical one (whose tallies are few either way); docs/performance.md, "Partial months from their month".
+_MONTH_IN_DAYS = 5
+# The same for the source tallies (`SourceTally`, one row per kind, source and currency): a month is about 1.6 days'
+# for the big account, 4.5 for the typical one.
+_TALLY_MONTH_IN_DAYS = 3
+
+
+def _month_less_days(edge: DateRange, month_in_days: float) -> tuple[dt.date, list[DateRange]] | None:
+    """When the days of `edge` are most of one month: the month, and its other days, whose tallies taken from the
+    month's give the edge's, if fewer rows than the edge's own days (a month's tallies costing `month_in_days`
+    days'); else None. Exact: the same triggers write each record to its month and to its day."""
+    month = edge.start.replace(day=1)
+    following = month_after(month)
+    if following is None or edge.end >= following:  # not within one month (a period of days across two)
+        return None
+    month_end = following - dt.timedelta(days=1)
+    days = (edge.end - edge.start).days + 1
+    if month_in_days + (month_end - month).days + 1 - days >= days:
+        return None
+    taken = []
+    if edge.start > month:
+        taken.append(DateRange(month, edge.start - dt.timedelta(days=1)))
+    if edge.end < month_end:
+        taken.append(DateRange(edge.end + dt.timedelta(days=1), month_end))
+    return month, taken
+
+
+def _close_day_reads(edge: DateRange) -> list[tuple[int, dt.date | None, dt.date | None, int]]:
+    """The close-day tallies that give the days of `edge` (days outside whole months, for all owners): the days'
+    own, or the month's less those of its other days (`_month_less_days`); the query's sums take the difference."""
+    parts = _month_less_days(edge, _MONTH_IN_DAYS)
+    if parts is None:
+        return [(CloseDaysLevel.DAY, edge.start, edge.end, 1)]
+    month, taken = parts
+    return [
+        (CloseDaysLevel.MONTH, month, month, 1),
+        *((CloseDaysLevel.DAY, days.start, days.end, -1) for days in taken),
+    ]
+
+
+def _joined_months(
+    wanted: list[tuple[int, dt.date | None, dt.date | None, int]],
+) -> list[tuple[int, dt.date | None, dt.date | None, int]]:
+    """`wanted` with the months next to each other (the whole months and an edge's month) as one range of buckets:
+    one index range to read instead of a range each."""
+    months = sorted(
+        (first, last)
+        for level, first, last, sign in wanted
+        if level == CloseDaysLevel.MONTH and sign > 0 and first is not None and last is not None
+    )
+    joined: list[list[dt.date]] = []
+    for first, last in months:
+        if joined and month_after(joined[-1][1]) == first:
+            joined[-1][1] = last
+        else:
+            joined.append([first, last])
+    if len(joined) == len(months):
+        return wanted
+    rest = [read for read in wanted if not (read[0] == CloseDaysLevel.MONTH and read[3] > 0)]
+    return [(CloseDaysLevel.MONTH, first, last, 1) for first, last in joined] + rest
+
+
 def _close_days(
     figures: Figures,
     *,
@@ -291,25 +383,40 @@ def _close_days(
     one owner from the records, as `_edge_groups` does). One query, two with an owner filter and days around
     whole months; the database sums the buckets, so the rows returned are one per source and number of days."""
     owner_key = _owner_key(filters)
-    wanted: list[tuple[int, dt.date | None, dt.date | None]] = []
+    # (level, first bucket, last bucket, sign): a tally read with sign -1 is taken away from the sums.
+    wanted: list[tuple[int, dt.date | None, dt.date | None, int]] = []
     if split is None:
-        wanted.append((CloseDaysLevel.ALL_TIME if owner_key == ALL_OWNERS else CloseDaysLevel.MONTH, None, None))
+        wanted.append((CloseDaysLevel.ALL_TIME if owner_key == ALL_OWNERS else CloseDaysLevel.MONTH, None, None, 1))
     else:
         if split.months is not None:
-            wanted.append((CloseDaysLevel.MONTH, *split.months))
+            wanted.append((CloseDaysLevel.MONTH, *split.months, 1))
         if _daily_edges(split, filters):
-            wanted += [(CloseDaysLevel.DAY, edge.start, edge.end) for edge in split.edges]
+            for edge in split.edges:
+                wanted += _close_day_reads(edge)
+            wanted = _joined_months(wanted)
     counts = figures.close_days
     if wanted:
-        conditions: list[str] = []
-        params: list[Any] = [account.pk, owner_key]
-        for level, first, last in wanted:
+
+        def condition_of(level: int, first: dt.date | None, last: dt.date | None) -> str:
             condition = f"level = {int(level)}"
             if first is not None and last is not None:
                 condition += " AND bucket >= %s AND bucket <= %s"
-                params += [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
-            conditions.append(f"({condition})")
-        if wanted == [(CloseDaysLevel.ALL_TIME, None, None)]:
+                params.extend(
+                    [first, last] if connection.vendor == "postgresql" else [first.isoformat(), last.isoformat()]
+                )
+            return f"({condition})"
+
+        params: list[Any] = []
+        # The days taken away (a month's other days), as a condition in the sum: its parameters come first.
+        taken = [condition_of(level, first, last) for level, first, last, sign in wanted if sign < 0]
+        count = (
+            f"CASE WHEN {' OR '.join(taken)} THEN -CAST(n AS INTEGER) ELSE CAST(n AS INTEGER) END"
+            if taken
+            else "CAST(n AS INTEGER)"
+        )
+        params += [account.pk, owner_key]
+        conditions = [condition_of(level, first, last) for level, first, last, _sign in wanted]
+        if wanted == [(CloseDaysLevel.ALL_TIME, None, None, 1)]:
             # All time is one bucket, so a (source, days) is one tally (the key `closedaystally_key_uniq` is
             # account, owner, level, bucket, source, days): its rows as they are, without a group per row to form
             # (that took the big account's read 40 % longer; docs/performance.md, "The page's queries").
@@ -324,7 +431,7 @@ def _close_days(
                 # values (a bigint on PostgreSQL; SQLite's integers are 64-bit) accumulates without numeric, which a
                 # sum of bigints uses; a count above 2**31 - 1 fails the cast there, an error and never a wrong
                 # figure.
-                "SELECT source_key, days, SUM(CAST(n AS INTEGER)) AS n "  # noqa: S608 — constants and placeholders only
+                f"SELECT source_key, days, SUM({count}) AS n "  # noqa: S608 — constants and placeholders only
                 f"FROM {close_tally_sql.TABLE} WHERE account_id = %s AND owner_key = %s "
                 f"AND ({' OR '.join(conditions)}) GROUP BY source_key, days"
             )

@@ -807,3 +807,59 @@ def test_local_days_are_exact_across_clock_changes(zone):
         before = (until - dt.timedelta(seconds=1)).astimezone(ZoneInfo(zone)).utcoffset().total_seconds()
         assert before == offset
         assert until.astimezone(ZoneInfo(zone)).utcoffset().total_seconds() != offset
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "period",
+    [
+        DateRange(dt.date(2025, 3, 4), dt.date(2025, 4, 30)),  # most of March, then April: March less 1-3 March
+        DateRange(dt.date(2025, 2, 1), dt.date(2025, 3, 27)),  # February, then March less 28-31 March
+        DateRange(dt.date(2025, 3, 2), dt.date(2025, 3, 29)),  # within March: March less its first and last days
+        DateRange(dt.date(2025, 3, 17), dt.date(2025, 4, 14)),  # half months: their own days
+    ],
+)
+def test_days_to_close_of_most_of_a_month_are_its_month_less_its_other_days(tenant, period):
+    """Days outside whole months but most of a month are read as the month's tallies less its other days': the
+    median counts exactly the deals closed in the period, none of the month's others (each day of March has
+    deals with their own number of days, so a day counted wrongly moves the median)."""
+    account = tenant.account
+    source = SourceFactory(account=account)
+    created = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
+    closed = [dt.date(2025, 2, 27), *(dt.date(2025, 3, day) for day in range(1, 32)), dt.date(2025, 4, 2)]
+    for day in closed:
+        for _ in range(1 + day.day % 3):
+            DealFactory(account=account, source=source, status="won", created_at=created, closed_at=day)
+    stats = source_stats(account=account, filters=StatsFilters(period=period))
+    days = [
+        (day - created.date()).days
+        for day in closed
+        for _ in range(1 + day.day % 3)
+        if period.start <= day <= period.end
+    ]
+    (row,) = [row for row in stats.closed_deals.rows if row.source.id == source.pk]
+    assert row.median_days == plain_median(days)
+    assert row.won_count == len(days)
+
+
+@pytest.mark.django_db
+def test_an_archived_source_with_deals_only_on_a_months_other_days_stays_hidden(tenant):
+    """Most of March is read as March less its other days: a source whose deals are all on those days sums to
+    nothing, so an archived one stays out of the page as when the days were read one by one."""
+    account = tenant.account
+    archived = SourceFactory(account=account, archived=True)
+    shown = SourceFactory(account=account)
+    created = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
+    for day in (1, 2, 3):
+        DealFactory(account=account, source=archived, status="won", created_at=created, closed_at=dt.date(2025, 3, day))
+        DealFactory(
+            account=account, source=archived, status="open", created_at=dt.datetime(2025, 3, day, 12, 0, tzinfo=dt.UTC)
+        )
+    DealFactory(account=account, source=shown, status="lost", created_at=created, closed_at=dt.date(2025, 3, 20))
+    stats = source_stats(
+        account=account, filters=StatsFilters(period=DateRange(dt.date(2025, 3, 4), dt.date(2025, 4, 30)))
+    )
+    for section in (stats.contacts, stats.open_deals, stats.closed_deals):
+        assert [row.source.id for row in section.rows] == [shown.pk, None]
+    assert stats.closed_deals.total.lost_count == 1
+    assert stats.open_deals.total.count == 0
