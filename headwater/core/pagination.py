@@ -292,7 +292,9 @@ def keyset_page(
     instead. Without a count there is no query to read the ids in: one of their own cost the API's common
     searches 30-100% more and bought nothing on rare ones, which PostgreSQL reads through the trigram index
     (docs/performance.md, "One read path").
-    `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER.
+    `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER. When
+    the list's order is the pin's, the pin also reads the sort keys, and the page reads only its own rows, chosen
+    from them (`_read`).
     `known_total`: the exact number of rows of `qs`, known without counting them (records.listing.known_count);
     with a count wanted it replaces the count's query, even beyond `count_limit`: one query.
     `estimate_when_many` (for searches, with a count): when the planner expects more than `count_limit` rows, read
@@ -438,7 +440,7 @@ def _read(
     list's order is the pin's (`keyset_page`): the page's ids are chosen from them, and only those rows read. Read
     among all the matching ids, the planner, counting both the id list and the search condition, expects one or
     two rows and joins every match to its linked records before the sort: a typical account's 232 deals of `99`,
-    6-9 ms of its 8-9 ms (docs/performance.md, "The page's ids from the pin"). The same rows as that read: the
+    most of its 8-9 ms (docs/performance.md, "The page's ids from the pin"). The same rows as that read: the
     same keys compared as the condition `_after` writes compares them (no column of such an order is nullable).
     """
     order = ordering.order_by(qs.model, reverse=backward)
