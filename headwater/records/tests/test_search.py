@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_list
 from headwater.companies.services import company_create, company_delete, company_update
+from headwater.core import pagination
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, keyset_page
@@ -424,6 +425,29 @@ class TestPinnedPages:
         assert {int(n) for n in re.findall(r"\d+", among)} == set(first_three)
         assert [r.pk for r in page.rows] == first_three[:2]
         assert page.total == 6
+
+    def test_the_pin_reads_no_keys_where_the_planner_expects_more_than_it_pins(self, account, monkeypatch):
+        """Expected to match more than `pin_limit` (not pinned), the pin reads only ids, not 10,001 instants."""
+        for _ in range(4):
+            DealFactory(account=account, name="Zebra")
+        monkeypatch.setattr(pagination, "estimated_rows", lambda qs: 11)
+        qs = search_filter(Deal.objects.for_account(account), "zebra")
+        ordering = Ordering(("created_at",), descending=True)
+        with CaptureQueriesContext(connection) as ctx:
+            page = keyset_page(
+                qs,
+                ordering=ordering,
+                cursor=None,
+                page_size=2,
+                count_limit=100,
+                pin_limit=10,
+                pin_order=SEARCH_PIN_ORDER,
+                estimate_when_many=True,
+            )
+        matches = ctx.captured_queries[0]["sql"]
+        assert matches.split(" FROM ")[0] == 'SELECT "deals_deal"."id" AS "pk"'
+        assert page.total == 4
+        assert [r.pk for r in page.rows] == list(qs.order_by("-created_at", "-pk").values_list("pk", flat=True)[:2])
 
 
 def _walk(qs, ordering, *, pin_limit):
