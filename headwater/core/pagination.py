@@ -292,7 +292,9 @@ def keyset_page(
     instead. Without a count there is no query to read the ids in: one of their own cost the API's common
     searches 30-100% more and bought nothing on rare ones, which PostgreSQL reads through the trigram index
     (docs/performance.md, "One read path").
-    `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER.
+    `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER. When
+    the list's order is the pin's, the pin also reads the sort keys, and the page reads only its own rows, chosen
+    from them (`_read`).
     `known_total`: the exact number of rows of `qs`, known without counting them (records.listing.known_count);
     with a count wanted it replaces the count's query, even beyond `count_limit`: one query.
     `estimate_when_many` (for searches, with a count): when the planner expects more than `count_limit` rows, read
@@ -307,8 +309,10 @@ def keyset_page(
     position = decode_cursor(qs.model, ordering, cursor)
     total: int | None = None
     estimate: int | None = None
+    pinned: list[tuple[Any, ...]] | None = None
+    planned: int | None = None
     if estimate_when_many and count_limit and known_total is None:
-        estimate = estimated_rows(qs.queryset() if isinstance(qs, ShapedQuery) else qs)
+        estimate = planned = estimated_rows(qs.queryset() if isinstance(qs, ShapedQuery) else qs)
         if estimate is not None and estimate <= count_limit:
             estimate = None
     if known_total is not None and count_limit:
@@ -318,19 +322,35 @@ def keyset_page(
     elif pin_limit and count_limit:
         if isinstance(qs, ShapedQuery):
             qs = qs.queryset()  # read among a set of ids: an IN list of any length, not one shape
-        ids = list(qs.order_by(*pin_order).values_list("pk", flat=True)[: count_limit + 1])
+        # The keys only where the planner expects a pinned page: 10,001 instants at 1-4 us each to parse.
+        few = planned is None or planned <= pin_limit
+        ids, keys = _matching(qs, ordering, pin_order, count_limit + 1, with_keys=few)
         total = len(ids) if len(ids) <= count_limit else None
-        if len(ids) <= pin_limit:
+        if len(ids) <= pin_limit and keys is not None:
+            pinned = keys  # the page's own ids are chosen from them (`_read`)
+        elif len(ids) <= pin_limit:
             qs = qs.filter(_among(qs, ids))
     elif count_limit:
         total = bounded_count(qs, count_limit)
-    page = _page(qs, ordering, position, page_size=page_size, total=total, count_limit=count_limit)
+    page = _page(qs, ordering, position, page_size=page_size, total=total, count_limit=count_limit, pinned=pinned)
     if estimate is not None:
         if page.start == 1 and not page.has_next:
             page.total = len(page.rows)  # every row is on this page: counted exactly, for free
         else:
             page.estimate = estimate
     return page
+
+
+def _matching(
+    qs: models.QuerySet[Any], ordering: Ordering, pin_order: Sequence[str], limit: int, *, with_keys: bool
+) -> tuple[list[Any], list[tuple[Any, ...]] | None]:
+    """The first `limit` matching ids in `pin_order`; `with_keys`: with their sort keys in `ordering` when that is
+    the pin's order (the sort columns are read with the ids, from the rows the pin reads anyway)."""
+    ordered = qs.order_by(*pin_order)
+    if not with_keys or list(pin_order) != ordering.order_by(qs.model):
+        return list(ordered.values_list("pk", flat=True)[:limit]), None
+    keys = list(ordered.values_list(*ordering.columns)[:limit])
+    return [k[-1] for k in keys], keys
 
 
 def _page(
@@ -341,23 +361,28 @@ def _page(
     page_size: int,
     total: int | None,
     count_limit: int,
+    pinned: list[tuple[Any, ...]] | None = None,
 ) -> Page[_M]:
-    if position is None:
-        return _forward(qs, ordering, key=None, start=1, page_size=page_size, total=total, count_limit=count_limit)
-    if not position.backward:
+    def forward(key: tuple[Any, ...] | None, start: int) -> Page[_M]:
         return _forward(
             qs,
             ordering,
-            key=position.key,
-            start=position.start,
+            key=key,
+            start=start,
             page_size=page_size,
             total=total,
             count_limit=count_limit,
+            pinned=pinned,
         )
-    rows = _read(qs, ordering, position.key, backward=True, limit=page_size + 1)
+
+    if position is None:
+        return forward(None, 1)
+    if not position.backward:
+        return forward(position.key, position.start)
+    rows = _read(qs, ordering, position.key, backward=True, limit=page_size + 1, pinned=pinned)
     if len(rows) <= page_size:
         # Nothing before this page: show the first page, full, rather than a short page at the start.
-        return _forward(qs, ordering, key=None, start=1, page_size=page_size, total=total, count_limit=count_limit)
+        return forward(None, 1)
     rows = rows[:page_size]
     rows.reverse()
     start = max(position.start, 2)
@@ -381,8 +406,9 @@ def _forward(
     page_size: int,
     total: int | None,
     count_limit: int,
+    pinned: list[tuple[Any, ...]] | None = None,
 ) -> Page[_M]:
-    rows = _read(qs, ordering, key, backward=False, limit=page_size + 1)
+    rows = _read(qs, ordering, key, backward=False, limit=page_size + 1, pinned=pinned)
     more = len(rows) > page_size
     rows = rows[:page_size]
     first_page = key is None
@@ -401,10 +427,31 @@ def _forward(
     )
 
 
-def _read(qs: Records[_M], ordering: Ordering, key: tuple[Any, ...] | None, *, backward: bool, limit: int) -> list[_M]:
+def _read(
+    qs: Records[_M],
+    ordering: Ordering,
+    key: tuple[Any, ...] | None,
+    *,
+    backward: bool,
+    limit: int,
+    pinned: list[tuple[Any, ...]] | None = None,
+) -> list[_M]:
     """Up to `limit` rows after `key` (from the start without one) in reading order: one query, or a second when
-    the first part of a nullable sort ran out (`_after_parts`)."""
+    the first part of a nullable sort ran out (`_after_parts`).
+
+    `pinned`: every row's sort key (its columns, the primary key last) in `ordering`, as the pin read them when the
+    list's order is the pin's (`keyset_page`): the page's ids are chosen from them, and only those rows read. Read
+    among all the matching ids, the planner, counting both the id list and the search condition, expects one or
+    two rows and joins every match to its linked records before the sort: a typical account's 232 deals of `99`,
+    most of its 8-9 ms (docs/performance.md, "The page's ids from the pin"). The same rows as that read: the
+    same keys compared as the condition `_after` writes compares them (no column of such an order is nullable).
+    """
     order = ordering.order_by(qs.model, reverse=backward)
+    if pinned is not None and not isinstance(qs, ShapedQuery):
+        greater = ordering.descending == backward
+        after = pinned if key is None else [k for k in pinned if (k > key if greater else k < key)]
+        chosen = [k[-1] for k in (after[::-1] if backward else after)[:limit]]
+        return list(qs.filter(_among(qs, chosen)).order_by(*order)) if chosen else []
     if isinstance(qs, ShapedQuery):
         return _read_shaped(qs, ordering, key, order, backward=backward, limit=limit)
     if key is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import unicodedata
 
 import pytest
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from headwater.companies.models import Company
 from headwater.companies.selectors import company_list
 from headwater.companies.services import company_create, company_delete, company_update
+from headwater.core import pagination
 from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, keyset_page
@@ -378,6 +381,105 @@ class TestPinnedPages:
                 break
             cursor = page.next_cursor
         assert seen == expected
+
+    def test_pinned_pages_read_back_as_they_read_forward(self, account):
+        """Newest first, the pin's order, a page's ids are chosen from the keys the pin read (`pagination._read`):
+        forward and back, with creation instants shared by several deals, the same pages as the plain read's; and
+        in other orders (a close day empty for some deals, read in two parts; a name) as before."""
+        days = [None, dt.date(2026, 1, 5), dt.date(2026, 1, 5), None, dt.date(2025, 12, 1), dt.date(2026, 3, 1)]
+        instant = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+        for i, day in enumerate([*days, None, dt.date(2026, 1, 5)]):
+            deal = DealFactory(account=account, name=f"Zebra {i % 3}", closed_at=day)
+            Deal.unscoped.filter(pk=deal.pk).update(created_at=instant + dt.timedelta(microseconds=i % 3))
+        DealFactory(account=account, name="Other", closed_at=None)
+        qs = search_filter(Deal.objects.for_account(account), "zebra").select_related("company")
+        orderings = [Ordering(("created_at",), descending=True), Ordering(("created_at",))]
+        orderings += [Ordering(("closed_at",), descending=True), Ordering(("closed_at",)), Ordering(("name",))]
+        for ordering in orderings:
+            plain, pinned = (_walk(qs, ordering, pin_limit=pin_limit) for pin_limit in (0, 100))
+            assert pinned == plain
+            assert sorted(pk for page in plain[0] for pk in page) == sorted(qs.values_list("pk", flat=True))
+            assert len(plain[0]) == 4
+
+    def test_a_page_in_the_pins_order_reads_only_its_rows(self, account):
+        """Six matches newest first, a page of two: the pin reads the matches' keys, and the page reads only its
+        rows and the next page's first, not all six joined to their linked records."""
+        for _ in range(6):
+            DealFactory(account=account, name="Zebra")
+        qs = search_filter(Deal.objects.for_account(account), "zebra").select_related("company", "owner")
+        ordering = Ordering(("created_at",), descending=True)
+        with CaptureQueriesContext(connection) as ctx:
+            page = keyset_page(
+                qs,
+                ordering=ordering,
+                cursor=None,
+                page_size=2,
+                count_limit=100,
+                pin_limit=10,
+                pin_order=SEARCH_PIN_ORDER,
+            )
+        _matches, rows = (q["sql"] for q in ctx.captured_queries)
+        among = rows.split(" = ANY(" if connection.vendor == "postgresql" else " IN (")[1].split(")")[0]
+        among = re.sub(r"::\w+\[\]", "", among)  # PostgreSQL's array literal: '{7,8,9}'::int2[]::bigint[]
+        first_three = list(qs.order_by(*ordering.order_by(Deal)).values_list("pk", flat=True)[:3])
+        assert {int(n) for n in re.findall(r"\d+", among)} == set(first_three)
+        assert [r.pk for r in page.rows] == first_three[:2]
+        assert page.total == 6
+
+    def test_the_pin_reads_no_keys_where_the_planner_expects_more_than_it_pins(self, account, monkeypatch):
+        """Expected to match more than `pin_limit` (not pinned), the pin reads only ids, not 10,001 instants."""
+        for _ in range(4):
+            DealFactory(account=account, name="Zebra")
+        monkeypatch.setattr(pagination, "estimated_rows", lambda qs: 11)
+        qs = search_filter(Deal.objects.for_account(account), "zebra")
+        ordering = Ordering(("created_at",), descending=True)
+        with CaptureQueriesContext(connection) as ctx:
+            page = keyset_page(
+                qs,
+                ordering=ordering,
+                cursor=None,
+                page_size=2,
+                count_limit=100,
+                pin_limit=10,
+                pin_order=SEARCH_PIN_ORDER,
+                estimate_when_many=True,
+            )
+        matches = ctx.captured_queries[0]["sql"]
+        assert matches.split(" FROM ")[0] == 'SELECT "deals_deal"."id" AS "pk"'
+        assert page.total == 4
+        assert [r.pk for r in page.rows] == list(qs.order_by("-created_at", "-pk").values_list("pk", flat=True)[:2])
+
+
+def _walk(qs, ordering, *, pin_limit):
+    """Every page's ids forward, then back from the last page through the previous pages' cursors."""
+    forward, cursor = [], None
+    while True:
+        page = keyset_page(
+            qs,
+            ordering=ordering,
+            cursor=cursor,
+            page_size=2,
+            count_limit=50,
+            pin_limit=pin_limit,
+            pin_order=SEARCH_PIN_ORDER,
+        )
+        forward.append([r.pk for r in page.rows])
+        if not page.has_next:
+            break
+        cursor = page.next_cursor
+    back = []
+    while page.has_prev:
+        page = keyset_page(
+            qs,
+            ordering=ordering,
+            cursor=page.prev_cursor,
+            page_size=2,
+            count_limit=50,
+            pin_limit=pin_limit,
+            pin_order=SEARCH_PIN_ORDER,
+        )
+        back.append([r.pk for r in page.rows])
+    return forward, back
 
 
 @pytest.mark.django_db
