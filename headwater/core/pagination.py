@@ -322,8 +322,9 @@ def keyset_page(
     elif pin_limit and count_limit:
         if isinstance(qs, ShapedQuery):
             qs = qs.queryset()  # read among a set of ids: an IN list of any length, not one shape
-        # The keys only where the planner expects a pinned page: 10,001 instants at 1-4 us each to parse.
-        few = planned is None or planned <= pin_limit
+        # The keys only where the planner expects a pinned page: 10,001 instants at 1-4 us each to parse. Without
+        # an estimate (SQLite) nothing says so: a common search there would parse them all for nothing.
+        few = planned is not None and planned <= pin_limit
         ids, keys = _matching(qs, ordering, pin_order, count_limit + 1, with_keys=few)
         total = len(ids) if len(ids) <= count_limit else None
         if len(ids) <= pin_limit and keys is not None:
