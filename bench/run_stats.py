@@ -179,10 +179,20 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
 
     meta_file = meta_path(url)
     meta: dict[str, Any] | None = None
-    if args.reuse and meta_file.exists():
+    if args.reuse:
+        # Refuse rather than reload: a reload drops the database other checkouts may be reading (its meta file
+        # sits in the checkout that loaded it), and takes minutes.
+        if not meta_file.exists():
+            raise SystemExit(
+                f"--reuse: no {meta_file.relative_to(ROOT)} here: run `make bench` once without --reuse to load "
+                "the data, or copy the file from the checkout that loaded it."
+            )
         meta = json.loads(meta_file.read_text())
         if meta.get("scale") != args.scale:
-            meta = None
+            raise SystemExit(
+                f"--reuse: the loaded data is scale {meta.get('scale')}, not {args.scale}: run without --reuse "
+                "to reload it."
+            )
     if meta is None:
         print(f"Creating the benchmark database ({vendor})...", file=sys.stderr)
         recreate_database(url)
