@@ -292,9 +292,10 @@ def keyset_page(
     instead. Without a count there is no query to read the ids in: one of their own cost the API's common
     searches 30-100% more and bought nothing on rare ones, which PostgreSQL reads through the trigram index
     (docs/performance.md, "One read path").
-    `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER. When
-    the list's order is the pin's, the pin also reads the sort keys, and the page reads only its own rows, chosen
-    from them (`_read`).
+    `pin_order` orders that first query (which ids it reads does not matter, only how): see SEARCH_PIN_ORDER. Where
+    the planner expects a pinned page (at most `pin_limit` matches), the pin reads the matches' sort keys in the
+    list's own order instead (a sort of the few rows it reads anyway), and the page reads only its own rows, chosen
+    from them (`_read`); a pin that found no match is the whole (empty) page.
     `known_total`: the exact number of rows of `qs`, known without counting them (records.listing.known_count);
     with a count wanted it replaces the count's query, even beyond `count_limit`: one query.
     `estimate_when_many` (for searches, with a count): when the planner expects more than `count_limit` rows, read
@@ -327,8 +328,9 @@ def keyset_page(
         few = planned is not None and planned <= pin_limit
         ids, keys = _matching(qs, ordering, pin_order, count_limit + 1, with_keys=few)
         total = len(ids) if len(ids) <= count_limit else None
-        if len(ids) <= pin_limit and keys is not None:
-            pinned = keys  # the page's own ids are chosen from them (`_read`)
+        if len(ids) <= pin_limit and (keys is not None or not ids):
+            # The page's own ids are chosen from the keys (`_read`); no match at all: the page is empty, unread.
+            pinned = keys or []
         elif len(ids) <= pin_limit:
             qs = qs.filter(_among(qs, ids))
     elif count_limit:
@@ -345,12 +347,15 @@ def keyset_page(
 def _matching(
     qs: models.QuerySet[Any], ordering: Ordering, pin_order: Sequence[str], limit: int, *, with_keys: bool
 ) -> tuple[list[Any], list[tuple[Any, ...]] | None]:
-    """The first `limit` matching ids in `pin_order`; `with_keys`: with their sort keys in `ordering` when that is
-    the pin's order (the sort columns are read with the ids, from the rows the pin reads anyway)."""
-    ordered = qs.order_by(*pin_order)
-    if not with_keys or list(pin_order) != ordering.order_by(qs.model):
-        return list(ordered.values_list("pk", flat=True)[:limit]), None
-    keys = list(ordered.values_list(*ordering.columns)[:limit])
+    """The first `limit` matching ids in `pin_order`; `with_keys`: the first `limit` matches' sort keys in
+    `ordering`, in that order, and their ids (the sort columns are read with the ids, from the rows the pin reads
+    anyway, and sorted as the database sorts the list: a name's order is its collation's, which Python does not
+    know). Only where the planner expects few matches: in the list's order a misjudged common word could be read
+    by walking the list's index (SEARCH_PIN_ORDER); expecting fewer rows than the limit, the planner reads the
+    matches and sorts them."""
+    if not with_keys:
+        return list(qs.order_by(*pin_order).values_list("pk", flat=True)[:limit]), None
+    keys = list(qs.order_by(*ordering.order_by(qs.model)).values_list(*ordering.columns)[:limit])
     return [k[-1] for k in keys], keys
 
 
@@ -440,19 +445,19 @@ def _read(
     """Up to `limit` rows after `key` (from the start without one) in reading order: one query, or a second when
     the first part of a nullable sort ran out (`_after_parts`).
 
-    `pinned`: every row's sort key (its columns, the primary key last) in `ordering`, as the pin read them when the
-    list's order is the pin's (`keyset_page`): the page's ids are chosen from them, and only those rows read. Read
-    among all the matching ids, the planner, counting both the id list and the search condition, expects one or
-    two rows and joins every match to its linked records before the sort: a typical account's 232 deals of `99`,
-    most of its 8-9 ms (docs/performance.md, "The page's ids from the pin"). The same rows as that read: the
-    same keys compared as the condition `_after` writes compares them (no column of such an order is nullable).
+    `pinned`: every row's sort key (its columns, the primary key last) in `ordering`, in that order, as the pin read
+    them (`keyset_page`): the page's ids are chosen from them (`_chosen`), and only those rows read. Read among all
+    the matching ids, the planner, counting both the id list and the search condition, expects one or two rows and
+    joins every match to its linked records before the sort (a typical account's 232 deals of `99`, most of its
+    8-9 ms: docs/performance.md, "The page's ids from the pin"), or walks the list's index through the account's
+    other rows (a typical account's 1,260 persons of `ko` by name, among 7,500).
     """
     order = ordering.order_by(qs.model, reverse=backward)
     if pinned is not None and not isinstance(qs, ShapedQuery):
-        greater = ordering.descending == backward
-        after = pinned if key is None else [k for k in pinned if (k > key if greater else k < key)]
-        chosen = [k[-1] for k in (after[::-1] if backward else after)[:limit]]
-        return list(qs.filter(_among(qs, chosen)).order_by(*order)) if chosen else []
+        chosen = _chosen(pinned, ordering, key, backward=backward, limit=limit)
+        if chosen is not None:
+            return list(qs.filter(_among(qs, chosen)).order_by(*order)) if chosen else []
+        qs = qs.filter(_among(qs, [k[-1] for k in pinned]))  # compared by the database, among the matches
     if isinstance(qs, ShapedQuery):
         return _read_shaped(qs, ordering, key, order, backward=backward, limit=limit)
     if key is None:
@@ -463,6 +468,32 @@ def _read(
         if len(rows) >= limit:
             break
     return rows
+
+
+def _chosen(
+    pinned: list[tuple[Any, ...]], ordering: Ordering, key: tuple[Any, ...] | None, *, backward: bool, limit: int
+) -> list[Any] | None:
+    """The ids of the first `limit` rows after `key` in reading order, from the pinned keys (see `_read`); None
+    when only the database can tell.
+
+    The keys are in the list's order as the database sorted them, so the rows after the cursor's own row are the
+    ones after its key in that list (or before it, read backward): the same rows as the condition `_after` writes,
+    in any collation. A key that is not there (its row changed or left the matches since the cursor was made) is
+    compared with the others in Python where Python orders its values as the database does (instants, numbers);
+    a text or an empty value is left to the database.
+    """
+    if key is None:
+        after = pinned
+    elif key in pinned:
+        at = pinned.index(key)
+        after = pinned[at + 1 :] if not backward else pinned[:at][::-1]
+    elif any(value is None or isinstance(value, str) for value in key):
+        return None
+    else:
+        greater = ordering.descending == backward
+        after = [k for k in pinned if (k > key if greater else k < key)]
+        after = after[::-1] if backward else after
+    return [k[-1] for k in after[:limit]]
 
 
 def _read_shaped(

@@ -429,6 +429,92 @@ class TestPinnedPages:
         assert [r.pk for r in page.rows] == first_three[:2]
         assert page.total == 6
 
+    def test_a_page_in_another_order_reads_only_its_rows(self, account, monkeypatch):
+        """By name, not the pin's usual order: where the planner expects few matches, the pin reads their keys in
+        the list's own order (sorted by the database, in its collation), and the page reads only its rows and the
+        next page's first, not all six (a typical account's 1,260 persons of `ko`)."""
+        for name in ("Zebra f", "Zebra b", "Zebra e", "Zebra a", "Zebra d", "Zebra c"):
+            CompanyFactory(account=account, name=name)
+        CompanyFactory(account=account, name="Other")
+        monkeypatch.setattr(pagination, "estimated_rows", lambda qs: 6)  # the planner expects few (SQLite too)
+        qs = search_filter(Company.objects.for_account(account), "zebra")
+        ordering = Ordering(("name",))
+        with CaptureQueriesContext(connection) as ctx:
+            page = keyset_page(
+                qs,
+                ordering=ordering,
+                cursor=None,
+                page_size=2,
+                count_limit=100,
+                pin_limit=10,
+                pin_order=SEARCH_PIN_ORDER,
+                estimate_when_many=True,
+            )
+        matches, rows = (q["sql"] for q in ctx.captured_queries)
+        table = '"companies_company"'
+        assert matches.split(" FROM ")[0] == f'SELECT {table}."name" AS "name", {table}."id" AS "pk"'
+        assert " ORDER BY 1 ASC, 2 ASC " in matches  # by name, then id
+        among = rows.split(" = ANY(" if connection.vendor == "postgresql" else " IN (")[1].split(")")[0]
+        among = re.sub(r"::\w+\[\]", "", among)
+        first_three = list(qs.order_by("name", "pk").values_list("pk", flat=True)[:3])
+        assert {int(n) for n in re.findall(r"\d+", among)} == set(first_three)
+        assert [r.name for r in page.rows] == ["Zebra a", "Zebra b"]
+        assert page.total == 6
+
+    @pytest.mark.parametrize("planned", [0, None])
+    def test_a_pin_that_finds_nothing_is_the_page(self, account, monkeypatch, planned):
+        """No match: the pin read them all, so the page is empty without a read of its own (by name, with or
+        without an estimate: SQLite has none). On PostgreSQL the page read `id = ANY('{}')`; Django sends SQLite
+        no statement for an empty `IN` anyway."""
+        CompanyFactory(account=account, name="Other")
+        monkeypatch.setattr(pagination, "estimated_rows", lambda qs: planned)
+        qs = search_filter(Company.objects.for_account(account), "zebra")
+        with CaptureQueriesContext(connection) as ctx:
+            page = keyset_page(
+                qs,
+                ordering=Ordering(("name",)),
+                cursor=None,
+                page_size=2,
+                count_limit=100,
+                pin_limit=10,
+                pin_order=SEARCH_PIN_ORDER,
+                estimate_when_many=True,
+            )
+        assert len(ctx.captured_queries) == 1
+        assert (page.rows, page.total, page.has_next) == ([], 0, False)
+
+    def test_a_cursor_whose_row_left_the_matches_reads_as_without_the_pin(self, account, monkeypatch):
+        """The cursor's row no longer matches (renamed since): its key is not among the pinned ones, and a name is
+        compared by the database, as without the pin, forward and back."""
+        for name in ("Zebra a", "Zebra b", "Zebra c", "Zebra d", "Zebra e"):
+            CompanyFactory(account=account, name=name)
+        monkeypatch.setattr(pagination, "estimated_rows", lambda qs: 5)
+        qs = search_filter(Company.objects.for_account(account), "zebra")
+        ordering = Ordering(("name",))
+
+        def read(cursor, pin_limit):
+            return keyset_page(
+                qs,
+                ordering=ordering,
+                cursor=cursor,
+                page_size=2,
+                count_limit=100,
+                pin_limit=pin_limit,
+                pin_order=SEARCH_PIN_ORDER,
+                estimate_when_many=True,
+            )
+
+        first = read(None, 10)
+        second = read(first.next_cursor, 10)
+        assert [r.name for r in second.rows] == ["Zebra c", "Zebra d"]
+        Company.unscoped.filter(pk=first.rows[-1].pk).update(name="Other b", search_key="other b")
+        Company.unscoped.filter(pk=second.rows[-1].pk).update(name="Other d", search_key="other d")
+        for cursor in (first.next_cursor, second.prev_cursor, second.next_cursor):
+            pinned, plain = read(cursor, 10), read(cursor, 0)
+            assert [r.pk for r in pinned.rows] == [r.pk for r in plain.rows]
+        assert [r.name for r in read(first.next_cursor, 10).rows] == ["Zebra c", "Zebra e"]
+        assert [r.name for r in read(second.next_cursor, 10).rows] == ["Zebra e"]
+
     @pytest.mark.parametrize("expected", [11, None])
     def test_the_pin_reads_no_keys_where_the_planner_expects_more_than_it_pins(self, account, monkeypatch, expected):
         """Expected to match more than `pin_limit` (not pinned), or with no estimate at all (SQLite: a common search
