@@ -60,6 +60,11 @@ QUERIES = [
     # Most of a month at either end, and most of one month: the close days as the month less its other days.
     "?period=custom&start=2026-07-04&end=2026-09-27",
     "?period=custom&start=2026-08-03&end=2026-08-29",
+    # The close days by year, by quarter, and by half month (whole, less its other days, within one half).
+    "?period=custom&start=2025-01-01&end=2025-12-31",
+    "?period=custom&start=2025-10-01&end=2026-03-31&compare=true",
+    "?period=custom&start=2026-08-16&end=2026-09-13",
+    "?period=custom&start=2026-09-03&end=2026-09-13",
 ]
 
 

@@ -158,12 +158,16 @@ class SourceTally(TenantModel):
 
 class CloseDaysLevel(models.IntegerChoices):
     """The time bucket of a `CloseDaysTally`: a local month (per owner and for all owners), or for all owners a local
-    day, year or all time; the same levels as `SourceTally`'s won and lost kinds (4 + 10, 4 + 20), and all time."""
+    day, year or all time; the same levels as `SourceTally`'s won and lost kinds (4 + 10, 4 + 20), and all time; and
+    for all owners a half month and a quarter, which only the close days have (a period's read, fewer rows than their
+    days' or months'; docs/performance.md, "Close days by half month and quarter")."""
 
     MONTH = 1
     DAY = 11
     YEAR = 21
     ALL_TIME = 31  # for all owners, bucket 1 January of year 1
+    HALF_MONTH = 41  # for all owners, bucket the 1st (days 1-15) or the 16th (days 16 to the month's end)
+    QUARTER = 51  # for all owners, bucket the quarter's first day (1 January, April, July or October)
 
 
 class CloseDaysTally(TenantModel):
@@ -172,7 +176,8 @@ class CloseDaysTally(TenantModel):
 
     A `SourceTally` keeps only the total of the days, which gives the mean; a median needs how many deals took each
     number of days. Written only by database triggers (`stats/close_tally_sql.py`), like `SourceTally`; a row whose
-    count fell to zero stays, readers skip it. `bucket` is the month's first day, the day, or the year's 1 January.
+    count fell to zero stays, readers skip it. `bucket` is the first day of the level's month, day, half month, quarter
+    or year.
     """
 
     account = models.ForeignKey(

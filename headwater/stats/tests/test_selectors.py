@@ -17,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -26,8 +28,9 @@ from headwater.deals.models import Deal
 from headwater.persons.models import Person
 from headwater.sources.models import Source
 from headwater.spend.models import SpendEntry
+from headwater.stats.figures import figures_for
 from headwater.stats.filters import DateRange, Period, StatsFilters, preset_range
-from headwater.stats.models import ExchangeRate
+from headwater.stats.models import CloseDaysLevel, ExchangeRate
 from headwater.stats.periods import local_day as local_day_sql
 from headwater.stats.periods import offset_segments
 from headwater.stats.results import ClosedRow, SourceInfo, SourceStats
@@ -840,6 +843,51 @@ def test_days_to_close_of_most_of_a_month_are_its_month_less_its_other_days(tena
     (row,) = [row for row in stats.closed_deals.rows if row.source.id == source.pk]
     assert row.median_days == plain_median(days)
     assert row.won_count == len(days)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("period", "level"),
+    [
+        (DateRange(dt.date(2025, 6, 1), dt.date(2025, 10, 31)), CloseDaysLevel.QUARTER),  # June, Q3, October
+        (DateRange(dt.date(2024, 1, 1), dt.date(2024, 12, 31)), CloseDaysLevel.YEAR),
+        (DateRange(dt.date(2023, 12, 1), dt.date(2025, 2, 28)), CloseDaysLevel.YEAR),  # December, 2024, Jan-Feb
+        (DateRange(dt.date(2025, 7, 17), dt.date(2025, 10, 14)), CloseDaysLevel.HALF_MONTH),  # halves less a day
+        (DateRange(dt.date(2025, 7, 17), dt.date(2025, 8, 14)), CloseDaysLevel.HALF_MONTH),  # no whole month
+        (DateRange(dt.date(2025, 9, 3), dt.date(2025, 9, 13)), CloseDaysLevel.HALF_MONTH),  # a half less both ends
+        (DateRange(dt.date(2025, 8, 16), dt.date(2025, 8, 31)), CloseDaysLevel.HALF_MONTH),  # a whole half
+        (DateRange(dt.date(2025, 6, 20), dt.date(2025, 6, 23)), CloseDaysLevel.DAY),  # a few days: their own
+    ],
+)
+def test_days_to_close_read_by_half_month_quarter_and_year_count_exactly_the_periods_deals(tenant, period, level):
+    """A period's close days read from the coarser tallies (half months less their other days, whole quarters and
+    years) are exactly the counts of the deals closed in it, per source and number of days; and that level is read.
+    Each close day has its own number of days, so a day, half or month counted wrongly shows in the counts."""
+    account = tenant.account
+    sources = [SourceFactory(account=account), SourceFactory(account=account)]
+    created = dt.datetime(2023, 6, 1, 12, 0, tzinfo=dt.UTC)
+    closed = [dt.date(2025, 6, 10) + dt.timedelta(days=i) for i in range(133)]  # 10 June to 20 October 2025
+    closed += [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 5, 15), dt.date(2024, 12, 31)]
+    closed += [dt.date(2025, 1, 1), dt.date(2025, 2, 28), dt.date(2025, 3, 1)]
+    expected: dict[int | None, dict[int, int]] = {}
+    for day in closed:
+        source = sources[day.toordinal() % 2]
+        for _ in range(1 + day.day % 3):
+            DealFactory(account=account, source=source, status="won", created_at=created, closed_at=day)
+        if period.start <= day <= period.end:
+            slot = expected.setdefault(source.pk, {})
+            slot[(day - created.date()).days] = slot.get((day - created.date()).days, 0) + 1 + day.day % 3
+
+    def no_records() -> Any:
+        raise AssertionError("all owners' close days come from the tallies")
+
+    with CaptureQueriesContext(connection) as queries:
+        figures = figures_for(
+            account=account, period=period, filters=StatsFilters(period=period), rates={}, created_day=no_records
+        )
+    assert figures.close_days == expected
+    (read,) = [query["sql"] for query in queries.captured_queries if "stats_closedaystally" in query["sql"]]
+    assert f"level = {int(level)}" in read
 
 
 @pytest.mark.django_db
