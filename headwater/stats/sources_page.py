@@ -31,6 +31,42 @@ from headwater.stats.filters import DateRange
 from headwater.stats.results import SourceStats, Unconverted, source_label
 from headwater.stats.tables import number
 
+# The page's notes and warnings: long messages, marked here for the catalogue (`_t` looks them up when the page is
+# written).
+_COUNTED_BY = gettext_noop(
+    "Contacts and open deals count by the day they were created, closed deals by the day they were won or lost, in "
+    "the account's time zone."
+)
+_NO_RATE = gettext_noop(
+    "Some deals are in currencies without an exchange rate. They are counted, but their values are shown apart and "
+    "left out of values, shares and averages:"
+)
+_FUNNEL_NOTE = gettext_noop(
+    "Contacts (companies and persons) created in the period; of them, those with at least one deal and those with at "
+    "least one won deal, whenever the deal was made (also after the period). Rates: with a deal / new contacts, won / "
+    "with a deal, won / new contacts."
+)
+_TREND_NOTE = gettext_noop(
+    "Per calendar month in the account's time zone; the period's first and last months count whole. Contacts by the "
+    "month they were created, won value by the month the deals were won (deals without a close date are left out)."
+)
+_INTERVAL_NOTE = gettext_noop(
+    "In brackets under each win rate: its Wilson interval (confidence 95%%); it is wide when a row has few closed "
+    "deals."
+)
+_SPEND_NO_RATE = gettext_noop(
+    "Some spend is in currencies without an exchange rate. It is shown apart and left out of the spend, the costs, ROI "
+    "and ROAS:"
+)
+_SPEND_NOTE = gettext_noop(
+    "Spend is spread evenly over the days of each entry; “—” where there is no spend (or nothing to divide it by). "
+    "ROI = (won value − spend) / spend; ROAS = won value / spend."  # noqa: RUF001 — the minus sign
+)
+_CAMPAIGNS_NOTE = gettext_noop(
+    "Open a source to see its campaigns: the same figures for the records and spend of each campaign, and “(no "
+    "campaign)” for the rest, so the rows add up to the source. Campaigns are counted for all owners."
+)
+
 
 def _t(message: str) -> str:
     """`{% translate message %}`: a message with a percent sign is looked up with it doubled, then shown single."""
@@ -72,12 +108,6 @@ def _summary(stats: SourceStats, owner_label: str) -> str:
     )
 
 
-_COUNTED_BY = gettext_noop(
-    "Contacts and open deals count by the day they were created, closed deals by the day they were won or lost, in "
-    "the account's time zone."
-)
-
-
 def _missing_rates(stats: SourceStats, account_slug: str, is_admin: bool) -> str:
     if not stats.missing_rates:
         return ""
@@ -106,12 +136,6 @@ def _missing_rates(stats: SourceStats, account_slug: str, is_admin: bool) -> str
         f"  <p>{_t(_NO_RATE)}</p>\n"
         f"  <ul>\n    {items}\n  </ul>\n  \n  {link}\n  \n</div>\n"
     )
-
-
-_NO_RATE = gettext_noop(
-    "Some deals are in currencies without an exchange rate. They are counted, but their values are shown apart and "
-    "left out of values, shares and averages:"
-)
 
 
 def _highlights(stats: SourceStats, account_slug: str, is_admin: bool) -> str:
@@ -189,13 +213,6 @@ def _contacts(sections: Mapping[str, Any]) -> str:
     )
 
 
-_FUNNEL_NOTE = gettext_noop(
-    "Contacts (companies and persons) created in the period; of them, those with at least one deal and those with at "
-    "least one won deal, whenever the deal was made (also after the period). Rates: with a deal / new contacts, won / "
-    "with a deal, won / new contacts."
-)
-
-
 def _funnel(funnel_html: Any) -> str:
     return (
         '<section class="panel stats-section" aria-labelledby="stats-funnel-title">\n'
@@ -214,12 +231,6 @@ def _funnel(funnel_html: Any) -> str:
         )
         + "  </div>\n</section>\n\n\n\n"
     )
-
-
-_TREND_NOTE = gettext_noop(
-    "Per calendar month in the account's time zone; the period's first and last months count whole. Contacts by the "
-    "month they were created, won value by the month the deals were won (deals without a close date are left out)."
-)
 
 
 def _trend_switch(request: Any, by: str, current: str, label: str) -> str:
@@ -311,24 +322,6 @@ def _open_and_closed(sections: Mapping[str, Any]) -> str:
         )
         + "    </div>\n  </div>\n</section>\n\n"
     )
-
-
-_INTERVAL_NOTE = gettext_noop(
-    "In brackets under each win rate: its Wilson interval (confidence 95%%); it is wide when a row has few closed "
-    "deals."
-)
-_SPEND_NO_RATE = gettext_noop(
-    "Some spend is in currencies without an exchange rate. It is shown apart and left out of the spend, the costs, ROI "
-    "and ROAS:"
-)
-_SPEND_NOTE = gettext_noop(
-    "Spend is spread evenly over the days of each entry; “—” where there is no spend (or nothing to divide it by). "
-    "ROI = (won value − spend) / spend; ROAS = won value / spend."  # noqa: RUF001 — the minus sign
-)
-_CAMPAIGNS_NOTE = gettext_noop(
-    "Open a source to see its campaigns: the same figures for the records and spend of each campaign, and “(no "
-    "campaign)” for the rest, so the rows add up to the source. Campaigns are counted for all owners."
-)
 
 
 def _returns(stats: SourceStats, returns_html: Any, campaigns_html: Any, account_slug: str, is_admin: bool) -> str:
