@@ -307,6 +307,8 @@ class MoneyGroup:
             slot[1] += cents
 
     def unconverted_list(self) -> list[Unconverted]:
+        if not self.apart:  # most groups: every currency has a rate (a page asks about 120 groups)
+            return []
         return [Unconverted(c, n, cents_value(v)) for c, (n, v) in sorted(self.apart.items())]
 
 

@@ -55,12 +55,13 @@ def returns_builder(spend: SpendGroups) -> Callable[..., Section[ReturnRow]]:
     def build(
         figures: Figures, sources: list[SourceInfo], *, rows: bool = True, derived: bool = True
     ) -> Section[ReturnRow]:
-        items = [
-            _row(source, figures, spend.get(source.id) if source.id is not None else None, ratios=derived and rows)
-            for source in sources
-        ]
-        total = _sum_rows(items, [spend.get(s.id) if s.id is not None else None for s in sources])
-        return Section(rows=items if rows else [], total=with_ratios(total) if derived else total)
+        spent = [spend.get(s.id) if s.id is not None else None for s in sources]
+        if not rows:  # a channel's total: its sources' figures summed, no row made for each
+            total = _sum_figures(figures, [s.id for s in sources], spent)
+            return Section(rows=[], total=with_ratios(total) if derived else total)
+        items = [_row(source, figures, money, ratios=derived) for source, money in zip(sources, spent, strict=True)]
+        total = _sum_rows(items, spent)
+        return Section(rows=items, total=with_ratios(total) if derived else total)
 
     return build
 
@@ -96,6 +97,21 @@ def _sum_rows(rows: list[ReturnRow], spent: list[MoneyGroup | None]) -> ReturnRo
         won_count=sum(row.won_count for row in rows),
         won_value=sum((row.won_value for row in rows), Decimal("0.00")),
     )
+
+
+def _sum_figures(figures: Figures, ids: list[int | None], spent: list[MoneyGroup | None]) -> ReturnRow:
+    """`_sum_rows` of the rows `_row` would make for `ids`, from the figures directly (a channel's total)."""
+    empty = MoneyGroup()
+    won = [figures.won.get(i) or empty for i in ids]
+    companies, persons = figures.companies, figures.persons
+    opened, lost = figures.open, figures.lost
+    total = _sum_rows([], spent)
+    total.contacts = sum(companies.get(i, 0) + persons.get(i, 0) for i in ids)
+    total.deals = sum((opened.get(i) or empty).count + (lost.get(i) or empty).count for i in ids)
+    total.won_count = sum(money.count for money in won)
+    total.deals += total.won_count
+    total.won_value = sum((money.value for money in won), Decimal("0.00"))
+    return total
 
 
 def with_ratios(row: _Row) -> _Row:

@@ -122,13 +122,24 @@ def _contacts(
     """The section's rows (none when `rows` is false: a channel's total) and total; without `derived`, the figures
     only (no shares: a previous period's, which only its figures are compared with)."""
     companies, persons = figures.companies, figures.persons
+    if not rows:  # a channel's total: its sources' counts summed, no row made for each
+        ids = [s.id for s in sources]
+        total = ContactRow(
+            source=TOTAL,
+            companies=sum(companies.get(i, 0) for i in ids),
+            persons=sum(persons.get(i, 0) for i in ids),
+        )
+        if derived:
+            total.companies_share = percent(total.companies, total.companies)
+            total.persons_share = percent(total.persons, total.persons)
+        return Section(rows=[], total=total)
     items = [ContactRow(source=s, companies=companies.get(s.id, 0), persons=persons.get(s.id, 0)) for s in sources]
     total = ContactRow(source=TOTAL, companies=sum(r.companies for r in items), persons=sum(r.persons for r in items))
     if derived:
-        for row in [*items, total] if rows else [total]:
+        for row in [*items, total]:
             row.companies_share = percent(row.companies, total.companies)
             row.persons_share = percent(row.persons, total.persons)
-    return Section(rows=items if rows else [], total=total)
+    return Section(rows=items, total=total)
 
 
 def _open(figures: Figures, sources: list[SourceInfo], *, rows: bool = True, derived: bool = True) -> Section[OpenRow]:
@@ -198,6 +209,17 @@ def _funnel(
     figures: Figures, sources: list[SourceInfo], *, rows: bool = True, derived: bool = True
 ) -> Section[FunnelRow]:
     companies, persons = figures.companies, figures.persons
+    if not rows:  # a channel's total: its sources' counts summed, no row made for each
+        ids = [s.id for s in sources]
+        total = FunnelRow(
+            source=TOTAL,
+            contacts=sum(companies.get(i, 0) + persons.get(i, 0) for i in ids),
+            with_deal=sum(figures.with_deal.get(i, 0) for i in ids),
+            won=sum(figures.won_contacts.get(i, 0) for i in ids),
+        )
+        if derived:
+            _funnel_rates(total)
+        return Section(rows=[], total=total)
     items = [
         FunnelRow(
             source=s,
@@ -214,9 +236,9 @@ def _funnel(
         won=sum(r.won for r in items),
     )
     if derived:
-        for row in [*items, total] if rows else [total]:
+        for row in [*items, total]:
             _funnel_rates(row)
-    return Section(rows=items if rows else [], total=total)
+    return Section(rows=items, total=total)
 
 
 def _funnel_rates(row: FunnelRow) -> None:

@@ -23,13 +23,49 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, json_script
 from django.utils.safestring import SafeString
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from headwater.core import i18n
 from headwater.core.bidi import bdi
 from headwater.stats.filters import DateRange
 from headwater.stats.results import SourceStats, Unconverted, source_label
 from headwater.stats.tables import number
+
+# The page's notes and warnings: long messages, marked here for the catalogue (`_t` looks them up when the page is
+# written).
+_COUNTED_BY = gettext_noop(
+    "Contacts and open deals count by the day they were created, closed deals by the day they were won or lost, in "
+    "the account's time zone."
+)
+_NO_RATE = gettext_noop(
+    "Some deals are in currencies without an exchange rate. They are counted, but their values are shown apart and "
+    "left out of values, shares and averages:"
+)
+_FUNNEL_NOTE = gettext_noop(
+    "Contacts (companies and persons) created in the period; of them, those with at least one deal and those with at "
+    "least one won deal, whenever the deal was made (also after the period). Rates: with a deal / new contacts, won / "
+    "with a deal, won / new contacts."
+)
+_TREND_NOTE = gettext_noop(
+    "Per calendar month in the account's time zone; the period's first and last months count whole. Contacts by the "
+    "month they were created, won value by the month the deals were won (deals without a close date are left out)."
+)
+_INTERVAL_NOTE = gettext_noop(
+    "In brackets under each win rate: its Wilson interval (confidence 95%%); it is wide when a row has few closed "
+    "deals."
+)
+_SPEND_NO_RATE = gettext_noop(
+    "Some spend is in currencies without an exchange rate. It is shown apart and left out of the spend, the costs, ROI "
+    "and ROAS:"
+)
+_SPEND_NOTE = gettext_noop(
+    "Spend is spread evenly over the days of each entry; “—” where there is no spend (or nothing to divide it by). "
+    "ROI = (won value − spend) / spend; ROAS = won value / spend."  # noqa: RUF001 — the minus sign
+)
+_CAMPAIGNS_NOTE = gettext_noop(
+    "Open a source to see its campaigns: the same figures for the records and spend of each campaign, and “(no "
+    "campaign)” for the rest, so the rows add up to the source. Campaigns are counted for all owners."
+)
 
 
 def _t(message: str) -> str:
@@ -58,24 +94,18 @@ def _range(message: str, period: DateRange) -> str:
 
 def _summary(stats: SourceStats, owner_label: str) -> str:
     if stats.period:
-        period = f"\n    {_range('Period: %(start)s – %(end)s', stats.period)}\n  "  # noqa: RUF001 — a range's dash
+        period = "\n    " + _range("Period: %(start)s – %(end)s", stats.period) + "\n  "  # noqa: RUF001 — a range's dash
     else:
         period = _t("Period: all time")
     compared = ""
     if stats.previous_period:
-        compared = f"· {_range('compared with %(start)s – %(end)s', stats.previous_period)}"  # noqa: RUF001
+        compared = "· " + _range("compared with %(start)s – %(end)s", stats.previous_period)  # noqa: RUF001
     owner = i18n.gettext("Owner: %(owner)s") % {"owner": bdi(owner_label)}
     values = i18n.gettext("Values in %(currency)s") % {"currency": escape(stats.base_currency)}
     return (
         f'<p class="stats-summary">\n  {period}\n  {compared}\n  · {owner}\n  · {values}\n</p>\n'
         f'<p class="stats-summary muted">{_t(_COUNTED_BY)}</p>\n'
     )
-
-
-_COUNTED_BY = (
-    "Contacts and open deals count by the day they were created, closed deals by the day they were won or lost, in "
-    "the account's time zone."
-)
 
 
 def _missing_rates(stats: SourceStats, account_slug: str, is_admin: bool) -> str:
@@ -95,21 +125,17 @@ def _missing_rates(stats: SourceStats, account_slug: str, is_admin: bool) -> str
     if is_admin:
         url = reverse("rates:settings", kwargs={"account_slug": account_slug})
         link = (
-            f'<p><a href="{url}?currency={escape(stats.missing_rates[0].currency)}">{_t("Add exchange rates")}</a></p>'
+            f'<p><a href="{url}?currency={escape(stats.missing_rates[0].currency)}">'
+            + _t("Add exchange rates")
+            + "</a></p>"
         )
     else:
-        link = f"<p>{_t('An admin can add exchange rates in the account settings.')}</p>"
+        link = "<p>" + _t("An admin can add exchange rates in the account settings.") + "</p>"
     return (
         '\n<div class="message message--warning stats-missing-rates" role="alert">\n'
         f"  <p>{_t(_NO_RATE)}</p>\n"
         f"  <ul>\n    {items}\n  </ul>\n  \n  {link}\n  \n</div>\n"
     )
-
-
-_NO_RATE = (
-    "Some deals are in currencies without an exchange rate. They are counted, but their values are shown apart and "
-    "left out of values, shares and averages:"
-)
 
 
 def _highlights(stats: SourceStats, account_slug: str, is_admin: bool) -> str:
@@ -150,11 +176,11 @@ def _highlights(stats: SourceStats, account_slug: str, is_admin: bool) -> str:
         change = ""
         if is_admin:
             url = reverse("account_settings:general", kwargs={"account_slug": account_slug})
-            change = f' <a href="{url}">{_t("Change the minimum")}</a>'
+            change = f' <a href="{url}">' + _t("Change the minimum") + "</a>"
         rated = f"\n    <li>{none_yet}{change}</li>\n    "
     return (
         '<section class="panel stats-highlights" aria-labelledby="stats-highlights-title">\n'
-        f'  <h2 id="stats-highlights-title" class="visually-hidden">{_t("Highlights")}</h2>\n'
+        '  <h2 id="stats-highlights-title" class="visually-hidden">' + _t("Highlights") + "</h2>\n"
         f"  <ul>\n    \n    <li>{highest}</li>\n    \n    {rated}\n  </ul>\n</section>\n\n"
     )
 
@@ -173,31 +199,24 @@ def _chart(canvas_id: str, label: str, caption: str, indent: str = "    ") -> st
 def _contacts(sections: Mapping[str, Any]) -> str:
     return (
         '<section class="panel stats-section" aria-labelledby="stats-contacts-title">\n'
-        f'  <h2 id="stats-contacts-title">{_t("Contacts")}</h2>\n'
+        '  <h2 id="stats-contacts-title">' + _t("Contacts") + "</h2>\n"
         '  <div class="stats-layout">\n'
         '    <div class="stats-layout__table">\n'
         f"      {_value(sections['contacts']['html'])}\n"
         "    </div>\n"
         + _chart(
             "chart-contacts",
-            "Chart: share of contacts per source (figures in the table beside it)",
-            "Share of contacts per source",
+            gettext_noop("Chart: share of contacts per source (figures in the table beside it)"),
+            gettext_noop("Share of contacts per source"),
         )
         + "  </div>\n</section>\n\n\n"
     )
 
 
-_FUNNEL_NOTE = (
-    "Contacts (companies and persons) created in the period; of them, those with at least one deal and those with at "
-    "least one won deal, whenever the deal was made (also after the period). Rates: with a deal / new contacts, won / "
-    "with a deal, won / new contacts."
-)
-
-
 def _funnel(funnel_html: Any) -> str:
     return (
         '<section class="panel stats-section" aria-labelledby="stats-funnel-title">\n'
-        f'  <h2 id="stats-funnel-title">{_t("Funnel")}</h2>\n'
+        '  <h2 id="stats-funnel-title">' + _t("Funnel") + "</h2>\n"
         '  <div class="stats-layout">\n'
         '    <div class="stats-layout__table">\n'
         f"      {_value(funnel_html)}\n"
@@ -205,17 +224,13 @@ def _funnel(funnel_html: Any) -> str:
         "    </div>\n"
         + _chart(
             "chart-funnel",
-            "Chart: new contacts, contacts with a deal and with a won deal per source (figures in the table beside it)",
-            "Funnel per source",
+            gettext_noop(
+                "Chart: new contacts, contacts with a deal and with a won deal per source (figures in the table beside it)"  # noqa: E501 — one message
+            ),
+            gettext_noop("Funnel per source"),
         )
         + "  </div>\n</section>\n\n\n\n"
     )
-
-
-_TREND_NOTE = (
-    "Per calendar month in the account's time zone; the period's first and last months count whole. Contacts by the "
-    "month they were created, won value by the month the deals were won (deals without a close date are left out)."
-)
 
 
 def _trend_switch(request: Any, by: str, current: str, label: str) -> str:
@@ -235,10 +250,10 @@ def _trend(request: Any, stats: SourceStats, trend: Any, figures: Mapping[str, A
     parts = [
         (
             '<section class="panel stats-section" aria-labelledby="stats-trend-title">\n'
-            f'  <h2 id="stats-trend-title">{_t("Trend")}</h2>\n'
-            f'  <nav class="stats-trend-switch no-print" aria-label="{_t("Stack the trend by")}">\n'
-            f"    {_trend_switch(request, 'source', trend.by, 'By source')}\n"
-            f"    {_trend_switch(request, 'channel', trend.by, 'By channel')}\n"
+            '  <h2 id="stats-trend-title">' + _t("Trend") + "</h2>\n"
+            '  <nav class="stats-trend-switch no-print" aria-label="' + _t("Stack the trend by") + '">\n'
+            "    " + _trend_switch(request, "source", trend.by, gettext_noop("By source")) + "\n"
+            "    " + _trend_switch(request, "channel", trend.by, gettext_noop("By channel")) + "\n"
             "  </nav>\n"
             f'  <p class="muted stats-note">{_t(_TREND_NOTE)}</p>\n  '
         )
@@ -247,8 +262,10 @@ def _trend(request: Any, stats: SourceStats, trend: Any, figures: Mapping[str, A
     if missing:
         parts.append(
             '\n  <p class="message message--warning" role="note">'
-            f"{_t('Won value in currencies without an exchange rate is left out of the charts and shown apart in the table:')}"  # noqa: E501 — one message
-            f"\n  {_unconverted_list(missing)}</p>\n  "
+            + _t(
+                "Won value in currencies without an exchange rate is left out of the charts and shown apart in the table:"  # noqa: E501 — one message
+            )
+            + f"\n  {_unconverted_list(missing)}</p>\n  "
         )
     parts.append("\n  ")
     if trend.months:
@@ -256,21 +273,21 @@ def _trend(request: Any, stats: SourceStats, trend: Any, figures: Mapping[str, A
         parts.append(
             '\n  <figure class="stats-chart stats-chart--wide">\n'
             '    <div class="stats-chart__canvas"><canvas id="chart-trend-contacts" role="img" aria-label="'
-            f"{_t('Chart: new contacts per month, stacked (its figures: open “Show the figures” under it)')}"
-            '"></canvas></div>\n'
-            f"    <figcaption>{_t('New contacts per month')}</figcaption>\n"
+            + _t("Chart: new contacts per month, stacked (its figures: open “Show the figures” under it)")
+            + '"></canvas></div>\n'
+            "    <figcaption>" + _t("New contacts per month") + "</figcaption>\n"
             "  </figure>\n"
             f"  {_value(figures['contacts'])}\n"
             '  <figure class="stats-chart stats-chart--wide">\n'
             '    <div class="stats-chart__canvas"><canvas id="chart-trend-won" role="img" aria-label="'
-            f"{_t('Chart: won value per month, stacked (its figures: open “Show the figures” under it)')}"
-            '"></canvas></div>\n'
+            + _t("Chart: won value per month, stacked (its figures: open “Show the figures” under it)")
+            + '"></canvas></div>\n'
             f"    <figcaption>{won_title}</figcaption>\n"
             "  </figure>\n"
             f"  {_value(figures['won'])}\n  "
         )
     else:
-        parts.append(f"\n  <p>{_t('No figures in this period yet.')}</p>\n  ")
+        parts.append("\n  <p>" + _t("No figures in this period yet.") + "</p>\n  ")
     parts.append("\n</section>\n\n\n")
     return "".join(parts)
 
@@ -278,13 +295,13 @@ def _trend(request: Any, stats: SourceStats, trend: Any, figures: Mapping[str, A
 def _open_and_closed(sections: Mapping[str, Any]) -> str:
     return (
         '<section class="panel stats-section" aria-labelledby="stats-open-title">\n'
-        f'  <h2 id="stats-open-title">{_t("Open deals")}</h2>\n'
+        '  <h2 id="stats-open-title">' + _t("Open deals") + "</h2>\n"
         "  <div>\n"
         f"    {_value(sections['open']['html'])}\n"
         "  </div>\n"
         "</section>\n\n"
         '<section class="panel stats-section" aria-labelledby="stats-closed-title">\n'
-        f'  <h2 id="stats-closed-title">{_t("Closed deals")}</h2>\n'
+        '  <h2 id="stats-closed-title">' + _t("Closed deals") + "</h2>\n"
         '  <div class="stats-layout stats-layout--stacked">\n'
         '    <div class="stats-layout__table">\n'
         f"      {_value(sections['closed']['html'])}\n"
@@ -293,43 +310,25 @@ def _open_and_closed(sections: Mapping[str, Any]) -> str:
         '    <div class="stats-charts">\n'
         + _chart(
             "chart-won-value",
-            "Chart: won value per source (figures in the table beside it)",
-            "Won value per source",
+            gettext_noop("Chart: won value per source (figures in the table beside it)"),
+            gettext_noop("Won value per source"),
             "      ",
         )
         + _chart(
             "chart-win-rate",
-            "Chart: win rate per source (figures in the table beside it)",
-            "Win rate per source",
+            gettext_noop("Chart: win rate per source (figures in the table beside it)"),
+            gettext_noop("Win rate per source"),
             "      ",
         )
         + "    </div>\n  </div>\n</section>\n\n"
     )
 
 
-_INTERVAL_NOTE = (
-    "In brackets under each win rate: its Wilson interval (confidence 95%%); it is wide when a row has few closed "
-    "deals."
-)
-_SPEND_NO_RATE = (
-    "Some spend is in currencies without an exchange rate. It is shown apart and left out of the spend, the costs, ROI "
-    "and ROAS:"
-)
-_SPEND_NOTE = (
-    "Spend is spread evenly over the days of each entry; “—” where there is no spend (or nothing to divide it by). "
-    "ROI = (won value − spend) / spend; ROAS = won value / spend."  # noqa: RUF001 — the minus sign
-)
-_CAMPAIGNS_NOTE = (
-    "Open a source to see its campaigns: the same figures for the records and spend of each campaign, and “(no "
-    "campaign)” for the rest, so the rows add up to the source. Campaigns are counted for all owners."
-)
-
-
 def _returns(stats: SourceStats, returns_html: Any, campaigns_html: Any, account_slug: str, is_admin: bool) -> str:
     parts = [
         (
             '<section class="panel stats-section" aria-labelledby="stats-returns-title">\n'
-            f'  <h2 id="stats-returns-title">{_t("Spend and return")}</h2>\n  '
+            '  <h2 id="stats-returns-title">' + _t("Spend and return") + "</h2>\n  "
         )
     ]
     if returns_html:
@@ -344,7 +343,7 @@ def _returns(stats: SourceStats, returns_html: Any, campaigns_html: Any, account
         ledger = ""
         if is_admin:
             url = reverse("spend:ledger", kwargs={"account_slug": account_slug})
-            ledger = f' <a href="{url}">{_t("Enter spend")}</a>'
+            ledger = f' <a href="{url}">' + _t("Enter spend") + "</a>"
         parts.append(
             "\n"
             '  <div class="stats-layout stats-layout--stacked">\n'
@@ -355,21 +354,21 @@ def _returns(stats: SourceStats, returns_html: Any, campaigns_html: Any, account
             '    <div class="stats-charts">\n'
             + _chart(
                 "chart-spend-won",
-                "Chart: spend against won value per source (figures in the table beside it)",
-                "Spend against won value per source",
+                gettext_noop("Chart: spend against won value per source (figures in the table beside it)"),
+                gettext_noop("Spend against won value per source"),
                 "      ",
             )
             + _chart(
                 "chart-roi",
-                "Chart: ROI per source (figures in the table beside it)",
-                "ROI per source",
+                gettext_noop("Chart: ROI per source (figures in the table beside it)"),
+                gettext_noop("ROI per source"),
                 "      ",
             )
             + "    </div>\n  </div>\n  "
         )
         if campaigns_html:
             parts.append(
-                f'\n  <h3 id="stats-campaigns-title">{_t("Per campaign")}</h3>\n'
+                '\n  <h3 id="stats-campaigns-title">' + _t("Per campaign") + "</h3>\n"
                 f'  <p class="muted stats-note">{_t(_CAMPAIGNS_NOTE)}</p>\n'
                 '  <div class="stats-campaigns-list">\n'
                 f"  {_value(campaigns_html)}\n"
@@ -377,7 +376,7 @@ def _returns(stats: SourceStats, returns_html: Any, campaigns_html: Any, account
             )
         parts.append("\n  ")
     else:
-        parts.append(f"\n  <p>{_t('Spend has no owner: choose all owners to see spend and return.')}</p>\n  ")
+        parts.append("\n  <p>" + _t("Spend has no owner: choose all owners to see spend and return.") + "</p>\n  ")
     parts.append("\n</section>\n\n")
     return "".join(parts)
 
@@ -394,7 +393,8 @@ def sources_body_html(context: Mapping[str, Any]) -> SafeString:
     if stats.filters.compare and not stats.compared:
         notice = (
             '\n<p class="message message--warning" role="note">'
-            f"{_t('Choose a period to compare it with the one before; “All time” has nothing before it.')}</p>\n"
+            + _t("Choose a period to compare it with the one before; “All time” has nothing before it.")
+            + "</p>\n"
         )
     return SafeString(
         "\n"

@@ -251,12 +251,20 @@ class Cells:
         self.show_sources = escape(i18n.gettext("(show its sources)"))
         self.interval = escape(i18n.gettext("Interval (95%):"))
         self.empty = "—"
+        # Each source's row header, written once per request: the page's five tables (and the campaigns') head a
+        # row with the same sources. By the object's id, the object kept beside it (a hash of the frozen
+        # dataclass's eleven fields would cost about what writing the header does).
+        self._headers: dict[int, tuple[SourceInfo, str]] = {}
 
     def header(self, source: SourceInfo) -> str:
+        cached = self._headers.get(id(source))
+        if cached is not None and cached[0] is source:
+            return cached[1]
         # A source's name is user text, isolated like everywhere (core.bidi); "Total" and "No source" are ours.
         label = bdi(source_label(source)) if source.known and source.id is not None else escape(source_label(source))
         if source.archived:
-            return f'{label} <span class="badge badge--archived">{self.archived}</span>'
+            label = f'{label} <span class="badge badge--archived">{self.archived}</span>'
+        self._headers[id(source)] = (source, label)
         return label
 
     def change(self, change: Change | None, places: int, *, points: bool = False, worse_when_up: bool = False) -> str:

@@ -12,7 +12,6 @@ as on the rest of the page; values in currencies without a rate are kept apart p
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -223,9 +222,7 @@ def trend_from(
     if by == "channel":
         ordered.sort(key=_channel_rank)
     trend = Trend(by=by, base_currency=base_currency, months=months, series=ordered)
-    total = _Sums(len(months))
-    for one in sums.values():
-        total.add(one)
+    total = _Sums.total_of(list(sums.values()), len(months))
     trend.contacts_total = total.contacts
     trend.won_total = total.won()
     return trend
@@ -323,22 +320,30 @@ class _Sums:
         self.cents = [0] * width
         self.apart: list[dict[str, list[int]]] = [{} for _ in range(width)]
 
-    def add(self, other: _Sums) -> None:
-        for mine, theirs in (
-            (self.contacts, other.contacts),
-            (self.count, other.count),
-            (self.converted_count, other.converted_count),
-            (self.cents, other.cents),
-        ):
-            mine[:] = map(operator.add, mine, theirs)
-        for into, currencies in zip(self.apart, other.apart, strict=True):
-            for currency, (n, cents) in currencies.items():
-                slot = into.get(currency)
-                if slot is None:
-                    into[currency] = [n, cents]  # a list of its own: the series' stays as it is
-                else:
-                    slot[0] += n
-                    slot[1] += cents
+    @classmethod
+    def total_of(cls, series: list[_Sums], width: int) -> _Sums:
+        """The series added month by month: each list's months summed in one pass over all the series (`zip` of
+        their lists), not series by series; the unrated currencies only for the months that have any."""
+        total = cls(width)
+        if series:
+            total.contacts = list(map(sum, zip(*[one.contacts for one in series], strict=True)))
+            total.count = list(map(sum, zip(*[one.count for one in series], strict=True)))
+            total.converted_count = list(map(sum, zip(*[one.converted_count for one in series], strict=True)))
+            total.cents = list(map(sum, zip(*[one.cents for one in series], strict=True)))
+        apart = total.apart
+        for one in series:
+            for at, currencies in enumerate(one.apart):
+                if not currencies:
+                    continue
+                into = apart[at]
+                for currency, (n, cents) in currencies.items():
+                    slot = into.get(currency)
+                    if slot is None:
+                        into[currency] = [n, cents]  # a list of its own: the series' stays as it is
+                    else:
+                        slot[0] += n
+                        slot[1] += cents
+        return total
 
     def won(self) -> list[MoneyGroup]:
         # `MoneyGroup` made directly (positional arguments): one per series and month, 630 on the big page.

@@ -4,6 +4,7 @@ does not grow with the number of channels."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from headwater.channels.services import channel_create
 from headwater.sources.services import source_set_channel
 from headwater.stats.tests.sample import build_sample
 from headwater.testing.api import api_for
-from headwater.testing.factories import DealFactory, SourceFactory
+from headwater.testing.factories import CompanyFactory, DealFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +135,35 @@ def test_the_page_query_count_does_not_grow_with_channels(tenant, sample):
         response = client.get(tenant.url(f"stats/sources/{QUERY}"))
     assert len(response.context["stats"].open_deals.channels) == 11
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+# Each section's figures that add up: a channel's row is its sources' rows summed (the selector builds it from the
+# figures directly, without a row per source: stats/selectors.py, stats/returns.py).
+ADDITIVE = {
+    "contacts": ("companies", "persons"),
+    "funnel": ("contacts", "with_deal", "won"),
+    "open_deals": ("count", "value"),
+    "closed_deals": ("won_count", "won_value", "lost_count", "lost_value", "still_open"),
+    "returns": ("spend", "contacts", "deals", "won_count", "won_value"),
+}
+
+
+@pytest.mark.parametrize("query", [QUERY, "", "?period=custom&start=2025-03-01&end=2025-06-30"])
+def test_each_channel_row_adds_up_its_sources(tenant, sample, query):
+    # The funnel's contacts with a deal and with a won one, in both channels (the sample's deals have no contact).
+    may = dt.datetime(2025, 5, 10, 12, tzinfo=dt.UTC)
+    account = tenant.account
+    for source, status in ((sample.website, "won"), (sample.referral, "won"), (sample.fair, "lost")):
+        company = CompanyFactory(account=account, source=source, created_at=may)
+        DealFactory(account=account, company=company, status=status, closed_at=dt.date(2025, 6, 2))
+    stats = tenant.client_for("viewer").get(tenant.url(f"stats/sources/{query}")).context["stats"]
+    checked = 0
+    for name, figures in ADDITIVE.items():
+        section = getattr(stats, name)
+        assert section.channels, name
+        for group in section.channels:
+            for figure in figures:
+                parts = [getattr(row, figure) for row in group.rows]
+                assert getattr(group.row, figure) == sum(parts), (name, group.row.source, figure)
+                checked += bool(any(parts))
+    assert checked > 10  # the sample's channels have figures in every section
