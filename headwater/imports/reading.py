@@ -341,7 +341,9 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
                 )
                 % {"row": start, "detail": str(exc)}
             ) from None
-        if max(map(len, record), default=0) > MAX_CELL_CHARS:
+        # The record's text joined once, for both checks below: no field can be longer than the whole record.
+        joined = "".join(record)
+        if len(joined) > MAX_CELL_CHARS and max(map(len, record)) > MAX_CELL_CHARS:
             raise FileProblem(
                 _(
                     'The record starting on row %(row)s has a field longer than %(limit)s characters: a quote (") '
@@ -351,7 +353,7 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
             )
         # Our own exports put an apostrophe before a formula start (core.spreadsheet.neutralise): read as the value.
         # (A record without an apostrophe has none to take away: it is read as it is.)
-        yield start, list(map(restore_neutralised, record)) if "'" in "".join(record) else record
+        yield start, list(map(restore_neutralised, record)) if "'" in joined else record
         start = reader.line_num + 1
 
 
