@@ -52,8 +52,24 @@ def domain_key(value: object) -> str:
         return ""
 
 
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
 def company_name_key(value: object) -> str:
-    """ "ACME Sp. z o.o." and "Acme" -> "acme": folded, without the legal form and punctuation."""
+    """ "ACME Sp. z o.o." and "Acme" -> "acme": folded, without the legal form and punctuation.
+
+    Written for a file's every company name (they are mostly distinct: the cache below misses): a printable text
+    without two spaces in a row is its spaces normalised already, once its ends are stripped (as plan._cell_text
+    reads a cell); and each run of characters that are not a word's is one space after the substitution, so only
+    the ends remain to strip (every whitespace character is one of them). tests/test_dedupe.py compares it with
+    `_company_name_key_in_full`."""
+    text = str(value or "")
+    text = fold(text.strip(" ") if text.isprintable() and "  " not in text else normalise_spaces(text))
+    return _NOT_WORD.sub(" ", _LEGAL_FORMS.sub(" ", text)).strip(" ")
+
+
+def _company_name_key_in_full(value: object) -> str:
+    """`company_name_key` as it was written first: the reference its shortcuts are tested against."""
     text = fold(normalise_spaces(str(value or "")))
     text = _LEGAL_FORMS.sub(" ", text)
     return " ".join(re.sub(r"[^\w]+", " ", text).split())

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 import charset_normalizer
 import python_calamine
@@ -92,8 +92,10 @@ class Detected:
         }
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One data row. A named tuple rather than a frozen dataclass: made for every row of a file, and a frozen
+    dataclass's __init__ sets each field through object.__setattr__."""
+
     number: int  # the row's number in the file (the line a CSV row starts on; the sheet's row)
     cells: tuple[CellValue, ...]
 
@@ -341,7 +343,9 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
                 )
                 % {"row": start, "detail": str(exc)}
             ) from None
-        if max(map(len, record), default=0) > MAX_CELL_CHARS:
+        # The record's text joined once, for both checks below: no field can be longer than the whole record.
+        joined = "".join(record)
+        if len(joined) > MAX_CELL_CHARS and max(map(len, record)) > MAX_CELL_CHARS:
             raise FileProblem(
                 _(
                     'The record starting on row %(row)s has a field longer than %(limit)s characters: a quote (") '
@@ -351,7 +355,7 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
             )
         # Our own exports put an apostrophe before a formula start (core.spreadsheet.neutralise): read as the value.
         # (A record without an apostrophe has none to take away: it is read as it is.)
-        yield start, list(map(restore_neutralised, record)) if "'" in "".join(record) else record
+        yield start, list(map(restore_neutralised, record)) if "'" in joined else record
         start = reader.line_num + 1
 
 
@@ -593,14 +597,17 @@ def read_rows(path: Path, detected: Detected) -> Iterator[Row]:
     width = len(detected.columns)
     count = 0
     csv_file = detected.kind == "csv"
+    # Read once, not per row: the padding of a short row, the date columns, the header's row.
+    padding: CellValue = "" if csv_file else None
+    date_formats, header_row = detected.date_formats, detected.header_row
     for number, record in _numbered(path, detected):
-        if number <= detected.header_row:
+        if number <= header_row:
             continue
         cells = list(record)
         # A CSV row's cells are all text: blank when their text joined is (one call instead of one per cell).
         if not ("".join(cells).strip() if csv_file else any(cell_text(cell).strip() for cell in cells)):  # type: ignore[arg-type]  # text, as said
             continue
-        if detected.kind == "csv" and len(cells) != width:
+        if csv_file and len(cells) != width:
             other = _mixed_delimiter([str(cell) for cell in cells], detected.delimiter, width)
             if other is not None:
                 raise FileProblem(
@@ -622,8 +629,9 @@ def read_rows(path: Path, detected: Detected) -> Iterator[Row]:
                     % {"row": number, "count": len(cells), "width": width}
                 )
             cells = cells[:width]
-        cells.extend([None if detected.kind != "csv" else ""] * (width - len(cells)))
-        for index, date_format in detected.date_formats:
+        if len(cells) < width:
+            cells.extend([padding] * (width - len(cells)))
+        for index, date_format in date_formats:
             cell = cells[index] if index < width else None
             if isinstance(cell, str) and cell.strip():
                 day = parse_date_as(cell.strip(), date_format)
@@ -634,7 +642,7 @@ def read_rows(path: Path, detected: Detected) -> Iterator[Row]:
             raise FileProblem(
                 _("The file has more than %(limit)s rows; split it into smaller files.") % {"limit": f"{MAX_ROWS:,}"}
             )
-        yield Row(number=number, cells=tuple(cells))
+        yield Row(number, tuple(cells))
 
 
 def count_rows(path: Path, detected: Detected) -> int:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import operator
-import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -321,7 +320,13 @@ class _RunKeys:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
 
 
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+def _copy_special(text: str) -> bool:
+    """Whether `text` holds a character COPY's text format escapes (backslash, tab, line feed, carriage return).
+    Four substring tests: each is a scan at memory speed, where one regular expression's character class over a
+    block's 5,000 keys joined took a hundred times longer (a twentieth of a preview's time)."""
+    return "\\" in text or "\t" in text or "\n" in text or "\r" in text
+
+
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -339,7 +344,7 @@ def _copy_blocks(refs: dict[str, _Ref]) -> Iterator[str]:
     while chunk := list(islice(items, COPY_LINES)):
         keys = [key for key, _ref in chunk]
         labels = [ref.label for _key, ref in chunk]
-        if _COPY_SPECIAL.search("".join(keys)) or _COPY_SPECIAL.search("".join(labels)):
+        if _copy_special("".join(keys)) or _copy_special("".join(labels)):
             keys = [key.translate(_COPY_ESCAPES) for key in keys]
             labels = [label.translate(_COPY_ESCAPES) for label in labels]
         yield "".join(

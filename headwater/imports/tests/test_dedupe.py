@@ -10,6 +10,7 @@ from headwater.imports import values
 from headwater.imports.dedupe import (
     CompanyKeys,
     PersonKeys,
+    _company_name_key_in_full,
     company_keys,
     company_name_key,
     match_companies,
@@ -27,6 +28,51 @@ def test_name_keys_drop_case_accents_and_legal_forms():
     assert company_name_key("ŁÓDZKA Spółka Sp. z o.o.") == company_name_key("Łódzka spółka")
     assert company_name_key("Acme S.A.") == company_name_key("ACME") == "acme"
     assert company_name_key("Acme Ltd.") == "acme"
+
+
+# Pieces of company names: legal forms, punctuation, single and double spaces, every other kind of space and line
+# break, controls, Polish letters, an underscore (a word's character), and any character at all.
+_NAME_PIECES = st.one_of(
+    st.sampled_from(
+        [
+            " ",
+            "  ",
+            "Acme",
+            "sp. z o.o.",
+            "S.A.",
+            "sp.j.",
+            "Ltd",
+            "GmbH",
+            "&",
+            "-",
+            ".,;",
+            "_",
+            "\t",
+            "\n",
+            "\x00",
+            "\x1c",
+            "\x85",
+            "\xa0",
+            "\u2007",
+            "\u2028",
+            "\u3000",
+            "\u200b",
+            "\ufeff",
+            "Łódź",
+            "ŻURAW",
+            "ß",
+            "ﬁ",
+        ]
+    ),
+    st.characters(),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(pieces=st.lists(_NAME_PIECES, max_size=8))
+def test_a_company_name_key_by_its_shortcuts_is_the_key_in_full(pieces):
+    text = "".join(pieces)
+    assert company_name_key(text) == _company_name_key_in_full(text)
 
 
 def test_companies_match_by_nip_then_regon_then_domain_then_name(tenant, other_tenant, django_assert_num_queries):

@@ -294,3 +294,9 @@ def test_the_run_keys_find_every_key_kept_and_no_other(db, monkeypatch, kept, ot
             found = keys.recall(kept | other)
             keys.drop()
         assert found == refs
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(st.one_of(st.sampled_from("\\\t\n\r\x0b\x0c\x1f\\t\\n a"), st.characters()), max_size=12))
+def test_the_copy_escape_test_finds_each_character_copy_escapes(text):
+    assert run._copy_special(text) == any(ch in "\\\t\n\r" for ch in text)
