@@ -410,22 +410,10 @@ class TestPinnedPages:
         monkeypatch.setattr(pagination, "estimated_rows", lambda qs: 6)  # the planner expects few (SQLite too)
         qs = search_filter(Deal.objects.for_account(account), "zebra").select_related("company", "owner")
         ordering = Ordering(("created_at",), descending=True)
-        with CaptureQueriesContext(connection) as ctx:
-            page = keyset_page(
-                qs,
-                ordering=ordering,
-                cursor=None,
-                page_size=2,
-                count_limit=100,
-                pin_limit=10,
-                pin_order=SEARCH_PIN_ORDER,
-                estimate_when_many=True,
-            )
+        page, ctx = _pinned_first_page(qs, ordering)
         _matches, rows = (q["sql"] for q in ctx.captured_queries)
-        among = rows.split(" = ANY(" if connection.vendor == "postgresql" else " IN (")[1].split(")")[0]
-        among = re.sub(r"::\w+\[\]", "", among)  # PostgreSQL's array literal: '{7,8,9}'::int2[]::bigint[]
         first_three = list(qs.order_by(*ordering.order_by(Deal)).values_list("pk", flat=True)[:3])
-        assert {int(n) for n in re.findall(r"\d+", among)} == set(first_three)
+        assert _ids_among(rows) == set(first_three)
         assert [r.pk for r in page.rows] == first_three[:2]
         assert page.total == 6
 
@@ -439,25 +427,13 @@ class TestPinnedPages:
         monkeypatch.setattr(pagination, "estimated_rows", lambda qs: 6)  # the planner expects few (SQLite too)
         qs = search_filter(Company.objects.for_account(account), "zebra")
         ordering = Ordering(("name",))
-        with CaptureQueriesContext(connection) as ctx:
-            page = keyset_page(
-                qs,
-                ordering=ordering,
-                cursor=None,
-                page_size=2,
-                count_limit=100,
-                pin_limit=10,
-                pin_order=SEARCH_PIN_ORDER,
-                estimate_when_many=True,
-            )
+        page, ctx = _pinned_first_page(qs, ordering)
         matches, rows = (q["sql"] for q in ctx.captured_queries)
         table = '"companies_company"'
         assert matches.split(" FROM ")[0] == f'SELECT {table}."name" AS "name", {table}."id" AS "pk"'
         assert " ORDER BY 1 ASC, 2 ASC " in matches  # by name, then id
-        among = rows.split(" = ANY(" if connection.vendor == "postgresql" else " IN (")[1].split(")")[0]
-        among = re.sub(r"::\w+\[\]", "", among)
         first_three = list(qs.order_by("name", "pk").values_list("pk", flat=True)[:3])
-        assert {int(n) for n in re.findall(r"\d+", among)} == set(first_three)
+        assert _ids_among(rows) == set(first_three)
         assert [r.name for r in page.rows] == ["Zebra a", "Zebra b"]
         assert page.total == 6
 
@@ -469,17 +445,7 @@ class TestPinnedPages:
         CompanyFactory(account=account, name="Other")
         monkeypatch.setattr(pagination, "estimated_rows", lambda qs: planned)
         qs = search_filter(Company.objects.for_account(account), "zebra")
-        with CaptureQueriesContext(connection) as ctx:
-            page = keyset_page(
-                qs,
-                ordering=Ordering(("name",)),
-                cursor=None,
-                page_size=2,
-                count_limit=100,
-                pin_limit=10,
-                pin_order=SEARCH_PIN_ORDER,
-                estimate_when_many=True,
-            )
+        page, ctx = _pinned_first_page(qs, Ordering(("name",)))
         assert len(ctx.captured_queries) == 1
         assert (page.rows, page.total, page.has_next) == ([], 0, False)
 
@@ -524,21 +490,34 @@ class TestPinnedPages:
         monkeypatch.setattr(pagination, "estimated_rows", lambda qs: expected)
         qs = search_filter(Deal.objects.for_account(account), "zebra")
         ordering = Ordering(("created_at",), descending=True)
-        with CaptureQueriesContext(connection) as ctx:
-            page = keyset_page(
-                qs,
-                ordering=ordering,
-                cursor=None,
-                page_size=2,
-                count_limit=100,
-                pin_limit=10,
-                pin_order=SEARCH_PIN_ORDER,
-                estimate_when_many=True,
-            )
+        page, ctx = _pinned_first_page(qs, ordering)
         matches = ctx.captured_queries[0]["sql"]
         assert matches.split(" FROM ")[0] == 'SELECT "deals_deal"."id" AS "pk"'
         assert page.total == 4
         assert [r.pk for r in page.rows] == list(qs.order_by("-created_at", "-pk").values_list("pk", flat=True)[:2])
+
+
+def _pinned_first_page(qs, ordering):
+    """The first page of two among at most ten pinned matches, as a search list asks for it, with its statements."""
+    with CaptureQueriesContext(connection) as ctx:
+        page = keyset_page(
+            qs,
+            ordering=ordering,
+            cursor=None,
+            page_size=2,
+            count_limit=100,
+            pin_limit=10,
+            pin_order=SEARCH_PIN_ORDER,
+            estimate_when_many=True,
+        )
+    return page, ctx
+
+
+def _ids_among(sql):
+    """The ids a page statement reads among: its `IN (...)` on SQLite, its `= ANY(...)` array on PostgreSQL."""
+    among = sql.split(" = ANY(" if connection.vendor == "postgresql" else " IN (")[1].split(")")[0]
+    among = re.sub(r"::\w+\[\]", "", among)  # PostgreSQL's array literal: '{7,8,9}'::int2[]::bigint[]
+    return {int(n) for n in re.findall(r"\d+", among)}
 
 
 def _walk(qs, ordering, *, pin_limit):
