@@ -15,7 +15,6 @@ from html import escape
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
-from django.urls import reverse
 from django.utils import numberformat
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
@@ -23,6 +22,7 @@ from django.utils.translation import get_language, ngettext
 
 from headwater.core import i18n
 from headwater.core.bidi import bdi
+from headwater.core.reversed import account_reverse
 from headwater.stats.filters import StatsFilters
 from headwater.stats.money import cents_value
 from headwater.stats.results import (
@@ -126,7 +126,7 @@ class Links:
 
     def __init__(self, *, account_slug: str, filters: StatsFilters) -> None:
         bases = {
-            kind: reverse(f"{kind}:list", kwargs={"account_slug": account_slug})
+            kind: account_reverse(f"{kind}:list", account_slug=account_slug)
             for kind in ("companies", "persons", "deals")
         }
         owner: dict[str, str] = {}
