@@ -10,7 +10,7 @@ parameters keep their order; a parameter the query lacks goes last, as `query[pa
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from django.http import QueryDict
 
@@ -20,22 +20,21 @@ class QueryWith:
 
     def __init__(self, query: QueryDict, param: str) -> None:
         self._encoding = query.encoding
-        self._param = param.encode(self._encoding)
+        self._key = self._pair(param, "")  # "name=", the name encoded
+        pairs = [self._pair(key, value) for key, values in query.lists() if key != param for value in values]
         keys = list(query)
-        at = keys.index(param) if param in query else len(keys)
-        before, after = (
-            QueryDict(mutable=True, encoding=self._encoding),
-            QueryDict(mutable=True, encoding=self._encoding),
-        )
-        for key in keys[:at]:
-            before.setlist(key, list(query.getlist(key)))
-        for key in keys[at + 1 :]:
-            after.setlist(key, list(query.getlist(key)))
-        self._before, self._after = before.urlencode(), after.urlencode()
+        # The pairs of the parameters before `param` (all of them when the query lacks it: it then goes last).
+        at = sum(len(query.getlist(key)) for key in keys[: keys.index(param)]) if param in query else len(pairs)
+        self._before, self._after = "&".join(pairs[:at]), "&".join(pairs[at:])
+
+    def _pair(self, key: str, value: object) -> str:
+        # What `QueryDict.urlencode` makes of each pair (`urlencode({key: value})` of the two encoded, which is
+        # `quote_plus` of each with nothing safe), without a dict and `urlencode`'s checks per pair.
+        encoding = self._encoding
+        return f"{quote_plus(key.encode(encoding), '')}={quote_plus(str(value).encode(encoding), '')}"
 
     def __call__(self, value: str) -> str:
-        # The pair as `QueryDict.urlencode` encodes each of its pairs (the query's encoding, then `urlencode`).
-        pair = urlencode({self._param: str(value).encode(self._encoding)})
+        pair = self._key + quote_plus(str(value).encode(self._encoding), "")
         if self._before:
             pair = f"{self._before}&{pair}"
         return f"{pair}&{self._after}" if self._after else pair

@@ -307,12 +307,14 @@ class Cells:
     ) -> str:
         if value is None:
             return self.empty
-        missing = "".join(
-            f'<span class="stats-unconverted" title="{self.no_rate}">'
-            f"+ {self.number(u.value, 2)} {escape(u.currency)}</span>"
-            for u in apart
-        )
-        return f"{self.number(value, 2)}{missing}{self.change(change, 2, worse_when_up=worse_when_up)}"
+        text = self.number(value, 2)
+        if apart:  # most values have every currency converted: no generator to join
+            text += "".join(
+                f'<span class="stats-unconverted" title="{self.no_rate}">'
+                f"+ {self.number(u.value, 2)} {escape(u.currency)}</span>"
+                for u in apart
+            )
+        return text + self.change(change, 2, worse_when_up=worse_when_up) if change is not None else text
 
     def rate(
         self, value: Decimal | None, change: Change | None, interval: tuple[Decimal, Decimal] | None = None
