@@ -18,7 +18,7 @@ from urllib.parse import quote_plus, urlencode
 from django.utils import numberformat
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language
 
 from headwater.core import i18n
 from headwater.core.bidi import bdi
@@ -338,7 +338,7 @@ class Cells:
         is not known yet, so a row with many of them closes slower than its median says)."""
         if not still_open:
             return self.days(value)
-        note = ngettext("%(count)s still open", "%(count)s still open", still_open) % {
+        note = i18n.ngettext("%(count)s still open", "%(count)s still open", still_open) % {
             "count": self.number(still_open, 0)
         }
         return f'{self.days(value)}<span class="stats-still-open">{escape(note)}</span>'
