@@ -8,7 +8,6 @@ from html import escape
 from typing import Any
 
 from django.utils.safestring import SafeString
-from django.utils.translation import ngettext
 
 from headwater.core import i18n
 from headwater.core.bidi import bdi
@@ -75,7 +74,7 @@ def returns_table_html(stats: SourceStats, cells: Cells) -> SafeString | None:
         count = stats.campaign_counts.get(source.id, 0)
         if count < 1 or source.is_total or source.is_channel:
             return text
-        label = ngettext("%(count)s campaign", "%(count)s campaigns", count) % {"count": count}
+        label = i18n.ngettext("%(count)s campaign", "%(count)s campaigns", count) % {"count": count}
         return f'{text} <a class="stats-campaigns__link" href="#{_details_id(source)}-table">{escape(label)}</a>'
 
     bodies: str | None = None
@@ -247,7 +246,7 @@ def campaigns_html(stats: SourceStats, cells: Cells, part_url: Callable[[SourceI
         details_id = escape(_details_id(source))
         url = escape(part_url(source))
         summary = source_path_html(cells, source)
-        counted = ngettext("%(count)s campaign", "%(count)s campaigns", count) % {"count": count}
+        counted = i18n.ngettext("%(count)s campaign", "%(count)s campaigns", count) % {"count": count}
         parts.append(
             f'<details class="stats-campaigns" id="{details_id}" hx-get="{url}" hx-trigger="toggle once" '
             'hx-target="find .js-stats-part" hx-swap="outerHTML">\n'

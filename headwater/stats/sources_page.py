@@ -15,18 +15,21 @@ template did:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from functools import lru_cache
 from html import escape
 from typing import Any
 
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, json_script
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import get_language, gettext_noop, ngettext
 
 from headwater.core import i18n
 from headwater.core.bidi import bdi
+from headwater.core.querystrings import QueryWith
+from headwater.core.reversed import account_reverse
 from headwater.stats.filters import DateRange
 from headwater.stats.results import SourceStats, Unconverted, source_label
 from headwater.stats.tables import number
@@ -78,8 +81,15 @@ def _value(value: Any) -> str:
     return str(conditional_escape(value))
 
 
-def _day(day: Any) -> str:
+def _day(day: dt.date) -> str:
     """`{{ day|date:"DATE_FORMAT" }}` inside a `{% blocktranslate %}`."""
+    return _day_in(get_language(), day)
+
+
+@lru_cache(maxsize=1024)
+def _day_in(language: str | None, day: dt.date) -> str:
+    # Django looks the format up and parses it per call (a period's two days cost a tenth of the page's own part): a
+    # day's text is fixed per language, as the trend's month labels are (stats/trend_page.py).
     return escape(date_format(day, "DATE_FORMAT"))
 
 
@@ -123,7 +133,7 @@ def _missing_rates(stats: SourceStats, account_slug: str, is_admin: bool) -> str
         for u in stats.missing_rates
     )
     if is_admin:
-        url = reverse("rates:settings", kwargs={"account_slug": account_slug})
+        url = account_reverse("rates:settings", account_slug=account_slug)
         link = (
             f'<p><a href="{url}?currency={escape(stats.missing_rates[0].currency)}">'
             + _t("Add exchange rates")
@@ -175,7 +185,7 @@ def _highlights(stats: SourceStats, account_slug: str, is_admin: bool) -> str:
         ) % {"minimum": stats.win_rate_minimum}
         change = ""
         if is_admin:
-            url = reverse("account_settings:general", kwargs={"account_slug": account_slug})
+            url = account_reverse("account_settings:general", account_slug=account_slug)
             change = f' <a href="{url}">' + _t("Change the minimum") + "</a>"
         rated = f"\n    <li>{none_yet}{change}</li>\n    "
     return (
@@ -233,12 +243,11 @@ def _funnel(funnel_html: Any) -> str:
     )
 
 
-def _trend_switch(request: Any, by: str, current: str, label: str) -> str:
-    """A button of the trend's switch: `{% querystring trend_by=by %}`, the current one marked."""
-    query = request.GET.copy()
-    query["trend_by"] = by
+def _trend_switch(query: QueryWith, by: str, current: str, label: str) -> str:
+    """A button of the trend's switch: `{% querystring trend_by=by %}` (`query`: the page's with `trend_by` set),
+    the current one marked."""
     primary, chosen = (" button--primary", ' aria-current="true"') if current == by else ("", "")
-    return f'<a class="button{primary}" href="{escape(f"?{query.urlencode()}")}"{chosen}>{_t(label)}</a>'
+    return f'<a class="button{primary}" href="{escape(f"?{query(by)}")}"{chosen}>{_t(label)}</a>'
 
 
 def _unconverted_list(units: list[Unconverted]) -> str:
@@ -247,13 +256,14 @@ def _unconverted_list(units: list[Unconverted]) -> str:
 
 
 def _trend(request: Any, stats: SourceStats, trend: Any, figures: Mapping[str, Any]) -> str:
+    switch = QueryWith(request.GET, "trend_by")
     parts = [
         (
             '<section class="panel stats-section" aria-labelledby="stats-trend-title">\n'
             '  <h2 id="stats-trend-title">' + _t("Trend") + "</h2>\n"
             '  <nav class="stats-trend-switch no-print" aria-label="' + _t("Stack the trend by") + '">\n'
-            "    " + _trend_switch(request, "source", trend.by, gettext_noop("By source")) + "\n"
-            "    " + _trend_switch(request, "channel", trend.by, gettext_noop("By channel")) + "\n"
+            "    " + _trend_switch(switch, "source", trend.by, gettext_noop("By source")) + "\n"
+            "    " + _trend_switch(switch, "channel", trend.by, gettext_noop("By channel")) + "\n"
             "  </nav>\n"
             f'  <p class="muted stats-note">{_t(_TREND_NOTE)}</p>\n  '
         )
@@ -342,7 +352,7 @@ def _returns(stats: SourceStats, returns_html: Any, campaigns_html: Any, account
             )
         ledger = ""
         if is_admin:
-            url = reverse("spend:ledger", kwargs={"account_slug": account_slug})
+            url = account_reverse("spend:ledger", account_slug=account_slug)
             ledger = f' <a href="{url}">' + _t("Enter spend") + "</a>"
         parts.append(
             "\n"

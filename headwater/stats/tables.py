@@ -15,14 +15,14 @@ from html import escape
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
-from django.urls import reverse
 from django.utils import numberformat
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language
 
 from headwater.core import i18n
 from headwater.core.bidi import bdi
+from headwater.core.reversed import account_reverse
 from headwater.stats.filters import StatsFilters
 from headwater.stats.money import cents_value
 from headwater.stats.results import (
@@ -126,7 +126,7 @@ class Links:
 
     def __init__(self, *, account_slug: str, filters: StatsFilters) -> None:
         bases = {
-            kind: reverse(f"{kind}:list", kwargs={"account_slug": account_slug})
+            kind: account_reverse(f"{kind}:list", account_slug=account_slug)
             for kind in ("companies", "persons", "deals")
         }
         owner: dict[str, str] = {}
@@ -307,12 +307,14 @@ class Cells:
     ) -> str:
         if value is None:
             return self.empty
-        missing = "".join(
-            f'<span class="stats-unconverted" title="{self.no_rate}">'
-            f"+ {self.number(u.value, 2)} {escape(u.currency)}</span>"
-            for u in apart
-        )
-        return f"{self.number(value, 2)}{missing}{self.change(change, 2, worse_when_up=worse_when_up)}"
+        text = self.number(value, 2)
+        if apart:  # most values have every currency converted: no generator to join
+            text += "".join(
+                f'<span class="stats-unconverted" title="{self.no_rate}">'
+                f"+ {self.number(u.value, 2)} {escape(u.currency)}</span>"
+                for u in apart
+            )
+        return text + self.change(change, 2, worse_when_up=worse_when_up) if change is not None else text
 
     def rate(
         self, value: Decimal | None, change: Change | None, interval: tuple[Decimal, Decimal] | None = None
@@ -336,7 +338,7 @@ class Cells:
         is not known yet, so a row with many of them closes slower than its median says)."""
         if not still_open:
             return self.days(value)
-        note = ngettext("%(count)s still open", "%(count)s still open", still_open) % {
+        note = i18n.ngettext("%(count)s still open", "%(count)s still open", still_open) % {
             "count": self.number(still_open, 0)
         }
         return f'{self.days(value)}<span class="stats-still-open">{escape(note)}</span>'

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from headwater.core.errors import DomainError
+from headwater.core.querystrings import QueryWith
+from headwater.core.reversed import account_reverse
 from headwater.core.validation import parse_id
 from headwater.records.listing import Column, Header, sort_headers
 from headwater.stats import services
@@ -77,16 +78,15 @@ SECTION_CAPTIONS = {
 
 def _head(request: AccountRequest, param: str, headers: list[Header]) -> SafeString:
     """A table's header row; a sortable header links to the current URL with only this table's sort changed."""
-    query = request.GET.copy()  # one copy per table: each link sets the same key
+    query = QueryWith(request.GET, param)  # the page's other parameters encoded once per table
     cells = []
     for header in headers:
         attributes = ' class="num"' if header.numeric else ""
         if header.aria_sort:
             attributes += f' aria-sort="{header.aria_sort}"'
-        label: str = escape(str(header.label))
+        label = escape(str(header.label))  # what Django's `escape` makes of the text, without its checks
         if header.sort_param is not None:
-            query[param] = header.sort_param
-            label = f'<a href="{escape(f"?{query.urlencode()}")}">{label}</a>'
+            label = f'<a href="{escape(f"?{query(header.sort_param)}")}">{label}</a>'
         cells.append(f'<th scope="col"{attributes}>{label}</th>')
     return SafeString(f"<tr>{''.join(cells)}</tr>")  # every inserted text escaped above
 
@@ -120,12 +120,11 @@ def _chart_data(stats: SourceStats) -> dict[str, Any]:
 def _part_url(request: AccountRequest, name: str, param: str) -> Callable[[Any], str]:
     """The URL of a part of the page that loads when opened (stats/part_views.py): the page's own parameters (its
     filters, valid: the page shows no part otherwise) and the part's `param`, a source (its key) or a name."""
-    base = reverse(name, kwargs={"account_slug": request.account.slug})
-    query = request.GET.copy()
+    base = account_reverse(name, account_slug=request.account.slug)
+    query = QueryWith(request.GET, param)  # the page's parameters encoded once, not once per source
 
     def url(value: Any) -> str:
-        query[param] = value.key if isinstance(value, SourceInfo) else str(value)
-        return f"{base}?{query.urlencode()}"
+        return f"{base}?{query(value.key if isinstance(value, SourceInfo) else str(value))}"
 
     return url
 
