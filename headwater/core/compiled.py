@@ -277,10 +277,13 @@ def _load(compiled: _Compiled, rows: list[Any], using: str) -> list[models.Model
         or not any(pre_init.has_listeners(model) or post_init.has_listeners(model) for model in fast.models)
     ):
         make, populators = fast.make, fast.populators
+        # Per linked relation, the records this load made, by id: the rows of a page share few owners, sources and
+        # campaigns (27 companies, 14 owners, 12 sources, 5 campaigns), each made once (see `_populator`).
+        linked = [(populate, {}) for populate in populators]
         for row in compiled.converted(rows):
             obj = make(using, row[start:end])
-            for populate in populators:
-                populate(row, obj, using)
+            for populate, seen in linked:
+                populate(row, obj, using, seen)
             objects.append(obj)
         return objects
     from_db = compiled.model.from_db
@@ -319,15 +322,27 @@ def _instance_maker(model: type[models.Model], init_list: Sequence[str]) -> Call
         state.db = db
         loaded = obj.__dict__
         loaded["_state"] = state
-        loaded.update(zip(attnames, values, strict=True))
+        # The values are the row's slice of these columns, as long as `attnames` by construction; `strict=True` made
+        # each call pass a keyword through zip's constructor: 0.9 us an instance, a third of its cost.
+        loaded.update(zip(attnames, values))  # noqa: B905
         return obj
 
     return make
 
 
-def _populator(related: Any) -> Callable[[Any, Any, str], None] | None:
+# A linked record's populator: (the row, the record it links from, the database, the linked records made so far in
+# this load by id).
+_Populate = Callable[[Any, Any, str, dict[Any, Any]], None]
+
+
+def _populator(related: Any) -> _Populate | None:
     """RelatedPopulator.populate with `_instance_maker`'s instances, or None where it reorders columns (a parent
-    model's) or the linked model is not one the maker makes."""
+    model's) or the linked model is not one the maker makes.
+
+    A forward foreign key's record is made once per load and id, and shared by the rows that link to it (`seen`),
+    as the list pages' known records are (records.listing.attach_known): the key's remote setter does nothing, so a
+    linked record holds nothing of the row it was read with, and the rows of one statement read the same columns of
+    it. `select_related` makes one per row: 108 instances for a page of 27 companies where 58 differ."""
     if related.reorder_for_init is not None:
         return None
     make = _instance_maker(related.model_cls, related.init_list)
@@ -341,20 +356,29 @@ def _populator(related: Any) -> Callable[[Any, Any, str], None] | None:
         # A forward foreign key (not one-to-one): `local_setter` puts the record in the row's cache of linked records
         # and `remote_setter` does nothing (compiler.get_related_selections gives a no-op for a non-unique key).
 
-        def populate_forward(row: Any, from_obj: Any, db: str) -> None:
-            data = row[start:end]
-            from_obj._state.fields_cache[cache_name] = None if data[pk_idx] is None else make(db, data)
+        at = start + pk_idx
+
+        def populate_forward(row: Any, from_obj: Any, db: str, seen: dict[Any, Any]) -> None:
+            pk = row[at]
+            if pk is None:
+                obj = None
+            else:
+                obj = seen.get(pk)
+                if obj is None:
+                    obj = seen[pk] = make(db, row[start:end])
+            from_obj._state.fields_cache[cache_name] = obj
 
         return populate_forward
 
-    def populate(row: Any, from_obj: Any, db: str) -> None:
+    def populate(row: Any, from_obj: Any, db: str, seen: dict[Any, Any]) -> None:
+        # A one-to-one key's or a record with linked records of its own: one per row, as Django makes them.
         data = row[start:end]
         if data[pk_idx] is None:
             obj = None
         else:
             obj = make(db, data)
             for child in children:
-                child(row, obj, db)  # type: ignore[misc]  # none is None (checked above)
+                child(row, obj, db, {})  # type: ignore[misc]  # none is None (checked above)
         local_setter(from_obj, obj)
         if obj is not None:
             remote_setter(obj, from_obj)
@@ -378,7 +402,7 @@ def _forward_cache_name(local_setter: Any) -> str | None:
 @dataclass(frozen=True)
 class _Fast:
     make: Callable[[str, Any], Any]
-    populators: tuple[Callable[[Any, Any, str], None], ...]
+    populators: tuple[_Populate, ...]
     models: tuple[type[models.Model], ...]  # every model it makes: the signals' senders
 
 

@@ -283,3 +283,25 @@ def test_linked_records_and_an_empty_link_are_cached_as_the_queryset_caches_them
     assert found[1].source is None
     assert found[0].source._state.db == plain[0].source._state.db
     assert found[0].source._state.adding is False
+
+
+def test_rows_linking_one_record_share_one_instance_of_it_made_once_per_read(tenant):
+    # compiled._populator: a forward key's record is made once per load and id (a page of 27 companies links 14 owners,
+    # 12 sources and 5 campaigns), with the columns and state the queryset gives each row's copy.
+    first, second = SourceFactory(account=tenant.account), SourceFactory(account=tenant.account)
+    for source in (first, second, first, None, first):
+        DealFactory(account=tenant.account, source=source)
+    query = deals_of(
+        "linked, shared",
+        lambda v: Deal.objects.for_account(Account(pk=v["account"])).select_related("source").order_by("pk"),
+        account=tenant.account.pk,
+    )
+    found, plain = shaped_instances(query), list(query.queryset())
+    assert [d.source and (fields(d.source), d.source._state.db) for d in found] == [
+        d.source and (fields(d.source), d.source._state.db) for d in plain
+    ]
+    assert found[0].source is found[2].source is found[4].source
+    assert found[1].source is not found[0].source
+    assert found[3].source is None
+    # Made again by the next read: a caller that changes a record of one page does not change the next page's.
+    assert shaped_instances(query)[0].source is not found[0].source
