@@ -277,6 +277,8 @@ def _load(compiled: _Compiled, rows: list[Any], using: str) -> list[models.Model
         or not any(pre_init.has_listeners(model) or post_init.has_listeners(model) for model in fast.models)
     ):
         make, populators = fast.make, fast.populators
+        if fast.forward is not None:
+            return _load_forward(make, fast.forward, compiled.converted(rows), start=start, end=end, using=using)
         # Per linked relation, the records this load made, by id: the rows of a page share few owners, sources and
         # campaigns (27 companies, 14 owners, 12 sources, 5 campaigns), each made once (see `_populator`).
         linked = [(populate, {}) for populate in populators]
@@ -291,6 +293,36 @@ def _load(compiled: _Compiled, rows: list[Any], using: str) -> list[models.Model
         obj = from_db(using, init_list, row[start:end])
         for populator in compiled.related_populators:
             populator.populate(row, obj)
+        objects.append(obj)
+    return objects
+
+
+def _load_forward(
+    make: Callable[[str, Any], Any],
+    forward: tuple[_Forward, ...],
+    rows: Iterable[Any],
+    *,
+    start: int,
+    end: int,
+    using: str,
+) -> list[models.Model]:
+    """`_load` where every linked record is a forward key's: `_populator`'s `populate_forward` inlined, one Python
+    call fewer per row and relation (81 of a page's 850), the row's cache of linked records made at once."""
+    objects = []
+    # Per relation, the records this load made, by id (see `_populator`).
+    linked = [(*spec, {}) for spec in forward]
+    for row in rows:
+        obj = make(using, row[start:end])
+        cache = obj._state.fields_cache = {}  # what ModelState's descriptor makes on first use
+        for at, first, last, name, make_linked, seen in linked:
+            pk = row[at]
+            if pk is None:
+                cache[name] = None
+                continue
+            record = seen.get(pk)
+            if record is None:
+                record = seen[pk] = make_linked(using, row[first:last])
+            cache[name] = record
         objects.append(obj)
     return objects
 
@@ -351,12 +383,9 @@ def _populator(related: Any) -> _Populate | None:
         return None
     start, end, pk_idx = related.cols_start, related.cols_end, related.pk_idx
     local_setter, remote_setter = related.local_setter, related.remote_setter
-    cache_name = _forward_cache_name(local_setter)
-    if cache_name is not None and not children:
-        # A forward foreign key (not one-to-one): `local_setter` puts the record in the row's cache of linked records
-        # and `remote_setter` does nothing (compiler.get_related_selections gives a no-op for a non-unique key).
-
-        at = start + pk_idx
+    forward = _forward(related, make)
+    if forward is not None:
+        at, _, _, cache_name, _ = forward
 
         def populate_forward(row: Any, from_obj: Any, db: str, seen: dict[Any, Any]) -> None:
             pk = row[at]
@@ -386,6 +415,21 @@ def _populator(related: Any) -> _Populate | None:
     return populate
 
 
+# A forward key's linked record in a row: where its id is, its columns (first, last), its cache name, its maker.
+_Forward = tuple[int, int, int, str, Callable[[str, Any], Any]]
+
+
+def _forward(related: Any, make: Callable[[str, Any], Any] | None) -> _Forward | None:
+    """Where a forward foreign key (not one-to-one) without linked records of its own puts its record: `local_setter`
+    puts it in the row's cache of linked records and `remote_setter` does nothing (compiler.get_related_selections
+    gives a no-op for a non-unique key). None for any other populator."""
+    cache_name = _forward_cache_name(related.local_setter)
+    if cache_name is None or related.related_populators or related.reorder_for_init is not None or make is None:
+        return None
+    start, end = related.cols_start, related.cols_end
+    return start + related.pk_idx, start, end, cache_name, make
+
+
 def _forward_cache_name(local_setter: Any) -> str | None:
     """The cache name a forward, non-unique foreign key's `set_cached_value` (the populator's `local_setter`) writes
     under, or None for any other setter."""
@@ -404,6 +448,7 @@ class _Fast:
     make: Callable[[str, Any], Any]
     populators: tuple[_Populate, ...]
     models: tuple[type[models.Model], ...]  # every model it makes: the signals' senders
+    forward: tuple[_Forward, ...] | None  # every populator's, when they are all forward keys' (`_load_forward`)
 
 
 def _fast(model: type[models.Model], init_list: Sequence[str], related_populators: Sequence[Any]) -> _Fast | None:
@@ -417,7 +462,15 @@ def _fast(model: type[models.Model], init_list: Sequence[str], related_populator
         related = pending.pop()
         senders.add(related.model_cls)
         pending += related.related_populators
-    return _Fast(make, tuple(populators), tuple(senders))  # type: ignore[arg-type]  # none is None (checked above)
+    forward = [
+        _forward(related, _instance_maker(related.model_cls, related.init_list)) for related in related_populators
+    ]
+    return _Fast(
+        make,
+        tuple(populators),  # type: ignore[arg-type]  # none is None (checked above)
+        tuple(senders),
+        None if any(spec is None for spec in forward) else tuple(forward),  # type: ignore[arg-type]  # idem
+    )
 
 
 _CompiledRows = tuple[str, _Slots, Any]  # SQL, parameter slots, compiler
