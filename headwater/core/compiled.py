@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
@@ -251,6 +251,29 @@ def _compile_instances(
         fast=_fast(klass_info["model"], init_list, related_populators),
         converted=_converted(compiler),
     )
+
+
+def instances_of(queryset: models.QuerySet[M]) -> list[M]:
+    """`list(queryset)` for a queryset read once (a search's page: its words and the ids its pin found make each
+    request's SQL its own, no shape), its instances made as a compiled shape's are (`_load`): the same statement,
+    compiled once, and the same instances, without `Model.__init__`'s walk over every column for each record and
+    each linked record (docs/performance.md, "A search page's instances and statements"). A queryset `_load` does
+    not reproduce (values, prefetches, annotations, known related objects, or already read) is listed by Django."""
+    if queryset._result_cache is not None:  # type: ignore[attr-defined]  # read already: Django's own cache
+        return list(queryset)
+    _check_scoped(queryset)  # what a tenant queryset's own iteration checks first
+    using = queryset.db
+    connection = connections[using]
+    try:
+        compiled = _compile_instances(queryset, {}, connection, using, "instances_of")
+    except ImproperlyConfigured:
+        return list(queryset)
+    except EmptyResultSet:  # a condition that matches nothing: Django sends no statement either
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, [constant for _, constant in compiled.slots])
+        rows = cursor.fetchall()
+    return _load(compiled, rows, using)  # type: ignore[return-value]  # instances of the queryset's model
 
 
 def _converted(compiler: Any) -> Callable[[list[Any]], Iterable[Any]]:

@@ -27,7 +27,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models.expressions import OrderBy
 
-from headwater.core.compiled import ShapedQuery, shaped_count, shaped_instances
+from headwater.core.compiled import ShapedQuery, instances_of, shaped_count, shaped_instances
 from headwater.core.cursors import InvalidCursor, column_value, read_cursor, sign_cursor
 from headwater.core.cursors import column as column_of
 
@@ -459,13 +459,13 @@ def _read(
     if pinned is not None:
         chosen = _chosen(pinned, ordering, key, backward=backward, limit=limit)
         if chosen is not None:
-            return list(qs.filter(_among(qs, chosen)).order_by(*order)) if chosen else []
+            return instances_of(qs.filter(_among(qs, chosen)).order_by(*order)) if chosen else []
         qs = qs.filter(_among(qs, [k[-1] for k in pinned]))  # compared by the database, among the matches
     if key is None:
-        return list(qs.order_by(*order)[:limit])
+        return instances_of(qs.order_by(*order)[:limit])
     rows: list[_M] = []
     for part, _ in _after_parts(qs.model, ordering, key, backward=backward):
-        rows += qs.filter(part).order_by(*order)[: limit - len(rows)]
+        rows += instances_of(qs.filter(part).order_by(*order)[: limit - len(rows)])
         if len(rows) >= limit:
             break
     return rows

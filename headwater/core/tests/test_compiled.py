@@ -305,3 +305,37 @@ def test_rows_linking_one_record_share_one_instance_of_it_made_once_per_read(ten
     assert found[3].source is None
     # Made again by the next read: a caller that changes a record of one page does not change the next page's.
     assert shaped_instances(query)[0].source is not found[0].source
+
+
+def test_a_queryset_read_once_gives_the_instances_and_statement_django_gives(tenant, other_tenant):
+    # compiled.instances_of (a search's page): the statement Django sends, the instances it makes, their linked records.
+    source = SourceFactory(account=tenant.account)
+    for linked in (source, None, source):
+        DealFactory(account=tenant.account, source=linked)
+    DealFactory(account=other_tenant.account)
+    qs = (
+        Deal.objects.for_account(tenant.account)
+        .select_related("source")
+        .only("name", "value", "created_at", "source__name")
+        .order_by("-created_at", "-id")[:2]
+    )
+    with CaptureQueriesContext(connection) as django_sent:
+        plain = list(qs.all())
+    with CaptureQueriesContext(connection) as sent:
+        found = compiled_module.instances_of(qs.all())
+    assert [q["sql"] for q in sent.captured_queries] == [q["sql"] for q in django_sent.captured_queries]
+    snapshot = [
+        (fields(d) | {"deferred": d.get_deferred_fields()}, d.source and fields(d.source), d._state.db, d._state.adding)
+        for d in plain
+    ]
+    assert [
+        (fields(d) | {"deferred": d.get_deferred_fields()}, d.source and fields(d.source), d._state.db, d._state.adding)
+        for d in found
+    ] == snapshot
+    with pytest.raises(TenantScopeError):  # fail-closed, as the queryset's own iteration
+        compiled_module.instances_of(Deal.objects.all())
+    with CaptureQueriesContext(connection) as sent:
+        assert compiled_module.instances_of(Deal.objects.for_account(tenant.account).filter(pk__in=[])) == []
+    assert sent.captured_queries == []
+    values = Deal.objects.for_account(tenant.account).values("pk")
+    assert compiled_module.instances_of(values) == list(values)  # what it does not make: Django's own
