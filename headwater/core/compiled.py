@@ -257,9 +257,10 @@ def instances_of(queryset: models.QuerySet[M]) -> list[M]:
     """`list(queryset)` for a queryset read once (a search's page: its words and the ids its pin found make each
     request's SQL its own, no shape), its instances made as a compiled shape's are (`_load`): the same statement,
     compiled once, and the same instances, without `Model.__init__`'s walk over every column for each record and
-    each linked record (docs/performance.md, "A search page's instances and statements"). A queryset `_load` does
-    not reproduce (values, prefetches, annotations, known related objects, or already read) is listed by Django."""
-    if queryset._result_cache is not None:  # type: ignore[attr-defined]  # read already: Django's own cache
+    each linked record (docs/performance.md, "What a selector does beyond its floor, a third time"). A queryset
+    `_load` does not reproduce (values, prefetches, annotations, known related objects, or read already) is listed
+    by Django."""
+    if queryset._result_cache is not None:  # read already: Django's own cache
         return list(queryset)
     _check_scoped(queryset)  # what a tenant queryset's own iteration checks first
     using = queryset.db
@@ -304,7 +305,7 @@ def _load(compiled: _Compiled, rows: list[Any], using: str) -> list[models.Model
             return _load_forward(make, fast.forward, compiled.converted(rows), start=start, end=end, using=using)
         # Per linked relation, the records this load made, by id: the rows of a page share few owners, sources and
         # campaigns (27 companies, 14 owners, 12 sources, 5 campaigns), each made once (see `_populator`).
-        linked = [(populate, {}) for populate in populators]
+        linked: list[tuple[_Populate, dict[Any, Any]]] = [(populate, {}) for populate in populators]
         for row in compiled.converted(rows):
             obj = make(using, row[start:end])
             for populate, seen in linked:
@@ -333,7 +334,7 @@ def _load_forward(
     call fewer per row and relation (81 of a page's 850), the row's cache of linked records made at once."""
     objects = []
     # Per relation, the records this load made, by id (see `_populator`).
-    linked = [(*spec, {}) for spec in forward]
+    linked: list[tuple[Any, ...]] = [(*spec, {}) for spec in forward]
     for row in rows:
         obj = make(using, row[start:end])
         cache = obj._state.fields_cache = {}  # what ModelState's descriptor makes on first use

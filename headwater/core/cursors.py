@@ -79,15 +79,16 @@ class _CursorSigner(signing.Signer):
     HMAC's key from the salt and the secret (a SHA-256 of both) and sets up a new HMAC with it on every signature;
     here the keyed HMAC is kept per key and copied (a page signs one or two cursors, and checks one)."""
 
-    def __init__(self, *, key: str, salt: str, fallback_keys: list[str]) -> None:
+    def __init__(self, *, key: str, salt: str, fallback_keys: list[bytes | str]) -> None:
         super().__init__(key=key, salt=salt, fallback_keys=fallback_keys)
+        self._key_salt = salt + "signer"  # what Signer.signature salts the key with
         self._keyed: dict[Any, hmac.HMAC] = {}
 
     def signature(self, value: Any, key: Any = None) -> str:
         key = key or self.key
         keyed = self._keyed.get(key)
         if keyed is None:
-            keyed = self._keyed[key] = salted_hmac(self.salt + "signer", b"", key, algorithm=self.algorithm)
+            keyed = self._keyed[key] = salted_hmac(self._key_salt, b"", key, algorithm=self.algorithm)
         mac = keyed.copy()
         mac.update(force_bytes(value))
         return signing.b64_encode(mac.digest()).decode()
@@ -95,7 +96,8 @@ class _CursorSigner(signing.Signer):
 
 @lru_cache(maxsize=64)
 def _keyed_signer(label: str, key: str, fallback_keys: tuple[str, ...]) -> signing.Signer:
-    return _CursorSigner(key=key, salt=f"headwater.cursor.{label}", fallback_keys=list(fallback_keys))
+    keys: list[bytes | str] = list(fallback_keys)
+    return _CursorSigner(key=key, salt=f"headwater.cursor.{label}", fallback_keys=keys)
 
 
 def sign_cursor(payload: dict[str, Any], *, model: type[models.Model]) -> str:
