@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import hmac
 import json
 import zlib
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]  # not in the stubs
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +26,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator
 from django.db import connection, models
+from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
 
 # Ids are 64-bit in both databases.
 _MAX_ID = 2**63 - 1
@@ -35,6 +39,13 @@ class InvalidCursor(ValueError):
 
 # What `json.dumps(obj, separators=(",", ":"), ensure_ascii=False)` builds on every call: made once.
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# And the C encoder its `encode` makes on every call (with a closure of its own), made once too: the same text
+# (`iterencode`'s one-shot arguments), without the circular-reference markers a cursor's flat payload never needs.
+_ENCODE_COMPACT = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(None, _COMPACT.default, encode_basestring, None, ":", ",", False, False, True)
+)
 
 
 class _CursorJSON:
@@ -42,7 +53,7 @@ class _CursorJSON:
     name stays short); reading refuses JSON's non-standard NaN and Infinity tokens."""
 
     def dumps(self, obj: Any) -> bytes:
-        text = _COMPACT.encode(obj)
+        text = _COMPACT.encode(obj) if _ENCODE_COMPACT is None else "".join(_ENCODE_COMPACT(obj, 0))
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError:
@@ -63,9 +74,30 @@ def _signer(model: type[models.Model]) -> signing.Signer:
     return _keyed_signer(model._meta.label_lower, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
 
 
+class _CursorSigner(signing.Signer):
+    """Django's Signer, the same signatures, with each key's HMAC set up once: `signing.base64_hmac` derives the
+    HMAC's key from the salt and the secret (a SHA-256 of both) and sets up a new HMAC with it on every signature;
+    here the keyed HMAC is kept per key and copied (a page signs one or two cursors, and checks one)."""
+
+    def __init__(self, *, key: str, salt: str, fallback_keys: list[bytes | str]) -> None:
+        super().__init__(key=key, salt=salt, fallback_keys=fallback_keys)
+        self._key_salt = salt + "signer"  # what Signer.signature salts the key with
+        self._keyed: dict[Any, hmac.HMAC] = {}
+
+    def signature(self, value: Any, key: Any = None) -> str:
+        key = key or self.key
+        keyed = self._keyed.get(key)
+        if keyed is None:
+            keyed = self._keyed[key] = salted_hmac(self._key_salt, b"", key, algorithm=self.algorithm)
+        mac = keyed.copy()
+        mac.update(force_bytes(value))
+        return signing.b64_encode(mac.digest()).decode()
+
+
 @lru_cache(maxsize=64)
 def _keyed_signer(label: str, key: str, fallback_keys: tuple[str, ...]) -> signing.Signer:
-    return signing.Signer(key=key, salt=f"headwater.cursor.{label}", fallback_keys=list(fallback_keys))
+    keys: list[bytes | str] = list(fallback_keys)
+    return _CursorSigner(key=key, salt=f"headwater.cursor.{label}", fallback_keys=keys)
 
 
 def sign_cursor(payload: dict[str, Any], *, model: type[models.Model]) -> str:

@@ -27,7 +27,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models.expressions import OrderBy
 
-from headwater.core.compiled import ShapedQuery, shaped_count, shaped_instances
+from headwater.core.compiled import ShapedQuery, instances_of, shaped_count, shaped_instances
 from headwater.core.cursors import InvalidCursor, column_value, read_cursor, sign_cursor
 from headwater.core.cursors import column as column_of
 
@@ -452,19 +452,20 @@ def _read(
     8-9 ms: docs/performance.md, "The page's ids from the pin"), or walks the list's index through the account's
     other rows (a typical account's 1,260 persons of `ko` by name, among 7,500).
     """
+    if isinstance(qs, ShapedQuery):
+        # Its ORDER BY is in the shape's SQL: built only when a shape is first compiled.
+        return _read_shaped(qs, ordering, key, backward=backward, limit=limit)
     order = ordering.order_by(qs.model, reverse=backward)
-    if pinned is not None and not isinstance(qs, ShapedQuery):
+    if pinned is not None:
         chosen = _chosen(pinned, ordering, key, backward=backward, limit=limit)
         if chosen is not None:
-            return list(qs.filter(_among(qs, chosen)).order_by(*order)) if chosen else []
+            return instances_of(qs.filter(_among(qs, chosen)).order_by(*order)) if chosen else []
         qs = qs.filter(_among(qs, [k[-1] for k in pinned]))  # compared by the database, among the matches
-    if isinstance(qs, ShapedQuery):
-        return _read_shaped(qs, ordering, key, order, backward=backward, limit=limit)
     if key is None:
-        return list(qs.order_by(*order)[:limit])
+        return instances_of(qs.order_by(*order)[:limit])
     rows: list[_M] = []
     for part, _ in _after_parts(qs.model, ordering, key, backward=backward):
-        rows += qs.filter(part).order_by(*order)[: limit - len(rows)]
+        rows += instances_of(qs.filter(part).order_by(*order)[: limit - len(rows)])
         if len(rows) >= limit:
             break
     return rows
@@ -500,16 +501,19 @@ def _read_shaped(
     qs: ShapedQuery[_M],
     ordering: Ordering,
     key: tuple[Any, ...] | None,
-    order: list[str | OrderBy],
     *,
     backward: bool,
     limit: int,
 ) -> list[_M]:
     """`_read` of a ShapedQuery: the key's values are the parameters; which of them are empty (the conditions
     differ), the sort, the direction, the part and the limit are the shape."""
+
+    def ordered(q: models.QuerySet[_M]) -> models.QuerySet[_M]:
+        return q.order_by(*ordering.order_by(q.model, reverse=backward))
+
     if key is None:
         return shaped_instances(
-            qs.refine(("first rows", ordering, backward, limit), {}, lambda q, _: q.order_by(*order)[:limit])
+            qs.refine(("first rows", ordering, backward, limit), {}, lambda q, _: ordered(q)[:limit])
         )
     empty = tuple(value is None for value in key)
     values = {f"key{i}": value for i, value in enumerate(key) if value is not None}
@@ -523,7 +527,7 @@ def _read_shaped(
             # The part without the key's values is built from the real key: it holds none of them.
             marked = tuple(None if none else v[f"key{i}"] for i, none in enumerate(empty)) if uses_key else key
             condition, _ = _after_parts(q.model, ordering, marked, backward=backward)[part]
-            return q.filter(condition).order_by(*order)[:wanted]
+            return ordered(q.filter(condition))[:wanted]
 
         shape = ("rows after", ordering, backward, empty, part, wanted)
         rows += shaped_instances(qs.refine(shape, values if uses_key else {}, after))

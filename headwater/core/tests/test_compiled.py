@@ -283,3 +283,60 @@ def test_linked_records_and_an_empty_link_are_cached_as_the_queryset_caches_them
     assert found[1].source is None
     assert found[0].source._state.db == plain[0].source._state.db
     assert found[0].source._state.adding is False
+
+
+def test_rows_linking_one_record_share_one_instance_of_it_made_once_per_read(tenant):
+    # compiled._populator: a forward key's record is made once per load and id (a page of 27 companies links 14 owners,
+    # 12 sources and 5 campaigns), with the columns and state the queryset gives each row's copy.
+    first, second = SourceFactory(account=tenant.account), SourceFactory(account=tenant.account)
+    for source in (first, second, first, None, first):
+        DealFactory(account=tenant.account, source=source)
+    query = deals_of(
+        "linked, shared",
+        lambda v: Deal.objects.for_account(Account(pk=v["account"])).select_related("source").order_by("pk"),
+        account=tenant.account.pk,
+    )
+    found, plain = shaped_instances(query), list(query.queryset())
+    assert [d.source and (fields(d.source), d.source._state.db) for d in found] == [
+        d.source and (fields(d.source), d.source._state.db) for d in plain
+    ]
+    assert found[0].source is found[2].source is found[4].source
+    assert found[1].source is not found[0].source
+    assert found[3].source is None
+    # Made again by the next read: a caller that changes a record of one page does not change the next page's.
+    assert shaped_instances(query)[0].source is not found[0].source
+
+
+def test_a_queryset_read_once_gives_the_instances_and_statement_django_gives(tenant, other_tenant):
+    # compiled.instances_of (a search's page): the statement Django sends, the instances it makes, their linked records.
+    source = SourceFactory(account=tenant.account)
+    for linked in (source, None, source):
+        DealFactory(account=tenant.account, source=linked)
+    DealFactory(account=other_tenant.account)
+    qs = (
+        Deal.objects.for_account(tenant.account)
+        .select_related("source")
+        .only("name", "value", "created_at", "source__name")
+        .order_by("-created_at", "-id")[:2]
+    )
+    with CaptureQueriesContext(connection) as django_sent:
+        plain = list(qs.all())
+    with CaptureQueriesContext(connection) as sent:
+        found = compiled_module.instances_of(qs.all())
+    assert [q["sql"] for q in sent.captured_queries] == [q["sql"] for q in django_sent.captured_queries]
+    snapshot = [
+        (fields(d) | {"deferred": d.get_deferred_fields()}, d.source and fields(d.source), d._state.db, d._state.adding)
+        for d in plain
+    ]
+    assert [
+        (fields(d) | {"deferred": d.get_deferred_fields()}, d.source and fields(d.source), d._state.db, d._state.adding)
+        for d in found
+    ] == snapshot
+    with pytest.raises(TenantScopeError):  # fail-closed, as the queryset's own iteration
+        compiled_module.instances_of(Deal.objects.all())
+    with CaptureQueriesContext(connection) as sent:
+        assert compiled_module.instances_of(Deal.objects.for_account(tenant.account).filter(pk__in=[])) == []
+    assert sent.captured_queries == []
+    values = Deal.objects.for_account(tenant.account).values("pk")
+    # What it does not make (a values() queryset) is Django's own.
+    assert compiled_module.instances_of(values) == list(values)  # type: ignore[type-var]

@@ -315,3 +315,28 @@ class _Compact:
 
     def dumps(self, obj: Any) -> bytes:
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ["Acme", 7],
+        ["2026-10-31T23:47:52.123456+00:00", 2**62],
+        [None, 1],
+        ['Zażółć "gęślą" jaźń \\ \n\t\u2028 \U0001f600', 3],
+        ["a" * 300, 4],
+        ["123.45", True, 5],
+    ],
+)
+def test_a_cursor_is_djangos_signed_object_byte_for_byte(key):
+    # core.cursors keeps the keyed HMAC and the JSON encoder instead of making them per cursor: the same tokens as
+    # Django's Signer over json.dumps, compressed or not, and read back with a fallback key too.
+    payload = {"s": "-created_at", "k": key, "b": False, "o": 26}
+    with override_settings(SECRET_KEY="first-key-" + "x" * 50, SECRET_KEY_FALLBACKS=[]):
+        made = sign_cursor(payload, model=Person)
+        assert made == signing.Signer(salt="headwater.cursor.persons.person").sign_object(
+            payload, serializer=_Compact, compress=True
+        )
+        assert sign_cursor(payload, model=Person) == made  # the kept HMAC is copied, never updated itself
+    with override_settings(SECRET_KEY="second-key-" + "y" * 50, SECRET_KEY_FALLBACKS=["first-key-" + "x" * 50]):
+        assert read_cursor(made, model=Person) == payload
