@@ -54,7 +54,7 @@ class RowProblem:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of the file: no __dict__ of its own to make and free
 class RowPlan:
     number: int
     cells: tuple[reading.CellValue, ...]
@@ -357,7 +357,10 @@ def plan_row(row: reading.Row, ctx: Context) -> RowPlan:
             continue
         if role:  # the deal's value
             value = _amount(value, plan)
-        records.setdefault(kind, {})[name] = value
+        record = records.get(kind)  # not setdefault(kind, {}): an empty dict made and dropped per cell
+        if record is None:
+            record = records[kind] = {}
+        record[name] = value
     _owner(plan, owner_text, ctx)
     if campaign_text:
         _campaign(plan, campaign_text, ctx)
