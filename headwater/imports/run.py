@@ -328,26 +328,47 @@ COPY_LINES = 5000  # the keys a block of the run keys' COPY holds (_copy_blocks)
 _NULL = "\\N"  # NULL in COPY's text format
 
 
+_KEY_OF, _REF_OF, _LABEL_OF = operator.itemgetter(0), operator.itemgetter(1), operator.attrgetter("label")
+
+
 def _copy_blocks(refs: dict[str, _Ref]) -> Iterator[str]:
     """The keys and their records as the text of a COPY (tab-separated, \\N for NULL, backslash escapes), in
     blocks of COPY_LINES: a write per block instead of a write_row per key (a run keeps hundreds of thousands of
     keys), and no text of the whole 100,000 keys moved at once. Keys and labels are texts of the file, escaped
     when they hold a backslash, a tab or a line break: looked for once per block, in the block's keys and labels
-    joined (escaping a text that holds none of them leaves it as it is)."""
+    joined (escaping a text that holds none of them leaves it as it is).
+
+    A record's keys come one after another (a batch keeps each new record's keys together), and its lines differ by
+    their key only: the rest of the line (its columns after the key) is formatted once per run of keys of the same
+    record, and joins them (`tail.join(keys) + tail`), instead of once per key. A record's keys that were not kept
+    together would make two runs: the same lines."""
     items = iter(refs.items())
     while chunk := list(islice(items, COPY_LINES)):
-        keys = [key for key, _ref in chunk]
-        labels = [ref.label for _key, ref in chunk]
-        if _copy_special("".join(keys)) or _copy_special("".join(labels)):
-            keys = [key.translate(_COPY_ESCAPES) for key in keys]
-            labels = [label.translate(_COPY_ESCAPES) for label in labels]
-        yield "".join(
-            [
-                f"{key}\t{ref.pk}\t{_NULL if ref.company_id is None else ref.company_id}\t"
-                f"{_NULL if ref.source_id is None else ref.source_id}\t{label}\n"
-                for key, (_key, ref), label in zip(keys, chunk, labels, strict=True)
-            ]
+        escape = _copy_special("".join(map(_KEY_OF, chunk))) or _copy_special(
+            "".join(map(_LABEL_OF, map(_REF_OF, chunk)))
         )
+        runs: list[tuple[_Ref, list[str]]] = []
+        last: _Ref | None = None
+        keys: list[str] = []
+        for key, ref in chunk:
+            if ref is last:
+                keys.append(key)
+            else:
+                last, keys = ref, [key]
+                runs.append((ref, keys))
+        text: list[str] = []
+        for ref, keys in runs:
+            label = ref.label
+            if escape:
+                keys = [key.translate(_COPY_ESCAPES) for key in keys]
+                label = label.translate(_COPY_ESCAPES)
+            tail = (
+                f"\t{ref.pk}\t{_NULL if ref.company_id is None else ref.company_id}\t"
+                f"{_NULL if ref.source_id is None else ref.source_id}\t{label}\n"
+            )
+            text.append(tail.join(keys))
+            text.append(tail)
+        yield "".join(text)
 
 
 class _Table:
@@ -907,8 +928,9 @@ class _Writer:
         fields: set[str] = set()
         skipped = 0
         existing = self._existing_deals(batch, companies, persons)
-        keys = self._deal_keys(batch, companies, persons)
-        run_keys = [self._deal_run_key(key) if key is not None and key not in existing else "" for key in keys]
+        keys, run_keys = self._deal_keys(batch, companies, persons)
+        if existing:  # a row that is an existing deal is none of the run's
+            run_keys = ["" if key in existing else run_key for key, run_key in zip(keys, run_keys, strict=True)]
         known_keys = self.run_keys.recall({k for k in run_keys if k})
         created: dict[str, _Ref] = {}
         for i, row in enumerate(batch):
@@ -971,21 +993,21 @@ class _Writer:
     @staticmethod
     def _deal_keys(
         batch: list[plan.RowPlan], companies: list[_Ref | None], persons: list[_Ref | None]
-    ) -> list[tuple[int | None, int | None, str] | None]:
-        """Each row's deal key (its company, person and folded name), None for a row without a deal."""
+    ) -> tuple[list[tuple[int | None, int | None, str] | None], list[str]]:
+        """Each row's deal key (its company, person and folded name), None for a row without a deal; and its key
+        among the deals this run created ("" without a deal)."""
         keys: list[tuple[int | None, int | None, str] | None] = [None] * len(batch)
+        run_keys = [""] * len(batch)
         for i, row in enumerate(batch):
-            if "deal" in row.records:
+            deal = row.records.get("deal")
+            if deal is not None:
                 company, person = companies[i], persons[i]
                 company_id = company.pk if company is not None else (person.company_id if person is not None else None)
                 person_id = person.pk if person is not None else None
-                keys[i] = (company_id, person_id, fold(row.records["deal"]["name"]))
-        return keys
-
-    @staticmethod
-    def _deal_run_key(key: tuple[int | None, int | None, str]) -> str:
-        company_id, person_id, name = key
-        return f"{DEAL}{company_id or ''}\x1f{person_id or ''}\x1f{name}"
+                name = fold(deal["name"])
+                keys[i] = (company_id, person_id, name)
+                run_keys[i] = f"{DEAL}{company_id or ''}\x1f{person_id or ''}\x1f{name}"
+        return keys, run_keys
 
     def _existing_deals(
         self, batch: list[plan.RowPlan], companies: list[_Ref | None], persons: list[_Ref | None]
