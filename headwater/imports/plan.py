@@ -442,6 +442,8 @@ def _campaign(plan: RowPlan, text: str, ctx: Context) -> None:
 
 
 _REQUIRED = {"company": "name", "person": "last_name", "deal": "name"}
+# A deal's defaults, made once (a Decimal is immutable; str() of a choice is a Python call): every row has a deal.
+_ZERO, _OPEN = Decimal(0), str(DealStatus.OPEN)
 
 
 def _check_required(plan: RowPlan, ctx: Context) -> None:
@@ -459,8 +461,8 @@ def _check_required(plan: RowPlan, ctx: Context) -> None:
     deal = plan.records.get("deal")
     if deal:
         deal.setdefault("currency", ctx.currency)
-        deal.setdefault("value", Decimal(0))
-        deal.setdefault("status", str(DealStatus.OPEN))
+        deal.setdefault("value", _ZERO)
+        deal.setdefault("status", _OPEN)
         if deal["status"] == DealStatus.OPEN:
             deal.pop("closed_at", None)
             deal.pop("lost_reason", None)

@@ -357,16 +357,16 @@ def _copy_blocks(refs: dict[str, _Ref]) -> Iterator[str]:
                 last, keys = ref, [key]
                 runs.append((ref, keys))
         text: list[str] = []
-        for ref, keys in runs:
+        for ref, run_keys in runs:
             label = ref.label
             if escape:
-                keys = [key.translate(_COPY_ESCAPES) for key in keys]
+                run_keys = [key.translate(_COPY_ESCAPES) for key in run_keys]  # noqa: PLW2901 — the run's keys escaped
                 label = label.translate(_COPY_ESCAPES)
             tail = (
                 f"\t{ref.pk}\t{_NULL if ref.company_id is None else ref.company_id}\t"
                 f"{_NULL if ref.source_id is None else ref.source_id}\t{label}\n"
             )
-            text.append(tail.join(keys))
+            text.append(tail.join(run_keys))
             text.append(tail)
         yield "".join(text)
 

@@ -70,10 +70,8 @@ def _tallies() -> dict[str, list[tuple[object, ...]]]:
         for table in TALLY_TABLES:
             cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 — our tables
             names = [column[0] for column in cursor.description]
-            found[table] = sorted(
-                (tuple(value for name, value in zip(names, row, strict=True) if name != "id") for row in cursor.fetchall()),
-                key=repr,
-            )
+            rows = [tuple(v for name, v in zip(names, row, strict=True) if name != "id") for row in cursor.fetchall()]
+            found[table] = sorted(rows, key=repr)
     return found
 
 
