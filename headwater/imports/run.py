@@ -679,7 +679,8 @@ class _Writer:
         shown = max(PREVIEW_ROWS - len(self.outcome.preview), 0)
         # What each kind did with a row, kept for the rows the preview shows; the others' go to one dict thrown away
         # (no dict made per row of the file).
-        actions: list[dict[str, str]] = [{} for _ in batch[:shown]] + [{}] * max(len(batch) - shown, 0)
+        unshown: dict[str, str] = {}
+        actions: list[dict[str, str]] = [{} for _ in batch[:shown]] + [unshown] * max(len(batch) - shown, 0)
         sources = [self._row_source(row) for row in batch]  # each row's, for its company, person and deal
         companies = self._companies(batch, sources, actions)
         persons = self._persons(batch, sources, companies, actions)
