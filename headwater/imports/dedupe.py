@@ -93,6 +93,7 @@ def phone_key(value: object, *, region: str = values.DEFAULT_REGION) -> str:
         return ""
 
 
+@lru_cache(maxsize=16_384)  # a file's and an account's persons repeat their first and last names
 def person_name_key(first_name: object, last_name: object) -> str:
     return " ".join(fold(f"{first_name or ''} {last_name or ''}").split())
 

@@ -54,7 +54,7 @@ class RowProblem:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of the file: no __dict__ of its own to make and free
 class RowPlan:
     number: int
     cells: tuple[reading.CellValue, ...]
@@ -357,7 +357,10 @@ def plan_row(row: reading.Row, ctx: Context) -> RowPlan:
             continue
         if role:  # the deal's value
             value = _amount(value, plan)
-        records.setdefault(kind, {})[name] = value
+        record = records.get(kind)  # not setdefault(kind, {}): an empty dict made and dropped per cell
+        if record is None:
+            record = records[kind] = {}
+        record[name] = value
     _owner(plan, owner_text, ctx)
     if campaign_text:
         _campaign(plan, campaign_text, ctx)
@@ -439,6 +442,8 @@ def _campaign(plan: RowPlan, text: str, ctx: Context) -> None:
 
 
 _REQUIRED = {"company": "name", "person": "last_name", "deal": "name"}
+# A deal's defaults, made once (a Decimal is immutable; str() of a choice is a Python call): every row has a deal.
+_ZERO, _OPEN = Decimal(0), str(DealStatus.OPEN)
 
 
 def _check_required(plan: RowPlan, ctx: Context) -> None:
@@ -456,8 +461,8 @@ def _check_required(plan: RowPlan, ctx: Context) -> None:
     deal = plan.records.get("deal")
     if deal:
         deal.setdefault("currency", ctx.currency)
-        deal.setdefault("value", Decimal(0))
-        deal.setdefault("status", str(DealStatus.OPEN))
+        deal.setdefault("value", _ZERO)
+        deal.setdefault("status", _OPEN)
         if deal["status"] == DealStatus.OPEN:
             deal.pop("closed_at", None)
             deal.pop("lost_reason", None)

@@ -603,7 +603,7 @@ def read_rows(path: Path, detected: Detected) -> Iterator[Row]:
     for number, record in _numbered(path, detected):
         if number <= header_row:
             continue
-        cells = list(record)
+        cells = record if csv_file else list(record)  # a CSV record is a fresh list already (_numbered)
         # A CSV row's cells are all text: blank when their text joined is (one call instead of one per cell).
         if not ("".join(cells).strip() if csv_file else any(cell_text(cell).strip() for cell in cells)):  # type: ignore[arg-type]  # text, as said
             continue

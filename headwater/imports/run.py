@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import operator
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
+from itertools import compress, islice, repeat
 from typing import Any
 
 import psycopg
@@ -171,11 +172,13 @@ class _RunKeys:
     LIMIT = 100_000
     CHUNK = 500  # SQLite's bound parameters per statement: well under any build's limit
     # Most keys a batch looks up belong to no record of the run (a file repeats few rows): a Bloom filter of the
-    # keys in the table (2 MB, two bits a key: about 0.2 % false hits at 400,000 keys, 6 % at the 2 million keys of
-    # a 500,000-row file) sends only the likely ones to it. Two bits in 2 MB miss as seldom as three did in 1 MB, for
-    # two thirds of the work per key.
-    BITS = 1 << 24
-    MASK = BITS - 1
+    # keys in the table sends only the likely ones to it. Its slots are bytes, not bits (8 MB, two slots a key: about
+    # 0.9 % false hits at 420,000 keys, 0.2 % at 200,000, 14 % at the 2 million keys of a 500,000-row file): a
+    # byte is set and read by `bytearray.__setitem__` and `__getitem__` mapped over all the keys at once, no Python
+    # loop per key (the bit filter's loops, 2 MB, 0.3 % at 420,000 keys, cost 6 % of a preview).
+    SLOTS = 1 << 23
+    MASK = SLOTS - 1
+    SHIFT = 23  # the second slot: the hash's next 23 bits
 
     def __init__(self) -> None:
         self.postgres = connection.vendor == "postgresql"
@@ -191,29 +194,20 @@ class _RunKeys:
         if pending is not None:
             pending.close()
 
-    # The filter's two bits of a key: the low 24 bits of its hash and the next 24 (within one process, hash() of a
-    # text is fixed: enough for a filter that lives as long as the run). Written out, each loop over all the keys:
-    # it runs for every key of every row.
+    # The filter's two slots of a key: the low 23 bits of its hash and the next 23 (within one process, hash() of a
+    # text is fixed, and kept in the text once computed: enough for a filter that lives as long as the run). Each
+    # pass is a chain of map() over all the keys: it runs for every key of every row.
 
     def _likely(self, seen: bytearray, keys: set[str]) -> list[str]:
-        """The keys whose two bits are both set: those in the table, and a few others."""
-        mask, found = self.MASK, []
-        for key in keys:
-            h = hash(key)
-            bit = h & mask
-            if seen[bit >> 3] & (1 << (bit & 7)):
-                bit = (h >> 24) & mask
-                if seen[bit >> 3] & (1 << (bit & 7)):
-                    found.append(key)
-        return found
+        """The keys whose two slots are both set: those in the table, and a few others."""
+        slot, first_bits, next_bits = seen.__getitem__, self.MASK.__and__, self.SHIFT.__rrshift__
+        first = list(compress(keys, map(slot, map(first_bits, map(hash, keys)))))
+        return list(compress(first, map(slot, map(first_bits, map(next_bits, map(hash, first))))))
 
     def _mark(self, seen: bytearray, keys: dict[str, _Ref]) -> None:
-        mask = self.MASK
-        for h in map(hash, keys):
-            bit = h & mask
-            seen[bit >> 3] |= 1 << (bit & 7)
-            bit = (h >> 24) & mask
-            seen[bit >> 3] |= 1 << (bit & 7)
+        mark, first_bits, next_bits = seen.__setitem__, self.MASK.__and__, self.SHIFT.__rrshift__
+        deque(map(mark, map(first_bits, map(hash, keys)), repeat(1)), maxlen=0)
+        deque(map(mark, map(first_bits, map(next_bits, map(hash, keys))), repeat(1)), maxlen=0)
 
     def recall(self, keys: set[str]) -> dict[str, _Ref]:
         """The records created by earlier batches that hold any of `keys` (a space's prefix and a value), by key."""
@@ -295,14 +289,14 @@ class _RunKeys:
                 f"source_id bigint, label text NOT NULL)"
             )
             self.link.execute(f"CREATE INDEX ON {self.TABLE} USING hash (key)")
-            return bytearray(self.BITS // 8)
+            return bytearray(self.SLOTS)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {self.TABLE} (key text PRIMARY KEY, pk bigint NOT NULL, "
                 f"company_id bigint, source_id bigint, label text NOT NULL)"
             )
-        return bytearray(self.BITS // 8)
+        return bytearray(self.SLOTS)
 
     def drop(self) -> None:
         """The keys forgotten: the table dropped (PostgreSQL: its connection closed, whatever state it is in). Called
@@ -334,26 +328,47 @@ COPY_LINES = 5000  # the keys a block of the run keys' COPY holds (_copy_blocks)
 _NULL = "\\N"  # NULL in COPY's text format
 
 
+_KEY_OF, _REF_OF, _LABEL_OF = operator.itemgetter(0), operator.itemgetter(1), operator.attrgetter("label")
+
+
 def _copy_blocks(refs: dict[str, _Ref]) -> Iterator[str]:
     """The keys and their records as the text of a COPY (tab-separated, \\N for NULL, backslash escapes), in
     blocks of COPY_LINES: a write per block instead of a write_row per key (a run keeps hundreds of thousands of
     keys), and no text of the whole 100,000 keys moved at once. Keys and labels are texts of the file, escaped
     when they hold a backslash, a tab or a line break: looked for once per block, in the block's keys and labels
-    joined (escaping a text that holds none of them leaves it as it is)."""
+    joined (escaping a text that holds none of them leaves it as it is).
+
+    A record's keys come one after another (a batch keeps each new record's keys together), and its lines differ by
+    their key only: the rest of the line (its columns after the key) is formatted once per run of keys of the same
+    record, and joins them (`tail.join(keys) + tail`), instead of once per key. A record's keys that were not kept
+    together would make two runs: the same lines."""
     items = iter(refs.items())
     while chunk := list(islice(items, COPY_LINES)):
-        keys = [key for key, _ref in chunk]
-        labels = [ref.label for _key, ref in chunk]
-        if _copy_special("".join(keys)) or _copy_special("".join(labels)):
-            keys = [key.translate(_COPY_ESCAPES) for key in keys]
-            labels = [label.translate(_COPY_ESCAPES) for label in labels]
-        yield "".join(
-            [
-                f"{key}\t{ref.pk}\t{_NULL if ref.company_id is None else ref.company_id}\t"
-                f"{_NULL if ref.source_id is None else ref.source_id}\t{label}\n"
-                for key, (_key, ref), label in zip(keys, chunk, labels, strict=True)
-            ]
+        escape = _copy_special("".join(map(_KEY_OF, chunk))) or _copy_special(
+            "".join(map(_LABEL_OF, map(_REF_OF, chunk)))
         )
+        runs: list[tuple[_Ref, list[str]]] = []
+        last: _Ref | None = None
+        keys: list[str] = []
+        for key, ref in chunk:
+            if ref is last:
+                keys.append(key)
+            else:
+                last, keys = ref, [key]
+                runs.append((ref, keys))
+        text: list[str] = []
+        for ref, run_keys in runs:
+            label = ref.label
+            if escape:
+                run_keys = [key.translate(_COPY_ESCAPES) for key in run_keys]  # noqa: PLW2901 — the run's keys escaped
+                label = label.translate(_COPY_ESCAPES)
+            tail = (
+                f"\t{ref.pk}\t{_NULL if ref.company_id is None else ref.company_id}\t"
+                f"{_NULL if ref.source_id is None else ref.source_id}\t{label}\n"
+            )
+            text.append(tail.join(run_keys))
+            text.append(tail)
+        yield "".join(text)
 
 
 class _Table:
@@ -661,11 +676,15 @@ class _Writer:
 
     def write(self, batch: list[plan.RowPlan]) -> None:
         self._lock_campaigns(batch)
-        actions: list[dict[str, str]] = [{} for _ in batch]
-        companies = self._companies(batch, actions)
-        persons = self._persons(batch, companies, actions)
-        self._deals(batch, companies, persons, actions)
-        shown = PREVIEW_ROWS - len(self.outcome.preview)
+        shown = max(PREVIEW_ROWS - len(self.outcome.preview), 0)
+        # What each kind did with a row, kept for the rows the preview shows; the others' go to one dict thrown away
+        # (no dict made per row of the file).
+        unshown: dict[str, str] = {}
+        actions: list[dict[str, str]] = [{} for _ in batch[:shown]] + [unshown] * max(len(batch) - shown, 0)
+        sources = [self._row_source(row) for row in batch]  # each row's, for its company, person and deal
+        companies = self._companies(batch, sources, actions)
+        persons = self._persons(batch, sources, companies, actions)
+        self._deals(batch, sources, companies, persons, actions)
         for row, action in zip(batch[:shown], actions, strict=False):
             campaign = self.campaigns.get(row.campaign_id or 0)
             self.outcome.preview.append(
@@ -717,7 +736,9 @@ class _Writer:
                 run_keys.append(self._company_run_keys(keys) if match is None else [])
         return wanted, matches, run_keys
 
-    def _companies(self, batch: list[plan.RowPlan], actions: list[dict[str, str]]) -> list[_Ref | None]:
+    def _companies(
+        self, batch: list[plan.RowPlan], sources: list[tuple[bool, Source | None]], actions: list[dict[str, str]]
+    ) -> list[_Ref | None]:
         result: list[_Ref | None] = [None] * len(batch)
         wanted, matches, run_keys = self._company_matches(batch)
         existing = self._fetch("company", {pk for pk in matches if pk is not None})
@@ -729,7 +750,7 @@ class _Writer:
         skipped = 0
         for (i, row), row_keys, match in zip(wanted, run_keys, matches, strict=True):
             values = row.records["company"]
-            source = self._row_source(row)
+            source = sources[i]
             if match is not None:
                 company = existing[match]
                 if self._merge("company", company, values, source):
@@ -747,7 +768,8 @@ class _Writer:
                 result[i] = known
                 actions[i]["company"] = "same"
                 continue
-            ref = _Ref(0, None, _pk(source[1]), values["name"], new=True)
+            chosen = source[1]
+            ref = _Ref(0, None, chosen.pk if chosen is not None else None, values["name"], new=True)
             if not self.dry_run:  # a preview builds no record (and writes none)
                 record = self._new(values, row.owner_id, source[1])
                 record["search_key"] = _company_key(record)
@@ -770,7 +792,11 @@ class _Writer:
         self.outcome.skipped += skipped
 
     def _persons(
-        self, batch: list[plan.RowPlan], companies: list[_Ref | None], actions: list[dict[str, str]]
+        self,
+        batch: list[plan.RowPlan],
+        sources: list[tuple[bool, Source | None]],
+        companies: list[_Ref | None],
+        actions: list[dict[str, str]],
     ) -> list[_Ref | None]:
         result: list[_Ref | None] = [None] * len(batch)
         wanted = [(i, row) for i, row in enumerate(batch) if "person" in row.records]
@@ -785,7 +811,7 @@ class _Writer:
         for (i, row), row_keys, match in zip(wanted, run_keys, matches, strict=True):
             values = row.records["person"]
             company = companies[i]
-            source = self._row_source(row)
+            source = sources[i]
             if match is not None:
                 person = existing[match]
                 merged = dict(values)
@@ -808,7 +834,13 @@ class _Writer:
                 continue
             chosen = source[1] if source[0] else self._default_from(company)
             label = f"{values.get('first_name', '')} {values['last_name']}".strip()
-            ref = _Ref(0, _pk(company), _pk(chosen), label, new=True)
+            ref = _Ref(
+                0,
+                company.pk if company is not None else None,
+                chosen.pk if chosen is not None else None,
+                label,
+                new=True,
+            )
             if not self.dry_run:
                 record = self._new(values, row.owner_id, chosen)
                 record["company_id"] = ref.company_id
@@ -837,7 +869,8 @@ class _Writer:
         for i, row in wanted:
             values = row.records["person"]
             email, phone, last_name = values.get("email", ""), values.get("phone", ""), values.get("last_name", "")
-            company_id = _pk(companies[i])
+            company = companies[i]
+            company_id = company.pk if company is not None else None
             email_key = dedupe.email_key(email)
             # A row's phone is its parser's answer, E.164, which is its own key (tests/test_dedupe.py).
             phone_key = phone
@@ -886,6 +919,7 @@ class _Writer:
     def _deals(
         self,
         batch: list[plan.RowPlan],
+        sources: list[tuple[bool, Source | None]],
         companies: list[_Ref | None],
         persons: list[_Ref | None],
         actions: list[dict[str, str]],
@@ -895,8 +929,9 @@ class _Writer:
         fields: set[str] = set()
         skipped = 0
         existing = self._existing_deals(batch, companies, persons)
-        keys = self._deal_keys(batch, companies, persons)
-        run_keys = [self._deal_run_key(key) if key is not None and key not in existing else "" for key in keys]
+        keys, run_keys = self._deal_keys(batch, companies, persons)
+        if existing:  # a row that is an existing deal is none of the run's
+            run_keys = ["" if key in existing else run_key for key, run_key in zip(keys, run_keys, strict=True)]
         known_keys = self.run_keys.recall({k for k in run_keys if k})
         created: dict[str, _Ref] = {}
         for i, row in enumerate(batch):
@@ -905,7 +940,7 @@ class _Writer:
                 continue
             company, person = companies[i], persons[i]
             company_id = key[0]
-            names_source, source = self._row_source(row)
+            names_source, source = sources[i]
             match = existing.get(key)
             if match is not None:
                 values = dict(row.records["deal"])
@@ -921,7 +956,7 @@ class _Writer:
                 actions[i]["deal"] = "same"
                 continue
             chosen = source if names_source else self._default_from(person, company)
-            ref = _Ref(0, company_id, _pk(chosen), row.records["deal"]["name"], new=True)
+            ref = _Ref(0, company_id, chosen.pk if chosen is not None else None, row.records["deal"]["name"], new=True)
             if not self.dry_run:
                 values = dict(row.records["deal"])
                 values["company_id"] = company_id
@@ -959,20 +994,21 @@ class _Writer:
     @staticmethod
     def _deal_keys(
         batch: list[plan.RowPlan], companies: list[_Ref | None], persons: list[_Ref | None]
-    ) -> list[tuple[int | None, int | None, str] | None]:
-        """Each row's deal key (its company, person and folded name), None for a row without a deal."""
+    ) -> tuple[list[tuple[int | None, int | None, str] | None], list[str]]:
+        """Each row's deal key (its company, person and folded name), None for a row without a deal; and its key
+        among the deals this run created ("" without a deal)."""
         keys: list[tuple[int | None, int | None, str] | None] = [None] * len(batch)
+        run_keys = [""] * len(batch)
         for i, row in enumerate(batch):
-            if "deal" in row.records:
+            deal = row.records.get("deal")
+            if deal is not None:
                 company, person = companies[i], persons[i]
                 company_id = company.pk if company is not None else (person.company_id if person is not None else None)
-                keys[i] = (company_id, _pk(person), fold(row.records["deal"]["name"]))
-        return keys
-
-    @staticmethod
-    def _deal_run_key(key: tuple[int | None, int | None, str]) -> str:
-        company_id, person_id, name = key
-        return f"{DEAL}{company_id or ''}\x1f{person_id or ''}\x1f{name}"
+                person_id = person.pk if person is not None else None
+                name = fold(deal["name"])
+                keys[i] = (company_id, person_id, name)
+                run_keys[i] = f"{DEAL}{company_id or ''}\x1f{person_id or ''}\x1f{name}"
+        return keys, run_keys
 
     def _existing_deals(
         self, batch: list[plan.RowPlan], companies: list[_Ref | None], persons: list[_Ref | None]

@@ -11,9 +11,9 @@ import datetime as dt
 import operator
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -58,8 +58,10 @@ _CODE = re.compile(r"\b([A-Za-z]{3})\b")
 _NUMBER = re.compile(r"^[+-]?\d[\d.,]*$")
 
 
-@dataclass(frozen=True)
-class Money:
+class Money(NamedTuple):
+    """An amount and its currency. A named tuple rather than a frozen dataclass: made for every amount of a file, and
+    a frozen dataclass's __init__ sets each field through object.__setattr__."""
+
     amount: Decimal
     currency: str | None  # what the cell said, None when it named none
 

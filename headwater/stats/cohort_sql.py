@@ -308,6 +308,33 @@ def sqlite_add_rows_sql() -> str:
     )
 
 
+def sqlite_contact_insert_trigger_sql(table: str, *, create: bool) -> str:
+    """Drop (or create again) a contact table's insert trigger, for a bulk insert (services.tallies_bulk_insert)."""
+    name = f"stats_cohort_{table}_insert"
+    if not create:
+        return f"DROP TRIGGER IF EXISTS {name}"
+    return next(statement for statement in _sqlite_trigger_sql() if statement.startswith(f"CREATE TRIGGER {name} "))
+
+
+def sqlite_add_contacts_sql(table: str) -> list[str]:
+    """Add the contacts of `table` with ids from %s to %s (each statement takes the two), grouped: what the insert
+    trigger would have done row by row. Its two statements per contact move the deals pointing at the contact from
+    "no such contact" to the contact's creation instant; over the range, the same two, each once for every deal
+    pointing at one of its contacts (as a rule none: a new contact has no deal yet)."""
+    link = "person_id" if table == PERSONS else "company_id"
+    source = (
+        f"{DEALS} d JOIN {table} t ON t.id = d.{link} AND t.account_id = d.account_id "
+        "JOIN core_account a ON a.id = d.account_id WHERE t.id BETWEEN %s AND %s"
+    )
+    statements = []
+    for sign, created_at in ((-1, "NULL"), (1, "t.created_at")):
+        person, company = (created_at, _sqlite_company("d")) if table == PERSONS else (_sqlite_person("d"), created_at)
+        statements.append(
+            _sqlite_upsert(_sqlite_facts("d", sign, person=person, company=company, source=source, grouped=True))
+        )
+    return statements
+
+
 # --- What the migration, the rebuild and the drift check use -------------------------------------------
 
 _TRIGGERS = [(DEALS, op) for op in ("insert", "update", "delete")] + [

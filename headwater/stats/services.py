@@ -216,14 +216,22 @@ def tallies_bulk_insert(*, table: str) -> Iterator[Callable[[int, int], None]]:
         tally_sql.sqlite_insert_trigger_sql(table, create=True),
         campaign_tally_sql.sqlite_insert_trigger_sql(table, create=True),
     ]
+    if table in (cohort_sql.PERSONS, cohort_sql.COMPANIES):  # a contact's deals move to its cohort (as a rule none)
+        statements.extend(cohort_sql.sqlite_add_contacts_sql(table))
+        drops.append(cohort_sql.sqlite_contact_insert_trigger_sql(table, create=False))
+        creates.append(cohort_sql.sqlite_contact_insert_trigger_sql(table, create=True))
     if table == close_tally_sql.DEALS:  # deals also feed the days-to-close counts (the median)
         statements.append(close_tally_sql.sqlite_add_rows_sql())
         drops.append(close_tally_sql.sqlite_insert_trigger_sql(create=False))
         creates.append(close_tally_sql.sqlite_insert_trigger_sql(create=True))
-        # and the cohort tallies (the contacts' triggers stay: they only look for deals already pointing at them).
+        # and the cohort tallies.
         statements.append(cohort_sql.sqlite_add_rows_sql())
         drops.append(cohort_sql.sqlite_insert_trigger_sql(create=False))
         creates.append(cohort_sql.sqlite_insert_trigger_sql(create=True))
+        # and the funnel's contacts with a deal (its row trigger ran four statements per deal).
+        statements.extend(funnel_sql.sqlite_add_rows_sql())
+        drops.append(funnel_sql.sqlite_insert_trigger_sql(create=False))
+        creates.append(funnel_sql.sqlite_insert_trigger_sql(create=True))
 
     def tally(first_id: int, last_id: int) -> None:
         with connection.cursor() as cursor:

@@ -300,3 +300,48 @@ def test_the_run_keys_find_every_key_kept_and_no_other(db, monkeypatch, kept, ot
 @given(text=st.text(st.one_of(st.sampled_from("\\\t\n\r\x0b\x0c\x1f\\t\\n a"), st.characters()), max_size=12))
 def test_the_copy_escape_test_finds_each_character_copy_escapes(text):
     assert run._copy_special(text) == any(ch in "\\\t\n\r" for ch in text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    records=st.lists(
+        st.tuples(
+            st.lists(_KEY_TEXT, min_size=1, max_size=4),
+            st.one_of(st.none(), st.integers(-5, 5)),
+            st.one_of(st.none(), st.integers(1, 5)),
+            _KEY_TEXT,
+        ),
+        max_size=12,
+    ),
+    lines=st.integers(1, 9),
+    interleave=st.booleans(),
+)
+def test_the_run_keys_copy_text_is_one_line_per_key(monkeypatch, records, lines, interleave):
+    """The COPY text formats a record's columns once per run of its keys (`tail.join(keys)`): the same text as one
+    line per key, in the keys' order, across blocks of any size, with keys and labels that need escaping, and with a
+    record's keys kept apart from each other."""
+    monkeypatch.setattr(run, "COPY_LINES", lines)
+    refs: dict[str, run._Ref] = {}
+    for n, (keys, company_id, source_id, label) in enumerate(records):
+        ref = run._Ref(-n - 1, company_id, source_id, label, new=True)
+        for key in keys:
+            refs.setdefault(key, ref)
+    if interleave:  # every other key moved to the end: a record's keys no longer together
+        items = list(refs.items())
+        refs = dict(items[::2] + items[1::2])
+
+    def escaped(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+    def column(value: int | None) -> str:
+        return "\\N" if value is None else str(value)
+
+    expected = "".join(
+        f"{escaped(key)}\t{ref.pk}\t{column(ref.company_id)}\t{column(ref.source_id)}\t{escaped(ref.label)}\n"
+        for key, ref in refs.items()
+    )
+    blocks = list(run._copy_blocks(refs))
+    assert "".join(blocks) == expected
+    assert [block.count("\n") for block in blocks] == [
+        min(lines, len(refs) - start) for start in range(0, len(refs), lines)
+    ]
