@@ -1,0 +1,359 @@
+"""Word-start tables: a two-character search word in a list's name order, read as one index range (PostgreSQL).
+
+A short search word must begin a word of the key (records/search.py). The trigram index finds such rows, but in no
+order: with more matches than a search page pins (SEARCH_PIN_LIMIT), the page walks the list's name index and tests
+every row, and when the matches sort late ("ko" among 166,000 other surnames of the big benchmark account) that is
+the whole account (docs/performance.md, "Short words in name order through a word-start table").
+
+So persons and companies (the kinds sorted by name, `RecordKind.word_start_columns`) keep a table beside them,
+`<table>_word_start`, of (account, prefix, the name-order columns, id) as its primary key: one row per record and
+per distinct two-character start of a word of its `search_key`, words as `word_start_pattern` draws them. A one-word
+search of exactly two characters in name order reads that key's range, after the cursor, for each page; its pin
+reads the first matches' sort keys from it, index-only. Only two characters: one matches a large share of any
+account, and three or more have a trigram of their own.
+
+It is outside the model state, like the trigram index (`WordStartTable`, a migration operation): SQLite has no such
+table and keeps scanning. It is kept exact by row triggers on the key, the account and the name columns (a form, the
+API, a bulk change, a merge, a delete, an undo: one write each, a few index entries); an import writes its new
+records' word starts itself, in one statement per batch and kind (`written_in_bulk`). `manage.py word_starts
+--check | --rebuild` compares it with the records, or rebuilds it. A page reads its rows by the ids the table gives
+and still under the search's own condition, so a stale table could leave a row out, never show a wrong one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connections, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ProjectState
+
+from headwater.records.registry import kind_of
+from headwater.records.search import SEPARATOR_CLASS, WORD_SEPARATORS, search_terms
+
+# Every statement here is built from our own table, column and function names; values are parameters.
+# ruff: noqa: S608
+
+# The length of the word starts kept: a search word of exactly this many characters is read through the table.
+PREFIX_LENGTH = 2
+FUNCTION = "hw_word_starts"
+# Set for the rest of a transaction (`set_config(..., true)`) while an import writes records whose word starts it
+# adds itself: the triggers' WHEN skips them, so no trigger function runs per imported row.
+BULK_SETTING = "headwater.word_starts_bulk"
+
+
+def table_of(model: type[models.Model]) -> str:
+    return f"{model._meta.db_table}_word_start"
+
+
+def word_starts(key: str | None) -> set[str]:
+    """The two-character word starts of `key`, as the table holds them: what a two-character search word can match.
+
+    `word_start_match(key, term)` holds for a term of two characters exactly when the term is one of these: a word
+    begins at the start of the key, at each separator and after one (a term that begins with a separator is found
+    wherever it occurs: at a separator). A start with a space in it is left out (a searched word holds none).
+    """
+    if not key:
+        return set()
+    found = set()
+    for i in range(len(key) - PREFIX_LENGTH + 1):
+        if i == 0 or key[i] in WORD_SEPARATORS or key[i - 1] in WORD_SEPARATORS:
+            prefix = key[i : i + PREFIX_LENGTH]
+            if " " not in prefix:
+                found.add(prefix)
+    return found
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _function_sql() -> str:
+    """`hw_word_starts(key)`: the rows of `word_starts(key)`. The key cut into tokens, each separator one and each
+    run of other characters one (one regular expression, in C); a word start is a token's start, and its two
+    characters may run into the next token (`lead`). ~1.5 us a short key here, ~20 word starts of a long one."""
+    # "%" as its escape: Django's schema editor and psycopg read a bare one as a parameter's mark.
+    separators = SEPARATOR_CLASS.replace("\\%", "\\u0025")
+    tokens = f"{separators}|[^{separators[1:]}+"
+    return (
+        f"CREATE OR REPLACE FUNCTION {FUNCTION}(key text) RETURNS SETOF text "
+        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+        "SELECT DISTINCT p FROM ("
+        f"SELECT substr(m.t[1] || coalesce(lead(m.t[1]) OVER (ORDER BY m.n), ''), 1, {PREFIX_LENGTH}) AS p "
+        f"FROM regexp_matches(key, {_sql_literal(tokens)}, 'g') WITH ORDINALITY AS m(t, n)"
+        f") AS s WHERE length(p) = {PREFIX_LENGTH} AND strpos(p, ' ') = 0 $$"
+    )
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field: Any = model._meta.get_field(name)  # a concrete field: the kinds' name columns
+    return str(field.column)
+
+
+def _columns(model: type[models.Model], names: Sequence[str], connection: Any) -> list[tuple[str, str]]:
+    """(column, its type and collation) of each name-order field: the table sorts them as the records do."""
+    found = []
+    for name in names:
+        field: Any = model._meta.get_field(name)
+        kind = field.db_type(connection)
+        collation = getattr(field, "db_collation", None)
+        found.append((field.column, f"{kind} COLLATE {connection.ops.quote_name(collation)}" if collation else kind))
+    return found
+
+
+def _fill_sql(model: type[models.Model], names: Sequence[str], connection: Any, where: str = "") -> str:
+    """INSERT of the word starts of `model`'s rows (those `where` keeps, a condition on `r`)."""
+    quote = connection.ops.quote_name
+    columns = [column for column, _ in _columns(model, names, connection)]
+    own = ", ".join(f"r.{quote(c)}" for c in columns)
+    return (
+        f"INSERT INTO {quote(table_of(model))} (account_id, prefix, {', '.join(quote(c) for c in columns)}, id) "
+        f"SELECT r.account_id, s.prefix, {own}, r.id FROM {quote(model._meta.db_table)} AS r "
+        f"CROSS JOIN LATERAL {FUNCTION}(r.search_key) AS s(prefix) {where}"
+    )
+
+
+def _create_sql(model: type[models.Model], names: Sequence[str], connection: Any) -> list[str]:
+    quote = connection.ops.quote_name
+    table, records = quote(table_of(model)), quote(model._meta.db_table)
+    columns = _columns(model, names, connection)
+    quoted = [quote(c) for c, _ in columns]
+    key = ", ".join(["account_id", "prefix", *quoted, "id"])
+    sync = quote(f"{table_of(model)}_sync")
+    clear = quote(f"{table_of(model)}_clear")
+
+    def matches(row: str) -> str:
+        return " AND ".join(
+            [f"w.account_id = {row}.account_id", "w.prefix = s.prefix"]
+            + [f"w.{q} = {row}.{q}" for q in quoted]
+            + [f"w.id = {row}.id"]
+        )
+
+    def values(row: str) -> str:
+        return ", ".join([f"{row}.account_id", "s.prefix", *(f"{row}.{q}" for q in quoted), f"{row}.id"])
+
+    # A write's old word starts go by their key (an index probe each), its new ones are added: a handful of rows.
+    function_body = (
+        "BEGIN "
+        "IF TG_OP <> 'INSERT' THEN "
+        f"DELETE FROM {table} AS w USING {FUNCTION}(OLD.search_key) AS s(prefix) WHERE {matches('OLD')}; "
+        "END IF; "
+        "IF TG_OP <> 'DELETE' THEN "
+        f"INSERT INTO {table} ({key}) SELECT {values('NEW')} FROM {FUNCTION}(NEW.search_key) AS s(prefix); "
+        "END IF; "
+        "RETURN NULL; "
+        "END"
+    )
+    not_bulk = f"current_setting({_sql_literal(BULK_SETTING)}, true) IS DISTINCT FROM 'on'"
+    watched = ["account_id", "search_key", *quoted]
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in watched)
+    column_sql = ", ".join(f"{quote(c)} {kind} NOT NULL" for c, kind in columns)
+    return [
+        _function_sql(),
+        (
+            f'CREATE TABLE {table} (account_id bigint NOT NULL, prefix text COLLATE "C" NOT NULL, {column_sql}, '
+            "id bigint NOT NULL)"
+        ),
+        _fill_sql(model, names, connection),
+        f"ALTER TABLE {table} ADD PRIMARY KEY ({key})",
+        f"CREATE FUNCTION {sync}() RETURNS trigger LANGUAGE plpgsql AS $$ {function_body} $$",
+        # Only the columns the table holds: an owner, a source or a stage changed writes nothing here. And an
+        # UPDATE that sets them to what they were (a bulk update lists every column) calls no function.
+        (
+            f"CREATE TRIGGER {sync} AFTER INSERT OR DELETE ON {records} FOR EACH ROW WHEN ({not_bulk}) "
+            f"EXECUTE FUNCTION {sync}()"
+        ),
+        (
+            f"CREATE TRIGGER {quote(f'{table_of(model)}_update')} AFTER UPDATE OF {', '.join(watched)} ON {records} "
+            f"FOR EACH ROW WHEN ({not_bulk} AND ({changed})) EXECUTE FUNCTION {sync}()"
+        ),
+        # A TRUNCATE of the records (the test database's flush) empties the table too: no row of it outlives its record.
+        (
+            f"CREATE FUNCTION {clear}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM {table}; RETURN NULL; "
+            "END $$"
+        ),
+        f"CREATE TRIGGER {clear} AFTER TRUNCATE ON {records} FOR EACH STATEMENT EXECUTE FUNCTION {clear}()",
+        f"ANALYZE {table}",
+    ]
+
+
+def _drop_sql(model: type[models.Model], connection: Any) -> list[str]:
+    quote = connection.ops.quote_name
+    records = quote(model._meta.db_table)
+    name = table_of(model)
+    return [
+        f"DROP TRIGGER IF EXISTS {quote(f'{name}_sync')} ON {records}",
+        f"DROP TRIGGER IF EXISTS {quote(f'{name}_update')} ON {records}",
+        f"DROP TRIGGER IF EXISTS {quote(f'{name}_clear')} ON {records}",
+        f"DROP FUNCTION IF EXISTS {quote(f'{name}_sync')}()",
+        f"DROP FUNCTION IF EXISTS {quote(f'{name}_clear')}()",
+        f"DROP TABLE IF EXISTS {quote(name)}",
+    ]
+
+
+class WordStartTable(Operation):
+    """Create (and fill) `model_name`'s word-start table, its triggers and the shared `hw_word_starts` function, on
+    PostgreSQL only; SQLite skips it. `columns`: the list's name order (the kind's `word_start_columns` now).
+
+    Not part of the model state, like records.search.TrigramIndex. Writes to the records wait while it fills (1.1
+    million persons here: see docs/performance.md).
+    """
+
+    reversible = True
+
+    def __init__(self, model_name: str, columns: Sequence[str]) -> None:
+        self.model_name = model_name
+        self.columns = tuple(columns)
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        for statement in _create_sql(model, self.columns, schema_editor.connection):
+            schema_editor.execute(statement)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = from_state.apps.get_model(app_label, self.model_name)
+        for statement in _drop_sql(model, schema_editor.connection):
+            schema_editor.execute(statement)
+
+    def describe(self) -> str:
+        return f"Word-start table of {self.model_name} by ({', '.join(self.columns)}) (PostgreSQL only)"
+
+
+def has_table(model: type[models.Model], *, using: str = "default") -> bool:
+    """Whether `model`'s list reads its word starts from a table: a kind with a name order, on PostgreSQL."""
+    try:
+        columns = kind_of(model).word_start_columns
+    except LookupError:
+        return False
+    return bool(columns) and connections[using].vendor == "postgresql"
+
+
+def reads_word_starts(model: type[models.Model], query: str, fields: tuple[str, ...]) -> str | None:
+    """The word start a list of `model` searched for `query` in the order `fields` reads through the table, or
+    None: a one-word search of exactly PREFIX_LENGTH characters, in the kind's name order, on PostgreSQL."""
+    terms = search_terms(query)
+    if len(terms) != 1 or len(terms[0]) != PREFIX_LENGTH or " " in terms[0]:
+        return None
+    if not has_table(model) or kind_of(model).word_start_columns != fields:
+        return None
+    return terms[0]
+
+
+class WordStartRange:
+    """The sort keys (the name-order columns, the id last) of `model`'s rows of `account_id` with the word start
+    `prefix`, after a key in reading order: core.pagination's `KeyRange`. One range of the table's primary key,
+    index-only; the row comparison and the sort are the database's, in the columns' collation (the records')."""
+
+    def __init__(self, model: type[models.Model], *, account_id: int, prefix: str, descending: bool) -> None:
+        self.model = model
+        self.account_id = account_id
+        self.prefix = prefix
+        self.descending = descending
+        self.columns = [_column(model, name) for name in kind_of(model).word_start_columns]
+
+    def __call__(self, key: tuple[Any, ...] | None, *, backward: bool, limit: int) -> list[tuple[Any, ...]]:
+        connection = connections["default"]
+        quote = connection.ops.quote_name
+        desc = self.descending != backward
+        columns = [*(quote(c) for c in self.columns), "id"]
+        listed = ", ".join(columns)
+        params: list[Any] = [self.account_id, self.prefix]
+        after = ""
+        if key is not None:
+            after = f"AND ({listed}) {'<' if desc else '>'} ({', '.join(['%s'] * len(key))}) "
+            params += list(key)
+        order = ", ".join(f"{c} DESC" if desc else c for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {listed} FROM {quote(table_of(self.model))} "
+                f"WHERE account_id = %s AND prefix = %s {after}ORDER BY {order} LIMIT %s",
+                [*params, limit],
+            )
+            return [tuple(row) for row in cursor.fetchall()]
+
+
+@contextmanager
+def written_in_bulk(model: type[models.Model], ids: Sequence[int]) -> Iterator[None]:
+    """Around a bulk insert of `model` rows with these ids (an import's COPY): the triggers skip them, then their
+    word starts are added in one statement. The triggers' WHEN sees the transaction's setting, so no function runs
+    per row (a row trigger's call and its two statements cost an imported row ~0.1 ms). Nothing on SQLite."""
+    if not ids or not has_table(model):
+        yield
+        return
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'on', true)", [BULK_SETTING])
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'off', true)", [BULK_SETTING])
+        cursor.execute(
+            _fill_sql(model, kind_of(model).word_start_columns, connection, where="WHERE r.id = ANY(%s::bigint[])"),
+            [list(ids)],
+        )
+
+
+def _expected_sql(model: type[models.Model], connection: Any, accounts: str) -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    columns = [quote(c) for c, _ in _columns(model, kind_of(model).word_start_columns, connection)]
+    listed = ", ".join(["account_id", "prefix", *columns, "id"])
+    fresh = (
+        f"SELECT r.account_id, s.prefix, {', '.join(f'r.{c}' for c in columns)}, r.id "
+        f"FROM {quote(model._meta.db_table)} AS r CROSS JOIN LATERAL {FUNCTION}(r.search_key) AS s(prefix) "
+        f"WHERE {accounts.replace('account_id', 'r.account_id')}"
+    )
+    stored = f"SELECT {listed} FROM {quote(table_of(model))} WHERE {accounts}"
+    return fresh, stored
+
+
+def _accounts_condition(account_ids: Iterable[int] | None) -> tuple[str, list[Any]]:
+    if account_ids is None:
+        return "TRUE", []
+    return "account_id = ANY(%s::bigint[])", [list(account_ids)]
+
+
+def word_start_drift(model: type[models.Model], *, account_ids: Iterable[int] | None = None) -> tuple[int, int]:
+    """(rows missing from the table, rows it holds that it should not), against the records' keys now."""
+    connection = connections["default"]
+    accounts, params = _accounts_condition(account_ids)
+    fresh, stored = _expected_sql(model, connection, accounts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM ({fresh} EXCEPT ALL {stored}) AS m), "
+            f"(SELECT count(*) FROM ({stored} EXCEPT ALL {fresh}) AS e)",
+            params * 4,
+        )
+        missing, extra = cursor.fetchone()
+    return int(missing), int(extra)
+
+
+def word_starts_rebuild(model: type[models.Model], *, account_ids: Iterable[int] | None = None) -> int:
+    """Write the table's rows (of these accounts) afresh from the records; returns how many it holds now."""
+    connection = connections["default"]
+    accounts, params = _accounts_condition(account_ids)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {quote(table_of(model))} WHERE {accounts}", params)
+        cursor.execute(
+            _fill_sql(
+                model,
+                kind_of(model).word_start_columns,
+                connection,
+                where=f"WHERE {accounts.replace('account_id', 'r.account_id')}",
+            ),
+            params,
+        )
+        return int(cursor.rowcount)
