@@ -334,9 +334,16 @@ FLOOR_TABLES = ("companies_company", "persons_person", "deals_deal")
 
 def copy_floor(connection: Any, transaction: Any, import_id: int) -> dict[str, Any]:
     """The records the import created, dumped (COPY TO), deleted and COPY'd back into the same tables with the
-    tally triggers firing, in one transaction: the time of the COPY FROM of the three tables."""
+    tally triggers firing, in one transaction: the time of the COPY FROM of the three tables. Their word starts
+    (PostgreSQL: records/word_starts.py) are written as the import writes them: one statement after each COPY."""
+    from django.apps import apps
+
+    from headwater.records.word_starts import has_table, table_of, written_in_bulk
+
+    models = {model._meta.db_table: model for model in apps.get_models()}
     dumps: dict[str, bytes] = {}
     counts: dict[str, int] = {}
+    ids: dict[str, list[int]] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3
         for table in FLOOR_TABLES:
@@ -346,11 +353,15 @@ def copy_floor(connection: Any, transaction: Any, import_id: int) -> dict[str, A
                     buffer.write(block)
             dumps[table] = buffer.getvalue()
             counts[table] = dumps[table].count(b"\n")
+            cursor.execute(f"SELECT id FROM {table} WHERE origin_import_id = %s", [import_id])
+            ids[table] = [pk for (pk,) in cursor.fetchall()]
         # The DELETE without triggers (replica mode: no row-by-row deferred foreign-key checks, which took minutes
         # at 100,000 rows), then the account's tallies recomputed from what is left: the COPY starts from exact ones.
         cursor.execute("SET LOCAL session_replication_role = replica")
         for table in reversed(FLOOR_TABLES):  # deals point at persons and companies; persons at companies
             cursor.execute(f"DELETE FROM {table} WHERE origin_import_id = %s", [import_id])
+            if has_table(models[table]):  # their word starts too: the triggers did not run
+                cursor.execute(f"DELETE FROM {table_of(models[table])} WHERE id = ANY(%s)", [ids[table]])
         cursor.execute("SET LOCAL session_replication_role = origin")
     from headwater.imports.models import Import
     from headwater.stats.services import tallies_rebuild
@@ -360,7 +371,7 @@ def copy_floor(connection: Any, transaction: Any, import_id: int) -> dict[str, A
         raw = cursor.cursor
         started = time.perf_counter()
         for table in FLOOR_TABLES:
-            with raw.copy(f"COPY {table} FROM STDIN") as copy:
+            with written_in_bulk(models[table], ids[table]), raw.copy(f"COPY {table} FROM STDIN") as copy:
                 copy.write(dumps[table])
         elapsed = time.perf_counter() - started
         # The foreign keys are checked at COMMIT (Django makes them DEFERRABLE INITIALLY DEFERRED), one query per

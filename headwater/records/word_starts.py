@@ -80,7 +80,7 @@ def _function_sql() -> str:
     tokens = f"{separators}|[^{separators[1:]}+"
     return (
         f"CREATE OR REPLACE FUNCTION {FUNCTION}(key text) RETURNS SETOF text "
-        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 20 AS $$ "
         "SELECT DISTINCT p FROM ("
         f"SELECT substr(m.t[1] || coalesce(lead(m.t[1]) OVER (ORDER BY m.n), ''), 1, {PREFIX_LENGTH}) AS p "
         f"FROM regexp_matches(key, {_sql_literal(tokens)}, 'g') WITH ORDINALITY AS m(t, n)"
@@ -126,10 +126,12 @@ def _create_sql(model: type[models.Model], names: Sequence[str], connection: Any
     clear = quote(f"{table_of(model)}_clear")
 
     def matches(row: str) -> str:
+        # The prefixes as one array: a probe of the primary key with `prefix = ANY(...)`. Joined to the function's
+        # rows, the plan read the whole table (10 ms for 300,000 rows).
         return " AND ".join(
-            [f"w.account_id = {row}.account_id", "w.prefix = s.prefix"]
-            + [f"w.{q} = {row}.{q}" for q in quoted]
-            + [f"w.id = {row}.id"]
+            [f"account_id = {row}.account_id", f"prefix = ANY(ARRAY(SELECT {FUNCTION}({row}.search_key)))"]
+            + [f"{q} = {row}.{q}" for q in quoted]
+            + [f"id = {row}.id"]
         )
 
     def values(row: str) -> str:
@@ -139,7 +141,7 @@ def _create_sql(model: type[models.Model], names: Sequence[str], connection: Any
     function_body = (
         "BEGIN "
         "IF TG_OP <> 'INSERT' THEN "
-        f"DELETE FROM {table} AS w USING {FUNCTION}(OLD.search_key) AS s(prefix) WHERE {matches('OLD')}; "
+        f"DELETE FROM {table} WHERE {matches('OLD')}; "
         "END IF; "
         "IF TG_OP <> 'DELETE' THEN "
         f"INSERT INTO {table} ({key}) SELECT {values('NEW')} FROM {FUNCTION}(NEW.search_key) AS s(prefix); "
