@@ -366,12 +366,13 @@ def copy_floor(connection: Any, transaction: Any, import_id: int) -> dict[str, A
     from headwater.imports.models import Import
     from headwater.stats.services import tallies_rebuild
 
-    tallies_rebuild(account_ids=[Import.unscoped.values_list("account_id", flat=True).get(pk=import_id)])
+    account_id = Import.unscoped.values_list("account_id", flat=True).get(pk=import_id)
+    tallies_rebuild(account_ids=[account_id])
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor
         started = time.perf_counter()
         for table in FLOOR_TABLES:
-            with written_in_bulk(models[table], ids[table]), raw.copy(f"COPY {table} FROM STDIN") as copy:
+            with written_in_bulk(models[table], ids[table], account_id=account_id), raw.copy(f"COPY {table} FROM STDIN") as copy:
                 copy.write(dumps[table])
         elapsed = time.perf_counter() - started
         # The foreign keys are checked at COMMIT (Django makes them DEFERRABLE INITIALLY DEFERRED), one query per

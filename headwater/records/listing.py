@@ -235,7 +235,7 @@ def record_page(
     the page shows, for the ones it reads by id.
 
     A one-word search of two characters in a kind's name order, and no other filter, reads its pin and its pages'
-    ids from the kind's word-start table (records/word_starts.py) on PostgreSQL.
+    ids from the kind's word-start table (records/word_starts.py) on PostgreSQL, for an account switched on.
     """
     total = None
     if count_limit and account is not None and not filters.q.strip():
@@ -246,7 +246,7 @@ def record_page(
         and dataclasses.replace(filters, q="") == type(filters)()
         and not isinstance(qs, ShapedQuery)
     ):
-        prefix = reads_word_starts(qs.model, filters.q, ordering.fields)
+        prefix = reads_word_starts(qs.model, filters.q, ordering.fields, account_id=account.pk)
         if prefix is not None:
             key_range = WordStartRange(qs.model, account_id=account.pk, prefix=prefix, descending=ordering.descending)
     page = keyset_page(

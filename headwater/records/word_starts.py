@@ -12,12 +12,19 @@ search of exactly two characters in name order reads that key's range, after the
 reads the first matches' sort keys from it, index-only. Only two characters: one matches a large share of any
 account, and three or more have a trigram of their own.
 
+The table holds the rows of the accounts **switched on** only (`<table>_word_start_account`, one row an account:
+`manage.py word_starts --enable | --disable --account N`): a big account's name-index walk is what it saves, and
+every write of a record pays for its ~15 index entries (an import +40 %: docs/performance.md), so a small account,
+whose walk is short, keeps none and pays one probe of that small table per write, or per import batch and kind.
+
 It is outside the model state, like the trigram index (`WordStartTable`, a migration operation): SQLite has no such
 table and keeps scanning. It is kept exact by row triggers on the key, the account and the name columns (a form, the
-API, a bulk change, a merge, a delete, an undo: one write each, a few index entries); an import writes its new
-records' word starts itself, in one statement per batch and kind (`written_in_bulk`). `manage.py word_starts
---check | --rebuild` compares it with the records, or rebuilds it. A page reads its rows by the ids the table gives
-and still under the search's own condition, so a stale table could leave a row out, never show a wrong one.
+API, a bulk change, a merge, a delete, an undo: one write each, a few index entries; nothing but the probe for an
+account switched off); an import writes its new records' word starts itself, in one statement per batch and kind
+(`written_in_bulk`), if its account is switched on. `manage.py word_starts --check | --rebuild` compares it with the
+records, or rebuilds it. A page reads through it only for an account switched on (`reads_word_starts`), its rows by
+the ids the table gives and still under the search's own condition, so a stale table could leave a row out, never
+show a wrong one.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
@@ -47,6 +54,11 @@ BULK_SETTING = "headwater.word_starts_bulk"
 
 def table_of(model: type[models.Model]) -> str:
     return f"{model._meta.db_table}_word_start"
+
+
+def accounts_table_of(model: type[models.Model]) -> str:
+    """The accounts whose word starts `table_of(model)` holds: one row (the account's id) each."""
+    return f"{model._meta.db_table}_word_start_account"
 
 
 def word_starts(key: str | None) -> set[str]:
@@ -125,6 +137,12 @@ def _create_sql(model: type[models.Model], names: Sequence[str], connection: Any
     sync = quote(f"{table_of(model)}_sync")
     clear = quote(f"{table_of(model)}_clear")
 
+    accounts = quote(accounts_table_of(model))
+
+    def switched_on(row: str) -> str:
+        # One probe of the accounts' primary key: a write of an account not switched on reads nothing else.
+        return f"EXISTS (SELECT 1 FROM {accounts} WHERE account_id = {row}.account_id)"
+
     def matches(row: str) -> str:
         # The prefixes as one array: a probe of the primary key with `prefix = ANY(...)`. Joined to the function's
         # rows, the plan read the whole table (10 ms for 300,000 rows).
@@ -140,10 +158,10 @@ def _create_sql(model: type[models.Model], names: Sequence[str], connection: Any
     # A write's old word starts go by their key (an index probe each), its new ones are added: a handful of rows.
     function_body = (
         "BEGIN "
-        "IF TG_OP <> 'INSERT' THEN "
+        f"IF TG_OP <> 'INSERT' AND {switched_on('OLD')} THEN "
         f"DELETE FROM {table} WHERE {matches('OLD')}; "
         "END IF; "
-        "IF TG_OP <> 'DELETE' THEN "
+        f"IF TG_OP <> 'DELETE' AND {switched_on('NEW')} THEN "
         f"INSERT INTO {table} ({key}) SELECT {values('NEW')} FROM {FUNCTION}(NEW.search_key) AS s(prefix); "
         "END IF; "
         "RETURN NULL; "
@@ -155,11 +173,12 @@ def _create_sql(model: type[models.Model], names: Sequence[str], connection: Any
     column_sql = ", ".join(f"{quote(c)} {kind} NOT NULL" for c, kind in columns)
     return [
         _function_sql(),
+        # No account is switched on by the migration: `word_starts --enable --account N` writes an account's rows.
+        f"CREATE TABLE {accounts} (account_id bigint PRIMARY KEY)",
         (
             f'CREATE TABLE {table} (account_id bigint NOT NULL, prefix text COLLATE "C" NOT NULL, {column_sql}, '
             "id bigint NOT NULL)"
         ),
-        _fill_sql(model, names, connection),
         f"ALTER TABLE {table} ADD PRIMARY KEY ({key})",
         f"CREATE FUNCTION {sync}() RETURNS trigger LANGUAGE plpgsql AS $$ {function_body} $$",
         # Only the columns the table holds: an owner, a source or a stage changed writes nothing here. And an
@@ -172,10 +191,11 @@ def _create_sql(model: type[models.Model], names: Sequence[str], connection: Any
             f"CREATE TRIGGER {quote(f'{table_of(model)}_update')} AFTER UPDATE OF {', '.join(watched)} ON {records} "
             f"FOR EACH ROW WHEN ({not_bulk} AND ({changed})) EXECUTE FUNCTION {sync}()"
         ),
-        # A TRUNCATE of the records (the test database's flush) empties the table too: no row of it outlives its record.
+        # A TRUNCATE of the records (the test database's flush) empties the table too: no row of it outlives its
+        # record; and the accounts switched on (their ids could come back after a flush that resets the sequences).
         (
-            f"CREATE FUNCTION {clear}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM {table}; RETURN NULL; "
-            "END $$"
+            f"CREATE FUNCTION {clear}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM {table}; "
+            f"DELETE FROM {accounts}; RETURN NULL; END $$"
         ),
         f"CREATE TRIGGER {clear} AFTER TRUNCATE ON {records} FOR EACH STATEMENT EXECUTE FUNCTION {clear}()",
         f"ANALYZE {table}",
@@ -193,15 +213,16 @@ def _drop_sql(model: type[models.Model], connection: Any) -> list[str]:
         f"DROP FUNCTION IF EXISTS {quote(f'{name}_sync')}()",
         f"DROP FUNCTION IF EXISTS {quote(f'{name}_clear')}()",
         f"DROP TABLE IF EXISTS {quote(name)}",
+        f"DROP TABLE IF EXISTS {quote(accounts_table_of(model))}",
     ]
 
 
 class WordStartTable(Operation):
-    """Create (and fill) `model_name`'s word-start table, its triggers and the shared `hw_word_starts` function, on
-    PostgreSQL only; SQLite skips it. `columns`: the list's name order (the kind's `word_start_columns` now).
+    """Create `model_name`'s word-start table (empty: no account switched on), its table of accounts switched on,
+    its triggers and the shared `hw_word_starts` function, on PostgreSQL only; SQLite skips it. `columns`: the
+    list's name order (the kind's `word_start_columns` now).
 
-    Not part of the model state, like records.search.TrigramIndex. Writes to the records wait while it fills (1.1
-    million persons here: see docs/performance.md).
+    Not part of the model state, like records.search.TrigramIndex.
     """
 
     reversible = True
@@ -244,13 +265,30 @@ def has_table(model: type[models.Model], *, using: str = "default") -> bool:
     return bool(columns) and connections[using].vendor == "postgresql"
 
 
-def reads_word_starts(model: type[models.Model], query: str, fields: tuple[str, ...]) -> str | None:
+def switched_on(model: type[models.Model], account_id: int) -> bool:
+    """Whether the table holds `account_id`'s word starts (`word_starts_enable`): one probe of a small table."""
+    if not has_table(model):
+        return False
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(accounts_table_of(model))} "
+            "WHERE account_id = %s)",
+            [account_id],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def reads_word_starts(model: type[models.Model], query: str, fields: tuple[str, ...], *, account_id: int) -> str | None:
     """The word start a list of `model` searched for `query` in the order `fields` reads through the table, or
-    None: a one-word search of exactly PREFIX_LENGTH characters, in the kind's name order, on PostgreSQL."""
+    None: a one-word search of exactly PREFIX_LENGTH characters, in the kind's name order, on PostgreSQL, of an
+    account switched on (the probe is made last: other searches send nothing more)."""
     terms = search_terms(query)
     if len(terms) != 1 or len(terms[0]) != PREFIX_LENGTH or " " in terms[0]:
         return None
     if not has_table(model) or kind_of(model).word_start_columns != fields:
+        return None
+    if not switched_on(model, account_id):
         return None
     return terms[0]
 
@@ -289,33 +327,49 @@ class WordStartRange:
 
 
 @contextmanager
-def written_in_bulk(model: type[models.Model], ids: Sequence[int]) -> Iterator[None]:
-    """Around a bulk insert of `model` rows with these ids (an import's COPY): the triggers skip them, then their
-    word starts are added in one statement. The triggers' WHEN sees the transaction's setting, so no function runs
-    per row (a row trigger's call and its two statements cost an imported row ~0.1 ms). Nothing on SQLite."""
+def written_in_bulk(model: type[models.Model], ids: Sequence[int], *, account_id: int) -> Iterator[None]:
+    """Around a bulk insert of `model` rows of `account_id` with these ids (an import's COPY): the triggers skip
+    them, then their word starts are added in one statement if the account is switched on. The triggers' WHEN sees
+    the transaction's setting, so no function runs per row (a row trigger's call and its two statements cost an
+    imported row ~0.1 ms). The setting and the account's probe are one statement; an account not switched on pays
+    that and the setting's reset, nothing per row. Nothing on SQLite."""
     if not ids or not has_table(model):
         yield
         return
     connection = connections["default"]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, 'on', true)", [BULK_SETTING])
+        cursor.execute(
+            f"SELECT set_config(%s, 'on', true), EXISTS (SELECT 1 FROM "
+            f"{connection.ops.quote_name(accounts_table_of(model))} WHERE account_id = %s)",
+            [BULK_SETTING, account_id],
+        )
+        on = bool(cursor.fetchone()[1])
     yield
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, 'off', true)", [BULK_SETTING])
+        if not on:
+            return
         cursor.execute(
             _fill_sql(model, kind_of(model).word_start_columns, connection, where="WHERE r.id = ANY(%s::bigint[])"),
             [list(ids)],
         )
 
 
+def _on(model: type[models.Model], connection: Any) -> str:
+    """The condition on `r` that its account is switched on."""
+    return f"r.account_id IN (SELECT account_id FROM {connection.ops.quote_name(accounts_table_of(model))})"
+
+
 def _expected_sql(model: type[models.Model], connection: Any, accounts: str) -> tuple[str, str]:
+    """(what the table should hold: the word starts of the records of accounts switched on; what it holds), both
+    of the accounts `accounts` keeps: a row of an account not switched on is one too many."""
     quote = connection.ops.quote_name
     columns = [quote(c) for c, _ in _columns(model, kind_of(model).word_start_columns, connection)]
     listed = ", ".join(["account_id", "prefix", *columns, "id"])
     fresh = (
         f"SELECT r.account_id, s.prefix, {', '.join(f'r.{c}' for c in columns)}, r.id "
         f"FROM {quote(model._meta.db_table)} AS r CROSS JOIN LATERAL {FUNCTION}(r.search_key) AS s(prefix) "
-        f"WHERE {accounts.replace('account_id', 'r.account_id')}"
+        f"WHERE {accounts.replace('account_id', 'r.account_id')} AND {_on(model, connection)}"
     )
     stored = f"SELECT {listed} FROM {quote(table_of(model))} WHERE {accounts}"
     return fresh, stored
@@ -343,7 +397,8 @@ def word_start_drift(model: type[models.Model], *, account_ids: Iterable[int] | 
 
 
 def word_starts_rebuild(model: type[models.Model], *, account_ids: Iterable[int] | None = None) -> int:
-    """Write the table's rows (of these accounts) afresh from the records; returns how many it holds now."""
+    """Write the table's rows (of these accounts) afresh from the records, for the accounts switched on; returns
+    how many it wrote."""
     connection = connections["default"]
     accounts, params = _accounts_condition(account_ids)
     quote = connection.ops.quote_name
@@ -354,8 +409,52 @@ def word_starts_rebuild(model: type[models.Model], *, account_ids: Iterable[int]
                 model,
                 kind_of(model).word_start_columns,
                 connection,
-                where=f"WHERE {accounts.replace('account_id', 'r.account_id')}",
+                where=f"WHERE {accounts.replace('account_id', 'r.account_id')} AND {_on(model, connection)}",
             ),
             params,
         )
         return int(cursor.rowcount)
+
+
+def accounts_switched_on(model: type[models.Model]) -> list[int]:
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(accounts_table_of(model))
+        cursor.execute(f"SELECT account_id FROM {table} ORDER BY account_id")
+        return [int(pk) for (pk,) in cursor.fetchall()]
+
+
+def _lock_writers(model: type[models.Model], connection: Any) -> None:
+    """Until the transaction ends, no write to `model`'s records: one under way when the account is switched on or
+    off would have probed the accounts' table before the change, and its word starts would be missing or left over.
+    SHARE waits for the writes under way and lets reads go on."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE MODE")
+
+
+def word_starts_enable(model: type[models.Model], account_id: int) -> int:
+    """Switch `account_id` on for `model`'s table and write its rows (inside one transaction, the records' writers
+    waiting meanwhile: ~30 s for a million persons here); returns how many rows it wrote. Again: rewritten."""
+    connection = connections["default"]
+    with transaction.atomic():
+        _lock_writers(model, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {connection.ops.quote_name(accounts_table_of(model))} (account_id) VALUES (%s) "
+                "ON CONFLICT DO NOTHING",
+                [account_id],
+            )
+        return word_starts_rebuild(model, account_ids=[account_id])
+
+
+def word_starts_disable(model: type[models.Model], account_id: int) -> int:
+    """Switch `account_id` off for `model`'s table and drop its rows; returns how many it dropped. Its lists read
+    through the trigram index again, its writes write nothing here."""
+    connection = connections["default"]
+    with transaction.atomic():
+        _lock_writers(model, connection)
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {quote(accounts_table_of(model))} WHERE account_id = %s", [account_id])
+            cursor.execute(f"DELETE FROM {quote(table_of(model))} WHERE account_id = %s", [account_id])
+            return int(cursor.rowcount)

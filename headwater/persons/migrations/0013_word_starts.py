@@ -6,7 +6,7 @@ from headwater.records.word_starts import WordStartTable
 class Migration(migrations.Migration):
     """The persons' word-start table (records/word_starts.py): a two-character search in name order reads one index
     range (docs/performance.md, "Short words in name order: a word-start table of two characters"). PostgreSQL
-    only; writes to persons wait while it fills (about 40 s for 2.2 million persons here)."""
+    only; empty: no account is switched on (`manage.py word_starts --enable --account N`)."""
 
     dependencies = [
         ("persons", "0012_search_index_by_account"),

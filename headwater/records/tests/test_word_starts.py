@@ -26,7 +26,14 @@ from headwater.records.bulk import records_bulk_change
 from headwater.records.listing import RecordFilters
 from headwater.records.registry import kind_of
 from headwater.records.search import search_filter, word_start_match
-from headwater.records.word_starts import table_of, word_start_drift
+from headwater.records.word_starts import (
+    accounts_switched_on,
+    switched_on,
+    table_of,
+    word_start_drift,
+    word_starts_disable,
+    word_starts_enable,
+)
 from headwater.testing.factories import CompanyFactory, PersonFactory, make_import
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the tables exist on PostgreSQL only")
@@ -75,15 +82,39 @@ def _stored(model, pk):
         return {row[0] for row in cursor.fetchall()}
 
 
+def _rows_of(model, account):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table_of(model)} WHERE account_id = %s", [account.pk])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def _switch_on(*accounts):
+    for account in accounts:
+        for model in (Person, Company):
+            word_starts_enable(model, account.pk)
+
+
+def _reads_table(ctx, model):
+    """Whether a captured statement read the word-start table itself (not its table of accounts: a probe)."""
+    return any(f'"{table_of(model)}"' in c["sql"] for c in ctx.captured_queries)
+
+
 @postgresql_only
 @pytest.mark.django_db
 class TestKeptExact:
+    """`tenant`'s account switched on; `other_tenant`'s off: none of its rows may be written."""
+
+    @pytest.fixture(autouse=True)
+    def on(self, tenant):
+        _switch_on(tenant.account)
+
     def test_forms_services_renames_and_deletes(self, tenant, other_tenant):
         account, user = tenant.account, tenant.admin
         acme = company_create(account=account, user=user, name="Acme sp. z o.o.", city="Łódź")
         anna = person_create(account=account, user=user, first_name="Anna", last_name="Nowak-Kowalska", company=acme)
-        PersonFactory(account=other_tenant.account, first_name="Jan", last_name="Kowal")
+        jan = PersonFactory(account=other_tenant.account, first_name="Jan", last_name="Kowal")
         assert _stored(Person, anna.pk) == {"an", "no", "-k", "ko", "ac", "sp", "o.", ".o"}
+        assert _stored(Person, jan.pk) == set()  # an account switched off
         _exact()
         person_update(account=account, user=user, person=anna, version=anna.version, last_name="Wiśniewska")
         _exact()
@@ -148,6 +179,7 @@ class TestKeptExact:
         assert _stored(Company, existing.pk) == {"ac"}
 
     def test_the_check_and_the_rebuild(self, tenant, other_tenant):
+        _switch_on(other_tenant.account)
         person = PersonFactory(account=tenant.account, last_name="Kowal")
         other = PersonFactory(account=other_tenant.account, last_name="Nowak")
         with connection.cursor() as cursor:
@@ -192,6 +224,7 @@ class TestPages:
         for i, last in enumerate(names * 2):
             PersonFactory(account=tenant.account, first_name="Anna" if i % 3 else "Ola", last_name=last)
         PersonFactory(account=other_tenant.account, last_name="Kowal")
+        _switch_on(tenant.account)
         return tenant.account
 
     def _read(self, account, *, q, sort, count_limit):
@@ -225,7 +258,7 @@ class TestPages:
             read = self._read(people, q=q, sort=sort, count_limit=count_limit)
             with CaptureQueriesContext(connection) as ctx:
                 walks.append(_walk(read, 3))
-            assert any(table_of(Person) in c["sql"] for c in ctx.captured_queries) == uses_table
+            assert _reads_table(ctx, Person) == uses_table
         assert walks[0] == walks[1]
         matches = search_filter(Person.objects.for_account(people), q).count()
         assert sum(len(ids) for ids, *_ in walks[0][0]) == matches
@@ -250,11 +283,12 @@ class TestPages:
                     page_size=4,
                     count_limit=100,
                 )
-            assert not any(table_of(Person) in c["sql"] for c in ctx.captured_queries), (filters, sort)
+            assert not _reads_table(ctx, Person), (filters, sort)
 
     def test_a_company_page_reads_one_range(self, tenant):
         for name in ["Acme", "Beta", "Acme Two", "b-ac", "Zeta ac"]:
             CompanyFactory(account=tenant.account, name=name)
+        _switch_on(tenant.account)
         with CaptureQueriesContext(connection) as ctx:
             page = company_page(
                 account=tenant.account,
@@ -265,7 +299,105 @@ class TestPages:
                 count_limit=0,
             )
         assert [c.name for c in page.rows] == ["Acme", "Acme Two"]
-        ranges = [c["sql"] for c in ctx.captured_queries if table_of(Company) in c["sql"]]
+        ranges = [c["sql"] for c in ctx.captured_queries if f'"{table_of(Company)}"' in c["sql"]]
         assert len(ranges) == 1
         assert "ORDER BY" in ranges[0]
         assert page.has_next
+
+
+def _pages(account, q="ko", sort="name"):
+    ordering = Ordering(PERSON_SORTS[sort.removeprefix("-")], descending=sort.startswith("-"))
+
+    def read(cursor, page_size):
+        return person_page(
+            account=account,
+            filters=PersonFilters(q=q),
+            ordering=ordering,
+            cursor=cursor,
+            page_size=page_size,
+            count_limit=100,
+        )
+
+    return read
+
+
+@postgresql_only
+@pytest.mark.django_db
+class TestSwitchedOnOrOff:
+    """An account switched off keeps no rows, writes none, and reads as without the table; switching it on writes
+    its rows (exact), off drops them."""
+
+    def test_an_account_switched_off_writes_no_rows_and_reads_as_before(self, tenant, monkeypatch):
+        account, user = tenant.account, tenant.admin
+        assert not switched_on(Person, account.pk)
+        acme = company_create(account=account, user=user, name="Acme", city="Kołobrzeg")
+        anna = person_create(account=account, user=user, first_name="Anna", last_name="Kowalska", company=acme)
+        for last in ["Kowal", "Nowak-Kowalska", "ko-ko", "Makowski"] * 2:
+            PersonFactory(account=account, last_name=last)
+        person_update(account=account, user=user, person=anna, version=anna.version, last_name="Kowalczyk")
+        acme.refresh_from_db()
+        company_update(account=account, user=user, company=acme, version=acme.version, name="Zeta")
+        assert _rows_of(Person, account) == _rows_of(Company, account) == 0
+        _exact()
+        monkeypatch.setattr(listing, "SEARCH_PIN_LIMIT", 3)
+        monkeypatch.setattr(pagination, "estimated_rows", lambda qs: 5)
+        walks = []
+        for probe in (True, False):
+            if not probe:  # main's path: no word starts read, no probe
+                monkeypatch.setattr(listing, "reads_word_starts", lambda *args, **kwargs: None)
+            with CaptureQueriesContext(connection) as ctx:
+                walks.append(_walk(_pages(account), 3))
+            assert not _reads_table(ctx, Person)
+        assert walks[0] == walks[1]
+        assert sum(len(ids) for ids, *_ in walks[0][0]) == 9
+
+    def test_an_import_of_an_account_switched_off_writes_no_rows(self, tenant, other_tenant):
+        _switch_on(other_tenant.account)  # another account on: the triggers exist and probe
+        content = (
+            "Nazwa firmy;Miasto;Imię;Nazwisko;E-mail;Nazwa szansy;Wartość\n"
+            "Beta;Łódź;Jan;Kowalski;jan.kowalski@beta.pl;Serwis;100\n"
+        ).encode()
+        import_ = make_import(tenant.account, tenant.member, content=content)
+        with CaptureQueriesContext(connection) as ctx:
+            import_run(account=tenant.account, user=tenant.member, import_=import_)
+        assert not [q for q in ctx.captured_queries if q["sql"].startswith("INSERT INTO") and "_word_start" in q["sql"]]
+        assert _rows_of(Person, tenant.account) == _rows_of(Company, tenant.account) == 0
+        assert Person.objects.for_account(tenant.account).filter(last_name="Kowalski").exists()
+        _exact()
+
+    def test_switched_on_then_off(self, tenant, other_tenant):
+        account = tenant.account
+        for last in ["Kowal", "Nowak-Kowalska", "ko-ko", "Makowski"] * 2:
+            PersonFactory(account=account, last_name=last)
+        PersonFactory(account=other_tenant.account, last_name="Kowal")
+        CompanyFactory(account=account, name="Kolor")
+        call_command("word_starts", "--enable", "--account", str(account.pk))
+        assert accounts_switched_on(Person) == accounts_switched_on(Company) == [account.pk]
+        assert _rows_of(Person, account) > 0
+        assert _rows_of(Company, account) > 0
+        assert _rows_of(Person, other_tenant.account) == 0
+        _exact()
+        with CaptureQueriesContext(connection) as ctx:
+            on = _walk(_pages(account), 3)
+        assert _reads_table(ctx, Person)
+        call_command("word_starts", "--enable", "--account", str(account.pk))  # again: rewritten, still exact
+        _exact()
+        call_command("word_starts", "--disable", "--account", str(account.pk), "--kind", "person")
+        assert accounts_switched_on(Person) == []
+        assert accounts_switched_on(Company) == [account.pk]
+        assert _rows_of(Person, account) == 0
+        _exact()
+        with CaptureQueriesContext(connection) as ctx:
+            off = _walk(_pages(account), 3)
+        assert not _reads_table(ctx, Person)
+        assert on == off
+        PersonFactory(account=account, last_name="Kowalewski")  # off: written nowhere
+        assert _rows_of(Person, account) == 0
+        word_starts_disable(Company, account.pk)
+        _exact()
+
+    def test_the_command_says_what_it_needs(self):
+        with pytest.raises(CommandError, match="--account"):
+            call_command("word_starts", "--enable")
+        with pytest.raises(CommandError, match="Say"):
+            call_command("word_starts")
