@@ -372,7 +372,8 @@ def copy_floor(connection: Any, transaction: Any, import_id: int) -> dict[str, A
         raw = cursor.cursor
         started = time.perf_counter()
         for table in FLOOR_TABLES:
-            with written_in_bulk(models[table], ids[table], account_id=account_id), raw.copy(f"COPY {table} FROM STDIN") as copy:
+            bulk = written_in_bulk(models[table], ids[table], account_id=account_id)
+            with bulk, raw.copy(f"COPY {table} FROM STDIN") as copy:
                 copy.write(dumps[table])
         elapsed = time.perf_counter() - started
         # The foreign keys are checked at COMMIT (Django makes them DEFERRABLE INITIALLY DEFERRED), one query per

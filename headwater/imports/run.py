@@ -646,7 +646,8 @@ class _Writer:
                 self._history(pk, kind, None, row["source_id"])
             if row.get("campaign_id"):
                 self._campaign_history(pk, kind, None, row["campaign_id"])
-        with written_in_bulk(MODELS[kind], ids, account_id=self.account_id):  # their word starts in one statement, not a trigger per row
+        # Their word starts in one statement (an account switched on), not a trigger per row.
+        with written_in_bulk(MODELS[kind], ids, account_id=self.account_id):
             self.tables[kind].insert(new.records)
         if kind in self.tally:
             self.tally[kind](ids[0], ids[-1])

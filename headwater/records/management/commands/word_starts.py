@@ -43,6 +43,16 @@ class Command(BaseCommand):
         parser.add_argument("--account", type=int, action="append", help="only this account id (repeatable)")
         parser.add_argument("--kind", action="append", help="only this record kind (person, company; repeatable)")
 
+    def _switch(self, models: list[Any], accounts: list[int], *, on: bool) -> None:
+        for model in models:
+            for account in accounts:
+                if on:
+                    rows = word_starts_enable(model, account)
+                    self.stdout.write(f"Switched on account {account} in {table_of(model)}: {rows} rows.")
+                else:
+                    rows = word_starts_disable(model, account)
+                    self.stdout.write(f"Switched off account {account} in {table_of(model)}: {rows} rows dropped.")
+
     def handle(self, *args: Any, **options: Any) -> None:
         accounts = options["account"]
         if not any(options[name] for name in ("enable", "disable", "list", "check", "rebuild")):
@@ -58,14 +68,7 @@ class Command(BaseCommand):
             self.stdout.write("No word-start tables here (PostgreSQL only).")
             return
         if options["enable"] or options["disable"]:
-            for model in models:
-                for account in accounts:
-                    if options["enable"]:
-                        rows = word_starts_enable(model, account)
-                        self.stdout.write(f"Switched on account {account} in {table_of(model)}: {rows} rows.")
-                    else:
-                        rows = word_starts_disable(model, account)
-                        self.stdout.write(f"Switched off account {account} in {table_of(model)}: {rows} rows dropped.")
+            self._switch(models, accounts, on=options["enable"])
             return
         if options["list"]:
             for model in models:
