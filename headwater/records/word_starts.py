@@ -444,7 +444,11 @@ def word_starts_enable(model: type[models.Model], account_id: int) -> int:
                 "ON CONFLICT DO NOTHING",
                 [account_id],
             )
-        return word_starts_rebuild(model, account_ids=[account_id])
+        rows = word_starts_rebuild(model, account_ids=[account_id])
+        with connection.cursor() as cursor:
+            # Its statistics anew: the migration's were of an empty table, and the triggers' probes plan from them.
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table_of(model))}")
+        return rows
 
 
 def word_starts_disable(model: type[models.Model], account_id: int) -> int:
