@@ -14,4 +14,5 @@ COMPANY = RecordKind(
     name_fields=("name",),
     pages=views.PAGES,
     endpoints=api.ENDPOINTS,
+    word_start_columns=("name",),
 )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
@@ -72,6 +72,15 @@ class Ordering:
     @property
     def signature(self) -> str:
         return ("-" if self.descending else "") + ",".join(self.fields)
+
+
+class KeyRange(Protocol):
+    """The sort keys (the ordering's columns, the primary key last) of the first `limit` rows of a list after `key`
+    (from the start without one) in reading order, read by something other than the list's query: a search's own
+    index of them, in the list's order (records/word_starts.py). The rows are the list's, compared and sorted by
+    the database as the list's own query would."""
+
+    def __call__(self, key: tuple[Any, ...] | None, *, backward: bool, limit: int) -> list[tuple[Any, ...]]: ...
 
 
 @dataclass(frozen=True)
@@ -280,6 +289,7 @@ def keyset_page(
     pin_order: Sequence[str] = (),
     known_total: int | None = None,
     estimate_when_many: bool = False,
+    key_range: KeyRange | None = None,
 ) -> Page[_M]:
     """One page of `qs` in `ordering`, read after (or before) the row `cursor` names; two queries in all.
 
@@ -306,6 +316,9 @@ def keyset_page(
     estimate is planned, not run: a fraction of a millisecond (docs/performance.md, "Close-day filters in the
     creation index, and searches' estimates"). A rare search pays that planning too (0.3-0.6 ms) and is counted
     as before.
+    `key_range` (a plain queryset only): the rows' sort keys in the list's order, from an index of their own: the
+    pin reads them from it (and pins them when at most `pin_limit`), and a page not pinned reads its ids from it
+    after the cursor, then its rows by id, under `qs`'s conditions still.
     """
     position = decode_cursor(qs.model, ordering, cursor)
     total: int | None = None
@@ -326,7 +339,7 @@ def keyset_page(
         # The keys only where the planner expects a pinned page: 10,001 instants at 1-4 us each to parse. Without
         # an estimate (SQLite) nothing says so: a common search there would parse them all for nothing.
         few = planned is not None and planned <= pin_limit
-        ids, keys = _matching(qs, ordering, pin_order, count_limit + 1, with_keys=few)
+        ids, keys = _matching(qs, ordering, pin_order, count_limit + 1, with_keys=few, key_range=key_range)
         total = len(ids) if len(ids) <= count_limit else None
         if len(ids) <= pin_limit and (keys is not None or not ids):
             # The page's own ids are chosen from the keys (`_read`); no match at all: the page is empty, unread.
@@ -335,7 +348,16 @@ def keyset_page(
             qs = qs.filter(_among(qs, ids))
     elif count_limit:
         total = bounded_count(qs, count_limit)
-    page = _page(qs, ordering, position, page_size=page_size, total=total, count_limit=count_limit, pinned=pinned)
+    page = _page(
+        qs,
+        ordering,
+        position,
+        page_size=page_size,
+        total=total,
+        count_limit=count_limit,
+        pinned=pinned,
+        key_range=key_range,
+    )
     if estimate is not None:
         if page.start == 1 and not page.has_next:
             page.total = len(page.rows)  # every row is on this page: counted exactly, for free
@@ -345,14 +367,24 @@ def keyset_page(
 
 
 def _matching(
-    qs: models.QuerySet[Any], ordering: Ordering, pin_order: Sequence[str], limit: int, *, with_keys: bool
+    qs: models.QuerySet[Any],
+    ordering: Ordering,
+    pin_order: Sequence[str],
+    limit: int,
+    *,
+    with_keys: bool,
+    key_range: KeyRange | None = None,
 ) -> tuple[list[Any], list[tuple[Any, ...]] | None]:
     """The first `limit` matching ids in `pin_order`; `with_keys`: the first `limit` matches' sort keys in
     `ordering`, in that order, and their ids (the sort columns are read with the ids, from the rows the pin reads
     anyway, and sorted as the database sorts the list: a name's order is its collation's, which Python does not
     know). Only where the planner expects few matches: in the list's order a misjudged common word could be read
     by walking the list's index (SEARCH_PIN_ORDER); expecting fewer rows than the limit, the planner reads the
-    matches and sorts them."""
+    matches and sorts them. With a `key_range`, the keys are read from it, always (an index range in the list's
+    order: no walk to fear, no sort to pay)."""
+    if key_range is not None:
+        found = key_range(None, backward=False, limit=limit)
+        return [k[-1] for k in found], found
     if not with_keys:
         return list(qs.order_by(*pin_order).values_list("pk", flat=True)[:limit]), None
     keys = list(qs.order_by(*ordering.order_by(qs.model)).values_list(*ordering.columns)[:limit])
@@ -368,6 +400,7 @@ def _page(
     total: int | None,
     count_limit: int,
     pinned: list[tuple[Any, ...]] | None = None,
+    key_range: KeyRange | None = None,
 ) -> Page[_M]:
     def forward(key: tuple[Any, ...] | None, start: int) -> Page[_M]:
         return _forward(
@@ -379,13 +412,14 @@ def _page(
             total=total,
             count_limit=count_limit,
             pinned=pinned,
+            key_range=key_range,
         )
 
     if position is None:
         return forward(None, 1)
     if not position.backward:
         return forward(position.key, position.start)
-    rows = _read(qs, ordering, position.key, backward=True, limit=page_size + 1, pinned=pinned)
+    rows = _read(qs, ordering, position.key, backward=True, limit=page_size + 1, pinned=pinned, key_range=key_range)
     if len(rows) <= page_size:
         # Nothing before this page: show the first page, full, rather than a short page at the start.
         return forward(None, 1)
@@ -413,8 +447,9 @@ def _forward(
     total: int | None,
     count_limit: int,
     pinned: list[tuple[Any, ...]] | None = None,
+    key_range: KeyRange | None = None,
 ) -> Page[_M]:
-    rows = _read(qs, ordering, key, backward=False, limit=page_size + 1, pinned=pinned)
+    rows = _read(qs, ordering, key, backward=False, limit=page_size + 1, pinned=pinned, key_range=key_range)
     more = len(rows) > page_size
     rows = rows[:page_size]
     first_page = key is None
@@ -441,6 +476,7 @@ def _read(
     backward: bool,
     limit: int,
     pinned: list[tuple[Any, ...]] | None = None,
+    key_range: KeyRange | None = None,
 ) -> list[_M]:
     """Up to `limit` rows after `key` (from the start without one) in reading order: one query, or a second when
     the first part of a nullable sort ran out (`_after_parts`).
@@ -451,16 +487,19 @@ def _read(
     joins every match to its linked records before the sort (a typical account's 232 deals of `99`, most of its
     8-9 ms: docs/performance.md, "The page's ids from the pin"), or walks the list's index through the account's
     other rows (a typical account's 1,260 persons of `ko` by name, among 7,500).
+    `key_range`: the ids after `key` are read from it where the pinned keys cannot tell, or nothing was pinned.
     """
     if isinstance(qs, ShapedQuery):
         # Its ORDER BY is in the shape's SQL: built only when a shape is first compiled.
         return _read_shaped(qs, ordering, key, backward=backward, limit=limit)
     order = ordering.order_by(qs.model, reverse=backward)
-    if pinned is not None:
-        chosen = _chosen(pinned, ordering, key, backward=backward, limit=limit)
+    if pinned is not None or key_range is not None:
+        chosen = None if pinned is None else _chosen(pinned, ordering, key, backward=backward, limit=limit)
+        if chosen is None and key_range is not None:
+            chosen = [k[-1] for k in key_range(key, backward=backward, limit=limit)]
         if chosen is not None:
             return instances_of(qs.filter(_among(qs, chosen)).order_by(*order)) if chosen else []
-        qs = qs.filter(_among(qs, [k[-1] for k in pinned]))  # compared by the database, among the matches
+        qs = qs.filter(_among(qs, [k[-1] for k in pinned or []]))  # compared by the database, among the matches
     if key is None:
         return instances_of(qs.order_by(*order)[:limit])
     rows: list[_M] = []

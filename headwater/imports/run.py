@@ -47,6 +47,7 @@ from headwater.imports.models import ChangeAction, DuplicateMode, Import, Import
 from headwater.persons.models import Person
 from headwater.records.models import RecordOrigin
 from headwater.records.search import company_search_key, deal_search_key, person_search_key
+from headwater.records.word_starts import written_in_bulk
 from headwater.sources.models import HowChanged, Source, SourceChange
 from headwater.sources.selectors import MatchKind, source_match_values
 from headwater.stats.services import tallies_bulk_insert
@@ -645,7 +646,9 @@ class _Writer:
                 self._history(pk, kind, None, row["source_id"])
             if row.get("campaign_id"):
                 self._campaign_history(pk, kind, None, row["campaign_id"])
-        self.tables[kind].insert(new.records)
+        # Their word starts in one statement (an account switched on), not a trigger per row.
+        with written_in_bulk(MODELS[kind], ids, account_id=self.account_id):
+            self.tables[kind].insert(new.records)
         if kind in self.tally:
             self.tally[kind](ids[0], ids[-1])
         self.batch_keys.update(keys)

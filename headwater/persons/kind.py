@@ -14,4 +14,5 @@ PERSON = RecordKind(
     name_fields=("first_name", "last_name"),
     pages=views.PAGES,
     endpoints=api.ENDPOINTS,
+    word_start_columns=("last_name", "first_name"),
 )

@@ -27,6 +27,7 @@ from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, Records, Sorts, keyset_page, ordering_from_param
 from headwater.records.rows import Cell, Cells, table_head, table_rows
 from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
+from headwater.records.word_starts import WordStartRange, reads_word_starts
 
 _M = TypeVar("_M", bound=Model)
 
@@ -232,10 +233,22 @@ def record_page(
 
     `known`: the linked records `qs` did not join (`linked_query`), given to each row; `fields` the columns of them
     the page shows, for the ones it reads by id.
+
+    A one-word search of two characters in a kind's name order, and no other filter, reads its pin and its pages'
+    ids from the kind's word-start table (records/word_starts.py) on PostgreSQL, for an account switched on.
     """
     total = None
     if count_limit and account is not None and not filters.q.strip():
         total = known_count(qs.model, account, filters)
+    key_range = None
+    if (
+        account is not None
+        and dataclasses.replace(filters, q="") == type(filters)()
+        and not isinstance(qs, ShapedQuery)
+    ):
+        prefix = reads_word_starts(qs.model, filters.q, ordering.fields, account_id=account.pk)
+        if prefix is not None:
+            key_range = WordStartRange(qs.model, account_id=account.pk, prefix=prefix, descending=ordering.descending)
     page = keyset_page(
         qs,
         ordering=ordering,
@@ -246,6 +259,7 @@ def record_page(
         pin_order=SEARCH_PIN_ORDER,
         known_total=total,
         estimate_when_many=bool(filters.q.strip()),
+        key_range=key_range,
     )
     if known:
         attach_known(page.rows, known, fields)

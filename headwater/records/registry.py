@@ -32,6 +32,9 @@ class RecordKind:
     name_fields: tuple[str, ...]
     pages: RecordPages[Any] | None = None  # its list, detail, form and delete pages (records/views.py, records/urls.py)
     endpoints: RecordEndpoints[Any] | None = None  # its API operations (records/api.py)
+    # Its list's name order, when a table of its word starts answers a two-character search in it (PostgreSQL:
+    # records/word_starts.py; the table is made by a migration with these columns).
+    word_start_columns: tuple[str, ...] = ()
 
     @property
     def noun(self) -> str:

@@ -324,7 +324,7 @@ def uses_trigrams(term: str) -> bool:
 # ASCII punctuation is taken literally after a backslash by Python's re and PostgreSQL's regular expressions
 # alike, inside a bracket expression too; letters, digits and other characters are written as they are.
 _REGEX_LITERAL = str.maketrans({ch: "\\" + ch for ch in string.punctuation})
-_SEPARATOR_CLASS = "[" + "".join(sorted(WORD_SEPARATORS)).translate(_REGEX_LITERAL) + "]"
+SEPARATOR_CLASS = "[" + "".join(sorted(WORD_SEPARATORS)).translate(_REGEX_LITERAL) + "]"
 
 
 def word_start_pattern(term: str) -> str:
@@ -337,7 +337,7 @@ def word_start_pattern(term: str) -> str:
     literal = term.translate(_REGEX_LITERAL)
     if term[:1] in WORD_SEPARATORS:
         return literal
-    return f"(^|{_SEPARATOR_CLASS}){literal}"
+    return f"(^|{SEPARATOR_CLASS}){literal}"
 
 
 def _word_start_uses_index(term: str) -> bool:
