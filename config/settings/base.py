@@ -123,6 +123,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A running job that has not reported for this long is shown as failed: its worker was killed or lost.
 JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=120)
 
+# Word starts (records/word_starts.py, PostgreSQL): an account with this many persons (companies) or more reads a
+# two-character search in name order through the kind's word-start table; it keeps it until it has fewer than
+# WORD_STARTS_OFF_BELOW. Below 50,000 a search's walk of the name index costs at most ~6 ms (docs/performance.md).
+WORD_STARTS_ON_AT = env.int("WORD_STARTS_ON_AT", default=50_000)
+WORD_STARTS_OFF_BELOW = env.int("WORD_STARTS_OFF_BELOW", default=25_000)
+# Records written per transaction when an account is switched on: its writers wait for one batch at a time.
+WORD_STARTS_BATCH = env.int("WORD_STARTS_BATCH", default=10_000)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 LOGIN_URL = "users:login"

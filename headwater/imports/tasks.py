@@ -3,6 +3,8 @@ fails) and its undo."""
 
 from __future__ import annotations
 
+import logging
+
 from django.utils import timezone
 from django_tasks import task
 
@@ -10,9 +12,22 @@ from headwater.imports import run, undo
 from headwater.imports.models import Import, ImportState
 from headwater.jobs.models import Job
 from headwater.jobs.services import job_advance, run_once
+from headwater.records.tasks import word_starts_job_start
 from headwater.users.models import User
 
 RUN_KIND = "imports.run"
+
+logger = logging.getLogger(__name__)
+
+
+def _word_starts_after(import_id: int) -> None:
+    """The account grew (or shrank, by an undo): its word starts switched on or off if its size now asks for it, in
+    a job of its own. Its failure leaves the import as it is (done): the scheduled `word_starts --fit` catches up."""
+    import_ = Import.unscoped.select_related("account", "run_by").get(pk=import_id)
+    try:
+        word_starts_job_start(account=import_.account, user=import_.run_by)
+    except Exception:
+        logger.exception("Word starts after import %s not started", import_id)
 
 
 @task()
@@ -31,6 +46,7 @@ def import_task(job_id: int, import_id: int) -> None:
                 state=ImportState.FAILED, finished_at=timezone.now()
             )
             raise
+        _word_starts_after(import_id)
 
     run_once(job_id, body)
 
@@ -49,5 +65,6 @@ def import_undo_task(job_id: int, import_id: int, user_id: int | None, keep_touc
         undo.import_undo(
             account=import_.account, user=user, import_=import_, keep_touched=keep_touched, advance=advance
         )
+        _word_starts_after(import_id)
 
     run_once(job_id, body)

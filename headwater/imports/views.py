@@ -30,7 +30,9 @@ from headwater.imports.forms import (
 )
 from headwater.imports.models import Import, ImportState
 from headwater.imports.samples import template_header
+from headwater.jobs.selectors import job_pending
 from headwater.records.registry import record_kinds
+from headwater.records.tasks import WORD_STARTS_KIND
 from headwater.sources.selectors import source_choices
 from headwater.users.access import AccountRequest, account_view
 from headwater.users.models import Role
@@ -89,9 +91,14 @@ def _workspace(
     if mapping_form is None:
         questions, chosen = _date_questions(request, import_)
         mapping_form = MappingForm(columns=import_.columns, mapping=import_.mapping, questions=questions, chosen=chosen)
+    shown_state = selectors.import_state(import_=import_)
     return {
         "import": import_,
-        "shown_state": selectors.import_state(import_=import_),
+        "shown_state": shown_state,
+        # The account's size may have switched its word starts on or off (records/word_starts.py): a job of its own.
+        "search_job": (
+            job_pending(account=import_.account, kind=WORD_STARTS_KIND) if shown_state in ("done", "undone") else None
+        ),
         "updated_total": sum((import_.results.get("updated") or {}).values()),
         "can_undo": undo.can_undo(import_),
         "settings_form": settings_form,

@@ -20,6 +20,7 @@ class RecordsConfig(AppConfig):
         from headwater.jobs.kinds import register_job_kind  # noqa: PLC0415  # apps are ready only here
 
         register_job_kind("records.export_xlsx", title=_("XLSX export"))
+        register_job_kind("records.word_starts", title=_("Quick search for short words"))
         connection_created.connect(register_sqlite_functions, dispatch_uid="headwater.records.sqlite_functions")
 
 

@@ -1,5 +1,6 @@
 """The records' background jobs: a big list's XLSX export (see records/exports.py), written to a file the user
-downloads from the job's page."""
+downloads from the job's page; and an account's word starts switched on or off as its size asks (after an import,
+records/word_starts.py)."""
 
 from __future__ import annotations
 
@@ -17,17 +18,19 @@ from headwater.core.errors import ValidationFailed
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, ordering_from_param
 from headwater.jobs.models import Job
-from headwater.jobs.selectors import job_same_request
+from headwater.jobs.selectors import job_pending, job_same_request
 from headwater.jobs.services import job_advance, job_create, job_enqueue, job_new_file, run_once
 from headwater.records.bulk import bulk_targets
 from headwater.records.exports import export_filename, record_export_to
 from headwater.records.registry import RecordKind, kind_of
+from headwater.records.word_starts import word_starts_apply, word_starts_due
 from headwater.users.models import User
 
 if TYPE_CHECKING:
     from headwater.records.views import RecordPages
 
 EXPORT_KIND = "records.export_xlsx"
+WORD_STARTS_KIND = "records.word_starts"
 
 
 def export_targets(
@@ -89,5 +92,47 @@ def export_xlsx_task(job_id: int, account_id: int, noun: str, query: str, langua
             except BaseException:
                 path.unlink(missing_ok=True)
                 raise
+
+    run_once(job_id, body)
+
+
+def word_starts_job_start(*, account: Account, user: User | None = None) -> Job | None:
+    """After an account grew or shrank by many records (an import, its undo): a job that switches its word starts
+    on or off when the size rule asks for it (two bounded counts to find out; nothing off PostgreSQL), or the one
+    already queued or running. None when nothing is due."""
+    due = word_starts_due(account_ids=[account.pk])
+    if not due:
+        return None
+    with transaction.atomic():
+        # Two imports ending at once: the second waits here for the first's job, then finds it.
+        Account.objects.select_for_update().filter(pk=account.pk).exists()
+        pending = job_pending(account=account, kind=WORD_STARTS_KIND)
+        if pending is not None:
+            return pending
+        job = job_create(
+            account=account,
+            kind=WORD_STARTS_KIND,
+            user=user,
+            total=sum(s.records for s in due if s.on) or None,
+        )
+        job_enqueue(job=job, task=word_starts_task, account_id=account.pk)
+    job.refresh_from_db()
+    return job
+
+
+@task()
+def word_starts_task(job_id: int, account_id: int) -> None:
+    """The switches due when it runs (an earlier job may have made them): a big account's build reports the records
+    written, batch by batch."""
+
+    def body(job: Job) -> None:
+        due = word_starts_due(account_ids=[account_id])
+        total = sum(s.records for s in due if s.on)
+        job_advance(job=job, done=0, total=total, force=True)
+
+        def advance(done: int, total: int) -> None:
+            job_advance(job=job, done=done, total=total)
+
+        word_starts_apply(due, advance=advance)
 
     run_once(job_id, body)

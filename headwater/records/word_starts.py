@@ -25,20 +25,35 @@ account switched off); an import writes its new records' word starts itself, in 
 records, or rebuilds it. A page reads through it only for an account switched on (`reads_word_starts`), its rows by
 the ids the table gives and still under the search's own condition, so a stale table could leave a row out, never
 show a wrong one.
+
+Who switches an account on: the size rule (`word_starts_due`, `word_starts_fit`): an account with
+`WORD_STARTS_ON_AT` persons (companies) or more is switched on for that table, and off again only once it has fewer
+than `WORD_STARTS_OFF_BELOW` (the gap keeps an account near the line from being switched back and forth). It is
+applied after each import and import undo (a job, `records.tasks.word_starts_job_start`) and by `manage.py
+word_starts --fit` (schedule it, e.g. hourly: deletes and merges shrink an account slowly). An operator's
+`--enable` or `--disable` is a choice the rule then leaves alone (`<table>_word_start_choice`) until `--auto`.
+
+Switching on writes an account's rows in batches (`WORD_STARTS_BATCH` records), each under its own short SHARE lock
+on the records: writers wait for one batch, not the whole build. The account is listed from the first batch on,
+so the triggers and the import keep what is written exact, but marked not `ready` until the last: until then its
+lists read as before. Switching off takes the account off the list first, then drops its rows in batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, models, transaction
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from headwater.records.registry import kind_of
+from headwater.records.registry import kind_of, record_kinds
 from headwater.records.search import SEPARATOR_CLASS, WORD_SEPARATORS, search_terms
 
 # Every statement here is built from our own table, column and function names; values are parameters.
@@ -57,8 +72,14 @@ def table_of(model: type[models.Model]) -> str:
 
 
 def accounts_table_of(model: type[models.Model]) -> str:
-    """The accounts whose word starts `table_of(model)` holds: one row (the account's id) each."""
+    """The accounts whose word starts `table_of(model)` holds: one row (the account's id, `ready` once its rows are
+    all written) each."""
     return f"{model._meta.db_table}_word_start_account"
+
+
+def choices_table_of(model: type[models.Model]) -> str:
+    """The accounts an operator switched on or off by hand (`switched_on`): the size rule leaves them alone."""
+    return f"{model._meta.db_table}_word_start_choice"
 
 
 def word_starts(key: str | None) -> set[str]:
@@ -193,13 +214,22 @@ def _create_sql(model: type[models.Model], names: Sequence[str], connection: Any
         ),
         # A TRUNCATE of the records (the test database's flush) empties the table too: no row of it outlives its
         # record; and the accounts switched on (their ids could come back after a flush that resets the sequences).
-        (
-            f"CREATE FUNCTION {clear}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM {table}; "
-            f"DELETE FROM {accounts}; RETURN NULL; END $$"
-        ),
+        _clear_sql(model, connection, choices=False).replace("CREATE OR REPLACE", "CREATE", 1),
         f"CREATE TRIGGER {clear} AFTER TRUNCATE ON {records} FOR EACH STATEMENT EXECUTE FUNCTION {clear}()",
         f"ANALYZE {table}",
     ]
+
+
+def _clear_sql(model: type[models.Model], connection: Any, *, choices: bool) -> str:
+    """The TRUNCATE trigger's function: the tables beside the records emptied with them (with the operators'
+    choices once that table exists)."""
+    quote = connection.ops.quote_name
+    tables = [table_of(model), accounts_table_of(model), *([choices_table_of(model)] if choices else [])]
+    deletes = " ".join(f"DELETE FROM {quote(t)};" for t in tables)
+    return (
+        f"CREATE OR REPLACE FUNCTION {quote(f'{table_of(model)}_clear')}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {deletes} RETURN NULL; END $$"
+    )
 
 
 def _drop_sql(model: type[models.Model], connection: Any) -> list[str]:
@@ -217,7 +247,41 @@ def _drop_sql(model: type[models.Model], connection: Any) -> list[str]:
     ]
 
 
-class WordStartTable(Operation):
+class _PostgreSQLOnly(Operation):
+    """A migration operation of statements on PostgreSQL only, outside the model state: SQLite skips it."""
+
+    reversible = True
+
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+
+    def statements(self, model: type[models.Model], connection: Any, *, forwards: bool) -> list[str]:
+        raise NotImplementedError
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        pass
+
+    def _run(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, state: ProjectState, *, forwards: bool
+    ) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = state.apps.get_model(app_label, self.model_name)
+        for statement in self.statements(model, schema_editor.connection, forwards=forwards):
+            schema_editor.execute(statement)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        self._run(app_label, schema_editor, to_state, forwards=True)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        self._run(app_label, schema_editor, from_state, forwards=False)
+
+
+class WordStartTable(_PostgreSQLOnly):
     """Create `model_name`'s word-start table (empty: no account switched on), its table of accounts switched on,
     its triggers and the shared `hw_word_starts` function, on PostgreSQL only; SQLite skips it. `columns`: the
     list's name order (the kind's `word_start_columns` now).
@@ -225,35 +289,44 @@ class WordStartTable(Operation):
     Not part of the model state, like records.search.TrigramIndex.
     """
 
-    reversible = True
-
     def __init__(self, model_name: str, columns: Sequence[str]) -> None:
-        self.model_name = model_name
+        super().__init__(model_name)
         self.columns = tuple(columns)
 
-    def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        pass
-
-    def database_forwards(
-        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
-    ) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        for statement in _create_sql(model, self.columns, schema_editor.connection):
-            schema_editor.execute(statement)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
-    ) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        model = from_state.apps.get_model(app_label, self.model_name)
-        for statement in _drop_sql(model, schema_editor.connection):
-            schema_editor.execute(statement)
+    def statements(self, model: type[models.Model], connection: Any, *, forwards: bool) -> list[str]:
+        return _create_sql(model, self.columns, connection) if forwards else _drop_sql(model, connection)
 
     def describe(self) -> str:
         return f"Word-start table of {self.model_name} by ({', '.join(self.columns)}) (PostgreSQL only)"
+
+
+class WordStartSwitches(_PostgreSQLOnly):
+    """What switching an account on or off in batches and by rule needs (PostgreSQL only): the accounts' `ready`
+    (every existing account stays ready: its rows were written in one transaction) and the operators' choices."""
+
+    def statements(self, model: type[models.Model], connection: Any, *, forwards: bool) -> list[str]:
+        quote = connection.ops.quote_name
+        accounts, choices = quote(accounts_table_of(model)), quote(choices_table_of(model))
+        if forwards:
+            return [
+                f"ALTER TABLE {accounts} ADD COLUMN ready boolean NOT NULL DEFAULT true",
+                f"CREATE TABLE {choices} (account_id bigint PRIMARY KEY, switched_on boolean NOT NULL)",
+                _clear_sql(model, connection, choices=True),
+            ]
+        return [
+            _clear_sql(model, connection, choices=False),
+            f"DROP TABLE {choices}",
+            # An account half written would read as whole without the mark: it goes, rows and all.
+            (
+                f"DELETE FROM {quote(table_of(model))} WHERE account_id IN "
+                f"(SELECT account_id FROM {accounts} WHERE NOT ready)"
+            ),
+            f"DELETE FROM {accounts} WHERE NOT ready",
+            f"ALTER TABLE {accounts} DROP COLUMN ready",
+        ]
+
+    def describe(self) -> str:
+        return f"Word-start switches of {self.model_name} (PostgreSQL only)"
 
 
 def has_table(model: type[models.Model], *, using: str = "default") -> bool:
@@ -266,14 +339,15 @@ def has_table(model: type[models.Model], *, using: str = "default") -> bool:
 
 
 def switched_on(model: type[models.Model], account_id: int) -> bool:
-    """Whether the table holds `account_id`'s word starts (`word_starts_enable`): one probe of a small table."""
+    """Whether the table holds all of `account_id`'s word starts (`word_starts_enable` done: `ready`), so its lists
+    may read through it: one probe of a small table."""
     if not has_table(model):
         return False
     connection = connections["default"]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(accounts_table_of(model))} "
-            "WHERE account_id = %s)",
+            "WHERE account_id = %s AND ready)",
             [account_id],
         )
         return bool(cursor.fetchone()[0])
@@ -417,48 +491,224 @@ def word_starts_rebuild(model: type[models.Model], *, account_ids: Iterable[int]
 
 
 def accounts_switched_on(model: type[models.Model]) -> list[int]:
+    """The accounts whose rows the table keeps (ready or still being written)."""
+    return sorted(word_start_states(model))
+
+
+def word_start_states(model: type[models.Model]) -> dict[int, bool]:
+    """{account: ready} of the accounts switched on."""
     connection = connections["default"]
     with connection.cursor() as cursor:
-        table = connection.ops.quote_name(accounts_table_of(model))
-        cursor.execute(f"SELECT account_id FROM {table} ORDER BY account_id")
-        return [int(pk) for (pk,) in cursor.fetchall()]
+        cursor.execute(f"SELECT account_id, ready FROM {connection.ops.quote_name(accounts_table_of(model))}")
+        return {int(pk): bool(ready) for pk, ready in cursor.fetchall()}
+
+
+def word_start_choices(model: type[models.Model]) -> dict[int, bool]:
+    """{account: on} of the accounts an operator switched on or off by hand."""
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT account_id, switched_on FROM {connection.ops.quote_name(choices_table_of(model))}")
+        return {int(pk): bool(on) for pk, on in cursor.fetchall()}
+
+
+def word_starts_choose(model: type[models.Model], account_id: int, on: bool | None) -> None:
+    """Record an operator's choice for the account (None: back to the size rule). It takes effect by
+    `word_starts_apply` (the command does both)."""
+    connection = connections["default"]
+    table = connection.ops.quote_name(choices_table_of(model))
+    with connection.cursor() as cursor:
+        if on is None:
+            cursor.execute(f"DELETE FROM {table} WHERE account_id = %s", [account_id])
+        else:
+            cursor.execute(
+                f"INSERT INTO {table} (account_id, switched_on) VALUES (%s, %s) "
+                "ON CONFLICT (account_id) DO UPDATE SET switched_on = EXCLUDED.switched_on",
+                [account_id, on],
+            )
 
 
 def _lock_writers(model: type[models.Model], connection: Any) -> None:
     """Until the transaction ends, no write to `model`'s records: one under way when the account is switched on or
-    off would have probed the accounts' table before the change, and its word starts would be missing or left over.
-    SHARE waits for the writes under way and lets reads go on."""
+    a batch is written would have probed the accounts' table, or read its row, before, and its word starts would be
+    missing or left over. SHARE waits for the writes under way and lets reads go on."""
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE MODE")
 
 
-def word_starts_enable(model: type[models.Model], account_id: int) -> int:
-    """Switch `account_id` on for `model`'s table and write its rows (inside one transaction, the records' writers
-    waiting meanwhile: ~30 s for a million persons here); returns how many rows it wrote. Again: rewritten."""
+@contextmanager
+def _switching(model: type[models.Model], account_id: int) -> Iterator[None]:
+    """One switch of (table, account) at a time, across processes (an import's job and the scheduled rule): a
+    session-level advisory lock, held across the switch's transactions."""
     connection = connections["default"]
-    with transaction.atomic():
-        _lock_writers(model, connection)
+    # The key: the table's name folded to 32 bits above the account's id (ids stay below 2**31 here).
+    key = (zlib.crc32(table_of(model).encode()) << 31) ^ account_id
+    key = key - (1 << 64) if key >= 1 << 63 else key
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _drop_rows(model: type[models.Model], account_id: int, batch: int) -> int:
+    """Delete the account's rows from the table, `batch` * 15 or so at a time (an account switched off: nobody
+    writes them meanwhile)."""
+    connection = connections["default"]
+    table = connection.ops.quote_name(table_of(model))
+    dropped = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE account_id = %s LIMIT %s))",
+                [account_id, batch * 16],
+            )
+            if cursor.rowcount <= 0:
+                return dropped
+            dropped += cursor.rowcount
+
+
+Advance = Callable[[int], None]
+
+
+def word_starts_enable(
+    model: type[models.Model], account_id: int, *, batch: int | None = None, advance: Advance | None = None
+) -> int:
+    """Switch `account_id` on for `model`'s table and write its rows; returns how many rows it wrote (0: it was on).
+
+    First the account is listed, not ready (a short transaction: the writes under way finish, every later one
+    keeps its rows from then on), then the records that were there are written `batch` at a time, each batch in a
+    transaction holding the records' SHARE lock (writers wait for one batch, ~0.2 s), rows a writer added already
+    kept. Then it is ready and the table analysed. Interrupted, it is listed not ready, and the next call goes on.
+    `advance(records written)` after each batch."""
+    size = batch or settings.WORD_STARTS_BATCH
+    connection = connections["default"]
+    quote = connection.ops.quote_name
+    accounts = quote(accounts_table_of(model))
+    with _switching(model, account_id):
+        state = word_start_states(model).get(account_id)
+        if state:
+            return 0
+        if state is None:
+            _drop_rows(model, account_id, size)  # left by a switch off that did not finish
+            with transaction.atomic():
+                _lock_writers(model, connection)
+                with connection.cursor() as cursor:
+                    cursor.execute(f"INSERT INTO {accounts} (account_id, ready) VALUES (%s, false)", [account_id])
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {connection.ops.quote_name(accounts_table_of(model))} (account_id) VALUES (%s) "
-                "ON CONFLICT DO NOTHING",
-                [account_id],
+                f"SELECT id FROM {quote(model._meta.db_table)} WHERE account_id = %s ORDER BY id", [account_id]
             )
-        rows = word_starts_rebuild(model, account_ids=[account_id])
+            ids = [pk for (pk,) in cursor.fetchall()]
+        fill = _fill_sql(model, kind_of(model).word_start_columns, connection, where="WHERE r.id = ANY(%s::bigint[])")
+        written = 0
+        for start in range(0, len(ids), size):
+            with transaction.atomic():
+                _lock_writers(model, connection)
+                with connection.cursor() as cursor:
+                    cursor.execute(f"{fill} ON CONFLICT DO NOTHING", [ids[start : start + size]])
+                    written += max(cursor.rowcount, 0)
+            if advance is not None:
+                advance(min(start + size, len(ids)))
         with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {accounts} SET ready = true WHERE account_id = %s", [account_id])
             # Its statistics anew: the migration's were of an empty table, and the triggers' probes plan from them.
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table_of(model))}")
-        return rows
+            cursor.execute(f"ANALYZE {quote(table_of(model))}")
+        return written
 
 
-def word_starts_disable(model: type[models.Model], account_id: int) -> int:
+def word_starts_disable(model: type[models.Model], account_id: int, *, batch: int | None = None) -> int:
     """Switch `account_id` off for `model`'s table and drop its rows; returns how many it dropped. Its lists read
-    through the trigram index again, its writes write nothing here."""
+    through the trigram index again, its writes write nothing here. Taken off the list first (a short transaction:
+    the writes under way finish), then its rows go in batches."""
     connection = connections["default"]
-    with transaction.atomic():
-        _lock_writers(model, connection)
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {quote(accounts_table_of(model))} WHERE account_id = %s", [account_id])
-            cursor.execute(f"DELETE FROM {quote(table_of(model))} WHERE account_id = %s", [account_id])
-            return int(cursor.rowcount)
+    with _switching(model, account_id):
+        with transaction.atomic():
+            _lock_writers(model, connection)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {connection.ops.quote_name(accounts_table_of(model))} WHERE account_id = %s",
+                    [account_id],
+                )
+        return _drop_rows(model, account_id, batch or settings.WORD_STARTS_BATCH)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """What the rule (or an operator's choice) asks of one account in one table: `on` or off; `records`: how many
+    records it has (up to WORD_STARTS_ON_AT: counted no further)."""
+
+    model: type[models.Model]
+    account_id: int
+    on: bool
+    records: int
+
+
+def _record_count(model: type[models.Model], account_id: int, cap: int) -> int:
+    """The account's records, counted up to `cap`: one bounded index range, however big the account."""
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {connection.ops.quote_name(model._meta.db_table)} "
+            "WHERE account_id = %s LIMIT %s) AS r",
+            [account_id, cap],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _all_accounts() -> list[int]:
+    from headwater.core.models import Account  # noqa: PLC0415  # core's models load after this module
+
+    return list(Account.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def word_starts_due(*, account_ids: Iterable[int] | None = None) -> list[Switch]:
+    """The switches the rule and the operators' choices ask for now, of these accounts (None: every account, and
+    every account the tables list): on at WORD_STARTS_ON_AT records of the kind or more (or a build to finish), off
+    below WORD_STARTS_OFF_BELOW; in between, as it is. Nothing off PostgreSQL."""
+    on_at, off_below = settings.WORD_STARTS_ON_AT, settings.WORD_STARTS_OFF_BELOW
+    due = []
+    for kind in record_kinds():
+        model = kind.model
+        if not has_table(model):
+            continue
+        states, choices = word_start_states(model), word_start_choices(model)
+        wanted = sorted(set(account_ids) if account_ids is not None else {*_all_accounts(), *states})
+        for account in wanted:
+            records = _record_count(model, account, on_at)
+            on = choices.get(account)
+            if on is None:
+                on = records >= (off_below if account in states else on_at)
+            if on and not states.get(account):  # off, or its build unfinished
+                if records >= on_at:  # its build's size, for the progress
+                    records = _record_count(model, account, 2**62)
+                due.append(Switch(model, account, True, records))
+            elif not on and account in states:
+                due.append(Switch(model, account, False, records))
+    return due
+
+
+def word_starts_apply(switches: Sequence[Switch], *, advance: Callable[[int, int], None] | None = None) -> None:
+    """Make the switches; `advance(records done, records in all)` as the builds go (a job's progress)."""
+    total = sum(s.records for s in switches if s.on) or None
+    done = 0
+    for switch in switches:
+        if not switch.on:
+            word_starts_disable(switch.model, switch.account_id)
+            continue
+        before = done
+
+        def step(written: int, before: int = before) -> None:
+            if advance is not None and total is not None:
+                advance(min(before + written, total), total)
+
+        word_starts_enable(switch.model, switch.account_id, advance=step)
+        done += switch.records
+
+
+def word_starts_fit(*, account_ids: Iterable[int] | None = None) -> list[Switch]:
+    """Apply the rule (and the choices) to these accounts, or to all; returns what it switched."""
+    due = word_starts_due(account_ids=account_ids)
+    word_starts_apply(due)
+    return due

@@ -31,6 +31,7 @@ from headwater.records.word_starts import (
     switched_on,
     table_of,
     word_start_drift,
+    word_starts_choose,
     word_starts_disable,
     word_starts_enable,
 )
@@ -89,8 +90,10 @@ def _rows_of(model, account):
 
 
 def _switch_on(*accounts):
+    """As an operator does: chosen on (the size rule, applied after each import, leaves it on), then written."""
     for account in accounts:
         for model in (Person, Company):
+            word_starts_choose(model, account.pk, True)
             word_starts_enable(model, account.pk)
 
 
