@@ -807,6 +807,31 @@ def load_postgres(conninfo: str, plans: list[AccountPlan], data: Dataset) -> Non
     data.load_seconds = time.perf_counter() - started
 
 
+def switch_word_starts() -> None:
+    """The word-start size rule applied to every account, as imports and `manage.py word_starts --fit` apply it
+    (records/word_starts.py): the big account and the few others over the threshold are switched on, so the lists
+    benchmark reads as a deployment does. Then the tables written are vacuumed like the records (index-only
+    reads). Nothing off PostgreSQL; nothing to do the second time."""
+    from django.db import connection
+
+    from headwater.records.word_starts import table_of, word_starts_fit
+
+    started = time.perf_counter()
+    switched = word_starts_fit()
+    for switch in switched:
+        state = "on" if switch.on else "off"
+        print(
+            f"Word starts switched {state}: account {switch.account_id}, {table_of(switch.model)} "
+            f"({switch.records:,} records)",
+            file=sys.stderr,
+        )
+    if switched:
+        tables = sorted({table_of(s.model) for s in switched})
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+        print(f"Word starts switched in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
 def load_django(plans: list[AccountPlan], data: Dataset) -> None:
     """Plain INSERTs through Django's connection (any backend): the SQLite benchmark and the smoke test."""
     from django.db import connection, transaction

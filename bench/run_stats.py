@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 — on
         meta_file.parent.mkdir(parents=True, exist_ok=True)
         meta_file.write_text(json.dumps(meta))
         print(f"Loaded in {data.load_seconds:.1f} s", file=sys.stderr)
+    dataset.switch_word_starts()
 
     from django.db import connection
     from django.test import Client
