@@ -4,6 +4,8 @@ interrupted, read only once whole (PostgreSQL; SQLite has no tables)."""
 
 from __future__ import annotations
 
+from io import StringIO
+
 import psycopg
 import pytest
 from django.core.management import call_command
@@ -13,10 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from headwater.companies.models import Company
+from headwater.core.pagination import Ordering
 from headwater.imports.services import import_run
 from headwater.jobs.models import Job, JobState
 from headwater.jobs.services import job_create
 from headwater.persons.models import Person
+from headwater.persons.selectors import PERSON_SORTS, PersonFilters, person_page
 from headwater.persons.services import person_update
 from headwater.records import word_starts
 from headwater.records.tasks import WORD_STARTS_KIND, word_starts_job_start
@@ -113,17 +117,12 @@ class TestTheRule:
 
 
 def _command_output(*args):
-    from io import StringIO
-
     out = StringIO()
     call_command("word_starts", *args, stdout=out)
     return out.getvalue()
 
 
 def _pages_read_the_table(account):
-    from headwater.core.pagination import Ordering
-    from headwater.persons.selectors import PERSON_SORTS, PersonFilters, person_page
-
     with CaptureQueriesContext(connection) as ctx:
         page = person_page(
             account=account,
@@ -157,7 +156,7 @@ class TestBatches:
             word_starts_enable(Person, account.pk, batch=2, advance=advance)
         assert word_start_states(Person) == {account.pk: False}
         assert not switched_on(Person, account.pk)
-        assert 0 < _rows_of(Person, account)
+        assert _rows_of(Person, account) > 0
         # Written meanwhile: kept by the triggers, the written batch's rows and the rest alike.
         person_update(account=account, user=user, person=people[0], version=people[0].version, last_name="Zawada")
         person_update(account=account, user=user, person=people[6], version=people[6].version, last_name="Zięba")
