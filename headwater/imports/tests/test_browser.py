@@ -13,7 +13,11 @@ from playwright.sync_api import expect
 
 from headwater.companies.models import Company
 from headwater.imports.models import Import
+from headwater.imports.services import import_run
+from headwater.jobs.services import job_advance, job_create, job_start
+from headwater.records.tasks import WORD_STARTS_KIND
 from headwater.sources.models import Source
+from headwater.testing.factories import make_import
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -175,3 +179,30 @@ def test_an_ambiguous_date_column_is_asked_on_the_columns_step(dashboard, tenant
     expect(page.get_by_label(label)).to_have_value(other)
     import_ = Import.objects.for_account(tenant.account).get()
     assert import_.settings["date_formats"] == {"1": other}
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_a_switch_of_word_starts_under_way_shows_on_the_import_page(
+    dashboard, live_server, tenant, screenshot, language
+):
+    """After an import made the account big enough, its word starts are written by a job of their own: the import's
+    page says what it is and shows its bar while it runs."""
+    content = "Nazwa firmy;Imię;Nazwisko\nAcme;Anna;Nowak\nBeta;Jan;Kowalski\n".encode()
+    import_ = make_import(tenant.account, tenant.member, content=content)
+    import_run(account=tenant.account, user=tenant.member, import_=import_)
+    job = job_start(job=job_create(account=tenant.account, kind=WORD_STARTS_KIND), total=120_000)
+    job_advance(job=job, done=48_000, force=True)
+    page = dashboard(language)
+    page.goto(f"{live_server.url}{tenant.url(f'import/{import_.pk}/')}")
+    expect(page.locator("[data-import-state=done]")).to_be_visible()
+    assert import_.results["created"]["person"] == 2
+    expect(page.locator("#search-job-note")).to_have_text(
+        t(
+            language,
+            "Searches by the first two letters of a word are being set up for this account's new size. Lists work "
+            "as usual meanwhile.",
+        )
+    )
+    bar = page.get_by_role("progressbar", name=re.compile(t(language, "Quick search for short words")))
+    expect(bar).to_have_attribute("value", "40")
+    screenshot(f"import-word-starts-{language}")
