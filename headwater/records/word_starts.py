@@ -540,9 +540,8 @@ def _switching(model: type[models.Model], account_id: int) -> Iterator[None]:
     """One switch of (table, account) at a time, across processes (an import's job and the scheduled rule): a
     session-level advisory lock, held across the switch's transactions."""
     connection = connections["default"]
-    # The key: the table's name folded to 32 bits above the account's id (ids stay below 2**31 here).
+    # The key: the table's name folded to 32 bits, above the account's id (below 2**31): under 2**63, a bigint.
     key = (zlib.crc32(table_of(model).encode()) << 31) ^ account_id
-    key = key - (1 << 64) if key >= 1 << 63 else key
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [key])
     try:
