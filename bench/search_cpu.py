@@ -16,10 +16,10 @@ test client, inside a transaction rolled back at the end: nothing is written (no
   `valgrind --tool=callgrind` with `--requests N` and with `--requests 0` (same warm-up) and take the difference
   over N times the cases (`PYTHONHASHSEED=0`, the collector frozen after the warm-up as a worker's is).
 - `profile`: cProfile (CPU time) of one case's page, the hottest functions.
-- `dump`: for every search case of both accounts, the page in English and in Polish, its htmx fragment, three pages
-  forward and two back through the pager's links, and the API's first three pages, one file each (CSRF tokens and
-  nonces blanked), and beside each page and API answer the statements it sent to the records' tables: `diff -r`
-  two dumps.
+- `dump`: for every search case of both accounts (and every list without a search, in each of its sorts), the
+  page in English and in Polish, its htmx fragment, three pages forward and two back through the pager's links,
+  and the API's first three pages, one file each (CSRF tokens and nonces blanked), and beside each page and API
+  answer the statements it sent to the records' tables: `diff -r` two dumps.
 """
 
 # Imports inside functions on purpose: Django must be configured (bench.settings) before models load.
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
 
     every = search_cases()
     wanted = args.case or list(EDGE_CASES)
-    cases = [c for c in every if any(part in c.name for part in wanted)] if args.mode != "dump" else every
+    cases = [c for c in every if any(part in c.name for part in wanted)] if args.mode != "dump" else every + _plain()
     if not cases:
         raise SystemExit(f"no case matches {wanted}")
     with transaction.atomic():
@@ -127,11 +127,28 @@ def _requests(gets: dict[str, Callable[[], None]], *, warmup: int, requests: int
     return spent
 
 
+def _plain() -> list[Any]:
+    """Lists without a search, for the dump: every kind in each of its sorts, both accounts (their rows' cells)."""
+    from bench.list_pages import ListCase
+    from headwater.companies.selectors import COMPANY_SORTS
+    from headwater.deals.selectors import DEAL_SORTS
+    from headwater.persons.selectors import PERSON_SORTS
+
+    sorts = {"deals": DEAL_SORTS, "persons": PERSON_SORTS, "companies": COMPANY_SORTS}
+    return [
+        ListCase(f"{kind} by {direction}{sort}", slug, kind, f"{direction}{sort}")
+        for slug in ("big", "typical")
+        for kind, named in sorts.items()
+        for sort in named
+        for direction in ("", "-")
+    ]
+
+
 def _page_path(case: Any) -> str:
     return f"/a/{case.account}/{case.kind}/?{urlencode({**case.filters, 'sort': case.sort})}"
 
 
-def _api_path(case: Any) -> str:
+def _api_path(case: Any) -> str | None:
     from headwater.companies.schemas import COMPANY_ORDERING
     from headwater.companies.selectors import COMPANY_SORTS
     from headwater.deals.schemas import DEAL_ORDERING
@@ -145,7 +162,9 @@ def _api_path(case: Any) -> str:
         "companies": (COMPANY_ORDERING, COMPANY_SORTS),
     }[case.kind]
     columns = own[case.sort.removeprefix("-")]
-    name = next(n for n, cols in api.items() if cols == columns and n != "id")
+    name = next((n for n, cols in api.items() if cols == columns and n != "id"), None)
+    if name is None:  # a sort the API does not offer
+        return None
     ordering = ("-" if case.sort.startswith("-") else "") + name
     return f"/api/v1/{case.kind}?{urlencode({**case.filters, 'ordering': ordering, 'limit': '25'})}"
 
@@ -169,7 +188,7 @@ def _dump(out: Path, client: Any, cases: list[Any], accounts: dict[str, Any], us
     tokens = {slug: api_token_create(account=a, user=user, name="search_cpu")[1] for slug, a in accounts.items()}
     written = 0
     for number, case in enumerate(cases):
-        stem = f"{number:02d}-{case.account}-{case.kind}-{case.q}"
+        stem = f"{number:02d}-{case.account}-{case.kind}-{case.q or case.sort}"
         first = _page_path(case)
         for language in ("en", "pl"):
             client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
@@ -191,15 +210,16 @@ def _dump(out: Path, client: Any, cases: list[Any], accounts: dict[str, Any], us
             fragment = client.get(path, HTTP_HX_REQUEST="true")
             (out / f"{stem}-walk{step}-fragment").write_bytes(_body(fragment))
             written += 2
-        path = _api_path(case)
-        for step in range(3):
+        api = _api_path(case)
+        path = api or ""
+        for step in range(3 if api else 0):
             response = get(f"{stem}-api{step}", path, HTTP_AUTHORIZATION=f"Bearer {tokens[case.account]}")
             (out / f"{stem}-api{step}").write_bytes(path.encode() + b"\n" + _body(response))
             written += 1
             cursor = json.loads(response.content).get("next") if response.status_code == 200 else None
             if not cursor:
                 break
-            path = _api_path(case) + "&" + urlencode({"cursor": cursor})
+            path = f"{api}&{urlencode({'cursor': cursor})}"
     print(f"{written} responses of {len(cases)} cases written to {out}")
 
 
