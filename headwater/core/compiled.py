@@ -69,6 +69,9 @@ _DECIMAL_MARK = Decimal("-987654321987.654321")
 
 PARAMETER_TYPES: tuple[type, ...] = (int, str, dt.datetime, dt.date, Decimal)
 _TYPES_NAMED = "int, str, datetime (aware), date or Decimal"
+# A ShapedQuery's parameter may also be a list of ids, sent as one array parameter (`id = ANY(%s)` on PostgreSQL:
+# core.pagination._among), whatever its length; a backend that writes one parameter per id gives each id its own
+# place in the SQL, so the list is not found as itself and the shape runs as its plain queryset.
 
 
 def _marks(parameters: Mapping[str, type], variant: int = 0) -> dict[str, Any]:
@@ -85,6 +88,8 @@ def _marks(parameters: Mapping[str, type], variant: int = 0) -> dict[str, Any]:
             marks[name] = _DATE_MARK + dt.timedelta(days=1000 * variant + index + 1)
         elif kind is Decimal:
             marks[name] = _DECIMAL_MARK - variant * 10_000 - index
+        elif kind is list:
+            marks[name] = [_INT_MARK + variant * 10_000 + index]
         else:
             raise ImproperlyConfigured(f"Compiled parameters are {_TYPES_NAMED}, not {kind}.")
     return marks
@@ -105,6 +110,8 @@ def _adapt(connection: BaseDatabaseWrapper, value: Any) -> Any:
         return connection.ops.adapt_datefield_value(value)
     if kind is Decimal:
         return connection.ops.adapt_decimalfield_value(value)
+    if kind is list:  # ids, sent as Django sends a Value(list): as they are
+        return value
     raise TypeError(f"compiled parameters are {_TYPES_NAMED}, not {kind}")
 
 
@@ -114,22 +121,44 @@ class _Unreached(ImproperlyConfigured):
 
 def _find_slots(connection: BaseDatabaseWrapper, params: Any, marks: Mapping[str, Any], kind: str) -> _Slots:
     """Per SQL parameter, the caller's parameter whose marker it is, or None for a constant of the query. Every
-    marker must reach the SQL as the backend adapts it: one that went through anything else is not found."""
+    marker must reach the SQL as the backend adapts it: one that went through anything else is not found.
+
+    An integer the backend sends typed (psycopg's `Int4(7)`: Django's PostgreSQL backend so adapts an integer
+    field's value, e.g. a `Value(7)` cast to bigint) is its marker too; its slot keeps the type, and the value is
+    sent in it (`_sent`), as Django would send it."""
     adapted = {}
     for mark_name, value in marks.items():
         sent = _adapt(connection, value)
-        adapted[(type(sent), sent)] = mark_name
+        adapted[_hashed(sent)] = mark_name
     slots: list[tuple[str | None, Any]] = []
     for p in params:
         name: str | None
+        typed = type(p) is not int and type(p) is not bool and isinstance(p, int)
         try:
-            name = adapted.get((type(p), p))
-        except TypeError:  # an unhashable constant (a list): never a marker
+            name = adapted.get((int, int(p)) if typed else _hashed(p))
+        except TypeError:  # an unhashable constant (a dict): never a marker
             name = None
-        slots.append((name, p))
+        # A constant's slot holds its value; a parameter's, the type its value is sent in (None: as adapted).
+        slots.append((name, p) if name is None else (name, type(p) if typed else None))
     if {name for name, _ in slots if name is not None} != set(marks):
         raise _Unreached(f"Every {kind} parameter must reach the SQL as itself.")
     return tuple(slots)
+
+
+def _sent(connection: BaseDatabaseWrapper, value: Any, typed: Any) -> Any:
+    """A parameter's value as its slot sends it (`_find_slots`)."""
+    adapted = _adapt(connection, value)
+    return adapted if typed is None else typed(adapted)
+
+
+def _params(connection: BaseDatabaseWrapper, slots: _Slots, values: Mapping[str, Any]) -> list[Any]:
+    """The statement's parameters: each slot's constant, or the caller's value it holds the place of."""
+    return [constant if name is None else _sent(connection, values[name], constant) for name, constant in slots]
+
+
+def _hashed(value: Any) -> tuple[type, Any]:
+    """A key telling a parameter's value and type apart (True is not 1): a list by its items (a marker list)."""
+    return (list, tuple(value)) if type(value) is list else (type(value), value)
 
 
 @dataclass(frozen=True)
@@ -186,7 +215,7 @@ class _Precompiled(Generic[_C]):
         if compiled is None:
             compiled = self._compiled[connection] = self._compile(connection)
         sql, slots = self._sql(compiled)
-        params = [constant if name is None else _adapt(connection, values[name]) for name, constant in slots]
+        params = _params(connection, slots, values)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return compiled, cursor.fetchall()
@@ -621,7 +650,7 @@ def _shape_compiled(
     if compiled is _PLAIN:
         return None
     slots = compiled.slots if isinstance(compiled, _Compiled) else compiled[1]
-    params = [constant if name is None else _adapt(connection, values[name]) for name, constant in slots]
+    params = _params(connection, slots, values)
     return connection, compiled, params
 
 
@@ -632,8 +661,8 @@ def shape_counts(using: str = DEFAULT_DB_ALIAS) -> tuple[int, int]:
     return len(cache) - plain, plain
 
 
-def _sql_and_names(compiled: _Compiled | _CountCompiled) -> tuple[str, tuple[str | None, ...]]:
-    sql, slots = (compiled.sql, compiled.slots) if isinstance(compiled, _Compiled) else compiled
+def _sql_and_names(compiled: _Compiled | tuple[Any, ...]) -> tuple[str, tuple[str | None, ...]]:
+    sql, slots = (compiled.sql, compiled.slots) if isinstance(compiled, _Compiled) else compiled[:2]
     return sql, tuple(name for name, _ in slots)
 
 
@@ -683,6 +712,48 @@ def shaped_count(query: ShapedQuery[Any]) -> int:
         cursor.execute(compiled[0], params)
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def shaped_rows(query: ShapedQuery[Any]) -> list[tuple[Any, ...]]:
+    """The tuples `list(query.queryset())` gives for a `values_list()` queryset (not flat: a caller wanting one
+    column takes each tuple's first; the SQL is the same), through the shape's SQL compiled once."""
+    using = router.db_for_read(query.model)
+
+    def compile_with(queryset: models.QuerySet[Any], marks: Mapping[str, Any]) -> _CompiledRows:
+        _check_scoped(queryset)
+        if queryset._iterable_class is not ValuesListIterable:
+            raise ImproperlyConfigured("shaped_rows takes values_list() querysets.")
+        compiler = queryset.query.get_compiler(connection=connections[using])
+        sql, params = compiler.as_sql()
+        return sql, _find_slots(connections[using], params, marks, "ShapedQuery"), compiler
+
+    found = _shape_compiled(query, "rows", compile_with)
+    if found is None:
+        return list(query.queryset())
+    connection, compiled, params = found
+    with connection.cursor() as cursor:
+        cursor.execute(compiled[0], params)
+        rows = cursor.fetchall()
+    return list(compiled[2].results_iter([rows], tuple_expected=True))
+
+
+def shaped_statement(query: ShapedQuery[Any]) -> tuple[str, list[Any]]:
+    """The statement of `query.queryset()` and its parameters, as its compiler's `as_sql()` gives them, the shape's
+    SQL compiled once: for a caller that sends it inside another (the planner's estimate: `EXPLAIN ...`).
+    EmptyResultSet as `as_sql()` raises it, for a queryset that can match nothing."""
+    using = router.db_for_read(query.model)
+
+    def compile_with(queryset: models.QuerySet[Any], marks: Mapping[str, Any]) -> _CountCompiled:
+        _check_scoped(queryset)
+        sql, params = queryset.query.get_compiler(connection=connections[using]).as_sql()
+        return sql, _find_slots(connections[using], params, marks, "ShapedQuery")
+
+    found = _shape_compiled(query, "statement", compile_with)
+    if found is None:
+        sql, params = query.queryset().query.get_compiler(using=using).as_sql()
+        return sql, list(params)
+    _connection, compiled, params = found
+    return compiled[0], params
 
 
 def _check_scoped(queryset: models.QuerySet[Any]) -> None:

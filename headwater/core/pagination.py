@@ -24,10 +24,17 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
+from django.db import connections, models, router
 from django.db.models.expressions import OrderBy
 
-from headwater.core.compiled import ShapedQuery, instances_of, shaped_count, shaped_instances
+from headwater.core.compiled import (
+    ShapedQuery,
+    instances_of,
+    shaped_count,
+    shaped_instances,
+    shaped_rows,
+    shaped_statement,
+)
 from headwater.core.cursors import InvalidCursor, column_value, read_cursor, sign_cursor
 from headwater.core.cursors import column as column_of
 
@@ -244,20 +251,38 @@ def bounded_count(qs: Records[Any], limit: int) -> int | None:
     return found if found <= limit else None
 
 
-def estimated_rows(qs: models.QuerySet[Any]) -> int | None:
+def estimated_rows(qs: Records[Any]) -> int | None:
     """How many rows PostgreSQL's planner expects `qs` to hold (EXPLAIN: planned, not run); None on another
     database, which has no such estimate."""
-    connection = connections[qs.db]
+    connection = connections[_db(qs)]
     if connection.vendor != "postgresql":
         return None
     try:
-        sql, params = qs.order_by().values("pk").query.get_compiler(using=qs.db).as_sql()
+        if isinstance(qs, ShapedQuery):
+            sql, params = shaped_statement(qs.refine("estimate", {}, lambda q, _: q.order_by().values("pk")))
+        else:
+            sql, params = qs.order_by().values("pk").query.get_compiler(using=qs.db).as_sql()
     except EmptyResultSet:  # `qs.none()`, or a condition that can match nothing (a search for a control character)
         return 0
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         row = cursor.fetchone()
     return int(row[0][0]["Plan"]["Plan Rows"]) if row else None
+
+
+def _db(qs: Records[Any]) -> str:
+    """The database `qs` reads (a queryset's `db`, which is the router's for a read without hints)."""
+    return router.db_for_read(qs.model) if isinstance(qs, ShapedQuery) else qs.db
+
+
+def _among_ids(qs: Records[_M], ids: list[Any], *, name: str) -> Records[_M]:
+    """`qs` narrowed to `ids` (`_among`): a ShapedQuery stays one where the ids are one array parameter
+    (PostgreSQL), named `name` in it; elsewhere (one parameter per id: no shape) its plain queryset."""
+    if isinstance(qs, ShapedQuery):
+        if connections[_db(qs)].vendor == "postgresql":
+            return qs.refine(("among", name), {name: list(ids)}, lambda q, v: q.filter(_among(q, v[name])))
+        qs = qs.queryset()
+    return qs.filter(_among(qs, ids))
 
 
 def _among(qs: models.QuerySet[Any], ids: list[Any]) -> models.Q | models.Func:
@@ -316,7 +341,7 @@ def keyset_page(
     estimate is planned, not run: a fraction of a millisecond (docs/performance.md, "Close-day filters in the
     creation index, and searches' estimates"). A rare search pays that planning too (0.3-0.6 ms) and is counted
     as before.
-    `key_range` (a plain queryset only): the rows' sort keys in the list's order, from an index of their own: the
+    `key_range`: the rows' sort keys in the list's order, from an index of their own: the
     pin reads them from it (and pins them when at most `pin_limit`), and a page not pinned reads its ids from it
     after the cursor, then its rows by id, under `qs`'s conditions still.
     """
@@ -326,7 +351,7 @@ def keyset_page(
     pinned: list[tuple[Any, ...]] | None = None
     planned: int | None = None
     if estimate_when_many and count_limit and known_total is None:
-        estimate = planned = estimated_rows(qs.queryset() if isinstance(qs, ShapedQuery) else qs)
+        estimate = planned = estimated_rows(qs)
         if estimate is not None and estimate <= count_limit:
             estimate = None
     if known_total is not None and count_limit:
@@ -334,8 +359,6 @@ def keyset_page(
     elif estimate is not None:
         total = None  # "about N (estimated)": no count, no pin
     elif pin_limit and count_limit:
-        if isinstance(qs, ShapedQuery):
-            qs = qs.queryset()  # read among a set of ids: an IN list of any length, not one shape
         # The keys only where the planner expects a pinned page: 10,001 instants at 1-4 us each to parse. Without
         # an estimate (SQLite) nothing says so: a common search there would parse them all for nothing.
         few = planned is not None and planned <= pin_limit
@@ -345,7 +368,7 @@ def keyset_page(
             # The page's own ids are chosen from the keys (`_read`); no match at all: the page is empty, unread.
             pinned = keys or []
         elif len(ids) <= pin_limit:
-            qs = qs.filter(_among(qs, ids))
+            qs = _among_ids(qs, ids, name="pinned")
     elif count_limit:
         total = bounded_count(qs, count_limit)
     page = _page(
@@ -367,7 +390,7 @@ def keyset_page(
 
 
 def _matching(
-    qs: models.QuerySet[Any],
+    qs: Records[Any],
     ordering: Ordering,
     pin_order: Sequence[str],
     limit: int,
@@ -385,6 +408,20 @@ def _matching(
     if key_range is not None:
         found = key_range(None, backward=False, limit=limit)
         return [k[-1] for k in found], found
+    if isinstance(qs, ShapedQuery):  # the same statements, compiled once per shape
+        if not with_keys:
+            pin = qs.refine(
+                ("pin", tuple(pin_order), limit), {}, lambda q, _: q.order_by(*pin_order).values_list("pk")[:limit]
+            )
+            return [row[0] for row in shaped_rows(pin)], None
+        keys = shaped_rows(
+            qs.refine(
+                ("pin keys", ordering, limit),
+                {},
+                lambda q, _: q.order_by(*ordering.order_by(q.model)).values_list(*ordering.columns)[:limit],
+            )
+        )
+        return [k[-1] for k in keys], keys
     if not with_keys:
         return list(qs.order_by(*pin_order).values_list("pk", flat=True)[:limit]), None
     keys = list(qs.order_by(*ordering.order_by(qs.model)).values_list(*ordering.columns)[:limit])
@@ -489,17 +526,29 @@ def _read(
     other rows (a typical account's 1,260 persons of `ko` by name, among 7,500).
     `key_range`: the ids after `key` are read from it where the pinned keys cannot tell, or nothing was pinned.
     """
-    if isinstance(qs, ShapedQuery):
-        # Its ORDER BY is in the shape's SQL: built only when a shape is first compiled.
-        return _read_shaped(qs, ordering, key, backward=backward, limit=limit)
-    order = ordering.order_by(qs.model, reverse=backward)
     if pinned is not None or key_range is not None:
         chosen = None if pinned is None else _chosen(pinned, ordering, key, backward=backward, limit=limit)
         if chosen is None and key_range is not None:
             chosen = [k[-1] for k in key_range(key, backward=backward, limit=limit)]
         if chosen is not None:
-            return instances_of(qs.filter(_among(qs, chosen)).order_by(*order)) if chosen else []
-        qs = qs.filter(_among(qs, [k[-1] for k in pinned or []]))  # compared by the database, among the matches
+            if not chosen:
+                return []
+            among = _among_ids(qs, chosen, name="chosen")
+            if isinstance(among, ShapedQuery):
+                return shaped_instances(
+                    among.refine(
+                        ("in order", ordering, backward),
+                        {},
+                        lambda q, _: q.order_by(*ordering.order_by(q.model, reverse=backward)),
+                    )
+                )
+            return instances_of(among.order_by(*ordering.order_by(among.model, reverse=backward)))
+        # Compared by the database, among the matches.
+        qs = _among_ids(qs, [k[-1] for k in pinned or []], name="matching")
+    if isinstance(qs, ShapedQuery):
+        # Its ORDER BY is in the shape's SQL: built only when a shape is first compiled.
+        return _read_shaped(qs, ordering, key, backward=backward, limit=limit)
+    order = ordering.order_by(qs.model, reverse=backward)
     if key is None:
         return instances_of(qs.order_by(*order)[:limit])
     rows: list[_M] = []

@@ -16,7 +16,7 @@ from headwater.deals.models import Deal, DealStatus
 from headwater.persons.selectors import person_get
 from headwater.records.forms import id_or_404
 from headwater.records.listing import Column, or_404
-from headwater.records.rows import Cells, bdi, money, text
+from headwater.records.rows import Cells, bdi, text
 from headwater.records.views import RecordPages, detail_page
 from headwater.sources.selectors import source_default_for
 from headwater.users.access import AccountRequest, account_view
@@ -34,7 +34,12 @@ def deal_columns(*, sources: bool) -> list[Column]:
     """The list's columns, each with its cell (records/rows.py)."""
     columns = [
         Column(gettext_lazy("Name"), "name", cell=lambda cells, d: cells.link("deals", d.pk, d.name)),
-        Column(gettext_lazy("Value"), "value", numeric=True, cell=lambda _c, d: f"{money(d.value)} {text(d.currency)}"),
+        Column(
+            gettext_lazy("Value"),
+            "value",
+            numeric=True,
+            cell=lambda cells, d: f"{cells.money(d.value)} {text(d.currency)}",
+        ),
         Column(
             gettext_lazy("Status"),
             "status",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import render
@@ -26,7 +27,14 @@ from headwater.core.errors import NotFound
 from headwater.core.models import Account
 from headwater.core.pagination import Ordering, Page, Records, Sorts, keyset_page, ordering_from_param
 from headwater.records.rows import Cell, Cells, table_head, table_rows
-from headwater.records.search import SEARCH_PIN_LIMIT, SEARCH_PIN_ORDER, search_filter
+from headwater.records.search import (
+    SEARCH_PIN_LIMIT,
+    SEARCH_PIN_ORDER,
+    GivenSearch,
+    SearchPart,
+    search_filter,
+    search_parts,
+)
 from headwater.records.word_starts import WordStartRange, reads_word_starts
 
 _M = TypeVar("_M", bound=Model)
@@ -125,17 +133,24 @@ def list_query(
     ShapedQuery (core/compiled.py): its statements compiled once per shape instead of built and compiled on every
     request, which was most of the ORM's share of a list page (docs/performance.md, "Compiled list reads").
 
-    The parameters are the account's id and each filter that is set; the shape is the list function, which
-    filters are set (and the flags' values), the linked records and columns read. So `list_of` must build its
-    SQL from `account.pk` alone and only test whether a filter is set, never its value (core.compiled refuses a
-    shape whose SQL changes with a value). A search is the plain queryset: its words make patterns and
-    conditions of their own (records/search.py).
+    The parameters are the account's id and each filter that is set; a search's are its words' values (the
+    patterns its statements hold: records.search.search_parts). The shape is the list function, which filters are
+    set (and the flags' values), how each word of a search is matched, the linked records and columns read. So
+    `list_of` must build its SQL from `account.pk` alone and only test whether a filter is set, never its value
+    (core.compiled refuses a shape whose SQL changes with a value), and search through `filter_records` (which
+    takes a `GivenSearch` for the words' markers).
     """
+    search: tuple[SearchPart, ...] = ()
     if filters.q:
-        return linked_query(list_of(account=account, filters=filters), related=related, fields=fields, known=known)
+        parts = search_parts(filters.q, connections[router.db_for_read(model)])
+        if parts is None:  # nothing can match: the plain queryset is `none()`
+            return linked_query(list_of(account=account, filters=filters), related=related, fields=fields, known=known)
+        search = parts
     values: dict[str, Any] = {"account": account.pk}
     flags = []
     for field in dataclasses.fields(filters):
+        if field.name == "q":
+            continue
         value = getattr(filters, field.name)
         if isinstance(value, Enum) and isinstance(value.value, int | str):
             value = value.value  # a choice (DealStatus.WON): the database is sent its value either way
@@ -147,12 +162,30 @@ def list_query(
                     list_of(account=account, filters=filters), related=related, fields=fields, known=known
                 )
             values[field.name] = value
+    filter_names = tuple(name for name in values if name != "account")
+    words = tuple(f"{_WORD}{i}" for i in range(len(search)))
+    values.update(zip(words, (value for _, value in search), strict=True))
+    ways = tuple(way for way, _ in search)
     related, fields = tuple(related), None if fields is None else tuple(fields)
     known_names = tuple(sorted(known or {}))
-    shape = (list_of.__module__, list_of.__qualname__, type(filters), tuple(flags), related, fields, known_names)
+    # Whether there is a search at all decides how the account is compared (`is_search`): part of the shape even
+    # for a text without words.
+    searching = (is_search(filters), ways)
+    shape = (
+        list_of.__module__,
+        list_of.__qualname__,
+        type(filters),
+        tuple(flags),
+        searching,
+        related,
+        fields,
+        known_names,
+    )
+    q = filters.q
 
     def build(v: Mapping[str, Any]) -> QuerySet[_M]:
-        marked = dataclasses.replace(filters, **{name: v[name] for name in values if name != "account"})
+        given = GivenSearch(q, tuple(zip(ways, (v[word] for word in words), strict=True))) if ways else q
+        marked = dataclasses.replace(filters, q=given, **{name: v[name] for name in filter_names})
         return linked_query(
             list_of(account=Account(pk=v["account"]), filters=marked),
             related=related,
@@ -161,6 +194,10 @@ def list_query(
         )
 
     return ShapedQuery(model, shape, values, build)
+
+
+# A search word's parameter in a list's shape: "word0", "word1"... (no filter field is named so).
+_WORD = "word"
 
 
 def is_search(filters: RecordFilters | None) -> bool:
@@ -241,11 +278,7 @@ def record_page(
     if count_limit and account is not None and not filters.q.strip():
         total = known_count(qs.model, account, filters)
     key_range = None
-    if (
-        account is not None
-        and dataclasses.replace(filters, q="") == type(filters)()
-        and not isinstance(qs, ShapedQuery)
-    ):
+    if account is not None and filters.q and dataclasses.replace(filters, q="") == type(filters)():
         prefix = reads_word_starts(qs.model, filters.q, ordering.fields, account_id=account.pk)
         if prefix is not None:
             key_range = WordStartRange(qs.model, account_id=account.pk, prefix=prefix, descending=ordering.descending)

@@ -16,12 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import dateformat, numberformat, timezone
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -46,8 +47,17 @@ class Cells:
         self.short_date = str(get_format("SHORT_DATE_FORMAT"))
         self._words: dict[str, str] = {}
         self._choices: dict[tuple[type, str, Any], str] = {}
-        # A format of the day alone writes a day the same for every moment of it: once per day and request.
+        # A format of the day alone writes a day the same for every moment of it: once per day and request, and
+        # where it is numbers and month names, without Django's formatter (`day_writer`).
         self._days: dict[dt.date, str] | None = {} if day_only_format(self.short_date) else None
+        self._write_day = day_writer(self.short_date) if self._days is not None else None
+        self._zone = timezone.get_current_timezone()
+        # What `floatformat` looks up for each number (`money`): the language's separators and grouping.
+        self._separators = (
+            get_format("DECIMAL_SEPARATOR"),
+            get_format("NUMBER_GROUPING"),
+            get_format("THOUSAND_SEPARATOR"),
+        )
 
     def url(self, app: str, pk: int | None) -> str:
         """`{% url '<app>:detail' account_slug=... pk=pk %}`, escaped for an attribute."""
@@ -85,7 +95,8 @@ class Cells:
         day = value.date() if isinstance(value, dt.datetime) else value
         shown = self._days.get(day)
         if shown is None:
-            shown = self._days[day] = escape(dateformat.format(day, self.short_date))
+            write = self._write_day
+            shown = self._days[day] = escape(write(day) if write else dateformat.format(day, self.short_date))
         return shown
 
     def day(self, value: dt.date | None) -> str:
@@ -100,9 +111,21 @@ class Cells:
         """`<time datetime="c">SHORT_DATE_FORMAT</time>` for a moment, in the active time zone (as the `date`
         filter shows it)."""
         if timezone.is_aware(value):
-            value = timezone.localtime(value)
+            value = timezone.localtime(value, self._zone)  # the request's zone, looked up once
         shown = self._shown(value)
         return f'<time datetime="{value.isoformat()}">{shown}</time>'
+
+    def money(self, value: Any) -> str:
+        """`money(value)` (`{{ value|floatformat:"2g" }}`); a Decimal of two places (a money column's) is written
+        here as the filter writes it, with the separators looked up once per request: the filter's text of such a
+        number is the number's own (a zero without its sign), grouped and localized by `numberformat.format`."""
+        if type(value) is Decimal:
+            _sign, digits, exponent = value.as_tuple()
+            if exponent == -2 and len(digits) <= _FLOATFORMAT_DIGITS:
+                decimal, grouping, thousands = self._separators
+                number = str(value) if value else "0.00"
+                return numberformat.format(number, decimal, 2, grouping, thousands, force_grouping=True, use_l10n=True)
+        return money(value)
 
     def source(self, source: Any) -> str:
         """includes/_source_value.html: the source's name, "archived" beside an archived one, a dash for none."""
@@ -115,6 +138,56 @@ class Cells:
 
 # The format characters of Django's `date` filter that depend on the day only (not the time, not the time zone).
 _DAY_CHARACTERS = frozenset("dDjlNSwzWmMnbEFtLoyY")
+
+
+# `floatformat` writes a number of more digits than this (with its two places) as it was given.
+_FLOATFORMAT_DIGITS = 198
+
+# Django's `date` format characters whose text is a number of the day (as DateFormat writes them), and those whose
+# text is the month's name (the active language's: depends on the month alone).
+_DAY_NUMBERS: dict[str, Callable[[dt.date], str]] = {
+    "d": lambda day: f"{day.day:02d}",
+    "j": lambda day: str(day.day),
+    "m": lambda day: f"{day.month:02d}",
+    "n": lambda day: str(day.month),
+    "y": lambda day: f"{day.year % 100:02d}",
+    "Y": lambda day: f"{day.year:04d}",
+}
+_MONTH_NAMES = frozenset("bEFMN")
+
+
+def day_writer(date_format: str) -> Callable[[dt.date], str] | None:
+    """`dateformat.format(day, date_format)` for a format of day numbers, month names and literal text (both
+    languages' short date, "j M Y" and "d.m.Y"), split once with Django's own pattern; a month's name is Django's,
+    written once per month and writer (one request: its language). None for a format with anything else."""
+    parts: list[str | Callable[[dt.date], str]] = []
+    for index, piece in enumerate(dateformat.re_formatchars.split(date_format)):
+        if not index % 2:
+            if piece:
+                parts.append(dateformat.re_escaped.sub(r"\1", piece))
+        elif piece in _DAY_NUMBERS:
+            parts.append(_DAY_NUMBERS[piece])
+        elif piece in _MONTH_NAMES:
+            parts.append(_month_name(piece))
+        else:
+            return None
+
+    def write(day: dt.date) -> str:
+        return "".join(part if type(part) is str else part(day) for part in parts)  # type: ignore[operator]  # a callable
+
+    return write
+
+
+def _month_name(character: str) -> Callable[[dt.date], str]:
+    names: dict[int, str] = {}
+
+    def name(day: dt.date) -> str:
+        found = names.get(day.month)
+        if found is None:
+            found = names[day.month] = str(dateformat.format(dt.date(2000, day.month, 1), character))
+        return found
+
+    return name
 
 
 def day_only_format(date_format: str) -> bool:

@@ -28,12 +28,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models import F, Func, Value
 from django.db.models.functions import Coalesce, StrIndex
-from django.db.models.lookups import GreaterThan, Regex
+from django.db.models.lookups import Contains, GreaterThan, PatternLookup, Regex
 
 from headwater.core.text import fold, text_problem
 from headwater.records.registry import kind_of, linked_kind
@@ -374,6 +375,54 @@ def word_start_match(key: str | None, term: str | None) -> bool | None:
     return False
 
 
+# How a word of a search is matched, each with the one value the statement is sent for it (`search_parts`).
+LIKE = "like"  # `search_key LIKE '%word%'`: the value is that pattern, escaped as Django's `contains` escapes it
+WORD_START = "word start"  # `search_key ~ pattern` (PostgreSQL, through the trigram index): the pattern
+WORD_START_UNINDEXED = "word start, unindexed"  # the same on `COALESCE(search_key, '')`: the pattern
+WORD_START_SQLITE = "word start, SQLite"  # `instr` then `hw_word_start`: the word
+SearchPart = tuple[str, str]
+
+
+def search_parts(query: str, connection: BaseDatabaseWrapper) -> tuple[SearchPart, ...] | None:
+    """Each word of `query` as (how it is matched, the value the statement holds for it), in the words' order, on
+    `connection`'s database; None when nothing can match (see `search_filter`)."""
+    if text_problem(query):
+        return None
+    parts: list[SearchPart] = []
+    for term in search_terms(query):
+        if uses_trigrams(term):
+            # As `contains` sends it (django.db.models.lookups.PatternLookup).
+            parts.append((LIKE, f"%{connection.ops.prep_for_like_query(term)}%"))
+        elif connection.vendor == "postgresql":
+            kind = WORD_START if _word_start_uses_index(term) else WORD_START_UNINDEXED
+            parts.append((kind, word_start_pattern(term)))
+        else:
+            parts.append((WORD_START_SQLITE, term))
+    return tuple(parts)
+
+
+class GivenSearch(str):
+    """A search whose words' conditions are given (`parts`, as `search_parts` makes them) rather than read from
+    its text: how a compiled list (records.listing.list_query) builds its statements with a marker in place of
+    each word's value (core/compiled.py). Its text is the search's own, for the callers that only ask whether
+    there is a search (`is_search`)."""
+
+    parts: tuple[SearchPart, ...]
+
+    def __new__(cls, text: str, parts: tuple[SearchPart, ...]) -> GivenSearch:
+        given = super().__new__(cls, text)
+        given.parts = parts
+        return given
+
+
+class _LikePattern(Contains):
+    """`search_key__contains=word` given its pattern ready (`'%word%'`, escaped): the same SQL and parameter as
+    Django's `contains`, the pattern a value of its own (one a compiled shape's marker can stand for)."""
+
+    def process_rhs(self, compiler: Any, connection: Any) -> Any:
+        return super(PatternLookup, self).process_rhs(compiler, connection)
+
+
 def search_filter(queryset: models.QuerySet[Any], query: str) -> models.QuerySet[Any]:
     """Rows whose key matches every word of `query` (folded).
 
@@ -383,25 +432,28 @@ def search_filter(queryset: models.QuerySet[Any], query: str) -> models.QuerySet
     (no letter or digit: "--"), the same match on `COALESCE(search_key, '')`, which the planner cannot send to
     the index, so it filters what the other words or the list's own order read. On SQLite (no index) `instr`
     discards most rows before `word_start_match` looks at the rest.
+
+    `query` may be a `GivenSearch`: its parts are the conditions, whatever its text.
     """
-    if text_problem(query):
+    if isinstance(query, GivenSearch):
+        parts: tuple[SearchPart, ...] | None = query.parts
+    else:
+        parts = search_parts(query, connections[queryset.db])
+    if parts is None:
         # NUL or a lone surrogate (PostgreSQL cannot compare them) or another control character: no stored text
         # holds one (core/text.py refuses them), so nothing matches; callers without a form reach here raw.
         return queryset.none()
-    vendor = connections[queryset.db].vendor
-    for term in search_terms(query):
-        if uses_trigrams(term):
-            queryset = queryset.filter(search_key__contains=term)
-            continue
-        pattern = word_start_pattern(term)
-        if vendor == "postgresql" and _word_start_uses_index(term):
-            queryset = queryset.filter(Regex(F("search_key"), pattern))
-        elif vendor == "postgresql":
+    for kind, value in parts:
+        if kind == LIKE:
+            queryset = queryset.filter(_LikePattern(F("search_key"), value))
+        elif kind == WORD_START:
+            queryset = queryset.filter(Regex(F("search_key"), value))
+        elif kind == WORD_START_UNINDEXED:
             hidden = Coalesce(F("search_key"), Value(""), output_field=models.TextField())
-            queryset = queryset.filter(Regex(hidden, pattern))
+            queryset = queryset.filter(Regex(hidden, value))
         else:
-            queryset = queryset.filter(GreaterThan(StrIndex("search_key", Value(term)), 0))
+            queryset = queryset.filter(GreaterThan(StrIndex("search_key", Value(value)), 0))
             queryset = queryset.filter(
-                Func(F("search_key"), Value(term), function="hw_word_start", output_field=models.BooleanField())
+                Func(F("search_key"), Value(value), function="hw_word_start", output_field=models.BooleanField())
             )
     return queryset

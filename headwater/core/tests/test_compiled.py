@@ -21,8 +21,11 @@ from headwater.core.compiled import (
     shape_counts,
     shaped_count,
     shaped_instances,
+    shaped_rows,
+    shaped_statement,
 )
 from headwater.core.models import Account, TenantScopeError
+from headwater.core.pagination import _among
 from headwater.deals.models import Deal
 from headwater.sources.models import Source
 from headwater.testing.factories import AccountFactory, DealFactory, MembershipFactory, SourceFactory
@@ -217,6 +220,61 @@ def test_a_parameter_overruled_out_of_the_sql_runs_the_plain_queryset(tenant):
         assert [d.name for d in shaped_instances(query)] == ["Mine"]
     assert len(queries) == 1
     assert shape_counts() == (compiled, plain + 1)
+
+
+def test_an_integer_the_backend_sends_typed_is_a_parameter_sent_in_that_type(tenant, other_tenant):
+    """On PostgreSQL Django sends a `Value(7)` cast to bigint as psycopg's `Int4(7)` (a search's account:
+    `for_account(as_bigint=True)`): a shape finds its marker there, and sends each value in that type."""
+    for account in (tenant.account, other_tenant.account):
+        DealFactory(account=account, name=f"of {account.slug}")
+
+    def build(v):
+        return Deal.objects.for_account(Account(pk=v["account"]), as_bigint=True).order_by("pk")
+
+    sent: list[list[tuple[type, object]]] = []
+
+    def record(execute, sql, params, many, context):
+        sent.append([(type(p), p) for p in params])
+        return execute(sql, params, many, context)
+
+    for account in (tenant.account, other_tenant.account):
+        query = deals_of("typed account", build, account=account.pk)
+        _, plain = shape_counts()
+        with connection.execute_wrapper(record):
+            expected = list(query.queryset())
+            found = shaped_instances(query)
+        assert shape_counts()[1] == plain  # compiled: not run as its plain queryset
+        assert [d.name for d in found] == [d.name for d in expected] == [f"of {account.slug}"]
+        assert sent[-1] == sent[-2]
+
+
+def test_rows_statements_and_id_lists_of_a_shape_are_the_plain_querysets(tenant, other_tenant):
+    """`shaped_rows` gives `values_list()`'s tuples (converters applied), `shaped_statement` the compiler's SQL and
+    parameters; a list of ids is one parameter on PostgreSQL (`id = ANY(%s)`: one shape for every length), and
+    where the backend writes one parameter per id (SQLite's IN) the shape runs as its plain queryset."""
+    warsaw = ZoneInfo("Europe/Warsaw")
+    made = [
+        DealFactory(account=account, created_at=dt.datetime(2026, 5, day, 0, 30, tzinfo=warsaw))
+        for account in (tenant.account, other_tenant.account)
+        for day in (1, 2, 2, 3)
+    ]
+    theirs = [d.pk for d in made if d.account_id == other_tenant.account.pk]
+
+    def build(v):
+        qs = Deal.objects.for_account(Account(pk=v["account"]))
+        return qs.filter(_among(qs, v["ids"])).order_by("-created_at", "-pk").values_list("created_at", "pk")
+
+    _, plain = shape_counts()
+    for ids in ([made[0].pk], [d.pk for d in made[:3]], [d.pk for d in made]):
+        query = deals_of("ids", build, account=tenant.account.pk, ids=ids)
+        expected = list(query.queryset())
+        assert shaped_rows(query) == expected
+        assert len(expected) == len([pk for pk in ids if pk not in theirs])
+        assert {type(row[0]) for row in expected} == {dt.datetime}
+        statement = query.queryset().query.get_compiler(using="default").as_sql()
+        assert shaped_statement(query) == (statement[0], list(statement[1]))
+    # SQLite: run plain, the one time each kind of read compiled it.
+    assert shape_counts()[1] == plain + (0 if connection.vendor == "postgresql" else 2)
 
 
 def test_a_connection_keeps_a_bounded_number_of_shapes(tenant, monkeypatch):

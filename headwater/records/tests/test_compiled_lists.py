@@ -26,6 +26,7 @@ from headwater.companies.selectors import (
 )
 from headwater.core.compiled import ShapedQuery, shape_counts
 from headwater.core.pagination import Ordering
+from headwater.core.text import text_problem
 from headwater.deals.models import Deal, DealStatus
 from headwater.deals.selectors import DEAL_PAGE_FIELDS, DEAL_PAGE_RELATED, DEAL_SORTS, DealFilters, deal_list, deal_page
 from headwater.persons.models import Person
@@ -210,7 +211,8 @@ def _compare(
         )
 
     query = list_query(model, list_of, account=account, filters=filters, related=related, fields=fields, known=known)
-    assert isinstance(query, ShapedQuery) == (not filters.q)
+    # A search too: its words are parameters; only a text nothing can match is the plain (empty) queryset.
+    assert isinstance(query, ShapedQuery) == (not text_problem(filters.q))
     with CaptureQueriesContext(connection) as plain_sql:
         expected = _walk(plain, chosen_related, page_size)
     _, plain_before = shape_counts()
@@ -218,7 +220,7 @@ def _compare(
         found = _walk(shaped, chosen_related, page_size)
     # Compiled, unless a filter is set but overruled by another (its value is in no SQL, so the shape runs plain).
     overruled = (filters.unowned and filters.owner) or (filters.no_source and filters.source)
-    if not overruled and not filters.q:
+    if not overruled:
         assert shape_counts()[1] == plain_before
     # The same statements: a shape that served another's SQL (a cache entry shared by two shapes) differs here.
     assert [q["sql"] for q in shaped_sql.captured_queries] == [q["sql"] for q in plain_sql.captured_queries]
@@ -246,6 +248,10 @@ def _filters(kind: str, w: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
             "closed_from": st.sampled_from(DAYS),
             "closed_to": st.sampled_from(DAYS),
         }
+    # Searches of every kind of word (records/search.py): with a trigram (LIKE, "acm%" with an escaped %), short ones
+    # at a word's start (the index's regular expression on PostgreSQL, `hw_word_start` on SQLite), one without a
+    # letter (unindexed), several words, accents folded, and one nothing can match (a control character).
+    common["q"] = st.sampled_from(SEARCHES)
     return st.fixed_dictionaries({}, optional=common)
 
 
@@ -295,23 +301,63 @@ def test_the_table_of_cases_the_pages_ask_most(world, given, sort, descending):
             )
 
 
-def test_a_search_reads_the_plain_queryset(world):
-    w = world["alpha"]
-    query = list_query(
-        Deal, deal_list, account=w["account"], filters=DealFilters(q="deal"), related=(), fields=None, known=None
-    )
-    assert not isinstance(query, ShapedQuery)
-    _compare(
-        world,
-        "deals",
-        slug="alpha",
-        given={"q": "deal"},
-        sort="created",
-        descending=True,
-        page_size=4,
-        count_limit=1000,
-        linked="page",
-    )
+SEARCHES = ["deal", "de", "a", "deal b", "acm%", "no", "KOW", "łó", "ćm", "--", "x_y", "jan nowak", "\x01"]
+
+
+@pytest.mark.parametrize("q", SEARCHES)
+@pytest.mark.parametrize("kind", ["deals", "persons", "companies"])
+def test_every_kind_of_search_reads_what_the_plain_queryset_reads(world, kind, q):
+    for count_limit, sort, descending in ((1000, "created", True), (3, "name", False), (0, "created", False)):
+        _compare(
+            world,
+            kind,
+            slug="alpha",
+            given={"q": q},
+            sort=sort,
+            descending=descending,
+            page_size=3,
+            count_limit=count_limit,
+            linked="page",
+        )
+
+
+def test_a_search_is_a_shape_whose_words_are_its_parameters(world):
+    """Two searches whose words are matched the same way share one compiled shape, each with its own rows; the
+    words' values (the patterns the statements hold) are parameters, the search's text is not."""
+    account = world["alpha"]["account"]
+
+    def query(q: str) -> Any:
+        return list_query(
+            Person, person_list, account=account, filters=PersonFilters(q=q), related=(), fields=None, known=None
+        )
+
+    first, second = query("kowalski an"), query("nowak ja")
+    assert isinstance(first, ShapedQuery)
+    assert first.shape == second.shape
+    assert "q" not in first.values
+    assert sorted(first.values) == ["account", "word0", "word1"]
+    assert first.values["word0"] != second.values["word0"]
+    ordering = Ordering(PERSON_SORTS["name"])
+    read = {}
+    for q in ("kowalski an", "nowak ja"):
+        compiled_before, plain_before = shape_counts()
+        read[q] = person_page(
+            account=account,
+            filters=PersonFilters(q=q),
+            ordering=ordering,
+            cursor=None,
+            page_size=50,
+            count_limit=1000,
+        )
+        compiled_after, plain_after = shape_counts()
+        assert plain_after == plain_before
+        if q == "nowak ja":  # the first search's shapes serve it: nothing compiled anew
+            assert compiled_after == compiled_before
+    expected = {q: sorted(p.pk for p in person_list(account=account, filters=PersonFilters(q=q))) for q in read}
+    assert {q: sorted(p.pk for p in page.rows) for q, page in read.items()} == expected
+    assert expected["kowalski an"]
+    assert expected["nowak ja"]
+    assert not set(expected["kowalski an"]) & set(expected["nowak ja"])
 
 
 def test_one_shape_serves_every_account_with_its_own_rows(world):

@@ -20,14 +20,15 @@ from django.db import connection
 from django.db.models import Model
 from django.forms.renderers import get_default_renderer
 from django.template import engines
+from django.template.defaultfilters import floatformat
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
+from django.utils import dateformat, timezone, translation
 
 from headwater.core.widgets import WidgetRenderer
 from headwater.records.forms import AccountChoices
 from headwater.records.registry import record_kinds
-from headwater.records.rows import Cells, day_only_format
+from headwater.records.rows import Cells, day_only_format, day_writer
 from headwater.testing.factories import (
     AccountFactory,
     CampaignFactory,
@@ -290,3 +291,37 @@ def test_the_linked_records_the_page_holds_are_not_joined(monkeypatch: pytest.Mo
             # The owners outside the members in one query, not one per row.
             assert len([sql for sql in statements if sql.startswith("SELECT users_user.") and " IN (" in sql]) <= 1
             assert not [sql for sql in statements if f"users_user.id = {gone.pk} " in sql]
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_a_day_written_without_djangos_formatter_is_what_it_writes(language: str) -> None:
+    """records.rows.day_writer against `dateformat.format`: day numbers, month names (the language's, each form),
+    escaped and plain literal text; every day of three years and the years' edges. Anything else is not written."""
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=n) for n in range(3 * 366)]
+    days += [dt.date(1, 1, 1), dt.date(999, 12, 31), dt.date(2000, 2, 29), dt.date(9999, 12, 31)]
+    with translation.override(language):
+        for date_format in ("j M Y", "d.m.Y", "m/d/Y", "N j, Y", r"\d\a\y j \o\f F", "y-n-j", "E b Y", "Y/m/d"):
+            write = day_writer(date_format)
+            assert write is not None, date_format
+            for day in days:
+                assert write(day) == dateformat.format(day, date_format), (date_format, day)
+        for other in ("jS F", "l, j M", "D d", "w", "z", "W o", "t L", "d.m.Y H:i"):
+            assert day_writer(other) is None, other
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_money_written_without_floatformat_is_what_it_writes(language: str) -> None:
+    """records.rows.Cells.money against `{{ value|floatformat:"2g" }}`: a Decimal of two places (signs, zeros, a
+    zero with a sign, groups of thousands) written with the separators looked up once; anything else by the filter."""
+    values: list[Any] = [
+        Decimal(text)
+        for text in ("0.00", "-0.00", "0.05", "-0.05", "1.50", "-5.25", "999.99", "1000.00", "1234567.89", "-12345.60")
+    ]
+    values += [Decimal("999999999999.99"), Decimal("10"), Decimal("10.5"), Decimal("2.555")]
+    # The filter writes a number of more than 200 digits and places as it was given.
+    values += [Decimal((sign, (1,) + (0,) * (digits - 1), -2)) for sign in (0, 1) for digits in (198, 199)]
+    values += [Decimal("NaN"), Decimal("-Infinity"), 10, 10.5, -3, None, "12.5", "abc"]
+    with translation.override(language):
+        cells = Cells("x")
+        for value in values:
+            assert cells.money(value) == str(floatformat(value, "2g")), value
